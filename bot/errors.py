@@ -1,0 +1,77 @@
+"""The bot's errors: a small hierarchy, each with a hint for the user.
+
+The CLI turns a ``BotError`` into one clear message and an exit code; any
+other exception is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base class. ``hint`` tells the user what to do about it."""
+
+    exit_code = 1
+    hint = ""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:  # message, then the hint on its own line
+        text = super().__str__()
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+class ConfigError(BotError):
+    """config.toml is missing, malformed, or names something that is not there."""
+
+    exit_code = 2
+    hint = "fix the named key in config.toml (see config.example.toml and the README)"
+
+
+class RulesError(BotError):
+    """A file under rules/ is malformed (roster CSV, campaign TOML)."""
+
+    exit_code = 2
+    hint = "fix the named file under rules/; the README describes its format"
+
+
+class MailboxError(BotError):
+    """The mailbox could not be reached, logged into, or read."""
+
+    exit_code = 3
+    hint = "check [mailbox] in config.toml, the password, and that the server is reachable"
+
+
+class AuthenticationError(MailboxError):
+    """The server refused the login: retrying will not help until fixed."""
+
+    hint = "the server refused the user name or password; fix the secret and restart"
+
+
+class StoreError(BotError):
+    """The state database or archive cannot be used."""
+
+    exit_code = 4
+    hint = "check that the state directory exists and is writable by the bot's user"
+
+
+class LockedError(BotError):
+    """Another worker already owns this state directory."""
+
+    exit_code = 5
+    hint = "another 'run' or 'poll' is active on this state directory; wait or stop it"
+
+
+class SendError(BotError):
+    """Outgoing mail could not be handed to the SMTP server."""
+
+    exit_code = 6
+    hint = "check [smtp] in config.toml; queued mail stays in the outbox and is retried"
+
+
+class UsageError(BotError):
+    """A command was given arguments that do not make sense."""
+
+    exit_code = 2
+    hint = "see 'python -m bot COMMAND --help'"

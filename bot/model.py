@@ -1,0 +1,148 @@
+"""Plain data passed between the stages of the pipeline.
+
+fetch -> parse -> extract -> classify -> record -> decide -> notify
+
+Every stage takes and returns these frozen values, so each stage can be
+tested on its own with a table of cases and no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message exactly as the mailbox (or a folder of .eml files) gave it.
+
+    ``source_key`` identifies the message in its source, e.g.
+    ``imap:INBOX:1700000000:42`` or ``folder:sub/file.eml#3``.
+    ``received_at`` is the server's INTERNALDATE (timezone-aware); for the
+    folder source it is the Date header or the file's mtime (see mailbox.py).
+    """
+
+    source_key: str
+    data: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One candidate document found in a message.
+
+    ``filename`` is decoded (RFC 2047/2231, raw 8-bit, cp437 in ZIPs) and NFC,
+    exactly as the sender named it; never used as a path on disk.
+    ``container`` says where it came from: "" for a plain attachment,
+    otherwise a chain such as "zip:hoso.zip" or "rfc822:Fwd: ..." or "tnef".
+    """
+
+    filename: str
+    content_type: str
+    data: bytes
+    container: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something in a message that is not a document, or could not be read.
+
+    Kept so that nothing disappears silently: ``reason`` is shown to the
+    coordinator when the item matters (e.g. a ZIP bomb), and logged otherwise.
+    """
+
+    filename: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """A message reduced to what classification needs.
+
+    Addresses are lower-case. ``original_from``/``original_date`` are set
+    when the message forwards another one (inline or message/rfc822): the
+    school is then the original sender, not the staff member who forwarded.
+    """
+
+    message_id: str
+    from_addr: str
+    from_name: str = ""
+    reply_to: tuple[str, ...] = ()
+    to_addrs: tuple[str, ...] = ()
+    subject: str = ""
+    date_header: datetime | None = None
+    body_text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    original_from: str | None = None
+    original_from_name: str = ""
+    original_date: datetime | None = None
+    # Automatic mail (auto-replies, bulk, delivery reports): never answered.
+    automatic: str | None = None  # the reason, e.g. "Auto-Submitted: auto-replied"
+    # RFC 3464 delivery-status report: the recipients that failed.
+    bounce_recipients: tuple[str, ...] = ()
+    # Authentication-Results verdict for the From domain:
+    # "pass", "fail" (with reason in auth_reason) or "none" (no header).
+    auth: str = "none"
+    auth_reason: str = ""
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # parse warnings worth showing
+
+
+@dataclass(frozen=True)
+class DocumentPart:
+    """One document inside an attachment.
+
+    Most attachments hold one document; a combined PDF may hold several one
+    after another, and is split into parts by page range.
+    ``head`` is the top of the document (first ~20 non-empty lines, NFC,
+    legacy encodings converted): where the issuer, number and title are.
+    ``text`` is the bounded text used for topic and year signals.
+    """
+
+    head: str
+    text: str
+    first_page: int = 1
+    last_page: int = 1
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Text got out of one attachment.
+
+    ``kind`` is pdf, docx, doc, image, text or unknown. When no usable text
+    could be got, ``parts`` is empty and ``error`` says why in words the
+    coordinator understands (encrypted PDF, scan without OCR, empty file...).
+    """
+
+    kind: str
+    parts: tuple[DocumentPart, ...] = ()
+    pages: int = 0
+    ocr: bool = False
+    error: str | None = None
+    notes: tuple[str, ...] = ()  # e.g. "converted from TCVN3"
+
+
+DECISIONS = ("counted", "review", "ignored")
+
+
+@dataclass(frozen=True)
+class ItemDecision:
+    """The classification of one document part (or of a whole attachment).
+
+    ``decision``: "counted" (goes into the campaign's facts), "review"
+    (a person must decide) or "ignored" (not this campaign/year, not a
+    document). ``reasons`` are short human-readable strings, stored and shown.
+    """
+
+    filename: str
+    part_index: int
+    school: str | None
+    doc_types: tuple[str, ...]
+    campaign: bool
+    decision: str
+    confidence: float
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    first_page: int = 1
+    last_page: int = 1
+    content_sha256: str = ""
