@@ -85,6 +85,10 @@ class Table:
             raise self.fail(name, "expected an array of tables ([[...]])")
         return [Table(item, f"{self.key(name)}[{i}]", self._error) for i, item in enumerate(items)]
 
+    def accept_rest(self) -> None:
+        """Accept the keys not read yet without checking them (a disabled section)."""
+        self._seen.update(self._data)
+
     def done(self) -> None:
         unknown = sorted(set(self._data) - self._seen)
         if unknown:

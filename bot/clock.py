@@ -1,0 +1,30 @@
+"""The clock: the only place the bot reads the real time.
+
+Everything that decides by the clock takes ``now`` as a parameter; the
+command line builds one of these and passes ``clock()`` down.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+
+def system_clock() -> datetime:
+    """The real time, timezone-aware (UTC)."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    """A clock stopped at one instant (``--now``, simulations, tests)."""
+
+    instant: datetime
+
+    def __call__(self) -> datetime:
+        return self.instant
+
+
+def parse_instant(text: str, default_tz) -> datetime:
+    """Parse ``--now``: ISO 8601; without an offset it is read in ``default_tz``."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=default_tz)

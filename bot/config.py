@@ -1,0 +1,286 @@
+"""config.toml -> frozen, validated settings.
+
+Secrets are never in the file: a password comes from an environment variable
+(``password_env``) or a file (``password_file``); an XOAUTH2 access token
+from a command (``token_command``) or a file (``token_file``). Relative paths
+are resolved against the directory of config.toml, so the bot behaves the
+same whatever directory it is started from.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import shlex
+import stat
+import subprocess
+import tomllib
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+from .validate import Table, parse_hhmm
+
+SECURITY = ("ssl", "starttls", "none")
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Where a secret comes from; ``read()`` fetches it when it is needed."""
+
+    env: str | None = None
+    file: Path | None = None
+    command: str | None = None
+    key: str = ""  # the config key, for error messages
+
+    def read(self, environ: dict | None = None) -> str:
+        environ = os.environ if environ is None else environ
+        if self.env:
+            value = environ.get(self.env)
+            if not value:
+                raise ConfigError(f"{self.key}: environment variable {self.env} is not set or empty",
+                                  hint=f"export {self.env}=... (or put it in the service's EnvironmentFile)")
+            return value
+        if self.file:
+            try:
+                return self.file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"{self.key}: cannot read {self.file} ({exc.strerror})") from exc
+        if self.command:
+            try:
+                out = subprocess.run(shlex.split(self.command), capture_output=True, text=True, timeout=60, check=True)
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise ConfigError(f"{self.key}: token command failed: {exc}") from exc
+            return out.stdout.strip()
+        raise ConfigError(f"{self.key}: no secret configured")
+
+    def warnings(self) -> list[str]:
+        """Problems worth a warning, e.g. a password file others can read."""
+        if self.file and self.file.exists():
+            mode = self.file.stat().st_mode
+            if mode & (stat.S_IRGRP | stat.S_IROTH):
+                return [f"{self.key}: {self.file} is readable by other users (mode {stat.filemode(mode)}); chmod 600 it"]
+        return []
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    source: str  # "imap" | "folder"
+    host: str = ""
+    port: int = 993
+    security: str = "ssl"
+    username: str = ""
+    auth: str = "password"  # "password" | "xoauth2"
+    secret: Secret | None = None
+    folder: str = "INBOX"
+    path: Path | None = None
+    fetch_batch: int = 50
+    timeout_seconds: float = 60.0
+    tls_cafile: Path | None = None
+    tls_insecure_skip_verify: bool = False
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    enabled: bool
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    secret: Secret | None = None
+    from_address: str = ""
+    from_name: str = ""
+    daily_cap: int = 500
+    per_minute: int = 20
+    tls_cafile: Path | None = None
+    tls_insecure_skip_verify: bool = False
+
+
+@dataclass(frozen=True)
+class Paths:
+    rules: Path
+    templates: Path
+    state: Path
+
+
+@dataclass(frozen=True)
+class Schedule:
+    timezone: ZoneInfo
+    poll_every_minutes: int
+    digest_at: time
+
+
+@dataclass(frozen=True)
+class Config:
+    mailbox: MailboxConfig
+    smtp: SmtpConfig
+    coordinator_emails: tuple[str, ...]
+    paths: Paths
+    schedule: Schedule
+    source_file: Path
+
+    def warnings(self) -> list[str]:
+        out: list[str] = []
+        for secret in (self.mailbox.secret, self.smtp.secret):
+            if secret:
+                out.extend(secret.warnings())
+        for section in (self.mailbox, self.smtp):
+            if section.tls_insecure_skip_verify:
+                out.append(f"{'mailbox' if section is self.mailbox else 'smtp'}.tls_insecure_skip_verify is ON: "
+                           "certificates are NOT verified; use only with a self-signed test server")
+        return out
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate config.toml; any problem is a ConfigError naming the key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such file", hint="pass --config PATH to your config.toml") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_config(data, path.resolve().parent, path)
+
+
+def parse_config(data: dict, base: Path, source_file: Path = Path("config.toml")) -> Config:
+    """Validate an already-parsed config table; paths are resolved against ``base``."""
+    top = Table(data, "", ConfigError)
+    mailbox = _mailbox(top.sub("mailbox", required=True), base)
+    smtp = _smtp(top.sub("smtp"), base)
+    coord = top.sub("coordinator", required=True)
+    emails = tuple(e.lower() for e in coord.str_list("emails"))
+    if not emails or not all("@" in e for e in emails):
+        raise coord.fail("emails", "list at least one email address")
+    coord.done()
+    p = top.sub("paths")
+    paths = Paths(rules=_path(base, p.get("rules", str, "rules")),
+                  templates=_path(base, p.get("templates", str, "templates")),
+                  state=_path(base, p.get("state", str, "state")))
+    p.done()
+    schedule = _schedule(top.sub("schedule"))
+    top.done()
+    return Config(mailbox=mailbox, smtp=smtp, coordinator_emails=emails, paths=paths,
+                  schedule=schedule, source_file=source_file)
+
+
+def _mailbox(t: Table, base: Path) -> MailboxConfig:
+    source = t.choice("source", ("imap", "folder"))
+    if source == "folder":
+        path = _path(base, t.get("path", str))
+        # Keys that only mean something for IMAP are still validated if present.
+        for key in ("host", "username", "password_env", "password_file", "folder"):
+            t.get(key, str, None)
+        t.get("port", int, None)
+        t.choice("security", SECURITY, None)
+        t.done()
+        return MailboxConfig(source="folder", path=path)
+    host = t.get("host", str)
+    security = t.choice("security", SECURITY, "ssl")
+    _loopback_only_if_plain(t, host, security)
+    auth = t.choice("auth", ("password", "xoauth2"), "password")
+    cafile, insecure = _tls(t, base)
+    cfg = MailboxConfig(
+        source="imap", host=host,
+        port=t.get("port", int, 993 if security == "ssl" else 143, check=_port),
+        security=security, username=t.get("username", str), auth=auth,
+        secret=_secret(t, base, auth), folder=t.get("folder", str, "INBOX"),
+        path=None,
+        fetch_batch=t.get("fetch_batch", int, 50, check=lambda v: None if 1 <= v <= 1000 else "must be 1..1000"),
+        timeout_seconds=float(t.get("timeout_seconds", (int, float), 60, check=lambda v: None if v > 0 else "must be > 0")),
+        tls_cafile=cafile, tls_insecure_skip_verify=insecure,
+    )
+    t.get("path", str, None)
+    t.done()
+    return cfg
+
+
+def _smtp(t: Table, base: Path) -> SmtpConfig:
+    enabled = t.get("enabled", bool, t.has("host"))
+    if not enabled:
+        from_address = t.get("from_address", str, "")
+        t.accept_rest()  # a disabled section may be half filled in; check it when enabled
+        return SmtpConfig(enabled=False, from_address=from_address)
+    host = t.get("host", str)
+    security = t.choice("security", SECURITY, "starttls")
+    _loopback_only_if_plain(t, host, security)
+    username = t.get("username", str, "")
+    cafile, insecure = _tls(t, base)
+    cfg = SmtpConfig(
+        enabled=True, host=host,
+        port=t.get("port", int, 465 if security == "ssl" else 587, check=_port),
+        security=security, username=username,
+        secret=_secret(t, base, "password") if username else None,
+        from_address=t.get("from_address", str, check=lambda v: None if "@" in v else "must be an email address"),
+        from_name=t.get("from_name", str, ""),
+        daily_cap=t.get("daily_cap", int, 500, check=lambda v: None if v > 0 else "must be > 0"),
+        per_minute=t.get("per_minute", int, 20, check=lambda v: None if v > 0 else "must be > 0"),
+        tls_cafile=cafile, tls_insecure_skip_verify=insecure,
+    )
+    t.done()
+    return cfg
+
+
+def _schedule(t: Table) -> Schedule:
+    name = t.get("timezone", str, "Asia/Ho_Chi_Minh")
+    try:
+        tz = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise t.fail("timezone", f"unknown time zone {name!r}") from exc
+    digest = t.get("digest_at", str, "07:00", check=lambda v: None if parse_hhmm(v) else "use HH:MM, e.g. \"07:00\"")
+    s = Schedule(timezone=tz,
+                 poll_every_minutes=t.get("poll_every_minutes", int, 5, check=lambda v: None if 1 <= v <= 1440 else "must be 1..1440"),
+                 digest_at=parse_hhmm(digest))
+    t.done()
+    return s
+
+
+def _secret(t: Table, base: Path, auth: str) -> Secret:
+    """Exactly one source of the secret; its value is read later, when needed."""
+    names = ("password_env", "password_file") if auth == "password" else ("token_command", "token_file")
+    given = [n for n in names if t.has(n)]
+    forbidden = "password" if t.has("password") else ("token" if t.has("token") else None)
+    if forbidden:
+        raise t.fail(forbidden, f"never put the secret itself in config.toml; use {' or '.join(names)}")
+    if len(given) != 1:
+        raise t.fail(names[0], f"set exactly one of {', '.join(names)}")
+    name = given[0]
+    value = t.get(name, str)
+    key = t.key(name)
+    if name == "password_env":
+        return Secret(env=value, key=key)
+    if name == "token_command":
+        return Secret(command=value, key=key)
+    return Secret(file=_path(base, value), key=key)
+
+
+def _tls(t: Table, base: Path) -> tuple[Path | None, bool]:
+    cafile = t.get("tls_cafile", str, None)
+    insecure = t.get("tls_insecure_skip_verify", bool, False)
+    return (_path(base, cafile) if cafile else None), insecure
+
+
+def _loopback_only_if_plain(t: Table, host: str, security: str) -> None:
+    # A password in clear text is only acceptable when it never leaves the machine.
+    if security == "none" and not _is_loopback(host):
+        raise t.fail("security", f"'none' (no TLS) is only allowed for a loopback host, not {host!r}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _port(v: int) -> str | None:
+    return None if 1 <= v <= 65535 else "must be 1..65535"
+
+
+def _path(base: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p)

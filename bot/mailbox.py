@@ -1,0 +1,294 @@
+"""Where mail comes from: an IMAP folder, or a directory of .eml/.mbox files.
+
+This is the only module that talks IMAP. A source yields batches of raw
+messages together with the checkpoint that is valid once the batch is
+recorded; the caller (pipeline.ingest) records batch and checkpoint in one
+transaction, so a crash never skips or repeats a message.
+
+IMAP is read-only here: the folder is EXAMINEd and bodies are fetched with
+BODY.PEEK[], so no flag changes and nothing is deleted.
+"""
+from __future__ import annotations
+
+import json
+import mailbox as stdlib_mailbox
+import socket
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
+
+from .config import MailboxConfig
+from .errors import AuthenticationError, MailboxError
+from .model import RawMessage
+
+# (message_id, size) pairs -> the subset already stored
+KnownFilter = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
+
+
+@dataclass(frozen=True)
+class FetchedBatch:
+    messages: list[RawMessage]
+    checkpoint: tuple[int, int] | None  # (uidvalidity, last_uid) once this batch is recorded
+
+
+class Source(Protocol):
+    key: str
+
+    def batches(self, checkpoint: tuple[int, int] | None, known: KnownFilter) -> Iterator[FetchedBatch]: ...
+
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------
+# IMAP
+
+
+def connect_imap(cfg: MailboxConfig, environ: dict | None = None):
+    """Open an authenticated IMAPClient for ``cfg`` (the default client factory).
+
+    Network set-up lives here alone, so tests and tools can pass their own
+    factory. TLS certificates are verified unless the config explicitly and
+    loudly says otherwise (self-signed test servers only).
+    """
+    import imapclient
+    from imapclient.exceptions import LoginError
+
+    context = _tls_context(cfg) if cfg.security != "none" else None
+    try:
+        client = imapclient.IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "ssl",
+                                       ssl_context=context, timeout=cfg.timeout_seconds)
+        if cfg.security == "starttls":
+            client.starttls(context)
+    except (OSError, ssl.SSLError, imapclient.exceptions.IMAPClientError) as exc:
+        raise MailboxError(f"cannot connect to IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {_why(exc)}") from exc
+    client.normalise_times = False  # keep INTERNALDATE's own offset: it is the receipt time
+    secret = cfg.secret.read(environ) if cfg.secret else ""
+    try:
+        if cfg.auth == "xoauth2":
+            client.oauth2_login(cfg.username, secret)
+        else:
+            client.login(cfg.username, secret)
+    except LoginError as exc:
+        _logout_quietly(client)
+        raise AuthenticationError(f"IMAP server {cfg.host} refused the login of {cfg.username!r}: {_why(exc)}") from exc
+    except (OSError, imapclient.exceptions.IMAPClientError) as exc:
+        _logout_quietly(client)
+        raise MailboxError(f"IMAP login to {cfg.host} failed: {_why(exc)}") from exc
+    return client
+
+
+class ImapSource:
+    """Incremental reader of one IMAP folder, by UID and UIDVALIDITY."""
+
+    def __init__(self, cfg: MailboxConfig, client_factory: Callable[[MailboxConfig], object] = connect_imap,
+                 fetch_batch: int | None = None):
+        self.cfg = cfg
+        self.key = f"imap:{cfg.username}@{cfg.host}:{cfg.port}/{cfg.folder}"
+        self._factory = client_factory
+        self._client = None
+        self._batch = fetch_batch or cfg.fetch_batch
+
+    def _connected(self):
+        if self._client is None:
+            self._client = self._factory(self.cfg)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            _logout_quietly(self._client)
+            self._client = None
+
+    def batches(self, checkpoint: tuple[int, int] | None, known: KnownFilter) -> Iterator[FetchedBatch]:
+        """Yield the messages that arrived after ``checkpoint``, oldest first.
+
+        With no new mail this costs one EXAMINE (UIDNEXT tells us), whatever
+        the size of the folder. After a UIDVALIDITY change, only the
+        messages whose (Message-ID, size) are unknown are downloaded; the
+        store then dedupes by the hash of the exact bytes.
+        """
+        try:
+            yield from self._batches(checkpoint, known)
+        except MailboxError:
+            self.close()
+            raise
+        except (OSError, ssl.SSLError, socket.timeout) as exc:
+            self.close()
+            raise MailboxError(f"IMAP connection to {self.cfg.host} lost: {_why(exc)}") from exc
+        except Exception as exc:
+            import imapclient
+
+            if isinstance(exc, imapclient.exceptions.IMAPClientError):
+                self.close()
+                raise MailboxError(f"IMAP server {self.cfg.host} answered an error: {_why(exc)}") from exc
+            raise
+
+    def _batches(self, checkpoint, known):
+        client = self._connected()
+        info = self._examine(client)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        uidnext = int(info.get(b"UIDNEXT", 0)) or None
+        reset = checkpoint is not None and checkpoint[0] != uidvalidity
+        last_uid = 0 if (checkpoint is None or reset) else checkpoint[1]
+        if uidnext is not None and uidnext <= last_uid + 1 and not reset:
+            return  # nothing new: one round trip
+        uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+        if reset and uids:
+            uids = self._unknown_after_reset(client, uids, known)
+        if not uids:
+            yield FetchedBatch([], (uidvalidity, max(last_uid, (uidnext or 1) - 1)))
+            return
+        for start in range(0, len(uids), self._batch):
+            chunk = uids[start:start + self._batch]
+            yield FetchedBatch(self._fetch(client, chunk, uidvalidity), (uidvalidity, chunk[-1]))
+
+    def _examine(self, client) -> dict:
+        try:
+            return client.select_folder(self.cfg.folder, readonly=True)
+        except Exception as exc:
+            import imapclient
+
+            if isinstance(exc, imapclient.exceptions.IMAPClientError):
+                names = ", ".join(f[2] for f in client.list_folders()[:20])
+                raise MailboxError(f"cannot open IMAP folder {self.cfg.folder!r}: {_why(exc)}",
+                                   hint=f"set mailbox.folder to one of: {names}") from exc
+            raise
+
+    def _unknown_after_reset(self, client, uids: list[int], known: KnownFilter) -> list[int]:
+        heads = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]", "RFC822.SIZE"])
+        pairs: dict[int, tuple[str, int]] = {}
+        for uid, data in heads.items():
+            raw = data.get(b"BODY[HEADER.FIELDS (MESSAGE-ID)]", b"") or b""
+            mid = " ".join(raw.decode("ascii", "replace").partition(":")[2].split())
+            pairs[uid] = (mid, int(data.get(b"RFC822.SIZE", -1)))
+        already = known([p for p in pairs.values() if p[0]])
+        return sorted(uid for uid, pair in pairs.items() if pair not in already)
+
+    def _fetch(self, client, uids: list[int], uidvalidity: int) -> list[RawMessage]:
+        data = client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
+        out = []
+        for uid in uids:
+            item = data.get(uid)
+            if item is None:  # expunged between SEARCH and FETCH
+                continue
+            received = item[b"INTERNALDATE"]
+            if received.tzinfo is None:
+                received = received.replace(tzinfo=timezone.utc)
+            out.append(RawMessage(source_key=f"{self.key}:{uidvalidity}:{uid}", data=bytes(item[b"BODY[]"]),
+                                  received_at=received))
+        return out
+
+
+def _tls_context(cfg) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(cfg.tls_cafile) if cfg.tls_cafile else None)
+    if cfg.tls_insecure_skip_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _logout_quietly(client) -> None:
+    try:
+        client.logout()
+    except Exception:  # the connection is being dropped anyway
+        try:
+            client.shutdown()
+        except Exception:
+            pass
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return text.replace("b'", "'")
+
+
+# --------------------------------------------------------------------------
+# A directory of .eml / .mbox files
+
+
+class FolderSource:
+    """Reads every .eml and .mbox file under a directory (recursively, sorted).
+
+    The receipt time of a file comes from ``internaldates.json`` beside it
+    (name -> ISO 8601), as exported with the mail; failing that from the
+    Date header; failing that from the file's modification time. Duplicates
+    are dropped by the store (hash of the exact bytes).
+    """
+
+    SIDE_CAR = "internaldates.json"
+
+    def __init__(self, path: Path, batch: int = 50):
+        self.path = path
+        self.key = f"folder:{path}"
+        self._batch = batch
+
+    def close(self) -> None:
+        pass
+
+    def batches(self, checkpoint, known) -> Iterator[FetchedBatch]:
+        if not self.path.is_dir():
+            raise MailboxError(f"mail folder {self.path} does not exist",
+                               hint="set mailbox.path in config.toml to a directory of .eml or .mbox files")
+        dates = self._sidecar()
+        batch: list[RawMessage] = []
+        for raw in self._messages(dates):
+            batch.append(raw)
+            if len(batch) >= self._batch:
+                yield FetchedBatch(batch, None)
+                batch = []
+        if batch:
+            yield FetchedBatch(batch, None)
+
+    def _sidecar(self) -> dict[str, datetime]:
+        file = self.path / self.SIDE_CAR
+        if not file.exists():
+            return {}
+        try:
+            return {name: datetime.fromisoformat(value) for name, value in json.loads(file.read_text("utf-8")).items()}
+        except (ValueError, AttributeError) as exc:
+            raise MailboxError(f"{file}: not a JSON object of file name -> ISO 8601 time ({exc})") from exc
+
+    def _messages(self, dates: dict[str, datetime]) -> Iterator[RawMessage]:
+        for file in sorted(self.path.rglob("*")):
+            rel = file.relative_to(self.path).as_posix()
+            suffix = file.suffix.lower()
+            if suffix == ".eml":
+                data = file.read_bytes()
+                yield RawMessage(f"folder:{rel}", data, dates.get(rel) or _date_of(data) or _mtime(file))
+            elif suffix == ".mbox":
+                box = stdlib_mailbox.mbox(file, create=False)
+                try:
+                    for index, key in enumerate(box.keys()):
+                        data = box.get_bytes(key)
+                        yield RawMessage(f"folder:{rel}#{index}", data,
+                                         dates.get(f"{rel}#{index}") or _date_of(data) or _mtime(file))
+                finally:
+                    box.close()
+
+
+def _date_of(data: bytes) -> datetime | None:
+    from email.parser import BytesHeaderParser
+    from email import policy
+
+    head = data.split(b"\n\n", 1)[0]
+    try:
+        value = BytesHeaderParser(policy=policy.compat32).parsebytes(head).get("Date")
+        moment = parsedate_to_datetime(str(value)) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment and moment.tzinfo else None
+
+
+def _mtime(file: Path) -> datetime:
+    return datetime.fromtimestamp(file.stat().st_mtime, tz=timezone.utc)
+
+
+def open_source(cfg: MailboxConfig, client_factory=None) -> Source:
+    """The configured source; ``client_factory`` overrides how IMAP connects."""
+    if cfg.source == "folder":
+        return FolderSource(cfg.path)
+    return ImapSource(cfg, client_factory or connect_imap)

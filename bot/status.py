@@ -1,0 +1,226 @@
+"""Per-school, per-document status: one pure function of (facts, campaign, now).
+
+Statuses are never stored: they are recomputed from the recorded items and
+the coordinator's corrections every time, so they cannot go stale.
+
+For each school and document type of a cycle the FIRST counted receipt
+decides; a later corrected version is kept as a new version and does not
+turn on_time into late. Receipt time is the mailbox's INTERNALDATE.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable, Sequence
+
+from .rules import Campaign, School
+from .store import Correction, StoredItem
+
+ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (
+    "on_time", "late", "pending", "missing", "exempt", "extended", "review")
+RECEIVED = (ON_TIME, LATE)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One counted copy of a document for a school (a fact)."""
+
+    school: str
+    doc_type: str
+    received_at: datetime
+    source: str  # "R17" for a mailed item, "paper" for a delivery recorded by hand
+    filename: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    ref: str
+    message_id: str
+    from_addr: str
+    filename: str
+    received_at: datetime
+    school: str | None
+    doc_types: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class DocStatus:
+    status: str
+    received_at: datetime | None = None
+    late_by: timedelta | None = None
+    versions: int = 0
+    last_received_at: datetime | None = None
+    source: str = ""
+    filename: str = ""
+
+
+@dataclass(frozen=True)
+class SchoolStatus:
+    code: str
+    name: str
+    level: str
+    deadline: datetime
+    extended: bool
+    exempt: str | None  # the reason, when exempt
+    complete: bool
+    documents: dict = field(default_factory=dict)  # doc type id -> DocStatus
+
+    def missing_required(self, required: Sequence[str]) -> list[str]:
+        return [d for d in required if self.documents[d].status in (PENDING, MISSING, EXTENDED)]
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    campaign: Campaign
+    cycle: int
+    now: datetime
+    schools: tuple[SchoolStatus, ...]
+    review: tuple[ReviewEntry, ...]
+
+    @property
+    def complete_count(self) -> int:
+        return sum(1 for s in self.schools if s.complete)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything status needs, after corrections are applied."""
+
+    receipts: tuple[Receipt, ...]
+    review: tuple[ReviewEntry, ...]
+    exemptions: dict  # school -> reason
+    extensions: dict  # school -> aware datetime
+
+
+def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correction], campaign: Campaign,
+                      cycle: int) -> Facts:
+    """Turn classified items plus the coordinator's corrections into facts.
+
+    Corrections are applied in the order they were made; the latest about an
+    item wins. They refer to items by id, which survives re-classification.
+    """
+    items = [i for i in items if i.cycle == cycle]
+    by_id = {i.id: i for i in items}
+    overrides: dict[int, Correction] = {}
+    paper: list[Receipt] = []
+    exemptions = {code: why for (c, code), why in campaign.exemptions.items() if c == cycle}
+    extensions = {code: until for (c, code), until in campaign.extensions.items() if c == cycle}
+    for corr in corrections:
+        if corr.cycle != cycle:
+            continue
+        if corr.kind in ("assign", "reject") and corr.item_id is not None:
+            overrides[corr.item_id] = corr
+        elif corr.kind == "received":
+            paper.append(Receipt(corr.school, corr.doc_type, datetime.fromisoformat(corr.value), "paper"))
+        elif corr.kind == "exempt":
+            exemptions[corr.school] = corr.why
+        elif corr.kind == "unexempt":
+            exemptions.pop(corr.school, None)
+        elif corr.kind == "extend":
+            extensions[corr.school] = datetime.fromisoformat(corr.value)
+    receipts: list[Receipt] = list(paper)
+    review: list[ReviewEntry] = []
+    for item in by_id.values():
+        corr = overrides.get(item.id)
+        if corr is not None:
+            if corr.kind == "assign":
+                receipts.append(Receipt(corr.school, corr.doc_type, item.received_at, item.ref, item.filename))
+            continue
+        if item.decision == "counted" and item.campaign and item.school:
+            receipts.extend(Receipt(item.school, t, item.received_at, item.ref, item.filename) for t in item.doc_types)
+        elif item.decision == "review":
+            review.append(ReviewEntry(item.ref, item.message_id, item.from_addr, item.filename, item.received_at,
+                                      item.school, item.doc_types, "; ".join(item.reasons)))
+    return Facts(tuple(receipts), tuple(sorted(review, key=lambda r: r.received_at)), exemptions, extensions)
+
+
+def compute_status(facts: Facts, campaign: Campaign, schools: Sequence[School], cycle: int,
+                   now: datetime) -> CampaignStatus:
+    """The status of every school of the roster for ``cycle`` at ``now``."""
+    by_key: dict[tuple[str, str], list[Receipt]] = {}
+    for r in facts.receipts:
+        by_key.setdefault((r.school, r.doc_type), []).append(r)
+    in_review = {(r.school, t) for r in facts.review if r.school for t in r.doc_types}
+    result = []
+    for school in schools:
+        deadline = facts.extensions.get(school.code, campaign.deadline(cycle))
+        extended = school.code in facts.extensions
+        exempt = facts.exemptions.get(school.code)
+        docs = {}
+        for doc in campaign.doc_types:
+            copies = sorted(by_key.get((school.code, doc.id), []), key=lambda r: r.received_at)
+            docs[doc.id] = doc_status(copies, deadline + campaign.grace, now, exempt is not None, extended,
+                                      (school.code, doc.id) in in_review)
+        complete = all(docs[d].status in (ON_TIME, LATE, EXEMPT) for d in campaign.required)
+        result.append(SchoolStatus(school.code, school.name, school.level, deadline, extended, exempt, complete, docs))
+    return CampaignStatus(campaign, cycle, now, tuple(result), facts.review)
+
+
+def doc_status(copies: Sequence[Receipt], deadline: datetime, now: datetime, exempt: bool, extended: bool,
+               in_review: bool) -> DocStatus:
+    """Status of one document of one school; ``copies`` sorted by receipt time."""
+    if copies:
+        first, last = copies[0], copies[-1]
+        late_by = first.received_at - deadline if first.received_at > deadline else None
+        return DocStatus(LATE if late_by else ON_TIME, first.received_at, late_by, len(copies),
+                         last.received_at, first.source, first.filename)
+    if exempt:
+        return DocStatus(EXEMPT)
+    if in_review:
+        return DocStatus(REVIEW)
+    if now <= deadline:
+        return DocStatus(EXTENDED if extended else PENDING)
+    return DocStatus(MISSING)
+
+
+def status_for(store, rules, now: datetime, cycle: int | None = None) -> CampaignStatus:
+    """Read the facts of a cycle from the store and compute the status (the shell's helper)."""
+    campaign = rules.campaign
+    cycle = campaign.cycle_of(now) if cycle is None else cycle
+    facts = apply_corrections(store.items(cycle=cycle), store.corrections(cycle), campaign, cycle)
+    return compute_status(facts, campaign, rules.schools, cycle, now)
+
+
+def to_json(status: CampaignStatus) -> dict:
+    """The documented JSON shape of ``status --json``."""
+    c, tz = status.campaign, status.campaign.tz
+    return {
+        "campaign": {"id": c.id, "name": c.name, "cycle": status.cycle,
+                     "deadline": c.deadline(status.cycle).isoformat(),
+                     "report_deadline": c.report_deadline(status.cycle).isoformat(),
+                     "required": list(c.required), "optional": list(c.optional)},
+        "now": status.now.astimezone(tz).isoformat(),
+        "summary": {"schools": len(status.schools), "complete": status.complete_count,
+                    "review": len(status.review)},
+        "schools": [_school_json(s, tz) for s in status.schools],
+        "review": [{"ref": r.ref, "message_id": r.message_id, "from": r.from_addr, "filename": r.filename,
+                    "received_at": r.received_at.astimezone(tz).isoformat(), "school": r.school,
+                    "doc_types": list(r.doc_types), "reason": r.reason} for r in status.review],
+    }
+
+
+def _school_json(s: SchoolStatus, tz) -> dict:
+    out = {"code": s.code, "name": s.name, "level": s.level, "complete": s.complete,
+           "deadline": s.deadline.astimezone(tz).isoformat(), "extended": s.extended, "exempt": s.exempt is not None,
+           "documents": {}}
+    if s.exempt is not None:
+        out["exempt_reason"] = s.exempt
+    for doc_id, d in s.documents.items():
+        entry = {"status": d.status}
+        if d.received_at:
+            entry["received_at"] = d.received_at.astimezone(tz).isoformat()
+            entry["versions"] = d.versions
+            entry["source"] = d.source
+            if d.filename:
+                entry["filename"] = d.filename
+        if d.late_by:
+            entry["late_by_seconds"] = int(d.late_by.total_seconds())
+        if d.versions > 1:
+            entry["last_received_at"] = d.last_received_at.astimezone(tz).isoformat()
+        out["documents"][doc_id] = entry
+    return out
+
+
+__all__ = ["compute_status", "apply_corrections", "doc_status", "status_for", "to_json", "Receipt", "Facts",
+           "CampaignStatus", "SchoolStatus", "DocStatus", "ReviewEntry"]

@@ -1,0 +1,492 @@
+"""The state: one SQLite database (WAL) plus content-addressed files.
+
+Facts are stored; statuses are computed from them (see status.py). Every
+write takes ``now`` from the caller. Schema changes are migrations, each run
+in a transaction together with the bump of ``PRAGMA user_version``.
+
+Exactly-once ingestion rests on three rules:
+1. a raw message is written to the archive (fsync'ed) before its row exists;
+2. the row (unique on the SHA-256 of the bytes) and the mailbox checkpoint
+   are committed in the same transaction;
+3. processing a message writes its items and marks it done in one
+   transaction, so a crash leaves it either untouched or fully recorded.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from .archive import BlobStore, sha256
+from .errors import StoreError
+from .model import Extraction, DocumentPart, ItemDecision, RawMessage
+
+DB_NAME = "bot.sqlite3"
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: ingestion, classification, corrections, run marks
+    """
+    CREATE TABLE checkpoints (
+        source      TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        last_uid    INTEGER NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE messages (
+        id           INTEGER PRIMARY KEY,
+        sha256       TEXT NOT NULL UNIQUE,
+        message_id   TEXT NOT NULL,
+        source_key   TEXT NOT NULL,
+        received_at  TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        status       TEXT NOT NULL DEFAULT 'new'
+                     CHECK (status IN ('new', 'done', 'quarantined')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        from_addr    TEXT,
+        subject      TEXT,
+        automatic    TEXT,
+        auth         TEXT,
+        bounces      TEXT,
+        fetched_at   TEXT NOT NULL,
+        processed_at TEXT
+    );
+    CREATE INDEX messages_status ON messages(status);
+    CREATE INDEX messages_message_id ON messages(message_id);
+    CREATE TABLE items (
+        id             INTEGER PRIMARY KEY,
+        message_row    INTEGER NOT NULL REFERENCES messages(id),
+        container      TEXT NOT NULL,
+        filename       TEXT NOT NULL,
+        part_index     INTEGER NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        first_page     INTEGER NOT NULL,
+        last_page      INTEGER NOT NULL,
+        school         TEXT,
+        doc_types      TEXT NOT NULL,
+        campaign       INTEGER NOT NULL,
+        decision       TEXT NOT NULL CHECK (decision IN ('counted', 'review', 'ignored')),
+        confidence     REAL NOT NULL,
+        reasons        TEXT NOT NULL,
+        received_at    TEXT NOT NULL,
+        cycle          INTEGER NOT NULL,
+        classified_at  TEXT NOT NULL,
+        UNIQUE (message_row, container, filename, part_index)
+    );
+    CREATE INDEX items_cycle ON items(cycle, decision);
+    CREATE TABLE extractions (
+        sha256     TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        result     TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE corrections (
+        id        INTEGER PRIMARY KEY,
+        kind      TEXT NOT NULL CHECK (kind IN ('assign', 'reject', 'received', 'exempt', 'unexempt', 'extend')),
+        item_id   INTEGER REFERENCES items(id),
+        school    TEXT,
+        doc_type  TEXT,
+        cycle     INTEGER NOT NULL,
+        value     TEXT,
+        who       TEXT NOT NULL,
+        why       TEXT NOT NULL,
+        via       TEXT NOT NULL,
+        at        TEXT NOT NULL
+    );
+    CREATE TABLE marks (
+        name   TEXT PRIMARY KEY,
+        at     TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    row: int
+    sha256: str
+    message_id: str
+    received_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class MessageSummary:
+    """What the store keeps of a parsed message, for the digest and export."""
+
+    message_id: str
+    from_addr: str
+    subject: str
+    automatic: str | None
+    auth: str
+    bounces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One classified document part, joined with its message."""
+
+    id: int
+    message_id: str
+    from_addr: str
+    subject: str
+    received_at: datetime
+    container: str
+    filename: str
+    part_index: int
+    first_page: int
+    last_page: int
+    school: str | None
+    doc_types: tuple[str, ...]
+    campaign: bool
+    decision: str
+    confidence: float
+    reasons: tuple[str, ...]
+    cycle: int
+    content_sha256: str
+
+    @property
+    def ref(self) -> str:
+        """The short reference the coordinator uses: R17."""
+        return f"R{self.id}"
+
+
+@dataclass(frozen=True)
+class Correction:
+    id: int
+    kind: str
+    item_id: int | None
+    school: str | None
+    doc_type: str | None
+    cycle: int
+    value: str | None
+    who: str
+    why: str
+    via: str
+    at: datetime
+
+
+def iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return moment.isoformat()
+
+
+class Store:
+    """The state directory: ``bot.sqlite3``, ``archive/`` (raw mail), ``blobs/`` (attachments)."""
+
+    def __init__(self, conn: sqlite3.Connection, state_dir: Path):
+        self.conn = conn
+        self.state_dir = state_dir
+        self.archive = BlobStore(state_dir / "archive", ".eml")
+        self.blobs = BlobStore(state_dir / "blobs")
+
+    @classmethod
+    def open(cls, state_dir: Path) -> "Store":
+        """Open (creating if needed) the state directory and migrate the database."""
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(state_dir / DB_NAME, isolation_level=None, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the state database in {state_dir}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        store = cls(conn, state_dir)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------
+    def migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"the state database is at schema {version}, newer than this bot ({len(MIGRATIONS)})",
+                             hint="upgrade the bot, or restore a backup of the state directory")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in _statements(script):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number}")
+
+    def transaction(self):
+        return _Transaction(self.conn)
+
+    # -- ingestion ------------------------------------------------------
+    def checkpoint(self, source: str) -> tuple[int, int] | None:
+        row = self.conn.execute("SELECT uidvalidity, last_uid FROM checkpoints WHERE source = ?", (source,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def known_digests(self, digests: Iterable[str]) -> set[str]:
+        digests = list(digests)
+        known: set[str] = set()
+        for chunk in _chunks(digests, 500):
+            marks = ",".join("?" * len(chunk))
+            known.update(r[0] for r in self.conn.execute(f"SELECT sha256 FROM messages WHERE sha256 IN ({marks})", chunk))
+        return known
+
+    def known_pairs(self, pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+        """The (Message-ID, size) pairs already stored (used after a UIDVALIDITY reset)."""
+        wanted = set(pairs)
+        ids = sorted({mid for mid, _ in wanted})
+        found: set[tuple[str, int]] = set()
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            found.update((r[0], r[1]) for r in self.conn.execute(
+                f"SELECT message_id, size FROM messages WHERE message_id IN ({marks})", chunk))
+        return found & wanted
+
+    def record_fetched(self, messages: Sequence[RawMessage], now: datetime,
+                       checkpoint: tuple[str, int, int] | None = None) -> int:
+        """Archive raw messages, then record them (and the checkpoint) in one transaction.
+
+        Returns how many were new. A message whose exact bytes are already
+        stored is a duplicate (a re-delivery, a UIDVALIDITY reset) and is skipped.
+        """
+        digests = [self.archive.put(m.data) for m in messages]
+        if digests:
+            self.archive.sync_dirs(digests)
+        new = 0
+        with self.transaction():
+            for message, digest in zip(messages, digests):
+                cur = self.conn.execute(
+                    "INSERT OR IGNORE INTO messages (sha256, message_id, source_key, received_at, size, fetched_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (digest, _message_id_of(message.data) or f"<{digest[:32]}@no-message-id>",
+                     message.source_key, iso(message.received_at), len(message.data), iso(now)))
+                new += cur.rowcount
+            if checkpoint:
+                source, uidvalidity, last_uid = checkpoint
+                self.conn.execute(
+                    "INSERT INTO checkpoints (source, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(source) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
+                    " last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+                    (source, uidvalidity, last_uid, iso(now)))
+        return new
+
+    def pending(self, limit: int, max_attempts: int) -> list[PendingMessage]:
+        rows = self.conn.execute(
+            "SELECT id, sha256, message_id, received_at, attempts FROM messages"
+            " WHERE status = 'new' AND attempts < ? ORDER BY received_at, id LIMIT ?", (max_attempts, limit))
+        return [PendingMessage(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4]) for r in rows]
+
+    def raw(self, message: PendingMessage) -> bytes:
+        return self.archive.get(message.sha256)
+
+    def begin_attempts(self, rows: Sequence[int]) -> None:
+        """Count an attempt BEFORE processing, so a message that kills the
+        process every time is eventually quarantined instead of looping."""
+        with self.transaction():
+            self.conn.executemany("UPDATE messages SET attempts = attempts + 1 WHERE id = ?", [(r,) for r in rows])
+
+    def record_processed(self, row: int, summary: MessageSummary, items: Sequence[tuple[ItemDecision, str, datetime, int]],
+                         now: datetime) -> None:
+        """Write a message's items and mark it done, atomically.
+
+        ``items`` holds (decision, container, received_at, cycle). Items are
+        upserted on (message, container, filename, part) so their ids (the
+        coordinator's R-numbers) and the corrections pointing at them survive
+        a re-classification.
+        """
+        with self.transaction():
+            for decision, container, received_at, cycle in items:
+                self.conn.execute(
+                    """INSERT INTO items (message_row, container, filename, part_index, content_sha256,
+                           first_page, last_page, school, doc_types, campaign, decision, confidence,
+                           reasons, received_at, cycle, classified_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (message_row, container, filename, part_index) DO UPDATE SET
+                           content_sha256 = excluded.content_sha256, first_page = excluded.first_page,
+                           last_page = excluded.last_page, school = excluded.school,
+                           doc_types = excluded.doc_types, campaign = excluded.campaign,
+                           decision = excluded.decision, confidence = excluded.confidence,
+                           reasons = excluded.reasons, received_at = excluded.received_at,
+                           cycle = excluded.cycle, classified_at = excluded.classified_at""",
+                    (row, container, decision.filename, decision.part_index, decision.content_sha256,
+                     decision.first_page, decision.last_page, decision.school, json.dumps(list(decision.doc_types)),
+                     int(decision.campaign), decision.decision, decision.confidence,
+                     json.dumps(list(decision.reasons), ensure_ascii=False), iso(received_at), cycle, iso(now)))
+            self.conn.execute(
+                "UPDATE messages SET status = 'done', processed_at = ?, last_error = NULL,"
+                " from_addr = ?, subject = ?, automatic = ?, auth = ?, bounces = ? WHERE id = ?",
+                (iso(now), summary.from_addr, summary.subject,
+                 summary.automatic, summary.auth, json.dumps(list(summary.bounces)), row))
+
+    def record_failure(self, row: int, error: str, max_attempts: int, now: datetime) -> bool:
+        """Keep the error; quarantine after ``max_attempts``. Returns True if quarantined."""
+        with self.transaction():
+            attempts = self.conn.execute("SELECT attempts FROM messages WHERE id = ?", (row,)).fetchone()[0]
+            status = "quarantined" if attempts >= max_attempts else "new"
+            self.conn.execute("UPDATE messages SET last_error = ?, status = ?, processed_at = ? WHERE id = ?",
+                              (error, status, iso(now), row))
+        return status == "quarantined"
+
+    def quarantine_exhausted(self, max_attempts: int, now: datetime) -> int:
+        """Quarantine messages whose attempts ran out without a recorded result
+        (the process died while handling them)."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE messages SET status = 'quarantined', processed_at = ?,"
+                " last_error = COALESCE(last_error, 'processing crashed ' || attempts || ' times')"
+                " WHERE status = 'new' AND attempts >= ?", (iso(now), max_attempts))
+        return cur.rowcount
+
+    def requeue(self, *, all_messages: bool = False) -> int:
+        """Mark messages for processing again (after a rules change, or to retry quarantine)."""
+        where = "" if all_messages else " WHERE status = 'quarantined'"
+        with self.transaction():
+            return self.conn.execute(f"UPDATE messages SET status = 'new', attempts = 0{where}").rowcount
+
+    # -- extraction cache -------------------------------------------------
+    def cached_extractions(self, digests: Iterable[str]) -> dict[str, Extraction]:
+        found: dict[str, Extraction] = {}
+        for chunk in _chunks(list(set(digests)), 500):
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(f"SELECT sha256, result FROM extractions WHERE sha256 IN ({marks})", chunk):
+                found[r[0]] = _extraction_from_json(r[1])
+        return found
+
+    def cache_extractions(self, results: dict[str, Extraction], now: datetime) -> None:
+        """Remember extractions by content hash: a file re-sent is never read twice.
+        Timeouts are not cached: they may succeed on a quieter machine."""
+        rows = [(d, e.kind, _extraction_to_json(e), iso(now)) for d, e in results.items()
+                if not (e.error and "timed out" in e.error)]
+        with self.transaction():
+            self.conn.executemany("INSERT OR REPLACE INTO extractions (sha256, kind, result, created_at) VALUES (?, ?, ?, ?)", rows)
+
+    # -- reading facts ----------------------------------------------------
+    def items(self, cycle: int | None = None, decision: str | None = None) -> list[StoredItem]:
+        sql = ("SELECT i.*, m.message_id, m.from_addr, m.subject FROM items i JOIN messages m ON m.id = i.message_row"
+               " WHERE 1=1")
+        args: list = []
+        if cycle is not None:
+            sql += " AND i.cycle = ?"
+            args.append(cycle)
+        if decision is not None:
+            sql += " AND i.decision = ?"
+            args.append(decision)
+        sql += " ORDER BY i.received_at, i.id"
+        return [_item(r) for r in self.conn.execute(sql, args)]
+
+    def item(self, item_id: int) -> StoredItem | None:
+        r = self.conn.execute("SELECT i.*, m.message_id, m.from_addr, m.subject FROM items i"
+                              " JOIN messages m ON m.id = i.message_row WHERE i.id = ?", (item_id,)).fetchone()
+        return _item(r) if r else None
+
+    def message_counts(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT status, COUNT(*) FROM messages GROUP BY status")}
+
+    def quarantined(self) -> list[dict]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT message_id, source_key, received_at, attempts, last_error FROM messages"
+            " WHERE status = 'quarantined' ORDER BY received_at")]
+
+    def messages_between(self, start: datetime, end: datetime) -> list[dict]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT id, message_id, from_addr, subject, automatic, auth, bounces, received_at FROM messages"
+            " WHERE status = 'done' AND received_at >= ? AND received_at < ? ORDER BY received_at",
+            (iso(start), iso(end)))]
+
+    # -- corrections ------------------------------------------------------
+    def add_correction(self, *, kind: str, cycle: int, who: str, why: str, via: str, now: datetime,
+                       item_id: int | None = None, school: str | None = None, doc_type: str | None = None,
+                       value: str | None = None) -> int:
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO corrections (kind, item_id, school, doc_type, cycle, value, who, why, via, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, item_id, school, doc_type, cycle, value, who, why, via, iso(now)))
+        return cur.lastrowid
+
+    def corrections(self, cycle: int | None = None) -> list[Correction]:
+        sql = "SELECT * FROM corrections" + (" WHERE cycle = ?" if cycle is not None else "") + " ORDER BY id"
+        rows = self.conn.execute(sql, (cycle,) if cycle is not None else ())
+        return [Correction(r["id"], r["kind"], r["item_id"], r["school"], r["doc_type"], r["cycle"], r["value"],
+                           r["who"], r["why"], r["via"], datetime.fromisoformat(r["at"])) for r in rows]
+
+    # -- marks (health) -----------------------------------------------------
+    def set_mark(self, name: str, now: datetime, detail: str = "") -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO marks (name, at, detail) VALUES (?, ?, ?)", (name, iso(now), detail))
+
+    def mark(self, name: str) -> tuple[datetime, str] | None:
+        r = self.conn.execute("SELECT at, detail FROM marks WHERE name = ?", (name,)).fetchone()
+        return (datetime.fromisoformat(r[0]), r[1]) if r else None
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        return False
+
+
+def _statements(script: str) -> Iterator[str]:
+    for statement in script.split(";"):
+        if statement.strip():
+            yield statement
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _message_id_of(data: bytes) -> str:
+    """The Message-ID header, read cheaply from the raw header block."""
+    from email.parser import BytesHeaderParser
+    from email import policy
+
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    try:
+        value = BytesHeaderParser(policy=policy.compat32).parsebytes(head).get("Message-ID", "")
+    except Exception:  # malformed headers: the parse stage will report it
+        return ""
+    return " ".join(str(value).split())[:998]
+
+
+def _item(r: sqlite3.Row) -> StoredItem:
+    return StoredItem(
+        id=r["id"], message_id=r["message_id"], from_addr=r["from_addr"] or "", subject=r["subject"] or "",
+        received_at=datetime.fromisoformat(r["received_at"]), container=r["container"], filename=r["filename"],
+        part_index=r["part_index"], first_page=r["first_page"], last_page=r["last_page"], school=r["school"],
+        doc_types=tuple(json.loads(r["doc_types"])), campaign=bool(r["campaign"]), decision=r["decision"],
+        confidence=r["confidence"], reasons=tuple(json.loads(r["reasons"])), cycle=r["cycle"],
+        content_sha256=r["content_sha256"])
+
+
+def _extraction_to_json(e: Extraction) -> str:
+    return json.dumps({
+        "kind": e.kind, "pages": e.pages, "ocr": e.ocr, "error": e.error, "notes": list(e.notes),
+        "parts": [{"head": p.head, "text": p.text, "first_page": p.first_page, "last_page": p.last_page} for p in e.parts],
+    }, ensure_ascii=False)
+
+
+def _extraction_from_json(text: str) -> Extraction:
+    d = json.loads(text)
+    return Extraction(kind=d["kind"], pages=d["pages"], ocr=d["ocr"], error=d["error"], notes=tuple(d["notes"]),
+                      parts=tuple(DocumentPart(**p) for p in d["parts"]))
+
+
+__all__ = ["Store", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "sha256", "iso"]
