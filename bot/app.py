@@ -1,0 +1,151 @@
+"""The bot as a library: the operations the command line (and the worker) run.
+
+Each operation takes what it needs (config, rules, store, a clock reading)
+as arguments; the command line only parses arguments and prints.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .config import Config, load_config
+from .errors import UsageError
+from .extract import Extractor
+from .lock import StateLock
+from .mailbox import open_source
+from .pipeline import PollReport, ingest, process_pending
+from .rules import Rules, load_rules
+from .store import Store, StoredItem
+
+log = logging.getLogger("bot")
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    rules: Rules
+
+
+def load(config_path: Path) -> Context:
+    """Load and validate config.toml and the rules it points to."""
+    config = load_config(config_path)
+    return Context(config=config, rules=load_rules(config.paths.rules))
+
+
+def ocr_available() -> bool:
+    """Tesseract with Vietnamese data is installed (a scan can be read)."""
+    if not shutil.which("tesseract"):
+        return False
+    import subprocess
+
+    try:
+        out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "vie" in out.stdout.split()
+
+
+def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extractor | None = None,
+         progress=None, should_stop=lambda: False) -> PollReport:
+    """Fetch new mail once and process everything pending, under the state lock."""
+    report = PollReport()
+    with StateLock(ctx.config.paths.state, "poll"), Store.open(ctx.config.paths.state) as store:
+        source = open_source(ctx.config.mailbox, client_factory)
+        try:
+            ingest(source, store, now, report, progress)
+        finally:
+            source.close()
+        own = extractor is None
+        extractor = extractor or Extractor()
+        try:
+            process_pending(store, ctx.rules, extractor, now, report, ocr_available=ocr_available(),
+                            progress=progress, should_stop=should_stop)
+        finally:
+            if own:
+                extractor.close()
+        store.set_mark("poll", now, report.summary())
+    return report
+
+
+def export_rows(store: Store, rules: Rules) -> list[dict]:
+    """Every attachment (or document part) the bot has seen, oldest first."""
+    tz = rules.campaign.tz
+    return [_row(i, tz) for i in store.items()]
+
+
+def _row(item: StoredItem, tz) -> dict:
+    return {
+        "ref": item.ref, "message_id": item.message_id, "received_at": item.received_at.astimezone(tz).isoformat(),
+        "from": item.from_addr, "subject": item.subject, "filename": item.filename, "container": item.container,
+        "first_page": item.first_page, "last_page": item.last_page, "school": item.school,
+        "doc_types": list(item.doc_types), "campaign": item.campaign, "cycle": item.cycle,
+        "decision": item.decision, "confidence": round(item.confidence, 3), "reasons": list(item.reasons),
+    }
+
+
+# -- coordinator corrections ------------------------------------------------
+
+def correct(store: Store, rules: Rules, kind: str, now: datetime, *, who: str, why: str, via: str = "cli",
+            ref: str | None = None, school: str | None = None, doc_type: str | None = None,
+            value: str | None = None, cycle: int | None = None) -> str:
+    """Validate and record one correction; return a sentence saying what was done."""
+    if not why.strip():
+        raise UsageError("a correction needs a reason (--why)")
+    campaign = rules.campaign
+    item = _item_by_ref(store, ref) if kind in ("assign", "reject") else None
+    if school is not None:
+        _known_school(rules, school)
+    if doc_type is not None and doc_type not in {d.id for d in campaign.doc_types}:
+        raise UsageError(f"unknown document type {doc_type!r}; known: {', '.join(d.id for d in campaign.doc_types)}")
+    if kind == "extend" or kind == "received":
+        value = _local_instant(value, campaign.tz, end_of_day=kind == "extend").isoformat()
+    cycle = item.cycle if item else (cycle if cycle is not None else campaign.cycle_of(now))
+    store.add_correction(kind=kind, cycle=cycle, who=who, why=why, via=via, now=now,
+                         item_id=item.id if item else None, school=school, doc_type=doc_type, value=value)
+    return _describe(kind, ref, school, doc_type, value, cycle)
+
+
+def default_who() -> str:
+    return os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
+
+
+def _item_by_ref(store: Store, ref: str | None) -> StoredItem:
+    text = (ref or "").strip().upper().lstrip("R")
+    item = store.item(int(text)) if text.isdigit() else None
+    if item is None:
+        raise UsageError(f"no item {ref!r}; see 'status' (review queue) or 'export' for references like R17")
+    return item
+
+
+def _known_school(rules: Rules, code: str) -> None:
+    try:
+        rules.school(code)
+    except KeyError:
+        raise UsageError(f"no school {code!r} in the roster (rules/schools.csv)") from None
+
+
+def _local_instant(text: str | None, tz, end_of_day: bool) -> datetime:
+    if not text:
+        raise UsageError("a date is required, e.g. 2023-10-20 or 2023-10-20T16:00")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{text!r} is not a date; write 2023-10-20 or 2023-10-20T16:00") from None
+    if len(text) == 10 and end_of_day:  # a bare date extends to the end of that day
+        value = value.replace(hour=23, minute=59, second=59)
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _describe(kind, ref, school, doc_type, value, cycle) -> str:
+    return {
+        "assign": f"{ref} counted as {doc_type} of {school}",
+        "reject": f"{ref} rejected (not counted)",
+        "received": f"{doc_type} of {school} marked received at {value}",
+        "exempt": f"{school} exempted for cycle {cycle}",
+        "unexempt": f"{school} no longer exempt for cycle {cycle}",
+        "extend": f"{school} deadline extended to {value}",
+    }[kind]

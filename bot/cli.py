@@ -1,0 +1,186 @@
+"""Command line: ``python -m bot --config PATH [--now ISO8601] COMMAND``.
+
+Only argument parsing, logging set-up and output live here; the work is in
+``bot.app`` and the stage modules. A ``BotError`` becomes one clear message
+with a hint and a non-zero exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import app
+from .clock import FixedClock, parse_instant, system_clock
+from .errors import BotError, UsageError
+from .status import status_for, to_json
+
+log = logging.getLogger("bot")
+
+EPILOG = """examples:
+  python -m bot --config config.toml check-config
+  python -m bot --config config.toml poll
+  python -m bot --config config.toml --now 2023-10-12T08:00 status
+  python -m bot --config config.toml export --format csv > items.csv
+  python -m bot --config config.toml assign R17 thcs-nguyen-hien bien_ban --why "scan checked by hand"
+"""
+
+
+CORRECTIONS = {
+    "assign": ("count a reviewed item as a school's document", ["ref", "school", "doc_type"]),
+    "reject": ("do not count an item", ["ref"]),
+    "received": ("record a document delivered on paper", ["school", "doc_type"]),
+    "exempt": ("exempt a school for the cycle", ["school"]),
+    "unexempt": ("cancel an exemption", ["school"]),
+    "extend": ("extend the deadline of one school", ["school", "until"]),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Mailbox bot for document-collection campaigns.",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", type=Path, default=Path("config.toml"), help="path to config.toml (default: %(default)s)")
+    p.add_argument("--now", help="decide as if it were this instant (ISO 8601; local time of the campaign if no offset)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("check-config", help="validate config.toml and rules/, print warnings",
+                   description="Validate config.toml and the rules; exit 2 on an error. Example: check-config")
+    sub.add_parser("poll", help="fetch and process new mail once",
+                   description="Fetch new mail once, archive it, classify it. Example: poll")
+    s = sub.add_parser("status", help="per-school status of the current cycle",
+                       description="Per-school, per-document status. Example: --now 2023-10-11 status --json")
+    s.add_argument("--json", action="store_true", help="machine-readable output (documented shape)")
+    s.add_argument("--cycle", type=int, help="another cycle than the one --now falls in")
+    e = sub.add_parser("export", help="every attachment the bot has seen, with its decision",
+                       description="List every attachment or document part. Example: export --format csv")
+    e.add_argument("--format", choices=("json", "csv"), default="json")
+
+    for name, (text, args) in CORRECTIONS.items():
+        c = sub.add_parser(name, help=text, description=f"{text.capitalize()} (audited: who, when, why).")
+        for arg in args:
+            c.add_argument(arg, help={"ref": "item reference, e.g. R17", "until": "date, e.g. 2023-10-20",
+                                      "doc_type": "document type id, e.g. bien_ban"}.get(arg, "school code"))
+        if name == "received":
+            c.add_argument("--at", required=True, help="when it was delivered, e.g. 2023-10-09T10:00")
+        c.add_argument("--why", required=True, help="the reason, kept in the audit log")
+        c.add_argument("--who", default=None, help="who decided (default: the login name)")
+        c.add_argument("--cycle", type=int, help="cycle (default: the one --now falls in)")
+    r = sub.add_parser("requeue", help="process stored messages again (after a rules change, or quarantined ones)",
+                       description="Mark messages to be processed again on the next poll. Example: requeue --all")
+    r.add_argument("--all", action="store_true", help="every message, not only quarantined ones")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _run(args)
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args) -> int:
+    ctx = app.load(args.config)
+    clock = FixedClock(parse_instant(args.now, ctx.rules.campaign.tz)) if args.now else system_clock
+    now = clock()
+    return _handlers()[args.command](ctx, args, now)
+
+
+def cmd_check_config(ctx, args, now) -> int:
+    cfg = ctx.config
+    for warning in cfg.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    for secret in (cfg.mailbox.secret, cfg.smtp.secret):
+        if secret:
+            secret.read()  # a missing secret is an error now, not at 3 a.m.
+    c = ctx.rules.campaign
+    cycle = c.cycle_of(now)
+    print(f"config OK: {args.config}")
+    print(f"mailbox: {cfg.mailbox.source} " + (str(cfg.mailbox.path) if cfg.mailbox.source == "folder"
+                                                else f"{cfg.mailbox.host}:{cfg.mailbox.port}/{cfg.mailbox.folder}"))
+    print(f"outgoing mail: {'SMTP ' + cfg.smtp.host if cfg.smtp.enabled else 'written to ' + str(cfg.paths.state / 'outbox')}")
+    print(f"campaign {c.id}: {len(ctx.rules.schools)} schools, documents {', '.join(d.id for d in c.doc_types)}")
+    print(f"cycle {cycle}: deadline {c.deadline(cycle).isoformat()}, office report {c.report_deadline(cycle).isoformat()}")
+    print(f"OCR (tesseract + vie): {'available' if app.ocr_available() else 'NOT installed: scans go to review'}")
+    return 0
+
+
+def cmd_poll(ctx, args, now) -> int:
+    report = app.poll(ctx, now)
+    print(report.summary())
+    return 0
+
+
+def cmd_status(ctx, args, now) -> int:
+    from .store import Store
+
+    with Store.open(ctx.config.paths.state) as store:
+        status = status_for(store, ctx.rules, now, args.cycle)
+    if args.json:
+        json.dump(to_json(status), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        from .table import status_table
+
+        print(status_table(status))
+    return 0
+
+
+def cmd_export(ctx, args, now) -> int:
+    from .store import Store
+
+    with Store.open(ctx.config.paths.state) as store:
+        rows = app.export_rows(store, ctx.rules)
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["message_id"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+    return 0
+
+
+def _correction(kind):
+    def handler(ctx, args, now) -> int:
+        from .store import Store
+
+        with Store.open(ctx.config.paths.state) as store:
+            done = app.correct(store, ctx.rules, kind, now, who=args.who or app.default_who(), why=args.why,
+                               ref=getattr(args, "ref", None), school=getattr(args, "school", None),
+                               doc_type=getattr(args, "doc_type", None),
+                               value=getattr(args, "until", None) or getattr(args, "at", None), cycle=args.cycle)
+        print(done)
+        return 0
+    return handler
+
+
+def cmd_requeue(ctx, args, now) -> int:
+    from .store import Store
+
+    with Store.open(ctx.config.paths.state) as store:
+        n = store.requeue(all_messages=args.all)
+    print(f"{n} message(s) will be processed again on the next poll")
+    return 0
+
+
+def _handlers() -> dict:
+    handlers = {"check-config": cmd_check_config, "poll": cmd_poll, "status": cmd_status,
+                "export": cmd_export, "requeue": cmd_requeue}
+    for kind in CORRECTIONS:
+        handlers[kind] = _correction(kind)
+    return handlers
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
