@@ -23,87 +23,9 @@ from typing import Iterable, Iterator, Sequence
 from .archive import BlobStore, sha256
 from .errors import StoreError
 from .model import Extraction, DocumentPart, ItemDecision, RawMessage
+from .schema import MIGRATIONS
 
 DB_NAME = "bot.sqlite3"
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: ingestion, classification, corrections, run marks
-    """
-    CREATE TABLE checkpoints (
-        source      TEXT PRIMARY KEY,
-        uidvalidity INTEGER NOT NULL,
-        last_uid    INTEGER NOT NULL,
-        updated_at  TEXT NOT NULL
-    );
-    CREATE TABLE messages (
-        id           INTEGER PRIMARY KEY,
-        sha256       TEXT NOT NULL UNIQUE,
-        message_id   TEXT NOT NULL,
-        source_key   TEXT NOT NULL,
-        received_at  TEXT NOT NULL,
-        size         INTEGER NOT NULL,
-        status       TEXT NOT NULL DEFAULT 'new'
-                     CHECK (status IN ('new', 'done', 'quarantined')),
-        attempts     INTEGER NOT NULL DEFAULT 0,
-        last_error   TEXT,
-        from_addr    TEXT,
-        subject      TEXT,
-        automatic    TEXT,
-        auth         TEXT,
-        bounces      TEXT,
-        fetched_at   TEXT NOT NULL,
-        processed_at TEXT
-    );
-    CREATE INDEX messages_status ON messages(status);
-    CREATE INDEX messages_message_id ON messages(message_id);
-    CREATE TABLE items (
-        id             INTEGER PRIMARY KEY,
-        message_row    INTEGER NOT NULL REFERENCES messages(id),
-        container      TEXT NOT NULL,
-        filename       TEXT NOT NULL,
-        part_index     INTEGER NOT NULL,
-        content_sha256 TEXT NOT NULL,
-        first_page     INTEGER NOT NULL,
-        last_page      INTEGER NOT NULL,
-        school         TEXT,
-        doc_types      TEXT NOT NULL,
-        campaign       INTEGER NOT NULL,
-        decision       TEXT NOT NULL CHECK (decision IN ('counted', 'review', 'ignored')),
-        confidence     REAL NOT NULL,
-        reasons        TEXT NOT NULL,
-        received_at    TEXT NOT NULL,
-        cycle          INTEGER NOT NULL,
-        classified_at  TEXT NOT NULL,
-        UNIQUE (message_row, container, filename, part_index)
-    );
-    CREATE INDEX items_cycle ON items(cycle, decision);
-    CREATE TABLE extractions (
-        sha256     TEXT PRIMARY KEY,
-        kind       TEXT NOT NULL,
-        result     TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE corrections (
-        id        INTEGER PRIMARY KEY,
-        kind      TEXT NOT NULL CHECK (kind IN ('assign', 'reject', 'received', 'exempt', 'unexempt', 'extend')),
-        item_id   INTEGER REFERENCES items(id),
-        school    TEXT,
-        doc_type  TEXT,
-        cycle     INTEGER NOT NULL,
-        value     TEXT,
-        who       TEXT NOT NULL,
-        why       TEXT NOT NULL,
-        via       TEXT NOT NULL,
-        at        TEXT NOT NULL
-    );
-    CREATE TABLE marks (
-        name   TEXT PRIMARY KEY,
-        at     TEXT NOT NULL,
-        detail TEXT NOT NULL DEFAULT ''
-    );
-    """,
-)
-
 
 @dataclass(frozen=True)
 class PendingMessage:
