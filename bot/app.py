@@ -17,7 +17,8 @@ from .errors import UsageError
 from .extract import Extractor
 from .lock import StateLock
 from .mailbox import open_source
-from .pipeline import PollReport, ingest, process_pending
+from .ingest import PollReport, ingest
+from .pipeline import process_pending
 from .rules import Rules, load_rules
 from .store import Store, StoredItem
 

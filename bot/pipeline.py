@@ -10,14 +10,14 @@ The two halves are separate on purpose:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Callable, Sequence
 
 from .archive import sha256
 from .classify import classify_message
 from .extract import Extractor
-from .mailbox import Source
+from .ingest import PollReport, Progress
 from .model import Attachment, Extraction, ItemDecision, ParsedMessage
 from .parse import parse_message
 from .rules import Rules
@@ -27,36 +27,6 @@ log = logging.getLogger("bot.pipeline")
 
 MAX_ATTEMPTS = 3
 PROCESS_BATCH = 16
-
-Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
-
-
-@dataclass
-class PollReport:
-    fetched: int = 0
-    new: int = 0
-    processed: int = 0
-    failed: int = 0
-    quarantined: int = 0
-    decisions: dict = field(default_factory=lambda: {"counted": 0, "review": 0, "ignored": 0})
-
-    def summary(self) -> str:
-        d = self.decisions
-        return (f"{self.new} new message(s) of {self.fetched} fetched; {self.processed} processed "
-                f"({d['counted']} document(s) counted, {d['review']} to review, {d['ignored']} ignored)"
-                + (f"; {self.failed} failed" if self.failed else "")
-                + (f"; {self.quarantined} quarantined" if self.quarantined else ""))
-
-
-def ingest(source: Source, store: Store, now: datetime, report: PollReport, progress: Progress | None = None) -> None:
-    """Copy every new message of ``source`` into the archive and the database."""
-    checkpoint = store.checkpoint(source.key)
-    for batch in source.batches(checkpoint, store.known_pairs):
-        cp = (source.key, *batch.checkpoint) if batch.checkpoint else None
-        report.new += store.record_fetched(batch.messages, now, cp)
-        report.fetched += len(batch.messages)
-        if progress:
-            progress("fetch", report.fetched, None)
 
 
 def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datetime, report: PollReport,
@@ -69,7 +39,6 @@ def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datet
         batch = store.pending(PROCESS_BATCH, max_attempts)
         if not batch:
             break
-        store.begin_attempts([p.row for p in batch])
         _process_batch(store, rules, extractor, now, report, batch, ocr_available, max_attempts)
         if progress:
             progress("process", report.processed + report.failed, total)
@@ -78,6 +47,11 @@ def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datet
 def _process_batch(store, rules, extractor, now, report, batch: Sequence[PendingMessage], ocr_available, max_attempts):
     parsed: list[tuple[PendingMessage, ParsedMessage]] = []
     for pending in batch:
+        # Count the attempt before touching the message: if it kills the
+        # process, the count survives and the message is quarantined after
+        # max_attempts instead of crashing the worker forever. Only this
+        # message is charged, not the whole batch.
+        store.begin_attempts([pending.row])
         try:
             parsed.append((pending, parse_message(store.raw(pending))))
         except Exception as exc:  # parse_message is total; this is a bug or a lost archive file

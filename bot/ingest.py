@@ -1,0 +1,45 @@
+"""Fetch -> archive -> record: move raw mail from a source into the state.
+
+Kept apart from processing on purpose: once a message is here, nothing that
+happens later (a parser bug, a pathological PDF, a crash) can lose it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from .mailbox import Source
+from .store import Store
+
+Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
+
+
+@dataclass
+class PollReport:
+    fetched: int = 0
+    new: int = 0
+    processed: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    decisions: dict = field(default_factory=lambda: {"counted": 0, "review": 0, "ignored": 0})
+
+    def summary(self) -> str:
+        d = self.decisions
+        return (f"{self.new} new message(s) of {self.fetched} fetched; {self.processed} processed "
+                f"({d['counted']} document(s) counted, {d['review']} to review, {d['ignored']} ignored)"
+                + (f"; {self.failed} failed" if self.failed else "")
+                + (f"; {self.quarantined} quarantined" if self.quarantined else ""))
+
+
+def ingest(source: Source, store: Store, now: datetime, report: PollReport, progress: Progress | None = None) -> None:
+    """Copy every new message of ``source`` into the archive and the database."""
+    checkpoint = store.checkpoint(source.key)
+    for batch in source.batches(checkpoint, store.known_pairs):
+        cp = (source.key, *batch.checkpoint) if batch.checkpoint else None
+        report.new += store.record_fetched(batch.messages, now, cp)
+        report.fetched += len(batch.messages)
+        if progress:
+            progress("fetch", report.fetched, None)
+
+

@@ -1,0 +1,176 @@
+"""Ingestion from a REAL Dovecot: every message exactly once, read-only, cheap when idle."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.config import MailboxConfig, Secret
+from bot.errors import AuthenticationError, MailboxError
+from bot.mailbox import ImapSource, connect_imap
+from bot.ingest import PollReport, ingest
+from bot.store import Store
+
+pytestmark = pytest.mark.imap
+
+T0 = datetime(2023, 10, 2, 8, 0, tzinfo=timezone(timedelta(hours=7)))
+
+
+def message(n: int, date_header: str = "Mon, 02 Oct 2023 01:00:00 +0000") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"school{n}@hcm.edu.vn"
+    msg["To"] = "office@example.org"
+    msg["Subject"] = f"Hồ sơ số {n}"
+    msg["Date"] = date_header
+    msg["Message-ID"] = f"<msg{n}@hcm.edu.vn>"
+    msg.set_content(f"Kính gửi phòng, hồ sơ {n}.")
+    return msg.as_bytes()
+
+
+def mailbox_config(dovecot, password=None, folder="INBOX") -> MailboxConfig:
+    return MailboxConfig(source="imap", host=dovecot.host, port=dovecot.port, security="none",
+                         username=dovecot.user, secret=Secret(env="P", key="mailbox.password_env"),
+                         folder=folder, fetch_batch=7, timeout_seconds=10)
+
+
+def factory(password):
+    return lambda cfg: connect_imap(cfg, {"P": password})
+
+
+def poll_once(dovecot, store, now=T0, password=None):
+    report = PollReport()
+    source = ImapSource(mailbox_config(dovecot), factory(password or dovecot.password))
+    try:
+        ingest(source, store, now, report)
+    finally:
+        source.close()
+    return report.new
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "state") as s:
+        yield s
+
+
+def test_first_poll_ingests_all_then_nothing_then_exactly_the_new_ones(dovecot, store):
+    dovecot.append_many("INBOX", [(message(n), T0 + timedelta(minutes=n)) for n in range(20)])
+    assert poll_once(dovecot, store) == 20
+    assert poll_once(dovecot, store) == 0
+    for n in range(20, 23):
+        dovecot.append("INBOX", message(n), T0 + timedelta(hours=1, minutes=n))
+    assert poll_once(dovecot, store) == 3
+    assert poll_once(dovecot, store) == 0
+    assert store.message_counts() == {"new": 23}
+
+
+def test_receipt_time_is_internaldate_not_the_date_header(dovecot, store):
+    arrived = datetime(2023, 10, 11, 0, 0, 5, tzinfo=timezone(timedelta(hours=7)))
+    dovecot.append("INBOX", message(1, date_header="Tue, 10 Oct 2023 09:00:00 +0000"), arrived)
+    poll_once(dovecot, store)
+    (pending,) = store.pending(10, 3)
+    assert pending.received_at == arrived
+
+
+def test_poll_is_read_only(dovecot, store):
+    dovecot.append("INBOX", message(1), T0)
+    poll_once(dovecot, store)
+    with dovecot.client() as c:
+        c.select_folder("INBOX", readonly=True)
+        flags = c.get_flags(c.search("ALL"))
+    assert all(b"\\Seen" not in f for f in flags.values())
+
+
+def test_archive_keeps_the_exact_bytes(dovecot, store):
+    raw = message(1).replace(b"\n", b"\r\n")
+    dovecot.append("INBOX", raw, T0)
+    poll_once(dovecot, store)
+    (pending,) = store.pending(10, 3)
+    assert store.raw(pending) == raw
+
+
+def test_uidvalidity_reset_neither_loses_nor_duplicates(dovecot, store):
+    dovecot.append_many("Hoso", [(message(n), T0) for n in range(5)])
+    source_cfg = mailbox_config(dovecot, folder="Hoso")
+
+    def poll():
+        report = PollReport()
+        source = ImapSource(source_cfg, factory(dovecot.password))
+        try:
+            ingest(source, store, T0, report)
+        finally:
+            source.close()
+        return report
+
+    assert poll().new == 5
+    old_validity = store.checkpoint(f"imap:{dovecot.user}@{dovecot.host}:{dovecot.port}/Hoso")[0]
+    dovecot.recreate_folder("Hoso")
+    # the same five come back under new UIDs, plus one genuinely new message
+    dovecot.append_many("Hoso", [(message(n), T0) for n in range(6)])
+    report = poll()
+    assert report.new == 1
+    assert report.fetched == 1  # the five known ones were recognised from headers, not downloaded again
+    new_validity = store.checkpoint(f"imap:{dovecot.user}@{dovecot.host}:{dovecot.port}/Hoso")[0]
+    assert new_validity != old_validity
+    assert poll().new == 0
+    assert store.message_counts() == {"new": 6}
+
+
+class CountingClient:
+    """Wraps a real IMAPClient and counts the commands sent through it."""
+
+    def __init__(self, client):
+        self._client, self.calls = client, []
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if callable(attr):
+            def call(*a, **kw):
+                self.calls.append(name)
+                return attr(*a, **kw)
+            return call
+        return attr
+
+    def __setattr__(self, name, value):
+        if name in ("_client", "calls"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._client, name, value)
+
+
+@pytest.mark.parametrize("size", [10, 200])
+def test_idle_poll_costs_one_command_whatever_the_mailbox_size(dovecot, store, size):
+    dovecot.append_many("INBOX", [(message(n), T0) for n in range(size)])
+    poll_once(dovecot, store)
+    clients = []
+
+    def counting(cfg):
+        clients.append(CountingClient(connect_imap(cfg, {"P": dovecot.password})))
+        return clients[-1]
+
+    source = ImapSource(mailbox_config(dovecot), counting)
+    report = PollReport()
+    ingest(source, store, T0, report)
+    source.close()
+    assert report.new == 0
+    assert clients[0].calls == ["select_folder", "logout"]
+
+
+def test_wrong_password_is_a_clear_authentication_error(dovecot, store):
+    with pytest.raises(AuthenticationError, match="refused the login of 'office'"):
+        poll_once(dovecot, store, password="wrong")
+
+
+def test_missing_folder_names_the_folder_and_lists_the_real_ones(dovecot, store):
+    source = ImapSource(mailbox_config(dovecot, folder="Hồ sơ 2023"), factory(dovecot.password))
+    with pytest.raises(MailboxError, match="cannot open IMAP folder 'Hồ sơ 2023'") as info:
+        list(source.batches(None, lambda pairs: set()))
+    assert "INBOX" in info.value.hint
+
+
+def test_server_down_is_a_clear_mailbox_error(dovecot, store):
+    dovecot.stop()
+    with pytest.raises(MailboxError, match="cannot connect to IMAP server 127.0.0.1"):
+        poll_once(dovecot, store)
