@@ -5,6 +5,7 @@ as arguments; the command line only parses arguments and prints.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -51,10 +52,14 @@ def ocr_available() -> bool:
 
 
 def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extractor | None = None,
-         progress=None, should_stop=lambda: False) -> PollReport:
-    """Fetch new mail once and process everything pending, under the state lock."""
+         progress=None, should_stop=lambda: False, take_lock: bool = True) -> PollReport:
+    """Fetch new mail once and process everything pending.
+
+    Takes the state lock unless the caller (the worker) already holds it.
+    """
     report = PollReport()
-    with StateLock(ctx.config.paths.state, "poll"), Store.open(ctx.config.paths.state) as store:
+    with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \
+            Store.open(ctx.config.paths.state) as store:
         source = open_source(ctx.config.mailbox, client_factory)
         try:
             ingest(source, store, now, report, progress)
@@ -70,6 +75,16 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
                 extractor.close()
         store.set_mark("poll", now, report.summary())
     return report
+
+
+@contextlib.contextmanager
+def _no_lock():
+    yield
+
+
+def scheduled_tasks(ctx: Context) -> dict:
+    """The worker's jobs besides polling: name -> callable(now)."""
+    return {}
 
 
 def export_rows(store: Store, rules: Rules) -> list[dict]:

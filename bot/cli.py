@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import app
 from .clock import FixedClock, parse_instant, system_clock
-from .errors import BotError, UsageError
+from .errors import BotError
+from .progress import ProgressReporter
 from .status import status_for, to_json
 
 log = logging.getLogger("bot")
@@ -69,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--why", required=True, help="the reason, kept in the audit log")
         c.add_argument("--who", default=None, help="who decided (default: the login name)")
         c.add_argument("--cycle", type=int, help="cycle (default: the one --now falls in)")
+    w = sub.add_parser("run", help="the worker: poll, remind and send the digest on schedule, until stopped",
+                       description="Run the scheduled worker in the foreground (what the systemd unit starts). "
+                                   "Example: run")
+    w.add_argument("--poll-seconds", type=float, help=argparse.SUPPRESS)  # tests: poll faster than 1 min
+    sub.add_parser("health", help="last poll, last digest, backlogs; exit 1 when stale (for monitoring)",
+                   description="Print the worker's health; exit code 1 when stale or when mail is quarantined. "
+                               "Example: health || mail -s 'bot unhealthy' it@example.org")
     r = sub.add_parser("requeue", help="process stored messages again (after a rules change, or quarantined ones)",
                        description="Mark messages to be processed again on the next poll. Example: requeue --all")
     r.add_argument("--all", action="store_true", help="every message, not only quarantined ones")
@@ -115,9 +123,36 @@ def cmd_check_config(ctx, args, now) -> int:
 
 
 def cmd_poll(ctx, args, now) -> int:
-    report = app.poll(ctx, now)
+    progress = ProgressReporter()
+    try:
+        report = app.poll(ctx, now, progress=progress)
+    finally:
+        progress.close()
     print(report.summary())
     return 0
+
+
+def cmd_run(ctx, args, now) -> int:
+    from .extract import Extractor
+    from .service import run
+
+    clock = FixedClock(now) if args.now else system_clock
+    progress = ProgressReporter()
+    with Extractor() as extractor:  # one pool of workers for the whole season
+        def poll(at, should_stop):
+            return app.poll(ctx, at, extractor=extractor, progress=progress, should_stop=should_stop, take_lock=False)
+
+        return run(ctx, clock, poll=poll, tasks=app.scheduled_tasks(ctx), poll_seconds=args.poll_seconds)
+
+
+def cmd_health(ctx, args, now) -> int:
+    from .service import health
+    from .store import Store
+
+    with Store.open(ctx.config.paths.state) as store:
+        code, lines = health(store, ctx.config, now)
+    print("\n".join(lines))
+    return code
 
 
 def cmd_status(ctx, args, now) -> int:
@@ -176,7 +211,7 @@ def cmd_requeue(ctx, args, now) -> int:
 
 def _handlers() -> dict:
     handlers = {"check-config": cmd_check_config, "poll": cmd_poll, "status": cmd_status,
-                "export": cmd_export, "requeue": cmd_requeue}
+                "export": cmd_export, "requeue": cmd_requeue, "run": cmd_run, "health": cmd_health}
     for kind in CORRECTIONS:
         handlers[kind] = _correction(kind)
     return handlers

@@ -292,3 +292,74 @@ def open_source(cfg: MailboxConfig, client_factory=None) -> Source:
     if cfg.source == "folder":
         return FolderSource(cfg.path)
     return ImapSource(cfg, client_factory or connect_imap)
+
+
+# --------------------------------------------------------------------------
+# IMAP IDLE: hear about new mail within seconds
+
+
+class IdleWatcher:
+    """Keeps one IDLE connection on the folder and calls ``on_new_mail()``
+    when the server announces new messages.
+
+    Runs in a thread of its own; the scheduler's regular poll stays the
+    fallback, so a server without IDLE, or a dropped connection, only costs
+    latency. Reconnects with exponential backoff; IDLE is renewed every
+    ``renew_seconds`` (RFC 2177 servers may drop it after 30 minutes).
+    """
+
+    def __init__(self, cfg: MailboxConfig, on_new_mail: Callable[[], None], stop_event,
+                 client_factory: Callable[[MailboxConfig], object] = connect_imap,
+                 renew_seconds: float = 600.0, max_backoff: float = 300.0, log=None):
+        self.cfg = cfg
+        self._notify = on_new_mail
+        self._stop = stop_event
+        self._factory = client_factory
+        self._renew = renew_seconds
+        self._max_backoff = max_backoff
+        self._log = log
+        self.supported: bool | None = None
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                self._watch()
+                backoff = 1.0
+            except AuthenticationError:
+                return  # the poll job reports it; hammering the server would not help
+            except Exception as exc:  # network trouble: wait and reconnect
+                if self._log:
+                    self._log.warning("IDLE connection lost (%s); reconnecting in %.0f s", _why(exc), backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+            if self.supported is False:
+                return
+
+    def _watch(self) -> None:
+        client = self._factory(self.cfg)
+        try:
+            if b"IDLE" not in client.capabilities():
+                self.supported = False
+                return
+            self.supported = True
+            client.select_folder(self.cfg.folder, readonly=True)
+            self._notify()  # catch anything that arrived while we were away
+            while not self._stop.is_set():
+                client.idle()
+                responses = self._wait(client)
+                client.idle_done()
+                if any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                    self._notify()
+        finally:
+            _logout_quietly(client)
+
+    def _wait(self, client) -> list:
+        """IDLE until news, the renewal time, or a stop request (checked every second)."""
+        waited = 0.0
+        while waited < self._renew and not self._stop.is_set():
+            responses = client.idle_check(timeout=1)
+            if responses:
+                return responses
+            waited += 1
+        return []
