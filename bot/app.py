@@ -8,14 +8,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from .config import Config, load_config
 from .errors import UsageError
-from .extract import Extractor
+from .extract import Extractor, ocr_unavailable_reason
 from .lock import StateLock
 from .mailbox import open_source
 from .ingest import PollReport, ingest
@@ -40,15 +39,7 @@ def load(config_path: Path) -> Context:
 
 def ocr_available() -> bool:
     """Tesseract with Vietnamese data is installed (a scan can be read)."""
-    if not shutil.which("tesseract"):
-        return False
-    import subprocess
-
-    try:
-        out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "vie" in out.stdout.split()
+    return ocr_unavailable_reason() is None
 
 
 def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extractor | None = None,

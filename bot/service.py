@@ -96,6 +96,12 @@ class Worker:
         if new:
             log.log(level, "%s failed: %s (retrying in %.0f s; repeats of this error are not logged)", name, exc, delay)
 
+    def news(self) -> None:
+        """The server spoke (IDLE saw new mail, or came back): poll without waiting for the backoff."""
+        backoff = self.backoffs.get("poll")
+        if backoff is not None:
+            backoff.retry_at = None
+
     def poll_job(self) -> None:
         self.run_job("poll", lambda now: self.poll(now, should_stop=self.stop.is_set))
 
@@ -154,6 +160,7 @@ def _start_idle(config, worker: Worker, scheduler, client_factory) -> threading.
     from .mailbox import IdleWatcher, connect_imap
 
     def wake_poll() -> None:
+        worker.news()
         try:
             scheduler.modify_job("poll", next_run_time=datetime.now(config.schedule.timezone))
         except Exception as exc:  # the scheduler is shutting down

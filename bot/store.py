@@ -134,12 +134,18 @@ class Store:
 
     # -- schema ---------------------------------------------------------
     def migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(f"the state database is at schema {version}, newer than this bot ({len(MIGRATIONS)})",
-                             hint="upgrade the bot, or restore a backup of the state directory")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        """Bring the schema up to date. Each step re-reads the version inside
+        its own write transaction, so two processes starting at once cannot
+        apply the same migration twice."""
+        for number, script in enumerate(MIGRATIONS, start=1):
             with self.transaction():
+                version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StoreError(f"the state database is at schema {version}, newer than this bot "
+                                     f"({len(MIGRATIONS)})",
+                                     hint="upgrade the bot, or restore a backup of the state directory")
+                if version >= number:
+                    continue
                 for statement in _statements(script):
                     self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {number}")
