@@ -65,17 +65,6 @@ _ADMIN_TYPES = (
     ("giay_gioi_thieu", "Giấy giới thiệu", "GIẤY GIỚI THIỆU", "GGT"),
 )
 
-# Topics of the other reports schools send to the same office in the same
-# format. Used only when this campaign's own vocabulary is absent (or, in the
-# subject line, weaker): an ANTQ report lists drug and traffic activities too.
-# Proposed as ``[topic] exclude`` in campaign.toml (see the report).
-_OTHER_TOPICS = (
-    ("drug prevention", ("phòng chống ma túy", "phòng, chống ma túy", "tệ nạn ma túy", "ma túy")),
-    ("fire safety", ("phòng cháy chữa cháy", "phòng cháy, chữa cháy", "PCCC", "cứu nạn cứu hộ")),
-    ("traffic safety", ("an toàn giao thông", "ATGT", "trật tự an toàn giao thông")),
-    ("discipline inspection", ("kiểm tra nề nếp", "nề nếp", "kỷ luật", "kiểm tra nội bộ")),
-)
-
 # Phrases of a mail body that announce documents (for mail without any).
 _SUBMISSION_PHRASES = ("gửi hồ sơ", "đính kèm", "gửi kèm", "kèm theo", "nộp hồ sơ",
                        "gửi tờ trình", "gửi báo cáo", "gửi biên bản", "hồ sơ đề nghị", "attached")
@@ -314,7 +303,7 @@ def build_index(rules: Rules) -> ClassifierIndex:
         topic_weak=_phrases(campaign.topic.weak),
         min_weak=campaign.topic.min_weak,
         other_topics=tuple((label, tuple(f for f in (_phrase(p) for p in phrases) if f not in own_forms))
-                           for label, phrases in _OTHER_TOPICS),
+                           for label, phrases in campaign.topic.others),
         office_code=_phrase(campaign.office.short).replace(" ", ""),
     )
 

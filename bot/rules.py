@@ -69,6 +69,9 @@ class Topic:
     strong: tuple[str, ...]
     weak: tuple[str, ...] = ()
     min_weak: int = 2
+    # Other campaigns whose reports arrive in the same format: (label, phrases).
+    # Their vocabulary marks a document as NOT this campaign when ours is absent.
+    others: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -267,8 +270,13 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
         raise err("at least one [[document]] must have required = true")
 
     t = top.sub("topic", required=True)
+    others = []
+    for o in t.subs("other"):
+        others.append((o.get("label", str), o.str_list("phrases")))
+        o.done()
     topic = Topic(strong=t.str_list("strong"), weak=t.str_list("weak", ()),
-                  min_weak=t.get("min_weak", int, 2, check=lambda v: None if v >= 1 else "must be >= 1"))
+                  min_weak=t.get("min_weak", int, 2, check=lambda v: None if v >= 1 else "must be >= 1"),
+                  others=tuple(others))
     t.done()
     if not topic.strong:
         raise err("topic.strong: list at least one phrase")
