@@ -81,4 +81,53 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: outgoing mail: the outbox, threads per school and cycle, receipts, bounces
+    """
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        key             TEXT NOT NULL UNIQUE,
+        kind            TEXT NOT NULL CHECK (kind IN ('receipt', 'reminder', 'digest', 'report')),
+        school          TEXT,
+        cycle           INTEGER NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (status IN ('queued', 'sent', 'failed', 'cancelled', 'superseded')),
+        created_at      TEXT NOT NULL,
+        queued_at       TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        sent_at         TEXT,
+        message_id      TEXT,
+        subject         TEXT NOT NULL DEFAULT '',
+        from_addr       TEXT NOT NULL DEFAULT '',
+        recipients      TEXT NOT NULL DEFAULT '[]',
+        raw             BLOB,
+        meta            TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+    CREATE INDEX outbox_sent ON outbox(sent_at);
+    CREATE TABLE threads (
+        school           TEXT NOT NULL,
+        cycle            INTEGER NOT NULL,
+        first_message_id TEXT NOT NULL,
+        subject          TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        PRIMARY KEY (school, cycle)
+    );
+    CREATE TABLE receipt_items (
+        item_id   INTEGER PRIMARY KEY REFERENCES items(id),
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id)
+    );
+    CREATE INDEX receipt_items_outbox ON receipt_items(outbox_id);
+    CREATE TABLE bounces (
+        address  TEXT PRIMARY KEY,
+        first_at TEXT NOT NULL,
+        last_at  TEXT NOT NULL,
+        count    INTEGER NOT NULL,
+        detail   TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE bounce_messages (
+        message_row INTEGER PRIMARY KEY REFERENCES messages(id)
+    );
+    """,
 )

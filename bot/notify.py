@@ -1,0 +1,437 @@
+"""Outgoing mail, the shell: read facts, plan (pure), queue in one
+transaction, then deliver what is due.
+
+Public operations (``ctx`` has ``.config`` and ``.rules``; ``sender`` comes
+from ``send.make_sender(config)``, or None to queue only; ``now`` is aware):
+
+- ``send_receipts(ctx, store, sender, now)``: receipts for counted
+  submissions (batched per school); run after each poll.
+- ``remind(ctx, store, sender, now, dry_run=False)``: due reminders.
+- ``digest(ctx, store, sender, now, dry_run=False)``: today's digest to the
+  coordinator (once per local day).
+- ``deliver(ctx, store, sender, now)``: send queued mail that is due
+  (retries, rate limit, daily cap, allow-list, last-minute re-check).
+- ``tasks(ctx)``: the same as jobs of ``now`` for the worker; each opens
+  the store itself.
+
+Every operation returns a report with ``summary()``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time as _time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from . import outbox, plan
+from .outbox import Cancel, Defer, DeliveryReport, Limits, QueuedMail, Replace
+from .plan import PlannedMail
+from .render import XLSX_TYPE, Attachment, Renderer
+from .send import make_sender
+from .status import apply_corrections, compute_status
+from .store import Store
+
+log = logging.getLogger("bot.notify")
+
+HTML_BUDGET = 95_000  # bytes of HTML; Gmail clips a message body at about 102 KB
+MAX_PACING_WAIT = timedelta(minutes=10)
+
+
+@dataclass
+class NotifyReport:
+    kind: str
+    planned: list = field(default_factory=list)  # [(key, recipients, subject)]
+    queued: int = 0
+    superseded: int = 0
+    skipped: list = field(default_factory=list)  # [(school, why)]
+    note: str = ""
+    previews: list = field(default_factory=list)  # dry run: [(recipients, subject, text)]
+    delivery: DeliveryReport | None = None
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        if self.dry_run:
+            text = f"{self.kind}: {len(self.planned)} mail(s) would be queued (dry run, nothing sent)"
+        else:
+            text = f"{self.kind}: {self.queued} queued"
+            if self.superseded:
+                text += f", {self.superseded} missed slot(s) superseded"
+        if self.skipped:
+            text += "; skipped: " + "; ".join(f"{s} ({why})" for s, why in self.skipped)
+        if self.note:
+            text += f"; {self.note}"
+        if self.delivery is not None:
+            text += f"; outbox: {self.delivery.summary()}"
+        return text
+
+
+# -- shared helpers -------------------------------------------------------------
+
+def allowed_addresses(ctx) -> set[str]:
+    """Who the bot may write to: the roster and the coordinators."""
+    return {e.lower() for s in ctx.rules.schools for e in s.emails} | {e.lower() for e in ctx.config.coordinator_emails}
+
+
+def renderer_for(ctx) -> Renderer:
+    return Renderer.for_config(ctx.config, ctx.rules.campaign)
+
+
+def _facts_and_status(store: Store, rules, now: datetime, cycle: int | None = None):
+    campaign = rules.campaign
+    cycle = campaign.cycle_of(now) if cycle is None else cycle
+    facts = apply_corrections(store.items(cycle=cycle), store.corrections(cycle), campaign, cycle)
+    return facts, compute_status(facts, campaign, rules.schools, cycle, now)
+
+
+def _thread(conn, school: str, cycle: int):
+    return conn.execute("SELECT first_message_id, subject FROM threads WHERE school = ? AND cycle = ?",
+                        (school, cycle)).fetchone()
+
+
+def _compose(conn, renderer: Renderer, mail: PlannedMail, now: datetime, *, message_id: str | None = None,
+             attachments=(), create_thread: bool = True) -> tuple[str, str, bytes, str]:
+    """Render a planned mail: (message_id, subject, raw bytes, text body).
+
+    Mail to a school joins the school's thread of the cycle (same subject,
+    In-Reply-To/References to the first mail); the first mail starts it.
+    """
+    message_id = message_id or renderer.new_message_id(mail.kind)
+    thread_root = None
+    if mail.school:
+        t = _thread(conn, mail.school, mail.cycle)
+        if t:
+            thread_root, subject = t[0], t[1]
+        else:
+            subject = renderer.subject("school", mail.context)
+            if create_thread:
+                conn.execute("INSERT INTO threads (school, cycle, first_message_id, subject, created_at)"
+                             " VALUES (?, ?, ?, ?, ?)", (mail.school, mail.cycle, message_id, subject, outbox.utc(now)))
+    else:
+        subject = renderer.subject(mail.template, mail.context)
+    text, html = renderer.bodies(mail.template, mail.context)
+    raw = renderer.message(mail, subject=subject, text=text, html=html, message_id=message_id, now=now,
+                           thread_root=thread_root, attachments=attachments)
+    return message_id, subject, raw, text
+
+
+def _queue(conn, renderer: Renderer, mail: PlannedMail, now: datetime, attachments=()) -> int | None:
+    if outbox.has_key(conn, mail.key):
+        return None
+    message_id, subject, raw, _ = _compose(conn, renderer, mail, now, attachments=attachments)
+    row_id = outbox.queue(conn, QueuedMail(key=mail.key, kind=mail.kind, cycle=mail.cycle,
+                                           from_addr=renderer.from_address, recipients=mail.to, subject=subject,
+                                           message_id=message_id, raw=raw, school=mail.school, meta=mail.meta), now)
+    for item_id in mail.item_ids:
+        conn.execute("INSERT OR IGNORE INTO receipt_items (item_id, outbox_id) VALUES (?, ?)", (item_id, row_id))
+    return row_id
+
+
+def _preview(conn, renderer: Renderer, mail: PlannedMail, now: datetime, attachments=()) -> tuple:
+    _, subject, _, text = _compose(conn, renderer, mail, now, attachments=attachments, create_thread=False)
+    return mail.to, subject, text
+
+
+# -- delivery -------------------------------------------------------------------
+
+def deliver(ctx, store: Store, sender, now: datetime, *, clock: Callable[[], datetime] | None = None,
+            sleep: Callable[[float], None] = _time.sleep) -> DeliveryReport:
+    """Send due mail. With a real ``clock``, wait out the per-minute rate
+    (at most ``MAX_PACING_WAIT``) instead of leaving the rest for the next run."""
+    # Files in state/outbox/ need no rate limit; an SMTP server does.
+    limits = Limits.from_smtp(ctx.config.smtp) if ctx.config.smtp.enabled else Limits(10**9, 10**9)
+    allowed = allowed_addresses(ctx)
+    report = outbox.deliver_due(store, sender, now, limits, allowed, _recheck(ctx, store, now))
+    started = _time.monotonic()
+    while clock is not None and report.waiting and _time.monotonic() - started < MAX_PACING_WAIT.total_seconds():
+        if outbox.sent_since(store.conn, clock() - timedelta(days=1)) >= limits.daily_cap:
+            break
+        sleep(60.0 / max(1, limits.per_minute) + 0.5)
+        at = clock()
+        report = _merge(report, outbox.deliver_due(store, sender, at, limits, allowed, _recheck(ctx, store, at)))
+    return report
+
+
+def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
+    return DeliveryReport(sent=a.sent + b.sent, retrying=a.retrying + b.retrying, failed=a.failed + b.failed,
+                          cancelled=a.cancelled + b.cancelled, deferred=a.deferred + b.deferred, waiting=b.waiting,
+                          errors=a.errors + b.errors)
+
+
+def _recheck(ctx, store: Store, now: datetime):
+    """Decide a queued reminder again just before it is sent (at ``now``):
+    cancel it if the school sent everything, became exempt or got another
+    deadline; hold it outside office hours; bring its list up to date."""
+    rules = ctx.rules
+    campaign = rules.campaign
+    statuses: dict[int, object] = {}
+    renderer: list[Renderer] = []
+
+    def check(row: outbox.OutboxRow):
+        if row.kind != "reminder":
+            return None
+        try:
+            _, school, cycle_text, kind, deadline = row.key.split(":", 4)
+            cycle = int(cycle_text)
+        except ValueError:
+            return None
+        if cycle not in statuses:
+            statuses[cycle] = _facts_and_status(store, rules, now, cycle)[1]
+        status = statuses[cycle]
+        reason = plan.still_wanted(status, school, deadline)
+        if reason:
+            return Cancel(reason)
+        if not plan.in_office_hours(now, campaign.reminders, campaign.tz):
+            return Defer(plan.next_office_time(now, campaign.reminders, campaign.tz), "outside office hours")
+        s = next(x for x in status.schools if x.code == school)
+        school_obj = rules.school(school)
+        if (s.missing_required(campaign.required) == row.meta.get("missing")
+                and set(row.recipients) == set(school_obj.emails)):
+            return None
+        # Something arrived (or the roster changed) since it was queued: bring it up to date.
+        mail = plan.reminder_mail(status, school_obj, s, kind, row.key)
+        if not renderer:
+            renderer.append(renderer_for(ctx))
+        _, subject, raw, _ = _compose(store.conn, renderer[0], mail, now, message_id=row.message_id,
+                                      create_thread=False)
+        return Replace(raw=raw, recipients=mail.to, subject=subject, meta=mail.meta)
+
+    return check
+
+
+# -- receipts ---------------------------------------------------------------------
+
+def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
+    """Counted submissions of a cycle (by classification or by an 'assign' correction), with their message."""
+    by_item: dict[int, dict] = {}
+    for r in facts.receipts:
+        if not r.source.startswith("R") or not r.source[1:].isdigit():
+            continue  # a paper delivery: nothing to answer
+        entry = by_item.setdefault(int(r.source[1:]), {"school": r.school, "doc_types": []})
+        if r.school == entry["school"] and r.doc_type not in entry["doc_types"]:
+            entry["doc_types"].append(r.doc_type)
+    if not by_item:
+        return []
+    rows = {r["id"]: r for r in store.conn.execute(
+        "SELECT i.id, i.filename, i.received_at, m.from_addr, m.automatic FROM items i"
+        " JOIN messages m ON m.id = i.message_row WHERE i.cycle = ?", (cycle,))}
+    out = []
+    for item_id, entry in by_item.items():
+        r = rows.get(item_id)
+        if r is None:
+            continue
+        out.append(plan.CountedItem(item_id=item_id, school=entry["school"], doc_types=tuple(entry["doc_types"]),
+                                    filename=r["filename"], received_at=datetime.fromisoformat(r["received_at"]),
+                                    from_addr=(r["from_addr"] or "").lower(), automatic=r["automatic"] is not None))
+    return out
+
+
+def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
+    """Queue the receipts that are due, then deliver due mail (if ``sender``)."""
+    report = NotifyReport("receipts")
+    renderer = renderer_for(ctx)
+    with store.transaction() as conn:
+        facts, status = _facts_and_status(store, ctx.rules, now)
+        acknowledged = {r[0] for r in conn.execute("SELECT item_id FROM receipt_items")}
+        for mail in plan.due_receipts(status, ctx.rules, counted_items(store, facts, status.cycle), acknowledged, now):
+            if _queue(conn, renderer, mail, now) is not None:
+                report.queued += 1
+                report.planned.append((mail.key, mail.to, ""))
+    if sender is not None:
+        report.delivery = deliver(ctx, store, sender, now)
+    return report
+
+
+# -- reminders --------------------------------------------------------------------
+
+def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
+    """Queue the reminders due at ``now`` (nothing outside office hours), then deliver."""
+    report = NotifyReport("reminders", dry_run=dry_run)
+    renderer = renderer_for(ctx)
+    campaign = ctx.rules.campaign
+    if dry_run:
+        _, status = _facts_and_status(store, ctx.rules, now)
+        due = plan.due_reminders(status, ctx.rules, outbox.known_keys(store.conn, "reminder:"), now)
+        for mail in due.mails:
+            to, subject, text = _preview(store.conn, renderer, mail, now)
+            report.planned.append((mail.key, to, subject))
+            report.previews.append((to, subject, text))
+        report.superseded = len(due.superseded)
+        report.skipped = list(due.skipped)
+        if not plan.in_office_hours(now, campaign.reminders, campaign.tz):
+            report.note = "outside office hours: nothing is due now"
+        return report
+    with store.transaction() as conn:
+        _, status = _facts_and_status(store, ctx.rules, now)
+        due = plan.due_reminders(status, ctx.rules, outbox.known_keys(conn, "reminder:"), now)
+        for mail in due.mails:
+            if _queue(conn, renderer, mail, now) is not None:
+                report.queued += 1
+                report.planned.append((mail.key, mail.to, ""))
+        for key, by in due.superseded:
+            school = key.split(":")[1]
+            outbox.record_superseded(conn, key, by, "reminder", status.cycle, school, now)
+            report.superseded += 1
+        report.skipped = list(due.skipped)
+    if not plan.in_office_hours(now, campaign.reminders, campaign.tz):
+        report.note = "outside office hours: nothing is due now"
+    if sender is not None:
+        report.delivery = deliver(ctx, store, sender, now)
+    return report
+
+
+# -- digest -----------------------------------------------------------------------
+
+def sync_bounces(store: Store) -> int:
+    """Record delivery-status reports (RFC 3464) stored by the pipeline; returns the number of new reports."""
+    with store.transaction() as conn:
+        todo = conn.execute(
+            "SELECT id, bounces, received_at, subject FROM messages WHERE status = 'done' AND bounces IS NOT NULL"
+            " AND bounces NOT IN ('', '[]') AND id NOT IN (SELECT message_row FROM bounce_messages)").fetchall()
+        for r in todo:
+            at = outbox.utc(datetime.fromisoformat(r["received_at"]))
+            try:
+                addresses = {a.strip().lower() for a in json.loads(r["bounces"]) if a and a.strip()}
+            except (ValueError, TypeError):
+                addresses = set()
+            for address in sorted(addresses):
+                conn.execute(
+                    "INSERT INTO bounces (address, first_at, last_at, count, detail) VALUES (?, ?, ?, 1, ?)"
+                    " ON CONFLICT(address) DO UPDATE SET count = count + 1,"
+                    " first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at),"
+                    " detail = CASE WHEN excluded.last_at >= last_at THEN excluded.detail ELSE detail END",
+                    (address, at, at, (r["subject"] or "")[:200]))
+            conn.execute("INSERT INTO bounce_messages (message_row) VALUES (?)", (r["id"],))
+    return len(todo)
+
+
+def _digest_marks(store: Store) -> tuple[datetime | None, int, int]:
+    mark = store.mark("digest")
+    if not mark:
+        return None, 0, 0
+    try:
+        detail = json.loads(mark[1] or "{}")
+    except ValueError:
+        detail = {}
+    return mark[0], int(detail.get("item", 0)), int(detail.get("correction", 0))
+
+
+def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.DigestInputs, int, int]:
+    """What the digest shows beyond the status, and the newest item/correction ids it covers."""
+    conn = store.conn
+    cycle = status.cycle
+    since, last_item, last_corr = _digest_marks(store)
+    items = [i for i in store.items(cycle=cycle) if i.id > last_item]
+    changes = tuple(plan.Change(i.ref, i.school, i.doc_types, i.filename, i.from_addr, i.received_at, i.decision)
+                    for i in items if i.decision in ("counted", "review"))
+    corrections = tuple(c for c in store.corrections(cycle) if c.id > last_corr)
+    max_item = conn.execute("SELECT COALESCE(MAX(id), 0) FROM items").fetchone()[0]
+    max_corr = conn.execute("SELECT COALESCE(MAX(id), 0) FROM corrections").fetchone()[0]
+
+    opens = ctx.rules.campaign.opens(cycle)
+    bounces = tuple(plan.Bounce(r["address"], datetime.fromisoformat(r["first_at"]),
+                                datetime.fromisoformat(r["last_at"]), r["count"], r["detail"])
+                    for r in conn.execute("SELECT * FROM bounces WHERE last_at >= ? ORDER BY last_at DESC",
+                                          (outbox.utc(opens),)))
+    known = allowed_addresses(ctx)
+    unknown: dict[str, list] = {}
+    for r in conn.execute("SELECT from_addr, subject, received_at FROM messages WHERE status = 'done'"
+                          " AND automatic IS NULL AND from_addr IS NOT NULL AND from_addr != ''"):
+        at = datetime.fromisoformat(r["received_at"])
+        address = r["from_addr"].lower()
+        if address in known or not (opens <= at <= now):
+            continue
+        entry = unknown.setdefault(address, [0, at, r["subject"] or ""])
+        entry[0] += 1
+        if at >= entry[1]:
+            entry[1], entry[2] = at, r["subject"] or ""
+    unknown_senders = tuple(sorted((plan.UnknownSender(a, n, at, subj) for a, (n, at, subj) in unknown.items()),
+                                   key=lambda u: u.last_at, reverse=True))
+    problems = tuple(plan.OutboxProblem(r.id, r.kind, r.school, r.status, r.subject, r.last_error or "", r.attempts)
+                     for r in outbox.rows(conn, ("failed",), limit=200)
+                     if r.cycle == cycle)
+    waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
+    inputs = plan.DigestInputs(changes=changes, corrections=corrections, bounces=bounces,
+                               unknown_senders=unknown_senders, outbox_problems=problems, outbox_waiting=waiting,
+                               since=since)
+    return inputs, max_item, max_corr
+
+
+def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> tuple[PlannedMail, list[Attachment]]:
+    """The digest mail, its lists shortened until the HTML fits ``HTML_BUDGET``."""
+    limits = dict(plan.LIMITS)
+    for _ in range(12):
+        mail = plan.digest_mail(status, ctx.rules, inputs, ctx.config.coordinator_emails, limits)
+        _, html = renderer.bodies(mail.template, mail.context)
+        if len(html.encode("utf-8")) <= HTML_BUDGET:
+            break
+        limits = {k: max(1, v // 2) for k, v in limits.items()}
+    else:
+        log.warning("digest: HTML still larger than %d bytes after shortening the lists", HTML_BUDGET)
+    day = status.now.astimezone(status.campaign.tz).date().isoformat()
+    xlsx = Attachment(f"tong-hop-ho-so-{day}.xlsx", renderer.digest_xlsx(status), *XLSX_TYPE)
+    return mail, [xlsx]
+
+
+def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
+    """Queue today's digest to the coordinator (once per local day), then deliver."""
+    report = NotifyReport("digest", dry_run=dry_run)
+    renderer = renderer_for(ctx)
+    if dry_run:
+        _, status = _facts_and_status(store, ctx.rules, now)
+        inputs, _, _ = digest_inputs(ctx, store, status, now)
+        mail, attachments = build_digest(ctx, renderer, status, inputs)
+        to, subject, text = _preview(store.conn, renderer, mail, now, attachments)
+        report.planned.append((mail.key, to, subject))
+        report.previews.append((to, subject, text))
+        if outbox.has_key(store.conn, mail.key):
+            report.note = "today's digest was already queued"
+        return report
+    sync_bounces(store)
+    with store.transaction() as conn:
+        _, status = _facts_and_status(store, ctx.rules, now)
+        key = plan.digest_key(status.cycle, now, status.campaign.tz)
+        if outbox.has_key(conn, key):
+            report.note = "today's digest was already queued"
+        else:
+            inputs, max_item, max_corr = digest_inputs(ctx, store, status, now)
+            mail, attachments = build_digest(ctx, renderer, status, inputs)
+            if _queue(conn, renderer, mail, now, attachments) is not None:
+                report.queued += 1
+                report.planned.append((mail.key, mail.to, ""))
+                # The mark moves in the same transaction: "changes since the last digest" never skips or repeats.
+                conn.execute("INSERT OR REPLACE INTO marks (name, at, detail) VALUES ('digest', ?, ?)",
+                             (now.isoformat(), json.dumps({"item": max_item, "correction": max_corr})))
+    if sender is not None:
+        report.delivery = deliver(ctx, store, sender, now)
+    return report
+
+
+# -- for the worker -----------------------------------------------------------------
+
+def tasks(ctx, sender_factory=None, environ: dict | None = None) -> dict[str, Callable[[datetime], object]]:
+    """Jobs for ``service.run(..., tasks=notify.tasks(ctx))``: each opens the
+    state store, does its work at ``now`` and returns a report.
+
+    - ``outbox`` (every minute): receipts that became due, then due mail;
+    - ``remind`` (twice an hour): reminders decide themselves what is due;
+    - ``digest`` (at schedule.digest_at): once per local day.
+    """
+    factory = sender_factory or (lambda: make_sender(ctx.config, environ))
+
+    def job(fn):
+        def run(now: datetime):
+            with Store.open(ctx.config.paths.state) as store:
+                return fn(store, factory(), now)
+        return run
+
+    return {
+        "outbox": job(lambda store, sender, now: send_receipts(ctx, store, sender, now)),
+        "remind": job(lambda store, sender, now: remind(ctx, store, sender, now)),
+        "digest": job(lambda store, sender, now: digest(ctx, store, sender, now)),
+    }
+
+
+__all__ = ["send_receipts", "remind", "digest", "deliver", "tasks", "sync_bounces", "allowed_addresses",
+           "NotifyReport", "counted_items", "digest_inputs", "build_digest", "HTML_BUDGET"]

@@ -1,0 +1,522 @@
+"""What mail is due: pure functions of (status, rules, send history, now).
+
+Nothing here reads the clock, the database or the network. The shell
+(``bot/notify.py``) reads the facts, calls these functions, and queues what
+they return in the same transaction as it read the history.
+
+- ``due_reminders``: one reminder per school with missing required
+  documents, at the slots of the campaign's reminder rules (default 7, 3
+  and 1 days before the effective deadline, then every 3 days after it, at
+  most 3 times), only in office hours. A slot missed (bot down, weekend) is
+  sent once: when several are due together only the latest is sent and the
+  earlier ones are returned as superseded.
+- ``due_receipts``: one receipt ("biên nhận") per school covering every
+  counted, not yet acknowledged item, once the school's newest item is
+  ``receipt_batch_minutes`` old (several emails in a few minutes give one
+  receipt).
+- ``digest_content``: the coordinator's daily digest, as plain data.
+
+Every planned mail carries an idempotency key; the outbox refuses a key it
+already holds, so a decision is never carried out twice.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Iterable, Sequence
+
+from .rules import Campaign, Reminders, Rules, School
+from .status import (EXEMPT, EXTENDED, LATE, MISSING, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
+                     SchoolStatus)
+
+KINDS = ("receipt", "reminder", "digest", "report")
+
+
+@dataclass(frozen=True, eq=False)
+class PlannedMail:
+    """A mail the bot has decided to send; ``context`` feeds the templates.
+
+    ``key`` is the idempotency key; ``school`` is set for mail threaded per
+    school and cycle. ``item_ids``: the items a receipt acknowledges.
+    ``senders``: addresses outside the roster that may receive this mail
+    because they sent a counted submission it acknowledges (receipts only).
+    """
+
+    key: str
+    kind: str
+    template: str
+    cycle: int
+    to: tuple[str, ...]
+    context: dict
+    school: str | None = None
+    item_ids: tuple[int, ...] = ()
+    senders: tuple[str, ...] = ()
+    meta: dict = field(default_factory=dict)
+
+
+# -- office hours and reminder slots ------------------------------------------
+
+def in_office_hours(now: datetime, reminders: Reminders, tz) -> bool:
+    local = now.astimezone(tz)
+    return (local.weekday() in reminders.office_weekdays
+            and reminders.office_start <= local.time().replace(tzinfo=None) < reminders.office_end)
+
+
+def next_office_time(now: datetime, reminders: Reminders, tz) -> datetime:
+    """``now`` if it is in office hours, else the next opening of the office."""
+    if in_office_hours(now, reminders, tz):
+        return now
+    local = now.astimezone(tz)
+    day = local.date()
+    if local.time().replace(tzinfo=None) >= reminders.office_start:
+        day += timedelta(days=1)
+    for _ in range(8):
+        if day.weekday() in reminders.office_weekdays:
+            return datetime.combine(day, reminders.office_start, tzinfo=tz)
+        day += timedelta(days=1)
+    raise ValueError("no office day in the week")  # rules validation forbids an empty list
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: str  # before-7, before-3, before-1, after-1, ...
+    at: datetime  # from when it is due (then only in office hours)
+    after: bool
+
+
+def reminder_slots(deadline: datetime, reminders: Reminders, tz) -> tuple[Slot, ...]:
+    """The reminder slots for an effective deadline, in time order.
+
+    "N days before" is the local calendar day N days before the deadline's
+    day, from the office's opening; "after" slots are every
+    ``after_every_days`` days after the deadline's day.
+    """
+    day = deadline.astimezone(tz).date()
+    start = reminders.office_start
+    slots = [Slot(f"before-{n}", datetime.combine(day - timedelta(days=n), start, tzinfo=tz), False)
+             for n in sorted(set(reminders.before_days), reverse=True)]
+    slots += [Slot(f"after-{k}", datetime.combine(day + timedelta(days=k * reminders.after_every_days), start,
+                                                  tzinfo=tz), True)
+              for k in range(1, reminders.after_max + 1)]
+    return tuple(sorted(slots, key=lambda s: s.at))
+
+
+def reminder_key(school: str, cycle: int, kind: str, deadline: datetime, tz) -> str:
+    return f"reminder:{school}:{cycle}:{kind}:{deadline.astimezone(tz).isoformat()}"
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    mails: tuple[PlannedMail, ...]
+    superseded: tuple[tuple[str, str], ...]  # (key, the key that replaced it)
+    skipped: tuple[tuple[str, str], ...]  # (school code, why no reminder although one was due)
+
+
+def due_reminders(status: CampaignStatus, rules: Rules, sent_keys: Iterable[str], now: datetime) -> ReminderPlan:
+    """The reminders due at ``now``.
+
+    ``sent_keys`` holds every reminder key the outbox already knows
+    (queued, sent, failed, cancelled or superseded): each is decided once.
+    Outside office hours nothing is due; the next in-hours run sends it.
+    """
+    campaign = status.campaign
+    tz, rem = campaign.tz, campaign.reminders
+    sent = set(sent_keys)
+    if not in_office_hours(now, rem, tz):
+        return ReminderPlan((), (), ())
+    mails, superseded, skipped = [], [], []
+    for school_status in status.schools:
+        if _reason_not_to_remind(school_status, campaign) is not None:
+            continue
+        slot = _due_slot(school_status, campaign, status.cycle, sent, now)
+        if slot is None:
+            continue
+        kind, older = slot
+        key = reminder_key(school_status.code, status.cycle, kind, school_status.deadline, tz)
+        school = rules.school(school_status.code)
+        if not school.emails:
+            skipped.append((school.code, "no address in the roster"))
+            continue
+        mails.append(reminder_mail(status, school, school_status, kind, key))
+        superseded += [(reminder_key(school.code, status.cycle, k, school_status.deadline, tz), key) for k in older]
+    return ReminderPlan(tuple(mails), tuple(superseded), tuple(skipped))
+
+
+def _due_slot(s: SchoolStatus, campaign: Campaign, cycle: int, sent: set[str], now: datetime):
+    """(kind to send, [older due kinds it supersedes]) or None."""
+    tz = campaign.tz
+    due = []
+    for slot in reminder_slots(s.deadline, campaign.reminders, tz):
+        if slot.at > now:
+            break
+        if slot.after != (now > s.deadline):
+            continue  # before-slots stop at the deadline; after-slots start after it
+        if reminder_key(s.code, cycle, slot.kind, s.deadline, tz) in sent:
+            continue
+        due.append(slot.kind)
+    if not due:
+        return None
+    return due[-1], due[:-1]
+
+
+def _reason_not_to_remind(s: SchoolStatus, campaign: Campaign) -> str | None:
+    if s.exempt is not None:
+        return "exempt"
+    if s.complete:
+        return "complete"
+    if not s.missing_required(campaign.required):
+        return "the rest waits for the coordinator's review"
+    return None
+
+
+def still_wanted(status: CampaignStatus, school: str, key_deadline: str) -> str | None:
+    """Re-decide a queued reminder just before it is sent: None if it should
+    still go, else why not (the school sent everything, became exempt, its
+    deadline changed)."""
+    s = next((x for x in status.schools if x.code == school), None)
+    if s is None:
+        return "the school is no longer in the roster"
+    reason = _reason_not_to_remind(s, status.campaign)
+    if reason:
+        return reason
+    if s.deadline.astimezone(status.campaign.tz).isoformat() != key_deadline:
+        return "the school's deadline changed"
+    return None
+
+
+def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind: str, key: str) -> PlannedMail:
+    campaign = status.campaign
+    tz = campaign.tz
+    missing = s.missing_required(campaign.required)
+    docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
+    now_local = status.now.astimezone(tz)
+    context = {
+        "kind": kind,
+        "after": kind.startswith("after-"),
+        "school": _school_dict(school),
+        "deadline": s.deadline,
+        "extended": s.extended,
+        "days_left": (s.deadline.astimezone(tz).date() - now_local.date()).days,
+        "missing": [_doc_name(campaign, d) for d in missing],
+        "missing_ids": missing,
+        "received": [d for d in docs if d["status"] in RECEIVED],
+        "in_review": [d for d in docs if d["status"] == REVIEW],
+        "optional_missing": [_doc_name(campaign, d) for d in campaign.optional
+                             if s.documents[d].status in (PENDING, MISSING, EXTENDED)],
+        **_common(status),
+    }
+    return PlannedMail(key=key, kind="reminder", template="reminder", cycle=status.cycle, to=school.emails,
+                       context=context, school=school.code, meta={"missing": missing})
+
+
+# -- receipts ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CountedItem:
+    """A counted document part, with what a receipt needs of its message."""
+
+    item_id: int
+    school: str
+    doc_types: tuple[str, ...]
+    filename: str
+    received_at: datetime
+    from_addr: str
+    automatic: bool = False
+
+
+def receipt_key(school: str, cycle: int, item_ids: Sequence[int]) -> str:
+    ids = ",".join(str(i) for i in sorted(item_ids))
+    if len(ids) > 120:
+        ids = "sha1-" + hashlib.sha1(ids.encode()).hexdigest()
+    return f"receipt:{school}:{cycle}:{ids}"
+
+
+def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[CountedItem], acknowledged: Iterable[int],
+                 now: datetime) -> tuple[PlannedMail, ...]:
+    """One receipt per school whose unacknowledged counted items are all at
+    least ``receipt_batch_minutes`` old. Items from automatic mail
+    (auto-replies, bounces, lists) are never answered."""
+    campaign = status.campaign
+    batch = timedelta(minutes=campaign.reminders.receipt_batch_minutes)
+    done = set(acknowledged)
+    by_school: dict[str, list[CountedItem]] = {}
+    for item in counted:
+        if item.item_id in done or item.automatic:
+            continue
+        by_school.setdefault(item.school, []).append(item)
+    statuses = {s.code: s for s in status.schools}
+    mails = []
+    for code, items in by_school.items():
+        if code not in statuses or now - max(i.received_at for i in items) < batch:
+            continue
+        school = rules.school(code)
+        items.sort(key=lambda i: (i.received_at, i.item_id))
+        senders = tuple(dict.fromkeys(i.from_addr.lower() for i in items
+                                      if i.from_addr and i.from_addr.lower() not in school.emails))
+        to = tuple(school.emails) + senders
+        if not to:
+            continue
+        mails.append(receipt_mail(status, school, statuses[code], items, senders))
+    return tuple(mails)
+
+
+def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items: Sequence[CountedItem],
+                 senders: tuple[str, ...]) -> PlannedMail:
+    campaign = status.campaign
+    lines = []
+    for item in items:
+        for doc_id in item.doc_types:
+            try:
+                name = campaign.doc_type(doc_id).name
+            except KeyError:
+                continue
+            doc = s.documents.get(doc_id)
+            first = doc.received_at if doc is not None else None
+            later_version = first is not None and first < item.received_at
+            # The first counted copy decides on-time/late; a later version does not change it.
+            lines.append({"doc_id": doc_id, "doc_name": name, "filename": item.filename,
+                          "received_at": item.received_at,
+                          "status": doc.status if doc is not None and doc.status in RECEIVED else (
+                              LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
+                          "later_version": later_version, "first_received_at": first})
+    missing = s.missing_required(campaign.required)
+    docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
+    context = {
+        "school": _school_dict(school),
+        "lines": lines,
+        "deadline": s.deadline,
+        "extended": s.extended,
+        "complete": s.complete,
+        "missing": [_doc_name(campaign, d) for d in missing],
+        "in_review": [d for d in docs if d["status"] == REVIEW],
+        **_common(status),
+    }
+    ids = tuple(i.item_id for i in items)
+    return PlannedMail(key=receipt_key(school.code, status.cycle, ids), kind="receipt", template="receipt",
+                       cycle=status.cycle, to=tuple(school.emails) + senders, context=context, school=school.code,
+                       item_ids=ids, senders=senders)
+
+
+# -- digest -----------------------------------------------------------------
+
+def digest_key(cycle: int, now: datetime, tz) -> str:
+    return f"digest:{cycle}:{now.astimezone(tz).date().isoformat()}"
+
+
+def digest_due(now: datetime, digest_at: time, tz, last_digest: datetime | None) -> bool:
+    """For the scheduler: today's digest time has passed and today's digest was not made yet."""
+    local = now.astimezone(tz)
+    if local.time().replace(tzinfo=None) < digest_at:
+        return False
+    return last_digest is None or last_digest.astimezone(tz).date() < local.date()
+
+
+@dataclass(frozen=True)
+class Change:
+    """An item recorded since the last digest (counted or sent to review)."""
+
+    ref: str
+    school: str | None
+    doc_types: tuple[str, ...]
+    filename: str
+    from_addr: str
+    received_at: datetime
+    decision: str
+
+
+@dataclass(frozen=True)
+class Bounce:
+    address: str
+    first_at: datetime
+    last_at: datetime
+    count: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class UnknownSender:
+    address: str
+    count: int
+    last_at: datetime
+    last_subject: str
+
+
+@dataclass(frozen=True)
+class OutboxProblem:
+    id: int
+    kind: str
+    school: str | None
+    status: str
+    subject: str
+    last_error: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DigestInputs:
+    """Facts beyond the status that the digest shows."""
+
+    changes: tuple[Change, ...] = ()
+    corrections: tuple = ()  # store.Correction since the last digest
+    bounces: tuple[Bounce, ...] = ()
+    unknown_senders: tuple[UnknownSender, ...] = ()
+    outbox_problems: tuple[OutboxProblem, ...] = ()
+    outbox_waiting: int = 0
+    since: datetime | None = None  # the previous digest
+
+
+LIMITS = {"changes": 200, "late": 200, "missing": 400, "review": 200, "unknown": 20, "bounces": 50,
+          "corrections": 100, "outbox": 50}
+
+
+def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, coordinators: Sequence[str],
+                   limits: dict | None = None) -> dict:
+    """Everything the digest templates show, as plain data.
+
+    ``limits`` caps each list (the rest is counted, and is in the XLSX) so
+    that the HTML stays under Gmail's clipping size.
+    """
+    lim = {**LIMITS, **(limits or {})}
+    campaign, tz, cycle = status.campaign, status.campaign.tz, status.cycle
+    today = status.now.astimezone(tz).date()
+    total = len(status.schools)
+    complete = status.complete_count
+    names = {s.code: s.name for s in rules.schools}
+
+    late = []
+    for s in status.schools:
+        for doc_id, d in s.documents.items():
+            if d.status == LATE:
+                late.append({"school": s.name, "code": s.code, "doc_name": _doc_name(campaign, doc_id),
+                             "received_at": d.received_at, "late_by": d.late_by})
+    late.sort(key=lambda x: x["received_at"])
+
+    groups: dict[str, list] = {}
+    missing_count = 0
+    for s in status.schools:
+        if s.complete:
+            continue
+        missing = s.missing_required(campaign.required)
+        review = [d for d in campaign.required if s.documents[d].status == REVIEW]
+        if not missing and not review:
+            continue
+        missing_count += 1
+        groups.setdefault(s.level, []).append({
+            "school": s.name, "code": s.code, "missing": [_doc_name(campaign, d) for d in missing],
+            "in_review": [_doc_name(campaign, d) for d in review], "extended": s.extended, "deadline": s.deadline})
+    levels = _ordered_levels(rules, groups)
+    missing_groups, shown = [], 0
+    for level in levels:
+        rows = groups[level]
+        take = rows[:max(0, lim["missing"] - shown)]
+        shown += len(take)
+        if take:
+            missing_groups.append({"level": level, "schools": take, "total": len(rows)})
+
+    review = [{"ref": r.ref, "school": names.get(r.school, r.school) if r.school else None,
+               "doc_names": [_doc_name(campaign, t) for t in r.doc_types], "filename": r.filename,
+               "from_addr": r.from_addr, "received_at": r.received_at, "reason": r.reason} for r in status.review]
+
+    changes = [{"ref": c.ref, "school": names.get(c.school, c.school) if c.school else None,
+                "doc_names": [_doc_name(campaign, t) for t in c.doc_types], "filename": c.filename,
+                "from_addr": c.from_addr, "received_at": c.received_at, "decision": c.decision}
+               for c in inputs.changes]
+    corrections = [{"kind": c.kind, "school": names.get(c.school, c.school) if c.school else None,
+                    "doc_name": _doc_name(campaign, c.doc_type) if c.doc_type else None,
+                    "ref": f"R{c.item_id}" if c.item_id else None, "value": c.value, "who": c.who, "why": c.why,
+                    "at": c.at} for c in inputs.corrections]
+    roster = {e: s.name for s in rules.schools for e in s.emails}
+    bounces = [{"address": b.address, "school": roster.get(b.address), "count": b.count, "first_at": b.first_at,
+                "last_at": b.last_at, "detail": b.detail} for b in inputs.bounces]
+
+    def cut(name, rows):
+        return {"rows": rows[:lim[name]], "total": len(rows), "more": max(0, len(rows) - lim[name])}
+
+    return {
+        **_common(status),
+        "today": today,
+        "since": inputs.since,
+        "headline": {
+            "schools": total, "complete": complete, "incomplete": total - complete,
+            "percent": round(100 * complete / total, 1) if total else 0.0,
+            "target": 100,
+            "days_to_deadline": (campaign.deadline(cycle).astimezone(tz).date() - today).days,
+            "days_to_report": (campaign.report_deadline(cycle).astimezone(tz).date() - today).days,
+            "review": len(status.review),
+            "late": len(late),
+            "missing_schools": missing_count,
+        },
+        "changes": cut("changes", changes),
+        "corrections": cut("corrections", corrections),
+        "late": cut("late", late),
+        "missing_groups": missing_groups,
+        "missing_more": max(0, missing_count - shown),
+        "review": cut("review", review),
+        "unknown": cut("unknown", [{"address": u.address, "count": u.count, "last_at": u.last_at,
+                                    "last_subject": u.last_subject} for u in inputs.unknown_senders]),
+        "bounces": cut("bounces", bounces),
+        "outbox": cut("outbox", [{"id": p.id, "kind": p.kind, "school": names.get(p.school, p.school),
+                                  "status": p.status, "subject": p.subject, "last_error": p.last_error,
+                                  "attempts": p.attempts} for p in inputs.outbox_problems]),
+        "outbox_waiting": inputs.outbox_waiting,
+        "coordinators": list(coordinators),
+    }
+
+
+def digest_mail(status: CampaignStatus, rules: Rules, inputs: DigestInputs, coordinators: Sequence[str],
+                limits: dict | None = None) -> PlannedMail:
+    context = digest_content(status, rules, inputs, coordinators, limits)
+    return PlannedMail(key=digest_key(status.cycle, status.now, status.campaign.tz), kind="digest",
+                       template="digest", cycle=status.cycle, to=tuple(coordinators), context=context)
+
+
+def matrix_rows(status: CampaignStatus) -> list[dict]:
+    """One row per school for the XLSX: code, name, level, deadline, complete, then each document."""
+    rows = []
+    for s in status.schools:
+        rows.append({"code": s.code, "name": s.name, "level": s.level, "deadline": s.deadline,
+                     "extended": s.extended, "exempt": s.exempt, "complete": s.complete,
+                     "documents": {doc_id: d for doc_id, d in s.documents.items()}})
+    return rows
+
+
+# -- helpers ------------------------------------------------------------------
+
+def _common(status: CampaignStatus) -> dict:
+    c = status.campaign
+    return {"campaign": {"id": c.id, "name": c.name}, "cycle": status.cycle, "now": status.now,
+            "campaign_deadline": c.deadline(status.cycle), "report_deadline": c.report_deadline(status.cycle),
+            "office": {"parent": c.office.parent, "name": c.office.name, "short": c.office.short,
+                       "place": c.office.place, "signer_title": c.office.signer_title,
+                       "signer_name": c.office.signer_name},
+            "required_names": [d.name for d in c.doc_types if d.required]}
+
+
+def _school_dict(school: School) -> dict:
+    return {"code": school.code, "name": school.name, "level": school.level}
+
+
+def _doc_name(campaign: Campaign, doc_id: str) -> str:
+    try:
+        return campaign.doc_type(doc_id).name
+    except KeyError:
+        return doc_id
+
+
+def _doc_line(campaign: Campaign, s: SchoolStatus, doc_id: str) -> dict:
+    d = s.documents[doc_id]
+    return {"doc_id": doc_id, "doc_name": _doc_name(campaign, doc_id), "status": d.status,
+            "required": campaign.doc_type(doc_id).required, "received_at": d.received_at,
+            "filename": d.filename, "versions": d.versions}
+
+
+def _ordered_levels(rules: Rules, groups: dict) -> list[str]:
+    order = list(dict.fromkeys(s.level for s in rules.schools))
+    return [lv for lv in order if lv in groups] + sorted(lv for lv in groups if lv not in order)
+
+
+__all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change", "Bounce", "UnknownSender",
+           "OutboxProblem", "due_reminders", "due_receipts", "digest_content", "digest_mail", "digest_due",
+           "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
+           "still_wanted", "reminder_mail", "matrix_rows"]

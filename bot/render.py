@@ -1,0 +1,321 @@
+"""Planned mail -> RFC 5322 message: Jinja2 templates, headers, attachments.
+
+Templates live in ``config.paths.templates`` so the office can reword them
+without touching code: ``NAME.txt`` (plain text) and ``NAME.html`` for each
+kind (receipt, reminder, digest), ``school_subject.txt`` (the subject of the
+one thread per school and cycle) and ``digest_subject.txt``; shared wording
+is in ``_common.txt`` and the HTML frame in ``_layout.html``.
+
+HTML templates are autoescaped and every template is strict about undefined
+variables: a filename such as ``<b>{{ 7*7 }}</b>.pdf`` shows as that text.
+"""
+from __future__ import annotations
+
+import io
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.header import Header
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Sequence
+
+import jinja2
+
+from .errors import ConfigError
+from .plan import PlannedMail
+from .status import CampaignStatus
+
+HCM = "Asia/Ho_Chi_Minh"
+AUTO_SUBMITTED = {"receipt": "auto-replied"}  # everything else: auto-generated
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+_ENVIRONMENTS: dict[tuple[str, str], jinja2.Environment] = {}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    maintype: str
+    subtype: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    """Renders templates from one directory for one campaign time zone."""
+
+    def __init__(self, templates_dir: Path, tz, from_address: str, from_name: str = ""):
+        if "@" not in from_address:
+            raise ConfigError("smtp.from_address: set the address outgoing mail is sent from",
+                              hint="add from_address = \"...\" under [smtp] in config.toml")
+        self.dir = Path(templates_dir)
+        self.tz = tz
+        self.from_address = from_address
+        self.from_name = from_name
+        self.domain = from_address.rsplit("@", 1)[1].strip().lower()
+        # One environment per (directory, time zone): templates are compiled once per
+        # process and recompiled only when a file changes (auto_reload checks mtimes).
+        cache_key = (str(self.dir.resolve()), getattr(tz, "key", str(tz)))
+        env = _ENVIRONMENTS.get(cache_key)
+        if env is None:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(str(self.dir), encoding="utf-8"),
+                autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False,
+                                                    default=False),
+                undefined=jinja2.StrictUndefined,
+                keep_trailing_newline=False,
+                auto_reload=True,
+            )
+            env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
+                               vn_deadline=self.vn_deadline, vn_duration=vn_duration, vn_number=vn_number,
+                               days_vi=days_vi, lower_first=lower_first)
+            _ENVIRONMENTS[cache_key] = env
+        self.env = env
+
+    @classmethod
+    def for_config(cls, config, campaign) -> "Renderer":
+        return cls(config.paths.templates, campaign.tz, config.smtp.from_address, config.smtp.from_name)
+
+    # -- filters ----------------------------------------------------------
+    def _local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def vn_date(self, value) -> str:
+        if isinstance(value, datetime):
+            value = self._local(value).date()
+        return f"{value.day:02d}/{value.month:02d}/{value.year}"
+
+    def vn_datetime(self, moment: datetime) -> str:
+        local = self._local(moment)
+        return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
+
+    def vn_short(self, moment: datetime) -> str:
+        return f"{self._local(moment):%d/%m %H:%M}"
+
+    def vn_deadline(self, moment: datetime) -> str:
+        """``23:59 ngày 10/10/2023 (giờ Việt Nam)``."""
+        key = getattr(self.tz, "key", str(self.tz))
+        zone = "giờ Việt Nam" if key == HCM else f"giờ {key}"
+        return f"{self.vn_datetime(moment)} ({zone})"
+
+    # -- rendering ----------------------------------------------------------
+    def render_template(self, name: str, context: dict) -> str:
+        try:
+            return self.env.get_template(name).render(context)
+        except jinja2.TemplateNotFound as exc:
+            raise ConfigError(f"template {self.dir / exc.name} is missing",
+                              hint="restore it from the bot's templates/ directory") from exc
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(f"{exc.filename or name}: line {exc.lineno}: {exc.message}",
+                              hint="fix the template (Jinja2 syntax), then run the command again") from exc
+        except jinja2.UndefinedError as exc:
+            raise ConfigError(f"template {name}: {exc.message}",
+                              hint="the template uses a name the bot does not provide; see the other templates") from exc
+
+    def subject(self, name: str, context: dict) -> str:
+        """A subject template rendered to one clean line (no CR/LF, no runs of spaces)."""
+        return one_line(self.render_template(f"{name}_subject.txt", context))
+
+    def bodies(self, template: str, context: dict) -> tuple[str, str]:
+        text = self.render_template(f"{template}.txt", context).strip() + "\n"
+        html = self.render_template(f"{template}.html", context)
+        return text, html
+
+    def labels(self) -> dict:
+        """The status labels of ``_common.txt`` (used for the XLSX)."""
+        try:
+            module = self.env.get_template("_common.txt").module
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"template _common.txt: {exc}") from exc
+        return {"STATUS": dict(module.STATUS), "LEVEL": dict(getattr(module, "LEVEL", {}))}
+
+    def new_message_id(self, kind: str) -> str:
+        """``<random.kind@sender-domain>``: unique, on the sender's domain, short
+        enough that In-Reply-To/References are never folded."""
+        return f"<{secrets.token_hex(12)}.{kind}@{self.domain}>"
+
+    def message(self, mail: PlannedMail, *, subject: str, text: str, html: str, message_id: str, now: datetime,
+                thread_root: str | None = None, attachments: Sequence[Attachment] = ()) -> bytes:
+        """The full message as bytes (CRLF): multipart/alternative (text, html),
+        attachments, hygiene headers."""
+        msg = EmailMessage(policy=policy.SMTP)
+        msg["Date"] = format_datetime(self._local(now))
+        msg["Message-ID"] = message_id
+        msg["Auto-Submitted"] = AUTO_SUBMITTED.get(mail.kind, "auto-generated")
+        msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+        msg["X-Bot-Kind"] = mail.kind
+        msg["Content-Language"] = "vi"
+        msg.set_content(text, subtype="plain", charset="utf-8")
+        msg.add_alternative(html, subtype="html", charset="utf-8")
+        for att in attachments:
+            msg.add_attachment(att.data, maintype=att.maintype, subtype=att.subtype, filename=att.filename)
+        raw = msg.as_bytes()
+        if thread_root and thread_root != message_id:
+            raw = set_header(raw, "References", thread_root)
+            raw = set_header(raw, "In-Reply-To", thread_root)
+        raw = set_header(raw, "Subject", encode_header("Subject", subject))
+        raw = set_header(raw, "To", encode_header("To", ", ".join(mail.to)))
+        return set_header(raw, "From", encode_address("From", self.from_name, self.from_address))
+
+    # -- the digest's spreadsheet ---------------------------------------------
+    def digest_xlsx(self, status: CampaignStatus) -> bytes:
+        return digest_xlsx(status, self.labels(), self.tz)
+
+
+def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
+    """The full matrix: one row per school, one column per document type;
+    a second sheet lists the review queue."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    campaign = status.campaign
+    names = labels["STATUS"]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tổng hợp"
+    header = ["Mã trường", "Tên trường", "Cấp học", "Hạn nộp", "Đủ hồ sơ",
+              *[d.name + ("" if d.required else " (không bắt buộc)") for d in campaign.doc_types]]
+    ws.append(header)
+    fills = {"on_time": "DCFCE7", "late": "FEF3C7", "missing": "FEE2E2", "review": "FFEDD5", "exempt": "E5E7EB"}
+    for s in status.schools:
+        row = [s.code, s.name, s.level, _xl_time(s.deadline, tz),
+               "Miễn nộp" if s.exempt is not None else ("Đủ" if s.complete else "Chưa đủ")]
+        for d in campaign.doc_types:
+            doc = s.documents[d.id]
+            cell = names.get(doc.status, doc.status)
+            if doc.received_at:
+                cell += f" - {doc.received_at.astimezone(tz):%d/%m/%Y %H:%M}"
+                if doc.versions > 1:
+                    cell += f" ({doc.versions} bản)"
+            row.append(cell)
+        ws.append(row)
+        r = ws.max_row
+        for i, d in enumerate(campaign.doc_types):
+            colour = fills.get(s.documents[d.id].status)
+            if colour:
+                ws.cell(r, 6 + i).fill = PatternFill("solid", fgColor=colour)
+        ws.cell(r, 4).number_format = "dd/mm/yyyy hh:mm"
+    for c in ws[1]:
+        c.font = Font(bold=True)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = [22, 34, 10, 17, 10] + [30] * len(campaign.doc_types)
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = ws.dimensions
+
+    rq = wb.create_sheet("Chờ xem xét")
+    rq.append(["Mã", "Nhận lúc", "Người gửi", "Trường (dự đoán)", "Loại hồ sơ (dự đoán)", "Tệp", "Lý do"])
+    for r in status.review:
+        rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, r.school or "",
+                   ", ".join(r.doc_types), r.filename, r.reason])
+        rq.cell(rq.max_row, 2).number_format = "dd/mm/yyyy hh:mm"
+    for c in rq[1]:
+        c.font = Font(bold=True)
+    for i, w in enumerate([8, 17, 30, 22, 22, 40, 60], start=1):
+        rq.column_dimensions[get_column_letter(i)].width = w
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _xl_time(moment: datetime, tz) -> datetime:
+    """Excel has no time zones: write the local wall-clock time."""
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+# -- small text helpers (also template filters) ----------------------------------
+
+_SPACES = re.compile(r"\s+")
+
+
+# The email package of Python 3.11 loses the space between two encoded
+# words when it folds a long non-ASCII Subject ("đề nghị công" arrives as
+# "đề nghịcông"); the From/To/Subject headers are therefore encoded with
+# email.header.Header, whose folding is correct, and put in as raw lines.
+
+def encode_header(name: str, value: str) -> str:
+    """One header value, RFC 2047-encoded when needed and folded at 78 columns."""
+    value = one_line(value)
+    ascii_only = value.isascii() and "=?" not in value
+    return Header(value, "us-ascii" if ascii_only else "utf-8", header_name=name).encode(
+        linesep="\r\n", splitchars=", ")
+
+
+def encode_address(name: str, display_name: str, address: str) -> str:
+    display_name = one_line(display_name)
+    if not display_name:
+        return address
+    if display_name.isascii() and "=?" not in display_name:
+        return formataddr((display_name, address))
+    return f"{Header(display_name, 'utf-8', header_name=name).encode(linesep=chr(13) + chr(10))} <{address}>"
+
+
+def set_header(raw: bytes, name: str, encoded: str) -> bytes:
+    """Replace every ``name:`` header (with its folded lines) of a raw
+    message by one, put first. ``encoded`` must be ASCII (see encode_header)."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    kept, skipping = [], False
+    prefix = name.lower().encode("ascii") + b":"
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        skipping = line.lower().startswith(prefix)
+        if not skipping:
+            kept.append(line)
+    new = f"{name}: {encoded}".encode("ascii")
+    return b"\r\n".join([new, *kept]) + sep + body
+
+
+def one_line(text: str) -> str:
+    return _SPACES.sub(" ", text or "").strip()
+
+
+def lower_first(text: str) -> str:
+    """"Hồ sơ đề nghị" -> "hồ sơ đề nghị"; an acronym ("ANTQ ...") is kept."""
+    if len(text) >= 2 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def vn_number(value: float) -> str:
+    """44.4 -> "44,4"; 100.0 -> "100" (Vietnamese decimal comma)."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.1f}".replace(".", ",")
+
+
+def vn_duration(delta: timedelta | None) -> str:
+    if delta is None:
+        return ""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = ([f"{days} ngày"] if days else []) + ([f"{hours} giờ"] if hours else []) + \
+            ([f"{mins} phút"] if mins and not days else [])
+    return " ".join(parts) or "dưới 1 phút"
+
+
+def days_vi(days: int) -> str:
+    if days > 0:
+        return f"còn {days} ngày"
+    if days == 0:
+        return "hạn là hôm nay"
+    return f"đã quá hạn {-days} ngày"
+
+
+__all__ = ["Renderer", "Rendered", "Attachment", "digest_xlsx", "one_line", "XLSX_TYPE", "encode_header",
+           "encode_address", "set_header"]

@@ -1,0 +1,356 @@
+"""A simulated campaign, 1 October to 1 November, through a real SMTP server.
+
+Every run is a "restart": a fresh Store and a fresh SmtpSender, as the worker
+or a cron job would have. What is checked is what the schools and the
+coordinator would see: who got which reminder on which day, receipts, one
+thread per school, no duplicates, digests whose numbers match ``status --json``.
+"""
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from bot import notify, outbox
+from bot.send import SmtpSender
+from bot.status import status_for, to_json
+from bot.store import Store
+
+from . import mailfactory as mf
+from .servers import SmtpServer
+from .outgoing import COORDINATOR, VN, at, bodies, make_ctx, parsed, record, xlsx_rows
+
+ALL = ("to_trinh", "bao_cao", "bien_ban")
+BEFORE = {"before-7": date(2023, 10, 3), "before-3": date(2023, 10, 7), "before-1": date(2023, 10, 9)}
+AFTER = {"after-1": date(2023, 10, 13), "after-2": date(2023, 10, 16), "after-3": date(2023, 10, 19)}
+EVERY = [*BEFORE.values(), *AFTER.values()]
+
+
+def schedule(ctx):
+    """Events of the simulated campaign: (instant, callable(store))."""
+    def send(school, files, sender=None):
+        address = sender or ctx.rules.school(school).emails[0]
+        return lambda store, when: record(store, when, sender=address,
+                                          files=[(name, school, types, decision, *rest) for name, types, decision, *rest in files])
+
+    def correct(**kw):
+        return lambda store, when: store.add_correction(cycle=2023, who="mai", why="quyết định của phòng", via="cli",
+                                                        now=when, **kw)
+
+    def assign_review(school, doc):
+        def run(store, when):
+            (item,) = [i for i in store.items(cycle=2023, decision="review") if i.school == school]
+            store.add_correction(kind="assign", item_id=item.id, school=school, doc_type=doc, cycle=2023, who="mai",
+                                 why="đã xem bản scan", via="cli", now=when)
+        return run
+
+    def raw(data):
+        return lambda store, when: record(store, when, sender="", raw=data)
+
+    oof = (b"From: mnsonca6.q12@hcm.edu.vn\r\nTo: hoso-bot@q12.example.edu.vn\r\nSubject: =?utf-8?b?"
+           b"VHLhuqMgbOG7nWkgdOG7sSDEkeG7mW5n?=\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <oof-1@hcm.edu.vn>\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\n\r\nT\xc3\xb4i \xc4\x91ang ngh\xe1\xbb\x89 ph\xc3\xa9p.\r\n")
+    return [
+        (at(1, 7), correct(kind="exempt", school="th-le-van-tho")),
+        (at(2, 9), send("thcs-nguyen-hien", [("ho-so-day-du.pdf", ALL, "counted")])),
+        (at(3, 10), raw(oof)),                                           # an out-of-office reply to a reminder
+        (at(4, 9), send("mn-hoa-mai", [("<b>tờ trình</b> {{x}}.pdf", ("to_trinh",), "counted")],
+                        sender="hieutruong.hoamai@gmail.com")),
+        (at(4, 11), raw(mf.postfix_bounce(["mnhoasen.q12@hcm.edu.vn"]))),
+        (at(5, 9), send("thcs-phan-boi-chau", [("tt.pdf", ("to_trinh",), "counted"), ("bc.pdf", ("bao_cao",), "counted"),
+                                                ("scan0001.jpg", ("bien_ban",), "review", "ảnh chụp, chữ ký không rõ")])),
+        (at(6, 14), lambda store, when: record(store, when, sender="la.nguoi@example.com",
+                                               files=[("hoso.pdf", None, (), "review", "người gửi không có trong danh sách")])),
+        (at(8, 10), send("mn-hoa-mai", [("bao-cao.pdf", ("bao_cao",), "counted")], sender="staff.forward@yahoo.com")),
+        (at(8, 10, 4), send("mn-hoa-mai", [("bien-ban.pdf", ("bien_ban",), "counted")])),
+        (at(12, 7), correct(kind="extend", school="mn-hoa-sen", value="2023-10-20T23:59:59+07:00")),
+        (at(12, 7, 30), assign_review("thcs-phan-boi-chau", "bien_ban")),
+        (at(14, 9), send("th-nguyen-du", [("ho-so.pdf", ALL, "counted")])),
+    ]
+
+
+def runs():
+    """When the bot runs: every day at 08:00 and 18:00, a few extra runs to
+    show receipt batching, and every 10 minutes while SMTP is down on 9/10."""
+    out = []
+    for n in range(32):
+        day = at(1) + timedelta(days=n)
+        out += [day.replace(hour=8), day.replace(hour=18)]
+    out += [at(8, 10, 10), at(8, 10, 15)]
+    out += [at(9, 8, m) for m in range(10, 60, 10)] + [at(9, 9, m) for m in range(0, 60, 10)]
+    return sorted(set(out))
+
+
+@pytest.fixture(scope="module")
+def smtp_for_campaign():
+    pytest.importorskip("aiosmtpd")
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory, smtp_for_campaign):
+    """Runs the whole simulated campaign once; the tests below read what was sent."""
+    server = smtp_for_campaign
+    ctx = make_ctx(tmp_path_factory.mktemp("campaign"), server, per_minute=60)
+    events = sorted(schedule(ctx), key=lambda e: e[0])
+    digests: list[tuple[datetime, dict]] = []
+    for now in runs():
+        with Store.open(ctx.config.paths.state) as store:       # a restart before every run
+            while events and events[0][0] <= now:
+                when, event = events.pop(0)
+                event(store, when)
+            if now == at(9, 8):
+                server.refuse_all(421)                           # SMTP down for an hour
+            if now == at(9, 9):
+                server.accept_all()
+            sender = SmtpSender(ctx.config.smtp)
+            notify.send_receipts(ctx, store, sender, now)
+            notify.remind(ctx, store, sender, now)
+            if now.hour == 8 and now.minute == 0:
+                report = notify.digest(ctx, store, sender, now)
+                if report.queued:
+                    digests.append((now, to_json(status_for(store, ctx.rules, now))))
+            # a second run at the same instant changes nothing
+            notify.remind(ctx, store, SmtpSender(ctx.config.smtp), now)
+            notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), now)
+    return ctx, server, digests
+
+
+def school_of(ctx, message):
+    codes = {ctx.rules.school_by_email(a).code for a in message.rcpt_tos if ctx.rules.school_by_email(a)}
+    return codes.pop() if len(codes) == 1 else None
+
+
+def received(ctx, server, kind):
+    out = defaultdict(list)
+    for m in server.messages:
+        msg = parsed(m)
+        if msg["X-Bot-Kind"] == kind:
+            out[school_of(ctx, m)].append((msg["Date"].datetime.astimezone(VN).date(), msg, m))
+    return out
+
+
+def test_each_school_gets_exactly_the_reminders_its_state_calls_for(campaign):
+    ctx, server, _ = campaign
+    reminders = received(ctx, server, "reminder")
+    expected = {code: EVERY for code in (s.code for s in ctx.rules.schools)}
+    expected.update({
+        "thcs-nguyen-hien": [],                                        # complete before the first slot
+        "th-le-van-tho": [],                                           # exempt
+        "mn-hoa-mai": [BEFORE["before-7"], BEFORE["before-3"]],        # complete on 8/10
+        "thcs-phan-boi-chau": [BEFORE["before-7"]],                    # then only a document in review
+        "th-nguyen-du": [*BEFORE.values(), AFTER["after-1"]],          # sent everything late on 14/10
+        # extended on 12/10 to 20/10: old schedule until then, then the new one (29/10 is a Sunday)
+        "mn-hoa-sen": [*BEFORE.values(), date(2023, 10, 13), date(2023, 10, 17), date(2023, 10, 19),
+                       date(2023, 10, 23), date(2023, 10, 26), date(2023, 10, 30)],
+    })
+    got = {code: sorted(d for d, _, _ in reminders.get(code, [])) for code in expected}
+    assert got == expected
+    assert None not in reminders                                        # every reminder went to one school
+    # exactly what is missing, in Vietnamese
+    (_, msg, _) = [r for r in reminders["mn-hoa-mai"] if r[0] == BEFORE["before-3"]][0]
+    text, html = bodies(msg)
+    missing = text.split("Hồ sơ Phòng đã nhận:")[0]
+    assert "Báo cáo kết quả xây dựng đơn vị điển hình" in missing and "Biên bản họp xét, đề nghị" in missing
+    assert "Tờ trình đề nghị công nhận" not in missing
+    (_, late, _) = [r for r in reminders["th-nguyen-du"] if r[0] == AFTER["after-1"]][0]
+    assert "đã quá 3 ngày" in bodies(late)[0]
+    (_, ext, _) = [r for r in reminders["mn-hoa-sen"] if r[0] == date(2023, 10, 13)][0]
+    assert "23:59 ngày 20/10/2023 (giờ Việt Nam) (đã được gia hạn), còn 7 ngày" in bodies(ext)[0]
+
+
+def test_reminders_go_to_the_roster_in_office_hours_only(campaign):
+    ctx, server, _ = campaign
+    for code, mails in received(ctx, server, "reminder").items():
+        roster = set(ctx.rules.school(code).emails)
+        for _, msg, m in mails:
+            assert set(m.rcpt_tos) == roster
+            local = msg["Date"].datetime.astimezone(VN)
+            assert local.weekday() != 6 and 7 <= local.hour < 17
+
+
+def test_no_mail_is_sent_twice_across_restarts_and_an_smtp_outage(campaign):
+    ctx, server, _ = campaign
+    ids = [parsed(m)["Message-ID"] for m in server.messages]
+    assert len(ids) == len(set(ids))
+    with Store.open(ctx.config.paths.state) as store:
+        counts = outbox.counts(store.conn)
+    assert counts.get("queued", 0) == 0 and counts.get("failed", 0) == 0
+    assert counts["sent"] == len(server.messages)
+    # the 9/10 mail was held by the outage and delivered after it, once
+    nine = [m for m in server.messages if parsed(m)["Date"].datetime.astimezone(VN).date() == date(2023, 10, 9)]
+    assert len([m for m in nine if parsed(m)["X-Bot-Kind"] == "reminder"]) == 23
+
+
+def test_one_thread_per_school_per_cycle(campaign):
+    ctx, server, _ = campaign
+    by_school = defaultdict(list)
+    for m in server.messages:
+        msg = parsed(m)
+        if msg["X-Bot-Kind"] in ("receipt", "reminder"):
+            by_school[school_of(ctx, m)].append(msg)
+    assert len(by_school) >= 20
+    for code, msgs in by_school.items():
+        assert len({str(m["Subject"]) for m in msgs}) == 1, code
+        first = msgs[0]["Message-ID"]
+        assert msgs[0]["In-Reply-To"] is None
+        assert all(m["In-Reply-To"] == first and m["References"] == first for m in msgs[1:]), code
+    assert str(by_school["mn-hoa-mai"][0]["Subject"]) == (
+        "MN Hoa Mai - Hồ sơ đề nghị công nhận cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc năm 2023")
+
+
+def test_receipts_are_batched_acknowledge_what_was_counted_and_never_answer_automatic_mail(campaign):
+    ctx, server, _ = campaign
+    receipts = received(ctx, server, "receipt")
+    assert set(receipts) == {"thcs-nguyen-hien", "mn-hoa-mai", "thcs-phan-boi-chau", "th-nguyen-du"}
+    # mn-hoa-mai: 4/10 (sent from the principal's Gmail), then ONE receipt for the two emails of 8/10
+    hoa_mai = receipts["mn-hoa-mai"]
+    assert [d for d, _, _ in hoa_mai] == [date(2023, 10, 4), date(2023, 10, 8)]
+    first_text, first_html = bodies(hoa_mai[0][1])
+    assert "<b>tờ trình</b> {{x}}.pdf" in first_text
+    assert "&lt;b&gt;tờ trình&lt;/b&gt; {{x}}.pdf" in first_html
+    second = hoa_mai[1]
+    assert second[1]["Date"].datetime == at(8, 10, 15)                   # 10 minutes after the last email
+    text, _ = bodies(second[1])
+    assert "bao-cao.pdf" in text and "bien-ban.pdf" in text and "đã nộp đủ" in text
+    # the forwarding staff member who sent a counted document gets the receipt too, nobody else outside the roster
+    assert set(second[2].rcpt_tos) == {"mnhoamai.q12@hcm.edu.vn", "hieutruong.hoamai@gmail.com", "staff.forward@yahoo.com"}
+    assert second[1]["Auto-Submitted"] == "auto-replied"
+    (_, late, _), = receipts["th-nguyen-du"]
+    assert "Trễ hạn" in bodies(late)[0]
+    # the reviewed document is acknowledged once the coordinator counted it
+    pbc = receipts["thcs-phan-boi-chau"]
+    assert [d for d, _, _ in pbc] == [date(2023, 10, 5), date(2023, 10, 12)]
+    assert "scan0001.jpg" in bodies(pbc[1][1])[0]
+    assert "Biên bản họp xét, đề nghị" in bodies(pbc[0][1])[0].split("không cần gửi lại")[1]
+    # nothing ever went to the unknown sender, nor in answer to the out-of-office reply or the bounce
+    everyone = {a for m in server.messages for a in m.rcpt_tos}
+    allowed = {e for s in ctx.rules.schools for e in s.emails} | {COORDINATOR, "staff.forward@yahoo.com"}
+    assert everyone <= allowed
+    assert not any(parsed(m)["X-Bot-Kind"] == "receipt" and "mnsonca6.q12@hcm.edu.vn" in m.rcpt_tos
+                   for m in server.messages)
+
+
+def test_the_daily_digest_matches_status_json_and_carries_the_matrix(campaign):
+    ctx, server, digests = campaign
+    mails = [parsed(m) for m in server.messages if parsed(m)["X-Bot-Kind"] == "digest"]
+    assert len(mails) == len(digests) == 32                              # one per day, 1/10 to 1/11
+    assert all(m.rcpt_tos == (COORDINATOR,) for m in server.messages if parsed(m)["X-Bot-Kind"] == "digest")
+    for msg, (now, js) in zip(mails, digests):
+        text, _ = bodies(msg)
+        s = js["summary"]
+        assert f"Đã nộp đủ hồ sơ: {s['complete']}/{s['schools']} trường" in text, now
+        assert f"{s['review']} tệp chờ xem xét" in text, now
+        assert f"{s['complete']}/{s['schools']} trường đã đủ hồ sơ" in str(msg["Subject"])
+        rows = xlsx_rows(msg)["Tổng hợp"]
+        assert len(rows) == 1 + s["schools"]
+        assert sum(r[4] in ("Đủ", "Miễn nộp") for r in rows[1:]) == s["complete"]
+    by_day = {now.date(): bodies(msg)[0] for msg, (now, _) in zip(mails, digests)}
+    assert "mnhoasen.q12@hcm.edu.vn (MN Hoa Sen): 1 lần" in by_day[date(2023, 10, 5)]
+    assert "mnhoasen.q12@hcm.edu.vn (MN Hoa Sen): 1 lần" in by_day[date(2023, 10, 20)]   # counted once, not daily
+    assert "ĐỊA CHỈ BỊ TRẢ LẠI THƯ (0)" in by_day[date(2023, 10, 4)]
+    assert "la.nguoi@example.com: 1 thư" in by_day[date(2023, 10, 7)]
+    unknown = by_day[date(2023, 10, 7)].split("6. NGƯỜI GỬI")[1].split("7. ĐỊA CHỈ")[0]
+    assert "mailer-daemon" not in unknown and "mnsonca6" not in unknown   # automatic mail is not an unknown sender
+    assert "người gửi không có trong danh sách" in by_day[date(2023, 10, 7)]
+    # "what changed": the 8/10 documents of MN Hoa Mai appear in the 9/10 digest only
+    assert "bien-ban.pdf" in by_day[date(2023, 10, 9)] and "bien-ban.pdf" not in by_day[date(2023, 10, 10)]
+    assert "Gia hạn - MN Hoa Sen" in by_day[date(2023, 10, 12)]
+    assert "Gia hạn - MN Hoa Sen" not in by_day[date(2023, 10, 13)]
+    assert "Hạn nộp của các trường: 23:59 ngày 10/10/2023 (giờ Việt Nam) - còn 9 ngày" in by_day[date(2023, 10, 1)]
+    assert "đã quá hạn 2 ngày" in by_day[date(2023, 10, 12)]
+    last = rows = xlsx_rows(mails[-1])["Tổng hợp"]
+    nguyen_du = next(r for r in last if r[0] == "th-nguyen-du")
+    assert nguyen_du[4] == "Đủ" and nguyen_du[5].startswith("Trễ hạn - 14/10/2023 09:00")
+    tho = next(r for r in last if r[0] == "th-le-van-tho")
+    assert tho[4] == "Miễn nộp"
+
+
+def test_dry_runs_send_and_record_nothing(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = make_ctx(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        r = notify.remind(ctx, store, SmtpSender(ctx.config.smtp), at(3, 9), dry_run=True)
+        d = notify.digest(ctx, store, SmtpSender(ctx.config.smtp), at(3, 9), dry_run=True)
+        assert len(r.planned) == 27 and len(d.planned) == 1
+        assert "Kính gửi: Ban Giám hiệu Trường THCS Nguyễn Hiền" in "".join(t for _, _, t in r.previews)
+        assert outbox.counts(store.conn) == {} and store.mark("digest") is None
+    assert server.messages == []
+
+
+# -- the command line, without SMTP: mail goes to state/outbox/ ------------------------
+
+def write_config(tmp_path):
+    from .outgoing import ROOT
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"""
+[mailbox]
+source = "folder"
+path = "inbox"
+
+[smtp]
+enabled = false
+from_address = "hoso-bot@q12.example.edu.vn"
+
+[coordinator]
+emails = ["{COORDINATOR}"]
+
+[paths]
+rules = "{ROOT / 'rules'}"
+templates = "{ROOT / 'templates'}"
+state = "state"
+""", encoding="utf-8")
+    return cfg
+
+
+def cli(*argv):
+    import contextlib
+    from bot.cli import main
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue()
+
+
+def test_cli_remind_digest_and_outbox_write_eml_files(tmp_path):
+    import email
+    from email import policy
+    cfg = write_config(tmp_path)
+    outdir = tmp_path / "state" / "outbox"
+
+    code, out = cli("--config", cfg, "--now", "2023-10-03T09:00", "remind", "--dry-run")
+    assert code == 0 and "27 mail(s) would be queued (dry run" in out
+    assert "Kính gửi: Ban Giám hiệu Trường MN Sơn Ca 6" in out
+    assert not outdir.exists()
+
+    code, out = cli("--config", cfg, "--now", "2023-10-03T20:00", "remind")
+    assert code == 0 and "0 queued" in out and "outside office hours" in out
+
+    code, out = cli("--config", cfg, "--now", "2023-10-03T09:00", "remind")
+    assert code == 0 and "27 queued" in out and "27 sent" in out
+    emls = sorted(outdir.glob("*.eml"))
+    assert len(emls) == 27 and len(list(outdir.glob("*.html"))) == 27
+    assert emls[0].name == "000001-reminder-mn-son-ca-6.eml"
+
+    code, out = cli("--config", cfg, "--now", "2023-10-03T10:00", "remind")
+    assert "0 queued" in out and len(list(outdir.glob("*.eml"))) == 27    # never twice
+
+    code, out = cli("--config", cfg, "--now", "2023-10-04T07:00", "digest")
+    assert code == 0 and "1 queued" in out
+    (digest,) = outdir.glob("*-digest.eml")
+    msg = email.message_from_bytes(digest.read_bytes(), policy=policy.default)
+    assert msg["X-Bot-Kind"] == "digest" and str(msg["To"]) == COORDINATOR
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["tong-hop-ho-so-2023-10-04.xlsx"]
+    code, out = cli("--config", cfg, "--now", "2023-10-04T09:00", "digest")
+    assert "already queued" in out
+
+    code, out = cli("--config", cfg, "--now", "2023-10-04T09:00", "outbox", "--all")
+    assert code == 0 and "28 sent" in out and "#28" in out and "digest" in out
+
+    code, out = cli("--config", cfg, "--now", "2023-10-04T09:00", "outbox", "--retry")
+    assert code == 0 and "0 mail(s) queued again" in out

@@ -1,0 +1,325 @@
+"""The outbox against a real SMTP server on loopback: retries, outages, limits,
+allow-list, TLS, restarts. Mail is read back from what the server received."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from bot import notify, outbox
+from bot.outbox import Limits
+from bot.send import FileSender, SmtpSender
+from bot.store import Store
+
+from .outgoing import FROM, at, bodies, make_ctx, parsed, small_rules
+
+T0 = at(3, 9)  # Tuesday 3/10/2023, 09:00: the "7 days before" reminders are due
+
+
+@pytest.fixture
+def server(smtp_server_factory):
+    return smtp_server_factory()  # plain SMTP on 127.0.0.1, no AUTH
+
+
+@pytest.fixture
+def ctx(tmp_path, server):
+    return make_ctx(tmp_path, server, rules=small_rules(tmp_path))
+
+
+@pytest.fixture
+def store(ctx):
+    with Store.open(ctx.config.paths.state) as s:
+        yield s
+
+
+def queue_reminders(ctx, store, now=T0) -> int:
+    report = notify.remind(ctx, store, None, now)
+    return report.queued
+
+
+def statuses(store) -> Counter:
+    return Counter(r.status for r in outbox.rows(store.conn))
+
+
+def deliver(ctx, store, now, **limits):
+    lim = Limits(**{"daily_cap": ctx.config.smtp.daily_cap, "per_minute": ctx.config.smtp.per_minute, **limits})
+    return outbox.deliver_due(store, SmtpSender(ctx.config.smtp), now, lim, notify.allowed_addresses(ctx),
+                              notify._recheck(ctx, store, now))
+
+
+def message_ids(server) -> Counter:
+    return Counter(parsed(m)["Message-ID"] for m in server.messages)
+
+
+def test_queued_mail_is_sent_once_to_the_roster_with_hygiene_headers(ctx, store, server):
+    assert queue_reminders(ctx, store) == 3
+    report = deliver(ctx, store, T0)
+    assert report.sent == 3
+    assert statuses(store) == {"sent": 3}
+    got = {tuple(sorted(m.rcpt_tos)): parsed(m) for m in server.messages}
+    assert set(got) == {("thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com"),
+                        ("hieutruong.hoamai@gmail.com", "mnhoamai.q12@hcm.edu.vn"), ("thnguyendu.q12@hcm.edu.vn",)}
+    msg = got[("thnguyendu.q12@hcm.edu.vn",)]
+    assert msg["X-Bot-Kind"] == "reminder" and msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Auto-Response-Suppress"] == "OOF, AutoReply"
+    assert msg["Message-ID"].endswith("@q12.example.edu.vn>")
+    text, html = bodies(msg)
+    assert "Kính gửi: Ban Giám hiệu Trường TH Nguyễn Du" in text
+    assert "1. Tờ trình đề nghị công nhận" in text and "Biên bản họp xét, đề nghị" in html
+    assert all(m.mail_from == FROM for m in server.messages)
+    # nothing left: a second pass sends nothing
+    assert deliver(ctx, store, T0 + timedelta(minutes=5)).sent == 0
+    assert len(server.messages) == 3
+
+
+def test_temporary_failures_are_retried_with_backoff(ctx, store, server):
+    queue_reminders(ctx, store)
+    server.fail_next(2, 451)
+    report = deliver(ctx, store, T0)
+    assert (report.sent, report.retrying) == (1, 2)
+    waiting = outbox.rows(store.conn, ("queued",))
+    assert {r.attempts for r in waiting} == {1}
+    assert {r.next_attempt_at for r in waiting} == {T0 + timedelta(minutes=1)}
+    assert all("451" in r.last_error for r in waiting)
+    assert deliver(ctx, store, T0 + timedelta(seconds=30)).sent == 0   # not due yet
+    assert deliver(ctx, store, T0 + timedelta(minutes=1)).sent == 2
+    assert sorted(message_ids(server).values()) == [1, 1, 1]
+
+
+def test_an_smtp_server_down_for_an_hour_delays_mail_without_losing_or_duplicating_any(ctx, store, server):
+    queue_reminders(ctx, store)
+    server.refuse_all(421)          # first half hour: the server answers but refuses
+    first_sent = None
+    for minute in range(0, 181):
+        now = T0 + timedelta(minutes=minute)
+        if minute == 30:
+            server.stop()           # second half hour: nobody listens at all
+        if minute == 60:
+            server.start()
+            server.accept_all()
+        deliver(ctx, store, now)
+        if minute < 60:
+            assert server.messages == [], minute
+            assert statuses(store) == {"queued": 3}
+        elif first_sent is None and server.messages:
+            first_sent = minute
+        # the backoff never exceeds an hour, and nothing is given up
+        assert all(r.next_attempt_at - now <= timedelta(minutes=60) for r in outbox.rows(store.conn, ("queued",)))
+    assert statuses(store) == {"sent": 3}
+    assert sorted(message_ids(server).values()) == [1, 1, 1]
+    assert 60 <= first_sent <= 125
+    # the outage cost one attempt per retry on one mail at a time, not on all three
+    assert max(r.attempts for r in outbox.rows(store.conn)) <= 8
+
+
+def test_permanent_refusal_fails_after_three_attempts_and_can_be_retried(ctx, store, server):
+    queue_reminders(ctx, store)
+    server.refuse_all(550, stage="RCPT")
+    now = T0
+    for _ in range(3):
+        deliver(ctx, store, now)
+        now += timedelta(minutes=10)
+    assert statuses(store) == {"failed": 3}
+    failed = outbox.rows(store.conn, ("failed",))
+    assert all(r.attempts == 3 and "550" in r.last_error for r in failed)
+    assert deliver(ctx, store, now + timedelta(days=1)).sent == 0        # failed mail stays failed
+    server.accept_all()
+    assert outbox.retry(store, now) == 3
+    assert deliver(ctx, store, now).sent == 3
+    assert sorted(message_ids(server).values()) == [1, 1, 1]
+
+
+def test_per_minute_rate_and_daily_cap(ctx, store, server):
+    queue_reminders(ctx, store)
+    report = deliver(ctx, store, T0, per_minute=2)
+    assert (report.sent, report.waiting) == (2, 1)
+    assert deliver(ctx, store, T0 + timedelta(seconds=30), per_minute=2).sent == 0
+    assert deliver(ctx, store, T0 + timedelta(seconds=61), per_minute=2).sent == 1
+    assert len(server.messages) == 3
+
+
+def test_daily_cap_is_a_rolling_24_hours(ctx, store, server):
+    queue_reminders(ctx, store)
+    assert deliver(ctx, store, T0, daily_cap=2).sent == 2
+    assert deliver(ctx, store, T0 + timedelta(hours=5), daily_cap=2).sent == 0
+    assert deliver(ctx, store, T0 + timedelta(hours=23, minutes=59), daily_cap=2).sent == 0
+    assert deliver(ctx, store, T0 + timedelta(hours=24, seconds=1), daily_cap=2).sent == 1
+
+
+def test_no_mail_to_an_address_outside_the_roster_and_coordinators(ctx, store, server):
+    queue_reminders(ctx, store)
+    with store.transaction() as conn:
+        rows = outbox.rows(conn, newest_first=False)
+        conn.execute("UPDATE outbox SET recipients = ? WHERE id = ?",
+                     (json.dumps(["thnguyendu.q12@hcm.edu.vn", "attacker@example.org"]), rows[0].id))
+        conn.execute("UPDATE outbox SET recipients = ? WHERE id = ?", (json.dumps(["attacker@example.org"]), rows[1].id))
+    # the roster did not change for rows[0]'s school check: use the digest-free path (no recheck)
+    report = outbox.deliver_due(store, SmtpSender(ctx.config.smtp), T0, Limits(), notify.allowed_addresses(ctx))
+    assert report.cancelled == 1 and report.sent == 2
+    everyone = [a for m in server.messages for a in m.rcpt_tos]
+    assert "attacker@example.org" not in everyone
+    tos = [str(parsed(m)["To"]) for m in server.messages]
+    assert not any("attacker" in t for t in tos)
+    cancelled = outbox.rows(store.conn, ("cancelled",))
+    assert "attacker@example.org" in cancelled[0].last_error
+
+
+def test_a_crash_between_queueing_and_sending_loses_nothing(ctx, server, tmp_path):
+    with Store.open(ctx.config.paths.state) as store:
+        queue_reminders(ctx, store)
+    # "restart": new store, new sender; the decision is not taken again
+    with Store.open(ctx.config.paths.state) as store:
+        assert queue_reminders(ctx, store, T0 + timedelta(minutes=30)) == 0
+        assert deliver(ctx, store, T0 + timedelta(minutes=30)).sent == 3
+    with Store.open(ctx.config.paths.state) as store:
+        assert queue_reminders(ctx, store, T0 + timedelta(hours=1)) == 0
+        assert deliver(ctx, store, T0 + timedelta(hours=1)).sent == 0
+    assert sorted(message_ids(server).values()) == [1, 1, 1]
+
+
+def test_the_one_window_a_crash_after_acceptance_resends_with_the_same_message_id(ctx, store, server, monkeypatch):
+    queue_reminders(ctx, store)
+    real_finish = outbox._finish
+
+    def crash(store_, row_id, status, *a, **kw):
+        if status == "sent":
+            raise KeyboardInterrupt("power cut")
+        return real_finish(store_, row_id, status, *a, **kw)
+
+    monkeypatch.setattr(outbox, "_finish", crash)
+    with pytest.raises(KeyboardInterrupt):
+        deliver(ctx, store, T0)
+    monkeypatch.setattr(outbox, "_finish", real_finish)
+    deliver(ctx, store, T0 + timedelta(minutes=1))
+    counts = message_ids(server)
+    assert len(counts) == 3 and sorted(counts.values()) == [1, 1, 2]   # one duplicate, same Message-ID
+
+
+def test_a_queued_reminder_is_cancelled_if_the_school_sent_everything_meanwhile(ctx, store, server):
+    from .outgoing import record
+    queue_reminders(ctx, store)
+    server.refuse_all(451)
+    deliver(ctx, store, T0)
+    record(store, T0 + timedelta(minutes=2), sender="thnguyendu.q12@hcm.edu.vn",
+           files=[("ho-so.pdf", "th-nguyen-du", ("to_trinh", "bao_cao", "bien_ban"), "counted")])
+    server.accept_all()
+    report = deliver(ctx, store, T0 + timedelta(minutes=10))
+    assert report.cancelled == 1 and report.sent == 2
+    assert all("thnguyendu.q12@hcm.edu.vn" not in m.rcpt_tos for m in server.messages)
+    (row,) = outbox.rows(store.conn, ("cancelled",))
+    assert row.school == "th-nguyen-du" and row.last_error == "complete"
+
+
+def test_a_queued_reminder_held_by_an_outage_waits_for_office_hours_and_lists_what_is_still_missing(ctx, store, server):
+    from .outgoing import record
+    queue_reminders(ctx, store)
+    server.refuse_all(451)
+    deliver(ctx, store, T0)
+    record(store, T0 + timedelta(hours=1), sender="thnguyendu.q12@hcm.edu.vn",
+           files=[("to-trinh.pdf", "th-nguyen-du", ("to_trinh",), "counted")])
+    server.accept_all()
+    evening = at(3, 18)
+    report = deliver(ctx, store, evening)
+    assert report.deferred == 3 and server.messages == []
+    assert {r.next_attempt_at for r in outbox.rows(store.conn, ("queued",))} == {at(4, 7, 30)}
+    assert deliver(ctx, store, at(4, 7, 30)).sent == 3
+    (msg,) = [parsed(m) for m in server.messages if m.rcpt_tos == ("thnguyendu.q12@hcm.edu.vn",)]
+    text, _ = bodies(msg)
+    missing = text.split("Hồ sơ Phòng đã nhận:")[0]
+    assert "Tờ trình đề nghị công nhận" not in missing and "Báo cáo kết quả xây dựng đơn vị điển hình" in missing
+
+
+def test_starttls_with_auth_verifies_the_certificate(tmp_path, smtp_server_factory, monkeypatch):
+    server = smtp_server_factory(auth=("bot", "mật-khẩu"), require_starttls=True)
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "mật-khẩu")
+    ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path, ("th-nguyen-du",)), security="starttls",
+                   username="bot", password_env="TEST_SMTP_PASSWORD", tls_cafile=str(server.cafile))
+    with Store.open(ctx.config.paths.state) as store:
+        queue_reminders(ctx, store)
+        assert deliver(ctx, store, T0).sent == 1
+    (m,) = server.messages
+    assert m.tls and m.auth_user == "bot"
+
+
+def test_implicit_tls(tmp_path, smtp_server_factory):
+    server = smtp_server_factory(implicit_tls=True)
+    ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path, ("th-nguyen-du",)), security="ssl",
+                   tls_cafile=str(server.cafile))
+    with Store.open(ctx.config.paths.state) as store:
+        queue_reminders(ctx, store)
+        assert deliver(ctx, store, T0).sent == 1
+    assert server.messages[0].tls
+
+
+def test_an_untrusted_certificate_keeps_the_mail_queued(tmp_path, smtp_server_factory):
+    server = smtp_server_factory(require_starttls=True)
+    ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path, ("th-nguyen-du",)), security="starttls")
+    with Store.open(ctx.config.paths.state) as store:
+        queue_reminders(ctx, store)
+        report = deliver(ctx, store, T0)
+        assert report.sent == 0 and report.retrying == 1
+        (row,) = outbox.rows(store.conn, ("queued",))
+        assert "TLS" in row.last_error or "certificate" in row.last_error
+    assert server.messages == []
+
+
+def test_a_wrong_password_keeps_the_mail_queued(tmp_path, smtp_server_factory, monkeypatch):
+    server = smtp_server_factory(auth=("bot", "right"))
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
+    ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path, ("th-nguyen-du",)), username="bot",
+                   password_env="TEST_SMTP_PASSWORD")
+    with Store.open(ctx.config.paths.state) as store:
+        queue_reminders(ctx, store)
+        report = deliver(ctx, store, T0)
+        assert report.retrying == 1 and "refused the login" in report.errors[0]
+        assert statuses(store) == {"queued": 1}
+
+
+def test_without_smtp_mail_goes_to_state_outbox_as_eml_and_html(tmp_path):
+    ctx = make_ctx(tmp_path, rules=small_rules(tmp_path, ("th-nguyen-du",)))
+    outdir = ctx.config.paths.state / "outbox"
+    with Store.open(ctx.config.paths.state) as store:
+        queue_reminders(ctx, store)
+        report = outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
+        assert report.sent == 1
+        # sending again (e.g. after a crash before 'sent' was recorded) overwrites, never duplicates
+        store.conn.execute("UPDATE outbox SET status = 'queued'")
+        outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
+    assert sorted(p.name for p in outdir.iterdir()) == ["000001-reminder-th-nguyen-du.eml",
+                                                      "000001-reminder-th-nguyen-du.html"]
+    html = (outdir / "000001-reminder-th-nguyen-du.html").read_text(encoding="utf-8")
+    assert "Kính gửi:" in html and "Tờ trình đề nghị công nhận" in html
+    import email
+    from email import policy
+    msg = email.message_from_bytes((outdir / "000001-reminder-th-nguyen-du.eml").read_bytes(), policy=policy.default)
+    assert msg["X-Bot-Kind"] == "reminder"
+
+
+def test_deliver_with_a_real_clock_waits_out_the_rate_instead_of_leaving_mail(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path), per_minute=2)
+    clock = [T0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock[0] += timedelta(seconds=seconds)
+
+    with Store.open(ctx.config.paths.state) as store:
+        queue_reminders(ctx, store)
+        report = notify.deliver(ctx, store, SmtpSender(ctx.config.smtp), T0, clock=lambda: clock[0], sleep=sleep)
+    assert report.sent == 3 and report.waiting == 0
+    assert len(server.messages) == 3 and sum(slept) >= 30
+
+
+def test_worker_tasks_open_the_store_and_report(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path))
+    tasks = notify.tasks(ctx)
+    assert set(tasks) == {"outbox", "remind", "digest"}
+    assert "3 queued" in tasks["remind"](T0).summary()
+    assert "1 queued" in tasks["digest"](T0).summary()
+    assert "0 queued" in tasks["outbox"](T0).summary()
+    assert len(server.messages) == 4

@@ -1,0 +1,280 @@
+"""What mail is due: pure functions of (status, rules, send history, now). No I/O."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import plan
+from bot.rules import load_rules
+from bot.status import apply_corrections, compute_status, to_json
+from bot.store import Correction, StoredItem
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+RULES = load_rules(Path(__file__).resolve().parents[1] / "rules")
+CAMPAIGN = RULES.campaign
+NH = "thcs-nguyen-hien"  # two roster addresses
+DEADLINE = datetime(2023, 10, 10, 23, 59, 59, tzinfo=VN)
+ALL = ("to_trinh", "bao_cao", "bien_ban")
+
+
+def at(day, hour=8, minute=0, month=10):
+    return datetime(2023, month, day, hour, minute, tzinfo=VN)
+
+
+def item(id, when, doc_types=("to_trinh",), school=NH, decision="counted", filename=None, reasons=()):
+    return StoredItem(id=id, message_id=f"<m{id}@x>", from_addr="a@b.c", subject="s", received_at=when,
+                      container="", filename=filename or f"f{id}.pdf", part_index=0, first_page=1, last_page=1,
+                      school=school, doc_types=tuple(doc_types), campaign=True, decision=decision, confidence=0.9,
+                      reasons=tuple(reasons), cycle=CAMPAIGN.cycle_of(when), content_sha256="")
+
+
+def corr(id, kind, school, value=None, why="lý do"):
+    return Correction(id, kind, None, school, None, 2023, value, "mai", why, "cli", at(1))
+
+
+def status_of(items=(), corrections=(), now=at(7), rules=RULES):
+    facts = apply_corrections(items, corrections, rules.campaign, 2023)
+    return compute_status(facts, rules.campaign, rules.schools, 2023, now)
+
+
+def key(kind, school=NH, deadline=DEADLINE):
+    return plan.reminder_key(school, 2023, kind, deadline, VN)
+
+
+def kinds_for(mails, school=NH):
+    return [m.context["kind"] for m in mails if m.school == school]
+
+
+# -- slots ------------------------------------------------------------------------
+
+def test_default_slots_are_7_3_1_days_before_then_every_3_days_after_at_most_3():
+    slots = plan.reminder_slots(DEADLINE, CAMPAIGN.reminders, VN)
+    assert [(s.kind, s.at) for s in slots] == [
+        ("before-7", at(3, 7, 30)), ("before-3", at(7, 7, 30)), ("before-1", at(9, 7, 30)),
+        ("after-1", at(13, 7, 30)), ("after-2", at(16, 7, 30)), ("after-3", at(19, 7, 30))]
+
+
+def test_slots_follow_the_campaign_rules():
+    rem = dataclasses.replace(CAMPAIGN.reminders, before_days=(2,), after_every_days=5, after_max=1,
+                              office_start=time(8, 0))
+    assert [(s.kind, s.at) for s in plan.reminder_slots(DEADLINE, rem, VN)] == [
+        ("before-2", at(8, 8)), ("after-1", at(15, 8))]
+
+
+# -- which reminder is due, for a school that sent nothing ----------------------------
+
+@pytest.mark.parametrize("now, sent, expected, superseded", [
+    (at(2, 9), set(), [], []),                                     # before the first slot
+    (at(3, 7, 29), set(), [], []),                                  # before office hours
+    (at(3, 7, 30), set(), ["before-7"], []),
+    (at(3, 16, 59), set(), ["before-7"], []),
+    (at(3, 17, 0), set(), [], []),                                  # office closes at 17:00
+    (at(4, 9), {"before-7"}, [], []),                               # already decided
+    (at(7, 9), {"before-7"}, ["before-3"], []),                     # Saturday morning is worked
+    (at(8, 9), {"before-7"}, [], []),                               # Sunday: nothing, not even the due before-3
+    (at(9, 9), {"before-7"}, ["before-1"], ["before-3"]),           # missed slot: only the latest is sent
+    (at(7, 9), set(), ["before-3"], ["before-7"]),                  # bot down until 7/10: one mail, not two
+    (at(10, 20), {"before-7", "before-3"}, [], []),                 # evening of the deadline: outside hours
+    (at(11, 9), set(), [], []),                                     # "1 day before" makes no sense after it
+    (at(13, 7, 30), {"before-7", "before-3", "before-1"}, ["after-1"], []),
+    (at(16, 9), {"after-1"}, ["after-2"], []),
+    (at(20, 9), set(), ["after-3"], ["after-1", "after-2"]),
+    (at(23, 9), {"after-1", "after-2", "after-3"}, [], []),         # at most 3 after the deadline
+    (at(1, 9, month=11), {"after-1", "after-2", "after-3"}, [], []),
+])
+def test_due_reminder_for_a_school_that_sent_nothing(now, sent, expected, superseded):
+    status = status_of(now=now)
+    result = plan.due_reminders(status, RULES, {key(k) for k in sent}, now)
+    assert kinds_for(result.mails) == expected
+    assert sorted(k for k, _ in result.superseded if f":{NH}:" in k) == sorted(key(k) for k in superseded)
+    for mail in result.mails:
+        assert mail.key == key(mail.context["kind"], mail.school)
+
+
+@pytest.mark.parametrize("items, corrections, expected_missing", [
+    ([], [], ["Tờ trình đề nghị công nhận", "Báo cáo kết quả xây dựng đơn vị điển hình", "Biên bản họp xét, đề nghị"]),
+    ([item(1, at(2), ("to_trinh",))], [], ["Báo cáo kết quả xây dựng đơn vị điển hình", "Biên bản họp xét, đề nghị"]),
+    # the optional Kế hoạch is never chased
+    ([item(1, at(2), ("to_trinh", "bao_cao"))], [], ["Biên bản họp xét, đề nghị"]),
+    # a document waiting in the review queue is not "missing"
+    ([item(1, at(2), ("to_trinh",)), item(2, at(2), ("bien_ban",), decision="review")], [],
+     ["Báo cáo kết quả xây dựng đơn vị điển hình"]),
+    ([item(1, at(2), ALL)], [], None),                                          # complete
+    ([item(1, at(2), ("to_trinh", "bao_cao")), item(2, at(2), ("bien_ban",), decision="review")], [], None),
+    ([], [corr(1, "exempt", NH)], None),                                        # exempt
+])
+def test_reminder_lists_exactly_what_is_missing(items, corrections, expected_missing):
+    now = at(3, 9)
+    result = plan.due_reminders(status_of(items, corrections, now), RULES, set(), now)
+    mine = [m for m in result.mails if m.school == NH]
+    if expected_missing is None:
+        assert mine == []
+        return
+    (mail,) = mine
+    assert mail.context["missing"] == expected_missing
+    assert mail.to == ("thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com")
+    assert mail.kind == "reminder" and mail.template == "reminder"
+
+
+def test_complete_and_exempt_schools_get_nothing_all_campaign_long():
+    items = [item(1, at(2), ALL)]
+    corrections = [corr(1, "exempt", "th-le-van-tho")]
+    sent: set[str] = set()
+    for day in range(1, 32):
+        now = at(day, 9)
+        result = plan.due_reminders(status_of(items, corrections, now), RULES, sent, now)
+        assert NH not in {m.school for m in result.mails}
+        assert "th-le-van-tho" not in {m.school for m in result.mails}
+        sent |= {m.key for m in result.mails} | {k for k, _ in result.superseded}
+
+
+def test_an_extension_gives_a_new_schedule_keyed_by_the_new_deadline():
+    until = datetime(2023, 10, 20, 23, 59, 59, tzinfo=VN)
+    corrections = [corr(1, "extend", NH, until.isoformat())]
+    now = at(13, 9)
+    old = {key(k) for k in ("before-7", "before-3", "before-1")}
+    result = plan.due_reminders(status_of((), corrections, now), RULES, old, now)
+    (mail,) = [m for m in result.mails if m.school == NH]
+    assert mail.key == key("before-7", deadline=until)
+    assert mail.context["extended"] and mail.context["deadline"] == until
+    assert mail.context["days_left"] == 7
+
+
+def test_a_school_without_address_is_reported_not_mailed():
+    schools = tuple(dataclasses.replace(s, emails=()) if s.code == NH else s for s in RULES.schools)
+    rules = dataclasses.replace(RULES, schools=schools)
+    now = at(3, 9)
+    result = plan.due_reminders(status_of(now=now, rules=rules), rules, set(), now)
+    assert NH not in {m.school for m in result.mails}
+    assert (NH, "no address in the roster") in result.skipped
+
+
+@pytest.mark.parametrize("items, corrections, key_deadline, expected", [
+    ([], [], DEADLINE.isoformat(), None),
+    ([item(1, at(4), ALL)], [], DEADLINE.isoformat(), "complete"),
+    ([], [corr(1, "exempt", NH)], DEADLINE.isoformat(), "exempt"),
+    ([], [corr(1, "extend", NH, "2023-10-20T23:59:59+07:00")], DEADLINE.isoformat(), "the school's deadline changed"),
+    ([item(1, at(4), ("to_trinh", "bao_cao")), item(2, at(4), ("bien_ban",), decision="review")], [],
+     DEADLINE.isoformat(), "the rest waits for the coordinator's review"),
+])
+def test_a_queued_reminder_is_decided_again_before_sending(items, corrections, key_deadline, expected):
+    assert plan.still_wanted(status_of(items, corrections, at(5)), NH, key_deadline) == expected
+
+
+@pytest.mark.parametrize("now, expected", [
+    (at(3, 9), at(3, 9)),
+    (at(3, 18), at(4, 7, 30)),
+    (at(7, 18), at(9, 7, 30)),   # Saturday evening -> Monday
+    (at(8, 6), at(9, 7, 30)),    # Sunday morning -> Monday
+])
+def test_next_office_time(now, expected):
+    assert plan.next_office_time(now, CAMPAIGN.reminders, VN) == expected
+
+
+# -- receipts ---------------------------------------------------------------------
+
+def counted(id, when, doc_types=("to_trinh",), school=NH, from_addr="thcsnguyenhien.q12@hcm.edu.vn",
+            filename=None, automatic=False):
+    return plan.CountedItem(id, school, tuple(doc_types), filename or f"f{id}.pdf", when, from_addr, automatic)
+
+
+def receipts_at(now, counted_items, acknowledged=()):
+    items = [item(c.item_id, c.received_at, c.doc_types, c.school, filename=c.filename) for c in counted_items]
+    return plan.due_receipts(status_of(items, now=now), RULES, counted_items, acknowledged, now)
+
+
+def test_several_emails_within_minutes_give_one_receipt_after_the_batch_time():
+    first, second = at(5, 9, 0), at(5, 9, 3)
+    items = [counted(1, first, ("to_trinh",)), counted(2, second, ("bao_cao", "bien_ban"))]
+    assert receipts_at(at(5, 9, 12), items) == ()           # newest is 9 minutes old
+    (mail,) = receipts_at(at(5, 9, 13), items)
+    assert mail.key == f"receipt:{NH}:2023:1,2"
+    assert mail.item_ids == (1, 2)
+    assert [(l["doc_name"], l["filename"], l["status"]) for l in mail.context["lines"]] == [
+        ("Tờ trình đề nghị công nhận", "f1.pdf", "on_time"),
+        ("Báo cáo kết quả xây dựng đơn vị điển hình", "f2.pdf", "on_time"),
+        ("Biên bản họp xét, đề nghị", "f2.pdf", "on_time")]
+    assert mail.context["complete"] and mail.context["missing"] == []
+    assert mail.kind == "receipt"
+
+
+def test_receipt_lists_what_is_still_missing_and_says_late():
+    (mail,) = receipts_at(at(12, 10), [counted(1, at(11, 9), ("bao_cao",))])
+    assert [l["status"] for l in mail.context["lines"]] == ["late"]
+    assert mail.context["missing"] == ["Tờ trình đề nghị công nhận", "Biên bản họp xét, đề nghị"]
+
+
+def test_acknowledged_and_automatic_items_get_no_receipt():
+    items = [counted(1, at(5, 9)), counted(2, at(5, 9), ("bao_cao",), automatic=True)]
+    assert receipts_at(at(5, 10), items, acknowledged={1}) == ()
+
+
+def test_receipt_also_goes_to_the_sender_of_a_counted_submission():
+    (mail,) = receipts_at(at(5, 10), [counted(1, at(5, 9), from_addr="Staff.Forwarder@Gmail.com")])
+    assert mail.to == ("thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com", "staff.forwarder@gmail.com")
+    assert mail.senders == ("staff.forwarder@gmail.com",)
+
+
+def test_a_later_version_keeps_the_first_copys_on_time_status():
+    items = [counted(1, at(5, 9)), counted(2, at(12, 9))]
+    (mail,) = receipts_at(at(12, 10), items, acknowledged={1})
+    (line,) = mail.context["lines"]
+    assert line["status"] == "on_time" and line["later_version"]
+    assert line["first_received_at"] == at(5, 9)
+
+
+def test_receipt_key_of_many_items_stays_short():
+    k = plan.receipt_key(NH, 2023, range(1, 200))
+    assert k.startswith(f"receipt:{NH}:2023:sha1-") and len(k) < 100
+
+
+# -- digest -----------------------------------------------------------------------
+
+def test_digest_headline_matches_status_json():
+    now = at(7, 7)
+    items = [item(1, at(2), ALL), item(2, at(3), ALL, school="mn-hoa-mai"), item(3, at(4), ("to_trinh",), school="th-nguyen-du"),
+             item(4, at(4), ("bien_ban",), school="th-nguyen-du", decision="review", reasons=("chữ ký không rõ",))]
+    status = status_of(items, now=now)
+    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"])
+    summary = to_json(status)["summary"]
+    h = content["headline"]
+    assert (h["schools"], h["complete"], h["review"]) == (summary["schools"], summary["complete"], summary["review"])
+    assert h["percent"] == round(100 * 2 / 27, 1)
+    assert (h["days_to_deadline"], h["days_to_report"]) == (3, 8)
+    assert [r["reason"] for r in content["review"]["rows"]] == ["chữ ký không rõ"]
+    th = next(g for g in content["missing_groups"] if g["level"] == "TH")
+    du = next(s for s in th["schools"] if s["code"] == "th-nguyen-du")
+    assert du["missing"] == ["Báo cáo kết quả xây dựng đơn vị điển hình"]
+    assert du["in_review"] == ["Biên bản họp xét, đề nghị"]
+    assert [g["level"] for g in content["missing_groups"]] == ["MN", "MG", "NT", "TH", "THCS", "TH-THCS", "THPT",
+                                                                "TT GDNN-GDTX"]
+    assert h["missing_schools"] == 25
+
+
+def test_digest_lists_late_submissions_and_counts_days_past_the_deadline():
+    now = at(16, 7)
+    status = status_of([item(1, at(12, 9, 30), ("bao_cao",))], now=now)
+    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"])
+    assert [(r["code"], r["doc_name"]) for r in content["late"]["rows"]] == [(NH, "Báo cáo kết quả xây dựng đơn vị điển hình")]
+    assert (content["headline"]["days_to_deadline"], content["headline"]["days_to_report"]) == (-6, -1)
+
+
+def test_digest_lists_are_capped_and_the_rest_is_counted():
+    status = status_of(now=at(20))
+    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"], limits={"missing": 5})
+    assert sum(len(g["schools"]) for g in content["missing_groups"]) == 5
+    assert content["missing_more"] == 22
+
+
+@pytest.mark.parametrize("now, last, expected", [
+    (at(5, 6, 59), None, False),
+    (at(5, 7, 0), None, True),
+    (at(5, 7, 0), at(4, 7, 0), True),
+    (at(5, 9, 0), at(5, 7, 0), False),
+])
+def test_digest_due_once_a_day_after_digest_at(now, last, expected):
+    assert plan.digest_due(now, time(7, 0), VN, last) is expected

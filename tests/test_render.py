@@ -1,0 +1,231 @@
+"""Templates -> messages: Vietnamese wording, escaping, strictness, headers, size, XLSX."""
+from __future__ import annotations
+
+import dataclasses
+import email
+import io
+import shutil
+import unicodedata
+from email import policy
+
+import pytest
+
+from bot import notify, plan
+from bot.errors import ConfigError
+from bot.render import Renderer, lower_first, vn_duration, vn_number
+from bot.rules import School
+from bot.status import apply_corrections, compute_status
+from bot.store import StoredItem
+
+from .outgoing import FROM, ROOT, VN, at, make_ctx
+
+NH = "thcs-nguyen-hien"
+EVIL = "<b>{{ 7*7 }}</b><script>alert(1)</script>.pdf"
+
+
+def item(id, when, doc_types, school=NH, decision="counted", filename=None, reasons=()):
+    return StoredItem(id=id, message_id=f"<m{id}@x>", from_addr="a@b.c", subject="s", received_at=when,
+                      container="", filename=filename or f"f{id}.pdf", part_index=0, first_page=1, last_page=1,
+                      school=school, doc_types=tuple(doc_types), campaign=True, decision=decision, confidence=0.9,
+                      reasons=tuple(reasons), cycle=2023, content_sha256="")
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    return make_ctx(tmp_path)
+
+
+def status_of(ctx, items=(), now=at(7, 9), rules=None):
+    rules = rules or ctx.rules
+    facts = apply_corrections(items, [], rules.campaign, 2023)
+    return compute_status(facts, rules.campaign, rules.schools, 2023, now)
+
+
+def renderer(ctx, templates=None):
+    return Renderer(templates or ctx.config.paths.templates, VN, FROM, "Phòng GD&ĐT Quận 12")
+
+
+def build(ctx, mail, r=None, now=at(7, 9), attachments=()):
+    r = r or renderer(ctx)
+    subject = r.subject("school" if mail.school else mail.template, mail.context)
+    text, html = r.bodies(mail.template, mail.context)
+    raw = r.message(mail, subject=subject, text=text, html=html, message_id=r.new_message_id(mail.kind), now=now,
+                    attachments=attachments)
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+def reminder_for(ctx, status, school=NH, now=at(7, 9)):
+    due = plan.due_reminders(status, ctx.rules, set(), now)
+    return next(m for m in due.mails if m.school == school)
+
+
+def test_reminder_is_formal_vietnamese_with_the_deadline_in_full(ctx):
+    status = status_of(ctx, [item(1, at(5, 9, 30), ("to_trinh",))])
+    msg = build(ctx, reminder_for(ctx, status))
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "Kính gửi" in body and "Ban Giám hiệu Trường THCS Nguyễn Hiền" in body
+        assert "23:59 ngày 10/10/2023 (giờ Việt Nam)" in body
+        assert "Báo cáo kết quả xây dựng đơn vị điển hình" in body
+        assert "Biên bản họp xét, đề nghị" in body
+        assert unicodedata.is_normalized("NFC", body)
+    assert "còn 3 ngày" in text
+    # what was received is not listed as missing
+    missing_part = text.split("Hồ sơ Phòng đã nhận:")[0]
+    assert "Tờ trình đề nghị công nhận" not in missing_part
+    assert "Tờ trình đề nghị công nhận: đúng hạn, nhận lúc 09:30 ngày 05/10/2023" in text
+    assert msg["Subject"] == ("THCS Nguyễn Hiền - Hồ sơ đề nghị công nhận cơ sở giáo dục điển hình về phong trào "
+                              "toàn dân bảo vệ an ninh Tổ quốc năm 2023")
+
+
+def test_reminder_after_the_deadline_says_how_late(ctx):
+    now = at(13, 9)
+    msg = build(ctx, reminder_for(ctx, status_of(ctx, now=now), now=now), now=now)
+    text = msg.get_body(("plain",)).get_content()
+    assert "đã quá 3 ngày" in text and "khẩn trương" in text
+
+
+def test_hygiene_headers_and_both_alternatives(ctx):
+    msg = build(ctx, reminder_for(ctx, status_of(ctx)))
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Auto-Response-Suppress"] == "OOF, AutoReply"
+    assert msg["X-Bot-Kind"] == "reminder"
+    assert msg["Message-ID"].endswith("@q12.example.edu.vn>")
+    assert msg["From"].addresses[0].display_name == "Phòng GD&ĐT Quận 12"
+    assert msg["From"].addresses[0].addr_spec == FROM
+    assert [a.addr_spec for a in msg["To"].addresses] == ["thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com"]
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    assert msg["Date"].datetime == at(7, 9)
+
+
+def test_receipt_is_auto_replied_and_shows_filenames_as_text(ctx):
+    now = at(5, 10)
+    items = [item(1, at(5, 9), ("to_trinh",), filename=EVIL)]
+    status = status_of(ctx, items, now=now)
+    counted = [plan.CountedItem(1, NH, ("to_trinh",), EVIL, at(5, 9), "thcsnguyenhien.q12@hcm.edu.vn")]
+    (mail,) = plan.due_receipts(status, ctx.rules, counted, set(), now)
+    msg = build(ctx, mail, now=now)
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["X-Bot-Kind"] == "receipt"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "BIÊN NHẬN HỒ SƠ" in text and "BIÊN NHẬN HỒ SƠ" in html
+    assert EVIL in text                                   # plain text shows it as is
+    assert "&lt;b&gt;{{ 7*7 }}&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt;.pdf" in html
+    assert "<script>" not in html and "49" not in html
+    assert "09:00 ngày 05/10/2023" in text and "Đúng hạn" in text
+
+
+def test_a_school_name_with_markup_and_a_newline_cannot_inject_headers(ctx):
+    evil = School(code=NH, name="THCS <i>X</i> {{ 1+1 }}\r\nBcc: evil@example.org", level="THCS",
+                  emails=("thcsnguyenhien.q12@hcm.edu.vn",))
+    rules = dataclasses.replace(ctx.rules, schools=tuple(evil if s.code == NH else s for s in ctx.rules.schools))
+    status = status_of(ctx, rules=rules)
+    mail = next(m for m in plan.due_reminders(status, rules, set(), at(7, 9)).mails if m.school == NH)
+    msg = build(ctx, mail)
+    assert msg["Bcc"] is None
+    assert msg["Subject"].startswith("THCS <i>X</i> {{ 1+1 }} Bcc: evil@example.org - ")
+    assert "THCS &lt;i&gt;X&lt;/i&gt; {{ 1+1 }}" in msg.get_body(("html",)).get_content()
+
+
+def test_templates_are_strict_about_undefined_names(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    (templates / "reminder.txt").write_text("Kính gửi {{ school.nickname }}", encoding="utf-8")
+    r = renderer(ctx, templates)
+    with pytest.raises(ConfigError, match=r"reminder\.txt.*nickname"):
+        build(ctx, reminder_for(ctx, status_of(ctx)), r)
+
+
+def test_a_template_syntax_error_names_the_file_and_line(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    (templates / "reminder.html").write_text("<p>\n{% if %}</p>", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"reminder\.html: line 2"):
+        build(ctx, reminder_for(ctx, status_of(ctx)), renderer(ctx, templates))
+
+
+def test_the_office_can_reword_a_template_without_code(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    path = templates / "reminder.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("trân trọng nhắc", "kính đề nghị"), encoding="utf-8")
+    text = build(ctx, reminder_for(ctx, status_of(ctx)), renderer(ctx, templates)).get_body(("plain",)).get_content()
+    assert "kính đề nghị Quý Trường" in text
+
+
+def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
+    from openpyxl import load_workbook
+
+    now = at(7, 7)
+    items = [item(1, at(2), ("to_trinh", "bao_cao", "bien_ban")),
+             item(2, at(3), ("to_trinh",), school="mn-hoa-mai"),
+             item(3, at(3), ("bien_ban",), school="mn-hoa-mai", decision="review", filename="scan0001.pdf",
+                  reasons=("không đọc được chữ (ảnh chụp)",))]
+    status = status_of(ctx, items, now=now)
+    inputs = plan.DigestInputs(bounces=(plan.Bounce("mnhoasen.q12@hcm.edu.vn", at(4), at(5), 2, "Undelivered Mail"),),
+                               unknown_senders=(plan.UnknownSender("la@example.com", 3, at(6), "Hồ sơ"),))
+    r = renderer(ctx)
+    mail, attachments = notify.build_digest(ctx, r, status, inputs)
+    msg = build(ctx, mail, r, now=now, attachments=attachments)
+    assert msg["X-Bot-Kind"] == "digest" and msg["Auto-Submitted"] == "auto-generated"
+    assert msg["Subject"] == "[Tổng hợp 07/10/2023] 1/27 trường đã đủ hồ sơ (3,7%), 1 tệp chờ xem xét"
+    text = msg.get_body(("plain",)).get_content()
+    assert "Đã nộp đủ hồ sơ: 1/27 trường (3,7%; mục tiêu 100%)" in text
+    assert "Hạn nộp của các trường: 23:59 ngày 10/10/2023 (giờ Việt Nam) - còn 3 ngày" in text
+    assert "Hạn Phòng báo cáo: 23:59 ngày 15/10/2023 (giờ Việt Nam) - còn 8 ngày" in text
+    assert "R3" in text and "không đọc được chữ (ảnh chụp)" in text
+    assert "- MN Hoa Mai: thiếu Báo cáo kết quả xây dựng đơn vị điển hình; chờ kiểm tra: Biên bản họp xét, đề nghị" in text
+    assert "mnhoasen.q12@hcm.edu.vn (MN Hoa Sen): 2 lần" in text
+    assert "la@example.com: 3 thư" in text
+    assert "Mầm non (6):" in text and "Tiểu học (8):" in text
+    (att,) = list(msg.iter_attachments())
+    assert att.get_filename() == "tong-hop-ho-so-2023-10-07.xlsx"
+    wb = load_workbook(io.BytesIO(att.get_content()))
+    rows = [list(r) for r in wb["Tổng hợp"].iter_rows(values_only=True)]
+    assert rows[0][:5] == ["Mã trường", "Tên trường", "Cấp học", "Hạn nộp", "Đủ hồ sơ"]
+    assert rows[0][5:] == ["Tờ trình đề nghị công nhận", "Báo cáo kết quả xây dựng đơn vị điển hình",
+                           "Biên bản họp xét, đề nghị", "Kế hoạch triển khai (không bắt buộc)"]
+    assert len(rows) == 1 + 27
+    nh = next(r for r in rows if r[0] == NH)
+    assert nh[1:5] == ["THCS Nguyễn Hiền", "THCS", at(10, 23, 59).replace(second=59, tzinfo=None), "Đủ"]
+    assert nh[5] == "Đúng hạn - 02/10/2023 08:00"
+    hoa_mai = next(r for r in rows if r[0] == "mn-hoa-mai")
+    assert hoa_mai[4:9] == ["Chưa đủ", "Đúng hạn - 03/10/2023 08:00", "Chưa nộp", "Đang chờ kiểm tra", "Chưa nộp"]
+    review = [list(r) for r in wb["Chờ xem xét"].iter_rows(values_only=True)]
+    assert review[1][0] == "R3" and review[1][-1] == "không đọc được chữ (ảnh chụp)"
+
+
+def test_digest_of_a_huge_roster_stays_under_gmails_clipping_size(ctx):
+    big = tuple(School(code=f"s{i:04d}", name=f"Trường Tiểu học Nguyễn Văn Trỗi số {i} phân hiệu Thạnh Lộc",
+                       level=["MN", "TH", "THCS"][i % 3], emails=(f"s{i}@hcm.edu.vn",)) for i in range(2000))
+    rules = dataclasses.replace(ctx.rules, schools=big)
+    big_ctx = dataclasses.replace(ctx, rules=rules)
+    status = status_of(ctx, now=at(12, 7), rules=rules)
+    r = renderer(ctx)
+    mail, attachments = notify.build_digest(big_ctx, r, status, plan.DigestInputs())
+    _, html = r.bodies("digest", mail.context)
+    assert len(html.encode("utf-8")) <= notify.HTML_BUDGET
+    assert "xem tệp đính kèm" in html
+    from openpyxl import load_workbook
+    wb = load_workbook(io.BytesIO(attachments[0].data))
+    assert wb["Tổng hợp"].max_row == 2001
+
+
+@pytest.mark.parametrize("func, value, expected", [
+    (vn_number, 44.44, "44,4"), (vn_number, 100.0, "100"), (vn_number, 0, "0"),
+    (lower_first, "Hồ sơ đề nghị", "hồ sơ đề nghị"), (lower_first, "ANTQ năm 2023", "ANTQ năm 2023"),
+])
+def test_small_formatters(func, value, expected):
+    assert func(value) == expected
+
+
+def test_durations_in_vietnamese():
+    from datetime import timedelta
+    assert vn_duration(timedelta(days=1, hours=9, minutes=30, seconds=1)) == "1 ngày 9 giờ"
+    assert vn_duration(timedelta(hours=2, minutes=5)) == "2 giờ 5 phút"
+    assert vn_duration(timedelta(seconds=1)) == "dưới 1 phút"
