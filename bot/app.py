@@ -43,11 +43,15 @@ def ocr_available() -> bool:
 
 
 def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extractor | None = None,
-         progress=None, should_stop=lambda: False, take_lock: bool = True) -> PollReport:
-    """Fetch new mail once and process everything pending.
+         progress=None, should_stop=lambda: False, take_lock: bool = True, sender=None) -> PollReport:
+    """Fetch new mail once, process everything pending, and queue the receipts due.
 
     Takes the state lock unless the caller (the worker) already holds it.
+    With a ``sender``, due mail is also delivered now (the one-shot ``poll``
+    command); without one it waits for the worker's outbox job.
     """
+    from . import notify
+
     report = PollReport()
     with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \
             Store.open(ctx.config.paths.state) as store:
@@ -64,6 +68,7 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
         finally:
             if own:
                 extractor.close()
+        notify.send_receipts(ctx, store, sender, now)
         store.set_mark("poll", now, report.summary())
     return report
 
@@ -74,8 +79,10 @@ def _no_lock():
 
 
 def scheduled_tasks(ctx: Context) -> dict:
-    """The worker's jobs besides polling: name -> callable(now)."""
-    return {}
+    """The worker's jobs besides polling: name -> callable(now) (outbox, remind, digest)."""
+    from . import notify
+
+    return notify.tasks(ctx)
 
 
 def export_rows(store: Store, rules: Rules) -> list[dict]:

@@ -80,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("requeue", help="process stored messages again (after a rules change, or quarantined ones)",
                        description="Mark messages to be processed again on the next poll. Example: requeue --all")
     r.add_argument("--all", action="store_true", help="every message, not only quarantined ones")
+    m = sub.add_parser("remind", help="send the reminders due now to schools with missing documents",
+                       description="Queue and send the reminders due now (office hours only). "
+                                   "Example: --now 2023-10-07T08:00 remind --dry-run")
+    m.add_argument("--dry-run", action="store_true", help="show what would be sent; send and record nothing")
+    d = sub.add_parser("digest", help="send today's digest to the coordinator (once a day)",
+                       description="Queue and send today's digest with the XLSX matrix. Example: digest --dry-run")
+    d.add_argument("--dry-run", action="store_true", help="print the digest; send and record nothing")
+    o = sub.add_parser("outbox", help="list outgoing mail; --retry sends failed and waiting mail now",
+                       description="List the outbox (newest first). Example: outbox --retry")
+    o.add_argument("--retry", action="store_true", help="queue failed mail again and send everything due now")
+    o.add_argument("--all", action="store_true", help="list sent mail too, not only waiting and failed")
     return p
 
 
@@ -123,9 +134,11 @@ def cmd_check_config(ctx, args, now) -> int:
 
 
 def cmd_poll(ctx, args, now) -> int:
+    from .send import make_sender
+
     progress = ProgressReporter()
     try:
-        report = app.poll(ctx, now, progress=progress)
+        report = app.poll(ctx, now, progress=progress, sender=make_sender(ctx.config))
     finally:
         progress.close()
     print(report.summary())
@@ -209,9 +222,67 @@ def cmd_requeue(ctx, args, now) -> int:
     return 0
 
 
+def _notify(kind):
+    """``remind`` and ``digest``: plan, queue, send; a dry run prints and records nothing."""
+    def handler(ctx, args, now) -> int:
+        from . import notify
+        from .lock import StateLock
+        from .send import make_sender
+        from .store import Store
+
+        operation = notify.remind if kind == "remind" else notify.digest
+        if args.dry_run:
+            with Store.open(ctx.config.paths.state) as store:
+                report = operation(ctx, store, None, now, dry_run=True)
+            for to, subject, text in report.previews:
+                print(f"To: {', '.join(to)}\nSubject: {subject}\n\n{text}\n{'=' * 72}")
+            print(report.summary())
+            return 0
+        with StateLock(ctx.config.paths.state, kind), Store.open(ctx.config.paths.state) as store:
+            report = operation(ctx, store, None, now)
+            report.delivery = notify.deliver(ctx, store, make_sender(ctx.config), now,
+                                             clock=None if args.now else system_clock)
+        print(report.summary())
+        return 0
+    return handler
+
+
+cmd_remind = _notify("remind")
+cmd_digest = _notify("digest")
+
+
+def cmd_outbox(ctx, args, now) -> int:
+    from . import notify, outbox
+    from .lock import StateLock
+    from .send import make_sender
+    from .store import Store
+
+    tz = ctx.rules.campaign.tz
+    with Store.open(ctx.config.paths.state) as store:
+        if args.retry:
+            with StateLock(ctx.config.paths.state, "outbox --retry"):
+                n = outbox.retry(store, now)
+                report = notify.deliver(ctx, store, make_sender(ctx.config), now,
+                                        clock=None if args.now else system_clock)
+            print(f"{n} mail(s) queued again; {report.summary()}")
+        rows = outbox.rows(store.conn, None if args.all else ("queued", "failed"))
+        counts = outbox.counts(store.conn)
+    for r in rows:
+        when = r.sent_at or r.next_attempt_at
+        print(f"#{r.id:<5} {r.status:<10} {r.kind:<8} {r.school or '-':<24} {when.astimezone(tz):%Y-%m-%d %H:%M}  "
+              f"attempts {r.attempts}  to {', '.join(r.recipients) or '-'}")
+        if r.subject:
+            print(f"       {r.subject}")
+        if r.last_error:
+            print(f"       {r.last_error}")
+    print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "the outbox is empty")
+    return 0
+
+
 def _handlers() -> dict:
     handlers = {"check-config": cmd_check_config, "poll": cmd_poll, "status": cmd_status,
-                "export": cmd_export, "requeue": cmd_requeue, "run": cmd_run, "health": cmd_health}
+                "export": cmd_export, "requeue": cmd_requeue, "run": cmd_run, "health": cmd_health,
+                "remind": cmd_remind, "digest": cmd_digest, "outbox": cmd_outbox}
     for kind in CORRECTIONS:
         handlers[kind] = _correction(kind)
     return handlers
