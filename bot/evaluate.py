@@ -1,0 +1,320 @@
+"""Score the bot's classification against a labelled corpus.
+
+Pure functions, no I/O besides the small CLI at the bottom:
+
+    metrics = score(labels, rows)
+    print(format_report(metrics))
+
+``labels`` is the ``labels.json`` written by ``tests.corpus.generate``
+(message file -> label with ``message_id`` and ``attachments``); ``rows``
+are the bot's export rows (``export --format json``), one per attachment or
+document part, with at least ``message_id``, ``filename``, ``school``,
+``doc_types``, ``campaign``, ``decision`` and ``reasons`` (and
+``first_page``/``last_page`` for parts of a combined PDF).
+
+Only rows the bot COUNTED (decision ``counted``) enter the precisions: a
+wrong school or type that goes to review costs recall, not precision.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+COUNTED, REVIEW = "counted", "review"
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    """One thing the bot got wrong, with enough to find it in the corpus.
+
+    ``kind``: wrong_school, wrong_type, other_campaign_counted,
+    earlier_year_counted, unlabelled_counted, review, ignored, missing.
+    """
+
+    kind: str
+    message_file: str
+    message_id: str
+    filename: str
+    first_page: int
+    expected: str
+    got: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Metrics:
+    counted: int = 0
+    school_correct: int = 0
+    type_correct: int = 0
+    genuine: int = 0
+    genuine_found: int = 0        # counted with the right school and type
+    genuine_review: int = 0       # sent to the review queue, not counted
+    genuine_ignored: int = 0      # rows exist, none counted or in review
+    genuine_missing: int = 0      # no row at all
+    other_campaign_counted: int = 0
+    earlier_year_counted: int = 0
+    unlabelled_counted: int = 0
+    errors: tuple[ErrorItem, ...] = field(default_factory=tuple)
+
+    @property
+    def school_precision(self) -> float:
+        return _ratio(self.school_correct, self.counted)
+
+    @property
+    def type_precision(self) -> float:
+        return _ratio(self.type_correct, self.counted)
+
+    @property
+    def recall(self) -> float:
+        return _ratio(self.genuine_found, self.genuine)
+
+    @property
+    def review_rate(self) -> float:
+        return _ratio(self.genuine_review, self.genuine)
+
+    @property
+    def wrong_campaign_counted(self) -> int:
+        """Documents of another campaign or an earlier year counted (must be 0)."""
+        return self.other_campaign_counted + self.earlier_year_counted
+
+
+def _ratio(a: int, b: int) -> float:
+    # Nothing to measure is a perfect score: an empty run made no mistake.
+    return a / b if b else 1.0
+
+
+# --------------------------------------------------------------------------- matching
+
+def normalise_message_id(value: str | None) -> str:
+    """``<ABC@x>``, `` abc@x `` and ``ABC@X`` are the same message."""
+    return (value or "").strip().strip("<>").strip().lower()
+
+
+def normalise_filename(value: str | None) -> str:
+    """NFC, trimmed: Apple Mail sends NFD names, labels hold NFC."""
+    return unicodedata.normalize("NFC", value or "").strip()
+
+
+def _basename(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """One labelled document (part)."""
+
+    message_file: str
+    message_id: str
+    kind: str
+    filename: str
+    first_page: int
+    last_page: int
+    entry: dict
+
+    @property
+    def genuine(self) -> bool:
+        return bool(self.entry.get("campaign")) and bool(self.entry.get("doc_types"))
+
+
+class _Index:
+    """Finds the labelled document a row speaks of.
+
+    Tries, in order: the exact name, the name without a ZIP folder, the same
+    ignoring case; then, among that file's documents, the part whose page
+    range holds the row's first page (a bot may report a part as 1..n when
+    it did not split a combined PDF).
+    """
+
+    def __init__(self, labels: dict) -> None:
+        self.docs: list[_Doc] = []
+        self._by_name: dict[tuple[str, str], list[_Doc]] = {}
+        for message_file, label in sorted(labels.items()):
+            mid = normalise_message_id(label.get("message_id"))
+            for entry in label.get("attachments", []):
+                name = normalise_filename(entry.get("filename"))
+                first = int(entry.get("first_page") or 1)
+                doc = _Doc(message_file, mid, label.get("kind", ""), name, first,
+                           int(entry.get("last_page") or first), entry)
+                self.docs.append(doc)
+                for key in self._keys(mid, name):
+                    self._by_name.setdefault(key, []).append(doc)
+
+    @staticmethod
+    def _keys(mid: str, name: str) -> list[tuple[str, str]]:
+        base = _basename(name)
+        keys = [(mid, name), (mid, "base:" + base), (mid, "fold:" + base.casefold())]
+        return list(dict.fromkeys(keys))
+
+    def find(self, row: dict) -> _Doc | None:
+        mid = normalise_message_id(row.get("message_id"))
+        name = normalise_filename(row.get("filename"))
+        page = int(row.get("first_page") or 1)
+        base = _basename(name)
+        for key in ((mid, name), (mid, "base:" + base), (mid, "fold:" + base.casefold())):
+            candidates = self._by_name.get(key)
+            if candidates:
+                return _pick_part(candidates, page)
+        return None
+
+
+def _pick_part(candidates: list[_Doc], page: int) -> _Doc:
+    for doc in candidates:
+        if doc.first_page == page:
+            return doc
+    for doc in candidates:
+        if doc.first_page <= page <= doc.last_page:
+            return doc
+    return candidates[0]
+
+
+# --------------------------------------------------------------------------- scoring
+
+def _types(value) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset(t.strip() for t in value.split(",") if t.strip())
+    return frozenset(value)
+
+
+def _reasons(row: dict) -> tuple[str, ...]:
+    value = row.get("reasons") or ()
+    return (value,) if isinstance(value, str) else tuple(str(r) for r in value)
+
+
+def _leak_kind(doc: _Doc) -> str:
+    """A counted document that is not of this campaign and year."""
+    earlier = doc.kind == "earlier_year" or (doc.entry.get("topic", "antq") == "antq" and doc.entry.get("doc_types"))
+    return "earlier_year_counted" if earlier else "other_campaign_counted"
+
+
+def _error(kind: str, doc: _Doc | None, row: dict | None, expected: str, got: str) -> ErrorItem:
+    return ErrorItem(
+        kind=kind,
+        message_file=doc.message_file if doc else "",
+        message_id=doc.message_id if doc else normalise_message_id((row or {}).get("message_id")),
+        filename=doc.filename if doc else normalise_filename((row or {}).get("filename")),
+        first_page=doc.first_page if doc else int((row or {}).get("first_page") or 1),
+        expected=expected, got=got, reasons=_reasons(row or {}),
+    )
+
+
+def _fmt_school_types(school, types) -> str:
+    return f"{school or '-'} {'+'.join(sorted(_types(types))) or '-'}"
+
+
+def score(labels: dict, rows: list[dict]) -> Metrics:
+    """Compare the bot's rows with the labels (see the module docstring)."""
+    index = _Index(labels)
+    counts: Counter = Counter()
+    errors: list[ErrorItem] = []
+    rows_of: dict[int, list[dict]] = {}
+    for row in rows:
+        doc = index.find(row)
+        if doc is not None:
+            rows_of.setdefault(id(doc), []).append(row)
+        if row.get("decision") == COUNTED:
+            _score_counted(row, doc, counts, errors)
+    for doc in index.docs:
+        if doc.genuine:
+            _score_genuine(doc, rows_of.get(id(doc), []), counts, errors)
+    return Metrics(errors=tuple(errors), **counts)
+
+
+def _score_counted(row: dict, doc: _Doc | None, counts: Counter, errors: list[ErrorItem]) -> None:
+    counts["counted"] += 1
+    got = _fmt_school_types(row.get("school"), row.get("doc_types"))
+    if doc is None:
+        counts["unlabelled_counted"] += 1
+        errors.append(_error("unlabelled_counted", None, row, "no such labelled document", got))
+        return
+    expected = _fmt_school_types(doc.entry.get("school"), doc.entry.get("doc_types"))
+    if row.get("school") == doc.entry.get("school"):
+        counts["school_correct"] += 1
+    else:
+        errors.append(_error("wrong_school", doc, row, expected, got))
+    if _types(row.get("doc_types")) == _types(doc.entry.get("doc_types")):
+        counts["type_correct"] += 1
+    else:
+        errors.append(_error("wrong_type", doc, row, expected, got))
+    if not doc.entry.get("campaign"):
+        kind = _leak_kind(doc)
+        counts[kind] += 1
+        errors.append(_error(kind, doc, row, f"not this campaign ({doc.entry.get('topic', '?')}, "
+                                                f"{doc.entry.get('year', '?')})", got))
+
+
+def _score_genuine(doc: _Doc, rows: list[dict], counts: Counter, errors: list[ErrorItem]) -> None:
+    counts["genuine"] += 1
+    expected = _fmt_school_types(doc.entry.get("school"), doc.entry.get("doc_types"))
+    right = [r for r in rows if r.get("decision") == COUNTED and r.get("school") == doc.entry.get("school")
+             and _types(r.get("doc_types")) == _types(doc.entry.get("doc_types"))]
+    if right:
+        counts["genuine_found"] += 1
+        return
+    if any(r.get("decision") == COUNTED for r in rows):
+        return  # counted, but wrong: already listed as wrong_school / wrong_type
+    review = [r for r in rows if r.get("decision") == REVIEW]
+    if review:
+        counts["genuine_review"] += 1
+        errors.append(_error("review", doc, review[0], expected, "review"))
+    elif rows:
+        counts["genuine_ignored"] += 1
+        errors.append(_error("ignored", doc, rows[0], expected, str(rows[0].get("decision"))))
+    else:
+        counts["genuine_missing"] += 1
+        errors.append(_error("missing", doc, None, expected, "no row"))
+
+
+# --------------------------------------------------------------------------- report
+
+def format_report(metrics: Metrics, max_errors: int = 20) -> str:
+    """A short table for a person, then the first errors."""
+    m = metrics
+    lines = [
+        "Scoring (precision over COUNTED rows only)",
+        f"  counted rows              {m.counted:6d}",
+        f"  school precision          {m.school_precision:6.1%}  ({m.school_correct}/{m.counted})",
+        f"  doc type precision        {m.type_precision:6.1%}  ({m.type_correct}/{m.counted})",
+        f"  recall, genuine documents {m.recall:6.1%}  ({m.genuine_found}/{m.genuine})",
+        f"  review rate, genuine      {m.review_rate:6.1%}  ({m.genuine_review}/{m.genuine})",
+        f"  genuine ignored / missing {m.genuine_ignored:6d} / {m.genuine_missing}",
+        f"  other campaign counted    {m.other_campaign_counted:6d}  (must be 0)",
+        f"  earlier year counted      {m.earlier_year_counted:6d}  (must be 0)",
+        f"  unlabelled counted        {m.unlabelled_counted:6d}",
+    ]
+    if m.errors:
+        by_kind = Counter(e.kind for e in m.errors)
+        lines.append("Errors: " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())))
+        for e in m.errors[:max_errors]:
+            why = f"  [{'; '.join(e.reasons)}]" if e.reasons else ""
+            lines.append(f"  {e.kind:22s} {e.message_file or e.message_id} {e.filename!r} p{e.first_page}: "
+                         f"expected {e.expected}, got {e.got}{why}")
+        if len(m.errors) > max_errors:
+            lines.append(f"  ... and {len(m.errors) - max_errors} more")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bot.evaluate labels.json rows.json``: print the report;
+    exit 1 when a document of another campaign or year was counted."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m bot.evaluate LABELS.json ROWS.json", file=sys.stderr)
+        return 2
+    with open(args[0], encoding="utf-8") as f:
+        labels = json.load(f)
+    with open(args[1], encoding="utf-8") as f:
+        rows = json.load(f)
+    if isinstance(rows, dict):  # tolerate {"rows": [...]}
+        rows = rows.get("rows", [])
+    metrics = score(labels, rows)
+    print(format_report(metrics))
+    return 1 if metrics.wrong_campaign_counted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

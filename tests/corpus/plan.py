@@ -1,0 +1,168 @@
+"""What the corpus contains: the recipes and when each message arrives.
+
+``plan(n, ...)`` returns ``n`` recipes with receipt times. The first ones
+cover every case the bot must handle (so even a 40-message corpus has a
+TCVN3 file, a ZIP, a scan, a bounce, a message at the deadline's last
+second...); the rest follow the default mix: ~70% genuine submissions, 10%
+other campaigns, 5% earlier years, 15% automatic mail, spam and mail
+without attachment.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from .corpus import Recipe
+from .roster import School
+
+MIX = {"submission": 52, "forwarded": 8, "unknown_sender": 5, "resubmission": 5, "other_campaign": 10,
+       "earlier_year": 5, "auto_reply": 5, "bounce": 3, "spam": 4, "no_attachment": 3}
+
+
+def coverage(roster: tuple[School, ...], scans: bool) -> list[tuple[Recipe, str]]:
+    """One recipe per case worth testing, with its timing ("on_time",
+    "late", "deadline", "deadline+1s" or "" for the kind's usual spread)."""
+    codes = {s.code for s in roster}
+
+    def pick(*wanted: str) -> str | None:
+        return next((c for c in wanted if c in codes), None)
+
+    out = [
+        (Recipe("submission", school=pick("thcs-nguyen-trai"), client="outlook", packaging="separate", fmt="pdf",
+                naming="vn", logo=True), "on_time"),
+        (Recipe("submission", school=pick("th-nguyen-trai"), client="gmail", packaging="separate", fmt="docx",
+                naming="numbered"), "on_time"),
+        (Recipe("submission", school=pick("mn-son-ca-6"), client="thunderbird", packaging="separate",
+                fmt="docx_tcvn3", naming="school"), "on_time"),
+        (Recipe("submission", school=pick("mn-son-ca-8"), client="raw8", packaging="zip", fmt="docx",
+                naming="vn"), "on_time"),
+        (Recipe("submission", client="outlook", packaging="combined", fmt="pdf"), "on_time"),
+        (Recipe("submission", client="apple", packaging="separate", fmt="pdf", naming="vn",
+                style={"letter_spaced": True}), "on_time"),
+        (Recipe("submission", sender="mixed_case", packaging="separate", fmt="docx", naming="ascii",
+                style={"nfd": True}), "on_time"),
+        (Recipe("submission", packaging="separate", fmt="pdf", naming="meaningless",
+                style={"mention_other": True}), "on_time"),
+        (Recipe("submission", packaging="separate", fmt="docx", naming="ascii", misleading=True), "on_time"),
+        (Recipe("submission", packaging="separate", fmt="pdf", mixed_topic=True), "on_time"),
+        (Recipe("submission", packaging="separate", fmt="docx", types=("to_trinh", "bao_cao"),
+                tags=("incomplete",)), "on_time"),
+        (Recipe("forwarded", sender="forward_inline", packaging="separate", fmt="pdf"), "on_time"),
+        (Recipe("forwarded", sender="forward_rfc822", packaging="separate", fmt="docx"), "on_time"),
+        (Recipe("unknown_sender", sender="unknown", packaging="separate", fmt="pdf"), "on_time"),
+        (Recipe("submission", packaging="separate", fmt="docx"), "late"),
+        (Recipe("submission", packaging="separate", fmt="docx", tags=("deadline_last_second",)), "deadline"),
+        (Recipe("submission", packaging="separate", fmt="pdf", date_skew=timedelta(seconds=-25),
+                tags=("deadline_plus_1s",)), "deadline+1s"),
+        (Recipe("resubmission", packaging="separate", fmt="pdf", types=("bao_cao",)), "resubmission"),
+        (Recipe("other_campaign", topic="pccc", types=("bao_cao",), fmt="pdf"), ""),
+        (Recipe("other_campaign", topic="ma_tuy", fmt="docx"), ""),
+        (Recipe("other_campaign", topic="ne_nep", types=("bien_ban",), fmt="pdf"), ""),
+        (Recipe("earlier_year", packaging="separate", fmt="pdf"), ""),
+        (Recipe("earlier_year", sender="forward_rfc822", packaging="separate", fmt="docx"), ""),
+        (Recipe("auto_reply"), ""),
+        (Recipe("auto_reply", english=True), ""),
+        (Recipe("bounce"), ""),
+        (Recipe("spam", types=("invoice",)), ""),
+        (Recipe("spam"), ""),
+        (Recipe("no_attachment"), ""),
+    ]
+    if scans:
+        out += [(Recipe("submission", packaging="separate", fmt="scan_pdf"), "on_time"),
+                (Recipe("submission", packaging="phone", client="iphone"), "on_time"),
+                (Recipe("submission", packaging="combined", fmt="scan_pdf"), "on_time")]
+    return out
+
+
+def examples(roster: tuple[School, ...]) -> list[tuple[Recipe, str]]:
+    """The small bundled sample inbox: readable, under 1.5 MB, no scans."""
+    codes = [s.code for s in roster]
+
+    def at(i: int) -> str:
+        return codes[i % len(codes)]
+
+    return [
+        (Recipe("submission", school=at(17), client="outlook", packaging="separate", fmt="docx", naming="vn",
+                logo=True, types=("to_trinh", "bao_cao", "bien_ban", "ke_hoach")), "early"),
+        (Recipe("submission", school=at(8), client="gmail", packaging="separate", fmt="docx", naming="numbered"),
+         "on_time"),
+        (Recipe("submission", school=at(16), client="thunderbird", packaging="combined", fmt="pdf"), "on_time"),
+        (Recipe("submission", school=at(0), client="raw8", packaging="zip", fmt="docx", naming="vn"), "on_time"),
+        (Recipe("submission", school=at(1), client="apple", packaging="separate", fmt="docx_tcvn3",
+                naming="school"), "on_time"),
+        (Recipe("submission", school=at(12), client="outlook", packaging="separate", fmt="pdf", naming="vn",
+                types=("to_trinh", "bien_ban")), "on_time"),
+        (Recipe("submission", school=at(2), client="gmail", sender="roster_alt", packaging="separate", fmt="docx",
+                naming="ascii", types=("to_trinh", "bao_cao"), tags=("incomplete",)), "on_time"),
+        (Recipe("forwarded", school=at(9), sender="forward_inline", packaging="separate", fmt="docx",
+                naming="meaningless"), "on_time"),
+        (Recipe("forwarded", school=at(10), sender="forward_rfc822", packaging="separate", fmt="docx",
+                naming="vn"), "on_time"),
+        (Recipe("unknown_sender", school=at(15), sender="unknown", packaging="separate", fmt="docx",
+                naming="school"), "on_time"),
+        (Recipe("submission", school=at(19), client="outlook", packaging="separate", fmt="docx", naming="vn"),
+         "late"),
+        (Recipe("submission", school=at(20), client="gmail", packaging="separate", fmt="docx", naming="numbered",
+                tags=("deadline_last_second",)), "deadline"),
+        (Recipe("resubmission", school=at(17), client="outlook", packaging="separate", fmt="docx",
+                types=("bao_cao",)), "final_days"),
+        (Recipe("other_campaign", school=at(3), topic="pccc", types=("bao_cao",), fmt="docx", client="outlook"), ""),
+        (Recipe("earlier_year", school=at(4), packaging="separate", fmt="docx", client="gmail"), ""),
+        (Recipe("auto_reply", school=at(5)), ""),
+        (Recipe("bounce", school=at(6)), ""),
+        (Recipe("spam"), ""),
+        (Recipe("no_attachment", school=at(7)), ""),
+    ]
+
+
+def plan(n: int, rng: random.Random, year: int, deadline: datetime, roster: tuple[School, ...], scans: bool,
+         preset: str = "mix") -> list[Recipe]:
+    """``n`` recipes with receipt times (not yet in time order)."""
+    base = examples(roster) if preset == "examples" else coverage(roster, scans)
+    chosen = base[:n]
+    kinds, weights = list(MIX), list(MIX.values())
+    while len(chosen) < n:
+        chosen.append((Recipe(rng.choices(kinds, weights)[0]), ""))
+    recipes = []
+    for recipe, timing in chosen:
+        recipe.received_at = receipt_time(recipe.kind, timing, rng, year, deadline)
+        recipes.append(recipe)
+    return recipes
+
+
+def receipt_time(kind: str, timing: str, rng: random.Random, year: int, deadline: datetime) -> datetime:
+    """When the server received the message (its INTERNALDATE).
+
+    ``timing``: "deadline" (its last second), "deadline+1s", "early" (two
+    weeks to a week before), "final_days" (the last three days), "on_time",
+    "late", "resubmission", or "" for the kind's usual spread."""
+    tz = deadline.tzinfo
+    day0 = datetime(year, deadline.month, deadline.day, tzinfo=tz)
+    if timing == "deadline":
+        return deadline
+    if timing == "deadline+1s":
+        return deadline + timedelta(seconds=1)
+    if timing == "early":
+        return day0 - timedelta(days=rng.randint(8, 14)) + _time_of_day(rng)
+    if timing == "final_days":
+        return day0 - timedelta(days=rng.randint(0, 2)) + _time_of_day(rng)
+    genuine = kind in ("submission", "forwarded", "unknown_sender")
+    if timing == "late" or (not timing and genuine and rng.random() < 0.12):
+        day = day0 + timedelta(days=rng.choices(range(1, 21), [20 - i for i in range(20)])[0])
+    elif timing == "on_time" or genuine:
+        span = 15  # the last two weeks before the deadline, busier near it
+        back = rng.choices(range(span), [span - i for i in range(span)])[0]
+        day = day0 - timedelta(days=back)
+    elif kind == "resubmission" or timing == "resubmission":
+        day = day0 + timedelta(days=rng.randint(-6, 8))
+    else:
+        day = datetime(year, 9, 1, tzinfo=tz) + timedelta(days=rng.randint(0, 60))
+    return day + _time_of_day(rng)
+
+
+def _time_of_day(rng: random.Random) -> timedelta:
+    if rng.random() < 0.8:   # office hours
+        seconds = rng.randint(7 * 3600, 17 * 3600 + 1800)
+    else:                     # evenings, up to the last second of the day
+        seconds = rng.randint(19 * 3600, 24 * 3600 - 1)
+    return timedelta(seconds=seconds)

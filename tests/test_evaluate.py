@@ -1,0 +1,151 @@
+"""Scoring the bot's export rows against corpus labels (bot.evaluate)."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from bot.evaluate import format_report, normalise_filename, normalise_message_id, score
+
+# A small corpus: one complete dossier (a combined PDF split in two parts
+# plus a ZIP member), one other-campaign report, one earlier-year dossier.
+LABELS = {
+    "0001.eml": {
+        "message_id": "<a1@hcm.edu.vn>", "kind": "submission",
+        "attachments": [
+            {"filename": "Hồ sơ ANTQ.pdf", "first_page": 1, "last_page": 1, "school": "thcs-nguyen-trai",
+             "doc_types": ["to_trinh"], "campaign": True, "topic": "antq", "year": 2023},
+            {"filename": "Hồ sơ ANTQ.pdf", "first_page": 2, "last_page": 4, "school": "thcs-nguyen-trai",
+             "doc_types": ["bao_cao"], "campaign": True, "topic": "antq", "year": 2023},
+            {"filename": "Ho so/Biên bản.docx", "container": "zip:hoso.zip", "first_page": 1, "last_page": 1,
+             "school": "thcs-nguyen-trai", "doc_types": ["bien_ban"], "campaign": True, "topic": "antq",
+             "year": 2023},
+        ],
+    },
+    "0002.eml": {
+        "message_id": "<b2@hcm.edu.vn>", "kind": "other_campaign",
+        "attachments": [{"filename": "BC PCCC.pdf", "first_page": 1, "last_page": 1, "school": "th-kim-dong",
+                         "doc_types": ["bao_cao"], "campaign": False, "topic": "pccc", "year": 2023}],
+    },
+    "0003.eml": {
+        "message_id": "<c3@hcm.edu.vn>", "kind": "earlier_year",
+        "attachments": [{"filename": "Tờ trình 2022.pdf", "first_page": 1, "last_page": 1,
+                         "school": "mn-son-ca-6", "doc_types": ["to_trinh"], "campaign": False, "topic": "antq",
+                         "year": 2022}],
+    },
+    "0004.eml": {"message_id": "<d4@x>", "kind": "auto_reply", "attachments": []},
+}
+
+
+def row(mid, filename, school, types, decision="counted", first_page=1, reasons=()):
+    return {"message_id": mid, "filename": filename, "school": school, "doc_types": list(types),
+            "campaign": decision == "counted", "decision": decision, "reasons": list(reasons),
+            "first_page": first_page, "last_page": first_page}
+
+
+PERFECT = [
+    row("<a1@hcm.edu.vn>", "Hồ sơ ANTQ.pdf", "thcs-nguyen-trai", ["to_trinh"]),
+    row("<a1@hcm.edu.vn>", "Hồ sơ ANTQ.pdf", "thcs-nguyen-trai", ["bao_cao"], first_page=2),
+    row("<a1@hcm.edu.vn>", "Ho so/Biên bản.docx", "thcs-nguyen-trai", ["bien_ban"]),
+    row("<b2@hcm.edu.vn>", "BC PCCC.pdf", "th-kim-dong", ["bao_cao"], "ignored", reasons=["not this campaign"]),
+    row("<c3@hcm.edu.vn>", "Tờ trình 2022.pdf", "mn-son-ca-6", ["to_trinh"], "ignored"),
+]
+
+
+def replace_row(rows, i, **changes):
+    out = [dict(r) for r in rows]
+    out[i].update(changes)
+    return out
+
+
+CASES = [
+    # name, rows, expected metric values, expected error kinds
+    ("perfect run", PERFECT,
+     dict(counted=3, school_precision=1.0, type_precision=1.0, recall=1.0, review_rate=0.0,
+          wrong_campaign_counted=0), []),
+    ("wrong school counted (TH instead of THCS Nguyễn Trãi)",
+     replace_row(PERFECT, 0, school="th-nguyen-trai"),
+     dict(counted=3, school_correct=2, type_precision=1.0, genuine_found=2, wrong_campaign_counted=0),
+     ["wrong_school"]),
+    ("other-campaign report counted",
+     replace_row(PERFECT, 3, decision="counted"),
+     dict(counted=4, school_precision=1.0, other_campaign_counted=1, earlier_year_counted=0, recall=1.0),
+     ["other_campaign_counted"]),
+    ("earlier-year dossier counted",
+     replace_row(PERFECT, 4, decision="counted"),
+     dict(counted=4, earlier_year_counted=1, other_campaign_counted=0), ["earlier_year_counted"]),
+    ("a genuine document sent to review",
+     replace_row(PERFECT, 1, decision="review"),
+     dict(counted=2, school_precision=1.0, genuine_review=1, genuine_found=2, review_rate=pytest.approx(1 / 3)),
+     ["review"]),
+    ("a missing row", PERFECT[1:],
+     dict(counted=2, genuine_missing=1, genuine_found=2, recall=pytest.approx(2 / 3)), ["missing"]),
+    ("a genuine document ignored", replace_row(PERFECT, 2, decision="ignored"),
+     dict(genuine_ignored=1, genuine_found=2), ["ignored"]),
+    ("wrong type counted (minutes called a report)",
+     replace_row(PERFECT, 2, doc_types=["bao_cao"]),
+     dict(counted=3, type_correct=2, school_precision=1.0, genuine_found=2), ["wrong_type"]),
+    ("a counted row matching no label (an inline logo)",
+     PERFECT + [row("<a1@hcm.edu.vn>", "image001.png", "thcs-nguyen-trai", ["to_trinh"])],
+     dict(counted=4, unlabelled_counted=1, school_correct=3, recall=1.0), ["unlabelled_counted"]),
+    ("no rows at all", [], dict(counted=0, school_precision=1.0, recall=0.0, genuine_missing=3),
+     ["missing", "missing", "missing"]),
+]
+
+
+@pytest.mark.parametrize("name,rows,expected,error_kinds", CASES, ids=[c[0] for c in CASES])
+def test_score_cases(name, rows, expected, error_kinds):
+    m = score(LABELS, rows)
+    for attr, value in expected.items():
+        assert getattr(m, attr) == value, f"{name}: {attr}"
+    assert sorted(e.kind for e in m.errors) == sorted(error_kinds)
+    assert m.genuine == 3
+
+
+ROBUST_CASES = [
+    ("message id without brackets, other case", dict(message_id="A1@HCM.EDU.VN")),
+    ("NFD file name (Apple Mail)", dict(filename=unicodedata.normalize("NFD", "Hồ sơ ANTQ.pdf"))),
+    ("ZIP member reported without its folder", None),
+    ("part reported by a page inside its range", dict(first_page=3)),
+]
+
+
+@pytest.mark.parametrize("name,change", ROBUST_CASES, ids=[c[0] for c in ROBUST_CASES])
+def test_matching_is_robust(name, change):
+    rows = [dict(r) for r in PERFECT]
+    if change is None:
+        rows[2]["filename"] = "Biên bản.docx"
+        target = 2
+    else:
+        target = 1 if "first_page" in change else 0
+        rows[target].update(change)
+    m = score(LABELS, rows)
+    assert m.recall == 1.0, format_report(m)
+    assert m.school_precision == 1.0 and m.type_precision == 1.0
+
+
+def test_combined_pdf_reported_as_one_row_matches_first_part():
+    rows = [row("<a1@hcm.edu.vn>", "Hồ sơ ANTQ.pdf", "thcs-nguyen-trai", ["to_trinh"])]
+    m = score(LABELS, rows)
+    assert m.genuine_found == 1
+    assert {e.kind for e in m.errors} == {"missing"}
+
+
+def test_doc_types_as_string_and_missing_page_fields():
+    rows = [{"message_id": "<a1@hcm.edu.vn>", "filename": "Hồ sơ ANTQ.pdf", "school": "thcs-nguyen-trai",
+             "doc_types": "to_trinh", "decision": "counted", "reasons": "title TỜ TRÌNH"}]
+    m = score(LABELS, rows)
+    assert m.type_precision == 1.0 and m.genuine_found == 1
+
+
+def test_normalisers():
+    assert normalise_message_id(" <Ab@X> ") == "ab@x"
+    assert normalise_filename(unicodedata.normalize("NFD", " Tờ trình.pdf ")) == "Tờ trình.pdf"
+
+
+def test_format_report_lists_errors():
+    m = score(LABELS, replace_row(PERFECT, 3, decision="counted", reasons=["keyword ANTT"]))
+    text = format_report(m)
+    assert "other campaign counted         1" in text
+    assert "0002.eml" in text and "keyword ANTT" in text
+    assert "school precision" in text and "100.0%" in text
