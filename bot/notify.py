@@ -81,7 +81,7 @@ def renderer_for(ctx) -> Renderer:
 def _facts_and_status(store: Store, rules, now: datetime, cycle: int | None = None):
     campaign = rules.campaign
     cycle = campaign.cycle_of(now) if cycle is None else cycle
-    facts = apply_corrections(store.items(cycle=cycle), store.corrections(cycle), campaign, cycle)
+    facts = apply_corrections(store.items(cycle=cycle), store.corrections(cycle), campaign, cycle, now)
     return facts, compute_status(facts, campaign, rules.schools, cycle, now)
 
 

@@ -94,13 +94,16 @@ class Facts:
 
 
 def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correction], campaign: Campaign,
-                      cycle: int) -> Facts:
-    """Turn classified items plus the coordinator's corrections into facts.
+                      cycle: int, now: datetime) -> Facts:
+    """Turn classified items plus the coordinator's corrections into facts, as of ``now``.
 
     Corrections are applied in the order they were made; the latest about an
     item wins. They refer to items by id, which survives re-classification.
+    Mail received, and corrections made, after ``now`` do not exist yet
+    (this is what makes ``--now`` simulations truthful).
     """
-    items = [i for i in items if i.cycle == cycle]
+    items = [i for i in items if i.cycle == cycle and i.received_at <= now]
+    corrections = [c for c in corrections if c.at <= now]
     by_id = {i.id: i for i in items}
     overrides: dict[int, Correction] = {}
     paper: list[Receipt] = []
@@ -178,7 +181,7 @@ def status_for(store, rules, now: datetime, cycle: int | None = None) -> Campaig
     """Read the facts of a cycle from the store and compute the status (the shell's helper)."""
     campaign = rules.campaign
     cycle = campaign.cycle_of(now) if cycle is None else cycle
-    facts = apply_corrections(store.items(cycle=cycle), store.corrections(cycle), campaign, cycle)
+    facts = apply_corrections(store.items(cycle=cycle), store.corrections(cycle), campaign, cycle, now)
     return compute_status(facts, campaign, rules.schools, cycle, now)
 
 

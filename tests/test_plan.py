@@ -37,7 +37,7 @@ def corr(id, kind, school, value=None, why="lý do"):
 
 
 def status_of(items=(), corrections=(), now=at(7), rules=RULES):
-    facts = apply_corrections(items, corrections, rules.campaign, 2023)
+    facts = apply_corrections(items, corrections, rules.campaign, 2023, now)
     return compute_status(facts, rules.campaign, rules.schools, 2023, now)
 
 

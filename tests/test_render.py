@@ -37,7 +37,7 @@ def ctx(tmp_path):
 
 def status_of(ctx, items=(), now=at(7, 9), rules=None):
     rules = rules or ctx.rules
-    facts = apply_corrections(items, [], rules.campaign, 2023)
+    facts = apply_corrections(items, [], rules.campaign, 2023, now)
     return compute_status(facts, rules.campaign, rules.schools, 2023, now)
 
 

@@ -31,7 +31,7 @@ def corr(id, kind, *, item_id=None, school=None, doc_type=None, value=None, cycl
 
 def status_of(items, corrections=(), now=datetime(2023, 11, 1, 8, tzinfo=VN)):
     cycle = CAMPAIGN.cycle_of(now)
-    facts = apply_corrections(items, corrections, CAMPAIGN, cycle)
+    facts = apply_corrections(items, corrections, CAMPAIGN, cycle, now)
     return compute_status(facts, CAMPAIGN, RULES.schools, cycle, now)
 
 
@@ -152,6 +152,14 @@ def test_paper_delivery_counts_at_its_time():
     st = status_of([], [corr(1, "received", school=SCHOOL, doc_type="bao_cao", value=at)])
     doc = school(st).documents["bao_cao"]
     assert doc.status == "on_time" and doc.source == "paper"
+
+
+def test_mail_received_after_now_does_not_exist_yet():
+    later = item(1, datetime(2023, 10, 14, 9, tzinfo=VN))
+    st = status_of([later], now=datetime(2023, 10, 12, 8, tzinfo=VN))
+    assert school(st).documents["to_trinh"].status == "missing"
+    st = status_of([later], now=datetime(2023, 10, 14, 9, tzinfo=VN))
+    assert school(st).documents["to_trinh"].status == "late"
 
 
 def test_ignored_and_other_cycle_items_do_not_count():
