@@ -28,7 +28,9 @@ from tests import mailfactory as mf
 VN = timezone(timedelta(hours=7))
 # Time bounds are generous (CI machines are shared): they catch the order-of-magnitude
 # regressions (quadratic parsing, a bomb inflated) that matter, not small slowdowns.
-FAST = 3.0
+# Guards against a hang (a loop on forged counts, a bomb inflated in memory),
+# not a speed target: speed is measured in bench/, never in tests.
+FAST = 10.0
 SENT = datetime(2023, 10, 5, 9, 32, tzinfo=VN)
 TO_TRINH = "Tờ trình đề nghị công nhận.pdf"
 BIEN_BAN = "Biên bản họp xét.docx"
@@ -642,19 +644,11 @@ def test_parse_limits_are_frozen_with_sane_defaults():
         limits.max_attachments = 1  # type: ignore[misc]
 
 
-def test_five_megabyte_scan_parses_quickly_and_intact():
+def test_five_megabyte_scan_parses_intact():
     scan = mf.pdf_bytes(size=5 * mf.MB, seed=7)
     raw = mf.gmail(files=[mf.File(TO_TRINH, scan)], logo=True)
-    best = min(_timed(parse_message, raw) for _ in range(2))
     parsed = parse_message(raw)
     assert parsed.attachments[0].data == scan
-    assert best < FAST, f"5 MB message took {best:.2f} s"  # ~0.3 s on an idle 2-core machine
-
-
-def _timed(func, *args) -> float:
-    start = time.perf_counter()
-    func(*args)
-    return time.perf_counter() - start
 
 
 VALID_MAILS = [
