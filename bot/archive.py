@@ -34,6 +34,9 @@ class BlobStore:
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a process killed mid-write
+            if stale != tmp:
+                stale.unlink(missing_ok=True)
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -79,6 +79,13 @@ class MailboxConfig:
     timeout_seconds: float = 60.0
     tls_cafile: Path | None = None
     tls_insecure_skip_verify: bool = False
+    # A message larger than this is not downloaded: only its headers are
+    # recorded, quarantined with the reason, for a person to open in webmail.
+    max_message_mb: int = 60
+
+    @property
+    def max_message_bytes(self) -> int:
+        return self.max_message_mb * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,18 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class ExtractionConfig:
+    # "auto": OCR scans when tesseract with Vietnamese data is installed;
+    # "off": never OCR (scans go to review), e.g. on a machine too small for it.
+    ocr: str = "auto"
+
+    @property
+    def ocr_enabled(self) -> bool | None:
+        """What ``Extractor(ocr=...)`` takes: None (use it if installed) or False."""
+        return None if self.ocr == "auto" else False
+
+
+@dataclass(frozen=True)
 class Config:
     mailbox: MailboxConfig
     smtp: SmtpConfig
@@ -119,12 +138,22 @@ class Config:
     paths: Paths
     schedule: Schedule
     source_file: Path
+    # Commands by email are obeyed only from a coordinator address whose mail
+    # passed the receiving server's checks (Authentication-Results: DMARC,
+    # aligned DKIM or SPF). True also obeys mail WITHOUT any verdict (a
+    # server that adds no Authentication-Results); mail that FAILED is never obeyed.
+    allow_unauthenticated_commands: bool = False
+    extraction: ExtractionConfig = ExtractionConfig()
 
     def warnings(self) -> list[str]:
         out: list[str] = []
         for secret in (self.mailbox.secret, self.smtp.secret):
             if secret:
                 out.extend(secret.warnings())
+        if self.allow_unauthenticated_commands:
+            out.append("coordinator.allow_unauthenticated_commands is ON: commands by email are obeyed from mail "
+                       "that carries no authentication verdict; anyone who can forge the coordinator's From "
+                       "address on this server can change the campaign's status")
         for section in (self.mailbox, self.smtp):
             if section.tls_insecure_skip_verify:
                 out.append(f"{'mailbox' if section is self.mailbox else 'smtp'}.tls_insecure_skip_verify is ON: "
@@ -154,6 +183,7 @@ def parse_config(data: dict, base: Path, source_file: Path = Path("config.toml")
     emails = tuple(e.lower() for e in coord.str_list("emails"))
     if not emails or not all("@" in e for e in emails):
         raise coord.fail("emails", "list at least one email address")
+    allow_unauthenticated = coord.get("allow_unauthenticated_commands", bool, False)
     coord.done()
     p = top.sub("paths")
     paths = Paths(rules=_path(base, p.get("rules", str, "rules")),
@@ -161,9 +191,13 @@ def parse_config(data: dict, base: Path, source_file: Path = Path("config.toml")
                   state=_path(base, p.get("state", str, "state")))
     p.done()
     schedule = _schedule(top.sub("schedule"))
+    ex = top.sub("extraction")
+    extraction = ExtractionConfig(ocr=ex.choice("ocr", ("auto", "off"), "auto"))
+    ex.done()
     top.done()
     return Config(mailbox=mailbox, smtp=smtp, coordinator_emails=emails, paths=paths,
-                  schedule=schedule, source_file=source_file)
+                  schedule=schedule, source_file=source_file,
+                  allow_unauthenticated_commands=allow_unauthenticated, extraction=extraction)
 
 
 def _mailbox(t: Table, base: Path) -> MailboxConfig:
@@ -175,8 +209,9 @@ def _mailbox(t: Table, base: Path) -> MailboxConfig:
             t.get(key, str, None)
         t.get("port", int, None)
         t.choice("security", SECURITY, None)
+        max_mb = _max_message_mb(t)
         t.done()
-        return MailboxConfig(source="folder", path=path)
+        return MailboxConfig(source="folder", path=path, max_message_mb=max_mb)
     host = t.get("host", str)
     security = t.choice("security", SECURITY, "ssl")
     _loopback_only_if_plain(t, host, security)
@@ -191,10 +226,16 @@ def _mailbox(t: Table, base: Path) -> MailboxConfig:
         fetch_batch=t.get("fetch_batch", int, 50, check=lambda v: None if 1 <= v <= 1000 else "must be 1..1000"),
         timeout_seconds=float(t.get("timeout_seconds", (int, float), 60, check=lambda v: None if v > 0 else "must be > 0")),
         tls_cafile=cafile, tls_insecure_skip_verify=insecure,
+        max_message_mb=_max_message_mb(t),
     )
     t.get("path", str, None)
     t.done()
     return cfg
+
+
+def _max_message_mb(t: Table) -> int:
+    return t.get("max_message_mb", int, 60,
+                 check=lambda v: None if 1 <= v <= 2048 else "must be 1..2048 (megabytes)")
 
 
 def _smtp(t: Table, base: Path) -> SmtpConfig:

@@ -7,10 +7,18 @@ transaction, so a crash never skips or repeats a message.
 
 IMAP is read-only here: the folder is EXAMINEd and bodies are fetched with
 BODY.PEEK[], so no flag changes and nothing is deleted.
+
+Size limit: after the SEARCH for new UIDs, one light FETCH of their
+RFC822.SIZE (per thousand) says which are too large. A message larger
+than ``mailbox.max_message_mb`` is never downloaded whole: only its header
+block is fetched and recorded, marked as withheld with the reason, so it is
+quarantined (shown by ``health``) and never blocks the others. The mailbox
+still holds it; its record says which mail it is.
 """
 from __future__ import annotations
 
 import json
+import logging
 import mailbox as stdlib_mailbox
 import socket
 import ssl
@@ -26,6 +34,10 @@ from .model import RawMessage
 
 # (message_id, size) pairs -> the subset already stored
 KnownFilter = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
+
+MiB = 1024 * 1024
+# The header block of a withheld message is fetched up to this many bytes.
+MAX_HEADER_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,11 @@ def connect_imap(cfg: MailboxConfig, environ: dict | None = None):
     except (OSError, ssl.SSLError, imapclient.exceptions.IMAPClientError) as exc:
         raise MailboxError(f"cannot connect to IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {_why(exc)}") from exc
     client.normalise_times = False  # keep INTERNALDATE's own offset: it is the receipt time
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG) and hasattr(client, "_imap"):
+        # imapclient turns imaplib's debug output on (level 5) to log the protocol;
+        # imaplib then formats the repr of every response, whole message bodies
+        # included, even when nobody logs it: that cost more than the download.
+        client._imap.debug = 0
     secret = cfg.secret.read(environ) if cfg.secret else ""
     try:
         if cfg.auth == "xoauth2":
@@ -120,6 +137,9 @@ class ImapSource:
         except Exception as exc:
             import imapclient
 
+            if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):  # the socket died
+                self.close()
+                raise MailboxError(f"IMAP connection to {self.cfg.host} lost: {_why(exc)}") from exc
             if isinstance(exc, imapclient.exceptions.IMAPClientError):
                 self.close()
                 raise MailboxError(f"IMAP server {self.cfg.host} answered an error: {_why(exc)}") from exc
@@ -135,14 +155,26 @@ class ImapSource:
         if uidnext is not None and uidnext <= last_uid + 1 and not reset:
             return  # nothing new: one round trip
         uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+        sizes = self._sizes(client, uids)
         if reset and uids:
-            uids = self._unknown_after_reset(client, uids, known)
+            uids = self._unknown_after_reset(client, uids, known, sizes)
         if not uids:
             yield FetchedBatch([], (uidvalidity, max(last_uid, (uidnext or 1) - 1)))
             return
         for start in range(0, len(uids), self._batch):
             chunk = uids[start:start + self._batch]
-            yield FetchedBatch(self._fetch(client, chunk, uidvalidity), (uidvalidity, chunk[-1]))
+            yield FetchedBatch(self._fetch(client, chunk, uidvalidity, sizes), (uidvalidity, chunk[-1]))
+
+    @staticmethod
+    def _sizes(client, uids: list[int]) -> dict[int, int | None]:
+        """UID -> RFC822.SIZE (None if the server does not say): a light FETCH,
+        so that a message too large is never downloaded whole."""
+        sizes: dict[int, int | None] = {}
+        for start in range(0, len(uids), 1000):  # keeps the command line short
+            for uid, item in client.fetch(uids[start:start + 1000], ["RFC822.SIZE"]).items():
+                size = item.get(b"RFC822.SIZE")
+                sizes[uid] = int(size) if size is not None else None
+        return sizes
 
     def _examine(self, client) -> dict:
         try:
@@ -156,29 +188,57 @@ class ImapSource:
                                    hint=f"set mailbox.folder to one of: {names}") from exc
             raise
 
-    def _unknown_after_reset(self, client, uids: list[int], known: KnownFilter) -> list[int]:
-        heads = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]", "RFC822.SIZE"])
+    def _unknown_after_reset(self, client, uids: list[int], known: KnownFilter,
+                             sizes: dict[int, int | None]) -> list[int]:
+        heads = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
         pairs: dict[int, tuple[str, int]] = {}
         for uid, data in heads.items():
             raw = data.get(b"BODY[HEADER.FIELDS (MESSAGE-ID)]", b"") or b""
             mid = " ".join(raw.decode("ascii", "replace").partition(":")[2].split())
-            pairs[uid] = (mid, int(data.get(b"RFC822.SIZE", -1)))
+            size = sizes.get(uid)
+            pairs[uid] = (mid, size if size is not None else -1)
         already = known([p for p in pairs.values() if p[0]])
         return sorted(uid for uid, pair in pairs.items() if pair not in already)
 
-    def _fetch(self, client, uids: list[int], uidvalidity: int) -> list[RawMessage]:
-        data = client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
+    def _fetch(self, client, uids: list[int], uidvalidity: int, sizes: dict[int, int | None]) -> list[RawMessage]:
+        """The messages of ``uids``: whole, or only their headers when too large."""
+        limit = self.cfg.max_message_bytes
+        big = {u for u in uids if (sizes.get(u) or 0) > limit}
+        small = [u for u in uids if u not in big]
+        data = client.fetch(small, ["BODY.PEEK[]", "INTERNALDATE"]) if small else {}
+        if big:
+            data.update(client.fetch(sorted(big), [f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>", "INTERNALDATE"]))
         out = []
         for uid in uids:
             item = data.get(uid)
-            if item is None:  # expunged between SEARCH and FETCH
+            if item is None:  # expunged between the listing and this FETCH
                 continue
             received = item[b"INTERNALDATE"]
             if received.tzinfo is None:
                 received = received.replace(tzinfo=timezone.utc)
-            out.append(RawMessage(source_key=f"{self.key}:{uidvalidity}:{uid}", data=bytes(item[b"BODY[]"]),
-                                  received_at=received))
+            key = f"{self.key}:{uidvalidity}:{uid}"
+            if uid in big:
+                head = next((v for k, v in item.items() if k.startswith(b"BODY[HEADER]")), b"") or b""
+                out.append(RawMessage(key, bytes(head), received, full_size=sizes[uid],
+                                      withheld=too_large_reason(sizes[uid], self.cfg.max_message_mb,
+                                                                f"folder {self.cfg.folder}")))
+            else:
+                out.append(RawMessage(key, bytes(item[b"BODY[]"]), received))
         return out
+
+
+def too_large_reason(size: int, limit_mb: int, where: str) -> str:
+    """The quarantine reason of a message that was not downloaded."""
+    shown = f"{size / MiB:.0f}" if size >= 10 * MiB else f"{size / MiB:.2f}"
+    return (f"message too large: {shown} MB > {limit_mb} MB; only its headers were downloaded: "
+            f"open it in webmail ({where})")
+
+
+def header_block(data: bytes, limit: int = MAX_HEADER_BYTES) -> bytes:
+    """The header block of a raw message (up to and including the blank line), bounded."""
+    data = data[:limit]
+    ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := data.find(sep)) >= 0]
+    return data[:min(ends)] if ends else data
 
 
 def _tls_context(cfg) -> ssl.SSLContext:
@@ -221,10 +281,11 @@ class FolderSource:
 
     SIDE_CAR = "internaldates.json"
 
-    def __init__(self, path: Path, batch: int = 50):
+    def __init__(self, path: Path, batch: int = 50, max_message_mb: int | None = None):
         self.path = path
         self.key = f"folder:{path}"
         self._batch = batch
+        self._max_mb = max_message_mb
 
     def close(self) -> None:
         pass
@@ -257,6 +318,12 @@ class FolderSource:
             rel = file.relative_to(self.path).as_posix()
             suffix = file.suffix.lower()
             if suffix == ".eml":
+                size = file.stat().st_size
+                if self._too_large(size):
+                    with open(file, "rb") as fh:
+                        head = header_block(fh.read(MAX_HEADER_BYTES))
+                    yield self._withheld(f"folder:{rel}", head, size, dates.get(rel), file, rel)
+                    continue
                 data = file.read_bytes()
                 yield RawMessage(f"folder:{rel}", data, dates.get(rel) or _date_of(data) or _mtime(file))
             elif suffix == ".mbox":
@@ -264,10 +331,22 @@ class FolderSource:
                 try:
                     for index, key in enumerate(box.keys()):
                         data = box.get_bytes(key)
-                        yield RawMessage(f"folder:{rel}#{index}", data,
-                                         dates.get(f"{rel}#{index}") or _date_of(data) or _mtime(file))
+                        name = f"{rel}#{index}"
+                        if self._too_large(len(data)):
+                            yield self._withheld(f"folder:{name}", header_block(data), len(data), dates.get(name),
+                                                 file, name)
+                            continue
+                        yield RawMessage(f"folder:{name}", data, dates.get(name) or _date_of(data) or _mtime(file))
                 finally:
                     box.close()
+
+    def _too_large(self, size: int) -> bool:
+        return self._max_mb is not None and size > self._max_mb * MiB
+
+    def _withheld(self, key: str, head: bytes, size: int, date: datetime | None, file: Path,
+                  name: str) -> RawMessage:
+        return RawMessage(key, head, date or _date_of(head) or _mtime(file), full_size=size,
+                          withheld=too_large_reason(size, self._max_mb, f"file {name}"))
 
 
 def _date_of(data: bytes) -> datetime | None:
@@ -290,7 +369,7 @@ def _mtime(file: Path) -> datetime:
 def open_source(cfg: MailboxConfig, client_factory=None) -> Source:
     """The configured source; ``client_factory`` overrides how IMAP connects."""
     if cfg.source == "folder":
-        return FolderSource(cfg.path)
+        return FolderSource(cfg.path, max_message_mb=cfg.max_message_mb)
     return ImapSource(cfg, client_factory or connect_imap)
 
 

@@ -24,6 +24,16 @@ class RawMessage:
     source_key: str
     data: bytes
     received_at: datetime
+    # Set when the message is larger than the configured limit and was NOT
+    # downloaded: ``data`` is then only its header block (to say which mail
+    # it is), ``full_size`` the size of the whole message on the server and
+    # ``withheld`` why, in the coordinator's words. The mailbox keeps it.
+    full_size: int | None = None
+    withheld: str = ""
+
+    @property
+    def headers_only(self) -> bool:
+        return self.full_size is not None
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,10 @@ class Skipped:
 
     filename: str
     reason: str
+    # False for parts that are not content (a logo drawn by the HTML, a
+    # signature, a returned original): those are only logged. The others
+    # (a ZIP bomb, a RAR, an encrypted part...) become review items.
+    matters: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,9 @@ class ParsedMessage:
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()  # parse warnings worth showing
+    # The problems that may have lost content (the mail is cut short, its
+    # structure could not be read): a person should look at the mail.
+    incomplete: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

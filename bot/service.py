@@ -210,7 +210,9 @@ def health(store, config, now: datetime) -> tuple[int, list[str]]:
     if backlog is not None:
         lines.append(f"outbox backlog: {backlog} mail(s) waiting")
     for q in store.quarantined():
-        problems.append(f"quarantined {q['message_id']} ({q['attempts']} attempts): {q['last_error']}")
+        sender = f" from {q['from_addr']}" if q.get("from_addr") else ""
+        subject = f" {q['subject']!r}" if q.get("subject") else ""
+        problems.append(f"quarantined {q['message_id']}{sender}{subject} ({q['attempts']} attempts): {q['last_error']}")
     return (1 if problems else 0), [*lines, *(f"PROBLEM: {p}" for p in problems)]
 
 

@@ -56,6 +56,10 @@ def test_relative_paths_resolve_against_the_config_file():
     (('[coordinator]', '[schedule]\ndigest_at = "7h"\n[coordinator]'), "schedule.digest_at: use HH:MM"),
     (('[coordinator]', '[schedule]\ntimezone = "Asia/Saigon_"\n[coordinator]'), "schedule.timezone: unknown time zone"),
     (('[coordinator]', '[extra]\n[coordinator]'), "extra: unknown key"),
+    (('host = "imap.example.org"', 'host = "imap.example.org"\nmax_message_mb = 0'),
+     "mailbox.max_message_mb: must be 1..2048"),
+    (('host = "imap.example.org"', 'host = "imap.example.org"\nmax_message_mb = "60 MB"'),
+     "mailbox.max_message_mb: expected an integer"),
 ])
 def test_mistakes_name_the_key(change, message):
     old, new = change
@@ -101,3 +105,9 @@ def test_insecure_tls_is_loud():
 def test_disabled_smtp_section_may_be_half_filled():
     cfg = parse(IMAP + '\n[smtp]\nenabled = false\nhost = "x"\nfrom_address = "bot@example.org"\n')
     assert not cfg.smtp.enabled and cfg.smtp.from_address == "bot@example.org"
+
+
+def test_message_size_limit_defaults_to_60_mb_for_both_sources():
+    assert parse(IMAP).mailbox.max_message_mb == 60
+    folder = parse(IMAP.replace('source = "imap"', 'source = "folder"\npath = "inbox"\nmax_message_mb = 25'))
+    assert folder.mailbox.max_message_bytes == 25 * 1024 * 1024

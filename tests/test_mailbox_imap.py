@@ -1,6 +1,7 @@
 """Ingestion from a REAL Dovecot: every message exactly once, read-only, cheap when idle."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
@@ -174,3 +175,55 @@ def test_server_down_is_a_clear_mailbox_error(dovecot, store):
     dovecot.stop()
     with pytest.raises(MailboxError, match="cannot connect to IMAP server 127.0.0.1"):
         poll_once(dovecot, store)
+
+
+def big_message(n: int, size: int) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"school{n}@hcm.edu.vn"
+    msg["To"] = "office@example.org"
+    msg["Subject"] = f"Hồ sơ quá lớn {n}"
+    msg["Message-ID"] = f"<big{n}@hcm.edu.vn>"
+    msg.set_content("Hồ sơ scan.")
+    msg.add_attachment(bytes(range(256)) * (size // 256), maintype="application", subtype="pdf",
+                       filename="scan.pdf")
+    return msg.as_bytes().replace(b"\n", b"\r\n")
+
+
+def test_a_message_over_the_size_limit_is_not_downloaded_only_its_headers_are_recorded(dovecot, store):
+    big = big_message(2, 3 * 1024 * 1024)
+    dovecot.append_many("INBOX", [(message(1), T0), (big, T0), (message(3), T0)])
+    clients = []
+
+    def counting(cfg):
+        clients.append(CountingClient(connect_imap(cfg, {"P": dovecot.password})))
+        return clients[-1]
+
+    fetched = []
+    cfg = dataclasses.replace(mailbox_config(dovecot), max_message_mb=1)
+    source = ImapSource(cfg, counting)
+    real_fetch = None
+
+    def spy(messages, data, *rest):
+        fetched.append((list(messages), list(data)))
+        return real_fetch(messages, data, *rest)
+
+    report = PollReport()
+    try:
+        source._connected()
+        real_fetch = clients[0]._client.fetch
+        clients[0]._client.fetch = spy
+        ingest(source, store, T0, report)
+    finally:
+        source.close()
+    assert report.new == 3
+    big_uid = 2
+    downloads = [uids for uids, items in fetched if "BODY.PEEK[]" in items]
+    assert all(big_uid not in uids for uids in downloads)  # never downloaded whole
+    row = store.conn.execute("SELECT * FROM messages WHERE message_id = '<big2@hcm.edu.vn>'").fetchone()
+    assert row["size"] == len(big)  # its real size, so a UIDVALIDITY reset still recognises it
+    head = store.archive.get(row["sha256"])
+    assert head.endswith(b"\r\n\r\n") and b"Subject:" in head and len(head) < 2000
+    assert row["last_error"] == (f"message too large: {len(big) / 2**20:.2f} MB > 1 MB; only its headers were "
+                                 "downloaded: open it in webmail (folder INBOX)")
+    assert store.checkpoint(source.key)[1] == 3  # the others are not held back
+    assert poll_once(dovecot, store) == 0  # and nothing is fetched again
