@@ -307,14 +307,36 @@ def sync_bounces(store: Store) -> int:
 
 
 def _digest_marks(store: Store) -> tuple[datetime | None, int, int]:
+    since, detail = _digest_mark(store)
+    return since, int(detail.get("item", 0)), int(detail.get("correction", 0))
+
+
+def _digest_mark(store: Store) -> tuple[datetime | None, dict]:
     mark = store.mark("digest")
     if not mark:
-        return None, 0, 0
+        return None, {}
     try:
         detail = json.loads(mark[1] or "{}")
     except ValueError:
         detail = {}
-    return mark[0], int(detail.get("item", 0)), int(detail.get("correction", 0))
+    return mark[0], detail if isinstance(detail, dict) else {}
+
+
+def _refused_commands(store: Store, now: datetime) -> tuple[tuple[plan.RefusedCommands, ...], int]:
+    """Command mail refused since the last digest, and the newest id it covers."""
+    conn = store.conn
+    last = int(_digest_mark(store)[1].get("command", 0))
+    refused, newest = [], last
+    for r in conn.execute("SELECT * FROM command_mails WHERE verdict = 'refused' AND id > ? ORDER BY id", (last,)):
+        at = datetime.fromisoformat(r["received_at"])
+        if at > now:  # a simulation (--now) before the mail arrived
+            break
+        newest = r["id"]
+        lines = tuple(t[0] for t in conn.execute("SELECT text FROM commands WHERE message_id = ? ORDER BY line",
+                                                 (r["message_id"],)))
+        reason, _, detail = (r["reason"] or "").partition(":")
+        refused.append(plan.RefusedCommands(r["from_addr"], at, r["subject"], reason, detail.strip(), lines))
+    return tuple(refused), newest
 
 
 def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.DigestInputs, int, int]:
@@ -352,9 +374,12 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
                      for r in outbox.rows(conn, ("failed",), limit=200)
                      if r.cycle == cycle)
     waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
+    refused, _ = _refused_commands(store, now)
+    quarantined = tuple(plan.Quarantined(q["from_addr"] or "", q["subject"] or "", datetime.fromisoformat(q["received_at"]),
+                                         q["last_error"] or "", q["message_id"]) for q in store.quarantined())
     inputs = plan.DigestInputs(changes=changes, corrections=corrections, bounces=bounces,
                                unknown_senders=unknown_senders, outbox_problems=problems, outbox_waiting=waiting,
-                               since=since)
+                               since=since, refused_commands=refused, quarantined=quarantined)
     return inputs, max_item, max_corr
 
 
@@ -371,7 +396,13 @@ def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> 
         log.warning("digest: HTML still larger than %d bytes after shortening the lists", HTML_BUDGET)
     day = status.now.astimezone(status.campaign.tz).date().isoformat()
     xlsx = Attachment(f"tong-hop-ho-so-{day}.xlsx", renderer.digest_xlsx(status), *XLSX_TYPE)
-    return mail, [xlsx]
+    attachments = [xlsx]
+    if mail.context.get("report_draft"):  # between the schools' deadline and the office's
+        from .report import DOCX_TYPE, report_docx_bytes
+
+        draft = report_docx_bytes(status, ctx.rules, status.now, templates=ctx.config.paths.templates)
+        attachments.append(Attachment(f"du-thao-bao-cao-{day}.docx", draft, *DOCX_TYPE))
+    return mail, attachments
 
 
 def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
@@ -401,8 +432,10 @@ def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))
                 # The mark moves in the same transaction: "changes since the last digest" never skips or repeats.
+                _, max_command = _refused_commands(store, now)
                 conn.execute("INSERT OR REPLACE INTO marks (name, at, detail) VALUES ('digest', ?, ?)",
-                             (now.isoformat(), json.dumps({"item": max_item, "correction": max_corr})))
+                             (now.isoformat(), json.dumps({"item": max_item, "correction": max_corr,
+                                                          "command": max_command})))
     if sender is not None:
         report.delivery = deliver(ctx, store, sender, now)
     return report

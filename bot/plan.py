@@ -354,6 +354,30 @@ class OutboxProblem:
 
 
 @dataclass(frozen=True)
+class RefusedCommands:
+    """A mail with commands that was not obeyed: not from a coordinator
+    address, or from one but failing the server's authentication checks."""
+
+    from_addr: str
+    received_at: datetime
+    subject: str
+    reason: str  # "not_coordinator", "auth_fail" or "auth_none"
+    detail: str  # e.g. the Authentication-Results verdict
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A message the bot could not process (kept, waiting for a person)."""
+
+    from_addr: str  # "" when the message could not even be parsed
+    subject: str
+    received_at: datetime
+    error: str
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
 class DigestInputs:
     """Facts beyond the status that the digest shows."""
 
@@ -364,10 +388,12 @@ class DigestInputs:
     outbox_problems: tuple[OutboxProblem, ...] = ()
     outbox_waiting: int = 0
     since: datetime | None = None  # the previous digest
+    refused_commands: tuple[RefusedCommands, ...] = ()
+    quarantined: tuple[Quarantined, ...] = ()
 
 
 LIMITS = {"changes": 200, "late": 200, "missing": 400, "review": 200, "unknown": 20, "bounces": 50,
-          "corrections": 100, "outbox": 50}
+          "corrections": 100, "outbox": 50, "refused": 50, "quarantined": 50}
 
 
 def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, coordinators: Sequence[str],
@@ -425,7 +451,7 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
     corrections = [{"kind": c.kind, "school": names.get(c.school, c.school) if c.school else None,
                     "doc_name": _doc_name(campaign, c.doc_type) if c.doc_type else None,
                     "ref": f"R{c.item_id}" if c.item_id else None, "value": c.value, "who": c.who, "why": c.why,
-                    "at": c.at} for c in inputs.corrections]
+                    "at": c.at, "via": c.via} for c in inputs.corrections]
     roster = {e: s.name for s in rules.schools for e in s.emails}
     bounces = [{"address": b.address, "school": roster.get(b.address), "count": b.count, "first_at": b.first_at,
                 "last_at": b.last_at, "detail": b.detail} for b in inputs.bounces]
@@ -461,7 +487,22 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
                                   "attempts": p.attempts} for p in inputs.outbox_problems]),
         "outbox_waiting": inputs.outbox_waiting,
         "coordinators": list(coordinators),
+        "refused": cut("refused", [{"from_addr": r.from_addr, "received_at": r.received_at, "subject": r.subject,
+                                    "reason": r.reason, "detail": r.detail, "lines": list(r.lines[:10]),
+                                    "more_lines": max(0, len(r.lines) - 10)} for r in inputs.refused_commands]),
+        "report_draft": report_draft_due(campaign, cycle, status.now),
+        "quarantined": cut("quarantined", [{"from_addr": q.from_addr or q.message_id, "subject": q.subject,
+                                            "received_at": q.received_at, "error": q.error}
+                                           for q in inputs.quarantined]),
     }
+
+
+def report_draft_due(campaign: Campaign, cycle: int, now: datetime) -> bool:
+    """The digest carries the office's draft report from the day after the
+    schools' deadline until the office's own deadline."""
+    tz = campaign.tz
+    return (now.astimezone(tz).date() > campaign.deadline(cycle).astimezone(tz).date()
+            and now <= campaign.report_deadline(cycle))
 
 
 def digest_mail(status: CampaignStatus, rules: Rules, inputs: DigestInputs, coordinators: Sequence[str],
@@ -490,7 +531,9 @@ def _common(status: CampaignStatus) -> dict:
             "office": {"parent": c.office.parent, "name": c.office.name, "short": c.office.short,
                        "place": c.office.place, "signer_title": c.office.signer_title,
                        "signer_name": c.office.signer_name},
-            "required_names": [d.name for d in c.doc_types if d.required]}
+            "required_names": [d.name for d in c.doc_types if d.required],
+            "doc_types": [{"id": d.id, "name": d.name, "codes": list(d.number_codes), "required": d.required}
+                          for d in c.doc_types]}
 
 
 def _school_dict(school: School) -> dict:
@@ -517,6 +560,6 @@ def _ordered_levels(rules: Rules, groups: dict) -> list[str]:
 
 
 __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change", "Bounce", "UnknownSender",
-           "OutboxProblem", "due_reminders", "due_receipts", "digest_content", "digest_mail", "digest_due",
+           "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
            "still_wanted", "reminder_mail", "matrix_rows"]

@@ -30,8 +30,10 @@ from .plan import PlannedMail
 from .status import CampaignStatus
 
 HCM = "Asia/Ho_Chi_Minh"
-AUTO_SUBMITTED = {"receipt": "auto-replied"}  # everything else: auto-generated
+AUTO_SUBMITTED = {"receipt": "auto-replied", "reply": "auto-replied"}  # everything else: auto-generated
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+# Cell colours of a document's status in the spreadsheets (digest matrix, report annex).
+STATUS_FILLS = {"on_time": "DCFCE7", "late": "FEF3C7", "missing": "FEE2E2", "review": "FFEDD5", "exempt": "E5E7EB"}
 _ENVIRONMENTS: dict[tuple[str, str], jinja2.Environment] = {}
 
 
@@ -76,7 +78,8 @@ class Renderer:
                 auto_reload=True,
             )
             env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
-                               vn_deadline=self.vn_deadline, vn_duration=vn_duration, vn_number=vn_number,
+                               vn_deadline=self.vn_deadline, nd30_date=self.nd30_date, vn_duration=vn_duration,
+                               vn_number=vn_number,
                                days_vi=days_vi, lower_first=lower_first)
             _ENVIRONMENTS[cache_key] = env
         self.env = env
@@ -100,6 +103,14 @@ class Renderer:
 
     def vn_short(self, moment: datetime) -> str:
         return f"{self._local(moment):%d/%m %H:%M}"
+
+    def nd30_date(self, value) -> str:
+        """``ngày 05 tháng 02 năm 2024``: the date line of an official document
+        (Nghị định 30/2020: a zero before days below 10 and months 1 and 2)."""
+        if isinstance(value, datetime):
+            value = self._local(value).date()
+        month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+        return f"ngày {value.day:02d} tháng {month} năm {value.year}"
 
     def vn_deadline(self, moment: datetime) -> str:
         """``23:59 ngày 10/10/2023 (giờ Việt Nam)``."""
@@ -186,7 +197,7 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
     header = ["Mã trường", "Tên trường", "Cấp học", "Hạn nộp", "Đủ hồ sơ",
               *[d.name + ("" if d.required else " (không bắt buộc)") for d in campaign.doc_types]]
     ws.append(header)
-    fills = {"on_time": "DCFCE7", "late": "FEF3C7", "missing": "FEE2E2", "review": "FFEDD5", "exempt": "E5E7EB"}
+    fills = STATUS_FILLS
     for s in status.schools:
         row = [s.code, s.name, s.level, _xl_time(s.deadline, tz),
                "Miễn nộp" if s.exempt is not None else ("Đủ" if s.complete else "Chưa đủ")]

@@ -130,4 +130,61 @@ MIGRATIONS: tuple[str, ...] = (
         message_row INTEGER PRIMARY KEY REFERENCES messages(id)
     );
     """,
+    # 3: the coordinator's commands by email; replies in the outbox (kind 'reply').
+    # The outbox is rebuilt to widen its CHECK on kind (SQLite cannot alter a
+    # CHECK); store.migrate runs this with foreign keys off and checks them after.
+    """
+    CREATE TABLE outbox_new (
+        id              INTEGER PRIMARY KEY,
+        key             TEXT NOT NULL UNIQUE,
+        kind            TEXT NOT NULL CHECK (kind IN ('receipt', 'reminder', 'digest', 'report', 'reply')),
+        school          TEXT,
+        cycle           INTEGER NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (status IN ('queued', 'sent', 'failed', 'cancelled', 'superseded')),
+        created_at      TEXT NOT NULL,
+        queued_at       TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        sent_at         TEXT,
+        message_id      TEXT,
+        subject         TEXT NOT NULL DEFAULT '',
+        from_addr       TEXT NOT NULL DEFAULT '',
+        recipients      TEXT NOT NULL DEFAULT '[]',
+        raw             BLOB,
+        meta            TEXT NOT NULL DEFAULT '{}'
+    );
+    INSERT INTO outbox_new (id, key, kind, school, cycle, status, created_at, queued_at, attempts, next_attempt_at,
+                            last_error, sent_at, message_id, subject, from_addr, recipients, raw, meta)
+        SELECT id, key, kind, school, cycle, status, created_at, queued_at, attempts, next_attempt_at,
+               last_error, sent_at, message_id, subject, from_addr, recipients, raw, meta FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_new RENAME TO outbox;
+    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+    CREATE INDEX outbox_sent ON outbox(sent_at);
+    CREATE TABLE command_mails (
+        id          INTEGER PRIMARY KEY,
+        message_id  TEXT NOT NULL UNIQUE,
+        message_row INTEGER NOT NULL REFERENCES messages(id),
+        from_addr   TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        cycle       INTEGER NOT NULL,
+        verdict     TEXT NOT NULL CHECK (verdict IN ('obeyed', 'refused')),
+        reason      TEXT NOT NULL DEFAULT '',
+        handled_at  TEXT NOT NULL
+    );
+    CREATE TABLE commands (
+        message_id    TEXT NOT NULL,
+        line          INTEGER NOT NULL,
+        text          TEXT NOT NULL,
+        kind          TEXT,
+        outcome       TEXT NOT NULL CHECK (outcome IN ('done', 'error', 'refused')),
+        detail        TEXT NOT NULL DEFAULT '',
+        correction_id INTEGER REFERENCES corrections(id),
+        at            TEXT NOT NULL,
+        PRIMARY KEY (message_id, line)
+    );
+    """,
 )

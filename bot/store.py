@@ -10,6 +10,11 @@ Exactly-once ingestion rests on three rules:
    are committed in the same transaction;
 3. processing a message writes its items and marks it done in one
    transaction, so a crash leaves it either untouched or fully recorded.
+
+A message too large to download (see mailbox.py) is recorded like any other,
+with its header block as its archived bytes and its real size in ``size``:
+a row whose archive file is smaller than ``size`` is "withheld", and
+processing quarantines it with the reason instead of reading it.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ class PendingMessage:
     message_id: str
     received_at: datetime
     attempts: int
+    size: int = 0  # of the whole message (more than the archived bytes when withheld)
 
 
 @dataclass(frozen=True)
@@ -137,18 +143,26 @@ class Store:
         """Bring the schema up to date. Each step re-reads the version inside
         its own write transaction, so two processes starting at once cannot
         apply the same migration twice."""
-        for number, script in enumerate(MIGRATIONS, start=1):
-            with self.transaction():
-                version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-                if version > len(MIGRATIONS):
-                    raise StoreError(f"the state database is at schema {version}, newer than this bot "
-                                     f"({len(MIGRATIONS)})",
-                                     hint="upgrade the bot, or restore a backup of the state directory")
-                if version >= number:
-                    continue
-                for statement in _statements(script):
-                    self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {number}")
+        # Foreign keys are off while migrating (the documented way to rebuild a
+        # table in SQLite) and checked before each step commits.
+        self.conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for number, script in enumerate(MIGRATIONS, start=1):
+                with self.transaction():
+                    version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+                    if version > len(MIGRATIONS):
+                        raise StoreError(f"the state database is at schema {version}, newer than this bot "
+                                         f"({len(MIGRATIONS)})",
+                                         hint="upgrade the bot, or restore a backup of the state directory")
+                    if version >= number:
+                        continue
+                    for statement in _statements(script):
+                        self.conn.execute(statement)
+                    if self.conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                        raise StoreError(f"migration {number} would break a foreign key; nothing was changed")
+                    self.conn.execute(f"PRAGMA user_version = {number}")
+        finally:
+            self.conn.execute("PRAGMA foreign_keys=ON")
 
     def transaction(self):
         return _Transaction(self.conn)
@@ -183,6 +197,8 @@ class Store:
 
         Returns how many were new. A message whose exact bytes are already
         stored is a duplicate (a re-delivery, a UIDVALIDITY reset) and is skipped.
+        A withheld message (``headers_only``) keeps its real size and its
+        reason, so processing quarantines it (see ``is_withheld``).
         """
         digests = [self.archive.put(m.data) for m in messages]
         if digests:
@@ -191,10 +207,12 @@ class Store:
         with self.transaction():
             for message, digest in zip(messages, digests):
                 cur = self.conn.execute(
-                    "INSERT OR IGNORE INTO messages (sha256, message_id, source_key, received_at, size, fetched_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO messages (sha256, message_id, source_key, received_at, size, fetched_at,"
+                    " last_error) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (digest, _message_id_of(message.data) or f"<{digest[:32]}@no-message-id>",
-                     message.source_key, iso(message.received_at), len(message.data), iso(now)))
+                     message.source_key, iso(message.received_at),
+                     message.full_size if message.headers_only else len(message.data), iso(now),
+                     (message.withheld or "message too large to download") if message.headers_only else None))
                 new += cur.rowcount
             if checkpoint:
                 source, uidvalidity, last_uid = checkpoint
@@ -207,18 +225,43 @@ class Store:
 
     def pending(self, limit: int, max_attempts: int) -> list[PendingMessage]:
         rows = self.conn.execute(
-            "SELECT id, sha256, message_id, received_at, attempts FROM messages"
+            "SELECT id, sha256, message_id, received_at, attempts, size FROM messages"
             " WHERE status = 'new' AND attempts < ? ORDER BY received_at, id LIMIT ?", (max_attempts, limit))
-        return [PendingMessage(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4]) for r in rows]
+        return [PendingMessage(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4], r[5]) for r in rows]
 
     def raw(self, message: PendingMessage) -> bytes:
         return self.archive.get(message.sha256)
+
+    def is_withheld(self, message: PendingMessage) -> bool:
+        """True when only the message's headers were downloaded (it was too large)."""
+        return self.archive.path_for(message.sha256).stat().st_size < message.size
+
+    def record_withheld(self, row: int, summary: "MessageSummary", now: datetime) -> None:
+        """Quarantine a withheld message at once, with who sent it and why it was not read.
+
+        Retrying cannot help (the bytes are not here), so attempts do not matter;
+        ``requeue`` brings it back here, not to a parser.
+        """
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE messages SET status = 'quarantined', processed_at = ?, from_addr = ?, subject = ?,"
+                " automatic = ?, auth = ?,"
+                " last_error = COALESCE(last_error, 'message too large to download: open it in webmail')"
+                " WHERE id = ?",
+                (iso(now), summary.from_addr, summary.subject, summary.automatic, summary.auth, row))
 
     def begin_attempts(self, rows: Sequence[int]) -> None:
         """Count an attempt BEFORE processing, so a message that kills the
         process every time is eventually quarantined instead of looping."""
         with self.transaction():
             self.conn.executemany("UPDATE messages SET attempts = attempts + 1 WHERE id = ?", [(r,) for r in rows])
+
+    def refund_attempts(self, rows: Sequence[int]) -> None:
+        """Give back an attempt that did not happen: the message was set aside
+        (it waits for OCR) or the poll was asked to stop before its end."""
+        with self.transaction():
+            self.conn.executemany("UPDATE messages SET attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'new'",
+                                  [(r,) for r in rows])
 
     def record_processed(self, row: int, summary: MessageSummary, items: Sequence[tuple[ItemDecision, str, datetime, int]],
                          now: datetime) -> None:
@@ -319,8 +362,8 @@ class Store:
 
     def quarantined(self) -> list[dict]:
         return [dict(r) for r in self.conn.execute(
-            "SELECT message_id, source_key, received_at, attempts, last_error FROM messages"
-            " WHERE status = 'quarantined' ORDER BY received_at")]
+            "SELECT message_id, source_key, received_at, attempts, last_error, from_addr, subject, size"
+            " FROM messages WHERE status = 'quarantined' ORDER BY received_at")]
 
     def messages_between(self, start: datetime, end: datetime) -> list[dict]:
         return [dict(r) for r in self.conn.execute(
@@ -356,17 +399,34 @@ class Store:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
+
+    Inside an open transaction it is a SAVEPOINT instead: an operation that
+    writes in its own transaction (``add_correction``, ``record_processed``)
+    can then be part of a larger one (a coordinator's command mail: its
+    corrections, the reply and the message's "done" commit together). An
+    exception undoes only the inner part and propagates.
+    """
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
+        self.savepoint: str | None = None
 
     def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
+        if self.conn.in_transaction:
+            self.savepoint = f"sp_{id(self):x}"
+            self.conn.execute(f"SAVEPOINT {self.savepoint}")
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if self.savepoint:
+            if exc_type is not None:
+                self.conn.execute(f"ROLLBACK TO {self.savepoint}")
+            self.conn.execute(f"RELEASE {self.savepoint}")
+        else:
+            self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
         return False
 
 

@@ -282,6 +282,27 @@ def test_dry_runs_send_and_record_nothing(tmp_path, smtp_server_factory):
     assert server.messages == []
 
 
+def test_digest_lists_quarantined_mail_with_its_error(tmp_path, smtp_server_factory):
+    from bot.model import RawMessage
+
+    server = smtp_server_factory()
+    ctx = make_ctx(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        raw = (b"From: thcsnguyenhien.q12@hcm.edu.vn\r\nSubject: Ho so <b>ANTQ</b>\r\n"
+               b"Message-ID: <poison@x>\r\n\r\nbody\r\n")
+        store.record_fetched([RawMessage("k", raw, at(2, 9))], at(2, 9))
+        (pending,) = store.pending(10, 3)
+        for _ in range(3):
+            store.begin_attempts([pending.row])
+        store.record_failure(pending.row, "could not read the message (test)", 3, at(2, 9))
+        notify.digest(ctx, store, SmtpSender(ctx.config.smtp), at(3, 7))
+    (msg,) = [parsed(m) for m in server.messages]
+    text, html = bodies(msg)
+    assert "THƯ BOT KHÔNG XỬ LÝ ĐƯỢC (1)" in text and "could not read the message (test)" in text
+    assert "Thư bot không xử lý được (1)" in html and "&lt;poison@x&gt;" in html  # its Message-ID
+    assert "<b>ANTQ</b>" not in html  # the subject is shown as text, escaped
+
+
 # -- the command line, without SMTP: mail goes to state/outbox/ ------------------------
 
 def write_config(tmp_path):
