@@ -6,14 +6,15 @@ as arguments; the command line only parses arguments and prints.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from .config import Config, load_config
-from .errors import UsageError
+from .errors import MailboxError, UsageError
 from .extract import Extractor, ocr_unavailable_reason
 from .lock import StateLock
 from .mailbox import open_source
@@ -42,6 +43,16 @@ def ocr_available() -> bool:
     return ocr_unavailable_reason() is None
 
 
+def ocr_enabled(ctx: Context) -> bool:
+    """Scans are read here: OCR is not turned off (``[extraction] ocr``) and is installed."""
+    return ctx.config.extraction.ocr != "off" and ocr_available()
+
+
+def new_extractor(ctx: Context) -> Extractor:
+    """The pool of extraction workers (one per core), honouring ``[extraction] ocr``."""
+    return Extractor(ocr=ctx.config.extraction.ocr_enabled)
+
+
 def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extractor | None = None,
          progress=None, should_stop=lambda: False, take_lock: bool = True, sender=None) -> PollReport:
     """Fetch new mail once, process everything pending, and queue the receipts due.
@@ -55,27 +66,106 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
     report = PollReport()
     with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \
             Store.open(ctx.config.paths.state) as store:
-        source = open_source(ctx.config.mailbox, client_factory)
-        try:
-            ingest(source, store, now, report, progress)
-        finally:
-            source.close()
+        _ingest(ctx, store, now, report, client_factory, progress)
         own = extractor is None
-        extractor = extractor or Extractor()
+        extractor = extractor or new_extractor(ctx)
+        needs_ocr: set[int] = set()
         try:
-            process_pending(store, ctx.rules, extractor, now, report, ocr_available=ocr_available(),
-                            progress=progress, should_stop=should_stop)
+            # OCR runs in slices; between two, the mail that arrived meanwhile is
+            # fetched and recorded first (OCR must not hold back the mailbox).
+            while not process_pending(store, ctx.rules, extractor, now, report,
+                                      ocr_available=lambda: ocr_enabled(ctx), progress=progress,
+                                      should_stop=should_stop, commands=command_hook(ctx),
+                                      ocr_seconds=OCR_SLICE_SECONDS, needs_ocr=needs_ocr) and not should_stop():
+                try:
+                    _ingest(ctx, store, now, report, client_factory, progress)
+                except MailboxError as exc:  # the next poll fetches it; the scans go on meanwhile
+                    log.warning("fetching new mail between OCR slices failed: %s", exc)
         finally:
             if own:
                 extractor.close()
-        notify.send_receipts(ctx, store, sender, now)
+        _receipts(ctx, store, sender, now, report)
         store.set_mark("poll", now, report.summary())
     return report
+
+
+def _receipts(ctx: Context, store: Store, sender, now: datetime, report: PollReport) -> None:
+    """Queue the receipts due (and, with a sender, deliver the mail due).
+
+    Planning receipts reads every item of the cycle, so it costs in
+    proportion to the mail of the season. A poll that recorded nothing skips
+    the planning when nothing it depends on changed since it last ran (items,
+    corrections, rules, the cycle) and no item is young enough to become due
+    by the clock alone (``receipt_batch_minutes`` after its receipt): a quiet
+    poll then costs the same at 200 messages as at 20,000.
+    """
+    from . import notify
+
+    key = _receipts_key(ctx, store, now)
+    last = store.mark("receipts")
+    if report.processed == 0 and report.failed == 0 and last is not None:
+        try:
+            detail = json.loads(last[1])
+            until = datetime.fromisoformat(detail["until"]) if detail["until"] else None
+            unchanged = detail["key"] == key and last[0] <= now and (until is None or now < until)
+        except (ValueError, KeyError, TypeError):
+            unchanged = False
+        if unchanged:
+            if sender is not None:
+                notify.deliver(ctx, store, sender, now)
+            return
+    notify.send_receipts(ctx, store, sender, now)
+    batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
+    young = [at + batch for (text,) in store.conn.execute("SELECT received_at FROM items WHERE cycle = ?",
+                                                          (ctx.rules.campaign.cycle_of(now),))
+             if (at := datetime.fromisoformat(text)) + batch > now]
+    until = min(young).isoformat() if young else None
+    store.set_mark("receipts", now, json.dumps({"key": key, "until": until}))
+
+
+def _receipts_key(ctx: Context, store: Store, now: datetime) -> list:
+    """What the receipts due depend on besides the clock: cheap to read (no scan of the items)."""
+    items = store.conn.execute("SELECT MAX(id) FROM items").fetchone()[0]
+    corrections = store.conn.execute("SELECT MAX(id) FROM corrections").fetchone()[0]
+    done = store.conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'done'").fetchone()[0]
+    rules = sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size)
+                   for f in Path(ctx.config.paths.rules).iterdir() if f.is_file())
+    return [ctx.rules.campaign.cycle_of(now), items, corrections, done, [list(r) for r in rules]]
+
+
+OCR_SLICE_SECONDS = 60.0
+
+
+def _ingest(ctx: Context, store: Store, now: datetime, report: PollReport, client_factory, progress) -> None:
+    source = open_source(ctx.config.mailbox, client_factory)
+    try:
+        ingest(source, store, now, report, progress)
+    finally:
+        source.close()
 
 
 @contextlib.contextmanager
 def _no_lock():
     yield
+
+
+def command_hook(ctx: Context):
+    """The pipeline's hook for the coordinator's command mail (see bot/coordinator.py)."""
+    from .coordinator import handle_command_mail
+
+    return lambda store, pending, message, now: handle_command_mail(ctx, store, pending, message, now)
+
+
+def write_report(ctx: Context, store: Store, now: datetime, directory: Path | None = None,
+                 cycle: int | None = None) -> tuple[Path, Path]:
+    """The office's report of the cycle (DOCX and XLSX) in ``directory``
+    (default ``state/reports/``); returns both paths."""
+    from .report import write_reports
+    from .status import status_for
+
+    status = status_for(store, ctx.rules, now, cycle)
+    return write_reports(status, ctx.rules, directory or ctx.config.paths.state / "reports", now,
+                         templates=ctx.config.paths.templates)
 
 
 def scheduled_tasks(ctx: Context) -> dict:

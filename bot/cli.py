@@ -27,6 +27,7 @@ EPILOG = """examples:
   python -m bot --config config.toml --now 2023-10-12T08:00 status
   python -m bot --config config.toml export --format csv > items.csv
   python -m bot --config config.toml assign R17 thcs-nguyen-hien bien_ban --why "scan checked by hand"
+  python -m bot --config config.toml --now 2023-10-12T08:00 report
 """
 
 
@@ -87,10 +88,26 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("digest", help="send today's digest to the coordinator (once a day)",
                        description="Queue and send today's digest with the XLSX matrix. Example: digest --dry-run")
     d.add_argument("--dry-run", action="store_true", help="print the digest; send and record nothing")
+    rp = sub.add_parser("report", help="write the office's report (DOCX, Nghị định 30 format) and its XLSX",
+                        description="Write the aggregated report of the cycle as DOCX and XLSX (default into "
+                                    "state/reports/) and print their paths. The number (Số) is left blank for the "
+                                    "clerk. Example: --now 2023-10-12T08:00 report --output ~/bao-cao")
+    rp.add_argument("--output", type=Path, help="directory to write into (default: state/reports/)")
+    rp.add_argument("--cycle", type=int, help="another cycle than the one --now falls in")
     o = sub.add_parser("outbox", help="list outgoing mail; --retry sends failed and waiting mail now",
                        description="List the outbox (newest first). Example: outbox --retry")
     o.add_argument("--retry", action="store_true", help="queue failed mail again and send everything due now")
     o.add_argument("--all", action="store_true", help="list sent mail too, not only waiting and failed")
+    v = sub.add_parser("eval", help="run the bot on a labelled corpus and print precision and recall",
+                       description="Run poll on a generated corpus (a folder of .eml with labels.json) into a "
+                                   "temporary state, score it, print the report; exit 1 if a document of another "
+                                   "campaign or an earlier year was counted. Uses --config's rules when the file "
+                                   "exists, else the shipped rules/. Example: eval --corpus /tmp/c11")
+    v.add_argument("--corpus", type=Path, required=True, help="directory written by tests.corpus.generate")
+    v.add_argument("--labels", type=Path, help="labels.json (default: CORPUS/labels.json)")
+    v.add_argument("--keep-state", type=Path, help="keep the bot's state here (a new or empty directory)")
+    v.add_argument("--rows", type=Path, help="also write the bot's export rows to this JSON file")
+    v.add_argument("--errors", type=int, default=20, help="errors listed in the report (default: %(default)s)")
     return p
 
 
@@ -108,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    if args.command == "eval":  # needs no config.toml: falls back to the shipped rules
+        return cmd_eval(args)
     ctx = app.load(args.config)
     clock = FixedClock(parse_instant(args.now, ctx.rules.campaign.tz)) if args.now else system_clock
     now = clock()
@@ -129,7 +148,9 @@ def cmd_check_config(ctx, args, now) -> int:
     print(f"outgoing mail: {'SMTP ' + cfg.smtp.host if cfg.smtp.enabled else 'written to ' + str(cfg.paths.state / 'outbox')}")
     print(f"campaign {c.id}: {len(ctx.rules.schools)} schools, documents {', '.join(d.id for d in c.doc_types)}")
     print(f"cycle {cycle}: deadline {c.deadline(cycle).isoformat()}, office report {c.report_deadline(cycle).isoformat()}")
-    print(f"OCR (tesseract + vie): {'available' if app.ocr_available() else 'NOT installed: scans go to review'}")
+    ocr = ("turned off ([extraction] ocr = \"off\"): scans go to review" if ctx.config.extraction.ocr == "off"
+           else "available" if app.ocr_available() else "NOT installed: scans go to review")
+    print(f"OCR (tesseract + vie): {ocr}")
     return 0
 
 
@@ -146,12 +167,11 @@ def cmd_poll(ctx, args, now) -> int:
 
 
 def cmd_run(ctx, args, now) -> int:
-    from .extract import Extractor
     from .service import run
 
     clock = FixedClock(now) if args.now else system_clock
     progress = ProgressReporter()
-    with Extractor() as extractor:  # one pool of workers for the whole season
+    with app.new_extractor(ctx) as extractor:  # one pool of workers for the whole season
         def poll(at, should_stop):
             return app.poll(ctx, at, extractor=extractor, progress=progress, should_stop=should_stop, take_lock=False)
 
@@ -197,6 +217,24 @@ def cmd_export(ctx, args, now) -> int:
         for row in rows:
             writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
     return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate_corpus, format_report
+
+    if not args.verbose:
+        logging.getLogger("bot.pipeline").setLevel(logging.WARNING)  # one line per item otherwise
+    progress = ProgressReporter()
+    try:
+        run = evaluate_corpus(args.corpus, config_path=args.config, labels_path=args.labels,
+                              keep_state=args.keep_state, now=args.now, progress=progress)
+    finally:
+        progress.close()
+    if args.rows:
+        args.rows.write_text(json.dumps(run.rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(format_report(run.metrics, max_errors=args.errors))
+    print(f"{len(run.rows)} rows in {run.seconds:.1f} s" + (f"; state kept in {run.state}" if args.keep_state else ""))
+    return 1 if run.metrics.wrong_campaign_counted else 0
 
 
 def _correction(kind):
@@ -279,8 +317,18 @@ def cmd_outbox(ctx, args, now) -> int:
     return 0
 
 
+def cmd_report(ctx, args, now) -> int:
+    from .store import Store
+
+    with Store.open(ctx.config.paths.state) as store:
+        paths = app.write_report(ctx, store, now, args.output, args.cycle)
+    for path in paths:
+        print(path)
+    return 0
+
+
 def _handlers() -> dict:
-    handlers = {"check-config": cmd_check_config, "poll": cmd_poll, "status": cmd_status,
+    handlers = {"report": cmd_report, "check-config": cmd_check_config, "poll": cmd_poll, "status": cmd_status,
                 "export": cmd_export, "requeue": cmd_requeue, "run": cmd_run, "health": cmd_health,
                 "remind": cmd_remind, "digest": cmd_digest, "outbox": cmd_outbox}
     for kind in CORRECTIONS:

@@ -3,20 +3,51 @@
 The two halves are separate on purpose:
 - ``ingest`` only moves raw bytes from the source into the archive and the
   database (with the checkpoint), so nothing can be lost to a later failure;
-- ``process_pending`` turns recorded messages into classified items, one
-  transaction per message; a message that fails is retried a bounded number
-  of times, then quarantined with its error, and never blocks the others.
+- ``process_pending`` turns recorded messages into classified items; a
+  message that fails is retried a bounded number of times, then quarantined
+  with its error, and never blocks the others.
+
+How ``process_pending`` keeps the cores busy (measured: README, Performance)
+-------------------------------------------------------------------------
+The Extractor's worker processes parse the messages and read their
+attachments; this process classifies and records. Nothing waits for a whole
+batch: messages are sent ahead (up to ``WINDOW`` messages, ``WINDOW_BYTES``
+of mail), every attachment not in the extraction cache goes to the pool as
+soon as its message is parsed (each distinct file once), and a message is
+recorded as soon as all its attachments are read.
+
+Writes are grouped, and each message still has exactly one outcome:
+- attempts are counted for up to ``CHARGE_BATCH`` messages in one
+  transaction, committed BEFORE any of them is parsed;
+- results are committed for up to ``RECORD_BATCH`` messages (or what is ready
+  after ``RECORD_SECONDS``) in one transaction; inside it each message is a
+  savepoint, its items and its "done" mark together. A crash loses the
+  uncommitted batch, never half a message: each message is either fully
+  recorded or still new (exactly once), and is never recorded twice.
+- a crash charges an attempt to every message in flight. A message whose
+  attempt was already counted is a suspect and is handled ALONE (nothing
+  else in flight): the one that kills the process reaches ``max_attempts``
+  and is quarantined; the innocent ones are recorded on their next try.
+
+OCR must not hold back the others. With OCR on, a first pass reads every
+message with OCR deferred: a message with a scanned attachment is set aside
+(its attempt given back) while the rest are recorded. A second pass then
+reads the set-aside messages with OCR, the whole pool on it, each recorded
+as soon as its scans are read; ``ocr_seconds`` bounds it, so that a poll
+can fetch and record the mail that arrived meanwhile before going on.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .archive import sha256
 from .classify import classify_message
-from .extract import Extractor
+from .extract import NEEDS_OCR, Extractor, JobFailed, timed_out
 from .ingest import PollReport, Progress
 from .model import Attachment, Extraction, ItemDecision, ParsedMessage
 from .parse import parse_message
@@ -26,84 +57,328 @@ from .store import MessageSummary, PendingMessage, Store
 log = logging.getLogger("bot.pipeline")
 
 MAX_ATTEMPTS = 3
-PROCESS_BATCH = 16
+WINDOW = 64  # messages parsed ahead of the recording
+WINDOW_BYTES = 64 * 1024 * 1024  # of raw mail in flight (one message always fits)
+CHARGE_BATCH = 16  # attempts counted in one transaction
+RECORD_BATCH = 32  # messages recorded in one transaction...
+RECORD_SECONDS = 1.0  # ... or fewer, when the first of them has waited this long
+CommandHook = Callable[[Store, PendingMessage, ParsedMessage, datetime], bool]
 
 
 def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datetime, report: PollReport,
-                    *, ocr_available: bool, max_attempts: int = MAX_ATTEMPTS, progress: Progress | None = None,
-                    should_stop: Callable[[], bool] = lambda: False) -> None:
-    """Classify every recorded message not yet processed."""
+                    *, ocr_available: bool | Callable[[], bool], max_attempts: int = MAX_ATTEMPTS,
+                    progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False,
+                    commands: CommandHook | None = None, ocr_seconds: float | None = None,
+                    needs_ocr: set[int] | None = None) -> bool:
+    """Classify every recorded message not yet processed.
+
+    ``commands(store, pending, message, now)`` sees each parsed message first
+    and returns True when it handled it completely (a coordinator's command
+    mail, see ``bot/coordinator.py``); such a message is not classified.
+    ``ocr_available`` may be a callable, asked only if there is work.
+    ``ocr_seconds``: stop starting OCR'd messages after this long (the rest
+    stay pending); ``needs_ocr``: rows known to need OCR (filled in here, so
+    a next call in the same poll skips their first pass).
+
+    Returns True when everything pending was handled; False when it stopped
+    early (``should_stop``, or ``ocr_seconds`` spent with scans left).
+    """
     report.quarantined += store.quarantine_exhausted(max_attempts, now)
-    total = sum(1 for _ in store.pending(10**9, max_attempts))
-    while not should_stop():
-        batch = store.pending(PROCESS_BATCH, max_attempts)
-        if not batch:
-            break
-        _process_batch(store, rules, extractor, now, report, batch, ocr_available, max_attempts)
-        if progress:
-            progress("process", report.processed + report.failed, total)
+    todo = store.pending(10**9, max_attempts)
+    if not todo:
+        return True
+    run = _Run(store, rules, extractor, now, report, ocr_available, max_attempts, progress, commands, len(todo),
+               needs_ocr if needs_ocr is not None else set())
+    try:
+        return run.all(todo, should_stop, ocr_seconds)
+    except BaseException:
+        extractor.cancel()  # a crash: what was in flight keeps its counted attempt
+        raise
 
 
-def _process_batch(store, rules, extractor, now, report, batch: Sequence[PendingMessage], ocr_available, max_attempts):
-    parsed: list[tuple[PendingMessage, ParsedMessage]] = []
-    for pending in batch:
-        # Count the attempt before touching the message: if it kills the
-        # process, the count survives and the message is quarantined after
-        # max_attempts instead of crashing the worker forever. Only this
-        # message is charged, not the whole batch.
-        store.begin_attempts([pending.row])
+@dataclass(eq=False)
+class _Job:
+    """A parsed message waiting for its attachments to be read."""
+
+    pending: PendingMessage
+    message: ParsedMessage
+    digests: list[str]  # one per attachment, in order
+    missing: set[str] = field(default_factory=set)
+    ready_at: float = 0.0
+    deferred: bool = False
+
+
+class _Run:
+    def __init__(self, store, rules, extractor, now, report, ocr_available, max_attempts, progress, commands,
+                 total, needs_ocr: set[int]):
+        self.store, self.rules, self.extractor, self.now, self.report = store, rules, extractor, now, report
+        self._ocr_available = ocr_available
+        self.max_attempts, self.progress, self.commands, self.total = max_attempts, progress, commands, total
+        self.needs_ocr = needs_ocr
+        self.parsing: dict[tuple, PendingMessage] = {}  # being parsed by a worker
+        self.inflight: set[_Job] = set()  # parsed, attachments being read
+        self.ready: list[_Job] = []  # to record in the next batch
+        self.waiting: dict[str, list[_Job]] = {}  # digest being read -> jobs that need it
+        self.results: dict[str, Extraction] = {}  # digest -> extraction, while some job may need it
+        self.fresh: dict[str, Extraction] = {}  # new extractions, cached with the next batch
+        self.refunds: list[int] = []  # rows set aside or stopped: attempt given back with the next batch
+        self.deferred: list[PendingMessage] = []
+        self.held = 0  # bytes of mail in flight
+        self.stopped = False
+        self.defer_ocr = False
+
+    @property
+    def ocr_available(self) -> bool:
+        if callable(self._ocr_available):
+            self._ocr_available = bool(self._ocr_available())
+        return self._ocr_available
+
+    def all(self, todo: list[PendingMessage], should_stop, ocr_seconds: float | None) -> bool:
+        defer = self.extractor.ocr is not False
+        first = [p for p in todo if not (defer and p.row in self.needs_ocr)]
+        later = [p for p in todo if defer and p.row in self.needs_ocr]
+        left = self.run(first, should_stop, defer_ocr=defer, window=WINDOW)
+        later += self.deferred
+        if later and not self.stopped:
+            later.sort(key=lambda p: (p.received_at, p.row))
+            deadline = None if ocr_seconds is None else time.monotonic() + ocr_seconds
+            left += self.run(later, should_stop, defer_ocr=False, window=2 * max(1, self.extractor.size),
+                             deadline=deadline)
+        return not left and not self.stopped
+
+    def run(self, todo: Iterable[PendingMessage], should_stop, *, defer_ocr: bool, window: int,
+            deadline: float | None = None) -> list[PendingMessage]:
+        """One pass over ``todo``; returns the messages it did not start."""
+        queue, left = deque(todo), []
+        self.defer_ocr = defer_ocr
+        while queue or self.busy:
+            if should_stop():
+                self._stop_now()
+                left.extend(queue)
+                break
+            if queue and deadline is not None and time.monotonic() >= deadline:
+                left.extend(queue)  # the OCR budget is spent: finish what is running
+                queue.clear()
+            if queue and queue[0].attempts > 0:  # a suspect is handled alone
+                if self.busy:
+                    self._step(wait=True, more=False)
+                    continue
+                self._start([queue.popleft()])
+                while self.busy and not should_stop():
+                    self._step(wait=True, more=False)
+                continue
+            group = []
+            while (queue and queue[0].attempts == 0 and len(group) < CHARGE_BATCH
+                   and len(self.parsing) + len(self.inflight) + len(self.ready) + len(group) < window
+                   and (self.held == 0 or self.held + queue[0].size <= WINDOW_BYTES)):
+                self.held += queue[0].size
+                group.append(queue.popleft())
+            if group:
+                self._start(group)
+                self._step(wait=False, more=True)
+            else:
+                self._step(wait=True, more=bool(queue))
+        if self.refunds or self.fresh:
+            self._record()
+        return left
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.parsing or self.inflight or self.ready)
+
+    # -- stages ----------------------------------------------------------------
+
+    def _start(self, group: list[PendingMessage]) -> None:
+        """Charge the attempts (committed first), then parse each message: in
+        the pool, or here when the Extractor runs inline (tests, debugging)."""
+        store = self.store
+        store.begin_attempts([p.row for p in group])
+        for pending in group:
+            try:
+                if store.is_withheld(pending):  # too large: only its headers are here
+                    self.held -= pending.size
+                    _withhold(store, self.report, pending, self.now)
+                    continue
+                if self.extractor.size:
+                    key = ("parse", pending.row)
+                    self.parsing[key] = pending
+                    self.extractor.submit_parse(key, str(store.archive.path_for(pending.sha256)))
+                    continue
+                message = parse_message(store.raw(pending))
+            except Exception as exc:  # parse_message is total; this is a bug or a lost archive file
+                self.held -= pending.size
+                _fail(store, self.report, pending, f"cannot parse: {exc!r}", self.max_attempts, self.now)
+                continue
+            self._parsed(pending, message, [sha256(a.data) for a in message.attachments])
+            self._take(self.extractor.ready(0))  # keeps the workers fed while parsing here
+
+    def _parsed(self, pending: PendingMessage, message: ParsedMessage, digests: list[str]) -> None:
+        """Send the attachments of a parsed message to the pool (the cache, and
+        files already asked for, are not read again)."""
+        job = _Job(pending, message, digests)
+        unknown = set(digests) - self.results.keys() - self.waiting.keys()
+        if unknown:
+            self.results.update(self.store.cached_extractions(unknown))
+        for att, digest in zip(message.attachments, digests):
+            if digest in self.results or digest in job.missing:
+                continue
+            job.missing.add(digest)
+            if digest in self.waiting:
+                self.waiting[digest].append(job)
+            else:
+                self.waiting[digest] = [job]
+                self.extractor.submit(digest, att, defer_ocr=self.defer_ocr)
+        if job.missing:
+            self.inflight.add(job)
+        else:
+            self._ready(job)
+
+    def _take(self, results) -> None:
+        for key, result in results:
+            if isinstance(key, tuple):  # a parse job
+                pending = self.parsing.pop(key, None)
+                if pending is None:  # asked for by a run that was stopped
+                    continue
+                if isinstance(result, JobFailed):
+                    self.held -= pending.size
+                    _fail(self.store, self.report, pending, f"cannot parse: {result.reason}", self.max_attempts,
+                          self.now)
+                else:
+                    self._parsed(pending, *result)
+            else:
+                self._extracted(key, result)
+
+    def _step(self, *, wait: bool, more: bool) -> None:
+        """Take the extractions that are done; record a batch when it is due."""
+        timeout = 0.0
+        if wait:
+            timeout = 1.0  # stays responsive to should_stop
+            if self.ready:
+                timeout = min(timeout, max(0.0, self.ready[0].ready_at + RECORD_SECONDS - time.monotonic()))
+            elif not self.extractor.pending:
+                timeout = 0.0
+        self._take(self.extractor.ready(timeout))
+        if self.ready and (len(self.ready) >= RECORD_BATCH or (not more and not self.inflight and not self.parsing)
+                           or time.monotonic() - self.ready[0].ready_at >= RECORD_SECONDS):
+            self._record()
+
+    def _extracted(self, digest: str, extraction: Extraction) -> None:
+        jobs = self.waiting.pop(digest, None)
+        if jobs is None:  # asked for by a run that was stopped
+            return
+        if extraction is NEEDS_OCR:  # a scan: the message waits for the OCR pass
+            for job in jobs:
+                self._defer(job)
+            return
+        self.results[digest] = extraction
+        if not timed_out(extraction):  # a timeout may succeed on a quieter machine
+            self.fresh[digest] = extraction
+        for job in jobs:
+            job.missing.discard(digest)
+            if not job.missing and not job.deferred:
+                self._ready(job)
+
+    def _ready(self, job: _Job) -> None:
+        self.inflight.discard(job)
+        job.ready_at = time.monotonic()
+        self.ready.append(job)
+
+    def _defer(self, job: _Job) -> None:
+        if job.deferred:
+            return
+        job.deferred = True
+        self.inflight.discard(job)
+        self.held -= job.pending.size
+        self.needs_ocr.add(job.pending.row)
+        self.deferred.append(job.pending)
+        self.refunds.append(job.pending.row)
+
+    def _stop_now(self) -> None:
+        """A stop request: record what is ready, give back the attempts of the rest."""
+        self.stopped = True
+        self.refunds.extend(job.pending.row for job in self.inflight)
+        self.refunds.extend(pending.row for pending in self.parsing.values())
+        self.inflight.clear()
+        self.parsing.clear()
+        self.waiting.clear()
+        self.extractor.cancel()
+        self._record()
+
+    def _record(self) -> None:
+        """One transaction: the extraction cache, the attempts given back, and
+        each ready message's items and "done" mark (a savepoint each)."""
+        batch, self.ready = self.ready, []
+        decided = [self._classify(job) for job in batch]
+        with self.store.transaction():
+            if self.refunds:
+                self.store.refund_attempts(self.refunds)
+            if self.fresh:
+                self.store.cache_extractions(self.fresh, self.now)
+            for job, outcome in zip(batch, decided):
+                self._record_one(job, outcome)
+        self.refunds, self.fresh = [], {}
+        self.held -= sum(job.pending.size for job in batch)
+        still = {d for job in self.inflight for d in job.digests}
+        for job in batch:  # forget the extractions no message in flight needs (the cache has them)
+            for digest in job.digests:
+                if digest not in still:
+                    self.results.pop(digest, None)
+        if self.progress and batch:
+            self.progress("process", self.report.processed + self.report.failed, self.total)
+
+    def _classify(self, job: _Job):
+        """The message's items, or the exception that classifying it raised."""
         try:
-            parsed.append((pending, parse_message(store.raw(pending))))
-        except Exception as exc:  # parse_message is total; this is a bug or a lost archive file
-            _fail(store, report, pending, f"cannot parse: {exc!r}", max_attempts, now)
-    extractions = _extract_all(store, extractor, [a for _, m in parsed for a in m.attachments], now)
-    for pending, message in parsed:
+            docs = [(a, self.results[d]) for a, d in zip(job.message.attachments, job.digests)]
+            decisions = classify_message(job.message, docs, self.rules, job.pending.received_at,
+                                         self.ocr_available)
+            return _items(decisions, docs, job.pending.received_at, self.rules, job.digests)
+        except Exception as exc:
+            return exc
+
+    def _record_one(self, job: _Job, outcome) -> None:
+        store, pending, message, report = self.store, job.pending, job.message, self.report
         try:
-            docs = [(a, extractions[sha256(a.data)]) for a in message.attachments]
-            decisions = classify_message(message, docs, rules, pending.received_at, ocr_available)
-            items = _items(decisions, docs, pending.received_at, rules)
-            store.record_processed(pending.row, _summary(message), items, now)
+            if self.commands is not None and self.commands(store, pending, message, self.now):
+                report.processed += 1  # a command mail: applied, answered and marked done in its savepoint
+                return
+            if isinstance(outcome, Exception):
+                raise outcome
+            store.record_processed(pending.row, _summary(message), outcome, self.now)
         except Exception as exc:
             log.exception("message %s: processing failed", pending.message_id)
-            _fail(store, report, pending, f"{type(exc).__name__}: {exc}", max_attempts, now)
-            continue
+            _fail(store, report, pending, f"{type(exc).__name__}: {exc}", self.max_attempts, self.now)
+            return
         report.processed += 1
-        for decision, *_ in items:
+        for decision, *_ in outcome:
             report.decisions[decision.decision] += 1
             log.info("message=%s file=%r school=%s types=%s decision=%s confidence=%.2f",
                      pending.message_id, decision.filename, decision.school or "-",
                      ",".join(decision.doc_types) or "-", decision.decision, decision.confidence)
 
 
-def _extract_all(store: Store, extractor: Extractor, attachments: list[Attachment], now: datetime) -> dict[str, Extraction]:
-    """Extract each distinct file once, ever: results are cached by content hash."""
-    by_digest = {sha256(a.data): a for a in attachments}
-    results = store.cached_extractions(by_digest)
-    todo = [d for d in by_digest if d not in results]
-    if todo:
-        fresh = dict(zip(todo, extractor.extract_many([by_digest[d] for d in todo])))
-        store.cache_extractions(fresh, now)
-        results.update(fresh)
-    return results
-
-
 def _items(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extraction]], received_at: datetime,
-           rules: Rules) -> list[tuple[ItemDecision, str, datetime, int]]:
+           rules: Rules, digests: Sequence[str] | None = None) -> list[tuple[ItemDecision, str, datetime, int]]:
     """Attach container, content hash and cycle to each decision.
 
     Decisions come in the order of ``docs``; walking both together pairs
     each decision with its attachment even when two files share a name.
+    ``digests``: the SHA-256 of each doc's bytes, when already known.
     """
     cycle = rules.campaign.cycle_of(received_at)
     out = []
     cursor, last_part = 0, None  # the doc matched last, and the part index it had
     for decision in decisions:
+        if decision.part_index < 0:  # about the mail, or a part that was not read: no file
+            out.append((decision, "", received_at, cycle))
+            continue
         container, digest = "", ""
         # a part index that does not grow means the next attachment has begun
         start = cursor if last_part is None or decision.part_index > last_part else cursor + 1
         for index in range(start, len(docs)):
             if docs[index][0].filename == decision.filename:
-                container, digest = docs[index][0].container, sha256(docs[index][0].data)
+                container = docs[index][0].container
+                digest = digests[index] if digests is not None else sha256(docs[index][0].data)
                 cursor, last_part = index, decision.part_index
                 break
         if digest and not decision.content_sha256:
@@ -115,6 +390,15 @@ def _items(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extractio
 def _summary(message: ParsedMessage) -> MessageSummary:
     return MessageSummary(message_id=message.message_id, from_addr=message.from_addr, subject=message.subject,
                           automatic=message.automatic, auth=message.auth, bounces=message.bounce_recipients)
+
+
+def _withhold(store: Store, report: PollReport, pending: PendingMessage, now: datetime) -> None:
+    """A message too large to download: quarantined at once, with who sent it."""
+    message = parse_message(store.raw(pending))  # the header block: cheap
+    store.record_withheld(pending.row, _summary(message), now)
+    report.quarantined += 1
+    log.error("message %s from %s quarantined: too large to download (%d bytes)",
+              pending.message_id, message.from_addr or "?", pending.size)
 
 
 def _fail(store: Store, report: PollReport, pending: PendingMessage, error: str, max_attempts: int, now: datetime):
