@@ -18,24 +18,24 @@ How evidence is weighed (details in the functions below):
 - Campaign and year. The topic vocabulary of the campaign (the subject line
   first, then the whole text) and the document's date and school year.
 
-Every decision carries short English reasons a coordinator can read. When in
+Every decision carries short reasons in Vietnamese, with diacritics: they
+are shown to the coordinator in the digest and the review queue. When in
 doubt the answer is "review": a wrong "counted" means a school is never
 reminded.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
-from .model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage
+from .model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage, Skipped
 from .rules import Campaign, Rules, School
-from .vietnamese import fold_compact, nfc
+from .vietnamese import fold, fold_compact, nfc
 
 # --------------------------------------------------------------------------
 # Constants (national formats and mail conventions, not campaign data)
@@ -91,41 +91,8 @@ _MAX_TEXT = 20_000
 _TINY_IMAGE_BYTES = 40_000
 
 # --------------------------------------------------------------------------
-# Fast folding
+# Matching forms
 # --------------------------------------------------------------------------
-
-_NON_ASCII_NON_MARK = re.compile(r"[^\x00-\x7f\u0300-\u036f]")
-_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
-
-
-# Zero-width characters and soft hyphens sit inside words: they vanish.
-_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
-
-
-def _ascii_punct(m: re.Match) -> str:
-    ch = m.group(0)
-    return "-" if ch in _DASHES else "" if ch in _INVISIBLE else " "
-
-
-def fast_fold(text: str) -> str:
-    """``vietnamese.fold`` for matching, about five times faster on long text.
-
-    Equal to ``fold`` on Vietnamese text; differs only in that dashes become
-    "-", soft hyphens vanish, and any other non-ASCII character left after
-    removing the marks (quotes, ellipsis, bullets) becomes a space. Whole bodies are folded for
-    every part, so this matters for the per-part time budget.
-    """
-    return " ".join(_fold_chars(text).split())
-
-
-def _fold_chars(text: str) -> str:
-    """``fast_fold`` before spaces are collapsed (ASCII, lower case)."""
-    text = unicodedata.normalize("NFC", text).casefold()
-    if not text.isascii():
-        text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("\u00f0", "d"))
-        # Marks go with the ASCII encoding; the rare other characters become spaces first.
-        text = _NON_ASCII_NON_MARK.sub(_ascii_punct, text).encode("ascii", "ignore").decode("ascii")
-    return text
 
 
 @lru_cache(maxsize=16)
@@ -137,11 +104,6 @@ def text_form(text: str) -> str:
     classifying a part, so it is done only when the head did not decide.
     """
     return match_form(text[:_MAX_TEXT])
-
-
-def _compact(text: str) -> str:
-    """``fold_compact`` (spaces removed) on top of ``fast_fold``."""
-    return fast_fold(text).replace(" ", "")
 
 
 # For bytes.translate (much faster than a regex on long text): letters,
@@ -156,7 +118,7 @@ def match_form(text: str) -> str:
     Sạch" == "Xanh Sạch"); "/" is kept for document numbers ("9745/QĐ-BCA").
     Search a phrase with ``f" {phrase} " in text``: whole words only.
     """
-    ascii_text = _fold_chars(text).encode("ascii", "replace").translate(_WORD_BYTES).decode("ascii")
+    ascii_text = fold(text).encode("ascii").translate(_WORD_BYTES).decode("ascii")  # fold gives ASCII
     return " " + " ".join(ascii_text.split()) + " "
 
 
@@ -202,7 +164,7 @@ def canon_school_text(text: str) -> str:
     ``"truong thcs nguyen hien"``; "Tiểu học - Trung học cơ sở", "TH và
     THCS" both become ``th-thcs``.
     """
-    text = _NAME_JUNK.sub(" ", fast_fold(text))
+    text = _NAME_JUNK.sub(" ", fold(text))
     for pattern, abbreviation in _LEVEL_WORDS:
         text = pattern.sub(abbreviation, text)
     return " ".join(_LONE_DASH.sub(" ", text).split())
@@ -267,6 +229,7 @@ class ClassifierIndex:
     min_weak: int
     other_topics: tuple[tuple[str, tuple[str, ...]], ...]
     office_code: str                             # folded issuer abbreviation of the office
+    glued_code_re: re.Pattern | None = None      # "/TTrTHHHG": a mixed-case code glued to the issuer
 
 
 def build_index(rules: Rules) -> ClassifierIndex:
@@ -305,7 +268,23 @@ def build_index(rules: Rules) -> ClassifierIndex:
         other_topics=tuple((label, tuple(f for f in (_phrase(p) for p in phrases) if f not in own_forms))
                            for label, phrases in campaign.topic.others),
         office_code=_phrase(campaign.office.short).replace(" ", ""),
+        glued_code_re=_glued_code_re(campaign, codes),
     )
+
+
+def _glued_code_re(campaign: Campaign, codes: Mapping[str, TypeSig]) -> re.Pattern | None:
+    """Type codes written in mixed case ("TTr", "CTr"), right after "/" and glued to capitals.
+
+    The lower-case letter shows where the code ends, so "TTrTHHHG" can be
+    read as TTr + THHHG; an all-capitals code glued to the issuer ("BCTHCS")
+    cannot be cut safely and is left alone.
+    """
+    written = {nfc(c) for d in campaign.doc_types for c in d.number_codes} | {nfc(c) for *_, c in _ADMIN_TYPES}
+    mixed = sorted((c for c in written if c != c.upper() and _phrase(c).replace(" ", "") in codes),
+                   key=len, reverse=True)
+    if not mixed:
+        return None
+    return re.compile(r"/\s*(" + "|".join(map(re.escape, mixed)) + r")([A-ZĐ][A-ZĐ0-9]+)")
 
 
 def _school_keys(schools: Iterable[School]):
@@ -481,9 +460,18 @@ def fuzzy_school(line: str, index: ClassifierIndex, min_ratio: float = 0.85) -> 
 # --------------------------------------------------------------------------
 
 _MOTTO = re.compile(r"cong hoa xa hoi chu nghia viet nam|doc lap\s*-?\s*tu do\s*-?\s*hanh phuc")
+# Where the motto of the right column begins, as OCR leaves it ("Độc lâg-Tựdo-",
+# "CỘNG HOÀ XÃ HỘICHỦ", "Tư do - anh phúc"): any of its distinctive pieces.
+_MOTTO_PIECE = re.compile(r"(?<![a-z])(?:cong\s*hoa\s*xa|xa\s*hoi\s*chu|doc\s*la[pg]?(?![a-z])|"
+                          r"tu\s*do\s*-\s*h|hanh\s*phuc)")
 # Folded "số: 15/TTr-THCSNH", "Số: ..../BC-X", "Số 15/2023/TTr-X": type slot, issuer slot.
-_NUMBER = re.compile(r"^so\s*[:.]?\s*[\d._ ]*(?:/\s*\d{4}\s*)?/\s*([a-z0-9]+)"
-                     r"(?:\s*[-.]\s*([a-z0-9][a-z0-9.-]*))?")
+# OCR: "Số-36/TTr-.X", "Số:-87/TTr:X", "Sốố: 12/BC-X", "48/BB THCSNVN" (the dash lost).
+_NUMBER = re.compile(r"^soo?\s*[:.-]*\s*[\d._ ]*(?:/\s*\d{4}\s*)?/\s*([a-z0-9]+)"
+                     r"(?:\s*[-.:]*\s*([a-z0-9][a-z0-9.-]*))?")
+# Leading specks of an OCR'd line: ". Số: ...", "` Số: ...".
+_LEADING_JUNK = re.compile(r"^[^\w]+")
+# Letters OCR reads as digits in a type abbreviation ("8C" for "BC").
+_DIGIT_LOOKALIKES = str.maketrans("8051", "bosl")
 _SUBJECT_START = ("ve viec", "v/v", "v v ")
 _NOT_ISSUER = ("kinh gui", "can cu", "ve viec", "v/v", "thuc hien", "theo ")
 _SUPERVISOR = ("ubnd", "uy ban nhan dan", "phong giao duc", "phong gd", "so giao duc", "so gd", "bo giao duc")
@@ -497,6 +485,8 @@ class NumberLine:
     type_code: str
     issuer_code: str
     type: TypeSig | None
+    approximate: bool = False  # the abbreviation was read through OCR errors ("TTỉ", "8C")
+    written: str = ""          # the code as printed, when it is not the whole slot ("TTr" of "TTrTHHHG")
 
 
 @dataclass(frozen=True)
@@ -549,14 +539,18 @@ def split_run_on(line: str, index: ClassifierIndex) -> list[str]:
     return [part.strip() for part in line.split("\n") if part.strip()]
 
 
-def parse_head(head: str, index: ClassifierIndex) -> Head:
-    """Find the title, the number line, the issuer block and the subject line."""
+def parse_head(head: str, index: ClassifierIndex, ocr: bool = False) -> Head:
+    """Find the title, the number line, the issuer block and the subject line.
+
+    ``ocr``: the text was read by OCR, so a type abbreviation may be read
+    through the usual recognition errors (see ``_number_line``).
+    """
     lines = tuple(part for line in split_lines(head) for part in split_run_on(line, index))
-    folded = tuple(fast_fold(line) for line in lines)
+    folded = tuple(fold(line) for line in lines)
     title_at, title, fuzzy = _find_title(lines, index)
     # Without a title the head may be body text: only its first lines can be the issuer.
     top = range(title_at if title_at is not None else min(len(lines), 5))
-    number = next((n for n in (_number_line(lines[i], folded[i], index) for i in top) if n), None)
+    number = next((n for n in (_number_line(lines[i], folded[i], index, ocr) for i in top) if n), None)
     issuer = tuple(i for i in top if _may_be_issuer(lines[i], folded[i]))
     return Head(lines, folded, title_at, title, fuzzy, number, issuer, _subject_lines(folded, title_at))
 
@@ -609,16 +603,60 @@ def match_title(line: str, index: ClassifierIndex, approximate: bool = True) -> 
     "TỞ TRÌNH", "BIEN BAN"), or starts with it in capitals ("BÁO CÁO KẾT QUẢ
     ..."). Approximate (OCR): a short line in capitals close to a title.
     """
-    compact = _compact(line)
+    compact = fold_compact(line)
     if not compact or len(compact) > 120:
         return None
+    found = _exact_title(line, compact, index)
+    if found is not None:
+        return found, False
+    core, dropped = _title_core(line)
+    if core and core != line:
+        found = _exact_title(core, fold_compact(core), index)
+        if found is not None:
+            return found, dropped
+    if not approximate:
+        return None
+    found_approx = _fuzzy_title(line, compact, index)
+    if found_approx is None and core and core != line:
+        found_approx = _fuzzy_title(core, fold_compact(core), index)
+    return found_approx
+
+
+def _exact_title(line: str, compact: str, index: ClassifierIndex) -> TypeSig | None:
     sig = index.titles.get(compact)
     if sig is not None:
-        return sig, False
+        return sig
     for title, sig in index.title_prefixes:
         if compact.startswith(title) and _caps_prefix(line, len(title)):
-            return sig, False
-    return _fuzzy_title(line, compact, index) if approximate else None
+            return sig
+    return None
+
+
+_EDGE_JUNK = re.compile(r"^[^\w]+|[^\w]+$")
+
+
+def _title_core(line: str) -> tuple[str, bool]:
+    """The run of capital words in a line, without the specks OCR put around it.
+
+    ". TỜ TRÌNH ` =" -> "TỜ TRÌNH"; ": , 'TỜ TRÌNH P" -> "TỜ TRÌNH" (a lone
+    letter dropped); "ca có TỜTRNH ... - ẻ" -> "TỜTRNH". Returns the core
+    and whether letters were dropped (then a match is only approximate).
+    Words count when they have two or more letters, all capitals.
+    """
+    words = [_EDGE_JUNK.sub("", w) for w in line.split()]
+    capital = [len(w) >= 2 and w.isalpha() and w.isupper() for w in words]
+    best, start = (0, 0), None
+    for i, ok in enumerate(capital + [False]):
+        if ok and start is None:
+            start = i
+        elif not ok and start is not None:
+            if i - start > best[1] - best[0]:
+                best = (start, i)
+            start = None
+    rest = words[:best[0]] + words[best[1]:]
+    if best[1] == best[0] or any(ch.isdigit() for w in rest for ch in w):
+        return "", False  # "1. KẾ HOẠCH THỰC HIỆN" is a numbered heading, not a title
+    return " ".join(words[best[0]:best[1]]), any(ch.isalpha() for w in rest for ch in w)
 
 
 def _caps_prefix(line: str, letters: int) -> bool:
@@ -645,21 +683,51 @@ def _fuzzy_title(line: str, compact: str, index: ClassifierIndex) -> tuple[TypeS
     return None
 
 
-def _number_line(line: str, folded: str, index: ClassifierIndex) -> NumberLine | None:
+def _number_line(line: str, folded: str, index: ClassifierIndex, ocr: bool = False) -> NumberLine | None:
     """Parse "Số: 15/TTr-THCSNH"; only at the start of a line with a capital S.
 
     "căn cứ Kế hoạch số 887/KH-GDĐT" in a body is a citation, not the
-    document's own number.
+    document's own number. Specks before "Số" are skipped. In OCR'd text
+    (``ocr``) an abbreviation that is no known code is read once more
+    through the usual errors, as one of the dossier's own codes only, and
+    the result is marked approximate (it never counts on its own): digits
+    for look-alike letters ("8C" -> BC), one wrong letter in a code of three
+    or more ("TTỉ" -> TTr), or a mixed-case code glued to the issuer
+    ("TTrTHHHG" -> TTr, THHHG; only where the case change shows the seam).
     """
+    line = _LEADING_JUNK.sub("", line)
     if not line.startswith("S"):
         return None
-    m = _NUMBER.match(folded)
+    m = _NUMBER.match(_LEADING_JUNK.sub("", folded))
     if not m:
         return None
     first, second = m.group(1), m.group(2) or ""
-    sig = index.codes.get(first)
-    issuer = second.split("-")[0] if sig is not None else first
-    return NumberLine(line, first, issuer, sig)
+    sig, approximate = index.codes.get(first), False
+    if sig is None and ocr:
+        sig, issuer, written = _ocr_code(line, first, index)
+        if sig is not None:
+            return NumberLine(line, first, issuer or second.split("-")[0].strip("."), sig, approximate=True,
+                              written=written)
+    issuer = second.split("-")[0].strip(".") if sig is not None else first
+    return NumberLine(line, first, issuer, sig, approximate)
+
+
+def _ocr_code(line: str, slot: str, index: ClassifierIndex) -> tuple[TypeSig | None, str, str]:
+    """The type code an OCR-damaged slot most likely is, the issuer glued to it and the code as printed."""
+    codes = {code: sig for code, sig in index.codes.items() if sig.dossier}
+    if any(ch.isdigit() for ch in slot) and any(ch.isalpha() for ch in slot):
+        sig = codes.get(slot.translate(_DIGIT_LOOKALIKES))
+        if sig is not None:
+            return sig, "", ""
+    if len(slot) >= 3:
+        near = {sig.id: sig for code, sig in codes.items()
+                if len(code) >= 3 and len(code) == len(slot) and sum(a != b for a, b in zip(code, slot)) == 1}
+        if len(near) == 1:
+            return next(iter(near.values())), "", ""
+    m = index.glued_code_re.search(line) if index.glued_code_re is not None else None
+    if m is not None and fold(m.group(1)) in codes:
+        return codes[fold(m.group(1))], fold(m.group(2)), m.group(1)
+    return None, "", ""
 
 
 def issuer_text(head: Head) -> str:
@@ -674,12 +742,26 @@ def issuer_text(head: Head) -> str:
 
 
 def _left_column(line: str, folded: str) -> str:
-    m = _MOTTO.search(folded)
+    m = _MOTTO.search(folded) or _MOTTO_PIECE.search(folded)
     if m is None:
         return line
     if m.start() > 0:
-        return folded[:m.start()]
-    return _MOTTO.sub(" ", folded)
+        # as many words of the line as the folded text has before the motto, case kept
+        return " ".join(line.split()[:len(folded[:m.start()].split())])
+    return _MOTTO.sub(" ", folded) if _MOTTO.match(folded) else ""
+
+
+def _printed_name(text: str) -> str:
+    """An issuer line up to the first word with a lower-case letter (past the first two).
+
+    The issuing body is printed in capitals; OCR specks read as words
+    ("TRƯỜNG THCS NGUYÊN VĨNH cau: số") are not part of its name.
+    """
+    words = text.split()
+    for i, word in enumerate(words):
+        if i >= 2 and any(ch.islower() for ch in word):
+            return " ".join(words[:i])
+    return text
 
 
 @dataclass(frozen=True)
@@ -706,18 +788,55 @@ def find_school_in_head(head: Head, index: ClassifierIndex) -> HeadSchool:
         same = [m for m in mentions if set(m.schools) == set(first.schools)]
         return HeadSchool(merge_mentions(same), _line_with(head, first.text))
     for i in head.issuer:
-        left = _left_column(head.lines[i], head.folded[i])
-        if fast_fold(left).startswith(_SUPERVISOR) or _NUMBER.match(head.folded[i]):
+        left = _printed_name(_left_column(head.lines[i], head.folded[i]))
+        if fold(left).startswith(_SUPERVISOR) or _NUMBER.match(head.folded[i]):
             continue
-        mention = fuzzy_school(left, index)
+        mention = compact_school(left, index) or fuzzy_school(left, index)
         if mention is not None:
             return HeadSchool(mention, head.lines[i], fuzzy=True)
     for i in head.issuer:
-        canon = canon_school_text(_left_column(head.lines[i], head.folded[i]))
+        canon = canon_school_text(_printed_name(_left_column(head.lines[i], head.folded[i])))
         words = canon.split()
         if words and (words[0] == "truong" or words[0] in _LEVEL_TOKENS) and len(words) >= 2:
+            cut_short = _schools_named_by_start(canon, index)
+            if cut_short:  # "TRƯỜNG THCS NGUYỄN" and the rest lost: consistent, not unknown
+                return HeadSchool(SchoolMention(cut_short, canon, exact=False), head.lines[i], fuzzy=True)
             return HeadSchool(None, unknown_line=head.lines[i])
     return HeadSchool(None)
+
+
+def compact_school(text: str, index: ClassifierIndex) -> SchoolMention | None:
+    """A roster name in ``text`` once spaces and punctuation are gone (OCR glues words).
+
+    "TRƯỜNG MẦM NON SƠNCA8" and "TRƯỜNG MNHOASEN" are found; a number must
+    end where the name does ("SƠNCA68" is not Sơn Ca 6). The mention is
+    approximate: the words were not where a printed name has them.
+    """
+    compact = re.sub(r"[^a-z0-9]", "", canon_school_text(text))
+    for key, schools in index.compact_keys:
+        at = compact.find(key)
+        while at >= 0:
+            end = at + len(key)
+            if not (key[-1].isdigit() and end < len(compact) and compact[end].isdigit()):
+                return SchoolMention(schools, key, exact=False)
+            at = compact.find(key, at + 1)
+    return None
+
+
+def _schools_named_by_start(canon: str, index: ClassifierIndex) -> tuple[School, ...]:
+    """Schools whose full name begins with this cut-short one ("thcs nguyen" -> every THCS Nguyễn ...).
+
+    The name must keep its level and at least one word of the name proper.
+    """
+    name = canon[len("truong "):] if canon.startswith("truong ") else canon
+    words = name.split()
+    if len(words) < 2 or words[0] not in _LEVEL_TOKENS:
+        return ()
+    found: list[School] = []
+    for key, (schools, partial) in index.name_keys.items():
+        if not partial and key.startswith(name + " "):
+            found.extend(s for s in schools if s not in found)
+    return tuple(found)
 
 
 def _line_with(head: Head, canon_name: str) -> str:
@@ -751,7 +870,7 @@ def signature_lines(body: str) -> tuple[str, ...]:
     segments: list[list[tuple[str, str]]] = [[]]
     for raw in body.splitlines():
         line = nfc(raw).strip()
-        folded = fast_fold(line)
+        folded = fold(line)
         if _FORWARD_MARK.match(folded):
             segments.append([])
         elif line and not line.startswith(">") and not _HEADER_LINE.match(folded):
@@ -804,24 +923,25 @@ def message_evidence(msg: ParsedMessage, index: ClassifierIndex) -> tuple[School
     if original:
         school = index.by_email.get(original)
         if school:
-            detail = f"original sender {original} is on the roster ({school.name})"
+            detail = f"người gửi gốc {original} có trong danh sách trường ({school.name})"
             found.append(SchoolEvidence("address", (school,), detail))
         school = index.by_email.get(sender)
         if school:
-            detail = f"forwarded by {sender}, an address of {school.name}"
+            detail = f"thư do {sender} chuyển tiếp, là địa chỉ của {school.name}"
             found.append(SchoolEvidence("forwarder", (school,), detail))
     elif sender in index.by_email:
         school = index.by_email[sender]
-        found.append(SchoolEvidence("address", (school,), f"sender {sender} is on the roster ({school.name})"))
-    for source, text, label in (("subject", msg.subject, "mail subject"),
-                                ("sender_name", msg.from_name, "sender name"),
-                                ("sender_name", msg.original_from_name, "original sender name")):
+        found.append(SchoolEvidence("address", (school,),
+                                    f"địa chỉ gửi {sender} có trong danh sách trường ({school.name})"))
+    for source, text, label in (("subject", msg.subject, "tiêu đề thư"),
+                                ("sender_name", msg.from_name, "tên người gửi"),
+                                ("sender_name", msg.original_from_name, "tên người gửi gốc")):
         mention = merge_mentions(find_schools(text, index)) if text else None
         if mention is not None:
-            found.append(SchoolEvidence(source, mention.schools, f"{label} names {_names(mention.schools)}"))
+            found.append(SchoolEvidence(source, mention.schools, f"{label} ghi {_names(mention.schools)}"))
     mention = signature_school(msg.body_text, index)
     if mention is not None:
-        found.append(SchoolEvidence("signature", mention.schools, f"mail signed by {_names(mention.schools)}"))
+        found.append(SchoolEvidence("signature", mention.schools, f"chữ ký cuối thư: {_names(mention.schools)}"))
     return tuple(found)
 
 
@@ -832,14 +952,14 @@ def head_evidence(head_school: HeadSchool) -> tuple[SchoolEvidence, ...]:
         return ()
     quoted = _short(head_school.line)
     if len(mention.schools) > 1:
-        detail = f"document header '{quoted}' could be {_names(mention.schools, ' or ')}"
+        detail = f"đầu văn bản '{quoted}' có thể là {_names(mention.schools, ' hoặc ')}"
         return (SchoolEvidence("header", mention.schools, detail),)
     if head_school.fuzzy:
-        detail = f"document header '{quoted}' read as {mention.schools[0].name} (approximate match)"
+        detail = f"đầu văn bản '{quoted}' được đọc là {mention.schools[0].name} (khớp gần đúng)"
     elif not mention.exact:
-        detail = f"document header '{quoted}' names {mention.schools[0].name} (incomplete name)"
+        detail = f"đầu văn bản '{quoted}' ghi {mention.schools[0].name} (tên chưa đầy đủ)"
     else:
-        detail = f"document header names {mention.schools[0].name} ('{quoted}')"
+        detail = f"đầu văn bản ghi {mention.schools[0].name} ('{quoted}')"
     return (SchoolEvidence("header" if mention.exact else "header_partial", mention.schools, detail),)
 
 
@@ -853,7 +973,7 @@ def filename_stem(filename: str) -> str:
     """The filename without its extension, folded, separators as spaces."""
     stem = filename.rsplit("/", 1)[-1]
     stem = stem.rsplit(".", 1)[0] if "." in stem else stem
-    return " ".join(fast_fold(stem.replace("_", " ").replace("+", " ")).split())
+    return " ".join(fold(stem.replace("_", " ").replace("+", " ")).split())
 
 
 def is_meaningless_filename(filename: str) -> bool:
@@ -870,7 +990,7 @@ def filename_evidence(filename: str, index: ClassifierIndex) -> tuple[SchoolEvid
         at = compact.find(key)
         end = at + len(key)
         if at >= 0 and not (key[-1].isdigit() and end < len(compact) and compact[end].isdigit()):
-            return (SchoolEvidence("filename", schools, f"filename '{filename}' names {_names(schools)}"),)
+            return (SchoolEvidence("filename", schools, f"tên tệp '{filename}' ghi {_names(schools)}"),)
     return ()
 
 
@@ -913,19 +1033,19 @@ def resolve_school(evidence: Sequence[SchoolEvidence], sender: str) -> SchoolVer
     confidence = _support_confidence([ev for ev in support if len(ev.schools) == 1])
     reasons = [ev.detail for ev in support]
     if sender and _has_header(support) and not any(ev.source in ("address", "forwarder") for ev in evidence):
-        reasons.append(f"unknown sender address {sender}, school recognised from document header")
+        reasons.append(f"địa chỉ gửi {sender} không có trong danh sách trường; nhận ra trường từ đầu văn bản")
     concerns: list[str] = []
     for ev in evidence:
         if ev in support:
             continue
         if ev.tier == 3:
-            concerns.append(f"conflict: {ev.detail}, not {winner.name}")
+            concerns.append(f"mâu thuẫn: {ev.detail}, không phải {winner.name}")
             confidence = min(confidence, 0.4)
         elif ev.tier == 2:
-            reasons.append(f"{ev.detail} (disagrees)")
+            reasons.append(f"{ev.detail} (không khớp)")
             confidence -= 0.2
         else:
-            reasons.append(f"{ev.detail} (disagrees; ignored)")
+            reasons.append(f"{ev.detail} (không khớp; không tính)")
     from_address = any(ev.source in ("address", "forwarder") for ev in support)
     return SchoolVerdict(winner, round(max(confidence, 0.0), 3), tuple(reasons), tuple(concerns), from_address)
 
@@ -954,9 +1074,10 @@ def _no_school(evidence: Sequence[SchoolEvidence], sender: str) -> SchoolVerdict
     ambiguous = [ev for ev in evidence if len(ev.schools) > 1]
     if ambiguous:
         return SchoolVerdict(None, 0.3, tuple(ev.detail for ev in ambiguous[1:]),
-                             (f"school is ambiguous: {ambiguous[0].detail}",))
-    where = f"unknown sender address {sender}" if sender else "no sender address"
-    return SchoolVerdict(None, 0.0, (), (f"school not recognised ({where}, no school in the document header)",))
+                             (f"chưa rõ là trường nào: {ambiguous[0].detail}",))
+    where = f"địa chỉ gửi {sender} không có trong danh sách trường" if sender else "không có địa chỉ gửi"
+    return SchoolVerdict(None, 0.0, (), (f"không nhận ra trường ({where}, đầu văn bản không ghi trường nào "
+                                         "trong danh sách)",))
 
 
 # --------------------------------------------------------------------------
@@ -995,9 +1116,9 @@ def detect_doc_type(head: Head, text: str, filename: str, index: ClassifierIndex
     title, number = head.title, head.number
     code_type = number.type if number is not None else None
     if title is not None and not title.dossier and (code_type is None or code_type == title):
-        return _other_type(title.name, f"title '{_short(head.title_line)}'")
+        return _other_type(title.name, f"tiêu đề '{_short(head.title_line)}'")
     if title is None and code_type is not None and not code_type.dossier:
-        return _other_type(code_type.name, f"number '{_short(number.line)}'")
+        return _other_type(code_type.name, f"số ký hiệu '{_short(number.line)}'")
     if title is None and code_type is None:
         cong_van = _cong_van(head, index)
         if cong_van is not None:
@@ -1008,15 +1129,15 @@ def detect_doc_type(head: Head, text: str, filename: str, index: ClassifierIndex
         chosen, confidence, reasons = _guess_type(head, text, filename, index)
     elif confirming:
         confidence = min(1.0, confidence + 0.05)
-        reasons.append(f"subject line confirms ({', '.join(confirming)})")
+        reasons.append(f"trích yếu khớp ({', '.join(confirming)})")
     reasons.extend(_filename_disagreement(filename, chosen, index))
     if chosen is None:
-        concerns.append("no recognisable document type (no title or number code in the header)")
+        concerns.append("không nhận ra loại văn bản (đầu văn bản không có tiêu đề hay số ký hiệu)")
         return TypeVerdict((), confidence, tuple(reasons), tuple(concerns))
     extra = tuple(t for t in second_documents(text, index) if t != chosen.id)
     if extra:
-        ids = ", ".join((chosen.id, *extra))
-        concerns.append(f"part seems to hold several documents ({ids}); check how the file was split")
+        names = ", ".join(_type_name(t, index) for t in (chosen.id, *extra))
+        concerns.append(f"phần này có vẻ chứa nhiều văn bản ({names}); cần xem lại cách tách tệp")
     ids = (chosen.id,) if chosen.dossier else ()
     return TypeVerdict((*ids, *extra), round(confidence, 3), tuple(reasons), tuple(concerns))
 
@@ -1027,33 +1148,36 @@ def _type_from_head(head: Head) -> tuple[TypeSig | None, float, list[str], list[
     code_type = number.type if number is not None else None
     reasons: list[str] = []
     if title is not None:
-        how = " (approximate match)" if head.title_fuzzy else ""
-        reasons.append(f"title '{_short(head.title_line)}' in header{how}")
+        how = " (khớp gần đúng)" if head.title_fuzzy else ""
+        reasons.append(f"tiêu đề '{_short(head.title_line)}' ở đầu văn bản{how}")
     if code_type is not None:
-        reasons.append(f"number code {_written_code(number)} in '{_short(number.line)}'")
+        how = " (khớp gần đúng)" if number.approximate else ""
+        reasons.append(f"số ký hiệu {_written_code(number)} trong '{_short(number.line)}'{how}")
     if title is not None and code_type is not None:
         if title.id != code_type.id:
-            return title, 0.4, reasons, [f"title says {title.name} but number code says {code_type.name}"]
-        return title, 0.95 if head.title_fuzzy else 1.0, reasons, []
+            return title, 0.4, reasons, [f"tiêu đề là {title.name} nhưng số ký hiệu là {code_type.name}"]
+        return title, 0.95 if head.title_fuzzy or number.approximate else 1.0, reasons, []
     if title is not None:
         return title, 0.8 if head.title_fuzzy else 0.9, reasons, []
     if code_type is not None:
-        return code_type, 0.8, reasons, []
+        return code_type, 0.7 if number.approximate else 0.8, reasons, []
     return None, 0.0, reasons, []
 
 
 def _written_code(number: NumberLine) -> str:
     """The type abbreviation as printed ("TTr"), for the reason text."""
+    if number.written:
+        return number.written
     m = re.search(r"/\s*([^/\s-]+)\s*-", number.line)
-    return m.group(1) if m and _compact(m.group(1)) == number.type_code else number.type_code.upper()
+    return m.group(1) if m and fold_compact(m.group(1)) == number.type_code else number.type_code.upper()
 
 
 def _guess_type(head: Head, text: str, filename: str,
                 index: ClassifierIndex) -> tuple[TypeSig | None, float, list[str]]:
     """Weak guesses for a head without title or code: subject words, body words, filename."""
     dossier = [t for t in index.types if t.dossier]
-    for where, haystack, confidence in (("subject line", head.subject_text(), 0.5),
-                                        ("body words", text, 0.3)):
+    for where, haystack, confidence in (("trích yếu", head.subject_text(), 0.5),
+                                        ("từ ngữ trong nội dung", text, 0.3)):
         if not haystack:
             continue
         form = text_form(haystack) if haystack is text else match_form(haystack)
@@ -1062,12 +1186,12 @@ def _guess_type(head: Head, text: str, filename: str,
         if best is not None:
             sig = next(t for t in dossier if t.id == best)
             words = ", ".join(hits[best])
-            return sig, confidence, [f"no title or number code; type guessed from {where} ({words})"]
+            return sig, confidence, [f"không có tiêu đề hay số ký hiệu; đoán loại văn bản từ {where} ({words})"]
     guessed = filename_types(filename, index)
     if len(guessed) == 1:
-        return guessed[0], 0.3, [f"no title or number code; type guessed from filename '{filename}'"]
+        return guessed[0], 0.3, [f"không có tiêu đề hay số ký hiệu; đoán loại văn bản từ tên tệp '{filename}'"]
     if filename and is_meaningless_filename(filename):
-        return None, 0.0, [f"filename '{filename}' carries no information"]
+        return None, 0.0, [f"tên tệp '{filename}' không cho biết gì"]
     return None, 0.0, []
 
 
@@ -1085,7 +1209,7 @@ def _keyword_hits(sig: TypeSig, text: str) -> list[str]:
 
 def _other_type(name: str, where: str) -> TypeVerdict:
     return TypeVerdict((), 0.9, (f"{name} ({where})",), other=name,
-                       other_reason=f"a {name}, not a document of this dossier")
+                       other_reason=f"là {name}, không phải văn bản của bộ hồ sơ này")
 
 
 def _cong_van(head: Head, index: ClassifierIndex) -> TypeVerdict | None:
@@ -1103,15 +1227,16 @@ def _cong_van(head: Head, index: ClassifierIndex) -> TypeVerdict | None:
     where = f"'{_short(number.line)}'"
     form = match_form(subject)
     if any(f" {w} " in form for w in _TRANSMIT_WORDS):
-        return TypeVerdict((), 0.9, (f"Công văn ({where}, no type abbreviation)",), other="Công văn",
-                           other_reason="transmittal letter (Công văn), not one of the dossier's documents")
+        return TypeVerdict((), 0.9, (f"Công văn ({where}, không có chữ viết tắt loại văn bản)",), other="Công văn",
+                           other_reason="công văn chuyển hồ sơ, không phải một văn bản của bộ hồ sơ")
     hits = {t.id: _keyword_hits(t, form) for t in index.types if t.dossier}
     best = _unique_best(hits)
     if best is None:
         return None
     name = next(t.name for t in index.types if t.id == best)
-    reason = f"Công văn ({where}) whose subject reads like {best} ({', '.join(hits[best])})"
-    return TypeVerdict((best,), 0.4, (reason,), (f"a Công văn, not a {name}: check whether it stands in for one",))
+    reason = f"Công văn ({where}) có trích yếu giống {name} ({', '.join(hits[best])})"
+    return TypeVerdict((best,), 0.4, (reason,), (f"là Công văn, không phải {name}: cần xem có thay cho {name} "
+                                                 "được không",))
 
 
 def filename_types(filename: str, index: ClassifierIndex) -> tuple[TypeSig, ...]:
@@ -1127,7 +1252,7 @@ def filename_types(filename: str, index: ClassifierIndex) -> tuple[TypeSig, ...]
 def _filename_disagreement(filename: str, chosen: TypeSig | None, index: ClassifierIndex) -> list[str]:
     named = filename_types(filename, index)
     if chosen is not None and named and chosen not in named:
-        return [f"filename '{filename}' disagrees with content (ignored)"]
+        return [f"tên tệp '{filename}' không khớp nội dung (không tính)"]
     return []
 
 
@@ -1143,10 +1268,10 @@ def second_documents(text: str, index: ClassifierIndex) -> tuple[str, ...]:
         # Cheap tests first: this runs over every line of every part.
         if not line or len(line) > 40 or not _caps_prefix(line, 3):
             continue
-        sig = index.titles.get(_compact(line))
+        sig = index.titles.get(fold_compact(line))
         if sig is None or not sig.dossier or sig.id in found:
             continue
-        if any(_MOTTO.search(fast_fold(prev)) for prev in lines[max(0, i - 10):i]):
+        if any(_MOTTO.search(fold(prev)) for prev in lines[max(0, i - 10):i]):
             found.append(sig.id)
     return tuple(found)
 
@@ -1176,24 +1301,24 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     subject = match_form(head.subject_text() + " " + head.title_line)
     strong = _hits(index.topic_strong, subject)
     if strong:
-        return TopicVerdict("this", f"topic in subject line: '{strong[0]}'")
+        return TopicVerdict("this", f"chủ đề trong trích yếu: '{strong[0]}'")
     other = _other_topic(index, subject)
     if other and len(_hits(index.topic_weak, subject)) < index.min_weak:
-        return TopicVerdict("other", f"not this campaign (topic: {other})", other)
+        return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {other})", other)
     whole = match_form(" ".join(head.folded)) + text_form(text)
     strong = _hits(index.topic_strong, whole)
     if strong:
-        return TopicVerdict("this", f"topic: '{strong[0]}'")
+        return TopicVerdict("this", f"chủ đề: '{strong[0]}'")
     weak = _hits(index.topic_weak, whole)
     other = _other_topic(index, whole)
     if len(weak) >= index.min_weak and not other:
-        return TopicVerdict("this", f"topic words: {', '.join(repr(w) for w in weak)}")
+        return TopicVerdict("this", f"từ ngữ của chủ đề: {_quoted(weak)}")
     if other and not weak:
-        return TopicVerdict("other", f"not this campaign (topic: {other})", other)
+        return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {other})", other)
     if other:
-        words = ", ".join(repr(w) for w in weak)
-        return TopicVerdict("unknown", f"unsure of the campaign: topic words of {other} and only {words}")
-    return TopicVerdict("unknown", "no topic words of this campaign found")
+        return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: có từ ngữ về {other}, "
+                                       f"từ ngữ của đợt này chỉ có {_quoted(weak)}")
+    return TopicVerdict("unknown", "không thấy từ ngữ nào của đợt này")
 
 
 def _hits(phrases: Sequence[tuple[str, str]], form: str) -> list[str]:
@@ -1217,6 +1342,9 @@ _PLACE_DATE = re.compile(r",\s*(ngay\s*[\d.…_ ]*(?:thang|[/.-]).*)")
 _SCHOOL_YEAR = re.compile(r"nam(?: hoc)?\s*:?\s*(\d{4})\s*[-/]\s*(\d{4})")
 _PLAIN_YEAR = re.compile(r"\bnam\s+(\d{4})\b(?!\s*[-/]\s*\d{4})")
 _CITATION = ("can cu", "theo ", "thuc hien", "ve viec", "v/v", "kinh gui")
+# A document dated this many days after it arrived is taken as dated ahead
+# (for the day it is to be signed or filed), not as a wrong year.
+_PREDATED_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -1302,15 +1430,23 @@ def check_year(signals: YearSignals, cycle: int, received: date) -> YearVerdict:
 
     Dated in a year before the cycle's, or speaking only of a school year
     older than (cycle-1)-(cycle): an earlier year's dossier. Dated after it
-    was received: review. A current date with an old school year: review
-    (an old report with a new date). No date: judged on school years alone.
+    was received: review, unless by a few days of the same year (offices
+    date a paper for the day it is to be signed or filed, and send it
+    earlier; said in the reasons). A current date with an old school year:
+    review (an old report with a new date). No date: judged on school years
+    alone.
     """
+    dated = f"ngày văn bản {signals.date_text}" if signals.date_text else ""
     if signals.date is not None and signals.date > received:
-        return YearVerdict("future", f"dated {signals.date_text}, after it was received ({received:%d/%m/%Y})")
+        ahead = (signals.date - received).days
+        if ahead > _PREDATED_DAYS or signals.date.year != received.year:
+            return YearVerdict("future", f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y})")
+        dated = (f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y}) {ahead} ngày: "
+                 "coi là ghi ngày trước, vẫn tính")
     if signals.year is not None and signals.year > received.year:
-        return YearVerdict("future", f"dated {signals.date_text}, after it was received ({received:%d/%m/%Y})")
+        return YearVerdict("future", f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y})")
     if signals.year is not None and signals.year < cycle:
-        return YearVerdict("earlier", f"dossier of an earlier year (dated {signals.date_text})")
+        return YearVerdict("earlier", f"hồ sơ của năm trước (ngày {signals.date_text})")
     school_years = signals.head_school_years or signals.text_school_years
     newest = max(school_years) if school_years else None
     old = []
@@ -1319,12 +1455,12 @@ def check_year(signals: YearSignals, cycle: int, received: date) -> YearVerdict:
     if signals.subject_years and max(signals.subject_years) < cycle - 1:
         old.append(f"năm {max(signals.subject_years)}")
     if old and signals.year is None:
-        return YearVerdict("earlier", f"dossier of an earlier year ({old[0]})")
+        return YearVerdict("earlier", f"hồ sơ của năm trước ({old[0]})")
     if old:
-        return YearVerdict("unsure", f"dated {signals.date_text} but speaks of {old[0]}")
+        return YearVerdict("unsure", f"văn bản ghi ngày {signals.date_text} nhưng nói về {old[0]}")
     if newest is not None and newest > cycle:
-        return YearVerdict("unsure", f"speaks of a future school year (năm học {newest}-{newest + 1})")
-    return YearVerdict("ok", f"dated {signals.date_text}" if signals.date_text else "")
+        return YearVerdict("unsure", f"nói về một năm học chưa tới (năm học {newest}-{newest + 1})")
+    return YearVerdict("ok", dated)
 
 
 # --------------------------------------------------------------------------
@@ -1354,8 +1490,12 @@ def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extrac
     ``rules.campaign.cycle_of(received_at)``. Automatic mail yields only
     "ignored" items. Mail whose text announces documents but that carries
     none (or only logos and signatures) gets a review item with
-    ``part_index`` -1 and filename "". Pass ``index`` (from ``build_index``)
-    to bypass the per-Rules cache.
+    ``part_index`` -1 and filename "". A part the parser could not read
+    (a ZIP bomb, a RAR, an encrypted part: ``Skipped`` entries that matter)
+    gets a review item with ``part_index`` -2, -3...; a mail that may have
+    lost content (cut short, broken structure) says so on every item, or in
+    a review item of its own. Pass ``index`` (from ``build_index``) to bypass
+    the per-Rules cache.
     """
     index = index or index_for(rules)
     automatic = automatic_reason(msg)
@@ -1372,19 +1512,46 @@ def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extrac
             continue
         for i, part in enumerate(ext.parts):
             decisions.append(classify_part(att, ext, part, i, ctx))
-    if all(not_a_document(att) for att, _ in docs):
+    unread = [_unread_part(skip, -2 - k, ctx) for k, skip in enumerate(x for x in msg.skipped if x.matters)]
+    decisions += unread
+    if not unread and all(not_a_document(att) for att, _ in docs):
         missing = missing_attachment(msg, ctx)
         if missing is not None:
             decisions.append(missing)
-    return decisions
+    return _with_damage(decisions, msg, ctx)
+
+
+def _unread_part(skipped: Skipped, part_index: int, ctx: MessageContext) -> ItemDecision:
+    """A part the parser did not read (a ZIP bomb, a RAR...): a person must look at it."""
+    name = skipped.filename or "(phần không có tên)"
+    verdict = resolve_school(ctx.evidence + filename_evidence(skipped.filename, ctx.index), ctx.sender)
+    guessed = filename_types(skipped.filename, ctx.index)
+    return ItemDecision(filename=name, part_index=part_index, school=_code(verdict.school),
+                        doc_types=tuple(t.id for t in guessed[:1] if len(guessed) == 1), campaign=False,
+                        decision="review", confidence=0.0,
+                        reasons=_unique((f"không đọc được: {skipped.reason}", *verdict.reasons)))
+
+
+def _with_damage(decisions: list[ItemDecision], msg: ParsedMessage, ctx: MessageContext) -> list[ItemDecision]:
+    """A mail that may have lost content says so on its items, or in a review item of its own."""
+    if not msg.incomplete:
+        return decisions
+    notes = tuple(f"thư bị hỏng: {p}" for p in msg.incomplete)
+    if decisions:
+        return [replace(d, reasons=_unique((*d.reasons, *notes))) for d in decisions]
+    verdict = resolve_school(ctx.evidence, ctx.sender)
+    return [ItemDecision(filename="", part_index=-1, school=_code(verdict.school), doc_types=(), campaign=False,
+                         decision="review", confidence=0.0,
+                         reasons=_unique(("không đọc được toàn bộ thư: cần mở thư ra xem", *notes,
+                                          *verdict.reasons)))]
 
 
 def automatic_reason(msg: ParsedMessage) -> str:
     """Why a message is automatic (auto-reply, bulk, bounce), or ""."""
     if msg.bounce_recipients:
-        return f"delivery-status report (bounce for {', '.join(msg.bounce_recipients)}): not a submission"
+        return f"thư báo gửi không thành công (tới {', '.join(msg.bounce_recipients)}): không phải hồ sơ"
     if msg.automatic:
-        return f"automatic mail ({msg.automatic}): not a submission"
+        return f"thư tự động ({msg.automatic}): không phải hồ sơ"
     return ""
 
 
@@ -1399,10 +1566,10 @@ def missing_attachment(msg: ParsedMessage, ctx: MessageContext) -> ItemDecision 
     if not looks_like_submission(msg.subject, msg.body_text):
         return None
     verdict = resolve_school(ctx.evidence, ctx.sender)
-    skipped = tuple(f"skipped '{s.filename}': {s.reason}" for s in msg.skipped)
+    skipped = tuple(f"bỏ qua '{s.filename}': {s.reason}" for s in msg.skipped)
     return ItemDecision(filename="", part_index=-1, school=_code(verdict.school), doc_types=(), campaign=False,
                         decision="review", confidence=0.0,
-                        reasons=("mail mentions documents but has no attachment", *skipped, *verdict.reasons))
+                        reasons=("thư nói có gửi văn bản nhưng không có tệp đính kèm", *skipped, *verdict.reasons))
 
 
 def classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_index: int,
@@ -1415,7 +1582,7 @@ def classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_ind
     counted otherwise.
     """
     index = ctx.index
-    head = parse_head(part.head, index)
+    head = parse_head(part.head, index, ocr=ext.ocr)
     head_school = find_school_in_head(head, index)
     doc_type = detect_doc_type(head, part.text, att.filename, index)
     school = resolve_school(ctx.evidence + head_evidence(head_school) + filename_evidence(att.filename, index),
@@ -1432,12 +1599,15 @@ def classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_ind
     elif concerns:
         decision, lead, confidence = "review", concerns, min(confidence, _CONCERN_CAP)
     elif confidence < threshold:
-        decision, lead = "review", (f"confidence {confidence:.2f} below {threshold:.2f}",)
+        decision, lead = "review", (f"độ tin cậy {_decimal(confidence)} dưới ngưỡng {_decimal(threshold)}",)
     else:
         decision, lead = "counted", ()
-    notes = (("text read by OCR",) if ext.ocr else ()) + ext.notes + ((ext.error,) if ext.error else ())
+    notes = ext.notes + ((ext.error,) if ext.error else ())
+    if ext.ocr and not any("OCR" in n for n in notes):
+        notes = ("chữ đọc bằng OCR (có thể nhận dạng sai)", *notes)
     if ctx.msg.auth == "fail" and not school.from_address:
-        notes += (f"sender authentication failed: {ctx.msg.auth_reason or 'fail'} (school not from the address)",)
+        notes += (f"xác thực người gửi không đạt: {ctx.msg.auth_reason or 'fail'} (trường không được xác định "
+                  "theo địa chỉ gửi)",)
     return ItemDecision(
         filename=att.filename, part_index=part_index, school=_code(school.school), doc_types=doc_type.doc_types,
         campaign=topic.kind == "this" and year.kind != "earlier", decision=decision,
@@ -1459,7 +1629,7 @@ def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: To
     if year.kind == "earlier":
         return year.reason
     if not doc_type.doc_types and not_a_document(att):
-        return f"not a document ({_describe(att)})"
+        return f"không phải văn bản ({_describe(att)})"
     return ""
 
 
@@ -1468,13 +1638,13 @@ def _concerns(ctx: MessageContext, school: SchoolVerdict, doc_type: TypeVerdict,
     """Everything that needs a person, whatever the confidence."""
     found = [*school.concerns, *doc_type.concerns]
     if head_school.unknown_line:
-        found.append(f"document header names '{_short(head_school.unknown_line)}', which is not on the roster")
+        found.append(f"đầu văn bản ghi '{_short(head_school.unknown_line)}', không có trong danh sách trường")
     if topic.kind == "unknown":
         found.append(topic.reason)
     if year.kind in ("future", "unsure"):
         found.append(year.reason)
     if ctx.msg.auth == "fail" and school.from_address:
-        found.append(f"sender authentication failed: {ctx.msg.auth_reason or 'Authentication-Results says fail'}")
+        found.append(f"xác thực người gửi không đạt: {ctx.msg.auth_reason or 'Authentication-Results: fail'}")
     return tuple(found)
 
 
@@ -1482,22 +1652,22 @@ def _office_document(head: Head, index: ClassifierIndex) -> str:
     """A document issued by the office itself (its own plan sent back): ignored."""
     number = head.number
     if number is not None and index.office_code and number.issuer_code == index.office_code:
-        return f"issued by the office itself ('{_short(number.line)}')"
+        return f"văn bản do chính Phòng ban hành ('{_short(number.line)}')"
     return ""
 
 
 def _unreadable(att: Attachment, ext: Extraction, ctx: MessageContext) -> ItemDecision:
     """An attachment without text: review with the extraction error, unless not a document."""
     if not_a_document(att):
-        return _ignored_attachment(att, f"not a document ({_describe(att)})")
-    error = ext.error or "no text could be extracted"
+        return _ignored_attachment(att, f"không phải văn bản ({_describe(att)})")
+    error = ext.error or "không lấy được chữ từ tệp"
     verdict = resolve_school(ctx.evidence + filename_evidence(att.filename, ctx.index), ctx.sender)
     guessed = filename_types(att.filename, ctx.index)
     reasons = [error]
-    if not ctx.ocr_available and ext.kind in ("pdf", "image"):
-        reasons.append("OCR is not available here, so scans cannot be read")
+    if not ctx.ocr_available and ext.kind in ("pdf", "image") and "OCR" not in error:
+        reasons.append("máy chưa cài OCR nên không đọc được bản scan")
     if len(guessed) == 1:
-        reasons.append(f"type guessed from filename '{att.filename}'")
+        reasons.append(f"đoán loại văn bản từ tên tệp '{att.filename}'")
     return ItemDecision(filename=att.filename, part_index=0, school=_code(verdict.school),
                         doc_types=tuple(t.id for t in guessed[:1] if len(guessed) == 1), campaign=False,
                         decision="review", confidence=0.0, reasons=_unique((*reasons, *verdict.reasons)))
@@ -1524,7 +1694,8 @@ def not_a_document(att: Attachment) -> bool:
 
 
 def _describe(att: Attachment) -> str:
-    return f"{att.content_type or 'unknown type'}, {len(att.data):,} bytes"
+    size = f"{len(att.data):,}".replace(",", ".")  # 40.000 byte, as Vietnamese writes it
+    return f"{att.content_type or 'không rõ loại'}, {size} byte"
 
 
 # --------------------------------------------------------------------------
@@ -1539,6 +1710,19 @@ def _names(schools: Sequence[School], sep: str = ", ") -> str:
 def _short(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return ", ".join(f"'{w}'" for w in words)
+
+
+def _decimal(value: float) -> str:
+    """0.75 as Vietnamese writes it: "0,75"."""
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _type_name(type_id: str, index: ClassifierIndex) -> str:
+    return next((t.name for t in index.types if t.id == type_id), type_id)
 
 
 def _code(school: School | None) -> str | None:

@@ -2,7 +2,7 @@
 
 ``extract(att)`` never raises for bad input: a file it cannot read comes
 back as ``Extraction(kind, error="...")`` with a reason the coordinator
-understands. ``Extractor`` runs it in worker processes with a memory limit
+understands, in Vietnamese (errors and notes are shown in the digest). ``Extractor`` runs it in worker processes with a memory limit
 and a wall-clock timeout, so a hostile or broken file costs one result, not
 the bot.
 
@@ -63,6 +63,14 @@ from .vietnamese import (
 )
 
 MiB = 1024 * 1024
+
+# Errors and notes are shown to the coordinator: Vietnamese. Those used twice:
+OCR_NOTE = "chữ đọc bằng OCR (có thể nhận dạng sai)"
+_ENCRYPTED_PDF = "PDF có mật khẩu (bị mã hóa)"
+_DAMAGED_PDF = "tệp PDF bị hỏng (không mở được)"
+_BROKEN_DOCX = "tệp DOCX bị hỏng (vỏ ZIP bị hỏng)"
+_EMPTY_WORD = "văn bản Word trống (không có chữ)"
+_HUGE_IMAGE = "ảnh quá lớn, không đọc được"
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,12 @@ def _extension(filename: str) -> str:
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u200b\u200c\u200d\u2060\ufeff]")
 _MOTTO = fold_compact("Cộng hòa xã hội chủ nghĩa Việt Nam")
-_NUMBER_LINE = re.compile(r"^so\s*:?\s*[0-9 .]*/\s*[a-z0-9]")
+# The motto's lines in letters only, by pieces OCR seldom breaks all at once
+# ("GỘNG HƠÀ XÃ HỘI CHỦ NGHĨA: VIỆT NAM", "Độc lập - Tư do .- Hạnh phúc").
+_MOTTO_PIECES = ("xahoichunghiavietnam", "conghoaxahoichu", "doclaptudohanhphuc")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+# "Số: 15/TTr-...", also with OCR specks before it and "-" for ":".
+_NUMBER_LINE = re.compile(r"^[^a-z0-9]*soo?\s*[:.-]*\s*[0-9 .]*/\s*[a-z0-9]")
 _TOP_LINES = 8  # how deep into a page/block the motto or "Số:" may sit to start a document
 
 
@@ -188,7 +201,12 @@ def starts_document(lines) -> bool:
     within the first few non-empty lines. Titles are not hard-coded.
     """
     top = [line for line in lines if line.strip()][:_TOP_LINES]
-    return any(_MOTTO in fold_compact(line) or _NUMBER_LINE.match(fold(line)) for line in top)
+    return any(_opens_document(fold(line)) for line in top)
+
+
+def _opens_document(folded: str) -> bool:
+    letters = _NOT_ALNUM.sub("", folded)
+    return any(piece in letters for piece in _MOTTO_PIECES) or bool(_NUMBER_LINE.match(folded))
 
 
 def _header_like(block: _Block) -> bool:
@@ -254,7 +272,7 @@ def _squeeze_blank(lines) -> list[str]:
 
 def _legacy_note(encodings) -> tuple[str, ...]:
     names = {"tcvn3": "TCVN3 (ABC)", "vni": "VNI"}
-    return tuple(f"converted from {names[e]}" for e in sorted(set(encodings) - {None}))
+    return tuple(f"đã chuyển từ bảng mã {names[e]}" for e in sorted(set(encodings) - {None}))
 
 
 def _result(kind: str, blocks: list[_Block], limits: ExtractLimits, *, paged: bool = False,
@@ -273,13 +291,13 @@ def ocr_unavailable_reason(lang: str = "vie") -> str | None:
     """None if tesseract with ``lang`` data can run here, else why not."""
     exe = shutil.which("tesseract")
     if exe is None:
-        return "OCR is not installed"
+        return "máy chưa cài OCR"
     try:
         out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=15)
     except (OSError, subprocess.SubprocessError):
-        return "OCR is installed but does not run"
+        return "máy đã cài OCR nhưng OCR không chạy được"
     if lang not in (out.stdout + out.stderr).split():
-        return "OCR has no Vietnamese language data (tesseract-ocr-vie)"
+        return "OCR chưa có dữ liệu tiếng Việt (tesseract-ocr-vie)"
     return None
 
 
@@ -290,19 +308,182 @@ def _ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
         path = os.path.join(tmp, "page.png")
         with open(path, "wb") as fh:
             fh.write(png)
-        done = subprocess.run(["tesseract", path, "stdout", "-l", "vie", "--dpi", str(dpi)],
+        done = subprocess.run(["tesseract", path, "stdout", "-l", "vie", "--dpi", str(dpi), "tsv"],
                               capture_output=True, timeout=limits.ocr_timeout, env=env)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.decode("utf-8", "replace").strip()[-200:])
-    return done.stdout.decode("utf-8", "replace")
+    return ocr_layout(done.stdout.decode("utf-8", "replace"))
 
 
-def _want_ocr(ocr: bool | None) -> tuple[bool, str | None]:
-    """(use OCR?, reason it cannot be used)."""
+# --------------------------------------------------------------------------
+# OCR layout: the two-column header of a scan put in reading order
+# --------------------------------------------------------------------------
+#
+# Tesseract reads a scanned header row by row across the page: "TRƯỜNG MN
+# SƠN CA 8  Độc lập - Tự do - Hạnh phúc" comes out as one line, with specks
+# of the gap read as "`..." between the columns, and the issuer's name runs
+# into the motto. Its TSV output gives every word's box, so the header is cut
+# where PDF text is (``_layout_lines``): a wide gap near the middle of a line
+# splits it into a left and a right segment; the left column is read first,
+# then the right one, then the rest of the page. Nothing else changes.
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    left: int
+    right: int
+    top: int
+    conf: float
+
+    @property
+    def solid(self) -> bool:
+        """A real word: letters or digits, read with some confidence (not a speck)."""
+        return self.conf >= _MIN_WORD_CONF and any(ch.isalnum() for ch in self.text)
+
+
+_MIN_WORD_CONF = 15.0     # tesseract's confidence of specks and stamps read as text
+_HEAD_BAND_LINES = 10     # the two-column header is in the first lines of a page
+_HEAD_BAND_SHARE = 0.45   # ... and in the top of the page
+
+
+def ocr_layout(tsv: str) -> str:
+    """Tesseract TSV -> page text, with a two-column header in reading order."""
+    width, height, lines = _tsv_lines(tsv)
+    band, rest = _header_band(lines, width, height)
+    left = [seg for seg, side, _ in band if side == "left"]
+    right = [seg for seg, side, _ in band if side == "right"]
+    head = [_words_text(seg) for seg in left] + [_words_text(seg) for seg in right]
+    return "\n".join(head + [_words_text(line) for line in rest])
+
+
+def _words_text(words: list[_Word]) -> str:
+    return _SECTION_SO.sub("Số", " ".join(w.text for w in words))
+
+
+# OCR reads the "S" of "Số" as a section sign: "§ố: 04/BB-...".
+_SECTION_SO = re.compile(r"§(?=ố)")
+
+
+def _tsv_lines(tsv: str) -> tuple[int, int, list[list[_Word]]]:
+    """(page width, page height, lines of words in tesseract's order) from TSV output."""
+    width = height = 0
+    lines: dict[tuple[str, str, str, str], list[_Word]] = {}
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12:
+            continue
+        try:
+            level, left, top, w, h = (int(c) for c in (cols[0], cols[6], cols[7], cols[8], cols[9]))
+            conf = float(cols[10])
+        except ValueError:
+            continue
+        if level == 1:
+            width, height = w, h
+        elif level == 5 and cols[11].strip():
+            lines.setdefault((cols[1], cols[2], cols[3], cols[4]), []).append(
+                _Word(cols[11].strip(), left, left + w, top, conf))
+    return width, height, list(lines.values())
+
+
+def _header_band(lines: list[list[_Word]], width: int, height: int):
+    """Split the header lines into (segment, "left"/"right", top); return (band, the other lines).
+
+    The band is the run of top lines (by position: tesseract may list a
+    stamp or a signature first) above the title: each is cut at a wide gap
+    near the middle of the page, or lies on one side. It ends at the first
+    line centred across the middle (the title), after ``_HEAD_BAND_LINES``
+    lines, or below ``_HEAD_BAND_SHARE`` of the page. Without lines on both
+    sides there is no two-column header, and no band.
+    """
+    if width <= 0 or not lines:
+        return [], lines
+    char_width = _median([(w.right - w.left) / len(w.text) for line in lines for w in line if w.solid] or [10.0])
+    tops = {id(line): _median([w.top for w in line if w.solid] or [w.top for w in line]) for line in lines}
+    top_lines = sorted((line for line in lines if tops[id(line)] <= _HEAD_BAND_SHARE * height),
+                       key=lambda line: tops[id(line)])
+    band: list[tuple[list[_Word], str, float]] = []
+    taken: set[int] = set()
+    for line in top_lines[:_HEAD_BAND_LINES]:
+        solid = [w for w in line if w.solid]
+        if solid:
+            cut = _column_cut(solid, width, char_width)
+            if cut is None:
+                break  # centred across the middle: the title
+            top = _median([w.top for w in solid])
+            # every word of the line goes to its side of the cut, specks and all
+            for side, keep in (("left", lambda w: (w.left + w.right) / 2 < cut),
+                               ("right", lambda w: (w.left + w.right) / 2 >= cut)):
+                words = [w for w in line if keep(w)]
+                if any(w.solid for w in words):
+                    band.append((words, side, top))
+        taken.add(id(line))
+    if not any(side == "right" for _, side, _ in band) or not any(side == "left" for _, side, _ in band):
+        return [], lines
+    return band, [line for line in lines if id(line) not in taken]
+
+
+def _column_cut(words: list[_Word], width: int, char_width: float) -> float | None:
+    """Where one header line divides into columns (an x), or None if it is centred (the title).
+
+    At the widest gap near the middle when it is much wider than the line's
+    other gaps; 0 or ``width`` for a line wholly on the right or the left.
+    A line from the left margin across the middle that cannot be cut stays
+    whole, as the left column's (its right part is then the motto, which
+    the classifier cuts off by its words).
+    """
+    gaps = [(b.left - a.right, i) for i, (a, b) in enumerate(zip(words, words[1:]))]
+    usual = _median([g for g, _ in gaps]) if gaps else 0
+    wide = [(g, i) for g, i in gaps
+            if g >= max(2 * char_width, 2.5 * usual)
+            and 0.25 * width <= (words[i].right + words[i + 1].left) / 2 <= 0.7 * width]
+    if wide:
+        _, i = max(wide)
+        cut = (words[i].right + words[i + 1].left) / 2
+        if _centre(words[:i + 1]) < width / 2 < _centre(words[i + 1:]):
+            return cut
+    centre = _centre(words)
+    if max(w.right for w in words) < 0.55 * width and centre < 0.45 * width:
+        return float(width)
+    if min(w.left for w in words) > 0.45 * width and centre > 0.55 * width:
+        return 0.0
+    if min(w.left for w in words) < 0.2 * width and abs(centre - width / 2) > 0.05 * width:
+        return float(width)
+    return None
+
+
+def _centre(words: list[_Word]) -> float:
+    return (min(w.left for w in words) + max(w.right for w in words)) / 2
+
+
+def _median(values) -> float:
+    values = sorted(values)
+    return values[len(values) // 2] if values else 0.0
+
+
+def _want_ocr(ocr: bool | str | None) -> tuple[bool, str | None]:
+    """(use OCR?, reason it cannot be used). ``ocr="later"``: raise OcrNeeded
+    instead of running it (the Extractor runs OCR after the plain files)."""
     if ocr is False:
-        return False, "OCR is turned off"
-    reason = ocr_unavailable_reason()
+        return False, "OCR đang tắt"
+    reason = _ocr_reason()
+    if ocr == "later" and reason is None:
+        raise OcrNeeded
     return reason is None, reason
+
+
+_OCR_CHECK: dict = {}  # tesseract's path -> (monotonic time, reason)
+
+
+def _ocr_reason() -> str | None:
+    """``ocr_unavailable_reason()``, asked at most once a minute: asking
+    tesseract costs about 0.1 s, too much for every scan."""
+    exe, now = shutil.which("tesseract"), time.monotonic()
+    if exe is None:
+        return ocr_unavailable_reason()
+    checked = _OCR_CHECK.get(exe)
+    if checked is None or now - checked[0] > 60:
+        checked = _OCR_CHECK[exe] = (now, ocr_unavailable_reason())
+    return checked[1]
 
 
 # --------------------------------------------------------------------------
@@ -351,12 +532,14 @@ def _extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extrac
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
-            return Extraction("pdf", error="encrypted PDF (password protected)")
+            return Extraction("pdf", error=_ENCRYPTED_PDF)
         if exc.err_code == pdfium_c.FPDF_ERR_SECURITY:
-            return Extraction("pdf", error="PDF protected by an unsupported security scheme")
+            return Extraction("pdf", error="PDF được bảo vệ bằng cách mã hóa chưa hỗ trợ")
         return _extract_pdf_plumber(data, limits)
     try:
         return _read_pdf(pdf, limits, ocr)
+    except pdfium.PdfiumError:  # a page PDFium cannot load (a loop in the page tree...)
+        return _extract_pdf_plumber(data, limits)
     finally:
         pdf.close()
 
@@ -366,7 +549,7 @@ def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> Extraction:
     count = min(total, limits.max_pages)
     notes: list[str] = []
     if total > count:
-        notes.append(f"read the first {count} of {total} pages")
+        notes.append(f"chỉ đọc {count} trang đầu trong {total} trang")
     raw = [_page_text(pdf, i) for i in range(count)]
     scanned = [i for i, (text, _, textpage) in enumerate(raw) if _needs_ocr(text, textpage.page)]
     ocr_texts, ocr_used, ocr_notes, ocr_error = _ocr_pdf_pages(pdf, scanned, limits, ocr)
@@ -376,8 +559,10 @@ def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> Extraction:
         # A page with little text may be a signature page: keep its own text
         # unless OCR read more, and drop it only if it is junk.
         own = text if not _junk(text) else ""
-        text = ocr_texts[i] if len(ocr_texts.get(i, "").strip()) > len(own.strip()) else own
-        lines, enc = clean_lines(text)
+        by_ocr = len(ocr_texts.get(i, "").strip()) > len(own.strip())
+        text = ocr_texts[i] if by_ocr else own
+        # Tesseract writes Unicode: its specks (¬ § µ ...) are no TCVN3 to convert.
+        lines, enc = clean_lines(text, legacy=not by_ocr)
         if i not in ocr_texts and any(is_letter_spaced(line) for line in text.splitlines()):
             # PDFium writes one space for two: find the word gaps from the boxes.
             lines, enc = clean_lines(_gap_text(raw[i][2]))
@@ -390,7 +575,7 @@ def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> Extraction:
         return Extraction("pdf", pages=total, notes=tuple(notes), error=ocr_error)
     return _result("pdf", blocks, limits, paged=True, pages=total, ocr=ocr_used,
                    notes=notes + list(_legacy_note(encodings)),
-                   empty_error=ocr_error or "the PDF has no readable text")
+                   empty_error=ocr_error or "tệp PDF không có chữ đọc được")
 
 
 def _page_text(pdf, index: int):
@@ -434,26 +619,37 @@ def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | N
         return {}, False, [], None
     use, reason = _want_ocr(ocr)
     if not use:
-        note = f"{len(scanned)} page(s) are scans without text and {reason}"
-        return {}, False, [note], f"scanned document and {reason}"
+        note = f"{len(scanned)} trang là ảnh scan, không có chữ, và {reason}"
+        return {}, False, [note], f"tệp scan nhưng {reason}"
     texts, notes = {}, []
     for i in scanned[: limits.ocr_max_pages]:
         try:
-            texts[i] = _ocr_png(_render_png(pdf[i], limits.ocr_dpi), limits.ocr_dpi, limits)
+            png, dpi = _render_png(pdf[i], limits.ocr_dpi, limits.max_image_pixels)
+            texts[i] = _ocr_png(png, dpi, limits)
         except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
-            notes.append(f"OCR failed on page {i + 1}: {str(exc)[:120]}")
+            notes.append(f"OCR lỗi ở trang {i + 1}: {str(exc)[:120]}")
     if len(scanned) > limits.ocr_max_pages:
-        notes.append(f"OCR limited to {limits.ocr_max_pages} scanned pages")
+        notes.append(f"OCR chỉ đọc {limits.ocr_max_pages} trang scan đầu")
     if texts:
-        notes.append("text read by OCR (may contain recognition errors)")
-    return texts, bool(texts), notes, "scanned document and OCR found no text"
+        notes.append(OCR_NOTE)
+    return texts, bool(texts), notes, "tệp scan nhưng OCR không đọc được chữ nào"
 
 
-def _render_png(page, dpi: int) -> bytes:
-    image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+def _render_png(page, dpi: int, max_pixels: int) -> tuple[bytes, int]:
+    """The page as a grayscale PNG, and the resolution it was rendered at.
+
+    A page may be up to 200 x 200 inches: at ``dpi`` that is 1.6 billion
+    pixels, so the resolution is lowered to keep within ``max_pixels``.
+    """
+    width, height = page.get_size()  # points: 1/72 inch
+    scale = dpi / 72
+    pixels = max(width * scale, 1) * max(height * scale, 1)
+    if pixels > max_pixels:
+        scale *= (max_pixels / pixels) ** 0.5
+    image = page.render(scale=scale, grayscale=True).to_pil()
     buf = io.BytesIO()
     image.save(buf, format="PNG")
-    return buf.getvalue()
+    return buf.getvalue(), max(1, round(scale * 72))
 
 
 def _interleaved(lines: list[str]) -> bool:
@@ -570,6 +766,9 @@ def _header_band_bottom(segments: list[_Segment], left_edge: float, width: float
 
 def _extract_pdf_plumber(data: bytes, limits: ExtractLimits) -> Extraction:
     """Second chance for PDFs PDFium refuses: pdfminer is more forgiving."""
+    import logging
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # it warns about every flaw it forgives
     try:
         import pdfplumber
 
@@ -578,16 +777,16 @@ def _extract_pdf_plumber(data: bytes, limits: ExtractLimits) -> Extraction:
             texts = [page.extract_text() or "" for page in pdf.pages[: limits.max_pages]]
     except Exception as exc:  # pdfminer raises many types for damaged files
         if "password" in str(exc).lower() or type(exc).__name__ == "PDFPasswordIncorrect":
-            return Extraction("pdf", error="encrypted PDF (password protected)")
-        return Extraction("pdf", error="damaged PDF (cannot be opened)")
+            return Extraction("pdf", error=_ENCRYPTED_PDF)
+        return Extraction("pdf", error=_DAMAGED_PDF)
     blocks, encodings = [], []
     for i, text in enumerate(texts):
         lines, enc = clean_lines(text)
         encodings.append(enc)
         blocks.append(_Block(tuple(lines), page=i + 1))
-    notes = ["damaged PDF: read with the fallback reader"] + list(_legacy_note(encodings))
+    notes = ["tệp PDF bị hỏng: đã đọc bằng trình đọc dự phòng"] + list(_legacy_note(encodings))
     return _result("pdf", blocks, limits, paged=True, pages=total, notes=notes,
-                   empty_error="damaged PDF (cannot be opened)")
+                   empty_error=_DAMAGED_PDF)
 
 
 # --------------------------------------------------------------------------
@@ -609,14 +808,14 @@ def _check_docx_zip(zf: zipfile.ZipFile, limits: ExtractLimits) -> str | None:
     if "word/document.xml" not in names:
         return None  # caller decides what other ZIPs are
     if sum(info.file_size for info in zf.infolist()) > limits.max_unpacked:
-        return "DOCX unpacks to more than the allowed size (possible ZIP bomb)"
+        return "tệp DOCX giải nén ra quá dung lượng cho phép (có thể là ZIP bomb)"
     for info in zf.infolist():
         if info.filename.endswith((".xml", ".rels")):
             data = zf.read(info)
             if data.startswith((b"\xff\xfe", b"\xfe\xff")):
                 data = data.decode("utf-16", "replace").encode("utf-8")
             if _DOCTYPE.search(data):
-                return "DOCX contains an XML DOCTYPE/entity declaration (refused for safety)"
+                return "tệp DOCX có khai báo XML DOCTYPE/entity (không đọc, vì an toàn)"
     return None
 
 
@@ -625,17 +824,17 @@ def _extract_zip(data: bytes, limits: ExtractLimits) -> Extraction:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        return Extraction("docx", error="damaged DOCX (the ZIP container is broken)")
+        return Extraction("docx", error=_BROKEN_DOCX)
     if "word/document.xml" not in names:
         if any(n.startswith("xl/") for n in names):
-            return Extraction("unknown", error="an Excel workbook, not a Word document")
+            return Extraction("unknown", error="tệp Excel, không phải văn bản Word")
         if "content.xml" in names:
-            return Extraction("unknown", error="an OpenDocument file (LibreOffice), not supported")
-        return Extraction("unknown", error="a ZIP archive, not a document")
+            return Extraction("unknown", error="tệp OpenDocument (LibreOffice), chưa đọc được")
+        return Extraction("unknown", error="tệp nén ZIP, không phải văn bản")
     try:
         problem = _check_docx_zip(zf, limits)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
-        return Extraction("docx", error="damaged DOCX (the ZIP container is broken)")
+        return Extraction("docx", error=_BROKEN_DOCX)
     if problem:
         return Extraction("docx", error=problem)
     return _extract_docx(data, zf, limits)
@@ -647,12 +846,12 @@ def _extract_docx(data: bytes, zf: zipfile.ZipFile, limits: ExtractLimits) -> Ex
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception:  # python-docx raises KeyError, ValueError, lxml errors...
-        return Extraction("docx", error="damaged DOCX (its Word parts are missing or invalid)")
+        return Extraction("docx", error="tệp DOCX bị hỏng (thiếu hoặc sai các phần của Word)")
     fonts = _FontResolver(document)
     raw_blocks = _docx_header_blocks(document, fonts) + _walk_container(document.element.body, fonts)
     blocks, encodings = _fix_docx_blocks(raw_blocks)
     return _result("docx", blocks, limits, pages=_docx_pages(zf), notes=_legacy_note(encodings),
-                   empty_error="the Word document is empty (no text)")
+                   empty_error=_EMPTY_WORD)
 
 
 def _docx_pages(zf: zipfile.ZipFile) -> int:
@@ -877,15 +1076,15 @@ def _extract_legacy_word(data: bytes, kind: str, limits: ExtractLimits) -> Extra
         try:
             text = _convert_doc(path, tmp, limits)
         except subprocess.TimeoutExpired:
-            return Extraction("doc", error=f"legacy .doc conversion timed out after {limits.convert_timeout:g} s")
+            return Extraction("doc", error=f"chuyển đổi tệp .doc cũ quá {limits.convert_timeout:g} giây")
         except RuntimeError as exc:
-            return Extraction("doc", error=f"could not read the legacy Word file ({exc})")
+            return Extraction("doc", error=f"không đọc được tệp Word cũ ({exc})")
     if text is None:
-        return Extraction("doc", error="legacy .doc and no converter installed")
+        return Extraction("doc", error="tệp .doc cũ nhưng máy chưa cài chương trình chuyển đổi (catdoc)")
     lines, encoding = clean_lines(text)
     blocks = [_Block((line,)) for line in lines]
     return _result("doc", blocks, limits, notes=_legacy_note([encoding]),
-                   empty_error="the Word document is empty (no text)")
+                   empty_error=_EMPTY_WORD)
 
 
 def _convert_doc(path: str, tmp: str, limits: ExtractLimits) -> str | None:
@@ -919,26 +1118,28 @@ def _extract_image(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extr
         image = Image.open(io.BytesIO(data))
         frames = getattr(image, "n_frames", 1)
         if image.width * image.height > limits.max_image_pixels:
-            return Extraction("image", pages=frames, error="image too large to read")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return Extraction("image", error="damaged or unsupported image")
+            return Extraction("image", pages=frames, error=_HUGE_IMAGE)
+    except Image.DecompressionBombError:  # Pillow refuses it before we can measure it
+        return Extraction("image", error=_HUGE_IMAGE)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return Extraction("image", error="ảnh bị hỏng hoặc định dạng ảnh chưa đọc được")
     use, reason = _want_ocr(ocr)
     if not use:
-        return Extraction("image", pages=frames, error=f"scanned document and {reason}")
-    blocks, notes = [], ["text read by OCR (may contain recognition errors)"]
+        return Extraction("image", pages=frames, error=f"tệp scan nhưng {reason}")
+    blocks, notes = [], [OCR_NOTE]
     for index in range(min(frames, limits.ocr_max_pages)):
         try:
             image.seek(index)
             text = _ocr_png(_page_png(image), _image_dpi(image), limits)
         except (OSError, subprocess.SubprocessError, RuntimeError, ValueError) as exc:
-            notes.append(f"OCR failed on page {index + 1}: {str(exc)[:120]}")
+            notes.append(f"OCR lỗi ở trang {index + 1}: {str(exc)[:120]}")
             continue
-        lines, _ = clean_lines(text)
+        lines, _ = clean_lines(text, legacy=False)  # OCR gives Unicode, never TCVN3/VNI
         blocks.append(_Block(tuple(lines), page=index + 1))
     if frames > limits.ocr_max_pages:
-        notes.append(f"OCR limited to {limits.ocr_max_pages} pages")
+        notes.append(f"OCR chỉ đọc {limits.ocr_max_pages} trang đầu")
     return _result("image", blocks, limits, paged=True, pages=frames, ocr=True, notes=notes,
-                   empty_error="OCR found no text in the image")
+                   empty_error="OCR không đọc được chữ nào trong ảnh")
 
 
 def _page_png(image) -> bytes:
@@ -1037,7 +1238,7 @@ def _extract_text(data: bytes, att: Attachment, is_html: bool, limits: ExtractLi
     lines, encoding = clean_lines(text)
     blocks = [_Block((line,)) for line in lines]
     return _result("text", blocks, limits, notes=tuple(notes) + _legacy_note([encoding]),
-                   empty_error="the file holds no text")
+                   empty_error="tệp không có chữ")
 
 
 # --------------------------------------------------------------------------
@@ -1057,11 +1258,13 @@ def extract(att: Attachment, limits: ExtractLimits = ExtractLimits(), ocr: bool 
     kind_hint = _EXTENSIONS.get(_extension(att.filename), "unknown")
     try:
         return _dispatch(att, limits, ocr, kind_hint)
+    except OcrNeeded:  # ocr="later": the caller runs OCR in a pass of its own
+        raise
     except MemoryError:
-        return Extraction(_public_kind(kind_hint), error="the file needs more memory than allowed to read")
+        return Extraction(_public_kind(kind_hint), error="tệp cần nhiều bộ nhớ hơn mức cho phép để đọc")
     except Exception as exc:  # a library bug on a strange file must not stop the batch
         return Extraction(_public_kind(kind_hint),
-                          error=f"could not read the file ({type(exc).__name__}: {str(exc)[:120]})")
+                          error=f"không đọc được tệp ({type(exc).__name__}: {str(exc)[:120]})")
 
 
 def _public_kind(kind: str) -> str:
@@ -1071,15 +1274,19 @@ def _public_kind(kind: str) -> str:
 def _dispatch(att: Attachment, limits: ExtractLimits, ocr: bool | None, hint: str) -> Extraction:
     data = att.data
     if not data or not data.strip(b" \t\r\n\x00"):
-        return Extraction(_public_kind(hint), error="empty file")
+        return Extraction(_public_kind(hint), error="tệp rỗng (0 byte)")
     if len(data) > limits.max_bytes:
         return Extraction(_public_kind(hint),
-                          error=f"file too large ({len(data) / MiB:.0f} MB; limit {limits.max_bytes / MiB:.0f} MB)")
+                          error=f"tệp quá lớn ({len(data) / MiB:.0f} MB; giới hạn {limits.max_bytes / MiB:.0f} MB)")
     sniffed = sniff(data)
-    notes = _disguise_note(sniffed, hint)
+    # An encrypted .docx/.xlsx IS an OLE2 file: its name does not lie.
+    notes = () if sniffed == "ole" and _ole_kind(data) == "encrypted" else _disguise_note(sniffed, hint)
     result = _by_format(sniffed, hint, att, limits, ocr, notes)
     if notes and result.error is None:
         result = Extraction(result.kind, result.parts, result.pages, result.ocr, None, tuple(notes) + result.notes)
+    elif notes and notes[0] not in result.error:  # the error alone would hide that the name lies
+        result = Extraction(result.kind, result.parts, result.pages, result.ocr, f"{notes[0]}; {result.error}",
+                            result.notes)
     return result
 
 
@@ -1088,7 +1295,7 @@ def _disguise_note(sniffed: str | None, hint: str) -> tuple[str, ...]:
     if hint in ("docx", "doc", "pdf") and sniffed in ("pdf", "ole", "rtf", "html", "zip", "image"):
         actual = {"ole": "doc", "zip": "docx"}.get(sniffed, sniffed)
         if actual != hint and not (hint == "doc" and actual == "rtf"):
-            return (f"not a real {hint.upper()} (looks like {_DISGUISE_NAMES.get(actual, actual.upper())})",)
+            return (f"không phải tệp {hint.upper()} thật (có vẻ là {_DISGUISE_NAMES.get(actual, actual.upper())})",)
     return ()
 
 
@@ -1101,28 +1308,28 @@ def _by_format(sniffed, hint, att, limits, ocr, notes) -> Extraction:
     if sniffed == "ole":
         ole = _ole_kind(data)
         if ole == "encrypted":
-            return Extraction("docx", error="encrypted Word document (password protected)")
+            return Extraction("docx", error="tệp Word có mật khẩu (bị mã hóa)")
         if ole == "other":
-            return Extraction("unknown", error="an old Excel/PowerPoint file, not a Word document")
+            return Extraction("unknown", error="tệp Excel/PowerPoint cũ, không phải văn bản Word")
         return _extract_legacy_word(data, "doc", limits)
     if sniffed == "rtf":
         return _extract_legacy_word(data, "rtf", limits)
     if sniffed == "image":
         return _extract_image(data, limits, ocr)
     if sniffed == "heic":
-        return Extraction("image", error="HEIC photo (iPhone format) is not supported; send JPEG or PDF")
+        return Extraction("image", error="ảnh HEIC (định dạng của iPhone) chưa đọc được; cần gửi JPEG hoặc PDF")
     if sniffed == "html":
         if hint in ("docx", "doc") and not notes:
-            notes = (f"not a real {hint.upper()} (looks like HTML)",)
+            notes = (f"không phải tệp {hint.upper()} thật (có vẻ là HTML)",)
         result = _extract_text(data, att, True, limits)
         if result.error and notes:
-            return Extraction(result.kind, error=f"{notes[0]}; it holds no text")
+            return Extraction(result.kind, error=f"{notes[0]}; không có chữ")
         return result
     if sniffed == "text" and hint not in ("pdf", "docx", "image"):
         return _extract_text(data, att, hint == "html", limits)
     if hint in ("pdf", "docx", "doc", "image"):
-        return Extraction(_public_kind(hint), error=f"not a real {hint.upper()} (unrecognised content)")
-    return Extraction("unknown", error="unrecognised file format")
+        return Extraction(_public_kind(hint), error=f"không phải tệp {hint.upper()} thật (nội dung không nhận ra được)")
+    return Extraction("unknown", error="định dạng tệp không nhận ra được")
 
 
 # --------------------------------------------------------------------------
@@ -1139,11 +1346,33 @@ def _limit_memory(limit: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+class OcrNeeded(Exception):
+    """Raised by ``extract(..., ocr="later")`` instead of running OCR: the file
+    has scanned pages (see ``Extractor.submit``, ``NEEDS_OCR``)."""
+
+
+def _parse_file(path: str):
+    """A parse job: the message archived at ``path``, parsed, with the SHA-256 of each attachment."""
+    from .archive import sha256
+    from .parse import parse_message
+
+    with open(path, "rb") as fh:
+        message = parse_message(fh.read())
+    return message, [sha256(a.data) for a in message.attachments]
+
+
 def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: int | None) -> None:
-    """Worker loop: receive (index, attachment), send back (index, Extraction)."""
+    """Worker loop: receive (key, attachment, OCR mode), send back (key, Extraction or "ocr");
+    or (key, path, "parse"), send back (key, (ParsedMessage, digests))."""
     os.setpgrp()  # own process group: a timeout kill takes tesseract/catdoc with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory(memory_limit)
+    for module in ("pypdfium2", "docx", "PIL.Image"):  # used by nearly every poll: loaded before the clock runs
+        try:
+            __import__(module)
+        except ImportError:
+            pass
+    conn.send(_READY)
     while True:
         try:
             message = conn.recv()
@@ -1151,17 +1380,51 @@ def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: in
             return
         if message is None:
             return
-        index, att = message
-        conn.send((index, extract(att, limits, ocr)))
+        key, att, mode = message
+        if mode == "parse":
+            result = _parse_file(att)
+        else:
+            try:
+                result = extract(att, limits, mode)
+            except OcrNeeded:
+                result = "ocr"
+        del att, message  # a large file is not kept while waiting for the next one
+        conn.send((key, result))
+        del result
+
+
+@dataclass
+class _Job:
+    key: object
+    att: Attachment | str  # the path of an archived message for a parse job
+    defer_ocr: bool = False
+    cancelled: bool = False
+    parse: bool = False
+
+
+@dataclass(frozen=True)
+class JobFailed:
+    """What ``ready()`` hands back for a parse job whose worker timed out or crashed."""
+
+    reason: str
+
+
+_READY = "extract-worker-ready"  # a new worker's first message: the clock of its first file starts then
+_STARTUP_SECONDS = 60.0  # a worker that is not ready by then is killed
 
 
 @dataclass
 class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: multiprocessing.connection.Connection
-    task: int | None = None
+    job: _Job | None = None
     deadline: float = 0.0
     kind: str = "unknown"
+    started: bool = False  # its _READY arrived
+
+    @property
+    def task(self):
+        return self.job.key if self.job is not None else None
 
     def kill(self) -> None:
         try:
@@ -1171,6 +1434,22 @@ class _Worker:
         self.process.kill()
         self.process.join(5)
         self.conn.close()
+
+
+_TIMEOUT_ERROR = "đọc tệp quá {:g} giây, đã dừng"
+_CRASH_ERROR = "trình đọc bị dừng đột ngột khi đọc tệp này ({how}); tệp có thể bị hỏng hoặc quá lớn"
+_FAILED_ERROR = "không lấy được chữ từ tệp"
+
+
+# What ``ready()`` hands back for a file submitted with ``defer_ocr`` that has
+# scanned pages: submit it again without ``defer_ocr`` when OCR may run.
+NEEDS_OCR = Extraction("unknown", error="OCR needed")
+
+
+def timed_out(result: Extraction) -> bool:
+    """The Extractor gave up on the file after its timeout (worth trying again later)."""
+    head = _TIMEOUT_ERROR.split("{", 1)[0]
+    return bool(result.error) and result.error.startswith(head)
 
 
 @dataclass
@@ -1184,6 +1463,13 @@ class Extractor:
     own attachment. ``workers=0`` runs inline, in this process, without
     timeout or memory limit (tests, debugging). The pool starts on first use.
 
+    Two ways to use it: ``extract_many(atts)`` (blocking), or ``submit(key,
+    att)`` then ``ready()`` (results as they finish, so the caller records
+    what is done while the rest is still being read). ``submit(...,
+    defer_ocr=True)`` reads a file without OCR and hands back ``NEEDS_OCR``
+    if it has scanned pages, so that slow OCR can wait until the plain files
+    are done (see pipeline.py).
+
     Use as a context manager, or call ``close()``.
     """
 
@@ -1194,6 +1480,8 @@ class Extractor:
     ocr: bool | None = None
     _pool: list[_Worker] = field(default_factory=list, init=False, repr=False)
     _context: object = field(default=None, init=False, repr=False)
+    _queue: deque = field(default_factory=deque, init=False, repr=False)
+    _done: list = field(default_factory=list, init=False, repr=False)
 
     def __enter__(self) -> "Extractor":
         return self
@@ -1206,6 +1494,12 @@ class Extractor:
         """Number of worker processes (0: inline)."""
         return (os.cpu_count() or 1) if self.workers is None else max(0, self.workers)
 
+    @property
+    def pending(self) -> int:
+        """Files submitted whose result ``ready()`` has not handed back yet."""
+        running = sum(1 for w in self._pool if w.job is not None and not w.job.cancelled)
+        return len(self._queue) + running + len(self._done)
+
     def extract(self, att: Attachment) -> Extraction:
         """One attachment (same bounds as ``extract_many``)."""
         return self.extract_many([att])[0]
@@ -1214,13 +1508,64 @@ class Extractor:
         """Extract every attachment; results in the same order as ``atts``."""
         if self.size == 0 or not atts:
             return [extract(att, self.limits, self.ocr) for att in atts]
+        token = object()
+        for index, att in enumerate(atts):
+            self.submit((token, index), att)
         results: list[Extraction | None] = [None] * len(atts)
-        queue = deque(enumerate(atts))
-        self._ensure_pool(min(self.size, len(atts)))
-        while queue or any(w.task is not None for w in self._pool):
-            self._dispatch(queue, atts)
-            self._collect(results)
-        return [r if r is not None else Extraction("unknown", error="extraction failed") for r in results]
+        others: list = []
+        missing = len(atts)
+        while missing:
+            for key, result in self.ready(None):
+                if isinstance(key, tuple) and len(key) == 2 and key[0] is token:
+                    results[key[1]] = result
+                    missing -= 1
+                else:  # submitted by another caller: handed back by its next ready()
+                    others.append((key, result))
+        self._done.extend(others)
+        return [r if r is not None else Extraction("unknown", error=_FAILED_ERROR) for r in results]
+
+    def submit(self, key, att: Attachment, *, defer_ocr: bool = False) -> None:
+        """Queue one attachment; ``ready()`` hands back ``(key, Extraction)``."""
+        if isinstance(att.data, bytes) and len(att.data) > self.limits.max_bytes:  # never copied to a worker
+            self._done.append((key, extract(att, self.limits, False)))
+        else:
+            self._queue.append(_Job(key, att, defer_ocr and self.ocr is not False))
+
+    def submit_parse(self, key, path: str) -> None:
+        """Queue the parse of the message archived at ``path``; ``ready()`` hands
+        back ``(key, (ParsedMessage, attachment digests))`` or ``(key, JobFailed)``.
+        Parsing is as heavy as reading the attachments: the pool shares it."""
+        self._queue.append(_Job(key, path, parse=True))
+
+    def ready(self, timeout: float | None = 0.0) -> list[tuple[object, Extraction]]:
+        """The results finished since the last call, as ``(key, Extraction)``.
+
+        When none is finished yet, waits up to ``timeout`` seconds for one
+        (None: as long as anything is pending).
+        """
+        if self.size == 0:
+            while self._queue and not self._done:
+                job = self._queue.popleft()
+                self._done.append((job.key, self._inline(job)))
+        else:
+            self._dispatch()
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self._done and any(w.job is not None for w in self._pool):
+                self._collect(None if deadline is None else deadline - time.monotonic())
+                self._dispatch()
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        done, self._done = self._done, []
+        return done
+
+    def cancel(self) -> None:
+        """Forget every file not handed back yet (a stop request): queued ones
+        are dropped, running ones finish and their results are discarded."""
+        self._queue.clear()
+        self._done.clear()
+        for worker in self._pool:
+            if worker.job is not None:
+                worker.job.cancelled = True
 
     def close(self) -> None:
         """Stop the workers (idempotent)."""
@@ -1236,14 +1581,24 @@ class Extractor:
             else:
                 worker.conn.close()
         self._pool.clear()
+        self._queue.clear()
+        self._done.clear()
 
     # -- internals ---------------------------------------------------------
+
+    def _inline(self, job: _Job) -> Extraction:
+        if job.parse:
+            return _parse_file(job.att)
+        try:
+            return extract(job.att, self.limits, "later" if job.defer_ocr else self.ocr)
+        except OcrNeeded:
+            return NEEDS_OCR
 
     def _ensure_pool(self, wanted: int) -> None:
         if self._context is None:
             methods = multiprocessing.get_all_start_methods()
             self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        while len(self._pool) < max(1, wanted):
+        while len(self._pool) < min(self.size, max(1, wanted)):
             self._pool.append(self._start_worker())
 
     def _start_worker(self) -> _Worker:
@@ -1258,41 +1613,62 @@ class Extractor:
         worker.kill()
         self._pool[self._pool.index(worker)] = self._start_worker()
 
-    def _dispatch(self, queue: deque, atts: list[Attachment]) -> None:
+    def _dispatch(self) -> None:
+        if self._queue:
+            self._ensure_pool(sum(1 for w in self._pool if w.job is not None) + len(self._queue))
         for worker in self._pool:
-            if worker.task is None and queue:
-                index, att = queue.popleft()
-                try:
-                    worker.conn.send((index, att))
-                except (OSError, ValueError):  # died while idle: replace and retry later
-                    queue.appendleft((index, att))
-                    self._replace(worker)
-                    continue
-                worker.task, worker.deadline = index, time.monotonic() + self.timeout
-                worker.kind = _public_kind(_EXTENSIONS.get(_extension(att.filename), "unknown"))
+            if not self._queue:
+                return
+            if worker.job is not None:
+                continue
+            job = self._queue.popleft()
+            mode = "parse" if job.parse else "later" if job.defer_ocr else self.ocr
+            try:
+                worker.conn.send((job.key, job.att, mode))
+            except (OSError, ValueError):  # died while idle: replace and retry later
+                self._queue.appendleft(job)
+                self._replace(worker)
+                continue
+            worker.job = job
+            worker.deadline = time.monotonic() + self.timeout + (0 if worker.started else _STARTUP_SECONDS)
+            worker.kind = "message" if job.parse else _public_kind(_EXTENSIONS.get(_extension(job.att.filename),
+                                                                                   "unknown"))
 
-    def _collect(self, results: list) -> None:
-        busy = [w for w in self._pool if w.task is not None]
+    def _collect(self, timeout: float | None) -> None:
+        busy = [w for w in self._pool if w.job is not None]
         if not busy:
             return
         wait = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+        if timeout is not None:
+            wait = min(wait, max(0.0, timeout))
         ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
         for worker in busy:
             if worker.conn in ready:
-                self._receive(worker, results)
+                self._receive(worker)
             elif time.monotonic() >= worker.deadline:
-                results[worker.task] = Extraction(worker.kind, error=f"extraction timed out after {self.timeout:g} s")
+                self._finish(worker, Extraction(worker.kind, error=_TIMEOUT_ERROR.format(self.timeout)))
                 self._replace(worker)
 
-    def _receive(self, worker: _Worker, results: list) -> None:
+    def _finish(self, worker: _Worker, result) -> None:
+        job, worker.job = worker.job, None
+        if job.cancelled:
+            return
+        if job.parse and isinstance(result, Extraction):  # the worker timed out or crashed
+            result = JobFailed(result.error or "")
+        self._done.append((job.key, NEEDS_OCR if result == "ocr" else result))
+
+    def _receive(self, worker: _Worker) -> None:
         try:
-            index, result = worker.conn.recv()
-            results[index] = result
-            worker.task = None
+            message = worker.conn.recv()
+            if message == _READY:  # start-up is not charged to the file
+                worker.started, worker.deadline = True, time.monotonic() + self.timeout
+                return
+            _, result = message
         except (EOFError, OSError):
             worker.process.join(1)
             code = worker.process.exitcode
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            results[worker.task] = Extraction(
-                worker.kind, error=f"the reader crashed on this file ({how}); it may be damaged or too large")
+            self._finish(worker, Extraction(worker.kind, error=_CRASH_ERROR.format(how=how)))
             self._replace(worker)
+            return
+        self._finish(worker, result)

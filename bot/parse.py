@@ -100,7 +100,8 @@ def parse_message(data: bytes, limits: ParseLimits = ParseLimits()) -> ParsedMes
         return ParsedMessage(
             message_id="",
             from_addr="",
-            problems=(f"message could not be read ({type(exc).__name__}); check it by hand",),
+            problems=(f"không đọc được thư ({type(exc).__name__}); cần mở thư ra xem",),
+            incomplete=(f"không đọc được thư ({type(exc).__name__}); cần mở thư ra xem",),
         )
 
 
@@ -617,12 +618,12 @@ def _read_zip(data: bytes, limits: ParseLimits, budget: int) -> _ZipResult:
     """
     declared = _zip_declared_entries(data)
     if declared is not None and declared > 4 * limits.max_zip_members + 16:
-        raise _ZipRejected(f"{declared} files inside (limit {limits.max_zip_members})")
+        raise _ZipRejected(f"chứa {declared} tệp (giới hạn {limits.max_zip_members})")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
             struct.error, NotImplementedError, UnicodeError) as exc:
-        raise _ZipRejected(f"not a readable ZIP file ({exc})") from None
+        raise _ZipRejected(f"không phải tệp ZIP đọc được ({exc})") from None
     infos = [i for i in archive.infolist() if not i.is_dir() and not _is_os_metadata(i.filename)]
     _check_declared_sizes(infos, limits, budget)
     result = _ZipResult()
@@ -633,18 +634,18 @@ def _read_zip(data: bytes, limits: ParseLimits, budget: int) -> _ZipResult:
 
 def _check_declared_sizes(infos: list[zipfile.ZipInfo], limits: ParseLimits, budget: int) -> None:
     if len(infos) > limits.max_zip_members:
-        raise _ZipRejected(f"{len(infos)} files inside (limit {limits.max_zip_members})")
+        raise _ZipRejected(f"chứa {len(infos)} tệp (giới hạn {limits.max_zip_members})")
     total = sum(i.file_size for i in infos)
     if total > budget:
         limit = _human_size(limits.max_zip_total_bytes)
-        raise _ZipRejected(f"would expand to {_human_size(total)} " + (
-            f"(limit {limit})" if budget == limits.max_zip_total_bytes else
-            f"(only {_human_size(budget)} left of the {limit} allowed for all ZIPs of a message)"))
+        raise _ZipRejected(f"giải nén ra {_human_size(total)} " + (
+            f"(giới hạn {limit})" if budget == limits.max_zip_total_bytes else
+            f"(chỉ còn {_human_size(budget)} trong {limit} cho phép cho mọi tệp ZIP của một thư)"))
     for info in infos:
         if _ratio_exceeded(info.file_size, info.compress_size, limits):
             ratio = info.file_size // max(info.compress_size, 1)
-            raise _ZipRejected(f"'{_zip_member_name(info)}' expands {ratio}:1 "
-                               f"(limit {limits.max_zip_ratio}:1)")
+            raise _ZipRejected(f"'{_zip_member_name(info)}' giải nén gấp {ratio} lần "
+                               f"(giới hạn {limits.max_zip_ratio} lần)")
 
 
 def _ratio_exceeded(size: int, compressed: int, limits: ParseLimits) -> bool:
@@ -655,11 +656,11 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ParseL
                  budget: int, result: _ZipResult) -> None:
     name = _zip_member_name(info)
     if info.flag_bits & 0x1:
-        result.skipped.append(Skipped(name, "encrypted ZIP member (password protected)"))
+        result.skipped.append(Skipped(name, "tệp trong ZIP có mật khẩu (bị mã hóa)"))
         return
     if info.file_size > limits.max_attachment_bytes:
-        result.skipped.append(Skipped(name, f"too large: {_human_size(info.file_size)} "
-                                            f"(limit {_human_size(limits.max_attachment_bytes)})"))
+        result.skipped.append(Skipped(name, f"quá lớn: {_human_size(info.file_size)} "
+                                            f"(giới hạn {_human_size(limits.max_attachment_bytes)})"))
         return
     out = bytearray()
     try:
@@ -671,7 +672,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ParseL
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError,
             ValueError, RuntimeError, struct.error) as exc:
-        result.skipped.append(Skipped(name, f"ZIP member could not be read ({exc or type(exc).__name__})"))
+        result.skipped.append(Skipped(name, f"không đọc được tệp trong ZIP ({exc or type(exc).__name__})"))
         return
     result.used += len(out)
     result.files.append((name, bytes(out)))
@@ -680,11 +681,11 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ParseL
 def _check_inflated(name: str, size: int, info: zipfile.ZipInfo, limits: ParseLimits,
                     remaining: int) -> None:
     if size > info.file_size:
-        raise _ZipRejected(f"'{name}' holds more data than its header declares")
+        raise _ZipRejected(f"'{name}' chứa nhiều dữ liệu hơn khai báo")
     if size > remaining:
-        raise _ZipRejected(f"expands beyond {_human_size(limits.max_zip_total_bytes)}")
+        raise _ZipRejected(f"giải nén vượt quá {_human_size(limits.max_zip_total_bytes)}")
     if _ratio_exceeded(size, info.compress_size, limits):
-        raise _ZipRejected(f"'{name}' expands more than {limits.max_zip_ratio}:1")
+        raise _ZipRejected(f"'{name}' giải nén gấp hơn {limits.max_zip_ratio} lần")
 
 
 # --------------------------------------------------------------------------
@@ -993,19 +994,19 @@ def _automatic(view: Message, root_type: str, report_type: str, from_addr: str,
                subject: str) -> str | None:
     """Why this mail is automatic (never to be answered), or None."""
     if root_type == "multipart/report":
-        return {"delivery-status": "delivery status report (bounce)",
-                "disposition-notification": "read receipt (disposition notification)"
-                }.get(report_type, f"automatic report ({report_type or 'multipart/report'})")
+        return {"delivery-status": "báo cáo gửi thư không thành công (bounce)",
+                "disposition-notification": "xác nhận đã đọc thư (disposition notification)"
+                }.get(report_type, f"báo cáo tự động ({report_type or 'multipart/report'})")
     if from_addr.split("@")[0] in ("mailer-daemon", "postmaster"):
         return f"From: {from_addr}"
     if _one_line(view.get("return-path", ""), 200).replace(" ", "") == "<>":
-        return "empty Return-Path (<>)"
+        return "Return-Path rỗng (<>)"
     for name in _AUTO_HEADERS:
         reason = _auto_header(name, _one_line(view.get(name, ""), 200))
         if reason:
             return reason
     if _AUTO_SUBJECT.match(subject) and any(view.get(h) is not None for h in _AUTO_HINTS):
-        return f"auto-reply subject {subject[:60]!r} with Outlook auto-reply headers"
+        return f"tiêu đề trả lời tự động '{subject[:60]}' kèm các trường tự động của Outlook"
     return None
 
 
@@ -1135,17 +1136,21 @@ def _decide_auth(by: dict[str, list[_AuthResult]], from_domain: str, authserv: s
 # The walk over one message
 # --------------------------------------------------------------------------
 
+# What a damaged mail's defects mean, in the coordinator's words (shown on its items).
 _DEFECT_TEXT = {
-    "CloseBoundaryNotFoundDefect": "the message is cut short: its last MIME part is not closed "
-                                   "(an attachment may be incomplete)",
-    "StartBoundaryNotFoundDefect": "MIME boundary not found: the attachments could not be separated",
-    "NoBoundaryInMultipartDefect": "multipart message without a boundary: the attachments could "
-                                   "not be separated",
-    "MultipartInvariantViolationDefect": "the MIME structure is broken",
-    "InvalidBase64PaddingDefect": "base64 data damaged or cut short",
-    "InvalidBase64LengthDefect": "base64 data damaged or cut short",
-    "InvalidBase64CharactersDefect": "base64 data contains invalid characters",
+    "CloseBoundaryNotFoundDefect": "thư bị cắt ngang: phần MIME cuối không được đóng "
+                                   "(tệp đính kèm có thể không đầy đủ)",
+    "StartBoundaryNotFoundDefect": "không tìm thấy ranh giới MIME: không tách được các tệp đính kèm",
+    "NoBoundaryInMultipartDefect": "thư nhiều phần nhưng không có ranh giới (boundary): không tách được "
+                                   "các tệp đính kèm",
+    "MultipartInvariantViolationDefect": "cấu trúc MIME của thư bị hỏng",
+    "InvalidBase64PaddingDefect": "dữ liệu base64 bị hỏng hoặc bị cắt ngắn",
+    "InvalidBase64LengthDefect": "dữ liệu base64 bị hỏng hoặc bị cắt ngắn",
+    "InvalidBase64CharactersDefect": "dữ liệu base64 có ký tự không hợp lệ",
 }
+# Defects found only when an attachment is decoded (reported with its name).
+_DECODING_DEFECTS = frozenset({"InvalidBase64PaddingDefect", "InvalidBase64LengthDefect",
+                               "InvalidBase64CharactersDefect"})
 
 
 @dataclass(frozen=True)
@@ -1171,6 +1176,7 @@ class _MessageParser:
         self.attachments: list[Attachment] = []
         self.skipped: list[Skipped] = []
         self.problems: list[str] = []
+        self.damage: list[str] = []  # the problems that may have lost content
         self.zip_budget = limits.max_zip_total_bytes
         self.parts_seen = 0
         self.messages = 0
@@ -1181,6 +1187,11 @@ class _MessageParser:
         self.bounces: list[str] = []
         self.report_type = ""
         self.texts: dict[int, str] = {}  # id(part) -> decoded text, so HTML is decoded once
+
+    def _damaged(self, text: str) -> None:
+        """A problem that may have lost content: reported, and shown on the items."""
+        self.problems.append(text)
+        self.damage.append(text)
 
     # -- top level ---------------------------------------------------------
 
@@ -1216,6 +1227,7 @@ class _MessageParser:
             in_reply_to=_message_id(view.get("in-reply-to")),
             references=tuple(_MSG_ID.findall(_unescape(view.get("references", ""))))[:100],
             problems=tuple(dict.fromkeys(self.problems)),
+            incomplete=tuple(dict.fromkeys(self.damage)),
         )
 
     def _parse_bytes(self, data: bytes) -> Message:
@@ -1228,13 +1240,13 @@ class _MessageParser:
         lowered = data.lower()
         containers = lowered.count(b"multipart/") + lowered.count(b"message/rfc822")
         if containers * (data.count(b"\n") + 1) > self.limits.max_parse_cost:
-            self.problems.append(f"message is nested too deeply to read safely ({containers} "
-                                 "MIME containers); only its headers were read")
+            self._damaged(f"thư lồng quá nhiều lớp để đọc an toàn ({containers} lớp MIME); "
+                          "chỉ đọc được phần đầu thư")
             return parser.parsebytes(data, headersonly=True)
         try:
             return parser.parsebytes(data)
         except RecursionError:
-            self.problems.append("message is nested too deeply to read; only its headers were read")
+            self._damaged("thư lồng quá nhiều lớp; chỉ đọc được phần đầu thư")
             return parser.parsebytes(data, headersonly=True)
 
     def _bounce_recipients(self, view: Message) -> tuple[str, ...]:
@@ -1254,18 +1266,18 @@ class _MessageParser:
             part, here = stack.pop()
             self.parts_seen += 1
             if self.parts_seen > self.limits.max_parts:
-                self.problems.append(f"more than {self.limits.max_parts} MIME parts; the rest was not read")
+                self._damaged(f"thư có hơn {self.limits.max_parts} phần MIME; phần còn lại chưa được đọc")
                 break
             self._note_defects(part)
             try:
                 self._visit(part, here, stack, leaves)
             except Exception as exc:  # one broken part must not hide the others
-                self.problems.append(f"a MIME part could not be read ({type(exc).__name__})")
+                self._damaged(f"không đọc được một phần MIME của thư ({type(exc).__name__})")
         for part, view, here in leaves:
             try:
                 self._leaf(part, view, here)
             except Exception as exc:  # one broken part must not hide the others
-                self.skipped.append(Skipped(_filename(view) or "", f"part could not be read ({type(exc).__name__})"))
+                self.skipped.append(Skipped(_filename(view) or "", f"không đọc được phần này của thư ({type(exc).__name__})"))
 
     def _visit(self, part: Message, here: _Where, stack: list, leaves: list) -> None:
         view = _mime_view(part)
@@ -1273,10 +1285,14 @@ class _MessageParser:
         if ctype == "message/delivery-status":
             if here.message == 0:  # a bounce forwarded as an attachment is not ours
                 self.bounces += _dsn_failed(part)
-        elif ctype == "message/rfc822" and part.is_multipart():
+        elif ctype in ("message/rfc822", "message/global") and part.is_multipart():
             self._forwarded(part, here, stack)
         elif here.in_report and ctype in _REPORT_PARTS:
             return  # machinery of a delivery report, not content
+        elif ctype.startswith("message/") and part.is_multipart() and not here.in_report:
+            # message/partial, message/external-body...: the stdlib parses them as
+            # messages, but they are pieces or pointers, not a mail to read
+            self.skipped.append(Skipped(_filename(view) or ctype, f"chưa đọc được phần kiểu {ctype}"))
         elif part.is_multipart():
             children = [c for c in part.get_payload() if isinstance(c, Message)]
             if ctype == "multipart/report" and here.message == 0 and not here.container:
@@ -1299,12 +1315,12 @@ class _MessageParser:
         head = _read_headers(inner, self.limits)
         label = head.subject or head.from_addr or "message"
         if here.in_report:
-            self.skipped.append(Skipped(label, "original message returned in a delivery report"))
+            self.skipped.append(Skipped(label, "thư gốc bị trả lại trong thư báo gửi không thành công", matters=False))
             return
         depth = here.forward_depth + 1
         if depth > self.limits.max_depth:
-            self.skipped.append(Skipped(label, f"forwarded message nested too deep "
-                                               f"(more than {self.limits.max_depth} levels)"))
+            self.skipped.append(Skipped(label, f"thư chuyển tiếp lồng quá sâu "
+                                               f"(quá {self.limits.max_depth} cấp)"))
             return
         if self.forwarded is None and (head.from_addr or head.from_name):
             self.forwarded = _Original(head.from_addr or None, head.from_name, head.date)
@@ -1313,9 +1329,9 @@ class _MessageParser:
 
     def _note_defects(self, part: Message) -> None:
         for defect in getattr(part, "defects", []):
-            text = _DEFECT_TEXT.get(type(defect).__name__)
-            if text and "base64" not in text:  # base64 defects appear only when decoding
-                self.problems.append(text)
+            name = type(defect).__name__
+            if name in _DEFECT_TEXT and name not in _DECODING_DEFECTS:  # those appear only when decoding
+                self._damaged(_DEFECT_TEXT[name])
 
     # -- leaves ------------------------------------------------------------
 
@@ -1326,9 +1342,10 @@ class _MessageParser:
         if ctype in ("text/plain", "text/html") and name is None and disposition != "attachment":
             self._body_part(part, view, ctype, here)
             return
-        reason = self._not_a_document(ctype, view)
-        if reason:
-            self.skipped.append(Skipped(name or _content_id(view) or "", reason))
+        found = self._not_a_document(ctype, view)
+        if found:
+            reason, matters = found
+            self.skipped.append(Skipped(name or _content_id(view) or "", reason, matters=matters))
             return
         size = _decoded_size(part)
         if size > self.limits.max_attachment_bytes:
@@ -1338,27 +1355,28 @@ class _MessageParser:
         self._note_payload_defects(part, name or ctype)
         self._add_file(name or "", _type_for(name or "", ctype), data, here, depth=0)
 
-    def _not_a_document(self, ctype: str, view: Message) -> str | None:
+    def _not_a_document(self, ctype: str, view: Message) -> tuple[str, bool] | None:
+        """(why the part is not read, does it matter to a person?), or None for a document."""
         cid = _content_id(view)
         if ctype.startswith("image/") and cid and cid in self.cids:
-            return "inline image"  # a logo or signature drawn by the HTML body
+            return "ảnh chèn trong nội dung thư", False  # a logo or signature drawn by the HTML body
         if ctype in _SIGNATURE_TYPES:
-            return "digital signature, not a document"
+            return "chữ ký số, không phải văn bản", False
         if ctype in _ENCRYPTED_TYPES:
-            return "encrypted message (S/MIME or PGP): cannot be read"
+            return "thư được mã hóa (S/MIME hoặc PGP): không đọc được", True
         if ctype in ("text/calendar", "application/ics"):
-            return "calendar invitation, not a document"
+            return "lời mời lịch họp, không phải văn bản", False
         if ctype.startswith("multipart/"):
-            return "MIME structure could not be read"
+            return "không đọc được cấu trúc MIME của phần này", True
         if ctype.startswith("message/") and ctype != "message/rfc822":
-            return f"{ctype} is not supported"
+            return f"chưa đọc được phần kiểu {ctype}", True
         return None
 
     def _note_payload_defects(self, part: Message, label: str) -> None:
         for defect in part.defects:
-            text = _DEFECT_TEXT.get(type(defect).__name__)
-            if text and "base64" in text:
-                self.problems.append(f"attachment {label!r}: {text}")
+            name = type(defect).__name__
+            if name in _DECODING_DEFECTS:
+                self._damaged(f"tệp đính kèm '{label}': {_DEFECT_TEXT[name]}")
 
     def _body_part(self, part: Message, view: Message, ctype: str, here: _Where) -> None:
         text = self._text(part, view)
@@ -1404,10 +1422,10 @@ class _MessageParser:
         elif ctype in _TNEF_TYPES or name.lower() in ("winmail.dat", "win.dat"):
             self._tnef(name, data, here, depth)
         elif fmt := _ARCHIVES.get(ext) or _ARCHIVE_TYPES.get(ctype):
-            self.skipped.append(Skipped(name, f"archive format not supported: {fmt}"))
+            self.skipped.append(Skipped(name, f"chưa đọc được tệp nén dạng {fmt}"))
         elif ext == ".msg" or ctype == "application/vnd.ms-outlook":
-            self.skipped.append(Skipped(name, "Outlook item (.msg) not supported: ask the sender "
-                                              "to forward it as a normal email"))
+            self.skipped.append(Skipped(name, "tệp Outlook (.msg) chưa đọc được: cần nhờ người gửi "
+                                              "chuyển tiếp như một thư bình thường"))
         elif ext == ".eml" or ctype == "message/rfc822":
             self._eml(name, data, here)
         else:
@@ -1415,24 +1433,24 @@ class _MessageParser:
 
     def _keep(self, attachment: Attachment) -> None:
         if len(self.attachments) >= self.limits.max_attachments:
-            self.skipped.append(Skipped(attachment.filename, f"too many attachments "
-                                        f"(only the first {self.limits.max_attachments} are read)"))
+            self.skipped.append(Skipped(attachment.filename, f"quá nhiều tệp đính kèm "
+                                        f"(chỉ đọc {self.limits.max_attachments} tệp đầu)"))
         else:
             self.attachments.append(attachment)
 
     def _too_large(self, name: str, size: int) -> None:
-        self.skipped.append(Skipped(name, f"too large: {_human_size(size)} "
-                                          f"(limit {_human_size(self.limits.max_attachment_bytes)})"))
+        self.skipped.append(Skipped(name, f"quá lớn: {_human_size(size)} "
+                                          f"(giới hạn {_human_size(self.limits.max_attachment_bytes)})"))
 
     def _zip(self, name: str, data: bytes, here: _Where, depth: int) -> None:
         if depth >= self.limits.max_zip_depth:
-            self.skipped.append(Skipped(name, f"ZIP nested too deep (more than "
-                                              f"{self.limits.max_zip_depth} levels)"))
+            self.skipped.append(Skipped(name, f"tệp ZIP lồng quá sâu (quá "
+                                              f"{self.limits.max_zip_depth} cấp)"))
             return
         try:
             result = _read_zip(data, self.limits, self.zip_budget)
         except _ZipRejected as exc:
-            self.skipped.append(Skipped(name, f"ZIP rejected: {exc}"))
+            self.skipped.append(Skipped(name, f"không mở tệp ZIP: {exc}"))
             return
         self.zip_budget -= result.used
         self.skipped.extend(result.skipped)
@@ -1442,15 +1460,15 @@ class _MessageParser:
 
     def _tnef(self, name: str, data: bytes, here: _Where, depth: int) -> None:
         if depth >= self.limits.max_zip_depth:
-            self.skipped.append(Skipped(name, "TNEF (winmail.dat) nested too deep"))
+            self.skipped.append(Skipped(name, "tệp TNEF (winmail.dat) lồng quá sâu"))
             return
         try:
             files = _read_tnef(data, self.limits.max_tnef_objects)
         except (ValueError, struct.error):
-            self.skipped.append(Skipped(name, "TNEF (winmail.dat) could not be read"))
+            self.skipped.append(Skipped(name, "không đọc được tệp TNEF (winmail.dat)"))
             return
         if not files:
-            self.skipped.append(Skipped(name, "TNEF (winmail.dat) holds no attachments"))
+            self.skipped.append(Skipped(name, "tệp TNEF (winmail.dat) không chứa tệp đính kèm nào", matters=False))
         inside = _Where(_chain(here.container, "tnef"), here.forward_depth, here.message)
         for member, content in files:
             self._add_file(_clean_filename(member), _type_for(member), content, inside, depth + 1)

@@ -1,7 +1,9 @@
 """Scoring the bot's export rows against corpus labels (bot.evaluate)."""
 from __future__ import annotations
 
+import json
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +151,53 @@ def test_format_report_lists_errors():
     assert "other campaign counted         1" in text
     assert "0002.eml" in text and "keyword ANTT" in text
     assert "school precision" in text and "100.0%" in text
+
+
+def test_two_files_with_one_name_are_told_apart_by_type():
+    # Phone scanner apps name files by the minute: two documents, one name.
+    labels = {"0001.eml": {"message_id": "<a@x>", "kind": "submission", "attachments": [
+        {"filename": "CamScanner 07-10-2023 12.12.pdf", "first_page": 1, "last_page": 2, "school": "mn-son-ca-6",
+         "doc_types": ["bao_cao"], "campaign": True, "topic": "antq", "year": 2023},
+        {"filename": "CamScanner 07-10-2023 12.12.pdf", "first_page": 1, "last_page": 2, "school": "mn-son-ca-6",
+         "doc_types": ["ke_hoach"], "campaign": True, "topic": "antq", "year": 2023}]}}
+    rows = [row("<a@x>", "CamScanner 07-10-2023 12.12.pdf", "mn-son-ca-6", ["ke_hoach"]),
+            row("<a@x>", "CamScanner 07-10-2023 12.12.pdf", "mn-son-ca-6", ["bao_cao"])]
+    m = score(labels, rows)
+    assert (m.type_precision, m.recall) == (1.0, 1.0), format_report(m)
+    m = score(labels, rows[:1])  # one of them lost: a missing document, not a wrong type
+    assert m.type_precision == 1.0 and [e.kind for e in m.errors] == ["missing"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_eval_command_runs_the_pipeline_on_a_corpus(tmp_path, capsys):
+    """``python -m bot eval``: poll the folder into a fresh state, score, print; the state is kept on request."""
+    from bot.cli import main
+
+    state = tmp_path / "state"
+    code = main(["--config", str(tmp_path / "absent.toml"), "--now", "2023-10-12T08:00", "eval",
+                 "--corpus", str(ROOT / "examples" / "inbox"), "--labels", str(ROOT / "examples" / "labels.json"),
+                 "--keep-state", str(state), "--rows", str(tmp_path / "rows.json")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "school precision" in out and "other campaign counted         0" in out
+    rows = json.loads((tmp_path / "rows.json").read_text(encoding="utf-8"))
+    assert rows and all(r["reasons"] is not None for r in rows)
+    assert (state / "bot.sqlite3").exists()
+    # a kept state is never overwritten
+    assert main(["eval", "--corpus", str(ROOT / "examples" / "inbox"), "--keep-state", str(state)]) == 2
+
+
+def test_eval_exit_code_says_a_wrong_campaign_was_counted(tmp_path, monkeypatch, capsys):
+    from bot import evaluate
+    from bot.cli import main
+
+    labels = {"0001.eml": {"message_id": "<b2@x>", "kind": "other_campaign", "attachments": [
+        {"filename": "BC PCCC.pdf", "school": "th-kim-dong", "doc_types": ["bao_cao"], "campaign": False,
+         "topic": "pccc", "year": 2023}]}}
+    leaked = [row("<b2@x>", "BC PCCC.pdf", "th-kim-dong", ["bao_cao"])]
+    monkeypatch.setattr(evaluate, "evaluate_corpus", lambda *a, **k: evaluate.CorpusRun(
+        score(labels, leaked), leaked, str(tmp_path), 0.1))
+    assert main(["eval", "--corpus", str(tmp_path)]) == 1
+    assert "other campaign counted         1" in capsys.readouterr().out

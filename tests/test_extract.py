@@ -66,14 +66,14 @@ def test_pdf_letter_spaced_title_soft_hyphen_and_tcvn3_text():
     result = extract(att("legacy.pdf", f.text_pdf(pages)))
     assert head_lines(result) == ["TỜ TRÌNH", "Trường THCS Nguyễn Huệ",
                                   "Báo cáo kết quả xây dựng đơn vị điển hình"]
-    assert "converted from TCVN3 (ABC)" in result.notes
+    assert "đã chuyển từ bảng mã TCVN3 (ABC)" in result.notes
 
 
 def test_pdf_reads_only_max_pages():
     pages = [[f"Trang số {i} của báo cáo kết quả xây dựng"] for i in range(1, 16)]
     result = extract(att("dai.pdf", f.text_pdf(pages)), ExtractLimits(max_pages=5))
     assert result.pages == 15
-    assert "read the first 5 of 15 pages" in result.notes
+    assert "chỉ đọc 5 trang đầu trong 15 trang" in result.notes
     assert "Trang số 5 " in result.parts[-1].text and "Trang số 6 " not in result.parts[-1].text
 
 
@@ -85,42 +85,42 @@ def test_pdf_part_text_is_bounded():
 
 def test_encrypted_pdf_is_reported():
     result = extract(att("matkhau.pdf", f.official_pdf([f.OfficialDoc()], encrypt="secret")))
-    assert (result.kind, result.error, result.parts) == ("pdf", "encrypted PDF (password protected)", ())
+    assert (result.kind, result.error, result.parts) == ("pdf", "PDF có mật khẩu (bị mã hóa)", ())
 
 
 def test_corrupt_pdf_is_reported():
     result = extract(att("hong.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog garbage\n%%EOF"))
-    assert result.kind == "pdf" and result.error == "damaged PDF (cannot be opened)"
+    assert result.kind == "pdf" and result.error == "tệp PDF bị hỏng (không mở được)"
 
 
 def test_truncated_pdf_still_gives_its_text_or_a_clear_error():
     data = f.official_pdf([f.OfficialDoc()])
     result = extract(att("cut.pdf", data[: len(data) * 2 // 3]))
-    assert result.error == "damaged PDF (cannot be opened)" or "TỜ TRÌNH" in result.parts[0].head
+    assert result.error == "tệp PDF bị hỏng (không mở được)" or "TỜ TRÌNH" in result.parts[0].head
 
 
 @pytest.mark.parametrize("data", [b"", b"   \r\n  "])
 def test_empty_file(data):
     result = extract(att("trong.pdf", data))
-    assert result.error == "empty file" and result.parts == ()
+    assert result.error == "tệp rỗng (0 byte)" and result.parts == ()
 
 
 def test_oversized_file_is_refused():
     result = extract(att("big.pdf", b"%PDF-1.4 " + b"x" * 2048), ExtractLimits(max_bytes=1024))
-    assert result.error.startswith("file too large")
+    assert result.error.startswith("tệp quá lớn")
 
 
 # --- scans and OCR --------------------------------------------------------------
 
 def test_image_without_ocr_says_so():
     result = extract(att("scan.png", f.text_image(["TỜ TRÌNH"])), ocr=False)
-    assert (result.kind, result.error) == ("image", "scanned document and OCR is turned off")
+    assert (result.kind, result.error) == ("image", "tệp scan nhưng OCR đang tắt")
 
 
 def test_scanned_pdf_when_ocr_is_not_installed(monkeypatch):
     monkeypatch.setattr(extract_module.shutil, "which", lambda name: None)
     result = extract(att("scan.pdf", f.image_pdf([f.text_image(["BÁO CÁO"])])))
-    assert (result.kind, result.error) == ("pdf", "scanned document and OCR is not installed")
+    assert (result.kind, result.error) == ("pdf", "tệp scan nhưng máy chưa cài OCR")
 
 
 @needs_ocr
@@ -130,6 +130,76 @@ def test_image_is_read_by_ocr():
     assert result.error is None and result.ocr is True and result.kind == "image"
     assert "totrinh" in fold_compact(result.parts[0].head)
     assert "de nghi cong nhan" in fold(result.parts[0].text)
+
+
+# --- OCR layout (tesseract TSV) -------------------------------------------------
+
+def tsv(width: int, height: int, lines: list[list[tuple[str, int, int, float]]]) -> str:
+    """Tesseract's TSV for lines of (word, left, top, confidence); words 20 px a letter."""
+    rows = ["level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
+            f"1\t1\t0\t0\t0\t0\t0\t0\t{width}\t{height}\t-1\t"]
+    for n, words in enumerate(lines, 1):
+        for k, (text, left, top, conf) in enumerate(words, 1):
+            rows.append(f"5\t1\t{n}\t1\t1\t{k}\t{left}\t{top}\t{20 * len(text)}\t30\t{conf}\t{text}")
+    return "\n".join(rows)
+
+
+def row(text: str, left: int, top: int, conf: float = 95.0) -> list[tuple[str, int, int, float]]:
+    """The words of ``text`` from ``left``, one space (15 px) apart."""
+    out = []
+    for word in text.split(" "):
+        out.append((word, left, top, conf))
+        left += 20 * len(word) + 15
+    return out
+
+
+def test_ocr_layout_puts_a_two_column_header_in_reading_order():
+    # Tesseract reads the header across the page; specks of the gap come out as "`...".
+    page = tsv(1650, 2340, [
+        row("UBND QUẬN 12", 150, 120) + row("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 800, 120),
+        row("TRƯỜNG MN SƠN CA 8", 180, 170) + [("mi", 545, 170, 8.0), ("`...", 600, 170, 40.0)]
+        + row("Độc lập - Tự do - Hạnh phúc", 880, 170),
+        row("Số: 36/TTr-MNSC8", 230, 230) + row("Quận 12, ngày 23 tháng 9 năm 2023", 860, 230),
+        row("TỜ TRÌNH", 740, 300),
+        row("Về việc đề nghị công nhận đơn vị điển hình", 330, 350),
+    ])
+    assert extract_module.ocr_layout(page).split("\n") == [
+        "UBND QUẬN 12", "TRƯỜNG MN SƠN CA 8 mi `...", "Số: 36/TTr-MNSC8",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Quận 12, ngày 23 tháng 9 năm 2023",
+        "TỜ TRÌNH", "Về việc đề nghị công nhận đơn vị điển hình"]
+
+
+def test_ocr_layout_leaves_a_page_without_two_columns_alone():
+    lines = [row("Căn cứ Kế hoạch số 887/KH-GDĐT ngày 11/7/2023", 180, 120),
+             row("Trường đã tổ chức họp xét theo đúng quy định", 180, 170),
+             row("HIỆU TRƯỞNG", 1100, 1900)]
+    assert extract_module.ocr_layout(tsv(1650, 2340, lines)).split("\n") == [
+        "Căn cứ Kế hoạch số 887/KH-GDĐT ngày 11/7/2023", "Trường đã tổ chức họp xét theo đúng quy định",
+        "HIỆU TRƯỞNG"]
+
+
+def test_ocr_layout_finds_the_header_wherever_tesseract_lists_it():
+    # A stamp in the middle of the page listed first does not hide the header.
+    page = tsv(1650, 2340, [
+        row("Lư VT.", 170, 1380),
+        row("UBND QUẬN 12", 150, 120) + row("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 800, 120),
+        row("TRƯỜNG THCS NGUYỄN TRÃI", 180, 170) + row("Độc lập - Tự do - Hạnh phúc", 880, 170),
+        row("BÁO CÁO", 740, 300),
+    ])
+    assert extract_module.ocr_layout(page).split("\n")[:5] == [
+        "UBND QUẬN 12", "TRƯỜNG THCS NGUYỄN TRÃI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc", "Lư VT."]
+
+
+def test_ocr_text_is_never_taken_for_tcvn3(monkeypatch):
+    # Specks read as ¬ § µ « are Latin-1 look-alikes of TCVN3 codes: OCR output is Unicode all the same.
+    monkeypatch.setattr(extract_module, "_ocr_png", lambda png, dpi, limits: (
+        "UBND QUẬN 12 ¬\nTRƯỜNG THCS NGUYỄN TRÃI µ\n§ố: 12/BC-THCSNT «\nB¸o c¸o ×\nKết quả xây dựng"))
+    monkeypatch.setattr(extract_module, "_want_ocr", lambda ocr: (True, None))
+    result = extract(att("IMG_1.png", f.text_image(["x"])))
+    assert result.error is None and result.ocr
+    assert not any("TCVN3" in n for n in result.notes)
+    assert "B¸o c¸o ×" in result.parts[0].text
 
 
 @needs_ocr
@@ -155,7 +225,7 @@ def test_docx_header_table_text_box_legacy_fonts_and_page_header():
     assert lines.count("Hộp văn bản: hồ sơ đề nghị") == 1        # DrawingML, not also its VML copy
     assert "Báo cáo kết quả xây dựng đơn vị điển hình" in lines   # run font .VnTime
     assert "BÁO CÁO TỔNG HỢP" in lines                            # style font .VnTimeH
-    assert "converted from TCVN3 (ABC)" in result.notes
+    assert "đã chuyển từ bảng mã TCVN3 (ABC)" in result.notes
 
 
 def test_docx_legacy_text_without_legacy_font_is_detected_by_score():
@@ -182,7 +252,7 @@ def test_docx_with_two_documents_is_split():
 @pytest.mark.parametrize("doctype", [f.XXE_DOCTYPE, f.LAUGHS_DOCTYPE], ids=["xxe", "billion-laughs"])
 def test_docx_with_doctype_is_refused(doctype):
     result = extract(att("xxe.docx", f.docx_with_doctype(f.official_docx(), doctype)))
-    assert result.error == "DOCX contains an XML DOCTYPE/entity declaration (refused for safety)"
+    assert result.error == "tệp DOCX có khai báo XML DOCTYPE/entity (không đọc, vì an toàn)"
     assert result.parts == ()
 
 
@@ -190,23 +260,23 @@ def test_docx_that_is_really_html_is_read_as_html():
     page = "<html><head><title>x</title><script>var a=1;</script></head><body><p>TỜ TRÌNH</p><p>Về việc đề nghị</p></body></html>"
     result = extract(att("totrinh.docx", page.encode("utf-8")))
     assert result.kind == "text" and head_lines(result) == ["TỜ TRÌNH", "Về việc đề nghị"]
-    assert "not a real DOCX (looks like HTML)" in result.notes
+    assert "không phải tệp DOCX thật (có vẻ là HTML)" in result.notes
 
 
 def test_empty_html_disguised_as_docx_is_an_error():
     result = extract(att("x.docx", b"<html><body>   </body></html>"))
-    assert result.error == "not a real DOCX (looks like HTML); it holds no text"
+    assert result.error == "không phải tệp DOCX thật (có vẻ là HTML); không có chữ"
 
 
 def test_docx_that_is_really_a_pdf_is_read_as_pdf():
     result = extract(att("baocao.docx", f.official_pdf([f.OfficialDoc(title="BÁO CÁO")])))
     assert result.kind == "pdf" and "BÁO CÁO" in head_lines(result)
-    assert "not a real DOCX (looks like PDF)" in result.notes
+    assert "không phải tệp DOCX thật (có vẻ là PDF)" in result.notes
 
 
 @pytest.mark.parametrize("data, error", [
-    (b"PK\x03\x04 this is not really a zip file", "damaged DOCX (the ZIP container is broken)"),
-    (bytes(range(256)) * 4, "not a real DOCX (unrecognised content)"),
+    (b"PK\x03\x04 this is not really a zip file", "tệp DOCX bị hỏng (vỏ ZIP bị hỏng)"),
+    (bytes(range(256)) * 4, "không phải tệp DOCX thật (nội dung không nhận ra được)"),
 ])
 def test_broken_docx(data, error):
     assert extract(att("hong.docx", data)).error == error
@@ -214,7 +284,7 @@ def test_broken_docx(data, error):
 
 def test_encrypted_office_file_is_reported():
     data = extract_module._OLE_MAGIC + b"\x00" * 100 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 100
-    assert extract(att("matkhau.docx", data)).error == "encrypted Word document (password protected)"
+    assert extract(att("matkhau.docx", data)).error == "tệp Word có mật khẩu (bị mã hóa)"
 
 
 # --- DOC / RTF ------------------------------------------------------------------
@@ -230,7 +300,7 @@ def test_legacy_doc_without_converter(monkeypatch):
     monkeypatch.setattr(extract_module.shutil, "which", lambda name: None)
     data = extract_module._OLE_MAGIC + b"\x00" * 100 + "WordDocument".encode("utf-16-le")
     result = extract(att("cu.doc", data))
-    assert (result.kind, result.error) == ("doc", "legacy .doc and no converter installed")
+    assert (result.kind, result.error) == ("doc", "tệp .doc cũ nhưng máy chưa cài chương trình chuyển đổi (catdoc)")
 
 
 # --- text and HTML ---------------------------------------------------------------
@@ -292,7 +362,7 @@ def test_extractor_inline_and_pool_give_the_same_results_in_order():
     with Extractor(workers=2, timeout=30) as pool:
         got = pool.extract_many(atts)
     assert got == expected
-    assert [r.error for r in got] == [None, "empty file", None]
+    assert [r.error for r in got] == [None, "tệp rỗng (0 byte)", None]
     assert "BIÊN BẢN" in head_lines(got[2])
 
 
@@ -302,7 +372,7 @@ def test_extractor_times_out_kills_and_recovers():
     with Extractor(workers=1, timeout=1.0) as pool:
         results = pool.extract_many(atts)
         again = pool.extract_many(atts[1:])
-    assert results[0].error == "extraction timed out after 1 s" and results[0].kind == "pdf"
+    assert results[0].error == "đọc tệp quá 1 giây, đã dừng" and results[0].kind == "pdf"
     assert results[1].error is None and again[0].error is None
     assert time.monotonic() - start < 15
 
@@ -311,14 +381,15 @@ def test_extractor_survives_a_crashing_worker():
     atts = [att("ok1.docx", f.official_docx()), att("crash.pdf", _Crash()), att("ok2.docx", f.official_docx())]
     with Extractor(workers=2, timeout=30) as pool:
         results = pool.extract_many(atts)
-    assert results[1].error.startswith("the reader crashed on this file (exit code 3)")
+    assert results[1].error.startswith("trình đọc bị dừng đột ngột khi đọc tệp này (exit code 3)")
     assert results[0].error is None and results[2].error is None
 
 
 def test_extractor_memory_limit_turns_a_memory_hog_into_an_error():
     scan = f.image_pdf([f.text_image(["BÁO CÁO"], size=(200, 280), font_size=20)])
-    limits = ExtractLimits(ocr_dpi=3000)  # renders a ~1 GB bitmap
+    # renders a ~1 GB bitmap (the pixel cap, which would shrink it, is lifted)
+    limits = ExtractLimits(ocr_dpi=3000, max_image_pixels=10**10)
     with Extractor(limits, workers=1, timeout=30, memory_limit=400 * 2**20, ocr=True) as pool:
         result = pool.extract(att("scan.pdf", scan))
-    assert result.error in ("the file needs more memory than allowed to read",
-                            "scanned document and OCR is not installed") or "crashed" in result.error
+    assert result.error in ("tệp cần nhiều bộ nhớ hơn mức cho phép để đọc",
+                            "tệp scan nhưng máy chưa cài OCR") or "dừng đột ngột" in result.error

@@ -71,7 +71,7 @@ def test_vietnamese_file_names_come_out_as_written_in_every_client_style(style):
     assert parsed.attachments[0].data == mf.pdf_bytes()
     assert parsed.attachments[1].data == mf.docx_bytes()  # a DOCX is a ZIP: not expanded
     assert all(a.container == "" for a in parsed.attachments)
-    assert reasons(parsed) == {"image001.png": "inline image"}  # the signature logo
+    assert reasons(parsed) == {"image001.png": "ảnh chèn trong nội dung thư"}  # the signature logo
     assert parsed.subject == "Hồ sơ đề nghị công nhận điển hình ANTQ"
     assert (parsed.from_addr, parsed.from_name) == (mf.SCHOOL, mf.SCHOOL_NAME)
     assert parsed.body_text.startswith("Kính gửi Phòng Giáo dục và Đào tạo,\nTrường gửi hồ sơ")
@@ -205,27 +205,27 @@ def test_missing_headers_give_empty_values():
     pytest.param([mf.File("scan0001.jpg", b"\xff\xd8jpeg", "image/jpeg", cid="scan1", referenced=False)], {},
                  ["scan0001.jpg"], {}, id="inline scan not drawn by the HTML is a document"),
     pytest.param([mf.File("logo.png", mf.png_bytes(), cid="logo@school")], {}, [],
-                 {"logo.png": "inline image"}, id="logo drawn by the HTML is not"),
+                 {"logo.png": "ảnh chèn trong nội dung thư"}, id="logo drawn by the HTML is not"),
     pytest.param([mf.File("", mf.png_bytes(), "image/png", cid="sig@x")], {}, [],
-                 {"sig@x": "inline image"}, id="unnamed logo is listed by its Content-ID"),
+                 {"sig@x": "ảnh chèn trong nội dung thư"}, id="unnamed logo is listed by its Content-ID"),
     pytest.param([mf.File("Hồ sơ.rar", b"Rar!\x1a\x07\x00")], {}, [],
-                 {"Hồ sơ.rar": "archive format not supported: rar"}, id="rar"),
+                 {"Hồ sơ.rar": "chưa đọc được tệp nén dạng rar"}, id="rar"),
     pytest.param([mf.File("Hồ sơ.7z", b"7z\xbc\xaf\x27\x1c", "application/x-7z-compressed")], {}, [],
-                 {"Hồ sơ.7z": "archive format not supported: 7z"}, id="7z"),
+                 {"Hồ sơ.7z": "chưa đọc được tệp nén dạng 7z"}, id="7z"),
     pytest.param([mf.File("smime.p7s", b"0\x82", "application/pkcs7-signature")], {}, [],
-                 {"smime.p7s": "digital signature, not a document"}, id="S/MIME signature"),
+                 {"smime.p7s": "chữ ký số, không phải văn bản"}, id="S/MIME signature"),
     pytest.param([mf.File("invite.ics", b"BEGIN:VCALENDAR", "text/calendar")], {}, [],
-                 {"invite.ics": "calendar invitation, not a document"}, id="calendar"),
+                 {"invite.ics": "lời mời lịch họp, không phải văn bản"}, id="calendar"),
     pytest.param([mf.File("Kế hoạch.msg", b"\xd0\xcf\x11\xe0", "application/vnd.ms-outlook")], {}, [],
-                 {"Kế hoạch.msg": "Outlook item (.msg) not supported: ask the sender to forward it as a "
-                                  "normal email"}, id="outlook .msg"),
+                 {"Kế hoạch.msg": "tệp Outlook (.msg) chưa đọc được: cần nhờ người gửi chuyển tiếp như "
+                                  "một thư bình thường"}, id="outlook .msg"),
     pytest.param([mf.File(f"Trang {i}.pdf") for i in range(1, 6)], {"limits": ParseLimits(max_attachments=3)},
                  ["Trang 1.pdf", "Trang 2.pdf", "Trang 3.pdf"],
-                 {"Trang 4.pdf": "too many attachments (only the first 3 are read)",
-                  "Trang 5.pdf": "too many attachments (only the first 3 are read)"}, id="too many"),
+                 {"Trang 4.pdf": "quá nhiều tệp đính kèm (chỉ đọc 3 tệp đầu)",
+                  "Trang 5.pdf": "quá nhiều tệp đính kèm (chỉ đọc 3 tệp đầu)"}, id="too many"),
     pytest.param([mf.File("Scan lớn.pdf", mf.pdf_bytes(size=3 * 1024 * 1024)), mf.File(TO_TRINH)],
                  {"limits": ParseLimits(max_attachment_bytes=2 * 1024 * 1024)}, [TO_TRINH],
-                 {"Scan lớn.pdf": "too large: 3.0 MB (limit 2.0 MB)"}, id="too large"),
+                 {"Scan lớn.pdf": "quá lớn: 3.0 MB (giới hạn 2.0 MB)"}, id="too large"),
     pytest.param([mf.File("scan.bin", mf.pdf_bytes(), "application/octet-stream"),
                   mf.File("Tờ trình.PDF", mf.pdf_bytes(), "application/octet-stream")], {},
                  ["scan.bin", "Tờ trình.PDF"], {}, id="octet-stream typed from the extension"),
@@ -293,7 +293,7 @@ def test_nested_zips_are_read_two_levels_deep():
     parsed = attach(mf.File("hoso.zip", outer))
     assert [(a.filename, a.container) for a in parsed.attachments] == [
         (TO_TRINH, "zip:hoso.zip"), (BIEN_BAN, "zip:hoso.zip > zip:Bên trong.zip")]
-    assert reasons(parsed) == {"third.zip": "ZIP nested too deep (more than 2 levels)"}
+    assert reasons(parsed) == {"third.zip": "tệp ZIP lồng quá sâu (quá 2 cấp)"}
 
 
 @pytest.fixture(scope="module")
@@ -310,7 +310,7 @@ def test_zip_bomb_is_rejected_whole_and_cheaply(bomb_200mb):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert names(parsed) == [TO_TRINH]  # the other attachment survives
-    assert reasons(parsed) == {"hoso.zip": "ZIP rejected: would expand to 200.0 MB (limit 100.0 MB)"}
+    assert reasons(parsed) == {"hoso.zip": "không mở tệp ZIP: giải nén ra 200.0 MB (giới hạn 100.0 MB)"}
     assert elapsed < FAST and peak < 30 * mf.MB
 
 
@@ -321,21 +321,21 @@ def test_zip_bomb_with_lying_header_is_not_inflated(bomb_200mb):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert parsed.attachments == ()
-    assert reasons(parsed) == {"zeros.txt": "ZIP member could not be read (Bad CRC-32 for file 'zeros.txt')"}
+    assert reasons(parsed) == {"zeros.txt": "không đọc được tệp trong ZIP (Bad CRC-32 for file 'zeros.txt')"}
     assert peak < 30 * mf.MB
 
 
 def test_zip_member_with_extreme_ratio_is_rejected():
     parsed = attach(mf.File("hoso.zip", mf.zip_bomb(20 * mf.MB)))
     reason = reasons(parsed)["hoso.zip"]
-    assert reason.startswith("ZIP rejected: 'zeros.txt' expands ") and reason.endswith(":1 (limit 100:1)")
+    assert reason.startswith("không mở tệp ZIP: 'zeros.txt' giải nén gấp ") and reason.endswith(" lần (giới hạn 100 lần)")
     assert parsed.attachments == ()
 
 
 def test_zip_with_too_many_members_is_rejected():
     archive = mf.zip_bytes([(f"trang{i}.pdf", b"x") for i in range(60)])
     parsed = attach(mf.File("hoso.zip", archive))
-    assert reasons(parsed) == {"hoso.zip": "ZIP rejected: 60 files inside (limit 50)"}
+    assert reasons(parsed) == {"hoso.zip": "không mở tệp ZIP: chứa 60 tệp (giới hạn 50)"}
     assert parsed.attachments == ()
 
 
@@ -345,8 +345,8 @@ def test_zip_limits_are_shared_by_all_zips_of_a_message():
                            ParseLimits(max_zip_total_bytes=1_000_000))
     assert [(a.filename, a.container) for a in parsed.attachments] == [("a.pdf", "zip:1.zip")]
     assert reasons(parsed) == {
-        "2.zip": "ZIP rejected: would expand to 585 KB (only 390 KB left of the 976 KB allowed "
-                 "for all ZIPs of a message)"}
+        "2.zip": "không mở tệp ZIP: giải nén ra 585 KB (chỉ còn 390 KB trong 976 KB cho phép cho mọi "
+                 "tệp ZIP của một thư)"}
 
 
 def test_encrypted_zip_member_is_skipped_and_the_rest_kept():
@@ -354,12 +354,12 @@ def test_encrypted_zip_member_is_skipped_and_the_rest_kept():
     archive = mf.patch_zip(plain, "secret.pdf", set_flags=0x1)
     parsed = attach(mf.File("hoso.zip", archive))
     assert names(parsed) == [TO_TRINH]
-    assert reasons(parsed) == {"secret.pdf": "encrypted ZIP member (password protected)"}
+    assert reasons(parsed) == {"secret.pdf": "tệp trong ZIP có mật khẩu (bị mã hóa)"}
 
 
 def test_corrupt_zip_is_reported():
     parsed = attach(mf.File("hoso.zip", b"PK\x03\x04 this is not really a zip"))
-    assert reasons(parsed)["hoso.zip"].startswith("ZIP rejected: not a readable ZIP file")
+    assert reasons(parsed)["hoso.zip"].startswith("không mở tệp ZIP: không phải tệp ZIP đọc được")
 
 
 # --------------------------------------------------------------------------
@@ -387,9 +387,9 @@ def test_factory_tnef_is_valid_for_an_independent_reader():
 
 
 @pytest.mark.parametrize("data, reason", [
-    (b"not tnef at all", "TNEF (winmail.dat) could not be read"),
-    (mf.tnef_bytes([(TO_TRINH, b"x")])[:60], "TNEF (winmail.dat) could not be read"),
-    (mf.tnef_bytes([]), "TNEF (winmail.dat) holds no attachments"),
+    (b"not tnef at all", "không đọc được tệp TNEF (winmail.dat)"),
+    (mf.tnef_bytes([(TO_TRINH, b"x")])[:60], "không đọc được tệp TNEF (winmail.dat)"),
+    (mf.tnef_bytes([]), "tệp TNEF (winmail.dat) không chứa tệp đính kèm nào"),
 ])
 def test_unreadable_winmail_dat_is_reported(data, reason):
     assert reasons(attach(mf.File("winmail.dat", data), style="outlook")) == {"winmail.dat": reason}
@@ -433,7 +433,7 @@ def test_forward_as_attachment_gives_original_sender_and_its_documents():
         mf.SCHOOL, mf.SCHOOL_NAME, SENT)
     assert [(a.filename, a.container) for a in parsed.attachments] == [
         (TO_TRINH, "rfc822:Hồ sơ đề nghị công nhận điển hình ANTQ")]
-    assert reasons(parsed) == {"image001.png": "inline image"}
+    assert reasons(parsed) == {"image001.png": "ảnh chèn trong nội dung thư"}
     assert parsed.body_text == "Chuyển tiếp thư của trường."
 
 
@@ -463,7 +463,7 @@ def test_forward_nested_100_deep_is_bounded():
     assert time.perf_counter() - start < FAST
     assert parsed.subject == "Fwd level 1"
     assert parsed.attachments == ()
-    assert reasons(parsed) == {"Fwd level 7": "forwarded message nested too deep (more than 5 levels)"}
+    assert reasons(parsed) == {"Fwd level 7": "thư chuyển tiếp lồng quá sâu (quá 5 cấp)"}
     shallow = parse_message(mf.nested_forward(3, innermost))
     assert [a.container for a in shallow.attachments] == [
         "rfc822:Fwd level 2 > rfc822:Fwd level 3 > rfc822:Hồ sơ đề nghị công nhận điển hình ANTQ"]
@@ -475,7 +475,7 @@ def test_deeply_nested_large_message_reads_only_headers():
     parsed = parse_message(raw)
     assert time.perf_counter() - start < FAST
     assert parsed.subject == "Fwd level 1"
-    assert any("nested too deeply to read safely" in p for p in parsed.problems)
+    assert any("lồng quá nhiều lớp để đọc an toàn" in p for p in parsed.problems)
 
 
 def test_multipart_nested_thousands_deep_is_reported_not_raised():
@@ -484,7 +484,7 @@ def test_multipart_nested_thousands_deep_is_reported_not_raised():
         body = mf.multipart("mixed", [body], boundary=f"b{level}")
     parsed = parse_message(b"From: a@b.vn\r\nSubject: deep\r\n" + body)
     assert parsed.subject == "deep"
-    assert any("nested too deeply" in p for p in parsed.problems)
+    assert any("lồng quá nhiều lớp" in p for p in parsed.problems)
 
 
 # --------------------------------------------------------------------------
@@ -497,7 +497,7 @@ def test_truncated_mime_keeps_what_arrived_and_says_so():
     parsed = parse_message(cut)
     assert names(parsed) == [TO_TRINH]
     assert len(parsed.attachments[0].data) < 20_000
-    assert "the message is cut short: its last MIME part is not closed (an attachment may be incomplete)" \
+    assert "thư bị cắt ngang: phần MIME cuối không được đóng (tệp đính kèm có thể không đầy đủ)" \
         in parsed.problems
 
 
@@ -525,7 +525,8 @@ def test_bogus_charset_on_8bit_text_is_survived(charset):
 def test_boundary_missing_is_reported():
     raw = b"From: a@b.vn\r\nSubject: x\r\nContent-Type: multipart/mixed\r\n\r\n--zzz\r\nbody\r\n"
     parsed = parse_message(raw)
-    assert "multipart message without a boundary: the attachments could not be separated" in parsed.problems
+    assert ("thư nhiều phần nhưng không có ranh giới (boundary): không tách được các tệp đính kèm"
+            in parsed.problems)
 
 
 @pytest.mark.parametrize("data", [b"", b"\x00" * 100, b"\xff\xfe garbage \r\n\r\n", b"From:\r\n\r\n",
@@ -538,7 +539,7 @@ def test_junk_input_gives_an_empty_message(data):
 
 def test_non_bytes_input_is_reported_not_raised():
     parsed = parse_message("not bytes")  # type: ignore[arg-type]
-    assert parsed.problems == ("message could not be read (TypeError); check it by hand",)
+    assert parsed.problems == ("không đọc được thư (TypeError); cần mở thư ra xem",)
 
 
 # --------------------------------------------------------------------------
@@ -557,13 +558,14 @@ def test_non_bytes_input_is_reported_not_raised():
     (mf.auto_reply([("List-Id", "Truong hoc <antq.lists.hcm.edu.vn>")]),
      "List-ID: Truong hoc <antq.lists.hcm.edu.vn>"),
     (mf.auto_reply([("List-Unsubscribe", "<mailto:leave@lists.vn>")]), "List-Unsubscribe: <mailto:leave@lists.vn>"),
-    (mf.postfix_bounce(["a@b.vn"]), "delivery status report (bounce)"),
-    (mf.read_receipt(), "read receipt (disposition notification)"),
+    (mf.postfix_bounce(["a@b.vn"]), "báo cáo gửi thư không thành công (bounce)"),
+    (mf.read_receipt(), "xác nhận đã đọc thư (disposition notification)"),
     (mf.auto_reply([], sender="MAILER-DAEMON@mail.hcm.edu.vn"), "From: mailer-daemon@mail.hcm.edu.vn"),
     (mf.auto_reply([], sender="postmaster@hcm.edu.vn"), "From: postmaster@hcm.edu.vn"),
-    (mf.with_headers(mf.gmail(), [("Return-Path", "<>")]), "empty Return-Path (<>)"),
-    (mf.outlook_oof("vi"), "auto-reply subject 'Trả lời tự động: Nhắc nộp hồ sơ' with Outlook auto-reply headers"),
-    (mf.outlook_oof("en"), "auto-reply subject 'Automatic reply: Reminder' with Outlook auto-reply headers"),
+    (mf.with_headers(mf.gmail(), [("Return-Path", "<>")]), "Return-Path rỗng (<>)"),
+    (mf.outlook_oof("vi"), "tiêu đề trả lời tự động 'Trả lời tự động: Nhắc nộp hồ sơ' kèm các trường tự động "
+                          "của Outlook"),
+    (mf.outlook_oof("en"), "tiêu đề trả lời tự động 'Automatic reply: Reminder' kèm các trường tự động của Outlook"),
     # Not automatic:
     (mf.auto_reply([("Auto-Submitted", "no")]), None),
     (mf.auto_reply([("X-Auto-Response-Suppress", "OOF, AutoReply")]), None),  # Outlook marks ordinary mail so
@@ -582,7 +584,7 @@ def test_postfix_bounce_lists_failed_recipients_only():
     assert parsed.bounce_recipients == ("thcs.abc@hcm.edu.vn", "mn.sonca6@hcm.edu.vn")
     assert parsed.original_from is None  # the returned message is ours, not a forward
     assert parsed.attachments == ()
-    assert reasons(parsed) == {"Nhắc nộp hồ sơ": "original message returned in a delivery report"}
+    assert reasons(parsed) == {"Nhắc nộp hồ sơ": "thư gốc bị trả lại trong thư báo gửi không thành công"}
 
 
 def test_non_standard_bounce_uses_x_failed_recipients():
@@ -669,9 +671,9 @@ def _check_invariants(parsed: ParsedMessage) -> None:
     assert parsed.date_header is None or parsed.date_header.tzinfo is not None
     assert parsed.auth in ("pass", "fail", "none")
     # The catch-alls are for the unforeseen: fuzzing must not reach them.
-    assert not any(p.startswith("message could not be read") for p in parsed.problems), parsed.problems
-    assert not any(s.reason.startswith("part could not be read") for s in parsed.skipped), parsed.skipped
-    assert not any(p.startswith("a MIME part could not be read") for p in parsed.problems), parsed.problems
+    assert not any(p.startswith("không đọc được thư") for p in parsed.problems), parsed.problems
+    assert not any(s.reason.startswith("không đọc được phần này của thư") for s in parsed.skipped), parsed.skipped
+    assert not any(p.startswith("không đọc được một phần MIME") for p in parsed.problems), parsed.problems
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,7 +1,12 @@
 """Vietnamese text: folding, TCVN3/VNI conversion and detection, PDF repairs."""
 from __future__ import annotations
 
+import random
+import re
+import string
+import time
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +32,70 @@ def test_fold(text, folded):
 
 def test_fold_compact_matches_letter_spaced_title():
     assert fold_compact("T Ờ  T R Ì N H") == fold_compact("Tờ trình") == "totrinh"
+
+
+def _reference_fold(text: str) -> str:
+    """The original, obviously correct (and slow) fold: NFC, casefold, NFD, no marks, đ->d."""
+    text = unicodedata.normalize("NFC", text).casefold()
+    text = "".join(ch for ch in text if ch not in "\u200b\u200c\u200d\u2060\ufeff")
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("đ", "d").replace("\u00f0", "d")
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text).strip()
+
+
+def _vietnamese_strings() -> list[str]:
+    """A corpus: every letter alone and in words, the rules' vocabulary, the
+    reference notes, NFD and old-style tone placement, odd spaces, and random
+    mixes of Vietnamese letters, ASCII and spaces."""
+    root = Path(__file__).resolve().parents[1]
+    letters = vietnamese_letters()
+    strings = list(letters) + ["".join(letters), " ".join(letters)]
+    for path in (root / "rules" / "campaign.toml", root / "rules" / "schools.csv"):
+        strings += path.read_text(encoding="utf-8").splitlines()
+    strings += ["Tờ trình đề nghị công nhận", "CỘNG HOÀ XÃ HỘI", "hoà thuỷ khoẻ", "Hòa Thủy Khỏe",
+                "Ð\u00f0Đđ", "a\u00a0b\u202fc\u200bd\ufeffe", "\tTAB\r\nnew  line ", "", "   "]
+    strings += [unicodedata.normalize("NFD", s) for s in strings[-9:]]
+    rng = random.Random(20231010)
+    alphabet = list(letters) + list(string.ascii_letters + string.digits + " .,:;/()-'\n") + ["\u00a0", "\u200b"]
+    strings += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 200))) for _ in range(2000)]
+    return strings
+
+
+def test_fold_equals_reference_on_vietnamese_text():
+    strings = _vietnamese_strings()
+    assert len(strings) > 2000
+    for text in strings:
+        for form in (text, unicodedata.normalize("NFD", text)):
+            assert fold(form) == _reference_fold(form), repr(form)
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("năm học 2022–2023", "nam hoc 2022-2023"),     # Word's en dash is a dash
+    ("Độc lập — Tự do − Hạnh phúc", "doc lap - tu do - hanh phuc"),
+    ("“ANTQ” • an ninh…", "antq an ninh"),           # no ASCII form: a space
+    ("trình\u00adbày", "trinhbay"),                    # soft hyphen inside a word
+    ("Straße ﬁle", "strasse file"),                   # casefold expansions kept
+])
+def test_fold_beyond_vietnamese_letters_is_ascii(text, folded):
+    assert fold(text) == folded
+    assert fold(text).isascii()
+
+
+def test_fold_is_fast():
+    """Several times faster than the reference (about 15x on 10,000 characters)."""
+    text = " ".join(_vietnamese_strings()[:400])
+    text = (text * (10_000 // len(text) + 1))[:10_000]
+
+    def best_of(fn, runs=5):
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            fn(text)
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    assert best_of(fold) < best_of(_reference_fold) / 3
 
 
 # --- conversion tables ----------------------------------------------------------
