@@ -34,15 +34,44 @@ class BlobStore:
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a process killed mid-write
-            if stale != tmp:
-                stale.unlink(missing_ok=True)
+        _remove_stale(target, tmp)
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
         return digest
+
+    def put_many(self, datas) -> list[str]:
+        """Store several blobs (idempotent); return their digests, in order.
+
+        The same guarantee as ``put`` (each file fsync'ed before its rename),
+        but every file is written first and the fsyncs follow one another:
+        the disk commits its journal about once per batch, not once per file.
+        """
+        digests, written, seen = [], [], set()
+        for data in datas:
+            digest = sha256(data)
+            digests.append(digest)
+            target = self.path_for(digest)
+            if digest in seen or (target.exists() and target.stat().st_size == len(data)):
+                continue
+            seen.add(digest)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            _remove_stale(target, tmp)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            written.append((tmp, target))
+        for tmp, _ in written:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for tmp, target in written:
+            os.replace(tmp, target)
+        return digests
 
     def get(self, digest: str) -> bytes:
         return self.path_for(digest).read_bytes()
@@ -55,3 +84,12 @@ class BlobStore:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+def _remove_stale(target: Path, tmp: Path) -> None:
+    """Remove the temporary files of ``target`` left by a process killed mid-write."""
+    prefix = f".{target.name}."
+    with os.scandir(target.parent) as entries:  # not Path.glob: it compiles a pattern per call
+        for entry in entries:
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp") and entry.name != tmp.name:
+                Path(entry.path).unlink(missing_ok=True)

@@ -77,10 +77,12 @@ _PASSING_WORDS = ("kinh nghiem", "phoi hop", "hoc tap", "cung voi", "giup do", "
                   "tham quan", "so voi", "nhu truong", "giao luu")
 
 # Weights of the sources of school evidence, and their tier (3 strong, 2 medium, 1 weak).
+# "header_cut" (only the start of the issuer's name read) weighs nothing: it can
+# only contradict, as strongly as the header it is.
 _SOURCE_WEIGHT = {"address": 0.6, "header": 0.6, "header_partial": 0.45, "forwarder": 0.4,
-                  "subject": 0.3, "signature": 0.3, "sender_name": 0.25, "filename": 0.15}
+                  "subject": 0.3, "signature": 0.3, "sender_name": 0.25, "filename": 0.15, "header_cut": 0.0}
 _SOURCE_TIER = {"address": 3, "header": 3, "header_partial": 2, "forwarder": 2,
-                "subject": 2, "signature": 2, "sender_name": 2, "filename": 1}
+                "subject": 2, "signature": 2, "sender_name": 2, "filename": 1, "header_cut": 3}
 
 # Confidence is capped here when something needs a person, whatever the threshold.
 _CONCERN_CAP = 0.5
@@ -136,13 +138,14 @@ _LONE_DASH = re.compile(r"(?<![a-z0-9])-+|-+(?![a-z0-9])")
 # Level words to their abbreviations, longest first; then multi-level names.
 _LEVEL_WORDS = tuple((re.compile(p), r) for p, r in (
     (r"\btrung tam giao duc nghe nghiep\s*-?\s*giao duc thuong xuyen\b", "tt gdnn-gdtx"),
-    (r"\btrung hoc co so\b", "thcs"),
-    (r"\btrung hoc pho thong\b", "thpt"),
-    (r"\btieu hoc\b", "th"),
-    (r"\bmam non\b", "mn"),
-    (r"\bmau giao\b", "mg"),
-    (r"\bnha tre\b", "nt"),
-    (r"\btrung tam\b", "tt"),
+    # the spaces may be lost ("TRUNGHỌC PHỔTHÔNG" in a scan)
+    (r"\btrung\s?hoc\s?co\s?so\b", "thcs"),
+    (r"\btrung\s?hoc\s?pho\s?thong\b", "thpt"),
+    (r"\btieu\s?hoc\b", "th"),
+    (r"\bmam\s?non\b", "mn"),
+    (r"\bmau\s?giao\b", "mg"),
+    (r"\bnha\s?tre\b", "nt"),
+    (r"\btrung\s?tam\b", "tt"),
     (r"\bgdnn\s*-\s*gdtx\b", "gdnn-gdtx"),
     (r"\bth\s*(?:-|va)?\s*thcs\s*(?:-|va)?\s*thpt\b", "th-thcs-thpt"),
     (r"\bth\s*(?:-|va)?\s*thcs\b", "th-thcs"),
@@ -435,12 +438,15 @@ def fuzzy_school(line: str, index: ClassifierIndex, min_ratio: float = 0.85) -> 
     if not 6 <= len(canon) <= 60:
         return None
     numbers = tuple(_STANDALONE_NUMBER.findall(canon))
+    level = canon.split()[0] if canon.split()[0] in _LEVEL_TOKENS else None
     matcher = SequenceMatcher(None, autojunk=False)
     matcher.set_seq2(canon)  # difflib caches the second sequence
     scored: dict[str, tuple[float, School]] = {}
     for key, key_numbers, schools in index.fuzzy_keys:
         if key_numbers != numbers or abs(len(key) - len(canon)) > max(4, len(key) // 4):
             continue
+        if level is not None and key.split()[0] in _LEVEL_TOKENS and key.split()[0] != level:
+            continue  # a level read clearly is never another level: THCS Nguyễn Du is not TH Nguyễn Du
         matcher.set_seq1(key)
         if matcher.real_quick_ratio() < min_ratio or matcher.quick_ratio() < min_ratio:
             continue
@@ -466,7 +472,7 @@ _MOTTO_PIECE = re.compile(r"(?<![a-z])(?:cong\s*hoa\s*xa|xa\s*hoi\s*chu|doc\s*la
                           r"tu\s*do\s*-\s*h|hanh\s*phuc)")
 # Folded "số: 15/TTr-THCSNH", "Số: ..../BC-X", "Số 15/2023/TTr-X": type slot, issuer slot.
 # OCR: "Số-36/TTr-.X", "Số:-87/TTr:X", "Sốố: 12/BC-X", "48/BB THCSNVN" (the dash lost).
-_NUMBER = re.compile(r"^soo?\s*[:.-]*\s*[\d._ ]*(?:/\s*\d{4}\s*)?/\s*([a-z0-9]+)"
+_NUMBER = re.compile(r"^soo?\s*[:./-]*\s*[\d._ ]*(?:/\s*\d{4}\s*)?/\s*([a-z0-9]+)"
                      r"(?:\s*[-.:]*\s*([a-z0-9][a-z0-9.-]*))?")
 # Leading specks of an OCR'd line: ". Số: ...", "` Số: ...".
 _LEADING_JUNK = re.compile(r"^[^\w]+")
@@ -506,6 +512,7 @@ class Head:
     number: NumberLine | None
     issuer: tuple[int, ...]
     subject: tuple[int, ...]
+    ocr: bool = False  # read by OCR: names and codes may be damaged
 
     @property
     def title_line(self) -> str:
@@ -552,7 +559,7 @@ def parse_head(head: str, index: ClassifierIndex, ocr: bool = False) -> Head:
     top = range(title_at if title_at is not None else min(len(lines), 5))
     number = next((n for n in (_number_line(lines[i], folded[i], index, ocr) for i in top) if n), None)
     issuer = tuple(i for i in top if _may_be_issuer(lines[i], folded[i]))
-    return Head(lines, folded, title_at, title, fuzzy, number, issuer, _subject_lines(folded, title_at))
+    return Head(lines, folded, title_at, title, fuzzy, number, issuer, _subject_lines(folded, title_at), ocr)
 
 
 def _find_title(lines: Sequence[str], index: ClassifierIndex) -> tuple[int | None, TypeSig | None, bool]:
@@ -609,17 +616,18 @@ def match_title(line: str, index: ClassifierIndex, approximate: bool = True) -> 
     found = _exact_title(line, compact, index)
     if found is not None:
         return found, False
-    core, dropped = _title_core(line)
-    if core and core != line:
+    cores = [(core, dropped) for core, dropped in _title_cores(line) if core != line]
+    for core, dropped in cores:
         found = _exact_title(core, fold_compact(core), index)
         if found is not None:
             return found, dropped
     if not approximate:
         return None
-    found_approx = _fuzzy_title(line, compact, index)
-    if found_approx is None and core and core != line:
-        found_approx = _fuzzy_title(core, fold_compact(core), index)
-    return found_approx
+    for text in [line] + [core for core, _ in cores]:
+        found_approx = _fuzzy_title(text, fold_compact(text), index)
+        if found_approx is not None:
+            return found_approx
+    return None
 
 
 def _exact_title(line: str, compact: str, index: ClassifierIndex) -> TypeSig | None:
@@ -633,6 +641,24 @@ def _exact_title(line: str, compact: str, index: ClassifierIndex) -> TypeSig | N
 
 
 _EDGE_JUNK = re.compile(r"^[^\w]+|[^\w]+$")
+_SECTION_NUMBER = re.compile(r"^(?:\d{1,2}|[a-zđ])[.)]?$")  # "1." "2)" "a)" before a heading
+_ROMAN_NUMBER = re.compile(r"^[IVX]{1,4}[.)]$")              # "II." opening a heading
+
+
+def _title_cores(line: str) -> list[tuple[str, bool]]:
+    """``_title_core``, then the same without short capital words at its ends ("SC BIỂN BẢN ĐC")."""
+    core, dropped = _title_core(line)
+    if not core:
+        return []
+    found = [(core, dropped)]
+    words = core.split()
+    while len(words) > 2 and len(words[0]) <= 2:
+        words = words[1:]
+        found.append((" ".join(words), True))
+    while len(words) > 2 and len(words[-1]) <= 2:
+        words = words[:-1]
+        found.append((" ".join(words), True))
+    return found
 
 
 def _title_core(line: str) -> tuple[str, bool]:
@@ -654,8 +680,9 @@ def _title_core(line: str) -> tuple[str, bool]:
                 best = (start, i)
             start = None
     rest = words[:best[0]] + words[best[1]:]
-    if best[1] == best[0] or any(ch.isdigit() for w in rest for ch in w):
-        return "", False  # "1. KẾ HOẠCH THỰC HIỆN" is a numbered heading, not a title
+    if best[1] == best[0] or (best[0] == 1 and _SECTION_NUMBER.match(line.split()[0])) \
+            or _ROMAN_NUMBER.match(line.split()[best[0]]):
+        return "", False  # "1. KẾ HOẠCH THỰC HIỆN", "II. BIÊN BẢN ...": numbered headings, not titles
     return " ".join(words[best[0]:best[1]]), any(ch.isalpha() for w in rest for ch in w)
 
 
@@ -692,8 +719,9 @@ def _number_line(line: str, folded: str, index: ClassifierIndex, ocr: bool = Fal
     through the usual errors, as one of the dossier's own codes only, and
     the result is marked approximate (it never counts on its own): digits
     for look-alike letters ("8C" -> BC), one wrong letter in a code of three
-    or more ("TTỉ" -> TTr), or a mixed-case code glued to the issuer
-    ("TTrTHHHG" -> TTr, THHHG; only where the case change shows the seam).
+    or more ("TTỉ" -> TTr), a mixed-case code glued to the issuer
+    ("TTrTHHHG" -> TTr, THHHG: the case change shows the seam), or a code
+    opening a longer all-capitals slot ("BBMNSC6", a guess).
     """
     line = _LEADING_JUNK.sub("", line)
     if not line.startswith("S"):
@@ -727,6 +755,11 @@ def _ocr_code(line: str, slot: str, index: ClassifierIndex) -> tuple[TypeSig | N
     m = index.glued_code_re.search(line) if index.glued_code_re is not None else None
     if m is not None and fold(m.group(1)) in codes:
         return codes[fold(m.group(1))], fold(m.group(2)), m.group(1)
+    # "BBMNSC6": the dash lost between a code and the issuer; all capitals, so
+    # only a guess (approximate, never counted on its own)
+    for code in sorted(codes, key=len, reverse=True):
+        if slot.startswith(code) and len(slot) - len(code) >= 3:
+            return codes[code], slot[len(code):], code.upper()
     return None, "", ""
 
 
@@ -772,6 +805,10 @@ class HeadSchool:
     line: str = ""
     fuzzy: bool = False
     unknown_line: str = ""
+    # Only the start of the name could be read ("TRƯỜNG THCS NGUYỄN", "TRƯỜNG
+    # TRUNG HỌC PHỔ THÔNG"): the mention lists the schools it fits. It can
+    # contradict another source, never support one.
+    cut_short: bool = False
 
 
 def find_school_in_head(head: Head, index: ClassifierIndex) -> HeadSchool:
@@ -789,20 +826,54 @@ def find_school_in_head(head: Head, index: ClassifierIndex) -> HeadSchool:
         return HeadSchool(merge_mentions(same), _line_with(head, first.text))
     for i in head.issuer:
         left = _printed_name(_left_column(head.lines[i], head.folded[i]))
-        if fold(left).startswith(_SUPERVISOR) or _NUMBER.match(head.folded[i]):
+        if _not_a_name(head.folded[i]):
             continue
         mention = compact_school(left, index) or fuzzy_school(left, index)
         if mention is not None:
             return HeadSchool(mention, head.lines[i], fuzzy=True)
+    if head.ocr:
+        found = _ocr_name_over_lines(head, index)
+        if found is not None:
+            return found
     for i in head.issuer:
         canon = canon_school_text(_printed_name(_left_column(head.lines[i], head.folded[i])))
         words = canon.split()
         if words and (words[0] == "truong" or words[0] in _LEVEL_TOKENS) and len(words) >= 2:
             cut_short = _schools_named_by_start(canon, index)
             if cut_short:  # "TRƯỜNG THCS NGUYỄN" and the rest lost: consistent, not unknown
-                return HeadSchool(SchoolMention(cut_short, canon, exact=False), head.lines[i], fuzzy=True)
+                return HeadSchool(SchoolMention(cut_short, canon, exact=False), head.lines[i], cut_short=True)
             return HeadSchool(None, unknown_line=head.lines[i])
     return HeadSchool(None)
+
+
+def _ocr_name_over_lines(head: Head, index: ClassifierIndex) -> HeadSchool | None:
+    """OCR'd names broken over two lines, or with the level word damaged.
+
+    "TRƯỜNG TRUNGHỌC PHỔTHÔNG" / "TRƯỜNG CHIH": two issuer lines read as one
+    (approximately). "TRƯỜNG LÑON TUỔI NGỌC": the name without its level
+    ("tuoi ngoc") names the schools that have it, as long as the word before
+    it is no level of its own (a "TIỂU HỌC TUỔI NGỌC" is another school).
+    """
+    lefts = [(i, canon_school_text(_printed_name(_left_column(head.lines[i], head.folded[i]))))
+             for i in head.issuer if not _not_a_name(head.folded[i])]
+    for (i, a), (_, b) in zip(lefts, lefts[1:]):
+        if a.split()[:1] == ["truong"] or a.split()[:1] and a.split()[0] in _LEVEL_TOKENS:
+            mention = fuzzy_school(f"{a} {b}", index)
+            if mention is not None:
+                return HeadSchool(mention, head.lines[i], fuzzy=True)
+    cores = sorted(((c, s) for c, s in index.core_keys.items() if len(c.split()) >= 2), key=lambda kv: -len(kv[0]))
+    for i, canon in lefts:
+        for core, schools in cores:
+            m = re.search(r"(?:^|\s)(\S+)\s" + re.escape(core) + _NAME_END, canon)
+            if m is not None and m.group(1) not in _LEVEL_TOKENS:
+                return HeadSchool(SchoolMention(schools, core, exact=False), head.lines[i], fuzzy=True)
+    return None
+
+
+def _not_a_name(folded: str) -> bool:
+    """The supervising body's line or the number line (specks before them skipped)."""
+    folded = _LEADING_JUNK.sub("", folded)
+    return folded.startswith(_SUPERVISOR) or bool(_NUMBER.match(folded))
 
 
 def compact_school(text: str, index: ClassifierIndex) -> SchoolMention | None:
@@ -826,11 +897,12 @@ def compact_school(text: str, index: ClassifierIndex) -> SchoolMention | None:
 def _schools_named_by_start(canon: str, index: ClassifierIndex) -> tuple[School, ...]:
     """Schools whose full name begins with this cut-short one ("thcs nguyen" -> every THCS Nguyễn ...).
 
-    The name must keep its level and at least one word of the name proper.
+    The name must keep its level ("TRƯỜNG TRUNG HỌC PHỔ THÔNG" and the name
+    lost: any THPT); it says which schools it may be, never which one.
     """
     name = canon[len("truong "):] if canon.startswith("truong ") else canon
     words = name.split()
-    if len(words) < 2 or words[0] not in _LEVEL_TOKENS:
+    if not words or words[0] not in _LEVEL_TOKENS:
         return ()
     found: list[School] = []
     for key, (schools, partial) in index.name_keys.items():
@@ -951,6 +1023,9 @@ def head_evidence(head_school: HeadSchool) -> tuple[SchoolEvidence, ...]:
     if mention is None:
         return ()
     quoted = _short(head_school.line)
+    if head_school.cut_short:
+        detail = f"đầu văn bản chỉ đọc được '{quoted}' (có thể là {_names(mention.schools, ' hoặc ')})"
+        return (SchoolEvidence("header_cut", mention.schools, detail),)
     if len(mention.schools) > 1:
         detail = f"đầu văn bản '{quoted}' có thể là {_names(mention.schools, ' hoặc ')}"
         return (SchoolEvidence("header", mention.schools, detail),)
@@ -1021,7 +1096,7 @@ def resolve_school(evidence: Sequence[SchoolEvidence], sender: str) -> SchoolVer
     """
     scores: dict[str, float] = {}
     for ev in evidence:
-        if len(ev.schools) == 1:
+        if len(ev.schools) == 1 and _SOURCE_WEIGHT[ev.source] > 0:
             code = ev.schools[0].code
             scores[code] = scores.get(code, 0.0) + _SOURCE_WEIGHT[ev.source]
     if not scores:
@@ -1051,11 +1126,11 @@ def resolve_school(evidence: Sequence[SchoolEvidence], sender: str) -> SchoolVer
 
 
 def _has_header(support: Sequence[SchoolEvidence]) -> bool:
-    return any(ev.source.startswith("header") for ev in support)
+    return any(ev.source in ("header", "header_partial") for ev in support)
 
 
 def _support_confidence(support: Sequence[SchoolEvidence]) -> float:
-    sources = {ev.source for ev in support}
+    sources = {ev.source for ev in support} - {"header_cut"}  # it only ever contradicts
     strong = sum(1 for s in sources if _SOURCE_TIER[s] == 3)
     medium = sum(1 for s in sources if _SOURCE_TIER[s] == 2)
     if strong >= 2:
@@ -1149,7 +1224,9 @@ def _type_from_head(head: Head) -> tuple[TypeSig | None, float, list[str], list[
     reasons: list[str] = []
     if title is not None:
         how = " (khớp gần đúng)" if head.title_fuzzy else ""
-        reasons.append(f"tiêu đề '{_short(head.title_line)}' ở đầu văn bản{how}")
+        # the title as printed, without the specks OCR read around it
+        shown = _title_core(head.title_line)[0]
+        reasons.append(f"tiêu đề '{_short(shown or head.title_line)}' ở đầu văn bản{how}")
     if code_type is not None:
         how = " (khớp gần đúng)" if number.approximate else ""
         reasons.append(f"số ký hiệu {_written_code(number)} trong '{_short(number.line)}'{how}")

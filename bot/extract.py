@@ -78,8 +78,10 @@ class ExtractLimits:
     """Bounds on the work done for one attachment.
 
     ``max_pages``: PDF pages read (a dossier's three documents fit in far
-    fewer). ``max_chars``: text kept per document part. ``ocr_*``: pages
-    OCR'd per file, render resolution, seconds per page. ``max_unpacked``:
+    fewer). ``max_chars``: text kept per document part. ``ocr_*``: scanned
+    pages OCR'd whole per file (the later ones, up to ``max_pages``, only
+    their top: where a document of a combined scan starts), render
+    resolution, seconds per page. ``max_unpacked``:
     bytes a DOCX may unpack to (ZIP bombs). ``convert_timeout``: seconds for
     catdoc/LibreOffice.
     """
@@ -301,8 +303,12 @@ def ocr_unavailable_reason(lang: str = "vie") -> str | None:
     return None
 
 
-def _ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
-    """OCR one PNG page with ``tesseract -l vie``; raises on failure/timeout."""
+def _ocr_png(png: bytes, dpi: int, limits: ExtractLimits, head_share: float | None = None) -> str:
+    """OCR one PNG page with ``tesseract -l vie``; raises on failure/timeout.
+
+    ``head_share``: how far down the image a two-column header may reach
+    (``_HEAD_BAND_SHARE`` of a page; all of an image that is a page's top).
+    """
     env = dict(os.environ, OMP_THREAD_LIMIT="1")  # the pool already uses every core
     with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
         path = os.path.join(tmp, "page.png")
@@ -312,7 +318,7 @@ def _ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
                               capture_output=True, timeout=limits.ocr_timeout, env=env)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.decode("utf-8", "replace").strip()[-200:])
-    return ocr_layout(done.stdout.decode("utf-8", "replace"))
+    return ocr_layout(done.stdout.decode("utf-8", "replace"), head_share or _HEAD_BAND_SHARE)
 
 
 # --------------------------------------------------------------------------
@@ -346,10 +352,10 @@ _HEAD_BAND_LINES = 10     # the two-column header is in the first lines of a pag
 _HEAD_BAND_SHARE = 0.45   # ... and in the top of the page
 
 
-def ocr_layout(tsv: str) -> str:
+def ocr_layout(tsv: str, head_share: float | None = None) -> str:
     """Tesseract TSV -> page text, with a two-column header in reading order."""
     width, height, lines = _tsv_lines(tsv)
-    band, rest = _header_band(lines, width, height)
+    band, rest = _header_band(lines, width, height, head_share or _HEAD_BAND_SHARE)
     left = [seg for seg, side, _ in band if side == "left"]
     right = [seg for seg, side, _ in band if side == "right"]
     head = [_words_text(seg) for seg in left] + [_words_text(seg) for seg in right]
@@ -357,11 +363,20 @@ def ocr_layout(tsv: str) -> str:
 
 
 def _words_text(words: list[_Word]) -> str:
-    return _SECTION_SO.sub("Số", " ".join(w.text for w in words))
+    return _SECTION_SO.sub("Số", " ".join(_capital_lookalikes(w.text) for w in words))
 
 
 # OCR reads the "S" of "Số" as a section sign: "§ố: 04/BB-...".
 _SECTION_SO = re.compile(r"§(?=ố)")
+# Symbols tesseract reads for capitals in words printed in capitals ("SƠN €A6").
+_CAPITAL_LOOKALIKES = str.maketrans({"€": "C", "§": "S", "£": "E", "¥": "Y"})
+
+
+def _capital_lookalikes(word: str) -> str:
+    letters = [ch for ch in word if ch.isalpha()]
+    if letters and all(ch.isupper() for ch in letters) and any(ch in "€§£¥" for ch in word):
+        return word.translate(_CAPITAL_LOOKALIKES)
+    return word
 
 
 def _tsv_lines(tsv: str) -> tuple[int, int, list[list[_Word]]]:
@@ -385,7 +400,7 @@ def _tsv_lines(tsv: str) -> tuple[int, int, list[list[_Word]]]:
     return width, height, list(lines.values())
 
 
-def _header_band(lines: list[list[_Word]], width: int, height: int):
+def _header_band(lines: list[list[_Word]], width: int, height: int, head_share: float | None = None):
     """Split the header lines into (segment, "left"/"right", top); return (band, the other lines).
 
     The band is the run of top lines (by position: tesseract may list a
@@ -399,7 +414,7 @@ def _header_band(lines: list[list[_Word]], width: int, height: int):
         return [], lines
     char_width = _median([(w.right - w.left) / len(w.text) for line in lines for w in line if w.solid] or [10.0])
     tops = {id(line): _median([w.top for w in line if w.solid] or [w.top for w in line]) for line in lines}
-    top_lines = sorted((line for line in lines if tops[id(line)] <= _HEAD_BAND_SHARE * height),
+    top_lines = sorted((line for line in lines if tops[id(line)] <= (head_share or _HEAD_BAND_SHARE) * height),
                        key=lambda line: tops[id(line)])
     band: list[tuple[list[_Word], str, float]] = []
     taken: set[int] = set()
@@ -621,22 +636,46 @@ def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | N
     if not use:
         note = f"{len(scanned)} trang là ảnh scan, không có chữ, và {reason}"
         return {}, False, [note], f"tệp scan nhưng {reason}"
-    texts, notes = {}, []
-    for i in scanned[: limits.ocr_max_pages]:
+    texts, notes, tops = {}, [], []
+    for n, i in enumerate(scanned):
+        # Past the budget, only the top of a page: enough to see a document
+        # start there (combined scans) and to read its head, at 40 % of the cost.
+        top_only = n >= limits.ocr_max_pages
         try:
-            png, dpi = _render_png(pdf[i], limits.ocr_dpi, limits.max_image_pixels)
-            texts[i] = _ocr_png(png, dpi, limits)
+            png, dpi = _render_png(pdf[i], limits.ocr_dpi, limits.max_image_pixels,
+                                   share=_PAGE_TOP_SHARE if top_only else 1.0)
+            texts[i] = _ocr_png(png, dpi, limits, head_share=1.0 if top_only else _HEAD_BAND_SHARE)
         except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
             notes.append(f"OCR lỗi ở trang {i + 1}: {str(exc)[:120]}")
-    if len(scanned) > limits.ocr_max_pages:
-        notes.append(f"OCR chỉ đọc {limits.ocr_max_pages} trang scan đầu")
+            continue
+        if top_only:
+            tops.append(i + 1)
+    if tops:
+        notes.append(f"OCR chỉ đọc phần đầu của trang {_page_list(tops)} (đủ để tách và nhận ra văn bản)")
     if texts:
         notes.append(OCR_NOTE)
     return texts, bool(texts), notes, "tệp scan nhưng OCR không đọc được chữ nào"
 
 
-def _render_png(page, dpi: int, max_pixels: int) -> tuple[bytes, int]:
-    """The page as a grayscale PNG, and the resolution it was rendered at.
+# The top of a page that holds a document's head (issuer, number, motto,
+# title, subject): measured on 30 scanned first pages of a corpus, OCR of the
+# top 35 % read every title and school the whole page did, in 44 % of the time.
+_PAGE_TOP_SHARE = 0.35
+
+
+def _page_list(pages: list[int]) -> str:
+    """[5, 6, 7, 9] -> "5-7, 9"."""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][-1] + 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _render_png(page, dpi: int, max_pixels: int, share: float = 1.0) -> tuple[bytes, int]:
+    """The page (or its top ``share``) as a grayscale PNG, and the resolution it was rendered at.
 
     A page may be up to 200 x 200 inches: at ``dpi`` that is 1.6 billion
     pixels, so the resolution is lowered to keep within ``max_pixels``.
@@ -647,6 +686,8 @@ def _render_png(page, dpi: int, max_pixels: int) -> tuple[bytes, int]:
     if pixels > max_pixels:
         scale *= (max_pixels / pixels) ** 0.5
     image = page.render(scale=scale, grayscale=True).to_pil()
+    if share < 1.0:
+        image = image.crop((0, 0, image.width, max(1, int(image.height * share))))
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     return buf.getvalue(), max(1, round(scale * 72))

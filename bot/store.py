@@ -200,7 +200,7 @@ class Store:
         A withheld message (``headers_only``) keeps its real size and its
         reason, so processing quarantines it (see ``is_withheld``).
         """
-        digests = [self.archive.put(m.data) for m in messages]
+        digests = self.archive.put_many(m.data for m in messages)
         if digests:
             self.archive.sync_dirs(digests)
         new = 0
@@ -446,7 +446,8 @@ def _message_id_of(data: bytes) -> str:
     from email.parser import BytesHeaderParser
     from email import policy
 
-    head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    ends = [i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0]
+    head = data[:min(ends)] if ends else data  # not split(): it would copy the whole body
     try:
         value = BytesHeaderParser(policy=policy.compat32).parsebytes(head).get("Message-ID", "")
     except Exception:  # malformed headers: the parse stage will report it

@@ -235,6 +235,12 @@ def test_fuzzy_school_never_swaps_numbers():
     assert C.fuzzy_school("TRƯỜNG MN SƠN CA 7", INDEX) is None
 
 
+def test_fuzzy_school_never_swaps_a_clearly_read_level():
+    # TH Nguyễn Du is on the roster, a THCS Nguyễn Du is not: close letters, another school.
+    assert C.fuzzy_school("TRƯỜNG THCS NGUYỄN DU", INDEX) is None
+    assert C.fuzzy_school("TRƯỜNG TRUNG HỌC CƠ SỞ NGUYỄN DU", INDEX) is None
+
+
 @pytest.mark.parametrize("line, type_id, approximate", [
     ("TỜ TRÌNH", "to_trinh", False),
     ("T Ờ  T R Ì N H", "to_trinh", False),          # letter-spaced PDF heading
@@ -533,6 +539,45 @@ def test_ocr_issuer_line_run_into_the_motto(issuer, code):
     assert hs.mention is not None and [s.code for s in hs.mention.schools] == [code], hs
 
 
+@pytest.mark.parametrize("issuer, codes", [
+    ("TRƯỜNG TRUNGHỌC PHỔTHÔNG - Độc .lập - Tự do - Hạnh. phúc\nTRƯỜNG CHIH - `", ["thpt-truong-chinh"]),
+    ("TRƯỜNG LÑON HOA MAI _. Độc lập - Tư do - Hạnh phúc.\n` `... 13/BBMNHM - .' ` ˆ Quận 12",
+     ["mn-hoa-mai"]),   # level word damaged
+    ("TRƯỜNG THC5 NGUYỄN VĨNH NGHIỆP", ["thcs-nguyen-vinh-nghiep"]),
+])
+def test_ocr_names_over_two_lines_or_with_a_damaged_level(issuer, codes):
+    text = head("BIÊN BẢN", issuer=issuer)
+    hs = C.find_school_in_head(C.parse_head(text, INDEX, ocr=True), INDEX)
+    assert hs.mention is not None and [s.code for s in hs.mention.schools] == codes, hs
+
+
+def test_ocr_level_without_its_name_is_consistent_with_that_level_only():
+    text = head("BIÊN BẢN", issuer="- TRƯỜNG TRƯNG HỌC PHỔ THÔNG Độc lập - Tự do - Hạnh phúc")
+    d = one(text, msg=message("thpttruongchinh@hcm.edu.vn"), ocr=True)
+    assert (d.decision, d.school) == ("counted", "thpt-truong-chinh"), d.reasons
+    d = one(text, ocr=True)  # from THCS Nguyễn Hiền's address: a THPT header is a conflict
+    assert d.decision == "review" and has(d, "mâu thuẫn")
+
+
+def test_ocr_supervisor_line_is_never_read_as_a_school():
+    # "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO QUẬN 12" with a speck in front is no "TT GDNN-GDTX Quận 12";
+    # "SƠNCAG" (6 read as G) is no school either: a person looks.
+    text = ("* PHÒNG GIÁO DỤC VÀ ĐÀO TẠO. QUẬN 12. CỘNG HÒA XÃ HỘI CHỦ NGHĨA 'VIỆT NAM\n"
+            ".. TRƯỜNG MN SƠNCAG . ˆ + Độc lâg-Tựdo- Hạnh phúc ,\n"
+            "Số: 70/BB-MNSC6. __ Quận 12, ngày 20 tháng 9 năm 2023\n\" 'BIÊN BẢN _. Ẫ :\n" + SUBJECTS["BIÊN BẢN"])
+    hs = C.find_school_in_head(C.parse_head(text, INDEX, ocr=True), INDEX)
+    assert hs.mention is None and "SƠNCAG" in hs.unknown_line
+    d = one(text, msg=message("mnsonca6.q12@hcm.edu.vn"), ocr=True)
+    assert d.decision == "review" and has(d, "không có trong danh sách trường")
+
+
+def test_a_known_name_under_another_level_is_not_that_school():
+    # "Tiểu học Hoa Mai" is not "MN Hoa Mai", even in a scan.
+    text = head("BIÊN BẢN", issuer="TRƯỜNG TIỂU HỌC HOA MAI")
+    hs = C.find_school_in_head(C.parse_head(text, INDEX, ocr=True), INDEX)
+    assert hs.mention is None and hs.unknown_line == "TRƯỜNG TIỂU HỌC HOA MAI"
+
+
 def test_ocr_name_cut_short_is_consistent_not_unknown():
     # "TRƯỜNG TRUNG HỌC CƠ SỞ NGUYỄN" and the rest of the name lost: every THCS Nguyễn ... fits.
     text = head("BÁO CÁO", issuer="_ TRƯỜNG TRƯNG HỌC CƠ SỞ NGUYÊN . -. Độc lập- Tự do - Hạnh …")
@@ -548,6 +593,8 @@ def test_ocr_name_cut_short_is_consistent_not_unknown():
     ("KẾ. HOẠCH...", "ke_hoach", False),
     (": , 'TỜ TRÌNH P", "to_trinh", True),          # a stray letter: approximate
     ("ca có TỜTRNH ... - ẻ", "to_trinh", True),     # a letter lost too
+    ("; SC BIỂN BẢN ĐC", "bien_ban", True),          # specks read as capitals
+    ("4 là 2 ._ TỜTRÌNH .. .-. .", "to_trinh", True),
 ])
 def test_ocr_title_with_specks(line, type_id, approximate):
     sig, fuzzy = C.match_title(line, INDEX)
@@ -568,6 +615,7 @@ def test_title_with_specks_still_rejects_citations(line):
     ("Số: 22/8C.THCSNT", True, "bao_cao", "thcsnt", True),          # 8 for B
     ("Số: 30/TTỉ-THCSNT v Quận 12", True, "to_trinh", "thcsnt", True),  # one letter wrong
     ("Số: 57/TTrTHHHG_„ Quận 12", True, "to_trinh", "thhhg", True),    # glued, the case shows the seam
+    ("Số/20/BBMNSC6 ` `.", True, "bien_ban", "mnsc6", True),          # glued in capitals: a guess
 ])
 def test_ocr_number_lines(line, ocr, type_id, issuer, approximate):
     n = C._number_line(line, fold(line), INDEX, ocr)

@@ -209,6 +209,22 @@ def test_scanned_pdf_is_read_by_ocr():
     assert result.ocr is True and "baocao" in fold_compact(result.parts[0].head)
 
 
+@needs_ocr
+def test_combined_scan_longer_than_the_ocr_budget_is_still_split():
+    # Past the budget only the top of each page is read: enough to see where a document starts.
+    def first_page(title, code):
+        return f.text_image(["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", f"Số: 12/{code}-THCSNH", title,
+                             "Về việc đề nghị công nhận"])
+    body = f.text_image([f"Nội dung trang {i}, đoạn văn bình thường." for i in range(1, 4)])
+    pages = [first_page("TỜ TRÌNH", "TTr"), first_page("BÁO CÁO", "BC"), body,
+             first_page("BIÊN BẢN", "BB"), body, first_page("KẾ HOẠCH", "KH")]
+    result = extract(att("hoso.pdf", f.image_pdf(pages)), ExtractLimits(ocr_max_pages=2))
+    assert result.ocr and [(p.first_page, p.last_page) for p in result.parts] == [(1, 1), (2, 3), (4, 5), (6, 6)]
+    assert [fold_compact(p.head).count(t) for p, t in zip(result.parts, ("totrinh", "baocao", "bienban", "kehoach"))] \
+        == [1, 1, 1, 1]
+    assert "OCR chỉ đọc phần đầu của trang 3-6 (đủ để tách và nhận ra văn bản)" in result.notes
+
+
 # --- DOCX -----------------------------------------------------------------------
 
 def test_docx_header_table_text_box_legacy_fonts_and_page_header():
