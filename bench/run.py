@@ -1,0 +1,518 @@
+"""The performance benchmark: one command, a real Dovecot, a realistic mailbox.
+
+    python3 -m bench.run                      # N = 2,000 (needs root: Dovecot)
+    python3 -m bench.run --messages 400 --no-naive --ocr-messages 0 --big-mb 0   # a quick look
+
+What it does, in one run (see README, "Performance"):
+
+1. generates the labelled test corpus (``tests.corpus.generate``: PDFs, DOCX,
+   TCVN3 DOCX, scanned PDFs, phone photos, ZIPs, forwards, auto-replies...)
+   into ``bench/out/corpus-N-sS`` (reused when already there) and fills a
+   private Dovecot with it (INTERNALDATE from the corpus);
+2. the naive baseline (``bench/naive.py``) on the whole folder;
+3. the bot's first poll of the whole folder, as its own process
+   (``python -m bot --config X poll``), with OCR turned off
+   (``[extraction] ocr = "off"``): wall time, messages per second, peak
+   resident memory of the process tree (the bot, the forkserver and the
+   extraction workers, sampled every 20 ms from /proc);
+4. the same first poll on the first ``--small`` messages in another folder;
+5. polls with no new mail at both sizes, timed inside the process (what the
+   worker, ``python -m bot run``, pays every few minutes) and as a whole
+   ``python -m bot poll`` command (interpreter start-up included);
+6. a poll with ``--new`` new messages appended to the big folder;
+7. one message with a ``--big-mb`` MB attachment (``max_message_mb`` raised
+   so that it is downloaded), for peak memory;
+8. with OCR on, the first ``--ocr-messages`` messages of the corpus: OCR
+   pages per second, and when the messages that need no OCR were recorded
+   compared with the ones that did (the mailbox must keep flowing).
+
+Results are printed and written to ``bench/out/results-N.json``.
+Needs root (Dovecot), tesseract with Vietnamese data for step 8.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+NOW = "2023-10-20T08:00"  # after the deadline: every receipt is due, as in a real season
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MiB = 1024 * 1024
+
+
+# --------------------------------------------------------------------------
+# Corpus and server
+
+
+def ensure_corpus(n: int, seed: int, scans: bool = True) -> Path:
+    """The generated corpus of ``n`` messages (generated once, then reused)."""
+    out = OUT / f"corpus-{n}-s{seed}{'' if scans else '-noscans'}"
+    done = out / ".complete"
+    if done.exists():
+        return out
+    if out.exists():
+        shutil.rmtree(out)
+    print(f"generating {n} messages (seed {seed}) into {out} ...", flush=True)
+    cmd = [sys.executable, "-m", "tests.corpus.generate", "--out", str(out), "--seed", str(seed),
+           "--messages", str(n)] + ([] if scans else ["--no-scans"])
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    done.write_text("ok\n")
+    return out
+
+
+def corpus_messages(corpus: Path, limit: int | None = None) -> list[tuple[bytes, datetime]]:
+    dates = json.loads((corpus / "internaldates.json").read_text("utf-8"))
+    names = sorted(dates)[:limit]
+    return [((corpus / name).read_bytes(), datetime.fromisoformat(dates[name])) for name in names]
+
+
+def big_message(megabytes: int) -> bytes:
+    """A mail with one PDF of about ``megabytes`` MB: pages of incompressible
+    photo-like noise, as a phone 'scan' of a thick dossier is."""
+    import io
+
+    from PIL import Image
+
+    page = Image.frombytes("L", (2480, 3508), os.urandom(2480 * 3508))  # A4 at 300 dpi, gray
+    one = io.BytesIO()
+    page.save(one, format="JPEG", quality=90)
+    count = max(1, round(megabytes * MiB / len(one.getvalue())))
+    buf = io.BytesIO()
+    page.save(buf, format="PDF", save_all=True, append_images=[page] * (count - 1), quality=90)
+    data = buf.getvalue()
+    msg = EmailMessage()
+    msg["From"] = "thcsnguyenhien.q12@hcm.edu.vn"
+    msg["To"] = "hoso@q12.example.edu.vn"
+    msg["Subject"] = "Gửi hồ sơ ANTQ (bản scan)"
+    msg["Date"] = "Thu, 05 Oct 2023 09:29:50 +0700"
+    msg["Message-ID"] = "<big-scan-1@hcm.edu.vn>"
+    msg.set_content("Kính gửi Phòng GD&ĐT, trường gửi hồ sơ bản scan.")
+    msg.add_attachment(data, maintype="application", subtype="pdf", filename="Ho so ANTQ scan.pdf")
+    return msg.as_bytes()
+
+
+def start_dovecot(workdir: Path):
+    sys.path.insert(0, str(ROOT))
+    from tests.servers import Dovecot
+
+    reason = Dovecot.unavailable_reason()
+    if reason:
+        raise SystemExit(f"cannot run the benchmark: {reason}")
+    return Dovecot(workdir / "dovecot").start()
+
+
+class Tree:
+    """The checkout whose bot is measured: this one, or an older one given with
+    ``--tree`` (for before/after figures). An older bot that has no
+    ``[extraction] ocr`` key gets OCR turned off by hiding tesseract from PATH."""
+
+    def __init__(self, root: Path, workdir: Path):
+        self.root = root
+        config_py = (root / "bot" / "config.py").read_text("utf-8")
+        self.has_ocr_key = '"extraction"' in config_py
+        self.has_max_mb = "max_message_mb" in config_py
+        self.shim = workdir / "no-tesseract"
+        self.shim.mkdir(exist_ok=True)
+        for tool in ("catdoc", "soffice", "libreoffice"):
+            found = shutil.which(tool)
+            if found and not (self.shim / tool).exists():
+                (self.shim / tool).symlink_to(found)
+
+    def env(self, ocr: str) -> dict:
+        env = dict(os.environ, PYTHONPATH=str(self.root))
+        if ocr == "off" and not self.has_ocr_key:
+            env["PATH"] = f"{self.shim}:{Path(sys.executable).parent}"
+        return env
+
+
+def write_config(workdir: Path, name: str, dovecot, folder: str, *, tree: Tree, ocr: str = "off",
+                 max_message_mb: int = 60) -> Path:
+    password = workdir / "imap-password"
+    if not password.exists():
+        password.write_text(dovecot.password + "\n")
+        password.chmod(0o600)
+    state = workdir / f"state-{name}"
+    config = workdir / f"config-{name}.toml"
+    config.write_text(f"""
+[mailbox]
+source = "imap"
+host = "{dovecot.host}"
+port = {dovecot.port}
+security = "none"
+username = "{dovecot.user}"
+password_file = "{password}"
+folder = "{folder}"
+{f"max_message_mb = {max_message_mb}" if tree.has_max_mb else ""}
+
+[smtp]
+enabled = false
+from_address = "hoso-bot@q12.example.edu.vn"
+
+[coordinator]
+emails = ["nthmai.q12@tphcm.gov.vn"]
+
+[paths]
+rules = "{tree.root / 'rules'}"
+templates = "{tree.root / 'templates'}"
+state = "{state}"
+""" + (f"""
+[extraction]
+ocr = "{ocr}"
+""" if tree.has_ocr_key else ""), encoding="utf-8")
+    CONFIG_OCR[config] = ocr
+    return config
+
+
+CONFIG_OCR: dict[Path, str] = {}
+
+
+# --------------------------------------------------------------------------
+# Measuring a process
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _process_table() -> tuple[dict[int, list[int]], dict[int, int]]:
+    """(parent pid -> child pids, pid -> CPU ticks used so far) of every process."""
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2:].split()
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+    return children, ticks
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class TreeSampler(threading.Thread):
+    """Samples the resident memory of a process and all its descendants:
+    the known tree every 50 ms, the whole process table every 250 ms (new
+    workers, tesseract), so that the sampling itself costs little CPU."""
+
+    def __init__(self, pid: int, every: float = 0.05, db: Path | None = None):
+        super().__init__(daemon=True)
+        self.pid, self.every, self.db = pid, every, db
+        self.peak_total = self.peak_parent = self.peak_child = 0
+        self.max_processes = 0
+        self.cpu_ticks: dict[int, int] = {}  # pid -> CPU ticks, last seen (exited processes keep theirs)
+        self.tree: list[int] = [pid]
+        self.done_at: dict[str, float] = {}  # message_id -> seconds after start when it was recorded
+        self._halt = threading.Event()
+        self.start_time = time.perf_counter()
+
+    def run(self) -> None:
+        last_db = last_scan = 0.0
+        while not self._halt.is_set():
+            now = time.perf_counter()
+            if now - last_scan >= 0.25:
+                self._scan()
+                last_scan = now
+            self._sample()
+            if self.db is not None and now - last_db >= 0.2:
+                self._sample_db(now - self.start_time)
+                last_db = now
+            self._halt.wait(self.every)
+
+    def _scan(self) -> None:
+        children, ticks = _process_table()
+        tree, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children.get(pid, ()))
+        self.tree = tree
+        for pid in tree:
+            if pid in ticks:
+                self.cpu_ticks[pid] = ticks[pid]
+
+    def _sample(self) -> None:
+        sizes = {pid: _rss(pid) for pid in self.tree}
+        for pid in self.tree:
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as fh:
+                    stat = fh.read()
+                fields = stat[stat.rindex(b")") + 2:].split()
+                self.cpu_ticks[pid] = int(fields[11]) + int(fields[12])
+            except (OSError, ValueError, IndexError):
+                pass
+        self.peak_total = max(self.peak_total, sum(sizes.values()))
+        self.peak_parent = max(self.peak_parent, sizes.get(self.pid, 0))
+        others = [v for p, v in sizes.items() if p != self.pid]
+        self.peak_child = max([self.peak_child, *others])
+        self.max_processes = max(self.max_processes, sum(1 for v in sizes.values() if v))
+
+    def _sample_db(self, at: float) -> None:
+        if not self.db.exists():
+            return
+        try:
+            conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=1)
+            try:
+                for (mid,) in conn.execute("SELECT message_id FROM messages WHERE status != 'new'"):
+                    self.done_at.setdefault(mid, at)
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+        if self.db is not None:
+            self._sample_db(time.perf_counter() - self.start_time)
+
+
+def run_measured(cmd: list[str], *, db: Path | None = None, log: Path | None = None, cwd: Path = ROOT,
+                 env: dict | None = None) -> dict:
+    """Run ``cmd``; wall time, peak memory of its process tree, its output."""
+    start = time.perf_counter()
+    load = os.getloadavg()[0]
+    err = open(log, "ab") if log else subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err)
+        sampler = TreeSampler(proc.pid, db=db)
+        sampler.start_time = start
+        sampler.start()
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)  # rusage: the kernel's peak RSS of the bot process
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        sampler.stop()
+    finally:
+        if log:
+            err.close()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed with {proc.returncode}" + (f"; see {log}" if log else ""))
+    return {"seconds": round(wall, 3), "peak_tree_mb": round(sampler.peak_total / MiB, 1),
+            "peak_parent_mb": round(sampler.peak_parent / MiB, 1),
+            "peak_largest_child_mb": round(sampler.peak_child / MiB, 1),
+            "maxrss_kernel_mb": round(usage.ru_maxrss / 1024, 1),
+            "cpu_seconds": round(max(sum(sampler.cpu_ticks.values()) / TICK,
+                                     usage.ru_utime + usage.ru_stime), 2),
+            "load_before": round(load, 2),
+            "processes": sampler.max_processes, "stdout": out.decode("utf-8", "replace").strip(),
+            "done_at": sampler.done_at}
+
+
+def bot_poll(tree: Tree, config: Path, log: Path, db: Path | None = None) -> dict:
+    return run_measured([sys.executable, "-m", "bot", "--config", str(config), "--now", NOW, "poll"],
+                        db=db, log=log, cwd=tree.root, env=tree.env(CONFIG_OCR[config]))
+
+
+def quiet_polls(tree: Tree, config: Path, repeat: int) -> list[float]:
+    """Polls with no new mail, timed inside one process (as the worker runs them)."""
+    code = (
+        "import json, sys, time\n"
+        "from datetime import datetime\n"
+        "from pathlib import Path\n"
+        "from bot import app\n"
+        "from bot.send import make_sender\n"
+        f"ctx = app.load(Path({str(config)!r}))\n"
+        f"now = datetime.fromisoformat({NOW!r}).replace(tzinfo=ctx.rules.campaign.tz)\n"
+        "sender = make_sender(ctx.config)\n"
+        "times = []\n"
+        f"for _ in range({repeat}):\n"
+        "    t = time.perf_counter()\n"
+        "    report = app.poll(ctx, now, sender=sender)\n"
+        "    times.append(time.perf_counter() - t)\n"
+        "    assert report.new == 0, report.summary()\n"
+        "print(json.dumps(times))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tree.root, env=tree.env(CONFIG_OCR[config]),
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def quiet_figures(tree: Tree, config: Path, log: Path, repeat: int = 7) -> dict:
+    inside = quiet_polls(tree, config, repeat)
+    commands = [bot_poll(tree, config, log)["seconds"] for _ in range(3)]
+    return {"in_process_seconds": [round(t, 4) for t in inside],
+            "in_process_median": round(statistics.median(inside[1:] or inside), 4),
+            "command_median": round(statistics.median(commands), 3)}
+
+
+def state_counts(state: Path) -> dict:
+    conn = sqlite3.connect(state / "bot.sqlite3")
+    try:
+        messages = dict(conn.execute("SELECT status, COUNT(*) FROM messages GROUP BY status").fetchall())
+        items = dict(conn.execute("SELECT decision, COUNT(*) FROM items GROUP BY decision").fetchall())
+        return {"messages": messages, "items": items}
+    finally:
+        conn.close()
+
+
+def ocr_figures(state: Path, done_at: dict[str, float], wall: float, max_ocr_pages: int = 4) -> dict:
+    """OCR pages per second, and how long the messages needing no OCR waited."""
+    conn = sqlite3.connect(state / "bot.sqlite3")
+    try:
+        ocr_files = {}
+        for sha, result in conn.execute("SELECT sha256, result FROM extractions"):
+            r = json.loads(result)
+            if r["ocr"]:
+                ocr_files[sha] = min(r["pages"] or 1, max_ocr_pages)
+        ocr_messages = {mid for (mid, sha) in conn.execute(
+            "SELECT m.message_id, i.content_sha256 FROM items i JOIN messages m ON m.id = i.message_row")
+            if sha in ocr_files}
+        all_messages = [r[0] for r in conn.execute("SELECT message_id FROM messages")]
+    finally:
+        conn.close()
+    plain = [done_at[m] for m in all_messages if m not in ocr_messages and m in done_at]
+    scans = [done_at[m] for m in all_messages if m in ocr_messages and m in done_at]
+    pages = sum(ocr_files.values())
+    return {"ocr_files": len(ocr_files), "ocr_pages": pages, "ocr_messages": len(ocr_messages),
+            "pages_per_second": round(pages / wall, 2) if wall else None,
+            "plain_messages": len(plain),
+            "plain_recorded_by_s": round(max(plain), 1) if plain else None,
+            "plain_median_s": round(statistics.median(plain), 1) if plain else None,
+            "ocr_recorded_by_s": round(max(scans), 1) if scans else None,
+            "ocr_median_s": round(statistics.median(scans), 1) if scans else None}
+
+
+# --------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Benchmark the bot against a real Dovecot (see README, Performance).")
+    ap.add_argument("--messages", type=int, default=2000, help="messages in the big mailbox (default 2000)")
+    ap.add_argument("--small", type=int, default=200, help="messages in the small mailbox (default 200)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--new", type=int, default=10, help="new messages for the incremental poll (default 10)")
+    ap.add_argument("--ocr-messages", type=int, default=100, help="messages polled with OCR on (0: skip)")
+    ap.add_argument("--big-mb", type=int, default=50, help="size of the big attachment in MB (0: skip)")
+    ap.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    ap.add_argument("--keep", action="store_true", help="keep the Dovecot and state directories")
+    ap.add_argument("--label", default="", help="a name for this run in the results file")
+    ap.add_argument("--tree", type=Path, default=ROOT,
+                    help="measure the bot of another checkout (e.g. an older commit unpacked with git archive)")
+    args = ap.parse_args(argv)
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    corpus = ensure_corpus(args.messages, args.seed)
+    extra = ensure_corpus(max(args.new, 1), args.seed + 1000) if args.new else None
+    workdir = Path(tempfile.mkdtemp(prefix="hoso-bench-"))
+    os.chmod(workdir, 0o755)
+    log = OUT / f"bot-{args.messages}.log"
+    log.write_bytes(b"")
+    results: dict = {"label": args.label, "messages": args.messages, "cores": os.cpu_count(),
+                     "started": datetime.now().isoformat(timespec="seconds")}
+    tree = Tree(args.tree.resolve(), workdir)
+    results["tree"] = str(tree.root)
+    dovecot = start_dovecot(workdir)
+    try:
+        t = time.perf_counter()
+        messages = corpus_messages(corpus)
+        dovecot.append_many("INBOX", messages)
+        dovecot.append_many("Small", messages[:args.small])
+        if args.ocr_messages:
+            dovecot.append_many("Ocr", messages[:args.ocr_messages])
+        megabytes = sum(len(m) for m, _ in messages) / MiB
+        del messages
+        print(f"Dovecot filled with {args.messages} messages ({megabytes:.0f} MB) in "
+              f"{time.perf_counter() - t:.1f} s", flush=True)
+        results["mailbox_mb"] = round(megabytes, 1)
+
+        if not args.no_naive:
+            pw = workdir / "naive-password"
+            pw.write_text(dovecot.password)
+            naive = run_measured([sys.executable, "-m", "bench.naive", "--host", dovecot.host, "--port",
+                                  str(dovecot.port), "--user", dovecot.user, "--password-file", str(pw)])
+            naive["totals"] = json.loads(naive.pop("stdout").splitlines()[-1])
+            naive.pop("done_at")
+            naive["messages_per_second"] = round(args.messages / naive["seconds"], 1)
+            results["naive"] = naive
+            print(f"naive baseline: {naive['seconds']:.1f} s, {naive['messages_per_second']} msg/s, "
+                  f"peak {naive['peak_tree_mb']} MB", flush=True)
+
+        big_cfg = write_config(workdir, "big", dovecot, "INBOX", tree=tree)
+        first = bot_poll(tree, big_cfg, log)
+        first.pop("done_at")
+        first["messages_per_second"] = round(args.messages / first["seconds"], 1)
+        first["state"] = state_counts(workdir / "state-big")
+        results["first_poll"] = first
+        print(f"bot first poll: {first['seconds']:.1f} s, {first['messages_per_second']} msg/s, "
+              f"peak tree {first['peak_tree_mb']} MB (bot {first['peak_parent_mb']} MB, largest worker "
+              f"{first['peak_largest_child_mb']} MB); {first['stdout']}", flush=True)
+        if "naive" in results:
+            results["speedup_vs_naive"] = round(results["naive"]["seconds"] / first["seconds"], 2)
+            print(f"speed-up over the naive baseline: {results['speedup_vs_naive']}x", flush=True)
+
+        small_cfg = write_config(workdir, "small", dovecot, "Small", tree=tree)
+        small = bot_poll(tree, small_cfg, log)
+        small.pop("done_at")
+        results["first_poll_small"] = small
+        print(f"bot first poll of {args.small}: {small['seconds']:.1f} s", flush=True)
+
+        results["quiet_small"] = quiet_figures(tree, small_cfg, log)
+        results["quiet_big"] = quiet_figures(tree, big_cfg, log)
+        qs, qb = results["quiet_small"]["in_process_median"], results["quiet_big"]["in_process_median"]
+        results["quiet_growth"] = round(qb / qs - 1, 3) if qs else None
+        print(f"poll with no new mail: {qs * 1000:.0f} ms at N={args.small}, {qb * 1000:.0f} ms at "
+              f"N={args.messages} (in process); whole command {results['quiet_small']['command_median']:.2f} s "
+              f"/ {results['quiet_big']['command_median']:.2f} s", flush=True)
+
+        if extra is not None:
+            dovecot.append_many("INBOX", corpus_messages(extra, args.new))
+            new = bot_poll(tree, big_cfg, log)
+            new.pop("done_at")
+            results["new_poll"] = new
+            print(f"poll with {args.new} new messages: {new['seconds']:.2f} s ({new['stdout']})", flush=True)
+
+        if args.big_mb:
+            dovecot.append_many("Big", [(big_message(args.big_mb), datetime.fromisoformat("2023-10-05T09:30:00+07:00"))])
+            cfg = write_config(workdir, "bigfile", dovecot, "Big", tree=tree, max_message_mb=2 * args.big_mb)
+            big = bot_poll(tree, cfg, log)
+            big.pop("done_at")
+            results["big_attachment"] = big
+            print(f"one message with a {args.big_mb} MB attachment: {big['seconds']:.1f} s, peak tree "
+                  f"{big['peak_tree_mb']} MB (bot {big['peak_parent_mb']} MB)", flush=True)
+
+        if args.ocr_messages:
+            cfg = write_config(workdir, "ocr", dovecot, "Ocr", tree=tree, ocr="auto")
+            ocr = bot_poll(tree, cfg, log, db=workdir / "state-ocr" / "bot.sqlite3")
+            ocr.update(ocr_figures(workdir / "state-ocr", ocr.pop("done_at"), ocr["seconds"]))
+            results["ocr_poll"] = ocr
+            print(f"OCR on, {args.ocr_messages} messages: {ocr['seconds']:.1f} s, {ocr['ocr_pages']} pages OCR'd "
+                  f"({ocr['pages_per_second']} pages/s); messages without OCR all recorded by "
+                  f"{ocr['plain_recorded_by_s']} s (median {ocr['plain_median_s']} s), with OCR by "
+                  f"{ocr['ocr_recorded_by_s']} s; peak tree {ocr['peak_tree_mb']} MB", flush=True)
+    finally:
+        dovecot.close()
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    target = OUT / f"results-{args.messages}{('-' + args.label) if args.label else ''}.json"
+    target.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"results written to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
