@@ -1450,6 +1450,14 @@ class JobFailed:
     reason: str
 
 
+def _cores() -> int:
+    """The cores this process may run on (a container or taskset may allow fewer than the machine has)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 _READY = "extract-worker-ready"  # a new worker's first message: the clock of its first file starts then
 _STARTUP_SECONDS = 60.0  # a worker that is not ready by then is killed
 
@@ -1533,7 +1541,7 @@ class Extractor:
     @property
     def size(self) -> int:
         """Number of worker processes (0: inline)."""
-        return (os.cpu_count() or 1) if self.workers is None else max(0, self.workers)
+        return _cores() if self.workers is None else max(0, self.workers)
 
     @property
     def pending(self) -> int:

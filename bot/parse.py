@@ -513,7 +513,7 @@ class _Elided:
         self.data = data
         self.token = re.compile(f"\x00elided-{nonce}-(\\d+)\x00")
         self.nonce = nonce
-        self.runs: list[tuple[int, int]] = []
+        self.runs: list[tuple[int, int, bytes]] = []  # (start, end, line ending of the last line)
         self.skeleton = b""
 
     @classmethod
@@ -526,8 +526,9 @@ class _Elided:
         elided = cls(data, nonce)
         pieces, last = [], 0
         for match in _BASE64_RUN.finditer(data):
-            pieces += [data[last:match.start()], f"\x00elided-{nonce}-{len(elided.runs)}\x00\n".encode()]
-            elided.runs.append((match.start(), match.end()))
+            ending = b"\r\n" if data[match.end() - 2:match.end()] == b"\r\n" else b"\n"
+            pieces += [data[last:match.start()], f"\x00elided-{nonce}-{len(elided.runs)}\x00".encode() + ending]
+            elided.runs.append((match.start(), match.end(), ending))
             last = match.end()
         if not elided.runs:
             return None
@@ -545,10 +546,14 @@ class _Elided:
         """The payload as (literal text, None) and (None, (start, end)) pieces, in order."""
         last = 0
         for match in self.token.finditer(payload):
-            start, end = self.runs[int(match.group(1))]
+            start, end, ending = self.runs[int(match.group(1))]
             yield payload[last:match.start()], None
+            last = match.end()
+            if payload[last:last + len(ending)] == ending.decode():
+                last += len(ending)  # the token line's ending stands for the run's last one
+            else:
+                end -= len(ending)  # the parser took it: it belongs to the boundary that follows
             yield None, (start, end)
-            last = match.end() + 1 if payload[match.end():match.end() + 1] == "\n" else match.end()
         yield payload[last:], None
 
     def original(self, payload: str) -> str:

@@ -271,7 +271,9 @@ class _Run:
                 self._defer(job)
             return
         self.results[digest] = extraction
-        if not timed_out(extraction):  # a timeout may succeed on a quieter machine
+        # Not cached: a timeout (it may succeed on a quieter machine), nor, with OCR
+        # off, a PDF or image (it may be a scan, to be read once OCR is turned on).
+        if not timed_out(extraction) and not (self.extractor.ocr is False and extraction.kind in ("pdf", "image")):
             self.fresh[digest] = extraction
         for job in jobs:
             job.missing.discard(digest)

@@ -1,0 +1,184 @@
+"""What the speed work must not change, and what it promises (see README, Performance).
+
+- ``[extraction] ocr`` is validated; "off" reaches the Extractor and classification;
+- the Extractor hands results back as they finish; parse jobs run in the pool;
+- with OCR, messages without scans are recorded before the scanned ones, and
+  the message set aside is charged one attempt, not two;
+- a poll with no new mail skips the planning of receipts unless something
+  it depends on changed;
+- the lean parse of a large mail gives exactly what the stdlib parse gives;
+- the archive writes a batch with the same guarantees as one file at a time.
+
+The figures themselves come from ``python -m bench.run`` (not a timed test).
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+import tomllib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from bot import app, notify, parse
+from bot.archive import BlobStore, sha256
+from bot.config import ExtractionConfig, parse_config
+from bot.errors import ConfigError
+from bot.extract import NEEDS_OCR, Extractor, JobFailed, ocr_unavailable_reason
+from bot.ingest import PollReport
+from bot.model import Attachment, RawMessage
+from bot.pipeline import process_pending
+from bot.rules import load_rules
+from bot.store import Store
+
+from . import docfactory as f
+from . import mailfactory as mf
+from .outgoing import make_ctx
+
+ROOT = Path(__file__).resolve().parents[1]
+VN = timezone(timedelta(hours=7))
+OCR_MISSING = ocr_unavailable_reason()
+
+BASE = """
+[mailbox]
+source = "folder"
+path = "inbox"
+[coordinator]
+emails = ["mai@example.org"]
+"""
+
+
+def test_ocr_can_be_turned_off_and_a_wrong_value_names_the_key():
+    default = parse_config(tomllib.loads(BASE), Path("/srv/bot"))
+    assert default.extraction.ocr == "auto" and default.extraction.ocr_enabled is None
+    off = parse_config(tomllib.loads(BASE + '[extraction]\nocr = "off"\n'), Path("/srv/bot"))
+    assert off.extraction.ocr_enabled is False
+    with pytest.raises(ConfigError, match=r"extraction\.ocr"):
+        parse_config(tomllib.loads(BASE + '[extraction]\nocr = "maybe"\n'), Path("/srv/bot"))
+    with pytest.raises(ConfigError, match=r"extraction\.workers"):
+        parse_config(tomllib.loads(BASE + '[extraction]\nworkers = 3\n'), Path("/srv/bot"))
+
+
+def test_ocr_off_reaches_the_extractor_and_classification(tmp_path):
+    ctx = make_ctx(tmp_path)
+    off = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, extraction=ExtractionConfig(ocr="off")))
+    assert app.new_extractor(off).ocr is False and not app.ocr_enabled(off)
+
+
+def test_results_come_back_as_they_finish_and_parse_jobs_run_in_the_pool(tmp_path):
+    pdf = f.official_pdf([f.OfficialDoc()])
+    raw = mf.build(files=[mf.File("to-trinh.pdf", pdf)])
+    path = tmp_path / "m.eml"
+    path.write_bytes(raw)
+    with Extractor(workers=2, timeout=30) as pool:
+        pool.submit("a", Attachment("to-trinh.pdf", "application/pdf", pdf))
+        pool.submit("b", Attachment("empty.pdf", "application/pdf", b""))
+        pool.submit_parse(("parse", 1), str(path))
+        pool.submit_parse(("parse", 2), str(tmp_path / "missing.eml"))
+        got = {}
+        while pool.pending:
+            got.update(pool.ready(None))
+    assert got["a"].error is None and got["b"].error
+    message, digests = got[("parse", 1)]
+    assert [a.filename for a in message.attachments] == ["to-trinh.pdf"] and digests == [sha256(pdf)]
+    assert isinstance(got[("parse", 2)], JobFailed)
+
+
+def test_a_file_over_the_size_limit_is_refused_without_a_worker():
+    with Extractor(workers=1) as pool:
+        pool.submit("big", Attachment("big.pdf", "application/pdf", b"%PDF-1.4 " + b"0" * (pool.limits.max_bytes + 1)))
+        ((key, result),) = pool.ready(0)
+        assert key == "big" and result.error and not pool._pool  # no worker was even started
+
+
+@pytest.mark.skipif(OCR_MISSING is not None, reason=f"OCR: {OCR_MISSING}")
+def test_scans_wait_for_the_ocr_pass_and_the_others_are_recorded_first(tmp_path):
+    scan = f.image_pdf([f.text_image(["TỜ TRÌNH", "Về việc đề nghị công nhận"])])
+    text = f.official_pdf([f.OfficialDoc()])
+    with Extractor(workers=0) as inline:
+        inline.submit("s", Attachment("scan.pdf", "application/pdf", scan), defer_ocr=True)
+        assert inline.ready(0) == [("s", NEEDS_OCR)]
+    t0 = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
+    mails = [mf.build(message_id="<scan@x>", files=[mf.File("scan.pdf", scan)])] + [
+        mf.build(message_id=f"<text-{n}@x>", files=[mf.File(f"to-trinh-{n}.pdf", text)]) for n in range(3)]
+    rules = load_rules(ROOT / "rules")
+    report = PollReport()
+    with Store.open(tmp_path / "state") as store, Extractor(workers=0) as extractor:
+        store.record_fetched([RawMessage(f"t:{n}", m, t0 + timedelta(minutes=n)) for n, m in enumerate(mails)], t0)
+        assert process_pending(store, rules, extractor, t0, report, ocr_available=True)
+        order = [r[0] for r in store.conn.execute(
+            "SELECT m.message_id FROM items i JOIN messages m ON m.id = i.message_row ORDER BY i.id")]
+        attempts = dict(store.conn.execute("SELECT message_id, attempts FROM messages").fetchall())
+    assert order[-1] == "<scan@x>" and len(set(order)) == 4  # received first, recorded last
+    assert attempts["<scan@x>"] == 1  # set aside once: that attempt was given back
+    assert report.processed == 4
+
+
+def test_a_quiet_poll_plans_receipts_only_when_something_changed(tmp_path, monkeypatch):
+    ctx = make_ctx(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(mf.build(files=[mf.File("to-trinh.pdf", f.official_pdf([f.OfficialDoc()]))]))
+    planned = []
+    real = notify.send_receipts
+    monkeypatch.setattr(notify, "send_receipts", lambda *a, **k: planned.append(1) or real(*a, **k))
+    now = datetime(2023, 10, 20, 8, 0, tzinfo=VN)
+    app.poll(ctx, now, extractor=Extractor(workers=0))
+    app.poll(ctx, now + timedelta(minutes=5), extractor=Extractor(workers=0))
+    assert len(planned) == 1  # nothing new, nothing young, nothing corrected: skipped
+    with Store.open(ctx.config.paths.state) as store:
+        store.add_correction(kind="exempt", cycle=2023, who="t", why="t", via="cli", now=now, school="mn-hoa-mai")
+    app.poll(ctx, now + timedelta(minutes=10), extractor=Extractor(workers=0))
+    assert len(planned) == 2
+    app.poll(ctx, now - timedelta(days=1), extractor=Extractor(workers=0))  # the clock went back: plan again
+    assert len(planned) == 3
+
+
+def _big_mail(size: int, junk: bytes = b"") -> bytes:
+    data = os.urandom(size)
+    body = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    if junk:
+        body = body[:len(body) // 2] + junk + body[len(body) // 2:]
+    return (b"From: a@b.c\r\nMessage-ID: <big@x>\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
+            b"Content-Type: text/plain\r\n\r\nHo so\r\n--XX\r\n"
+            b"Content-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + body + b"--XX--\r\n"), data
+
+
+@pytest.mark.parametrize("junk", [b"", b"!!\r\n", b"QQ=\r\n"])
+def test_the_lean_parse_of_a_large_mail_is_the_stdlib_parse(monkeypatch, junk):
+    raw, data = _big_mail(5 * 1024 * 1024, junk)
+    lean = parse.parse_message(raw)
+    monkeypatch.setattr(parse, "_ELIDE_FROM", 10**12)
+    plain = parse.parse_message(raw)
+    assert lean == plain
+    if not junk:
+        assert lean.attachments[0].data == data and not lean.problems
+
+
+def test_the_lean_parse_leaves_text_that_only_looks_like_base64_alone(monkeypatch):
+    words = b"".join(b"Abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ%05d\r\n" % n for n in range(9000))
+    raw = (b"From: a@b.c\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
+           b"Content-Type: text/plain; name=list.txt\r\nContent-Disposition: attachment; filename=list.txt\r\n\r\n"
+           + words + b"--XX--\r\n") * 1
+    monkeypatch.setattr(parse, "_ELIDE_FROM", 0)
+    lean = parse.parse_message(raw)
+    monkeypatch.setattr(parse, "_ELIDE_FROM", 10**12)
+    assert lean == parse.parse_message(raw)
+    assert lean.attachments[0].data == words[:-2]  # the line break before the boundary belongs to it
+
+
+def test_archive_batch_write_matches_one_at_a_time(tmp_path):
+    blobs = [b"one", b"two", b"one", os.urandom(1000)]
+    batch, single = BlobStore(tmp_path / "a", ".eml"), BlobStore(tmp_path / "b", ".eml")
+    (tmp_path / "a" / sha256(b"two")[:2]).mkdir(parents=True)
+    stale = tmp_path / "a" / sha256(b"two")[:2] / f".{sha256(b'two')}.eml.999.tmp"
+    stale.write_bytes(b"half")  # left by a process killed mid-write
+    assert batch.put_many(blobs) == [single.put(b) for b in blobs]
+    assert [batch.get(d) for d in map(sha256, blobs)] == blobs
+    assert not stale.exists()
+    assert batch.put_many(blobs) == [sha256(b) for b in blobs]  # idempotent
+    assert not [p for p in (tmp_path / "a").rglob("*.tmp")]
