@@ -40,6 +40,7 @@ from bot.service import health
 from bot.store import Store
 
 from . import hostile as H
+from .configs import imap_mailbox, write_config
 from . import mailfactory as mf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,34 +51,6 @@ MESSAGES = 300
 WAVES = (0, 5, 10)  # a third of the mail arrives before kill number 0, 5 and 10
 KILLS = 18
 SEED = 20231010
-
-
-def write_config(tmp_path: Path, dovecot, fetch_batch: int) -> Path:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f"""
-[mailbox]
-source = "imap"
-host = "127.0.0.1"
-port = {dovecot.port}
-security = "none"
-username = "{dovecot.user}"
-password_env = "BOT_IMAP_PASSWORD"
-fetch_batch = {fetch_batch}
-timeout_seconds = 10
-
-[smtp]
-enabled = false
-from_address = "hoso-bot@q12.example.edu.vn"
-
-[coordinator]
-emails = ["nthmai.q12@tphcm.gov.vn"]
-
-[paths]
-rules = "{ROOT / 'rules'}"
-templates = "{ROOT / 'templates'}"
-state = "{tmp_path / 'state'}"
-""")
-    return cfg
 
 
 def cli(cfg: Path, password: str, *args: str) -> subprocess.Popen:
@@ -103,7 +76,7 @@ def progress(db: Path) -> tuple[int, int, int]:
 @pytest.mark.imap
 @pytest.mark.slow
 def test_sigkill_at_random_points_of_a_poll_loses_nothing_and_records_nothing_twice(tmp_path, dovecot):
-    cfg = write_config(tmp_path, dovecot, fetch_batch=20)
+    cfg = write_config(tmp_path, imap_mailbox(dovecot, fetch_batch=20, timeout_seconds=10))
     db = tmp_path / "state" / "bot.sqlite3"
     mails = [H.bulk_mail(n) for n in range(MESSAGES)]
     waves = [mails[i * MESSAGES // 3:(i + 1) * MESSAGES // 3] for i in range(3)]
@@ -208,7 +181,7 @@ def test_imap_server_killed_in_the_middle_of_a_fetch(tmp_path, dovecot, monkeypa
              for n in range(total)]
     uids = dovecot.append_many("INBOX", [(m, RECEIVED) for m in mails])
     monkeypatch.setenv("BOT_IMAP_PASSWORD", dovecot.password)
-    ctx = app.load(write_config(tmp_path, dovecot, fetch_batch=batch))
+    ctx = app.load(write_config(tmp_path, imap_mailbox(dovecot, fetch_batch=batch, timeout_seconds=10)))
     now = datetime(2023, 10, 6, 8, 0, tzinfo=VN)
 
     # killed as the first body of the third batch arrives (the server may have sent

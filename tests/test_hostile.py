@@ -24,6 +24,7 @@ from bot.service import health
 from bot.store import Store
 
 from . import hostile as H
+from .configs import imap_mailbox, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 VN = timezone(timedelta(hours=7))
@@ -31,28 +32,6 @@ NOW = datetime(2023, 10, 12, 9, 0, tzinfo=VN)
 RECEIVED = datetime(2023, 10, 5, 9, 32, tzinfo=VN)
 
 pytestmark = pytest.mark.slow
-
-
-def write_config(tmp_path: Path, mailbox: str) -> Path:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f"""
-[mailbox]
-{mailbox}
-max_message_mb = 1
-
-[smtp]
-enabled = false
-from_address = "hoso-bot@q12.example.edu.vn"
-
-[coordinator]
-emails = ["nthmai.q12@tphcm.gov.vn"]
-
-[paths]
-rules = "{ROOT / 'rules'}"
-templates = "{ROOT / 'templates'}"
-state = "{tmp_path / 'state'}"
-""", encoding="utf-8")
-    return cfg
 
 
 def mixed_corpus():
@@ -148,7 +127,7 @@ def test_hostile_corpus_from_a_folder(tmp_path):
         (inbox / f"{index:03d}-{label}.eml").write_bytes(raw)
     (inbox / "internaldates.json").write_text(json.dumps(
         {f"{i:03d}-{label}.eml": RECEIVED.isoformat() for i, (label, _, _) in enumerate(mixed)}))
-    ctx = app.load(write_config(tmp_path, f'source = "folder"\npath = "{inbox}"'))
+    ctx = app.load(write_config(tmp_path, f'source = "folder"\npath = "{inbox}"\nmax_message_mb = 1'))
 
     report = app.poll(ctx, NOW)
 
@@ -189,14 +168,8 @@ def test_hostile_corpus_from_dovecot(tmp_path, dovecot, monkeypatch):
     uids = dovecot.append_many("INBOX", [(raw, RECEIVED) for _, raw, _ in mixed])
     assert len(uids) == len(mixed)
     monkeypatch.setenv("BOT_IMAP_PASSWORD", dovecot.password)
-    ctx = app.load(write_config(tmp_path, f"""source = "imap"
-host = "127.0.0.1"
-port = {dovecot.port}
-security = "none"
-username = "{dovecot.user}"
-password_env = "BOT_IMAP_PASSWORD"
-fetch_batch = 16
-timeout_seconds = 20"""))
+    ctx = app.load(write_config(tmp_path, imap_mailbox(dovecot, fetch_batch=16, timeout_seconds=20,
+                                                       max_message_mb=1)))
 
     report = app.poll(ctx, NOW)
 

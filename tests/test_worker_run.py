@@ -15,6 +15,8 @@ import pytest
 
 from bot.store import Store
 
+from .configs import imap_mailbox, smtp_loopback, write_config
+
 pytestmark = [pytest.mark.imap, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,36 +29,6 @@ def mail(n: int) -> bytes:
     msg["Message-ID"] = f"<run{n}@hcm.edu.vn>"
     msg.set_content("Kính gửi Phòng GD&ĐT, trường gửi hồ sơ.")
     return msg.as_bytes()
-
-
-def write_config(tmp_path: Path, dovecot, smtp) -> Path:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f"""
-[mailbox]
-source = "imap"
-host = "127.0.0.1"
-port = {dovecot.port}
-security = "none"
-username = "{dovecot.user}"
-password_env = "BOT_IMAP_PASSWORD"
-timeout_seconds = 5
-
-[smtp]
-enabled = true
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-from_address = "hoso@q12.example.edu.vn"
-
-[coordinator]
-emails = ["nthmai.q12@tphcm.gov.vn"]
-
-[paths]
-rules = "{ROOT / 'rules'}"
-templates = "{ROOT / 'templates'}"
-state = "{tmp_path / 'state'}"
-""")
-    return cfg
 
 
 def start_worker(cfg: Path, password: str) -> subprocess.Popen:
@@ -78,8 +50,11 @@ def wait_for_messages(state: Path, count: int, timeout: float = 60.0) -> int:
     return seen
 
 
-def test_worker_processes_new_mail_survives_an_imap_outage_and_stops_cleanly(tmp_path, dovecot, smtp_server):
-    cfg = write_config(tmp_path, dovecot, smtp_server)
+def test_worker_processes_new_mail_survives_an_imap_outage_and_stops_cleanly(tmp_path, dovecot_factory,
+                                                                              smtp_server):
+    # A password no log line could contain by chance (the default "secret" is also an English word).
+    dovecot = dovecot_factory(users={"office": "pw-7Qx9-kT2m"}, tls=False)
+    cfg = write_config(tmp_path, imap_mailbox(dovecot, timeout_seconds=5), smtp_loopback(smtp_server))
     worker = start_worker(cfg, dovecot.password)
     try:
         dovecot.append("INBOX", mail(1), datetime.now(timezone.utc))
@@ -108,4 +83,4 @@ def test_worker_processes_new_mail_survives_an_imap_outage_and_stops_cleanly(tmp
     assert "stopped cleanly" in err
     # the outage was reported once, not once per poll
     assert err.count("poll failed") <= 1, err
-    assert "BOT_IMAP_PASSWORD" not in err and dovecot.password not in err.replace("secret=", "")
+    assert "BOT_IMAP_PASSWORD" not in err and dovecot.password not in err  # no secret in the log
