@@ -46,7 +46,8 @@ def _canvas(buf: io.BytesIO, encrypt: str | None = None):
 
     pdfmetrics.registerFont(TTFont("DejaVuSerif", SERIF))
     pdfmetrics.registerFont(TTFont("DejaVuSerif-Bold", SERIF_BOLD))
-    return canvas.Canvas(buf, pagesize=A4, encrypt=encrypt)
+    # invariant: no creation date or random ID, so a document built twice is the same bytes
+    return canvas.Canvas(buf, pagesize=A4, encrypt=encrypt, invariant=1)
 
 
 def _draw_header(c, doc: OfficialDoc, order: str, width: float, top: float) -> float:
@@ -229,7 +230,20 @@ def official_docx(doc: OfficialDoc = OfficialDoc(), textbox: str | None = None,
         document.sections[0].header.paragraphs[0].text = header
     buf = io.BytesIO()
     document.save(buf)
-    return buf.getvalue()
+    return _with_fixed_zip_times(buf.getvalue())
+
+
+def _with_fixed_zip_times(data: bytes) -> bytes:
+    """Re-pack a ZIP with one fixed timestamp: python-docx stamps the current
+    second on every member, so two builds straddling a second would differ."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=(2023, 10, 1, 8, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, src.read(item.filename))
+    return out.getvalue()
 
 
 def docx_with_doctype(docx_bytes: bytes, doctype: str) -> bytes:

@@ -598,15 +598,23 @@ def zip_bytes(members: Sequence[tuple[str, bytes]], names: str = "utf-8",
                 "cp1258": to_cp1258}
     buffer = io.BytesIO()
     raw_names = []
+
+    def member(name: str) -> zipfile.ZipInfo:
+        # A fixed timestamp: the same members give the same bytes whenever the
+        # test runs (writestr(name) would stamp the current second).
+        info = zipfile.ZipInfo(name, date_time=(2023, 10, 1, 8, 0, 0))
+        info.compress_type = compression
+        return info
+
     with zipfile.ZipFile(buffer, "w", compression) as archive:
         for index, (name, data) in enumerate(members):
             if names == "utf-8" or name.isascii():
-                archive.writestr(name, data)
+                archive.writestr(member(name), data)
                 continue
             raw = encoders[names](name)
             placeholder = f"@{index:03d}".ljust(len(raw), "_")  # same length, ASCII, unique
             raw_names.append((placeholder.encode(), raw))
-            archive.writestr(placeholder, data)
+            archive.writestr(member(placeholder), data)
     out = buffer.getvalue()
     for placeholder, raw in raw_names:  # names are not covered by any CRC
         assert out.count(placeholder) == 2, "placeholder must appear in local and central header"
