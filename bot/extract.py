@@ -634,8 +634,8 @@ def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | N
         return {}, False, [], None
     use, reason = _want_ocr(ocr)
     if not use:
-        note = f"{len(scanned)} trang là ảnh scan, không có chữ, và {reason}"
-        return {}, False, [note], f"tệp scan nhưng {reason}"
+        note = f"{len(scanned)}{_SCANS_UNREAD} {reason}"
+        return {}, False, [note], f"{_SCAN_UNREAD} {reason}"
     texts, notes, tops = {}, [], []
     for n, i in enumerate(scanned):
         # Past the budget, only the top of a page: enough to see a document
@@ -654,13 +654,14 @@ def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | N
         notes.append(f"OCR chỉ đọc phần đầu của trang {_page_list(tops)} (đủ để tách và nhận ra văn bản)")
     if texts:
         notes.append(OCR_NOTE)
-    return texts, bool(texts), notes, "tệp scan nhưng OCR không đọc được chữ nào"
+    return texts, bool(texts), notes, _OCR_FOUND_NOTHING
 
 
 # The top of a page that holds a document's head (issuer, number, motto,
 # title, subject): measured on 30 scanned first pages of a corpus, OCR of the
 # top 35 % read every title and school the whole page did, in 44 % of the time.
 _PAGE_TOP_SHARE = 0.35
+_OCR_FOUND_NOTHING = "tệp scan nhưng OCR không đọc được chữ nào"
 
 
 def _page_list(pages: list[int]) -> str:
@@ -1166,7 +1167,7 @@ def _extract_image(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extr
         return Extraction("image", error="ảnh bị hỏng hoặc định dạng ảnh chưa đọc được")
     use, reason = _want_ocr(ocr)
     if not use:
-        return Extraction("image", pages=frames, error=f"tệp scan nhưng {reason}")
+        return Extraction("image", pages=frames, error=f"{_SCAN_UNREAD} {reason}")
     blocks, notes = [], [OCR_NOTE]
     for index in range(min(frames, limits.ocr_max_pages)):
         try:
@@ -1493,6 +1494,36 @@ _FAILED_ERROR = "không lấy được chữ từ tệp"
 # What ``ready()`` hands back for a file submitted with ``defer_ocr`` that has
 # scanned pages: submit it again without ``defer_ocr`` when OCR may run.
 NEEDS_OCR = Extraction("unknown", error="OCR needed")
+
+
+# Bump when a change to extraction changes its results: the cache is keyed by
+# content and by this version (with the limits), so an upgrade re-reads files.
+EXTRACT_VERSION = 2
+
+# A scan not read because OCR could not run (off, not installed, no Vietnamese
+# data): worth reading again once it can.
+_SCAN_UNREAD = "tệp scan nhưng"
+_SCANS_UNREAD = " trang là ảnh scan, không có chữ, và"
+
+
+def worth_caching(result: Extraction, ocr: bool | None) -> bool:
+    """Whether an extraction may be reused for the same bytes later: not a
+    timeout (it may succeed on a quieter machine), not a file whose scanned
+    pages OCR could not read, nor, with OCR off, any PDF or image (it may be
+    a scan, to be read once OCR is turned on)."""
+    if timed_out(result):
+        return False
+    if result.kind in ("pdf", "image") and ocr is False:
+        return False
+    unread = (result.error or "").startswith(_SCAN_UNREAD + " ") and result.error != _OCR_FOUND_NOTHING
+    return not unread and not any(_SCANS_UNREAD in note for note in result.notes)
+
+
+def cache_version(limits: ExtractLimits) -> str:
+    """The key under which extractions made with ``limits`` are cached."""
+    fields = (limits.max_bytes, limits.max_pages, limits.max_chars, limits.head_lines, limits.ocr_max_pages,
+              limits.ocr_dpi, limits.max_unpacked, limits.max_image_pixels)
+    return f"{EXTRACT_VERSION}:" + ",".join(map(str, fields))
 
 
 def timed_out(result: Extraction) -> bool:

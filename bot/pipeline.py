@@ -47,12 +47,12 @@ from typing import Callable, Iterable, Sequence
 
 from .archive import sha256
 from .classify import classify_message
-from .extract import NEEDS_OCR, Extractor, JobFailed, timed_out
+from .extract import NEEDS_OCR, Extractor, JobFailed, cache_version, timed_out, worth_caching
 from .ingest import PollReport, Progress
 from .model import Attachment, Extraction, ItemDecision, ParsedMessage
 from .parse import parse_message
 from .rules import Rules
-from .store import MessageSummary, PendingMessage, Store
+from .store import ItemRow, MessageSummary, PendingMessage, Store
 
 log = logging.getLogger("bot.pipeline")
 
@@ -218,7 +218,7 @@ class _Run:
         job = _Job(pending, message, digests)
         unknown = set(digests) - self.results.keys() - self.waiting.keys()
         if unknown:
-            self.results.update(self.store.cached_extractions(unknown))
+            self.results.update(self.store.cached_extractions(unknown, cache_version(self.extractor.limits)))
         for att, digest in zip(message.attachments, digests):
             if digest in self.results or digest in job.missing:
                 continue
@@ -271,9 +271,7 @@ class _Run:
                 self._defer(job)
             return
         self.results[digest] = extraction
-        # Not cached: a timeout (it may succeed on a quieter machine), nor, with OCR
-        # off, a PDF or image (it may be a scan, to be read once OCR is turned on).
-        if not timed_out(extraction) and not (self.extractor.ocr is False and extraction.kind in ("pdf", "image")):
+        if worth_caching(extraction, self.extractor.ocr):
             self.fresh[digest] = extraction
         for job in jobs:
             job.missing.discard(digest)
@@ -315,7 +313,7 @@ class _Run:
             if self.refunds:
                 self.store.refund_attempts(self.refunds)
             if self.fresh:
-                self.store.cache_extractions(self.fresh, self.now)
+                self.store.cache_extractions(self.fresh, cache_version(self.extractor.limits), self.now)
             for job, outcome in zip(batch, decided):
                 self._record_one(job, outcome)
         self.refunds, self.fresh = [], {}
@@ -360,32 +358,46 @@ class _Run:
 
 
 def _items(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extraction]], received_at: datetime,
-           rules: Rules, digests: Sequence[str] | None = None) -> list[tuple[ItemDecision, str, datetime, int]]:
-    """Attach container, content hash and cycle to each decision.
+           rules: Rules, digests: Sequence[str] | None = None) -> list[ItemRow]:
+    """Attach container, occurrence, content hash and cycle to each decision.
 
     Decisions come in the order of ``docs``; walking both together pairs
-    each decision with its attachment even when two files share a name.
+    each decision with its attachment even when two files share a name (the
+    second of them is occurrence 1, so both are kept).
     ``digests``: the SHA-256 of each doc's bytes, when already known.
     """
     cycle = rules.campaign.cycle_of(received_at)
+    occurrences = _occurrences([att for att, _ in docs])
     out = []
     cursor, last_part = 0, None  # the doc matched last, and the part index it had
     for decision in decisions:
         if decision.part_index < 0:  # about the mail, or a part that was not read: no file
-            out.append((decision, "", received_at, cycle))
+            out.append(ItemRow(decision, "", received_at, cycle))
             continue
-        container, digest = "", ""
+        container, digest, occurrence = "", "", 0
         # a part index that does not grow means the next attachment has begun
         start = cursor if last_part is None or decision.part_index > last_part else cursor + 1
         for index in range(start, len(docs)):
             if docs[index][0].filename == decision.filename:
-                container = docs[index][0].container
+                container, occurrence = docs[index][0].container, occurrences[index]
                 digest = digests[index] if digests is not None else sha256(docs[index][0].data)
                 cursor, last_part = index, decision.part_index
                 break
         if digest and not decision.content_sha256:
             decision = replace(decision, content_sha256=digest)
-        out.append((decision, container, received_at, cycle))
+        out.append(ItemRow(decision, container, received_at, cycle, occurrence))
+    return out
+
+
+def _occurrences(attachments: Sequence[Attachment]) -> list[int]:
+    """For each attachment, how many before it in the mail have the same
+    container and file name (0 for the first of a name)."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for att in attachments:
+        key = (att.container, att.filename)
+        out.append(seen.get(key, 0))
+        seen[key] = out[-1] + 1
     return out
 
 

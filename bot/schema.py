@@ -187,4 +187,49 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (message_id, line)
     );
     """,
+    # 4: two attachments with the same name in one mail are two items (the key
+    # gains ``occurrence``, the n-th file of that name in the mail; rows made
+    # before are all occurrence 0, so their ids and corrections survive);
+    # cached extractions carry the extractor's version (an upgrade re-reads);
+    # the coordinator can dismiss a quarantined message.
+    """
+    CREATE TABLE items_new (
+        id             INTEGER PRIMARY KEY,
+        message_row    INTEGER NOT NULL REFERENCES messages(id),
+        container      TEXT NOT NULL,
+        filename       TEXT NOT NULL,
+        occurrence     INTEGER NOT NULL DEFAULT 0,
+        part_index     INTEGER NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        first_page     INTEGER NOT NULL,
+        last_page      INTEGER NOT NULL,
+        school         TEXT,
+        doc_types      TEXT NOT NULL,
+        campaign       INTEGER NOT NULL,
+        decision       TEXT NOT NULL CHECK (decision IN ('counted', 'review', 'ignored')),
+        confidence     REAL NOT NULL,
+        reasons        TEXT NOT NULL,
+        received_at    TEXT NOT NULL,
+        cycle          INTEGER NOT NULL,
+        classified_at  TEXT NOT NULL,
+        UNIQUE (message_row, container, filename, occurrence, part_index)
+    );
+    INSERT INTO items_new (id, message_row, container, filename, part_index, content_sha256, first_page, last_page,
+                           school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,
+                           classified_at)
+        SELECT id, message_row, container, filename, part_index, content_sha256, first_page, last_page,
+               school, doc_types, campaign, decision, confidence, reasons, received_at, cycle, classified_at
+        FROM items;
+    DROP TABLE items;
+    ALTER TABLE items_new RENAME TO items;
+    CREATE INDEX items_cycle ON items(cycle, decision);
+    ALTER TABLE extractions ADD COLUMN version TEXT NOT NULL DEFAULT '';
+    CREATE TABLE dismissals (
+        message_row INTEGER PRIMARY KEY REFERENCES messages(id),
+        who         TEXT NOT NULL,
+        why         TEXT NOT NULL,
+        via         TEXT NOT NULL,
+        at          TEXT NOT NULL
+    );
+    """,
 )

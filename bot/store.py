@@ -23,7 +23,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from .archive import BlobStore, sha256
 from .errors import StoreError
@@ -52,6 +52,18 @@ class MessageSummary:
     automatic: str | None
     auth: str
     bounces: tuple[str, ...] = ()
+
+
+class ItemRow(NamedTuple):
+    """One decision as it is recorded: where in the mail its file was and
+    when the mail arrived. ``occurrence`` tells apart files of the same name
+    in one mail (0 for the first, 1 for the second...)."""
+
+    decision: ItemDecision
+    container: str
+    received_at: datetime
+    cycle: int
+    occurrence: int = 0
 
 
 @dataclass(frozen=True)
@@ -263,30 +275,30 @@ class Store:
             self.conn.executemany("UPDATE messages SET attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'new'",
                                   [(r,) for r in rows])
 
-    def record_processed(self, row: int, summary: MessageSummary, items: Sequence[tuple[ItemDecision, str, datetime, int]],
+    def record_processed(self, row: int, summary: MessageSummary, items: Sequence[ItemRow | tuple],
                          now: datetime) -> None:
         """Write a message's items and mark it done, atomically.
 
-        ``items`` holds (decision, container, received_at, cycle). Items are
-        upserted on (message, container, filename, part) so their ids (the
-        coordinator's R-numbers) and the corrections pointing at them survive
-        a re-classification.
+        ``items`` holds ``ItemRow``s (or plain tuples in its field order).
+        Items are upserted on (message, container, filename, occurrence, part)
+        so their ids (the coordinator's R-numbers) and the corrections pointing
+        at them survive a re-classification.
         """
         with self.transaction():
-            for decision, container, received_at, cycle in items:
+            for decision, container, received_at, cycle, occurrence in (ItemRow(*i) for i in items):
                 self.conn.execute(
-                    """INSERT INTO items (message_row, container, filename, part_index, content_sha256,
+                    """INSERT INTO items (message_row, container, filename, occurrence, part_index, content_sha256,
                            first_page, last_page, school, doc_types, campaign, decision, confidence,
                            reasons, received_at, cycle, classified_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (message_row, container, filename, part_index) DO UPDATE SET
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (message_row, container, filename, occurrence, part_index) DO UPDATE SET
                            content_sha256 = excluded.content_sha256, first_page = excluded.first_page,
                            last_page = excluded.last_page, school = excluded.school,
                            doc_types = excluded.doc_types, campaign = excluded.campaign,
                            decision = excluded.decision, confidence = excluded.confidence,
                            reasons = excluded.reasons, received_at = excluded.received_at,
                            cycle = excluded.cycle, classified_at = excluded.classified_at""",
-                    (row, container, decision.filename, decision.part_index, decision.content_sha256,
+                    (row, container, decision.filename, occurrence, decision.part_index, decision.content_sha256,
                      decision.first_page, decision.last_page, decision.school, json.dumps(list(decision.doc_types)),
                      int(decision.campaign), decision.decision, decision.confidence,
                      json.dumps(list(decision.reasons), ensure_ascii=False), iso(received_at), cycle, iso(now)))
@@ -322,21 +334,24 @@ class Store:
             return self.conn.execute(f"UPDATE messages SET status = 'new', attempts = 0{where}").rowcount
 
     # -- extraction cache -------------------------------------------------
-    def cached_extractions(self, digests: Iterable[str]) -> dict[str, Extraction]:
+    def cached_extractions(self, digests: Iterable[str], version: str) -> dict[str, Extraction]:
+        """The cached extractions of these contents made by extractor ``version``
+        (those of another version are read again, so an upgrade takes effect)."""
         found: dict[str, Extraction] = {}
         for chunk in _chunks(list(set(digests)), 500):
             marks = ",".join("?" * len(chunk))
-            for r in self.conn.execute(f"SELECT sha256, result FROM extractions WHERE sha256 IN ({marks})", chunk):
+            for r in self.conn.execute(f"SELECT sha256, result FROM extractions WHERE sha256 IN ({marks})"
+                                       " AND version = ?", [*chunk, version]):
                 found[r[0]] = _extraction_from_json(r[1])
         return found
 
-    def cache_extractions(self, results: dict[str, Extraction], now: datetime) -> None:
-        """Remember extractions by content hash: a file re-sent is never read twice.
-        Timeouts are not cached: they may succeed on a quieter machine."""
-        rows = [(d, e.kind, _extraction_to_json(e), iso(now)) for d, e in results.items()
-                if not (e.error and "timed out" in e.error)]
+    def cache_extractions(self, results: dict[str, Extraction], version: str, now: datetime) -> None:
+        """Remember extractions by content hash: a file re-sent is never read
+        twice. The caller leaves out results worth making again (timeouts)."""
+        rows = [(d, e.kind, _extraction_to_json(e), version, iso(now)) for d, e in results.items()]
         with self.transaction():
-            self.conn.executemany("INSERT OR REPLACE INTO extractions (sha256, kind, result, created_at) VALUES (?, ?, ?, ?)", rows)
+            self.conn.executemany("INSERT OR REPLACE INTO extractions (sha256, kind, result, version, created_at)"
+                                  " VALUES (?, ?, ?, ?, ?)", rows)
 
     # -- reading facts ----------------------------------------------------
     def items(self, cycle: int | None = None, decision: str | None = None) -> list[StoredItem]:
@@ -478,4 +493,4 @@ def _extraction_from_json(text: str) -> Extraction:
                       parts=tuple(DocumentPart(**p) for p in d["parts"]))
 
 
-__all__ = ["Store", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "sha256", "iso"]
+__all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "sha256", "iso"]

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from bot import extract as extract_module
-from bot.extract import ExtractLimits, Extractor, extract, ocr_unavailable_reason, sniff
+from bot.extract import (ExtractLimits, Extractor, cache_version, extract, ocr_unavailable_reason, sniff,
+                         worth_caching)
 from bot.model import Attachment
 from bot.vietnamese import fold, fold_compact
 from tests import docfactory as f
@@ -121,6 +122,20 @@ def test_scanned_pdf_when_ocr_is_not_installed(monkeypatch):
     monkeypatch.setattr(extract_module.shutil, "which", lambda name: None)
     result = extract(att("scan.pdf", f.image_pdf([f.text_image(["BÁO CÁO"])])))
     assert (result.kind, result.error) == ("pdf", "tệp scan nhưng máy chưa cài OCR")
+
+
+def test_a_scan_read_without_ocr_is_read_again_once_ocr_is_installed(monkeypatch):
+    # Not cached: otherwise installing tesseract later would never change its review reason.
+    monkeypatch.setattr(extract_module.shutil, "which", lambda name: None)
+    scan = extract(att("scan.pdf", f.image_pdf([f.text_image(["BÁO CÁO"])])))
+    text = extract(att("to-trinh.pdf", f.official_pdf([f.OfficialDoc()])))
+    assert not worth_caching(scan, None)
+    assert worth_caching(text, None) and not worth_caching(text, False)  # OCR off: any PDF may be a scan
+
+
+def test_the_cache_key_changes_with_the_limits_that_change_results():
+    assert cache_version(ExtractLimits()) == cache_version(ExtractLimits(ocr_timeout=5))
+    assert cache_version(ExtractLimits()) != cache_version(ExtractLimits(max_pages=3))
 
 
 @needs_ocr

@@ -3,12 +3,24 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from bot.errors import StoreError
-from bot.model import ItemDecision, RawMessage
-from bot.store import MessageSummary, Store
+from bot.extract import Extractor
+from bot.ingest import PollReport
+from bot.model import DocumentPart, Extraction, ItemDecision, RawMessage
+from bot.pipeline import process_pending
+from bot.rules import load_rules
+from bot.schema import MIGRATIONS
+from bot.status import status_for
+from bot.store import ItemRow, MessageSummary, Store
+
+from . import docfactory as f
+from . import mailfactory as mf
+
+ROOT = Path(__file__).resolve().parents[1]
 
 NOW = datetime(2023, 10, 5, 8, tzinfo=timezone.utc)
 
@@ -125,3 +137,74 @@ def test_reopening_does_not_rerun_migrations(tmp_path):
     with Store.open(tmp_path) as s:
         assert len(s.pending(10, 3)) == 1
         assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# --------------------------------------------------------------------------
+# Two files of the same name in one mail; upgrading an older database
+# --------------------------------------------------------------------------
+
+def _process(tmp_path, mails: list[bytes], now: datetime):
+    rules = load_rules(ROOT / "rules")
+    store = Store.open(tmp_path / "state")
+    store.record_fetched([RawMessage(f"t:{n}", m, now) for n, m in enumerate(mails)], now)
+    with Extractor(workers=0) as extractor:
+        assert process_pending(store, rules, extractor, now, PollReport(), ocr_available=False)
+    return store, rules
+
+
+def test_two_attachments_with_the_same_name_are_both_counted(tmp_path):
+    # Phones and scanners name every file "scan.pdf": the second must not overwrite the first.
+    to_trinh = f.official_pdf([f.OfficialDoc()])
+    bien_ban = f.official_pdf([f.OfficialDoc(title="BIÊN BẢN", number="Số: 03/BB-THCSNH",
+                                             subject="Họp xét, đề nghị đơn vị đạt điển hình")])
+    mail = mf.build(files=[mf.File("scan.pdf", to_trinh), mf.File("scan.pdf", bien_ban)])
+    now = datetime(2023, 10, 5, 9, tzinfo=timezone.utc)
+    store, rules = _process(tmp_path, [mail], now)
+    with store:
+        items = store.items()
+        assert sorted((i.filename, i.doc_types, i.decision) for i in items) == [
+            ("scan.pdf", ("bien_ban",), "counted"), ("scan.pdf", ("to_trinh",), "counted")]
+        first_ids = sorted(i.id for i in items)
+        store.requeue(all_messages=True)  # after a rules change: same items, same R-numbers
+        with Extractor(workers=0) as extractor:
+            process_pending(store, rules, extractor, now, PollReport(), ocr_available=False)
+        assert sorted(i.id for i in store.items()) == first_ids
+        (school,) = [s for s in status_for(store, rules, now).schools if s.code == items[0].school]
+    received = {doc_type for doc_type, doc in school.documents.items() if doc.status == "on_time"}
+    assert {"to_trinh", "bien_ban"} <= received
+
+
+def test_an_older_database_is_upgraded_keeping_item_ids_and_corrections(tmp_path):
+    conn = sqlite3.connect(tmp_path / "bot.sqlite3")
+    for script in MIGRATIONS[:3]:  # a state directory made by the first release
+        conn.executescript(script)
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute("INSERT INTO messages (id, sha256, message_id, source_key, received_at, size, fetched_at)"
+                 " VALUES (4, 'ab', '<m4@x>', 'k', '2023-10-05T09:00:00+00:00', 10, '2023-10-05T09:00:00+00:00')")
+    conn.execute("INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
+                 " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
+                 " classified_at) VALUES (17, 4, '', 'scan.pdf', 0, 'cd', 1, 1, NULL, '[]', 1, 'review', 0.2, '[]',"
+                 " '2023-10-05T09:00:00+00:00', 2023, '2023-10-05T09:00:00+00:00')")
+    conn.execute("INSERT INTO corrections (kind, item_id, school, doc_type, cycle, who, why, via, at) VALUES"
+                 " ('assign', 17, 'thcs-nguyen-hien', 'to_trinh', 2023, 'mai', 'đã xem', 'cli', '2023-10-06')")
+    conn.execute("INSERT INTO extractions (sha256, kind, result, created_at) VALUES ('cd', 'pdf', '{}', 'x')")
+    conn.commit()
+    conn.close()
+    with Store.open(tmp_path) as store:
+        (item,) = store.items()
+        assert (item.ref, item.filename) == ("R17", "scan.pdf")
+        assert [c.item_id for c in store.corrections(2023)] == [17]
+        assert store.cached_extractions(["cd"], "2:whatever") == {}  # made by the old extractor: read again
+        summary = MessageSummary("<m4@x>", "a@b.c", "", None, "none")
+        store.record_processed(4, summary, [
+            ItemRow(decision("scan.pdf"), "", item.received_at, 2023, 0),
+            ItemRow(decision("scan.pdf", school="thcs-nguyen-hue"), "", item.received_at, 2023, 1)], NOW)
+        assert sorted((i.id, i.school) for i in store.items()) == [
+            (17, "thcs-nguyen-hien"), (18, "thcs-nguyen-hue")]
+
+
+def test_extractions_are_cached_per_extractor_version(store):
+    result = Extraction("pdf", pages=1, parts=(DocumentPart("TỜ TRÌNH", "TỜ TRÌNH", 1, 1),))
+    store.cache_extractions({"aa": result}, "v1", NOW)
+    assert store.cached_extractions(["aa"], "v1") == {"aa": result}
+    assert store.cached_extractions(["aa"], "v2") == {}
