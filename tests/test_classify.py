@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot import classify as C
+from bot.classify import head as classify_head
 from bot.model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage
 from bot.rules import Rules, parse_campaign, parse_roster
 from bot.vietnamese import fold, fold_compact
@@ -618,20 +619,20 @@ def test_title_with_specks_still_rejects_citations(line):
     ("Số/20/BBMNSC6 ` `.", True, "bien_ban", "mnsc6", True),          # glued in capitals: a guess
 ])
 def test_ocr_number_lines(line, ocr, type_id, issuer, approximate):
-    n = C._number_line(line, fold(line), INDEX, ocr)
+    n = classify_head._number_line(line, fold(line), INDEX, ocr)
     assert (n.type.id, n.issuer_code, n.approximate) == (type_id, issuer, approximate)
 
 
 @pytest.mark.parametrize("line", ["Số: 22/8C.THCSNT", "Số: 30/TTỉ-THCSNT", "Số: 57/TTrTHHHG"])
 def test_ocr_readings_of_a_code_are_for_ocr_text_only(line):
-    n = C._number_line(line, fold(line), INDEX, False)
+    n = classify_head._number_line(line, fold(line), INDEX, False)
     assert n is not None and n.type is None  # a Công văn-like number, as before
 
 
 @pytest.mark.parametrize("line", ["Số: 12/BCĐ-UBND", "Số: 12/CTD-THCSNH", "Số: 12/THCSNH-VP"])
 def test_ocr_readings_never_invent_a_code(line):
     # Ban Chỉ đạo's BCĐ is no BC; one letter from CTr is no dossier code.
-    n = C._number_line(line, fold(line), INDEX, True)
+    n = classify_head._number_line(line, fold(line), INDEX, True)
     assert n is not None and n.type is None
 
 

@@ -7,6 +7,10 @@ import time
 import pytest
 
 from bot import extract as extract_module
+from bot.extract import images as extract_images
+from bot.extract import kinds as extract_kinds
+from bot.extract import ocr as extract_ocr
+from bot.extract import office as extract_office
 from bot.extract import (ExtractLimits, Extractor, cache_version, extract, ocr_unavailable_reason, sniff,
                          worth_caching)
 from bot.model import Attachment
@@ -119,14 +123,14 @@ def test_image_without_ocr_says_so():
 
 
 def test_scanned_pdf_when_ocr_is_not_installed(monkeypatch):
-    monkeypatch.setattr(extract_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(extract_ocr.shutil, "which", lambda name: None)
     result = extract(att("scan.pdf", f.image_pdf([f.text_image(["BÁO CÁO"])])))
     assert (result.kind, result.error) == ("pdf", "tệp scan nhưng máy chưa cài OCR")
 
 
 def test_a_scan_read_without_ocr_is_read_again_once_ocr_is_installed(monkeypatch):
     # Not cached: otherwise installing tesseract later would never change its review reason.
-    monkeypatch.setattr(extract_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(extract_ocr.shutil, "which", lambda name: None)
     scan = extract(att("scan.pdf", f.image_pdf([f.text_image(["BÁO CÁO"])])))
     text = extract(att("to-trinh.pdf", f.official_pdf([f.OfficialDoc()])))
     assert not worth_caching(scan, None)
@@ -208,9 +212,9 @@ def test_ocr_layout_finds_the_header_wherever_tesseract_lists_it():
 
 def test_ocr_text_is_never_taken_for_tcvn3(monkeypatch):
     # Specks read as ¬ § µ « are Latin-1 look-alikes of TCVN3 codes: OCR output is Unicode all the same.
-    monkeypatch.setattr(extract_module, "_ocr_png", lambda png, dpi, limits: (
+    monkeypatch.setattr(extract_images, "_ocr_png", lambda png, dpi, limits: (
         "UBND QUẬN 12 ¬\nTRƯỜNG THCS NGUYỄN TRÃI µ\n§ố: 12/BC-THCSNT «\nB¸o c¸o ×\nKết quả xây dựng"))
-    monkeypatch.setattr(extract_module, "_want_ocr", lambda ocr: (True, None))
+    monkeypatch.setattr(extract_images, "_want_ocr", lambda ocr: (True, None))
     result = extract(att("IMG_1.png", f.text_image(["x"])))
     assert result.error is None and result.ocr
     assert not any("TCVN3" in n for n in result.notes)
@@ -314,13 +318,13 @@ def test_broken_docx(data, error):
 
 
 def test_encrypted_office_file_is_reported():
-    data = extract_module._OLE_MAGIC + b"\x00" * 100 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 100
+    data = extract_kinds._OLE_MAGIC + b"\x00" * 100 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 100
     assert extract(att("matkhau.docx", data)).error == "tệp Word có mật khẩu (bị mã hóa)"
 
 
 # --- DOC / RTF ------------------------------------------------------------------
 
-@pytest.mark.skipif(extract_module.shutil.which("catdoc") is None, reason="catdoc is not installed")
+@pytest.mark.skipif(extract_office.shutil.which("catdoc") is None, reason="catdoc is not installed")
 def test_rtf_saved_as_doc_is_converted():
     rtf = rb"{\rtf1\ansi\ansicpg1258 {\fonttbl{\f0 Times New Roman;}}\f0 T\u7900? TRI\'ccNH\par V\u7873? vi\u7879?c\par}"
     result = extract(att("totrinh.doc", rtf))
@@ -328,8 +332,8 @@ def test_rtf_saved_as_doc_is_converted():
 
 
 def test_legacy_doc_without_converter(monkeypatch):
-    monkeypatch.setattr(extract_module.shutil, "which", lambda name: None)
-    data = extract_module._OLE_MAGIC + b"\x00" * 100 + "WordDocument".encode("utf-16-le")
+    monkeypatch.setattr(extract_office.shutil, "which", lambda name: None)
+    data = extract_kinds._OLE_MAGIC + b"\x00" * 100 + "WordDocument".encode("utf-16-le")
     result = extract(att("cu.doc", data))
     assert (result.kind, result.error) == ("doc", "tệp .doc cũ nhưng máy chưa cài chương trình chuyển đổi (catdoc)")
 

@@ -1,0 +1,72 @@
+"""Classify documents: which school sent each one, what it is, and whether it counts.
+
+Pure functions, no I/O and no clock: ``classify_message`` takes a parsed
+message, the text extracted from its attachments, the rules and the time the
+mail reached the server, and returns one ``ItemDecision`` per document part.
+
+How evidence is weighed (details in the functions below):
+
+- School. Strong: the sender's address on the roster (for forwarded mail the
+  original sender) and the issuing body in the document's header block.
+  Medium: the forwarder's roster address, the mail subject, the signature of
+  the mail body, the sender's display name, an approximate (OCR) or
+  incomplete header match. Weak: the filename. A school mentioned in passing
+  in a body never counts. Two strong sources that disagree mean review.
+- Document type. The title line and the type abbreviation of the ``Số:`` line
+  in the head weigh most; the subject line ("Về việc", "V/v") confirms; body
+  words and the filename only ever produce a guess that goes to review.
+- Campaign and year. The topic vocabulary of the campaign (the subject line
+  first, then the whole text) and the document's date and school year.
+
+Every decision carries short reasons in Vietnamese, with diacritics: they
+are shown to the coordinator in the digest and the review queue. When in
+doubt the answer is "review": a wrong "counted" means a school is never
+reminded.
+
+The package, one module per concern (import the public names from
+``bot.classify`` itself):
+
+* ``message``: ``classify_message`` and ``classify_part``, the decision of
+  each part, and the message-level items (automatic mail, missing or
+  unread attachments, damaged mail).
+* ``index``: ``ClassifierIndex``, built from the rules (``build_index``,
+  ``index_for``); ``constants``: national formats and mail conventions;
+  ``forms``: matching forms (``match_form``).
+* ``school_names``: canonical school names; ``schools``: roster schools
+  found in text (exact, ambiguous, approximate); ``issuer``: the issuing
+  school of a document head.
+* ``head``: the head of a document (title, ``Số:`` line, issuer block,
+  subject).
+* ``evidence``: school evidence of the mail, the header and the filename,
+  and how it is weighed (``resolve_school``).
+* ``doctype``: the document type; ``topic``: this campaign or another;
+  ``year``: the date and school year against the cycle.
+* ``helpers``: small helpers for the wording of reasons.
+"""
+from __future__ import annotations
+
+from .doctype import TypeVerdict, detect_doc_type, filename_types, second_documents
+from .evidence import (SchoolEvidence, SchoolVerdict, filename_evidence, filename_stem, head_evidence,
+                       is_meaningless_filename, message_evidence, resolve_school, signature_lines,
+                       signature_school)
+from .forms import match_form, text_form
+from .head import Head, NumberLine, match_title, parse_head, split_lines, split_run_on
+from .index import ClassifierIndex, TypeSig, build_index, index_for
+from .issuer import HeadSchool, compact_school, find_school_in_head, issuer_text
+from .message import (MessageContext, automatic_reason, classify_message, classify_part, looks_like_submission,
+                      missing_attachment, not_a_document)
+from .school_names import SchoolMention, canon_school_text
+from .schools import find_schools, fuzzy_school, merge_mentions
+from .topic import TopicVerdict, topic_score
+from .year import YearSignals, YearVerdict, check_year, document_year
+
+__all__ = [
+    "ClassifierIndex", "Head", "HeadSchool", "MessageContext", "NumberLine", "SchoolEvidence", "SchoolMention",
+    "SchoolVerdict", "TopicVerdict", "TypeSig", "TypeVerdict", "YearSignals", "YearVerdict", "automatic_reason",
+    "build_index", "canon_school_text", "check_year", "classify_message", "classify_part", "compact_school",
+    "detect_doc_type", "document_year", "filename_evidence", "filename_stem", "filename_types",
+    "find_school_in_head", "find_schools", "fuzzy_school", "head_evidence", "index_for", "is_meaningless_filename",
+    "issuer_text", "looks_like_submission", "match_form", "match_title", "merge_mentions", "message_evidence",
+    "missing_attachment", "not_a_document", "parse_head", "resolve_school", "second_documents", "signature_lines",
+    "signature_school", "split_lines", "split_run_on", "text_form", "topic_score",
+]

@@ -1,0 +1,168 @@
+"""The issuing school of a document head (its top-left block), read exactly or through OCR damage."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..rules import School
+from .head import _LEADING_JUNK, _MOTTO, _MOTTO_PIECE, _NUMBER, _SUPERVISOR, Head
+from .index import ClassifierIndex
+from .school_names import _LEVEL_TOKENS, _NAME_END, SchoolMention, canon_school_text
+from .schools import find_schools, fuzzy_school, merge_mentions
+
+
+def issuer_text(head: Head) -> str:
+    """The issuer block as one line, the national motto of the right column cut off.
+
+    Joined so that a name broken over two lines ("TRƯỜNG TRUNG HỌC CƠ SỞ" /
+    "NGUYỄN VĨNH NGHIỆP") is still found; in an interleaved two-column head
+    ("UBND QUẬN 12 CỘNG HÒA XÃ HỘI ...") the motto and what follows it belong
+    to the right column.
+    """
+    return " ".join(_left_column(head.lines[i], head.folded[i]) for i in head.issuer)
+
+
+def _left_column(line: str, folded: str) -> str:
+    m = _MOTTO.search(folded) or _MOTTO_PIECE.search(folded)
+    if m is None:
+        return line
+    if m.start() > 0:
+        # as many words of the line as the folded text has before the motto, case kept
+        return " ".join(line.split()[:len(folded[:m.start()].split())])
+    return _MOTTO.sub(" ", folded) if _MOTTO.match(folded) else ""
+
+
+def _printed_name(text: str) -> str:
+    """An issuer line up to the first word with a lower-case letter (past the first two).
+
+    The issuing body is printed in capitals; OCR specks read as words
+    ("TRƯỜNG THCS NGUYÊN VĨNH cau: số") are not part of its name.
+    """
+    words = text.split()
+    for i, word in enumerate(words):
+        if i >= 2 and any(ch.islower() for ch in word):
+            return " ".join(words[:i])
+    return text
+
+
+@dataclass(frozen=True)
+class HeadSchool:
+    """The issuing school of a document head (``mention``), or an unknown issuer line."""
+
+    mention: SchoolMention | None
+    line: str = ""
+    fuzzy: bool = False
+    unknown_line: str = ""
+    # Only the start of the name could be read ("TRƯỜNG THCS NGUYỄN", "TRƯỜNG
+    # TRUNG HỌC PHỔ THÔNG"): the mention lists the schools it fits. It can
+    # contradict another source, never support one.
+    cut_short: bool = False
+
+
+def find_school_in_head(head: Head, index: ClassifierIndex) -> HeadSchool:
+    """The issuing body of the head: the first roster school in the top-left block.
+
+    Only the block above the title counts: a subject line like "V/v học tập
+    kinh nghiệm Trường X" names another school. Falls back to an approximate
+    match line by line (OCR), and reports a "TRƯỜNG ..." line that matches no
+    school so the coordinator sees an issuer that is not on the roster.
+    """
+    mentions = find_schools(issuer_text(head), index)
+    if mentions:
+        first = mentions[0]
+        same = [m for m in mentions if set(m.schools) == set(first.schools)]
+        return HeadSchool(merge_mentions(same), _line_with(head, first.text))
+    for i in head.issuer:
+        left = _printed_name(_left_column(head.lines[i], head.folded[i]))
+        if _not_a_name(head.folded[i]):
+            continue
+        mention = compact_school(left, index) or fuzzy_school(left, index)
+        if mention is not None:
+            return HeadSchool(mention, head.lines[i], fuzzy=True)
+    if head.ocr:
+        found = _ocr_name_over_lines(head, index)
+        if found is not None:
+            return found
+    for i in head.issuer:
+        canon = canon_school_text(_printed_name(_left_column(head.lines[i], head.folded[i])))
+        words = canon.split()
+        if words and (words[0] == "truong" or words[0] in _LEVEL_TOKENS) and len(words) >= 2:
+            cut_short = _schools_named_by_start(canon, index)
+            if cut_short:  # "TRƯỜNG THCS NGUYỄN" and the rest lost: consistent, not unknown
+                return HeadSchool(SchoolMention(cut_short, canon, exact=False), head.lines[i], cut_short=True)
+            return HeadSchool(None, unknown_line=head.lines[i])
+    return HeadSchool(None)
+
+
+def _ocr_name_over_lines(head: Head, index: ClassifierIndex) -> HeadSchool | None:
+    """OCR'd names broken over two lines, or with the level word damaged.
+
+    "TRƯỜNG TRUNGHỌC PHỔTHÔNG" / "TRƯỜNG CHIH": two issuer lines read as one
+    (approximately). "TRƯỜNG LÑON TUỔI NGỌC": the name without its level
+    ("tuoi ngoc") names the schools that have it, as long as the word before
+    it is no level of its own (a "TIỂU HỌC TUỔI NGỌC" is another school).
+    """
+    lefts = [(i, canon_school_text(_printed_name(_left_column(head.lines[i], head.folded[i]))))
+             for i in head.issuer if not _not_a_name(head.folded[i])]
+    for (i, a), (_, b) in zip(lefts, lefts[1:]):
+        if a.split()[:1] == ["truong"] or a.split()[:1] and a.split()[0] in _LEVEL_TOKENS:
+            mention = fuzzy_school(f"{a} {b}", index)
+            if mention is not None:
+                return HeadSchool(mention, head.lines[i], fuzzy=True)
+    cores = sorted(((c, s) for c, s in index.core_keys.items() if len(c.split()) >= 2), key=lambda kv: -len(kv[0]))
+    for i, canon in lefts:
+        for core, schools in cores:
+            m = re.search(r"(?:^|\s)(\S+)\s" + re.escape(core) + _NAME_END, canon)
+            if m is not None and m.group(1) not in _LEVEL_TOKENS:
+                return HeadSchool(SchoolMention(schools, core, exact=False), head.lines[i], fuzzy=True)
+    return None
+
+
+def _not_a_name(folded: str) -> bool:
+    """The supervising body's line or the number line (specks before them skipped)."""
+    folded = _LEADING_JUNK.sub("", folded)
+    return folded.startswith(_SUPERVISOR) or bool(_NUMBER.match(folded))
+
+
+def compact_school(text: str, index: ClassifierIndex) -> SchoolMention | None:
+    """A roster name in ``text`` once spaces and punctuation are gone (OCR glues words).
+
+    "TRƯỜNG MẦM NON SƠNCA8" and "TRƯỜNG MNHOASEN" are found; a number must
+    end where the name does ("SƠNCA68" is not Sơn Ca 6). The mention is
+    approximate: the words were not where a printed name has them.
+    """
+    compact = re.sub(r"[^a-z0-9]", "", canon_school_text(text))
+    for key, schools in index.compact_keys:
+        at = compact.find(key)
+        while at >= 0:
+            end = at + len(key)
+            if not (key[-1].isdigit() and end < len(compact) and compact[end].isdigit()):
+                return SchoolMention(schools, key, exact=False)
+            at = compact.find(key, at + 1)
+    return None
+
+
+def _schools_named_by_start(canon: str, index: ClassifierIndex) -> tuple[School, ...]:
+    """Schools whose full name begins with this cut-short one ("thcs nguyen" -> every THCS Nguyễn ...).
+
+    The name must keep its level ("TRƯỜNG TRUNG HỌC PHỔ THÔNG" and the name
+    lost: any THPT); it says which schools it may be, never which one.
+    """
+    name = canon[len("truong "):] if canon.startswith("truong ") else canon
+    words = name.split()
+    if not words or words[0] not in _LEVEL_TOKENS:
+        return ()
+    found: list[School] = []
+    for key, (schools, partial) in index.name_keys.items():
+        if not partial and key.startswith(name + " "):
+            found.extend(s for s in schools if s not in found)
+    return tuple(found)
+
+
+def _line_with(head: Head, canon_name: str) -> str:
+    """The original head line holding a canonical name (for the reason text)."""
+    for needle in (canon_name, canon_name.split()[-1]):
+        for i in head.issuer:
+            if needle in canon_school_text(head.lines[i]):
+                return head.lines[i]
+    return canon_name.upper()

@@ -1,0 +1,142 @@
+"""Year: the document's date line and school years, checked against the cycle it was received in."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Sequence
+
+from ..vietnamese import nfc
+from .constants import _MAX_TEXT
+from .head import Head
+
+
+# --------------------------------------------------------------------------
+# Year
+# --------------------------------------------------------------------------
+
+_DATE_LONG = re.compile(r"ngay\s*(\d{1,2})?[\s.…_]*thang\s*(\d{1,2})?[\s.…_]*nam\s*(\d{4})")
+_DATE_SHORT = re.compile(r"ngay\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
+_PLACE_DATE = re.compile(r",\s*(ngay\s*[\d.…_ ]*(?:thang|[/.-]).*)")
+_SCHOOL_YEAR = re.compile(r"nam(?: hoc)?\s*:?\s*(\d{4})\s*[-/]\s*(\d{4})")
+_PLAIN_YEAR = re.compile(r"\bnam\s+(\d{4})\b(?!\s*[-/]\s*\d{4})")
+_CITATION = ("can cu", "theo ", "thuc hien", "ve viec", "v/v", "kinh gui")
+# A document dated this many days after it arrived is taken as dated ahead
+# (for the day it is to be signed or filed), not as a wrong year.
+_PREDATED_DAYS = 3
+
+
+@dataclass(frozen=True)
+class YearSignals:
+    """What a document says about its year.
+
+    ``date`` is the date line when complete; ``year`` its year even when day
+    or month were left blank ("ngày    tháng 10 năm 2023"). School years are
+    given by their first year; ``head_school_years`` come from the head,
+    ``text_school_years`` from the whole text (only read when the head has
+    none); ``subject_years`` are plain "năm 2022" of the subject line.
+    """
+
+    date: date | None = None
+    date_text: str = ""
+    year: int | None = None
+    head_school_years: tuple[int, ...] = ()
+    text_school_years: tuple[int, ...] = ()
+    subject_years: tuple[int, ...] = ()
+
+
+def document_year(head: Head, text: str) -> YearSignals:
+    """The date line of the head and the school years the document speaks of."""
+    # The date line sits above the title; dates below it are citations.
+    top = head.folded[:head.title_at] if head.title_at is not None else head.folded[:12]
+    day, text_date, year = _date_line(top)
+    subject = head.subject_text()
+    in_head = _school_years(" ".join(head.folded))
+    return YearSignals(
+        date=day, date_text=text_date, year=year,
+        head_school_years=in_head,
+        # The head's school year decides; the body is read only without one.
+        text_school_years=() if in_head else _text_school_years(text[:_MAX_TEXT]),
+        subject_years=tuple(int(y) for y in _PLAIN_YEAR.findall(_DATE_LONG.sub(" ", subject))),
+    )
+
+
+def _date_line(folded: Sequence[str]) -> tuple[date | None, str, int | None]:
+    """The "Quận 12, ngày 05 tháng 10 năm 2023" line: place, comma, date first."""
+    candidates = [m.group(1) for f in folded for m in [_PLACE_DATE.search(f)] if m]
+    candidates += [f for f in folded if not f.startswith(_CITATION) and "thang" in f]
+    for candidate in candidates:
+        m = _DATE_SHORT.search(candidate) or _DATE_LONG.search(candidate)
+        if m is None:
+            continue
+        d, mo, y = (int(g) if g else None for g in m.groups())
+        if not 1900 < y < 2200:
+            continue
+        try:
+            found = date(y, mo, d) if d and mo else None
+        except ValueError:
+            found = None
+        shown = found.strftime("%d/%m/%Y") if found else (f"{mo:02d}/{y}" if mo else str(y))
+        return found, shown, y
+    return None, "", None
+
+
+# "năm học 2022-2023" in raw NFC text (any case, marks or none), so that a
+# long body need not be folded just for its school years.
+_RAW_SCHOOL_YEAR = re.compile(r"n[aăâ]m(?:\s+h[oọô]c)?\s*:?\s*(\d{4})\s*[-\u2013\u2014/]\s*(\d{4})", re.IGNORECASE)
+
+
+def _text_school_years(text: str) -> tuple[int, ...]:
+    """School years of a long text, by a regex on the raw text (no folding)."""
+    pairs = _RAW_SCHOOL_YEAR.findall(nfc(text))
+    return tuple(sorted({int(a) for a, b in pairs if int(b) == int(a) + 1}))
+
+
+def _school_years(folded: str) -> tuple[int, ...]:
+    return tuple(sorted({int(a) for a, b in _SCHOOL_YEAR.findall(folded) if int(b) == int(a) + 1}))
+
+
+@dataclass(frozen=True)
+class YearVerdict:
+    """``kind``: "ok", "earlier" (ignored), "unsure" or "future" (review)."""
+
+    kind: str
+    reason: str = ""
+
+
+def check_year(signals: YearSignals, cycle: int, received: date) -> YearVerdict:
+    """Whether a document belongs to the cycle it was received in.
+
+    Dated in a year before the cycle's, or speaking only of a school year
+    older than (cycle-1)-(cycle): an earlier year's dossier. Dated after it
+    was received: review, unless by a few days of the same year (offices
+    date a paper for the day it is to be signed or filed, and send it
+    earlier; said in the reasons). A current date with an old school year:
+    review (an old report with a new date). No date: judged on school years
+    alone.
+    """
+    dated = f"ngày văn bản {signals.date_text}" if signals.date_text else ""
+    if signals.date is not None and signals.date > received:
+        ahead = (signals.date - received).days
+        if ahead > _PREDATED_DAYS or signals.date.year != received.year:
+            return YearVerdict("future", f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y})")
+        dated = (f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y}) {ahead} ngày: "
+                 "coi là ghi ngày trước, vẫn tính")
+    if signals.year is not None and signals.year > received.year:
+        return YearVerdict("future", f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y})")
+    if signals.year is not None and signals.year < cycle:
+        return YearVerdict("earlier", f"hồ sơ của năm trước (ngày {signals.date_text})")
+    school_years = signals.head_school_years or signals.text_school_years
+    newest = max(school_years) if school_years else None
+    old = []
+    if newest is not None and newest < cycle - 1:
+        old.append(f"năm học {newest}-{newest + 1}")
+    if signals.subject_years and max(signals.subject_years) < cycle - 1:
+        old.append(f"năm {max(signals.subject_years)}")
+    if old and signals.year is None:
+        return YearVerdict("earlier", f"hồ sơ của năm trước ({old[0]})")
+    if old:
+        return YearVerdict("unsure", f"văn bản ghi ngày {signals.date_text} nhưng nói về {old[0]}")
+    if newest is not None and newest > cycle:
+        return YearVerdict("unsure", f"nói về một năm học chưa tới (năm học {newest}-{newest + 1})")
+    return YearVerdict("ok", dated)

@@ -1,0 +1,37 @@
+"""Whether an extraction may be reused for the same bytes, and the key it is cached under."""
+from __future__ import annotations
+
+from ..model import Extraction
+from .common import _OCR_FOUND_NOTHING, _SCAN_UNREAD, _SCANS_UNREAD, ExtractLimits
+from .pool import _TIMEOUT_ERROR
+
+
+# Bump when a change to extraction changes its results: the cache is keyed by
+# content and by this version (with the limits), so an upgrade re-reads files.
+EXTRACT_VERSION = 2
+
+
+def worth_caching(result: Extraction, ocr: bool | None) -> bool:
+    """Whether an extraction may be reused for the same bytes later: not a
+    timeout (it may succeed on a quieter machine), not a file whose scanned
+    pages OCR could not read, nor, with OCR off, any PDF or image (it may be
+    a scan, to be read once OCR is turned on)."""
+    if timed_out(result):
+        return False
+    if result.kind in ("pdf", "image") and ocr is False:
+        return False
+    unread = (result.error or "").startswith(_SCAN_UNREAD + " ") and result.error != _OCR_FOUND_NOTHING
+    return not unread and not any(_SCANS_UNREAD in note for note in result.notes)
+
+
+def cache_version(limits: ExtractLimits) -> str:
+    """The key under which extractions made with ``limits`` are cached."""
+    fields = (limits.max_bytes, limits.max_pages, limits.max_chars, limits.head_lines, limits.ocr_max_pages,
+              limits.ocr_dpi, limits.max_unpacked, limits.max_image_pixels)
+    return f"{EXTRACT_VERSION}:" + ",".join(map(str, fields))
+
+
+def timed_out(result: Extraction) -> bool:
+    """The Extractor gave up on the file after its timeout (worth trying again later)."""
+    head = _TIMEOUT_ERROR.split("{", 1)[0]
+    return bool(result.error) and result.error.startswith(head)

@@ -1,0 +1,48 @@
+"""Bounds on the work done for one attachment, and the messages several readers share."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+MiB = 1024 * 1024
+
+# Errors and notes are shown to the coordinator: Vietnamese. Those used twice:
+OCR_NOTE = "chữ đọc bằng OCR (có thể nhận dạng sai)"
+_ENCRYPTED_PDF = "PDF có mật khẩu (bị mã hóa)"
+_DAMAGED_PDF = "tệp PDF bị hỏng (không mở được)"
+_BROKEN_DOCX = "tệp DOCX bị hỏng (vỏ ZIP bị hỏng)"
+_EMPTY_WORD = "văn bản Word trống (không có chữ)"
+_HUGE_IMAGE = "ảnh quá lớn, không đọc được"
+
+
+@dataclass(frozen=True)
+class ExtractLimits:
+    """Bounds on the work done for one attachment.
+
+    ``max_pages``: PDF pages read (a dossier's three documents fit in far
+    fewer). ``max_chars``: text kept per document part. ``ocr_*``: scanned
+    pages OCR'd whole per file (the later ones, up to ``max_pages``, only
+    their top: where a document of a combined scan starts), render
+    resolution, seconds per page. ``max_unpacked``:
+    bytes a DOCX may unpack to (ZIP bombs). ``convert_timeout``: seconds for
+    catdoc/LibreOffice.
+    """
+
+    max_bytes: int = 40 * MiB
+    max_pages: int = 12
+    max_chars: int = 30_000
+    head_lines: int = 20
+    ocr_max_pages: int = 4
+    ocr_dpi: int = 200
+    ocr_timeout: float = 40.0
+    max_unpacked: int = 120 * MiB
+    max_image_pixels: int = 40_000_000
+    convert_timeout: float = 30.0
+
+
+_OCR_FOUND_NOTHING = "tệp scan nhưng OCR không đọc được chữ nào"
+
+# A scan not read because OCR could not run (off, not installed, no Vietnamese
+# data): worth reading again once it can.
+_SCAN_UNREAD = "tệp scan nhưng"
+_SCANS_UNREAD = " trang là ảnh scan, không có chữ, và"

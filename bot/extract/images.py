@@ -1,0 +1,60 @@
+"""Images (photos and scans of documents): read by OCR, frame by frame."""
+from __future__ import annotations
+
+import io
+import subprocess
+
+from ..model import Extraction
+from .common import _HUGE_IMAGE, _SCAN_UNREAD, OCR_NOTE, ExtractLimits
+from .ocr import _ocr_png, _want_ocr
+from .text import _Block, _result, clean_lines
+
+
+# --------------------------------------------------------------------------
+# Images
+# --------------------------------------------------------------------------
+
+def _extract_image(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extraction:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        frames = getattr(image, "n_frames", 1)
+        if image.width * image.height > limits.max_image_pixels:
+            return Extraction("image", pages=frames, error=_HUGE_IMAGE)
+    except Image.DecompressionBombError:  # Pillow refuses it before we can measure it
+        return Extraction("image", error=_HUGE_IMAGE)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return Extraction("image", error="ảnh bị hỏng hoặc định dạng ảnh chưa đọc được")
+    use, reason = _want_ocr(ocr)
+    if not use:
+        return Extraction("image", pages=frames, error=f"{_SCAN_UNREAD} {reason}")
+    blocks, notes = [], [OCR_NOTE]
+    for index in range(min(frames, limits.ocr_max_pages)):
+        try:
+            image.seek(index)
+            text = _ocr_png(_page_png(image), _image_dpi(image), limits)
+        except (OSError, subprocess.SubprocessError, RuntimeError, ValueError) as exc:
+            notes.append(f"OCR lỗi ở trang {index + 1}: {str(exc)[:120]}")
+            continue
+        lines, _ = clean_lines(text, legacy=False)  # OCR gives Unicode, never TCVN3/VNI
+        blocks.append(_Block(tuple(lines), page=index + 1))
+    if frames > limits.ocr_max_pages:
+        notes.append(f"OCR chỉ đọc {limits.ocr_max_pages} trang đầu")
+    return _result("image", blocks, limits, paged=True, pages=frames, ocr=True, notes=notes,
+                   empty_error="OCR không đọc được chữ nào trong ảnh")
+
+
+def _page_png(image) -> bytes:
+    """One frame as grayscale PNG, EXIF rotation applied (phone photos)."""
+    from PIL import ImageOps
+
+    frame = ImageOps.exif_transpose(image).convert("L")
+    buf = io.BytesIO()
+    frame.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _image_dpi(image) -> int:
+    dpi = image.info.get("dpi", (0, 0))[0] or 0
+    return int(dpi) if 70 <= dpi <= 1200 else 200

@@ -1,0 +1,361 @@
+"""``Extractor``: ``extract()`` in bounded worker processes (memory limit, timeout).
+
+Worker processes are started with forkserver (or spawn): their entry point
+``_worker_main`` (and ``_parse_file``) must stay importable as
+``bot.extract.pool._worker_main``.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+import resource
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..model import Attachment, Extraction
+from .common import MiB, ExtractLimits
+from .dispatch import _public_kind, extract
+from .kinds import _EXTENSIONS, _extension
+from .ocr import OcrNeeded
+
+
+# --------------------------------------------------------------------------
+# Extractor: bounded worker processes
+# --------------------------------------------------------------------------
+
+def _limit_memory(limit: int | None) -> None:
+    """Cap the address space so a hostile file raises MemoryError, not OOM-kills the host."""
+    if not limit:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _parse_file(path: str):
+    """A parse job: the message archived at ``path``, parsed, with the SHA-256 of each attachment."""
+    from ..archive import sha256
+    from ..parse import parse_message
+
+    with open(path, "rb") as fh:
+        message = parse_message(fh.read())
+    return message, [sha256(a.data) for a in message.attachments]
+
+
+def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: int | None) -> None:
+    """Worker loop: receive (key, attachment, OCR mode), send back (key, Extraction or "ocr");
+    or (key, path, "parse"), send back (key, (ParsedMessage, digests))."""
+    os.setpgrp()  # own process group: a timeout kill takes tesseract/catdoc with it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _limit_memory(memory_limit)
+    for module in ("pypdfium2", "docx", "PIL.Image"):  # used by nearly every poll: loaded before the clock runs
+        try:
+            __import__(module)
+        except ImportError:
+            pass
+    conn.send(_READY)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        key, att, mode = message
+        if mode == "parse":
+            result = _parse_file(att)
+        else:
+            try:
+                result = extract(att, limits, mode)
+            except OcrNeeded:
+                result = "ocr"
+        del att, message  # a large file is not kept while waiting for the next one
+        conn.send((key, result))
+        del result
+
+
+@dataclass
+class _Job:
+    key: object
+    att: Attachment | str  # the path of an archived message for a parse job
+    defer_ocr: bool = False
+    cancelled: bool = False
+    parse: bool = False
+
+
+@dataclass(frozen=True)
+class JobFailed:
+    """What ``ready()`` hands back for a parse job whose worker timed out or crashed."""
+
+    reason: str
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container or taskset may allow fewer than the machine has)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_READY = "extract-worker-ready"  # a new worker's first message: the clock of its first file starts then
+_STARTUP_SECONDS = 60.0  # a worker that is not ready by then is killed
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+    job: _Job | None = None
+    deadline: float = 0.0
+    kind: str = "unknown"
+    started: bool = False  # its _READY arrived
+
+    @property
+    def task(self):
+        return self.job.key if self.job is not None else None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, TypeError):
+            pass
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+_TIMEOUT_ERROR = "đọc tệp quá {:g} giây, đã dừng"
+_CRASH_ERROR = "trình đọc bị dừng đột ngột khi đọc tệp này ({how}); tệp có thể bị hỏng hoặc quá lớn"
+_FAILED_ERROR = "không lấy được chữ từ tệp"
+
+
+# What ``ready()`` hands back for a file submitted with ``defer_ocr`` that has
+# scanned pages: submit it again without ``defer_ocr`` when OCR may run.
+NEEDS_OCR = Extraction("unknown", error="OCR needed")
+
+
+@dataclass
+class Extractor:
+    """Runs ``extract`` on many attachments in a pool of worker processes.
+
+    Each worker has an address-space limit (``memory_limit`` bytes); each
+    attachment a wall-clock ``timeout`` in seconds, after which its worker is
+    killed and replaced and the result says "extraction timed out". A worker
+    that crashes (segfault in a PDF library, out of memory) costs only its
+    own attachment. ``workers=0`` runs inline, in this process, without
+    timeout or memory limit (tests, debugging). The pool starts on first use.
+
+    Two ways to use it: ``extract_many(atts)`` (blocking), or ``submit(key,
+    att)`` then ``ready()`` (results as they finish, so the caller records
+    what is done while the rest is still being read). ``submit(...,
+    defer_ocr=True)`` reads a file without OCR and hands back ``NEEDS_OCR``
+    if it has scanned pages, so that slow OCR can wait until the plain files
+    are done (see pipeline.py).
+
+    Use as a context manager, or call ``close()``.
+    """
+
+    limits: ExtractLimits = field(default_factory=ExtractLimits)
+    workers: int | None = None
+    timeout: float = 60.0
+    memory_limit: int | None = 1024 * MiB
+    ocr: bool | None = None
+    _pool: list[_Worker] = field(default_factory=list, init=False, repr=False)
+    _context: object = field(default=None, init=False, repr=False)
+    _queue: deque = field(default_factory=deque, init=False, repr=False)
+    _done: list = field(default_factory=list, init=False, repr=False)
+
+    def __enter__(self) -> "Extractor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        """Number of worker processes (0: inline)."""
+        return _cores() if self.workers is None else max(0, self.workers)
+
+    @property
+    def pending(self) -> int:
+        """Files submitted whose result ``ready()`` has not handed back yet."""
+        running = sum(1 for w in self._pool if w.job is not None and not w.job.cancelled)
+        return len(self._queue) + running + len(self._done)
+
+    def extract(self, att: Attachment) -> Extraction:
+        """One attachment (same bounds as ``extract_many``)."""
+        return self.extract_many([att])[0]
+
+    def extract_many(self, atts: list[Attachment]) -> list[Extraction]:
+        """Extract every attachment; results in the same order as ``atts``."""
+        if self.size == 0 or not atts:
+            return [extract(att, self.limits, self.ocr) for att in atts]
+        token = object()
+        for index, att in enumerate(atts):
+            self.submit((token, index), att)
+        results: list[Extraction | None] = [None] * len(atts)
+        others: list = []
+        missing = len(atts)
+        while missing:
+            for key, result in self.ready(None):
+                if isinstance(key, tuple) and len(key) == 2 and key[0] is token:
+                    results[key[1]] = result
+                    missing -= 1
+                else:  # submitted by another caller: handed back by its next ready()
+                    others.append((key, result))
+        self._done.extend(others)
+        return [r if r is not None else Extraction("unknown", error=_FAILED_ERROR) for r in results]
+
+    def submit(self, key, att: Attachment, *, defer_ocr: bool = False) -> None:
+        """Queue one attachment; ``ready()`` hands back ``(key, Extraction)``."""
+        if isinstance(att.data, bytes) and len(att.data) > self.limits.max_bytes:  # never copied to a worker
+            self._done.append((key, extract(att, self.limits, False)))
+        else:
+            self._queue.append(_Job(key, att, defer_ocr and self.ocr is not False))
+
+    def submit_parse(self, key, path: str) -> None:
+        """Queue the parse of the message archived at ``path``; ``ready()`` hands
+        back ``(key, (ParsedMessage, attachment digests))`` or ``(key, JobFailed)``.
+        Parsing is as heavy as reading the attachments: the pool shares it."""
+        self._queue.append(_Job(key, path, parse=True))
+
+    def ready(self, timeout: float | None = 0.0) -> list[tuple[object, Extraction]]:
+        """The results finished since the last call, as ``(key, Extraction)``.
+
+        When none is finished yet, waits up to ``timeout`` seconds for one
+        (None: as long as anything is pending).
+        """
+        if self.size == 0:
+            while self._queue and not self._done:
+                job = self._queue.popleft()
+                self._done.append((job.key, self._inline(job)))
+        else:
+            self._dispatch()
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self._done and any(w.job is not None for w in self._pool):
+                self._collect(None if deadline is None else deadline - time.monotonic())
+                self._dispatch()
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        done, self._done = self._done, []
+        return done
+
+    def cancel(self) -> None:
+        """Forget every file not handed back yet (a stop request): queued ones
+        are dropped, running ones finish and their results are discarded."""
+        self._queue.clear()
+        self._done.clear()
+        for worker in self._pool:
+            if worker.job is not None:
+                worker.job.cancelled = True
+
+    def close(self) -> None:
+        """Stop the workers (idempotent)."""
+        for worker in self._pool:
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for worker in self._pool:
+            worker.process.join(2)
+            if worker.process.is_alive():
+                worker.kill()
+            else:
+                worker.conn.close()
+        self._pool.clear()
+        self._queue.clear()
+        self._done.clear()
+
+    # -- internals ---------------------------------------------------------
+
+    def _inline(self, job: _Job) -> Extraction:
+        if job.parse:
+            return _parse_file(job.att)
+        try:
+            return extract(job.att, self.limits, "later" if job.defer_ocr else self.ocr)
+        except OcrNeeded:
+            return NEEDS_OCR
+
+    def _ensure_pool(self, wanted: int) -> None:
+        if self._context is None:
+            methods = multiprocessing.get_all_start_methods()
+            self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        while len(self._pool) < min(self.size, max(1, wanted)):
+            self._pool.append(self._start_worker())
+
+    def _start_worker(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_worker_main, name="extract-worker", daemon=True,
+                                        args=(child, self.limits, self.ocr, self.memory_limit))
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        self._pool[self._pool.index(worker)] = self._start_worker()
+
+    def _dispatch(self) -> None:
+        if self._queue:
+            self._ensure_pool(sum(1 for w in self._pool if w.job is not None) + len(self._queue))
+        for worker in self._pool:
+            if not self._queue:
+                return
+            if worker.job is not None:
+                continue
+            job = self._queue.popleft()
+            mode = "parse" if job.parse else "later" if job.defer_ocr else self.ocr
+            try:
+                worker.conn.send((job.key, job.att, mode))
+            except (OSError, ValueError):  # died while idle: replace and retry later
+                self._queue.appendleft(job)
+                self._replace(worker)
+                continue
+            worker.job = job
+            worker.deadline = time.monotonic() + self.timeout + (0 if worker.started else _STARTUP_SECONDS)
+            worker.kind = "message" if job.parse else _public_kind(_EXTENSIONS.get(_extension(job.att.filename),
+                                                                                   "unknown"))
+
+    def _collect(self, timeout: float | None) -> None:
+        busy = [w for w in self._pool if w.job is not None]
+        if not busy:
+            return
+        wait = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+        if timeout is not None:
+            wait = min(wait, max(0.0, timeout))
+        ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
+        for worker in busy:
+            if worker.conn in ready:
+                self._receive(worker)
+            elif time.monotonic() >= worker.deadline:
+                self._finish(worker, Extraction(worker.kind, error=_TIMEOUT_ERROR.format(self.timeout)))
+                self._replace(worker)
+
+    def _finish(self, worker: _Worker, result) -> None:
+        job, worker.job = worker.job, None
+        if job.cancelled:
+            return
+        if job.parse and isinstance(result, Extraction):  # the worker timed out or crashed
+            result = JobFailed(result.error or "")
+        self._done.append((job.key, NEEDS_OCR if result == "ocr" else result))
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            message = worker.conn.recv()
+            if message == _READY:  # start-up is not charged to the file
+                worker.started, worker.deadline = True, time.monotonic() + self.timeout
+                return
+            _, result = message
+        except (EOFError, OSError):
+            worker.process.join(1)
+            code = worker.process.exitcode
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            self._finish(worker, Extraction(worker.kind, error=_CRASH_ERROR.format(how=how)))
+            self._replace(worker)
+            return
+        self._finish(worker, result)
