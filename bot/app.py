@@ -213,6 +213,21 @@ def correct(store: Store, rules: Rules, kind: str, now: datetime, *, who: str, w
     return _describe(kind, ref, school, doc_type, value, cycle)
 
 
+def dismiss(store: Store, ref: str, now: datetime, *, who: str, why: str, via: str = "cli") -> str:
+    """Dismiss a quarantined message (``Q12``) that a person dealt with by
+    hand: audited like a correction (who, why, via, when); it leaves
+    ``health`` and the digest. Returns a sentence saying what was done.
+
+    Raises ``UsageError`` without a reason, ``DismissError`` (see
+    ``Store.dismiss``) for an unknown or not-quarantined reference.
+    """
+    if not why.strip():
+        raise UsageError("a dismissal needs a reason (--why)")
+    q = store.dismiss(ref, who=who, why=why, via=via, now=now)
+    sender = f" from {q['from_addr']}" if q.get("from_addr") else ""
+    return f"{q['ref']} ({q['message_id']}{sender}) dismissed: no longer reported by health and the digest"
+
+
 def default_who() -> str:
     return os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown"
 

@@ -27,6 +27,7 @@ EPILOG = """examples:
   python -m bot --config config.toml --now 2023-10-12T08:00 status
   python -m bot --config config.toml export --format csv > items.csv
   python -m bot --config config.toml assign R17 thcs-nguyen-hien bien_ban --why "scan checked by hand"
+  python -m bot --config config.toml dismiss Q12 --why "school phoned, file received on Zalo"
   python -m bot --config config.toml --now 2023-10-12T08:00 report
 """
 
@@ -71,16 +72,27 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--why", required=True, help="the reason, kept in the audit log")
         c.add_argument("--who", default=None, help="who decided (default: the login name)")
         c.add_argument("--cycle", type=int, help="cycle (default: the one --now falls in)")
+    dm = sub.add_parser("dismiss", help="stop reporting a quarantined message dealt with by hand",
+                        description="Dismiss a quarantined message (audited: who, when, why) once it was dealt with "
+                                    "by hand: health no longer fails for it and the digest no longer lists it. The "
+                                    "message stays archived. Example: dismiss Q12 --why \"school phoned, file "
+                                    "received on paper\"")
+    dm.add_argument("ref", help="quarantined message reference, e.g. Q12 (shown by health and in the digest)")
+    dm.add_argument("--why", required=True, help="the reason, kept in the audit log")
+    dm.add_argument("--who", default=None, help="who decided (default: the login name)")
     w = sub.add_parser("run", help="the worker: poll, remind and send the digest on schedule, until stopped",
                        description="Run the scheduled worker in the foreground (what the systemd unit starts). "
                                    "Example: run")
     w.add_argument("--poll-seconds", type=float, help=argparse.SUPPRESS)  # tests: poll faster than 1 min
     sub.add_parser("health", help="last poll, last digest, backlogs; exit 1 when stale (for monitoring)",
-                   description="Print the worker's health; exit code 1 when stale or when mail is quarantined. "
+                   description="Print the worker's health; exit code 1 when stale or when mail is quarantined "
+                               "(until it is requeued or dismissed). "
                                "Example: health || mail -s 'bot unhealthy' it@example.org")
     r = sub.add_parser("requeue", help="process stored messages again (after a rules change, or quarantined ones)",
-                       description="Mark messages to be processed again on the next poll. Example: requeue --all")
-    r.add_argument("--all", action="store_true", help="every message, not only quarantined ones")
+                       description="Mark the quarantined messages (not the dismissed ones) to be processed again on "
+                                   "the next poll; --all: every message. Example: requeue --all")
+    r.add_argument("--all", action="store_true",
+                   help="every message, not only quarantined ones (dismissed ones included; they stay dismissed)")
     m = sub.add_parser("remind", help="send the reminders due now to schools with missing documents",
                        description="Queue and send the reminders due now (office hours only). "
                                    "Example: --now 2023-10-07T08:00 remind --dry-run")
@@ -256,6 +268,15 @@ def _correction(kind):
     return handler
 
 
+def cmd_dismiss(ctx, args, now) -> int:
+    from .store import Store
+
+    with Store.open(ctx.config.paths.state) as store:
+        done = app.dismiss(store, args.ref, now, who=args.who or app.default_who(), why=args.why)
+    print(done)
+    return 0
+
+
 def cmd_requeue(ctx, args, now) -> int:
     from .store import Store
 
@@ -335,7 +356,7 @@ def cmd_report(ctx, args, now) -> int:
 def _handlers() -> dict:
     handlers = {"report": cmd_report, "check-config": cmd_check_config, "poll": cmd_poll, "status": cmd_status,
                 "export": cmd_export, "requeue": cmd_requeue, "run": cmd_run, "health": cmd_health,
-                "remind": cmd_remind, "digest": cmd_digest, "outbox": cmd_outbox}
+                "remind": cmd_remind, "digest": cmd_digest, "outbox": cmd_outbox, "dismiss": cmd_dismiss}
     for kind in CORRECTIONS:
         handlers[kind] = _correction(kind)
     return handlers

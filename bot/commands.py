@@ -6,6 +6,8 @@ one command per line::
     duyệt R17 thcs-nguyen-hien bien_ban      (ASCII: duyet / assign)
     duyệt R17                                 (the school and type the bot guessed)
     bỏ R18                                    (bo / loại / loai / reject)
+    bỏ Q12 đã nhận hồ sơ qua điện thoại       (the same verb with a Q-reference: dismiss a
+                                               quarantined message dealt with by hand)
     miễn mn-hoa-mai                           (mien / exempt)
     bỏ miễn mn-hoa-mai                        (bo mien / hủy miễn / unexempt)
     gia hạn th-le-van-tho 2023-10-20          (gia han / extend; also 20/10/2023)
@@ -37,7 +39,7 @@ from datetime import date, datetime
 
 from .vietnamese import fold
 
-KINDS = ("assign", "reject", "exempt", "unexempt", "extend", "received", "status")
+KINDS = ("assign", "reject", "dismiss", "exempt", "unexempt", "extend", "received", "status")
 
 # Verbs as written (lower case, NFC): the Vietnamese words with their
 # diacritics and their ASCII fallbacks. Matching is exact on these forms, so
@@ -64,7 +66,7 @@ _FOLDED_VERBS = {fold(v): k for v, k in VERBS}
 # Error codes (the reply's wording for each is in templates/command_reply.*).
 UNKNOWN = "unknown"        # looks like a command, no known verb
 MISSING = "missing"        # an argument is missing (detail: which)
-BAD_REF = "bad_ref"        # not a reference like R17
+BAD_REF = "bad_ref"        # not a reference like R17 (or Q12 after "bỏ")
 BAD_DATE = "bad_date"      # not a date like 2023-10-20 or 20/10/2023
 BAD_SCHOOL = "bad_school"  # not a school code (lower-case letters, digits, '-'): e.g. a "<placeholder>"
 
@@ -76,7 +78,7 @@ class Command:
     line: int
     text: str
     kind: str
-    ref: str | None = None       # "R17"
+    ref: str | None = None       # "R17" (an item); "Q12" (a quarantined message, kind "dismiss")
     school: str | None = None    # as written (lower case)
     doc_type: str | None = None  # as written (lower case): an id, an id with '-', or a number code
     value: str | None = None     # ISO date or date-time, local
@@ -158,6 +160,7 @@ _LIST_MARKER = re.compile(r"^\s*(?:[-*•–+]|\(?\d{1,2}[.)])\s+")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _EDGE = ".,;:!?\"'“”‘’()[]"
 _REF = re.compile(r"^(?:r|#|r-|r#)?(\d{1,9})$", re.IGNORECASE)
+_QUARANTINE_REF = re.compile(r"^q[-#]?(\d{1,9})$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[t ](\d{1,2}):(\d{2}))?$", re.IGNORECASE)
 _VN_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})(?::|h)(\d{2})?$", re.IGNORECASE)
@@ -223,6 +226,9 @@ def _arguments(kind: str, args: list[str], text: str, number: int) -> Command | 
     if kind in ("assign", "reject"):
         if not args:
             return missing("ref")
+        if kind == "reject" and (m := _QUARANTINE_REF.match(args[0])):
+            # "bỏ Q12 ...": a quarantined message the coordinator dealt with by hand
+            return Command(number, text, "dismiss", ref=f"Q{int(m.group(1))}", why=_why(args[1:]))
         ref = _ref(args[0])
         if ref is None:
             return CommandError(number, text, BAD_REF, kind, args[0])

@@ -15,7 +15,8 @@ pipeline for every message before it is classified (see ``app.poll``):
   mail is recorded as refused (shown in the digest) and the coordinator's
   address is told why;
 - each command goes through ``app.correct`` (via="email", who=the address),
-  its outcome is recorded under (Message-ID, line), and one reply (kind
+  or ``Store.dismiss`` for "bỏ Q12" (a quarantined message dealt with by
+  hand), its outcome is recorded under (Message-ID, line), and one reply (kind
   "reply", In-Reply-To the command mail) says what was done, or what was
   wrong with the correct syntax. The commands, the reply, the record of the
   mail and the message's "done" mark commit together: a crash applies all
@@ -37,7 +38,7 @@ from datetime import datetime
 
 from . import app, outbox, plan
 from .commands import Command, CommandError, parse_commands
-from .errors import UsageError
+from .errors import DismissError, UsageError
 from .model import ParsedMessage
 from .outbox import QueuedMail
 from .plan import PlannedMail
@@ -51,12 +52,14 @@ log = logging.getLogger("bot.coordinator")
 # Outcomes of one command line (the reply's wording for each is in templates/command_reply.*).
 NO_ITEM, NO_SCHOOL, NO_DOC = "no_item", "no_school", "no_doc"
 NEEDS_SCHOOL, MANY_TYPES, FAILED = "needs_school", "many_types", "failed"
+# Outcomes of "bỏ Q12" that did not dismiss (the codes of ``DismissError``).
+NO_MESSAGE, NOT_QUARANTINED, ALREADY_DISMISSED = "no_message", "not_quarantined", "already_dismissed"
 _MSG_ID = re.compile(r"^<[!-;=?-~]{1,250}>$")  # printable ASCII without < and >
 MAX_COMMANDS = 200  # lines carried out per mail; the rest is named in the reply and ignored
 # Every key a result of one line has (the templates are strict about undefined names).
 RESULT_DEFAULTS = {"ok": False, "code": "", "detail": "", "ref": None, "school": None, "doc_name": None,
                    "value": None, "why": "", "filename": None, "suggestions": [], "doc_names": [],
-                   "school_status": None}
+                   "school_status": None, "message": None}
 
 
 def is_coordinator(config, address: str) -> bool:
@@ -175,6 +178,8 @@ def _execute(ctx, store: Store, mid: str, message: ParsedMessage, entry: Command
         result = {**base, "ok": False, "code": entry.code, "detail": entry.detail}
     elif entry.kind == "status":
         result = _status_result(ctx, store, entry, cycle, now)
+    elif entry.kind == "dismiss":
+        result = _dismissal(store, mid, message, entry, now)
     else:
         result = _correction(ctx, store, mid, message, entry, cycle, now)
     result = {**RESULT_DEFAULTS, **result}
@@ -233,6 +238,21 @@ def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command,
             "school": _school(rules, school), "doc_name": _doc_name(campaign, doc_type) if doc_type else None,
             "value": datetime.fromisoformat(value) if value else None, "why": c.why,
             "filename": item.filename if item else None}
+
+
+def _dismissal(store: Store, mid: str, message: ParsedMessage, c: Command, now: datetime) -> dict:
+    """"bỏ Q12": dismiss a quarantined message (audited like a correction); a dict for the reply."""
+    base = {"line": c.line, "text": c.text, "kind": c.kind, "ref": c.ref}
+    why = (c.why or "lệnh qua thư") + f" [thư {mid}, dòng {c.line}]"
+    try:
+        with store.transaction():  # a savepoint: a failure undoes this line only
+            q = store.dismiss(c.ref, who=message.from_addr.lower(), why=why, via="email", now=now)
+    except DismissError as exc:
+        return {**base, "ok": False, "code": exc.code if exc.code in (NO_MESSAGE, NOT_QUARANTINED, ALREADY_DISMISSED)
+                else FAILED, "detail": c.ref}
+    return {**base, "ok": True, "code": "", "why": c.why,
+            "message": {"from_addr": q["from_addr"] or q["message_id"], "subject": q["subject"] or "",
+                        "received_at": datetime.fromisoformat(q["received_at"])}}
 
 
 def _status_result(ctx, store: Store, c: Command, cycle: int, now: datetime) -> dict:

@@ -75,3 +75,18 @@ class UsageError(BotError):
 
     exit_code = 2
     hint = "see 'python -m bot COMMAND --help'"
+
+
+class DismissError(UsageError):
+    """A quarantined message cannot be dismissed as asked.
+
+    ``code`` says why, for the coordinator's reply by email: "no_message"
+    (no message has that Q-reference), "not_quarantined" (it was processed
+    normally, or is waiting to be) or "already_dismissed".
+    """
+
+    hint = "'python -m bot health' and the daily digest list quarantined messages with their reference (Q12)"
+
+    def __init__(self, message: str, code: str, hint: str | None = None):
+        super().__init__(message, hint)
+        self.code = code

@@ -92,7 +92,8 @@ class ParsedMessage:
     original_date: datetime | None = None
     # Automatic mail (auto-replies, bulk, delivery reports): never answered.
     automatic: str | None = None  # the reason, e.g. "Auto-Submitted: auto-replied"
-    # RFC 3464 delivery-status report: the recipients that failed.
+    # Delivery report (RFC 3464, or X-Failed-Recipients): the recipients that failed
+    # permanently (a Status of 4.x.x, temporary, is left out).
     bounce_recipients: tuple[str, ...] = ()
     # Authentication-Results verdict for the From domain:
     # "pass", "fail" (with reason in auth_reason) or "none" (no header).

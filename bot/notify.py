@@ -11,6 +11,8 @@ from ``send.make_sender(config)``, or None to queue only; ``now`` is aware):
   coordinator (once per local day).
 - ``deliver(ctx, store, sender, now)``: send queued mail that is due
   (retries, rate limit, daily cap, allow-list, last-minute re-check).
+- ``suppressed_addresses(store, now)``: addresses that bounced for good and
+  have not written since; receipts and reminders leave them out.
 - ``tasks(ctx)``: the same as jobs of ``now`` for the worker; each opens
   the store itself.
 
@@ -162,11 +164,13 @@ def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
 def _recheck(ctx, store: Store, now: datetime):
     """Decide a queued reminder again just before it is sent (at ``now``):
     cancel it if the school sent everything, became exempt or got another
-    deadline; hold it outside office hours; bring its list up to date."""
+    deadline, or if every roster address bounced; hold it outside office
+    hours; bring its list and its recipients up to date."""
     rules = ctx.rules
     campaign = rules.campaign
     statuses: dict[int, object] = {}
     renderer: list[Renderer] = []
+    bounced: list[frozenset[str]] = []
 
     def check(row: outbox.OutboxRow):
         if row.kind != "reminder":
@@ -186,11 +190,15 @@ def _recheck(ctx, store: Store, now: datetime):
             return Defer(plan.next_office_time(now, campaign.reminders, campaign.tz), "outside office hours")
         s = next(x for x in status.schools if x.code == school)
         school_obj = rules.school(school)
-        if (s.missing_required(campaign.required) == row.meta.get("missing")
-                and set(row.recipients) == set(school_obj.emails)):
+        if not bounced:
+            bounced.append(suppressed_addresses(store, now))
+        to = plan.reachable(school_obj.emails, bounced[0])
+        if not to:
+            return Cancel("every roster address bounced")
+        if s.missing_required(campaign.required) == row.meta.get("missing") and set(row.recipients) == set(to):
             return None
-        # Something arrived (or the roster changed) since it was queued: bring it up to date.
-        mail = plan.reminder_mail(status, school_obj, s, kind, row.key)
+        # Something arrived (or the roster changed, or an address bounced) since it was queued: bring it up to date.
+        mail = plan.reminder_mail(status, school_obj, s, kind, row.key, bounced[0])
         if not renderer:
             renderer.append(renderer_for(ctx))
         _, subject, raw, _ = _compose(store.conn, renderer[0], mail, now, message_id=row.message_id,
@@ -234,7 +242,8 @@ def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
     with store.transaction() as conn:
         facts, status = _facts_and_status(store, ctx.rules, now)
         acknowledged = {r[0] for r in conn.execute("SELECT item_id FROM receipt_items")}
-        for mail in plan.due_receipts(status, ctx.rules, counted_items(store, facts, status.cycle), acknowledged, now):
+        for mail in plan.due_receipts(status, ctx.rules, counted_items(store, facts, status.cycle), acknowledged, now,
+                                      suppressed_addresses(store, now)):
             if _queue(conn, renderer, mail, now) is not None:
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))
@@ -252,7 +261,8 @@ def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
     campaign = ctx.rules.campaign
     if dry_run:
         _, status = _facts_and_status(store, ctx.rules, now)
-        due = plan.due_reminders(status, ctx.rules, outbox.known_keys(store.conn, "reminder:"), now)
+        due = plan.due_reminders(status, ctx.rules, outbox.known_keys(store.conn, "reminder:"), now,
+                                 suppressed_addresses(store, now))
         for mail in due.mails:
             to, subject, text = _preview(store.conn, renderer, mail, now)
             report.planned.append((mail.key, to, subject))
@@ -264,7 +274,8 @@ def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
         return report
     with store.transaction() as conn:
         _, status = _facts_and_status(store, ctx.rules, now)
-        due = plan.due_reminders(status, ctx.rules, outbox.known_keys(conn, "reminder:"), now)
+        due = plan.due_reminders(status, ctx.rules, outbox.known_keys(conn, "reminder:"), now,
+                                 suppressed_addresses(store, now))
         for mail in due.mails:
             if _queue(conn, renderer, mail, now) is not None:
                 report.queued += 1
@@ -281,6 +292,35 @@ def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
     return report
 
 
+# -- bounced addresses ------------------------------------------------------------
+
+def _bounce_addresses(text: str | None) -> set[str]:
+    """The addresses of a message's ``bounces`` column (a JSON list)."""
+    try:
+        return {a.strip().lower() for a in json.loads(text or "[]") if a and a.strip()}
+    except (ValueError, TypeError, AttributeError):
+        return set()
+
+
+def suppressed_addresses(store: Store, now: datetime) -> frozenset[str]:
+    """The addresses not to write to at ``now`` (``plan.suppressed_addresses``):
+    each permanent bounce recorded, against the mail people sent us from the
+    same addresses (automatic mail, and mail failing authentication, prove nothing)."""
+    conn = store.conn
+    bounced = [(a, datetime.fromisoformat(r["received_at"]))
+               for r in conn.execute("SELECT bounces, received_at FROM messages WHERE status = 'done'"
+                                     " AND bounces IS NOT NULL AND bounces NOT IN ('', '[]')")
+               for a in _bounce_addresses(r["bounces"])]
+    addresses = sorted({a for a, _ in bounced})
+    if not addresses:
+        return frozenset()
+    wrote = [(r["from_addr"], datetime.fromisoformat(r["received_at"])) for r in conn.execute(
+        f"SELECT from_addr, received_at FROM messages WHERE lower(from_addr) IN ({','.join('?' * len(addresses))})"
+        " AND automatic IS NULL AND (bounces IS NULL OR bounces IN ('', '[]')) AND COALESCE(auth, '') != 'fail'",
+        addresses)]
+    return plan.suppressed_addresses(bounced, wrote, now)
+
+
 # -- digest -----------------------------------------------------------------------
 
 def sync_bounces(store: Store) -> int:
@@ -291,11 +331,7 @@ def sync_bounces(store: Store) -> int:
             " AND bounces NOT IN ('', '[]') AND id NOT IN (SELECT message_row FROM bounce_messages)").fetchall()
         for r in todo:
             at = outbox.utc(datetime.fromisoformat(r["received_at"]))
-            try:
-                addresses = {a.strip().lower() for a in json.loads(r["bounces"]) if a and a.strip()}
-            except (ValueError, TypeError):
-                addresses = set()
-            for address in sorted(addresses):
+            for address in sorted(_bounce_addresses(r["bounces"])):
                 conn.execute(
                     "INSERT INTO bounces (address, first_at, last_at, count, detail) VALUES (?, ?, ?, 1, ?)"
                     " ON CONFLICT(address) DO UPDATE SET count = count + 1,"
@@ -339,6 +375,19 @@ def _refused_commands(store: Store, now: datetime) -> tuple[tuple[plan.RefusedCo
     return tuple(refused), newest
 
 
+def _complete_at(store: Store, rules, cycle: int, since: datetime | None, last_item: int,
+                 last_corr: int) -> frozenset[str]:
+    """The schools complete at the previous digest (``since``), from the
+    items and corrections it covered; none before the first digest."""
+    if since is None:
+        return frozenset()
+    items = [i for i in store.items(cycle=cycle) if i.id <= last_item]
+    corrections = [c for c in store.corrections(cycle) if c.id <= last_corr]
+    facts = apply_corrections(items, corrections, rules.campaign, cycle, since)
+    before = compute_status(facts, rules.campaign, rules.schools, cycle, since)
+    return frozenset(s.code for s in before.schools if s.complete)
+
+
 def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.DigestInputs, int, int]:
     """What the digest shows beyond the status, and the newest item/correction ids it covers."""
     conn = store.conn
@@ -352,10 +401,11 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
     max_corr = conn.execute("SELECT COALESCE(MAX(id), 0) FROM corrections").fetchone()[0]
 
     opens = ctx.rules.campaign.opens(cycle)
+    suppressed = suppressed_addresses(store, now)
     bounces = tuple(plan.Bounce(r["address"], datetime.fromisoformat(r["first_at"]),
                                 datetime.fromisoformat(r["last_at"]), r["count"], r["detail"])
-                    for r in conn.execute("SELECT * FROM bounces WHERE last_at >= ? ORDER BY last_at DESC",
-                                          (outbox.utc(opens),)))
+                    for r in conn.execute("SELECT * FROM bounces ORDER BY last_at DESC")
+                    if r["last_at"] >= outbox.utc(opens) or r["address"] in suppressed)
     known = allowed_addresses(ctx)
     unknown: dict[str, list] = {}
     for r in conn.execute("SELECT from_addr, subject, received_at FROM messages WHERE status = 'done'"
@@ -376,10 +426,12 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
     waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
     refused, _ = _refused_commands(store, now)
     quarantined = tuple(plan.Quarantined(q["from_addr"] or "", q["subject"] or "", datetime.fromisoformat(q["received_at"]),
-                                         q["last_error"] or "", q["message_id"]) for q in store.quarantined())
+                                         q["last_error"] or "", q["message_id"], q["ref"])
+                        for q in store.quarantined())  # dismissed ones are left out
     inputs = plan.DigestInputs(changes=changes, corrections=corrections, bounces=bounces,
                                unknown_senders=unknown_senders, outbox_problems=problems, outbox_waiting=waiting,
-                               since=since, refused_commands=refused, quarantined=quarantined)
+                               since=since, refused_commands=refused, quarantined=quarantined, suppressed=suppressed,
+                               complete_before=_complete_at(store, ctx.rules, cycle, since, last_item, last_corr))
     return inputs, max_item, max_corr
 
 
@@ -409,6 +461,7 @@ def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
     """Queue today's digest to the coordinator (once per local day), then deliver."""
     report = NotifyReport("digest", dry_run=dry_run)
     renderer = renderer_for(ctx)
+    sync_bounces(store)  # bookkeeping of mail received, so that a dry run shows the bounces too
     if dry_run:
         _, status = _facts_and_status(store, ctx.rules, now)
         inputs, _, _ = digest_inputs(ctx, store, status, now)
@@ -419,7 +472,6 @@ def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
         if outbox.has_key(store.conn, mail.key):
             report.note = "today's digest was already queued"
         return report
-    sync_bounces(store)
     with store.transaction() as conn:
         _, status = _facts_and_status(store, ctx.rules, now)
         key = plan.digest_key(status.cycle, now, status.campaign.tz)
@@ -466,5 +518,5 @@ def tasks(ctx, sender_factory=None, environ: dict | None = None) -> dict[str, Ca
     }
 
 
-__all__ = ["send_receipts", "remind", "digest", "deliver", "tasks", "sync_bounces", "allowed_addresses",
-           "NotifyReport", "counted_items", "digest_inputs", "build_digest", "HTML_BUDGET"]
+__all__ = ["send_receipts", "remind", "digest", "deliver", "tasks", "sync_bounces", "suppressed_addresses",
+           "allowed_addresses", "NotifyReport", "counted_items", "digest_inputs", "build_digest", "HTML_BUDGET"]

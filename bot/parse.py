@@ -1181,8 +1181,11 @@ def _auto_header(name: str, value: str) -> str | None:
     return f"{_AUTO_HEADERS[name]}: {value[:80]}"
 
 
-def _dsn_failed(part: Message) -> list[str]:
-    """Final-Recipient addresses with Action: failed in a message/delivery-status part."""
+def _dsn_failed(part: Message) -> list[tuple[str, bool]]:
+    """(Final-Recipient address, permanent) for each recipient with Action:
+    failed in a message/delivery-status part. A failure is permanent unless
+    its Status is 4.x.x (RFC 3463: a temporary condition the sending server
+    gave up retrying, e.g. a host that did not answer for days)."""
     blocks = _raw_payload(part)
     if isinstance(blocks, list):
         fields = [[(k.lower(), _unescape(v)) for k, v in block.raw_items()]
@@ -1197,7 +1200,8 @@ def _dsn_failed(part: Message) -> list[str]:
         values = dict(block)
         if values.get("action", "").strip().lower().startswith("failed"):
             recipient = values.get("final-recipient", "").split(";")[-1]
-            failed += [a.lower() for a in _EMAIL.findall(recipient)][:1]
+            permanent = not values.get("status", "").strip().startswith("4")
+            failed += [(a.lower(), permanent) for a in _EMAIL.findall(recipient)][:1]
     return failed
 
 
@@ -1344,7 +1348,7 @@ class _MessageParser:
         self.html: dict[int, list[str]] = {}
         self.cids: set[str] = set()
         self.forwarded: _Original | None = None
-        self.bounces: list[str] = []
+        self.bounces: list[tuple[str, bool]] = []  # (address, permanent) from delivery-status parts
         self.report_type = ""
         self.texts: dict[int, str] = {}  # id(part) -> decoded text, so HTML is decoded once
 
@@ -1408,9 +1412,13 @@ class _MessageParser:
             return _stdlib_parse(data, headersonly=True)
 
     def _bounce_recipients(self, view: Message) -> tuple[str, ...]:
-        failed = list(self.bounces)
-        for value in view.get_all("x-failed-recipients") or []:  # Gmail, Exim: non-standard
-            failed += [a.lower() for a in _EMAIL.findall(str(value))]
+        """The recipients whose delivery failed permanently. X-Failed-Recipients
+        (Gmail, Exim: non-standard) counts unless the report's own
+        delivery-status says the failure was temporary."""
+        failed = [a for a, permanent in self.bounces if permanent]
+        temporary = {a for a, permanent in self.bounces if not permanent}
+        for value in view.get_all("x-failed-recipients") or []:
+            failed += [a.lower() for a in _EMAIL.findall(str(value)) if a.lower() not in temporary]
         return tuple(dict.fromkeys(failed))
 
     # -- walking -----------------------------------------------------------

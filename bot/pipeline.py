@@ -83,7 +83,9 @@ def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datet
     Returns True when everything pending was handled; False when it stopped
     early (``should_stop``, or ``ocr_seconds`` spent with scans left).
     """
-    report.quarantined += store.quarantine_exhausted(max_attempts, now)
+    for crashed in store.quarantine_exhausted(max_attempts, now):
+        report.quarantined += 1
+        store.note_sender(crashed)
     todo = store.pending(10**9, max_attempts)
     if not todo:
         return True
@@ -420,6 +422,7 @@ def _fail(store: Store, report: PollReport, pending: PendingMessage, error: str,
     report.failed += 1
     if quarantined:
         report.quarantined += 1
+        store.note_sender(pending)
         log.error("message %s quarantined after %d attempts: %s", pending.message_id, pending.attempts + 1, error)
     else:
         log.warning("message %s failed (attempt %d of %d), will retry: %s",

@@ -14,6 +14,9 @@ they return in the same transaction as it read the history.
   counted, not yet acknowledged item, once the school's newest item is
   ``receipt_batch_minutes`` old (several emails in a few minutes give one
   receipt).
+- ``suppressed_addresses``: the addresses not to write to, because their
+  delivery failed permanently and no mail came from them since; reminders
+  and receipts leave them out, a school with no address left gets nothing.
 - ``digest_content``: the coordinator's daily digest, as plain data.
 
 Every planned mail carries an idempotency key; the outbox refuses a key it
@@ -78,6 +81,37 @@ def next_office_time(now: datetime, reminders: Reminders, tz) -> datetime:
     raise ValueError("no office day in the week")  # rules validation forbids an empty list
 
 
+# -- bounced addresses ---------------------------------------------------------
+
+def suppressed_addresses(bounced: Iterable[tuple[str, datetime]], wrote: Iterable[tuple[str, datetime]],
+                         now: datetime) -> frozenset[str]:
+    """The addresses the bot must not write to at ``now`` (lower-case).
+
+    ``bounced``: (address, when) of each permanent delivery failure reported
+    to us; ``wrote``: (address, when) of each mail a person sent us from an
+    address. An address is suppressed from its newest bounce until a mail
+    from it arrives after that bounce (its mailbox works again). Events
+    after ``now`` have not happened yet.
+    """
+    last_bounce, last_mail = _latest(bounced, now), _latest(wrote, now)
+    return frozenset(a for a, at in last_bounce.items() if last_mail.get(a, at) <= at)
+
+
+def _latest(events: Iterable[tuple[str, datetime]], now: datetime) -> dict[str, datetime]:
+    latest: dict[str, datetime] = {}
+    for address, at in events:
+        address = address.strip().lower()
+        if at <= now and (address not in latest or at > latest[address]):
+            latest[address] = at
+    return latest
+
+
+def reachable(addresses: Iterable[str], suppressed: Iterable[str] = ()) -> tuple[str, ...]:
+    """``addresses`` in order, without the suppressed ones."""
+    skip = frozenset(suppressed)
+    return tuple(a for a in addresses if a.lower() not in skip)
+
+
 @dataclass(frozen=True)
 class Slot:
     kind: str  # before-7, before-3, before-1, after-1, ...
@@ -113,16 +147,19 @@ class ReminderPlan:
     skipped: tuple[tuple[str, str], ...]  # (school code, why no reminder although one was due)
 
 
-def due_reminders(status: CampaignStatus, rules: Rules, sent_keys: Iterable[str], now: datetime) -> ReminderPlan:
+def due_reminders(status: CampaignStatus, rules: Rules, sent_keys: Iterable[str], now: datetime,
+                  suppressed: Iterable[str] = ()) -> ReminderPlan:
     """The reminders due at ``now``.
 
     ``sent_keys`` holds every reminder key the outbox already knows
     (queued, sent, failed, cancelled or superseded): each is decided once.
     Outside office hours nothing is due; the next in-hours run sends it.
+    ``suppressed`` addresses (see ``suppressed_addresses``) are left out; a
+    school with none left is skipped, its slot still due once one works again.
     """
     campaign = status.campaign
     tz, rem = campaign.tz, campaign.reminders
-    sent = set(sent_keys)
+    sent, suppressed = set(sent_keys), frozenset(suppressed)
     if not in_office_hours(now, rem, tz):
         return ReminderPlan((), (), ())
     mails, superseded, skipped = [], [], []
@@ -138,7 +175,10 @@ def due_reminders(status: CampaignStatus, rules: Rules, sent_keys: Iterable[str]
         if not school.emails:
             skipped.append((school.code, "no address in the roster"))
             continue
-        mails.append(reminder_mail(status, school, school_status, kind, key))
+        if not reachable(school.emails, suppressed):
+            skipped.append((school.code, "every roster address bounced"))
+            continue
+        mails.append(reminder_mail(status, school, school_status, kind, key, suppressed))
         superseded += [(reminder_key(school.code, status.cycle, k, school_status.deadline, tz), key) for k in older]
     return ReminderPlan(tuple(mails), tuple(superseded), tuple(skipped))
 
@@ -185,7 +225,9 @@ def still_wanted(status: CampaignStatus, school: str, key_deadline: str) -> str 
     return None
 
 
-def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind: str, key: str) -> PlannedMail:
+def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind: str, key: str,
+                  suppressed: Iterable[str] = ()) -> PlannedMail:
+    """The reminder to ``school``'s roster addresses, but the ``suppressed`` ones."""
     campaign = status.campaign
     tz = campaign.tz
     missing = s.missing_required(campaign.required)
@@ -206,8 +248,9 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
                              if s.documents[d].status in (PENDING, MISSING, EXTENDED)],
         **_common(status),
     }
-    return PlannedMail(key=key, kind="reminder", template="reminder", cycle=status.cycle, to=school.emails,
-                       context=context, school=school.code, meta={"missing": missing})
+    return PlannedMail(key=key, kind="reminder", template="reminder", cycle=status.cycle,
+                       to=reachable(school.emails, suppressed), context=context, school=school.code,
+                       meta={"missing": missing})
 
 
 # -- receipts ---------------------------------------------------------------
@@ -233,13 +276,15 @@ def receipt_key(school: str, cycle: int, item_ids: Sequence[int]) -> str:
 
 
 def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[CountedItem], acknowledged: Iterable[int],
-                 now: datetime) -> tuple[PlannedMail, ...]:
+                 now: datetime, suppressed: Iterable[str] = ()) -> tuple[PlannedMail, ...]:
     """One receipt per school whose unacknowledged counted items are all at
     least ``receipt_batch_minutes`` old. Items from automatic mail
-    (auto-replies, bounces, lists) are never answered."""
+    (auto-replies, bounces, lists) are never answered. ``suppressed``
+    addresses are left out; with no address left the items wait,
+    unacknowledged, until one works again."""
     campaign = status.campaign
     batch = timedelta(minutes=campaign.reminders.receipt_batch_minutes)
-    done = set(acknowledged)
+    done, suppressed = set(acknowledged), frozenset(suppressed)
     by_school: dict[str, list[CountedItem]] = {}
     for item in counted:
         if item.item_id in done or item.automatic:
@@ -254,15 +299,15 @@ def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[Counted
         items.sort(key=lambda i: (i.received_at, i.item_id))
         senders = tuple(dict.fromkeys(i.from_addr.lower() for i in items
                                       if i.from_addr and i.from_addr.lower() not in school.emails))
-        to = tuple(school.emails) + senders
-        if not to:
+        if not reachable(tuple(school.emails) + senders, suppressed):
             continue
-        mails.append(receipt_mail(status, school, statuses[code], items, senders))
+        mails.append(receipt_mail(status, school, statuses[code], items, senders, suppressed))
     return tuple(mails)
 
 
 def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items: Sequence[CountedItem],
-                 senders: tuple[str, ...]) -> PlannedMail:
+                 senders: tuple[str, ...], suppressed: Iterable[str] = ()) -> PlannedMail:
+    """The receipt for ``items``: to the roster and ``senders``, but the ``suppressed`` addresses."""
     campaign = status.campaign
     lines = []
     for item in items:
@@ -294,8 +339,8 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
     }
     ids = tuple(i.item_id for i in items)
     return PlannedMail(key=receipt_key(school.code, status.cycle, ids), kind="receipt", template="receipt",
-                       cycle=status.cycle, to=tuple(school.emails) + senders, context=context, school=school.code,
-                       item_ids=ids, senders=senders)
+                       cycle=status.cycle, to=reachable(tuple(school.emails) + senders, suppressed), context=context,
+                       school=school.code, item_ids=ids, senders=senders)
 
 
 # -- digest -----------------------------------------------------------------
@@ -368,13 +413,17 @@ class RefusedCommands:
 
 @dataclass(frozen=True)
 class Quarantined:
-    """A message the bot could not process (kept, waiting for a person)."""
+    """A message the bot could not process (kept, waiting for a person).
+
+    ``ref`` (Q12) is what the coordinator writes to dismiss it ("bỏ Q12").
+    """
 
     from_addr: str  # "" when the message could not even be parsed
     subject: str
     received_at: datetime
     error: str
     message_id: str = ""
+    ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -390,10 +439,12 @@ class DigestInputs:
     since: datetime | None = None  # the previous digest
     refused_commands: tuple[RefusedCommands, ...] = ()
     quarantined: tuple[Quarantined, ...] = ()
+    suppressed: frozenset[str] = frozenset()  # addresses not written to (suppressed_addresses)
+    complete_before: frozenset[str] = frozenset()  # school codes complete at the previous digest
 
 
 LIMITS = {"changes": 200, "late": 200, "missing": 400, "review": 200, "unknown": 20, "bounces": 50,
-          "corrections": 100, "outbox": 50, "refused": 50, "quarantined": 50}
+          "corrections": 100, "outbox": 50, "refused": 50, "quarantined": 50, "completed": 100, "unreachable": 50}
 
 
 def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, coordinators: Sequence[str],
@@ -454,7 +505,8 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
                     "at": c.at, "via": c.via} for c in inputs.corrections]
     roster = {e: s.name for s in rules.schools for e in s.emails}
     bounces = [{"address": b.address, "school": roster.get(b.address), "count": b.count, "first_at": b.first_at,
-                "last_at": b.last_at, "detail": b.detail} for b in inputs.bounces]
+                "last_at": b.last_at, "detail": b.detail, "suppressed": b.address in inputs.suppressed}
+               for b in inputs.bounces]
 
     def cut(name, rows):
         return {"rows": rows[:lim[name]], "total": len(rows), "more": max(0, len(rows) - lim[name])}
@@ -474,6 +526,7 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
             "missing_schools": missing_count,
         },
         "changes": cut("changes", changes),
+        "completed": cut("completed", newly_complete(status, inputs.complete_before)),
         "corrections": cut("corrections", corrections),
         "late": cut("late", late),
         "missing_groups": missing_groups,
@@ -482,6 +535,7 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         "unknown": cut("unknown", [{"address": u.address, "count": u.count, "last_at": u.last_at,
                                     "last_subject": u.last_subject} for u in inputs.unknown_senders]),
         "bounces": cut("bounces", bounces),
+        "unreachable": cut("unreachable", unreachable_schools(status, rules, inputs.suppressed)),
         "outbox": cut("outbox", [{"id": p.id, "kind": p.kind, "school": names.get(p.school, p.school),
                                   "status": p.status, "subject": p.subject, "last_error": p.last_error,
                                   "attempts": p.attempts} for p in inputs.outbox_problems]),
@@ -492,9 +546,30 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
                                     "more_lines": max(0, len(r.lines) - 10)} for r in inputs.refused_commands]),
         "report_draft": report_draft_due(campaign, cycle, status.now),
         "quarantined": cut("quarantined", [{"from_addr": q.from_addr or q.message_id, "subject": q.subject,
-                                            "received_at": q.received_at, "error": q.error}
+                                            "received_at": q.received_at, "error": q.error, "ref": q.ref}
                                            for q in inputs.quarantined]),
     }
+
+
+def newly_complete(status: CampaignStatus, complete_before: Iterable[str]) -> list[str]:
+    """Names of the schools whose dossier is complete now but was not at the
+    previous digest (an exemption is not a complete dossier)."""
+    before = frozenset(complete_before)
+    return [s.name for s in status.schools if s.complete and s.exempt is None and s.code not in before]
+
+
+def unreachable_schools(status: CampaignStatus, rules: Rules, suppressed: Iterable[str]) -> list[dict]:
+    """The schools whose every roster address is suppressed: no mail reaches
+    them, the coordinator has to phone them. With what they still lack."""
+    schools = {s.code: s for s in rules.schools}
+    rows = []
+    for s in status.schools:
+        emails = schools[s.code].emails
+        if emails and not reachable(emails, suppressed):
+            rows.append({"school": s.name, "code": s.code, "emails": list(emails), "complete": s.complete,
+                         "exempt": s.exempt is not None,
+                         "missing": [_doc_name(status.campaign, d) for d in s.missing_required(status.campaign.required)]})
+    return rows
 
 
 def report_draft_due(campaign: Campaign, cycle: int, now: datetime) -> bool:
@@ -562,4 +637,5 @@ def _ordered_levels(rules: Rules, groups: dict) -> list[str]:
 __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change", "Bounce", "UnknownSender",
            "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
-           "still_wanted", "reminder_mail", "matrix_rows"]
+           "still_wanted", "reminder_mail", "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
+           "unreachable_schools"]

@@ -185,7 +185,9 @@ def health(store, config, now: datetime) -> tuple[int, list[str]]:
     """Health of a running installation: (exit code, lines). Non-zero when stale.
 
     Stale means no successful poll within three poll intervals (plus five
-    minutes), or quarantined messages waiting for a person.
+    minutes), or quarantined messages waiting for a person: each is a
+    problem line with its reference (Q12) until it is requeued or dismissed
+    (``python -m bot dismiss Q12 --why ...``, or "bỏ Q12" by email).
     """
     lines, problems = [], []
     poll_mark = store.mark("poll")
@@ -202,18 +204,23 @@ def health(store, config, now: datetime) -> tuple[int, list[str]]:
     lines.append("last digest: " + (f"{digest_mark[0].astimezone(config.schedule.timezone):%Y-%m-%d %H:%M}"
                                     if digest_mark else "never"))
     counts = store.message_counts()
+    waiting = store.quarantined()
+    dismissed = counts.get("quarantined", 0) - len(waiting)
     lines.append(f"messages: {counts.get('done', 0)} processed, {counts.get('new', 0)} waiting, "
-                 f"{counts.get('quarantined', 0)} quarantined")
+                 f"{len(waiting)} quarantined" + (f", {dismissed} dismissed" if dismissed else ""))
     review = len(store.items(decision="review"))
     lines.append(f"review backlog: {review} item(s)")
     backlog = _outbox_backlog(store)
     if backlog is not None:
         lines.append(f"outbox backlog: {backlog} mail(s) waiting")
-    for q in store.quarantined():
+    for q in waiting:
         sender = f" from {q['from_addr']}" if q.get("from_addr") else ""
         subject = f" {q['subject']!r}" if q.get("subject") else ""
-        problems.append(f"quarantined {q['message_id']}{sender}{subject} ({q['attempts']} attempts): {q['last_error']}")
-    return (1 if problems else 0), [*lines, *(f"PROBLEM: {p}" for p in problems)]
+        problems.append(f"quarantined {q['ref']} {q['message_id']}{sender}{subject} ({q['attempts']} attempts): "
+                        f"{q['last_error']}")
+    hints = ([f"hint: once a quarantined message is dealt with by hand: python -m bot dismiss {waiting[0]['ref']} "
+              "--why '...' (or 'requeue' to process them again)"] if waiting else [])
+    return (1 if problems else 0), [*lines, *(f"PROBLEM: {p}" for p in problems), *hints]
 
 
 def _outbox_backlog(store) -> int | None:

@@ -15,10 +15,17 @@ A message too large to download (see mailbox.py) is recorded like any other,
 with its header block as its archived bytes and its real size in ``size``:
 a row whose archive file is smaller than ``size`` is "withheld", and
 processing quarantines it with the reason instead of reading it.
+
+A quarantined message is referred to as ``Q<messages.id>`` (Q12), as items
+are as ``R<items.id>``. Once a person has dealt with it by hand, ``dismiss``
+records who, why, how and when in ``dismissals``: the message keeps its
+status 'quarantined' (and its bytes), but ``quarantined()`` no longer lists
+it, so ``health`` and the digest stop asking about it.
 """
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +33,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from .archive import BlobStore, sha256
-from .errors import StoreError
+from .errors import DismissError, StoreError
 from .model import Extraction, DocumentPart, ItemDecision, RawMessage
 from .schema import MIGRATIONS
 
@@ -317,19 +324,44 @@ class Store:
                               (error, status, iso(now), row))
         return status == "quarantined"
 
-    def quarantine_exhausted(self, max_attempts: int, now: datetime) -> int:
+    def quarantine_exhausted(self, max_attempts: int, now: datetime) -> list[PendingMessage]:
         """Quarantine messages whose attempts ran out without a recorded result
-        (the process died while handling them)."""
+        (the process died while handling them); returns them."""
         with self.transaction():
-            cur = self.conn.execute(
+            rows = [PendingMessage(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4], r[5]) for r in self.conn.execute(
+                "SELECT id, sha256, message_id, received_at, attempts, size FROM messages"
+                " WHERE status = 'new' AND attempts >= ? ORDER BY received_at, id", (max_attempts,))]
+            self.conn.executemany(
                 "UPDATE messages SET status = 'quarantined', processed_at = ?,"
-                " last_error = COALESCE(last_error, 'processing crashed ' || attempts || ' times')"
-                " WHERE status = 'new' AND attempts >= ?", (iso(now), max_attempts))
-        return cur.rowcount
+                " last_error = COALESCE(last_error, 'processing crashed ' || attempts || ' times') WHERE id = ?",
+                [(iso(now), m.row) for m in rows])
+        return rows
+
+    def note_sender(self, message: PendingMessage) -> None:
+        """Keep who sent a message that could not be processed, and its subject,
+        read from its header block alone, so that ``health`` and the digest
+        can say whose mail it is. Values already recorded are kept."""
+        try:
+            from_addr, subject = _sender_of(self.raw(message))
+        except OSError:  # the archived file is unreadable: the quarantine's reason stands alone
+            return
+        with self.transaction():
+            self.conn.execute("UPDATE messages SET from_addr = COALESCE(from_addr, NULLIF(?, '')),"
+                              " subject = COALESCE(subject, NULLIF(?, '')) WHERE id = ?",
+                              (from_addr, subject, message.row))
 
     def requeue(self, *, all_messages: bool = False) -> int:
-        """Mark messages for processing again (after a rules change, or to retry quarantine)."""
-        where = "" if all_messages else " WHERE status = 'quarantined'"
+        """Mark messages for processing again (after a rules change, or to retry quarantine).
+
+        Without ``all_messages``: the quarantined messages nobody dismissed.
+        With it: every message, dismissed ones included (a rules change or an
+        upgrade may now read them). Their dismissal stays on record, so one
+        that fails again returns to quarantine still dismissed (it does not
+        come back into ``health`` or the digest); one that now succeeds is
+        done like any other.
+        """
+        where = "" if all_messages else (" WHERE status = 'quarantined'"
+                                         " AND id NOT IN (SELECT message_row FROM dismissals)")
         with self.transaction():
             return self.conn.execute(f"UPDATE messages SET status = 'new', attempts = 0{where}").rowcount
 
@@ -375,10 +407,57 @@ class Store:
     def message_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT status, COUNT(*) FROM messages GROUP BY status")}
 
-    def quarantined(self) -> list[dict]:
-        return [dict(r) for r in self.conn.execute(
-            "SELECT message_id, source_key, received_at, attempts, last_error, from_addr, subject, size"
-            " FROM messages WHERE status = 'quarantined' ORDER BY received_at")]
+    def quarantined(self, *, include_dismissed: bool = False) -> list[dict]:
+        """The quarantined messages waiting for a person, oldest first.
+
+        Each is a dict with ``id``, ``ref`` (Q12), ``message_id``,
+        ``source_key``, ``received_at`` (ISO text), ``attempts``,
+        ``last_error``, ``from_addr``, ``subject``, ``size`` and the
+        dismissal's ``dismissed_by``, ``dismissed_why``, ``dismissed_via``,
+        ``dismissed_at`` (None unless dismissed). Dismissed messages are left
+        out unless ``include_dismissed``.
+        """
+        where = "" if include_dismissed else " AND d.message_row IS NULL"
+        rows = self.conn.execute(
+            "SELECT m.id, m.message_id, m.source_key, m.received_at, m.attempts, m.last_error, m.from_addr,"
+            " m.subject, m.size, d.who AS dismissed_by, d.why AS dismissed_why, d.via AS dismissed_via,"
+            " d.at AS dismissed_at FROM messages m LEFT JOIN dismissals d ON d.message_row = m.id"
+            f" WHERE m.status = 'quarantined'{where} ORDER BY m.received_at, m.id")
+        return [{**dict(r), "ref": quarantine_ref(r["id"])} for r in rows]
+
+    def dismiss(self, ref: str | int, *, who: str, why: str, via: str, now: datetime) -> dict:
+        """Dismiss a quarantined message that a person dealt with by hand (audited).
+
+        ``ref`` is its reference (``Q12``, or the row number). Records who,
+        why, ``via`` ("cli" or "email") and ``now`` in ``dismissals``; the
+        message and its archived bytes stay as they are. Returns the message
+        as ``quarantined(include_dismissed=True)`` shows it. Raises
+        ``DismissError`` when no message has that reference, when the
+        message is not quarantined, or when it was dismissed already. The
+        check and the record are one write transaction (the database's
+        write lock), so a concurrent ``requeue`` cannot slip in between.
+        """
+        row = parse_quarantine_ref(ref)
+        if row is None:
+            raise DismissError(f"{str(ref)!r} is not the reference of a quarantined message (like Q12)", "no_message",
+                               hint="items (R17) are not dismissed but rejected: 'python -m bot reject R17 --why ...'"
+                               if str(ref).strip().upper().startswith("R") else None)
+        with self.transaction():
+            r = self.conn.execute(
+                "SELECT m.status, m.message_id, d.who, d.at FROM messages m"
+                " LEFT JOIN dismissals d ON d.message_row = m.id WHERE m.id = ?", (row,)).fetchone()
+            if r is None:
+                raise DismissError(f"no message {quarantine_ref(row)}", "no_message")
+            if r["status"] != "quarantined":
+                state = "it was processed normally" if r["status"] == "done" else "it is waiting to be processed"
+                raise DismissError(f"{quarantine_ref(row)} ({r['message_id']}) is not quarantined: {state}",
+                                   "not_quarantined", hint="only quarantined messages (see 'health') are dismissed")
+            if r["who"] is not None:
+                raise DismissError(f"{quarantine_ref(row)} was already dismissed by {r['who']} at {r['at']}",
+                                   "already_dismissed", hint="nothing to do")
+            self.conn.execute("INSERT INTO dismissals (message_row, who, why, via, at) VALUES (?, ?, ?, ?, ?)",
+                              (row, who, why, via, iso(now)))
+        return next(q for q in self.quarantined(include_dismissed=True) if q["id"] == row)
 
     def messages_between(self, start: datetime, end: datetime) -> list[dict]:
         return [dict(r) for r in self.conn.execute(
@@ -445,6 +524,19 @@ class _Transaction:
         return False
 
 
+def quarantine_ref(row: int) -> str:
+    """The short reference of a quarantined message: Q12 for ``messages.id`` 12."""
+    return f"Q{row}"
+
+
+def parse_quarantine_ref(ref: str | int) -> int | None:
+    """The ``messages.id`` of a reference: ``Q12``, ``q12``, ``Q-12``, ``Q#12``, ``12`` or 12; None otherwise."""
+    if isinstance(ref, int):
+        return ref
+    m = re.fullmatch(r"(?:q[-#]?)?(\d{1,9})", (ref or "").strip(), re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
 def _statements(script: str) -> Iterator[str]:
     for statement in script.split(";"):
         if statement.strip():
@@ -456,18 +548,42 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[i:i + size]
 
 
+def _header_block(data: bytes) -> bytes:
+    ends = [i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0]
+    return data[:min(ends)] if ends else data  # not split(): it would copy the whole body
+
+
 def _message_id_of(data: bytes) -> str:
     """The Message-ID header, read cheaply from the raw header block."""
     from email.parser import BytesHeaderParser
     from email import policy
 
-    ends = [i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0]
-    head = data[:min(ends)] if ends else data  # not split(): it would copy the whole body
     try:
-        value = BytesHeaderParser(policy=policy.compat32).parsebytes(head).get("Message-ID", "")
+        value = BytesHeaderParser(policy=policy.compat32).parsebytes(_header_block(data)).get("Message-ID", "")
     except Exception:  # malformed headers: the parse stage will report it
         return ""
     return " ".join(str(value).split())[:998]
+
+
+def _sender_of(data: bytes) -> tuple[str, str]:
+    """(From address, subject) of a raw message, read from its header block
+    with the standard library alone, as ``_message_id_of`` reads every
+    fetched message: no mail-parser, no body, so a message whose processing
+    crashed cannot crash this too. Unreadable fields are ""."""
+    from email.parser import BytesHeaderParser
+    from email import policy
+
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(_header_block(data))
+    fields = []
+    for name in ("From", "Subject"):
+        try:
+            value = headers[name]
+            if name == "From":
+                value = value.addresses[0].addr_spec.lower() if value and value.addresses else ""
+            fields.append(" ".join(str(value or "").split())[:998])
+        except Exception:  # a malformed header: the reason of the quarantine says more
+            fields.append("")
+    return fields[0], fields[1]
 
 
 def _item(r: sqlite3.Row) -> StoredItem:
@@ -493,4 +609,5 @@ def _extraction_from_json(text: str) -> Extraction:
                       parts=tuple(DocumentPart(**p) for p in d["parts"]))
 
 
-__all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "sha256", "iso"]
+__all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "sha256", "iso",
+           "quarantine_ref", "parse_quarantine_ref"]

@@ -531,14 +531,17 @@ def outlook_oof(language: str = "vi") -> bytes:
 
 
 def postfix_bounce(failed: Sequence[str], original: bytes | None = None,
-                   delivered: Sequence[str] = ()) -> bytes:
-    """A Postfix non-delivery report (RFC 3464 multipart/report)."""
-    original = original or build("thunderbird", sender=OFFICE, to=", ".join(failed),
+                   delivered: Sequence[str] = (), temporary: Sequence[str] = ()) -> bytes:
+    """A Postfix non-delivery report (RFC 3464 multipart/report). ``temporary``:
+    recipients Postfix gave up on after days of a temporary error (Action:
+    failed, Status: 4.4.1)."""
+    original = original or build("thunderbird", sender=OFFICE, to=", ".join([*failed, *temporary]),
                                  subject="Nhắc nộp hồ sơ", files=[File("Kế hoạch 887.pdf", pdf_bytes("KẾ HOẠCH"))])
     notice = "This is the mail system at host mail.hcm.edu.vn.\n\nI'm sorry to have to inform you that your " \
              "message could not be delivered.\n\n" + "\n".join(f"<{a}>: host said: 550 5.1.1 User unknown"
                                                                  for a in failed)
-    recipients = [(a, "failed", "5.1.1") for a in failed] + [(a, "delivered", "2.0.0") for a in delivered]
+    recipients = [(a, "failed", "5.1.1") for a in failed] + [(a, "delivered", "2.0.0") for a in delivered] \
+        + [(a, "failed", "4.4.1") for a in temporary]
     status = "Reporting-MTA: dns; mail.hcm.edu.vn\r\nX-Postfix-Queue-ID: 4S1abc\r\n" \
              "Arrival-Date: Thu,  5 Oct 2023 09:32:00 +0700 (ICT)\r\n" + "".join(
                  f"\r\nFinal-Recipient: rfc822; {a}\r\nOriginal-Recipient: rfc822;{a}\r\nAction: {action}\r\n"

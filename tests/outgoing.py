@@ -87,6 +87,23 @@ def record(store: Store, when: datetime, *, sender: str, files=(), raw: bytes | 
     return [r[0] for r in store.conn.execute("SELECT id FROM items WHERE message_row = ? ORDER BY part_index", (row,))]
 
 
+def quarantine(store: Store, when: datetime, *, sender: str = "thcsnguyenhien.q12@hcm.edu.vn",
+               subject: str = "Hồ sơ ANTQ", error: str = "could not read the message (test)") -> str:
+    """Record one message that fails every attempt until it is quarantined,
+    through the store's API (as the pipeline does; a message that could not be
+    parsed has no known sender, so the digest shows its Message-ID
+    ``<poison-N@school.example>``). Returns its reference (Q12)."""
+    n = next(_seq)
+    raw = (f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <poison-{n}@school.example>\r\n\r\nbody\r\n"
+           ).encode("utf-8")
+    store.record_fetched([RawMessage(f"test:{n}", raw, when)], when)
+    row = store.conn.execute("SELECT id FROM messages WHERE source_key = ?", (f"test:{n}",)).fetchone()[0]
+    for _ in range(3):
+        store.begin_attempts([row])
+        store.record_failure(row, error, 3, when)
+    return f"Q{row}"
+
+
 def parsed(received) -> email.message.EmailMessage:
     return _parse(received.raw)
 

@@ -32,6 +32,11 @@ NBSP = "\u00a0"
     ("Loai r18", ("reject", "R18", None, None, None, "")),
     ("reject R18", ("reject", "R18", None, None, None, "")),
     ("không tính R18", ("reject", "R18", None, None, None, "")),
+    # the same verb with a Q-reference dismisses a quarantined message
+    ("bỏ Q12 lý do: đã gọi điện cho trường", ("dismiss", "Q12", None, None, None, "đã gọi điện cho trường")),
+    ("bo q12 vi da nhan ban giay", ("dismiss", "Q12", None, None, None, "da nhan ban giay")),
+    ("Loại Q-7.", ("dismiss", "Q7", None, None, None, "")),
+    ("reject Q#7 handled by phone", ("dismiss", "Q7", None, None, None, "handled by phone")),
     # exempt / unexempt ("bỏ miễn" is not "bỏ")
     ("miễn mn-hoa-mai", ("exempt", None, "mn-hoa-mai", None, None, "")),
     ("mien mn-hoa-mai vì trường sáp nhập", ("exempt", None, "mn-hoa-mai", None, None, "trường sáp nhập")),
@@ -72,6 +77,8 @@ def test_one_command_per_line(line, expected):
     ("duyệt R17 thcs-nguyen-hien", "missing", "assign", "doc_type"),
     ("bỏ", "missing", "reject", "ref"),
     ("bỏ R<số>", "bad_ref", "reject", "R<số>"),
+    ("bỏ Q<số> <lý do>", "bad_ref", "reject", "Q<số>"),                       # the digest's example
+    ("duyệt Q12", "bad_ref", "assign", "Q12"),                                # a message is not counted
     ("miễn", "missing", "exempt", "school"),
     ("miễn <mã trường>", "bad_school", "exempt", "<mã"),
     ("gia hạn th-le-van-tho", "missing", "extend", "date"),
@@ -96,6 +103,14 @@ def test_prose_is_not_a_command(line):
     result = parse_line(line)
     # "Bỏ qua ..." starts with the verb "bỏ": it is reported (bad reference), never carried out
     assert result is None or isinstance(result, CommandError)
+
+
+@pytest.mark.parametrize("line", [
+    "Trường THCS Nguyễn Hiền Q12 gửi lại hồ sơ", "Q12 đã gọi điện", "Phòng GD&ĐT Q12",
+])
+def test_a_district_named_q12_in_prose_is_not_a_command(line):
+    # "Q12" (Quận 12) is common in the office's mail: only "bỏ Q12" dismisses, nothing else is reported
+    assert parse_line(line) is None
 
 
 @pytest.mark.parametrize("words, expected", [
@@ -210,6 +225,13 @@ def test_the_digest_quoted_without_markers_holds_no_executable_example():
     mail = plan.digest_mail(status, rules, plan.DigestInputs(), ["c@x.vn"])
     text, _ = Renderer(ROOT / "templates", VN, FROM).bodies("digest", mail.context)
     assert "duyệt R<số>" in text
+    assert not [c for c in parse_commands(text) if isinstance(c, Command) and c.kind != "status"]
+    # nor when it lists quarantined mail: its references and the hint "bỏ Q<số> <lý do>" dismiss nothing
+    inputs = plan.DigestInputs(quarantined=(plan.Quarantined("thcsnguyenhien.q12@hcm.edu.vn", "Hồ sơ", at(11, 9),
+                                                             "message too large", "<m@x>", "Q12"),))
+    text, _ = Renderer(ROOT / "templates", VN, FROM).bodies("digest", plan.digest_mail(status, rules, inputs,
+                                                                                       ["c@x.vn"]).context)
+    assert "- Q12  09:00 ngày 11/10/2023" in text and '"bỏ Q<số> <lý do>"' in text
     assert not [c for c in parse_commands(text) if isinstance(c, Command) and c.kind != "status"]
     # the status example only reads: "trạng thái [<mã trường>]" is the whole campaign's status
     assert all(c.school is None for c in parse_commands(text) if isinstance(c, Command))

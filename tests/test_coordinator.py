@@ -367,3 +367,37 @@ def test_a_mail_with_too_many_commands_carries_out_the_first_ones_and_says_so(ca
     assert [c.school for c in corrections(ctx)] == ["mn-hoa-mai", "mn-hoa-sen"]
     (reply,) = replies(ctx)
     assert "Chỉ 2 lệnh đầu tiên được xử lý; 1 dòng lệnh còn lại bị bỏ qua" in reply.get_body(("plain",)).get_content()
+
+
+def test_bo_with_a_q_reference_dismisses_the_quarantined_mail_and_the_reply_says_so(campaign):
+    from bot.service import health
+
+    from .outgoing import quarantine
+
+    ctx, inbox, _, _ = campaign
+    with Store.open(ctx.config.paths.state) as store:
+        ref = quarantine(store, at(7, 9))
+        done = store.conn.execute("SELECT id FROM messages WHERE status = 'done' ORDER BY id").fetchone()[0]
+    drop(inbox, "q.eml", command_mail(f"bỏ {ref} lý do: đã gọi điện và trường nộp bản giấy\n"
+                                      f"bo Q999\nloại Q{done}\nbỏ {ref.lower()}", message_id="<cmd-q@tphcm.gov.vn>"))
+    poll(ctx, at(12, 9))
+
+    with Store.open(ctx.config.paths.state) as store:
+        assert store.quarantined() == []                                  # the digest and health forget it
+        code, lines = health(store, ctx.config, at(12, 9, 5))
+        assert code == 0, lines
+        (q,) = store.quarantined(include_dismissed=True)
+    assert (q["ref"], q["dismissed_by"], q["dismissed_via"]) == (ref, COORDINATOR, "email")
+    assert q["dismissed_why"] == "đã gọi điện và trường nộp bản giấy [thư <cmd-q@tphcm.gov.vn>, dòng 1]"
+    assert corrections(ctx) == []                                         # no item was rejected
+
+    (reply,) = replies(ctx)
+    text = reply.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert (f"Đã thực hiện: thư {ref} của <poison-" in text
+            and "được bỏ khỏi danh sách thư bot không xử lý được; thư tổng hợp sẽ không nhắc lại thư này" in text)
+    assert "Lý do ghi nhận: đã gọi điện và trường nộp bản giấy" in text
+    assert 'Dòng 2: "bo Q999"\n   KHÔNG THỰC HIỆN: Không có thư nào mang mã này: "Q999"' in text
+    assert f'Dòng 3: "loại Q{done}"\n   KHÔNG THỰC HIỆN: Thư này không nằm trong danh sách thư bot không xử lý được' in text
+    assert "KHÔNG THỰC HIỆN: Thư này đã được bỏ khỏi danh sách thư bot không xử lý được trước đó" in text
+    assert "Cú pháp đúng: bỏ Q<số> <lý do>" in text
+    assert "Đã thực hiện" in reply.get_body(("html",)).get_content()

@@ -237,4 +237,6 @@ def test_a_message_that_kills_the_process_is_quarantined_alone(tmp_path, monkeyp
         (poison,) = store.quarantined()
         assert poison["message_id"] == "<bulk-5@hostile.test>"
         assert poison["last_error"] == "processing crashed 3 times"
+        # whose mail it is, read from its headers without the parser that crashed on it
+        assert (poison["from_addr"], poison["subject"]) == (H.SCHOOLS[5 % len(H.SCHOOLS)][0].lower(), "Hồ sơ ANTQ lần 5")
         assert store.message_counts() == {"done": 19, "quarantined": 1}

@@ -66,6 +66,7 @@ def schedule(ctx):
                                                files=[("hoso.pdf", None, (), "review", "người gửi không có trong danh sách")])),
         (at(8, 10), send("mn-hoa-mai", [("bao-cao.pdf", ("bao_cao",), "counted")], sender="staff.forward@yahoo.com")),
         (at(8, 10, 4), send("mn-hoa-mai", [("bien-ban.pdf", ("bien_ban",), "counted")])),
+        (at(11, 15), send("mn-hoa-sen", [])),                            # asks for more time, from the address that bounced
         (at(12, 7), correct(kind="extend", school="mn-hoa-sen", value="2023-10-20T23:59:59+07:00")),
         (at(12, 7, 30), assign_review("thcs-phan-boi-chau", "bien_ban")),
         (at(14, 9), send("th-nguyen-du", [("ho-so.pdf", ALL, "counted")])),
@@ -144,8 +145,9 @@ def test_each_school_gets_exactly_the_reminders_its_state_calls_for(campaign):
         "mn-hoa-mai": [BEFORE["before-7"], BEFORE["before-3"]],        # complete on 8/10
         "thcs-phan-boi-chau": [BEFORE["before-7"]],                    # then only a document in review
         "th-nguyen-du": [*BEFORE.values(), AFTER["after-1"]],          # sent everything late on 14/10
-        # extended on 12/10 to 20/10: old schedule until then, then the new one (29/10 is a Sunday)
-        "mn-hoa-sen": [*BEFORE.values(), date(2023, 10, 13), date(2023, 10, 17), date(2023, 10, 19),
+        # its only address bounced on 4/10: nothing until it wrote from it on 11/10; extended on 12/10
+        # to 20/10: the new schedule (29/10 is a Sunday)
+        "mn-hoa-sen": [BEFORE["before-7"], date(2023, 10, 13), date(2023, 10, 17), date(2023, 10, 19),
                        date(2023, 10, 23), date(2023, 10, 26), date(2023, 10, 30)],
     })
     got = {code: sorted(d for d, _, _ in reminders.get(code, [])) for code in expected}
@@ -183,7 +185,7 @@ def test_no_mail_is_sent_twice_across_restarts_and_an_smtp_outage(campaign):
     assert counts["sent"] == len(server.messages)
     # the 9/10 mail was held by the outage and delivered after it, once
     nine = [m for m in server.messages if parsed(m)["Date"].datetime.astimezone(VN).date() == date(2023, 10, 9)]
-    assert len([m for m in nine if parsed(m)["X-Bot-Kind"] == "reminder"]) == 23
+    assert len([m for m in nine if parsed(m)["X-Bot-Kind"] == "reminder"]) == 22  # not MN Hoa Sen: it bounced
 
 
 def test_one_thread_per_school_per_cycle(campaign):
@@ -253,6 +255,17 @@ def test_the_daily_digest_matches_status_json_and_carries_the_matrix(campaign):
     assert "mnhoasen.q12@hcm.edu.vn (MN Hoa Sen): 1 lần" in by_day[date(2023, 10, 5)]
     assert "mnhoasen.q12@hcm.edu.vn (MN Hoa Sen): 1 lần" in by_day[date(2023, 10, 20)]   # counted once, not daily
     assert "ĐỊA CHỈ BỊ TRẢ LẠI THƯ (0)" in by_day[date(2023, 10, 4)]
+    # its only address bounced: the coordinator is told to phone MN Hoa Sen until it writes from it (11/10)
+    phone = "KHÔNG LIÊN LẠC ĐƯỢC QUA THƯ ĐIỆN TỬ (1 trường)"
+    assert phone in by_day[date(2023, 10, 5)] and phone in by_day[date(2023, 10, 11)]
+    assert "+ MN Hoa Sen (mnhoasen.q12@hcm.edu.vn): còn thiếu Tờ trình" in by_day[date(2023, 10, 5)]
+    assert phone not in by_day[date(2023, 10, 12)]
+    assert "vẫn gửi bình thường" in by_day[date(2023, 10, 12)]
+    # schools that completed their dossier, each once, the day after
+    completed = {d: re.findall(r"Hồ sơ đủ \(\d+ trường\): (.*)\.", text) for d, text in by_day.items()}
+    assert {d: c for d, c in completed.items() if c} == {
+        date(2023, 10, 3): ["THCS Nguyễn Hiền"], date(2023, 10, 9): ["MN Hoa Mai"],
+        date(2023, 10, 12): ["THCS Phan Bội Châu"], date(2023, 10, 15): ["TH Nguyễn Du"]}
     assert "la.nguoi@example.com: 1 thư" in by_day[date(2023, 10, 7)]
     unknown = by_day[date(2023, 10, 7)].split("6. NGƯỜI GỬI")[1].split("7. ĐỊA CHỈ")[0]
     assert "mailer-daemon" not in unknown and "mnsonca6" not in unknown   # automatic mail is not an unknown sender
@@ -301,6 +314,175 @@ def test_digest_lists_quarantined_mail_with_its_error(tmp_path, smtp_server_fact
     assert "THƯ BOT KHÔNG XỬ LÝ ĐƯỢC (1)" in text and "could not read the message (test)" in text
     assert "Thư bot không xử lý được (1)" in html and "&lt;poison@x&gt;" in html  # its Message-ID
     assert "<b>ANTQ</b>" not in html  # the subject is shown as text, escaped
+
+
+def test_digest_gives_each_quarantined_mail_its_reference_and_forgets_it_once_dismissed(tmp_path):
+    import email
+    from email import policy
+
+    from bot import app
+    from .outgoing import quarantine
+
+    ctx = make_ctx(tmp_path)                                   # no SMTP: the digest stays in the outbox
+
+    def digest_bodies(store, now):
+        notify.digest(ctx, store, None, now)
+        latest = max((r for r in outbox.rows(store.conn) if r.kind == "digest"), key=lambda r: r.id)
+        return bodies(email.message_from_bytes(outbox.raw_of(store.conn, latest.id), policy=policy.default))
+
+    with Store.open(ctx.config.paths.state) as store:
+        ref = quarantine(store, at(2, 9))
+        text, html = digest_bodies(store, at(3, 7))
+        section = text.split("THƯ BOT KHÔNG XỬ LÝ ĐƯỢC (1)")[1].split("Bảng tổng hợp")[0]
+        assert f"- {ref}  09:00 ngày 02/10/2023" in section and "could not read the message (test)" in section
+        assert 'trả lời thư này với dòng "bỏ Q<số> <lý do>" để hệ thống thôi nhắc thư đó' in section
+        assert f"<b>{ref}</b>" in html and "bỏ Q&lt;số&gt; &lt;lý do&gt;" in html
+        text, _ = digest_bodies(store, at(4, 7))
+        assert "THƯ BOT KHÔNG XỬ LÝ ĐƯỢC (1)" in text            # every day, until someone deals with it
+
+        app.dismiss(store, ref, at(4, 10), who="mai", why="trường đã gửi lại hồ sơ qua Zalo")
+        text, html = digest_bodies(store, at(5, 7))
+    assert "KHÔNG XỬ LÝ ĐƯỢC" not in text and "không xử lý được" not in html.split("Lệnh qua thư")[0]
+    assert f"- {ref}  " not in text
+
+
+# -- bounced addresses and newly complete dossiers, through the SMTP server -------------
+
+HIEN, HIEN_GMAIL, HOA_SEN = "thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com", "mnhoasen.q12@hcm.edu.vn"
+
+
+def three_schools(tmp_path, server):
+    """THCS Nguyễn Hiền and MN Hoa Mai (two addresses each), MN Hoa Sen (one)."""
+    from .outgoing import small_rules
+    return make_ctx(tmp_path, server, rules=small_rules(tmp_path, ("thcs-nguyen-hien", "mn-hoa-sen", "mn-hoa-mai")))
+
+
+def run(ctx, store, now, *, digest=False):
+    sender = SmtpSender(ctx.config.smtp)
+    notify.send_receipts(ctx, store, sender, now)
+    if digest:
+        return notify.digest(ctx, store, sender, now)
+    return notify.remind(ctx, store, sender, now)
+
+
+def sent_on(ctx, server, kind, day) -> dict[str, set[str]]:
+    """school -> the addresses that got a ``kind`` mail on ``day``."""
+    return {code: {a for d, _, m in mails if d == day for a in m.rcpt_tos}
+            for code, mails in received(ctx, server, kind).items() if any(d == day for d, _, _ in mails)}
+
+
+def last_digest(server) -> str:
+    return bodies([parsed(m) for m in server.messages if parsed(m)["X-Bot-Kind"] == "digest"][-1])[0]
+
+
+def test_a_bounced_address_gets_no_more_mail_but_the_schools_other_address_does(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        run(ctx, store, at(3, 9))                                           # before-7 to every address
+        record(store, at(4, 11), sender="", raw=mf.postfix_bounce([HIEN]))
+        run(ctx, store, at(7, 9))                                           # before-3
+        record(store, at(7, 10), sender=HIEN_GMAIL, files=[("bc.pdf", "thcs-nguyen-hien", ("bao_cao",), "counted")])
+        run(ctx, store, at(7, 10, 30))                                      # its receipt
+        report = run(ctx, store, at(8, 7), digest=True)
+    assert sent_on(ctx, server, "reminder", date(2023, 10, 3))["thcs-nguyen-hien"] == {HIEN, HIEN_GMAIL}
+    assert sent_on(ctx, server, "reminder", date(2023, 10, 7))["thcs-nguyen-hien"] == {HIEN_GMAIL}
+    assert sent_on(ctx, server, "receipt", date(2023, 10, 7))["thcs-nguyen-hien"] == {HIEN_GMAIL}
+    assert sent_on(ctx, server, "reminder", date(2023, 10, 7))["mn-hoa-mai"] == {"mnhoamai.q12@hcm.edu.vn",
+                                                                                 "hieutruong.hoamai@gmail.com"}
+    text = last_digest(server)
+    assert f"- {HIEN} (THCS Nguyễn Hiền): 1 lần" in text and "Đã ngừng gửi thư đến địa chỉ này." in text
+    assert "KHÔNG LIÊN LẠC ĐƯỢC" not in text                                 # one address still works
+    assert report.queued == 1
+
+
+def test_a_school_whose_every_address_bounced_gets_nothing_and_the_digest_says_to_phone(tmp_path,
+                                                                                        smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        run(ctx, store, at(3, 9))
+        record(store, at(4, 11), sender="", raw=mf.postfix_bounce([HOA_SEN]))
+        report = run(ctx, store, at(7, 9))
+        run(ctx, store, at(9, 9))
+        run(ctx, store, at(10, 7), digest=True)
+    assert "mn-hoa-sen" in sent_on(ctx, server, "reminder", date(2023, 10, 3))
+    assert all(HOA_SEN not in m.rcpt_tos for m in server.messages if parsed(m)["Date"].datetime > at(4, 11))
+    assert ("mn-hoa-sen", "every roster address bounced") in report.skipped
+    assert set(sent_on(ctx, server, "reminder", date(2023, 10, 9))) == {"thcs-nguyen-hien", "mn-hoa-mai"}
+    text = last_digest(server)
+    assert "KHÔNG LIÊN LẠC ĐƯỢC QUA THƯ ĐIỆN TỬ (1 trường)" in text and "gọi điện thoại cho trường" in text
+    assert f"+ MN Hoa Sen ({HOA_SEN}): còn thiếu Tờ trình đề nghị công nhận" in text
+    html = bodies([parsed(m) for m in server.messages if parsed(m)["X-Bot-Kind"] == "digest"][-1])[1]
+    assert "<b>gọi điện thoại</b>" in html and "<b>MN Hoa Sen</b>" in html
+
+
+def test_mail_from_a_bounced_address_makes_it_used_again(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        record(store, at(4, 11), sender="", raw=mf.postfix_bounce([HOA_SEN]))
+        run(ctx, store, at(7, 9))                                           # nothing for MN Hoa Sen
+        record(store, at(8, 10), sender=HOA_SEN, files=[("tt.pdf", "mn-hoa-sen", ("to_trinh",), "counted")])
+        run(ctx, store, at(8, 10, 30))                                      # its receipt
+        run(ctx, store, at(9, 9))                                           # before-1
+        run(ctx, store, at(10, 7), digest=True)
+    assert "mn-hoa-sen" not in sent_on(ctx, server, "reminder", date(2023, 10, 7))
+    assert sent_on(ctx, server, "receipt", date(2023, 10, 8))["mn-hoa-sen"] == {HOA_SEN}
+    assert sent_on(ctx, server, "reminder", date(2023, 10, 9))["mn-hoa-sen"] == {HOA_SEN}
+    text = last_digest(server)
+    assert "KHÔNG LIÊN LẠC ĐƯỢC" not in text
+    assert f"- {HOA_SEN} (MN Hoa Sen): 1 lần" in text and "vẫn gửi bình thường" in text
+
+
+def test_a_reminder_queued_before_the_bounce_arrived_leaves_the_bounced_address_out(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        server.refuse_all(421)
+        run(ctx, store, at(3, 9))                                           # queued, not sent
+        record(store, at(3, 9, 30), sender="", raw=mf.postfix_bounce([HOA_SEN, HIEN]))
+        server.accept_all()
+        notify.deliver(ctx, store, SmtpSender(ctx.config.smtp), at(3, 11))
+    reminders = sent_on(ctx, server, "reminder", date(2023, 10, 3))
+    assert set(reminders) == {"thcs-nguyen-hien", "mn-hoa-mai"}
+    assert reminders["thcs-nguyen-hien"] == {HIEN_GMAIL}
+    (hien,) = [parsed(m) for m in server.messages if HIEN_GMAIL in m.rcpt_tos]
+    assert str(hien["To"]) == HIEN_GMAIL
+
+
+def test_a_temporary_delivery_failure_does_not_stop_mail(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        record(store, at(4, 11), sender="", raw=mf.postfix_bounce([], temporary=[HOA_SEN]))
+        run(ctx, store, at(7, 9))
+        run(ctx, store, at(8, 7), digest=True)
+    assert sent_on(ctx, server, "reminder", date(2023, 10, 7))["mn-hoa-sen"] == {HOA_SEN}
+    text = last_digest(server)
+    assert "ĐỊA CHỈ BỊ TRẢ LẠI THƯ (0)" in text and "KHÔNG LIÊN LẠC ĐƯỢC" not in text
+
+
+def test_the_digest_names_schools_whose_dossier_became_complete_since_the_previous_one(tmp_path,
+                                                                                        smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    all_docs = [("ho-so.pdf", ALL, "counted")]
+    with Store.open(ctx.config.paths.state) as store:
+        run(ctx, store, at(3, 7), digest=True)
+        record(store, at(3, 9), sender=HIEN, files=[(n, "thcs-nguyen-hien", t, d) for n, t, d in all_docs])
+        run(ctx, store, at(4, 7), digest=True)
+        record(store, at(4, 9), sender=HIEN, files=[("bao-cao-v2.pdf", "thcs-nguyen-hien", ("bao_cao",), "counted")])
+        record(store, at(4, 9, 30), sender="mnhoamai.q12@hcm.edu.vn",
+               files=[(n, "mn-hoa-mai", t, d) for n, t, d in all_docs])
+        run(ctx, store, at(5, 7), digest=True)
+    digests = [bodies(parsed(m)) for m in server.messages if parsed(m)["X-Bot-Kind"] == "digest"]
+    (first, _), (second, second_html), (third, _) = digests
+    assert "Hồ sơ đủ" not in first
+    assert "- Hồ sơ đủ (1 trường): THCS Nguyễn Hiền." in second
+    assert "<b>Hồ sơ đủ (1 trường):</b> THCS Nguyễn Hiền." in second_html
+    assert "- Hồ sơ đủ (1 trường): MN Hoa Mai." in third
+    assert "bao-cao-v2.pdf" in third                                         # its new file is a change, not news
 
 
 # -- the command line, without SMTP: mail goes to state/outbox/ ------------------------

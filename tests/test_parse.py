@@ -587,6 +587,20 @@ def test_postfix_bounce_lists_failed_recipients_only():
     assert reasons(parsed) == {"Nhắc nộp hồ sơ": "thư gốc bị trả lại trong thư báo gửi không thành công"}
 
 
+@pytest.mark.parametrize("raw, expected", [
+    # Status 4.x.x: the server gave up after days of a temporary error; the mailbox may well work
+    (mf.postfix_bounce([], temporary=["mn.sonca6@hcm.edu.vn"]), ()),
+    (mf.postfix_bounce(["thcs.abc@hcm.edu.vn"], temporary=["mn.sonca6@hcm.edu.vn"]), ("thcs.abc@hcm.edu.vn",)),
+    # a report's own delivery-status outweighs its X-Failed-Recipients header
+    (mf.with_headers(mf.postfix_bounce([], temporary=["mn.sonca6@hcm.edu.vn"]),
+                     [("X-Failed-Recipients", "mn.sonca6@hcm.edu.vn")]), ()),
+])
+def test_only_permanent_failures_are_bounce_recipients(raw, expected):
+    parsed = parse_message(raw)
+    assert parsed.bounce_recipients == expected
+    assert parsed.automatic == "báo cáo gửi thư không thành công (bounce)"  # never answered all the same
+
+
 def test_non_standard_bounce_uses_x_failed_recipients():
     parsed = parse_message(mf.exim_bounce(["TH.NguyenTrai@hcm.edu.vn"]))
     assert parsed.automatic == "From: mailer-daemon@googlemail.com"

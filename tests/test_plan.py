@@ -278,3 +278,75 @@ def test_digest_lists_are_capped_and_the_rest_is_counted():
 ])
 def test_digest_due_once_a_day_after_digest_at(now, last, expected):
     assert plan.digest_due(now, time(7, 0), VN, last) is expected
+
+
+# -- bounced addresses ---------------------------------------------------------------
+
+NH_SCHOOL, NH_GMAIL = "thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com"
+
+
+@pytest.mark.parametrize("bounced, wrote, now, expected", [
+    ([(NH_SCHOOL, at(4, 11))], [], at(5), {NH_SCHOOL}),
+    ([(NH_SCHOOL, at(4, 11))], [(NH_SCHOOL, at(6, 9))], at(7), set()),             # it wrote since: it works
+    ([(NH_SCHOOL, at(4, 11))], [(NH_SCHOOL, at(3, 9))], at(7), {NH_SCHOOL}),       # it wrote before the bounce
+    ([(NH_SCHOOL, at(4, 11)), (NH_SCHOOL, at(8, 11))], [(NH_SCHOOL, at(6, 9))], at(9), {NH_SCHOOL}),  # bounced again
+    ([(NH_SCHOOL, at(4, 11))], [(NH_SCHOOL, at(6, 9))], at(5), {NH_SCHOOL}),       # simulated before it wrote
+    ([(NH_SCHOOL, at(4, 11))], [], at(4, 10), set()),                              # before the bounce
+    ([("THCSNguyenHien.Q12@hcm.edu.vn", at(4, 11))], [(NH_SCHOOL, at(6, 9))], at(7), set()),  # case does not matter
+    ([(NH_SCHOOL, at(4, 11))], [(NH_GMAIL, at(6, 9))], at(7), {NH_SCHOOL}),        # another address proves nothing
+])
+def test_which_addresses_are_suppressed(bounced, wrote, now, expected):
+    assert plan.suppressed_addresses(bounced, wrote, now) == expected
+
+
+@pytest.mark.parametrize("suppressed, to, skipped", [
+    (set(), (NH_SCHOOL, NH_GMAIL), None),
+    ({NH_SCHOOL}, (NH_GMAIL,), None),                                # the other address still gets it
+    ({NH_SCHOOL, NH_GMAIL}, None, "every roster address bounced"),   # nothing to send to
+    ({"mnhoasen.q12@hcm.edu.vn"}, (NH_SCHOOL, NH_GMAIL), None),      # another school's bounce
+])
+def test_a_reminder_leaves_out_suppressed_addresses(suppressed, to, skipped):
+    now = at(3, 9)
+    result = plan.due_reminders(status_of(now=now), RULES, set(), now, suppressed)
+    mine = [m.to for m in result.mails if m.school == NH]
+    assert mine == ([to] if to else [])
+    assert dict(result.skipped).get(NH) == skipped
+
+
+@pytest.mark.parametrize("suppressed, from_addr, to", [
+    (set(), NH_SCHOOL, (NH_SCHOOL, NH_GMAIL)),
+    ({NH_GMAIL}, NH_SCHOOL, (NH_SCHOOL,)),
+    ({NH_SCHOOL, NH_GMAIL}, "staff@yahoo.com", ("staff@yahoo.com",)),  # the sender outside the roster still gets it
+    ({NH_SCHOOL, NH_GMAIL, "staff@yahoo.com"}, "staff@yahoo.com", None),  # nobody left: the items wait
+])
+def test_a_receipt_leaves_out_suppressed_addresses(suppressed, from_addr, to):
+    items = [counted(1, at(5, 9), from_addr=from_addr)]
+    status = status_of([item(1, at(5, 9))], now=at(5, 10))
+    mails = plan.due_receipts(status, RULES, items, (), at(5, 10), suppressed)
+    assert [m.to for m in mails] == ([to] if to else [])
+
+
+def test_digest_names_the_schools_no_address_reaches_and_marks_stopped_addresses():
+    items = [item(1, at(2), ("to_trinh",), school="mn-hoa-sen")]
+    bounces = (plan.Bounce("mnhoasen.q12@hcm.edu.vn", at(4), at(4), 1, "Undelivered Mail"),
+               plan.Bounce(NH_SCHOOL, at(4), at(4), 1, "Undelivered Mail"))
+    inputs = plan.DigestInputs(bounces=bounces, suppressed=frozenset({"mnhoasen.q12@hcm.edu.vn"}))
+    content = plan.digest_content(status_of(items, now=at(5, 7)), RULES, inputs, ["c@x.vn"])
+    (row,) = content["unreachable"]["rows"]
+    assert (row["school"], row["emails"]) == ("MN Hoa Sen", ["mnhoasen.q12@hcm.edu.vn"])
+    assert row["missing"] == ["Báo cáo kết quả xây dựng đơn vị điển hình", "Biên bản họp xét, đề nghị"]
+    assert [(b["address"], b["suppressed"]) for b in content["bounces"]["rows"]] == [
+        ("mnhoasen.q12@hcm.edu.vn", True), (NH_SCHOOL, False)]
+
+
+@pytest.mark.parametrize("items, corrections, before, expected", [
+    ([item(1, at(4), ALL)], [], set(), ["THCS Nguyễn Hiền"]),                     # became complete
+    ([item(1, at(4), ALL)], [], {NH}, []),                                        # already complete before
+    ([item(1, at(4), ("to_trinh", "bao_cao"))], [], set(), []),                   # not complete yet
+    ([], [corr(1, "exempt", NH)], set(), []),                                     # exempt is not a dossier
+    ([item(1, at(4), ALL), item(2, at(4), ALL, school="mn-hoa-mai")], [], {NH}, ["MN Hoa Mai"]),
+])
+def test_digest_lists_schools_that_became_complete_since_the_previous_digest(items, corrections, before, expected):
+    status = status_of(items, corrections, now=at(5, 7))
+    content = plan.digest_content(status, RULES, plan.DigestInputs(complete_before=frozenset(before)), ["c@x.vn"])
+    assert content["completed"]["rows"] == expected

@@ -117,3 +117,51 @@ def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     out = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "Unknown" not in out.stderr and "hoso-bot.service" not in out.stderr
+
+
+def _cli(*argv) -> tuple[int, str, str]:
+    import contextlib
+
+    from bot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_health_stays_red_until_the_quarantined_message_is_dismissed_on_the_command_line(tmp_path):
+    from bot.store import Store
+
+    from .configs import write_config
+    from .outgoing import quarantine
+
+    (tmp_path / "inbox").mkdir()
+    cfg = write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"')
+    now = "2023-10-05T09:00:00+07:00"
+    with Store.open(tmp_path / "state") as store:
+        ref = quarantine(store, datetime.fromisoformat(now))
+        store.set_mark("poll", datetime.fromisoformat(now), "0 new")
+
+    code, out, _ = _cli("--config", cfg, "--now", now, "health")
+    (problem,) = [line for line in out.splitlines() if line.startswith("PROBLEM")]
+    assert code == 1 and f"quarantined {ref} <poison-" in problem
+    assert f"dismiss {ref} --why" in out  # the hint names the command
+
+    code, _, err = _cli("--config", cfg, "--now", now, "dismiss", "Q999", "--why", "x")
+    assert code == 2 and "no message Q999" in err and "hint:" in err
+    code, out, _ = _cli("--config", cfg, "--now", now, "dismiss", ref, "--who", "mai",
+                        "--why", "đã gọi điện, trường nộp bản giấy")
+    assert code == 0 and f"{ref} (<poison-" in out and "dismissed" in out
+
+    code, out, _ = _cli("--config", cfg, "--now", now, "health")
+    assert code == 0 and "PROBLEM" not in out
+    assert "0 quarantined, 1 dismissed" in out
+    with Store.open(tmp_path / "state") as store:
+        (q,) = store.quarantined(include_dismissed=True)
+    assert (q["dismissed_by"], q["dismissed_why"], q["dismissed_via"]) == ("mai", "đã gọi điện, trường nộp bản giấy", "cli")
+
+    code, _, err = _cli("--config", cfg, "--now", now, "dismiss", ref, "--why", "again")
+    assert code == 2 and "already dismissed by mai" in err
+    with pytest.raises(SystemExit):  # --why is required, as for every correction
+        _cli("--config", cfg, "--now", now, "dismiss", ref)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import StoreError
+from bot.errors import DismissError, StoreError
 from bot.extract import Extractor
 from bot.ingest import PollReport
 from bot.model import DocumentPart, Extraction, ItemDecision, RawMessage
@@ -117,8 +117,66 @@ def test_a_message_that_crashes_the_process_is_quarantined_after_its_attempts(st
     (p,) = store.pending(10, 3)
     for _ in range(3):
         store.begin_attempts([p.row])  # ... and the process dies each time
-    assert store.quarantine_exhausted(3, NOW) == 1
+    assert [m.message_id for m in store.quarantine_exhausted(3, NOW)] == ["<m1@school.vn>"]
     assert "crashed 3 times" in store.quarantined()[0]["last_error"]
+
+
+def _quarantined(store, n: int) -> str:
+    """Message n fetched, failed three times, quarantined; its reference (Q12)."""
+    store.record_fetched([raw(n)], NOW)
+    (p,) = [p for p in store.pending(10, 3) if p.message_id == f"<m{n}@school.vn>"]
+    for _ in range(3):
+        store.begin_attempts([p.row])
+        store.record_failure(p.row, f"boom {n}", 3, NOW)
+    return f"Q{p.row}"
+
+
+def test_a_dismissed_message_is_no_longer_listed_and_the_dismissal_is_audited(store):
+    first, second = _quarantined(store, 1), _quarantined(store, 2)
+    assert [q["ref"] for q in store.quarantined()] == [first, second]
+    later = datetime(2023, 10, 6, 9, tzinfo=timezone.utc)
+    done = store.dismiss(first, who="mai", why="đã gọi điện, trường gửi lại qua Zalo", via="cli", now=later)
+    assert (done["ref"], done["message_id"], done["dismissed_by"]) == (first, "<m1@school.vn>", "mai")
+    assert [q["ref"] for q in store.quarantined()] == [second]
+    (kept,) = [q for q in store.quarantined(include_dismissed=True) if q["ref"] == first]
+    assert (kept["dismissed_by"], kept["dismissed_why"], kept["dismissed_via"], kept["dismissed_at"]) == (
+        "mai", "đã gọi điện, trường gửi lại qua Zalo", "cli", later.isoformat())
+    assert kept["last_error"] == "boom 1"  # the message and its error are kept, only no longer reported
+
+
+def test_dismissing_an_unknown_or_unquarantined_message_is_refused_with_the_reason(store):
+    ref = _quarantined(store, 1)
+    store.record_fetched([raw(2)], NOW)  # waiting to be processed, not quarantined
+    (waiting,) = store.pending(10, 3)
+    with pytest.raises(DismissError, match="no message Q999") as unknown:
+        store.dismiss("Q999", who="mai", why="x", via="cli", now=NOW)
+    with pytest.raises(DismissError, match=f"Q{waiting.row} .* is not quarantined") as not_quarantined:
+        store.dismiss(f"Q{waiting.row}", who="mai", why="x", via="cli", now=NOW)
+    with pytest.raises(DismissError, match="not the reference of a quarantined message") as item:
+        store.dismiss("R5", who="mai", why="x", via="cli", now=NOW)
+    assert "reject R17" in item.value.hint  # an item is rejected, not dismissed
+    store.dismiss(ref.lower(), who="mai", why="x", via="cli", now=NOW)
+    with pytest.raises(DismissError, match="already dismissed by mai") as twice:
+        store.dismiss(ref, who="lan", why="y", via="email", now=NOW)
+    assert [e.value.code for e in (unknown, not_quarantined, twice)] == [
+        "no_message", "not_quarantined", "already_dismissed"]
+    assert [tuple(r) for r in store.conn.execute("SELECT who, why FROM dismissals")] == [("mai", "x")]
+
+
+def test_requeue_leaves_dismissed_mail_alone_and_requeue_all_keeps_it_dismissed(store):
+    dismissed, other = _quarantined(store, 1), _quarantined(store, 2)
+    store.dismiss(dismissed, who="mai", why="đã xử lý thủ công", via="cli", now=NOW)
+    assert store.requeue() == 1
+    assert [p.message_id for p in store.pending(10, 3)] == ["<m2@school.vn>"]
+    # --all: every message again, the dismissed one too; failing again, it is still not reported
+    assert store.requeue(all_messages=True) == 2
+    assert len(store.pending(10, 3)) == 2
+    for p in store.pending(10, 3):
+        for _ in range(3):
+            store.begin_attempts([p.row])
+            store.record_failure(p.row, "boom again", 3, NOW)
+    assert [q["ref"] for q in store.quarantined()] == [other]
+    assert [q["ref"] for q in store.quarantined(include_dismissed=True)] == [dismissed, other]
 
 
 def test_database_from_a_newer_bot_is_refused(tmp_path):
@@ -208,3 +266,16 @@ def test_extractions_are_cached_per_extractor_version(store):
     store.cache_extractions({"aa": result}, "v1", NOW)
     assert store.cached_extractions(["aa"], "v1") == {"aa": result}
     assert store.cached_extractions(["aa"], "v2") == {}
+
+
+def test_a_quarantined_message_keeps_its_sender_read_from_the_headers_alone(store):
+    data = ("From: Trường THCS Nguyễn Hiền <ThcsNguyenHien.Q12@hcm.edu.vn>\r\nMessage-ID: <q@x>\r\n"
+            "Subject: =?utf-8?b?SOG7kyBzxqEgQU5UUQ==?=\r\nContent-Type: multipart/mixed; boundary=\r\n\r\n\x00").encode()
+    store.record_fetched([RawMessage("k", data, NOW)], NOW)
+    (p,) = store.pending(10, 3)
+    for _ in range(3):
+        store.begin_attempts([p.row])
+        store.record_failure(p.row, "boom", 3, NOW)
+    store.note_sender(p)
+    (q,) = store.quarantined()
+    assert (q["from_addr"], q["subject"]) == ("thcsnguyenhien.q12@hcm.edu.vn", "Hồ sơ ANTQ")
