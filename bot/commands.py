@@ -181,7 +181,8 @@ def parse_commands(body_text: str) -> list[Command | CommandError]:
 
 def parse_line(line: str, number: int = 1) -> Command | CommandError | None:
     """One line: a command, an error, or None when it is not a command at all."""
-    text = _SPACES.sub(" ", _LIST_MARKER.sub("", line.translate(_INVISIBLE))).strip().rstrip(_EDGE + " ").strip()
+    # trailing sentence punctuation goes; a closing quote or bracket of the reason stays
+    text = _SPACES.sub(" ", _LIST_MARKER.sub("", line.translate(_INVISIBLE))).strip().rstrip(".,;:!? ").strip()
     if not text:
         return None
     words = text.split(" ")
@@ -189,9 +190,10 @@ def parse_line(line: str, number: int = 1) -> Command | CommandError | None:
     kind, used = _verb(lowered)
     if kind is None:
         return _maybe_unknown(text, lowered, number)
-    args = [w.strip(_EDGE) for w in words[used:]]
-    args = [a for a in args if a]
-    return _arguments(kind, args, text, number)
+    # The reason is kept as written (its commas and quotes); the arguments
+    # before it are read without the punctuation around them.
+    raw = [w for w in words[used:] if w.strip(_EDGE)]
+    return _arguments(kind, [w.strip(_EDGE) for w in raw], raw, text, number)
 
 
 def _verb(lowered: list[str]) -> tuple[str | None, int]:
@@ -211,7 +213,8 @@ def _maybe_unknown(text: str, lowered: list[str], number: int) -> CommandError |
     names_item = any(re.fullmatch(r"r\d{1,9}", w) for w in lowered)
     folded = [fold(w) for w in lowered]
     misspelt = any(" ".join(folded[:n]) in _FOLDED_VERBS for n in (1, 2, 3)) and len(lowered) <= 6 and (
-        names_item or any("-" in w and _CODE_SHAPED.match(w) and re.search(r"[a-z]", w) for w in lowered[1:]))
+        names_item or any("-" in w and _CODE_SHAPED.match(w) and re.search(r"[a-z]", w) for w in lowered[1:])
+        or any(_QUARANTINE_REF.match(w) for w in lowered[1:4]))  # "bõ Q12": Q12 alone is Quận 12, not a ref
     if names_item or misspelt:
         guess = next((_FOLDED_VERBS[" ".join(folded[:n])] for n in (3, 2, 1) if " ".join(folded[:n]) in _FOLDED_VERBS),
                      None)
@@ -219,28 +222,33 @@ def _maybe_unknown(text: str, lowered: list[str], number: int) -> CommandError |
     return None
 
 
-def _arguments(kind: str, args: list[str], text: str, number: int) -> Command | CommandError:
+def _arguments(kind: str, args: list[str], raw: list[str], text: str, number: int) -> Command | CommandError:
+    """The command of verb ``kind``; ``args`` are the words after the verb
+    without surrounding punctuation, ``raw`` the same words as written."""
     def missing(name: str) -> CommandError:
         return CommandError(number, text, MISSING, kind, name)
+
+    def why_after(consumed: int) -> str:
+        return _why(raw[consumed:])
 
     if kind in ("assign", "reject"):
         if not args:
             return missing("ref")
         if kind == "reject" and (m := _QUARANTINE_REF.match(args[0])):
             # "bỏ Q12 ...": a quarantined message the coordinator dealt with by hand
-            return Command(number, text, "dismiss", ref=f"Q{int(m.group(1))}", why=_why(args[1:]))
+            return Command(number, text, "dismiss", ref=f"Q{int(m.group(1))}", why=why_after(1))
         ref = _ref(args[0])
         if ref is None:
             return CommandError(number, text, BAD_REF, kind, args[0])
         rest = args[1:]
         if kind == "reject":
-            return Command(number, text, kind, ref=ref, why=_why(rest))
+            return Command(number, text, kind, ref=ref, why=why_after(1))
         if len(rest) >= 2 and _CODE_SHAPED.match(rest[0].lower()) and _CODE_SHAPED.match(rest[1].lower()):
             return Command(number, text, kind, ref=ref, school=rest[0].lower(), doc_type=rest[1].lower(),
-                           why=_why(rest[2:]))
+                           why=why_after(3))
         if len(rest) == 1 and _CODE_SHAPED.match(rest[0].lower()):
             return missing("doc_type")
-        return Command(number, text, kind, ref=ref, why=_why(rest))
+        return Command(number, text, kind, ref=ref, why=why_after(1))
     if kind == "status":
         if args and _CODE_SHAPED.match(args[0].lower()):
             return Command(number, text, kind, school=args[0].lower())
@@ -251,7 +259,7 @@ def _arguments(kind: str, args: list[str], text: str, number: int) -> Command | 
     if not _CODE_SHAPED.match(school):
         return CommandError(number, text, BAD_SCHOOL, kind, args[0])
     if kind in ("exempt", "unexempt"):
-        return Command(number, text, kind, school=school, why=_why(rest))
+        return Command(number, text, kind, school=school, why=why_after(1))
     doc = None
     if kind == "received":
         if not rest:
@@ -262,7 +270,8 @@ def _arguments(kind: str, args: list[str], text: str, number: int) -> Command | 
     value, used = parse_when(rest)
     if value is None:
         return CommandError(number, text, BAD_DATE, kind, rest[0])
-    return Command(number, text, kind, school=school, doc_type=doc, value=value, why=_why(rest[used:]))
+    return Command(number, text, kind, school=school, doc_type=doc, value=value,
+                   why=why_after(len(args) - len(rest) + used))
 
 
 def _ref(word: str) -> str | None:

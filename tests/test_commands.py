@@ -54,6 +54,13 @@ NBSP = "\u00a0"
     ("extend th-le-van-tho 2023-10-20T16:30", ("extend", None, "th-le-van-tho", None, "2023-10-20T16:30", "")),
     ("gia hạn th-le-van-tho 5.10.2023 vì trường sửa chữa",
      ("extend", None, "th-le-van-tho", None, "2023-10-05", "trường sửa chữa")),
+    # the reason is kept as written, punctuation included (it goes into the audit log)
+    ("bỏ R18, lý do: trùng với R17 (bản cũ), đã hỏi trường",
+     ("reject", "R18", None, None, None, "trùng với R17 (bản cũ), đã hỏi trường")),
+    ("nhận giấy thcs-x bao_cao 2023-10-09 10h30: cô Lan mang đến, \"bản gốc\"",
+     ("received", None, "thcs-x", "bao_cao", "2023-10-09T10:30", 'cô Lan mang đến, "bản gốc"')),
+    ("duyệt R17 thcs-nguyen-hien bien_ban: đã xem, chữ ký rõ",
+     ("assign", "R17", "thcs-nguyen-hien", "bien_ban", None, "đã xem, chữ ký rõ")),
     # received (paper delivery)
     ("nhận giấy thcs-x bao_cao 2023-10-09", ("received", None, "thcs-x", "bao_cao", "2023-10-09", "")),
     ("nhan giay thcs-x BC 09/10/2023 10h30", ("received", None, "thcs-x", "bc", "2023-10-09T10:30", "")),
@@ -88,6 +95,7 @@ def test_one_command_per_line(line, expected):
     ("nhận giấy thcs-x bao_cao", "missing", "received", "date"),
     ("duyêt R17 thcs-nguyen-hien bien_ban", "unknown", "assign", "duyêt"),   # a diacritic wrong: not obeyed
     ("dyuet R17", "unknown", None, "dyuet"),                                 # names an item: meant as a command
+    ("bõ Q12 đã gọi điện", "unknown", "reject", "bõ"),                       # a wrong accent before a Q-ref
 ])
 def test_faulty_commands_are_reported_not_guessed(line, code, kind, detail):
     e = parse_line(line, 5)
