@@ -6,11 +6,10 @@ as arguments; the command line only parses arguments and prints.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from .config import Config, load_config
@@ -84,53 +83,9 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
         finally:
             if own:
                 extractor.close()
-        _receipts(ctx, store, sender, now, report)
+        notify.receipts_after_poll(ctx, store, sender, now, recorded=bool(report.processed or report.failed))
         store.set_mark("poll", now, report.summary())
     return report
-
-
-def _receipts(ctx: Context, store: Store, sender, now: datetime, report: PollReport) -> None:
-    """Queue the receipts due (and, with a sender, deliver the mail due).
-
-    Planning receipts reads every item of the cycle, so it costs in
-    proportion to the mail of the season. A poll that recorded nothing skips
-    the planning when nothing it depends on changed since it last ran (items,
-    corrections, rules, the cycle) and no item is young enough to become due
-    by the clock alone (``receipt_batch_minutes`` after its receipt): a quiet
-    poll then costs the same at 200 messages as at 20,000.
-    """
-    from . import notify
-
-    key = _receipts_key(ctx, store, now)
-    last = store.mark("receipts")
-    if report.processed == 0 and report.failed == 0 and last is not None:
-        try:
-            detail = json.loads(last[1])
-            until = datetime.fromisoformat(detail["until"]) if detail["until"] else None
-            unchanged = detail["key"] == key and last[0] <= now and (until is None or now < until)
-        except (ValueError, KeyError, TypeError):
-            unchanged = False
-        if unchanged:
-            if sender is not None:
-                notify.deliver(ctx, store, sender, now)
-            return
-    notify.send_receipts(ctx, store, sender, now)
-    batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
-    young = [at + batch for (text,) in store.conn.execute("SELECT received_at FROM items WHERE cycle = ?",
-                                                          (ctx.rules.campaign.cycle_of(now),))
-             if (at := datetime.fromisoformat(text)) + batch > now]
-    until = min(young).isoformat() if young else None
-    store.set_mark("receipts", now, json.dumps({"key": key, "until": until}))
-
-
-def _receipts_key(ctx: Context, store: Store, now: datetime) -> list:
-    """What the receipts due depend on besides the clock: cheap to read (no scan of the items)."""
-    items = store.conn.execute("SELECT MAX(id) FROM items").fetchone()[0]
-    corrections = store.conn.execute("SELECT MAX(id) FROM corrections").fetchone()[0]
-    done = store.conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'done'").fetchone()[0]
-    rules = sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size)
-                   for f in Path(ctx.config.paths.rules).iterdir() if f.is_file())
-    return [ctx.rules.campaign.cycle_of(now), items, corrections, done, [list(r) for r in rules]]
 
 
 OCR_SLICE_SECONDS = 60.0

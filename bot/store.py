@@ -482,6 +482,19 @@ class Store:
         return [Correction(r["id"], r["kind"], r["item_id"], r["school"], r["doc_type"], r["cycle"], r["value"],
                            r["who"], r["why"], r["via"], datetime.fromisoformat(r["at"])) for r in rows]
 
+    def change_counters(self) -> tuple[int | None, int | None, int]:
+        """(newest item id, newest correction id, messages done): cheap to
+        read, and different whenever a fact the plans depend on changed."""
+        items = self.conn.execute("SELECT MAX(id) FROM items").fetchone()[0]
+        corrections = self.conn.execute("SELECT MAX(id) FROM corrections").fetchone()[0]
+        done = self.conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'done'").fetchone()[0]
+        return items, corrections, done
+
+    def item_times(self, cycle: int) -> list[datetime]:
+        """When each item of ``cycle`` was received."""
+        return [datetime.fromisoformat(r[0]) for r in
+                self.conn.execute("SELECT received_at FROM items WHERE cycle = ?", (cycle,))]
+
     # -- marks (health) -----------------------------------------------------
     def set_mark(self, name: str, now: datetime, detail: str = "") -> None:
         with self.transaction():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import os
 import tomllib
 from datetime import datetime, timedelta, timezone
@@ -116,24 +117,41 @@ def test_scans_wait_for_the_ocr_pass_and_the_others_are_recorded_first(tmp_path)
     assert report.processed == 4
 
 
-def test_a_quiet_poll_plans_receipts_only_when_something_changed(tmp_path, monkeypatch):
+def test_a_quiet_poll_plans_receipts_only_when_something_changed(tmp_path):
     ctx = make_ctx(tmp_path)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "1.eml").write_bytes(mf.build(files=[mf.File("to-trinh.pdf", f.official_pdf([f.OfficialDoc()]))]))
-    planned = []
-    real = notify.send_receipts
-    monkeypatch.setattr(notify, "send_receipts", lambda *a, **k: planned.append(1) or real(*a, **k))
+
+    def planned_at(when: datetime) -> datetime:
+        """Poll at ``when``; the time receipts were last planned (the "receipts" mark)."""
+        app.poll(ctx, when, extractor=Extractor(workers=0))
+        with Store.open(ctx.config.paths.state) as store:
+            return store.mark("receipts")[0]
+
     now = datetime(2023, 10, 20, 8, 0, tzinfo=VN)
-    app.poll(ctx, now, extractor=Extractor(workers=0))
-    app.poll(ctx, now + timedelta(minutes=5), extractor=Extractor(workers=0))
-    assert len(planned) == 1  # nothing new, nothing young, nothing corrected: skipped
+    assert planned_at(now) == now
+    assert planned_at(now + timedelta(minutes=5)) == now  # nothing new, nothing young, nothing corrected: skipped
     with Store.open(ctx.config.paths.state) as store:
         store.add_correction(kind="exempt", cycle=2023, who="t", why="t", via="cli", now=now, school="mn-hoa-mai")
-    app.poll(ctx, now + timedelta(minutes=10), extractor=Extractor(workers=0))
-    assert len(planned) == 2
-    app.poll(ctx, now - timedelta(days=1), extractor=Extractor(workers=0))  # the clock went back: plan again
-    assert len(planned) == 3
+    assert planned_at(now + timedelta(minutes=10)) == now + timedelta(minutes=10)
+    assert planned_at(now - timedelta(days=1)) == now - timedelta(days=1)  # the clock went back: plan again
+
+
+def test_a_quiet_poll_still_plans_the_receipt_a_young_item_becomes_due_for(tmp_path):
+    ctx = make_ctx(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    arrived = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
+    (inbox / "1.eml").write_bytes(mf.build(files=[mf.File("to-trinh.pdf", f.official_pdf([f.OfficialDoc()]))]))
+    (inbox / "internaldates.json").write_text(json.dumps({"1.eml": arrived.isoformat()}))
+    batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
+    app.poll(ctx, arrived + timedelta(minutes=1), extractor=Extractor(workers=0))
+    with Store.open(ctx.config.paths.state) as store:
+        assert store.conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'receipt'").fetchone()[0] == 0
+    app.poll(ctx, arrived + batch, extractor=Extractor(workers=0))  # nothing new, but the batch time has come
+    with Store.open(ctx.config.paths.state) as store:
+        assert store.conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'receipt'").fetchone()[0] == 1
 
 
 def _big_mail(size: int, junk: bytes = b"") -> bytes:
