@@ -32,6 +32,8 @@ from .config import MailboxConfig
 from .errors import AuthenticationError, MailboxError
 from .model import RawMessage
 
+log = logging.getLogger(__name__)
+
 # (message_id, size) pairs -> the subset already stored
 KnownFilter = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
 
@@ -275,8 +277,11 @@ class FolderSource:
 
     The receipt time of a file comes from ``internaldates.json`` beside it
     (name -> ISO 8601), as exported with the mail; failing that from the
-    Date header; failing that from the file's modification time. Duplicates
-    are dropped by the store (hash of the exact bytes).
+    newest ``Received:`` header (the time the receiving server stamped,
+    the nearest thing to INTERNALDATE in a file); failing that, with a
+    warning, from the sender's Date header; failing that from the file's
+    modification time. Duplicates are dropped by the store (hash of the
+    exact bytes).
     """
 
     SIDE_CAR = "internaldates.json"
@@ -325,7 +330,7 @@ class FolderSource:
                     yield self._withheld(f"folder:{rel}", head, size, dates.get(rel), file, rel)
                     continue
                 data = file.read_bytes()
-                yield RawMessage(f"folder:{rel}", data, dates.get(rel) or _date_of(data) or _mtime(file))
+                yield RawMessage(f"folder:{rel}", data, dates.get(rel) or _arrival_of(data, rel) or _mtime(file))
             elif suffix == ".mbox":
                 box = stdlib_mailbox.mbox(file, create=False)
                 try:
@@ -336,7 +341,7 @@ class FolderSource:
                             yield self._withheld(f"folder:{name}", header_block(data), len(data), dates.get(name),
                                                  file, name)
                             continue
-                        yield RawMessage(f"folder:{name}", data, dates.get(name) or _date_of(data) or _mtime(file))
+                        yield RawMessage(f"folder:{name}", data, dates.get(name) or _arrival_of(data, name) or _mtime(file))
                 finally:
                     box.close()
 
@@ -345,18 +350,35 @@ class FolderSource:
 
     def _withheld(self, key: str, head: bytes, size: int, date: datetime | None, file: Path,
                   name: str) -> RawMessage:
-        return RawMessage(key, head, date or _date_of(head) or _mtime(file), full_size=size,
+        return RawMessage(key, head, date or _arrival_of(head, name) or _mtime(file), full_size=size,
                           withheld=too_large_reason(size, self._max_mb, f"file {name}"))
 
 
-def _date_of(data: bytes) -> datetime | None:
+def _arrival_of(data: bytes, name: str) -> datetime | None:
+    """When a message in a file arrived: the receiving server's stamp in the
+    newest ``Received:`` header, else (with a warning: the sender's clock
+    may be wrong) its Date header, else None."""
     from email.parser import BytesHeaderParser
     from email import policy
 
-    head = data.split(b"\n\n", 1)[0]
     try:
-        value = BytesHeaderParser(policy=policy.compat32).parsebytes(head).get("Date")
-        moment = parsedate_to_datetime(str(value)) if value else None
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(header_block(data))
+    except Exception:  # malformed headers: the parse stage reports them; the file's time is used
+        return None
+    for received in headers.get_all("Received") or []:  # newest first: the office's own server
+        moment = _aware_date(str(received).rpartition(";")[2])
+        if moment is not None:
+            return moment
+    moment = _aware_date(str(headers.get("Date") or ""))
+    if moment is not None:
+        log.warning("%s: no Received header and no internaldates.json entry: the receipt time is the "
+                    "sender's Date header (%s), which the sender's clock decides", name, moment.isoformat())
+    return moment
+
+
+def _aware_date(text: str) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(" ".join(text.split())) if text.strip() else None
     except (TypeError, ValueError, IndexError):
         return None
     return moment if moment and moment.tzinfo else None
