@@ -306,7 +306,8 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
             report.sent += 1
             in_minute += 1
             in_day += 1
-            log.info("outbox #%d %s sent to %s", row.id, row.key, ", ".join(recipients))
+            log.info("outbox #%d %s %s %s", row.id, row.key, getattr(sender, "delivered", "sent to"),
+                     ", ".join(recipients))
     finally:
         sender.close()
     return report

@@ -51,6 +51,8 @@ class SmtpSender:
     """Send over SMTP. ``send`` returns the recipients the server refused
     while accepting the message for others ({address: (code, text)})."""
 
+    delivered = "sent to"  # how the log says what happened
+
     def __init__(self, cfg: SmtpConfig, environ: dict | None = None, timeout: float = TIMEOUT_SECONDS):
         if not cfg.enabled:
             raise ValueError("SMTP is not enabled in the configuration")
@@ -160,6 +162,8 @@ class FileSender:
     """
 
     _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+    # How the log says what happened: nothing left the machine.
+    delivered = "written to state/outbox/ (SMTP is off), addressed to"
 
     def __init__(self, outbox_dir: Path):
         self.dir = Path(outbox_dir)

@@ -277,13 +277,16 @@ def test_a_wrong_password_keeps_the_mail_queued(tmp_path, smtp_server_factory, m
         assert statuses(store) == {"queued": 1}
 
 
-def test_without_smtp_mail_goes_to_state_outbox_as_eml_and_html(tmp_path):
+def test_without_smtp_mail_goes_to_state_outbox_as_eml_and_html(tmp_path, caplog):
     ctx = make_ctx(tmp_path, rules=small_rules(tmp_path, ("th-nguyen-du",)))
     outdir = ctx.config.paths.state / "outbox"
     with Store.open(ctx.config.paths.state) as store:
         queue_reminders(ctx, store)
-        report = outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
+        with caplog.at_level("INFO", logger="bot.outbox"):
+            report = outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
         assert report.sent == 1
+        # the log must not make the person trying the demo think schools were mailed
+        assert "written to state/outbox/ (SMTP is off)" in caplog.text and " sent to " not in caplog.text
         # sending again (e.g. after a crash before 'sent' was recorded) overwrites, never duplicates
         store.conn.execute("UPDATE outbox SET status = 'queued'")
         outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
