@@ -53,6 +53,8 @@ class Metrics:
     type_correct: int = 0
     genuine: int = 0
     genuine_found: int = 0        # counted with the right school and type
+    genuine_school_found: int = 0  # counted with the right school (whatever the type)
+    genuine_type_found: int = 0    # counted with the right type (whatever the school)
     genuine_review: int = 0       # sent to the review queue, not counted
     genuine_ignored: int = 0      # rows exist, none counted or in review
     genuine_missing: int = 0      # no row at all
@@ -72,6 +74,16 @@ class Metrics:
     @property
     def recall(self) -> float:
         return _ratio(self.genuine_found, self.genuine)
+
+    @property
+    def school_recall(self) -> float:
+        """Genuine documents counted for the right school."""
+        return _ratio(self.genuine_school_found, self.genuine)
+
+    @property
+    def type_recall(self) -> float:
+        """Genuine documents counted as the right document type."""
+        return _ratio(self.genuine_type_found, self.genuine)
 
     @property
     def review_rate(self) -> float:
@@ -253,8 +265,12 @@ def _score_counted(row: dict, doc: _Doc | None, counts: Counter, errors: list[Er
 def _score_genuine(doc: _Doc, rows: list[dict], counts: Counter, errors: list[ErrorItem]) -> None:
     counts["genuine"] += 1
     expected = _fmt_school_types(doc.entry.get("school"), doc.entry.get("doc_types"))
-    right = [r for r in rows if r.get("decision") == COUNTED and r.get("school") == doc.entry.get("school")
-             and _types(r.get("doc_types")) == _types(doc.entry.get("doc_types"))]
+    counted = [r for r in rows if r.get("decision") == COUNTED]
+    school_ok = [r for r in counted if r.get("school") == doc.entry.get("school")]
+    type_ok = [r for r in counted if _types(r.get("doc_types")) == _types(doc.entry.get("doc_types"))]
+    counts["genuine_school_found"] += bool(school_ok)
+    counts["genuine_type_found"] += bool(type_ok)
+    right = [r for r in school_ok if r in type_ok]
     if right:
         counts["genuine_found"] += 1
         return
@@ -282,6 +298,8 @@ def format_report(metrics: Metrics, max_errors: int = 20) -> str:
         f"  counted rows              {m.counted:6d}",
         f"  school precision          {m.school_precision:6.1%}  ({m.school_correct}/{m.counted})",
         f"  doc type precision        {m.type_precision:6.1%}  ({m.type_correct}/{m.counted})",
+        f"  school recall             {m.school_recall:6.1%}  ({m.genuine_school_found}/{m.genuine})",
+        f"  doc type recall           {m.type_recall:6.1%}  ({m.genuine_type_found}/{m.genuine})",
         f"  recall, genuine documents {m.recall:6.1%}  ({m.genuine_found}/{m.genuine})",
         f"  review rate, genuine      {m.review_rate:6.1%}  ({m.genuine_review}/{m.genuine})",
         f"  genuine ignored / missing {m.genuine_ignored:6d} / {m.genuine_missing}",

@@ -67,8 +67,13 @@ CASES = [
           wrong_campaign_counted=0), []),
     ("wrong school counted (TH instead of THCS Nguyễn Trãi)",
      replace_row(PERFECT, 0, school="th-nguyen-trai"),
-     dict(counted=3, school_correct=2, type_precision=1.0, genuine_found=2, wrong_campaign_counted=0),
+     dict(counted=3, school_correct=2, type_precision=1.0, genuine_found=2, wrong_campaign_counted=0,
+          genuine_school_found=2, genuine_type_found=3),
      ["wrong_school"]),
+    ("right school, wrong type: school recall stays, type recall drops",
+     replace_row(PERFECT, 1, doc_types=["bien_ban"]),
+     dict(counted=3, genuine_found=2, school_recall=1.0, genuine_type_found=2),
+     ["wrong_type"]),
     ("other-campaign report counted",
      replace_row(PERFECT, 3, decision="counted"),
      dict(counted=4, school_precision=1.0, other_campaign_counted=1, earlier_year_counted=0, recall=1.0),
@@ -181,7 +186,12 @@ def test_eval_command_runs_the_pipeline_on_a_corpus(tmp_path, capsys):
                  "--keep-state", str(state), "--rows", str(tmp_path / "rows.json")])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "school precision" in out and "other campaign counted         0" in out
+    # the bundled example is labelled by hand: every figure must stay perfect (a drop is a regression)
+    for line in ("school precision          100.0%  (37/37)", "doc type precision        100.0%  (37/37)",
+                 "school recall             100.0%  (37/37)", "doc type recall           100.0%  (37/37)",
+                 "recall, genuine documents 100.0%  (37/37)", "other campaign counted         0",
+                 "earlier year counted           0"):
+        assert line in out, out
     rows = json.loads((tmp_path / "rows.json").read_text(encoding="utf-8"))
     assert rows and all(r["reasons"] is not None for r in rows)
     assert (state / "bot.sqlite3").exists()
