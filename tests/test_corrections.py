@@ -1,0 +1,77 @@
+"""The coordinator's corrections through the command line, on the bundled
+example mailbox: each one changes the status as asked, and none is lost when
+the whole mailbox is processed again (``requeue --all`` then ``poll``, as
+after a rules change)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = ["--now", "2023-10-16T08:00"]
+
+
+@pytest.fixture
+def config(tmp_path) -> str:
+    shutil.copytree(ROOT / "examples" / "inbox", tmp_path / "inbox")
+    (tmp_path / "config.toml").write_text(f"""
+[mailbox]
+source = "folder"
+path = "inbox"
+[coordinator]
+emails = ["nthmai.q12@tphcm.gov.vn"]
+[paths]
+rules = "{ROOT / 'rules'}"
+templates = "{ROOT / 'templates'}"
+state = "state"
+""", encoding="utf-8")
+    return str(tmp_path / "config.toml")
+
+
+def cli(config: str, *args: str) -> int:
+    return main(["--config", config, *NOW, *args])
+
+
+def status(config: str, capsys) -> dict:
+    capsys.readouterr()
+    assert cli(config, "status", "--json") == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_corrections_change_the_status_and_survive_reprocessing_the_mailbox(config, capsys):
+    assert cli(config, "poll") == 0
+    before = status(config, capsys)
+    schools = {s["code"]: s for s in before["schools"]}
+    assert schools["thcs-nguyen-hien"]["complete"] and not schools["mn-hoa-sen"]["exempt"]
+    (review,) = before["review"]  # NT Búp Bê wrote "attached" and attached nothing
+    assert review["school"] == "nt-bup-be" and review["filename"] == ""
+    capsys.readouterr()
+    assert cli(config, "export") == 0
+    (to_trinh,) = [e["ref"] for e in json.loads(capsys.readouterr().out)
+                   if e["school"] == "thcs-nguyen-hien" and e["doc_types"] == ["to_trinh"]]
+
+    for args in (["reject", to_trinh, "--why", "bản nháp, trường gửi nhầm"],  # THCS Nguyễn Hiền's only Tờ trình
+                 ["reject", review["ref"], "--why", "thư không có tệp; đã gọi điện"],
+                 ["received", "nt-bup-be", "to_trinh", "--at", "2023-10-09", "--why", "nộp bản giấy"],
+                 ["exempt", "mn-hoa-sen", "--why", "trường sáp nhập"],
+                 ["extend", "th-kim-dong", "2023-10-20", "--why", "trường sửa chữa"]):
+        assert cli(config, *args, "--who", "mai") == 0, args
+    after = status(config, capsys)
+    schools = {s["code"]: s for s in after["schools"]}
+    assert schools["thcs-nguyen-hien"]["documents"]["to_trinh"]["status"] == "missing"
+    assert not schools["thcs-nguyen-hien"]["complete"]
+    assert schools["nt-bup-be"]["documents"]["to_trinh"]["status"] == "on_time"
+    assert schools["nt-bup-be"]["documents"]["to_trinh"]["source"] == "paper"
+    assert schools["mn-hoa-sen"]["exempt"]
+    assert schools["th-kim-dong"]["deadline"] == "2023-10-20T23:59:59+07:00" and schools["th-kim-dong"]["extended"]
+    assert after["review"] == []
+
+    # a rules change: every stored message is classified again; the corrections still hold
+    assert cli(config, "requeue", "--all") == 0
+    assert cli(config, "poll") == 0
+    assert status(config, capsys) == after
