@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import time
 
 import pytest
@@ -329,6 +330,17 @@ def test_rtf_saved_as_doc_is_converted():
     rtf = rb"{\rtf1\ansi\ansicpg1258 {\fonttbl{\f0 Times New Roman;}}\f0 T\u7900? TRI\'ccNH\par V\u7873? vi\u7879?c\par}"
     result = extract(att("totrinh.doc", rtf))
     assert result.kind == "doc" and head_lines(result)[:2] == ["TỜ TRÌNH", "Về việc"]
+
+
+@pytest.mark.skipif(extract_office.shutil.which("catdoc") is None, reason="catdoc is not installed")
+def test_a_real_word_97_doc_is_read_with_its_vietnamese_header():
+    # tests/fixtures/to-trinh-word97.doc: docfactory.official_docx() saved as "MS Word 97" by LibreOffice 7
+    # (soffice --headless --convert-to doc:"MS Word 97"), an OLE file as old Word writes it.
+    data = (Path(__file__).parent / "fixtures" / "to-trinh-word97.doc").read_bytes()
+    result = extract(att("To trinh.doc", data))
+    assert result.kind == "doc" and result.error is None
+    lines = head_lines(result)
+    assert {"UBND QUẬN 12", "TRƯỜNG THCS NGUYỄN HUỆ", "TỜ TRÌNH"} <= set(lines), lines
 
 
 def test_legacy_doc_without_converter(monkeypatch):
