@@ -5,6 +5,10 @@ from .status import CampaignStatus
 
 SYMBOLS = {"on_time": "✓", "late": "late", "pending": "·", "missing": "MISSING", "exempt": "exempt",
            "extended": "ext", "review": "review?"}
+OPTIONAL_MISSING = "-"  # an optional document nobody sent is not a problem: no shouting
+LEGEND = ("✓ on time, late = after the deadline (or the school's extension), · not received yet (deadline ahead), "
+          "MISSING = required and not received by the deadline, ext = extended and not received yet, "
+          "review? = a file waits for review, - = optional and not received; (optional) marks optional columns")
 
 
 def status_table(status: CampaignStatus) -> str:
@@ -12,13 +16,14 @@ def status_table(status: CampaignStatus) -> str:
     c = status.campaign
     tz = c.tz
     types = [d.id for d in c.doc_types]
-    header = ["school", *types, "complete"]
+    optional = set(c.optional)
+    header = ["school", *(f"{t} (optional)" if t in optional else t for t in types), "complete"]
     rows = []
     for s in status.schools:
         cells = [s.name]
         for t in types:
             d = s.documents[t]
-            cell = SYMBOLS[d.status]
+            cell = OPTIONAL_MISSING if t in optional and d.status in ("missing", "pending") else SYMBOLS[d.status]
             if d.received_at:
                 cell += " " + d.received_at.astimezone(tz).strftime("%d/%m %H:%M")
             cells.append(cell)
@@ -35,6 +40,7 @@ def status_table(status: CampaignStatus) -> str:
         "  ".join("-" * w for w in widths),
     ]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)) for r in rows]
+    lines += ["", LEGEND]
     if status.review:
         lines += ["", "review queue:"]
         for r in status.review:

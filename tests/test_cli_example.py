@@ -1,7 +1,7 @@
-"""The coordinator's corrections through the command line, on the bundled
-example mailbox: each one changes the status as asked, and none is lost when
-the whole mailbox is processed again (``requeue --all`` then ``poll``, as
-after a rules change)."""
+"""The command line on the bundled example mailbox: the status table, and the
+coordinator's corrections (each changes the status as asked, and none is lost
+when the whole mailbox is processed again: ``requeue --all`` then ``poll``,
+as after a rules change)."""
 from __future__ import annotations
 
 import json
@@ -75,3 +75,17 @@ def test_corrections_change_the_status_and_survive_reprocessing_the_mailbox(conf
     assert cli(config, "requeue", "--all") == 0
     assert cli(config, "poll") == 0
     assert status(config, capsys) == after
+
+
+def test_the_status_table_does_not_shout_about_optional_documents(config, capsys):
+    assert cli(config, "poll") == 0
+    capsys.readouterr()
+    assert cli(config, "status") == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("school"))
+    assert "ke_hoach (optional)" in header
+    (hoa_mai,) = [line for line in lines if line.startswith("MN Hoa Mai ")]
+    cells = hoa_mai.split()
+    # Biên bản is required and late: MISSING; the optional Kế hoạch was not sent: a quiet "-"
+    assert cells[-3:] == ["MISSING", "-", "no"], hoa_mai
+    assert any(line.startswith("✓ on time") and "- = optional and not received" in line for line in lines)
