@@ -13,10 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import Config, load_config
-from .errors import MailboxError, UsageError
-from .extract import Extractor, ocr_unavailable_reason
+from .errors import EarlyExtensionError, MailboxError, UsageError
+from .extract import ExtractLimits, Extractor, ocr_unavailable_reason
 from .lock import StateLock
 from .mailbox import open_source
+from .parse import ParseLimits
 from .ingest import PollReport, ingest
 from .pipeline import process_pending
 from .rules import Rules, load_rules
@@ -48,8 +49,20 @@ def ocr_enabled(ctx: Context) -> bool:
 
 
 def new_extractor(ctx: Context) -> Extractor:
-    """The pool of extraction workers (one per core), honouring ``[extraction] ocr``."""
-    return Extractor(ocr=ctx.config.extraction.ocr_enabled)
+    """The pool of extraction workers (one per core), honouring ``[extraction] ocr``.
+
+    An attachment cannot be larger than the message that carries it, and a
+    message up to ``mailbox.max_message_mb`` is downloaded: every file of a
+    downloaded message is also read (one limit to set, not two that disagree).
+    """
+    limits = ExtractLimits(max_bytes=ctx.config.mailbox.max_message_bytes)
+    return Extractor(ocr=ctx.config.extraction.ocr_enabled, limits=limits)
+
+
+def parse_limits(ctx: Context) -> ParseLimits:
+    """How the pipeline parses mail under this config: the default bounds, and
+    only the Authentication-Results of ``[mailbox] trusted_authserv_ids``."""
+    return ParseLimits(trusted_authserv_ids=ctx.config.mailbox.trusted_authserv_ids)
 
 
 def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extractor | None = None,
@@ -75,7 +88,8 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
             while not process_pending(store, ctx.rules, extractor, now, report,
                                       ocr_available=lambda: ocr_enabled(ctx), progress=progress,
                                       should_stop=should_stop, commands=command_hook(ctx),
-                                      ocr_seconds=OCR_SLICE_SECONDS, needs_ocr=needs_ocr) and not should_stop():
+                                      ocr_seconds=OCR_SLICE_SECONDS, needs_ocr=needs_ocr,
+                                      parse_limits=parse_limits(ctx)) and not should_stop():
                 try:
                     _ingest(ctx, store, now, report, client_factory, progress)
                 except MailboxError as exc:  # the next poll fetches it; the scans go on meanwhile
@@ -160,9 +174,13 @@ def correct(store: Store, rules: Rules, kind: str, now: datetime, *, who: str, w
         _known_school(rules, school)
     if doc_type is not None and doc_type not in {d.id for d in campaign.doc_types}:
         raise UsageError(f"unknown document type {doc_type!r}; known: {', '.join(d.id for d in campaign.doc_types)}")
-    if kind == "extend" or kind == "received":
-        value = _local_instant(value, campaign.tz, end_of_day=kind == "extend").isoformat()
     cycle = item.cycle if item else (cycle if cycle is not None else campaign.cycle_of(now))
+    if kind == "extend" or kind == "received":
+        instant = _local_instant(value, campaign.tz, end_of_day=kind == "extend")
+        if kind == "extend" and instant <= campaign.deadline(cycle):
+            raise EarlyExtensionError(f"{instant:%Y-%m-%d %H:%M} is not after the campaign's deadline "
+                                      f"{campaign.deadline(cycle):%Y-%m-%d %H:%M}: an extension must end later")
+        value = instant.isoformat()
     store.add_correction(kind=kind, cycle=cycle, who=who, why=why, via=via, now=now,
                          item_id=item.id if item else None, school=school, doc_type=doc_type, value=value)
     return _describe(kind, ref, school, doc_type, value, cycle)

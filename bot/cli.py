@@ -85,9 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Example: run")
     w.add_argument("--poll-seconds", type=float, help=argparse.SUPPRESS)  # tests: poll faster than 1 min
     sub.add_parser("health", help="last poll, last digest, backlogs; exit 1 when stale (for monitoring)",
-                   description="Print the worker's health; exit code 1 when stale or when mail is quarantined "
-                               "(until it is requeued or dismissed). "
-                               "Example: health || mail -s 'bot unhealthy' it@example.org")
+                   description="Print the worker's health; exit code 1 on a PROBLEM line: no recent poll, mail "
+                               "quarantined (until it is requeued or dismissed), outgoing mail failed in this "
+                               "cycle or stuck in the queue, no digest for over a day. Config warnings are "
+                               "shown, not failed. Example: health || mail -s 'bot unhealthy' it@example.org")
     r = sub.add_parser("requeue", help="process stored messages again (after a rules change, or quarantined ones)",
                        description="Mark the quarantined messages (not the dismissed ones) to be processed again on "
                                    "the next poll; --all: every message. Example: requeue --all")
@@ -127,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # "Running job ...", "executed successfully": two lines a minute; its warnings stay
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         return _run(args)
     except BotError as exc:
@@ -171,9 +174,16 @@ def cmd_check_config(ctx, args, now) -> int:
     return 0
 
 
+def _log_config_warnings(ctx) -> None:
+    """Insecure TLS, a secret file others can read, unauthenticated commands: in the journal too."""
+    for warning in ctx.config.warnings():
+        log.warning("config: %s", warning)
+
+
 def cmd_poll(ctx, args, now) -> int:
     from .send import make_sender
 
+    _log_config_warnings(ctx)
     progress = ProgressReporter()
     try:
         report = app.poll(ctx, now, progress=progress, sender=make_sender(ctx.config))
@@ -186,10 +196,12 @@ def cmd_poll(ctx, args, now) -> int:
 def cmd_run(ctx, args, now) -> int:
     from .service import run
 
+    _log_config_warnings(ctx)
     clock = FixedClock(now) if args.now else system_clock
     progress = ProgressReporter()
     with app.new_extractor(ctx) as extractor:  # one pool of workers for the whole season
         def poll(at, should_stop):
+            progress.begin()  # rates count from the start of this poll
             return app.poll(ctx, at, extractor=extractor, progress=progress, should_stop=should_stop, take_lock=False)
 
         return run(ctx, clock, poll=poll, tasks=app.scheduled_tasks(ctx), poll_seconds=args.poll_seconds)
@@ -200,7 +212,8 @@ def cmd_health(ctx, args, now) -> int:
     from .store import Store
 
     with Store.open(ctx.config.paths.state) as store:
-        code, lines = health(store, ctx.config, now)
+        code, lines = health(store, ctx.config, now, cycle=ctx.rules.campaign.cycle_of(now),
+                             warnings=ctx.config.warnings())
     print("\n".join(lines))
     return code
 
@@ -229,10 +242,12 @@ def cmd_export(ctx, args, now) -> int:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
+        from .render import csv_text  # text a spreadsheet would run as a formula gets a leading '
+
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["message_id"])
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+            writer.writerow({k: csv_text(";".join(v) if isinstance(v, list) else v) for k, v in row.items()})
     return 0
 
 

@@ -44,16 +44,30 @@ class Secret:
             return value
         if self.file:
             try:
-                return self.file.read_text(encoding="utf-8").strip()
+                value = self.file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise ConfigError(f"{self.key}: cannot read {self.file} ({exc.strerror})") from exc
+            return self._not_empty(value, f"{self.file} is empty")
         if self.command:
-            try:
-                out = subprocess.run(shlex.split(self.command), capture_output=True, text=True, timeout=60, check=True)
-            except (OSError, subprocess.SubprocessError) as exc:
-                raise ConfigError(f"{self.key}: token command failed: {exc}") from exc
-            return out.stdout.strip()
+            return self._not_empty(self._run_command(), "the token command printed nothing")
         raise ConfigError(f"{self.key}: no secret configured")
+
+    def _run_command(self) -> str:
+        try:
+            out = subprocess.run(shlex.split(self.command), capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ConfigError(f"{self.key}: token command failed: {exc}") from exc
+        if out.returncode != 0:
+            # Its own message says why (expired refresh token, no network...): show it, trimmed.
+            said = " ".join(out.stderr.split())[:200] or "no message on stderr"
+            raise ConfigError(f"{self.key}: token command exited with status {out.returncode}: {said}",
+                              hint="run the command by hand as the service user to see what it needs")
+        return out.stdout.strip()
+
+    def _not_empty(self, value: str, why: str) -> str:
+        if not value:
+            raise ConfigError(f"{self.key}: {why}", hint="an empty secret would only be refused by the server")
+        return value
 
     def warnings(self) -> list[str]:
         """Problems worth a warning, e.g. a password file others can read."""
@@ -82,6 +96,12 @@ class MailboxConfig:
     # A message larger than this is not downloaded: only its headers are
     # recorded, quarantined with the reason, for a person to open in webmail.
     max_message_mb: int = 60
+    # The authserv-ids of the office's own receiving servers (lower case): only
+    # Authentication-Results headers that begin with one of them are read
+    # (RFC 8601 sections 5 and 7.1). Empty: no mail has an authentication
+    # verdict, so commands by email are refused unless
+    # coordinator.allow_unauthenticated_commands is set.
+    trusted_authserv_ids: tuple[str, ...] = ()
 
     @property
     def max_message_bytes(self) -> int:
@@ -95,6 +115,7 @@ class SmtpConfig:
     port: int = 587
     security: str = "starttls"
     username: str = ""
+    auth: str = "password"  # "password" | "xoauth2" (Gmail, Microsoft 365)
     secret: Secret | None = None
     from_address: str = ""
     from_name: str = ""
@@ -139,17 +160,27 @@ class Config:
     schedule: Schedule
     source_file: Path
     # Commands by email are obeyed only from a coordinator address whose mail
-    # passed the receiving server's checks (Authentication-Results: DMARC,
-    # aligned DKIM or SPF). True also obeys mail WITHOUT any verdict (a
-    # server that adds no Authentication-Results); mail that FAILED is never obeyed.
+    # passed the receiving server's checks (Authentication-Results from one of
+    # mailbox.trusted_authserv_ids: DMARC, aligned DKIM or aligned SPF). True
+    # also obeys mail WITHOUT any verdict (no trusted Authentication-Results);
+    # mail that FAILED is never obeyed.
     allow_unauthenticated_commands: bool = False
     extraction: ExtractionConfig = ExtractionConfig()
 
     def warnings(self) -> list[str]:
+        """Settings that work but deserve a warning (``check-config`` prints them)."""
         out: list[str] = []
         for secret in (self.mailbox.secret, self.smtp.secret):
             if secret:
                 out.extend(secret.warnings())
+        if not self.mailbox.trusted_authserv_ids:
+            out.append("mailbox.trusted_authserv_ids is empty: no Authentication-Results header is trusted, so "
+                       + ("EVERY command mail that claims a coordinator address is obeyed without any check of "
+                          "who sent it (coordinator.allow_unauthenticated_commands is ON)"
+                          if self.allow_unauthenticated_commands else
+                          "every command mail from the coordinator is refused (no authentication verdict)")
+                       + "; set it to the authserv-id of your receiving server (the first word of the "
+                         "Authentication-Results header it adds, e.g. [\"mx.hcm.edu.vn\"])")
         if self.allow_unauthenticated_commands:
             out.append("coordinator.allow_unauthenticated_commands is ON: commands by email are obeyed from mail "
                        "that carries no authentication verdict; anyone who can forge the coordinator's From "
@@ -210,8 +241,9 @@ def _mailbox(t: Table, base: Path) -> MailboxConfig:
         t.get("port", int, None)
         t.choice("security", SECURITY, None)
         max_mb = _max_message_mb(t)
+        trusted = _trusted_authserv_ids(t)
         t.done()
-        return MailboxConfig(source="folder", path=path, max_message_mb=max_mb)
+        return MailboxConfig(source="folder", path=path, max_message_mb=max_mb, trusted_authserv_ids=trusted)
     host = t.get("host", str)
     security = t.choice("security", SECURITY, "ssl")
     _loopback_only_if_plain(t, host, security)
@@ -227,6 +259,7 @@ def _mailbox(t: Table, base: Path) -> MailboxConfig:
         timeout_seconds=float(t.get("timeout_seconds", (int, float), 60, check=lambda v: None if v > 0 else "must be > 0")),
         tls_cafile=cafile, tls_insecure_skip_verify=insecure,
         max_message_mb=_max_message_mb(t),
+        trusted_authserv_ids=_trusted_authserv_ids(t),
     )
     t.get("path", str, None)
     t.done()
@@ -238,22 +271,49 @@ def _max_message_mb(t: Table) -> int:
                  check=lambda v: None if 1 <= v <= 2048 else "must be 1..2048 (megabytes)")
 
 
+def _trusted_authserv_ids(t: Table) -> tuple[str, ...]:
+    """``trusted_authserv_ids``: a list of authserv-ids (host-like tokens), lower case."""
+    ids = t.str_list("trusted_authserv_ids", ())
+    for i, value in enumerate(ids):
+        if not value.strip():
+            raise t.fail(f"trusted_authserv_ids[{i}]", "must not be empty")
+        if any(c.isspace() or c in ';()"' for c in value.strip()):
+            raise t.fail(f"trusted_authserv_ids[{i}]",
+                         f"{value!r} is not an authserv-id: write only the first word of your server's "
+                         "Authentication-Results header, e.g. \"mx.hcm.edu.vn\"")
+    return tuple(dict.fromkeys(v.strip().lower() for v in ids))
+
+
+# The From of the files written to state/outbox/ when SMTP is off and no
+# from_address is set: nothing is sent, so no real address is needed.
+DEFAULT_FILE_FROM = "hoso-bot@localhost"
+SMTP_KEYS = ("enabled", "host", "port", "security", "username", "auth", "password_env", "password_file",
+             "token_command", "token_file", "from_address", "from_name", "daily_cap", "per_minute", "tls_cafile",
+             "tls_insecure_skip_verify")
+
+
 def _smtp(t: Table, base: Path) -> SmtpConfig:
     enabled = t.get("enabled", bool, t.has("host"))
     if not enabled:
-        from_address = t.get("from_address", str, "")
-        t.accept_rest()  # a disabled section may be half filled in; check it when enabled
-        return SmtpConfig(enabled=False, from_address=from_address)
+        # Mail is written to state/outbox/ as files: it still needs a From.
+        from_address = t.get("from_address", str, DEFAULT_FILE_FROM,
+                             check=lambda v: None if "@" in v else "must be an email address")
+        from_name = t.get("from_name", str, "")
+        t.accept_rest(SMTP_KEYS)  # values are checked once it is enabled; a misspelt key is an error now
+        return SmtpConfig(enabled=False, from_address=from_address, from_name=from_name)
     host = t.get("host", str)
     security = t.choice("security", SECURITY, "starttls")
     _loopback_only_if_plain(t, host, security)
     username = t.get("username", str, "")
+    auth = t.choice("auth", ("password", "xoauth2"), "password")
+    if auth == "xoauth2" and not username:
+        raise t.fail("auth", "xoauth2 needs smtp.username (the mailbox the token was issued for)")
     cafile, insecure = _tls(t, base)
     cfg = SmtpConfig(
         enabled=True, host=host,
         port=t.get("port", int, 465 if security == "ssl" else 587, check=_port),
-        security=security, username=username,
-        secret=_secret(t, base, "password") if username else None,
+        security=security, username=username, auth=auth,
+        secret=_secret(t, base, auth) if username else None,
         from_address=t.get("from_address", str, check=lambda v: None if "@" in v else "must be an email address"),
         from_name=t.get("from_name", str, ""),
         daily_cap=t.get("daily_cap", int, 500, check=lambda v: None if v > 0 else "must be > 0"),

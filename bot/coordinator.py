@@ -10,7 +10,9 @@ pipeline for every message before it is classified (see ``app.poll``):
   and carries attachments: then it is a dossier the coordinator forwarded,
   and it is classified like any other mail;
 - it is obeyed only when the receiving server authenticated it
-  (``ParsedMessage.auth == "pass"``; "none" too when
+  (``ParsedMessage.auth == "pass"``, which the parser gives only from an
+  Authentication-Results header of ``[mailbox] trusted_authserv_ids``, for
+  the From domain; "none" too when
   ``allow_unauthenticated_commands`` is set). Otherwise nothing changes: the
   mail is recorded as refused (shown in the digest) and the coordinator's
   address is told why;
@@ -18,7 +20,8 @@ pipeline for every message before it is classified (see ``app.poll``):
   or ``Store.dismiss`` for "bỏ Q12" (a quarantined message dealt with by
   hand), its outcome is recorded under (Message-ID, line), and one reply (kind
   "reply", In-Reply-To the command mail) says what was done, or what was
-  wrong with the correct syntax. The commands, the reply, the record of the
+  wrong with the correct syntax (refusals and "no command found" replies are
+  rationed: ``flood.reply_allowed``). The commands, the reply, the record of the
   mail and the message's "done" mark commit together: a crash applies all
   of it or none, and a message processed again (``requeue --all``) finds its
   (Message-ID, line) keys and its reply key and applies nothing twice;
@@ -32,13 +35,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import logging
 import re
 from datetime import datetime
 
-from . import app, outbox, plan
+from . import app, flood, outbox, plan
 from .commands import Command, CommandError, parse_commands
-from .errors import DismissError, UsageError
+from .errors import DismissError, EarlyExtensionError, UsageError
 from .model import ParsedMessage
 from .outbox import QueuedMail
 from .plan import PlannedMail
@@ -73,7 +77,9 @@ def authentication(config, message: ParsedMessage) -> tuple[bool, str, str]:
     Stricter than ``ParsedMessage.auth``: an SPF pass counts only when the
     envelope sender's domain is the From domain (or a parent or subdomain
     of it), as DMARC would require; otherwise anyone with an SPF record of
-    their own could write "From: the coordinator".
+    their own could write "From: the coordinator". (A DMARC pass is already
+    for the From domain and a DKIM pass aligned with it: see
+    ``parse._decide_auth``; ``auth_reason`` of a pass starts with the method.)
     """
     if message.auth == "pass":
         if not _aligned(message):
@@ -132,8 +138,10 @@ def handle_command_mail(ctx, store: Store, pending: PendingMessage, message: Par
                                 None if obey else {"reason": reason, "detail": detail}, parsed)
         context["dropped"] = dropped
         key = _reply_key(mid)
-        if not outbox.has_key(conn, key):  # processed again (requeue): answered already
-            _queue_reply(conn, renderer, key, cycle, sender, message, context, now)
+        reply = _reply_kind(obey, parsed)
+        # processed again (requeue): answered already; refusals and "no command" replies are rationed
+        if not outbox.has_key(conn, key) and _may_reply(ctx, store, sender, reply, pending.received_at, now):
+            _queue_reply(conn, renderer, key, cycle, sender, message, context, now, reply)
         store.record_processed(pending.row, _summary(message), [], now)
     return True
 
@@ -231,6 +239,8 @@ def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command,
             app.correct(store, rules, c.kind, now, who=message.from_addr.lower(), why=why, via="email", ref=c.ref,
                         school=school, doc_type=doc_type, value=c.value, cycle=cycle)
             correction_id = store.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+    except EarlyExtensionError:
+        return error(EarlyExtensionError.code, c.value or "")
     except UsageError as exc:
         return error(FAILED, str(exc))
     value = store.conn.execute("SELECT value FROM corrections WHERE id = ?", (correction_id,)).fetchone()[0]
@@ -345,8 +355,40 @@ def _reply_key(message_id: str) -> str:
     return f"reply:{message_id}"
 
 
+def _reply_kind(obey: bool, parsed) -> str | None:
+    """What a reply to this command mail would be (``flood.REPLY_*``); None:
+    unauthenticated mail without a single command line, which gets no reply."""
+    if obey:
+        return flood.REPLY_RESULTS if parsed else flood.REPLY_NO_COMMANDS
+    return flood.REPLY_REFUSED if parsed else None
+
+
+def _may_reply(ctx, store: Store, sender: str, reply: str | None, received_at: datetime, now: datetime) -> bool:
+    """Whether to answer (``flood.reply_allowed``): results always; a refusal
+    or a "no command" reply at most once per sender and local day, and
+    never to an address sending a burst of mail (a loop or a forged flood)."""
+    from .notify import bursting_addresses
+
+    if reply == flood.REPLY_RESULTS:
+        return True
+    earlier = []
+    for r in store.conn.execute("SELECT recipients, meta, created_at FROM outbox WHERE kind = 'reply'"):
+        try:
+            meta, recipients = json.loads(r["meta"] or "{}"), json.loads(r["recipients"] or "[]")
+        except ValueError:
+            continue
+        if sender in {a.lower() for a in recipients} and isinstance(meta, dict) and meta.get("reply"):
+            earlier.append((meta["reply"], datetime.fromisoformat(r["created_at"])))
+    silenced = sender in bursting_addresses(ctx, store, now, extra=[(sender, received_at)])
+    allowed = flood.reply_allowed(reply, earlier, now, ctx.rules.campaign.tz, silenced)
+    if not allowed:
+        log.warning("command mail from %s: no %s reply (%s)", sender, reply or "refusal",
+                    "a burst of mail" if silenced else "already answered today" if reply else "no command line")
+    return allowed
+
+
 def _queue_reply(conn, renderer: Renderer, key: str, cycle: int, to: str, message: ParsedMessage, context: dict,
-                 now: datetime) -> None:
+                 now: datetime, reply: str = flood.REPLY_RESULTS) -> None:
     mail = PlannedMail(key=key, kind="reply", template="command_reply", cycle=cycle, to=(to,), context=context)
     subject = renderer.subject("command_reply", context)
     text, html = renderer.bodies("command_reply", context)
@@ -358,7 +400,7 @@ def _queue_reply(conn, renderer: Renderer, key: str, cycle: int, to: str, messag
         raw = set_header(raw, "In-Reply-To", message.message_id)
     outbox.queue(conn, QueuedMail(key=key, kind="reply", cycle=cycle, from_addr=renderer.from_address,
                                   recipients=(to,), subject=subject, message_id=message_id, raw=raw,
-                                  meta={"command_mail": message.message_id}), now)
+                                  meta={"command_mail": message.message_id, "reply": reply}), now)
 
 
 def _summary(message: ParsedMessage) -> MessageSummary:

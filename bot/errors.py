@@ -77,6 +77,14 @@ class UsageError(BotError):
     hint = "see 'python -m bot COMMAND --help'"
 
 
+class EarlyExtensionError(UsageError):
+    """An extension that would end at or before the campaign's own deadline
+    (it would shorten the school's time, not extend it)."""
+
+    code = "early_extension"
+    hint = "give a date after the campaign's deadline, e.g. 'extend SCHOOL 2023-10-20'"
+
+
 class DismissError(UsageError):
     """A quarantined message cannot be dismissed as asked.
 

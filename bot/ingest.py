@@ -39,7 +39,7 @@ def ingest(source: Source, store: Store, now: datetime, report: PollReport, prog
         cp = (source.key, *batch.checkpoint) if batch.checkpoint else None
         report.new += store.record_fetched(batch.messages, now, cp)
         report.fetched += len(batch.messages)
-        if progress:
-            progress("fetch", report.fetched, None)
+        if progress:  # new ones: a folder source reads known messages again on every poll
+            progress("fetch", report.new, None)
 
 

@@ -420,6 +420,7 @@ class IdleWatcher:
         self._max_backoff = max_backoff
         self._log = log
         self.supported: bool | None = None
+        self._last_error = ""  # of the current failure streak: repeats are logged at DEBUG
 
     def run(self) -> None:
         backoff = 1.0
@@ -430,8 +431,11 @@ class IdleWatcher:
             except AuthenticationError:
                 return  # the poll job reports it; hammering the server would not help
             except Exception as exc:  # network trouble: wait and reconnect
-                if self._log:
-                    self._log.warning("IDLE connection lost (%s); reconnecting in %.0f s", _why(exc), backoff)
+                why = _why(exc)
+                if self._log:  # each distinct error once, not on every reconnection attempt of an outage
+                    self._log.log(logging.WARNING if why != self._last_error else logging.DEBUG,
+                                  "IDLE connection lost (%s); reconnecting in %.0f s", why, backoff)
+                self._last_error = why
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
             if self.supported is False:
@@ -445,6 +449,9 @@ class IdleWatcher:
                 return
             self.supported = True
             client.select_folder(self.cfg.folder, readonly=True)
+            if self._last_error and self._log:
+                self._log.info("IDLE connected again")
+            self._last_error = ""
             self._notify()  # catch anything that arrived while we were away
             while not self._stop.is_set():
                 client.idle()

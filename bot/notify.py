@@ -13,6 +13,9 @@ from ``send.make_sender(config)``, or None to queue only; ``now`` is aware):
   (retries, rate limit, daily cap, allow-list, last-minute re-check).
 - ``suppressed_addresses(store, now)``: addresses that bounced for good and
   have not written since; receipts and reminders leave them out.
+- ``sender_bursts(ctx, store, now)`` / ``bursting_addresses(ctx, store, now)``:
+  addresses that sent a burst of mail (a loop, a flood; ``bot/flood.py``);
+  receipts and command replies leave them out until the cool-down ends.
 - ``tasks(ctx)``: the same as jobs of ``now`` for the worker; each opens
   the store itself.
 
@@ -28,7 +31,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
-from . import outbox, plan
+from . import flood, outbox, plan
 from .outbox import Cancel, Defer, DeliveryReport, Limits, QueuedMail, Replace
 from .plan import PlannedMail
 from .render import XLSX_TYPE, Attachment, Renderer
@@ -223,8 +226,9 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
     if not by_item:
         return []
     rows = {r["id"]: r for r in store.conn.execute(
-        "SELECT i.id, i.filename, i.received_at, m.from_addr, m.automatic FROM items i"
-        " JOIN messages m ON m.id = i.message_row WHERE i.cycle = ?", (cycle,))}
+        "SELECT i.id, i.filename, i.received_at, i.first_page, i.last_page, m.from_addr, m.automatic,"
+        " COUNT(*) OVER (PARTITION BY i.message_row, i.container, i.filename, i.occurrence) AS parts"  # documents in its file
+        " FROM items i JOIN messages m ON m.id = i.message_row WHERE i.cycle = ?", (cycle,))}
     out = []
     for item_id, entry in by_item.items():
         r = rows.get(item_id)
@@ -232,7 +236,8 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
             continue
         out.append(plan.CountedItem(item_id=item_id, school=entry["school"], doc_types=tuple(entry["doc_types"]),
                                     filename=r["filename"], received_at=datetime.fromisoformat(r["received_at"]),
-                                    from_addr=(r["from_addr"] or "").lower(), automatic=r["automatic"] is not None))
+                                    from_addr=(r["from_addr"] or "").lower(), automatic=r["automatic"] is not None,
+                                    first_page=r["first_page"], last_page=r["last_page"], parts=r["parts"]))
     return out
 
 
@@ -243,8 +248,10 @@ def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
     with store.transaction() as conn:
         facts, status = _facts_and_status(store, ctx.rules, now)
         acknowledged = {r[0] for r in conn.execute("SELECT item_id FROM receipt_items")}
+        # A bursting address (a mail loop, a flood) gets no receipt until its cool-down ends.
+        silent = suppressed_addresses(store, now) | bursting_addresses(ctx, store, now)
         for mail in plan.due_receipts(status, ctx.rules, counted_items(store, facts, status.cycle), acknowledged, now,
-                                      suppressed_addresses(store, now)):
+                                      silent):
             if _queue(conn, renderer, mail, now) is not None:
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))
@@ -262,7 +269,7 @@ def receipts_after_poll(ctx, store: Store, sender, now: datetime, *, recorded: b
     skips the planning when nothing it depends on changed since it last ran
     (items, corrections, rules files, the cycle) and no item is young enough
     to become due by the clock alone (``receipt_batch_minutes`` after it
-    arrived): a quiet poll then costs the same at 200 messages as at 20,000.
+    arrived, or when a burst's cool-down ends): a quiet poll then costs the same at 200 messages as at 20,000.
     The "receipts" mark remembers when planning last ran and on what.
     """
     key = _receipts_key(ctx, store, now)
@@ -274,6 +281,7 @@ def receipts_after_poll(ctx, store: Store, sender, now: datetime, *, recorded: b
     send_receipts(ctx, store, sender, now)
     batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
     young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now)) if at + batch > now]
+    young += [b.until for b in sender_bursts(ctx, store, now) if b.active(now)]  # receipts held by a burst
     store.set_mark("receipts", now, json.dumps({"key": key, "until": min(young).isoformat() if young else None}))
     return True
 
@@ -365,6 +373,36 @@ def suppressed_addresses(store: Store, now: datetime) -> frozenset[str]:
     return plan.suppressed_addresses(bounced, wrote, now)
 
 
+# -- loops and floods ---------------------------------------------------------------
+
+def sender_bursts(ctx, store: Store, now: datetime, extra=(), since: datetime | None = None) -> list[flood.Burst]:
+    """The bursts of inbound mail received by ``now`` (``flood.bursts`` with
+    the campaign's ``burst_*`` thresholds) still active or, with ``since``,
+    ending after it; newest first. Every stored message counts, automatic
+    ones too (a loop is made of auto-replies); ``extra``: (address, received
+    at) of mail not recorded yet.
+
+    For monitoring (``health``) and the digest: an active burst
+    (``Burst.active(now)``) means the bot is not answering that address.
+    """
+    rem = ctx.rules.campaign.reminders
+    horizon = now - timedelta(minutes=rem.burst_minutes + rem.burst_cooldown_minutes)
+    if since is not None:
+        horizon = min(horizon, since - timedelta(minutes=rem.burst_minutes))
+    mail = [(r["from_addr"], datetime.fromisoformat(r["received_at"])) for r in store.conn.execute(
+        "SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''")]
+    mail = [(a, at) for a, at in [*mail, *extra] if at >= horizon]
+    found = flood.bursts(mail, now, messages=rem.burst_messages, minutes=rem.burst_minutes,
+                         cooldown_minutes=rem.burst_cooldown_minutes)
+    return [b for b in found if b.active(now) or (since is not None and b.last_at > since)]
+
+
+def bursting_addresses(ctx, store: Store, now: datetime, extra=()) -> frozenset[str]:
+    """The addresses the bot does not answer at ``now`` because they sent a
+    burst of mail (see ``sender_bursts``): no receipts, no command replies."""
+    return flood.bursting(sender_bursts(ctx, store, now, extra), now)
+
+
 # -- digest -----------------------------------------------------------------------
 
 def sync_bounces(store: Store) -> int:
@@ -437,19 +475,22 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
     conn = store.conn
     cycle = status.cycle
     since, last_item, last_corr = _digest_marks(store)
-    items = [i for i in store.items(cycle=cycle) if i.id > last_item]
+    # Only what had happened by ``now`` (a --now simulation sees no later mail): an item is new if the
+    # previous digest did not cover it (a higher id), or if it arrived after that digest's instant.
+    all_items = store.items(cycle=cycle)
+    items = [i for i in all_items if (i.id > last_item or (since is not None and i.received_at > since))
+             and i.received_at <= now]
     changes = tuple(plan.Change(i.ref, i.school, i.doc_types, i.filename, i.from_addr, i.received_at, i.decision)
                     for i in items if i.decision in ("counted", "review"))
-    corrections = tuple(c for c in store.corrections(cycle) if c.id > last_corr)
+    all_corrections = store.corrections(cycle)
+    corrections = tuple(c for c in all_corrections if (c.id > last_corr or (since is not None and c.at > since))
+                        and c.at <= now)
     max_item = conn.execute("SELECT COALESCE(MAX(id), 0) FROM items").fetchone()[0]
     max_corr = conn.execute("SELECT COALESCE(MAX(id), 0) FROM corrections").fetchone()[0]
 
     opens = ctx.rules.campaign.opens(cycle)
     suppressed = suppressed_addresses(store, now)
-    bounces = tuple(plan.Bounce(r["address"], datetime.fromisoformat(r["first_at"]),
-                                datetime.fromisoformat(r["last_at"]), r["count"], r["detail"])
-                    for r in conn.execute("SELECT * FROM bounces ORDER BY last_at DESC")
-                    if r["last_at"] >= outbox.utc(opens) or r["address"] in suppressed)
+    bounces = tuple(b for b in _bounces_by(store, now) if b.last_at >= opens or b.address in suppressed)
     known = allowed_addresses(ctx)
     unknown: dict[str, list] = {}
     for r in conn.execute("SELECT from_addr, subject, received_at FROM messages WHERE status = 'done'"
@@ -462,21 +503,60 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
         entry[0] += 1
         if at >= entry[1]:
             entry[1], entry[2] = at, r["subject"] or ""
-    unknown_senders = tuple(sorted((plan.UnknownSender(a, n, at, subj) for a, (n, at, subj) in unknown.items()),
+    # A forwarder whose documents were counted for a school is named with that school.
+    facts = apply_corrections(all_items, all_corrections, ctx.rules.campaign, cycle, now)
+    counted_for: dict[str, list[str]] = {}
+    for c in counted_items(store, facts, cycle):
+        if c.school not in counted_for.setdefault(c.from_addr, []):
+            counted_for[c.from_addr].append(c.school)
+    unknown_senders = tuple(sorted((plan.UnknownSender(a, n, at, subj, tuple(counted_for.get(a, ())))
+                                    for a, (n, at, subj) in unknown.items()),
                                    key=lambda u: u.last_at, reverse=True))
     problems = tuple(plan.OutboxProblem(r.id, r.kind, r.school, r.status, r.subject, r.last_error or "", r.attempts)
                      for r in outbox.rows(conn, ("failed",), limit=200)
-                     if r.cycle == cycle)
+                     if r.cycle == cycle and r.created_at <= now)
     waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
     refused, _ = _refused_commands(store, now)
     quarantined = tuple(plan.Quarantined(q["from_addr"] or "", q["subject"] or "", datetime.fromisoformat(q["received_at"]),
                                          q["last_error"] or "", q["message_id"], q["ref"])
-                        for q in store.quarantined())  # dismissed ones are left out
+                        for q in store.quarantined()  # dismissed ones are left out
+                        if datetime.fromisoformat(q["received_at"]) <= now)
     inputs = plan.DigestInputs(changes=changes, corrections=corrections, bounces=bounces,
                                unknown_senders=unknown_senders, outbox_problems=problems, outbox_waiting=waiting,
                                since=since, refused_commands=refused, quarantined=quarantined, suppressed=suppressed,
-                               complete_before=_complete_at(store, ctx.rules, cycle, since, last_item, last_corr))
+                               complete_before=_complete_at(store, ctx.rules, cycle, since, last_item, last_corr),
+                               bursts=tuple(sender_bursts(ctx, store, now, since=since or now - timedelta(days=1))))
     return inputs, max_item, max_corr
+
+
+def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
+    """The permanent bounces reported by ``now``, one per address (newest
+    first), each with the first mail a person sent from the address after
+    its last bounce, if any (then the address is used again)."""
+    conn = store.conn
+    reports: dict[str, list] = {}  # address -> [first, last, count, detail]
+    for r in conn.execute("SELECT bounces, received_at, subject FROM messages WHERE status = 'done'"
+                          " AND bounces IS NOT NULL AND bounces NOT IN ('', '[]')"):
+        at = datetime.fromisoformat(r["received_at"])
+        if at > now:
+            continue
+        for address in _bounce_addresses(r["bounces"]):
+            entry = reports.setdefault(address, [at, at, 0, ""])
+            entry[0], entry[2] = min(entry[0], at), entry[2] + 1
+            if at >= entry[1]:
+                entry[1], entry[3] = at, (r["subject"] or "")[:200]
+    if not reports:
+        return []
+    wrote: dict[str, datetime] = {}
+    for r in conn.execute(
+            f"SELECT from_addr, received_at FROM messages WHERE lower(from_addr) IN ({','.join('?' * len(reports))})"
+            " AND automatic IS NULL AND (bounces IS NULL OR bounces IN ('', '[]')) AND COALESCE(auth, '') != 'fail'",
+            sorted(reports)):
+        address, at = r["from_addr"].lower(), datetime.fromisoformat(r["received_at"])
+        if reports[address][1] < at <= now and (address not in wrote or at < wrote[address]):
+            wrote[address] = at
+    out = [plan.Bounce(a, first, last, n, detail, wrote.get(a)) for a, (first, last, n, detail) in reports.items()]
+    return sorted(out, key=lambda b: b.last_at, reverse=True)
 
 
 def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> tuple[PlannedMail, list[Attachment]]:
@@ -563,4 +643,5 @@ def tasks(ctx, sender_factory=None, environ: dict | None = None) -> dict[str, Ca
 
 
 __all__ = ["send_receipts", "remind", "digest", "deliver", "tasks", "sync_bounces", "suppressed_addresses",
-           "allowed_addresses", "NotifyReport", "counted_items", "digest_inputs", "build_digest", "HTML_BUDGET"]
+           "allowed_addresses", "NotifyReport", "counted_items", "digest_inputs", "build_digest", "HTML_BUDGET",
+           "sender_bursts", "bursting_addresses"]

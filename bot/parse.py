@@ -67,7 +67,8 @@ VIETNAM = timezone(timedelta(hours=7), "+07:00")  # Asia/Ho_Chi_Minh: no DST
 
 @dataclass(frozen=True)
 class ParseLimits:
-    """Bounds that keep one hostile or broken message cheap to parse."""
+    """Bounds that keep one hostile or broken message cheap to parse, and
+    the one thing the parser may trust in it (``trusted_authserv_ids``)."""
 
     max_attachments: int = 50  # documents kept per message; more are skipped
     max_attachment_bytes: int = 60 * MB  # one document, after decoding
@@ -85,6 +86,11 @@ class ParseLimits:
     max_body_chars: int = 200_000
     max_html_chars: int = 2_000_000  # HTML converted to text (the rest ignored)
     max_header_chars: int = 1_000  # subject, names
+    # The authserv-ids (first token of Authentication-Results) of the office's
+    # own receiving servers, lower case ([mailbox] trusted_authserv_ids). Only
+    # their headers are read; any other was written by someone else, maybe the
+    # sender. Empty: every mail has auth "none" (RFC 8601 sections 5 and 7.1).
+    trusted_authserv_ids: tuple[str, ...] = ()
 
 
 def parse_message(data: bytes, limits: ParseLimits = ParseLimits()) -> ParsedMessage:
@@ -1214,12 +1220,13 @@ class _AuthResult:
 
 
 def _auth_results(header: str) -> tuple[str, list[_AuthResult]]:
-    """authserv-id and the method results of one Authentication-Results header."""
+    """authserv-id (lower case; "" when absent) and the method results of one
+    Authentication-Results header."""
     pieces = _split_outside(header, ";")
     authserv = ""
     if not re.match(r"\s*[\w.-]+(?:/\d+)?\s*=", pieces[0]):  # Microsoft omits the authserv-id
-        first = pieces.pop(0).split()
-        authserv = first[0].lower() if first else ""
+        first = re.sub(r"\([^()]*\)", " ", pieces.pop(0)).split()  # a comment may precede it
+        authserv = first[0].strip('"').lower() if first else ""
     results = []
     for piece in pieces:
         comment = " ".join(re.findall(r"\(([^()]*)\)", piece))
@@ -1251,49 +1258,89 @@ def _split_outside(text: str, sep: str) -> list[str]:
 
 
 def _aligned(domain: str, from_domain: str) -> bool:
+    """``domain`` is the From domain, a subdomain of it, or a parent of it
+    (relaxed alignment, without a public-suffix list)."""
     domain, from_domain = domain.lower().strip("@. "), from_domain.lower()
     return bool(domain and from_domain) and (
         domain == from_domain or domain.endswith("." + from_domain) or from_domain.endswith("." + domain))
 
 
-def _auth_verdict(view: Message, from_addr: str) -> tuple[str, str]:
-    """("pass" | "fail" | "none", reason) from the topmost Authentication-Results.
+def _auth_verdict(view: Message, from_addr: str, trusted: tuple[str, ...]) -> tuple[str, str]:
+    """("pass" | "fail" | "none", reason) from the topmost Authentication-Results
+    written by one of our own receiving servers.
 
-    Only the topmost header is trusted: it was added by our own receiving
-    server; anything below it may have been written by the sender.
+    A header counts only when its authserv-id is in ``trusted`` (RFC 8601
+    sections 5 and 7.1): any other may have been written by the sender, or
+    by a server on the way that we do not know. Of the trusted ones the
+    topmost is read (a server adds its header above those it received).
+    No trusted header (or an empty ``trusted``): "none".
     """
     headers = view.get_all("authentication-results") or []
     if not headers:
         return "none", ""
-    authserv, results = _auth_results(_one_line(str(headers[0]), 4_000))
-    by_method: dict[str, list[_AuthResult]] = {}
-    for r in results:
-        by_method.setdefault(r.method, []).append(r)
-    return _decide_auth(by_method, from_addr.rpartition("@")[2], authserv)
+    wanted = {t.lower() for t in trusted}
+    ignored: list[str] = []
+    for header in headers[:100]:
+        authserv, results = _auth_results(_one_line(str(header), 4_000))
+        if authserv and authserv in wanted:
+            by_method: dict[str, list[_AuthResult]] = {}
+            for r in results:
+                by_method.setdefault(r.method, []).append(r)
+            return _decide_auth(by_method, from_addr.rpartition("@")[2], authserv)
+        ignored.append(authserv[:64] or "(no authserv-id)")
+    names = ", ".join(dict.fromkeys(ignored[:3])) + (", ..." if len(set(ignored)) > 3 else "")
+    return "none", (f"Authentication-Results ignored: {names} not in mailbox.trusted_authserv_ids"
+                    if trusted else "Authentication-Results ignored: mailbox.trusted_authserv_ids is empty")
+
+
+def _signer(r: _AuthResult) -> str:
+    """The domain of a DKIM result (header.d, else the domain of header.i)."""
+    return (r.props.get("header.d") or r.props.get("header.i", "").rpartition("@")[2]).lower().strip("@. ")
 
 
 def _decide_auth(by: dict[str, list[_AuthResult]], from_domain: str, authserv: str) -> tuple[str, str]:
+    """The verdict for the From domain from one trusted header's results.
+
+    - dmarc=fail: fail.
+    - dmarc=pass counts only for the From domain: its ``header.from`` must be
+      the From address's domain. A pass for another domain, or without
+      ``header.from`` (every common implementation writes it), is ignored,
+      as if the header had no DMARC result.
+    - spf=fail/softfail without a usable DMARC result: fail, unless a DKIM
+      signature aligned with the From domain passed. A DKIM pass for an
+      unrelated domain proves nothing about the From address.
+    - otherwise pass on an aligned DKIM pass, or on spf=pass (whose envelope
+      domain the coordinator check also requires to be aligned).
+    """
+    from_domain = from_domain.lower().strip("@. ")
     dmarc = (by.get("dmarc") or [None])[0]
     spf = (by.get("spf") or [None])[0]
     dkim_pass = [r for r in by.get("dkim", []) if r.result == "pass"]
+    dkim_aligned = [r for r in dkim_pass if _aligned(_signer(r), from_domain)]
     if dmarc and dmarc.result == "fail":
         policy = re.search(r"\bp=(\w+)", dmarc.comment, re.IGNORECASE)
         policy = f" (p={policy.group(1).lower()})" if policy else (
             f" (action={dmarc.props['action']})" if "action" in dmarc.props else "")
         return "fail", f"dmarc=fail{policy} header.from={dmarc.props.get('header.from', from_domain)}"
-    if (not dmarc or dmarc.result not in ("pass", "fail")) and spf and spf.result in ("fail", "softfail") \
-            and not dkim_pass:
-        return "fail", f"spf={spf.result} smtp.mailfrom={spf.props.get('smtp.mailfrom', '?')}, no DKIM pass"
+    ignored = ""
     if dmarc and dmarc.result == "pass":
-        return "pass", f"dmarc=pass header.from={dmarc.props.get('header.from', from_domain)}"
-    for r in dkim_pass:
-        signer = r.props.get("header.d") or r.props.get("header.i", "").rpartition("@")[2]
-        if _aligned(signer, from_domain):
-            return "pass", f"dkim=pass header.d={signer} (aligned with From)"
+        checked = dmarc.props.get("header.from", "").lower().strip("@. ")
+        if checked and from_domain and checked == from_domain:
+            return "pass", f"dmarc=pass header.from={checked}"
+        # Noted after the verdict: the reason of a pass must keep starting with the
+        # method that passed (the coordinator check reads "spf=pass smtp.mailfrom=...").
+        ignored = f" (ignored: dmarc=pass for {checked[:64] or 'no header.from'}, not {from_domain or 'the From domain'})"
+        dmarc = None
+    if (not dmarc or dmarc.result != "pass") and spf and spf.result in ("fail", "softfail") and not dkim_aligned:
+        why = (f"DKIM pass only for {', '.join(dict.fromkeys(_signer(r)[:64] or '?' for r in dkim_pass[:3]))}"
+               " (not the From domain)") if dkim_pass else "no DKIM pass"
+        return "fail", f"spf={spf.result} smtp.mailfrom={spf.props.get('smtp.mailfrom', '?')}, {why}{ignored}"
+    for r in dkim_aligned:
+        return "pass", f"dkim=pass header.d={_signer(r)} (aligned with From){ignored}"
     if spf and spf.result == "pass":
-        return "pass", f"spf=pass smtp.mailfrom={spf.props.get('smtp.mailfrom', '?')}"
+        return "pass", f"spf=pass smtp.mailfrom={spf.props.get('smtp.mailfrom', '?')}{ignored}"
     seen = ", ".join(f"{m}={rs[0].result}" for m, rs in by.items()) or "no results"
-    return "none", f"no verdict from {authserv or 'the receiving server'}: {seen}"
+    return "none", f"no verdict from {authserv or 'the receiving server'}: {seen}{ignored}"
 
 
 # --------------------------------------------------------------------------
@@ -1369,7 +1416,7 @@ class _MessageParser:
         original = self.forwarded or _inline_forward(body, head.subject)
         view = head.view
         root_type = _mime_view(root).get_content_type()
-        auth, auth_reason = _auth_verdict(view, head.from_addr)
+        auth, auth_reason = _auth_verdict(view, head.from_addr, self.limits.trusted_authserv_ids)
         return ParsedMessage(
             message_id=_message_id(view.get("message-id")),
             from_addr=head.from_addr,

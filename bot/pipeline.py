@@ -50,7 +50,7 @@ from .classify import classify_message
 from .extract import NEEDS_OCR, Extractor, JobFailed, cache_version, timed_out, worth_caching
 from .ingest import PollReport, Progress
 from .model import Attachment, Extraction, ItemDecision, ParsedMessage
-from .parse import parse_message
+from .parse import ParseLimits, parse_message
 from .rules import Rules
 from .store import ItemRow, MessageSummary, PendingMessage, Store
 
@@ -69,7 +69,7 @@ def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datet
                     *, ocr_available: bool | Callable[[], bool], max_attempts: int = MAX_ATTEMPTS,
                     progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False,
                     commands: CommandHook | None = None, ocr_seconds: float | None = None,
-                    needs_ocr: set[int] | None = None) -> bool:
+                    needs_ocr: set[int] | None = None, parse_limits: ParseLimits = ParseLimits()) -> bool:
     """Classify every recorded message not yet processed.
 
     ``commands(store, pending, message, now)`` sees each parsed message first
@@ -78,7 +78,9 @@ def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datet
     ``ocr_available`` may be a callable, asked only if there is work.
     ``ocr_seconds``: stop starting OCR'd messages after this long (the rest
     stay pending); ``needs_ocr``: rows known to need OCR (filled in here, so
-    a next call in the same poll skips their first pass).
+    a next call in the same poll skips their first pass); ``parse_limits``:
+    how each message is parsed, including which Authentication-Results
+    headers are trusted (``app.parse_limits`` builds it from the config).
 
     Returns True when everything pending was handled; False when it stopped
     early (``should_stop``, or ``ocr_seconds`` spent with scans left).
@@ -90,7 +92,7 @@ def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datet
     if not todo:
         return True
     run = _Run(store, rules, extractor, now, report, ocr_available, max_attempts, progress, commands, len(todo),
-               needs_ocr if needs_ocr is not None else set())
+               needs_ocr if needs_ocr is not None else set(), parse_limits)
     try:
         return run.all(todo, should_stop, ocr_seconds)
     except BaseException:
@@ -112,11 +114,12 @@ class _Job:
 
 class _Run:
     def __init__(self, store, rules, extractor, now, report, ocr_available, max_attempts, progress, commands,
-                 total, needs_ocr: set[int]):
+                 total, needs_ocr: set[int], parse_limits: ParseLimits = ParseLimits()):
         self.store, self.rules, self.extractor, self.now, self.report = store, rules, extractor, now, report
         self._ocr_available = ocr_available
         self.max_attempts, self.progress, self.commands, self.total = max_attempts, progress, commands, total
         self.needs_ocr = needs_ocr
+        self.parse_limits = parse_limits
         self.parsing: dict[tuple, PendingMessage] = {}  # being parsed by a worker
         self.inflight: set[_Job] = set()  # parsed, attachments being read
         self.ready: list[_Job] = []  # to record in the next batch
@@ -199,14 +202,14 @@ class _Run:
             try:
                 if store.is_withheld(pending):  # too large: only its headers are here
                     self.held -= pending.size
-                    _withhold(store, self.report, pending, self.now)
+                    _withhold(store, self.report, pending, self.now, self.parse_limits)
                     continue
                 if self.extractor.size:
                     key = ("parse", pending.row)
                     self.parsing[key] = pending
-                    self.extractor.submit_parse(key, str(store.archive.path_for(pending.sha256)))
+                    self.extractor.submit_parse(key, str(store.archive.path_for(pending.sha256)), self.parse_limits)
                     continue
-                message = parse_message(store.raw(pending))
+                message = parse_message(store.raw(pending), self.parse_limits)
             except Exception as exc:  # parse_message is total; this is a bug or a lost archive file
                 self.held -= pending.size
                 _fail(store, self.report, pending, f"cannot parse: {exc!r}", self.max_attempts, self.now)
@@ -408,9 +411,10 @@ def _summary(message: ParsedMessage) -> MessageSummary:
                           automatic=message.automatic, auth=message.auth, bounces=message.bounce_recipients)
 
 
-def _withhold(store: Store, report: PollReport, pending: PendingMessage, now: datetime) -> None:
+def _withhold(store: Store, report: PollReport, pending: PendingMessage, now: datetime,
+              limits: ParseLimits = ParseLimits()) -> None:
     """A message too large to download: quarantined at once, with who sent it."""
-    message = parse_message(store.raw(pending))  # the header block: cheap
+    message = parse_message(store.raw(pending), limits)  # the header block: cheap
     store.record_withheld(pending.row, _summary(message), now)
     report.quarantined += 1
     log.error("message %s from %s quarantined: too large to download (%d bytes)",

@@ -25,6 +25,7 @@ already holds, so a decision is never carried out twice.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Iterable, Sequence
@@ -207,6 +208,10 @@ def _reason_not_to_remind(s: SchoolStatus, campaign: Campaign) -> str | None:
         return "complete"
     if not s.missing_required(campaign.required):
         return "the rest waits for the coordinator's review"
+    if s.untyped_review:
+        # A file arrived whose document type is not known yet (an unreadable scan): it may be
+        # the "missing" document. The school is not chased until the coordinator decides.
+        return "a file of the school waits for the coordinator's review"
     return None
 
 
@@ -266,6 +271,11 @@ class CountedItem:
     received_at: datetime
     from_addr: str
     automatic: bool = False
+    # The pages of the file this part holds, and how many documents the file
+    # held (a combined PDF split into several): the receipt then names the pages.
+    first_page: int = 1
+    last_page: int = 1
+    parts: int = 1
 
 
 def receipt_key(school: str, cycle: int, item_ids: Sequence[int]) -> str:
@@ -321,18 +331,23 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
             later_version = first is not None and first < item.received_at
             # The first counted copy decides on-time/late; a later version does not change it.
             lines.append({"doc_id": doc_id, "doc_name": name, "filename": item.filename,
+                          "pages": item.parts > 1, "first_page": item.first_page, "last_page": item.last_page,
                           "received_at": item.received_at,
                           "status": doc.status if doc is not None and doc.status in RECEIVED else (
                               LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
                           "later_version": later_version, "first_received_at": first})
     missing = s.missing_required(campaign.required)
     docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
+    overdue = status.now > s.deadline + campaign.grace
     context = {
         "school": _school_dict(school),
         "lines": lines,
         "deadline": s.deadline,
         "extended": s.extended,
         "complete": s.complete,
+        "overdue": overdue,  # the school's (effective) deadline has passed
+        "overdue_days": max(0, (status.now.astimezone(campaign.tz).date()
+                                - s.deadline.astimezone(campaign.tz).date()).days) if overdue else 0,
         "missing": [_doc_name(campaign, d) for d in missing],
         "in_review": [d for d in docs if d["status"] == REVIEW],
         **_common(status),
@@ -377,6 +392,7 @@ class Bounce:
     last_at: datetime
     count: int
     detail: str
+    written_since: datetime | None = None  # a mail a person sent from the address after its last bounce
 
 
 @dataclass(frozen=True)
@@ -385,6 +401,7 @@ class UnknownSender:
     count: int
     last_at: datetime
     last_subject: str
+    counted_for: tuple[str, ...] = ()  # codes of the schools its documents were counted for (a forwarder)
 
 
 @dataclass(frozen=True)
@@ -441,10 +458,12 @@ class DigestInputs:
     quarantined: tuple[Quarantined, ...] = ()
     suppressed: frozenset[str] = frozenset()  # addresses not written to (suppressed_addresses)
     complete_before: frozenset[str] = frozenset()  # school codes complete at the previous digest
+    bursts: tuple = ()  # flood.Burst: addresses that sent a burst of mail (a loop, a flood)
 
 
 LIMITS = {"changes": 200, "late": 200, "missing": 400, "review": 200, "unknown": 20, "bounces": 50,
-          "corrections": 100, "outbox": 50, "refused": 50, "quarantined": 50, "completed": 100, "unreachable": 50}
+          "corrections": 100, "outbox": 50, "refused": 50, "quarantined": 50, "completed": 100, "unreachable": 50,
+          "bursts": 20}
 
 
 def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, coordinators: Sequence[str],
@@ -481,7 +500,9 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         missing_count += 1
         groups.setdefault(s.level, []).append({
             "school": s.name, "code": s.code, "missing": [_doc_name(campaign, d) for d in missing],
-            "in_review": [_doc_name(campaign, d) for d in review], "extended": s.extended, "deadline": s.deadline})
+            "in_review": [_doc_name(campaign, d) for d in review], "extended": s.extended, "deadline": s.deadline,
+            "untyped_review": list(s.untyped_review),
+            "reminder_held": bool(missing) and _reason_not_to_remind(s, campaign) is not None})
     levels = _ordered_levels(rules, groups)
     missing_groups, shown = [], 0
     for level in levels:
@@ -491,9 +512,15 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         if take:
             missing_groups.append({"level": level, "schools": take, "total": len(rows)})
 
+    by_code = {s.code: s for s in status.schools}
     review = [{"ref": r.ref, "school": names.get(r.school, r.school) if r.school else None,
                "doc_names": [_doc_name(campaign, t) for t in r.doc_types], "filename": r.filename,
-               "from_addr": r.from_addr, "received_at": r.received_at, "reason": r.reason} for r in status.review]
+               "from_addr": r.from_addr, "received_at": r.received_at, "reason": r.reason,
+               # the school's reminders wait for this file (see _reason_not_to_remind)
+               "reminder_held": bool(r.school and not r.doc_types and r.school in by_code
+                                     and by_code[r.school].missing_required(campaign.required)
+                                     and _reason_not_to_remind(by_code[r.school], campaign) is not None)}
+              for r in status.review]
 
     changes = [{"ref": c.ref, "school": names.get(c.school, c.school) if c.school else None,
                 "doc_names": [_doc_name(campaign, t) for t in c.doc_types], "filename": c.filename,
@@ -505,8 +532,13 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
                     "at": c.at, "via": c.via} for c in inputs.corrections]
     roster = {e: s.name for s in rules.schools for e in s.emails}
     bounces = [{"address": b.address, "school": roster.get(b.address), "count": b.count, "first_at": b.first_at,
-                "last_at": b.last_at, "detail": b.detail, "suppressed": b.address in inputs.suppressed}
+                "last_at": b.last_at, "detail": b.detail, "suppressed": b.address in inputs.suppressed,
+                "written_since": b.written_since}
                for b in inputs.bounces]
+    bursts = [{"address": b.address, "school": roster.get(b.address), "count": b.count, "first_at": b.first_at,
+               "last_at": b.last_at, "until": b.until, "active": b.active(status.now),
+               "same_day": b.first_at.astimezone(tz).date() == b.last_at.astimezone(tz).date()}
+              for b in inputs.bursts]
 
     def cut(name, rows):
         return {"rows": rows[:lim[name]], "total": len(rows), "more": max(0, len(rows) - lim[name])}
@@ -517,6 +549,7 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         "since": inputs.since,
         "headline": {
             "schools": total, "complete": complete, "incomplete": total - complete,
+            "exempt": status.exempt_count,  # counted in "complete", as status --json does
             "percent": round(100 * complete / total, 1) if total else 0.0,
             "target": 100,
             "days_to_deadline": (campaign.deadline(cycle).astimezone(tz).date() - today).days,
@@ -533,12 +566,16 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         "missing_more": max(0, missing_count - shown),
         "review": cut("review", review),
         "unknown": cut("unknown", [{"address": u.address, "count": u.count, "last_at": u.last_at,
-                                    "last_subject": u.last_subject} for u in inputs.unknown_senders]),
+                                    "last_subject": u.last_subject,
+                                    "counted_for": [names.get(c, c) for c in u.counted_for]}
+                                   for u in inputs.unknown_senders]),
         "bounces": cut("bounces", bounces),
+        "bursts": cut("bursts", bursts),
         "unreachable": cut("unreachable", unreachable_schools(status, rules, inputs.suppressed)),
-        "outbox": cut("outbox", [{"id": p.id, "kind": p.kind, "school": names.get(p.school, p.school),
-                                  "status": p.status, "subject": p.subject, "last_error": p.last_error,
-                                  "attempts": p.attempts} for p in inputs.outbox_problems]),
+        "outbox": cut("outbox", [{"id": p.id, "kind": p.kind, "kind_name": KIND_NAMES.get(p.kind, p.kind),
+                                  "school": names.get(p.school, p.school), "status": p.status, "subject": p.subject,
+                                  "last_error": short_error(p.last_error), "attempts": p.attempts}
+                                 for p in inputs.outbox_problems]),
         "outbox_waiting": inputs.outbox_waiting,
         "coordinators": list(coordinators),
         "refused": cut("refused", [{"from_addr": r.from_addr, "received_at": r.received_at, "subject": r.subject,
@@ -549,6 +586,19 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
                                             "received_at": q.received_at, "error": q.error, "ref": q.ref}
                                            for q in inputs.quarantined]),
     }
+
+
+# What the coordinator reads for each kind of outgoing mail.
+KIND_NAMES = {"receipt": "biên nhận", "reminder": "thư nhắc", "digest": "thư tổng hợp", "reply": "trả lời",
+              "report": "báo cáo"}
+
+
+def short_error(error: str, limit: int = 160) -> str:
+    """A sending error as one short line: the SMTP reply code and text
+    without the Python quoting (``(550, b'5.1.1 ... ')``), cut at ``limit``."""
+    text = re.sub(r"\(\s*(\d{3}),\s*b?['\"](.*?)['\"]\s*\)", r"\1 \2", error or "", flags=re.S)
+    text = re.sub(r"\\r\\n|\\n|\s+", " ", text).strip()
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def newly_complete(status: CampaignStatus, complete_before: Iterable[str]) -> list[str]:
@@ -601,11 +651,11 @@ def matrix_rows(status: CampaignStatus) -> list[dict]:
 
 def _common(status: CampaignStatus) -> dict:
     c = status.campaign
-    return {"campaign": {"id": c.id, "name": c.name}, "cycle": status.cycle, "now": status.now,
+    return {"campaign": {"id": c.id, "name": c.name, "activity": c.activity}, "cycle": status.cycle, "now": status.now,
             "campaign_deadline": c.deadline(status.cycle), "report_deadline": c.report_deadline(status.cycle),
             "office": {"parent": c.office.parent, "name": c.office.name, "short": c.office.short,
                        "place": c.office.place, "signer_title": c.office.signer_title,
-                       "signer_name": c.office.signer_name},
+                       "signer_name": c.office.signer_name, "name_in_text": c.office.name_in_text},
             "required_names": [d.name for d in c.doc_types if d.required],
             "doc_types": [{"id": d.id, "name": d.name, "codes": list(d.number_codes), "required": d.required}
                           for d in c.doc_types]}
@@ -638,4 +688,4 @@ __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change
            "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
            "still_wanted", "reminder_mail", "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
-           "unreachable_schools"]
+           "unreachable_schools", "short_error", "KIND_NAMES"]

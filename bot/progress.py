@@ -1,7 +1,10 @@
 """Progress of a long poll (the first one on a full mailbox: a "backfill").
 
 In a terminal: one line redrawn in place with counts, rate and an estimate.
-Elsewhere (systemd, cron, pipes): a plain log line now and then.
+Elsewhere (systemd, cron, pipes): a plain log line now and then. Nothing
+at all while a stage has nothing new (the worker's idle polls are silent).
+Rates count from the start of the job (``begin()``; the reporter's creation
+for a one-shot command), not from the first update, which may come at the end.
 """
 from __future__ import annotations
 
@@ -21,14 +24,21 @@ class ProgressReporter:
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self.every = every_seconds
         self._clock = monotonic
-        self._start: dict[str, float] = {}
+        self._began = monotonic()
         self._last_line: float | None = None
         self._drawn = False
 
+    def begin(self) -> None:
+        """A new job starts now (the worker reuses one reporter for every poll)."""
+        self.close()
+        self._began = self._clock()
+        self._last_line = None
+
     def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if done <= 0:
+            return  # nothing new: nothing to say
         now = self._clock()
-        start = self._start.setdefault(stage, now)
-        text = self.describe(stage, done, total, now - start)
+        text = self.describe(stage, done, total, now - self._began)
         if self.interactive:
             self.stream.write("\r" + text.ljust(79))
             self.stream.flush()
@@ -47,7 +57,7 @@ class ProgressReporter:
             eta = (total - done) / rate if rate > 0 else None
             left = f", about {_duration(eta)} left" if eta is not None and done < total else ""
             return f"{stage} {done}/{total} [{'#' * filled}{'.' * (width - filled)}] {rate:.1f} msg/s{left}"
-        return f"{stage} {done} message(s), {rate:.1f} msg/s"
+        return f"{stage} {done} new message(s), {rate:.1f} msg/s"
 
     def close(self) -> None:
         if self._drawn:

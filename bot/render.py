@@ -34,6 +34,12 @@ AUTO_SUBMITTED = {"receipt": "auto-replied", "reply": "auto-replied"}  # everyth
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 # Cell colours of a document's status in the spreadsheets (digest matrix, report annex).
 STATUS_FILLS = {"on_time": "DCFCE7", "late": "FEF3C7", "missing": "FEE2E2", "review": "FFEDD5", "exempt": "E5E7EB"}
+# A text cell starting with one of these is read as a formula by Excel or
+# LibreOffice (OWASP "CSV injection"): mail-derived text must stay text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A document that is not required and was not received by the deadline: its
+# own label (OPTIONAL_ABSENT of _common.txt) and no colour.
+OPTIONAL_ABSENT = "optional_absent"
 _ENVIRONMENTS: dict[tuple[str, str], jinja2.Environment] = {}
 
 
@@ -147,7 +153,7 @@ class Renderer:
             module = self.env.get_template("_common.txt").module
         except jinja2.TemplateError as exc:
             raise ConfigError(f"template _common.txt: {exc}") from exc
-        return {"STATUS": dict(module.STATUS), "LEVEL": dict(getattr(module, "LEVEL", {}))}
+        return {"STATUS": status_labels(module), "LEVEL": dict(getattr(module, "LEVEL", {}))}
 
     def new_message_id(self, kind: str) -> str:
         """``<random.kind@sender-domain>``: unique, on the sender's domain, short
@@ -164,11 +170,13 @@ class Renderer:
         msg["Auto-Submitted"] = AUTO_SUBMITTED.get(mail.kind, "auto-generated")
         msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
         msg["X-Bot-Kind"] = mail.kind
-        msg["Content-Language"] = "vi"
         msg.set_content(text, subtype="plain", charset="utf-8")
         msg.add_alternative(html, subtype="html", charset="utf-8")
         for att in attachments:
             msg.add_attachment(att.data, maintype=att.maintype, subtype=att.subtype, filename=att.filename)
+        # Last: set_content() drops the Content-* headers set before it, and
+        # add_attachment() moves them onto the inner part.
+        msg["Content-Language"] = "vi"
         raw = msg.as_bytes()
         if thread_root and thread_root != message_id:
             raw = set_header(raw, "References", thread_root)
@@ -203,7 +211,8 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
                "Miễn nộp" if s.exempt is not None else ("Đủ" if s.complete else "Chưa đủ")]
         for d in campaign.doc_types:
             doc = s.documents[d.id]
-            cell = names.get(doc.status, doc.status)
+            shown = shown_status(doc.status, d.required)
+            cell = names.get(shown, shown)
             if doc.received_at:
                 cell += f" - {doc.received_at.astimezone(tz):%d/%m/%Y %H:%M}"
                 if doc.versions > 1:
@@ -212,7 +221,7 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
         ws.append(row)
         r = ws.max_row
         for i, d in enumerate(campaign.doc_types):
-            colour = fills.get(s.documents[d.id].status)
+            colour = fills.get(shown_status(s.documents[d.id].status, d.required))
             if colour:
                 ws.cell(r, 6 + i).fill = PatternFill("solid", fgColor=colour)
         ws.cell(r, 4).number_format = "dd/mm/yyyy hh:mm"
@@ -226,18 +235,64 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
     ws.auto_filter.ref = ws.dimensions
 
     rq = wb.create_sheet("Chờ xem xét")
-    rq.append(["Mã", "Nhận lúc", "Người gửi", "Trường (dự đoán)", "Loại hồ sơ (dự đoán)", "Tệp", "Lý do"])
+    rq.append(["Mã", "Nhận lúc", "Người gửi", "Trường (dự đoán)", "Mã trường", "Loại hồ sơ (dự đoán)", "Tệp",
+               "Lý do"])
+    school_names = {s.code: s.name for s in status.schools}
+    doc_names = {d.id: d.name for d in campaign.doc_types}
     for r in status.review:
-        rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, r.school or "",
-                   ", ".join(r.doc_types), r.filename, r.reason])
+        rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, school_names.get(r.school, r.school or ""),
+                   r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename, r.reason])
         rq.cell(rq.max_row, 2).number_format = "dd/mm/yyyy hh:mm"
     for c in rq[1]:
         c.font = Font(bold=True)
-    for i, w in enumerate([8, 17, 30, 22, 22, 40, 60], start=1):
+    for i, w in enumerate([8, 17, 30, 30, 20, 34, 40, 60], start=1):
         rq.column_dimensions[get_column_letter(i)].width = w
+    text_cells_only(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def status_labels(common_module) -> dict:
+    """``STATUS`` of ``_common.txt`` plus the label of an optional document not sent."""
+    labels = dict(common_module.STATUS)
+    labels.setdefault(OPTIONAL_ABSENT, getattr(common_module, "OPTIONAL_ABSENT", "—"))
+    return labels
+
+
+def shown_status(status: str, required: bool) -> str:
+    """The status a spreadsheet or the report shows for a document: an
+    optional one not received is neither overdue nor owed, so "missing"
+    becomes ``OPTIONAL_ABSENT`` and "extended" plain "pending"."""
+    if required:
+        return status
+    return {"missing": OPTIONAL_ABSENT, "extended": "pending"}.get(status, status)
+
+
+def formula_like(value) -> bool:
+    """Whether ``value`` is text a spreadsheet would take for a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
+def text_cells_only(workbook) -> None:
+    """Make every text cell of ``workbook`` plain text: openpyxl turns a
+    string starting with "=" into a live formula, and Excel evaluates
+    "+", "-" and "@" too. Such cells are stored as strings with the
+    quote prefix (Excel shows the text unchanged, as if typed after ').
+    The bot never writes formulas, so no cell is left a formula."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" or formula_like(cell.value):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+
+
+def csv_text(value):
+    """A value for a CSV cell: text a spreadsheet would evaluate as a
+    formula gets a leading single quote (OWASP CSV-injection guidance);
+    anything else is returned unchanged."""
+    return "'" + value if formula_like(value) else value
 
 
 def _xl_time(moment: datetime, tz) -> datetime:
@@ -329,4 +384,4 @@ def days_vi(days: int) -> str:
 
 
 __all__ = ["Renderer", "Rendered", "Attachment", "digest_xlsx", "one_line", "XLSX_TYPE", "encode_header",
-           "encode_address", "set_header"]
+           "encode_address", "set_header", "text_cells_only", "csv_text", "formula_like"]

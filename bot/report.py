@@ -34,7 +34,7 @@ from typing import BinaryIO, Sequence
 import jinja2
 
 from .errors import ConfigError
-from .render import Renderer
+from .render import Renderer, shown_status, status_labels
 from .rules import Campaign, Rules
 from .status import LATE, ON_TIME, REVIEW, CampaignStatus, SchoolStatus
 
@@ -160,6 +160,12 @@ class AnnexCell:
     status: str
     received_at: datetime | None = None
     versions: int = 0
+    required: bool = True
+
+    @property
+    def shown(self) -> str:
+        """The status as shown: an optional document not sent is not "overdue"."""
+        return shown_status(self.status, self.required)
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,8 @@ def annex_rows(status: CampaignStatus, levels: Sequence[str] = ()) -> list[Annex
         rows.append(AnnexRow(lv, count=len(by_level[lv])))
         for s in by_level[lv]:
             n += 1
-            cells = tuple(AnnexCell(s.documents[d.id].status, s.documents[d.id].received_at, s.documents[d.id].versions)
+            cells = tuple(AnnexCell(s.documents[d.id].status, s.documents[d.id].received_at, s.documents[d.id].versions,
+                                    d.required)
                           for d in campaign.doc_types)
             rows.append(AnnexRow(lv, n, s.code, s.name, cells, outcome(s, campaign.required)))
     return rows
@@ -252,7 +259,9 @@ def load_wording(status: CampaignStatus, rules: Rules, figures: ReportFigures, n
     context = {
         "office": {"parent": office.parent, "name": office.name, "short": office.short, "place": office.place,
                    "signer_title": office.signer_title, "signer_name": office.signer_name,
-                   "report_subject": office.report_subject},
+                   "report_subject": office.report_subject, "name_in_text": office.name_in_text},
+        "campaign": {"id": campaign.id, "name": campaign.name, "activity": campaign.activity},
+        # Before office.name_in_text: a report.toml kept from an older version may still use it.
         "OFFICE_PREFIX": common["OFFICE_PREFIX"],
         "cycle": status.cycle, "now": now, "today": now.astimezone(campaign.tz).date(),
         "deadline": figures.deadline, "report_deadline": figures.report_deadline,
@@ -316,7 +325,7 @@ def _common(env: jinja2.Environment) -> dict:
         module = env.get_template("_common.txt").module
     except jinja2.TemplateError as exc:
         raise ConfigError(f"template _common.txt: {exc}") from exc
-    return {"STATUS": dict(module.STATUS), "LEVEL": dict(getattr(module, "LEVEL", {})),
+    return {"STATUS": status_labels(module), "LEVEL": dict(getattr(module, "LEVEL", {})),
             "OFFICE_PREFIX": getattr(module, "OFFICE_PREFIX", "")}
 
 
@@ -348,7 +357,7 @@ def build_report(status: CampaignStatus, rules: Rules, now: datetime | None = No
 
 def cell_text(report: Report, cell: AnnexCell) -> tuple[str, str]:
     """(status label, received date) of one annex cell."""
-    label = report.wording.status_labels.get(cell.status, cell.status)
+    label = report.wording.status_labels.get(cell.shown, cell.shown)
     if cell.status in (ON_TIME, LATE) and cell.received_at is not None:
         return label, f"{cell.received_at.astimezone(report.campaign.tz):%d/%m/%Y}"
     return label, ""
@@ -730,7 +739,7 @@ def _xlsx(report: Report):
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from .render import STATUS_FILLS
+    from .render import STATUS_FILLS, text_cells_only
 
     w, campaign = report.wording, report.campaign
     wb = Workbook()
@@ -771,13 +780,14 @@ def _xlsx(report: Report):
         annex.append([row.number, row.code, row.school, w.level_labels.get(row.level, row.level),
                       *[f"{label} - {when}" if when else label for label, when in texts], w.outcomes[row.outcome]])
         for i, cell in enumerate(row.cells):
-            colour = STATUS_FILLS.get(cell.status)
+            colour = STATUS_FILLS.get(cell.shown)
             if colour:
                 annex.cell(annex.max_row, 5 + i).fill = PatternFill("solid", fgColor=colour)
     for i, width in enumerate([5, 22, 30, 16] + [24] * len(docs) + [14], start=1):
         annex.column_dimensions[get_column_letter(i)].width = width
     annex.freeze_panes = "D3"
     annex.auto_filter.ref = f"A2:{get_column_letter(annex.max_column)}{annex.max_row}"
+    text_cells_only(wb)
     return wb
 
 

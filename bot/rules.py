@@ -83,6 +83,12 @@ class Reminders:
     office_end: time = time(17, 0)
     office_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday=0; Saturday mornings are worked
     receipt_batch_minutes: int = 10
+    # Loop / flood detection: ``burst_messages`` mails or more from one address
+    # within ``burst_minutes`` minutes is a burst; the bot stops answering that
+    # address until ``burst_cooldown_minutes`` after its last mail of the burst.
+    burst_messages: int = 10
+    burst_minutes: int = 10
+    burst_cooldown_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,9 @@ class Office:
     signer_name: str
     recipients: tuple[str, ...]
     report_subject: str
+    # The office as named in running text ("Phòng Giáo dục và Đào tạo Quận 12"):
+    # ``name_in_text`` of [office], by default derived from ``name`` and ``place``.
+    name_in_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,9 @@ class Campaign:
     extensions: dict = field(default_factory=dict)
     # per cycle: {(cycle, school_code): reason}
     exemptions: dict = field(default_factory=dict)
+    # What the campaign is about, as it reads in running text after "kế hoạch"
+    # ("xây dựng cơ sở giáo dục điển hình về ..."): ``activity`` of [campaign].
+    activity: str = ""
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -252,6 +264,7 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
     c = top.sub("campaign", required=True)
     cid = c.get("id", str, check=lambda v: None if _CODE.match(v) else "use lower-case letters, digits and '-'")
     name = c.get("name", str)
+    activity = c.get("activity", str, "", check=_one_line) or _lower_first(name)
     tz = _zone(c, "timezone", "Asia/Ho_Chi_Minh")
     opens = _month_day(c, "cycle_opens", "08-01")
     deadline_at = _month_day_time(c, "deadline", "10-10 23:59:59")
@@ -301,7 +314,7 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
     return Campaign(id=cid, name=name, tz=tz, cycle_opens=opens, deadline_at=deadline_at,
                     report_deadline_at=report_at, grace=grace, review_threshold=threshold,
                     doc_types=doc_types, topic=topic, reminders=reminders, office=office,
-                    extensions=extensions, exemptions=exemptions)
+                    extensions=extensions, exemptions=exemptions, activity=activity)
 
 
 def _doc_type(t: Table) -> DocType:
@@ -338,6 +351,10 @@ def _reminders(t: Table) -> Reminders:
         office_end=parse_hhmm(end),
         office_weekdays=tuple(sorted(x - 1 for x in weekdays)),
         receipt_batch_minutes=t.get("receipt_batch_minutes", int, 10, check=lambda v: None if v >= 0 else "must be >= 0"),
+        burst_messages=t.get("burst_messages", int, 10, check=lambda v: None if v >= 2 else "must be >= 2"),
+        burst_minutes=t.get("burst_minutes", int, 10, check=positive),
+        burst_cooldown_minutes=t.get("burst_cooldown_minutes", int, 60,
+                                     check=lambda v: None if v >= 0 else "must be >= 0"),
     )
     t.done()
     if r.office_start >= r.office_end:
@@ -346,12 +363,52 @@ def _reminders(t: Table) -> Reminders:
 
 
 def _office(t: Table) -> Office:
-    o = Office(parent=t.get("parent", str), name=t.get("name", str), short=t.get("short", str),
-               place=t.get("place", str), signer_title=t.get("signer_title", str),
+    name, place = t.get("name", str), t.get("place", str)
+    o = Office(parent=t.get("parent", str), name=name, short=t.get("short", str),
+               place=place, signer_title=t.get("signer_title", str),
                signer_name=t.get("signer_name", str, ""), recipients=t.str_list("recipients"),
-               report_subject=t.get("report_subject", str))
+               report_subject=t.get("report_subject", str),
+               name_in_text=t.get("name_in_text", str, "", check=_one_line) or name_in_text(name, place))
     t.done()
     return o
+
+
+_JOINERS = {"và", "-", "–"}
+
+
+def name_in_text(name: str, place: str) -> str:
+    """The office's name as written in a sentence, from the capitals of the
+    letterhead (Nghị định 30/2020, Phụ lục II: capitalise the first letter of
+    the type of body and of each field it covers):
+    ``PHÒNG GIÁO DỤC VÀ ĐÀO TẠO`` + ``Quận 12`` -> ``Phòng Giáo dục và Đào tạo Quận 12``;
+    ``PHÒNG VĂN HÓA - XÃ HỘI`` -> ``Phòng Văn hóa - Xã hội``. A name not in
+    capitals is kept as written; for anything else set ``name_in_text``."""
+    name = " ".join(name.split())
+    if name != name.upper():
+        words = [name]
+    else:
+        words, capital = [], 2  # the type of body ("Phòng") and the first word of its field
+        for word in name.split():
+            low = word.lower()
+            if low in _JOINERS:
+                words.append(low)
+                capital = 1
+                continue
+            if capital:
+                low = low[:1].upper() + low[1:]
+                capital -= 1
+            words.append(low)
+            if word.endswith(","):
+                capital = 1
+    return " ".join([*words, *place.split()])
+
+
+def _one_line(value: str) -> str | None:
+    return None if value.strip() and "\n" not in value and "\r" not in value else "write one line of text"
+
+
+def _lower_first(text: str) -> str:
+    return text[0].lower() + text[1:] if len(text) >= 2 and text[0].isupper() and not text[1].isupper() else text
 
 
 def _known_school(t: Table, codes: set[str]) -> str:

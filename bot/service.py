@@ -1,9 +1,15 @@
 """The worker: ``python -m bot run``, an APScheduler shell around the library.
 
 - the poll job every ``poll_every_minutes`` (and at once when IMAP IDLE hears
-  of new mail), the outbox job every minute, the reminder job every half
-  hour (reminders decide themselves whether anything is due) and the digest
-  job at ``digest_at`` local time;
+  of new mail; if a poll is running then, it polls again when it ends), the
+  outbox job every minute, the reminder job every half hour (reminders decide
+  themselves what is due: a slot missed while the worker was down is sent by
+  the next run in office hours) and the digest job at ``digest_at`` local
+  time, at start-up and every ten minutes: it sends only when
+  ``plan.digest_due`` says today's digest is due and not made yet, so a
+  worker started (or woken) after ``digest_at`` still sends today's digest;
+- a job's result is logged only when it did something (an idle minute logs
+  nothing);
 - every job ``max_instances=1`` and ``coalesce=True`` with a misfire grace
   time, and all jobs run in ONE worker thread, so they never overlap and a
   machine that slept catches up once, not ten times;
@@ -16,18 +22,26 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+from .clock import system_clock
 from .errors import AuthenticationError, BotError
 from .lock import StateLock
+from .plan import digest_due
 
 log = logging.getLogger("bot.service")
 
 MISFIRE_GRACE_SECONDS = 3600
+DIGEST_CHECK_MINUTES = 10  # how often the digest job asks whether today's digest is still due
+
+# health: the rules (see README, "health")
+STUCK_AFTER = timedelta(minutes=60)  # queued mail this long past its next attempt: the sender is stuck
+DIGEST_LIMIT = timedelta(hours=26)  # a daily digest, with two hours of slack
 
 
 @dataclass
@@ -70,11 +84,16 @@ class Worker:
     tasks: dict = field(default_factory=dict)  # name -> callable(now), e.g. remind, digest, outbox
     stop: threading.Event = field(default_factory=threading.Event)
     backoffs: dict = field(default_factory=dict)
+    retry_base: float = 30.0  # seconds before the first retry of a failed job (doubling; see Backoff)
+    _poll_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _polling: bool = False
+    _poll_again: bool = False
+    _poll_submitted: int = 0  # runs of the poll job handed to the executor and not started yet
 
     def run_job(self, name: str, job: Callable[[datetime], object]) -> None:
         """Run one job with backoff and once-per-error logging."""
         now = self.clock()
-        backoff = self.backoffs.setdefault(name, Backoff())
+        backoff = self.backoffs.setdefault(name, Backoff(base=self.retry_base))
         if self.stop.is_set() or not backoff.ready(now):
             return
         try:
@@ -86,10 +105,12 @@ class Worker:
         except (BotError, OSError) as exc:
             self._failed(name, backoff, now, exc)
             return
+        failures = backoff.failures
         if backoff.succeeded():
-            log.info("%s: working again", name)
-        if result is not None and str(result):
-            log.info("%s: %s", name, getattr(result, "summary", lambda: result)())
+            log.info("%s: working again, after %d unsuccessful attempt(s)", name, failures)
+        if did_something(result):
+            text = str(getattr(result, "summary", lambda: result)())
+            log.info("%s", text if text.startswith(f"{name}:") else f"{name}: {text}")
 
     def _failed(self, name, backoff, now, exc, level=logging.WARNING) -> None:
         new, delay = backoff.failed(now, str(exc))
@@ -103,13 +124,82 @@ class Worker:
             backoff.retry_at = None
 
     def poll_job(self) -> None:
-        self.run_job("poll", lambda now: self.poll(now, should_stop=self.stop.is_set))
+        """One poll, and another right after it if news came while it ran (see ``wake_poll``)."""
+        with self._poll_lock:
+            self._poll_submitted -= 1  # may run before the scheduler's "submitted" event: a count, not a flag
+        while True:
+            with self._poll_lock:
+                self._polling, self._poll_again = True, False
+            try:
+                self.run_job("poll", lambda now: self.poll(now, should_stop=self.stop.is_set))
+            finally:
+                with self._poll_lock:
+                    again = self._poll_again and not self.stop.is_set()
+                    self._polling = again
+            if not again:
+                return
+
+    def poll_submitted(self) -> None:
+        """The scheduler handed a run of the poll job to the executor (it may wait there behind another job)."""
+        with self._poll_lock:
+            self._poll_submitted += 1
+
+    def wake_poll(self) -> bool:
+        """News from the server: True if the caller should schedule a poll now.
+
+        False while a poll runs (it then polls once more when it ends) or waits
+        to start (it will see the news): scheduling one then is what made
+        APScheduler skip it with "maximum number of running instances reached"
+        each time IDLE connected during the start-up poll.
+        """
+        self.news()
+        with self._poll_lock:
+            if self._polling:
+                self._poll_again = True
+                return False
+            return self._poll_submitted <= 0
+
+    def digest_job(self, now: datetime):
+        """The digest task, run only when today's digest is due and not made yet
+        (the store's "digest" mark): at digest_at, after a restart or a sleep past it."""
+        schedule = self.ctx.config.schedule
+        if not digest_due(now, schedule.digest_at, schedule.timezone, self.last_mark("digest")):
+            return None
+        return self.tasks["digest"](now)
+
+    def last_mark(self, name: str) -> datetime | None:
+        from .store import Store
+
+        with Store.open(self.ctx.config.paths.state) as store:
+            mark = store.mark(name)
+        return mark[0] if mark else None
+
+    def job(self, name: str) -> Callable[[], None]:
+        """What the scheduler runs for the task ``name``."""
+        task = self.digest_job if name == "digest" else self.tasks[name]
+        return lambda: self.run_job(name, task)
 
 
-def build_scheduler(worker: Worker, config, *, poll_seconds: float | None = None):
-    """An APScheduler BackgroundScheduler with the worker's jobs, not started."""
+def did_something(result) -> bool:
+    """Whether a job's result is worth a log line: a report of an idle run is not."""
+    if result is None:
+        return False
+    if hasattr(result, "queued") and hasattr(result, "delivery"):  # notify.NotifyReport
+        return bool(result.queued or result.superseded or result.delivery)
+    if hasattr(result, "new") and hasattr(result, "processed"):  # ingest.PollReport
+        return bool(result.new or result.processed or result.failed or result.quarantined)
+    return bool(str(result))
+
+
+def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: float | None = None):
+    """An APScheduler BackgroundScheduler with the worker's jobs, not started.
+
+    ``now`` is the start: the poll and the digest check run then at once.
+    """
+    from apscheduler.events import EVENT_JOB_SUBMITTED
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.combining import OrTrigger
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
@@ -119,15 +209,21 @@ def build_scheduler(worker: Worker, config, *, poll_seconds: float | None = None
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS})
     every = poll_seconds or config.schedule.poll_every_minutes * 60
     scheduler.add_job(worker.poll_job, IntervalTrigger(seconds=every, timezone=tz), id="poll", name="poll",
-                      next_run_time=datetime.now(tz))
+                      next_run_time=now)
     digest_at = config.schedule.digest_at
     schedules = {
-        "outbox": IntervalTrigger(minutes=1, timezone=tz),
-        "remind": CronTrigger(minute="5,35", timezone=tz),
-        "digest": CronTrigger(hour=digest_at.hour, minute=digest_at.minute, timezone=tz),
+        "outbox": (IntervalTrigger(minutes=1, timezone=tz), None),
+        "remind": (CronTrigger(minute="5,35", timezone=tz), None),
+        # on time when running; at start-up and every few minutes to catch up after a restart or a sleep
+        "digest": (OrTrigger([CronTrigger(hour=digest_at.hour, minute=digest_at.minute, timezone=tz),
+                              IntervalTrigger(minutes=DIGEST_CHECK_MINUTES, timezone=tz)]), now),
     }
-    for name, task in worker.tasks.items():
-        scheduler.add_job(worker.run_job, schedules[name], args=(name, task), id=name, name=name)
+    for name in worker.tasks:
+        trigger, first = schedules[name]
+        extra = {"next_run_time": first} if first is not None else {}
+        scheduler.add_job(worker.job(name), trigger, id=name, name=name, **extra)
+    scheduler.add_listener(lambda event: worker.poll_submitted() if event.job_id == "poll" else None,
+                           EVENT_JOB_SUBMITTED)
     return scheduler
 
 
@@ -136,8 +232,15 @@ def run(ctx, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: flo
     """Run the worker in the foreground until SIGTERM/SIGINT. Returns an exit code."""
     config = ctx.config
     with StateLock(config.paths.state, "run"):
-        worker = Worker(ctx=ctx, clock=clock, poll=poll, tasks=tasks)
-        scheduler = build_scheduler(worker, config, poll_seconds=poll_seconds)
+        from .store import Store
+
+        with Store.open(config.paths.state) as store:  # health expects a daily digest from a day after this
+            store.set_mark("worker", clock(), f"pid {os.getpid()}")
+        # --poll-seconds (tests): retry as fast as that too, not after 30 s
+        worker = Worker(ctx=ctx, clock=clock, poll=poll, tasks=tasks,
+                        retry_base=min(30.0, poll_seconds) if poll_seconds else 30.0)
+        # APScheduler runs on the real clock, whatever clock the jobs decide by (``--now``)
+        scheduler = build_scheduler(worker, config, system_clock(), poll_seconds=poll_seconds)
         if install_signals:
             _stop_on_signals(worker.stop)
         scheduler.start()
@@ -160,9 +263,10 @@ def _start_idle(config, worker: Worker, scheduler, client_factory) -> threading.
     from .mailbox import IdleWatcher, connect_imap
 
     def wake_poll() -> None:
-        worker.news()
+        if not worker.wake_poll():
+            return
         try:
-            scheduler.modify_job("poll", next_run_time=datetime.now(config.schedule.timezone))
+            scheduler.modify_job("poll", next_run_time=system_clock())
         except Exception as exc:  # the scheduler is shutting down
             log.debug("could not wake the poll job: %s", exc)
 
@@ -181,28 +285,45 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def health(store, config, now: datetime) -> tuple[int, list[str]]:
-    """Health of a running installation: (exit code, lines). Non-zero when stale.
+def health(store, config, now: datetime, *, cycle: int | None = None,
+           warnings: list[str] | tuple[str, ...] = ()) -> tuple[int, list[str]]:
+    """Health of a running installation: (exit code, lines). Exit 1 on any problem.
 
-    Stale means no successful poll within three poll intervals (plus five
-    minutes), or quarantined messages waiting for a person: each is a
-    problem line with its reference (Q12) until it is requeued or dismissed
-    (``python -m bot dismiss Q12 --why ...``, or "bỏ Q12" by email).
+    Problems (a "PROBLEM:" line each):
+
+    - no successful poll within three poll intervals (plus five minutes);
+    - a quarantined message waiting for a person, with its reference (Q12),
+      until it is requeued or dismissed (``python -m bot dismiss Q12 --why
+      ...``, or "bỏ Q12" by email);
+    - outgoing mail of ``cycle`` (the current one) that failed for good: the
+      count and the newest error, until ``outbox --retry`` sends it;
+    - queued mail more than ``STUCK_AFTER`` past its next attempt (the worker's
+      sender is not running or hangs), unless the daily cap holds it back;
+    - no digest for more than ``DIGEST_LIMIT`` once the worker has been running
+      that long (its start is the store's "worker" mark; a state that never
+      had a worker is not expected to have digests).
+
+    ``warnings`` (``Config.warnings()``) are shown as "warning:" lines; they
+    do not fail the check.
     """
     lines, problems = [], []
+    tz = config.schedule.timezone
     poll_mark = store.mark("poll")
     limit = timedelta(minutes=3 * config.schedule.poll_every_minutes + 5)
     if poll_mark is None:
         problems.append("no successful poll yet")
     else:
         age = now - poll_mark[0]
-        lines.append(f"last successful poll: {poll_mark[0].astimezone(config.schedule.timezone):%Y-%m-%d %H:%M:%S} "
+        lines.append(f"last successful poll: {poll_mark[0].astimezone(tz):%Y-%m-%d %H:%M:%S} "
                      f"({_ago(age)} ago): {poll_mark[1]}")
         if age > limit:
             problems.append(f"last successful poll is {_ago(age)} old (limit {_ago(limit)})")
+    worker_mark = store.mark("worker")
+    if worker_mark:
+        lines.append(f"worker started: {worker_mark[0].astimezone(tz):%Y-%m-%d %H:%M} ({worker_mark[1]})")
     digest_mark = store.mark("digest")
-    lines.append("last digest: " + (f"{digest_mark[0].astimezone(config.schedule.timezone):%Y-%m-%d %H:%M}"
-                                    if digest_mark else "never"))
+    lines.append("last digest: " + (f"{digest_mark[0].astimezone(tz):%Y-%m-%d %H:%M}" if digest_mark else "never"))
+    problems += _digest_problems(store, config, now, digest_mark[0] if digest_mark else None)
     counts = store.message_counts()
     waiting = store.quarantined()
     dismissed = counts.get("quarantined", 0) - len(waiting)
@@ -213,6 +334,9 @@ def health(store, config, now: datetime) -> tuple[int, list[str]]:
     backlog = _outbox_backlog(store)
     if backlog is not None:
         lines.append(f"outbox backlog: {backlog} mail(s) waiting")
+        more_lines, more_problems = _outbox_problems(store, config, now, cycle)
+        lines += more_lines
+        problems += more_problems
     for q in waiting:
         sender = f" from {q['from_addr']}" if q.get("from_addr") else ""
         subject = f" {q['subject']!r}" if q.get("subject") else ""
@@ -220,7 +344,45 @@ def health(store, config, now: datetime) -> tuple[int, list[str]]:
                         f"{q['last_error']}")
     hints = ([f"hint: once a quarantined message is dealt with by hand: python -m bot dismiss {waiting[0]['ref']} "
               "--why '...' (or 'requeue' to process them again)"] if waiting else [])
-    return (1 if problems else 0), [*lines, *(f"PROBLEM: {p}" for p in problems), *hints]
+    return (1 if problems else 0), [*lines, *(f"warning: {w}" for w in warnings),
+                                    *(f"PROBLEM: {p}" for p in problems), *hints]
+
+
+def _digest_problems(store, config, now: datetime, last: datetime | None) -> list[str]:
+    at = config.schedule.digest_at.strftime("%H:%M")
+    started = store.mark("worker")
+    if started is None:  # no worker (`run`) on this state: nobody promised a daily digest
+        return []
+    if last is not None:
+        age = now - last
+        return [f"the last digest is {_ago(age)} old (one is due daily at {at}; limit {_ago(DIGEST_LIMIT)})"
+                ] if age > DIGEST_LIMIT and now - started[0] > DIGEST_LIMIT else []
+    if now - started[0] > DIGEST_LIMIT:
+        return [f"no digest yet, although the worker started {_ago(now - started[0])} ago (one is due daily at {at})"]
+    return []
+
+
+def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[list[str], list[str]]:
+    from .outbox import Limits, sent_since
+
+    trouble = store.outbox_trouble(now - STUCK_AFTER, cycle)
+    lines, problems = [], []
+    if trouble["failed"]:
+        error = " ".join(trouble["failed_error"].split())
+        error = error if len(error) <= 160 else error[:157] + "..."
+        problems.append(f"{trouble['failed']} outgoing mail(s){'' if cycle is None else f' of cycle {cycle}'} failed "
+                        f"for good; newest error: {error or '-'} (see: python -m bot outbox; then outbox --retry)")
+    if trouble["overdue"]:
+        since = trouble["overdue_since"]
+        capped = (config.smtp.enabled
+                  and sent_since(store.conn, now - timedelta(days=1)) >= Limits.from_smtp(config.smtp).daily_cap)
+        text = (f"{trouble['overdue']} queued mail(s) overdue, the oldest by {_ago(now - since)} "
+                f"(next attempt was {since.astimezone(config.schedule.timezone):%Y-%m-%d %H:%M})")
+        if capped:
+            lines.append(f"outbox: the daily cap is reached; {text}")
+        else:
+            problems.append(f"{text}: is the worker running? (see: python -m bot outbox)")
+    return lines, problems
 
 
 def _outbox_backlog(store) -> int | None:

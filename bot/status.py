@@ -65,6 +65,10 @@ class SchoolStatus:
     exempt: str | None  # the reason, when exempt
     complete: bool
     documents: dict = field(default_factory=dict)  # doc type id -> DocStatus
+    # References of the school's files waiting in review with no document type
+    # (a scan whose title could not be read): the school is not chased while they
+    # wait. A mail without any attachment is not such a file.
+    untyped_review: tuple[str, ...] = ()
 
     def missing_required(self, required: Sequence[str]) -> list[str]:
         return [d for d in required if self.documents[d].status in (PENDING, MISSING, EXTENDED)]
@@ -80,7 +84,13 @@ class CampaignStatus:
 
     @property
     def complete_count(self) -> int:
+        """Schools whose dossier is complete, exempt schools included (as ``status --json`` counts them)."""
         return sum(1 for s in self.schools if s.complete)
+
+    @property
+    def exempt_count(self) -> int:
+        """Exempt schools (counted in ``complete_count``)."""
+        return sum(1 for s in self.schools if s.exempt is not None)
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,10 @@ def compute_status(facts: Facts, campaign: Campaign, schools: Sequence[School], 
     for r in facts.receipts:
         by_key.setdefault((r.school, r.doc_type), []).append(r)
     in_review = {(r.school, t) for r in facts.review if r.school for t in r.doc_types}
+    untyped: dict[str, list[str]] = {}
+    for r in facts.review:
+        if r.school and not r.doc_types and r.filename:  # a mail with no file at all holds nothing
+            untyped.setdefault(r.school, []).append(r.ref)
     result = []
     for school in schools:
         deadline = facts.extensions.get(school.code, campaign.deadline(cycle))
@@ -156,7 +170,8 @@ def compute_status(facts: Facts, campaign: Campaign, schools: Sequence[School], 
             docs[doc.id] = doc_status(copies, deadline + campaign.grace, now, exempt is not None, extended,
                                       (school.code, doc.id) in in_review)
         complete = all(docs[d].status in (ON_TIME, LATE, EXEMPT) for d in campaign.required)
-        result.append(SchoolStatus(school.code, school.name, school.level, deadline, extended, exempt, complete, docs))
+        result.append(SchoolStatus(school.code, school.name, school.level, deadline, extended, exempt, complete, docs,
+                                   tuple(untyped.get(school.code, ()))))
     return CampaignStatus(campaign, cycle, now, tuple(result), facts.review)
 
 
@@ -195,7 +210,7 @@ def to_json(status: CampaignStatus) -> dict:
                      "required": list(c.required), "optional": list(c.optional)},
         "now": status.now.astimezone(tz).isoformat(),
         "summary": {"schools": len(status.schools), "complete": status.complete_count,
-                    "review": len(status.review)},
+                    "exempt": status.exempt_count, "review": len(status.review)},
         "schools": [_school_json(s, tz) for s in status.schools],
         "review": [{"ref": r.ref, "message_id": r.message_id, "from": r.from_addr, "filename": r.filename,
                     "received_at": r.received_at.astimezone(tz).isoformat(), "school": r.school,
@@ -209,6 +224,8 @@ def _school_json(s: SchoolStatus, tz) -> dict:
            "documents": {}}
     if s.exempt is not None:
         out["exempt_reason"] = s.exempt
+    if s.untyped_review:
+        out["untyped_review"] = list(s.untyped_review)  # files in review with no document type yet
     for doc_id, d in s.documents.items():
         entry = {"status": d.status}
         if d.received_at:

@@ -85,9 +85,15 @@ class Table:
             raise self.fail(name, "expected an array of tables ([[...]])")
         return [Table(item, f"{self.key(name)}[{i}]", self._error) for i, item in enumerate(items)]
 
-    def accept_rest(self) -> None:
-        """Accept the keys not read yet without checking them (a disabled section)."""
-        self._seen.update(self._data)
+    def accept_rest(self, known: Iterable[str] | None = None) -> None:
+        """Accept the keys not read yet without checking their values (a
+        disabled section may be half filled in). With ``known``, a key that
+        is not one of them is still an error: a typo is caught either way."""
+        rest = set(self._data) - self._seen
+        if known is not None:
+            self._seen.update(rest & set(known))
+            self.done()
+        self._seen.update(rest)
 
     def done(self) -> None:
         unknown = sorted(set(self._data) - self._seen)

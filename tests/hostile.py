@@ -45,6 +45,10 @@ OFFICE = mf.OFFICE
 # Reasons are shown to the coordinator and are being translated to Vietnamese:
 # the expected texts below accept both wordings.
 ZIP_BOMB = r"ZIP rejected|ZIP bị từ chối|200[.,]0 MB"
+# The authserv-id of the office's receiving server: a run of the corpus sets
+# ``[mailbox] trusted_authserv_ids`` to it, so only its Authentication-Results count.
+TRUSTED_AUTHSERV = "mx.q12.example.vn"
+SENDER_TRUST = "sender authentication failed|xác thực người gửi"
 DAMAGED_PDF = "damaged PDF|PDF bị hỏng"
 
 
@@ -353,10 +357,21 @@ def corpus(*, oversized: bool = False) -> list[Case]:
                         [("Received", f"from relay{i}.example by mx; Thu, 5 Oct 2023 09:32:00 +0700")
                          for i in range(5000)] + [("X-Long", "x" * 200_000)]), "counted")
     spoof = mf.with_headers(good_mail(0, label="dmarc-fail", style="gmail"), [(
-        "Authentication-Results", f"mx.q12.example.vn; spf=fail smtp.mailfrom={SCHOOLS[0][0]}; dkim=none; "
+        "Authentication-Results", f"{TRUSTED_AUTHSERV}; spf=fail smtp.mailfrom={SCHOOLS[0][0]}; dkim=none; "
                                   "dmarc=fail (p=NONE) header.from=hcm.edu.vn")])
-    add("dmarc-fail", "a roster address forged: DMARC and SPF fail", spoof, "review",
-        "sender authentication failed|xác thực người gửi")
+    add("dmarc-fail", "a roster address forged: DMARC and SPF fail", spoof, "review", SENDER_TRUST)
+    unaligned = mf.with_headers(good_mail(1, label="dkim-unaligned", style="outlook"), [(
+        "Authentication-Results", f"{TRUSTED_AUTHSERV}; spf=fail smtp.mailfrom=hcm.edu.vn; "
+                                  "dkim=pass header.d=evil.example; dmarc=none")])
+    add("dkim-unaligned", "a roster address forged: SPF fails, the only DKIM pass is the attacker's own domain",
+        unaligned, "review", SENDER_TRUST)
+    elsewhere = mf.with_headers(good_mail(2, label="dmarc-pass-elsewhere", style="gmail"), [
+        ("Authentication-Results", f"{TRUSTED_AUTHSERV}; spf=fail smtp.mailfrom=hcm.edu.vn; dkim=none; "
+                                   "dmarc=pass header.from=evil.example"),
+        ("Authentication-Results", "mx.hcm.edu.vn; spf=pass smtp.mailfrom=hcm.edu.vn; dkim=pass header.d=hcm.edu.vn; "
+                                   "dmarc=pass header.from=hcm.edu.vn")])  # written by the sender: ignored
+    add("dmarc-pass-elsewhere", "a roster address forged: DMARC passes for another domain, SPF fails, and a "
+        "forged header from an untrusted server says everything passed", elsewhere, "review", SENDER_TRUST)
 
     # -- file names --------------------------------------------------------
     add("name-header-injection", "CR LF and a Bcc header injected in the file name (RFC 2231)",

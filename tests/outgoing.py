@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FROM = "hoso-bot@q12.example.edu.vn"
 COORDINATOR = "nthmai.q12@tphcm.gov.vn"
+OFFICE_MX = "mx.tphcm.gov.vn"  # the authserv-id of the office's receiving server
 _seq = itertools.count(1)
 
 
@@ -33,8 +34,9 @@ class Ctx:
 
 
 def make_ctx(tmp_path: Path, smtp_server=None, *, templates: Path | None = None, rules: Path | None = None,
-             per_minute: int = 1000, daily_cap: int = 5000, **smtp) -> Ctx:
-    """A context like ``app.load`` gives; SMTP on ``smtp_server`` (plain, loopback) or disabled."""
+             per_minute: int = 1000, daily_cap: int = 5000, trusted_authserv_ids=(OFFICE_MX,), **smtp) -> Ctx:
+    """A context like ``app.load`` gives; SMTP on ``smtp_server`` (plain, loopback) or disabled.
+    Only ``trusted_authserv_ids`` (default: the office's server) write Authentication-Results we believe."""
     if smtp_server is not None:
         section = {"enabled": True, "host": "127.0.0.1", "port": smtp_server.port, "security": "none",
                    "from_address": FROM, "from_name": "Phòng GD&ĐT Quận 12", "per_minute": per_minute,
@@ -42,7 +44,8 @@ def make_ctx(tmp_path: Path, smtp_server=None, *, templates: Path | None = None,
     else:
         section = {"enabled": False, "from_address": FROM}
     data = {
-        "mailbox": {"source": "folder", "path": str(tmp_path / "inbox")},
+        "mailbox": {"source": "folder", "path": str(tmp_path / "inbox"),
+                    "trusted_authserv_ids": list(trusted_authserv_ids)},
         "smtp": section,
         "coordinator": {"emails": [COORDINATOR]},
         "paths": {"rules": str(rules or ROOT / "rules"), "templates": str(templates or ROOT / "templates"),

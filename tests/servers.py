@@ -1011,6 +1011,24 @@ class _Handler:
             server.loop.call_soon(server.transport.close)
         return status
 
+    async def auth_XOAUTH2(self, server, args):  # noqa: N802
+        """AUTH XOAUTH2 (Gmail, Microsoft 365): the owner's (user, password)
+        pair stands for (user, access token)."""
+        from base64 import b64decode
+
+        from aiosmtpd.smtp import AuthResult
+
+        user, token = self.owner.auth or ("", "")
+        try:
+            given = b64decode(args[1]).decode() if len(args) > 1 else ""
+        except Exception:
+            given = ""
+        if given != f"user={user}\x01auth=Bearer {token}\x01\x01":
+            # As Google does: a base64 JSON error as a challenge, then 535 after the client's empty answer.
+            await server.challenge_auth('{"status":"401","schemes":"bearer"}', encode_to_b64=True)
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, handled=False, auth_data=user)
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
         if self.owner.auth is not None and self.owner.auth_required and not session.authenticated:
             return "530 5.7.0 Authentication required"
@@ -1066,7 +1084,8 @@ class SmtpServer:
     ``SmtpServer(auth=("bot", "pw"), starttls=True)``; :meth:`start` or use
     as a context manager.  Attributes ``host``, ``port``, ``cafile`` (when TLS).
 
-    * auth: (user, password) enables AUTH PLAIN/LOGIN without TLS (loopback)
+    * auth: (user, password) enables AUTH PLAIN/LOGIN without TLS (loopback),
+      and XOAUTH2 with the password as the access token
       and, unless auth_required=False, refuses MAIL before AUTH (530).
     * starttls: offer STARTTLS (require_starttls=True to insist on it);
       implicit_tls: TLS from the first byte (SMTPS).  Same CA as Dovecot's.

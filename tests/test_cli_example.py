@@ -12,6 +12,8 @@ import pytest
 
 from bot.cli import main
 
+from .configs import write_config
+
 ROOT = Path(__file__).resolve().parents[1]
 NOW = ["--now", "2023-10-16T08:00"]
 
@@ -19,18 +21,7 @@ NOW = ["--now", "2023-10-16T08:00"]
 @pytest.fixture
 def config(tmp_path) -> str:
     shutil.copytree(ROOT / "examples" / "inbox", tmp_path / "inbox")
-    (tmp_path / "config.toml").write_text(f"""
-[mailbox]
-source = "folder"
-path = "inbox"
-[coordinator]
-emails = ["nthmai.q12@tphcm.gov.vn"]
-[paths]
-rules = "{ROOT / 'rules'}"
-templates = "{ROOT / 'templates'}"
-state = "state"
-""", encoding="utf-8")
-    return str(tmp_path / "config.toml")
+    return str(write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"'))
 
 
 def cli(config: str, *args: str) -> int:

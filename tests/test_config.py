@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from bot import app
 from bot.config import load_config, parse_config
 from bot.errors import ConfigError
+from bot.extract import Extractor
+
+from .configs import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,6 +23,7 @@ source = "imap"
 host = "imap.example.org"
 username = "office"
 password_env = "TEST_IMAP_PASSWORD"
+trusted_authserv_ids = ["mx.example.org"]
 [coordinator]
 emails = ["mai@example.org"]
 """
@@ -60,6 +66,16 @@ def test_relative_paths_resolve_against_the_config_file():
      "mailbox.max_message_mb: must be 1..2048"),
     (('host = "imap.example.org"', 'host = "imap.example.org"\nmax_message_mb = "60 MB"'),
      "mailbox.max_message_mb: expected an integer"),
+    (('trusted_authserv_ids = ["mx.example.org"]', 'trusted_authserv_ids = "mx.example.org"'),
+     "mailbox.trusted_authserv_ids: expected a list"),
+    (('trusted_authserv_ids = ["mx.example.org"]', 'trusted_authserv_ids = ["mx.example.org", 1]'),
+     r"mailbox.trusted_authserv_ids\[1\]: expected a string"),
+    (('trusted_authserv_ids = ["mx.example.org"]', 'trusted_authserv_ids = ["  "]'),
+     r"mailbox.trusted_authserv_ids\[0\]: must not be empty"),
+    (('trusted_authserv_ids = ["mx.example.org"]', 'trusted_authserv_ids = ["mx.example.org; spf=pass"]'),
+     r"mailbox.trusted_authserv_ids\[0\]: .* is not an authserv-id"),
+    (('trusted_authserv_ids = ["mx.example.org"]', 'trusted_authserv_id = ["mx.example.org"]'),
+     "mailbox.trusted_authserv_id: unknown key"),
 ])
 def test_mistakes_name_the_key(change, message):
     old, new = change
@@ -102,12 +118,91 @@ def test_insecure_tls_is_loud():
     assert any("NOT verified" in w for w in cfg.warnings())
 
 
-def test_disabled_smtp_section_may_be_half_filled():
+def test_disabled_smtp_section_may_be_half_filled_but_not_misspelt():
     cfg = parse(IMAP + '\n[smtp]\nenabled = false\nhost = "x"\nfrom_address = "bot@example.org"\n')
     assert not cfg.smtp.enabled and cfg.smtp.from_address == "bot@example.org"
+    with pytest.raises(ConfigError, match=r"smtp\.hots: unknown key"):
+        parse(IMAP + '\n[smtp]\nenabled = false\nhots = "x"\n')
+
+
+def test_without_smtp_the_outbox_files_still_get_a_sender(tmp_path):
+    # No [smtp] at all is the documented way to keep mail on disk: a poll must not fail for want of a From.
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "1.eml").write_bytes((ROOT / "examples" / "inbox" / "0001.eml").read_bytes())
+    cfg = write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"', smtp="")  # no [smtp] at all
+    ctx = app.load(cfg)
+    assert not ctx.config.smtp.enabled and ctx.config.smtp.from_address == "hoso-bot@localhost"
+    report = app.poll(ctx, datetime(2023, 10, 16, 8, tzinfo=timezone(timedelta(hours=7))),
+                      extractor=Extractor(workers=0), sender=None)
+    assert report.processed == 1
 
 
 def test_message_size_limit_defaults_to_60_mb_for_both_sources():
     assert parse(IMAP).mailbox.max_message_mb == 60
     folder = parse(IMAP.replace('source = "imap"', 'source = "folder"\npath = "inbox"\nmax_message_mb = 25'))
     assert folder.mailbox.max_message_bytes == 25 * 1024 * 1024
+
+
+@pytest.mark.parametrize("source, line, expected", [
+    ("imap", 'trusted_authserv_ids = ["MX.Example.org", "mx2.example.org", "mx.example.org"]',
+     ("mx.example.org", "mx2.example.org")),
+    ("folder", 'trusted_authserv_ids = [" mx.hcm.edu.vn "]', ("mx.hcm.edu.vn",)),
+    ("folder", "trusted_authserv_ids = []", ()),
+    ("imap", "", ()),
+])
+def test_trusted_authserv_ids_are_read_for_both_sources(source, line, expected):
+    text = IMAP.replace('trusted_authserv_ids = ["mx.example.org"]', line)
+    if source == "folder":
+        text = text.replace('source = "imap"', 'source = "folder"\npath = "inbox"')
+    assert parse(text).mailbox.trusted_authserv_ids == expected
+
+
+@pytest.mark.parametrize("extra, warned", [
+    ('trusted_authserv_ids = ["mx.example.org"]', None),
+    ("trusted_authserv_ids = []", "every command mail from the coordinator is refused"),
+    ("", "every command mail from the coordinator is refused"),
+])
+def test_no_trusted_authserv_id_is_a_warning(extra, warned):
+    cfg = parse(IMAP.replace('trusted_authserv_ids = ["mx.example.org"]', extra))
+    found = [w for w in cfg.warnings() if w.startswith("mailbox.trusted_authserv_ids is empty")]
+    if warned is None:
+        assert cfg.warnings() == []
+    else:
+        (warning,) = found
+        assert warned in warning and "first word of the Authentication-Results header" in warning
+
+
+def test_no_trusted_authserv_id_with_unauthenticated_commands_is_louder():
+    cfg = parse(IMAP.replace('trusted_authserv_ids = ["mx.example.org"]', "")
+                + "allow_unauthenticated_commands = true\n")
+    (warning,) = [w for w in cfg.warnings() if w.startswith("mailbox.trusted_authserv_ids is empty")]
+    assert "EVERY command mail that claims a coordinator address is obeyed" in warning
+
+
+def test_check_config_prints_the_warning(tmp_path, capsys):
+    from bot import cli
+
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    assert 'trusted_authserv_ids = ["mail.tphcm.gov.vn"]' in text
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text.replace('trusted_authserv_ids = ["mail.tphcm.gov.vn"]', "")
+                   .replace('path = "examples/inbox"', f'path = "{ROOT / "examples" / "inbox"}"')
+                   .replace('rules = "rules"', f'rules = "{ROOT / "rules"}"')
+                   .replace('templates = "templates"', f'templates = "{ROOT / "templates"}"'), encoding="utf-8")
+    assert cli.main(["--config", str(cfg), "--now", "2023-10-16T08:00", "check-config"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: mailbox.trusted_authserv_ids is empty" in err
+
+
+@pytest.mark.parametrize("source, message", [
+    ('token_command = "sh -c \'echo refresh token expired >&2; exit 3\'"',
+     r"token command exited with status 3: refresh token expired"),
+    ('token_command = "true"', r"the token command printed nothing"),
+    ('token_file = "{empty}"', r"is empty"),
+])
+def test_a_token_that_cannot_be_had_says_why(tmp_path, source, message):
+    (tmp_path / "empty").write_text("\n")
+    cfg = parse(IMAP.replace('password_env = "TEST_IMAP_PASSWORD"', 'auth = "xoauth2"\n'
+                             + source.format(empty=tmp_path / "empty")))
+    with pytest.raises(ConfigError, match=message):
+        cfg.mailbox.secret.read({})

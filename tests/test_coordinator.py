@@ -13,13 +13,14 @@ from email import policy
 import pytest
 
 from bot import app, coordinator, notify, outbox
+from bot.errors import EarlyExtensionError
 from bot.schema import MIGRATIONS
 from bot.send import SmtpSender, make_sender
 from bot.status import status_for, to_json
 from bot.store import Store
 
 from . import mailfactory as mf
-from .outgoing import COORDINATOR, Ctx, at, make_ctx, record
+from .outgoing import COORDINATOR, OFFICE_MX, Ctx, at, make_ctx, record
 
 AUTH_PASS = ("mx.tphcm.gov.vn; dkim=pass header.d=tphcm.gov.vn header.s=s1; spf=pass smtp.mailfrom=tphcm.gov.vn;"
              " dmarc=pass (p=QUARANTINE) header.from=tphcm.gov.vn")
@@ -359,6 +360,20 @@ def test_schema_2_database_is_migrated_with_its_outbox(tmp_path):
                                " VALUES ('x', 'spam', 2023, 'a', 'a', 'a')")
 
 
+def test_an_extension_that_would_shorten_the_deadline_is_refused(campaign):
+    ctx, inbox, _, _ = campaign
+    drop(inbox, "early.eml", command_mail("gia hạn th-le-van-tho 05/10/2023\ngia hạn th-le-van-tho 20/10/2023"))
+    poll(ctx, at(12, 9))
+    assert [(c.kind, c.value[:10]) for c in corrections(ctx)] == [("extend", "2023-10-20")]
+    (reply,) = replies(ctx)
+    text = reply.get_body(("plain",)).get_content()
+    assert ('KHÔNG THỰC HIỆN: Ngày gia hạn phải sau hạn nộp chung của đợt (gia hạn không rút ngắn thời hạn '
+            'của trường): "2023-10-05"') in text
+    with Store.open(ctx.config.paths.state) as store, pytest.raises(EarlyExtensionError, match="not after"):
+        app.correct(store, ctx.rules, "extend", at(12, 9), who="mai", why="cli", school="th-le-van-tho",
+                    value="2023-10-10")  # the deadline day itself: 23:59:59 is not later
+
+
 def test_a_mail_with_too_many_commands_carries_out_the_first_ones_and_says_so(campaign, monkeypatch):
     ctx, inbox, _, _ = campaign
     monkeypatch.setattr(coordinator, "MAX_COMMANDS", 2)
@@ -401,3 +416,46 @@ def test_bo_with_a_q_reference_dismisses_the_quarantined_mail_and_the_reply_says
     assert "KHÔNG THỰC HIỆN: Thư này đã được bỏ khỏi danh sách thư bot không xử lý được trước đó" in text
     assert "Cú pháp đúng: bỏ Q<số> <lý do>" in text
     assert "Đã thực hiện" in reply.get_body(("html",)).get_content()
+
+
+# Authentication-Results only count when written by the office's own server (``OFFICE_MX``, the
+# authserv-id that ``make_ctx`` trusts); the rest may come from the sender (RFC 8601 sections 5, 7.1).
+FORGED = ("mx.evil.example; dkim=pass header.d=tphcm.gov.vn; spf=pass smtp.mailfrom=tphcm.gov.vn; "
+          "dmarc=pass header.from=tphcm.gov.vn")
+
+
+@pytest.mark.parametrize("case, headers, trusted, refusal", [
+    ("the office's server: pass", [AUTH_PASS], (OFFICE_MX,), None),
+    ("the trusted id in another case", [AUTH_PASS.replace(OFFICE_MX, OFFICE_MX.upper())], (OFFICE_MX,), None),
+    ("forged header, foreign authserv-id", [FORGED], (OFFICE_MX,), "auth_none"),
+    ("forged header above the office's failing one",
+     [FORGED, f"{OFFICE_MX}; spf=fail smtp.mailfrom=tphcm.gov.vn; dkim=none; dmarc=none"], (OFFICE_MX,), "auth_fail"),
+    ("no trusted server configured", [AUTH_PASS], (), "auth_none"),
+    ("dmarc=pass for another domain",
+     [f"{OFFICE_MX}; dmarc=pass header.from=evil.example; spf=pass smtp.mailfrom=evil.example"], (OFFICE_MX,),
+     "auth_unaligned"),
+    ("unrelated DKIM pass beside an SPF failure",
+     [f"{OFFICE_MX}; spf=fail smtp.mailfrom=tphcm.gov.vn; dkim=pass header.d=evil.example; dmarc=none"],
+     (OFFICE_MX,), "auth_fail"),
+    ("aligned DKIM pass beside an SPF softfail",
+     [f"{OFFICE_MX}; spf=softfail smtp.mailfrom=tphcm.gov.vn; dkim=pass header.d=tphcm.gov.vn; dmarc=none"],
+     (OFFICE_MX,), None),
+])
+def test_only_the_office_servers_authentication_results_get_commands_obeyed(tmp_path, case, headers, trusted,
+                                                                             refusal):
+    ctx = make_ctx(tmp_path, trusted_authserv_ids=trusted)
+    (tmp_path / "inbox").mkdir()
+    raw = mf.with_headers(command_mail("miễn mn-hoa-mai", auth=None), [("Authentication-Results", h) for h in headers])
+    drop(tmp_path / "inbox", "cmd.eml", raw)
+    poll(ctx, at(12, 9))
+    with Store.open(ctx.config.paths.state) as store:
+        (outcome,) = store.conn.execute("SELECT verdict, reason FROM command_mails").fetchall()
+    (reply,) = replies(ctx)
+    text = reply.get_body(("plain",)).get_content()
+    if refusal is None:
+        assert tuple(outcome) == ("obeyed", "")
+        assert [(c.kind, c.school, c.via) for c in corrections(ctx)] == [("exempt", "mn-hoa-mai", "email")]
+    else:
+        assert (outcome[0], outcome[1].partition(":")[0]) == ("refused", refusal)  # "auth_fail: spf=fail ..."
+        assert corrections(ctx) == []
+        assert "KHÔNG THỰC HIỆN LỆNH NÀO" in text and "Đã thực hiện" not in text

@@ -127,7 +127,8 @@ def test_hostile_corpus_from_a_folder(tmp_path):
         (inbox / f"{index:03d}-{label}.eml").write_bytes(raw)
     (inbox / "internaldates.json").write_text(json.dumps(
         {f"{i:03d}-{label}.eml": RECEIVED.isoformat() for i, (label, _, _) in enumerate(mixed)}))
-    ctx = app.load(write_config(tmp_path, f'source = "folder"\npath = "{inbox}"\nmax_message_mb = 1'))
+    ctx = app.load(write_config(tmp_path, f'source = "folder"\npath = "{inbox}"\nmax_message_mb = 1\n'
+                                          f'trusted_authserv_ids = ["{H.TRUSTED_AUTHSERV}"]'))
 
     report = app.poll(ctx, NOW)
 
@@ -168,8 +169,8 @@ def test_hostile_corpus_from_dovecot(tmp_path, dovecot, monkeypatch):
     uids = dovecot.append_many("INBOX", [(raw, RECEIVED) for _, raw, _ in mixed])
     assert len(uids) == len(mixed)
     monkeypatch.setenv("BOT_IMAP_PASSWORD", dovecot.password)
-    ctx = app.load(write_config(tmp_path, imap_mailbox(dovecot, fetch_batch=16, timeout_seconds=20,
-                                                       max_message_mb=1)))
+    ctx = app.load(write_config(tmp_path, imap_mailbox(dovecot, fetch_batch=16, timeout_seconds=20, max_message_mb=1,
+                                                       trusted_authserv_ids=f'["{H.TRUSTED_AUTHSERV}"]')))
 
     report = app.poll(ctx, NOW)
 

@@ -160,7 +160,7 @@ def test_each_school_gets_exactly_the_reminders_its_state_calls_for(campaign):
     assert "Báo cáo kết quả xây dựng đơn vị điển hình" in missing and "Biên bản họp xét, đề nghị" in missing
     assert "Tờ trình đề nghị công nhận" not in missing
     (_, late, _) = [r for r in reminders["th-nguyen-du"] if r[0] == AFTER["after-1"]][0]
-    assert "đã quá 3 ngày" in bodies(late)[0]
+    assert "đã quá hạn 3 ngày" in bodies(late)[0]
     (_, ext, _) = [r for r in reminders["mn-hoa-sen"] if r[0] == date(2023, 10, 13)][0]
     assert "23:59 ngày 20/10/2023 (giờ Việt Nam) (đã được gia hạn), còn 7 ngày" in bodies(ext)[0]
 
@@ -557,3 +557,121 @@ def test_cli_remind_digest_and_outbox_write_eml_files(tmp_path):
 
     code, out = cli("--config", cfg, "--now", "2023-10-04T09:00", "outbox", "--retry")
     assert code == 0 and "0 mail(s) queued again" in out
+
+
+# -- the digest sees only what had happened by its instant; its wording ---------------------
+
+def digest_text(ctx, store, now, *, dry_run=True) -> tuple[str, str]:
+    """The digest's text and subject at ``now`` (a dry run records nothing)."""
+    report = notify.digest(ctx, store, None, now, dry_run=dry_run)
+    if dry_run:
+        ((_, subject, text),) = report.previews
+        return text, subject
+    latest = max((r for r in outbox.rows(store.conn) if r.kind == "digest"), key=lambda r: r.id)
+    return bodies(parsed_raw(outbox.raw_of(store.conn, latest.id)))[0], latest.subject
+
+
+def parsed_raw(raw: bytes):
+    import email
+    from email import policy
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+def test_a_digest_dated_before_later_mail_shows_none_of_it(tmp_path):
+    from .outgoing import quarantine
+    ctx = three_schools(tmp_path, None)
+    with Store.open(ctx.config.paths.state) as store:
+        record(store, at(4, 9), sender=HIEN, files=[("ho-so.pdf", "thcs-nguyen-hien", ALL, "counted")])
+        # mail received after 12/10 08:00, recorded before that digest runs (a --now simulation)
+        record(store, at(14, 9), sender="mnhoamai.q12@hcm.edu.vn",
+               files=[("ho-so-hoa-mai.pdf", "mn-hoa-mai", ALL, "counted")])
+        record(store, at(14, 11), sender="", raw=mf.postfix_bounce([HOA_SEN]))
+        record(store, at(14, 12), sender="la.nguoi@example.com", files=[("x.pdf", None, (), "review", "lạ")])
+        quarantine(store, at(14, 13))
+        early, _ = digest_text(ctx, store, at(12, 8), dry_run=False)
+        later, _ = digest_text(ctx, store, at(15, 7), dry_run=False)
+    assert "ho-so.pdf" in early and "ho-so-hoa-mai.pdf" not in early
+    assert "ĐỊA CHỈ BỊ TRẢ LẠI THƯ (0)" in early and HOA_SEN not in early
+    assert "la.nguoi@example.com" not in early and "KHÔNG XỬ LÝ ĐƯỢC" not in early
+    assert "Đã nộp đủ hồ sơ: 1/3 trường" in early
+    # the next digest shows what arrived since, even though it was recorded before the first one
+    assert "ho-so-hoa-mai.pdf" in later and "ho-so.pdf" not in later
+    assert f"- {HOA_SEN} (MN Hoa Sen): 1 lần, gần nhất 11:00 ngày 14/10/2023" in later
+    assert "la.nguoi@example.com" in later and "THƯ BOT KHÔNG XỬ LÝ ĐƯỢC (1)" in later
+    assert "Đã nộp đủ hồ sơ: 2/3 trường" in later
+
+
+@pytest.mark.parametrize("wrote, expected", [
+    (None, "Đã ngừng gửi thư đến địa chỉ này."),
+    (at(16, 9), "Địa chỉ đã gửi thư đến Phòng lúc 09:00 ngày 16/10/2023, sau lần bị trả lại: vẫn gửi bình thường."),
+    (at(18, 9), "Đã ngừng gửi thư đến địa chỉ này."),                         # not yet, at the digest's instant
+])
+def test_a_bounced_address_is_said_to_work_again_only_after_mail_from_it(tmp_path, wrote, expected):
+    ctx = three_schools(tmp_path, None)
+    with Store.open(ctx.config.paths.state) as store:
+        record(store, at(14, 11), sender="", raw=mf.postfix_bounce([HOA_SEN]))
+        if wrote:
+            record(store, wrote, sender=HOA_SEN, subject="Xin gia hạn")
+        text, _ = digest_text(ctx, store, at(17, 7))
+    line = next(ln for ln in text.splitlines() if ln.startswith(f"- {HOA_SEN}"))
+    assert line.endswith(expected)
+    assert ("vẫn gửi bình thường" in text) == (expected.endswith("vẫn gửi bình thường."))
+
+
+def test_the_digest_headline_says_how_many_complete_schools_are_exempt_and_matches_status_json(tmp_path):
+    ctx = three_schools(tmp_path, None)
+    with Store.open(ctx.config.paths.state) as store:
+        record(store, at(4, 9), sender=HIEN, files=[("ho-so.pdf", "thcs-nguyen-hien", ALL, "counted")])
+        store.add_correction(kind="exempt", school="mn-hoa-sen", cycle=2023, who="mai", why="sáp nhập", via="cli",
+                             now=at(4, 10))
+        text, subject = digest_text(ctx, store, at(5, 7))
+        summary = to_json(status_for(store, ctx.rules, at(5, 7)))["summary"]
+    assert (summary["complete"], summary["exempt"]) == (2, 1)
+    assert "- Đã nộp đủ hồ sơ: 2/3 trường, kể cả 1 trường được miễn nộp (66,7%; mục tiêu 100%)." in text
+    assert "- Hồ sơ đủ (1 trường): THCS Nguyễn Hiền." in text                   # the exempt school is not news
+    assert "2/3 trường đã đủ hồ sơ (kể cả 1 trường miễn nộp; 66,7%)" in subject
+
+
+def test_the_digest_names_the_kind_of_file_and_mail_it_talks_about(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        # a mail without attachment waiting in review; a forwarder whose document was counted
+        record(store, at(2, 9), sender=HOA_SEN, files=[("", "mn-hoa-sen", (), "review", "thư không có tệp")])
+        record(store, at(2, 10), sender="staff.forward@yahoo.com",
+               files=[("bao-cao.pdf", "mn-hoa-mai", ("bao_cao",), "counted")])
+        record(store, at(2, 11), sender="la.nguoi@example.com")
+        # the receipt is refused for good by the server
+        server.refuse_all(550, "5.1.1 <mnhoamai.q12@hcm.edu.vn>: Recipient address rejected: User unknown")
+        for minute in (0, 5, 10, 20):
+            run(ctx, store, at(2, 11, minute))
+        server.accept_all()
+        text = digest_text(ctx, store, at(3, 7))[0]
+    assert "R1  MN Hoa Sen: (chưa rõ loại) - (thư không có tệp đính kèm) [Chờ xem xét]" in text
+    assert "MN Hoa Sen: (thư không có tệp đính kèm)" in text.split("5. TỆP CHỜ XEM XÉT")[1]
+    assert "tạm hoãn thư nhắc" not in text                                  # a mail without a file holds nothing
+    unknown = text.split("6. NGƯỜI GỬI")[1].split("7. ĐỊA CHỈ")[0]
+    assert "staff.forward@yahoo.com: 1 thư, gần nhất 10:00 ngày 02/10/2023" in unknown
+    assert "- đã ghi nhận cho MN Hoa Mai" in unknown
+    assert "la.nguoi@example.com" in unknown and unknown.count("đã ghi nhận cho") == 1
+    failed = text.split("THƯ CHƯA GỬI ĐƯỢC")[1].split("Bảng tổng hợp")[0]
+    assert "biên nhận - MN Hoa Mai: " in failed and "receipt" not in failed
+    assert "5.1.1" in failed and "b'" not in failed and "(3 lần thử)" in failed
+
+
+def test_a_school_whose_scan_waits_in_review_is_not_reminded_and_the_digest_says_so(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        (scan,) = record(store, at(2, 9), sender=HOA_SEN,
+                         files=[("scan0001.jpg", "mn-hoa-sen", (), "review", "không đọc được tiêu đề")])
+        run(ctx, store, at(3, 9))                                           # before-7
+        text = digest_text(ctx, store, at(4, 7))[0]
+        store.add_correction(kind="reject", item_id=scan, cycle=2023, who="mai", why="ảnh mờ, không phải hồ sơ",
+                             via="cli", now=at(4, 8))
+        run(ctx, store, at(4, 9))                                           # the slot is still due
+    assert set(sent_on(ctx, server, "reminder", date(2023, 10, 3))) == {"thcs-nguyen-hien", "mn-hoa-mai"}
+    assert "mn-hoa-sen" in sent_on(ctx, server, "reminder", date(2023, 10, 4))
+    assert ("- MN Hoa Sen: thiếu Tờ trình đề nghị công nhận; Báo cáo kết quả xây dựng đơn vị điển hình; "
+            "Biên bản họp xét, đề nghị; đã nhận 1 tệp chưa rõ loại (R1), đang chờ kiểm tra: tạm hoãn thư nhắc") in text
+    assert "Thư nhắc MN Hoa Sen tạm hoãn cho đến khi tệp này được xử lý (duyệt hoặc bỏ)." in text

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from bot import notify, outbox
+from bot.errors import ConfigError
 from bot.outbox import Limits
 from bot.send import FileSender, SmtpSender
 from bot.store import Store
@@ -275,6 +277,29 @@ def test_a_wrong_password_keeps_the_mail_queued(tmp_path, smtp_server_factory, m
         report = deliver(ctx, store, T0)
         assert report.retrying == 1 and "refused the login" in report.errors[0]
         assert statuses(store) == {"queued": 1}
+
+
+@pytest.mark.parametrize("token, delivered", [("ya29.right-token", True), ("ya29.expired", False)])
+def test_xoauth2_login_with_a_token_from_a_file(tmp_path, smtp_server_factory, token, delivered):
+    # Gmail and Microsoft 365 want an OAuth access token, not a password.
+    server = smtp_server_factory(auth=("hoso@q12.example.edu.vn", "ya29.right-token"))
+    (tmp_path / "token").write_text(token + "\n")
+    (tmp_path / "token").chmod(0o600)
+    ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path, ("th-nguyen-du",)), auth="xoauth2",
+                   username="hoso@q12.example.edu.vn", token_file=str(tmp_path / "token"))
+    with Store.open(ctx.config.paths.state) as store:
+        queue_reminders(ctx, store)
+        report = deliver(ctx, store, T0)
+        assert (report.sent, len(server.messages)) == ((1, 1) if delivered else (0, 0))
+        if not delivered:
+            assert "refused the login of 'hoso@q12.example.edu.vn'" in report.errors[0]
+            assert statuses(store) == {"queued": 1}  # kept, retried once the token is renewed
+
+
+def test_xoauth2_needs_the_account_name(tmp_path):
+    no_server_needed = SimpleNamespace(port=2525)  # the config is refused before any connection
+    with pytest.raises(ConfigError, match=r"smtp\.auth: xoauth2 needs smtp\.username"):
+        make_ctx(tmp_path, no_server_needed, auth="xoauth2", token_file="t")
 
 
 def test_without_smtp_mail_goes_to_state_outbox_as_eml_and_html(tmp_path, caplog):

@@ -623,6 +623,10 @@ DMARC_FAIL = ("mx.google.com; spf=softfail (google.com: domain of transitioning 
               "dis=NONE) header.from=gmail.com")
 
 
+# The receiving servers these tests trust (``[mailbox] trusted_authserv_ids``).
+TRUSTED = ParseLimits(trusted_authserv_ids=("mx.google.com", "mx.hcm.edu.vn"))
+
+
 @pytest.mark.parametrize("headers, expected", [
     ([], ("none", "")),
     ([GMAIL_PASS], ("pass", "dmarc=pass header.from=hcm.edu.vn")),
@@ -635,17 +639,90 @@ DMARC_FAIL = ("mx.google.com; spf=softfail (google.com: domain of transitioning 
      ("none", "no verdict from mx.hcm.edu.vn: spf=neutral, dkim=pass")),
     (["mx.hcm.edu.vn; spf=pass smtp.mailfrom=bounce.mailer.vn"], ("pass", "spf=pass smtp.mailfrom=bounce.mailer.vn")),
     (["mx.hcm.edu.vn; none"], ("none", "no verdict from mx.hcm.edu.vn: no results")),
+    (["MX.HCM.EDU.VN 1; dmarc=pass header.from=HCM.edu.vn"], ("pass", "dmarc=pass header.from=hcm.edu.vn")),
+    (["(our server) mx.hcm.edu.vn; dmarc=pass header.from=hcm.edu.vn"], ("pass", "dmarc=pass header.from=hcm.edu.vn")),
+    # Microsoft 365 writes no authserv-id: the header cannot be told from a forged one.
     (["spf=fail (sender IP is 5.6.7.8) smtp.mailfrom=gmail.com; dkim=none (message not signed) header.d=none;"
       "dmarc=fail action=none header.from=gmail.com;compauth=fail reason=001"],
-     ("fail", "dmarc=fail (action=none) header.from=gmail.com")),
-    # Only the topmost header (our own server's) is trusted; lower ones may be forged by the sender.
+     ("none", "Authentication-Results ignored: (no authserv-id) not in mailbox.trusted_authserv_ids")),
+    # The topmost trusted header is read (a server adds its own above those it received).
     ([DMARC_FAIL, GMAIL_PASS], ("fail", "dmarc=fail (p=none) header.from=gmail.com")),
     ([GMAIL_PASS, DMARC_FAIL], ("pass", "dmarc=pass header.from=hcm.edu.vn")),
 ])
 def test_authentication_results(headers, expected):
     raw = mf.with_headers(mf.gmail(), [("Authentication-Results", h) for h in headers])
-    parsed = parse_message(raw)
+    parsed = parse_message(raw, TRUSTED)
     assert (parsed.auth, parsed.auth_reason) == expected
+
+
+FORGED_PASS = "mx.evil.example; dmarc=pass header.from=hcm.edu.vn; dkim=pass header.d=hcm.edu.vn"
+
+
+@pytest.mark.parametrize("trusted, headers, expected", [
+    # Written by the sender (or a server we do not know): ignored as if absent.
+    (("mx.hcm.edu.vn",), [FORGED_PASS],
+     ("none", "Authentication-Results ignored: mx.evil.example not in mailbox.trusted_authserv_ids")),
+    # ...and below it, what our own server found is what counts.
+    (("mx.hcm.edu.vn",), [FORGED_PASS, "mx.hcm.edu.vn; spf=fail smtp.mailfrom=hcm.edu.vn; dkim=none; dmarc=none"],
+     ("fail", "spf=fail smtp.mailfrom=hcm.edu.vn, no DKIM pass")),
+    (("mx.evil.example",), [FORGED_PASS], ("pass", "dmarc=pass header.from=hcm.edu.vn")),
+    # No trusted server configured: nothing is believed, whatever the headers say.
+    ((), [GMAIL_PASS], ("none", "Authentication-Results ignored: mailbox.trusted_authserv_ids is empty")),
+    ((), [], ("none", "")),
+    # A similar-looking id is another server.
+    (("mx.hcm.edu.vn",), ["mx.hcm.edu.vn.evil.example; dmarc=pass header.from=hcm.edu.vn"],
+     ("none", "Authentication-Results ignored: mx.hcm.edu.vn.evil.example not in mailbox.trusted_authserv_ids")),
+])
+def test_only_the_trusted_servers_authentication_results_are_read(trusted, headers, expected):
+    raw = mf.with_headers(mf.gmail(), [("Authentication-Results", h) for h in headers])
+    parsed = parse_message(raw, ParseLimits(trusted_authserv_ids=trusted))
+    assert (parsed.auth, parsed.auth_reason) == expected
+
+
+@pytest.mark.parametrize("results, expected", [
+    # DMARC passes only for the From domain (hcm.edu.vn) it was evaluated for.
+    ("dmarc=pass header.from=evil.example",
+     ("none", "no verdict from mx.hcm.edu.vn: dmarc=pass (ignored: dmarc=pass for evil.example, not hcm.edu.vn)")),
+    ("dmarc=pass", ("none", "no verdict from mx.hcm.edu.vn: dmarc=pass (ignored: dmarc=pass for no header.from, "
+                            "not hcm.edu.vn)")),
+    ("dmarc=pass header.from=sub.hcm.edu.vn",
+     ("none", "no verdict from mx.hcm.edu.vn: dmarc=pass (ignored: dmarc=pass for sub.hcm.edu.vn, not hcm.edu.vn)")),
+    # A DMARC pass for another domain does not cancel an SPF failure either.
+    ("spf=fail smtp.mailfrom=hcm.edu.vn; dmarc=pass header.from=evil.example",
+     ("fail", "spf=fail smtp.mailfrom=hcm.edu.vn, no DKIM pass (ignored: dmarc=pass for evil.example, "
+              "not hcm.edu.vn)")),
+    # Only a DKIM pass aligned with the From domain cancels an SPF failure.
+    ("spf=fail smtp.mailfrom=hcm.edu.vn; dkim=pass header.d=evil.example; dmarc=none",
+     ("fail", "spf=fail smtp.mailfrom=hcm.edu.vn, DKIM pass only for evil.example (not the From domain)")),
+    ("spf=softfail smtp.mailfrom=hcm.edu.vn; dkim=pass header.i=@hcm.edu.vn.evil.example",
+     ("fail", "spf=softfail smtp.mailfrom=hcm.edu.vn, DKIM pass only for hcm.edu.vn.evil.example "
+              "(not the From domain)")),
+    ("spf=fail smtp.mailfrom=hcm.edu.vn; dkim=pass header.d=evil.example; dkim=pass header.d=HCM.edu.vn; dmarc=none",
+     ("pass", "dkim=pass header.d=hcm.edu.vn (aligned with From)")),
+    ("spf=fail smtp.mailfrom=hcm.edu.vn; dkim=pass header.d=mail.hcm.edu.vn",
+     ("pass", "dkim=pass header.d=mail.hcm.edu.vn (aligned with From)")),
+])
+def test_a_pass_must_be_for_the_from_domain(results, expected):
+    raw = mf.with_headers(mf.gmail(), [("Authentication-Results", f"mx.hcm.edu.vn; {results}")])
+    parsed = parse_message(raw, TRUSTED)
+    assert parsed.from_addr.endswith("@hcm.edu.vn")
+    assert (parsed.auth, parsed.auth_reason) == expected
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_parse_jobs_of_the_extractor_trust_the_servers_they_are_given(tmp_path, workers):
+    from bot.extract import Extractor
+
+    path = tmp_path / "m.eml"
+    path.write_bytes(mf.with_headers(mf.gmail(), [("Authentication-Results", GMAIL_PASS)]))
+    results: dict = {}
+    with Extractor(workers=workers, timeout=60) as pool:
+        pool.submit_parse("trusted", str(path), TRUSTED)
+        pool.submit_parse("default", str(path))
+        while len(results) < 2:
+            results.update(pool.ready(None))
+    assert results["trusted"][0].auth == "pass"
+    assert results["default"][0].auth == "none"  # the defaults trust no server
 
 
 # --------------------------------------------------------------------------

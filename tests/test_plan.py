@@ -350,3 +350,85 @@ def test_digest_lists_schools_that_became_complete_since_the_previous_digest(ite
     status = status_of(items, corrections, now=at(5, 7))
     content = plan.digest_content(status, RULES, plan.DigestInputs(complete_before=frozenset(before)), ["c@x.vn"])
     assert content["completed"]["rows"] == expected
+
+
+# -- a file in review without a document type ----------------------------------------------
+
+SCAN = item(9, at(4), (), decision="review", filename="scan0001.jpg", reasons=("không đọc được tiêu đề",))
+
+
+def reject(id, item_id):
+    return Correction(id, "reject", item_id, None, None, 2023, None, "mai", "không phải hồ sơ", "cli", at(5))
+
+
+@pytest.mark.parametrize("items, corrections, reminded", [
+    ([], [], True),
+    ([SCAN], [], False),                                         # it may be the "missing" document: held
+    ([SCAN, item(1, at(2), ("to_trinh",))], [], False),
+    ([SCAN], [reject(1, 9)], True),                              # the coordinator decided it is nothing
+    ([dataclasses.replace(SCAN, school=None)], [], True),        # not known to be this school's
+    ([dataclasses.replace(SCAN, received_at=at(7, 10))], [], True),  # arrives after now
+])
+def test_a_school_whose_file_waits_in_review_without_a_type_is_not_chased(items, corrections, reminded):
+    now = at(7, 9)                                               # the before-3 slot
+    status = status_of(items, corrections, now)
+    result = plan.due_reminders(status, RULES, {key("before-7")}, now)
+    assert (NH in {m.school for m in result.mails}) == reminded
+    assert (plan.still_wanted(status, NH, DEADLINE.isoformat()) is None) == reminded
+
+
+def test_the_digest_says_the_reminder_waits_for_the_file_in_review():
+    content = plan.digest_content(status_of([SCAN], now=at(5, 9)), RULES, plan.DigestInputs(), ["c@x.vn"])
+    (row,) = content["review"]["rows"]
+    assert row["reminder_held"] and row["filename"] == "scan0001.jpg"
+    (school_row,) = [s for g in content["missing_groups"] for s in g["schools"] if s["code"] == NH]
+    assert school_row["untyped_review"] == ["R9"] and school_row["reminder_held"]
+
+
+# -- the digest's figures and wording --------------------------------------------------------
+
+def test_digest_headline_counts_exempt_schools_as_complete_like_status_json_and_says_how_many():
+    status = status_of([item(1, at(4), ALL)], [corr(1, "exempt", "th-le-van-tho")], now=at(5, 9))
+    summary = to_json(status)["summary"]
+    h = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"])["headline"]
+    assert (h["complete"], h["exempt"]) == (summary["complete"], summary["exempt"]) == (2, 1)
+
+
+@pytest.mark.parametrize("error, expected", [
+    ("recipients refused: a@b.vn: (550, b'5.1.1 <a@b.vn>: Recipient address rejected: User unknown')",
+     "recipients refused: a@b.vn: 550 5.1.1 <a@b.vn>: Recipient address rejected: User unknown"),
+    ("SMTP refused the message: 554 5.7.1\n  spam detected", "SMTP refused the message: 554 5.7.1 spam detected"),
+    ("x" * 400, "x" * 159 + "…"),
+    ("", ""),
+])
+def test_a_sending_error_is_shown_short(error, expected):
+    assert plan.short_error(error) == expected
+
+
+def test_outbox_problems_name_the_kind_in_vietnamese():
+    problems = tuple(plan.OutboxProblem(n, kind, NH, "failed", "s", "550 no", 3)
+                     for n, kind in enumerate(("receipt", "reminder", "digest", "reply"), 1))
+    content = plan.digest_content(status_of(now=at(5, 9)), RULES, plan.DigestInputs(outbox_problems=problems), ["c@x"])
+    assert [o["kind_name"] for o in content["outbox"]["rows"]] == ["biên nhận", "thư nhắc", "thư tổng hợp", "trả lời"]
+
+
+def test_a_receipt_knows_how_many_days_the_schools_deadline_has_passed():
+    (late,) = receipts_at(at(14, 10), [counted(1, at(14, 9), ("to_trinh", "bao_cao"))])
+    assert late.context["overdue"] and late.context["overdue_days"] == 4
+    (on_time,) = receipts_at(at(5, 10), [counted(1, at(5, 9), ("to_trinh", "bao_cao"))])
+    assert not on_time.context["overdue"] and on_time.context["overdue_days"] == 0
+    # an extension moves the school's deadline: not overdue yet
+    items = [item(1, at(14, 9), ("to_trinh",))]
+    status = status_of(items, [corr(1, "extend", NH, "2023-10-20T23:59:59+07:00")], now=at(14, 10))
+    (extended,) = plan.due_receipts(status, RULES, [counted(1, at(14, 9))], (), at(14, 10))
+    assert not extended.context["overdue"] and extended.context["extended"]
+
+
+def test_receipt_lines_of_a_combined_pdf_carry_their_pages():
+    parts = [dataclasses.replace(counted(i, at(5, 9), (d,), filename="document.pdf"), first_page=a, last_page=b,
+                                 parts=3)
+             for i, (d, a, b) in enumerate([("to_trinh", 1, 1), ("bao_cao", 2, 4), ("bien_ban", 5, 6)], start=1)]
+    (mail,) = receipts_at(at(5, 10), parts + [counted(4, at(5, 9), ("ke_hoach",))])
+    assert [(l["filename"], l["pages"], l["first_page"], l["last_page"]) for l in mail.context["lines"]] == [
+        ("document.pdf", True, 1, 1), ("document.pdf", True, 2, 4), ("document.pdf", True, 5, 6),
+        ("f4.pdf", False, 1, 1)]

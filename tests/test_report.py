@@ -217,10 +217,13 @@ def test_annex_lists_every_school_and_its_documents(docx):
     assert [r[1] for r in schools] == [r.school for r in annex_rows(status_at(), level_order(RULES)) if not r.heading]
     assert sorted(r[1] for r in schools) == sorted(s.name for s in RULES.schools)
     by_name = {r[1]: r for r in schools}
-    assert by_name["TH Nguyễn Du"][2:] == ["Trễ hạn\n11/10/2023"] * 3 + ["Chưa nộp (đã quá hạn)", "Đủ, trễ hạn"]
+    # an optional document not sent is neither "quá hạn" nor owed, even for a complete school
+    assert by_name["TH Nguyễn Du"][2:] == ["Trễ hạn\n11/10/2023"] * 3 + ["Không nộp (không bắt buộc)", "Đủ, trễ hạn"]
     assert by_name["MN Hoa Mai"][2:] == ["Đúng hạn\n03/10/2023"] * 4 + ["Đủ, đúng hạn"]
     assert by_name["TH Lê Văn Thọ"][-1] == "Miễn nộp"
-    assert by_name["THCS Phan Bội Châu"][4:] == ["Đang chờ kiểm tra", "Chưa nộp (đã quá hạn)", "Chưa đủ"]
+    assert by_name["THCS Phan Bội Châu"][4:] == ["Đang chờ kiểm tra", "Không nộp (không bắt buộc)", "Chưa đủ"]
+    assert by_name["MN Hoa Sen"][3:5] == ["Chưa nộp (đã quá hạn)"] * 2                 # required ones: overdue
+    assert not any("quá hạn" in row[5] for row in schools)
     assert by_name["TH Hà Huy Giáp"][2] == "Chưa nộp (được gia hạn)"
     headings = [r[0] for r in rows if not r[0].isdigit()]
     assert headings[0] == "Mầm non (6 cơ sở)" and len(headings) == 8
@@ -252,6 +255,39 @@ def test_office_and_wording_are_data_not_code(tmp_path):
     assert texts(doc.tables[2].cell(0, 0)) == ["Nơi nhận:", "- Sở GD&ĐT;", "- Lưu: VT, VHXH."]
     assert texts(doc.tables[2].cell(0, 1)) == ["KT. TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG", "Nguyễn Văn A"]
     assert "III. KIẾN NGHỊ" in body(doc) and "III. ĐỀ XUẤT" not in body(doc)
+    lines = body(doc)
+    text = "\n".join(lines)
+    assert "Giáo dục và Đào tạo" not in text                     # nothing left of the bundled office
+    assert lines[lines.index("BÁO CÁO") + 2].startswith(
+        "Thực hiện kế hoạch xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc "
+        "năm 2023, Phòng Văn hóa - Xã hội An Phú Đông đã triển khai")
+    assert "Phòng Văn hóa - Xã hội An Phú Đông tiếp tục đôn đốc 20 cơ sở giáo dục" in text
+    assert text.split("\nPHỤ LỤC\n")[0].endswith(
+        "Trên đây là báo cáo kết quả xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc"
+        " năm 2023 của Phòng Văn hóa - Xã hội An Phú Đông./.")
+    assert re.fullmatch(r"\(Kèm theo Báo cáo số\s+/BC-VHXH ngày\s+tháng\s+năm 2023 của "
+                        r"Phòng Văn hóa - Xã hội An Phú Đông\)", lines[lines.index("PHỤ LỤC") + 2])
+
+
+def test_the_name_in_running_text_and_the_activity_can_be_set_in_the_rules(tmp_path):
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules_dir)
+    toml = (rules_dir / "campaign.toml").read_text(encoding="utf-8")
+    toml = (toml.replace('name = "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"',
+                         'name = "PHÒNG VĂN HÓA - XÃ HỘI"\nname_in_text = "Phòng Văn hóa - Xã hội phường An Phú Đông"')
+            .replace('activity = "xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc"',
+                     'activity = "xây dựng phường, cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ ANTQ"'))
+    (rules_dir / "campaign.toml").write_text(toml, encoding="utf-8")
+    rules = load_rules(rules_dir)
+    text = "\n".join(body(Document(io.BytesIO(report_docx_bytes(status_at(rules=rules), rules, NOW)))))
+    assert ("Thực hiện kế hoạch xây dựng phường, cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ ANTQ năm 2023, "
+            "Phòng Văn hóa - Xã hội phường An Phú Đông đã triển khai") in text
+    assert "của Phòng Văn hóa - Xã hội phường An Phú Đông./." in text
+    from bot.errors import RulesError
+    (rules_dir / "campaign.toml").write_text(toml.replace('name_in_text = "Phòng', 'name_in_text = "\\nPhòng'),
+                                              encoding="utf-8")
+    with pytest.raises(RulesError, match="name_in_text"):
+        load_rules(rules_dir)
 
 
 @pytest.mark.parametrize("day, month, expected", [(5, 2, "ngày 05 tháng 02 năm 2024"), (15, 3, "ngày 15 tháng 3 năm 2024"),
@@ -284,6 +320,13 @@ def test_xlsx_holds_the_same_two_tables(docx):
         d = docx_rows[name]
         assert [number, name, *[c.replace(" - ", "\n") for c in cells], result] == [int(d[0]), d[1], *d[2:]]
     assert {r[1] for r in schools} == {s.code for s in RULES.schools}
+    ws = wb["Phụ lục"]
+    du = next(row for row in ws.iter_rows(min_row=3) if row[1].value == "th-nguyen-du")
+    assert du[-1].value == "Đủ, trễ hạn"
+    assert du[-2].value == "Không nộp (không bắt buộc)" and du[-2].fill.fill_type is None   # optional: no red
+    hoa_sen = next(row for row in ws.iter_rows(min_row=3) if row[1].value == "mn-hoa-sen")
+    assert hoa_sen[5].value == "Chưa nộp (đã quá hạn)" and hoa_sen[5].fill.fgColor.rgb.endswith("FEE2E2")
+    assert not [c.coordinate for s in wb.worksheets for row in s.iter_rows() for c in row if c.data_type == "f"]
 
 
 # -- files, command line ---------------------------------------------------------------------

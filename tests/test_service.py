@@ -13,7 +13,7 @@ import pytest
 
 from bot.errors import AuthenticationError, MailboxError
 from bot.progress import ProgressReporter
-from bot.service import Backoff, Worker
+from bot.service import Backoff, Worker, build_scheduler
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2023, 10, 5, 8, tzinfo=timezone.utc)
@@ -87,21 +87,35 @@ def test_wrong_password_is_retried_slowly(caplog):
 def test_progress_in_a_terminal_shows_counts_rate_and_estimate():
     assert ProgressReporter.describe("process", 100, 400, 10.0) == (
         "process 100/400 [#####...............] 10.0 msg/s, about 30 s left")
-    ticks = iter([0.0, 5.0])
+    ticks = iter([0.0, 4.0, 5.0])  # created, then two updates
     out = io.StringIO()
     p = ProgressReporter(out, interactive=True, monotonic=lambda: next(ticks))
-    p("process", 0, 10)
+    p("process", 0, 10)  # nothing done yet: nothing drawn (and no clock read)
+    p("process", 4, 10)
     p("process", 5, 10)
     assert out.getvalue().count("\r") == 2 and "5/10" in out.getvalue()
 
 
 def test_progress_outside_a_terminal_logs_plain_lines_now_and_then(caplog):
-    ticks = iter([0.0, 1.0, 2.0, 11.0])
+    ticks = iter([0.0, 1.0, 2.0, 3.0, 12.0])
     p = ProgressReporter(io.StringIO(), interactive=False, monotonic=lambda: next(ticks))
     with caplog.at_level(logging.INFO, logger="bot.progress"):
         for done in (1, 2, 3, 4):
             p("process", done, 100)
     assert [r.getMessage().split(" [")[0] for r in caplog.records] == ["process 1/100", "process 4/100"]
+
+
+def test_progress_is_silent_without_news_and_counts_its_rate_from_the_start_of_the_job(caplog):
+    ticks = iter([0.0, 100.0, 110.0, 120.0])  # created; a poll begins at 100 s; updates at 110 s and 120 s
+    p = ProgressReporter(io.StringIO(), interactive=False, monotonic=lambda: next(ticks))
+    with caplog.at_level(logging.INFO, logger="bot.progress"):
+        p.begin()
+        p("fetch", 0, None)  # an idle poll: 0 new messages, not a word
+        assert caplog.records == []
+        p("fetch", 20, None)  # the first update comes after 10 s of fetching: 2 msg/s, not 0.0
+        p.begin()  # the next poll starts at 120 s: its own rate, its own first line
+        p("fetch", 0, None)
+    assert [r.getMessage() for r in caplog.records] == ["fetch 20 new message(s), 2.0 msg/s"]
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
@@ -165,3 +179,204 @@ def test_health_stays_red_until_the_quarantined_message_is_dismissed_on_the_comm
     assert code == 2 and "already dismissed by mai" in err
     with pytest.raises(SystemExit):  # --why is required, as for every correction
         _cli("--config", cfg, "--now", now, "dismiss", ref)
+
+
+# -- the digest after a restart or a sleep ------------------------------------------
+
+
+def _digests(state: Path) -> list[datetime]:
+    from bot import outbox
+    from bot.store import Store
+
+    with Store.open(state) as store:
+        return sorted(r.created_at for r in outbox.rows(store.conn) if r.kind == "digest")
+
+
+def test_a_worker_started_after_digest_time_sends_that_days_digest_once_and_the_next_on_time(tmp_path):
+    from bot import notify
+
+    from .outgoing import VN, at, make_ctx
+
+    ctx = make_ctx(tmp_path)  # digest_at 07:00; no SMTP: mail is written to state/outbox/
+    clock = StepClock(at(5, 7, 20))  # the worker starts 20 minutes late
+    worker = Worker(ctx=ctx, clock=clock, poll=None, tasks=notify.tasks(ctx))
+    digest = worker.job("digest")  # what the scheduler runs
+    digest()  # at start-up
+    digest()  # twice at the same moment: still one
+    assert _digests(tmp_path / "state") == [at(5, 7, 20)]
+    while clock.now < at(7, 7, 0):  # then every ten minutes for two days (07:20 + 10 min steps hit 07:00)
+        clock.now += timedelta(minutes=10)
+        digest()
+    assert [d.astimezone(VN) for d in _digests(tmp_path / "state")] == [at(5, 7, 20), at(6, 7, 0), at(7, 7, 0)]
+
+
+def test_the_digest_job_runs_at_start_up_and_every_ten_minutes_besides_digest_at(tmp_path):
+    from .outgoing import VN, at, make_ctx
+
+    ctx = make_ctx(tmp_path)
+    start = at(5, 7, 20)
+    worker = Worker(ctx=ctx, clock=StepClock(start), poll=None, tasks={"digest": lambda now: None})
+    job = build_scheduler(worker, ctx.config, start).get_job("digest")
+    assert job.next_run_time == start
+    fire, times = start, []
+    for _ in range(3):
+        fire = job.trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        times.append(fire.astimezone(VN))
+    assert times[0] - start <= timedelta(minutes=10)
+    assert all(b - a <= timedelta(minutes=10) for a, b in zip(times, times[1:]))
+    day = at(5, 6, 55)  # and on the minute at digest_at, not up to ten minutes late
+    assert job.trigger.get_next_fire_time(day, day).astimezone(VN) <= at(5, 7, 0)
+
+
+def test_a_worker_started_before_digest_time_waits_for_it(tmp_path):
+    from bot import notify
+
+    from .outgoing import at, make_ctx
+
+    ctx = make_ctx(tmp_path)
+    clock = StepClock(at(5, 6, 0))
+    worker = Worker(ctx=ctx, clock=clock, poll=None, tasks=notify.tasks(ctx))
+    while clock.now < at(5, 6, 59):
+        worker.job("digest")()
+        clock.now += timedelta(minutes=10)
+    assert _digests(tmp_path / "state") == []
+    clock.now = at(5, 7, 0)
+    worker.job("digest")()
+    assert _digests(tmp_path / "state") == [at(5, 7, 0)]
+
+
+# -- quiet logs ------------------------------------------------------------------
+
+
+def test_an_idle_job_logs_nothing_and_a_busy_one_logs_its_summary(tmp_path, caplog):
+    from bot import notify
+
+    from .outgoing import at, make_ctx
+
+    ctx = make_ctx(tmp_path)
+    clock = StepClock(at(5, 7, 20))
+    worker = Worker(ctx=ctx, clock=clock, poll=None, tasks=notify.tasks(ctx))
+    with caplog.at_level(logging.INFO, logger="bot.service"):
+        for _ in range(3):  # three idle outbox minutes
+            worker.job("outbox")()
+            clock.now += timedelta(minutes=1)
+        assert [r.getMessage() for r in caplog.records if r.name == "bot.service"] == []
+        worker.job("digest")()
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.service"]
+    assert line.startswith("digest: 1 queued") and "1 sent" in line
+
+
+def test_a_news_while_polling_polls_again_after_instead_of_scheduling_a_second_instance():
+    calls = []
+    worker = Worker(ctx=None, clock=StepClock(T0), poll=None)
+
+    def poll(now, should_stop):
+        calls.append(now)
+        if len(calls) == 1:
+            assert worker.wake_poll() is False  # IDLE heard news while this poll runs
+    worker.poll = poll
+    assert worker.wake_poll() is True  # idle: the caller schedules a poll
+    worker.poll_job()
+    assert len(calls) == 2  # the news was polled for right after, within the same job
+    assert worker.wake_poll() is True
+
+
+# -- health through the command line ---------------------------------------------
+
+
+def _health_setup(tmp_path):
+    from .configs import write_config
+
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    return write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"')
+
+
+def _queue_mail(store, when, key, *, status="queued", error=None, next_attempt=None, cycle=2023):
+    from bot import outbox
+
+    with store.transaction() as conn:
+        row = outbox.queue(conn, outbox.QueuedMail(key=key, kind="receipt", cycle=cycle, from_addr="a@b.c",
+                                                   recipients=("x@y.z",), subject="s", message_id=f"<{key}@b.c>",
+                                                   raw=b"x", school=None, meta={}), when)
+        conn.execute("UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                     (status, error, outbox.utc(next_attempt or when), row))
+
+
+def test_health_fails_on_mail_that_failed_or_is_stuck_and_on_a_missing_digest(tmp_path):
+    from bot.store import Store
+
+    cfg = _health_setup(tmp_path)
+    now = datetime.fromisoformat("2023-10-05T09:00:00+07:00")
+    with Store.open(tmp_path / "state") as store:
+        store.set_mark("poll", now, "0 new")
+        store.set_mark("worker", now - timedelta(days=3), "pid 4242")
+        store.set_mark("digest", now - timedelta(hours=2), "{}")
+    code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    assert code == 0 and "PROBLEM" not in out, out
+    assert "worker started: 2023-10-02 09:00 (pid 4242)" in out
+
+    with Store.open(tmp_path / "state") as store:
+        _queue_mail(store, now - timedelta(days=400), "old-cycle", status="failed", error="550 old", cycle=2022)
+        _queue_mail(store, now - timedelta(hours=3), "r1", status="failed", error="550 5.1.1 no such user")
+        _queue_mail(store, now - timedelta(hours=2), "r2", status="failed",
+                    error="554 5.7.1 rejected:\n  " + "policy " * 60)
+        _queue_mail(store, now - timedelta(minutes=30), "due-soon")  # 30 min overdue: the outbox job may be busy
+    code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    (problem,) = [line for line in out.splitlines() if line.startswith("PROBLEM")]
+    assert code == 1
+    assert "2 outgoing mail(s) of cycle 2023 failed" in problem and "554 5.7.1 rejected: policy" in problem
+    assert len(problem) < 300 and "550 old" not in problem
+
+    with Store.open(tmp_path / "state") as store:
+        _queue_mail(store, now - timedelta(hours=3), "stuck")
+        store.set_mark("digest", now - timedelta(hours=27), "{}")
+    code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    problems = [line for line in out.splitlines() if line.startswith("PROBLEM")]
+    assert code == 1 and len(problems) == 3, out
+    assert any("1 queued mail(s) overdue, the oldest by 3 h 0 min" in p for p in problems)
+    assert any("the last digest is 27 h 0 min old" in p for p in problems)
+
+
+def test_health_wants_a_digest_a_day_after_the_worker_started_and_shows_config_warnings(tmp_path):
+    from bot.store import Store
+
+    cfg = _health_setup(tmp_path)
+    text = cfg.read_text().replace('[coordinator]\n', '[coordinator]\nallow_unauthenticated_commands = true\n')
+    cfg.write_text(text)
+    started = datetime.fromisoformat("2023-10-04T08:00:00+07:00")
+    now = started + timedelta(days=3)
+    with Store.open(tmp_path / "state") as store:
+        store.set_mark("poll", now, "0 new")
+    code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    assert code == 0, out  # only ever polled by hand: nobody promised a digest
+    with Store.open(tmp_path / "state") as store:
+        store.set_mark("worker", started, "pid 4242")
+    for hours, failing in ((25, False), (27, True)):
+        now = started + timedelta(hours=hours)
+        with Store.open(tmp_path / "state") as store:
+            store.set_mark("poll", now, "0 new")
+        code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+        assert (code == 1) is failing, out
+        assert ("PROBLEM: no digest yet, although the worker started 27 h 0 min ago" in out) is failing
+        warnings = [line for line in out.splitlines() if line.startswith("warning:")]
+        assert any("coordinator.allow_unauthenticated_commands is ON: commands" in w for w in warnings), out
+
+
+def test_poll_logs_the_config_warnings_when_it_starts_and_says_nothing_of_an_idle_fetch(tmp_path, caplog):
+    cfg = _health_setup(tmp_path)
+    cfg.write_text(cfg.read_text().replace('[coordinator]\n', '[coordinator]\nallow_unauthenticated_commands = true\n'))
+    with caplog.at_level(logging.INFO):
+        code, out, _ = _cli("--config", cfg, "--now", "2023-10-05T09:00", "poll")
+        assert code == 0 and "0 new message(s)" in out
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING and r.name == "bot"]
+        assert any("config: coordinator.allow_unauthenticated_commands is ON" in r.getMessage() for r in warnings)
+        assert not [r for r in caplog.records if r.name == "bot.progress"]  # nothing fetched, nothing to say
+
+
+def test_news_while_a_poll_waits_in_the_executor_schedules_nothing_more():
+    calls = []
+    worker = Worker(ctx=None, clock=StepClock(T0), poll=lambda now, should_stop: calls.append(now))
+    worker.poll_submitted()  # the start-up poll waits behind the digest job in the one worker thread
+    assert worker.wake_poll() is False  # it will see the news: scheduling another would be skipped with a warning
+    worker.poll_job()
+    assert len(calls) == 1 and worker.wake_poll() is True

@@ -183,3 +183,33 @@ def test_json_shape():
     assert s["documents"]["bao_cao"] == {"status": "missing"}
     assert len(data["schools"]) == len(RULES.schools)
     assert data["review"] == []
+
+
+@pytest.mark.parametrize("items, corrections, untyped, statuses", [
+    # a scan whose title could not be read: the school is known, the document type is not
+    ([item(1, datetime(2023, 10, 5, tzinfo=VN), (), decision="review")], [], ("R1",),
+     {"to_trinh": "missing", "bao_cao": "missing", "bien_ban": "missing"}),
+    # with a type, the document itself is in review
+    ([item(1, datetime(2023, 10, 5, tzinfo=VN), ("bien_ban",), decision="review")], [], (),
+     {"to_trinh": "missing", "bao_cao": "missing", "bien_ban": "review"}),
+    # no school: nothing to hold for anyone
+    ([item(1, datetime(2023, 10, 5, tzinfo=VN), (), school=None, decision="review")], [], (),
+     {"to_trinh": "missing", "bao_cao": "missing", "bien_ban": "missing"}),
+    # the coordinator rejected it: it no longer waits
+    ([item(1, datetime(2023, 10, 5, tzinfo=VN), (), decision="review")], [corr(1, "reject", item_id=1)], (),
+     {"to_trinh": "missing", "bao_cao": "missing", "bien_ban": "missing"}),
+    # it arrives after now: it does not exist yet
+    ([item(1, datetime(2023, 11, 2, tzinfo=VN), (), decision="review")], [], (),
+     {"to_trinh": "missing", "bao_cao": "missing", "bien_ban": "missing"}),
+])
+def test_a_file_in_review_without_a_document_type_is_recorded_for_its_school(items, corrections, untyped, statuses):
+    s = school(status_of(items, corrections))
+    assert s.untyped_review == untyped
+    assert {d: s.documents[d].status for d in statuses} == statuses
+    js = next(x for x in to_json(status_of(items, corrections))["schools"] if x["code"] == SCHOOL)
+    assert js.get("untyped_review", []) == list(untyped)
+
+
+def test_status_json_counts_exempt_schools_as_complete_and_says_how_many():
+    summary = to_json(status_of([], [corr(1, "exempt", school=SCHOOL)]))["summary"]
+    assert (summary["complete"], summary["exempt"]) == (1, 1)

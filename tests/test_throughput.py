@@ -68,6 +68,13 @@ def test_ocr_off_reaches_the_extractor_and_classification(tmp_path):
     assert app.new_extractor(off).ocr is False and not app.ocr_enabled(off)
 
 
+def test_every_file_of_a_downloaded_mail_is_read(tmp_path):
+    # A 50 MB phone scan in a mail under max_message_mb is downloaded: it must not then be refused as too large.
+    ctx = make_ctx(tmp_path)
+    extractor = app.new_extractor(ctx)
+    assert extractor.limits.max_bytes == ctx.config.mailbox.max_message_bytes == 60 * 1024 * 1024
+
+
 def test_results_come_back_as_they_finish_and_parse_jobs_run_in_the_pool(tmp_path):
     pdf = f.official_pdf([f.OfficialDoc()])
     raw = mf.build(files=[mf.File("to-trinh.pdf", pdf)])

@@ -36,19 +36,20 @@ def _limit_memory(limit: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _parse_file(path: str):
-    """A parse job: the message archived at ``path``, parsed, with the SHA-256 of each attachment."""
+def _parse_file(path: str, limits=None):
+    """A parse job: the message archived at ``path``, parsed with ``limits``
+    (a ``ParseLimits``; None: the defaults), with the SHA-256 of each attachment."""
     from ..archive import sha256
-    from ..parse import parse_message
+    from ..parse import ParseLimits, parse_message
 
     with open(path, "rb") as fh:
-        message = parse_message(fh.read())
+        message = parse_message(fh.read(), ParseLimits() if limits is None else limits)
     return message, [sha256(a.data) for a in message.attachments]
 
 
 def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: int | None) -> None:
     """Worker loop: receive (key, attachment, OCR mode), send back (key, Extraction or "ocr");
-    or (key, path, "parse"), send back (key, (ParsedMessage, digests))."""
+    or (key, (path, ParseLimits), "parse"), send back (key, (ParsedMessage, digests))."""
     os.setpgrp()  # own process group: a timeout kill takes tesseract/catdoc with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory(memory_limit)
@@ -67,7 +68,7 @@ def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: in
             return
         key, att, mode = message
         if mode == "parse":
-            result = _parse_file(att)
+            result = _parse_file(*att)
         else:
             try:
                 result = extract(att, limits, mode)
@@ -85,6 +86,7 @@ class _Job:
     defer_ocr: bool = False
     cancelled: bool = False
     parse: bool = False
+    parse_limits: object = None  # a parse job's ParseLimits (None: the defaults)
 
 
 @dataclass(frozen=True)
@@ -218,11 +220,13 @@ class Extractor:
         else:
             self._queue.append(_Job(key, att, defer_ocr and self.ocr is not False))
 
-    def submit_parse(self, key, path: str) -> None:
-        """Queue the parse of the message archived at ``path``; ``ready()`` hands
-        back ``(key, (ParsedMessage, attachment digests))`` or ``(key, JobFailed)``.
-        Parsing is as heavy as reading the attachments: the pool shares it."""
-        self._queue.append(_Job(key, path, parse=True))
+    def submit_parse(self, key, path: str, limits=None) -> None:
+        """Queue the parse of the message archived at ``path`` with ``limits`` (a
+        ``ParseLimits``, which also says which Authentication-Results to trust;
+        None: the defaults); ``ready()`` hands back ``(key, (ParsedMessage,
+        attachment digests))`` or ``(key, JobFailed)``. Parsing is as heavy as
+        reading the attachments: the pool shares it."""
+        self._queue.append(_Job(key, path, parse=True, parse_limits=limits))
 
     def ready(self, timeout: float | None = 0.0) -> list[tuple[object, Extraction]]:
         """The results finished since the last call, as ``(key, Extraction)``.
@@ -275,7 +279,7 @@ class Extractor:
 
     def _inline(self, job: _Job) -> Extraction:
         if job.parse:
-            return _parse_file(job.att)
+            return _parse_file(job.att, job.parse_limits)
         try:
             return extract(job.att, self.limits, "later" if job.defer_ocr else self.ocr)
         except OcrNeeded:
@@ -311,7 +315,7 @@ class Extractor:
             job = self._queue.popleft()
             mode = "parse" if job.parse else "later" if job.defer_ocr else self.ocr
             try:
-                worker.conn.send((job.key, job.att, mode))
+                worker.conn.send((job.key, (job.att, job.parse_limits) if job.parse else job.att, mode))
             except (OSError, ValueError):  # died while idle: replace and retry later
                 self._queue.appendleft(job)
                 self._replace(worker)
