@@ -376,15 +376,18 @@ def corpus(*, oversized: bool = False) -> list[Case]:
     # -- file names --------------------------------------------------------
     add("name-header-injection", "CR LF and a Bcc header injected in the file name (RFC 2231)",
         mail("name-header-injection", [attachment(b"filename*=UTF-8''T%E1%BB%9D%20tr%C3%ACnh%0D%0ABcc%3A%20"
-                                                  b"victim%40evil.example%0D%0A.pdf", pdf)]), "item", "")
+                                                  b"victim%40evil.example%0D%0A.pdf", pdf)]),
+        "counted", "tiêu đề 'TỜ TRÌNH'", "Tờ trìnhBcc: victim@evil.example.pdf")  # one line: no header injected
     add("name-nul-traversal", "NUL bytes and ../ path traversal in the file name",
-        mail("name-nul-traversal", [attachment(b'filename="../../../../etc/cron.d/x\x00y.pdf"', pdf)]), "item")
+        mail("name-nul-traversal", [attachment(b'filename="../../../../etc/cron.d/x\x00y.pdf"', pdf)]),
+        "counted", "tiêu đề 'TỜ TRÌNH'")  # stored by hash; the NUL is dropped (Dovecot turns it into 0x80 first)
     add("name-reserved", "Windows reserved names (CON, NUL.pdf, aux) as file names",
         mail("name-reserved", [attachment(b'filename="CON"', pdf), attachment(b'filename="NUL.pdf"', docx,
              "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
              attachment(b'filename="aux.docx"', b"")]), "review", "empty file|tệp rỗng", "aux.docx")
     add("name-very-long", "a 5,000-character file name",
-        mail("name-very-long", [attachment(b'filename="' + "Tờ trình ".encode() * 550 + b'.pdf"', pdf)]), "item")
+        mail("name-very-long", [attachment(b'filename="' + "Tờ trình ".encode() * 550 + b'.pdf"', pdf)]),
+        "counted", "tiêu đề 'TỜ TRÌNH'")
     add("name-bidi", "a right-to-left override disguising an .exe as .pdf",
         mail("name-bidi", [attachment("filename*=UTF-8''hoso%E2%80%AEfdp.exe".encode(), b"MZ" + seeded(500, 4),
                                       "application/octet-stream")]),
@@ -415,7 +418,8 @@ def corpus(*, oversized: bool = False) -> list[Case]:
         "review", "encrypted|password|mật khẩu|mã hóa")
     add("zip-traversal", "ZIP members named ../../../etc/passwd and /abs/path",
         mail("zip-traversal", [attachment(b'filename="hoso.zip"', mf.zip_bytes(
-            [("../../../etc/passwd", b"root:x:0:0"), ("/abs/Tờ trình.pdf", pdf)]), "application/zip")]), "item")
+            [("../../../etc/passwd", b"root:x:0:0"), ("/abs/Tờ trình.pdf", pdf)]), "application/zip")]),
+        "counted", "tiêu đề 'TỜ TRÌNH'", "Tờ trình.pdf")  # the path is dropped, the document still counts
     add("zip-corrupt", "a ZIP cut in half",
         mail("zip-corrupt", [attachment(b'filename="hoso.zip"', mf.zip_bytes([("a.pdf", pdf)])[:3000],
                                         "application/zip")]), "review", "not a zip file")
@@ -434,9 +438,11 @@ def corpus(*, oversized: bool = False) -> list[Case]:
         mail("pdf-page-tree-loop", [attachment(named("Tờ trình.pdf"), pdf_page_tree_loop())]),
         "review", DAMAGED_PDF)
     add("pdf-reference-loops", "a PDF with self-referencing /Length, resources and /Prev",
-        mail("pdf-reference-loops", [attachment(b'filename="loops.pdf"', pdf_reference_loops())]), "item")
+        mail("pdf-reference-loops", [attachment(b'filename="loops.pdf"', pdf_reference_loops())]),
+        "review", "BAO CAO")  # read, not hung: its title is found; without this campaign's words, a person decides
     add("pdf-huge-page", "a 200 x 200 inch page with text",
-        mail("pdf-huge-page", [attachment(b'filename="huge.pdf"', pdf_huge_page(scan=False))]), "item")
+        mail("pdf-huge-page", [attachment(b'filename="huge.pdf"', pdf_huge_page(scan=False))]),
+        "counted", "BAO CAO")
     add("pdf-huge-scan", "a 200 x 200 inch scanned page (1.6 billion pixels at 200 dpi)",
         mail("pdf-huge-scan", [attachment(b'filename="huge-scan.pdf"', pdf_huge_page(scan=True))]),
         "review", "scanned document|tệp scan")
@@ -448,7 +454,7 @@ def corpus(*, oversized: bool = False) -> list[Case]:
                                           df.official_pdf([school_doc(0)], encrypt="mật khẩu"))]),
         "review", "encrypted|mã hóa|mật khẩu")
     add("pdf-truncated", "a PDF cut in half (no xref, no %%EOF)",
-        mail("pdf-truncated", [attachment(b'filename="cut.pdf"', pdf[: len(pdf) // 2])]), "item")
+        mail("pdf-truncated", [attachment(b'filename="cut.pdf"', pdf[: len(pdf) // 2])]), "review", DAMAGED_PDF)
     add("pdf-garbage", "%PDF- followed by random bytes",
         mail("pdf-garbage", [attachment(b'filename="garbage.pdf"', b"%PDF-1.7\n" + seeded(5000, 7))]),
         "review", DAMAGED_PDF)
