@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import app
 from .clock import FixedClock, parse_instant, system_clock
-from .errors import BotError
+from .errors import BotError, ConfigError
+from .notify import renderer_for
 from .progress import ProgressReporter
 from .status import status_for, to_json
 
@@ -160,6 +161,10 @@ def cmd_check_config(ctx, args, now) -> int:
     for secret in (cfg.mailbox.secret, cfg.smtp.secret):
         if secret:
             secret.read()  # a missing secret is an error now, not at 3 a.m.
+    if cfg.mailbox.source == "folder" and not cfg.mailbox.path.is_dir():
+        raise ConfigError(f"mailbox.path: {cfg.mailbox.path} is not a directory",
+                          hint="point it at a folder of .eml or .mbox files (relative paths start at config.toml)")
+    renderer_for(ctx)  # the templates load and outgoing mail has a sender
     c = ctx.rules.campaign
     cycle = c.cycle_of(now)
     print(f"config OK: {args.config}")

@@ -206,3 +206,14 @@ def test_a_token_that_cannot_be_had_says_why(tmp_path, source, message):
                              + source.format(empty=tmp_path / "empty")))
     with pytest.raises(ConfigError, match=message):
         cfg.mailbox.secret.read({})
+
+
+def test_check_config_finds_a_missing_mail_folder_before_the_first_poll(tmp_path, capsys):
+    from bot import cli
+
+    cfg = write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "nope"}"')
+    assert cli.main(["--config", str(cfg), "check-config"]) == 2
+    err = capsys.readouterr().err
+    assert f"mailbox.path: {tmp_path / 'nope'} is not a directory" in err
+    (tmp_path / "nope").mkdir()
+    assert cli.main(["--config", str(cfg), "check-config"]) == 0
