@@ -79,6 +79,13 @@ def corpus_messages(corpus: Path, limit: int | None = None) -> list[tuple[bytes,
     return [((corpus / name).read_bytes(), datetime.fromisoformat(dates[name])) for name in names]
 
 
+def spread(items: list, count: int) -> list:
+    """``count`` items taken at even steps over the whole list, in order."""
+    if count >= len(items):
+        return list(items)
+    return [items[i * len(items) // count] for i in range(count)]
+
+
 def big_message(megabytes: int) -> bytes:
     """A mail with one PDF of about ``megabytes`` MB: pages of incompressible
     photo-like noise, as a phone 'scan' of a thick dossier is."""
@@ -432,9 +439,11 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         messages = corpus_messages(corpus)
         dovecot.append_many("INBOX", messages)
-        dovecot.append_many("Small", messages[:args.small])
+        # The smaller mailboxes are samples spread over the whole season: the
+        # first messages by date are mostly other campaigns and automatic mail.
+        dovecot.append_many("Small", spread(messages, args.small))
         if args.ocr_messages:
-            dovecot.append_many("Ocr", messages[:args.ocr_messages])
+            dovecot.append_many("Ocr", spread(messages, args.ocr_messages))
         megabytes = sum(len(m) for m, _ in messages) / MiB
         del messages
         print(f"Dovecot filled with {args.messages} messages ({megabytes:.0f} MB) in "
