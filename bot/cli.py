@@ -213,12 +213,13 @@ def cmd_run(ctx, args, now) -> int:
 
 
 def cmd_health(ctx, args, now) -> int:
+    from .notify import sender_bursts
     from .service import health
     from .store import Store
 
     with Store.open(ctx.config.paths.state) as store:
         code, lines = health(store, ctx.config, now, cycle=ctx.rules.campaign.cycle_of(now),
-                             warnings=ctx.config.warnings())
+                             warnings=ctx.config.warnings(), bursts=sender_bursts(ctx, store, now))
     print("\n".join(lines))
     return code
 

@@ -10,7 +10,8 @@ from ``send.make_sender(config)``, or None to queue only; ``now`` is aware):
 - ``digest(ctx, store, sender, now, dry_run=False)``: today's digest to the
   coordinator (once per local day).
 - ``deliver(ctx, store, sender, now)``: send queued mail that is due
-  (retries, rate limit, daily cap, allow-list, last-minute re-check).
+  (retries, rate limit, daily cap, allow-list, last-minute re-check of
+  reminders and receipts: bounced and bursting recipients left out).
 - ``suppressed_addresses(store, now)``: addresses that bounced for good and
   have not written since; receipts and reminders leave them out.
 - ``sender_bursts(ctx, store, now)`` / ``bursting_addresses(ctx, store, now)``:
@@ -166,17 +167,28 @@ def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
 
 
 def _recheck(ctx, store: Store, now: datetime):
-    """Decide a queued reminder again just before it is sent (at ``now``):
-    cancel it if the school sent everything, became exempt or got another
-    deadline, or if every roster address bounced; hold it outside office
-    hours; bring its list and its recipients up to date."""
+    """Decide a queued mail again just before it is sent (at ``now``).
+
+    A reminder: cancel it if the school sent everything, became exempt or
+    got another deadline, or if every roster address bounced; hold it
+    outside office hours; bring its list and its recipients up to date.
+
+    A receipt (``plan.recheck_receipt``): leave out the recipients that
+    bounced for good or are sending a burst of mail since it was queued;
+    with nobody left, hold it until the earliest burst's cool-down ends, or,
+    when every recipient bounced, cancel it and give its items back (they
+    are acknowledged again by the receipt planned once an address works).
+    """
     rules = ctx.rules
     campaign = rules.campaign
     statuses: dict[int, object] = {}
     renderer: list[Renderer] = []
     bounced: list[frozenset[str]] = []
+    bursts: list[list[flood.Burst]] = []
 
     def check(row: outbox.OutboxRow):
+        if row.kind == "receipt":
+            return check_receipt(row)
         if row.kind != "reminder":
             return None
         try:
@@ -208,6 +220,22 @@ def _recheck(ctx, store: Store, now: datetime):
         _, subject, raw, _ = _compose(store.conn, renderer[0], mail, now, message_id=row.message_id,
                                       create_thread=False)
         return Replace(raw=raw, recipients=mail.to, subject=subject, meta=mail.meta)
+
+    def check_receipt(row: outbox.OutboxRow):
+        if not bounced:
+            bounced.append(suppressed_addresses(store, now))
+        if not bursts:
+            bursts.append(sender_bursts(ctx, store, now))
+        decision = plan.recheck_receipt(row.recipients, bounced[0], bursts[0], now)
+        if decision.action == "cancel":
+            return Cancel(decision.reason, reopen=True)
+        if decision.action == "defer":
+            return Defer(decision.until, decision.reason)
+        if decision.action == "replace":
+            log.info("outbox #%d %s: %s", row.id, row.key, decision.reason)
+            raw = outbox.with_recipients(outbox.raw_of(store.conn, row.id), decision.to)
+            return Replace(raw=raw, recipients=decision.to, subject=row.subject, meta=row.meta)
+        return None
 
     return check
 

@@ -94,7 +94,12 @@ class OutboxRow:
 # Verdicts of a re-check just before sending.
 @dataclass(frozen=True)
 class Cancel:
+    """Do not send it. With ``reopen`` (receipts), the items it acknowledges
+    become unacknowledged again and its key is freed, in the same
+    transaction, so that a later receipt can cover them."""
+
     reason: str
+    reopen: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,8 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
     is dropped right before sending (and the mail cancelled if none is left).
     ``recheck(row)`` may return ``Cancel``, ``Defer`` or ``Replace`` (or
     None to send as is): the decision is taken again just before sending.
+    ``Defer`` moves the attempt to ``until`` (no attempt counted); ``Cancel``
+    with ``reopen`` also gives a receipt's items back (``_cancel_and_reopen``).
     """
     conn = store.conn
     allowed_set = {a.strip().lower() for a in allowed}
@@ -241,7 +248,10 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
                 break
             verdict = recheck(row) if recheck else None
             if isinstance(verdict, Cancel):
-                _finish(store, row.id, "cancelled", verdict.reason, now)
+                if verdict.reopen:
+                    _cancel_and_reopen(store, row, verdict.reason, now)
+                else:
+                    _finish(store, row.id, "cancelled", verdict.reason, now)
                 report.cancelled += 1
                 log.info("outbox #%d %s cancelled: %s", row.id, row.key, verdict.reason)
                 continue
@@ -269,7 +279,7 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
                             + ", ".join(dropped), now)
                     report.cancelled += 1
                     continue
-                raw = _with_recipients(raw, recipients)
+                raw = with_recipients(raw, recipients)
             try:
                 refused = sender.send(raw, row.from_addr, recipients, name=row.name)
             except SmtpFailure as exc:
@@ -322,6 +332,16 @@ def _finish(store, row_id: int, status: str, note: str | None, now: datetime, at
             (status, note, attempts, int(sent), utc(now), row_id))
 
 
+def _cancel_and_reopen(store, row: OutboxRow, reason: str, now: datetime) -> None:
+    """Cancel a receipt and give its items back (one transaction): they are
+    no longer acknowledged, and the row's key gets a suffix so that the
+    receipt planned for the same items later (same key) can be queued."""
+    with store.transaction():
+        store.conn.execute("DELETE FROM receipt_items WHERE outbox_id = ?", (row.id,))
+        store.conn.execute("UPDATE outbox SET status = 'cancelled', last_error = ?, key = key || ? WHERE id = ?",
+                           (reason, f"#cancelled-{row.id}", row.id))
+
+
 def sent_since(conn, since: datetime) -> int:
     return conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND sent_at > ?", (utc(since),)).fetchone()[0]
 
@@ -332,7 +352,8 @@ def _receipt_senders(conn, outbox_id: int) -> set[str]:
         " JOIN messages m ON m.id = i.message_row WHERE ri.outbox_id = ? AND m.automatic IS NULL", (outbox_id,))}
 
 
-def _with_recipients(raw: bytes, recipients: Sequence[str]) -> bytes:
+def with_recipients(raw: bytes, recipients: Sequence[str]) -> bytes:
+    """``raw`` with its To header naming ``recipients`` only."""
     return set_header(raw, "To", encode_header("To", ", ".join(recipients)))
 
 
@@ -348,4 +369,5 @@ def _row(r: sqlite3.Row) -> OutboxRow:
 
 
 __all__ = ["Limits", "QueuedMail", "OutboxRow", "DeliveryReport", "Cancel", "Defer", "Replace", "queue",
-           "record_superseded", "known_keys", "sent_since", "has_key", "rows", "raw_of", "counts", "retry", "deliver_due", "utc"]
+           "record_superseded", "known_keys", "sent_since", "has_key", "rows", "raw_of", "counts", "retry", "deliver_due", "utc",
+           "with_recipients"]

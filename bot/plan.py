@@ -14,6 +14,9 @@ they return in the same transaction as it read the history.
   counted, not yet acknowledged item, once the school's newest item is
   ``receipt_batch_minutes`` old (several emails in a few minutes give one
   receipt).
+- ``recheck_receipt``: a queued receipt decided again just before it is
+  sent: bounced and bursting recipients left out; held while every
+  recipient is in a burst, cancelled when every one bounced.
 - ``suppressed_addresses``: the addresses not to write to, because their
   delivery failed permanently and no mail came from them since; reminders
   and receipts leave them out, a school with no address left gets nothing.
@@ -27,11 +30,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Iterable, Sequence
 
 from .rules import Campaign, Reminders, Rules, School
-from .status import (EXEMPT, EXTENDED, LATE, MISSING, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
+from .status import (EXTENDED, LATE, MISSING, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
                      SchoolStatus)
 
 KINDS = ("receipt", "reminder", "digest", "report")
@@ -356,6 +359,56 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
     return PlannedMail(key=receipt_key(school.code, status.cycle, ids), kind="receipt", template="receipt",
                        cycle=status.cycle, to=reachable(tuple(school.emails) + senders, suppressed), context=context,
                        school=school.code, item_ids=ids, senders=senders)
+
+
+@dataclass(frozen=True)
+class ReceiptRecheck:
+    """What to do with a queued receipt just before it is sent (``recheck_receipt``).
+
+    ``action`` is ``"send"`` (as queued), ``"replace"`` (to ``to`` only, the
+    others being left out), ``"defer"`` (nobody can be written to now; try
+    again at ``until``) or ``"cancel"`` (every recipient bounced: the items
+    it acknowledges must wait for a later receipt). ``reason`` says why, for
+    the outbox row and the log.
+    """
+
+    action: str
+    to: tuple[str, ...] = ()
+    until: datetime | None = None
+    reason: str = ""
+
+
+def recheck_receipt(recipients: Sequence[str], suppressed: Iterable[str], bursts: Iterable,
+                    now: datetime) -> ReceiptRecheck:
+    """Re-decide the recipients of a queued receipt at ``now`` (pure).
+
+    ``suppressed``: the addresses that bounced for good and have not written
+    since (``suppressed_addresses``); ``bursts``: ``flood.Burst`` values, of
+    which the ones active at ``now`` silence their address until their
+    ``until``. Such recipients are left out. With no recipient left, the
+    receipt waits for the earliest end of a burst among its recipients (one
+    address can be written to then), or, if every recipient bounced, is
+    cancelled.
+    """
+    skip = frozenset(a.lower() for a in suppressed)
+    silent_until: dict[str, datetime] = {}
+    for b in bursts:
+        if b.active(now):
+            silent_until[b.address] = max(b.until, silent_until.get(b.address, b.until))
+    keep = tuple(a for a in recipients if a.lower() not in skip and a.lower() not in silent_until)
+    if len(keep) == len(recipients):
+        return ReceiptRecheck("send", tuple(recipients))
+    bounced = [a for a in recipients if a.lower() in skip]
+    bursting = [a for a in recipients if a.lower() in silent_until and a.lower() not in skip]
+    parts = ([f"bounced: {', '.join(bounced)}"] if bounced else []) + (
+        [f"sending a burst of mail: {', '.join(bursting)}"] if bursting else [])
+    if keep:
+        return ReceiptRecheck("replace", keep, reason="left out, " + "; ".join(parts))
+    if bursting:
+        until = min(silent_until[a.lower()] for a in bursting)
+        return ReceiptRecheck("defer", until=until, reason="every recipient silenced, " + "; ".join(parts))
+    return ReceiptRecheck("cancel", reason="every recipient bounced: " + ", ".join(bounced)
+                          + " (its documents will be acknowledged by a later receipt)")
 
 
 # -- digest -----------------------------------------------------------------
@@ -688,4 +741,4 @@ __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change
            "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
            "still_wanted", "reminder_mail", "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
-           "unreachable_schools", "short_error", "KIND_NAMES"]
+           "unreachable_schools", "short_error", "KIND_NAMES", "ReceiptRecheck", "recheck_receipt"]

@@ -286,7 +286,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def health(store, config, now: datetime, *, cycle: int | None = None,
-           warnings: list[str] | tuple[str, ...] = ()) -> tuple[int, list[str]]:
+           warnings: list[str] | tuple[str, ...] = (), bursts=()) -> tuple[int, list[str]]:
     """Health of a running installation: (exit code, lines). Exit 1 on any problem.
 
     Problems (a "PROBLEM:" line each):
@@ -304,7 +304,10 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
       had a worker is not expected to have digests).
 
     ``warnings`` (``Config.warnings()``) are shown as "warning:" lines; they
-    do not fail the check.
+    do not fail the check. So is each burst of ``bursts`` (``flood.Burst``,
+    from ``notify.sender_bursts`` with the campaign's thresholds) active at
+    ``now``: a mail loop or flood, the address the bot is not answering
+    (no receipts, no command replies) until the burst's cool-down ends.
     """
     lines, problems = [], []
     tz = config.schedule.timezone
@@ -344,8 +347,17 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
                         f"{q['last_error']}")
     hints = ([f"hint: once a quarantined message is dealt with by hand: python -m bot dismiss {waiting[0]['ref']} "
               "--why '...' (or 'requeue' to process them again)"] if waiting else [])
+    warnings = [*warnings, *(_burst_warning(b, tz) for b in bursts if b.active(now))]
     return (1 if problems else 0), [*lines, *(f"warning: {w}" for w in warnings),
                                     *(f"PROBLEM: {p}" for p in problems), *hints]
+
+
+def _burst_warning(burst, tz) -> str:
+    """One active burst (``flood.Burst``) as a health warning."""
+    first, last = burst.first_at.astimezone(tz), burst.last_at.astimezone(tz)
+    return (f"mail loop or flood from {burst.address}: {burst.count} message(s) in {_ago(last - first)} "
+            f"({first:%Y-%m-%d %H:%M}-{last:%H:%M}); no receipts or command replies to it until "
+            f"{burst.until.astimezone(tz):%Y-%m-%d %H:%M}")
 
 
 def _digest_problems(store, config, now: datetime, last: datetime | None) -> list[str]:

@@ -21,7 +21,7 @@ from bot.store import Store
 
 from . import mailfactory as mf
 from .servers import SmtpServer
-from .outgoing import COORDINATOR, VN, at, bodies, make_ctx, parsed, record, xlsx_rows
+from .outgoing import COORDINATOR, VN, at, bodies, by_kind, make_ctx, parsed, record, xlsx_rows
 
 ALL = ("to_trinh", "bao_cao", "bien_ban")
 BEFORE = {"before-7": date(2023, 10, 3), "before-3": date(2023, 10, 7), "before-1": date(2023, 10, 9)}
@@ -449,6 +449,49 @@ def test_a_reminder_queued_before_the_bounce_arrived_leaves_the_bounced_address_
     assert reminders["thcs-nguyen-hien"] == {HIEN_GMAIL}
     (hien,) = [parsed(m) for m in server.messages if HIEN_GMAIL in m.rcpt_tos]
     assert str(hien["To"]) == HIEN_GMAIL
+
+
+def test_a_receipt_queued_before_the_bounce_arrived_goes_only_to_the_schools_other_address(tmp_path,
+                                                                                           smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        server.refuse_all(421)                                              # SMTP down: the receipt waits
+        record(store, at(7, 10), sender=HIEN, files=[("bc.pdf", "thcs-nguyen-hien", ("bao_cao",), "counted")])
+        notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(7, 10, 30))
+        record(store, at(7, 11), sender="", raw=mf.postfix_bounce([HIEN]))  # meanwhile, HIEN bounces for good
+        server.accept_all()
+        notify.deliver(ctx, store, SmtpSender(ctx.config.smtp), at(7, 11, 30))
+        notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(7, 12))
+    (receipt,) = by_kind(server.messages, "receipt")
+    assert receipt.rcpt_tos == (HIEN_GMAIL,) and str(parsed(receipt)["To"]) == HIEN_GMAIL
+    assert "bc.pdf" in bodies(parsed(receipt))[0]
+    assert all(HIEN not in m.rcpt_tos for m in server.messages)
+
+
+def test_a_receipt_whose_every_address_bounced_meanwhile_is_cancelled_and_sent_once_the_school_writes_again(
+        tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = three_schools(tmp_path, server)
+    with Store.open(ctx.config.paths.state) as store:
+        server.refuse_all(421)
+        record(store, at(7, 10), sender=HOA_SEN, files=[("tt.pdf", "mn-hoa-sen", ("to_trinh",), "counted")])
+        notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(7, 10, 30))
+        record(store, at(7, 11), sender="", raw=mf.postfix_bounce([HOA_SEN]))
+        server.accept_all()
+        report = notify.deliver(ctx, store, SmtpSender(ctx.config.smtp), at(7, 11, 30))
+        assert report.cancelled == 1 and server.messages == []
+        (cancelled,) = outbox.rows(store.conn, ("cancelled",))
+        assert cancelled.school == "mn-hoa-sen"
+        assert cancelled.last_error.startswith(f"every recipient bounced: {HOA_SEN}")
+        notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(7, 14))  # still bounced: nothing
+        assert server.messages == []
+        # The school writes from the address again (its mailbox works): the document gets its receipt after all.
+        record(store, at(8, 9), sender=HOA_SEN, subject="Phòng đã nhận hồ sơ của trường chưa ạ?")
+        notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(8, 9, 30))
+        notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(8, 10))
+    (receipt,) = by_kind(server.messages, "receipt")
+    assert receipt.rcpt_tos == (HOA_SEN,) and "tt.pdf" in bodies(parsed(receipt))[0]
 
 
 def test_a_temporary_delivery_failure_does_not_stop_mail(tmp_path, smtp_server_factory):

@@ -233,6 +233,31 @@ def test_a_queued_reminder_held_by_an_outage_waits_for_office_hours_and_lists_wh
     assert "Tờ trình đề nghị công nhận" not in missing and "Báo cáo kết quả xây dựng đơn vị điển hình" in missing
 
 
+def test_a_queued_receipt_is_held_while_its_address_sends_a_burst_and_sent_after_the_cool_down(ctx, store, server):
+    from .outgoing import record
+    du = "thnguyendu.q12@hcm.edu.vn"
+    server.refuse_all(421)                                   # SMTP down: the receipt waits in the outbox
+    record(store, T0, sender=du, files=[("to-trinh.pdf", "th-nguyen-du", ("to_trinh",), "counted")])
+    notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), T0 + timedelta(minutes=15))
+    for k in range(12):                                      # meanwhile an auto-responder loop: 12 replies in 11 min
+        auto = (f"From: {du}\r\nTo: {FROM}\r\nSubject: Auto: Re: Biên nhận\r\nAuto-Submitted: auto-replied\r\n"
+                f"Message-ID: <loop-{k}@hcm.edu.vn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                "Tôi đang nghỉ phép.\r\n").encode("utf-8")
+        record(store, at(3, 10, k), sender=du, raw=auto)
+    server.accept_all()
+    during = notify.deliver(ctx, store, SmtpSender(ctx.config.smtp), at(3, 10, 20))
+    assert during.deferred == 1 and server.messages == []
+    (row,) = outbox.rows(store.conn, ("queued",))
+    assert row.next_attempt_at == at(3, 11, 11) and "burst" in row.last_error  # 60 min after the loop's last mail
+    notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(3, 11, 10))
+    assert server.messages == []                             # still in the cool-down
+    notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(3, 11, 11))
+    (receipt,) = server.messages
+    assert receipt.rcpt_tos == (du,) and parsed(receipt)["X-Bot-Kind"] == "receipt"
+    assert "to-trinh.pdf" in bodies(parsed(receipt))[0]
+    assert statuses(store) == Counter({"sent": 1})
+
+
 def test_starttls_with_auth_verifies_the_certificate(tmp_path, smtp_server_factory, monkeypatch):
     server = smtp_server_factory(auth=("bot", "mật-khẩu"), require_starttls=True)
     monkeypatch.setenv("TEST_SMTP_PASSWORD", "mật-khẩu")

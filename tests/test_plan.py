@@ -432,3 +432,28 @@ def test_receipt_lines_of_a_combined_pdf_carry_their_pages():
     assert [(l["filename"], l["pages"], l["first_page"], l["last_page"]) for l in mail.context["lines"]] == [
         ("document.pdf", True, 1, 1), ("document.pdf", True, 2, 4), ("document.pdf", True, 5, 6),
         ("f4.pdf", False, 1, 1)]
+
+
+# -- a queued receipt decided again just before sending -------------------------------
+
+def _burst(address, last, until):
+    from bot.flood import Burst
+    return Burst(address, 10, last - timedelta(minutes=9), last, until)
+
+
+@pytest.mark.parametrize("recipients, suppressed, bursts, expected", [
+    (("a@x", "b@y"), set(), [], ("send", ("a@x", "b@y"), None)),
+    (("a@x", "b@y"), {"a@x"}, [], ("replace", ("b@y",), None)),
+    (("A@x", "b@y"), set(), [_burst("a@x", at(7, 9), at(7, 10))], ("replace", ("b@y",), None)),
+    (("a@x",), set(), [_burst("a@x", at(7, 9), at(7, 10))], ("defer", (), at(7, 10))),
+    (("a@x",), set(), [_burst("a@x", at(7, 7), at(7, 8, 30))], ("send", ("a@x",), None)),  # cool-down over
+    (("a@x", "b@y"), set(), [_burst("a@x", at(7, 9), at(7, 10)), _burst("b@y", at(7, 9), at(7, 9, 30))],
+     ("defer", (), at(7, 9, 30))),                                    # the first address free again
+    (("a@x", "b@y"), {"a@x"}, [_burst("b@y", at(7, 9), at(7, 10))], ("defer", (), at(7, 10))),
+    (("a@x", "b@y"), {"a@x", "b@y"}, [], ("cancel", (), None)),
+])
+def test_a_queued_receipt_leaves_out_bounced_and_bursting_recipients(recipients, suppressed, bursts, expected):
+    decision = plan.recheck_receipt(recipients, suppressed, bursts, at(7, 9, 5))
+    assert (decision.action, decision.to, decision.until) == expected
+    if decision.action == "cancel":
+        assert decision.reason.startswith("every recipient bounced: a@x, b@y")

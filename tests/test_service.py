@@ -380,3 +380,30 @@ def test_news_while_a_poll_waits_in_the_executor_schedules_nothing_more():
     assert worker.wake_poll() is False  # it will see the news: scheduling another would be skipped with a warning
     worker.poll_job()
     assert len(calls) == 1 and worker.wake_poll() is True
+
+
+def test_health_warns_of_a_mail_loop_while_it_lasts_and_still_exits_0(tmp_path):
+    from bot.store import Store
+
+    from .outgoing import record
+
+    cfg = _health_setup(tmp_path)
+    start = datetime.fromisoformat("2023-10-05T09:00:00+07:00")
+    loop = "autoreply@example.com"
+    with Store.open(tmp_path / "state") as store:
+        for k in range(12):  # an auto-responder answering the bot: 12 mails in 11 minutes
+            record(store, start + timedelta(minutes=k), sender=loop, subject="Auto: Re: Biên nhận")
+        record(store, start, sender="thcsnguyenhien.q12@hcm.edu.vn")  # one mail: not a burst
+        store.set_mark("poll", start + timedelta(minutes=20), "13 new")
+    now = start + timedelta(minutes=20)
+    code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    assert code == 0 and "PROBLEM" not in out, out
+    (warning,) = [line for line in out.splitlines() if "mail loop" in line]
+    assert warning == (f"warning: mail loop or flood from {loop}: 12 message(s) in 11 min (2023-10-05 09:00-09:11); "
+                       "no receipts or command replies to it until 2023-10-05 10:11")
+
+    later = start + timedelta(minutes=72)  # the cool-down is over: nothing to say
+    with Store.open(tmp_path / "state") as store:
+        store.set_mark("poll", later, "0 new")
+    code, out, _ = _cli("--config", cfg, "--now", later.isoformat(), "health")
+    assert code == 0 and "mail loop" not in out, out
