@@ -47,7 +47,7 @@ from typing import Callable, Iterable, Sequence
 
 from .archive import sha256
 from .classify import classify_message
-from .extract import NEEDS_OCR, Extractor, JobFailed, cache_version, timed_out, worth_caching
+from .extract import NEEDS_OCR, Extractor, JobFailed, cache_version, worth_caching
 from .ingest import PollReport, Progress
 from .model import Attachment, Extraction, ItemDecision, ParsedMessage
 from .parse import ParseLimits, parse_message

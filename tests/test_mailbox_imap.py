@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 

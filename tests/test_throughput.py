@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import app, notify, parse
+from bot import app, parse
 from bot.archive import BlobStore, sha256
 from bot.config import ExtractionConfig, parse_config
 from bot.errors import ConfigError
