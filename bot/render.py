@@ -11,6 +11,7 @@ variables: a filename such as ``<b>{{ 7*7 }}</b>.pdf`` shows as that text.
 """
 from __future__ import annotations
 
+import base64
 import io
 import re
 import secrets
@@ -324,7 +325,31 @@ def encode_address(name: str, display_name: str, address: str) -> str:
         return address
     if display_name.isascii() and "=?" not in display_name:
         return formataddr((display_name, address))
-    return f"{Header(display_name, 'utf-8', header_name=name).encode(linesep=chr(13) + chr(10))} <{address}>"
+    return f"{_encoded_words(display_name)} <{address}>"
+
+
+def _encoded_words(text: str, limit: int = 75) -> str:
+    """RFC 2047 encoded-words that break only between words.
+
+    ``Header`` breaks wherever the line fills, even inside a word
+    ("...điển h" + "ình..."): correct readers join the pieces, but some
+    (Python's own address parser among them) put a space between them, so
+    the school would read "điển h ình". Breaking before a space, kept inside
+    the next piece, costs such a reader only a double space.
+    """
+    def word(piece: str) -> str:
+        return "=?utf-8?b?" + base64.b64encode(piece.encode("utf-8")).decode("ascii") + "?="
+
+    pieces, current = [], ""
+    for index, part in enumerate(text.split(" ")):
+        piece = part if index == 0 else " " + part
+        if current and len(word(current + piece)) > limit:
+            pieces.append(current)
+            current = piece
+        else:
+            current += piece
+    pieces.append(current)
+    return "\r\n ".join(word(p) for p in pieces)
 
 
 def set_header(raw: bytes, name: str, encoded: str) -> bytes:
