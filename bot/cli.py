@@ -16,7 +16,6 @@ from pathlib import Path
 from . import app
 from .clock import FixedClock, parse_instant, system_clock
 from .errors import BotError, ConfigError
-from .notify import renderer_for
 from .progress import ProgressReporter
 from .status import status_for, to_json
 
@@ -164,6 +163,8 @@ def cmd_check_config(ctx, args, now) -> int:
     if cfg.mailbox.source == "folder" and not cfg.mailbox.path.is_dir():
         raise ConfigError(f"mailbox.path: {cfg.mailbox.path} is not a directory",
                           hint="point it at a folder of .eml or .mbox files (relative paths start at config.toml)")
+    from .notify import renderer_for  # not at the top: status and health do not need it
+
     renderer_for(ctx)  # the templates load and outgoing mail has a sender
     c = ctx.rules.campaign
     cycle = c.cycle_of(now)
