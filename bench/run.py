@@ -101,11 +101,11 @@ def big_message(megabytes: int) -> bytes:
     page.save(buf, format="PDF", save_all=True, append_images=[page] * (count - 1), quality=90)
     data = buf.getvalue()
     msg = EmailMessage()
-    msg["From"] = "thcsnguyenhien.q12@hcm.edu.vn"
-    msg["To"] = "hoso@q12.example.edu.vn"
+    msg["From"] = "thcsnguyenhien.q12@hcm-edu.example"
+    msg["To"] = "hoso@pgd-q12.example"
     msg["Subject"] = "Gửi hồ sơ ANTQ (bản scan)"
     msg["Date"] = "Thu, 05 Oct 2023 09:29:50 +0700"
-    msg["Message-ID"] = "<big-scan-1@hcm.edu.vn>"
+    msg["Message-ID"] = "<big-scan-1@hcm-edu.example>"
     msg.set_content("Kính gửi Phòng GD&ĐT, trường gửi hồ sơ bản scan.")
     msg.add_attachment(data, maintype="application", subtype="pdf", filename="Ho so ANTQ scan.pdf")
     return msg.as_bytes()
@@ -166,10 +166,10 @@ folder = "{folder}"
 
 [smtp]
 enabled = false
-from_address = "hoso-bot@q12.example.edu.vn"
+from_address = "hoso-bot@pgd-q12.example"
 
 [coordinator]
-emails = ["nthmai.q12@tphcm.gov.vn"]
+emails = ["nthmai.q12@tphcm-gov.example"]
 
 [paths]
 rules = "{tree.root / 'rules'}"

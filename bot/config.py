@@ -180,7 +180,7 @@ class Config:
                           if self.allow_unauthenticated_commands else
                           "every command mail from the coordinator is refused (no authentication verdict)")
                        + "; set it to the authserv-id of your receiving server (the first word of the "
-                         "Authentication-Results header it adds, e.g. [\"mx.hcm.edu.vn\"])")
+                         "Authentication-Results header it adds, e.g. [\"mx.hcm-edu.example\"])")
         if self.allow_unauthenticated_commands:
             out.append("coordinator.allow_unauthenticated_commands is ON: commands by email are obeyed from mail "
                        "that carries no authentication verdict; anyone who can forge the coordinator's From "
@@ -280,7 +280,7 @@ def _trusted_authserv_ids(t: Table) -> tuple[str, ...]:
         if any(c.isspace() or c in ';()"' for c in value.strip()):
             raise t.fail(f"trusted_authserv_ids[{i}]",
                          f"{value!r} is not an authserv-id: write only the first word of your server's "
-                         "Authentication-Results header, e.g. \"mx.hcm.edu.vn\"")
+                         "Authentication-Results header, e.g. \"mx.hcm-edu.example\"")
     return tuple(dict.fromkeys(v.strip().lower() for v in ids))
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SMTP_OFF = '[smtp]\nenabled = false\nfrom_address = "hoso-bot@q12.example.edu.vn"'
+SMTP_OFF = '[smtp]\nenabled = false\nfrom_address = "hoso-bot@pgd-q12.example"'
 
 
 def imap_mailbox(dovecot, **extra) -> str:
@@ -19,7 +19,7 @@ def imap_mailbox(dovecot, **extra) -> str:
 def smtp_loopback(smtp) -> str:
     """An [smtp] section for a test SmtpServer (plain, no auth, loopback)."""
     return (f'[smtp]\nenabled = true\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
-            'from_address = "hoso@q12.example.edu.vn"')
+            'from_address = "hoso@pgd-q12.example"')
 
 
 def write_config(tmp_path: Path, mailbox: str, smtp: str = SMTP_OFF) -> Path:
@@ -31,7 +31,7 @@ def write_config(tmp_path: Path, mailbox: str, smtp: str = SMTP_OFF) -> Path:
 {smtp}
 
 [coordinator]
-emails = ["nthmai.q12@tphcm.gov.vn"]
+emails = ["nthmai.q12@tphcm-gov.example"]
 
 [paths]
 rules = "{ROOT / 'rules'}"

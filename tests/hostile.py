@@ -68,12 +68,12 @@ class Case:
 
 # (sender address, sender name, issuer line, short issuer code)
 SCHOOLS = (
-    ("thcsnguyenhien.q12@hcm.edu.vn", "THCS Nguyễn Hiền", "TRƯỜNG THCS NGUYỄN HIỀN", "THCSNH"),
-    ("thnguyentrai.q12@hcm.edu.vn", "TH Nguyễn Trãi", "TRƯỜNG TIỂU HỌC NGUYỄN TRÃI", "THNT"),
-    ("thcsphanboichau.q12@hcm.edu.vn", "THCS Phan Bội Châu", "TRƯỜNG THCS PHAN BỘI CHÂU", "THCSPBC"),
-    ("mnhoasen.q12@hcm.edu.vn", "MN Hoa Sen", "TRƯỜNG MẦM NON HOA SEN", "MNHS"),
-    ("thcsanphudong.q12@hcm.edu.vn", "THCS An Phú Đông", "TRƯỜNG THCS AN PHÚ ĐÔNG", "THCSAPD"),
-    ("thkimdong.q12@hcm.edu.vn", "TH Kim Đồng", "TRƯỜNG TIỂU HỌC KIM ĐỒNG", "THKD"),
+    ("thcsnguyenhien.q12@hcm-edu.example", "THCS Nguyễn Hiền", "TRƯỜNG THCS NGUYỄN HIỀN", "THCSNH"),
+    ("thnguyentrai.q12@hcm-edu.example", "TH Nguyễn Trãi", "TRƯỜNG TIỂU HỌC NGUYỄN TRÃI", "THNT"),
+    ("thcsphanboichau.q12@hcm-edu.example", "THCS Phan Bội Châu", "TRƯỜNG THCS PHAN BỘI CHÂU", "THCSPBC"),
+    ("mnhoasen.q12@hcm-edu.example", "MN Hoa Sen", "TRƯỜNG MẦM NON HOA SEN", "MNHS"),
+    ("thcsanphudong.q12@hcm-edu.example", "THCS An Phú Đông", "TRƯỜNG THCS AN PHÚ ĐÔNG", "THCSAPD"),
+    ("thkimdong.q12@hcm-edu.example", "TH Kim Đồng", "TRƯỜNG TIỂU HỌC KIM ĐỒNG", "THKD"),
 )
 TOPIC = "phong trào toàn dân bảo vệ an ninh Tổ quốc"
 # (title, number code, subject line, file name)
@@ -358,18 +358,18 @@ def corpus(*, oversized: bool = False) -> list[Case]:
                          for i in range(5000)] + [("X-Long", "x" * 200_000)]), "counted")
     spoof = mf.with_headers(good_mail(0, label="dmarc-fail", style="gmail"), [(
         "Authentication-Results", f"{TRUSTED_AUTHSERV}; spf=fail smtp.mailfrom={SCHOOLS[0][0]}; dkim=none; "
-                                  "dmarc=fail (p=NONE) header.from=hcm.edu.vn")])
+                                  "dmarc=fail (p=NONE) header.from=hcm-edu.example")])
     add("dmarc-fail", "a roster address forged: DMARC and SPF fail", spoof, "review", SENDER_TRUST)
     unaligned = mf.with_headers(good_mail(1, label="dkim-unaligned", style="outlook"), [(
-        "Authentication-Results", f"{TRUSTED_AUTHSERV}; spf=fail smtp.mailfrom=hcm.edu.vn; "
+        "Authentication-Results", f"{TRUSTED_AUTHSERV}; spf=fail smtp.mailfrom=hcm-edu.example; "
                                   "dkim=pass header.d=evil.example; dmarc=none")])
     add("dkim-unaligned", "a roster address forged: SPF fails, the only DKIM pass is the attacker's own domain",
         unaligned, "review", SENDER_TRUST)
     elsewhere = mf.with_headers(good_mail(2, label="dmarc-pass-elsewhere", style="gmail"), [
-        ("Authentication-Results", f"{TRUSTED_AUTHSERV}; spf=fail smtp.mailfrom=hcm.edu.vn; dkim=none; "
+        ("Authentication-Results", f"{TRUSTED_AUTHSERV}; spf=fail smtp.mailfrom=hcm-edu.example; dkim=none; "
                                    "dmarc=pass header.from=evil.example"),
-        ("Authentication-Results", "mx.hcm.edu.vn; spf=pass smtp.mailfrom=hcm.edu.vn; dkim=pass header.d=hcm.edu.vn; "
-                                   "dmarc=pass header.from=hcm.edu.vn")])  # written by the sender: ignored
+        ("Authentication-Results", "mx.hcm-edu.example; spf=pass smtp.mailfrom=hcm-edu.example; dkim=pass header.d=hcm-edu.example; "
+                                   "dmarc=pass header.from=hcm-edu.example")])  # written by the sender: ignored
     add("dmarc-pass-elsewhere", "a roster address forged: DMARC passes for another domain, SPF fails, and a "
         "forged header from an untrusted server says everything passed", elsewhere, "review", SENDER_TRUST)
 

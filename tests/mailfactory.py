@@ -10,12 +10,12 @@ Quick use::
     from tests import mailfactory as mf
 
     raw = mf.gmail(files=[mf.File("Tờ trình đề nghị công nhận.pdf", mf.pdf_bytes())])
-    raw = mf.build("outlook", sender="thcs.nguyenhue@hcm.edu.vn", subject="Hồ sơ ANTQ",
+    raw = mf.build("outlook", sender="thcs.nguyenhue@hcm-edu.example", subject="Hồ sơ ANTQ",
                    files=[mf.File("Biên bản họp xét.docx", mf.docx_bytes())],
                    logo=True)                          # + an inline signature logo
     raw = mf.forward_inline("apple", original=mf.Original())
     raw = mf.forward_attached(mf.thunderbird(subject="Hồ sơ"))
-    raw = mf.postfix_bounce(["thcs.abc@hcm.edu.vn"])
+    raw = mf.postfix_bounce(["thcs.abc@hcm-edu.example"])
     raw = mf.with_headers(raw, [("Authentication-Results", "mx.google.com; dmarc=pass ...")])
 
 Client styles (``STYLES``) and how each writes a non-ASCII file name:
@@ -57,9 +57,9 @@ from urllib.parse import quote
 CRLF = b"\r\n"
 MB = 1024 * 1024
 DATE = "Thu, 05 Oct 2023 09:32:00 +0700"
-SCHOOL = "thcs.nguyenhue@hcm.edu.vn"
+SCHOOL = "thcs.nguyenhue@hcm-edu.example"
 SCHOOL_NAME = "Trường THCS Nguyễn Huệ"
-OFFICE = "pgd.quan12@hcm.edu.vn"
+OFFICE = "pgd.quan12@hcm-edu.example"
 STYLES = ("gmail", "outlook", "thunderbird", "apple", "yahoo", "phone", "legacy")
 
 
@@ -537,12 +537,12 @@ def postfix_bounce(failed: Sequence[str], original: bytes | None = None,
     failed, Status: 4.4.1)."""
     original = original or build("thunderbird", sender=OFFICE, to=", ".join([*failed, *temporary]),
                                  subject="Nhắc nộp hồ sơ", files=[File("Kế hoạch 887.pdf", pdf_bytes("KẾ HOẠCH"))])
-    notice = "This is the mail system at host mail.hcm.edu.vn.\n\nI'm sorry to have to inform you that your " \
+    notice = "This is the mail system at host mail.hcm-edu.example.\n\nI'm sorry to have to inform you that your " \
              "message could not be delivered.\n\n" + "\n".join(f"<{a}>: host said: 550 5.1.1 User unknown"
                                                                  for a in failed)
     recipients = [(a, "failed", "5.1.1") for a in failed] + [(a, "delivered", "2.0.0") for a in delivered] \
         + [(a, "failed", "4.4.1") for a in temporary]
-    status = "Reporting-MTA: dns; mail.hcm.edu.vn\r\nX-Postfix-Queue-ID: 4S1abc\r\n" \
+    status = "Reporting-MTA: dns; mail.hcm-edu.example\r\nX-Postfix-Queue-ID: 4S1abc\r\n" \
              "Arrival-Date: Thu,  5 Oct 2023 09:32:00 +0700 (ICT)\r\n" + "".join(
                  f"\r\nFinal-Recipient: rfc822; {a}\r\nOriginal-Recipient: rfc822;{a}\r\nAction: {action}\r\n"
                  f"Status: {code}\r\nDiagnostic-Code: smtp; 550 {code} User unknown\r\n"
@@ -553,10 +553,10 @@ def postfix_bounce(failed: Sequence[str], original: bytes | None = None,
                   status.encode()),
              part([("Content-Description", "Undelivered Message"), ("Content-Type", "message/rfc822")], original)]
     body = multipart("report", parts, params="; report-type=delivery-status")
-    top = [("Return-Path", "<>"), ("From", "MAILER-DAEMON@mail.hcm.edu.vn (Mail Delivery System)"),
+    top = [("Return-Path", "<>"), ("From", "MAILER-DAEMON@mail.hcm-edu.example (Mail Delivery System)"),
            ("To", OFFICE), ("Subject", "Undelivered Mail Returned to Sender"),
            ("Auto-Submitted", "auto-replied"), ("Date", DATE),
-           ("Message-ID", "<20231005023200.4S1abc@mail.hcm.edu.vn>"), ("MIME-Version", "1.0")]
+           ("Message-ID", "<20231005023200.4S1abc@mail.hcm-edu.example>"), ("MIME-Version", "1.0")]
     return b"".join(header(k, v) for k, v in top) + body
 
 
@@ -572,7 +572,7 @@ def read_receipt() -> bytes:
     """An RFC 8098 read receipt (multipart/report; disposition-notification)."""
     parts = [text_part("Thư của bạn đã được đọc."),
              part([("Content-Type", "message/disposition-notification")],
-                  b"Reporting-UA: mail.hcm.edu.vn\r\nFinal-Recipient: rfc822;" + SCHOOL.encode()
+                  b"Reporting-UA: mail.hcm-edu.example\r\nFinal-Recipient: rfc822;" + SCHOOL.encode()
                   + b"\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n")]
     body = multipart("report", parts, params="; report-type=disposition-notification")
     top = [("From", SCHOOL), ("To", OFFICE), ("Subject", "Read: Nhắc nộp hồ sơ"), ("Date", DATE),

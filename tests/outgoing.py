@@ -21,9 +21,9 @@ from bot.store import MessageSummary, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-FROM = "hoso-bot@q12.example.edu.vn"
-COORDINATOR = "nthmai.q12@tphcm.gov.vn"
-OFFICE_MX = "mx.tphcm.gov.vn"  # the authserv-id of the office's receiving server
+FROM = "hoso-bot@pgd-q12.example"
+COORDINATOR = "nthmai.q12@tphcm-gov.example"
+OFFICE_MX = "mx.tphcm-gov.example"  # the authserv-id of the office's receiving server
 _seq = itertools.count(1)
 
 
@@ -70,7 +70,7 @@ def record(store: Store, when: datetime, *, sender: str, files=(), raw: bytes | 
     """
     n = next(_seq)
     if raw is None:
-        raw = (f"From: {sender}\r\nTo: hoso@q12.example.edu.vn\r\nSubject: {subject}\r\n"
+        raw = (f"From: {sender}\r\nTo: hoso@pgd-q12.example\r\nSubject: {subject}\r\n"
                f"Message-ID: <test-{n}-{when.timestamp():.0f}@school.example>\r\nMIME-Version: 1.0\r\n"
                f"Content-Type: text/plain; charset=utf-8\r\n\r\nKính gửi Phòng GD&ĐT.\r\n").encode("utf-8")
     parsed = parse_message(raw)
@@ -90,7 +90,7 @@ def record(store: Store, when: datetime, *, sender: str, files=(), raw: bytes | 
     return [r[0] for r in store.conn.execute("SELECT id FROM items WHERE message_row = ? ORDER BY part_index", (row,))]
 
 
-def quarantine(store: Store, when: datetime, *, sender: str = "thcsnguyenhien.q12@hcm.edu.vn",
+def quarantine(store: Store, when: datetime, *, sender: str = "thcsnguyenhien.q12@hcm-edu.example",
                subject: str = "Hồ sơ ANTQ", error: str = "could not read the message (test)") -> str:
     """Record one message that fails every attempt until it is quarantined,
     through the store's API (as the pipeline does; a message that could not be

@@ -20,20 +20,20 @@ from bot.rules import Rules, parse_campaign, parse_roster
 from bot.vietnamese import fold, fold_compact
 
 ROSTER = """code,name,level,emails,aliases
-mn-son-ca-6,MN Sơn Ca 6,MN,mnsonca6.q12@hcm.edu.vn,Mầm non Sơn Ca 6;Trường Mầm non Sơn Ca 6
-mn-son-ca-8,MN Sơn Ca 8,MN,mnsonca8.q12@hcm.edu.vn,Mầm non Sơn Ca 8;Trường Mầm non Sơn Ca 8
-mn-hoa-mai,MN Hoa Mai,MN,mnhoamai.q12@hcm.edu.vn;hieutruong.hoamai@gmail.com,Mầm non Hoa Mai
-mg-hoa-hong,MG Hoa Hồng,MG,mghoahong.q12@hcm.edu.vn,Mẫu giáo Hoa Hồng
-nt-bup-be,NT Búp Bê,NT,ntbupbe.q12@gmail.com,Nhà trẻ Búp Bê
-th-nguyen-trai,TH Nguyễn Trãi,TH,thnguyentrai.q12@hcm.edu.vn,Tiểu học Nguyễn Trãi
-th-nguyen-du,TH Nguyễn Du,TH,thnguyendu.q12@hcm.edu.vn,Tiểu học Nguyễn Du
-thcs-nguyen-trai,THCS Nguyễn Trãi,THCS,thcsnguyentrai.q12@hcm.edu.vn,Trung học cơ sở Nguyễn Trãi
-thcs-nguyen-hien,THCS Nguyễn Hiền,THCS,thcsnguyenhien.q12@hcm.edu.vn;vanthu.nguyenhien@gmail.com,Trung học cơ sở Nguyễn Hiền
-thcs-phan-boi-chau,THCS Phan Bội Châu,THCS,thcsphanboichau.q12@hcm.edu.vn,Trung học cơ sở Phan Bội Châu
-thcs-nguyen-vinh-nghiep,THCS Nguyễn Vĩnh Nghiệp,THCS,thcsnvnghiep.q12@hcm.edu.vn,Trung học cơ sở Nguyễn Vĩnh Nghiệp
-th-thcs-ngoc-vien-dong,TH-THCS Ngọc Viễn Đông,TH-THCS,ngocviendong.q12@gmail.com,Trường Tiểu học - Trung học cơ sở Ngọc Viễn Đông;TH và THCS Ngọc Viễn Đông
-thpt-truong-chinh,THPT Trường Chinh,THPT,thpttruongchinh@hcm.edu.vn,Trung học phổ thông Trường Chinh
-tt-gdnn-gdtx-q12,TT GDNN-GDTX Quận 12,TT GDNN-GDTX,ttgdnngdtx.q12@hcm.edu.vn,Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên Quận 12
+mn-son-ca-6,MN Sơn Ca 6,MN,mnsonca6.q12@hcm-edu.example,Mầm non Sơn Ca 6;Trường Mầm non Sơn Ca 6
+mn-son-ca-8,MN Sơn Ca 8,MN,mnsonca8.q12@hcm-edu.example,Mầm non Sơn Ca 8;Trường Mầm non Sơn Ca 8
+mn-hoa-mai,MN Hoa Mai,MN,mnhoamai.q12@hcm-edu.example;hieutruong.hoamai@gmail.example,Mầm non Hoa Mai
+mg-hoa-hong,MG Hoa Hồng,MG,mghoahong.q12@hcm-edu.example,Mẫu giáo Hoa Hồng
+nt-bup-be,NT Búp Bê,NT,ntbupbe.q12@gmail.example,Nhà trẻ Búp Bê
+th-nguyen-trai,TH Nguyễn Trãi,TH,thnguyentrai.q12@hcm-edu.example,Tiểu học Nguyễn Trãi
+th-nguyen-du,TH Nguyễn Du,TH,thnguyendu.q12@hcm-edu.example,Tiểu học Nguyễn Du
+thcs-nguyen-trai,THCS Nguyễn Trãi,THCS,thcsnguyentrai.q12@hcm-edu.example,Trung học cơ sở Nguyễn Trãi
+thcs-nguyen-hien,THCS Nguyễn Hiền,THCS,thcsnguyenhien.q12@hcm-edu.example;vanthu.nguyenhien@gmail.example,Trung học cơ sở Nguyễn Hiền
+thcs-phan-boi-chau,THCS Phan Bội Châu,THCS,thcsphanboichau.q12@hcm-edu.example,Trung học cơ sở Phan Bội Châu
+thcs-nguyen-vinh-nghiep,THCS Nguyễn Vĩnh Nghiệp,THCS,thcsnvnghiep.q12@hcm-edu.example,Trung học cơ sở Nguyễn Vĩnh Nghiệp
+th-thcs-ngoc-vien-dong,TH-THCS Ngọc Viễn Đông,TH-THCS,ngocviendong.q12@gmail.example,Trường Tiểu học - Trung học cơ sở Ngọc Viễn Đông;TH và THCS Ngọc Viễn Đông
+thpt-truong-chinh,THPT Trường Chinh,THPT,thpttruongchinh@hcm-edu.example,Trung học phổ thông Trường Chinh
+tt-gdnn-gdtx-q12,TT GDNN-GDTX Quận 12,TT GDNN-GDTX,ttgdnngdtx.q12@hcm-edu.example,Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên Quận 12
 """
 
 CAMPAIGN = """
@@ -119,7 +119,7 @@ RULES = make_rules()
 INDEX = C.build_index(RULES)
 VN = timezone(timedelta(hours=7))
 RECEIVED = datetime(2023, 10, 6, 9, 30, tzinfo=VN)
-SCHOOL_MAIL = "thcsnguyenhien.q12@hcm.edu.vn"
+SCHOOL_MAIL = "thcsnguyenhien.q12@hcm-edu.example"
 UNKNOWN_MAIL = "someone@gmail.com"
 
 SUBJECTS = {
@@ -384,13 +384,13 @@ def test_each_document_type_is_counted(title, type_id):
 
 
 @pytest.mark.parametrize("issuer, sender, code", [
-    ("TRƯỜNG TIỂU HỌC NGUYỄN TRÃI", "thnguyentrai.q12@hcm.edu.vn", "th-nguyen-trai"),
-    ("TRƯỜNG THCS NGUYỄN TRÃI", "thcsnguyentrai.q12@hcm.edu.vn", "thcs-nguyen-trai"),
+    ("TRƯỜNG TIỂU HỌC NGUYỄN TRÃI", "thnguyentrai.q12@hcm-edu.example", "th-nguyen-trai"),
+    ("TRƯỜNG THCS NGUYỄN TRÃI", "thcsnguyentrai.q12@hcm-edu.example", "thcs-nguyen-trai"),
     ("TRƯỜNG TIỂU HỌC NGUYỄN TRÃI", UNKNOWN_MAIL, "th-nguyen-trai"),
     ("TRƯỜNG TRUNG HỌC CƠ SỞ NGUYỄN TRÃI", UNKNOWN_MAIL, "thcs-nguyen-trai"),
     ("TRƯỜNG MẦM NON SƠN CA 6", UNKNOWN_MAIL, "mn-son-ca-6"),
     ("TRƯỜNG MẦM NON SƠN CA 8", UNKNOWN_MAIL, "mn-son-ca-8"),
-    ("TRƯỜNG MẦM NON SƠN CA 8", "mnsonca8.q12@hcm.edu.vn", "mn-son-ca-8"),
+    ("TRƯỜNG MẦM NON SƠN CA 8", "mnsonca8.q12@hcm-edu.example", "mn-son-ca-8"),
 ])
 def test_level_and_number_pick_the_school(issuer, sender, code):
     d = one(head(issuer=issuer), msg=message(sender, subject="Hồ sơ ANTQ"))
@@ -398,7 +398,7 @@ def test_level_and_number_pick_the_school(issuer, sender, code):
 
 
 def test_th_header_from_thcs_address_is_a_conflict():
-    d = one(head(issuer="TRƯỜNG TIỂU HỌC NGUYỄN TRÃI"), msg=message("thcsnguyentrai.q12@hcm.edu.vn"))
+    d = one(head(issuer="TRƯỜNG TIỂU HỌC NGUYỄN TRÃI"), msg=message("thcsnguyentrai.q12@hcm-edu.example"))
     assert d.decision == "review"
     assert has(d, "mâu thuẫn", "TH Nguyễn Trãi", "THCS Nguyễn Trãi")
 
@@ -410,12 +410,12 @@ def test_son_ca_without_number_from_unknown_sender_goes_to_review():
 
 
 def test_son_ca_without_number_is_settled_by_the_roster_address():
-    d = one(head(issuer="TRƯỜNG MẦM NON SƠN CA"), msg=message("mnsonca6.q12@hcm.edu.vn"))
+    d = one(head(issuer="TRƯỜNG MẦM NON SƠN CA"), msg=message("mnsonca6.q12@hcm-edu.example"))
     assert (d.decision, d.school) == ("counted", "mn-son-ca-6")
 
 
 def test_son_ca_8_document_from_son_ca_6_address_is_a_conflict():
-    d = one(head(issuer="TRƯỜNG MẦM NON SƠN CA 8"), msg=message("mnsonca6.q12@hcm.edu.vn"))
+    d = one(head(issuer="TRƯỜNG MẦM NON SƠN CA 8"), msg=message("mnsonca6.q12@hcm-edu.example"))
     assert d.decision == "review"
     assert has(d, "mâu thuẫn", "MN Sơn Ca 8", "MN Sơn Ca 6")
 
@@ -554,7 +554,7 @@ def test_ocr_names_over_two_lines_or_with_a_damaged_level(issuer, codes):
 
 def test_ocr_level_without_its_name_is_consistent_with_that_level_only():
     text = head("BIÊN BẢN", issuer="- TRƯỜNG TRƯNG HỌC PHỔ THÔNG Độc lập - Tự do - Hạnh phúc")
-    d = one(text, msg=message("thpttruongchinh@hcm.edu.vn"), ocr=True)
+    d = one(text, msg=message("thpttruongchinh@hcm-edu.example"), ocr=True)
     assert (d.decision, d.school) == ("counted", "thpt-truong-chinh"), d.reasons
     d = one(text, ocr=True)  # from THCS Nguyễn Hiền's address: a THPT header is a conflict
     assert d.decision == "review" and has(d, "mâu thuẫn")
@@ -568,7 +568,7 @@ def test_ocr_supervisor_line_is_never_read_as_a_school():
             "Số: 70/BB-MNSC6. __ Quận 12, ngày 20 tháng 9 năm 2023\n\" 'BIÊN BẢN _. Ẫ :\n" + SUBJECTS["BIÊN BẢN"])
     hs = C.find_school_in_head(C.parse_head(text, INDEX, ocr=True), INDEX)
     assert hs.mention is None and "SƠNCAG" in hs.unknown_line
-    d = one(text, msg=message("mnsonca6.q12@hcm.edu.vn"), ocr=True)
+    d = one(text, msg=message("mnsonca6.q12@hcm-edu.example"), ocr=True)
     assert d.decision == "review" and has(d, "không có trong danh sách trường")
 
 
@@ -584,7 +584,7 @@ def test_ocr_name_cut_short_is_consistent_not_unknown():
     text = head("BÁO CÁO", issuer="_ TRƯỜNG TRƯNG HỌC CƠ SỞ NGUYÊN . -. Độc lập- Tự do - Hạnh …")
     d = one(text, ocr=True)   # from THCS Nguyễn Hiền's roster address: consistent
     assert (d.decision, d.school) == ("counted", "thcs-nguyen-hien"), d.reasons
-    d = one(text, msg=message("thnguyendu.q12@hcm.edu.vn"), ocr=True)   # from TH Nguyễn Du: a conflict
+    d = one(text, msg=message("thnguyendu.q12@hcm-edu.example"), ocr=True)   # from TH Nguyễn Du: a conflict
     assert d.decision == "review" and has(d, "mâu thuẫn")
 
 
@@ -747,10 +747,10 @@ def test_mail_evidence_alone_is_not_enough_to_count():
 
 
 def test_forwarded_by_another_schools_address_is_noted():
-    msg = message("thnguyendu.q12@hcm.edu.vn", original_from=SCHOOL_MAIL, subject="Fwd: Hồ sơ")
+    msg = message("thnguyendu.q12@hcm-edu.example", original_from=SCHOOL_MAIL, subject="Fwd: Hồ sơ")
     d = one(head("BÁO CÁO"), msg=msg)
     assert d.school == "thcs-nguyen-hien"
-    assert has(d, "thư do thnguyendu.q12@hcm.edu.vn chuyển tiếp, là địa chỉ của TH Nguyễn Du (không khớp)")
+    assert has(d, "thư do thnguyendu.q12@hcm-edu.example chuyển tiếp, là địa chỉ của TH Nguyễn Du (không khớp)")
 
 
 def test_unknown_sender_with_clear_header_counts():
@@ -780,7 +780,7 @@ def test_authentication_failure_without_roster_address_is_only_noted():
 
 
 def test_authentication_failure_of_a_roster_sender_goes_to_review():
-    msg = message(SCHOOL_MAIL, auth="fail", auth_reason="dmarc=fail (p=none) header.from=hcm.edu.vn")
+    msg = message(SCHOOL_MAIL, auth="fail", auth_reason="dmarc=fail (p=none) header.from=hcm-edu.example")
     d = one(head(), msg=msg)
     assert d.decision == "review"
     assert has(d, "xác thực người gửi không đạt: dmarc=fail")
@@ -892,7 +892,7 @@ def test_combined_pdf_gives_one_decision_per_part_with_pages():
 
 @pytest.mark.parametrize("msg, reason", [
     (message(automatic="Auto-Submitted: auto-replied"), "thư tự động (Auto-Submitted: auto-replied)"),
-    (message(bounce_recipients=("x@hcm.edu.vn",)), "thư báo gửi không thành công (tới x@hcm.edu.vn)"),
+    (message(bounce_recipients=("x@hcm-edu.example",)), "thư báo gửi không thành công (tới x@hcm-edu.example)"),
 ])
 def test_automatic_mail_is_never_counted(msg, reason):
     ext = Extraction(kind="pdf", parts=(DocumentPart(head(), head()),))

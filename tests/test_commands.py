@@ -135,7 +135,7 @@ GMAIL_REPLY = """duyệt R17 thcs-nguyen-hien bien_ban
 bỏ R18
 
 Vào Th 5, 12 thg 10, 2023 vào lúc 07:00 Hệ thống tiếp nhận hồ sơ <
-hoso-bot@q12.example.edu.vn> đã viết:
+hoso-bot@pgd-q12.example> đã viết:
 
 > TỔNG HỢP TIẾP NHẬN HỒ SƠ
 > - R19  08:00 ngày 11/10/2023 ...
@@ -155,9 +155,9 @@ bỏ R18
 OUTLOOK_TOP = """miễn mn-hoa-mai
 
 ________________________________
-From: Hệ thống tiếp nhận hồ sơ <hoso-bot@q12.example.edu.vn>
+From: Hệ thống tiếp nhận hồ sơ <hoso-bot@pgd-q12.example>
 Sent: Thursday, October 12, 2023 7:00 AM
-To: nthmai.q12@tphcm.gov.vn
+To: nthmai.q12@tphcm-gov.example
 Subject: [Tổng hợp 12/10/2023] 4/27 trường đã đủ hồ sơ
 
 LỆNH QUA THƯ
@@ -167,7 +167,7 @@ LỆNH QUA THƯ
 
 OUTLOOK_NO_RULE = """gia hạn th-le-van-tho 2023-10-20
 
-From: Hệ thống tiếp nhận hồ sơ <hoso-bot@q12.example.edu.vn>
+From: Hệ thống tiếp nhận hồ sơ <hoso-bot@pgd-q12.example>
 Sent: Thursday, October 12, 2023 7:00 AM
 Subject: Tổng hợp
 bỏ R18
@@ -186,7 +186,7 @@ duyệt R99 x y
 
 QUOTE_WITHOUT_MARKERS = """bỏ R18
 
-On Thu, Oct 12, 2023 at 7:00 AM Hệ thống <hoso-bot@q12.example.edu.vn> wrote:
+On Thu, Oct 12, 2023 at 7:00 AM Hệ thống <hoso-bot@pgd-q12.example> wrote:
 TỔNG HỢP TIẾP NHẬN HỒ SƠ
 miễn th-nguyen-du
 """
@@ -235,7 +235,7 @@ def test_the_digest_quoted_without_markers_holds_no_executable_example():
     assert "duyệt R<số>" in text
     assert not [c for c in parse_commands(text) if isinstance(c, Command) and c.kind != "status"]
     # nor when it lists quarantined mail: its references and the hint "bỏ Q<số> <lý do>" dismiss nothing
-    inputs = plan.DigestInputs(quarantined=(plan.Quarantined("thcsnguyenhien.q12@hcm.edu.vn", "Hồ sơ", at(11, 9),
+    inputs = plan.DigestInputs(quarantined=(plan.Quarantined("thcsnguyenhien.q12@hcm-edu.example", "Hồ sơ", at(11, 9),
                                                              "message too large", "<m@x>", "Q12"),))
     text, _ = Renderer(ROOT / "templates", VN, FROM).bodies("digest", plan.digest_mail(status, rules, inputs,
                                                                                        ["c@x.vn"]).context)

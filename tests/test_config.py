@@ -146,7 +146,7 @@ def test_message_size_limit_defaults_to_60_mb_for_both_sources():
 @pytest.mark.parametrize("source, line, expected", [
     ("imap", 'trusted_authserv_ids = ["MX.Example.org", "mx2.example.org", "mx.example.org"]',
      ("mx.example.org", "mx2.example.org")),
-    ("folder", 'trusted_authserv_ids = [" mx.hcm.edu.vn "]', ("mx.hcm.edu.vn",)),
+    ("folder", 'trusted_authserv_ids = [" mx.hcm-edu.example "]', ("mx.hcm-edu.example",)),
     ("folder", "trusted_authserv_ids = []", ()),
     ("imap", "", ()),
 ])
@@ -183,9 +183,9 @@ def test_check_config_prints_the_warning(tmp_path, capsys):
     from bot import cli
 
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    assert 'trusted_authserv_ids = ["mail.tphcm.gov.vn"]' in text
+    assert 'trusted_authserv_ids = ["mail.tphcm-gov.example"]' in text
     cfg = tmp_path / "config.toml"
-    cfg.write_text(text.replace('trusted_authserv_ids = ["mail.tphcm.gov.vn"]', "")
+    cfg.write_text(text.replace('trusted_authserv_ids = ["mail.tphcm-gov.example"]', "")
                    .replace('path = "examples/inbox"', f'path = "{ROOT / "examples" / "inbox"}"')
                    .replace('rules = "rules"', f'rules = "{ROOT / "rules"}"')
                    .replace('templates = "templates"', f'templates = "{ROOT / "templates"}"'), encoding="utf-8")

@@ -22,17 +22,17 @@ from bot.store import Store
 from . import mailfactory as mf
 from .outgoing import COORDINATOR, OFFICE_MX, Ctx, at, make_ctx, record
 
-AUTH_PASS = ("mx.tphcm.gov.vn; dkim=pass header.d=tphcm.gov.vn header.s=s1; spf=pass smtp.mailfrom=tphcm.gov.vn;"
-             " dmarc=pass (p=QUARANTINE) header.from=tphcm.gov.vn")
-AUTH_FAIL = ("mx.tphcm.gov.vn; dkim=none; spf=fail smtp.mailfrom=evil.example; "
-             "dmarc=fail (p=REJECT) header.from=tphcm.gov.vn")
+AUTH_PASS = ("mx.tphcm-gov.example; dkim=pass header.d=tphcm-gov.example header.s=s1; spf=pass smtp.mailfrom=tphcm-gov.example;"
+             " dmarc=pass (p=QUARANTINE) header.from=tphcm-gov.example")
+AUTH_FAIL = ("mx.tphcm-gov.example; dkim=none; spf=fail smtp.mailfrom=evil.example; "
+             "dmarc=fail (p=REJECT) header.from=tphcm-gov.example")
 # SPF passes, but for the attacker's own envelope domain; no DKIM, no DMARC policy on the From domain
-AUTH_SPF_ELSEWHERE = "mx.tphcm.gov.vn; spf=pass smtp.mailfrom=bulk.evil.example; dkim=none; dmarc=none"
-DIGEST_ID = "<4f1c2e.digest@q12.example.edu.vn>"
+AUTH_SPF_ELSEWHERE = "mx.tphcm-gov.example; spf=pass smtp.mailfrom=bulk.evil.example; dkim=none; dmarc=none"
+DIGEST_ID = "<4f1c2e.digest@pgd-q12.example>"
 FIXED = "Thu, 12 Oct 2023 08:00:00 +0700"
 
 
-def command_mail(body: str, *, sender=COORDINATOR, auth=AUTH_PASS, message_id="<cmd-1@tphcm.gov.vn>",
+def command_mail(body: str, *, sender=COORDINATOR, auth=AUTH_PASS, message_id="<cmd-1@tphcm-gov.example>",
                  subject="Re: [Tổng hợp 12/10/2023] 2/27 trường đã đủ hồ sơ", date=FIXED, headers=()) -> bytes:
     raw = mf.build("gmail", sender=sender, sender_name="Nguyễn Thị Hồng Mai", subject=subject, text=body, date=date,
                    message_id=message_id, headers=[("In-Reply-To", DIGEST_ID), ("References", DIGEST_ID), *headers])
@@ -57,10 +57,10 @@ Cảm ơn.
 Nguyễn Thị Hồng Mai
 
 Vào Th 5, 12 thg 10, 2023 vào lúc 07:00 Hệ thống tiếp nhận hồ sơ <
-hoso-bot@q12.example.edu.vn> đã viết:
+hoso-bot@pgd-q12.example> đã viết:
 
 > 5. TỆP CHỜ XEM XÉT (2)
-> - R{r_review}  08:00 ngày 05/10/2023  thcsphanboichau.q12@hcm.edu.vn
+> - R{r_review}  08:00 ngày 05/10/2023  thcsphanboichau.q12@hcm-edu.example
 > miễn th-nguyen-du
 > duyệt R{r_unknown} thcs-nguyen-hien to_trinh
 > bỏ R{r_review}
@@ -73,11 +73,11 @@ def campaign(tmp_path):
     ctx = make_ctx(tmp_path)
     (tmp_path / "inbox").mkdir()
     with Store.open(ctx.config.paths.state) as store:
-        (review,) = record(store, at(5, 9), sender="thcsphanboichau.q12@hcm.edu.vn",
+        (review,) = record(store, at(5, 9), sender="thcsphanboichau.q12@hcm-edu.example",
                            files=[("scan0001.jpg", "thcs-phan-boi-chau", ("bien_ban",), "review", "ảnh chụp")])
         (unknown,) = record(store, at(6, 14), sender="la.nguoi@example.com",
                             files=[("hoso.pdf", None, (), "review", "người gửi không có trong danh sách")])
-        record(store, at(2, 9), sender="thcsnguyenhien.q12@hcm.edu.vn",
+        record(store, at(2, 9), sender="thcsnguyenhien.q12@hcm-edu.example",
                files=[("ho-so.pdf", "thcs-nguyen-hien", ("to_trinh", "bao_cao", "bien_ban"), "counted")])
     return ctx, tmp_path / "inbox", review, unknown
 
@@ -128,16 +128,16 @@ def test_coordinator_reply_changes_status_exactly_as_asked_and_is_confirmed(camp
         ("exempt", None, "mn-hoa-mai", None), ("extend", None, "th-le-van-tho", None),
         ("received", None, "th-nguyen-du", "bao_cao")]
     assert {(c.who, c.via) for c in done} == {(COORDINATOR, "email")}
-    assert done[0].why.startswith("đã xem bản scan [thư <cmd-1@tphcm.gov.vn>, dòng 3]")
+    assert done[0].why.startswith("đã xem bản scan [thư <cmd-1@tphcm-gov.example>, dòng 3]")
 
     # the same corrections made on the command line on a twin state give the same status
     twin = make_ctx(tmp_path_factory.mktemp("twin"))
     with Store.open(twin.config.paths.state) as store:
-        record(store, at(5, 9), sender="thcsphanboichau.q12@hcm.edu.vn",
+        record(store, at(5, 9), sender="thcsphanboichau.q12@hcm-edu.example",
                files=[("scan0001.jpg", "thcs-phan-boi-chau", ("bien_ban",), "review", "ảnh chụp")])
         record(store, at(6, 14), sender="la.nguoi@example.com",
                files=[("hoso.pdf", None, (), "review", "người gửi không có trong danh sách")])
-        record(store, at(2, 9), sender="thcsnguyenhien.q12@hcm.edu.vn",
+        record(store, at(2, 9), sender="thcsnguyenhien.q12@hcm-edu.example",
                files=[("ho-so.pdf", "thcs-nguyen-hien", ("to_trinh", "bao_cao", "bien_ban"), "counted")])
         for kind, kw in [("assign", dict(ref=f"R{r_review}", school="thcs-phan-boi-chau", doc_type="bien_ban")),
                          ("reject", dict(ref=f"R{r_unknown}")), ("exempt", dict(school="mn-hoa-mai")),
@@ -149,7 +149,7 @@ def test_coordinator_reply_changes_status_exactly_as_asked_and_is_confirmed(camp
     schools = {s["code"]: s for s in after["schools"]}
     assert schools["thcs-phan-boi-chau"]["documents"]["bien_ban"]["status"] == "on_time"
     assert schools["mn-hoa-mai"]["exempt"] and not schools["th-nguyen-du"]["exempt"]   # quoted "miễn" ignored
-    assert schools["mn-hoa-mai"]["exempt_reason"] == "lệnh qua thư [thư <cmd-1@tphcm.gov.vn>, dòng 5]"
+    assert schools["mn-hoa-mai"]["exempt_reason"] == "lệnh qua thư [thư <cmd-1@tphcm-gov.example>, dòng 5]"
     assert schools["th-le-van-tho"]["deadline"] == "2023-10-20T23:59:59+07:00"
     assert schools["th-nguyen-du"]["documents"]["bao_cao"] == {"status": "on_time", "received_at":
                                                                "2023-10-09T00:00:00+07:00", "versions": 1,
@@ -160,8 +160,8 @@ def test_coordinator_reply_changes_status_exactly_as_asked_and_is_confirmed(camp
     # one confirmation, threaded on the command mail, to the coordinator only
     (reply,) = replies(ctx)
     assert reply["To"] == COORDINATOR and reply["X-Bot-Kind"] == "reply"
-    assert reply["In-Reply-To"] == "<cmd-1@tphcm.gov.vn>"
-    assert reply["References"].split() == [DIGEST_ID, "<cmd-1@tphcm.gov.vn>"]
+    assert reply["In-Reply-To"] == "<cmd-1@tphcm-gov.example>"
+    assert reply["References"].split() == [DIGEST_ID, "<cmd-1@tphcm-gov.example>"]
     assert reply["Auto-Submitted"] == "auto-replied"
     assert str(reply["Subject"]) == "Re: [Tổng hợp 12/10/2023] 2/27 trường đã đủ hồ sơ"
     text = reply.get_body(("plain",)).get_content()
@@ -180,7 +180,7 @@ def test_coordinator_reply_changes_status_exactly_as_asked_and_is_confirmed(camp
     poll(ctx, at(12, 9))
     with Store.open(ctx.config.paths.state) as store, store.transaction():
         assert store.conn.execute("UPDATE messages SET status = 'new', attempts = 0"
-                                  " WHERE message_id = '<cmd-1@tphcm.gov.vn>'").rowcount == 1
+                                  " WHERE message_id = '<cmd-1@tphcm-gov.example>'").rowcount == 1
     poll(ctx, at(12, 10))
     assert len(corrections(ctx)) == 5 and len(replies(ctx)) == 1
     assert without_reasons(status_json(ctx, at(12, 11))) == without_reasons(status_json(twin, at(12, 11)))
@@ -189,7 +189,7 @@ def test_coordinator_reply_changes_status_exactly_as_asked_and_is_confirmed(camp
 def test_commands_are_also_answered_in_a_new_mail_and_typos_get_the_syntax(campaign):
     ctx, inbox, r_review, _ = campaign
     drop(inbox, "new.eml", command_mail("duyet R999\nDuyệt R%d\ngia han th-le-van-tho mai\nduyêt R%d x y\n"
-                                        % (r_review, r_review), subject="Lệnh", message_id="<cmd-2@tphcm.gov.vn>",
+                                        % (r_review, r_review), subject="Lệnh", message_id="<cmd-2@tphcm-gov.example>",
                                         headers=()))
     poll(ctx, at(12, 9))
     (reply,) = replies(ctx)
@@ -206,9 +206,9 @@ def test_commands_are_also_answered_in_a_new_mail_and_typos_get_the_syntax(campa
 @pytest.mark.parametrize("case", ["other address", "dmarc=fail", "no verdict", "spf for another domain"])
 def test_the_same_commands_from_anyone_else_change_nothing_and_show_in_the_digest(campaign, case):
     ctx, inbox, r_review, r_unknown = campaign
-    sender = {"other address": "thcsphanboichau.q12@hcm.edu.vn"}.get(case, COORDINATOR)
+    sender = {"other address": "thcsphanboichau.q12@hcm-edu.example"}.get(case, COORDINATOR)
     auth = {"dmarc=fail": AUTH_FAIL, "no verdict": None, "spf for another domain": AUTH_SPF_ELSEWHERE}.get(
-        case, AUTH_PASS.replace("tphcm.gov.vn", "hcm.edu.vn"))
+        case, AUTH_PASS.replace("tphcm-gov.example", "hcm-edu.example"))
     before = status_json(ctx, at(12, 9))
     drop(inbox, "forged.eml", command_mail(body(r_review, r_unknown), sender=sender, auth=auth))
     report = poll(ctx, at(12, 8, 5))
@@ -218,7 +218,7 @@ def test_the_same_commands_from_anyone_else_change_nothing_and_show_in_the_diges
     if case == "other address":
         assert replies(ctx) == []                                   # never answered
         with Store.open(ctx.config.paths.state) as store:          # and still read as ordinary mail
-            assert store.conn.execute("SELECT status FROM messages WHERE message_id = '<cmd-1@tphcm.gov.vn>'"
+            assert store.conn.execute("SELECT status FROM messages WHERE message_id = '<cmd-1@tphcm-gov.example>'"
                                       ).fetchone()[0] == "done"
     else:                                                           # the real coordinator is told, nothing else
         (reply,) = replies(ctx)
@@ -252,8 +252,8 @@ def test_unauthenticated_mail_is_obeyed_only_when_the_config_says_so(campaign):
     ctx, inbox, _, _ = campaign
     lenient = Ctx(config=dataclasses.replace(ctx.config, allow_unauthenticated_commands=True), rules=ctx.rules)
     assert any("allow_unauthenticated_commands is ON" in w for w in lenient.config.warnings())
-    drop(inbox, "a.eml", command_mail("miễn mn-hoa-mai", auth=None, message_id="<a@tphcm.gov.vn>"))
-    drop(inbox, "b.eml", command_mail("miễn mn-hoa-sen", auth=AUTH_FAIL, message_id="<b@tphcm.gov.vn>"))
+    drop(inbox, "a.eml", command_mail("miễn mn-hoa-mai", auth=None, message_id="<a@tphcm-gov.example>"))
+    drop(inbox, "b.eml", command_mail("miễn mn-hoa-sen", auth=AUTH_FAIL, message_id="<b@tphcm-gov.example>"))
     poll(lenient, at(12, 9))
     assert [(c.kind, c.school) for c in corrections(ctx)] == [("exempt", "mn-hoa-mai")]  # a failure never is
 
@@ -273,7 +273,7 @@ def test_config_option_is_named_and_defaults_to_false(tmp_path):
 
 def test_out_of_office_replies_and_forwarded_dossiers_from_the_coordinator_are_not_commands(campaign):
     ctx, inbox, _, _ = campaign
-    oof = mf.with_headers(command_mail("Tôi đang nghỉ phép đến 16/10.\nbỏ R1", message_id="<oof@tphcm.gov.vn>"),
+    oof = mf.with_headers(command_mail("Tôi đang nghỉ phép đến 16/10.\nbỏ R1", message_id="<oof@tphcm-gov.example>"),
                           [("Auto-Submitted", "auto-replied")])
     drop(inbox, "oof.eml", oof)
     forward = mf.with_headers(mf.build("gmail", sender=COORDINATOR, subject="Fwd: Hồ sơ THCS Nguyễn Trãi",
@@ -310,7 +310,7 @@ def test_a_crash_before_the_commit_applies_nothing_and_the_retry_applies_once(ca
     with Store.open(ctx.config.paths.state) as store:
         assert store.conn.execute("SELECT COUNT(*) FROM commands").fetchone()[0] == 0
         assert tuple(store.conn.execute("SELECT status, attempts FROM messages"
-                                        " WHERE message_id = '<cmd-1@tphcm.gov.vn>'").fetchone()) == ("new", 1)
+                                        " WHERE message_id = '<cmd-1@tphcm-gov.example>'").fetchone()) == ("new", 1)
     poll(ctx, at(12, 9, 10))
     assert [(c.kind, c.school) for c in corrections(ctx)] == [("exempt", "mn-hoa-mai"), ("unexempt", "mn-hoa-mai"),
                                                               ("exempt", "mn-hoa-sen")]
@@ -394,7 +394,7 @@ def test_bo_with_a_q_reference_dismisses_the_quarantined_mail_and_the_reply_says
         ref = quarantine(store, at(7, 9))
         done = store.conn.execute("SELECT id FROM messages WHERE status = 'done' ORDER BY id").fetchone()[0]
     drop(inbox, "q.eml", command_mail(f"bỏ {ref} lý do: đã gọi điện và trường nộp bản giấy\n"
-                                      f"bo Q999\nloại Q{done}\nbỏ {ref.lower()}", message_id="<cmd-q@tphcm.gov.vn>"))
+                                      f"bo Q999\nloại Q{done}\nbỏ {ref.lower()}", message_id="<cmd-q@tphcm-gov.example>"))
     poll(ctx, at(12, 9))
 
     with Store.open(ctx.config.paths.state) as store:
@@ -403,7 +403,7 @@ def test_bo_with_a_q_reference_dismisses_the_quarantined_mail_and_the_reply_says
         assert code == 0, lines
         (q,) = store.quarantined(include_dismissed=True)
     assert (q["ref"], q["dismissed_by"], q["dismissed_via"]) == (ref, COORDINATOR, "email")
-    assert q["dismissed_why"] == "đã gọi điện và trường nộp bản giấy [thư <cmd-q@tphcm.gov.vn>, dòng 1]"
+    assert q["dismissed_why"] == "đã gọi điện và trường nộp bản giấy [thư <cmd-q@tphcm-gov.example>, dòng 1]"
     assert corrections(ctx) == []                                         # no item was rejected
 
     (reply,) = replies(ctx)
@@ -420,8 +420,8 @@ def test_bo_with_a_q_reference_dismisses_the_quarantined_mail_and_the_reply_says
 
 # Authentication-Results only count when written by the office's own server (``OFFICE_MX``, the
 # authserv-id that ``make_ctx`` trusts); the rest may come from the sender (RFC 8601 sections 5, 7.1).
-FORGED = ("mx.evil.example; dkim=pass header.d=tphcm.gov.vn; spf=pass smtp.mailfrom=tphcm.gov.vn; "
-          "dmarc=pass header.from=tphcm.gov.vn")
+FORGED = ("mx.evil.example; dkim=pass header.d=tphcm-gov.example; spf=pass smtp.mailfrom=tphcm-gov.example; "
+          "dmarc=pass header.from=tphcm-gov.example")
 
 
 @pytest.mark.parametrize("case, headers, trusted, refusal", [
@@ -429,16 +429,16 @@ FORGED = ("mx.evil.example; dkim=pass header.d=tphcm.gov.vn; spf=pass smtp.mailf
     ("the trusted id in another case", [AUTH_PASS.replace(OFFICE_MX, OFFICE_MX.upper())], (OFFICE_MX,), None),
     ("forged header, foreign authserv-id", [FORGED], (OFFICE_MX,), "auth_none"),
     ("forged header above the office's failing one",
-     [FORGED, f"{OFFICE_MX}; spf=fail smtp.mailfrom=tphcm.gov.vn; dkim=none; dmarc=none"], (OFFICE_MX,), "auth_fail"),
+     [FORGED, f"{OFFICE_MX}; spf=fail smtp.mailfrom=tphcm-gov.example; dkim=none; dmarc=none"], (OFFICE_MX,), "auth_fail"),
     ("no trusted server configured", [AUTH_PASS], (), "auth_none"),
     ("dmarc=pass for another domain",
      [f"{OFFICE_MX}; dmarc=pass header.from=evil.example; spf=pass smtp.mailfrom=evil.example"], (OFFICE_MX,),
      "auth_unaligned"),
     ("unrelated DKIM pass beside an SPF failure",
-     [f"{OFFICE_MX}; spf=fail smtp.mailfrom=tphcm.gov.vn; dkim=pass header.d=evil.example; dmarc=none"],
+     [f"{OFFICE_MX}; spf=fail smtp.mailfrom=tphcm-gov.example; dkim=pass header.d=evil.example; dmarc=none"],
      (OFFICE_MX,), "auth_fail"),
     ("aligned DKIM pass beside an SPF softfail",
-     [f"{OFFICE_MX}; spf=softfail smtp.mailfrom=tphcm.gov.vn; dkim=pass header.d=tphcm.gov.vn; dmarc=none"],
+     [f"{OFFICE_MX}; spf=softfail smtp.mailfrom=tphcm-gov.example; dkim=pass header.d=tphcm-gov.example; dmarc=none"],
      (OFFICE_MX,), None),
 ])
 def test_only_the_office_servers_authentication_results_get_commands_obeyed(tmp_path, case, headers, trusted,

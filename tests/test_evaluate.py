@@ -13,7 +13,7 @@ from bot.evaluate import format_report, normalise_filename, normalise_message_id
 # plus a ZIP member), one other-campaign report, one earlier-year dossier.
 LABELS = {
     "0001.eml": {
-        "message_id": "<a1@hcm.edu.vn>", "kind": "submission",
+        "message_id": "<a1@hcm-edu.example>", "kind": "submission",
         "attachments": [
             {"filename": "Hồ sơ ANTQ.pdf", "first_page": 1, "last_page": 1, "school": "thcs-nguyen-trai",
              "doc_types": ["to_trinh"], "campaign": True, "topic": "antq", "year": 2023},
@@ -25,12 +25,12 @@ LABELS = {
         ],
     },
     "0002.eml": {
-        "message_id": "<b2@hcm.edu.vn>", "kind": "other_campaign",
+        "message_id": "<b2@hcm-edu.example>", "kind": "other_campaign",
         "attachments": [{"filename": "BC PCCC.pdf", "first_page": 1, "last_page": 1, "school": "th-kim-dong",
                          "doc_types": ["bao_cao"], "campaign": False, "topic": "pccc", "year": 2023}],
     },
     "0003.eml": {
-        "message_id": "<c3@hcm.edu.vn>", "kind": "earlier_year",
+        "message_id": "<c3@hcm-edu.example>", "kind": "earlier_year",
         "attachments": [{"filename": "Tờ trình 2022.pdf", "first_page": 1, "last_page": 1,
                          "school": "mn-son-ca-6", "doc_types": ["to_trinh"], "campaign": False, "topic": "antq",
                          "year": 2022}],
@@ -46,11 +46,11 @@ def row(mid, filename, school, types, decision="counted", first_page=1, reasons=
 
 
 PERFECT = [
-    row("<a1@hcm.edu.vn>", "Hồ sơ ANTQ.pdf", "thcs-nguyen-trai", ["to_trinh"]),
-    row("<a1@hcm.edu.vn>", "Hồ sơ ANTQ.pdf", "thcs-nguyen-trai", ["bao_cao"], first_page=2),
-    row("<a1@hcm.edu.vn>", "Ho so/Biên bản.docx", "thcs-nguyen-trai", ["bien_ban"]),
-    row("<b2@hcm.edu.vn>", "BC PCCC.pdf", "th-kim-dong", ["bao_cao"], "ignored", reasons=["not this campaign"]),
-    row("<c3@hcm.edu.vn>", "Tờ trình 2022.pdf", "mn-son-ca-6", ["to_trinh"], "ignored"),
+    row("<a1@hcm-edu.example>", "Hồ sơ ANTQ.pdf", "thcs-nguyen-trai", ["to_trinh"]),
+    row("<a1@hcm-edu.example>", "Hồ sơ ANTQ.pdf", "thcs-nguyen-trai", ["bao_cao"], first_page=2),
+    row("<a1@hcm-edu.example>", "Ho so/Biên bản.docx", "thcs-nguyen-trai", ["bien_ban"]),
+    row("<b2@hcm-edu.example>", "BC PCCC.pdf", "th-kim-dong", ["bao_cao"], "ignored", reasons=["not this campaign"]),
+    row("<c3@hcm-edu.example>", "Tờ trình 2022.pdf", "mn-son-ca-6", ["to_trinh"], "ignored"),
 ]
 
 
@@ -93,7 +93,7 @@ CASES = [
      replace_row(PERFECT, 2, doc_types=["bao_cao"]),
      dict(counted=3, type_correct=2, school_precision=1.0, genuine_found=2), ["wrong_type"]),
     ("a counted row matching no label (an inline logo)",
-     PERFECT + [row("<a1@hcm.edu.vn>", "image001.png", "thcs-nguyen-trai", ["to_trinh"])],
+     PERFECT + [row("<a1@hcm-edu.example>", "image001.png", "thcs-nguyen-trai", ["to_trinh"])],
      dict(counted=4, unlabelled_counted=1, school_correct=3, recall=1.0), ["unlabelled_counted"]),
     ("no rows at all", [], dict(counted=0, school_precision=1.0, recall=0.0, genuine_missing=3),
      ["missing", "missing", "missing"]),
@@ -110,7 +110,7 @@ def test_score_cases(name, rows, expected, error_kinds):
 
 
 ROBUST_CASES = [
-    ("message id without brackets, other case", dict(message_id="A1@HCM.EDU.VN")),
+    ("message id without brackets, other case", dict(message_id="A1@hcm-edu.example")),
     ("NFD file name (Apple Mail)", dict(filename=unicodedata.normalize("NFD", "Hồ sơ ANTQ.pdf"))),
     ("ZIP member reported without its folder", None),
     ("part reported by a page inside its range", dict(first_page=3)),
@@ -132,14 +132,14 @@ def test_matching_is_robust(name, change):
 
 
 def test_combined_pdf_reported_as_one_row_matches_first_part():
-    rows = [row("<a1@hcm.edu.vn>", "Hồ sơ ANTQ.pdf", "thcs-nguyen-trai", ["to_trinh"])]
+    rows = [row("<a1@hcm-edu.example>", "Hồ sơ ANTQ.pdf", "thcs-nguyen-trai", ["to_trinh"])]
     m = score(LABELS, rows)
     assert m.genuine_found == 1
     assert {e.kind for e in m.errors} == {"missing"}
 
 
 def test_doc_types_as_string_and_missing_page_fields():
-    rows = [{"message_id": "<a1@hcm.edu.vn>", "filename": "Hồ sơ ANTQ.pdf", "school": "thcs-nguyen-trai",
+    rows = [{"message_id": "<a1@hcm-edu.example>", "filename": "Hồ sơ ANTQ.pdf", "school": "thcs-nguyen-trai",
              "doc_types": "to_trinh", "decision": "counted", "reasons": "title TỜ TRÌNH"}]
     m = score(LABELS, rows)
     assert m.type_precision == 1.0 and m.genuine_found == 1

@@ -20,7 +20,7 @@ from bot.store import Store
 from . import mailfactory as mf
 from .outgoing import COORDINATOR, VN, Ctx, at, bodies, make_ctx, record
 
-A, B = "loop@example.com", "thcsnguyenhien.q12@hcm.edu.vn"
+A, B = "loop@example.com", "thcsnguyenhien.q12@hcm-edu.example"
 
 
 def every(address, start, n, step_seconds=60):
@@ -102,7 +102,7 @@ def digest_text(ctx, store, now):
 
 def test_a_school_address_in_a_mail_loop_gets_no_receipt_until_the_cool_down_and_the_digest_names_it(tmp_path):
     ctx = make_ctx(tmp_path)
-    hien_gmail = "vanthu.nguyenhien@gmail.com"
+    hien_gmail = "vanthu.nguyenhien@gmail.example"
     with Store.open(ctx.config.paths.state) as store:
         # an auto-responder at the school answers every mail: 12 messages in 11 minutes
         for k in range(12):
@@ -123,7 +123,7 @@ def test_a_school_address_in_a_mail_loop_gets_no_receipt_until_the_cool_down_and
 def test_a_school_whose_only_address_loops_gets_its_receipt_once_the_cool_down_ends(tmp_path):
     from .outgoing import small_rules
     ctx = make_ctx(tmp_path, rules=small_rules(tmp_path, ("mn-hoa-sen",)))
-    hoa_sen = "mnhoasen.q12@hcm.edu.vn"
+    hoa_sen = "mnhoasen.q12@hcm-edu.example"
     with Store.open(ctx.config.paths.state) as store:
         for k in range(10):
             record(store, at(5, 9, k), sender=hoa_sen, subject="Re: tự động trả lời")

@@ -18,8 +18,8 @@ FILE_TIME = datetime(2023, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 
 def eml(*, date: str | None = SENT, received: tuple[str, ...] = (ARRIVED, RELAYED)) -> bytes:
-    lines = [f"Received: from mx2.hcm.edu.vn by mail.pgd.example; {when}" for when in received]
-    lines += ["From: thcsnguyenhien.q12@hcm.edu.vn", "Subject: Hồ sơ"]
+    lines = [f"Received: from mx2.hcm-edu.example by mail.pgd.example; {when}" for when in received]
+    lines += ["From: thcsnguyenhien.q12@hcm-edu.example", "Subject: Hồ sơ"]
     if date:
         lines.append(f"Date: {date}")
     return ("\r\n".join(lines) + "\r\n\r\nbody\r\n").encode()

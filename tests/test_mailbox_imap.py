@@ -20,11 +20,11 @@ T0 = datetime(2023, 10, 2, 8, 0, tzinfo=timezone(timedelta(hours=7)))
 
 def message(n: int, date_header: str = "Mon, 02 Oct 2023 01:00:00 +0000") -> bytes:
     msg = EmailMessage()
-    msg["From"] = f"school{n}@hcm.edu.vn"
+    msg["From"] = f"school{n}@hcm-edu.example"
     msg["To"] = "office@example.org"
     msg["Subject"] = f"Hồ sơ số {n}"
     msg["Date"] = date_header
-    msg["Message-ID"] = f"<msg{n}@hcm.edu.vn>"
+    msg["Message-ID"] = f"<msg{n}@hcm-edu.example>"
     msg.set_content(f"Kính gửi phòng, hồ sơ {n}.")
     return msg.as_bytes()
 
@@ -178,10 +178,10 @@ def test_server_down_is_a_clear_mailbox_error(dovecot, store):
 
 def big_message(n: int, size: int) -> bytes:
     msg = EmailMessage()
-    msg["From"] = f"school{n}@hcm.edu.vn"
+    msg["From"] = f"school{n}@hcm-edu.example"
     msg["To"] = "office@example.org"
     msg["Subject"] = f"Hồ sơ quá lớn {n}"
-    msg["Message-ID"] = f"<big{n}@hcm.edu.vn>"
+    msg["Message-ID"] = f"<big{n}@hcm-edu.example>"
     msg.set_content("Hồ sơ scan.")
     msg.add_attachment(bytes(range(256)) * (size // 256), maintype="application", subtype="pdf",
                        filename="scan.pdf")
@@ -218,7 +218,7 @@ def test_a_message_over_the_size_limit_is_not_downloaded_only_its_headers_are_re
     big_uid = 2
     downloads = [uids for uids, items in fetched if "BODY.PEEK[]" in items]
     assert all(big_uid not in uids for uids in downloads)  # never downloaded whole
-    row = store.conn.execute("SELECT * FROM messages WHERE message_id = '<big2@hcm.edu.vn>'").fetchone()
+    row = store.conn.execute("SELECT * FROM messages WHERE message_id = '<big2@hcm-edu.example>'").fetchone()
     assert row["size"] == len(big)  # its real size, so a UIDVALIDITY reset still recognises it
     head = store.archive.get(row["sha256"])
     assert head.endswith(b"\r\n\r\n") and b"Subject:" in head and len(head) < 2000

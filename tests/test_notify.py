@@ -50,16 +50,16 @@ def schedule(ctx):
     def raw(data):
         return lambda store, when: record(store, when, sender="", raw=data)
 
-    oof = (b"From: mnsonca6.q12@hcm.edu.vn\r\nTo: hoso-bot@q12.example.edu.vn\r\nSubject: =?utf-8?b?"
-           b"VHLhuqMgbOG7nWkgdOG7sSDEkeG7mW5n?=\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <oof-1@hcm.edu.vn>\r\n"
+    oof = (b"From: mnsonca6.q12@hcm-edu.example\r\nTo: hoso-bot@pgd-q12.example\r\nSubject: =?utf-8?b?"
+           b"VHLhuqMgbOG7nWkgdOG7sSDEkeG7mW5n?=\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <oof-1@hcm-edu.example>\r\n"
            b"Content-Type: text/plain; charset=utf-8\r\n\r\nT\xc3\xb4i \xc4\x91ang ngh\xe1\xbb\x89 ph\xc3\xa9p.\r\n")
     return [
         (at(1, 7), correct(kind="exempt", school="th-le-van-tho")),
         (at(2, 9), send("thcs-nguyen-hien", [("ho-so-day-du.pdf", ALL, "counted")])),
         (at(3, 10), raw(oof)),                                           # an out-of-office reply to a reminder
         (at(4, 9), send("mn-hoa-mai", [("<b>tờ trình</b> {{x}}.pdf", ("to_trinh",), "counted")],
-                        sender="hieutruong.hoamai@gmail.com")),
-        (at(4, 11), raw(mf.postfix_bounce(["mnhoasen.q12@hcm.edu.vn"]))),
+                        sender="hieutruong.hoamai@gmail.example")),
+        (at(4, 11), raw(mf.postfix_bounce(["mnhoasen.q12@hcm-edu.example"]))),
         (at(5, 9), send("thcs-phan-boi-chau", [("tt.pdf", ("to_trinh",), "counted"), ("bc.pdf", ("bao_cao",), "counted"),
                                                 ("scan0001.jpg", ("bien_ban",), "review", "ảnh chụp, chữ ký không rõ")])),
         (at(6, 14), lambda store, when: record(store, when, sender="la.nguoi@example.com",
@@ -220,7 +220,7 @@ def test_receipts_are_batched_acknowledge_what_was_counted_and_never_answer_auto
     text, _ = bodies(second[1])
     assert "bao-cao.pdf" in text and "bien-ban.pdf" in text and "đã nộp đủ" in text
     # the forwarding staff member who sent a counted document gets the receipt too, nobody else outside the roster
-    assert set(second[2].rcpt_tos) == {"mnhoamai.q12@hcm.edu.vn", "hieutruong.hoamai@gmail.com", "staff.forward@yahoo.com"}
+    assert set(second[2].rcpt_tos) == {"mnhoamai.q12@hcm-edu.example", "hieutruong.hoamai@gmail.example", "staff.forward@yahoo.com"}
     assert second[1]["Auto-Submitted"] == "auto-replied"
     (_, late, _), = receipts["th-nguyen-du"]
     assert "Trễ hạn" in bodies(late)[0]
@@ -233,7 +233,7 @@ def test_receipts_are_batched_acknowledge_what_was_counted_and_never_answer_auto
     everyone = {a for m in server.messages for a in m.rcpt_tos}
     allowed = {e for s in ctx.rules.schools for e in s.emails} | {COORDINATOR, "staff.forward@yahoo.com"}
     assert everyone <= allowed
-    assert not any(parsed(m)["X-Bot-Kind"] == "receipt" and "mnsonca6.q12@hcm.edu.vn" in m.rcpt_tos
+    assert not any(parsed(m)["X-Bot-Kind"] == "receipt" and "mnsonca6.q12@hcm-edu.example" in m.rcpt_tos
                    for m in server.messages)
 
 
@@ -252,13 +252,13 @@ def test_the_daily_digest_matches_status_json_and_carries_the_matrix(campaign):
         assert len(rows) == 1 + s["schools"]
         assert sum(r[4] in ("Đủ", "Miễn nộp") for r in rows[1:]) == s["complete"]
     by_day = {now.date(): bodies(msg)[0] for msg, (now, _) in zip(mails, digests)}
-    assert "mnhoasen.q12@hcm.edu.vn (MN Hoa Sen): 1 lần" in by_day[date(2023, 10, 5)]
-    assert "mnhoasen.q12@hcm.edu.vn (MN Hoa Sen): 1 lần" in by_day[date(2023, 10, 20)]   # counted once, not daily
+    assert "mnhoasen.q12@hcm-edu.example (MN Hoa Sen): 1 lần" in by_day[date(2023, 10, 5)]
+    assert "mnhoasen.q12@hcm-edu.example (MN Hoa Sen): 1 lần" in by_day[date(2023, 10, 20)]   # counted once, not daily
     assert "ĐỊA CHỈ BỊ TRẢ LẠI THƯ (0)" in by_day[date(2023, 10, 4)]
     # its only address bounced: the coordinator is told to phone MN Hoa Sen until it writes from it (11/10)
     phone = "KHÔNG LIÊN LẠC ĐƯỢC QUA THƯ ĐIỆN TỬ (1 trường)"
     assert phone in by_day[date(2023, 10, 5)] and phone in by_day[date(2023, 10, 11)]
-    assert "+ MN Hoa Sen (mnhoasen.q12@hcm.edu.vn): còn thiếu Tờ trình" in by_day[date(2023, 10, 5)]
+    assert "+ MN Hoa Sen (mnhoasen.q12@hcm-edu.example): còn thiếu Tờ trình" in by_day[date(2023, 10, 5)]
     assert phone not in by_day[date(2023, 10, 12)]
     assert "vẫn gửi bình thường" in by_day[date(2023, 10, 12)]
     # schools that completed their dossier, each once, the day after
@@ -301,7 +301,7 @@ def test_digest_lists_quarantined_mail_with_its_error(tmp_path, smtp_server_fact
     server = smtp_server_factory()
     ctx = make_ctx(tmp_path, server)
     with Store.open(ctx.config.paths.state) as store:
-        raw = (b"From: thcsnguyenhien.q12@hcm.edu.vn\r\nSubject: Ho so <b>ANTQ</b>\r\n"
+        raw = (b"From: thcsnguyenhien.q12@hcm-edu.example\r\nSubject: Ho so <b>ANTQ</b>\r\n"
                b"Message-ID: <poison@x>\r\n\r\nbody\r\n")
         store.record_fetched([RawMessage("k", raw, at(2, 9))], at(2, 9))
         (pending,) = store.pending(10, 3)
@@ -348,7 +348,7 @@ def test_digest_gives_each_quarantined_mail_its_reference_and_forgets_it_once_di
 
 # -- bounced addresses and newly complete dossiers, through the SMTP server -------------
 
-HIEN, HIEN_GMAIL, HOA_SEN = "thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com", "mnhoasen.q12@hcm.edu.vn"
+HIEN, HIEN_GMAIL, HOA_SEN = "thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example", "mnhoasen.q12@hcm-edu.example"
 
 
 def three_schools(tmp_path, server):
@@ -388,8 +388,8 @@ def test_a_bounced_address_gets_no_more_mail_but_the_schools_other_address_does(
     assert sent_on(ctx, server, "reminder", date(2023, 10, 3))["thcs-nguyen-hien"] == {HIEN, HIEN_GMAIL}
     assert sent_on(ctx, server, "reminder", date(2023, 10, 7))["thcs-nguyen-hien"] == {HIEN_GMAIL}
     assert sent_on(ctx, server, "receipt", date(2023, 10, 7))["thcs-nguyen-hien"] == {HIEN_GMAIL}
-    assert sent_on(ctx, server, "reminder", date(2023, 10, 7))["mn-hoa-mai"] == {"mnhoamai.q12@hcm.edu.vn",
-                                                                                 "hieutruong.hoamai@gmail.com"}
+    assert sent_on(ctx, server, "reminder", date(2023, 10, 7))["mn-hoa-mai"] == {"mnhoamai.q12@hcm-edu.example",
+                                                                                 "hieutruong.hoamai@gmail.example"}
     text = last_digest(server)
     assert f"- {HIEN} (THCS Nguyễn Hiền): 1 lần" in text and "Đã ngừng gửi thư đến địa chỉ này." in text
     assert "KHÔNG LIÊN LẠC ĐƯỢC" not in text                                 # one address still works
@@ -516,7 +516,7 @@ def test_the_digest_names_schools_whose_dossier_became_complete_since_the_previo
         record(store, at(3, 9), sender=HIEN, files=[(n, "thcs-nguyen-hien", t, d) for n, t, d in all_docs])
         run(ctx, store, at(4, 7), digest=True)
         record(store, at(4, 9), sender=HIEN, files=[("bao-cao-v2.pdf", "thcs-nguyen-hien", ("bao_cao",), "counted")])
-        record(store, at(4, 9, 30), sender="mnhoamai.q12@hcm.edu.vn",
+        record(store, at(4, 9, 30), sender="mnhoamai.q12@hcm-edu.example",
                files=[(n, "mn-hoa-mai", t, d) for n, t, d in all_docs])
         run(ctx, store, at(5, 7), digest=True)
     digests = [bodies(parsed(m)) for m in server.messages if parsed(m)["X-Bot-Kind"] == "digest"]
@@ -541,7 +541,7 @@ path = "inbox"
 
 [smtp]
 enabled = false
-from_address = "hoso-bot@q12.example.edu.vn"
+from_address = "hoso-bot@pgd-q12.example"
 
 [coordinator]
 emails = ["{COORDINATOR}"]
@@ -626,7 +626,7 @@ def test_a_digest_dated_before_later_mail_shows_none_of_it(tmp_path):
     with Store.open(ctx.config.paths.state) as store:
         record(store, at(4, 9), sender=HIEN, files=[("ho-so.pdf", "thcs-nguyen-hien", ALL, "counted")])
         # mail received after 12/10 08:00, recorded before that digest runs (a --now simulation)
-        record(store, at(14, 9), sender="mnhoamai.q12@hcm.edu.vn",
+        record(store, at(14, 9), sender="mnhoamai.q12@hcm-edu.example",
                files=[("ho-so-hoa-mai.pdf", "mn-hoa-mai", ALL, "counted")])
         record(store, at(14, 11), sender="", raw=mf.postfix_bounce([HOA_SEN]))
         record(store, at(14, 12), sender="la.nguoi@example.com", files=[("x.pdf", None, (), "review", "lạ")])
@@ -685,7 +685,7 @@ def test_the_digest_names_the_kind_of_file_and_mail_it_talks_about(tmp_path, smt
                files=[("bao-cao.pdf", "mn-hoa-mai", ("bao_cao",), "counted")])
         record(store, at(2, 11), sender="la.nguoi@example.com")
         # the receipt is refused for good by the server
-        server.refuse_all(550, "5.1.1 <mnhoamai.q12@hcm.edu.vn>: Recipient address rejected: User unknown")
+        server.refuse_all(550, "5.1.1 <mnhoamai.q12@hcm-edu.example>: Recipient address rejected: User unknown")
         for minute in (0, 5, 10, 20):
             run(ctx, store, at(2, 11, minute))
         server.accept_all()

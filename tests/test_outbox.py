@@ -61,12 +61,12 @@ def test_queued_mail_is_sent_once_to_the_roster_with_hygiene_headers(ctx, store,
     assert report.sent == 3
     assert statuses(store) == {"sent": 3}
     got = {tuple(sorted(m.rcpt_tos)): parsed(m) for m in server.messages}
-    assert set(got) == {("thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com"),
-                        ("hieutruong.hoamai@gmail.com", "mnhoamai.q12@hcm.edu.vn"), ("thnguyendu.q12@hcm.edu.vn",)}
-    msg = got[("thnguyendu.q12@hcm.edu.vn",)]
+    assert set(got) == {("thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example"),
+                        ("hieutruong.hoamai@gmail.example", "mnhoamai.q12@hcm-edu.example"), ("thnguyendu.q12@hcm-edu.example",)}
+    msg = got[("thnguyendu.q12@hcm-edu.example",)]
     assert msg["X-Bot-Kind"] == "reminder" and msg["Auto-Submitted"] == "auto-generated"
     assert msg["X-Auto-Response-Suppress"] == "OOF, AutoReply"
-    assert msg["Message-ID"].endswith("@q12.example.edu.vn>")
+    assert msg["Message-ID"].endswith("@pgd-q12.example>")
     text, html = bodies(msg)
     assert "Kính gửi: Ban Giám hiệu Trường TH Nguyễn Du" in text
     assert "1. Tờ trình đề nghị công nhận" in text and "Biên bản họp xét, đề nghị" in html
@@ -155,7 +155,7 @@ def test_no_mail_to_an_address_outside_the_roster_and_coordinators(ctx, store, s
     with store.transaction() as conn:
         rows = outbox.rows(conn, newest_first=False)
         conn.execute("UPDATE outbox SET recipients = ? WHERE id = ?",
-                     (json.dumps(["thnguyendu.q12@hcm.edu.vn", "attacker@example.org"]), rows[0].id))
+                     (json.dumps(["thnguyendu.q12@hcm-edu.example", "attacker@example.org"]), rows[0].id))
         conn.execute("UPDATE outbox SET recipients = ? WHERE id = ?", (json.dumps(["attacker@example.org"]), rows[1].id))
     # the roster did not change for rows[0]'s school check: use the digest-free path (no recheck)
     report = outbox.deliver_due(store, SmtpSender(ctx.config.smtp), T0, Limits(), notify.allowed_addresses(ctx))
@@ -204,12 +204,12 @@ def test_a_queued_reminder_is_cancelled_if_the_school_sent_everything_meanwhile(
     queue_reminders(ctx, store)
     server.refuse_all(451)
     deliver(ctx, store, T0)
-    record(store, T0 + timedelta(minutes=2), sender="thnguyendu.q12@hcm.edu.vn",
+    record(store, T0 + timedelta(minutes=2), sender="thnguyendu.q12@hcm-edu.example",
            files=[("ho-so.pdf", "th-nguyen-du", ("to_trinh", "bao_cao", "bien_ban"), "counted")])
     server.accept_all()
     report = deliver(ctx, store, T0 + timedelta(minutes=10))
     assert report.cancelled == 1 and report.sent == 2
-    assert all("thnguyendu.q12@hcm.edu.vn" not in m.rcpt_tos for m in server.messages)
+    assert all("thnguyendu.q12@hcm-edu.example" not in m.rcpt_tos for m in server.messages)
     (row,) = outbox.rows(store.conn, ("cancelled",))
     assert row.school == "th-nguyen-du" and row.last_error == "complete"
 
@@ -219,7 +219,7 @@ def test_a_queued_reminder_held_by_an_outage_waits_for_office_hours_and_lists_wh
     queue_reminders(ctx, store)
     server.refuse_all(451)
     deliver(ctx, store, T0)
-    record(store, T0 + timedelta(hours=1), sender="thnguyendu.q12@hcm.edu.vn",
+    record(store, T0 + timedelta(hours=1), sender="thnguyendu.q12@hcm-edu.example",
            files=[("to-trinh.pdf", "th-nguyen-du", ("to_trinh",), "counted")])
     server.accept_all()
     evening = at(3, 18)
@@ -227,7 +227,7 @@ def test_a_queued_reminder_held_by_an_outage_waits_for_office_hours_and_lists_wh
     assert report.deferred == 3 and server.messages == []
     assert {r.next_attempt_at for r in outbox.rows(store.conn, ("queued",))} == {at(4, 7, 30)}
     assert deliver(ctx, store, at(4, 7, 30)).sent == 3
-    (msg,) = [parsed(m) for m in server.messages if m.rcpt_tos == ("thnguyendu.q12@hcm.edu.vn",)]
+    (msg,) = [parsed(m) for m in server.messages if m.rcpt_tos == ("thnguyendu.q12@hcm-edu.example",)]
     text, _ = bodies(msg)
     missing = text.split("Hồ sơ Phòng đã nhận:")[0]
     assert "Tờ trình đề nghị công nhận" not in missing and "Báo cáo kết quả xây dựng đơn vị điển hình" in missing
@@ -235,13 +235,13 @@ def test_a_queued_reminder_held_by_an_outage_waits_for_office_hours_and_lists_wh
 
 def test_a_queued_receipt_is_held_while_its_address_sends_a_burst_and_sent_after_the_cool_down(ctx, store, server):
     from .outgoing import record
-    du = "thnguyendu.q12@hcm.edu.vn"
+    du = "thnguyendu.q12@hcm-edu.example"
     server.refuse_all(421)                                   # SMTP down: the receipt waits in the outbox
     record(store, T0, sender=du, files=[("to-trinh.pdf", "th-nguyen-du", ("to_trinh",), "counted")])
     notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), T0 + timedelta(minutes=15))
     for k in range(12):                                      # meanwhile an auto-responder loop: 12 replies in 11 min
         auto = (f"From: {du}\r\nTo: {FROM}\r\nSubject: Auto: Re: Biên nhận\r\nAuto-Submitted: auto-replied\r\n"
-                f"Message-ID: <loop-{k}@hcm.edu.vn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                f"Message-ID: <loop-{k}@hcm-edu.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
                 "Tôi đang nghỉ phép.\r\n").encode("utf-8")
         record(store, at(3, 10, k), sender=du, raw=auto)
     server.accept_all()
@@ -307,17 +307,17 @@ def test_a_wrong_password_keeps_the_mail_queued(tmp_path, smtp_server_factory, m
 @pytest.mark.parametrize("token, delivered", [("ya29.right-token", True), ("ya29.expired", False)])
 def test_xoauth2_login_with_a_token_from_a_file(tmp_path, smtp_server_factory, token, delivered):
     # Gmail and Microsoft 365 want an OAuth access token, not a password.
-    server = smtp_server_factory(auth=("hoso@q12.example.edu.vn", "ya29.right-token"))
+    server = smtp_server_factory(auth=("hoso@pgd-q12.example", "ya29.right-token"))
     (tmp_path / "token").write_text(token + "\n")
     (tmp_path / "token").chmod(0o600)
     ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path, ("th-nguyen-du",)), auth="xoauth2",
-                   username="hoso@q12.example.edu.vn", token_file=str(tmp_path / "token"))
+                   username="hoso@pgd-q12.example", token_file=str(tmp_path / "token"))
     with Store.open(ctx.config.paths.state) as store:
         queue_reminders(ctx, store)
         report = deliver(ctx, store, T0)
         assert (report.sent, len(server.messages)) == ((1, 1) if delivered else (0, 0))
         if not delivered:
-            assert "refused the login of 'hoso@q12.example.edu.vn'" in report.errors[0]
+            assert "refused the login of 'hoso@pgd-q12.example'" in report.errors[0]
             assert statuses(store) == {"queued": 1}  # kept, retried once the token is renewed
 
 

@@ -116,7 +116,7 @@ def test_reminder_lists_exactly_what_is_missing(items, corrections, expected_mis
         return
     (mail,) = mine
     assert mail.context["missing"] == expected_missing
-    assert mail.to == ("thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com")
+    assert mail.to == ("thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example")
     assert mail.kind == "reminder" and mail.template == "reminder"
 
 
@@ -177,7 +177,7 @@ def test_next_office_time(now, expected):
 
 # -- receipts ---------------------------------------------------------------------
 
-def counted(id, when, doc_types=("to_trinh",), school=NH, from_addr="thcsnguyenhien.q12@hcm.edu.vn",
+def counted(id, when, doc_types=("to_trinh",), school=NH, from_addr="thcsnguyenhien.q12@hcm-edu.example",
             filename=None, automatic=False):
     return plan.CountedItem(id, school, tuple(doc_types), filename or f"f{id}.pdf", when, from_addr, automatic)
 
@@ -215,7 +215,7 @@ def test_acknowledged_and_automatic_items_get_no_receipt():
 
 def test_receipt_also_goes_to_the_sender_of_a_counted_submission():
     (mail,) = receipts_at(at(5, 10), [counted(1, at(5, 9), from_addr="Staff.Forwarder@Gmail.com")])
-    assert mail.to == ("thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com", "staff.forwarder@gmail.com")
+    assert mail.to == ("thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example", "staff.forwarder@gmail.com")
     assert mail.senders == ("staff.forwarder@gmail.com",)
 
 
@@ -282,7 +282,7 @@ def test_digest_due_once_a_day_after_digest_at(now, last, expected):
 
 # -- bounced addresses ---------------------------------------------------------------
 
-NH_SCHOOL, NH_GMAIL = "thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com"
+NH_SCHOOL, NH_GMAIL = "thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example"
 
 
 @pytest.mark.parametrize("bounced, wrote, now, expected", [
@@ -292,7 +292,7 @@ NH_SCHOOL, NH_GMAIL = "thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.
     ([(NH_SCHOOL, at(4, 11)), (NH_SCHOOL, at(8, 11))], [(NH_SCHOOL, at(6, 9))], at(9), {NH_SCHOOL}),  # bounced again
     ([(NH_SCHOOL, at(4, 11))], [(NH_SCHOOL, at(6, 9))], at(5), {NH_SCHOOL}),       # simulated before it wrote
     ([(NH_SCHOOL, at(4, 11))], [], at(4, 10), set()),                              # before the bounce
-    ([("THCSNguyenHien.Q12@hcm.edu.vn", at(4, 11))], [(NH_SCHOOL, at(6, 9))], at(7), set()),  # case does not matter
+    ([("THCSNguyenHien.Q12@hcm-edu.example", at(4, 11))], [(NH_SCHOOL, at(6, 9))], at(7), set()),  # case does not matter
     ([(NH_SCHOOL, at(4, 11))], [(NH_GMAIL, at(6, 9))], at(7), {NH_SCHOOL}),        # another address proves nothing
 ])
 def test_which_addresses_are_suppressed(bounced, wrote, now, expected):
@@ -303,7 +303,7 @@ def test_which_addresses_are_suppressed(bounced, wrote, now, expected):
     (set(), (NH_SCHOOL, NH_GMAIL), None),
     ({NH_SCHOOL}, (NH_GMAIL,), None),                                # the other address still gets it
     ({NH_SCHOOL, NH_GMAIL}, None, "every roster address bounced"),   # nothing to send to
-    ({"mnhoasen.q12@hcm.edu.vn"}, (NH_SCHOOL, NH_GMAIL), None),      # another school's bounce
+    ({"mnhoasen.q12@hcm-edu.example"}, (NH_SCHOOL, NH_GMAIL), None),      # another school's bounce
 ])
 def test_a_reminder_leaves_out_suppressed_addresses(suppressed, to, skipped):
     now = at(3, 9)
@@ -328,15 +328,15 @@ def test_a_receipt_leaves_out_suppressed_addresses(suppressed, from_addr, to):
 
 def test_digest_names_the_schools_no_address_reaches_and_marks_stopped_addresses():
     items = [item(1, at(2), ("to_trinh",), school="mn-hoa-sen")]
-    bounces = (plan.Bounce("mnhoasen.q12@hcm.edu.vn", at(4), at(4), 1, "Undelivered Mail"),
+    bounces = (plan.Bounce("mnhoasen.q12@hcm-edu.example", at(4), at(4), 1, "Undelivered Mail"),
                plan.Bounce(NH_SCHOOL, at(4), at(4), 1, "Undelivered Mail"))
-    inputs = plan.DigestInputs(bounces=bounces, suppressed=frozenset({"mnhoasen.q12@hcm.edu.vn"}))
+    inputs = plan.DigestInputs(bounces=bounces, suppressed=frozenset({"mnhoasen.q12@hcm-edu.example"}))
     content = plan.digest_content(status_of(items, now=at(5, 7)), RULES, inputs, ["c@x.vn"])
     (row,) = content["unreachable"]["rows"]
-    assert (row["school"], row["emails"]) == ("MN Hoa Sen", ["mnhoasen.q12@hcm.edu.vn"])
+    assert (row["school"], row["emails"]) == ("MN Hoa Sen", ["mnhoasen.q12@hcm-edu.example"])
     assert row["missing"] == ["Báo cáo kết quả xây dựng đơn vị điển hình", "Biên bản họp xét, đề nghị"]
     assert [(b["address"], b["suppressed"]) for b in content["bounces"]["rows"]] == [
-        ("mnhoasen.q12@hcm.edu.vn", True), (NH_SCHOOL, False)]
+        ("mnhoasen.q12@hcm-edu.example", True), (NH_SCHOOL, False)]
 
 
 @pytest.mark.parametrize("items, corrections, before, expected", [

@@ -108,10 +108,10 @@ def test_hygiene_headers_and_both_alternatives(ctx):
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg["X-Auto-Response-Suppress"] == "OOF, AutoReply"
     assert msg["X-Bot-Kind"] == "reminder"
-    assert msg["Message-ID"].endswith("@q12.example.edu.vn>")
+    assert msg["Message-ID"].endswith("@pgd-q12.example>")
     assert msg["From"].addresses[0].display_name == "Phòng GD&ĐT Quận 12"
     assert msg["From"].addresses[0].addr_spec == FROM
-    assert [a.addr_spec for a in msg["To"].addresses] == ["thcsnguyenhien.q12@hcm.edu.vn", "vanthu.nguyenhien@gmail.com"]
+    assert [a.addr_spec for a in msg["To"].addresses] == ["thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example"]
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     assert msg["Date"].datetime == at(7, 9)
@@ -121,7 +121,7 @@ def test_receipt_is_auto_replied_and_shows_filenames_as_text(ctx):
     now = at(5, 10)
     items = [item(1, at(5, 9), ("to_trinh",), filename=EVIL)]
     status = status_of(ctx, items, now=now)
-    counted = [plan.CountedItem(1, NH, ("to_trinh",), EVIL, at(5, 9), "thcsnguyenhien.q12@hcm.edu.vn")]
+    counted = [plan.CountedItem(1, NH, ("to_trinh",), EVIL, at(5, 9), "thcsnguyenhien.q12@hcm-edu.example")]
     (mail,) = plan.due_receipts(status, ctx.rules, counted, set(), now)
     msg = build(ctx, mail, now=now)
     assert msg["Auto-Submitted"] == "auto-replied"
@@ -137,7 +137,7 @@ def test_receipt_is_auto_replied_and_shows_filenames_as_text(ctx):
 
 def test_a_school_name_with_markup_and_a_newline_cannot_inject_headers(ctx):
     evil = School(code=NH, name="THCS <i>X</i> {{ 1+1 }}\r\nBcc: evil@example.org", level="THCS",
-                  emails=("thcsnguyenhien.q12@hcm.edu.vn",))
+                  emails=("thcsnguyenhien.q12@hcm-edu.example",))
     rules = dataclasses.replace(ctx.rules, schools=tuple(evil if s.code == NH else s for s in ctx.rules.schools))
     status = status_of(ctx, rules=rules)
     mail = next(m for m in plan.due_reminders(status, rules, set(), at(7, 9)).mails if m.school == NH)
@@ -182,7 +182,7 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
              item(3, at(3), ("bien_ban",), school="mn-hoa-mai", decision="review", filename="scan0001.pdf",
                   reasons=("không đọc được chữ (ảnh chụp)",))]
     status = status_of(ctx, items, now=now)
-    inputs = plan.DigestInputs(bounces=(plan.Bounce("mnhoasen.q12@hcm.edu.vn", at(4), at(5), 2, "Undelivered Mail"),),
+    inputs = plan.DigestInputs(bounces=(plan.Bounce("mnhoasen.q12@hcm-edu.example", at(4), at(5), 2, "Undelivered Mail"),),
                                unknown_senders=(plan.UnknownSender("la@example.com", 3, at(6), "Hồ sơ"),))
     r = renderer(ctx)
     mail, attachments = notify.build_digest(ctx, r, status, inputs)
@@ -195,7 +195,7 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
     assert "Hạn Phòng báo cáo: 23:59 ngày 15/10/2023 (giờ Việt Nam) - còn 8 ngày" in text
     assert "R3" in text and "không đọc được chữ (ảnh chụp)" in text
     assert "- MN Hoa Mai: thiếu Báo cáo kết quả xây dựng đơn vị điển hình; chờ kiểm tra: Biên bản họp xét, đề nghị" in text
-    assert "mnhoasen.q12@hcm.edu.vn (MN Hoa Sen): 2 lần" in text
+    assert "mnhoasen.q12@hcm-edu.example (MN Hoa Sen): 2 lần" in text
     assert "la@example.com: 3 thư" in text
     assert "Mầm non (6):" in text and "Tiểu học (8):" in text
     (att,) = list(msg.iter_attachments())
@@ -220,7 +220,7 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
 
 def test_digest_of_a_huge_roster_stays_under_gmails_clipping_size(ctx):
     big = tuple(School(code=f"s{i:04d}", name=f"Trường Tiểu học Nguyễn Văn Trỗi số {i} phân hiệu Thạnh Lộc",
-                       level=["MN", "TH", "THCS"][i % 3], emails=(f"s{i}@hcm.edu.vn",)) for i in range(2000))
+                       level=["MN", "TH", "THCS"][i % 3], emails=(f"s{i}@hcm-edu.example",)) for i in range(2000))
     rules = dataclasses.replace(ctx.rules, schools=big)
     big_ctx = dataclasses.replace(ctx, rules=rules)
     status = status_of(ctx, now=at(12, 7), rules=rules)
@@ -286,7 +286,7 @@ def test_export_csv_prefixes_text_a_spreadsheet_would_evaluate(tmp_path):
 
     cfg = write_config(tmp_path)
     with Store.open(tmp_path / "state") as store:
-        record(store, at(5, 9), sender="thcsnguyenhien.q12@hcm.edu.vn", subject="=1+1 Hồ sơ",
+        record(store, at(5, 9), sender="thcsnguyenhien.q12@hcm-edu.example", subject="=1+1 Hồ sơ",
                files=[(FORMULA, NH, ("to_trinh",), "counted"), ("Biên bản.pdf", NH, ("bien_ban",), "counted")])
     code, out = cli("--config", cfg, "--now", "2023-10-06T08:00", "export", "--format", "csv")
     assert code == 0
@@ -325,7 +325,7 @@ def _receipt(ctx, counted, items, now):
 def test_a_receipt_after_the_deadline_says_how_overdue_and_asks_for_the_rest(ctx):
     now = at(14, 10)
     items = [item(1, at(14, 9), ("to_trinh", "bao_cao"), filename="ho-so.pdf")]
-    counted = [plan.CountedItem(1, NH, ("to_trinh", "bao_cao"), "ho-so.pdf", at(14, 9), "thcsnguyenhien.q12@hcm.edu.vn")]
+    counted = [plan.CountedItem(1, NH, ("to_trinh", "bao_cao"), "ho-so.pdf", at(14, 9), "thcsnguyenhien.q12@hcm-edu.example")]
     text, html = _receipt(ctx, counted, items, now)
     assert "Biên bản họp xét, đề nghị" in text.split("Phòng chưa nhận được:")[1]
     assert ("Hạn nộp: 23:59 ngày 10/10/2023 (giờ Việt Nam), đã quá hạn 4 ngày; "
@@ -344,10 +344,10 @@ def test_a_receipt_for_a_combined_pdf_names_the_pages_of_each_document(ctx):
     docs = [("to_trinh", 1, 1), ("bao_cao", 2, 4), ("bien_ban", 5, 6)]
     items = [item(i, at(5, 9), (d,), filename="document.pdf") for i, (d, _, _) in enumerate(docs, start=1)]
     items.append(item(4, at(5, 9), ("ke_hoach",), filename="ke-hoach.pdf"))
-    counted = [plan.CountedItem(i, NH, (d,), "document.pdf", at(5, 9), "thcsnguyenhien.q12@hcm.edu.vn",
+    counted = [plan.CountedItem(i, NH, (d,), "document.pdf", at(5, 9), "thcsnguyenhien.q12@hcm-edu.example",
                                 first_page=first, last_page=last, parts=3)
                for i, (d, first, last) in enumerate(docs, start=1)]
-    counted.append(plan.CountedItem(4, NH, ("ke_hoach",), "ke-hoach.pdf", at(5, 9), "thcsnguyenhien.q12@hcm.edu.vn",
+    counted.append(plan.CountedItem(4, NH, ("ke_hoach",), "ke-hoach.pdf", at(5, 9), "thcsnguyenhien.q12@hcm-edu.example",
                                     first_page=1, last_page=5))
     text, html = _receipt(ctx, counted, items, now)
     for pages in ("document.pdf (trang 1)", "document.pdf (trang 2–4)", "document.pdf (trang 5–6)"):
@@ -362,7 +362,7 @@ def test_counted_items_carry_the_pages_and_the_number_of_documents_in_their_file
     from .outgoing import record
 
     with Store.open(ctx.config.paths.state) as store:
-        ids = record(store, at(5, 9), sender="thcsnguyenhien.q12@hcm.edu.vn",
+        ids = record(store, at(5, 9), sender="thcsnguyenhien.q12@hcm-edu.example",
                      files=[("document.pdf", NH, ("to_trinh",), "counted"), ("document.pdf", NH, ("bao_cao",), "counted"),
                             ("bien-ban.pdf", NH, ("bien_ban",), "counted")])
         store.conn.execute("UPDATE items SET first_page = 2, last_page = 4 WHERE id = ?", (ids[1],))
@@ -378,7 +378,7 @@ def test_a_centre_is_addressed_as_a_centre_not_a_school(ctx):
     status = status_of(ctx, [item(1, at(5, 9), ("to_trinh",), school=centre)])
     reminder = build(ctx, reminder_for(ctx, status, school=centre))
     now = at(5, 10)
-    counted = [plan.CountedItem(1, centre, ("to_trinh",), "f1.pdf", at(5, 9), "ttgdnngdtx.q12@hcm.edu.vn")]
+    counted = [plan.CountedItem(1, centre, ("to_trinh",), "f1.pdf", at(5, 9), "ttgdnngdtx.q12@hcm-edu.example")]
     (receipt_mail,) = plan.due_receipts(status_of(ctx, [item(1, at(5, 9), ("to_trinh",), school=centre)], now=now),
                                         ctx.rules, counted, set(), now)
     receipt = build(ctx, receipt_mail, now=now)

@@ -369,7 +369,7 @@ def test_draft_window_runs_from_the_day_after_the_deadline_to_the_office_deadlin
 def _digest_on(tmp_path, now):
     ctx = make_ctx(tmp_path)
     with Store.open(ctx.config.paths.state) as store:
-        record(store, at(2), sender="thcsnguyenhien.q12@hcm.edu.vn",
+        record(store, at(2), sender="thcsnguyenhien.q12@hcm-edu.example",
                files=[("ho-so.pdf", "thcs-nguyen-hien", ALL, "counted")])
         notify.digest(ctx, store, None, now)
         (row,) = outbox.rows(store.conn, ("queued",))

@@ -53,7 +53,7 @@ def previews(tmp_path_factory):
     ctx = make_ctx(tmp)
     outdir = ctx.config.paths.state / "outbox"
     with Store.open(ctx.config.paths.state) as store:
-        record(store, at(4, 9), sender="thcsnguyenhien.q12@hcm.edu.vn",
+        record(store, at(4, 9), sender="thcsnguyenhien.q12@hcm-edu.example",
                files=[("Tờ trình đề nghị công nhận năm 2023 - bản có chữ ký và đóng dấu đỏ.pdf", "thcs-nguyen-hien",
                        ("to_trinh",), "counted"),
                       ("scan0001.jpg", "thcs-nguyen-hien", ("bien_ban",), "review", "ảnh chụp, chữ ký không rõ")])

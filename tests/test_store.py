@@ -80,7 +80,7 @@ def test_processing_records_items_and_marks_done_atomically(store):
     store.record_fetched([raw(1)], NOW)
     (p,) = store.pending(10, 3)
     store.begin_attempts([p.row])
-    summary = MessageSummary("<m1@school.vn>", "thcsnguyenhien.q12@hcm.edu.vn", "Hồ sơ", None, "none")
+    summary = MessageSummary("<m1@school.vn>", "thcsnguyenhien.q12@hcm-edu.example", "Hồ sơ", None, "none")
     store.record_processed(p.row, summary, [(decision(), "", p.received_at, 2023)], NOW)
     assert store.pending(10, 3) == []
     (item,) = store.items(cycle=2023)
@@ -269,7 +269,7 @@ def test_extractions_are_cached_per_extractor_version(store):
 
 
 def test_a_quarantined_message_keeps_its_sender_read_from_the_headers_alone(store):
-    data = ("From: Trường THCS Nguyễn Hiền <ThcsNguyenHien.Q12@hcm.edu.vn>\r\nMessage-ID: <q@x>\r\n"
+    data = ("From: Trường THCS Nguyễn Hiền <ThcsNguyenHien.Q12@hcm-edu.example>\r\nMessage-ID: <q@x>\r\n"
             "Subject: =?utf-8?b?SOG7kyBzxqEgQU5UUQ==?=\r\nContent-Type: multipart/mixed; boundary=\r\n\r\n\x00").encode()
     store.record_fetched([RawMessage("k", data, NOW)], NOW)
     (p,) = store.pending(10, 3)
@@ -278,4 +278,4 @@ def test_a_quarantined_message_keeps_its_sender_read_from_the_headers_alone(stor
         store.record_failure(p.row, "boom", 3, NOW)
     store.note_sender(p)
     (q,) = store.quarantined()
-    assert (q["from_addr"], q["subject"]) == ("thcsnguyenhien.q12@hcm.edu.vn", "Hồ sơ ANTQ")
+    assert (q["from_addr"], q["subject"]) == ("thcsnguyenhien.q12@hcm-edu.example", "Hồ sơ ANTQ")

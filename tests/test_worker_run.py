@@ -38,10 +38,10 @@ TIMEOUT = 300.0
 
 def mail(n: int) -> bytes:
     msg = EmailMessage()
-    msg["From"] = "thcsnguyenhien.q12@hcm.edu.vn"
+    msg["From"] = "thcsnguyenhien.q12@hcm-edu.example"
     msg["To"] = "office@example.org"
     msg["Subject"] = f"Hồ sơ điển hình ANTQ - lần {n}"
-    msg["Message-ID"] = f"<run{n}@hcm.edu.vn>"
+    msg["Message-ID"] = f"<run{n}@hcm-edu.example>"
     msg.set_content("Kính gửi Phòng GD&ĐT, trường gửi hồ sơ.")
     return msg.as_bytes()
 
@@ -50,7 +50,7 @@ def document_mail(n: int, sent: datetime) -> bytes:
     """School n's Tờ trình as a real PDF, dated the day it is sent (so it counts in the current cycle)."""
     sender, name, _, _ = SCHOOLS[n]
     doc = dataclasses.replace(school_doc(n, 0), place_date=f"Quận 12, ngày {sent:%d} tháng {sent:%m} năm {sent:%Y}")
-    return mf.build("gmail", sender=sender, sender_name=name, message_id=f"<doc{n}@hcm.edu.vn>",
+    return mf.build("gmail", sender=sender, sender_name=name, message_id=f"<doc{n}@hcm-edu.example>",
                     date=format_datetime(sent), files=[mf.File("Tờ trình.pdf", df.official_pdf([doc]))])
 
 

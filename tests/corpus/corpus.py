@@ -43,9 +43,9 @@ class Settings:
     scans: bool
     tz: object                       # a tzinfo (+07:00)
     deadline: datetime               # aware, inclusive
-    office_addr: str = "nthmai.q12@tphcm.gov.vn"
+    office_addr: str = "nthmai.q12@tphcm-gov.example"
     office_name: str = "Phòng GD&ĐT Quận 12 (Cô Mai)"
-    mail_host: str = "mail.tphcm.gov.vn"
+    mail_host: str = "mail.tphcm-gov.example"
 
 
 @dataclass
@@ -471,7 +471,7 @@ class CorpusBuilder:
     def _auto_reply(self, r: Recipe, rng: random.Random) -> Built:
         school = self._school(r, rng)
         received, date, tags = self._times(r, rng)
-        replied = f"<reminder-{self.s.year}-{school.code}-{rng.randint(1, 3)}@tphcm.gov.vn>"
+        replied = f"<reminder-{self.s.year}-{school.code}-{rng.randint(1, 3)}@tphcm-gov.example>"
         data, msgid = mail.auto_reply(rng, school.name, school.emails[0], self.s.office_addr, date, replied,
                                       r.english)
         client_name = "outlook" if r.english else "gmail"
@@ -482,7 +482,7 @@ class CorpusBuilder:
         school = self._school(r, rng)
         received, date, tags = self._times(r, rng)
         data, msgid = mail.bounce(rng, self.s.mail_host, self.s.office_addr, school.emails[0], date,
-                                  f"<reminder-{self.s.year}-{school.code}-1@tphcm.gov.vn>",
+                                  f"<reminder-{self.s.year}-{school.code}-1@tphcm-gov.example>",
                                   "[Nhắc việc] Hồ sơ điển hình ANTQ")
         label = self._label(r, msgid, school, f"MAILER-DAEMON@{self.s.mail_host}", "postfix", received, date, [],
                             tags + [f"bounced:{school.emails[0]}"])
