@@ -10,9 +10,9 @@ pipeline for every message before it is classified (see ``app.poll``):
   and carries attachments: then it is a dossier the coordinator forwarded,
   and it is classified like any other mail;
 - it is obeyed only when the receiving server authenticated it
-  (``ParsedMessage.auth == "pass"``, which the parser gives only from an
-  Authentication-Results header of ``[mailbox] trusted_authserv_ids``, for
-  the From domain; "none" too when
+  (``ParsedMessage.auth_verdict``: a pass aligned with the From domain, which
+  the parser gives only from an Authentication-Results header of
+  ``[mailbox] trusted_authserv_ids``; "none" too when
   ``allow_unauthenticated_commands`` is set). Otherwise nothing changes: the
   mail is recorded as refused (shown in the digest) and the coordinator's
   address is told why;
@@ -74,33 +74,23 @@ def authentication(config, message: ParsedMessage) -> tuple[bool, str, str]:
     """(obey?, refusal reason, detail): reasons "auth_fail", "auth_none" and
     "auth_unaligned" (see ``REFUSAL`` in ``_common.txt``).
 
-    Stricter than ``ParsedMessage.auth``: an SPF pass counts only when the
-    envelope sender's domain is the From domain (or a parent or subdomain
-    of it), as DMARC would require; otherwise anyone with an SPF record of
-    their own could write "From: the coordinator". (A DMARC pass is already
-    for the From domain and a DKIM pass aligned with it: see
-    ``parse._decide_auth``; ``auth_reason`` of a pass starts with the method.)
+    Reads the typed verdict (``ParsedMessage.auth_verdict``, bot/mailauth.py)
+    as it is: a pass counts only when the domain it proved is aligned with
+    the From domain (a DMARC pass and an aligned DKIM pass always are; an
+    SPF pass only when the envelope sender's real domain is the From domain
+    or a parent or subdomain of it), as DMARC would require; otherwise anyone
+    with an SPF record of their own could write "From: the coordinator".
     """
-    if message.auth == "pass":
-        if not _aligned(message):
-            return False, "auth_unaligned", message.auth_reason
-        return True, "", message.auth_reason
-    if message.auth == "none" and config.allow_unauthenticated_commands:
+    verdict = message.auth_verdict
+    if verdict.result == "pass":
+        if not verdict.aligned:
+            return False, "auth_unaligned", verdict.reason
+        return True, "", verdict.reason
+    if verdict.result == "none" and config.allow_unauthenticated_commands:
         return True, "", "no authentication verdict; allowed by coordinator.allow_unauthenticated_commands"
-    if message.auth == "fail":
-        return False, "auth_fail", message.auth_reason
-    return False, "auth_none", message.auth_reason
-
-
-def _aligned(message: ParsedMessage) -> bool:
-    reason = message.auth_reason or ""
-    if not reason.startswith("spf=pass"):
-        return True  # dmarc=pass, or dkim=pass aligned with From (checked by the parser)
-    m = re.search(r"smtp\.mailfrom=(\S+)", reason)
-    domain = (m.group(1).rpartition("@")[2] if m else "").strip(".,;").lower()
-    from_domain = message.from_addr.rpartition("@")[2].lower()
-    return bool(domain and from_domain) and (domain == from_domain or domain.endswith("." + from_domain)
-                                             or from_domain.endswith("." + domain))
+    if verdict.result == "fail":
+        return False, "auth_fail", verdict.reason
+    return False, "auth_none", verdict.reason
 
 
 def handle_command_mail(ctx, store: Store, pending: PendingMessage, message: ParsedMessage, now: datetime) -> bool:

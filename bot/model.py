@@ -69,6 +69,28 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class AuthVerdict:
+    """What the office's own receiving server proved about the From domain
+    (bot/mailauth.py, from Authentication-Results; RFC 8601).
+
+    ``result`` is "pass", "fail" or "none"; ``method`` the one that decided
+    ("dmarc", "dkim", "spf"; "" for none); ``domain`` the domain that method
+    authenticated, read from the header as the RFC writes it (a quoted local
+    part resolved: ``"boss@office"@evil.example`` is evil.example);
+    ``aligned`` whether that domain is the From domain or a parent or
+    subdomain of it (only then does a pass vouch for the From address).
+    ``reason`` is for people (digest, replies, review reasons): never parse it.
+    """
+
+    result: str = "none"
+    method: str = ""
+    domain: str = ""
+    aligned: bool = False
+    reason: str = ""
+    authserv_id: str = ""
+
+
+@dataclass(frozen=True)
 class ParsedMessage:
     """A message reduced to what classification needs.
 
@@ -99,8 +121,20 @@ class ParsedMessage:
     # "pass", "fail" (with reason in auth_reason) or "none" (no header).
     auth: str = "none"
     auth_reason: str = ""
+    auth_verdict: AuthVerdict = AuthVerdict()  # the typed verdict behind auth/auth_reason
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
+    # The text the sender wrote in this very mail, the only place commands are
+    # read from: the outer message's own text/plain part, else its HTML without
+    # quoted (<blockquote>, gmail_quote, Outlook's reply header...) or hidden
+    # (display:none, white or zero-size...) text. Never an attached or
+    # forwarded message's text (``body_text`` falls back to it; this does not).
+    command_text: str = ""
+    # Delivery reports: the Message-IDs of the returned message (from its
+    # message/rfc822 or text/rfc822-headers part, a copy in the text, or the
+    # report's In-Reply-To/References), "<...>" lower case, deduplicated; ()
+    # for mail that is not a delivery report.
+    bounce_refs: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()  # parse warnings worth showing
     # The problems that may have lost content (the mail is cut short, its
     # structure could not be read): a person should look at the mail.

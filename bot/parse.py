@@ -59,6 +59,7 @@ from urllib.parse import unquote
 
 import mailparser
 
+from . import mailauth
 from .model import Attachment, ParsedMessage, Skipped
 
 MB = 1024 * 1024
@@ -1211,138 +1212,6 @@ def _dsn_failed(part: Message) -> list[tuple[str, bool]]:
     return failed
 
 
-@dataclass(frozen=True)
-class _AuthResult:
-    method: str
-    result: str
-    props: dict
-    comment: str
-
-
-def _auth_results(header: str) -> tuple[str, list[_AuthResult]]:
-    """authserv-id (lower case; "" when absent) and the method results of one
-    Authentication-Results header."""
-    pieces = _split_outside(header, ";")
-    authserv = ""
-    if not re.match(r"\s*[\w.-]+(?:/\d+)?\s*=", pieces[0]):  # Microsoft omits the authserv-id
-        first = re.sub(r"\([^()]*\)", " ", pieces.pop(0)).split()  # a comment may precede it
-        authserv = first[0].strip('"').lower() if first else ""
-    results = []
-    for piece in pieces:
-        comment = " ".join(re.findall(r"\(([^()]*)\)", piece))
-        tokens = re.findall(r"([\w.-]+(?:/\d+)?)\s*=\s*(\"[^\"]*\"|[^\s;]+)", re.sub(r"\([^()]*\)", " ", piece))
-        if tokens:
-            method, result = tokens[0][0].split("/")[0].lower(), tokens[0][1].strip('"').lower()
-            props = {k.lower(): v.strip('"') for k, v in tokens[1:]}
-            results.append(_AuthResult(method, result, props, comment))
-    return authserv, results
-
-
-def _split_outside(text: str, sep: str) -> list[str]:
-    """Split on ``sep`` outside comments and quoted strings."""
-    pieces, current, depth, quoted = [], [], 0, False
-    for ch in text:
-        if ch == '"' and depth == 0:
-            quoted = not quoted
-        elif ch == "(" and not quoted:
-            depth += 1
-        elif ch == ")" and not quoted and depth:
-            depth -= 1
-        elif ch == sep and not depth and not quoted:
-            pieces.append("".join(current).strip())
-            current = []
-            continue
-        current.append(ch)
-    pieces.append("".join(current).strip())
-    return pieces
-
-
-def _aligned(domain: str, from_domain: str) -> bool:
-    """``domain`` is the From domain, a subdomain of it, or a parent of it
-    (relaxed alignment, without a public-suffix list)."""
-    domain, from_domain = domain.lower().strip("@. "), from_domain.lower()
-    return bool(domain and from_domain) and (
-        domain == from_domain or domain.endswith("." + from_domain) or from_domain.endswith("." + domain))
-
-
-def _auth_verdict(view: Message, from_addr: str, trusted: tuple[str, ...]) -> tuple[str, str]:
-    """("pass" | "fail" | "none", reason) from the topmost Authentication-Results
-    written by one of our own receiving servers.
-
-    A header counts only when its authserv-id is in ``trusted`` (RFC 8601
-    sections 5 and 7.1): any other may have been written by the sender, or
-    by a server on the way that we do not know. Of the trusted ones the
-    topmost is read (a server adds its header above those it received).
-    No trusted header (or an empty ``trusted``): "none".
-    """
-    headers = view.get_all("authentication-results") or []
-    if not headers:
-        return "none", ""
-    wanted = {t.lower() for t in trusted}
-    ignored: list[str] = []
-    for header in headers[:100]:
-        authserv, results = _auth_results(_one_line(str(header), 4_000))
-        if authserv and authserv in wanted:
-            by_method: dict[str, list[_AuthResult]] = {}
-            for r in results:
-                by_method.setdefault(r.method, []).append(r)
-            return _decide_auth(by_method, from_addr.rpartition("@")[2], authserv)
-        ignored.append(authserv[:64] or "(no authserv-id)")
-    names = ", ".join(dict.fromkeys(ignored[:3])) + (", ..." if len(set(ignored)) > 3 else "")
-    return "none", (f"Authentication-Results ignored: {names} not in mailbox.trusted_authserv_ids"
-                    if trusted else "Authentication-Results ignored: mailbox.trusted_authserv_ids is empty")
-
-
-def _signer(r: _AuthResult) -> str:
-    """The domain of a DKIM result (header.d, else the domain of header.i)."""
-    return (r.props.get("header.d") or r.props.get("header.i", "").rpartition("@")[2]).lower().strip("@. ")
-
-
-def _decide_auth(by: dict[str, list[_AuthResult]], from_domain: str, authserv: str) -> tuple[str, str]:
-    """The verdict for the From domain from one trusted header's results.
-
-    - dmarc=fail: fail.
-    - dmarc=pass counts only for the From domain: its ``header.from`` must be
-      the From address's domain. A pass for another domain, or without
-      ``header.from`` (every common implementation writes it), is ignored,
-      as if the header had no DMARC result.
-    - spf=fail/softfail without a usable DMARC result: fail, unless a DKIM
-      signature aligned with the From domain passed. A DKIM pass for an
-      unrelated domain proves nothing about the From address.
-    - otherwise pass on an aligned DKIM pass, or on spf=pass (whose envelope
-      domain the coordinator check also requires to be aligned).
-    """
-    from_domain = from_domain.lower().strip("@. ")
-    dmarc = (by.get("dmarc") or [None])[0]
-    spf = (by.get("spf") or [None])[0]
-    dkim_pass = [r for r in by.get("dkim", []) if r.result == "pass"]
-    dkim_aligned = [r for r in dkim_pass if _aligned(_signer(r), from_domain)]
-    if dmarc and dmarc.result == "fail":
-        policy = re.search(r"\bp=(\w+)", dmarc.comment, re.IGNORECASE)
-        policy = f" (p={policy.group(1).lower()})" if policy else (
-            f" (action={dmarc.props['action']})" if "action" in dmarc.props else "")
-        return "fail", f"dmarc=fail{policy} header.from={dmarc.props.get('header.from', from_domain)}"
-    ignored = ""
-    if dmarc and dmarc.result == "pass":
-        checked = dmarc.props.get("header.from", "").lower().strip("@. ")
-        if checked and from_domain and checked == from_domain:
-            return "pass", f"dmarc=pass header.from={checked}"
-        # Noted after the verdict: the reason of a pass must keep starting with the
-        # method that passed (the coordinator check reads "spf=pass smtp.mailfrom=...").
-        ignored = f" (ignored: dmarc=pass for {checked[:64] or 'no header.from'}, not {from_domain or 'the From domain'})"
-        dmarc = None
-    if (not dmarc or dmarc.result != "pass") and spf and spf.result in ("fail", "softfail") and not dkim_aligned:
-        why = (f"DKIM pass only for {', '.join(dict.fromkeys(_signer(r)[:64] or '?' for r in dkim_pass[:3]))}"
-               " (not the From domain)") if dkim_pass else "no DKIM pass"
-        return "fail", f"spf={spf.result} smtp.mailfrom={spf.props.get('smtp.mailfrom', '?')}, {why}{ignored}"
-    for r in dkim_aligned:
-        return "pass", f"dkim=pass header.d={_signer(r)} (aligned with From){ignored}"
-    if spf and spf.result == "pass":
-        return "pass", f"spf=pass smtp.mailfrom={spf.props.get('smtp.mailfrom', '?')}{ignored}"
-    seen = ", ".join(f"{m}={rs[0].result}" for m, rs in by.items()) or "no results"
-    return "none", f"no verdict from {authserv or 'the receiving server'}: {seen}{ignored}"
-
-
 # --------------------------------------------------------------------------
 # The walk over one message
 # --------------------------------------------------------------------------
@@ -1416,7 +1285,9 @@ class _MessageParser:
         original = self.forwarded or _inline_forward(body, head.subject)
         view = head.view
         root_type = _mime_view(root).get_content_type()
-        auth, auth_reason = _auth_verdict(view, head.from_addr, self.limits.trusted_authserv_ids)
+        verdict = mailauth.verdict([_one_line(str(h), mailauth.MAX_HEADER_CHARS)
+                                    for h in (view.get_all("authentication-results") or [])[:mailauth.MAX_HEADERS]],
+                                   head.from_addr, self.limits.trusted_authserv_ids)
         return ParsedMessage(
             message_id=_message_id(view.get("message-id")),
             from_addr=head.from_addr,
@@ -1433,8 +1304,9 @@ class _MessageParser:
             original_date=original.date if original else None,
             automatic=_automatic(view, root_type, self.report_type, head.from_addr, head.subject),
             bounce_recipients=self._bounce_recipients(view),
-            auth=auth,
-            auth_reason=auth_reason,
+            auth=verdict.result,
+            auth_reason=verdict.reason,
+            auth_verdict=verdict,
             in_reply_to=_message_id(view.get("in-reply-to")),
             references=tuple(_MSG_ID.findall(_unescape(view.get("references", ""))))[:100],
             problems=tuple(dict.fromkeys(self.problems)),
