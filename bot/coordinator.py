@@ -41,7 +41,7 @@ import re
 from datetime import datetime
 
 from . import app, flood, outbox, plan
-from .commands import Command, CommandError, parse_commands
+from .commands import Command, CommandError, deliberate, parse_commands
 from .errors import DismissError, EarlyExtensionError, UsageError
 from .model import ParsedMessage
 from .outbox import QueuedMail
@@ -97,18 +97,21 @@ def handle_command_mail(ctx, store: Store, pending: PendingMessage, message: Par
     if message.automatic or not message.from_addr:
         return False
     sender = message.from_addr.lower()
-    parsed = parse_commands(message.body_text)
+    # Only the sender's own words: never an attached or forwarded mail, never quoted or hidden text.
+    parsed = parse_commands(message.command_text)
     dropped = max(0, len(parsed) - MAX_COMMANDS)
     parsed = parsed[:MAX_COMMANDS]
     campaign = ctx.rules.campaign
     cycle = campaign.cycle_of(pending.received_at)
     mid = message.message_id or pending.message_id
     if not is_coordinator(ctx.config, sender):
-        if any(isinstance(p, Command) for p in parsed):  # well-formed commands: an attempt worth reporting
+        attempts = [p for p in parsed if deliberate(p)]  # "Status : 25" in ordinary mail is no attempt
+        if attempts:
             with store.transaction():
                 _record_mail(store, pending, message, cycle, "refused", "not_coordinator", "", now)
-                _record_lines(store, mid, parsed, "refused", now)
-            log.warning("command mail from %s (not a coordinator address) refused: %d line(s)", sender, len(parsed))
+                _record_lines(store, mid, attempts, "refused", now)
+            log.warning("command mail from %s (not a coordinator address) refused: %d line(s)", sender,
+                        len(attempts))
         return False  # processed as an ordinary message: it may be a school's dossier
     if not parsed and message.attachments:
         return False  # a dossier the coordinator forwarded: classify it

@@ -361,6 +361,15 @@ def _date_header(raw: str | None, mp_date: datetime | None, problems: list[str])
     return value
 
 
+MAX_HEADER_BYTES = 256 * 1024  # a returned header block read for its Message-ID
+_RETURNED_ID = re.compile(r"(?im)^[ \t>]*message-id[ \t]*:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,900}>)")
+
+
+def _returned_message_ids(text: str) -> list[str]:
+    """The Message-ID header lines in a header block (or in a copy of a message in a text)."""
+    return _RETURNED_ID.findall(text[:MAX_HEADER_BYTES])
+
+
 def _message_id(value: str | None) -> str:
     text = _FOLD.sub("", _unescape(value or "")).strip()
     ids = _MSG_ID.findall(text)
@@ -690,13 +699,124 @@ class _HtmlText(HTMLParser):
             self.chunks.append(re.sub(r"\s+", " ", data))
 
 
-def _html_to_text(html: str, limit: int) -> str:
-    parser = _HtmlText()
+class _OwnHtmlText(_HtmlText):
+    """The text the sender wrote in an HTML body: quoted and hidden text left out.
+
+    Left out with everything inside them: <blockquote>; the quote wrappers of
+    the common clients (Gmail's gmail_quote/gmail_attr, Thunderbird's
+    moz-cite-prefix, Yahoo's yahoo_quoted, Apple's AppleOriginalContents);
+    hidden elements (the ``hidden`` attribute, display:none,
+    visibility:hidden, opacity:0, zero or tiny font-size, zero height or
+    width, mso-hide:all, white text, and classes or ids that a <style> block
+    hides that way). From Outlook's reply header (divRplyFwdMsg, appendonsend)
+    on, the rest is the quoted original. An element left open hides the rest:
+    when unsure, text is left out, never read as the sender's own.
+    """
+
+    _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+                       "source", "track", "wbr"})
+    _QUOTE_CLASSES = frozenset({"gmail_quote", "gmail_attr", "gmail_extra", "moz-cite-prefix", "yahoo_quoted",
+                                "yahoo-quoted-begin", "applemailquote", "appleoriginalcontents", "protonmail_quote",
+                                "zimbra-quoted", "outlookmessageheader"})
+    _REST_QUOTED = frozenset({"divrplyfwdmsg", "appendonsend", "divrplyfwdmsg1", "x_divrplyfwdmsg"})
+    _HIDING_STYLE = re.compile(
+        r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|opacity\s*:\s*0(?:\.0*)?\s*(?:;|$|!)"
+        r"|font-size\s*:\s*(?:0*\.?\d*\s*(?:px|pt)?\s*(?:;|$|!))"
+        r"|(?<![-\w])(?:max-)?(?:height|width)\s*:\s*0+(?:px|pt|em|%)?\s*(?:;|$|!)|mso-hide\s*:\s*all"
+        r"|(?<![-\w])color\s*:\s*(?:#fff\b|#ffffff\b|white\b|rgba?\(\s*255\s*,\s*255\s*,\s*255)",
+        re.IGNORECASE)
+    _TINY_FONT = re.compile(r"font-size\s*:\s*(\d*\.?\d+)\s*(px|pt)?", re.IGNORECASE)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stack: list[tuple[str, bool]] = []  # (tag, leaves its content out)
+        self._out = 0  # open elements that leave their content out
+        self._stopped = False
+        self._css: list[str] = []
+        self._in_style = False
+        self._hidden_classes: set[str] = set()
+        self._hidden_ids: set[str] = set()
+
+    def _hides(self, tag: str, attrs: dict[str, str]) -> bool:
+        classes = set((attrs.get("class") or "").lower().split())
+        ident = (attrs.get("id") or "").lower()
+        style = attrs.get("style") or ""
+        if tag == "blockquote" or classes & self._QUOTE_CLASSES or "hidden" in attrs:
+            return True
+        if self._HIDING_STYLE.search(style) or self._tiny(style):
+            return True
+        if tag == "font" and (attrs.get("color") or "").strip().lower() in ("#fff", "#ffffff", "white"):
+            return True
+        return bool(classes & self._hidden_classes) or (ident and ident in self._hidden_ids)
+
+    def _tiny(self, style: str) -> bool:
+        """A font smaller than 5 px (or pt): text no reader sees."""
+        return any(float(m.group(1) or 0) < 5 for m in self._TINY_FONT.finditer(style))
+
+    def handle_starttag(self, tag, attrs):
+        if self._stopped:
+            return
+        values = {k.lower(): (v or "") for k, v in attrs}
+        if (values.get("id") or "").lower() in self._REST_QUOTED:
+            self._stopped = True  # Outlook: the reply header and the quoted original follow
+            return
+        if tag == "style":
+            self._in_style = True
+        if tag in self._VOID:
+            if not self._out:
+                super().handle_starttag(tag, attrs)
+            return
+        hides = self._hides(tag, values)
+        self._stack.append((tag, hides))
+        self._out += hides
+        if not self._out:
+            super().handle_starttag(tag, attrs)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)  # as browsers do: "<div/>" opens a div
+
+    def handle_endtag(self, tag):
+        if tag == "style" and self._in_style:
+            self._in_style = False
+            self._read_css("".join(self._css))
+            self._css = []
+        if self._stopped or tag in self._VOID:
+            return
+        if any(t == tag for t, _ in self._stack):  # an end tag without its start is ignored
+            while self._stack:
+                t, hides = self._stack.pop()
+                self._out -= hides
+                if t == tag:
+                    break
+        if not self._out:
+            super().handle_endtag(tag)
+
+    def handle_data(self, data):
+        if self._in_style:
+            self._css.append(data)
+        if not self._stopped and not self._out:
+            super().handle_data(data)
+
+    def _read_css(self, css: str) -> None:
+        for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css[:200_000]):
+            if self._HIDING_STYLE.search(body) or self._tiny(body):
+                for selector in selectors.split(","):
+                    last = selector.strip().split()[-1:] or [""]
+                    for kind, name in re.findall(r"([.#])([\w-]+)", last[0]):
+                        (self._hidden_classes if kind == "." else self._hidden_ids).add(name.lower())
+
+
+def _html_to_text(html: str, limit: int, own: bool = False) -> str:
+    """The visible text of ``html``; with ``own``, only what the sender wrote
+    (``_OwnHtmlText``: no quoted or hidden text)."""
+    parser = _OwnHtmlText() if own else _HtmlText()
     try:
         parser.feed(html[:limit])
         parser.close()
         text = "".join(parser.chunks)
-    except Exception:  # html.parser gave up: drop the tags bluntly
+    except Exception:  # html.parser gave up: drop the tags bluntly (never for the sender's own words)
+        if own:
+            return ""
         import html as html_module
         text = html_module.unescape(re.sub(r"<[^>]*>", " ", html[:limit]))
     return "\n".join(line.strip() for line in text.split("\n"))
@@ -1266,6 +1386,7 @@ class _MessageParser:
         self.forwarded: _Original | None = None
         self.bounces: list[tuple[str, bool]] = []  # (address, permanent) from delivery-status parts
         self.report_type = ""
+        self.returned_ids: list[str] = []  # Message-IDs of the message a delivery report returns
         self.texts: dict[int, str] = {}  # id(part) -> decoded text, so HTML is decoded once
 
     def _damaged(self, text: str) -> None:
@@ -1282,6 +1403,7 @@ class _MessageParser:
         if root.is_multipart() or _raw_payload(root):
             self._process(root, _Where())
         body = self._body()
+        command_text = self._command_text()
         original = self.forwarded or _inline_forward(body, head.subject)
         view = head.view
         root_type = _mime_view(root).get_content_type()
@@ -1303,7 +1425,9 @@ class _MessageParser:
             original_from_name=original.name if original else "",
             original_date=original.date if original else None,
             automatic=_automatic(view, root_type, self.report_type, head.from_addr, head.subject),
-            bounce_recipients=self._bounce_recipients(view),
+            bounce_recipients=(bounced := self._bounce_recipients(view)),
+            bounce_refs=self._bounce_refs(view, bounced, body),
+            command_text=command_text[:self.limits.max_body_chars],
             auth=verdict.result,
             auth_reason=verdict.reason,
             auth_verdict=verdict,
@@ -1340,6 +1464,17 @@ class _MessageParser:
             failed += [a.lower() for a in _EMAIL.findall(str(value)) if a.lower() not in temporary]
         return tuple(dict.fromkeys(failed))
 
+    def _bounce_refs(self, view: Message, bounced: tuple[str, ...], body: str) -> tuple[str, ...]:
+        """The Message-IDs of the message a delivery report returns (see
+        ``ParsedMessage.bounce_refs``); () for mail that is not one."""
+        if not (bounced or self.report_type == "delivery-status" or view.get("x-failed-recipients")):
+            return ()
+        ids = list(self.returned_ids)
+        ids += _returned_message_ids(body)[:10]  # Exim, Gmail: a copy of the message in the text
+        ids += _MSG_ID.findall(_unescape(view.get("in-reply-to", "")))[:5]
+        ids += _MSG_ID.findall(_unescape(view.get("references", "")))[-20:]
+        return tuple(dict.fromkeys(_strip_controls(i).lower() for i in ids if len(i) <= 998))
+
     # -- walking -----------------------------------------------------------
 
     def _process(self, root: Message, where: _Where) -> None:
@@ -1373,6 +1508,8 @@ class _MessageParser:
         elif ctype in ("message/rfc822", "message/global") and part.is_multipart():
             self._forwarded(part, here, stack)
         elif here.in_report and ctype in _REPORT_PARTS:
+            if ctype == "text/rfc822-headers" and here.message == 0 and not here.container:
+                self.returned_ids += _returned_message_ids(_decode_bytes(_payload_bytes(part)[:MAX_HEADER_BYTES]))[:1]
             return  # machinery of a delivery report, not content
         elif ctype.startswith("message/") and part.is_multipart() and not here.in_report:
             # message/partial, message/external-body...: the stdlib parses them as
@@ -1400,6 +1537,8 @@ class _MessageParser:
         head = _read_headers(inner, self.limits)
         label = head.subject or head.from_addr or "message"
         if here.in_report:
+            if here.message == 0 and not here.container:
+                self.returned_ids += _MSG_ID.findall(_unescape(head.view.get("message-id", "")))[:1]
             self.skipped.append(Skipped(label, "thư gốc bị trả lại trong thư báo gửi không thành công", matters=False))
             return
         depth = here.forward_depth + 1
@@ -1491,6 +1630,16 @@ class _MessageParser:
             if text:
                 return text
         return ""
+
+    def _command_text(self) -> str:
+        """The outer message's own words (``ParsedMessage.command_text``): its
+        text/plain parts, else its HTML without quoted or hidden text. Never
+        a forwarded or attached message's text, even when the outer one is empty."""
+        plain = "\n\n".join(t for t in self.plain.get(0, []) if t.strip())
+        if not plain:
+            html = "\n".join(self.html.get(0, []))
+            plain = _html_to_text(html, self.limits.max_html_chars, own=True) if html else ""
+        return _tidy_body(plain, self.limits.max_body_chars * 2)
 
     # -- files -------------------------------------------------------------
 
