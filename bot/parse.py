@@ -286,6 +286,7 @@ class _Headers:
     subject: str = ""
     date: datetime | None = None
     problems: tuple[str, ...] = ()
+    from_count: int = 0  # addresses in the From header(s): more than one names no single author
 
 
 def _header_view(msg: Message) -> Message:
@@ -310,6 +311,7 @@ def _read_headers(msg: Message, limits: ParseLimits) -> _Headers:
         subject=_header_text(view.get("subject"), limits.max_header_chars),
         date=_date_header(view.get("date"), mp_date, problems),
         problems=tuple(problems),
+        from_count=max(len(addresses["from"]), len(view.get_all("from") or [])),
     )
 
 
@@ -747,7 +749,7 @@ class _OwnHtmlText(_HtmlText):
             return True
         if tag == "font" and (attrs.get("color") or "").strip().lower() in ("#fff", "#ffffff", "white"):
             return True
-        return bool(classes & self._hidden_classes) or (ident and ident in self._hidden_ids)
+        return bool(classes & self._hidden_classes) or bool(ident and ident in self._hidden_ids)
 
     def _tiny(self, style: str) -> bool:
         """A font smaller than 5 px (or pt): text no reader sees."""
@@ -1407,7 +1409,8 @@ class _MessageParser:
         original = self.forwarded or _inline_forward(body, head.subject)
         view = head.view
         root_type = _mime_view(root).get_content_type()
-        verdict = mailauth.verdict([_one_line(str(h), mailauth.MAX_HEADER_CHARS)
+        verdict = mailauth.AuthVerdict("none", reason=f"From has {head.from_count} addresses: no single author "
+                                                      "to authenticate") if head.from_count > 1 else mailauth.verdict([_one_line(str(h), mailauth.MAX_HEADER_CHARS)
                                     for h in (view.get_all("authentication-results") or [])[:mailauth.MAX_HEADERS]],
                                    head.from_addr, self.limits.trusted_authserv_ids)
         return ParsedMessage(
