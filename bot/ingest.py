@@ -22,6 +22,7 @@ class PollReport:
     processed: int = 0
     failed: int = 0
     quarantined: int = 0
+    skipped_files: list = field(default_factory=list)  # files of a folder source that are not mail
     decisions: dict = field(default_factory=lambda: {"counted": 0, "review": 0, "ignored": 0})
 
     def summary(self) -> str:
@@ -29,7 +30,10 @@ class PollReport:
         return (f"{self.new} new message(s) of {self.fetched} fetched; {self.processed} processed "
                 f"({d['counted']} document(s) counted, {d['review']} to review, {d['ignored']} ignored)"
                 + (f"; {self.failed} failed" if self.failed else "")
-                + (f"; {self.quarantined} quarantined" if self.quarantined else ""))
+                + (f"; {self.quarantined} quarantined" if self.quarantined else "")
+                + (f"; {len(self.skipped_files)} file(s) in the folder not read (not .eml/.mbox): "
+                   + ", ".join(self.skipped_files[:10]) + (", ..." if len(self.skipped_files) > 10 else "")
+                   if self.skipped_files else ""))
 
 
 def ingest(source: Source, store: Store, now: datetime, report: PollReport, progress: Progress | None = None) -> None:
@@ -39,6 +43,7 @@ def ingest(source: Source, store: Store, now: datetime, report: PollReport, prog
         cp = (source.key, *batch.checkpoint) if batch.checkpoint else None
         report.new += store.record_fetched(batch.messages, now, cp)
         report.fetched += len(batch.messages)
+        report.skipped_files += [name for name in batch.skipped if name not in report.skipped_files]
         if progress:  # new ones: a folder source reads known messages again on every poll
             progress("fetch", report.new, None)
 

@@ -46,6 +46,8 @@ MAX_HEADER_BYTES = 256 * 1024
 class FetchedBatch:
     messages: list[RawMessage]
     checkpoint: tuple[int, int] | None  # (uidvalidity, last_uid) once this batch is recorded
+    # Files the folder source did not read (not .eml/.mbox), relative paths: in the log and the poll report.
+    skipped: tuple[str, ...] = ()
 
 
 class Source(Protocol):
@@ -274,6 +276,8 @@ def _why(exc: BaseException) -> str:
 
 class FolderSource:
     """Reads every .eml and .mbox file under a directory (recursively, sorted).
+    Any other file is listed as not read, in the log and in the poll report
+    (the last batch's ``skipped``): nothing in the folder is ignored silently.
 
     The receipt time of a file comes from ``internaldates.json`` beside it
     (name -> ISO 8601), as exported with the mail; failing that from the
@@ -301,13 +305,18 @@ class FolderSource:
                                hint="set mailbox.path in config.toml to a directory of .eml or .mbox files")
         dates = self._sidecar()
         batch: list[RawMessage] = []
-        for raw in self._messages(dates):
+        skipped: list[str] = []
+        for raw in self._messages(dates, skipped):
             batch.append(raw)
             if len(batch) >= self._batch:
                 yield FetchedBatch(batch, None)
                 batch = []
-        if batch:
-            yield FetchedBatch(batch, None)
+        if skipped:
+            shown = ", ".join(skipped[:20]) + (f", ... ({len(skipped) - 20} more)" if len(skipped) > 20 else "")
+            log.warning("mail folder %s: %d file(s) not read (only .eml and .mbox files are mail; an Outlook .msg "
+                        "must be saved as .eml first): %s", self.path, len(skipped), shown)
+        if batch or skipped:
+            yield FetchedBatch(batch, None, tuple(skipped))
 
     def _sidecar(self) -> dict[str, datetime]:
         file = self.path / self.SIDE_CAR
@@ -318,11 +327,16 @@ class FolderSource:
         except (ValueError, AttributeError) as exc:
             raise MailboxError(f"{file}: not a JSON object of file name -> ISO 8601 time ({exc})") from exc
 
-    def _messages(self, dates: dict[str, datetime]) -> Iterator[RawMessage]:
+    def _messages(self, dates: dict[str, datetime], skipped: list[str]) -> Iterator[RawMessage]:
+        """The messages of every .eml and .mbox file; the other files' names go to ``skipped``."""
         for file in sorted(self.path.rglob("*")):
             rel = file.relative_to(self.path).as_posix()
             suffix = file.suffix.lower()
-            if suffix == ".eml":
+            if file.is_dir() or rel == self.SIDE_CAR:
+                continue
+            if suffix not in (".eml", ".mbox"):
+                skipped.append(rel)
+            elif suffix == ".eml":
                 size = file.stat().st_size
                 if self._too_large(size):
                     with open(file, "rb") as fh:

@@ -43,6 +43,7 @@ import base64
 import binascii
 import codecs
 import io
+import logging
 import re
 import struct
 import unicodedata
@@ -62,6 +63,7 @@ import mailparser
 from . import mailauth
 from .model import Attachment, ParsedMessage, Skipped
 
+log = logging.getLogger("bot.parse")
 MB = 1024 * 1024
 VIETNAM = timezone(timedelta(hours=7), "+07:00")  # Asia/Ho_Chi_Minh: no DST
 
@@ -87,6 +89,13 @@ class ParseLimits:
     max_body_chars: int = 200_000
     max_html_chars: int = 2_000_000  # HTML converted to text (the rest ignored)
     max_header_chars: int = 1_000  # subject, names
+    # An image the HTML body draws (cid:) is a document when it is at least this
+    # large: signature logos and icons are 2-40 KB and well under 0.3
+    # megapixel; a phone photo of an A4 page is 0.15-5 MB and 3-12 megapixels,
+    # a page scanned at 100 dpi 0.9 megapixel (Apple/iOS Mail and Outlook put
+    # photos inserted in the text inline, with a cid: reference).
+    inline_document_bytes: int = 100 * 1024
+    inline_document_pixels: int = 800_000
     # The authserv-ids (first token of Authentication-Results) of the office's
     # own receiving servers, lower case ([mailbox] trusted_authserv_ids). Only
     # their headers are read; any other was written by someone else, maybe the
@@ -162,8 +171,32 @@ def _decode_bytes(raw: bytes, charset: str | None = None) -> str:
         try:
             return raw.decode(codec)
         except (UnicodeError, LookupError, ValueError, TypeError):
-            pass  # wrong declaration: guess like for undeclared bytes
+            pass  # a bad byte, or a wrong declaration
+        if codec.startswith("iso2022") or codec in _MULTI_BYTE:
+            # One bad byte in Japanese, Chinese or Korean text is no reason to read
+            # the rest as Vietnamese: keep the declared charset and mark the byte.
+            text = _decode_lenient(raw, codec)
+            if text is not None:
+                return text
     return _decode_8bit(raw)
+
+
+# Multi-byte charsets whose text a single-byte guess would garble whole.
+_MULTI_BYTE = frozenset({"shift_jis", "cp932", "euc_jp", "gb18030", "gbk", "big5", "big5hkscs", "cp950",
+                         "euc_kr", "cp949", "johab"})
+
+
+def _decode_lenient(raw: bytes, codec: str) -> str | None:
+    """``raw`` in ``codec`` with undecodable bytes as U+FFFD, or None when so
+    much is undecodable that the declaration must be wrong. ISO-2022 text is
+    decoded one escape sequence at a time, so that a bad byte cannot make the
+    decoder swallow the escape back to ASCII (and garble everything after)."""
+    try:
+        pieces = re.split(rb"(?=\x1b)", raw) if codec.startswith("iso2022") else [raw]
+        text = "".join(piece.decode(codec, "replace") for piece in pieces)
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        return None
+    return text if text.count("\ufffd") <= max(2, len(text) // 20) else None
 
 
 def _mislabelled_utf8(codec: str, raw: bytes) -> bool:
@@ -656,6 +689,38 @@ def _decoded_size(part: Message) -> int:
         return len(payload)
     breaks = payload.count("\n") + payload.count("\r") + payload.count(" ")
     return (len(payload) - breaks) * 3 // 4
+
+
+OUTLOOK_MSG = ("tệp Outlook (.msg) chưa đọc được: cần mở bằng Outlook, hoặc nhờ người gửi chuyển tiếp "
+               "như một thư bình thường")
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG, GIF or JPEG header; (0, 0) when unknown."""
+    try:
+        if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+            return struct.unpack(">II", data[16:24])
+        if data[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", data[6:10])
+        if data[:2] == b"\xff\xd8":
+            pos = 2
+            while pos + 9 < len(data):
+                if data[pos] != 0xFF:
+                    pos += 1
+                    continue
+                marker = data[pos + 1]
+                if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+                    pos += 1 if marker == 0xFF else 2
+                    continue
+                length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+                if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                    height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+                    return width, height
+                pos += 2 + length
+    except struct.error:
+        pass
+    return 0, 0
 
 
 def _human_size(size: int) -> str:
@@ -1391,6 +1456,11 @@ class _MessageParser:
         self.returned_ids: list[str] = []  # Message-IDs of the message a delivery report returns
         self.texts: dict[int, str] = {}  # id(part) -> decoded text, so HTML is decoded once
 
+    def _skip(self, skipped: Skipped, why: str) -> None:
+        """Keep a part that is not read, and log why (in English, for the operator)."""
+        self.skipped.append(skipped)
+        log.info("part %r not read: %s", skipped.filename[:120], why)
+
     def _damaged(self, text: str) -> None:
         """A problem that may have lost content: reported, and shown on the items."""
         self.problems.append(text)
@@ -1399,6 +1469,10 @@ class _MessageParser:
     # -- top level ---------------------------------------------------------
 
     def parse(self) -> ParsedMessage:
+        if self.data[:8] == _OLE_SIGNATURE:  # an Outlook .msg saved as .eml: not a mail in RFC 5322 form
+            self._skip(Skipped("thư Outlook (.msg)", OUTLOOK_MSG), "an Outlook .msg (OLE) file, not an RFC 5322 mail")
+            return ParsedMessage(message_id="", from_addr="", skipped=tuple(self.skipped),
+                                 problems=("thư là tệp Outlook (.msg), không phải thư chuẩn (.eml)",))
         root = self._parse_bytes(self.data)
         head = _read_headers(root, self.limits)
         self.problems.extend(head.problems)
@@ -1500,7 +1574,8 @@ class _MessageParser:
             try:
                 self._leaf(part, view, here)
             except Exception as exc:  # one broken part must not hide the others
-                self.skipped.append(Skipped(_filename(view) or "", f"không đọc được phần này của thư ({type(exc).__name__})"))
+                self._skip(Skipped(_filename(view) or "", f"không đọc được phần này của thư ({type(exc).__name__})"),
+                           f"reading the part raised {type(exc).__name__}")
 
     def _visit(self, part: Message, here: _Where, stack: list, leaves: list) -> None:
         view = _mime_view(part)
@@ -1517,7 +1592,8 @@ class _MessageParser:
         elif ctype.startswith("message/") and part.is_multipart() and not here.in_report:
             # message/partial, message/external-body...: the stdlib parses them as
             # messages, but they are pieces or pointers, not a mail to read
-            self.skipped.append(Skipped(_filename(view) or ctype, f"chưa đọc được phần kiểu {ctype}"))
+            self._skip(Skipped(_filename(view) or ctype, f"chưa đọc được phần kiểu {ctype}"),
+                       f"{ctype} is a piece of or a pointer to a message, not one to read")
         elif part.is_multipart():
             children = [c for c in part.get_payload() if isinstance(c, Message)]
             if ctype == "multipart/report" and here.message == 0 and not here.container:
@@ -1537,17 +1613,22 @@ class _MessageParser:
             return
         if str(part.get("content-transfer-encoding", "")).strip().lower() == "base64":
             inner = self._reparse_base64(inner)
+            if inner is None:  # an Outlook .msg sent as message/rfc822
+                self._skip(Skipped(_filename(_mime_view(part)) or "thư Outlook (.msg)", OUTLOOK_MSG),
+                           "an Outlook .msg (OLE) file sent as message/rfc822")
+                return
         head = _read_headers(inner, self.limits)
         label = head.subject or head.from_addr or "message"
         if here.in_report:
             if here.message == 0 and not here.container:
                 self.returned_ids += _MSG_ID.findall(_unescape(head.view.get("message-id", "")))[:1]
-            self.skipped.append(Skipped(label, "thư gốc bị trả lại trong thư báo gửi không thành công", matters=False))
+            self._skip(Skipped(label, "thư gốc bị trả lại trong thư báo gửi không thành công", matters=False),
+                       "the original message returned by a delivery report")
             return
         depth = here.forward_depth + 1
         if depth > self.limits.max_depth:
-            self.skipped.append(Skipped(label, f"thư chuyển tiếp lồng quá sâu "
-                                               f"(quá {self.limits.max_depth} cấp)"))
+            self._skip(Skipped(label, f"thư chuyển tiếp lồng quá sâu (quá {self.limits.max_depth} cấp)"),
+                       f"forwarded message nested deeper than {self.limits.max_depth}")
             return
         if self.forwarded is None and (head.from_addr or head.from_name):
             self.forwarded = _Original(head.from_addr or None, head.from_name, head.date)
@@ -1569,10 +1650,10 @@ class _MessageParser:
         if ctype in ("text/plain", "text/html") and name is None and disposition != "attachment":
             self._body_part(part, view, ctype, here)
             return
-        found = self._not_a_document(ctype, view)
+        found = self._not_a_document(ctype, view, part)
         if found:
-            reason, matters = found
-            self.skipped.append(Skipped(name or _content_id(view) or "", reason, matters=matters))
+            reason, matters, why = found
+            self._skip(Skipped(name or _content_id(view) or "", reason, matters=matters), why)
             return
         size = _decoded_size(part)
         if size > self.limits.max_attachment_bytes:
@@ -1582,22 +1663,41 @@ class _MessageParser:
         self._note_payload_defects(part, name or ctype)
         self._add_file(name or "", _type_for(name or "", ctype), data, here, depth=0)
 
-    def _not_a_document(self, ctype: str, view: Message) -> tuple[str, bool] | None:
-        """(why the part is not read, does it matter to a person?), or None for a document."""
+    def _not_a_document(self, ctype: str, view: Message, part: Message) -> tuple[str, bool, str] | None:
+        """(why the part is not read, does it matter to a person?, why in English), or None for a document."""
         cid = _content_id(view)
         if ctype.startswith("image/") and cid and cid in self.cids:
-            return "ảnh chèn trong nội dung thư", False  # a logo or signature drawn by the HTML body
+            if not self._inline_document(view, part):
+                return "ảnh chèn trong nội dung thư", False, "a small image drawn by the HTML body (logo, signature)"
         if ctype in _SIGNATURE_TYPES:
-            return "chữ ký số, không phải văn bản", False
+            return "chữ ký số, không phải văn bản", False, "a digital signature"
         if ctype in _ENCRYPTED_TYPES:
-            return "thư được mã hóa (S/MIME hoặc PGP): không đọc được", True
+            return "thư được mã hóa (S/MIME hoặc PGP): không đọc được", True, "encrypted (S/MIME or PGP)"
         if ctype in ("text/calendar", "application/ics"):
-            return "lời mời lịch họp, không phải văn bản", False
+            return "lời mời lịch họp, không phải văn bản", False, "a calendar invitation"
         if ctype.startswith("multipart/"):
-            return "không đọc được cấu trúc MIME của phần này", True
+            return "không đọc được cấu trúc MIME của phần này", True, "a multipart whose structure could not be read"
         if ctype.startswith("message/") and ctype != "message/rfc822":
-            return f"chưa đọc được phần kiểu {ctype}", True
+            return f"chưa đọc được phần kiểu {ctype}", True, f"{ctype} is not read"
         return None
+
+    def _inline_document(self, view: Message, part: Message) -> bool:
+        """Whether an image the HTML body draws (cid:) is a document all the same:
+        marked as an attachment, or large -- a photo of a page (see
+        ``ParseLimits.inline_document_bytes``/``inline_document_pixels``)."""
+        name = _filename(view) or _content_id(view)
+        if view.get_content_disposition() == "attachment":
+            log.info("inline image %r is marked as an attachment: read as a document", name[:120])
+            return True
+        size = _decoded_size(part)
+        if size >= self.limits.inline_document_bytes:
+            log.info("inline image %r is %s: a photo of a page, read as a document", name[:120], _human_size(size))
+            return True
+        width, height = _image_size(_payload_bytes(part)[:256 * 1024])
+        if width * height >= self.limits.inline_document_pixels:
+            log.info("inline image %r is %dx%d pixels: a page, read as a document", name[:120], width, height)
+            return True
+        return False
 
     def _note_payload_defects(self, part: Message, label: str) -> None:
         for defect in part.defects:
@@ -1659,10 +1759,10 @@ class _MessageParser:
         elif ctype in _TNEF_TYPES or name.lower() in ("winmail.dat", "win.dat"):
             self._tnef(name, data, here, depth)
         elif fmt := _ARCHIVES.get(ext) or _ARCHIVE_TYPES.get(ctype):
-            self.skipped.append(Skipped(name, f"chưa đọc được tệp nén dạng {fmt}"))
-        elif ext == ".msg" or ctype == "application/vnd.ms-outlook":
-            self.skipped.append(Skipped(name, "tệp Outlook (.msg) chưa đọc được: cần nhờ người gửi "
-                                              "chuyển tiếp như một thư bình thường"))
+            self._skip(Skipped(name, f"chưa đọc được tệp nén dạng {fmt}"), f"{fmt} archives are not opened")
+        elif ext == ".msg" or ctype == "application/vnd.ms-outlook" or (
+                data[:8] == _OLE_SIGNATURE and (ext == ".eml" or ctype == "message/rfc822")):
+            self._skip(Skipped(name, OUTLOOK_MSG), "Outlook .msg (OLE) files are not read")
         elif ext == ".eml" or ctype == "message/rfc822":
             self._eml(name, data, here)
         else:
@@ -1670,53 +1770,61 @@ class _MessageParser:
 
     def _keep(self, attachment: Attachment) -> None:
         if len(self.attachments) >= self.limits.max_attachments:
-            self.skipped.append(Skipped(attachment.filename, f"quá nhiều tệp đính kèm "
-                                        f"(chỉ đọc {self.limits.max_attachments} tệp đầu)"))
+            self._skip(Skipped(attachment.filename, f"quá nhiều tệp đính kèm "
+                                                    f"(chỉ đọc {self.limits.max_attachments} tệp đầu)"),
+                       f"more than {self.limits.max_attachments} attachments")
         else:
             self.attachments.append(attachment)
 
     def _too_large(self, name: str, size: int) -> None:
-        self.skipped.append(Skipped(name, f"quá lớn: {_human_size(size)} "
-                                          f"(giới hạn {_human_size(self.limits.max_attachment_bytes)})"))
+        self._skip(Skipped(name, f"quá lớn: {_human_size(size)} "
+                                 f"(giới hạn {_human_size(self.limits.max_attachment_bytes)})"),
+                   f"{_human_size(size)} is over the attachment limit")
 
     def _zip(self, name: str, data: bytes, here: _Where, depth: int) -> None:
         if depth >= self.limits.max_zip_depth:
-            self.skipped.append(Skipped(name, f"tệp ZIP lồng quá sâu (quá "
-                                              f"{self.limits.max_zip_depth} cấp)"))
+            self._skip(Skipped(name, f"tệp ZIP lồng quá sâu (quá {self.limits.max_zip_depth} cấp)"),
+                       f"archive nested deeper than {self.limits.max_zip_depth}")
             return
         try:
             result = _read_zip(data, self.limits, self.zip_budget)
         except _ZipRejected as exc:
-            self.skipped.append(Skipped(name, f"không mở tệp ZIP: {exc}"))
+            self._skip(Skipped(name, f"không mở tệp ZIP: {exc}"), "ZIP rejected (a limit, or unreadable)")
             return
         self.zip_budget -= result.used
-        self.skipped.extend(result.skipped)
+        for member in result.skipped:
+            self._skip(member, f"a member of ZIP {name!r} could not be read")
         inside = _Where(_chain(here.container, f"zip:{name}"), here.forward_depth, here.message)
         for member, content in result.files:
             self._add_file(member, _type_for(member), content, inside, depth + 1)
 
     def _tnef(self, name: str, data: bytes, here: _Where, depth: int) -> None:
         if depth >= self.limits.max_zip_depth:
-            self.skipped.append(Skipped(name, "tệp TNEF (winmail.dat) lồng quá sâu"))
+            self._skip(Skipped(name, "tệp TNEF (winmail.dat) lồng quá sâu"), "TNEF nested too deep")
             return
         try:
             files = _read_tnef(data, self.limits.max_tnef_objects)
         except (ValueError, struct.error):
-            self.skipped.append(Skipped(name, "không đọc được tệp TNEF (winmail.dat)"))
+            self._skip(Skipped(name, "không đọc được tệp TNEF (winmail.dat)"), "TNEF stream unreadable")
             return
         if not files:
-            self.skipped.append(Skipped(name, "tệp TNEF (winmail.dat) không chứa tệp đính kèm nào", matters=False))
+            self._skip(Skipped(name, "tệp TNEF (winmail.dat) không chứa tệp đính kèm nào", matters=False),
+                       "TNEF without attachments")
         inside = _Where(_chain(here.container, "tnef"), here.forward_depth, here.message)
         for member, content in files:
             self._add_file(_clean_filename(member), _type_for(member), content, inside, depth + 1)
 
-    def _reparse_base64(self, inner: Message) -> Message:
+    def _reparse_base64(self, inner: Message) -> Message | None:
         """A base64-encoded message/rfc822 (Exchange does this): the stdlib
-        parsed the base64 text as if it were the mail; decode and parse it."""
+        parsed the base64 text as if it were the mail; decode and parse it.
+        None: it is an Outlook .msg file, not a mail."""
         text = _raw_payload(inner)
         if isinstance(text, bytes):
             text = text.decode("ascii", "replace")
-        return self._parse_bytes(_lenient_b64(text)) if isinstance(text, str) else inner
+        if not isinstance(text, str):
+            return inner
+        data = _lenient_b64(text)
+        return None if data[:8] == _OLE_SIGNATURE else self._parse_bytes(data)
 
     def _eml(self, name: str, data: bytes, here: _Where) -> None:
         """An .eml file attached as a file: read it like a forwarded message."""

@@ -58,3 +58,27 @@ def test_a_receipt_time_from_the_date_header_is_logged(tmp_path, caplog):
     (tmp_path / "1.eml").write_bytes(eml(received=()))
     receipt_times(tmp_path)
     assert "1.eml" in caplog.text and "Date header" in caplog.text
+
+
+def test_files_that_are_not_mail_are_listed_in_the_log_and_the_poll_report(tmp_path, caplog):
+    from bot.ingest import PollReport, ingest
+    from bot.store import Store
+
+    inbox = tmp_path / "inbox"
+    (inbox / "sub").mkdir(parents=True)
+    (inbox / "1.eml").write_bytes(eml())
+    (inbox / "Kế hoạch.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    (inbox / "sub" / "ghi chú.txt").write_text("x")
+    (inbox / "internaldates.json").write_text("{}")  # the side-car is read, not skipped
+    report = PollReport()
+    with Store.open(tmp_path / "state") as store:
+        ingest(FolderSource(inbox), store, FILE_TIME, report)
+    assert (report.new, report.skipped_files) == (1, ["Kế hoạch.msg", "sub/ghi chú.txt"])
+    assert "2 file(s) in the folder not read (not .eml/.mbox): Kế hoạch.msg, sub/ghi chú.txt" in report.summary()
+    assert "2 file(s) not read" in caplog.text and "Kế hoạch.msg" in caplog.text and ".msg" in caplog.text
+
+
+def test_a_folder_without_mail_files_still_reports_what_it_skipped(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    batches = list(FolderSource(tmp_path).batches(None, lambda pairs: set()))
+    assert [(b.messages, b.skipped) for b in batches] == [([], ("notes.txt",))]

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.model import ParsedMessage, Skipped
-from bot.parse import ParseLimits, parse_message
+from bot.parse import OUTLOOK_MSG, ParseLimits, parse_message
 from tests import mailfactory as mf
 
 VN = timezone(timedelta(hours=7))
@@ -36,6 +36,9 @@ TO_TRINH = "Tờ trình đề nghị công nhận.pdf"
 BIEN_BAN = "Biên bản họp xét.docx"
 BAO_CAO = ("Báo cáo kết quả xây dựng đơn vị điển hình về phong trào toàn dân bảo vệ "
            "an ninh Tổ quốc năm học 2022-2023.pdf")  # long: continuations, folding
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the signature of an OLE compound file (Outlook .msg)
 
 
 def names(parsed: ParsedMessage) -> list[str]:
@@ -217,8 +220,9 @@ def test_missing_headers_give_empty_values():
     pytest.param([mf.File("invite.ics", b"BEGIN:VCALENDAR", "text/calendar")], {}, [],
                  {"invite.ics": "lời mời lịch họp, không phải văn bản"}, id="calendar"),
     pytest.param([mf.File("Kế hoạch.msg", b"\xd0\xcf\x11\xe0", "application/vnd.ms-outlook")], {}, [],
-                 {"Kế hoạch.msg": "tệp Outlook (.msg) chưa đọc được: cần nhờ người gửi chuyển tiếp như "
-                                  "một thư bình thường"}, id="outlook .msg"),
+                 {"Kế hoạch.msg": OUTLOOK_MSG}, id="outlook .msg"),
+    pytest.param([mf.File("Kế hoạch.eml", OLE + b"\x00" * 600, "message/rfc822")], {}, [],
+                 {"Kế hoạch.eml": OUTLOOK_MSG}, id="outlook .msg attached as .eml"),
     pytest.param([mf.File(f"Trang {i}.pdf") for i in range(1, 6)], {"limits": ParseLimits(max_attachments=3)},
                  ["Trang 1.pdf", "Trang 2.pdf", "Trang 3.pdf"],
                  {"Trang 4.pdf": "quá nhiều tệp đính kèm (chỉ đọc 3 tệp đầu)",
