@@ -788,11 +788,12 @@ class _OwnHtmlText(_HtmlText):
     _REST_QUOTED = frozenset({"divrplyfwdmsg", "appendonsend", "divrplyfwdmsg1", "x_divrplyfwdmsg"})
     _HIDING_STYLE = re.compile(
         r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|opacity\s*:\s*0(?:\.0*)?\s*(?:;|$|!)"
-        r"|font-size\s*:\s*(?:0*\.?\d*\s*(?:px|pt)?\s*(?:;|$|!))"
+        r"|font-size\s*:\s*(?:0+(?:\.0*)?|\.0+)\s*(?:px|pt|em|rem|%)?\s*(?:;|$|!)"
         r"|(?<![-\w])(?:max-)?(?:height|width)\s*:\s*0+(?:px|pt|em|%)?\s*(?:;|$|!)|mso-hide\s*:\s*all"
         r"|(?<![-\w])color\s*:\s*(?:#fff\b|#ffffff\b|white\b|rgba?\(\s*255\s*,\s*255\s*,\s*255)",
         re.IGNORECASE)
-    _TINY_FONT = re.compile(r"font-size\s*:\s*(\d*\.?\d+)\s*(px|pt)?", re.IGNORECASE)
+    _TINY_FONT = re.compile(r"font-size\s*:\s*(\d*\.?\d+)\s*(px|pt|em|rem|%)", re.IGNORECASE)
+    _TINY = {"px": 5.0, "pt": 4.0, "em": 0.35, "rem": 0.35, "%": 35.0}  # below these, no reader sees the text
 
     def __init__(self) -> None:
         super().__init__()
@@ -817,8 +818,8 @@ class _OwnHtmlText(_HtmlText):
         return bool(classes & self._hidden_classes) or bool(ident and ident in self._hidden_ids)
 
     def _tiny(self, style: str) -> bool:
-        """A font smaller than 5 px (or pt): text no reader sees."""
-        return any(float(m.group(1) or 0) < 5 for m in self._TINY_FONT.finditer(style))
+        """A font too small to read (under 5 px, 4 pt, 0.35 em or 35 %)."""
+        return any(float(m.group(1)) < self._TINY[m.group(2).lower()] for m in self._TINY_FONT.finditer(style))
 
     def handle_starttag(self, tag, attrs):
         if self._stopped:

@@ -816,3 +816,139 @@ def test_random_sample_of_corrupt_zips_never_raises():
         for _ in range(rng.randint(1, 6)):
             broken[rng.randrange(len(broken))] = rng.randrange(256)
         _check_invariants(attach(mf.File("hoso.zip", bytes(broken))))
+
+
+# --------------------------------------------------------------------------
+# The sender's own words (where commands are read), issue 13 items 2 and 7
+# --------------------------------------------------------------------------
+
+OWN_WORDS = "<div>duyệt R17</div>"
+
+
+@pytest.mark.parametrize("html, expected", [
+    (f"{OWN_WORDS}<blockquote>bỏ R18</blockquote>", "duyệt R17"),
+    (f'{OWN_WORDS}<div class="gmail_quote"><div class="gmail_attr">Vào Th 5 ... đã viết:</div>'
+     "<blockquote>bỏ R18</blockquote></div>", "duyệt R17"),
+    (f'{OWN_WORDS}<div id="divRplyFwdMsg"><b>From:</b> x</div><div>bỏ R18</div>', "duyệt R17"),
+    (f'{OWN_WORDS}<span style="DISPLAY : NONE">bỏ R18</span>', "duyệt R17"),
+    (f'{OWN_WORDS}<span style="font-size: 0.5pt">bỏ R18</span>', "duyệt R17"),
+    (f'{OWN_WORDS}<span style="font-size:0.1em">bỏ R18</span>', "duyệt R17"),
+    (f'{OWN_WORDS}<span style="font-size:0">bỏ R18</span>', "duyệt R17"),
+    (f'{OWN_WORDS}<div style="font-size:1.2em;line-height:0">bỏ R18</div>', "duyệt R17\nbỏ R18"),
+    (f'{OWN_WORDS}<span style="color: rgb(255, 255, 255)">bỏ R18</span>', "duyệt R17"),
+    (f'<style>#x, p.hide {{visibility: hidden}}</style>{OWN_WORDS}<p class="hide">bỏ R18</p><p id="x">bỏ R19</p>',
+     "duyệt R17"),
+    # what is not hidden stays: a visible font size, a dark colour, a closed hidden element
+    (f'{OWN_WORDS}<span style="font-size:12px;color:#333">bỏ R18</span>', "duyệt R17\nbỏ R18"),
+    (f'<div style="display:none">x</div>{OWN_WORDS}<br>bỏ R18', "duyệt R17\nbỏ R18"),
+    (f"{OWN_WORDS}</blockquote>bỏ R18", "duyệt R17\nbỏ R18"),  # an end tag without its start changes nothing
+])
+def test_command_text_of_html_leaves_out_quoted_and_hidden_text(html, expected):
+    parsed = parse_message(mf.build("gmail", html=html, html_only=True))
+    assert [line for line in parsed.command_text.split("\n") if line] == expected.split("\n")
+    assert "bỏ R18" in parsed.body_text  # the body as shown to people keeps everything
+
+
+def test_command_text_is_only_the_outer_messages_own_text():
+    inner = mf.build("gmail", text="miễn mn-hoa-mai", html="<div>Kính gửi</div>")
+    forwarded = parse_message(mf.forward_attached(inner, text=""))
+    assert forwarded.command_text == "" and "miễn mn-hoa-mai" in forwarded.body_text  # body falls back, commands not
+    own = parse_message(mf.forward_attached(inner, text="trạng thái"))
+    assert own.command_text == "trạng thái"
+    plain = parse_message(mf.build("gmail", text="duyệt R17", html="<div>bỏ R18</div>"))
+    assert plain.command_text == "duyệt R17"  # the text part is the sender's words; the HTML is its twin
+
+
+# --------------------------------------------------------------------------
+# Delivery reports: which message came back (issue 13 item 4)
+# --------------------------------------------------------------------------
+
+OURS = "<Reminder.42@PGD-Q12.example>"
+
+
+def rfc822_headers_bounce() -> bytes:
+    """A delivery report returning only the original's headers (text/rfc822-headers)."""
+    notice = mf.text_part("Delivery failed.")
+    status = mf.part([("Content-Type", "message/delivery-status")],
+                     b"Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@hcm-edu.example\r\n"
+                     b"Action: failed\r\nStatus: 5.1.1\r\n")
+    headers = mf.part([("Content-Type", "text/rfc822-headers")],
+                      b"From: hoso-bot@pgd-q12.example\r\nMessage-ID:\r\n " + OURS.encode() + b"\r\nSubject: x\r\n")
+    body = mf.multipart("report", [notice, status, headers], params="; report-type=delivery-status")
+    return b"From: MAILER-DAEMON@mx.example\r\nTo: hoso-bot@pgd-q12.example\r\nSubject: failure\r\n" \
+           b"MIME-Version: 1.0\r\n" + body
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (mf.postfix_bounce(["a@hcm-edu.example"], original=mf.build("gmail", message_id=OURS)), (OURS.lower(),)),
+    (rfc822_headers_bounce(), (OURS.lower(),)),
+    (mf.with_headers(mf.exim_bounce(["a@hcm-edu.example"]), [("In-Reply-To", OURS), ("References", f"<x@y> {OURS}")]),
+     (OURS.lower(), "<x@y>")),
+    (mf.build("gmail", sender="mailer-daemon@googlemail.com", subject="Delivery Status Notification (Failure)",
+              text=f"Address not found\n\n----- Original message -----\n\nMessage-ID: {OURS}\nSubject: Nhắc",
+              headers=[("X-Failed-Recipients", "a@hcm-edu.example")]), (OURS.lower(),)),
+    # not a delivery report: no bounce references, even with In-Reply-To
+    (mf.with_headers(mf.gmail(), [("In-Reply-To", OURS)]), ()),
+    # a report forwarded as an attachment is not ours
+    (mf.forward_attached(mf.postfix_bounce(["a@hcm-edu.example"], original=mf.build("gmail", message_id=OURS))), ()),
+])
+def test_bounce_refs_name_the_returned_message(raw, expected):
+    assert parse_message(raw).bounce_refs == expected
+
+
+# --------------------------------------------------------------------------
+# Inline photos (issue 12 item 5), odd inputs (item 7)
+# --------------------------------------------------------------------------
+
+def photo(kb: int) -> bytes:
+    """A JPEG of ``kb`` KB whose header says 320x240 (small in pixels)."""
+    head = b"\xff\xd8\xff\xc0\x00\x11\x08" + struct.pack(">HH", 240, 320) + b"\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    return head + random.Random(kb).randbytes(kb * 1024) + b"\xff\xd9"
+
+
+def test_an_apple_mail_inline_photo_of_a_page_is_a_document_and_a_logo_is_not(caplog):
+    import logging
+
+    from tests import docfactory as df
+
+    page = df.text_image(["TỜ TRÌNH", "Về việc đề nghị công nhận"], fmt="JPEG")
+    files = [mf.File("IMG_0412.jpeg", photo(164), "image/jpeg", cid="F3C1A2B4-0412@apple"),
+             mf.File("Tờ trình.jpeg", page, "image/jpeg", cid="page2@apple"),
+             mf.File("logo.png", mf.png_bytes(120, 40), cid="logo@school"),
+             mf.File("ky-ten.png", mf.png_bytes(), "image/png", cid="sig@school", disposition="attachment")]
+    with caplog.at_level(logging.INFO, logger="bot.parse"):
+        parsed = parse_message(mf.apple_mail(files=files))
+    assert names(parsed) == ["IMG_0412.jpeg", "Tờ trình.jpeg"]
+    assert reasons(parsed) == {"logo.png": "ảnh chèn trong nội dung thư", "ky-ten.png": "ảnh chèn trong nội dung thư"}
+    assert "IMG_0412.jpeg" in caplog.text and "164 KB: a photo of a page" in caplog.text
+    assert "1240x1754 pixels: a page" in caplog.text
+    assert "'logo.png' not read: a small image drawn by the HTML body" in caplog.text
+
+
+def test_an_inline_image_marked_as_attachment_is_a_document():
+    # file_part writes "inline" for every cid image; rewrite one as Outlook does for a pasted file
+    raw = mf.apple_mail(files=[mf.File("scan.png", mf.png_bytes(), cid="scan@x")])
+    raw = raw.replace(b'Content-Disposition: inline; filename="scan.png"', b'Content-Disposition: attachment; filename="scan.png"')
+    assert names(parse_message(raw)) == ["scan.png"]
+
+
+@pytest.mark.parametrize("data", [OLE + b"\x00" * 2000, OLE])
+def test_an_outlook_msg_saved_as_eml_is_flagged_not_empty(data):
+    parsed = parse_message(data)
+    assert parsed.attachments == () and [s.matters for s in parsed.skipped] == [True]
+    assert reasons(parsed) == {"thư Outlook (.msg)": OUTLOOK_MSG}
+    assert parsed.problems == ("thư là tệp Outlook (.msg), không phải thư chuẩn (.eml)",)
+
+
+@pytest.mark.parametrize("charset, raw, expected", [
+    # one bad byte (0x8c) in the JIS part: the rest stays Japanese and ASCII
+    ("ISO-2022-JP", b"\x1b$B\x46\x7c\x4b\x5c\x8c\x6c\x1b(B Ho so ANTQ", "日本�� Ho so ANTQ"),
+    ("ISO-2022-JP", b"\x1b$B\x46\x7c\x4b\x5c\x38\x6c\x1b(B Ho so", "日本語 Ho so"),
+    ("Shift_JIS", "日本語 hồ sơ".encode("shift_jis", "replace")[:-1] + b"\xff", "日本語 h?"),
+    # a cp1258 subject declared UTF-8 is still read as cp1258 (the old clients' mistake)
+    ("utf-8", mf.to_cp1258("Hồ sơ"), "Hồ sơ"),
+])
+def test_a_bad_byte_in_an_encoded_subject_keeps_the_rest_readable(charset, raw, expected):
+    subject = f"=?{charset}?B?{base64.b64encode(raw).decode()}?="
+    parsed = parse_message(f"From: a@b.example\r\nSubject: {subject}\r\n\r\nx\r\n".encode())
+    assert parsed.subject.startswith(expected.rstrip("?"))
