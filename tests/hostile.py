@@ -485,6 +485,23 @@ def corpus(*, oversized: bool = False) -> list[Case]:
         mail("doc-garbage", [attachment(b'filename="old.doc"', b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + seeded(4000, 8),
                                         "application/msword")]),
         "review", "not a Word document|không phải văn bản Word")
+    # -- odd inputs (issue 12 items 5 and 7) ------------------------------------
+    add("outlook-msg-as-eml", "an Outlook .msg (OLE compound file) saved with a .eml name",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + seeded(3000, 9), "review", r"Outlook \(\.msg\)")
+    add("outlook-msg-attached", "an Outlook .msg attached as message/rfc822 (base64)",
+        mail("outlook-msg-attached", [attachment(b'filename="Ke hoach.msg"', b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+                                                 + seeded(2000, 10), "message/rfc822")]),
+        "review", r"Outlook \(\.msg\)")
+    jis = b"\x1b$B\x46\x7c\x4b\x5c\x8c\x6c\x1b(B Ho so de nghi cong nhan"
+    add("iso2022-bad-byte", "an ISO-2022-JP subject with one bad byte",
+        mail("iso2022-bad-byte", [attachment(named("Tờ trình.pdf"), pdf)],
+             subject=b"=?ISO-2022-JP?B?" + __import__("base64").b64encode(jis) + b"?="),
+        "counted", "tiêu đề 'TỜ TRÌNH'")
+    page = df.text_image(["TRƯỜNG THCS NGUYỄN HIỀN", "TỜ TRÌNH", "Về việc đề nghị công nhận"], fmt="JPEG")
+    add("inline-photo-of-page", "a page photographed and inserted in the text by Apple Mail (cid: image)",
+        mf.build("apple", sender=SCHOOLS[0][0], sender_name=SCHOOLS[0][1], message_id="<inline-photo-of-page@hostile.test>",
+                 files=[mf.File("IMG_0412.jpeg", page, "image/jpeg", cid="F3C1-0412@apple")]),
+        "item", "", "IMG_0412.jpeg")
     if oversized:
         add("oversized", "a 1.5 MB message where the limit is 1 MB",
             good_mail(5, label="oversized", style="gmail",
