@@ -1470,10 +1470,13 @@ class _MessageParser:
     # -- top level ---------------------------------------------------------
 
     def parse(self) -> ParsedMessage:
-        if self.data[:8] == _OLE_SIGNATURE:  # an Outlook .msg saved as .eml: not a mail in RFC 5322 form
-            self._skip(Skipped("thư Outlook (.msg)", OUTLOOK_MSG), "an Outlook .msg (OLE) file, not an RFC 5322 mail")
-            return ParsedMessage(message_id="", from_addr="", skipped=tuple(self.skipped),
-                                 problems=("thư là tệp Outlook (.msg), không phải thư chuẩn (.eml)",))
+        if self.data[:8] == _OLE_SIGNATURE:  # an Outlook .msg saved as .eml: read as the mail it holds
+            converted = self._from_outlook("thư Outlook (.msg)", self.data)
+            if converted is None:
+                return ParsedMessage(message_id="", from_addr="", skipped=tuple(self.skipped),
+                                     problems=("thư là tệp Outlook (.msg), không phải thư chuẩn (.eml)",))
+            self.problems.append("thư là tệp Outlook (.msg), đã được đọc như thư thường")
+            self.data = converted
         root = self._parse_bytes(self.data)
         head = _read_headers(root, self.limits)
         self.problems.extend(head.problems)
@@ -1613,11 +1616,15 @@ class _MessageParser:
         if inner is None:
             return
         if str(part.get("content-transfer-encoding", "")).strip().lower() == "base64":
-            inner = self._reparse_base64(inner)
-            if inner is None:  # an Outlook .msg sent as message/rfc822
-                self._skip(Skipped(_filename(_mime_view(part)) or "thư Outlook (.msg)", OUTLOOK_MSG),
-                           "an Outlook .msg (OLE) file sent as message/rfc822")
+            data = _base64_message(inner)
+            if data is not None and data[:8] == _OLE_SIGNATURE:  # an Outlook .msg sent as message/rfc822
+                name = _filename(_mime_view(part)) or "thư Outlook (.msg)"
+                converted = self._from_outlook(name, data)
+                if converted is not None:
+                    self._eml(name, converted, here)
                 return
+            # Exchange base64-encodes message/rfc822: the stdlib parsed the base64 text as the mail
+            inner = self._parse_bytes(data) if data is not None else inner
         head = _read_headers(inner, self.limits)
         label = head.subject or head.from_addr or "message"
         if here.in_report:
@@ -1763,7 +1770,9 @@ class _MessageParser:
             self._skip(Skipped(name, f"chưa đọc được tệp nén dạng {fmt}"), f"{fmt} archives are not opened")
         elif ext == ".msg" or ctype == "application/vnd.ms-outlook" or (
                 data[:8] == _OLE_SIGNATURE and (ext == ".eml" or ctype == "message/rfc822")):
-            self._skip(Skipped(name, OUTLOOK_MSG), "Outlook .msg (OLE) files are not read")
+            converted = self._from_outlook(name, data)
+            if converted is not None:
+                self._eml(name, converted, here)
         elif ext == ".eml" or ctype == "message/rfc822":
             self._eml(name, data, here)
         else:
@@ -1815,17 +1824,21 @@ class _MessageParser:
         for member, content in files:
             self._add_file(_clean_filename(member), _type_for(member), content, inside, depth + 1)
 
-    def _reparse_base64(self, inner: Message) -> Message | None:
-        """A base64-encoded message/rfc822 (Exchange does this): the stdlib
-        parsed the base64 text as if it were the mail; decode and parse it.
-        None: it is an Outlook .msg file, not a mail."""
-        text = _raw_payload(inner)
-        if isinstance(text, bytes):
-            text = text.decode("ascii", "replace")
-        if not isinstance(text, str):
-            return inner
-        data = _lenient_b64(text)
-        return None if data[:8] == _OLE_SIGNATURE else self._parse_bytes(data)
+    def _from_outlook(self, name: str, data: bytes) -> bytes | None:
+        """An Outlook .msg as RFC 5322 bytes (bot/outlookmsg.py), or None when it
+        cannot be read (then it is a review item with the reason)."""
+        from . import outlookmsg
+
+        try:
+            converted, left_out = outlookmsg.to_rfc822(data, max_attachments=self.limits.max_attachments,
+                                                       max_bytes=self.limits.max_attachment_bytes)
+        except outlookmsg.MsgUnreadable as exc:
+            self._skip(Skipped(name, OUTLOOK_MSG), f"Outlook .msg could not be read: {exc}")
+            return None
+        for member in left_out:
+            self._skip(Skipped(member, "thư Outlook đính kèm trong tệp .msg: chưa đọc được, cần mở bằng Outlook"),
+                       f"an attachment of Outlook .msg {name!r} that holds no file (an attached message or a link)")
+        return converted
 
     def _eml(self, name: str, data: bytes, here: _Where) -> None:
         """An .eml file attached as a file: read it like a forwarded message."""
@@ -1835,6 +1848,15 @@ class _MessageParser:
         wrapper.set_payload([inner])
         self._process(wrapper, here)
 
+
+
+def _base64_message(inner: Message) -> bytes | None:
+    """The bytes of a base64-encoded message/rfc822 part, which the stdlib
+    parsed as if its base64 text were the mail; None when it has no text."""
+    text = _raw_payload(inner)
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    return _lenient_b64(text) if isinstance(text, str) else None
 
 
 def _cid_references(html: str) -> set[str]:

@@ -492,6 +492,11 @@ def corpus(*, oversized: bool = False) -> list[Case]:
         mail("outlook-msg-attached", [attachment(b'filename="Ke hoach.msg"', b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
                                                  + seeded(2000, 10), "message/rfc822")]),
         "review", r"Outlook \(\.msg\)")
+    add("outlook-msg-real", "an Outlook .msg with a Tờ trình, saved with a .eml name",
+        mf.outlook_msg(transport_headers=f"From: {SCHOOLS[0][0]}\nDate: {mf.DATE}\n"
+                                         "Message-ID: <outlook-msg-real@hostile.test>\n",
+                       files=[("Tờ trình.pdf", pdf)]),
+        "counted", "tiêu đề 'TỜ TRÌNH'", "Tờ trình.pdf")
     jis = b"\x1b$B\x46\x7c\x4b\x5c\x8c\x6c\x1b(B Ho so de nghi cong nhan"
     add("iso2022-bad-byte", "an ISO-2022-JP subject with one bad byte",
         mail("iso2022-bad-byte", [attachment(named("Tờ trình.pdf"), pdf)],

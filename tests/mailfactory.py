@@ -717,3 +717,104 @@ def _mapi_unicode(prop_id: int, text: str) -> bytes:
     padding = bytes(-len(value) % 4)
     return struct.pack("<IHHII", 1, 0x001F, prop_id, 1, len(value)) + value + padding
 
+
+
+# --------------------------------------------------------------------------
+# Outlook .msg (an OLE compound file of MAPI properties)
+# --------------------------------------------------------------------------
+
+def ole_file(streams: dict[str, bytes]) -> bytes:
+    """A compound file (MS-CFB version 3, 512-byte sectors) holding ``streams``,
+    named by path ("storage/stream"). Streams under 4096 bytes live in the
+    mini stream, as in every real file; siblings are chained to the right."""
+    sect, mini_sect, end, free, fat_sect, none = 512, 64, 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+    nodes: list[dict] = [{"name": "Root Entry", "type": 5, "kids": [], "data": b"", "start": end, "size": 0}]
+    index: dict[str, int] = {}
+    for path, data in streams.items():
+        parts, parent = path.split("/"), 0
+        for depth, name in enumerate(parts):
+            key = "/".join(parts[:depth + 1])
+            if key not in index:
+                stream = depth == len(parts) - 1
+                nodes.append({"name": name, "type": 2 if stream else 1, "kids": [], "data": data if stream else b"",
+                              "start": end if stream else 0, "size": 0})
+                index[key] = len(nodes) - 1
+                nodes[parent]["kids"].append(index[key])
+            parent = index[key]
+    mini, minifat, big = bytearray(), [], []
+    for i, node in enumerate(nodes):
+        if node["type"] != 2:
+            continue
+        data = node["data"]
+        node["size"] = len(data)
+        if len(data) >= 4096:
+            big.append(i)
+        elif data:
+            start, count = len(mini) // mini_sect, -(-len(data) // mini_sect)
+            node["start"] = start
+            minifat += [start + k + 1 for k in range(count - 1)] + [end]
+            mini += data + bytes(-len(data) % mini_sect)
+
+    def sectors(size: int) -> int:
+        return -(-size // sect)
+
+    counts = [sectors(128 * len(nodes)), sectors(4 * len(minifat)), sectors(len(mini))]
+    counts += [sectors(len(nodes[i]["data"])) for i in big]
+    nfat = 1
+    while nfat + sum(counts) > nfat * (sect // 4):
+        nfat += 1
+    fat, starts, at = [fat_sect] * nfat, [], nfat
+    for count in counts:
+        starts.append(at if count else end)
+        fat += [at + k + 1 for k in range(count - 1)] + [end] if count else []
+        at += count
+    fat += [free] * (nfat * (sect // 4) - len(fat))
+    dir_start, minifat_start, mini_start = starts[:3]
+    for i, start in zip(big, starts[3:]):
+        nodes[i]["start"] = start
+    nodes[0]["start"], nodes[0]["size"] = mini_start, len(mini)
+    links = {}  # node -> (left, right, child)
+    for i, node in enumerate(nodes):
+        kids = node["kids"]
+        links.setdefault(i, [none, none, none])[2] = kids[0] if kids else none
+        for a, b in zip(kids, kids[1:] + [none]):
+            links.setdefault(a, [none, none, none])[1] = b
+    directory = bytearray()
+    for i, node in enumerate(nodes):
+        name = node["name"].encode("utf-16-le") + b"\0\0"
+        left, right, child = links.get(i, [none, none, none])
+        directory += (name.ljust(64, b"\0") + struct.pack("<HBBIII", len(name), node["type"], 1, left, right, child)
+                      + bytes(36) + struct.pack("<IQ", node["start"], node["size"]))
+    directory += bytes(-len(directory) % sect)
+    big_data = b"".join(nodes[i]["data"] + bytes(-len(nodes[i]["data"]) % sect) for i in big)
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + bytes(6)
+              + struct.pack("<IIIIIIIII", 0, nfat, dir_start, 0, 4096, minifat_start, len(minifat) and
+                            sectors(4 * len(minifat)), end, 0)
+              + struct.pack("<109I", *(list(range(nfat)) + [free] * (109 - nfat))))
+    body = (struct.pack(f"<{len(fat)}I", *fat) + bytes(directory)
+            + struct.pack(f"<{len(minifat)}I", *minifat) + bytes(-4 * len(minifat) % sect)
+            + bytes(mini) + bytes(-len(mini) % sect) + big_data)
+    return header + body
+
+
+def outlook_msg(*, subject: str = "Hồ sơ đề nghị công nhận", body: str = "Kính gửi Phòng,\nTrường gửi hồ sơ.",
+                sender: str = SCHOOL, sender_name: str = SCHOOL_NAME, to: str = OFFICE,
+                transport_headers: str | None = None, files: Sequence[tuple[str, bytes]] = ()) -> bytes:
+    """An Outlook .msg as Outlook saves it (File > Save As): MAPI properties
+    as streams "__substg1.0_<id><type>", each attachment in its own storage."""
+    def text(prop: int) -> str:
+        return f"__substg1.0_{prop:04X}001F"
+
+    streams = {"__properties_version1.0": bytes(32), text(0x0037): subject.encode("utf-16-le"),
+               text(0x1000): body.encode("utf-16-le"), text(0x0C1A): sender_name.encode("utf-16-le"),
+               text(0x0C1F): sender.encode("utf-16-le"), text(0x5D01): sender.encode("utf-16-le"),
+               text(0x0E04): to.encode("utf-16-le"),
+               f"__recip_version1.0_#00000000/{text(0x39FE)}": to.encode("utf-16-le")}
+    if transport_headers is not None:
+        streams[text(0x007D)] = transport_headers.replace("\n", "\r\n").encode("utf-16-le")
+    for i, (name, data) in enumerate(files):
+        storage = f"__attach_version1.0_#{i:08X}"
+        streams[f"{storage}/__properties_version1.0"] = bytes(8)
+        streams[f"{storage}/{text(0x3707)}"] = name.encode("utf-16-le")
+        streams[f"{storage}/__substg1.0_37010102"] = data
+    return ole_file(streams)

@@ -2,6 +2,8 @@
 on a folder: what the coordinator then sees in the status and the items."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot import app
@@ -33,6 +35,9 @@ def poll(tmp_path, *mails: bytes):
     (tmp_path / "inbox").mkdir()
     for i, raw in enumerate(mails):
         (tmp_path / "inbox" / f"{i}.eml").write_bytes(raw)
+    # the receipt times, as exported with the mail (a .msg file has no Received header to take one from)
+    (tmp_path / "inbox" / "internaldates.json").write_text(json.dumps(
+        {f"{i}.eml": at(5, 9, 32).isoformat() for i in range(len(mails))}))
     report = app.poll(ctx, at(12, 9))
     return ctx, report
 
@@ -59,3 +64,14 @@ def test_an_outlook_msg_saved_as_eml_is_a_review_item_with_its_reason(tmp_path):
     with Store.open(ctx.config.paths.state) as store:
         (item,) = store.items()
     assert item.decision == "review" and any("Outlook (.msg)" in r for r in item.reasons)
+
+
+def test_an_outlook_msg_saved_as_eml_counts_the_documents_it_holds(tmp_path):
+    transport = (f"From: {NAME} <{SCHOOL}>\nTo: phong@pgd-q12.example\nDate: {SENT}\n"
+                 "Message-ID: <saved-from-outlook@hcm-edu.example>\nSubject: Ho so\n")
+    msg = mf.outlook_msg(subject="Hồ sơ đề nghị công nhận", transport_headers=transport,
+                         files=[(H.DOCUMENTS[0][3], H.good_pdf(0, 0))])
+    ctx, report = poll(tmp_path, msg)
+    with Store.open(ctx.config.paths.state) as store:
+        items = [(i.filename, i.decision, i.school, i.doc_types) for i in store.items()]
+    assert items == [(H.DOCUMENTS[0][3], "counted", "thcs-nguyen-hien", ("to_trinh",))]

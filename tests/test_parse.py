@@ -952,3 +952,50 @@ def test_a_bad_byte_in_an_encoded_subject_keeps_the_rest_readable(charset, raw, 
     subject = f"=?{charset}?B?{base64.b64encode(raw).decode()}?="
     parsed = parse_message(f"From: a@b.example\r\nSubject: {subject}\r\n\r\nx\r\n".encode())
     assert parsed.subject.startswith(expected.rstrip("?"))
+
+
+TRANSPORT = ("Received: from mx.hcm-edu.example by mx.q12\nAuthentication-Results: mx.hcm-edu.example; dmarc=pass "
+             "header.from=hcm-edu.example\nFrom: =?utf-8?b?VEhDUyBOZ3V54buFbiBIaeG7gW4=?= <thcs@hcm-edu.example>\n"
+             "To: phong@pgd.example\nDate: Thu, 5 Oct 2023 09:32:00 +0700\nMessage-ID: <msg-1@hcm-edu.example>\n"
+             "Subject: Ho so\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\n")
+
+
+def test_an_outlook_msg_saved_as_eml_is_read_like_the_mail_it_holds():
+    parsed = parse_message(mf.outlook_msg(subject="Hồ sơ đề nghị công nhận", transport_headers=TRANSPORT,
+                                          files=[(TO_TRINH, mf.pdf_bytes()), (BIEN_BAN, mf.docx_bytes())]),
+                           ParseLimits(trusted_authserv_ids=("mx.hcm-edu.example",)))
+    assert (parsed.from_addr, parsed.from_name, parsed.message_id) == (
+        "thcs@hcm-edu.example", "THCS Nguyễn Hiền", "<msg-1@hcm-edu.example>")
+    assert parsed.date_header == SENT and parsed.subject == "Ho so"
+    assert names(parsed) == [TO_TRINH, BIEN_BAN] and "Trường gửi hồ sơ" in parsed.body_text
+    assert parsed.auth == "none"  # Authentication-Results inside a file are nobody's word
+    assert parsed.problems == ("thư là tệp Outlook (.msg), đã được đọc như thư thường",)
+
+
+def test_an_outlook_msg_without_transport_headers_takes_the_sender_from_its_properties():
+    parsed = parse_message(mf.outlook_msg(subject="Tờ trình", sender="thcs@hcm-edu.example", sender_name="THCS A"))
+    assert (parsed.from_addr, parsed.from_name, parsed.subject) == ("thcs@hcm-edu.example", "THCS A", "Tờ trình")
+    assert parsed.attachments == () and parsed.skipped == ()
+
+
+@pytest.mark.parametrize("content_type, transfer", [("application/vnd.ms-outlook", "base64"),
+                                                     ("message/rfc822", "base64")])
+def test_an_attached_outlook_msg_is_read_like_a_forwarded_mail(content_type, transfer):
+    msg = mf.outlook_msg(sender="thcs@hcm-edu.example", sender_name="THCS A", files=[(TO_TRINH, mf.pdf_bytes())])
+    parsed = attach(mf.File("Hồ sơ.msg", msg, content_type), sender="vanthu@gmail.com")
+    assert names(parsed) == [TO_TRINH] and parsed.original_from == "thcs@hcm-edu.example"
+    assert parsed.attachments[0].container == "rfc822:Hồ sơ đề nghị công nhận"
+
+
+def test_a_message_attached_inside_an_outlook_msg_is_listed_not_lost():
+    msg = mf.ole_file({"__properties_version1.0": bytes(32),
+                       "__substg1.0_0037001F": "Hồ sơ".encode("utf-16-le"),
+                       "__attach_version1.0_#00000000/__substg1.0_3707001F": "Thư trường.msg".encode("utf-16-le"),
+                       "__attach_version1.0_#00000000/__substg1.0_3701000D/__substg1.0_0037001F": b"x\x00"})
+    parsed = parse_message(msg)
+    assert reasons(parsed) == {"Thư trường.msg": "thư Outlook đính kèm trong tệp .msg: chưa đọc được, cần mở bằng Outlook"}
+
+
+def test_an_ole_file_that_is_not_a_mail_is_flagged():
+    word = mf.ole_file({"WordDocument": b"\x00" * 600, "1Table": b"\x00" * 100})
+    assert reasons(parse_message(word)) == {"thư Outlook (.msg)": OUTLOOK_MSG}
