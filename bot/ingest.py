@@ -31,7 +31,7 @@ class PollReport:
                 f"({d['counted']} document(s) counted, {d['review']} to review, {d['ignored']} ignored)"
                 + (f"; {self.failed} failed" if self.failed else "")
                 + (f"; {self.quarantined} quarantined" if self.quarantined else "")
-                + (f"; {len(self.skipped_files)} file(s) in the folder not read (not .eml/.mbox): "
+                + (f"; {len(self.skipped_files)} file(s) in the folder not read (not .eml/.msg/.mbox): "
                    + ", ".join(self.skipped_files[:10]) + (", ..." if len(self.skipped_files) > 10 else "")
                    if self.skipped_files else ""))
 

@@ -1,4 +1,4 @@
-"""Where mail comes from: an IMAP folder, or a directory of .eml/.mbox files.
+"""Where mail comes from: an IMAP folder, or a directory of .eml/.msg/.mbox files.
 
 This is the only module that talks IMAP. A source yields batches of raw
 messages together with the checkpoint that is valid once the batch is
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 KnownFilter = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
 
 MiB = 1024 * 1024
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg (an OLE compound file)
 # The header block of a withheld message is fetched up to this many bytes.
 MAX_HEADER_BYTES = 256 * 1024
 
@@ -275,9 +276,10 @@ def _why(exc: BaseException) -> str:
 
 
 class FolderSource:
-    """Reads every .eml and .mbox file under a directory (recursively, sorted).
-    Any other file is listed as not read, in the log and in the poll report
-    (the last batch's ``skipped``): nothing in the folder is ignored silently.
+    """Reads every .eml, .msg (Outlook) and .mbox file under a directory
+    (recursively, sorted). Any other file is listed as not read, in the log
+    and in the poll report (the last batch's ``skipped``): nothing in the
+    folder is ignored silently.
 
     The receipt time of a file comes from ``internaldates.json`` beside it
     (name -> ISO 8601), as exported with the mail; failing that from the
@@ -313,8 +315,8 @@ class FolderSource:
                 batch = []
         if skipped:
             shown = ", ".join(skipped[:20]) + (f", ... ({len(skipped) - 20} more)" if len(skipped) > 20 else "")
-            log.warning("mail folder %s: %d file(s) not read (only .eml and .mbox files are mail; an Outlook .msg "
-                        "must be saved as .eml first): %s", self.path, len(skipped), shown)
+            log.warning("mail folder %s: %d file(s) not read (only .eml, .msg and .mbox files are mail): %s",
+                        self.path, len(skipped), shown)
         if batch or skipped:
             yield FetchedBatch(batch, None, tuple(skipped))
 
@@ -328,15 +330,15 @@ class FolderSource:
             raise MailboxError(f"{file}: not a JSON object of file name -> ISO 8601 time ({exc})") from exc
 
     def _messages(self, dates: dict[str, datetime], skipped: list[str]) -> Iterator[RawMessage]:
-        """The messages of every .eml and .mbox file; the other files' names go to ``skipped``."""
+        """The messages of every .eml, .msg and .mbox file; the other files' names go to ``skipped``."""
         for file in sorted(self.path.rglob("*")):
             rel = file.relative_to(self.path).as_posix()
             suffix = file.suffix.lower()
             if file.is_dir() or rel == self.SIDE_CAR:
                 continue
-            if suffix not in (".eml", ".mbox"):
+            if suffix not in (".eml", ".msg", ".mbox"):
                 skipped.append(rel)
-            elif suffix == ".eml":
+            elif suffix in (".eml", ".msg"):  # an Outlook .msg is read by the parser (bot/outlookmsg.py)
                 size = file.stat().st_size
                 if self._too_large(size):
                     with open(file, "rb") as fh:
@@ -375,6 +377,13 @@ def _arrival_of(data: bytes, name: str) -> datetime | None:
     from email.parser import BytesHeaderParser
     from email import policy
 
+    if data[:8] == OLE_SIGNATURE:  # an Outlook .msg: its own headers, as the parser will read them
+        from .outlookmsg import MsgUnreadable, to_rfc822
+
+        try:
+            data = to_rfc822(data, max_attachments=0)[0]
+        except MsgUnreadable:
+            return None
     try:
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(header_block(data))
     except Exception:  # malformed headers: the parse stage reports them; the file's time is used

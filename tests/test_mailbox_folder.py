@@ -64,18 +64,24 @@ def test_files_that_are_not_mail_are_listed_in_the_log_and_the_poll_report(tmp_p
     from bot.ingest import PollReport, ingest
     from bot.store import Store
 
+    from . import mailfactory as mf
+
     inbox = tmp_path / "inbox"
     (inbox / "sub").mkdir(parents=True)
     (inbox / "1.eml").write_bytes(eml())
-    (inbox / "Kế hoạch.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    (inbox / "2.msg").write_bytes(mf.outlook_msg(transport_headers=f"Date: {SENT}\n"))  # Outlook's own format: read
+    (inbox / "Kế hoạch.pdf").write_bytes(b"%PDF-1.4")
     (inbox / "sub" / "ghi chú.txt").write_text("x")
     (inbox / "internaldates.json").write_text("{}")  # the side-car is read, not skipped
     report = PollReport()
     with Store.open(tmp_path / "state") as store:
         ingest(FolderSource(inbox), store, FILE_TIME, report)
-    assert (report.new, report.skipped_files) == (1, ["Kế hoạch.msg", "sub/ghi chú.txt"])
-    assert "2 file(s) in the folder not read (not .eml/.mbox): Kế hoạch.msg, sub/ghi chú.txt" in report.summary()
-    assert "2 file(s) not read" in caplog.text and "Kế hoạch.msg" in caplog.text and ".msg" in caplog.text
+        arrived = [r[0] for r in store.conn.execute("SELECT received_at FROM messages ORDER BY source_key")]
+    assert (report.new, report.skipped_files) == (2, ["Kế hoạch.pdf", "sub/ghi chú.txt"])
+    assert "2 file(s) in the folder not read (not .eml/.msg/.mbox): Kế hoạch.pdf, sub/ghi chú.txt" in report.summary()
+    assert "2 file(s) not read" in caplog.text and "Kế hoạch.pdf" in caplog.text
+    assert [datetime.fromisoformat(a) for a in arrived] == [datetime(2023, 10, 11, 0, 0, 5, tzinfo=VN),
+                                                            datetime(2023, 10, 9, 16, tzinfo=VN)]  # the .msg's Date
 
 
 def test_a_folder_without_mail_files_still_reports_what_it_skipped(tmp_path):
