@@ -28,7 +28,18 @@ Which library does what, and why
   ZIPs) normalised to NFC; ZIP expansion with bomb limits (``zipfile``);
   a small bounded TNEF (winmail.dat) reader; HTML to text
   (``html.parser``, nothing fetched); inline-forward detection; automatic
-  mail, delivery reports and Authentication-Results.
+  mail and delivery reports (with the Message-IDs they return:
+  ``bounce_refs``).
+* **bot/mailauth.py** reads Authentication-Results by RFC 8601 into a typed
+  verdict (``auth_verdict``); **bot/outlookmsg.py** turns an Outlook .msg
+  (``olefile``) into a mail that is then read like any other.
+
+What the sender wrote in this very mail (``command_text``, where commands
+are read) is the outer message's own text part, or its HTML without quoted
+or hidden text; never a forwarded or attached message's. An image the HTML
+draws (cid:) is decoration unless it is marked as an attachment or is as
+large as a photo of a page. Every part that is not read is logged (English,
+logger ``bot.parse``) and listed in ``skipped`` with its reason.
 
 Why not tnefparse: it loops over a 32-bit property count taken from the file
 without checking it against the data (a 20-byte winmail.dat keeps it busy
@@ -980,6 +991,9 @@ def _read_zip(data: bytes, limits: ParseLimits, budget: int) -> _ZipResult:
             struct.error, NotImplementedError, UnicodeError) as exc:
         raise _ZipRejected(f"không phải tệp ZIP đọc được ({exc})") from None
     infos = [i for i in archive.infolist() if not i.is_dir() and not _is_os_metadata(i.filename)]
+    if len(infos) < len(archive.infolist()):
+        log.debug("ZIP: %d folder or OS metadata entries (__MACOSX, .DS_Store...) not read",
+                  len(archive.infolist()) - len(infos))
     _check_declared_sizes(infos, limits, budget)
     result = _ZipResult()
     for info in infos:
@@ -1587,12 +1601,14 @@ class _MessageParser:
         if ctype == "message/delivery-status":
             if here.message == 0:  # a bounce forwarded as an attachment is not ours
                 self.bounces += _dsn_failed(part)
+            log.debug("delivery-status part read for its failed recipients, not as a document")
         elif ctype in ("message/rfc822", "message/global") and part.is_multipart():
             self._forwarded(part, here, stack)
         elif here.in_report and ctype in _REPORT_PARTS:
             if ctype == "text/rfc822-headers" and here.message == 0 and not here.container:
                 self.returned_ids += _returned_message_ids(_decode_bytes(_payload_bytes(part)[:MAX_HEADER_BYTES]))[:1]
-            return  # machinery of a delivery report, not content
+            log.debug("%s part of a delivery report: machinery, not a document", ctype)
+            return
         elif ctype.startswith("message/") and part.is_multipart() and not here.in_report:
             # message/partial, message/external-body...: the stdlib parses them as
             # messages, but they are pieces or pointers, not a mail to read
