@@ -1765,7 +1765,9 @@ class _MessageParser:
         plain = "\n\n".join(t for t in self.plain.get(0, []) if t.strip())
         if not plain:
             html = "\n".join(self.html.get(0, []))
-            plain = _html_to_text(html, self.limits.max_html_chars, own=True) if html else ""
+            # Commands stand at the top of a reply: a tenth of the HTML bound is plenty, and a
+            # cut can only leave text out, never read more as the sender's own.
+            plain = _html_to_text(html, self.limits.max_html_chars // 10, own=True) if html else ""
         return _tidy_body(plain, self.limits.max_body_chars * 2)
 
     # -- files -------------------------------------------------------------
