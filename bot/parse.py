@@ -72,7 +72,7 @@ from urllib.parse import unquote
 import mailparser
 
 from . import mailauth
-from .model import Attachment, ParsedMessage, Skipped
+from .model import Attachment, AuthVerdict, ParsedMessage, Skipped
 
 log = logging.getLogger("bot.parse")
 MB = 1024 * 1024
@@ -1445,6 +1445,16 @@ class _Where:
     in_report: bool = False
 
 
+def _authentication(head: _Headers, limits: ParseLimits) -> AuthVerdict:
+    """What the office's servers proved about the From domain (bot/mailauth.py).
+    A From with two addresses names no single author: nothing to authenticate."""
+    if head.from_count > 1:
+        return AuthVerdict("none", reason=f"From has {head.from_count} addresses: no single author to authenticate")
+    headers = (head.view.get_all("authentication-results") or [])[:mailauth.MAX_HEADERS]
+    return mailauth.verdict([_one_line(str(h), mailauth.MAX_HEADER_CHARS) for h in headers], head.from_addr,
+                            limits.trusted_authserv_ids)
+
+
 def _chain(parent: str, child: str) -> str:
     return f"{parent} > {child}" if parent else child
 
@@ -1501,10 +1511,7 @@ class _MessageParser:
         original = self.forwarded or _inline_forward(body, head.subject)
         view = head.view
         root_type = _mime_view(root).get_content_type()
-        verdict = mailauth.AuthVerdict("none", reason=f"From has {head.from_count} addresses: no single author "
-                                                      "to authenticate") if head.from_count > 1 else mailauth.verdict([_one_line(str(h), mailauth.MAX_HEADER_CHARS)
-                                    for h in (view.get_all("authentication-results") or [])[:mailauth.MAX_HEADERS]],
-                                   head.from_addr, self.limits.trusted_authserv_ids)
+        verdict = _authentication(head, self.limits)
         return ParsedMessage(
             message_id=_message_id(view.get("message-id")),
             from_addr=head.from_addr,

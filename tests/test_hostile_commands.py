@@ -97,7 +97,7 @@ def test_an_attached_schools_mail_is_never_run_as_the_coordinators_commands(ctx,
     f"{OFFICE_MX}; spf=fail smtp.mailfrom=evil.example; dkim=none; dmarc=none",
 ])
 def test_forged_authentication_results_never_get_commands_obeyed(ctx, auth):
-    forged = f"mx.evil.example; dmarc=pass header.from=tphcm-gov.example; dkim=pass header.d=tphcm-gov.example"
+    forged = "mx.evil.example; dmarc=pass header.from=tphcm-gov.example; dkim=pass header.d=tphcm-gov.example"
     raw = mf.with_headers(from_coordinator(text="miễn mn-hoa-mai", auth=auth), [("Authentication-Results", forged)])
     before = untouched(ctx)
     poll(ctx, raw)

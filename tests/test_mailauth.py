@@ -94,7 +94,7 @@ def test_the_verdict_names_the_real_domain_and_whether_it_is_aligned(results, ex
 
 @pytest.mark.parametrize("headers, trusted, result", [
     # forged header above the office's own: only the office's counts
-    ([f"mx.evil.example; dmarc=pass header.from=tphcm-gov.example", f"{MX}; spf=fail smtp.mailfrom=evil.example"],
+    (["mx.evil.example; dmarc=pass header.from=tphcm-gov.example", f"{MX}; spf=fail smtp.mailfrom=evil.example"],
      (MX,), "fail"),
     # a look-alike authserv-id is another server
     ([f"{MX}.evil.example; dmarc=pass header.from=tphcm-gov.example"], (MX,), "none"),
