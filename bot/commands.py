@@ -343,5 +343,5 @@ def deliberate(entry: Command | CommandError) -> bool:
     return "-" in school and bool(re.search(r"[a-z]", school))
 
 
-__all__ = ["Command", "CommandError", "parse_commands", "deliberate", "parse_line", "own_lines", "parse_when", "KINDS",
-           "VERBS", "UNKNOWN", "MISSING", "BAD_REF", "BAD_DATE", "BAD_SCHOOL"]
+__all__ = ["Command", "CommandError", "parse_commands", "parse_line", "own_lines", "parse_when", "KINDS", "VERBS",
+           "UNKNOWN", "MISSING", "BAD_REF", "BAD_DATE", "BAD_SCHOOL"]
