@@ -154,6 +154,28 @@ def own_lines(body_text: str, max_lines: int = MAX_LINES) -> list[tuple[int, str
     return out
 
 
+# -- mail from anyone else ---------------------------------------------------------
+
+# "Status : 25 ...", "Trạng thái: đã gửi đủ hồ sơ": a label and its value, never a command.
+_LABEL = re.compile(r"^\s*[^\W\d_]+(?:\s+[^\W\d_]+){0,3}\s*:")
+_EXPLICIT_REF = re.compile(r"(?<![\w-])(?:[rq][-#]?\d{1,9}|#\d{1,9})\b", re.IGNORECASE)
+
+
+def deliberate(entry: Command | CommandError) -> bool:
+    """Whether a line from an address that is not a coordinator's is clearly an
+    attempted command, worth reporting as refused (the digest lists those):
+    a well-formed command, not written as a label ("Trạng thái: ..."), that
+    names what the bot names -- an explicit reference (R17, Q12, #17) or a
+    roster-shaped school code (letters with '-', e.g. mn-hoa-mai). Ordinary
+    mail ("Status : 25", "Bỏ 2 bản photo", "miễn tham gia") is not."""
+    if not isinstance(entry, Command) or _LABEL.match(entry.text):
+        return False
+    if entry.kind in ("assign", "reject", "dismiss"):
+        return bool(_EXPLICIT_REF.search(entry.text))
+    school = entry.school or ""
+    return "-" in school and bool(re.search(r"[a-z]", school))
+
+
 # -- one line -------------------------------------------------------------------
 
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•–+]|\(?\d{1,2}[.)])\s+")
@@ -319,28 +341,6 @@ def _why(words: list[str]) -> str:
         previous = text
         text = _REASON_PREFIX.sub("", text, count=1).strip()
     return text
-
-
-# -- mail from anyone else ---------------------------------------------------------
-
-# "Status : 25 ...", "Trạng thái: đã gửi đủ hồ sơ": a label and its value, never a command.
-_LABEL = re.compile(r"^\s*[^\W\d_]+(?:\s+[^\W\d_]+){0,3}\s*:")
-_EXPLICIT_REF = re.compile(r"(?<![\w-])(?:[rq][-#]?\d{1,9}|#\d{1,9})\b", re.IGNORECASE)
-
-
-def deliberate(entry: Command | CommandError) -> bool:
-    """Whether a line from an address that is not a coordinator's is clearly an
-    attempted command, worth reporting as refused (the digest lists those):
-    a well-formed command, not written as a label ("Trạng thái: ..."), that
-    names what the bot names -- an explicit reference (R17, Q12, #17) or a
-    roster-shaped school code (letters with '-', e.g. mn-hoa-mai). Ordinary
-    mail ("Status : 25", "Bỏ 2 bản photo", "miễn tham gia") is not."""
-    if not isinstance(entry, Command) or _LABEL.match(entry.text):
-        return False
-    if entry.kind in ("assign", "reject", "dismiss"):
-        return bool(_EXPLICIT_REF.search(entry.text))
-    school = entry.school or ""
-    return "-" in school and bool(re.search(r"[a-z]", school))
 
 
 __all__ = ["Command", "CommandError", "parse_commands", "parse_line", "own_lines", "parse_when", "KINDS", "VERBS",
