@@ -105,8 +105,11 @@ class ParseLimits:
     # megapixel; a phone photo of an A4 page is 0.15-5 MB and 3-12 megapixels,
     # a page scanned at 100 dpi 0.9 megapixel (Apple/iOS Mail and Outlook put
     # photos inserted in the text inline, with a cid: reference).
+    # A large file that is small in pixels (under ``inline_logo_pixels``, e.g. a
+    # 600x200 PNG banner saved with gradients) is still a logo.
     inline_document_bytes: int = 100 * 1024
     inline_document_pixels: int = 800_000
+    inline_logo_pixels: int = 250_000
     # The authserv-ids (first token of Authentication-Results) of the office's
     # own receiving servers, lower case ([mailbox] trusted_authserv_ids). Only
     # their headers are read; any other was written by someone else, maybe the
@@ -1721,12 +1724,13 @@ class _MessageParser:
             log.info("inline image %r is marked as an attachment: read as a document", name[:120])
             return True
         size = _decoded_size(part)
-        if size >= self.limits.inline_document_bytes:
-            log.info("inline image %r is %s: a photo of a page, read as a document", name[:120], _human_size(size))
-            return True
         width, height = _image_size(_payload_bytes(part)[:256 * 1024])
-        if width * height >= self.limits.inline_document_pixels:
+        pixels = width * height
+        if pixels >= self.limits.inline_document_pixels:
             log.info("inline image %r is %dx%d pixels: a page, read as a document", name[:120], width, height)
+            return True
+        if size >= self.limits.inline_document_bytes and not 0 < pixels < self.limits.inline_logo_pixels:
+            log.info("inline image %r is %s: a photo of a page, read as a document", name[:120], _human_size(size))
             return True
         return False
 

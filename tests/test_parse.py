@@ -901,9 +901,15 @@ def test_bounce_refs_name_the_returned_message(raw, expected):
 # --------------------------------------------------------------------------
 
 def photo(kb: int) -> bytes:
-    """A JPEG of ``kb`` KB whose header says 320x240 (small in pixels)."""
-    head = b"\xff\xd8\xff\xc0\x00\x11\x08" + struct.pack(">HH", 240, 320) + b"\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    """A JPEG of ``kb`` KB whose header says 640x480 (iOS Mail's "medium" size: under the page's pixels)."""
+    head = b"\xff\xd8\xff\xc0\x00\x11\x08" + struct.pack(">HH", 480, 640) + b"\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
     return head + random.Random(kb).randbytes(kb * 1024) + b"\xff\xd9"
+
+
+def banner(width: int, height: int, kb: int) -> bytes:
+    """A PNG header of ``width`` x ``height`` followed by ``kb`` KB (a large file, small in pixels)."""
+    ihdr = struct.pack(">II", width, height) + b"\x08\x06\x00\x00\x00"
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + b"\x00" * 4 + random.Random(kb).randbytes(kb * 1024)
 
 
 def test_an_apple_mail_inline_photo_of_a_page_is_a_document_and_a_logo_is_not(caplog):
@@ -915,11 +921,13 @@ def test_an_apple_mail_inline_photo_of_a_page_is_a_document_and_a_logo_is_not(ca
     files = [mf.File("IMG_0412.jpeg", photo(164), "image/jpeg", cid="F3C1A2B4-0412@apple"),
              mf.File("Tờ trình.jpeg", page, "image/jpeg", cid="page2@apple"),
              mf.File("logo.png", mf.png_bytes(120, 40), cid="logo@school"),
+             mf.File("banner.png", banner(600, 200, kb=150), cid="banner@school"),
              mf.File("ky-ten.png", mf.png_bytes(), "image/png", cid="sig@school", disposition="attachment")]
     with caplog.at_level(logging.INFO, logger="bot.parse"):
         parsed = parse_message(mf.apple_mail(files=files))
     assert names(parsed) == ["IMG_0412.jpeg", "Tờ trình.jpeg"]
-    assert reasons(parsed) == {"logo.png": "ảnh chèn trong nội dung thư", "ky-ten.png": "ảnh chèn trong nội dung thư"}
+    assert reasons(parsed) == {"logo.png": "ảnh chèn trong nội dung thư", "banner.png": "ảnh chèn trong nội dung thư",
+                               "ky-ten.png": "ảnh chèn trong nội dung thư"}
     assert "IMG_0412.jpeg" in caplog.text and "164 KB: a photo of a page" in caplog.text
     assert "1240x1754 pixels: a page" in caplog.text
     assert "'logo.png' not read: a small image drawn by the HTML body" in caplog.text
