@@ -496,7 +496,9 @@ def corpus(*, oversized: bool = False) -> list[Case]:
         mf.outlook_msg(transport_headers=f"From: {SCHOOLS[0][0]}\nDate: {mf.DATE}\n"
                                          "Message-ID: <outlook-msg-real@hostile.test>\n",
                        files=[("Tờ trình.pdf", pdf)]),
-        "counted", "tiêu đề 'TỜ TRÌNH'", "Tờ trình.pdf")
+        # read from a folder it counts (tests/test_odd_inputs.py); an IMAP server mangles a binary
+        # "message" (Dovecot turns NUL bytes into 0x80), and then it is a review item with its reason
+        "item", r"tiêu đề 'TỜ TRÌNH'|Outlook \(\.msg\)")
     jis = b"\x1b$B\x46\x7c\x4b\x5c\x8c\x6c\x1b(B Ho so de nghi cong nhan"
     add("iso2022-bad-byte", "an ISO-2022-JP subject with one bad byte",
         mail("iso2022-bad-byte", [attachment(named("Tờ trình.pdf"), pdf)],

@@ -190,3 +190,23 @@ def test_a_schools_deliberate_command_is_still_reported_as_refused(ctx):
     poll(ctx, mf.build("gmail", sender=SCHOOL, text="miễn mn-hoa-mai\nTrạng thái: đã gửi", date=FIXED))
     corrections, refused, _ = state(ctx)
     assert corrections == [] and refused == [(SCHOOL, "not_coordinator", "miễn mn-hoa-mai")]
+
+
+@pytest.mark.parametrize("line, reported", [
+    ("miễn mn-hoa-mai", True),
+    ("bỏ R17 vì trùng", True),
+    ("duyệt #17", True),
+    ("bỏ Q12", True),
+    ("gia hạn th-le-van-tho 20/10/2023", True),
+    ("trạng thái th-le-van-tho", True),
+    ("Status : 25 hồ sơ", False),              # a label and its value
+    ("Trạng thái: đã gửi đủ hồ sơ", False),
+    ("trạng thái", False),                     # names nothing
+    ("Bỏ 2 bản photo vào phong bì", False),    # a number is not a reference
+    ("Miễn tham gia buổi họp", False),         # a word is not a school code
+    ("duyêt R17", False),                      # misspelt: an error line, not a command
+])
+def test_which_lines_of_other_senders_are_reported_as_attempted_commands(line, reported):
+    from bot.commands import deliberate, parse_commands
+
+    assert any(deliberate(p) for p in parse_commands(line)) == reported

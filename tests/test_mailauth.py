@@ -113,3 +113,15 @@ def test_the_verdict_is_a_frozen_value_with_safe_defaults():
     assert (v.result, v.method, v.domain, v.aligned) == ("none", "", "", False)
     with pytest.raises(dataclasses.FrozenInstanceError):
         v.aligned = True  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("header, results", [
+    (f"{MX}; none", []),
+    (f"{MX}; spf=pass smtp.mailfrom=a@b.example;", [("spf", "pass")]),     # a trailing ';'
+    (f"{MX}; dkim/1=pass header.d=b.example", [("dkim", "pass")]),           # a method version
+    (f"{MX}; dkim=pass reason=\"good (key)\" header.d=b.example", [("dkim", "pass")]),
+    (f"{MX}; spf=pass smtp.mailfrom=a@b.example junk; dkim=fail", [("spf", "pass"), ("dkim", "fail")]),
+])
+def test_results_are_read_as_the_rfc_writes_them(header, results):
+    parsed = parse_header(header)
+    assert parsed.error == "" and [(r.method, r.result) for r in parsed.results] == results
