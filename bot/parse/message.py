@@ -342,6 +342,9 @@ class _MessageParser:
             log.info("inline image %r is marked as an attachment: read as a document", name[:120])
             return True
         size = _decoded_size(part)
+        if size >= 10 * self.limits.inline_document_bytes:  # no logo is a megabyte: not decoded twice to say so
+            log.info("inline image %r is %s: a photo of a page, read as a document", name[:120], _human_size(size))
+            return True
         width, height = _image_size(_payload_bytes(part)[:256 * 1024])
         pixels = width * height
         if pixels >= self.limits.inline_document_pixels:
