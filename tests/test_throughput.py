@@ -177,7 +177,7 @@ def _big_mail(size: int, junk: bytes = b"") -> bytes:
 def test_the_lean_parse_of_a_large_mail_is_the_stdlib_parse(monkeypatch, junk):
     raw, data = _big_mail(5 * 1024 * 1024, junk)
     lean = parse.parse_message(raw)
-    monkeypatch.setattr(parse, "_ELIDE_FROM", 10**12)
+    monkeypatch.setattr(parse.mime, "_ELIDE_FROM", 10**12)
     plain = parse.parse_message(raw)
     assert lean == plain
     if not junk:
@@ -189,9 +189,9 @@ def test_the_lean_parse_leaves_text_that_only_looks_like_base64_alone(monkeypatc
     raw = (b"From: a@b.c\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
            b"Content-Type: text/plain; name=list.txt\r\nContent-Disposition: attachment; filename=list.txt\r\n\r\n"
            + words + b"--XX--\r\n") * 1
-    monkeypatch.setattr(parse, "_ELIDE_FROM", 0)
+    monkeypatch.setattr(parse.mime, "_ELIDE_FROM", 0)
     lean = parse.parse_message(raw)
-    monkeypatch.setattr(parse, "_ELIDE_FROM", 10**12)
+    monkeypatch.setattr(parse.mime, "_ELIDE_FROM", 10**12)
     assert lean == parse.parse_message(raw)
     assert lean.attachments[0].data == words[:-2]  # the line break before the boundary belongs to it
 
