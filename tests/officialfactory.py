@@ -235,6 +235,7 @@ class Page:
     red_title: bool = False         # document title printed in red at the top
     red_logo: bool = False          # a round red logo top left (must not count)
     red_underline: bool = False     # a long red rule (must not count)
+    red_circle: bool = False        # a red pen's circle around a word (must not count)
     seal_strength: float = 1.0      # < 0.5: faint, half-dry ink
     seal_radius: float = 0.085      # share of page width (a 36 mm seal on A4 ~ 0.085)
     rotate: float = 0.0             # degrees (a photo)
@@ -278,6 +279,8 @@ def page_image(spec: Page = Page()):
                font=regular, fill=black)
     if spec.red_underline:
         d.rectangle((50 * s, 170 * s, 570 * s, 174 * s), fill=red)
+    if spec.red_circle:
+        d.ellipse((300 * s, 330 * s, 390 * s, 420 * s), outline=red, width=max(2, int(3 * s)))
     # signature block, bottom right
     d.text((40 * s, 660 * s), "Nơi nhận:", font=bold, fill=black)
     d.text((40 * s, 678 * s), "- Như trên;", font=regular, fill=black)
