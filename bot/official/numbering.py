@@ -72,7 +72,7 @@ def _number(head: list[str], codes: Sequence[str]) -> tuple[str | None, bool, st
     wanted = {fold(c).replace(" ", "") for c in codes}
     for line in head:
         # the number may share an OCR line with the issuer column: take the cell from "Số"
-        for cell in re.split(r"\s{3,}|\t+", line):
+        for cell in [line] + _cells(line):
             cell = cell.strip()
             if not cell[:1] == "S":
                 continue
@@ -87,9 +87,14 @@ def _number(head: list[str], codes: Sequence[str]) -> tuple[str | None, bool, st
     return None, False, "", None
 
 
+def _cells(line: str) -> list[str]:
+    """The columns of a line, split at wide gaps (OCR and text layers keep them)."""
+    return [c.strip() for c in re.split(r"\s{3,}|\t+", line) if c.strip()]
+
+
 def _printed_after_so(cell: str) -> str:
     """ "Số: 12/TTr-THCSNH" -> "12/TTr-THCSNH" (spaces around the slash dropped)."""
-    rest = re.sub(r"^S\S*\s*:?\s*", "", cell)
+    rest = (_cells(re.sub(r"^S\S*\s*:?\s*", "", cell)) or [""])[0]
     return re.sub(r"\s*([/-])\s*", r"\1", rest).strip(" .;,")
 
 
@@ -103,8 +108,9 @@ def _printed_code(cell: str, folded_code: str) -> str:
 
 def _date(head: list[str]) -> tuple[date | None, str, bool]:
     """(complete date, date line as printed, day or month left blank?) of the date line."""
-    cells = [c.strip() for line in head for c in re.split(r"\s{3,}|\t+", line) if c.strip()]
-    for line in cells:
+    # a date cell of a two-column line first (its text is shown), else the whole line
+    # ("ngày      tháng 10": a blank day looks like a column gap)
+    for line in (c for whole in head for c in _cells(whole) + [whole]):
         folded = fold(line)
         if folded.startswith(_CITATION) or "thang" not in folded and not _DATE_SHORT.search(folded):
             continue
