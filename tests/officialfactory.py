@@ -142,8 +142,43 @@ def plain_pdf(lines: tuple[str, ...] = ("TỜ TRÌNH", "Số: 12/TTr-THCSNH", "V
     return buf.getvalue()
 
 
+def make_tsa(root: Identity, now: datetime) -> Identity:
+    """A time-stamping authority's certificate and key, issued by ``root`` (RSA: pyHanko's test TSA needs it)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    issuer = x509.load_der_x509_certificate(root.cert)
+    cert = (x509.CertificateBuilder().subject_name(_name("Test TSA", "Test CA")).issuer_name(issuer.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=3650)).not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(serialization.load_der_private_key(root.key, None), hashes.SHA256()))
+    return Identity(cert.public_bytes(serialization.Encoding.DER), _der_key(key))
+
+
+def stamper(tsa: Identity, at: datetime):
+    """pyHanko's test timestamper, answering as ``tsa`` with the time ``at``."""
+    from asn1crypto import keys, x509
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    return DummyTimeStamper(tsa_cert=x509.Certificate.load(tsa.cert), tsa_key=keys.PrivateKeyInfo.load(tsa.key),
+                            fixed_dt=at)
+
+
+def timestamp_document(signed: bytes, tsa) -> bytes:
+    """A document timestamp (archival, PAdES-LTA) added after signing: not a change of content."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    w = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
+    return signers.PdfTimeStamper(tsa).timestamp_pdf(w, "sha256").getvalue()
+
+
 def sign(pdf: bytes, who: Identity, chain: tuple[Identity, ...], signed_at: datetime | None = None,
-         field: str = "Signature1") -> bytes:
+         field: str = "Signature1", timestamper=None) -> bytes:
     """``pdf`` signed (incrementally) by ``who``, claiming ``signed_at`` as signing time."""
     from asn1crypto import keys, x509
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -164,7 +199,7 @@ def sign(pdf: bytes, who: Identity, chain: tuple[Identity, ...], signed_at: date
             return session
 
     meta = signers.PdfSignatureMetadata(field_name=field, md_algorithm="sha256")
-    out = _AtTime(meta, signer=signer).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False))
+    out = _AtTime(meta, signer=signer, timestamper=timestamper).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False))
     return out.getvalue()
 
 

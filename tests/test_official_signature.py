@@ -91,6 +91,26 @@ def test_signer_organisation_and_time_come_from_the_certificate(files, pki):
         "modified_after_signing": False, "trusted": True}
 
 
+@pytest.fixture(scope="module")
+def tsa(pki):
+    return f.make_tsa(pki.root, NOW)
+
+
+def test_document_timestamp_after_signing_is_no_modification(files, pki, tsa):
+    stamped = f.timestamp_document(files["good"], f.stamper(tsa, SIGNED_AT + timedelta(days=1)))
+    report = read_signatures(stamped, TrustRoots((pki.root.cert,)), NOW)
+    assert report.valid and len(report.signatures) == 1
+    assert report.main.change == "lta_updates" and not report.main.covers_whole_file
+
+
+def test_signing_time_comes_from_a_timestamp_token_over_the_signers_claim(pki, tsa):
+    tsa_time = SIGNED_AT + timedelta(hours=5)
+    signed = f.sign(f.plain_pdf(), pki.signer, (pki.root,), SIGNED_AT - timedelta(days=400),
+                    timestamper=f.stamper(tsa, tsa_time))
+    report = read_signatures(signed, TrustRoots((pki.root.cert,)), NOW)
+    assert report.valid and report.main.signed_at == tsa_time
+
+
 def test_unsigned_pdf_has_no_signature_and_is_not_parsed(files):
     assert not has_signature_data(files["plain"])
     assert read_signatures(files["plain"], TrustRoots(), NOW).signatures == ()

@@ -133,7 +133,9 @@ def read_signatures(data: bytes, roots: TrustRoots, now: datetime) -> SignatureR
 
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded = list(reader.embedded_signatures)
+        # Document timestamps (archival, PAdES-LTA) are no one's signature: the
+        # difference analysis of the signatures before them already judges them.
+        embedded = [sig for sig in reader.embedded_signatures if sig.sig_object_type != "/DocTimeStamp"]
     except Exception as exc:  # a hostile or broken PDF is the mail's fault, not ours
         log.info("PDF signatures unreadable: %s", exc)
         return SignatureReport(error="không đọc được chữ ký số trong tệp PDF (tệp hỏng hoặc không chuẩn)")
