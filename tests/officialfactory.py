@@ -380,3 +380,135 @@ def jpeg(img, quality: int = 70) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=quality)
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------
+# A labelled set of documents, for evidence precision and recall
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Labelled:
+    """One generated document with the truth about it.
+
+    ``truth``: whether it is the official paper the policy asks for
+    (signed or stamped, numbered, dated in the cycle, a complete minutes).
+    ``kind``: the variant, for the per-variant table. ``signature``:
+    "valid", "tampered", "invalid" (expired when signed) or "" (none).
+    """
+
+    name: str
+    kind: str
+    truth: bool
+    medium: str
+    lines: tuple[str, ...]
+    pdf: bytes | None = None
+    images: tuple = ()
+    is_minutes: bool = False
+    signature: str = ""
+
+
+def _doc_lines(rng, kind_code: str, number_ok: bool, date_ok: bool, title: str, minutes_ok: bool | None,
+               block: bool) -> tuple[str, ...]:
+    number = f"Số: {rng.randint(1, 99)}/{kind_code}-THCSNH" if number_ok else f"Số:      /{kind_code}-THCSNH"
+    day = (f"Quận 12, ngày {rng.randint(1, 30):02d} tháng 9 năm 2023" if date_ok
+           else rng.choice(["Quận 12, ngày 28 tháng 9 năm 2022", "Quận 12, ngày     tháng 10 năm 2023"]))
+    lines = ["UBND QUẬN 12                      CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+             "TRƯỜNG THCS NGUYỄN HIỀN           Độc lập - Tự do - Hạnh phúc",
+             f"{number}                 {day}", title]
+    if minutes_ok is not None:
+        lines += ["Thời gian: 14 giờ 00, ngày 03 tháng 10 năm 2023", "Địa điểm: Phòng họp",
+                  "Thành phần: Ban Giám hiệu, Công đoàn (có mặt 25/27)", "Chủ trì: Ông Nguyễn Văn An",
+                  "Thư ký: Bà Lê Thị Hoa"]
+        if minutes_ok:
+            lines += ["Kết quả biểu quyết: 25/25 tán thành (100%).",
+                      "Hội nghị thống nhất đề nghị Phòng Giáo dục và Đào tạo xét công nhận."]
+        else:
+            lines += ["Hội nghị đã nghe báo cáo và thảo luận."]
+    else:
+        lines += ["Kính gửi: Phòng Giáo dục và Đào tạo Quận 12", "Nội dung văn bản ..."]
+    if block:
+        lines += ["Nơi nhận:                         HIỆU TRƯỞNG", "- Như trên;", "", "Nguyễn Văn An"]
+    return tuple(lines)
+
+
+def labelled_corpus(seed: int, n: int, now: datetime, pki: Pki | None = None) -> list[Labelled]:
+    """``n`` documents of every variant, drawn with ``random.Random(seed)``.
+
+    Variants (weights): signed PDFs (valid; valid then signed by the
+    organisation; valid with an untrusted root; certificate expired since;
+    page added, content replaced or bytes edited after signing; certificate
+    expired when signed), Word drafts, unsigned text PDFs, typed copies
+    "(Đã ký)", scans and photos with or without a seal (rotation, shadow,
+    dimness, JPEG quality, red title/logo/rule/pen circle drawn at random),
+    faint seals, and documents whose number, date or minutes are wrong.
+    """
+    import random
+
+    rng = random.Random(seed)
+    pki = pki or make_pki(now)
+    signed_at = datetime(2023, 9, 20, 3, 0, tzinfo=UTC)
+    base_pdf_cache: dict[tuple, bytes] = {}
+    out: list[Labelled] = []
+    kinds = ["pdf_valid", "pdf_two_signers", "pdf_untrusted", "pdf_expired_since", "pdf_page_added",
+             "pdf_content_replaced", "pdf_bytes_edited", "pdf_expired_when_signed", "word", "text_pdf",
+             "typed_copy", "scan_stamped", "scan_stamped", "scan_unstamped", "scan_faint", "scan_no_block_text"]
+    for i in range(n):
+        kind = rng.choice(kinds)
+        minutes = rng.random() < 0.3
+        code, title = ("BB", "BIÊN BẢN HỌP XÉT, ĐỀ NGHỊ") if minutes else ("TTr", "TỜ TRÌNH")
+        number_ok, date_ok = rng.random() > 0.1, rng.random() > 0.1
+        minutes_ok = (rng.random() > 0.25) if minutes else None
+        text_ok = number_ok and date_ok and minutes_ok is not False
+        block = kind != "scan_no_block_text"
+        lines = _doc_lines(rng, code, number_ok, date_ok, title, minutes_ok, block)
+        if kind == "typed_copy":
+            lines = lines[:-1] + ("(Đã ký)", lines[-1])
+        name = f"{i:04d}-{kind}"
+        if kind.startswith("pdf_"):
+            key = lines
+            plain = base_pdf_cache.setdefault(key, plain_pdf(lines))
+            who, chain = {"pdf_untrusted": (pki.stranger, (pki.stranger_root,)),
+                          "pdf_expired_since": (pki.expired, (pki.root,)),
+                          "pdf_expired_when_signed": (pki.expired, (pki.root,))}.get(kind, (pki.signer, (pki.root,)))
+            at = datetime(2020, 6, 1, tzinfo=UTC) if kind == "pdf_expired_since" else signed_at
+            pdf = sign(plain, who, chain, at)
+            signature = "valid"
+            if kind == "pdf_two_signers":
+                pdf = sign(pdf, pki.organisation, (pki.root,), at, field="Signature2")
+            elif kind == "pdf_page_added":
+                pdf, signature = add_page_after_signing(pdf), "tampered"
+            elif kind == "pdf_content_replaced":
+                pdf, signature = overwrite_page_after_signing(pdf), "tampered"
+            elif kind == "pdf_bytes_edited":
+                pdf, signature = edit_inside_signed_range(pdf), "tampered"
+            elif kind == "pdf_expired_when_signed":
+                signature = "invalid"
+            truth = signature == "valid" and text_ok
+            out.append(Labelled(name, kind, truth, "text_pdf", lines, pdf=pdf, is_minutes=minutes,
+                                signature=signature))
+        elif kind in ("word", "typed_copy"):
+            out.append(Labelled(name, kind, False, "word", lines, is_minutes=minutes))
+        elif kind == "text_pdf":
+            out.append(Labelled(name, kind, False, "text_pdf", lines, pdf=plain_pdf(lines), is_minutes=minutes))
+        else:
+            stamped = kind != "scan_unstamped"
+            spec = Page(
+                seal=stamped,
+                seal_strength=rng.uniform(0.25, 0.45) if kind == "scan_faint" else rng.uniform(0.75, 1.0),
+                seal_radius=rng.uniform(0.07, 0.1),
+                rotate=rng.choice([0, 0, rng.uniform(-15, 15)]),
+                shadow=rng.random() < 0.3,
+                darkness=rng.choice([1.0, 1.0, rng.uniform(0.5, 0.9)]),
+                red_title=rng.random() < 0.2, red_logo=rng.random() < 0.2, red_underline=rng.random() < 0.1,
+                red_circle=rng.random() < 0.1,
+                width=rng.choice([500, 620, 900, 1240]),
+                title="CHỦ TỌA" if minutes else "HIỆU TRƯỞNG",
+            )
+            from PIL import Image
+
+            img = page_image(spec)
+            if rng.random() < 0.6:
+                img = Image.open(io.BytesIO(jpeg(img, rng.randint(40, 90))))
+            out.append(Labelled(name, kind, stamped and text_ok, "scan", lines, images=((1, img),),
+                                is_minutes=minutes))
+    return out

@@ -28,6 +28,7 @@ _MIN_DIAMETER, _MAX_DIAMETER = 0.05, 0.30   # share of the page width (a 36 mm s
 _MIN_ROUNDNESS = 0.8      # share of directions from the centre with ink near the rim
 _SECTORS = 24
 _TOP_BAND = 0.2           # share of the page height: headers, titles and logos live here
+_STRONG_SHARE = 0.5       # share of a pale-found seal's ink that is strong red: a strong seal after all
 _MIN_INNER_INK = 0.03     # share of the inner disc inked: seals hold a star and lines of text
 _FAINT_TRACE = 0.002      # share of the page in pale red ink below the top band: worth a look
 _TOO_DARK = 70            # paper brightness (0-255) below which a photo cannot be judged
@@ -100,6 +101,10 @@ def find_seal(image, page: int = 1, near: Box | None = None) -> PageSeal:
         for box, pixels in _components(grown):
             cand, why = _judge(mask, box, pixels, page_box, near, is_faint)
             if cand is not None:
+                if is_faint and _share_strong(strong, faint, box) >= _STRONG_SHARE:
+                    # strong ink whose thin ring JPEG broke into arcs: a seal, not a faint one
+                    return PageSeal(page, True, f"trang {page}: có dấu đỏ tròn", _replace_faint(cand),
+                                    tuple(rejected))
                 if is_faint:
                     return PageSeal(page, None, f"trang {page}: có vùng đỏ tròn nhưng quá mờ, "
                                                  "chưa chắc là dấu", cand, tuple(rejected))
@@ -143,6 +148,19 @@ def _judge(mask, box, pixels, page_box, near, faint) -> tuple[SealCandidate | No
     if near is not None and not _close(norm, near, diameter):
         return None, "vùng đỏ tròn xa khối chữ ký"
     return SealCandidate(norm, round(diameter, 3), round(roundness, 2), faint), ""
+
+
+def _share_strong(strong, faint, box) -> float:
+    """Share of the red ink inside ``box`` that is strong red."""
+    from PIL import ImageStat
+
+    crop = (box[0], box[1], box[2] + 1, box[3] + 1)
+    total = ImageStat.Stat(faint.crop(crop)).sum[0]
+    return ImageStat.Stat(strong.crop(crop)).sum[0] / total if total else 0.0
+
+
+def _replace_faint(cand: SealCandidate) -> SealCandidate:
+    return SealCandidate(cand.box, cand.diameter, cand.roundness, False)
 
 
 def _where(cy: float) -> str:

@@ -112,6 +112,20 @@ class SignatureReport:
         return self.signed and self.error is None and all(s.good for s in self.signatures)
 
 
+LIBRARY_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
+
+
+def quiet_library_logs() -> None:
+    """Keep pyHanko's per-signature warnings (with tracebacks) out of the bot's log.
+
+    pyHanko logs every untrusted chain and every rejected revision at
+    WARNING with a traceback; what matters is in the ``SignatureReport``.
+    For the CLI's logging setup to call once, like the apscheduler line.
+    """
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def has_signature_data(data: bytes) -> bool:
     """Cheap pre-check: whether the file can hold a PDF signature at all.
 
