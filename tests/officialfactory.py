@@ -207,7 +207,6 @@ def add_page_after_signing(signed: bytes, text: str = "Trang thêm sau khi ký")
     """An incremental update that adds a page with new content (a tampering)."""
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.pdf_utils.content import RawContent
 
     w = IncrementalPdfFileWriter(io.BytesIO(signed), strict=False)
     stream = f"BT /F1 12 Tf 72 700 Td ({text.encode('ascii', 'replace').decode()}) Tj ET".encode()
@@ -217,13 +216,12 @@ def add_page_after_signing(signed: bytes, text: str = "Trang thêm sau khi ký")
         generic.NameObject("/BaseFont"): generic.NameObject("/Helvetica")})
     resources = generic.DictionaryObject({generic.NameObject("/Font"): generic.DictionaryObject(
         {generic.NameObject("/F1"): w.add_object(font)})})
-    page = w.insert_page(generic.DictionaryObject({
+    w.insert_page(generic.DictionaryObject({
         generic.NameObject("/Type"): generic.NameObject("/Page"),
         generic.NameObject("/MediaBox"): generic.ArrayObject(map(generic.NumberObject, (0, 0, 595, 842))),
         generic.NameObject("/Resources"): resources,
         generic.NameObject("/Contents"): w.add_object(generic.StreamObject(stream_data=stream)),
     }))
-    del page, RawContent
     out = io.BytesIO()
     w.write(out)
     return out.getvalue()

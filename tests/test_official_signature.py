@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.official.signature import (TrustRoots, has_signature_data, load_trust_roots, parse_certificates,
-                                    read_signatures)
+from bot.official.signature import (LIBRARY_LOGGERS, TrustRoots, has_signature_data, load_trust_roots,
+                                    parse_certificates, quiet_library_logs, read_signatures)
 from tests import officialfactory as f
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc)
@@ -161,3 +161,20 @@ def test_trust_roots_errors_name_the_file(tmp_path: Path):
         load_trust_roots(tmp_path)
     with pytest.raises(ConfigError, match="x.crt"):
         parse_certificates(b"hello", "x.crt")
+
+
+def test_pyhanko_warnings_can_be_kept_out_of_the_log(files, pki, caplog):
+    import logging
+
+    before = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+    try:
+        with caplog.at_level(logging.INFO):
+            read_signatures(files["untrusted_root"], TrustRoots((pki.root.cert,)), NOW)
+        assert any(r.name.startswith("pyhanko") and r.levelno == logging.WARNING for r in caplog.records)
+        caplog.clear()
+        quiet_library_logs()
+        read_signatures(files["untrusted_root"], TrustRoots((pki.root.cert,)), NOW)
+        assert not [r for r in caplog.records if r.name.startswith("pyhanko")]
+    finally:
+        for name, level in before.items():
+            logging.getLogger(name).setLevel(level)

@@ -133,7 +133,7 @@ def _judge(mask, box, pixels, page_box, near, faint) -> tuple[SealCandidate | No
         return None, ""  # specks, letters, a red pen's tick
     norm = ((x0 - px0) / pw, (y0 - py0) / ph, (x1 + 1 - px0) / pw, (y1 + 1 - py0) / ph)
     aspect = w / h
-    cx, cy = (norm[0] + norm[2]) / 2, (norm[1] + norm[3]) / 2
+    cy = (norm[1] + norm[3]) / 2
     if not 0.7 <= aspect <= 1 / 0.7:
         return None, f"vùng đỏ dài (chữ hoặc đường kẻ đỏ) ở {_where(cy)}"
     if not _MIN_DIAMETER <= diameter <= _MAX_DIAMETER:
