@@ -64,8 +64,13 @@ def _der_key(key) -> bytes:
 
 
 def make_identity(cn: str, org: str | None, not_before: datetime, not_after: datetime,
-                  issuer: Identity | None = None, ca: bool = False) -> Identity:
-    """A certificate for ``cn``/``org``; self-signed when ``issuer`` is None."""
+                  issuer: Identity | None = None, ca: bool = False, usage: str = "signing") -> Identity:
+    """A certificate for ``cn``/``org``; self-signed when ``issuer`` is None.
+
+    ``usage`` (end entities): "signing" (digitalSignature + nonRepudiation),
+    "none" (no key usage extension) or "client_auth" (only the TLS client
+    extended key usage, as some CAs issue signing certificates).
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -81,10 +86,15 @@ def make_identity(cn: str, org: str | None, not_before: datetime, not_after: dat
                .not_valid_before(not_before).not_valid_after(not_after)
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
     if ca:
-        usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
-    else:  # digitalSignature + nonRepudiation, as Vietnamese CA tokens issue them
-        usage = x509.KeyUsage(True, True, False, False, False, False, False, False, False)
-    builder = builder.add_extension(usage, critical=True)
+        usage_ext = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+        builder = builder.add_extension(usage_ext, critical=True)
+    elif usage == "signing":  # digitalSignature + nonRepudiation, as Vietnamese CA tokens issue them
+        builder = builder.add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+    elif usage == "client_auth":
+        from cryptography.x509.oid import ExtendedKeyUsageOID
+
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
     cert = builder.sign(issuer_key, hashes.SHA256())
     return Identity(cert.public_bytes(serialization.Encoding.DER), _der_key(key))
 

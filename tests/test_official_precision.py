@@ -94,7 +94,7 @@ def _check(fig: Figures) -> None:
 
 
 def test_evidence_precision_small_set():
-    _check(evaluate(seed=1, n=40))
+    _check(evaluate(seed=1, n=32))
 
 
 @pytest.mark.slow

@@ -111,10 +111,23 @@ def test_signing_time_comes_from_a_timestamp_token_over_the_signers_claim(pki, t
     assert report.valid and report.main.signed_at == tsa_time
 
 
+@pytest.mark.parametrize("usage", ["none", "client_auth"])
+def test_certificate_key_usage_does_not_make_a_signature_untrusted(pki, usage):
+    who = f.make_identity("Phạm Văn D", "Trường TH Thạnh Lộc", NOW - timedelta(days=400),
+                          NOW + timedelta(days=400), pki.root, usage=usage)
+    report = read_signatures(f.sign(f.plain_pdf(), who, (pki.root,), SIGNED_AT), TrustRoots((pki.root.cert,)), NOW)
+    assert report.valid and report.main.trusted is True
+
+
 def test_unsigned_pdf_has_no_signature_and_is_not_parsed(files):
     assert not has_signature_data(files["plain"])
     assert read_signatures(files["plain"], TrustRoots(), NOW).signatures == ()
     assert not has_signature_data(b"PK\x03\x04 /ByteRange")  # not a PDF at all
+
+
+def test_signed_pdf_after_leading_junk_is_still_checked(files, pki):
+    report = read_signatures(b"\r\n junk from a mail gateway \r\n" + files["good"], TrustRoots(), NOW)
+    assert report.signed and report.main.signer == "Nguyễn Văn A"
 
 
 @pytest.mark.parametrize("data", [

@@ -131,7 +131,8 @@ def has_signature_data(data: bytes) -> bool:
 
     Lets the no-OCR first poll skip pyHanko for the ordinary unsigned PDF.
     """
-    return data.startswith(b"%PDF") and b"/ByteRange" in data
+    # readers accept junk before the header within the first kilobyte
+    return b"%PDF-" in data[:1024] and b"/ByteRange" in data
 
 
 def read_signatures(data: bytes, roots: TrustRoots, now: datetime) -> SignatureReport:
@@ -145,6 +146,9 @@ def read_signatures(data: bytes, roots: TrustRoots, now: datetime) -> SignatureR
         return SignatureReport()
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    # Bytes a mail gateway put before the header shift every offset; the
+    # signer signed the file from "%PDF-" on.
+    data = data[data.find(b"%PDF-"):]
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         # Document timestamps (archival, PAdES-LTA) are no one's signature: the
@@ -181,8 +185,10 @@ def _check(sig, roots: TrustRoots, now: datetime, last: bool) -> DigitalSignatur
     # Vietnamese CAs).
     context = ValidationContext(trust_roots=list(_asn1_certs(roots.certificates)), moment=moment,
                                 allow_fetching=False, weak_hash_algos=_WEAK_HASHES)
-    usage = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"},
-                                match_all_key_usages=False)
+    # Any key usage: what the office asks is who signed and whether the file
+    # changed, and Vietnamese CA certificates differ in their usage bits
+    # (pyHanko's default, non-repudiation only, would call some untrusted).
+    usage = KeyUsageConstraints(key_usage=set(), extd_key_usage=None)
     status = validate_pdf_signature(sig, context, key_usage_settings=usage)
     cert = status.signing_cert
     signed_at = _aware(status.timestamp_validity.timestamp) if status.timestamp_validity else (
