@@ -114,7 +114,8 @@ def find_seal(image, page: int = 1, near: Box | None = None) -> PageSeal:
     # pale red ink that is not the fringe of a strong red region already judged
     pale = ImageChops.subtract(faint, strong.filter(ImageFilter.MaxFilter(5)))
     below = pale.crop((0, page_box[1] + int((page_box[3] - page_box[1]) * _TOP_BAND), width, height))
-    if below.width and below.height and ImageStat.Stat(below).mean[0] / 255 * below.height / height >= _FAINT_TRACE:
+    pale_share = ImageStat.Stat(below).mean[0] / 255 * below.height / height if below.width and below.height else 0
+    if pale_share >= _FAINT_TRACE:
         return PageSeal(page, None, f"trang {page}: có vết mực đỏ nhạt, chưa chắc là dấu", None, tuple(rejected))
     if colour_share < _MIN_COLOUR:
         return PageSeal(page, None, f"trang {page}: ảnh không có màu (bản scan đen trắng?), "
