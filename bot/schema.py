@@ -246,6 +246,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (message_row, address)
     );
     CREATE INDEX bounce_verdicts_address ON bounce_verdicts(address, believed);
+    CREATE INDEX messages_bounce_reports ON messages(received_at, id) WHERE bounces NOT IN ('', '[]');
     DELETE FROM bounce_messages;
     DELETE FROM bounces;
     """,
