@@ -124,6 +124,9 @@ class SmtpConfig:
     # Receipts to senders outside the roster (their own mail vouched for by the
     # trusted Authentication-Results), per rolling 24 hours; the rest wait.
     sender_receipts_per_day: int = 20
+    # VERP: each mail's envelope sender names it (from_address local+b.<token>@domain), so a
+    # delivery report quoting nothing is still tied to it. Off: many submission servers refuse it.
+    verp: bool = False
     tls_cafile: Path | None = None
     tls_insecure_skip_verify: bool = False
 
@@ -292,7 +295,7 @@ def _trusted_authserv_ids(t: Table) -> tuple[str, ...]:
 DEFAULT_FILE_FROM = "hoso-bot@localhost"
 SMTP_KEYS = ("enabled", "host", "port", "security", "username", "auth", "password_env", "password_file",
              "token_command", "token_file", "from_address", "from_name", "daily_cap", "per_minute",
-             "sender_receipts_per_day", "tls_cafile",
+             "sender_receipts_per_day", "verp", "tls_cafile",
              "tls_insecure_skip_verify")
 
 
@@ -325,6 +328,7 @@ def _smtp(t: Table, base: Path) -> SmtpConfig:
         per_minute=t.get("per_minute", int, 20, check=lambda v: None if v > 0 else "must be > 0"),
         sender_receipts_per_day=t.get("sender_receipts_per_day", int, 20, check=lambda v: None if 0 <= v <= daily_cap
                                       else f"must be between 0 and daily_cap ({daily_cap})"),
+        verp=t.get("verp", bool, False),
         tls_cafile=cafile, tls_insecure_skip_verify=insecure,
     )
     t.done()

@@ -154,15 +154,22 @@ def deliver(ctx, store: Store, sender, now: datetime, *, clock: Callable[[], dat
               else Limits(10**9, 10**9, sender_receipts_per_day=10**9))
     allowed = allowed_addresses(ctx)
     sync_bounces(store)  # the re-check leaves out addresses that bounced since the mail was queued
-    report = outbox.deliver_due(store, sender, now, limits, allowed, _recheck(ctx, store, now))
+    return_path = _return_path if ctx.config.smtp.verp else None
+    report = outbox.deliver_due(store, sender, now, limits, allowed, _recheck(ctx, store, now), return_path)
     started = _time.monotonic()
     while clock is not None and report.waiting and _time.monotonic() - started < MAX_PACING_WAIT.total_seconds():
         if outbox.sent_since(store.conn, clock() - timedelta(days=1)) >= limits.daily_cap:
             break
         sleep(60.0 / max(1, limits.per_minute) + 0.5)
         at = clock()
-        report = _merge(report, outbox.deliver_due(store, sender, at, limits, allowed, _recheck(ctx, store, at)))
+        report = _merge(report, outbox.deliver_due(store, sender, at, limits, allowed, _recheck(ctx, store, at),
+                                                   return_path))
     return report
+
+
+def _return_path(row: outbox.OutboxRow) -> str:
+    """VERP (``[smtp] verp``): a report of a failure comes back to an address naming the mail."""
+    return bounces.verp_address(row.from_addr, row.message_id or "")
 
 
 def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
@@ -414,10 +421,11 @@ def sync_bounces(store: Store, read: Callable[[bytes], ParsedMessage] = parse_me
             message = read(store.raw(PendingMessage(report.row, report.sha256, report.message_id,
                                                     report.received_at, 0)))
             refs = message.bounce_refs
+            tokens = tuple(t for t in (bounces.verp_token(a) for a in message.to_addrs) if t)
         except Exception as exc:  # noqa: BLE001 - one unreadable report must not stop the others
             log.warning("delivery report %s could not be read again (%s): not believed", report.message_id, exc)
-            refs = ()
-        verdicts = bounces.judge(report.addresses, refs, outbox.sent_mail(store.conn, refs))
+            refs, tokens = (), ()
+        verdicts = bounces.judge(report.addresses, refs, outbox.sent_mail(store.conn, refs, tokens), tokens)
         outbox.record_bounce_verdicts(store, report, verdicts)
         for v in verdicts:
             if v.believed:

@@ -245,7 +245,8 @@ def retry(store, now: datetime, ids: Iterable[int] | None = None) -> int:
 # -- delivering ----------------------------------------------------------------
 
 def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[str],
-                recheck: Callable[[OutboxRow], object] | None = None) -> DeliveryReport:
+                recheck: Callable[[OutboxRow], object] | None = None,
+                return_path: Callable[[OutboxRow], str] | None = None) -> DeliveryReport:
     """Send every queued mail due at ``now``, within the rate limit and daily cap.
 
     ``allowed``: the roster's and the coordinators' addresses; a receipt to
@@ -257,6 +258,7 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
     None to send as is): the decision is taken again just before sending.
     ``Defer`` moves the attempt to ``until`` (no attempt counted); ``Cancel``
     with ``reopen`` also gives a receipt's items back (``_cancel_and_reopen``).
+    ``return_path(row)``: the envelope sender of a mail (VERP); its From otherwise.
     """
     conn = store.conn
     allowed_set = {a.strip().lower() for a in allowed}
@@ -319,7 +321,8 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
                     continue
                 raw = with_recipients(raw, recipients)
             try:
-                refused = sender.send(raw, row.from_addr, recipients, name=row.name)
+                envelope = return_path(row) if return_path else row.from_addr
+                refused = sender.send(raw, envelope, recipients, name=row.name)
             except SmtpFailure as exc:
                 error = exc.args[0] if exc.args else str(exc)
                 report.errors.append(error)
@@ -445,17 +448,22 @@ def unjudged_bounces(conn: sqlite3.Connection) -> list[BounceReport]:
     return out
 
 
-def sent_mail(conn: sqlite3.Connection, message_ids: Iterable[str]) -> list[SentMail]:
+def sent_mail(conn: sqlite3.Connection, message_ids: Iterable[str], tokens: Iterable[str] = ()) -> list[SentMail]:
     """The mail the outbox handed to the server with one of ``message_ids``
-    (compared in lower case), with the addresses it went to."""
+    (compared exactly, in lower case), or whose Message-ID has one of the
+    VERP ``tokens`` (hexadecimal) as its random part, with the addresses it went to."""
     ids = sorted({normalise_id(m) for m in message_ids if m and m.strip()})[:100]  # a report names a few
-    if not ids:
+    patterns = sorted({f"<{t}.%" for t in tokens if t and all(c in "0123456789abcdef" for c in t)})[:10]
+    if not ids and not patterns:
         return []
-    return [SentMail(r["id"], normalise_id(r["message_id"]),
-                     frozenset(a.strip().lower() for a in json.loads(r["recipients"])))
-            for r in conn.execute(
-                f"SELECT id, message_id, recipients FROM outbox WHERE status = 'sent'"
-                f" AND lower(message_id) IN ({','.join('?' * len(ids))})", ids)]
+    where = [f"lower(message_id) IN ({','.join('?' * len(ids))})"] if ids else []
+    where += ["lower(message_id) LIKE ?"] * len(patterns)  # hexadecimal: no wildcard but the one added
+    found: dict[int, SentMail] = {}
+    for r in conn.execute(f"SELECT id, message_id, recipients FROM outbox WHERE status = 'sent' AND ({' OR '.join(where)})",
+                          [*ids, *patterns]):
+        found[r["id"]] = SentMail(r["id"], normalise_id(r["message_id"]),
+                                  frozenset(a.strip().lower() for a in json.loads(r["recipients"])))
+    return list(found.values())
 
 
 def record_bounce_verdicts(store, report: BounceReport, verdicts: Sequence[BounceVerdict]) -> None:

@@ -36,14 +36,14 @@ def dsn(original: bytes, failed: list[str]) -> bytes:
     return mf.postfix_bounce(failed, original=original)
 
 
-def x_failed(failed: list[str], refers_to: str | None) -> bytes:
-    """A Gmail/Exim-style report: plain text, X-Failed-Recipients, and (when
-    given) In-Reply-To/References naming the mail that failed."""
+def x_failed(failed: list[str], refers_to: str | None, to: str = BOT) -> bytes:
+    """A Gmail/Exim-style report to ``to``: plain text, X-Failed-Recipients,
+    and (when given) In-Reply-To/References naming the mail that failed."""
     headers = [("X-Failed-Recipients", ", ".join(failed)), ("Auto-Submitted", "auto-replied")]
     if refers_to:
         headers += [("In-Reply-To", refers_to), ("References", refers_to)]
     return mf.build("thunderbird", sender="mailer-daemon@googlemail.com", sender_name="Mail Delivery Subsystem",
-                    to=BOT, subject="Delivery Status Notification (Failure)",
+                    to=to, subject="Delivery Status Notification (Failure)",
                     text="Address not found\n\nYour message wasn't delivered to " + ", ".join(failed),
                     headers=headers)
 

@@ -43,6 +43,40 @@ def test_a_report_is_believed_only_for_an_address_the_mail_it_names_went_to(addr
     assert all((v.outbox_id is not None) == v.believed for v in verdicts)
 
 
+@pytest.mark.parametrize("message_id, path", [
+    ("<0123456789abcdef01234567.reminder@pgd-q12.example>",
+     "hoso-bot+b.0123456789abcdef01234567@pgd-q12.example"),
+    ("<ABCDEF0123456789ABCDEF01.receipt@pgd-q12.example>",
+     "hoso-bot+b.abcdef0123456789abcdef01@pgd-q12.example"),
+    ("<not-ours@school.example>", "hoso-bot@pgd-q12.example"),             # no token: the plain address
+    ("", "hoso-bot@pgd-q12.example"),
+])
+def test_each_mail_has_its_own_return_path_naming_it(message_id, path):
+    assert bounces.verp_address("hoso-bot@pgd-q12.example", message_id) == path
+    token = bounces.verp_token(path)
+    assert (token is not None) == (path != "hoso-bot@pgd-q12.example")
+
+
+@pytest.mark.parametrize("address, token", [
+    ("hoso-bot+b.0123456789abcdef01234567@pgd-q12.example", "0123456789abcdef01234567"),
+    ("HOSO-BOT+B.0123456789ABCDEF01234567@PGD-Q12.EXAMPLE", "0123456789abcdef01234567"),
+    ("hoso-bot+b.%@pgd-q12.example", None),                                # a wildcard is no token
+    ("hoso-bot+b.0123@pgd-q12.example", None),                             # too short to be ours
+    ("hoso-bot+x.0123456789abcdef01234567@pgd-q12.example", None),
+    ("hoso-bot@pgd-q12.example", None),
+])
+def test_a_return_path_token_is_read_only_from_the_form_the_bot_writes(address, token):
+    assert bounces.verp_token(address) == token
+
+
+def test_a_report_addressed_to_a_mails_return_path_is_believed_for_that_mails_recipients():
+    sent = (SentMail(7, "<0123456789abcdef01234567.reminder@pgd-q12.example>", frozenset({HIEN})),)
+    (v,) = bounces.judge([HIEN], [], sent, ["0123456789abcdef01234567"])
+    assert v.believed and v.outbox_id == 7
+    (v,) = bounces.judge([HOA_SEN], [], sent, ["0123456789abcdef01234567"])
+    assert not v.believed
+
+
 # -- through the store and a real SMTP server ----------------------------------------
 
 @pytest.fixture
@@ -82,12 +116,17 @@ def forged(store, kind: str) -> tuple[bytes, tuple[str, ...]]:
         return dsn(outbox.raw_of(store.conn, to_hien.id), [HOA_SEN]), (to_hien.message_id,)
     if kind == "x-failed-recipients naming another school's reminder":
         return x_failed([HOA_SEN], to_hien.message_id), (to_hien.message_id,)
+    if kind == "a wildcard for a Message-ID":  # "%" would match every mail in a LIKE
+        return x_failed([HOA_SEN], "<%>"), ("<%>", "%", "<%.reminder@pgd-q12.example>")
+    if kind == "a wildcard in a return path":
+        return x_failed([HOA_SEN], None, to="hoso-bot+b.%@pgd-q12.example"), ()
     raise ValueError(kind)
 
 
 @pytest.mark.parametrize("kind", ["x-failed-recipients alone", "dsn of a mail the bot never sent",
                                   "dsn with a guessed Message-ID", "dsn returning another school's reminder",
-                                  "x-failed-recipients naming another school's reminder"])
+                                  "x-failed-recipients naming another school's reminder",
+                                  "a wildcard for a Message-ID", "a wildcard in a return path"])
 def test_a_forged_bounce_changes_nothing_and_the_school_still_gets_its_reminders(ctx, server, kind, caplog):
     with Store.open(ctx.config.paths.state) as store:
         run(ctx, store, at(3, 9))                                           # before-7 to every school
@@ -152,3 +191,26 @@ def test_a_bounce_for_an_address_the_allow_list_left_out_is_not_believed(ctx, se
         verdict_row = record_bounce(store, at(4, 11), dsn(outbox.raw_of(store.conn, row.id),
                                                           ["old.address@hcm-edu.example"]), (row.message_id,))
         assert [v.believed for v in outbox.bounce_verdicts(store.conn, verdict_row)] == [False]
+
+
+def test_with_verp_a_report_quoting_nothing_is_tied_to_its_mail_by_the_return_path(tmp_path, smtp_server_factory):
+    server = smtp_server_factory()
+    ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path, ("thcs-nguyen-hien", "mn-hoa-sen", "mn-hoa-mai")),
+                   verp=True)
+    with Store.open(ctx.config.paths.state) as store:
+        run(ctx, store, at(3, 9))
+        reminder = sent_to(store, HOA_SEN)
+        (mail,) = [m for m in server.messages if HOA_SEN in m.rcpt_tos]
+        assert mail.mail_from == bounces.verp_address("hoso-bot@pgd-q12.example", reminder.message_id)
+        assert mail.mail_from != "hoso-bot@pgd-q12.example"
+        assert str(parsed(mail)["From"]).endswith("<hoso-bot@pgd-q12.example>")  # what people see is unchanged
+        # A report that quotes nothing (no original, no In-Reply-To), sent to the return path.
+        raw = x_failed([HOA_SEN], None, to=mail.mail_from)
+        row = record_bounce(store, at(4, 11), raw)
+        assert outbox.bounce_verdicts(store.conn, row) == [
+            BounceVerdict(HOA_SEN, True, f"bounce of outbox #{reminder.id}", reminder.id)]
+        # A report naming MN Hoa Sen sent to another school's return path proves nothing about MN Hoa Sen.
+        (to_hien,) = [m for m in server.messages if HIEN in m.rcpt_tos]
+        raw = x_failed([HOA_SEN], None, to=to_hien.mail_from)
+        row = record_bounce(store, at(4, 12), raw)
+        assert [v.believed for v in outbox.bounce_verdicts(store.conn, row)] == [False]
