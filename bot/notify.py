@@ -34,8 +34,8 @@ from typing import Callable
 
 from . import bounces, flood, outbox, plan
 from .model import ParsedMessage
-from .parse import parse_message
 from .outbox import Cancel, Defer, DeliveryReport, Limits, QueuedMail, Replace
+from .parse import parse_message
 from .plan import PlannedMail
 from .render import XLSX_TYPE, Attachment, Renderer
 from .send import make_sender
@@ -175,6 +175,7 @@ def _return_path(row: outbox.OutboxRow) -> str:
 def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
     return DeliveryReport(sent=a.sent + b.sent, retrying=a.retrying + b.retrying, failed=a.failed + b.failed,
                           cancelled=a.cancelled + b.cancelled, deferred=a.deferred + b.deferred, waiting=b.waiting,
+                          held=b.held,
                           errors=a.errors + b.errors)
 
 
@@ -296,7 +297,7 @@ def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
         # ``auth`` is the parser's verdict on the trusted Authentication-Results for the sender ("pass" only
         # when aligned with the From domain); a typed verdict (bot/mailauth.py) replaces it on branch trust.
         for mail in plan.due_receipts(status, ctx.rules, counted_items(store, facts, status.cycle), acknowledged, now,
-                                      silent, outbox.known_keys(conn, "receipt-to-sender:")):
+                                      silent, outbox.known_keys(conn, outbox.SENDER_RECEIPT)):
             if _queue(conn, renderer, mail, now) is not None:
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))

@@ -151,11 +151,12 @@ class DeliveryReport:
     cancelled: int = 0
     deferred: int = 0
     waiting: int = 0  # left queued by the rate limit or the daily cap
+    held: int = 0  # receipts left queued: the rest of the day is kept for other mail, or their own cap is reached
     errors: list = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"{self.sent} sent"]
-        for name in ("retrying", "failed", "cancelled", "deferred", "waiting"):
+        for name in ("retrying", "failed", "cancelled", "deferred", "waiting", "held"):
             if getattr(self, name):
                 parts.append(f"{getattr(self, name)} {name}")
         text = ", ".join(parts)
@@ -164,7 +165,7 @@ class DeliveryReport:
         return text
 
     def __bool__(self) -> bool:
-        return any((self.sent, self.retrying, self.failed, self.cancelled, self.deferred, self.waiting))
+        return any((self.sent, self.retrying, self.failed, self.cancelled, self.deferred, self.waiting, self.held))
 
 
 def utc(moment: datetime) -> str:
@@ -365,7 +366,7 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
     finally:
         sender.close()
     for why, n in held.items():
-        report.waiting += n
+        report.held += n
         log.info("outbox: %d receipt(s) wait: %s", n, why)
     return report
 
