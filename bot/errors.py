@@ -56,6 +56,14 @@ class StoreError(BotError):
     hint = "check that the state directory exists and is writable by the bot's user"
 
 
+class StateDirError(StoreError):
+    """The state directory is missing, not a directory, or not writable by
+    the bot's user: a set-up mistake that restarting cannot fix."""
+
+    exit_code = 78  # EX_CONFIG (sysexits.h); the systemd unit does not restart on it
+    hint = "fix the owner or the path of the state directory ([paths] state in config.toml), then start again"
+
+
 class LockedError(BotError):
     """Another worker already owns this state directory."""
 
