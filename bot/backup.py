@@ -69,6 +69,10 @@ def backup(state_dir: Path, target: Path, now: datetime) -> BackupReport:
     if target.exists() and (target.is_file() or any(target.iterdir())):
         raise UsageError(f"{target} already exists and is not empty; give a new directory or archive name")
     archive = target.name.endswith(TAR_SUFFIXES)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create {target.parent} ({exc.strerror})") from exc
     stage = Path(tempfile.mkdtemp(prefix=".hoso-backup-", dir=target.parent if archive else None)) if archive \
         else target
     try:

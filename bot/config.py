@@ -361,6 +361,11 @@ def _secret(t: Table, base: Path, auth: str) -> Secret:
     forbidden = "password" if t.has("password") else ("token" if t.has("token") else None)
     if forbidden:
         raise t.fail(forbidden, f"never put the secret itself in config.toml; use {' or '.join(names)}")
+    if not given:
+        for name in names:  # a misspelt key is the likelier mistake than a forgotten one
+            typo = t.misspelling_of(name)
+            if typo:
+                raise t.fail(typo, f"unknown key; did you mean {t.key(name)!r}?")
     if len(given) != 1:
         raise t.fail(names[0], f"set exactly one of {', '.join(names)}")
     name = given[0]

@@ -102,6 +102,13 @@ class Table:
             raise self._error(f"{self.key(unknown[0])}: unknown key{self._suggestion(unknown[0])}"
                               + (f" (also: {', '.join(unknown[1:])})" if len(unknown) > 1 else ""))
 
+    def misspelling_of(self, name: str) -> str | None:
+        """A key given here, not read, that looks like a misspelling of ``name``
+        (``pasword_env`` for ``password_env``), or None."""
+        rest = sorted(set(self._data) - self._seen - {name})
+        close = difflib.get_close_matches(name, rest, n=1, cutoff=0.8)
+        return close[0] if close else None
+
     def _suggestion(self, name: str) -> str:
         """ "; did you mean 'password_env'?" for a misspelt key, else ""."""
         close = difflib.get_close_matches(name, sorted(self._seen), n=1, cutoff=0.6)
