@@ -10,16 +10,25 @@ every package it installs must be installed here.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from . import docfactory as df
+from . import mailfactory as mf
 from .configs import ROOT
+from .hostile import SCHOOLS, school_doc
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 pytestmark = [pytest.mark.slow, pytest.mark.imap]
 
@@ -73,6 +82,14 @@ def test_the_guide_has_what_an_it_person_needs():
 def test_the_install_guide_runs_verbatim_against_test_servers(dovecot_factory, smtp_server_factory):
     dovecot = dovecot_factory(users={"office": "imap-pw-8Tq4"}, tls=True)
     smtp = smtp_server_factory(auth=SMTP_AUTH, starttls=True)
+    # one school's Tờ trình already waits in the mailbox: the first poll by hand counts it and sends the receipt
+    sent = (datetime.now(timezone.utc) - timedelta(minutes=15)).astimezone(VN).replace(microsecond=0)
+    sender, name, _, _ = SCHOOLS[0]
+    sender = sender.replace(".example", ".edu.vn")  # as in the office's roster below
+    doc = dataclasses.replace(school_doc(0, 0), place_date=f"Quận 12, ngày {sent:%d} tháng {sent:%m} năm {sent:%Y}")
+    dovecot.append("INBOX", mf.build("gmail", sender=sender, sender_name=name, message_id="<guide1@hcm.edu.vn>",
+                                     date=format_datetime(sent), files=[mf.File("Tờ trình.pdf", df.official_pdf([doc]))]),
+                   sent)
     base = Path(tempfile.mkdtemp(prefix="hoso-guide-"))
     try:
         base.chmod(0o755)  # the service user must reach its files, as under / on a server
@@ -121,6 +138,9 @@ def test_the_install_guide_runs_verbatim_against_test_servers(dovecot_factory, s
         assert state.stat().st_uid != 0 and (state / "bot.sqlite3").stat().st_uid == state.stat().st_uid
         assert list((prefix / "var/backups/hoso-bot").glob("state-*.tar.gz"))
         assert oct((prefix / "etc/hoso-bot/hoso-bot.env").stat().st_mode & 0o777) == "0o600"
-        assert smtp.messages == []  # an empty mailbox: no receipt was due
+        assert "folder 'INBOX' has 1 message(s)" in log and "1 new message(s)" in log, log
+        receipts = [m for m in smtp.messages if b"X-Bot-Kind: receipt" in m.raw]
+        assert len(receipts) == 1 and sender in receipts[0].rcpt_tos, log  # the school's receipt, through STARTTLS
+        assert receipts[0].tls and receipts[0].auth_user == SMTP_AUTH[0]
     finally:
         shutil.rmtree(base, ignore_errors=True)
