@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot --config PATH [--now ISO8601] COMMAND``.
+"""Command line: ``hoso-bot --config PATH [--now ISO8601] COMMAND`` (also ``python -m bot ...``).
 
 Only argument parsing, logging set-up and output live here; the work is in
 ``bot.app`` and the stage modules. A ``BotError`` becomes one clear message

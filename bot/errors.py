@@ -82,7 +82,7 @@ class UsageError(BotError):
     """A command was given arguments that do not make sense."""
 
     exit_code = 2
-    hint = "see 'python -m bot COMMAND --help'"
+    hint = "see 'hoso-bot COMMAND --help'"
 
 
 class EarlyExtensionError(UsageError):
@@ -101,7 +101,7 @@ class DismissError(UsageError):
     normally, or is waiting to be) or "already_dismissed".
     """
 
-    hint = "'python -m bot health' and the daily digest list quarantined messages with their reference (Q12)"
+    hint = "'hoso-bot health' and the daily digest list quarantined messages with their reference (Q12)"
 
     def __init__(self, message: str, code: str, hint: str | None = None):
         super().__init__(message, hint)

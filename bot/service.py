@@ -1,4 +1,4 @@
-"""The worker: ``python -m bot run``, an APScheduler shell around the library.
+"""The worker: ``hoso-bot run``, an APScheduler shell around the library.
 
 - the poll job every ``poll_every_minutes`` (and at once when IMAP IDLE hears
   of new mail; if a poll is running then, it polls again when it ends), the
@@ -308,7 +308,7 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
 
     - no successful poll within three poll intervals (plus five minutes);
     - a quarantined message waiting for a person, with its reference (Q12),
-      until it is requeued or dismissed (``python -m bot dismiss Q12 --why
+      until it is requeued or dismissed (``hoso-bot dismiss Q12 --why
       ...``, or "bỏ Q12" by email);
     - outgoing mail of ``cycle`` (the current one) that failed for good: the
       count and the newest error, until ``outbox --retry`` sends it;
@@ -414,7 +414,7 @@ def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[l
         error = " ".join(trouble["failed_error"].split())
         error = error if len(error) <= 160 else error[:157] + "..."
         problems.append(f"{trouble['failed']} outgoing mail(s){'' if cycle is None else f' of cycle {cycle}'} failed "
-                        f"for good; newest error: {error or '-'} (see: python -m bot outbox; then outbox --retry)")
+                        f"for good; newest error: {error or '-'} (see: hoso-bot outbox; then hoso-bot outbox --retry)")
     if trouble["overdue"]:
         since = trouble["overdue_since"]
         capped = (config.smtp.enabled
@@ -424,7 +424,7 @@ def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[l
         if capped:
             lines.append(f"outbox: the daily cap is reached; {text}")
         else:
-            problems.append(f"{text}: is the worker running? (see: python -m bot outbox)")
+            problems.append(f"{text}: is the worker running? (see: hoso-bot outbox)")
     return lines, problems
 
 

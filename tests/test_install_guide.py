@@ -78,6 +78,16 @@ def test_the_guide_has_what_an_it_person_needs():
     assert "\r" not in text
 
 
+def test_the_vietnamese_guide_has_the_same_commands_so_it_is_tested_too():
+    fence = re.compile(r"```sh\n(.*?)\n```", re.S)
+    english = fence.findall(GUIDE.read_text(encoding="utf-8"))
+    vietnamese = (ROOT / "docs" / "cai-dat.md").read_text(encoding="utf-8")
+    assert fence.findall(vietnamese) == english
+    assert "ở trên" not in vietnamese and "phía trên" not in vietnamese  # complete on its own
+    for word in ("Cài đặt", "máy chủ", "mật khẩu", "Kiểm tra trước khi bật", "Sao lưu", "Khôi phục", "Nâng cấp"):
+        assert word in vietnamese, word
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="the guide is for root (useradd, runuser)")
 def test_the_install_guide_runs_verbatim_against_test_servers(dovecot_factory, smtp_server_factory):
     dovecot = dovecot_factory(users={"office": "imap-pw-8Tq4"}, tls=True)

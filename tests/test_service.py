@@ -457,3 +457,22 @@ def test_health_warns_of_a_mail_loop_while_it_lasts_and_still_exits_0(tmp_path):
         store.set_mark("poll", later, "0 new")
     code, out, _ = _cli("--config", cfg, "--now", later.isoformat(), "health")
     assert code == 0 and "mail loop" not in out, out
+
+
+def test_reading_commands_work_while_the_worker_runs_and_sending_ones_say_stop_it_first(tmp_path):
+    from bot.store import Store
+
+    cfg = _health_setup(tmp_path)
+    now = "2023-10-05T09:00:00+07:00"
+    with Store.open(tmp_path / "state") as store:
+        store.set_mark("poll", datetime.fromisoformat(now), "0 new")
+    with StateLock(tmp_path / "state", "run"):  # this test process plays the running worker
+        for command in (["status"], ["export"], ["outbox"], ["digest", "--dry-run"], ["remind", "--dry-run"],
+                        ["health"]):
+            code, out, err = _cli("--config", cfg, "--now", now, *command)
+            assert code == 0, (command, out, err)
+        for command in (["poll"], ["remind"], ["digest"], ["outbox", "--retry"]):
+            code, out, err = _cli("--config", cfg, "--now", now, *command)
+            assert code == 5, (command, err)
+            assert f"is in use by pid {os.getpid()} (run)" in err
+            assert "hint: the worker is running: stop the service first (systemctl stop hoso-bot)" in err
