@@ -179,6 +179,17 @@ def explain(service: str, host: str, port: int, security: str, exc: BaseExceptio
     return f"{service} {where}: {text or type(cause).__name__}"
 
 
+def network_cause(exc: BaseException) -> BaseException | None:
+    """The TLS, refused-connection, unknown-host or timeout error behind
+    ``exc`` (a ``BotError`` raised from it), or None: the failures a
+    setting causes, which ``explain`` turns into a sentence."""
+    cause = exc
+    while isinstance(cause, BotError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    kinds = (ssl.SSLError, ConnectionRefusedError, socket.gaierror, socket.timeout, TimeoutError)
+    return cause if isinstance(cause, kinds) else None
+
+
 def _is_login_refusal(exc: BaseException) -> bool:
     from .errors import AuthenticationError
 

@@ -113,9 +113,21 @@ class Worker:
             log.info("%s", text if text.startswith(f"{name}:") else f"{name}: {text}")
 
     def _failed(self, name, backoff, now, exc, level=logging.WARNING) -> None:
-        new, delay = backoff.failed(now, str(exc))
+        text = self._plain(name, exc)
+        new, delay = backoff.failed(now, text)
         if new:
-            log.log(level, "%s failed: %s (retrying in %.0f s; repeats of this error are not logged)", name, exc, delay)
+            log.log(level, "%s failed: %s (retrying in %.0f s; repeats of this error are not logged)", name, text, delay)
+
+    def _plain(self, name: str, exc: BaseException) -> str:
+        """A poll that cannot reach the IMAP server for a reason in the config
+        (TLS mode, port, host) says so in a sentence, not as ``[SSL:
+        WRONG_VERSION_NUMBER]``; any other error as it is."""
+        from .doctor import explain, network_cause
+
+        mailbox = getattr(getattr(self.ctx, "config", None), "mailbox", None)
+        if name != "poll" or mailbox is None or mailbox.source != "imap" or network_cause(exc) is None:
+            return str(exc)
+        return explain("IMAP", mailbox.host, mailbox.port, mailbox.security, exc)
 
     def news(self) -> None:
         """The server spoke (IDLE saw new mail, or came back): poll without waiting for the backoff."""

@@ -56,6 +56,31 @@ def test_a_repeated_failure_is_logged_once_and_recovery_is_logged(caplog):
     assert any("working again" in r.getMessage() for r in caplog.records)
 
 
+def test_a_poll_that_speaks_tls_to_a_plain_port_says_so_in_the_journal(caplog, tmp_path):
+    import ssl
+
+    from .configs import write_config
+
+    cfg = write_config(tmp_path, 'source = "imap"\nhost = "mail.pgd-q12.example"\nport = 143\nsecurity = "ssl"\n'
+                                 'username = "hoso"\npassword_env = "BOT_IMAP_PASSWORD"')
+    from bot import app
+
+    ctx = app.load(cfg)
+    wrong = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")
+
+    def job(now):
+        raise MailboxError("cannot connect to IMAP server mail.pgd-q12.example:143 (ssl): "
+                           "[SSL: WRONG_VERSION_NUMBER] wrong version number") from wrong
+
+    worker = Worker(ctx=ctx, clock=StepClock(T0), poll=None)
+    with caplog.at_level(logging.INFO, logger="bot.service"):
+        worker.run_job("poll", job)
+    (record,) = [r.getMessage() for r in caplog.records]
+    assert record.startswith('poll failed: port 143 speaks plain IMAP, not TLS: use security = "starttls" or port '
+                             '993'), record
+    assert "WRONG_VERSION_NUMBER" not in record
+
+
 def test_job_is_not_retried_before_its_backoff_expires():
     clock, calls = StepClock(T0), []
 
