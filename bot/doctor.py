@@ -212,7 +212,10 @@ def imap_check(mailbox, environ=None) -> Check:
         try:
             info = client.select_folder(cfg.folder, readonly=True)
         except Exception as exc:  # imapclient raises its own IMAPClientError for a missing folder
-            folders = ", ".join(f[2] for f in client.list_folders()[:20])
+            try:
+                folders = ", ".join(str(f[2]) for f in client.list_folders()[:20])
+            except Exception:  # only to help: the folder's error is what matters
+                folders = "(the list of folders could not be read)"
             return Check(name, False, f"logged in as {cfg.username!r}, but the folder {cfg.folder!r} cannot be opened "
                                       f"({exc}); the mailbox has: {folders}; set folder in [mailbox]")
         count = info.get(b"EXISTS", "?")

@@ -81,6 +81,7 @@ def test_a_right_installation_passes_every_check_and_sends_nothing(tmp_path, ser
     ("smtp ssl on the plain port", 'FAIL: SMTP: port {smtp} speaks plain SMTP, not TLS: use security = '
                                    '"starttls" or port 465'),
     ("smtp wrong password", "FAIL: SMTP: the SMTP server refused the user name or password"),
+    ("imap missing folder", "FAIL: IMAP: logged in as 'office', but the folder 'Ho-so' cannot be opened"),
     ("no trusted_authserv_ids", "FAIL: trusted_authserv_ids: [mailbox] trusted_authserv_ids is empty"),
     ("state is a file", "FAIL: state directory: the state directory {state} is not a directory"),
 ])
@@ -97,6 +98,8 @@ def test_each_mistake_is_one_plain_sentence_and_a_failure(tmp_path, servers, mis
     cfg = _config(tmp_path, dovecot, smtp, **kwargs)
     env = {"BOT_IMAP_PASSWORD": "wrong"} if mistake == "imap wrong password" else \
         {"BOT_SMTP_PASSWORD": "wrong"} if mistake == "smtp wrong password" else {}
+    if mistake == "imap missing folder":
+        cfg.write_text(cfg.read_text().replace("timeout_seconds = 5", 'timeout_seconds = 5\nfolder = "Ho-so"'))
     if mistake == "state is a file":
         (tmp_path / "state").write_text("a file where the state directory should be")
     done = _cli(cfg, "check-config", "--connect", env_extra=env)
