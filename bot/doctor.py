@@ -62,7 +62,7 @@ def check_state_dir(path: Path, *, create: bool = True) -> None:
                             hint=f"let it through (chmod o+x {closed}), or choose a state directory outside it")
     if path.exists() and not path.is_dir():
         raise StateDirError(f"the state directory {path} is not a directory ({_describe(path)})",
-                            hint=f"move that file away, or set [paths] state in config.toml to a directory")
+                            hint="move that file away, or set [paths] state in config.toml to a directory")
     if not path.exists():
         make = f"install -d -o {user} -g {_group()} -m 0750 {path}"
         if not create:
