@@ -233,18 +233,27 @@ def test_a_message_that_kills_the_process_is_quarantined_alone(tmp_path, monkeyp
     with Store.open(tmp_path / "state") as store, Extractor(workers=0) as extractor:
         store.record_fetched([RawMessage(f"test:{n}", raw, RECEIVED + timedelta(minutes=n))
                               for n, raw in enumerate(mails)], now)
-        for restart in range(3):  # the process dies on it, three times
-            with pytest.raises(Crash):
-                pipeline.process_pending(store, rules, extractor, now, PollReport(), ocr_available=False)
-        report = PollReport()
-        pipeline.process_pending(store, rules, extractor, now, report, ocr_available=False)
+        deaths = 0
+        while True:  # the process dies on it, restarts, dies again...
+            report = PollReport()
+            try:
+                pipeline.process_pending(store, rules, extractor, now, report, ocr_available=False)
+                break
+            except Crash:
+                deaths += 1
+            assert deaths < 10, "the poison must end quarantined"
+        # once among 16 in flight (nobody charged), then three times handled alone
+        assert deaths == 1 + pipeline.MAX_ATTEMPTS
         assert (report.quarantined, report.failed) == (1, 0)
         (poison,) = store.quarantined()
-        assert poison["message_id"] == "<bulk-5@hostile.test>"
-        assert poison["last_error"] == "processing crashed 3 times"
+        assert poison["message_id"] == "<bulk-5@hostile.test>" and poison["attempts"] == 3
+        assert poison["last_error"].startswith("processing crashed: the bot's process died while it handled "
+                                               "this message alone")
         # whose mail it is, read from its headers without the parser that crashed on it
         assert (poison["from_addr"], poison["subject"]) == (H.SCHOOLS[5 % len(H.SCHOOLS)][0].lower(), "Hồ sơ ANTQ lần 5")
         assert store.message_counts() == {"done": 19, "quarantined": 1}
+        charged = store.conn.execute("SELECT COUNT(*) FROM messages WHERE attempts > 0 AND status = 'done'").fetchone()
+        assert charged[0] == 0  # the 15 in flight beside it when it first struck were not charged
 
 
 SEND_KILLS = 8
