@@ -611,6 +611,8 @@ class _Transaction:
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and not self.conn.in_transaction:
+            return False  # SQLite rolled it back itself (disk full, I/O error): the first error is the one to tell
         if self.savepoint:
             if exc_type is not None:
                 self.conn.execute(f"ROLLBACK TO {self.savepoint}")

@@ -55,6 +55,7 @@ def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: in
     os.setpgrp()  # own process group: a timeout kill takes tesseract/catdoc with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory(memory_limit)
+    from .. import archive, parse  # noqa: F401  what every parse job needs: failing here is the machine's fault
     for module in ("pypdfium2", "docx", "PIL.Image"):  # used by nearly every poll: loaded before the clock runs
         try:
             __import__(module)
