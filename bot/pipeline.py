@@ -34,15 +34,16 @@ process (SIGKILL, OOM, reboot) charges nobody either: the next run finds
 the messages still marked in flight and resumes them first, ONE at a time
 (a "suspect", like a message that failed before, is handled alone). Only
 while a suspect is handled alone is it marked 'alone' around the work this
-process does on its content (parse when inline, classify, record): dying
-then is its own death, charged as an attempt, so a message that kills the
-process every time is still quarantined after ``max_attempts``, alone.
+process does on its content (classifying it; parsing and reading it too
+when the Extractor runs inline): dying then is its own death, charged as an
+attempt, so a message that kills the process every time is still
+quarantined after ``max_attempts``, alone.
 Work done is kept across a crash loop: the archive, and the extraction
 cache (written at once while a suspect is handled alone).
 
 OCR must not hold back the others. With OCR on, a first pass reads every
 message with OCR deferred: a message with a scanned attachment is set aside
-(its attempt given back) while the rest are recorded. A second pass then
+(no longer in flight, nothing charged) while the rest are recorded. A second pass then
 reads the set-aside messages with OCR, the whole pool on it, each recorded
 as soon as its scans are read; ``ocr_seconds`` bounds it, so that a poll
 can fetch and record the mail that arrived meanwhile before going on.
@@ -390,12 +391,17 @@ class _Run:
     def _record(self) -> None:
         """One transaction: the extraction cache, the in-flight marks released,
         and each ready message's items and "done" mark (a savepoint each).
-        A suspect handled alone is first marked 'alone' (committed): from
-        there on, this process works on its content."""
+        A suspect handled alone is marked 'alone' (committed) while this
+        process classifies it: the work on its content, where its own death
+        is proof. The window is kept that narrow on purpose: a kill that
+        lands in it by chance charges an innocent message."""
         batch, self.ready = self.ready, []
-        if self.alone is not None and self.extractor.size and any(j.pending.row == self.alone for j in batch):
+        alone = self.alone is not None and any(j.pending.row == self.alone for j in batch)
+        if alone and self.extractor.size:  # inline, it was marked before this process parsed it
             self.store.mark_inflight([self.alone], "alone")
         decided = [self._classify(job) for job in batch]
+        if alone:
+            self.store.release_inflight([self.alone])  # still resumed until recorded, not 'alone' any more
         with self.store.transaction():
             if self.releases:
                 self.store.release_inflight(self.releases)
