@@ -125,11 +125,13 @@ def test_a_poll_started_from_an_unreadable_current_directory_stops_and_blames_no
 def test_workers_that_die_before_they_are_ready_stop_the_poll_and_blame_nobody(tmp_path, monkeypatch):
     ctx = app.load(example_config(tmp_path))
     # a memory limit too small to load the readers: every worker dies at start
-    with Extractor(workers=1, memory_limit=16 * MiB) as starved, pytest.raises(EnvironmentFault) as failure:
-        app.poll(ctx, NOW, extractor=starved)
-    assert "an extraction worker exited before it was ready" in str(failure.value)
-    nothing_charged(tmp_path / "state")
-    report = app.poll(ctx, NOW)
+    with Extractor(workers=1, memory_limit=16 * MiB) as pool:
+        with pytest.raises(EnvironmentFault) as failure:
+            app.poll(ctx, NOW, extractor=pool)
+        assert "an extraction worker exited before it was ready" in str(failure.value)
+        nothing_charged(tmp_path / "state")
+        pool.memory_limit = 1024 * MiB  # the cause fixed; the worker (`run`) keeps its pool
+        report = app.poll(ctx, NOW, extractor=pool)
     assert (report.processed, report.quarantined) == (INBOX, 0)
 
 

@@ -379,6 +379,15 @@ class Extractor:
             child.close()
         return _Worker(process, parent)
 
+    def _drop(self, worker: _Worker) -> None:
+        """A worker that never became ready: gone, with its job (the caller stops);
+        a later use of the pool starts a new one."""
+        worker.kill()
+        self._pool.remove(worker)
+        if worker.job is not None and not worker.job.cancelled:
+            self._queue.appendleft(worker.job)
+        worker.job = None
+
     def _replace(self, worker: _Worker) -> None:
         worker.kill()
         self._pool[self._pool.index(worker)] = self._start_worker()
@@ -417,7 +426,7 @@ class Extractor:
                 self._receive(worker)
             elif time.monotonic() >= worker.deadline:
                 if not worker.started:
-                    worker.kill()
+                    self._drop(worker)
                     raise EnvironmentFault(f"an extraction worker was not ready after {_STARTUP_SECONDS:g} s "
                                            "(the machine is overloaded or out of memory)")
                 self._finish(worker, JobFailed(_TIMEOUT_ERROR.format(self.timeout), "timeout", worker.kind))
@@ -443,7 +452,7 @@ class Extractor:
             code = worker.process.exitcode
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             if not worker.started:  # it never read its job: the machine's fault, not the file's
-                worker.kill()
+                self._drop(worker)
                 raise EnvironmentFault(
                     f"an extraction worker exited before it was ready ({how}); its error is printed above",
                     hint="check the current directory, the memory limit and that the bot's Python packages "
