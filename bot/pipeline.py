@@ -43,10 +43,11 @@ cache (written at once while a suspect is handled alone).
 
 OCR must not hold back the others. With OCR on, a first pass reads every
 message with OCR deferred: a message with a scanned attachment is set aside
-(no longer in flight, nothing charged) while the rest are recorded. A second pass then
-reads the set-aside messages with OCR, the whole pool on it, each recorded
-as soon as its scans are read; ``ocr_seconds`` bounds it, so that a poll
-can fetch and record the mail that arrived meanwhile before going on.
+(no longer in flight, nothing charged) while the rest are recorded. A
+second pass then reads the set-aside messages with OCR, the whole pool on
+it, each recorded as soon as its scans are read; ``ocr_seconds`` bounds it,
+so that a poll can fetch and record the mail that arrived meanwhile before
+going on.
 """
 from __future__ import annotations
 
