@@ -5,6 +5,8 @@ other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
+import errno
+
 
 class BotError(Exception):
     """Base class. ``hint`` tells the user what to do about it."""
@@ -106,3 +108,24 @@ class DismissError(UsageError):
     def __init__(self, message: str, code: str, hint: str | None = None):
         super().__init__(message, hint)
         self.code = code
+
+
+class EnvironmentFault(BotError):
+    """The bot cannot work here, for a reason outside the mail: its extraction
+    workers cannot start (current directory, permissions, a missing program,
+    a memory limit too small to load them) or the state disk is full. The
+    poll stops; no message is charged an attempt, none is quarantined."""
+
+    exit_code = 7
+    hint = "fix the cause named above and run again; no mail was charged for it"
+
+
+# errno values that say something about the machine, not about the file being read
+_ENVIRONMENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EMFILE,
+                                 errno.ENFILE, errno.EIO, errno.ENOMEM, errno.EAGAIN})
+
+
+def environmental(exc: BaseException) -> bool:
+    """Whether an error comes from the machine (permissions, a full or read-only
+    disk, no file descriptors, no memory to fork) rather than from the mail."""
+    return isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS

@@ -375,6 +375,10 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
     dismissed = counts.get("quarantined", 0) - len(waiting)
     lines.append(f"messages: {counts.get('done', 0)} processed, {counts.get('new', 0)} waiting, "
                  f"{len(waiting)} quarantined" + (f", {dismissed} dismissed" if dismissed else ""))
+    resumed, still = store.crash_recovery()
+    if resumed:  # the bot died with mail in flight: handled again first, one at a time, nobody charged
+        lines.append(f"resumed after a crash: {resumed} message(s), not charged"
+                     + (f", {still} still waiting" if still else ""))
     review = len(store.items(decision="review"))
     lines.append(f"review backlog: {review} item(s)")
     backlog = _outbox_backlog(store)
@@ -386,7 +390,7 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
     for q in waiting:
         sender = f" from {q['from_addr']}" if q.get("from_addr") else ""
         subject = f" {q['subject']!r}" if q.get("subject") else ""
-        problems.append(f"quarantined {q['ref']} {q['message_id']}{sender}{subject} ({q['attempts']} attempts): "
+        problems.append(f"quarantined {q['ref']} {q['message_id']}{sender}{subject} (this mail's fault, {q['attempts']} attempts): "
                         f"{q['last_error']}")
     hints = ([f"hint: once a quarantined message is dealt with by hand: hoso-bot dismiss {waiting[0]['ref']} "
               "--why '...' (or 'requeue' to process them again)"] if waiting else [])
