@@ -168,7 +168,7 @@ class Config:
     extraction: ExtractionConfig = ExtractionConfig()
     # Entries shown per section of the daily digest (files in review, late
     # dossiers, missing...); the rest is counted and is in the attached XLSX.
-    digest_entries: int = 15
+    digest_entries: int = 10
 
     def warnings(self) -> list[str]:
         """Settings that work but deserve a warning (``check-config`` prints them)."""
@@ -218,7 +218,7 @@ def parse_config(data: dict, base: Path, source_file: Path = Path("config.toml")
     if not emails or not all("@" in e for e in emails):
         raise coord.fail("emails", "list at least one email address")
     allow_unauthenticated = coord.get("allow_unauthenticated_commands", bool, False)
-    digest_entries = coord.get("digest_entries", int, 15,
+    digest_entries = coord.get("digest_entries", int, 10,
                                check=lambda v: None if 1 <= v <= 200 else "must be 1..200 (entries per section)")
     coord.done()
     p = top.sub("paths")

@@ -86,7 +86,7 @@ class Renderer:
             )
             env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
                                vn_deadline=self.vn_deadline, nd30_date=self.nd30_date, vn_duration=vn_duration,
-                               vn_number=vn_number,
+                               vn_number=vn_number, middle=shorten_middle, address=shorten_address,
                                days_vi=days_vi, lower_first=lower_first)
             _ENVIRONMENTS[cache_key] = env
         self.env = env
@@ -304,6 +304,33 @@ def _xl_time(moment: datetime, tz) -> datetime:
 # -- small text helpers (also template filters) ----------------------------------
 
 _SPACES = re.compile(r"\s+")
+
+
+def shorten_middle(text: str, limit: int = 34) -> str:
+    """``text`` cut in the middle to at most ``limit`` characters, with "…"
+    where it was cut: the start and the end (a file's extension, an
+    address's domain) stay readable. Shorter text is returned unchanged."""
+    text = "" if text is None else str(text)
+    if len(text) <= limit or limit < 5:
+        return text
+    keep = limit - 1
+    tail = keep * 2 // 5
+    dot = text.rfind(".")
+    if 0 < len(text) - dot <= 6:  # keep ".pdf" / ".docx" whole in the tail
+        tail = max(tail, len(text) - dot)
+    head = keep - tail
+    return text[:head].rstrip() + "…" + text[len(text) - tail:].lstrip()
+
+
+def shorten_address(address: str, limit: int = 34) -> str:
+    """An e-mail address in at most ``limit`` characters for a narrow screen:
+    the domain stays whole and the local part is cut at its end
+    ("mntranquangkh…@hcm-edu.example"); a short address is unchanged."""
+    address = "" if address is None else str(address)
+    local, at, domain = address.rpartition("@")
+    if len(address) <= limit or not at or len(domain) > limit - 6:
+        return shorten_middle(address, limit)
+    return local[:limit - len(domain) - 2] + "…@" + domain
 
 
 # The email package of Python 3.11 loses the space between two encoded

@@ -239,7 +239,7 @@ def test_digest_headline_matches_status_json():
     items = [item(1, at(2), ALL), item(2, at(3), ALL, school="mn-hoa-mai"), item(3, at(4), ("to_trinh",), school="th-nguyen-du"),
              item(4, at(4), ("bien_ban",), school="th-nguyen-du", decision="review", reasons=("chữ ký không rõ",))]
     status = status_of(items, now=now)
-    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"])
+    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"], limits={"missing": 400})
     summary = to_json(status)["summary"]
     h = content["headline"]
     assert (h["schools"], h["complete"], h["review"]) == (summary["schools"], summary["complete"], summary["review"])
@@ -378,7 +378,8 @@ def test_a_school_whose_file_waits_in_review_without_a_type_is_not_chased(items,
 
 
 def test_the_digest_says_the_reminder_waits_for_the_file_in_review():
-    content = plan.digest_content(status_of([SCAN], now=at(5, 9)), RULES, plan.DigestInputs(), ["c@x.vn"])
+    content = plan.digest_content(status_of([SCAN], now=at(5, 9)), RULES, plan.DigestInputs(), ["c@x.vn"],
+                                  limits={"missing": 400})
     (row,) = content["review"]["rows"]
     assert row["reminder_held"] and row["filename"] == "scan0001.jpg"
     (school_row,) = [s for g in content["missing_groups"] for s in g["schools"] if s["code"] == NH]

@@ -193,7 +193,9 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
     assert "Đã nộp đủ hồ sơ: 1/27 trường (3,7%; mục tiêu 100%)" in text
     assert "Hạn nộp của các trường: 23:59 ngày 10/10/2023 (giờ Việt Nam) - còn 3 ngày" in text
     assert "Hạn Phòng báo cáo: 23:59 ngày 15/10/2023 (giờ Việt Nam) - còn 8 ngày" in text
-    assert "R3" in text and "không đọc được chữ (ảnh chụp)" in text
+    # the file in review: the bot's guess in a few words and the reply that settles it (the full reason is in the XLSX)
+    assert "- R3  MN Hoa Mai: scan0001.pdf\n  có lẽ: Biên bản — bản scan, không đọc được chữ\n" in text.replace("\r\n", "\n")
+    assert '  Trả lời: "duyệt R3" hoặc "bỏ R3"' in text
     assert "- MN Hoa Mai: thiếu Báo cáo kết quả xây dựng đơn vị điển hình; chờ kiểm tra: Biên bản họp xét, đề nghị" in text
     assert "mnhoasen.q12@hcm-edu.example (MN Hoa Sen): 2 lần" in text
     assert "la@example.com: 3 thư" in text
