@@ -416,3 +416,45 @@ def test_every_message_says_it_is_in_vietnamese(ctx):
     digest = build(ctx, mail, r, now=at(7, 7), attachments=attachments)
     assert reminder["Content-Language"] == "vi"
     assert digest["Content-Language"] == "vi" and digest.get_content_type() == "multipart/mixed"
+
+
+# -- narrow screens: names shortened in the middle, addresses never cut in their domain ------
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("scan0001.jpg", 26, "scan0001.jpg"),
+    ("Tờ trình đề nghị công nhận năm 2023 - bản có chữ ký và đóng dấu đỏ.pdf", 34, "Tờ trình đề nghị côn…ng dấu đỏ.pdf"),
+    ("HoSoDeNghiCongNhanDonViDienHinhPhongTraoToanDan_final_v3.docx", 26, "HoSoDeNghiCongN…al_v3.docx"),
+    ("", 10, ""),
+])
+def test_long_file_names_are_shortened_in_the_middle_keeping_the_extension(text, limit, expected):
+    from bot.render import shorten_middle
+
+    assert shorten_middle(text, limit) == expected and len(expected) <= limit
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("thlytutrong.q12@hcm-edu.example", "thlytutrong.q12@hcm-edu.example"),
+    ("mntranquangkhai.q12@hcm-edu.example", "mntranquangkhai.q…@hcm-edu.example"),
+    ("giaovien.thnguyenvantroi.0@gmail.com", "giaovien.thnguyenvantro…@gmail.com"),
+])
+def test_long_addresses_keep_their_domain(address, expected):
+    from bot.render import shorten_address
+
+    assert shorten_address(address, 34) == expected
+
+
+def test_the_config_sets_the_entries_per_section_of_the_digest(tmp_path):
+    from bot.config import parse_config
+    from bot.errors import ConfigError as Error
+
+    base = {"mailbox": {"source": "folder", "path": "inbox"}, "coordinator": {"emails": ["c@x.vn"]}}
+    assert parse_config(base, tmp_path).digest_entries == plan.DEFAULT_ENTRIES
+    few = parse_config({**base, "coordinator": {"emails": ["c@x.vn"], "digest_entries": 3}}, tmp_path)
+    ctx = make_ctx(tmp_path)
+    ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, digest_entries=few.digest_entries))
+    items = [item(n, at(3), ("bao_cao",), decision="review", filename=f"scan{n}.pdf", reasons=("tệp scan",))
+             for n in range(1, 9)]
+    mail, _ = notify.build_digest(ctx, renderer(ctx), status_of(ctx, items), plan.DigestInputs())
+    assert len(mail.context["review"]["rows"]) == 3 and mail.context["review"]["more"] == 5
+    with pytest.raises(Error, match="digest_entries"):
+        parse_config({**base, "coordinator": {"emails": ["c@x.vn"], "digest_entries": 0}}, tmp_path)
