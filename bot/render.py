@@ -27,7 +27,7 @@ from typing import Sequence
 import jinja2
 
 from .errors import ConfigError
-from .plan import PlannedMail
+from .plan import PlannedMail, ReviewGuess, review_guess, suggested_replies
 from .status import CampaignStatus
 
 HCM = "Asia/Ho_Chi_Minh"
@@ -188,7 +188,17 @@ class Renderer:
 
     # -- the digest's spreadsheet ---------------------------------------------
     def digest_xlsx(self, status: CampaignStatus) -> bytes:
-        return digest_xlsx(status, self.labels(), self.tz)
+        return digest_xlsx(status, {**self.labels(), "REVIEW": self.review_wording()}, self.tz)
+
+    def review_wording(self) -> dict:
+        """The wording of the bot's guesses (``_digest_wording.txt``), for the XLSX."""
+        try:
+            module = self.env.get_template("_digest_wording.txt").module
+        except jinja2.TemplateNotFound:
+            return {}  # an office's older templates/ without it: the sheet goes without the guess
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"template _digest_wording.txt: {exc}") from exc
+        return {name: getattr(module, name, "") for name in ("CAUSE", "UNLIKELY", "GUESS_PREFIX", "NO_DOC")}
 
 
 def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
@@ -237,21 +247,38 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
 
     rq = wb.create_sheet("Chờ xem xét")
     rq.append(["Mã", "Nhận lúc", "Người gửi", "Trường (dự đoán)", "Mã trường", "Loại hồ sơ (dự đoán)", "Tệp",
-               "Lý do"])
+               "Dự đoán", "Trả lời gợi ý", "Lý do"])
     school_names = {s.code: s.name for s in status.schools}
     doc_names = {d.id: d.name for d in campaign.doc_types}
+    wording = labels.get("REVIEW") or {}
     for r in status.review:
+        guess = review_guess(r.reason, r.filename, r.doc_types, campaign)
         rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, school_names.get(r.school, r.school or ""),
-                   r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename, r.reason])
+                   r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename,
+                   guess_text(guess, wording), suggested_replies(r.ref, r.school, r.doc_types, guess.likely)[0],
+                   r.reason])
         rq.cell(rq.max_row, 2).number_format = "dd/mm/yyyy hh:mm"
     for c in rq[1]:
         c.font = Font(bold=True)
-    for i, w in enumerate([8, 17, 30, 30, 20, 34, 40, 60], start=1):
+    rq.freeze_panes = "B2"
+    rq.auto_filter.ref = rq.dimensions
+    for i, w in enumerate([8, 17, 30, 30, 20, 34, 40, 44, 34, 60], start=1):
         rq.column_dimensions[get_column_letter(i)].width = w
     text_cells_only(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def guess_text(guess: ReviewGuess, wording: dict) -> str:
+    """The bot's guess in words, as the digest shows it ("có lẽ: Báo cáo — bản
+    scan, không đọc được chữ"); ``wording``: ``Renderer.review_wording()``."""
+    if not wording:
+        return ""
+    if guess.likely:
+        cause = wording["CAUSE"].get(guess.cause, "{}").replace("{}", guess.label)
+        return f"{wording['GUESS_PREFIX']}{guess.doc or wording['NO_DOC']} — {cause}"
+    return wording["UNLIKELY"].get(guess.cause, "{}").replace("{}", guess.label)
 
 
 def status_labels(common_module) -> dict:

@@ -215,6 +215,9 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
     assert hoa_mai[4:9] == ["Chưa đủ", "Đúng hạn - 03/10/2023 08:00", "Chưa nộp", "Đang chờ kiểm tra", "Chưa nộp"]
     review = [list(r) for r in wb["Chờ xem xét"].iter_rows(values_only=True)]
     assert review[1][0] == "R3" and review[1][-1] == "không đọc được chữ (ảnh chụp)"
+    # the worklist: the guess as the digest says it and the reply to copy, for every file (not only those shown)
+    assert review[0][7:9] == ["Dự đoán", "Trả lời gợi ý"]
+    assert review[1][7:9] == ["có lẽ: Biên bản — bản scan, không đọc được chữ", "duyệt R3"]
     # names, not codes: the school and the document type as the coordinator knows them
     assert review[0][3:6] == ["Trường (dự đoán)", "Mã trường", "Loại hồ sơ (dự đoán)"]
     assert review[1][3:7] == ["MN Hoa Mai", "mn-hoa-mai", "Biên bản họp xét, đề nghị", "scan0001.pdf"]
