@@ -696,6 +696,7 @@ class ReviewGuess:
     doc: str
     cause: str
     label: str = ""
+    from_filename: bool = False  # the document type was read from the file's name only
 
 
 # (pattern of one reason of the classifier, cause) in order of precedence: the first
@@ -740,14 +741,15 @@ def review_guess(reason: str, filename: str, doc_types: Sequence[str], campaign:
     (``reason``: the classifier's reasons joined by "; ")."""
     reasons = [r.strip() for r in (reason or "").split("; ") if r.strip()]
     doc = "; ".join(short_doc_name(campaign, t) for t in doc_types)
+    named = bool(doc_types) and any(r.startswith("đoán loại văn bản từ tên tệp") for r in reasons)
     read_by_ocr = any(_OCR.search(r) for r in reasons)
     for r in reasons:
         for pattern, cause in _UNLIKELY_RULES:
             m = pattern.search(r)
             if m:
-                return ReviewGuess(UNLIKELY, doc, cause, (m.group(1) or "") if m.groups() else "")
+                return ReviewGuess(UNLIKELY, doc, cause, (m.group(1) or "") if m.groups() else "", named)
     if _NO_TOPIC in reasons and not read_by_ocr and not doc_types:
-        return ReviewGuess(UNLIKELY, doc, "no_topic")
+        return ReviewGuess(UNLIKELY, doc, "no_topic", "", named)
     photo = (filename or "").lower().endswith(_PHOTO_EXT)
     for r in reasons:
         for pattern, cause in _CAUSE_RULES:
@@ -759,8 +761,8 @@ def review_guess(reason: str, filename: str, doc_types: Sequence[str], campaign:
                 cause = ("photo_" if photo else "scan_") + cause  # "ảnh chụp, không đọc rõ tiêu đề"
             elif cause in ("bad_file", "unread_part"):
                 label = label or r
-            return ReviewGuess(LIKELY, doc, cause, _short_label(label))
-    return ReviewGuess(LIKELY, doc, "other", _short_label(reasons[0]) if reasons else "")
+            return ReviewGuess(LIKELY, doc, cause, _short_label(label), named)
+    return ReviewGuess(LIKELY, doc, "other", _short_label(reasons[0]) if reasons else "", named)
 
 
 def _short_label(text: str, limit: int = 60) -> str:

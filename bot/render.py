@@ -198,7 +198,8 @@ class Renderer:
             return {}  # an office's older templates/ without it: the sheet goes without the guess
         except jinja2.TemplateError as exc:
             raise ConfigError(f"template _digest_wording.txt: {exc}") from exc
-        return {name: getattr(module, name, "") for name in ("CAUSE", "UNLIKELY", "GUESS_PREFIX", "NO_DOC")}
+        return {name: getattr(module, name, "") for name in ("CAUSE", "UNLIKELY", "GUESS_PREFIX", "NO_DOC",
+                                                                  "FROM_FILENAME")}
 
 
 def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
@@ -277,7 +278,8 @@ def guess_text(guess: ReviewGuess, wording: dict) -> str:
         return ""
     if guess.likely:
         cause = wording["CAUSE"].get(guess.cause, "{}").replace("{}", guess.label)
-        return f"{wording['GUESS_PREFIX']}{guess.doc or wording['NO_DOC']} — {cause}"
+        named = wording.get("FROM_FILENAME", "") if guess.from_filename else ""
+        return f"{wording['GUESS_PREFIX']}{guess.doc or wording['NO_DOC']}{named} — {cause}"
     return wording["UNLIKELY"].get(guess.cause, "{}").replace("{}", guess.label)
 
 

@@ -500,6 +500,7 @@ def test_a_queued_receipt_leaves_out_bounced_and_bursting_recipients(recipients,
 def test_the_bots_guess_about_a_file_in_review_in_a_few_words(reason, filename, doc_types, expected):
     g = plan.review_guess(reason, filename, doc_types, CAMPAIGN)
     assert (g.likely, g.doc, g.cause, g.label) == expected
+    assert g.from_filename == ("đoán loại văn bản từ tên tệp" in reason)   # said: "Báo cáo (theo tên tệp)"
 
 
 @pytest.mark.parametrize("school, doc_types, likely, expected", [

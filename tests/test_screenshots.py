@@ -220,7 +220,7 @@ def test_every_review_entry_shown_has_its_reply_and_the_text_part_keeps_every_de
         assert re.search(rf"<code[^>]*>(duyệt|bỏ) {ref}\b", html), ref
         assert re.search(rf'Trả lời: "(duyệt|bỏ) {ref}\b', text), ref
     for part in (html, text):                                          # the guess in a few words
-        assert "có lẽ: Biên bản — bản scan, không đọc được chữ" in part
+        assert "có lẽ: Biên bản (theo tên tệp) — bản scan, không đọc được chữ" in part
         assert "có lẽ không thuộc đợt này: phòng cháy chữa cháy" in part
     # likely first, then likely not; one line settles a whole group
     likely, unlikely = html.index("Có lẽ thuộc đợt này ("), html.index("Có lẽ không thuộc đợt này (")
