@@ -188,6 +188,7 @@ def test_the_digest_of_a_busy_morning_fits_a_phone_and_no_address_breaks(browser
     found = probe(browser, page, width)
     assert found["scrollWidth"] <= width and not found["wide"], f"wider than {width}px: {found['wide'][:5]}"
     assert found["addresses"] >= 10 and not found["broken"], f"addresses broken over two lines: {found['broken']}"
+    print(f"\nseason digest at {width} px: {found['height']} px tall, {found['addresses']} addresses, none broken")
     if width == 375:
         assert found["height"] <= PHONE_SCREENS * SCREEN_375, (
             f"{found['height']} px tall: more than {PHONE_SCREENS} phone screens")
@@ -212,6 +213,7 @@ def test_every_review_entry_shown_has_its_reply_and_the_text_part_keeps_every_de
     _, page, msg, size = season_digest
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
+    print(f"\nseason digest: HTML part {len(html.encode('utf-8'))} bytes, whole message {size} bytes")
     assert len(html.encode("utf-8")) < 100_000 and size < 300_000, (len(html.encode("utf-8")), size)
     assert [p.get_filename()[-5:] for p in msg.iter_attachments()] == [".xlsx", ".docx"]
     cards = re.findall(r"<b>(R\d+)</b> · ", html)
