@@ -42,6 +42,9 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # own label (OPTIONAL_ABSENT of _common.txt) and no colour.
 OPTIONAL_ABSENT = "optional_absent"
 _ENVIRONMENTS: dict[tuple[str, str], jinja2.Environment] = {}
+# Rows of the digest XLSX's review sheet: with the matrix, the DOCX draft and the
+# bodies the digest stays under 300 KB even when a flood fills the review queue.
+REVIEW_SHEET_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -252,13 +255,16 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
     school_names = {s.code: s.name for s in status.schools}
     doc_names = {d.id: d.name for d in campaign.doc_types}
     wording = labels.get("REVIEW") or {}
-    for r in status.review:
+    for r in status.review[:REVIEW_SHEET_ROWS]:
         guess = review_guess(r.reason, r.filename, r.doc_types, campaign)
         rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, school_names.get(r.school, r.school or ""),
                    r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename,
                    guess_text(guess, wording), suggested_replies(r.ref, r.school, r.doc_types, guess.likely)[0],
                    r.reason])
         rq.cell(rq.max_row, 2).number_format = "dd/mm/yyyy hh:mm"
+    if len(status.review) > REVIEW_SHEET_ROWS:  # a flood: the mail stays small, `export` has every file
+        rq.append([f"... và {len(status.review) - REVIEW_SHEET_ROWS} tệp khác: xem lệnh "
+                   "python3 -m bot export --format csv"])
     for c in rq[1]:
         c.font = Font(bold=True)
     rq.freeze_panes = "B2"

@@ -461,3 +461,28 @@ def test_the_config_sets_the_entries_per_section_of_the_digest(tmp_path):
     assert len(mail.context["review"]["rows"]) == 3 and mail.context["review"]["more"] == 5
     with pytest.raises(Error, match="digest_entries"):
         parse_config({**base, "coordinator": {"emails": ["c@x.vn"], "digest_entries": 0}}, tmp_path)
+
+
+def test_the_digest_of_a_flood_stays_small_with_its_attachments(ctx):
+    """5,000 files in review in a district of 150 schools, the morning after the deadline (XLSX and DOCX
+    draft attached): HTML part < 100 KB, whole message < 300 KB; the XLSX names the rest and `export`."""
+    from openpyxl import load_workbook
+
+    schools = tuple(School(code=f"s{i:03d}", name=f"Trường Tiểu học Nguyễn Văn Trỗi số {i}", level="TH",
+                           emails=(f"s{i}@hcm-edu.example",)) for i in range(150))
+    rules = dataclasses.replace(ctx.rules, schools=schools)
+    big = dataclasses.replace(ctx, rules=rules)
+    items = [item(n, at(2 + n % 9), ("bao_cao",) if n % 2 else (), school=f"s{n % 150:03d}", decision="review",
+                  filename=f"Báo cáo công tác y tế trường học năm học 2023-2024 - bản số {n}.pdf",
+                  reasons=(f"chưa chắc thuộc đợt này: có từ ngữ về y tế trường học, từ ngữ của đợt này chỉ có "
+                           f"'an ninh' (tệp {n})",)) for n in range(1, 5001)]
+    now = at(11, 7)
+    status = status_of(big, items, now=now, rules=rules)
+    r = renderer(ctx)
+    mail, attachments = notify.build_digest(big, r, status, plan.DigestInputs())
+    msg = build(big, mail, r, now=now, attachments=attachments)
+    html = msg.get_body(("html",)).get_content()
+    assert [a.filename[-5:] for a in attachments] == [".xlsx", ".docx"]
+    assert len(html.encode("utf-8")) < 100_000 and len(msg.as_bytes()) < 300_000
+    sheet = [row for row in load_workbook(io.BytesIO(attachments[0].data))["Chờ xem xét"].iter_rows(values_only=True)]
+    assert len(sheet) == 1 + 1000 + 1 and sheet[-1][0] == "... và 4000 tệp khác: xem lệnh python3 -m bot export --format csv"
