@@ -7,7 +7,6 @@ with a hint and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
@@ -61,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="every attachment the bot has seen, with its decision",
                        description="List every attachment or document part. Example: export --format csv")
     e.add_argument("--format", choices=("json", "csv"), default="json")
+    e.add_argument("--excel", action="store_true",
+                   help="CSV as Excel opens it on Vietnamese Windows: UTF-8 with BOM, ';' between fields (implies --format csv)")
 
     for name, (text, args) in CORRECTIONS.items():
         c = sub.add_parser(name, help=text, description=f"{text.capitalize()} (audited: who, when, why).")
@@ -245,16 +246,19 @@ def cmd_export(ctx, args, now) -> int:
 
     with Store.open(ctx.config.paths.state) as store:
         rows = app.export_rows(store, ctx.rules)
-    if args.format == "json":
+    if args.format == "json" and not args.excel:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        from .render import csv_text  # text a spreadsheet would run as a formula gets a leading '
+        from .export_csv import export_csv
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["message_id"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: csv_text(";".join(v) if isinstance(v, list) else v) for k, v in row.items()})
+        text = export_csv(rows, list(rows[0]) if rows else ["message_id"], excel=args.excel)
+        sys.stdout.flush()
+        if hasattr(sys.stdout, "buffer"):
+            sys.stdout.buffer.write(text.encode("utf-8"))  # the bytes exactly: BOM, CRLF, whatever the locale
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
     return 0
 
 

@@ -121,6 +121,12 @@ class SmtpConfig:
     from_name: str = ""
     daily_cap: int = 500
     per_minute: int = 20
+    # Receipts to senders outside the roster (their own mail vouched for by the
+    # trusted Authentication-Results), per rolling 24 hours; the rest wait.
+    sender_receipts_per_day: int = 20
+    # VERP: each mail's envelope sender names it (from_address local+b.<token>@domain), so a
+    # delivery report quoting nothing is still tied to it. Off: many submission servers refuse it.
+    verp: bool = False
     tls_cafile: Path | None = None
     tls_insecure_skip_verify: bool = False
 
@@ -294,7 +300,8 @@ def _trusted_authserv_ids(t: Table) -> tuple[str, ...]:
 # from_address is set: nothing is sent, so no real address is needed.
 DEFAULT_FILE_FROM = "hoso-bot@localhost"
 SMTP_KEYS = ("enabled", "host", "port", "security", "username", "auth", "password_env", "password_file",
-             "token_command", "token_file", "from_address", "from_name", "daily_cap", "per_minute", "tls_cafile",
+             "token_command", "token_file", "from_address", "from_name", "daily_cap", "per_minute",
+             "sender_receipts_per_day", "verp", "tls_cafile",
              "tls_insecure_skip_verify")
 
 
@@ -315,6 +322,7 @@ def _smtp(t: Table, base: Path) -> SmtpConfig:
     if auth == "xoauth2" and not username:
         raise t.fail("auth", "xoauth2 needs smtp.username (the mailbox the token was issued for)")
     cafile, insecure = _tls(t, base)
+    daily_cap = t.get("daily_cap", int, 500, check=lambda v: None if v > 0 else "must be > 0")
     cfg = SmtpConfig(
         enabled=True, host=host,
         port=t.get("port", int, 465 if security == "ssl" else 587, check=_port),
@@ -322,8 +330,11 @@ def _smtp(t: Table, base: Path) -> SmtpConfig:
         secret=_secret(t, base, auth) if username else None,
         from_address=t.get("from_address", str, check=lambda v: None if "@" in v else "must be an email address"),
         from_name=t.get("from_name", str, ""),
-        daily_cap=t.get("daily_cap", int, 500, check=lambda v: None if v > 0 else "must be > 0"),
+        daily_cap=daily_cap,
         per_minute=t.get("per_minute", int, 20, check=lambda v: None if v > 0 else "must be > 0"),
+        sender_receipts_per_day=t.get("sender_receipts_per_day", int, 20, check=lambda v: None if 0 <= v <= daily_cap
+                                      else f"must be between 0 and daily_cap ({daily_cap})"),
+        verp=t.get("verp", bool, False),
         tls_cafile=cafile, tls_insecure_skip_verify=insecure,
     )
     t.done()

@@ -13,7 +13,9 @@ they return in the same transaction as it read the history.
 - ``due_receipts``: one receipt ("biên nhận") per school covering every
   counted, not yet acknowledged item, once the school's newest item is
   ``receipt_batch_minutes`` old (several emails in a few minutes give one
-  receipt).
+  receipt), to the school's roster addresses only; and, for a mail from
+  outside the roster whose sender the trusted Authentication-Results
+  vouch for, a receipt to that sender listing only what that mail brought.
 - ``recheck_receipt``: a queued receipt decided again just before it is
   sent: bounced and bursting recipients left out; held while every
   recipient is in a burst, cancelled when every one bounced.
@@ -46,8 +48,8 @@ class PlannedMail:
 
     ``key`` is the idempotency key; ``school`` is set for mail threaded per
     school and cycle. ``item_ids``: the items a receipt acknowledges.
-    ``senders``: addresses outside the roster that may receive this mail
-    because they sent a counted submission it acknowledges (receipts only).
+    ``senders``: the sender outside the roster a receipt goes to, because the
+    trusted Authentication-Results vouch for it (``sender_receipt_mail``).
     """
 
     key: str
@@ -279,6 +281,16 @@ class CountedItem:
     first_page: int = 1
     last_page: int = 1
     parts: int = 1
+    # The message it came in, and whether the trusted Authentication-Results
+    # passed for that message's sender (``ParsedMessage.auth == "pass"``): only
+    # then may a sender outside the roster get a receipt.
+    message_row: int = 0
+    sender_verified: bool = False
+
+
+def sender_receipt_key(school: str, cycle: int, message_row: int) -> str:
+    """One receipt to the sender of one mail from outside the roster, per school it brought documents for."""
+    return f"receipt-to-sender:{school}:{cycle}:{message_row}"
 
 
 def receipt_key(school: str, cycle: int, item_ids: Sequence[int]) -> str:
@@ -289,15 +301,26 @@ def receipt_key(school: str, cycle: int, item_ids: Sequence[int]) -> str:
 
 
 def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[CountedItem], acknowledged: Iterable[int],
-                 now: datetime, suppressed: Iterable[str] = ()) -> tuple[PlannedMail, ...]:
-    """One receipt per school whose unacknowledged counted items are all at
-    least ``receipt_batch_minutes`` old. Items from automatic mail
-    (auto-replies, bounces, lists) are never answered. ``suppressed``
-    addresses are left out; with no address left the items wait,
-    unacknowledged, until one works again."""
+                 now: datetime, suppressed: Iterable[str] = (), known_keys: Iterable[str] = ()) -> tuple[PlannedMail, ...]:
+    """The receipts due at ``now``.
+
+    One receipt per school whose unacknowledged counted items are all at
+    least ``receipt_batch_minutes`` old, to the school's roster addresses
+    only (it lists the school's status: what is still missing). Items from
+    automatic mail (auto-replies, bounces, lists) are never answered.
+    ``suppressed`` addresses are left out; with no roster address left the
+    items wait, unacknowledged, until one works again.
+
+    A mail from outside the roster (a staff member's own mailbox, someone
+    forwarding) gets its own receipt only when the trusted
+    Authentication-Results passed for its sender (``sender_verified``): it
+    lists what that mail brought and nothing else of the school. Its key is
+    per mail (``sender_receipt_key``); ``known_keys`` holds the ones the
+    outbox already decided, so each is planned once.
+    """
     campaign = status.campaign
     batch = timedelta(minutes=campaign.reminders.receipt_batch_minutes)
-    done, suppressed = set(acknowledged), frozenset(suppressed)
+    done, suppressed, known = set(acknowledged), frozenset(suppressed), frozenset(known_keys)
     by_school: dict[str, list[CountedItem]] = {}
     for item in counted:
         if item.item_id in done or item.automatic:
@@ -310,17 +333,48 @@ def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[Counted
             continue
         school = rules.school(code)
         items.sort(key=lambda i: (i.received_at, i.item_id))
-        senders = tuple(dict.fromkeys(i.from_addr.lower() for i in items
-                                      if i.from_addr and i.from_addr.lower() not in school.emails))
-        if not reachable(tuple(school.emails) + senders, suppressed):
-            continue
-        mails.append(receipt_mail(status, school, statuses[code], items, senders, suppressed))
+        if reachable(school.emails, suppressed):
+            mails.append(receipt_mail(status, school, statuses[code], items, suppressed))
+        roster = {e.lower() for e in school.emails}
+        by_mail: dict[int, list[CountedItem]] = {}
+        for i in items:
+            sender = i.from_addr.lower()
+            if sender and sender not in roster and sender not in suppressed and i.sender_verified:
+                by_mail.setdefault(i.message_row, []).append(i)
+        for row, brought in by_mail.items():
+            key = sender_receipt_key(code, status.cycle, row)
+            if key not in known:
+                mails.append(sender_receipt_mail(status, school, brought, key))
     return tuple(mails)
 
 
+def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[CountedItem], key: str) -> PlannedMail:
+    """The receipt to the sender (outside the roster) of one mail: what that
+    mail brought for ``school``, nothing of the school's other submissions,
+    its status or what it still misses."""
+    campaign = status.campaign
+    lines = []
+    for item in items:
+        for doc_id in item.doc_types:
+            try:
+                name = campaign.doc_type(doc_id).name
+            except KeyError:
+                continue
+            lines.append({"doc_id": doc_id, "doc_name": name, "filename": item.filename, "pages": item.parts > 1,
+                          "first_page": item.first_page, "last_page": item.last_page,
+                          "received_at": item.received_at})
+    sender = items[0].from_addr.lower()
+    context = {"school": _school_dict(school), "lines": lines, "sender": sender, **_common(status)}
+    # ``school`` is kept for the outbox's bookkeeping; meta "sender" keeps the mail out of the school's thread.
+    return PlannedMail(key=key, kind="receipt", template="receipt_sender", cycle=status.cycle, to=(sender,),
+                       context=context, school=school.code, senders=(sender,),
+                       meta={"sender": sender, "message_row": items[0].message_row})
+
+
 def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items: Sequence[CountedItem],
-                 senders: tuple[str, ...], suppressed: Iterable[str] = ()) -> PlannedMail:
-    """The receipt for ``items``: to the roster and ``senders``, but the ``suppressed`` addresses."""
+                 suppressed: Iterable[str] = ()) -> PlannedMail:
+    """The receipt for ``items`` to the school's roster addresses, but the
+    ``suppressed`` ones (a sender outside the roster gets its own, ``sender_receipt_mail``)."""
     campaign = status.campaign
     lines = []
     for item in items:
@@ -357,8 +411,8 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
     }
     ids = tuple(i.item_id for i in items)
     return PlannedMail(key=receipt_key(school.code, status.cycle, ids), kind="receipt", template="receipt",
-                       cycle=status.cycle, to=reachable(tuple(school.emails) + senders, suppressed), context=context,
-                       school=school.code, item_ids=ids, senders=senders)
+                       cycle=status.cycle, to=reachable(school.emails, suppressed), context=context,
+                       school=school.code, item_ids=ids)
 
 
 @dataclass(frozen=True)
@@ -954,7 +1008,8 @@ def _ordered_levels(rules: Rules, groups: dict) -> list[str]:
 
 
 __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change", "Bounce", "UnknownSender",
-           "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts", "digest_content", "digest_mail", "digest_due",
+           "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts",
+           "sender_receipt_key", "sender_receipt_mail", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
            "still_wanted", "reminder_mail", "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
            "unreachable_schools", "short_error", "KIND_NAMES", "ReceiptRecheck", "recheck_receipt", "ReviewGuess",
