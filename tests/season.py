@@ -13,9 +13,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from bot import notify
 from bot.store import Store
 
-from . import mailfactory as mf
+from .bounce_mail import bounce
 from .outgoing import ROOT, at, quarantine, record
 
 MORNING_AFTER = at(11, 7)  # the digest of 11/10/2023: the deadline was 10/10 23:59
@@ -94,10 +95,11 @@ def _review_file(rng: random.Random, k: int, code: str, school: str) -> tuple:
             f"mâu thuẫn: đầu văn bản ghi THCS Nguyễn Trãi, không phải {school}", sender_ok)
 
 
-def record_season(store: Store, rules, seed: int = 17, review_items: int = 110) -> dict:
-    """Fill ``store`` with the season; returns what was recorded (counts)."""
+def record_season(store: Store, ctx, outgoing, seed: int = 17, review_items: int = 110) -> dict:
+    """Fill ``store`` with the season (receipts go through ``outgoing``, a sender, so that
+    delivery reports can name the bot's own mail); returns what was recorded."""
     rng = random.Random(seed)
-    schools = list(rules.schools)
+    schools = list(ctx.rules.schools)
     rng.shuffle(schools)
     late = missing = 0
     # most schools send their dossier on time, in one mail or several
@@ -130,9 +132,13 @@ def record_season(store: Store, rules, seed: int = 17, review_items: int = 110) 
         record(store, at(3 + k % 7, 15), sender=f"giaovien.{_ascii(s.name)}.{k}@gmail.com",
                subject=f"Fwd: Hồ sơ đề nghị công nhận điển hình ANTQ - {s.name}",
                files=[("bao-cao.pdf", s.code, ("bao_cao",), "counted")] if k % 2 else ())
-    # two schools whose every address bounced, and some addresses that bounce no more
-    for s in schools[:2] + schools[10:14]:
-        record(store, at(10, 20), sender="", raw=mf.postfix_bounce(list(s.emails)))
+    # the receipts go out; then two schools' every address bounces, and some addresses bounce but work again
+    notify.send_receipts(ctx, store, outgoing, at(10, 12))
+    for s in schools[:2]:
+        for address in s.emails:
+            bounce(store, at(10, 20), address)
+    for s in schools[10:14]:
+        bounce(store, at(10, 20), s.emails[0])
     for s in schools[10:14]:
         record(store, at(10, 21), sender=s.emails[0], files=())
     for k in range(2):

@@ -173,7 +173,7 @@ def season_digest(tmp_path_factory):
     ctx = make_ctx(tmp, rules=season_rules(tmp))
     outdir = ctx.config.paths.state / "outbox"
     with Store.open(ctx.config.paths.state) as store:
-        recorded = record_season(store, ctx.rules)
+        recorded = record_season(store, ctx, FileSender(tmp / "receipts"))
         notify.digest(ctx, store, FileSender(outdir), MORNING_AFTER)
     (page,) = outdir.glob("*-digest.html")
     (eml,) = outdir.glob("*-digest.eml")
