@@ -693,11 +693,12 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         },
         "changes": cut("changes", changes),
         # the HTML lists only the counted ones: the files sent to review are in their own section
-        "changes_counted": cut("changes", [c for c in changes if c["decision"] == "counted"]),
+        "changes_counted": by_school(cut("changes", [c for c in changes if c["decision"] == "counted"])),
         "changes_review": sum(1 for c in changes if c["decision"] == "review"),
         "completed": cut("completed", newly_complete(status, inputs.complete_before)),
         "corrections": cut("corrections", corrections),
         "late": cut("late", late),
+        "late_by_school": by_school(cut("late", late))["groups"],
         "missing_groups": missing_groups,
         "missing_more": max(0, missing_count - shown),
         "review": review_sections(review, lim["review"]),
@@ -889,6 +890,15 @@ def review_sections(rows: list[dict], limit: int) -> dict:
         groups[name] = {"rows": shown, "total": len(group), "more": len(group) - len(shown), "batch": batch}
     shown = groups["likely"]["rows"] + groups["unlikely"]["rows"]
     return {"rows": shown, "total": len(rows), "more": len(rows) - len(shown), **groups}
+
+
+def by_school(section: dict) -> dict:
+    """``section`` (rows, total, more) with its rows also grouped by school in
+    the order they come (``groups``: school, the rows), for one line per school."""
+    groups: dict[str, list] = {}
+    for row in section["rows"]:
+        groups.setdefault(row.get("school") or "", []).append(row)
+    return {**section, "groups": [{"school": k, "rows": v} for k, v in groups.items()]}
 
 
 def todo_list(review: int, review_likely: int, unreachable: list, quarantined: int, outbox_failed: int,

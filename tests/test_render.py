@@ -486,3 +486,16 @@ def test_the_digest_of_a_flood_stays_small_with_its_attachments(ctx):
     assert len(html.encode("utf-8")) < 100_000 and len(msg.as_bytes()) < 300_000
     sheet = [row for row in load_workbook(io.BytesIO(attachments[0].data))["Chờ xem xét"].iter_rows(values_only=True)]
     assert len(sheet) == 1 + 1000 + 1 and sheet[-1][0] == "... và 4000 tệp khác: xem lệnh python3 -m bot export --format csv"
+
+
+def test_the_digest_lists_what_was_counted_one_school_at_a_time_even_without_a_school(ctx):
+    inputs = plan.DigestInputs(changes=(
+        plan.Change("R1", None, ("bao_cao",), "a.pdf", "x@y.example", at(3), "counted"),
+        plan.Change("R2", NH, ("bao_cao",), "b.pdf", "x@y.example", at(3), "counted"),
+        plan.Change("R3", NH, ("bien_ban",), "c.pdf", "x@y.example", at(3), "counted"),
+        plan.Change("R4", NH, (), "d.jpg", "x@y.example", at(3), "review")))
+    mail = plan.digest_mail(status_of(ctx, now=at(11, 7)), ctx.rules, inputs, ["c@x.vn"])
+    text, html = renderer(ctx).bodies("digest", mail.context)
+    assert "<b>Đã ghi nhận:</b> không rõ trường (Báo cáo); THCS Nguyễn Hiền (Báo cáo, Biên bản)." in html
+    assert "1 tệp mới chờ xem xét (mục Tệp chờ xem xét ở trên)." in html
+    assert "R4  THCS Nguyễn Hiền: (chưa rõ loại) - d.jpg [Chờ xem xét]" in text        # the text lists each file
