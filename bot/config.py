@@ -187,6 +187,9 @@ class Config:
     # mail that FAILED is never obeyed.
     allow_unauthenticated_commands: bool = False
     extraction: ExtractionConfig = ExtractionConfig()
+    # Entries shown per section of the daily digest (files in review, late
+    # dossiers, missing...); the rest is counted and is in the attached XLSX.
+    digest_entries: int = 10
 
     def warnings(self) -> list[str]:
         """Settings that work but deserve a warning (``check-config`` prints them)."""
@@ -236,6 +239,8 @@ def parse_config(data: dict, base: Path, source_file: Path = Path("config.toml")
     if not emails or not all("@" in e for e in emails):
         raise coord.fail("emails", "list at least one email address")
     allow_unauthenticated = coord.get("allow_unauthenticated_commands", bool, False)
+    digest_entries = coord.get("digest_entries", int, 10,
+                               check=lambda v: None if 1 <= v <= 200 else "must be 1..200 (entries per section)")
     coord.done()
     p = top.sub("paths")
     paths = Paths(rules=_path(base, p.get("rules", str, "rules")),
@@ -249,7 +254,8 @@ def parse_config(data: dict, base: Path, source_file: Path = Path("config.toml")
     top.done()
     return Config(mailbox=mailbox, smtp=smtp, coordinator_emails=emails, paths=paths,
                   schedule=schedule, source_file=source_file,
-                  allow_unauthenticated_commands=allow_unauthenticated, extraction=extraction)
+                  allow_unauthenticated_commands=allow_unauthenticated, extraction=extraction,
+                  digest_entries=digest_entries)
 
 
 def _mailbox(t: Table, base: Path) -> MailboxConfig:

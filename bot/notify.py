@@ -602,7 +602,7 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
 
 def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> tuple[PlannedMail, list[Attachment]]:
     """The digest mail, its lists shortened until the HTML fits ``HTML_BUDGET``."""
-    limits = dict(plan.LIMITS)
+    limits = plan.digest_limits(ctx.config.digest_entries)
     for _ in range(12):
         mail = plan.digest_mail(status, ctx.rules, inputs, ctx.config.coordinator_emails, limits)
         _, html = renderer.bodies(mail.template, mail.context)
