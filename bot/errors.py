@@ -5,6 +5,8 @@ other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
+import errno
+
 
 class BotError(Exception):
     """Base class. ``hint`` tells the user what to do about it."""
@@ -56,6 +58,14 @@ class StoreError(BotError):
     hint = "check that the state directory exists and is writable by the bot's user"
 
 
+class StateDirError(StoreError):
+    """The state directory is missing, not a directory, or not writable by
+    the bot's user: a set-up mistake that restarting cannot fix."""
+
+    exit_code = 78  # EX_CONFIG (sysexits.h); the systemd unit does not restart on it
+    hint = "fix the owner or the path of the state directory ([paths] state in config.toml), then start again"
+
+
 class LockedError(BotError):
     """Another worker already owns this state directory."""
 
@@ -74,7 +84,7 @@ class UsageError(BotError):
     """A command was given arguments that do not make sense."""
 
     exit_code = 2
-    hint = "see 'python -m bot COMMAND --help'"
+    hint = "see 'hoso-bot COMMAND --help'"
 
 
 class EarlyExtensionError(UsageError):
@@ -93,8 +103,29 @@ class DismissError(UsageError):
     normally, or is waiting to be) or "already_dismissed".
     """
 
-    hint = "'python -m bot health' and the daily digest list quarantined messages with their reference (Q12)"
+    hint = "'hoso-bot health' and the daily digest list quarantined messages with their reference (Q12)"
 
     def __init__(self, message: str, code: str, hint: str | None = None):
         super().__init__(message, hint)
         self.code = code
+
+
+class EnvironmentFault(BotError):
+    """The bot cannot work here, for a reason outside the mail: its extraction
+    workers cannot start (current directory, permissions, a missing program,
+    a memory limit too small to load them) or the state disk is full. The
+    poll stops; no message is charged an attempt, none is quarantined."""
+
+    exit_code = 7
+    hint = "fix the cause named above and run again; no mail was charged for it"
+
+
+# errno values that say something about the machine, not about the file being read
+_ENVIRONMENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EMFILE,
+                                 errno.ENFILE, errno.EIO, errno.ENOMEM, errno.EAGAIN})
+
+
+def environmental(exc: BaseException) -> bool:
+    """Whether an error comes from the machine (permissions, a full or read-only
+    disk, no file descriptors, no memory to fork) rather than from the mail."""
+    return isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS

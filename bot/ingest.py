@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from .errors import EnvironmentFault
 from .mailbox import Source
-from .store import Store
+from .store import Store, environment_fault
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
@@ -41,7 +42,14 @@ def ingest(source: Source, store: Store, now: datetime, report: PollReport, prog
     checkpoint = store.checkpoint(source.key)
     for batch in source.batches(checkpoint, store.known_pairs):
         cp = (source.key, *batch.checkpoint) if batch.checkpoint else None
-        report.new += store.record_fetched(batch.messages, now, cp)
+        try:
+            report.new += store.record_fetched(batch.messages, now, cp)
+        except Exception as exc:
+            fault = environment_fault(exc)  # the state disk full or read-only: the bot's fault, said plainly
+            if fault:
+                raise EnvironmentFault(f"{fault}; the mail not recorded stays in the mailbox and is fetched "
+                                       "again") from exc
+            raise
         report.fetched += len(batch.messages)
         report.skipped_files += [name for name in batch.skipped if name not in report.skipped_files]
         if progress:  # new ones: a folder source reads known messages again on every poll

@@ -17,24 +17,37 @@ soon as its message is parsed (each distinct file once), and a message is
 recorded as soon as all its attachments are read.
 
 Writes are grouped, and each message still has exactly one outcome:
-- attempts are counted for up to ``CHARGE_BATCH`` messages in one
-  transaction, committed BEFORE any of them is parsed;
+- up to ``CHARGE_BATCH`` messages are marked in flight in one transaction,
+  committed BEFORE any of them is parsed (the durable mark of a crash);
 - results are committed for up to ``RECORD_BATCH`` messages (or what is ready
   after ``RECORD_SECONDS``) in one transaction; inside it each message is a
   savepoint, its items and its "done" mark together. A crash loses the
   uncommitted batch, never half a message: each message is either fully
   recorded or still new (exactly once), and is never recorded twice.
-- a crash charges an attempt to every message in flight. A message whose
-  attempt was already counted is a suspect and is handled ALONE (nothing
-  else in flight): the one that kills the process reaches ``max_attempts``
-  and is quarantined; the innocent ones are recorded on their next try.
+
+Blame only a proven cause. An attempt is charged to a message only when the
+failure is its own: its worker crashed, timed out or ran out of memory on
+its attachment or on parsing it, or its parsing or classifying raised. A
+failure of the machine (a worker that cannot start, the state disk full:
+``EnvironmentFault``) stops the poll and charges nobody. The death of this
+process (SIGKILL, OOM, reboot) charges nobody either: the next run finds
+the messages still marked in flight and resumes them first, ONE at a time
+(a "suspect", like a message that failed before, is handled alone). Only
+while a suspect is handled alone is it marked 'alone' around the work this
+process does on its content (classifying it; parsing and reading it too
+when the Extractor runs inline): dying then is its own death, charged as an
+attempt, so a message that kills the process every time is still
+quarantined after ``max_attempts``, alone.
+Work done is kept across a crash loop: the archive, and the extraction
+cache (written at once while a suspect is handled alone).
 
 OCR must not hold back the others. With OCR on, a first pass reads every
 message with OCR deferred: a message with a scanned attachment is set aside
-(its attempt given back) while the rest are recorded. A second pass then
-reads the set-aside messages with OCR, the whole pool on it, each recorded
-as soon as its scans are read; ``ocr_seconds`` bounds it, so that a poll
-can fetch and record the mail that arrived meanwhile before going on.
+(no longer in flight, nothing charged) while the rest are recorded. A
+second pass then reads the set-aside messages with OCR, the whole pool on
+it, each recorded as soon as its scans are read; ``ocr_seconds`` bounds it,
+so that a poll can fetch and record the mail that arrived meanwhile before
+going on.
 """
 from __future__ import annotations
 
@@ -47,19 +60,20 @@ from typing import Callable, Iterable, Sequence
 
 from .archive import sha256
 from .classify import classify_message
+from .errors import BotError, EnvironmentFault
 from .extract import NEEDS_OCR, Extractor, JobFailed, cache_version, worth_caching
 from .ingest import PollReport, Progress
 from .model import Attachment, Extraction, ItemDecision, ParsedMessage
 from .parse import ParseLimits, parse_message
 from .rules import Rules
-from .store import ItemRow, MessageSummary, PendingMessage, Store
+from .store import ItemRow, MessageSummary, PendingMessage, Store, environment_fault
 
 log = logging.getLogger("bot.pipeline")
 
 MAX_ATTEMPTS = 3
 WINDOW = 64  # messages parsed ahead of the recording
 WINDOW_BYTES = 64 * 1024 * 1024  # of raw mail in flight (one message always fits)
-CHARGE_BATCH = 16  # attempts counted in one transaction
+CHARGE_BATCH = 16  # messages marked in flight in one transaction
 RECORD_BATCH = 32  # messages recorded in one transaction...
 RECORD_SECONDS = 1.0  # ... or fewer, when the first of them has waited this long
 CommandHook = Callable[[Store, PendingMessage, ParsedMessage, datetime], bool]
@@ -84,10 +98,18 @@ def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datet
 
     Returns True when everything pending was handled; False when it stopped
     early (``should_stop``, or ``ocr_seconds`` spent with scans left).
+    Raises ``EnvironmentFault`` (nobody charged) when the machine is at fault.
     """
+    recovery = store.recover_inflight()
+    if recovery.resumed or recovery.charged:
+        log.warning("the bot stopped uncleanly while handling mail: %d message(s) in flight are resumed first, "
+                    "one at a time, not charged; %d handled alone were charged an attempt",
+                    recovery.resumed, recovery.charged)
     for crashed in store.quarantine_exhausted(max_attempts, now):
         report.quarantined += 1
         store.note_sender(crashed)
+        log.error("message %s quarantined: %s", crashed.message_id, "the bot's process died each time it "
+                  f"handled this message alone ({crashed.attempts} times)")
     todo = store.pending(10**9, max_attempts)
     if not todo:
         return True
@@ -95,8 +117,16 @@ def process_pending(store: Store, rules: Rules, extractor: Extractor, now: datet
                needs_ocr if needs_ocr is not None else set(), parse_limits)
     try:
         return run.all(todo, should_stop, ocr_seconds)
-    except BaseException:
-        extractor.cancel()  # a crash: what was in flight keeps its counted attempt
+    except (Exception, KeyboardInterrupt, SystemExit) as exc:
+        # Raised, not a death: this process lives to say so, and nobody is charged.
+        extractor.cancel()
+        run.release_all()
+        fault = None if isinstance(exc, BotError) else environment_fault(exc)
+        if fault:
+            raise EnvironmentFault(fault + "; the poll stopped") from exc
+        raise
+    except BaseException:  # stands for a death (tests): the in-flight marks stay, as after a SIGKILL
+        extractor.cancel()
         raise
 
 
@@ -110,6 +140,7 @@ class _Job:
     missing: set[str] = field(default_factory=set)
     ready_at: float = 0.0
     deferred: bool = False
+    failed: bool = False
 
 
 class _Run:
@@ -126,7 +157,8 @@ class _Run:
         self.waiting: dict[str, list[_Job]] = {}  # digest being read -> jobs that need it
         self.results: dict[str, Extraction] = {}  # digest -> extraction, while some job may need it
         self.fresh: dict[str, Extraction] = {}  # new extractions, cached with the next batch
-        self.refunds: list[int] = []  # rows set aside or stopped: attempt given back with the next batch
+        self.releases: list[int] = []  # rows set aside or stopped: no longer in flight, with the next batch
+        self.alone: int | None = None  # the row of the suspect being handled alone
         self.deferred: list[PendingMessage] = []
         self.held = 0  # bytes of mail in flight
         self.stopped = False
@@ -164,16 +196,22 @@ class _Run:
             if queue and deadline is not None and time.monotonic() >= deadline:
                 left.extend(queue)  # the OCR budget is spent: finish what is running
                 queue.clear()
-            if queue and queue[0].attempts > 0:  # a suspect is handled alone
+            if queue and queue[0].suspect:  # resumed after a crash, or failed before: handled alone
                 if self.busy:
                     self._step(wait=True, more=False)
                     continue
-                self._start([queue.popleft()])
-                while self.busy and not should_stop():
-                    self._step(wait=True, more=False)
+                pending = queue.popleft()
+                self.held += pending.size
+                self.alone = pending.row
+                try:
+                    self._start([pending])
+                    while self.busy and not should_stop():
+                        self._step(wait=True, more=False)
+                finally:
+                    self.alone = None
                 continue
             group = []
-            while (queue and queue[0].attempts == 0 and len(group) < CHARGE_BATCH
+            while (queue and not queue[0].suspect and len(group) < CHARGE_BATCH
                    and len(self.parsing) + len(self.inflight) + len(self.ready) + len(group) < window
                    and (self.held == 0 or self.held + queue[0].size <= WINDOW_BYTES)):
                 self.held += queue[0].size
@@ -183,7 +221,7 @@ class _Run:
                 self._step(wait=False, more=True)
             else:
                 self._step(wait=True, more=bool(queue))
-        if self.refunds or self.fresh:
+        if self.releases or self.fresh:
             self._record()
         return left
 
@@ -194,10 +232,15 @@ class _Run:
     # -- stages ----------------------------------------------------------------
 
     def _start(self, group: list[PendingMessage]) -> None:
-        """Charge the attempts (committed first), then parse each message: in
-        the pool, or here when the Extractor runs inline (tests, debugging)."""
+        """Mark the messages in flight (committed first), then parse each: in
+        the pool, or here when the Extractor runs inline (tests, debugging).
+        A suspect alone is marked 'alone' only when this process parses it;
+        in the pool, its worker's failure is what would be charged."""
         store = self.store
-        store.begin_attempts([p.row for p in group])
+        if self.alone is None:
+            store.mark_inflight([p.row for p in group], "batch")
+        elif not self.extractor.size:
+            store.mark_inflight([self.alone], "alone")
         for pending in group:
             try:
                 if store.is_withheld(pending):  # too large: only its headers are here
@@ -211,6 +254,8 @@ class _Run:
                     continue
                 message = parse_message(store.raw(pending), self.parse_limits)
             except Exception as exc:  # parse_message is total; this is a bug or a lost archive file
+                if environment_fault(exc):
+                    raise
                 self.held -= pending.size
                 _fail(store, self.report, pending, f"cannot parse: {exc!r}", self.max_attempts, self.now)
                 continue
@@ -245,6 +290,9 @@ class _Run:
                 if pending is None:  # asked for by a run that was stopped
                     continue
                 if isinstance(result, JobFailed):
+                    if result.environment:
+                        raise EnvironmentFault(f"an extraction worker failed for a reason outside the message "
+                                               f"{pending.message_id}: {result.reason}")
                     self.held -= pending.size
                     _fail(self.store, self.report, pending, f"cannot parse: {result.reason}", self.max_attempts,
                           self.now)
@@ -267,9 +315,12 @@ class _Run:
                            or time.monotonic() - self.ready[0].ready_at >= RECORD_SECONDS):
             self._record()
 
-    def _extracted(self, digest: str, extraction: Extraction) -> None:
+    def _extracted(self, digest: str, extraction: Extraction | JobFailed) -> None:
         jobs = self.waiting.pop(digest, None)
         if jobs is None:  # asked for by a run that was stopped
+            return
+        if isinstance(extraction, JobFailed):
+            self._unreadable(digest, extraction, jobs)
             return
         if extraction is NEEDS_OCR:  # a scan: the message waits for the OCR pass
             for job in jobs:
@@ -278,10 +329,29 @@ class _Run:
         self.results[digest] = extraction
         if worth_caching(extraction, self.extractor.ocr):
             self.fresh[digest] = extraction
+            if self.alone is not None:  # a crash loop keeps what each run read
+                self.store.cache_extractions(self.fresh, cache_version(self.extractor.limits), self.now)
+                self.fresh = {}
         for job in jobs:
             job.missing.discard(digest)
-            if not job.missing and not job.deferred:
+            if not job.missing and not job.deferred and not job.failed:
                 self._ready(job)
+
+    def _unreadable(self, digest: str, failure: JobFailed, jobs: list[_Job]) -> None:
+        """A worker crashed, timed out or ran out of memory on this file: a
+        failure of each message carrying it (charged; retried alone, then
+        quarantined with the reason). The machine's fault stops the poll."""
+        if failure.environment:
+            raise EnvironmentFault(f"an extraction worker failed for a reason outside the mail: {failure.reason}")
+        for job in jobs:
+            if job.failed or job.deferred:
+                continue
+            job.failed = True
+            self.inflight.discard(job)
+            self.held -= job.pending.size
+            name = next((a.filename for a, d in zip(job.message.attachments, job.digests) if d == digest), "?")
+            _fail(self.store, self.report, job.pending, f"cannot read {name!r}: {failure.reason}",
+                  self.max_attempts, self.now)
 
     def _ready(self, job: _Job) -> None:
         self.inflight.discard(job)
@@ -296,32 +366,51 @@ class _Run:
         self.held -= job.pending.size
         self.needs_ocr.add(job.pending.row)
         self.deferred.append(job.pending)
-        self.refunds.append(job.pending.row)
+        self.releases.append(job.pending.row)
 
     def _stop_now(self) -> None:
-        """A stop request: record what is ready, give back the attempts of the rest."""
+        """A stop request: record what is ready; the rest is no longer in flight."""
         self.stopped = True
-        self.refunds.extend(job.pending.row for job in self.inflight)
-        self.refunds.extend(pending.row for pending in self.parsing.values())
+        self.releases.extend(job.pending.row for job in self.inflight)
+        self.releases.extend(pending.row for pending in self.parsing.values())
         self.inflight.clear()
         self.parsing.clear()
         self.waiting.clear()
         self.extractor.cancel()
         self._record()
 
+    def release_all(self) -> None:
+        """After an exception (not a death): nothing in flight stays marked, so
+        nobody is charged for it. Best effort: the database may be the fault."""
+        rows = [*self.releases, *(p.row for p in self.parsing.values()), *(j.pending.row for j in self.inflight),
+                *(j.pending.row for j in self.ready), *([self.alone] if self.alone is not None else [])]
+        try:
+            self.store.release_inflight(rows)
+        except Exception as exc:  # the state disk is full or gone: the next run resumes them, uncharged
+            log.warning("could not clear the in-flight marks (%s); the next poll resumes those messages", exc)
+
     def _record(self) -> None:
-        """One transaction: the extraction cache, the attempts given back, and
-        each ready message's items and "done" mark (a savepoint each)."""
+        """One transaction: the extraction cache, the in-flight marks released,
+        and each ready message's items and "done" mark (a savepoint each).
+        A suspect handled alone is marked 'alone' (committed) while this
+        process classifies it: the work on its content, where its own death
+        is proof. The window is kept that narrow on purpose: a kill that
+        lands in it by chance charges an innocent message."""
         batch, self.ready = self.ready, []
+        alone = self.alone is not None and any(j.pending.row == self.alone for j in batch)
+        if alone and self.extractor.size:  # inline, it was marked before this process parsed it
+            self.store.mark_inflight([self.alone], "alone")
         decided = [self._classify(job) for job in batch]
+        if alone:
+            self.store.release_inflight([self.alone])  # still resumed until recorded, not 'alone' any more
         with self.store.transaction():
-            if self.refunds:
-                self.store.refund_attempts(self.refunds)
+            if self.releases:
+                self.store.release_inflight(self.releases)
             if self.fresh:
                 self.store.cache_extractions(self.fresh, cache_version(self.extractor.limits), self.now)
             for job, outcome in zip(batch, decided):
                 self._record_one(job, outcome)
-        self.refunds, self.fresh = [], {}
+        self.releases, self.fresh = [], {}
         self.held -= sum(job.pending.size for job in batch)
         still = {d for job in self.inflight for d in job.digests}
         for job in batch:  # forget the extractions no message in flight needs (the cache has them)
@@ -351,6 +440,8 @@ class _Run:
                 raise outcome
             store.record_processed(pending.row, _summary(message), outcome, self.now)
         except Exception as exc:
+            if environment_fault(exc):  # the state disk, not the mail: stops the poll
+                raise
             log.exception("message %s: processing failed", pending.message_id)
             _fail(store, report, pending, f"{type(exc).__name__}: {exc}", self.max_attempts, self.now)
             return
@@ -422,7 +513,8 @@ def _withhold(store: Store, report: PollReport, pending: PendingMessage, now: da
 
 
 def _fail(store: Store, report: PollReport, pending: PendingMessage, error: str, max_attempts: int, now: datetime):
-    quarantined = store.record_failure(pending.row, error, max_attempts, now)
+    """A failure of the message's own: charged an attempt; quarantined once they run out."""
+    quarantined = store.record_failure(pending.row, error, max_attempts, now, charge=True)
     report.failed += 1
     if quarantined:
         report.quarantined += 1

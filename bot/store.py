@@ -16,6 +16,13 @@ with its header block as its archived bytes and its real size in ``size``:
 a row whose archive file is smaller than ``size`` is "withheld", and
 processing quarantines it with the reason instead of reading it.
 
+Blame goes only where it is proven (see pipeline.py): ``attempts`` counts
+a message's own failures (its worker crashed, timed out or ran out of
+memory on it, its parsing raised, or the bot died while handling it ALONE);
+``inflight`` is the durable mark of a message being handled, so that after
+an unclean stop the next run resumes those messages first, one at a time,
+without charging them.
+
 A quarantined message is referred to as ``Q<messages.id>`` (Q12), as items
 are as ``R<items.id>``. Once a person has dealt with it by hand, ``dismiss``
 records who, why, how and when in ``dismissals``: the message keeps its
@@ -33,7 +40,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from .archive import BlobStore, sha256
-from .errors import DismissError, StoreError
+from .errors import DismissError, StoreError, environmental
 from .model import Extraction, DocumentPart, ItemDecision, RawMessage
 from .schema import MIGRATIONS
 
@@ -47,6 +54,21 @@ class PendingMessage:
     received_at: datetime
     attempts: int
     size: int = 0  # of the whole message (more than the archived bytes when withheld)
+    suspect: bool = False  # failed before, or in flight when the bot last died: handled alone
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What ``recover_inflight`` found: messages in flight when the bot last
+    stopped uncleanly. ``resumed``: handled with others, so not charged;
+    ``charged``: handled alone, so the death counts as their attempt."""
+
+    resumed: int
+    charged: int
+
+
+# The reason kept for a message whose handling, alone, ended with the bot's death.
+DIED_ALONE = "processing crashed: the bot's process died while it handled this message alone"
 
 
 @dataclass(frozen=True)
@@ -243,10 +265,56 @@ class Store:
         return new
 
     def pending(self, limit: int, max_attempts: int) -> list[PendingMessage]:
+        """The messages to process: first those in flight when the bot last
+        stopped uncleanly, then the others, each group oldest first."""
         rows = self.conn.execute(
-            "SELECT id, sha256, message_id, received_at, attempts, size FROM messages"
-            " WHERE status = 'new' AND attempts < ? ORDER BY received_at, id LIMIT ?", (max_attempts, limit))
-        return [PendingMessage(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4], r[5]) for r in rows]
+            "SELECT id, sha256, message_id, received_at, attempts, size, inflight FROM messages"
+            " WHERE status = 'new' AND attempts < ? ORDER BY inflight IS NULL, received_at, id LIMIT ?",
+            (max_attempts, limit))
+        return [PendingMessage(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4], r[5],
+                               suspect=r[6] is not None or r[4] > 0) for r in rows]
+
+    # -- blame: in-flight marks ----------------------------------------------
+    def recover_inflight(self) -> Recovery:
+        """Run once before processing: the messages still marked in flight were
+        being handled when the bot last died (SIGKILL, OOM, reboot). Those
+        handled ALONE are charged an attempt (nothing else was in flight:
+        the death is theirs); those handled with others are not charged.
+        All become 'resumed': handled first, one at a time."""
+        with self.transaction():
+            charged = self.conn.execute(
+                "UPDATE messages SET attempts = attempts + 1, inflight = 'resumed', resumed = resumed + 1,"
+                " last_error = ? WHERE inflight = 'alone' AND status = 'new'", (DIED_ALONE,)).rowcount
+            resumed = self.conn.execute(
+                "UPDATE messages SET inflight = 'resumed', resumed = resumed + 1"
+                " WHERE inflight = 'batch' AND status = 'new'").rowcount
+            self.conn.execute("UPDATE messages SET inflight = NULL WHERE inflight IS NOT NULL AND status != 'new'")
+        return Recovery(resumed, charged)
+
+    def mark_inflight(self, rows: Sequence[int], how: str) -> None:
+        """Mark messages as being handled (committed before the work starts):
+        ``how`` is "batch" (with others) or "alone" (the bot works on this
+        message's content with nothing else in flight)."""
+        if how not in ("batch", "alone"):
+            raise ValueError(f"unknown in-flight mark {how!r}")
+        with self.transaction():
+            self.conn.executemany("UPDATE messages SET inflight = ? WHERE id = ? AND status = 'new'",
+                                  [(how, r) for r in rows])
+
+    def release_inflight(self, rows: Sequence[int]) -> None:
+        """Messages set aside (they wait for OCR) or stopped cleanly: not in
+        flight any more, nothing charged. A resumed message stays resumed."""
+        with self.transaction():
+            self.conn.executemany(
+                "UPDATE messages SET inflight = CASE inflight WHEN 'batch' THEN NULL ELSE 'resumed' END"
+                " WHERE id = ? AND status = 'new' AND inflight IS NOT NULL", [(r,) for r in rows])
+
+    def crash_recovery(self) -> tuple[int, int]:
+        """For health: (messages ever resumed after the bot died while they were
+        in flight, of them still waiting to be handled)."""
+        r = self.conn.execute("SELECT COUNT(*), COALESCE(SUM(status = 'new' AND inflight IS NOT NULL), 0)"
+                              " FROM messages WHERE resumed > 0").fetchone()
+        return r[0], r[1]
 
     def raw(self, message: PendingMessage) -> bytes:
         return self.archive.get(message.sha256)
@@ -264,23 +332,16 @@ class Store:
         with self.transaction():
             self.conn.execute(
                 "UPDATE messages SET status = 'quarantined', processed_at = ?, from_addr = ?, subject = ?,"
-                " automatic = ?, auth = ?,"
+                " automatic = ?, auth = ?, inflight = NULL,"
                 " last_error = COALESCE(last_error, 'message too large to download: open it in webmail')"
                 " WHERE id = ?",
                 (iso(now), summary.from_addr, summary.subject, summary.automatic, summary.auth, row))
 
     def begin_attempts(self, rows: Sequence[int]) -> None:
-        """Count an attempt BEFORE processing, so a message that kills the
-        process every time is eventually quarantined instead of looping."""
+        """Count an attempt for each message (a failure proven to be its own).
+        The pipeline counts them with ``record_failure(..., charge=True)``."""
         with self.transaction():
             self.conn.executemany("UPDATE messages SET attempts = attempts + 1 WHERE id = ?", [(r,) for r in rows])
-
-    def refund_attempts(self, rows: Sequence[int]) -> None:
-        """Give back an attempt that did not happen: the message was set aside
-        (it waits for OCR) or the poll was asked to stop before its end."""
-        with self.transaction():
-            self.conn.executemany("UPDATE messages SET attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'new'",
-                                  [(r,) for r in rows])
 
     def record_processed(self, row: int, summary: MessageSummary, items: Sequence[ItemRow | tuple],
                          now: datetime) -> None:
@@ -310,29 +371,35 @@ class Store:
                      int(decision.campaign), decision.decision, decision.confidence,
                      json.dumps(list(decision.reasons), ensure_ascii=False), iso(received_at), cycle, iso(now)))
             self.conn.execute(
-                "UPDATE messages SET status = 'done', processed_at = ?, last_error = NULL,"
+                "UPDATE messages SET status = 'done', processed_at = ?, last_error = NULL, inflight = NULL,"
                 " from_addr = ?, subject = ?, automatic = ?, auth = ?, bounces = ? WHERE id = ?",
                 (iso(now), summary.from_addr, summary.subject,
                  summary.automatic, summary.auth, json.dumps(list(summary.bounces)), row))
 
-    def record_failure(self, row: int, error: str, max_attempts: int, now: datetime) -> bool:
-        """Keep the error; quarantine after ``max_attempts``. Returns True if quarantined."""
+    def record_failure(self, row: int, error: str, max_attempts: int, now: datetime, *,
+                       charge: bool = False) -> bool:
+        """Keep the error of a failure of the message's own; quarantine after
+        ``max_attempts``. ``charge``: count the attempt here (otherwise the
+        caller counted it with ``begin_attempts``). The message is no longer
+        in flight. Returns True if quarantined."""
         with self.transaction():
+            if charge:
+                self.conn.execute("UPDATE messages SET attempts = attempts + 1 WHERE id = ?", (row,))
             attempts = self.conn.execute("SELECT attempts FROM messages WHERE id = ?", (row,)).fetchone()[0]
             status = "quarantined" if attempts >= max_attempts else "new"
-            self.conn.execute("UPDATE messages SET last_error = ?, status = ?, processed_at = ? WHERE id = ?",
-                              (error, status, iso(now), row))
+            self.conn.execute("UPDATE messages SET last_error = ?, status = ?, processed_at = ?, inflight = NULL"
+                              " WHERE id = ?", (error, status, iso(now), row))
         return status == "quarantined"
 
     def quarantine_exhausted(self, max_attempts: int, now: datetime) -> list[PendingMessage]:
         """Quarantine messages whose attempts ran out without a recorded result
-        (the process died while handling them); returns them."""
+        (the process died while handling them alone); returns them."""
         with self.transaction():
             rows = [PendingMessage(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4], r[5]) for r in self.conn.execute(
                 "SELECT id, sha256, message_id, received_at, attempts, size FROM messages"
                 " WHERE status = 'new' AND attempts >= ? ORDER BY received_at, id", (max_attempts,))]
             self.conn.executemany(
-                "UPDATE messages SET status = 'quarantined', processed_at = ?,"
+                "UPDATE messages SET status = 'quarantined', processed_at = ?, inflight = NULL,"
                 " last_error = COALESCE(last_error, 'processing crashed ' || attempts || ' times') WHERE id = ?",
                 [(iso(now), m.row) for m in rows])
         return rows
@@ -363,7 +430,8 @@ class Store:
         where = "" if all_messages else (" WHERE status = 'quarantined'"
                                          " AND id NOT IN (SELECT message_row FROM dismissals)")
         with self.transaction():
-            return self.conn.execute(f"UPDATE messages SET status = 'new', attempts = 0{where}").rowcount
+            return self.conn.execute(f"UPDATE messages SET status = 'new', attempts = 0, inflight = NULL{where}"
+                                     ).rowcount
 
     # -- extraction cache -------------------------------------------------
     def cached_extractions(self, digests: Iterable[str], version: str) -> dict[str, Extraction]:
@@ -543,6 +611,8 @@ class _Transaction:
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and not self.conn.in_transaction:
+            return False  # SQLite rolled it back itself (disk full, I/O error): the first error is the one to tell
         if self.savepoint:
             if exc_type is not None:
                 self.conn.execute(f"ROLLBACK TO {self.savepoint}")
@@ -576,18 +646,57 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[i:i + size]
 
 
-def _header_block(data: bytes) -> bytes:
-    ends = [i for i in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if i >= 0]
-    return data[:min(ends)] if ends else data  # not split(): it would copy the whole body
+# Bounds on the header reading done in this process for every fetched message
+# (the same size bound as the folder reader's, mailbox.MAX_HEADER_BYTES): a
+# mail of millions of tiny header lines must not make it grow without limit.
+MAX_HEADER_BYTES = 256 * 1024
+MAX_HEADER_LINES = 2000
+
+
+def _header_block(data: bytes, limit: int = MAX_HEADER_BYTES) -> bytes:
+    """The header block of a raw message (without the blank line), at most ``limit`` bytes."""
+    head = data[:limit]
+    ends = [i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0]
+    return head[:min(ends)] if ends else head  # not split(): it would copy the whole body
+
+
+def _header_fields(data: bytes, names: Sequence[str]) -> bytes:
+    """The first header of each of ``names`` (with its continuation lines),
+    as a small header block: bounded in size (``MAX_HEADER_BYTES``) and in
+    lines read (``MAX_HEADER_LINES``), whatever the message holds."""
+    wanted = {n.lower().encode() for n in names}
+    block = _header_block(data)
+    out: list[bytes] = []
+    taking, start = False, 0
+    for _ in range(MAX_HEADER_LINES):
+        if start >= len(block):
+            break
+        end = block.find(b"\n", start)
+        end = len(block) if end < 0 else end + 1
+        line = block[start:end]
+        start = end
+        if line[:1] in (b" ", b"\t"):  # a folded continuation of the header before
+            if taking:
+                out.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower()
+        taking = name in wanted and b":" in line
+        if taking:
+            wanted.discard(name)
+            out.append(line if line.endswith(b"\n") else line + b"\r\n")
+        elif not wanted:
+            break
+    return b"".join(out)
 
 
 def _message_id_of(data: bytes) -> str:
-    """The Message-ID header, read cheaply from the raw header block."""
+    """The Message-ID header, read cheaply (and boundedly) from the raw header block."""
     from email.parser import BytesHeaderParser
     from email import policy
 
     try:
-        value = BytesHeaderParser(policy=policy.compat32).parsebytes(_header_block(data)).get("Message-ID", "")
+        value = BytesHeaderParser(policy=policy.compat32).parsebytes(
+            _header_fields(data, ("Message-ID",))).get("Message-ID", "")
     except Exception:  # malformed headers: the parse stage will report it
         return ""
     return " ".join(str(value).split())[:998]
@@ -601,7 +710,7 @@ def _sender_of(data: bytes) -> tuple[str, str]:
     from email.parser import BytesHeaderParser
     from email import policy
 
-    headers = BytesHeaderParser(policy=policy.default).parsebytes(_header_block(data))
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(_header_fields(data, ("From", "Subject")))
     fields = []
     for name in ("From", "Subject"):
         try:
@@ -612,6 +721,17 @@ def _sender_of(data: bytes) -> tuple[str, str]:
         except Exception:  # a malformed header: the reason of the quarantine says more
             fields.append("")
     return fields[0], fields[1]
+
+
+def environment_fault(exc: BaseException) -> str | None:
+    """What is wrong with the machine, when ``exc`` comes from it rather than
+    from a message (the state disk full or read-only, the database locked,
+    an I/O error, permissions); None when it does not."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"the state database cannot be written: {exc}"
+    if environmental(exc):
+        return f"the state directory cannot be used: {type(exc).__name__}: {exc}"
+    return None
 
 
 def _item(r: sqlite3.Row) -> StoredItem:
@@ -637,5 +757,5 @@ def _extraction_from_json(text: str) -> Extraction:
                       parts=tuple(DocumentPart(**p) for p in d["parts"]))
 
 
-__all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "sha256", "iso",
-           "quarantine_ref", "parse_quarantine_ref"]
+__all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "Recovery", "sha256",
+           "iso", "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE"]

@@ -5,14 +5,15 @@ lost, nothing twice (but the one documented window of sending).
 (a) ``python -m bot poll`` is SIGKILLed again and again (seeded RNG) while it
     ingests and processes 300 messages that arrive in three waves, then a
     last poll runs to the end. Every message is recorded exactly once, every
-    message is processed (or, killed three times while it was being handled,
-    quarantined as "crashed" and brought back by ``requeue``), every
-    document has exactly one item.
+    message is processed and none is quarantined (a death of the bot is
+    nobody's fault: see test_crash_resume.py), every document has exactly
+    one item.
 (b) Dovecot is SIGKILLed while the bot reads a FETCH response: the poll
     fails with a clear error, the next poll (server back) ingests the rest,
     nothing missing, nothing duplicated.
 (c) A message that kills the process whenever it is parsed is quarantined
-    after three deaths, alone: the messages handled beside it are not.
+    after three deaths while handled alone: the messages handled beside it
+    are not charged.
 (d) ``outbox --retry`` is SIGKILLed again and again while it sends: every
     mail arrives, at most one is repeated per kill (the documented window).
 
@@ -127,14 +128,9 @@ def test_sigkill_at_random_points_of_a_poll_loses_nothing_and_records_nothing_tw
         counts = store.message_counts()
         crashed = store.quarantined()
         assert counts.get("new", 0) == 0
-        assert all("crashed" in q["last_error"] for q in crashed), crashed
+        assert crashed == []  # the kills were nobody's fault
         source = f"imap:{dovecot.user}@127.0.0.1:{dovecot.port}/INBOX"
         assert store.checkpoint(source)[1] == uids[-1]
-        if crashed:  # killed three times while being handled: requeue brings them back
-            assert store.requeue() == len(crashed)
-    if crashed:
-        again = cli(cfg, dovecot.password, "poll")
-        assert again.communicate(timeout=300) and again.returncode == 0
 
     ctx = app.load(cfg)
     with Store.open(tmp_path / "state") as store:
@@ -151,7 +147,7 @@ def test_sigkill_at_random_points_of_a_poll_loses_nothing_and_records_nothing_tw
     stages = {s: sum(1 for k in kills if k["stage"] == s) for s in ("fetch", "process")}
     print(f"\nFIGURES kill -9: {len(kills)} kill points survived ({stages['fetch']} while fetching, "
           f"{stages['process']} while processing) in {runs} runs; {MESSAGES} messages, each recorded once; "
-          f"{len(crashed)} quarantined as crashed then requeued; {len(leftovers)} temporary file(s) left")
+          f"{len(crashed)} quarantined; {len(leftovers)} temporary file(s) left")
     assert len(kills) >= 15 and stages["process"] > 0
 
 
@@ -233,18 +229,27 @@ def test_a_message_that_kills_the_process_is_quarantined_alone(tmp_path, monkeyp
     with Store.open(tmp_path / "state") as store, Extractor(workers=0) as extractor:
         store.record_fetched([RawMessage(f"test:{n}", raw, RECEIVED + timedelta(minutes=n))
                               for n, raw in enumerate(mails)], now)
-        for restart in range(3):  # the process dies on it, three times
-            with pytest.raises(Crash):
-                pipeline.process_pending(store, rules, extractor, now, PollReport(), ocr_available=False)
-        report = PollReport()
-        pipeline.process_pending(store, rules, extractor, now, report, ocr_available=False)
+        deaths = 0
+        while True:  # the process dies on it, restarts, dies again...
+            report = PollReport()
+            try:
+                pipeline.process_pending(store, rules, extractor, now, report, ocr_available=False)
+                break
+            except Crash:
+                deaths += 1
+            assert deaths < 10, "the poison must end quarantined"
+        # once among 16 in flight (nobody charged), then three times handled alone
+        assert deaths == 1 + pipeline.MAX_ATTEMPTS
         assert (report.quarantined, report.failed) == (1, 0)
         (poison,) = store.quarantined()
-        assert poison["message_id"] == "<bulk-5@hostile.test>"
-        assert poison["last_error"] == "processing crashed 3 times"
+        assert poison["message_id"] == "<bulk-5@hostile.test>" and poison["attempts"] == 3
+        assert poison["last_error"].startswith("processing crashed: the bot's process died while it handled "
+                                               "this message alone")
         # whose mail it is, read from its headers without the parser that crashed on it
         assert (poison["from_addr"], poison["subject"]) == (H.SCHOOLS[5 % len(H.SCHOOLS)][0].lower(), "Hồ sơ ANTQ lần 5")
         assert store.message_counts() == {"done": 19, "quarantined": 1}
+        charged = store.conn.execute("SELECT COUNT(*) FROM messages WHERE attempts > 0 AND status = 'done'").fetchone()
+        assert charged[0] == 0  # the 15 in flight beside it when it first struck were not charged
 
 
 SEND_KILLS = 8

@@ -15,7 +15,7 @@ from bot.pipeline import process_pending
 from bot.rules import load_rules
 from bot.schema import MIGRATIONS
 from bot.status import status_for
-from bot.store import ItemRow, MessageSummary, Store
+from bot.store import DIED_ALONE, ItemRow, MessageSummary, Store
 
 from . import docfactory as f
 from . import mailfactory as mf
@@ -119,6 +119,98 @@ def test_a_message_that_crashes_the_process_is_quarantined_after_its_attempts(st
         store.begin_attempts([p.row])  # ... and the process dies each time
     assert [m.message_id for m in store.quarantine_exhausted(3, NOW)] == ["<m1@school.vn>"]
     assert "crashed 3 times" in store.quarantined()[0]["last_error"]
+
+
+@pytest.mark.parametrize("mark, charged, resumed", [
+    ("batch", 0, 1),  # the bot died with others in flight beside it: nobody's fault
+    ("alone", 1, 1),  # nothing else in flight: its death is its own
+])
+def test_a_death_is_charged_only_to_a_message_handled_alone(store, mark, charged, resumed):
+    store.record_fetched([raw(1), raw(2)], NOW)
+    first, second = store.pending(10, 3)
+    store.mark_inflight([first.row], mark)
+    # ... SIGKILL: the next run finds the mark
+    recovery = store.recover_inflight()
+    assert (recovery.charged, recovery.resumed) == (charged, resumed - charged)
+    again = store.pending(10, 3)
+    assert [p.message_id for p in again] == ["<m1@school.vn>", "<m2@school.vn>"]  # resumed first
+    assert [(p.attempts, p.suspect) for p in again] == [(charged, True), (0, False)]
+    assert store.crash_recovery() == (1, 1)  # health: resumed after a crash, still waiting
+    assert store.recover_inflight() == type(recovery)(0, 0)  # a second start charges nothing more
+    store.record_processed(first.row, MessageSummary("<m1@school.vn>", "", "", None, "none"), [], NOW)
+    assert store.crash_recovery() == (1, 0)
+    assert store.quarantined() == []
+
+
+def test_only_deaths_alone_quarantine_and_the_reason_says_so(store):
+    store.record_fetched([raw(1), raw(2)], NOW)
+    first, second = store.pending(10, 3)
+    for _ in range(5):  # five deaths with both in flight: nobody charged
+        store.mark_inflight([first.row, second.row], "batch")
+        store.recover_inflight()
+    assert store.quarantine_exhausted(3, NOW) == [] and [p.attempts for p in store.pending(10, 3)] == [0, 0]
+    for _ in range(3):  # three deaths with the first alone
+        store.mark_inflight([first.row], "alone")
+        store.recover_inflight()
+    (poison,) = store.quarantine_exhausted(3, NOW)
+    assert poison.message_id == "<m1@school.vn>"
+    (q,) = store.quarantined()
+    assert q["last_error"] == DIED_ALONE and q["attempts"] == 3
+    assert [(p.message_id, p.attempts) for p in store.pending(10, 3)] == [("<m2@school.vn>", 0)]
+
+
+def test_a_message_set_aside_or_stopped_is_released_uncharged(store):
+    store.record_fetched([raw(1), raw(2)], NOW)
+    first, second = store.pending(10, 3)
+    store.mark_inflight([first.row, second.row], "batch")
+    store.release_inflight([first.row, second.row])
+    assert store.recover_inflight() == type(store.recover_inflight())(0, 0)
+    assert [(p.attempts, p.suspect) for p in store.pending(10, 3)] == [(0, False), (0, False)]
+
+
+def test_a_failure_of_its_own_is_charged_and_clears_the_mark(store):
+    store.record_fetched([raw(1)], NOW)
+    (p,) = store.pending(10, 3)
+    for attempt in range(1, 4):
+        store.mark_inflight([p.row], "batch")
+        quarantined = store.record_failure(p.row, "cannot read 'a.pdf': timed out", 3, NOW, charge=True)
+        assert quarantined == (attempt == 3)
+    assert store.recover_inflight() == type(store.recover_inflight())(0, 0)
+    assert [q["attempts"] for q in store.quarantined()] == [3]
+
+
+def _schema_4(path: Path) -> sqlite3.Connection:
+    """A state database as the previous bot (schema 4) left it."""
+    path.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path / "bot.sqlite3", isolation_level=None)
+    for number, script in enumerate(MIGRATIONS[:4], start=1):
+        conn.executescript(script)
+        conn.execute(f"PRAGMA user_version = {number}")
+    return conn
+
+
+def test_upgrade_from_schema_4_forgives_the_attempts_charged_by_crashes(tmp_path):
+    conn = _schema_4(tmp_path / "state")
+    rows = [  # (message, status, attempts, last_error)
+        ("<crashed@x>", "new", 2, None),  # charged by two deaths of the old bot: forgiven, resumed first
+        ("<failed@x>", "new", 1, "cannot parse: boom"),  # a failure of its own: kept
+        ("<fresh@x>", "new", 0, None),
+        ("<done@x>", "done", 1, None),
+        ("<poison@x>", "quarantined", 3, "processing crashed 3 times"),
+    ]
+    for n, (mid, status, attempts, error) in enumerate(rows):
+        conn.execute("INSERT INTO messages (sha256, message_id, source_key, received_at, size, status, attempts,"
+                     " last_error, fetched_at) VALUES (?, ?, ?, ?, 10, ?, ?, ?, ?)",
+                     (f"{n:064x}", mid, f"k{n}", f"2023-10-01T09:0{n}:00+00:00", status, attempts, error,
+                      NOW.isoformat()))
+    conn.close()
+    with Store.open(tmp_path / "state") as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 6
+        pending = [(p.message_id, p.attempts, p.suspect) for p in store.pending(10, 3)]
+        assert pending == [("<crashed@x>", 0, True), ("<failed@x>", 1, True), ("<fresh@x>", 0, False)]
+        assert store.crash_recovery() == (1, 1)
+        assert [q["message_id"] for q in store.quarantined()] == ["<poison@x>"]  # requeue brings it back
+        assert store.requeue() == 1 and store.pending(10, 3)[-1].message_id == "<poison@x>"
 
 
 def _quarantined(store, n: int) -> str:

@@ -14,6 +14,12 @@ from .text import _Block, _result, clean_lines
 # Images
 # --------------------------------------------------------------------------
 
+# Pixels one attachment may decode in all, as a multiple of the one-frame limit
+# (``ExtractLimits.max_image_pixels``): a multi-page TIFF or GIF is bounded as
+# a whole, not only frame by frame (a 100x100 first frame hid 12000x12000 ones).
+TOTAL_PIXELS_FACTOR = 2.5
+
+
 def _extract_image(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extraction:
     from PIL import Image, UnidentifiedImageError
 
@@ -30,15 +36,29 @@ def _extract_image(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extr
     if not use:
         return Extraction("image", pages=frames, error=f"{_SCAN_UNREAD} {reason}")
     blocks, notes = [], [OCR_NOTE]
+    budget = int(limits.max_image_pixels * TOTAL_PIXELS_FACTOR)
     for index in range(min(frames, limits.ocr_max_pages)):
         try:
             image.seek(index)
+            pixels = image.width * image.height  # of this frame: the first one says nothing of the others
+            if pixels > limits.max_image_pixels:  # not decoded: skipped, said
+                notes.append(f"trang {index + 1}: {_HUGE_IMAGE}")
+                continue
+            if pixels > budget:
+                notes.append(f"{_HUGE_IMAGE} hết: chỉ đọc {index} trang đầu")
+                break
+            budget -= pixels
             text = _ocr_png(_page_png(image), _image_dpi(image), limits)
-        except (OSError, subprocess.SubprocessError, RuntimeError, ValueError) as exc:
+        except Image.DecompressionBombError:
+            notes.append(f"trang {index + 1}: {_HUGE_IMAGE}")
+            continue
+        except (OSError, subprocess.SubprocessError, RuntimeError, ValueError, EOFError) as exc:
             notes.append(f"OCR lỗi ở trang {index + 1}: {str(exc)[:120]}")
             continue
         lines, _ = clean_lines(text, legacy=False)  # OCR gives Unicode, never TCVN3/VNI
         blocks.append(_Block(tuple(lines), page=index + 1))
+    if not blocks and any(_HUGE_IMAGE in n for n in notes):
+        return Extraction("image", pages=frames, error=_HUGE_IMAGE, notes=tuple(notes[1:]))
     if frames > limits.ocr_max_pages:
         notes.append(f"OCR chỉ đọc {limits.ocr_max_pages} trang đầu")
     return _result("image", blocks, limits, paged=True, pages=frames, ocr=True, notes=notes,

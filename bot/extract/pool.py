@@ -15,9 +15,10 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..errors import EnvironmentFault, environmental
 from ..model import Attachment, Extraction
 from .common import MiB, ExtractLimits
-from .dispatch import _public_kind, extract
+from .dispatch import _dispatch, _public_kind, extract
 from .kinds import _EXTENSIONS, _extension
 from .ocr import OcrNeeded
 
@@ -49,10 +50,12 @@ def _parse_file(path: str, limits=None):
 
 def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: int | None) -> None:
     """Worker loop: receive (key, attachment, OCR mode), send back (key, Extraction or "ocr");
-    or (key, (path, ParseLimits), "parse"), send back (key, (ParsedMessage, digests))."""
+    or (key, (path, ParseLimits), "parse"), send back (key, (ParsedMessage, digests)).
+    A job that fails sends back (key, ``_Failure``): whose fault it was, and why."""
     os.setpgrp()  # own process group: a timeout kill takes tesseract/catdoc with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory(memory_limit)
+    from .. import archive, parse  # noqa: F401  what every parse job needs: failing here is the machine's fault
     for module in ("pypdfium2", "docx", "PIL.Image"):  # used by nearly every poll: loaded before the clock runs
         try:
             __import__(module)
@@ -67,16 +70,46 @@ def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: in
         if message is None:
             return
         key, att, mode = message
-        if mode == "parse":
-            result = _parse_file(*att)
-        else:
-            try:
-                result = extract(att, limits, mode)
-            except OcrNeeded:
-                result = "ocr"
+        result = _run_job(att, limits, mode)
         del att, message  # a large file is not kept while waiting for the next one
         conn.send((key, result))
         del result
+
+
+def _run_job(att, limits: ExtractLimits, mode):
+    """One job in a worker: its result, or a ``_Failure`` saying whose fault it was.
+
+    Runs what ``extract()`` runs, but an error of the machine (see
+    ``environmental``) is not turned into a reason blaming the file."""
+    try:
+        if mode == "parse":
+            return _parse_file(*att)
+        try:
+            return _dispatch(att, limits, mode, _EXTENSIONS.get(_extension(att.filename), "unknown"))
+        except OcrNeeded:
+            return "ocr"
+    except MemoryError:
+        if mode == "parse":
+            return _Failure("memory", "the message needs more memory than a worker may use")
+        return _reader_error(att, "tệp cần nhiều bộ nhớ hơn mức cho phép để đọc")  # as extract() says it
+    except Exception as exc:
+        if environmental(exc):  # the machine's fault: never blamed on the file
+            return _Failure("environment", f"{type(exc).__name__}: {exc}")
+        if mode == "parse":  # parse_message is total: a bug or a lost archive file, shown on this message
+            return _Failure("raised", f"{type(exc).__name__}: {str(exc)[:200]}")
+        return _reader_error(att, f"không đọc được tệp ({type(exc).__name__}: {str(exc)[:120]})")
+
+
+def _reader_error(att: Attachment, error: str) -> Extraction:
+    return Extraction(_public_kind(_EXTENSIONS.get(_extension(att.filename), "unknown")), error=error)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A job that failed inside a worker: ``cause`` as in ``JobFailed``."""
+
+    cause: str
+    reason: str
 
 
 @dataclass
@@ -91,9 +124,23 @@ class _Job:
 
 @dataclass(frozen=True)
 class JobFailed:
-    """What ``ready()`` hands back for a parse job whose worker timed out or crashed."""
+    """What ``ready()`` hands back for a job that failed: its worker timed out,
+    crashed or ran out of memory on it, or parsing raised. ``cause`` is one
+    of "timeout", "crash", "memory", "raised" (the file's or the message's
+    own failure) or "environment" (the machine's: see ``environmental``);
+    ``reason`` says it for a person; ``kind`` is the file's kind."""
 
     reason: str
+    cause: str = "crash"
+    kind: str = "unknown"
+
+    @property
+    def environment(self) -> bool:
+        return self.cause == "environment"
+
+    def extraction(self) -> Extraction:
+        """The failure as a file's result (what ``extract_many`` hands back)."""
+        return Extraction(self.kind, error=self.reason)
 
 
 def _cores() -> int:
@@ -102,6 +149,26 @@ def _cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def _check_cwd() -> None:
+    """Workers start in this process's current directory: one this user cannot
+    enter (``cd /root`` then ``su bot``) or that was deleted makes every
+    worker die at start. Said plainly here, before any file is blamed."""
+    try:
+        cwd = os.getcwd()
+    except OSError as exc:
+        raise EnvironmentFault(f"the current directory cannot be read ({exc.strerror}): the extraction workers "
+                               "start in it", hint="cd to a directory this user can read (e.g. the state "
+                               "directory) and run again; no mail was charged for it") from None
+    if not os.access(cwd, os.R_OK | os.X_OK):
+        import pwd
+
+        user = pwd.getpwuid(os.geteuid()).pw_name if hasattr(os, "geteuid") else "?"
+        raise EnvironmentFault(f"the current directory {cwd} cannot be read by user {user} (PermissionError): "
+                               "the extraction workers start in it",
+                               hint="cd to a directory this user can read (e.g. the state directory) and run "
+                                    "again; no mail was charged for it")
 
 
 _READY = "extract-worker-ready"  # a new worker's first message: the clock of its first file starts then
@@ -211,10 +278,12 @@ class Extractor:
                 else:  # submitted by another caller: handed back by its next ready()
                     others.append((key, result))
         self._done.extend(others)
-        return [r if r is not None else Extraction("unknown", error=_FAILED_ERROR) for r in results]
+        return [r.extraction() if isinstance(r, JobFailed) else r if r is not None
+                else Extraction("unknown", error=_FAILED_ERROR) for r in results]
 
     def submit(self, key, att: Attachment, *, defer_ocr: bool = False) -> None:
-        """Queue one attachment; ``ready()`` hands back ``(key, Extraction)``."""
+        """Queue one attachment; ``ready()`` hands back ``(key, Extraction)``, or
+        ``(key, JobFailed)`` when its worker timed out or crashed on it."""
         if isinstance(att.data, bytes) and len(att.data) > self.limits.max_bytes:  # never copied to a worker
             self._done.append((key, extract(att, self.limits, False)))
         else:
@@ -229,10 +298,13 @@ class Extractor:
         self._queue.append(_Job(key, path, parse=True, parse_limits=limits))
 
     def ready(self, timeout: float | None = 0.0) -> list[tuple[object, Extraction]]:
-        """The results finished since the last call, as ``(key, Extraction)``.
+        """The results finished since the last call, as ``(key, Extraction)``
+        (or ``JobFailed``, see ``submit``).
 
         When none is finished yet, waits up to ``timeout`` seconds for one
-        (None: as long as anything is pending).
+        (None: as long as anything is pending). Raises ``EnvironmentFault``
+        when a worker cannot be started, or dies before it is ready: that is
+        the machine's fault, never the fault of the file it was given.
         """
         if self.size == 0:
             while self._queue and not self._done:
@@ -279,13 +351,15 @@ class Extractor:
 
     def _inline(self, job: _Job) -> Extraction:
         if job.parse:
-            return _parse_file(job.att, job.parse_limits)
+            return _parse_file(job.att, job.parse_limits)  # raises here: the caller decides whose fault it is
         try:
             return extract(job.att, self.limits, "later" if job.defer_ocr else self.ocr)
         except OcrNeeded:
             return NEEDS_OCR
 
     def _ensure_pool(self, wanted: int) -> None:
+        if len(self._pool) < min(self.size, max(1, wanted)):
+            _check_cwd()
         if self._context is None:
             methods = multiprocessing.get_all_start_methods()
             self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
@@ -296,9 +370,23 @@ class Extractor:
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_worker_main, name="extract-worker", daemon=True,
                                         args=(child, self.limits, self.ocr, self.memory_limit))
-        process.start()
-        child.close()
+        try:
+            process.start()
+        except Exception as exc:  # cannot fork, no forkserver, the current directory is gone...
+            parent.close()
+            raise EnvironmentFault(f"cannot start an extraction worker: {type(exc).__name__}: {exc}") from exc
+        finally:
+            child.close()
         return _Worker(process, parent)
+
+    def _drop(self, worker: _Worker) -> None:
+        """A worker that never became ready: gone, with its job (the caller stops);
+        a later use of the pool starts a new one."""
+        worker.kill()
+        self._pool.remove(worker)
+        if worker.job is not None and not worker.job.cancelled:
+            self._queue.appendleft(worker.job)
+        worker.job = None
 
     def _replace(self, worker: _Worker) -> None:
         worker.kill()
@@ -337,15 +425,19 @@ class Extractor:
             if worker.conn in ready:
                 self._receive(worker)
             elif time.monotonic() >= worker.deadline:
-                self._finish(worker, Extraction(worker.kind, error=_TIMEOUT_ERROR.format(self.timeout)))
+                if not worker.started:
+                    self._drop(worker)
+                    raise EnvironmentFault(f"an extraction worker was not ready after {_STARTUP_SECONDS:g} s "
+                                           "(the machine is overloaded or out of memory)")
+                self._finish(worker, JobFailed(_TIMEOUT_ERROR.format(self.timeout), "timeout", worker.kind))
                 self._replace(worker)
 
     def _finish(self, worker: _Worker, result) -> None:
         job, worker.job = worker.job, None
         if job.cancelled:
             return
-        if job.parse and isinstance(result, Extraction):  # the worker timed out or crashed
-            result = JobFailed(result.error or "")
+        if isinstance(result, _Failure):
+            result = JobFailed(result.reason, result.cause, worker.kind)
         self._done.append((job.key, NEEDS_OCR if result == "ocr" else result))
 
     def _receive(self, worker: _Worker) -> None:
@@ -359,7 +451,13 @@ class Extractor:
             worker.process.join(1)
             code = worker.process.exitcode
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            self._finish(worker, Extraction(worker.kind, error=_CRASH_ERROR.format(how=how)))
+            if not worker.started:  # it never read its job: the machine's fault, not the file's
+                self._drop(worker)
+                raise EnvironmentFault(
+                    f"an extraction worker exited before it was ready ({how}); its error is printed above",
+                    hint="check the current directory, the memory limit and that the bot's Python packages "
+                         "are readable by this user; no mail was charged for it") from None
+            self._finish(worker, JobFailed(_CRASH_ERROR.format(how=how), "crash", worker.kind))
             self._replace(worker)
             return
         self._finish(worker, result)
