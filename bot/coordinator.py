@@ -416,7 +416,7 @@ def _queue_reply(conn, renderer: Renderer, key: str, cycle: int, to: str, messag
 
 def _summary(message: ParsedMessage) -> MessageSummary:
     return MessageSummary(message_id=message.message_id, from_addr=message.from_addr, subject=message.subject,
-                          automatic=message.automatic, auth=message.auth, bounces=message.bounce_recipients)
+                          automatic=message.automatic, auth=message.auth_verdict.stored, bounces=message.bounce_recipients)
 
 
 __all__ = ["handle_command_mail", "authentication", "is_coordinator", "resolve_school", "resolve_doc",

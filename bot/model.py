@@ -89,6 +89,19 @@ class AuthVerdict:
     reason: str = ""
     authserv_id: str = ""
 
+    @property
+    def vouches(self) -> bool:
+        """True when the receiving server proved the From address's domain
+        itself: a pass by a method aligned with it (an SPF pass for another
+        envelope domain proves nothing about who wrote From)."""
+        return self.result == "pass" and self.aligned
+
+    @property
+    def stored(self) -> str:
+        """The one word kept with the message (``messages.auth``): "pass" only
+        when the verdict vouches for the From address, "fail", or "none"."""
+        return "pass" if self.vouches else ("fail" if self.result == "fail" else "none")
+
 
 @dataclass(frozen=True)
 class ParsedMessage:

@@ -294,8 +294,8 @@ def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
         acknowledged = {r[0] for r in conn.execute("SELECT item_id FROM receipt_items")}
         # A bursting address (a mail loop, a flood) gets no receipt until its cool-down ends.
         silent = suppressed_addresses(store, now) | bursting_addresses(ctx, store, now)
-        # ``auth`` is the parser's verdict on the trusted Authentication-Results for the sender ("pass" only
-        # when aligned with the From domain); a typed verdict (bot/mailauth.py) replaces it on branch trust.
+        # ``auth`` is "pass" only when the trusted Authentication-Results vouch for the sender's own
+        # domain (``AuthVerdict.stored``): an SPF pass for another envelope domain does not.
         for mail in plan.due_receipts(status, ctx.rules, counted_items(store, facts, status.cycle), acknowledged, now,
                                       silent, outbox.known_keys(conn, outbox.SENDER_RECEIPT)):
             if _queue(conn, renderer, mail, now) is not None:

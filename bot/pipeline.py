@@ -499,7 +499,7 @@ def _occurrences(attachments: Sequence[Attachment]) -> list[int]:
 
 def _summary(message: ParsedMessage) -> MessageSummary:
     return MessageSummary(message_id=message.message_id, from_addr=message.from_addr, subject=message.subject,
-                          automatic=message.automatic, auth=message.auth, bounces=message.bounce_recipients)
+                          automatic=message.automatic, auth=message.auth_verdict.stored, bounces=message.bounce_recipients)
 
 
 def _withhold(store: Store, report: PollReport, pending: PendingMessage, now: datetime,

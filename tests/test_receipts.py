@@ -112,25 +112,28 @@ def test_the_cap_of_receipts_to_outside_senders_is_validated(tmp_path, value, er
 
 # -- through the store and a real SMTP server ------------------------------------------
 
-def record_mail(store: Store, when: datetime, sender: str, files, *, dmarc: str = "pass", n=[0]) -> int:
+def record_mail(store: Store, when: datetime, sender: str, files, *, dmarc: str = "pass", results: str = "",
+                n=[0]) -> int:
     """Record a mail from ``sender`` whose Authentication-Results, written by the office's server,
-    say ``dmarc``; parsed by the real parser trusting that server. Returns its message row."""
+    say ``dmarc`` (or exactly ``results``); parsed by the real parser trusting that server, recorded
+    as the pipeline records it. Returns its message row."""
     n[0] += 1
     domain = sender.split("@")[1]
+    results = results or (f"spf={dmarc} smtp.mailfrom={sender}; dkim={dmarc} header.d={domain};"
+                          f" dmarc={dmarc} header.from={domain}")
     raw = (f"From: {sender}\r\nTo: hoso-bot@pgd-q12.example\r\nSubject: Hồ sơ gửi giúp trường\r\n"
            f"Message-ID: <r{n[0]}-{when.timestamp():.0f}@{domain}>\r\n"
-           f"Authentication-Results: {OFFICE_MX}; spf={dmarc} smtp.mailfrom={sender}; dkim={dmarc}"
-           f" header.d={domain}; dmarc={dmarc} header.from={domain}\r\n"
+           f"Authentication-Results: {OFFICE_MX}; {results}\r\n"
            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nKính gửi Phòng.\r\n").encode()
     message = parse_message(raw, ParseLimits(trusted_authserv_ids=(OFFICE_MX,)))
-    assert message.auth == dmarc
     store.record_fetched([RawMessage(f"receipts:{n[0]}", raw, when)], when)
     row = store.conn.execute("SELECT id FROM messages WHERE source_key = ?", (f"receipts:{n[0]}",)).fetchone()[0]
     items = [(ItemDecision(filename=name, part_index=i, school=school, doc_types=tuple(types), campaign=True,
                            decision="counted", confidence=0.95, reasons=("test",), content_sha256=f"{row:064x}"),
               "", when, 2023) for i, (name, school, types) in enumerate(files)]
     summary = MessageSummary(message_id=message.message_id, from_addr=message.from_addr, subject=message.subject,
-                             automatic=message.automatic, auth=message.auth, bounces=message.bounce_recipients)
+                             automatic=message.automatic, auth=message.auth_verdict.stored,
+                             bounces=message.bounce_recipients)
     store.record_processed(row, summary, items, when)
     return row
 
@@ -192,3 +195,16 @@ def test_an_outsider_failing_authentication_gets_nothing_and_a_vouched_one_gets_
     staff = receipts[(STAFF,)]
     assert staff["In-Reply-To"] is None                  # not in the school's conversation
     assert str(staff["Subject"]).startswith("Biên nhận hồ sơ gửi cho THCS Nguyễn Hiền")
+
+
+def test_an_outsider_whose_spf_pass_is_for_another_envelope_domain_gets_no_receipt(tmp_path, smtp_server_factory):
+    # spf=pass proves only the envelope domain (a bulk mailer's); it says nothing about who wrote From,
+    # so a forger could otherwise steer receipts (with the school's files) to any address.
+    server = smtp_server_factory()
+    ctx = make_ctx(tmp_path, server, rules=small_rules(tmp_path))
+    with Store.open(ctx.config.paths.state) as store:
+        record_mail(store, at(5, 9), NH_SCHOOL, [("bao-cao.pdf", NH, ("bao_cao",))])
+        record_mail(store, at(5, 9, 1), "ke.gia@victim.example", [("to-trinh.pdf", NH, ("to_trinh",))],
+                    results="spf=pass smtp.mailfrom=bounce@mailer.example")
+        notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(5, 9, 30))
+    assert [m.rcpt_tos for m in by_kind(server.messages, "receipt")] == [(NH_SCHOOL, NH_GMAIL)]
