@@ -192,6 +192,7 @@ def kill_polls(tmp_path: Path, dovecot, *, messages: int, kills: int, seed: int,
         charged, resumed = store.conn.execute("SELECT SUM(attempts), SUM(resumed > 0) FROM messages").fetchone()
         code, lines = health(store, ctx.config, datetime.now(timezone.utc))
         assert code == 0, lines
+        assert not resumed or f"resumed after a crash: {resumed} message(s), not charged" in lines
     killed_rows, clean_rows = export(cfg), export(clean_cfg)
     assert len(killed_rows) == len(set(killed_rows))  # no document recorded twice
     assert killed_rows == clean_rows  # the same items, schools, types, decisions as a clean run
