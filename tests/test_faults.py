@@ -256,8 +256,8 @@ def test_a_message_that_kills_the_process_is_quarantined_alone(tmp_path, monkeyp
         assert code == 1
         assert "resumed after a crash: 16 message(s), not charged" in lines
         assert [line for line in lines if line.startswith("PROBLEM: quarantined")] == [
-            f"PROBLEM: quarantined {poison['ref']} <bulk-5@hostile.test> from {poison['from_addr']} 'Hồ sơ ANTQ lần 5' "
-            f"(this mail's fault, 3 attempts): {poison['last_error']}"]
+            f"PROBLEM: quarantined {poison['ref']} <bulk-5@hostile.test> from {poison['from_addr']} "
+            f"'Hồ sơ ANTQ lần 5' (this mail's fault, 3 attempts): {poison['last_error']}"]
 
 
 SEND_KILLS = 8
