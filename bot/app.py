@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .config import Config, load_config
-from .errors import EarlyExtensionError, MailboxError, UsageError
+from .config import Config, load_config, sample_data
+from .errors import ConfigError, EarlyExtensionError, MailboxError, UsageError
 from .extract import ExtractLimits, Extractor, ocr_unavailable_reason
 from .lock import StateLock
 from .mailbox import open_source
@@ -36,6 +36,20 @@ def load(config_path: Path) -> Context:
     """Load and validate config.toml and the rules it points to."""
     config = load_config(config_path)
     return Context(config=config, rules=load_rules(config.paths.rules))
+
+
+def refuse_sample_recipients(ctx: Context) -> None:
+    """Raise ``ConfigError`` when SMTP is on and the roster or the coordinator
+    is sample data (addresses in reserved example domains), naming the file to
+    replace; ``[smtp] allow_reserved_domains`` lifts it for tests and demos."""
+    cfg = ctx.config
+    if not cfg.smtp.enabled or cfg.smtp.allow_reserved_domains:
+        return
+    problems = sample_data(cfg, [e for school in ctx.rules.schools for e in school.emails]).problems(cfg)
+    if problems:
+        raise ConfigError("refusing to send mail to sample data: " + "; and ".join(problems),
+                          hint="replace them with the office's real data (see docs/install.md); only for a demo "
+                               "against a local test SMTP server, set [smtp] allow_reserved_domains = true")
 
 
 def ocr_available() -> bool:

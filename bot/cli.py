@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot --config PATH [--now ISO8601] COMMAND``.
+"""Command line: ``hoso-bot --config PATH [--now ISO8601] COMMAND`` (also ``python -m bot ...``).
 
 Only argument parsing, logging set-up and output live here; the work is in
 ``bot.app`` and the stage modules. A ``BotError`` becomes one clear message
@@ -7,7 +7,6 @@ with a hint and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
@@ -21,14 +20,14 @@ from .status import status_for, to_json
 
 log = logging.getLogger("bot")
 
-EPILOG = """examples:
-  python -m bot --config config.toml check-config
-  python -m bot --config config.toml poll
-  python -m bot --config config.toml --now 2023-10-12T08:00 status
-  python -m bot --config config.toml export --format csv > items.csv
-  python -m bot --config config.toml assign R17 thcs-nguyen-hien bien_ban --why "scan checked by hand"
-  python -m bot --config config.toml dismiss Q12 --why "school phoned, file received on Zalo"
-  python -m bot --config config.toml --now 2023-10-12T08:00 report
+EPILOG = """examples (the config path is absolute: any directory works):
+  hoso-bot --config /etc/hoso-bot/config.toml check-config --connect
+  hoso-bot --config /etc/hoso-bot/config.toml poll
+  hoso-bot --config /etc/hoso-bot/config.toml --now 2023-10-12T08:00 status
+  hoso-bot --config /etc/hoso-bot/config.toml export --format csv > items.csv
+  hoso-bot --config /etc/hoso-bot/config.toml assign R17 thcs-nguyen-hien bien_ban --why "scan checked by hand"
+  hoso-bot --config /etc/hoso-bot/config.toml dismiss Q12 --why "school phoned, file received on Zalo"
+  hoso-bot --config /etc/hoso-bot/config.toml backup /root/hoso-bot-backup.tar.gz
 """
 
 
@@ -43,15 +42,23 @@ CORRECTIONS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot", description="Mailbox bot for document-collection campaigns.",
+    p = argparse.ArgumentParser(prog="hoso-bot", description="Mailbox bot for document-collection campaigns.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, default=Path("config.toml"), help="path to config.toml (default: %(default)s)")
     p.add_argument("--now", help="decide as if it were this instant (ISO 8601; local time of the campaign if no offset)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("check-config", help="validate config.toml and rules/, print warnings",
-                   description="Validate config.toml and the rules; exit 2 on an error. Example: check-config")
+    cc = sub.add_parser("check-config", help="validate config.toml and rules/, print warnings; --connect: try it all",
+                        description="Validate config.toml and the rules; exit 2 on an error. With --connect, also "
+                                    "log in to IMAP and examine the folder, open an SMTP session (EHLO, TLS, AUTH; "
+                                    "nothing is sent), check the state directory is writable with free space, the "
+                                    "templates render, OCR and catdoc are installed, the coordinator and "
+                                    "trusted_authserv_ids are set and no sample data would receive mail; one line "
+                                    "per check, exit 1 on any FAIL. Run it as the service's user before enabling "
+                                    "the service. Example: check-config --connect")
+    cc.add_argument("--connect", action="store_true",
+                    help="also connect to the servers and check the installation (sends nothing)")
     sub.add_parser("poll", help="fetch and process new mail once",
                    description="Fetch new mail once, archive it, classify it. Example: poll")
     s = sub.add_parser("status", help="per-school status of the current cycle",
@@ -61,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="every attachment the bot has seen, with its decision",
                        description="List every attachment or document part. Example: export --format csv")
     e.add_argument("--format", choices=("json", "csv"), default="json")
+    e.add_argument("--excel", action="store_true",
+                   help="CSV as Excel opens it on Vietnamese Windows: UTF-8 with BOM, ';' between fields (implies --format csv)")
 
     for name, (text, args) in CORRECTIONS.items():
         c = sub.add_parser(name, help=text, description=f"{text.capitalize()} (audited: who, when, why).")
@@ -111,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="List the outbox (newest first). Example: outbox --retry")
     o.add_argument("--retry", action="store_true", help="queue failed mail again and send everything due now")
     o.add_argument("--all", action="store_true", help="list sent mail too, not only waiting and failed")
+    b = sub.add_parser("backup", help="copy the state (database and mail archive) while the worker runs",
+                       description="Copy the state directory: the database with SQLite's online backup API, and "
+                                   "the archive of mail, attachments, outbox and reports. TARGET is a new directory, "
+                                   "or an archive when it ends in .tar, .tar.gz or .tgz. Safe while the worker runs. "
+                                   "Restore: see docs/install.md. Example: backup /root/hoso-bot-2023-10-16.tar.gz")
+    b.add_argument("target", type=Path, help="new directory or .tar/.tar.gz/.tgz file (never overwritten)")
     v = sub.add_parser("eval", help="run the bot on a labelled corpus and print precision and recall",
                        description="Run poll on a generated corpus (a folder of .eml with labels.json) into a "
                                    "temporary state, score it, print the report; exit 1 if a document of another "
@@ -150,6 +165,10 @@ def _run(args) -> int:
     ctx = app.load(args.config)
     clock = FixedClock(parse_instant(args.now, ctx.rules.campaign.tz)) if args.now else system_clock
     now = clock()
+    if args.command not in ("check-config", "health"):  # they report it themselves
+        from .doctor import check_state_dir
+
+        check_state_dir(ctx.config.paths.state)  # a wrong owner: one plain line, exit 78, no traceback
     return _handlers()[args.command](ctx, args, now)
 
 
@@ -157,15 +176,9 @@ def cmd_check_config(ctx, args, now) -> int:
     cfg = ctx.config
     for warning in cfg.warnings():
         print(f"warning: {warning}", file=sys.stderr)
-    for secret in (cfg.mailbox.secret, cfg.smtp.secret):
-        if secret:
-            secret.read()  # a missing secret is an error now, not at 3 a.m.
-    if cfg.mailbox.source == "folder" and not cfg.mailbox.path.is_dir():
-        raise ConfigError(f"mailbox.path: {cfg.mailbox.path} is not a directory",
-                          hint="point it at a folder of .eml or .mbox files (relative paths start at config.toml)")
-    from .notify import renderer_for  # not at the top: status and health do not need it
-
-    renderer_for(ctx)  # the templates load and outgoing mail has a sender
+    if args.connect:
+        return _check_connect(ctx, args, now)
+    _startup_checks(ctx)
     c = ctx.rules.campaign
     cycle = c.cycle_of(now)
     print(f"config OK: {args.config}")
@@ -180,6 +193,38 @@ def cmd_check_config(ctx, args, now) -> int:
     return 0
 
 
+def _startup_checks(ctx) -> None:
+    """What must hold before the bot starts work: an error now, not at 3 a.m."""
+    cfg = ctx.config
+    for secret in (cfg.mailbox.secret, cfg.smtp.secret):
+        if secret:
+            secret.read()  # missing variable, CRLF line ends, unreadable file
+    if cfg.mailbox.source == "folder" and not cfg.mailbox.path.is_dir():
+        raise ConfigError(f"mailbox.path: {cfg.mailbox.path} is not a directory",
+                          hint="point it at a folder of .eml or .mbox files (relative paths start at config.toml)")
+    app.refuse_sample_recipients(ctx)
+    from .notify import renderer_for  # not at the top: status and health do not need it
+
+    renderer_for(ctx)  # the templates load and outgoing mail has a sender
+
+
+def _check_connect(ctx, args, now) -> int:
+    """``check-config --connect``: one line per check; exit 1 on any failure."""
+    from .doctor import connect_checks
+    from .extract import ocr_unavailable_reason
+
+    reason = None if ctx.config.extraction.ocr == "off" else ocr_unavailable_reason()
+    checks = connect_checks(ctx, now, ocr_reason=reason)
+    for check in checks:
+        print(check.line())
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        print(f"{len(failed)} check(s) failed: fix them before enabling the service ({args.config})")
+        return 1
+    print(f"all {len(checks)} checks passed: {args.config}")
+    return 0
+
+
 def _log_config_warnings(ctx) -> None:
     """Insecure TLS, a secret file others can read, unauthenticated commands: in the journal too."""
     for warning in ctx.config.warnings():
@@ -190,6 +235,7 @@ def cmd_poll(ctx, args, now) -> int:
     from .send import make_sender
 
     _log_config_warnings(ctx)
+    app.refuse_sample_recipients(ctx)
     progress = ProgressReporter()
     try:
         report = app.poll(ctx, now, progress=progress, sender=make_sender(ctx.config))
@@ -203,6 +249,7 @@ def cmd_run(ctx, args, now) -> int:
     from .service import run
 
     _log_config_warnings(ctx)
+    _startup_checks(ctx)  # a wrong setting stops the service here (exit 2, no restart), not at the first job
     clock = FixedClock(now) if args.now else system_clock
     progress = ProgressReporter()
     with app.new_extractor(ctx) as extractor:  # one pool of workers for the whole season
@@ -214,13 +261,23 @@ def cmd_run(ctx, args, now) -> int:
 
 
 def cmd_health(ctx, args, now) -> int:
+    from .doctor import check_state_dir
+    from .errors import StateDirError
+    from .lock import holder
     from .notify import sender_bursts
     from .service import health
     from .store import Store
 
-    with Store.open(ctx.config.paths.state) as store:
+    state = ctx.config.paths.state
+    try:
+        check_state_dir(state, create=False)
+    except StateDirError as exc:
+        print(f"PROBLEM: {exc}")
+        return 1
+    with Store.open(state) as store:
         code, lines = health(store, ctx.config, now, cycle=ctx.rules.campaign.cycle_of(now),
-                             warnings=ctx.config.warnings(), bursts=sender_bursts(ctx, store, now))
+                             warnings=ctx.config.warnings(), bursts=sender_bursts(ctx, store, now),
+                             check_worker=True, worker=holder(state))
     print("\n".join(lines))
     return code
 
@@ -245,16 +302,19 @@ def cmd_export(ctx, args, now) -> int:
 
     with Store.open(ctx.config.paths.state) as store:
         rows = app.export_rows(store, ctx.rules)
-    if args.format == "json":
+    if args.format == "json" and not args.excel:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        from .render import csv_text  # text a spreadsheet would run as a formula gets a leading '
+        from .export_csv import export_csv
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["message_id"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: csv_text(";".join(v) if isinstance(v, list) else v) for k, v in row.items()})
+        text = export_csv(rows, list(rows[0]) if rows else ["message_id"], excel=args.excel)
+        sys.stdout.flush()
+        if hasattr(sys.stdout, "buffer"):
+            sys.stdout.buffer.write(text.encode("utf-8"))  # the bytes exactly: BOM, CRLF, whatever the locale
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
     return 0
 
 
@@ -324,6 +384,7 @@ def _notify(kind):
                 print(f"To: {', '.join(to)}\nSubject: {subject}\n\n{text}\n{'=' * 72}")
             print(report.summary())
             return 0
+        app.refuse_sample_recipients(ctx)
         with StateLock(ctx.config.paths.state, kind), Store.open(ctx.config.paths.state) as store:
             report = operation(ctx, store, None, now)
             report.delivery = notify.deliver(ctx, store, make_sender(ctx.config), now,
@@ -346,6 +407,7 @@ def cmd_outbox(ctx, args, now) -> int:
     tz = ctx.rules.campaign.tz
     with Store.open(ctx.config.paths.state) as store:
         if args.retry:
+            app.refuse_sample_recipients(ctx)
             with StateLock(ctx.config.paths.state, "outbox --retry"):
                 n = outbox.retry(store, now)
                 report = notify.deliver(ctx, store, make_sender(ctx.config), now,
@@ -375,10 +437,18 @@ def cmd_report(ctx, args, now) -> int:
     return 0
 
 
+def cmd_backup(ctx, args, now) -> int:
+    from .backup import backup
+
+    print(backup(ctx.config.paths.state, args.target.expanduser().absolute(), now).summary())
+    return 0
+
+
 def _handlers() -> dict:
     handlers = {"report": cmd_report, "check-config": cmd_check_config, "poll": cmd_poll, "status": cmd_status,
                 "export": cmd_export, "requeue": cmd_requeue, "run": cmd_run, "health": cmd_health,
-                "remind": cmd_remind, "digest": cmd_digest, "outbox": cmd_outbox, "dismiss": cmd_dismiss}
+                "remind": cmd_remind, "digest": cmd_digest, "outbox": cmd_outbox, "dismiss": cmd_dismiss,
+                "backup": cmd_backup}
     for kind in CORRECTIONS:
         handlers[kind] = _correction(kind)
     return handlers

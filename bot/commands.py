@@ -6,6 +6,8 @@ one command per line::
     duyệt R17 thcs-nguyen-hien bien_ban      (ASCII: duyet / assign)
     duyệt R17                                 (the school and type the bot guessed)
     bỏ R18                                    (bo / loại / loai / reject)
+    bỏ R12 R13 R14, duyệt R21-R25             (several files in one line: a list, a range
+                                               "R21-R25" / "R21–R25" / "R21-25", or both)
     bỏ Q12 đã nhận hồ sơ qua điện thoại       (the same verb with a Q-reference: dismiss a
                                                quarantined message dealt with by hand)
     miễn mn-hoa-mai                           (mien / exempt)
@@ -69,6 +71,9 @@ MISSING = "missing"        # an argument is missing (detail: which)
 BAD_REF = "bad_ref"        # not a reference like R17 (or Q12 after "bỏ")
 BAD_DATE = "bad_date"      # not a date like 2023-10-20 or 20/10/2023
 BAD_SCHOOL = "bad_school"  # not a school code (lower-case letters, digits, '-'): e.g. a "<placeholder>"
+TOO_MANY = "too_many"      # a line naming more than MAX_REFS files (detail: the range at fault)
+
+MAX_REFS = 200  # files one line may name ("duyệt R1-R999999" is a typo, not a wish)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Command:
     text: str
     kind: str
     ref: str | None = None       # "R17" (an item); "Q12" (a quarantined message, kind "dismiss")
+    refs: tuple[str, ...] = ()   # assign/reject: every item the line names, in order ("bỏ R12 R13": both)
     school: str | None = None    # as written (lower case)
     doc_type: str | None = None  # as written (lower case): an id, an id with '-', or a number code
     value: str | None = None     # ISO date or date-time, local
@@ -160,6 +166,12 @@ _LIST_MARKER = re.compile(r"^\s*(?:[-*•–+]|\(?\d{1,2}[.)])\s+")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _EDGE = ".,;:!?\"'“”‘’()[]"
 _REF = re.compile(r"^(?:r|#|r-|r#)?(\d{1,9})$", re.IGNORECASE)
+# After the first reference only a written "R" (or "#") continues the list, so that a
+# number in the reason ("bỏ R12 2 bản trùng") is never taken for a file.
+_MORE_REF = re.compile(r"^(?:r|#)(\d{1,9})$", re.IGNORECASE)
+_DASHES = "-\u2013\u2014"  # hyphen, en dash, em dash
+_RANGE = re.compile(rf"^(?:r|#)?(\d{{1,9}})[{_DASHES}](?:r|#)?(\d{{1,9}})$", re.IGNORECASE)
+_MORE_RANGE = re.compile(rf"^(?:r|#)(\d{{1,9}})[{_DASHES}](?:r|#)?(\d{{1,9}})$", re.IGNORECASE)
 _QUARANTINE_REF = re.compile(r"^q[-#]?(\d{1,9})$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[t ](\d{1,2}):(\d{2}))?$", re.IGNORECASE)
 _VN_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
@@ -237,18 +249,18 @@ def _arguments(kind: str, args: list[str], raw: list[str], text: str, number: in
         if kind == "reject" and (m := _QUARANTINE_REF.match(args[0])):
             # "bỏ Q12 ...": a quarantined message the coordinator dealt with by hand
             return Command(number, text, "dismiss", ref=f"Q{int(m.group(1))}", why=why_after(1))
-        ref = _ref(args[0])
-        if ref is None:
-            return CommandError(number, text, BAD_REF, kind, args[0])
-        rest = args[1:]
+        refs, used, fault = _refs(args)
+        if fault is not None:
+            return CommandError(number, text, fault[0], kind, fault[1])
+        ref, rest = refs[0], args[used:]
         if kind == "reject":
-            return Command(number, text, kind, ref=ref, why=why_after(1))
+            return Command(number, text, kind, ref=ref, refs=refs, why=why_after(used))
         if len(rest) >= 2 and _CODE_SHAPED.match(rest[0].lower()) and _CODE_SHAPED.match(rest[1].lower()):
-            return Command(number, text, kind, ref=ref, school=rest[0].lower(), doc_type=rest[1].lower(),
-                           why=why_after(3))
+            return Command(number, text, kind, ref=ref, refs=refs, school=rest[0].lower(), doc_type=rest[1].lower(),
+                           why=why_after(used + 2))
         if len(rest) == 1 and _CODE_SHAPED.match(rest[0].lower()):
             return missing("doc_type")
-        return Command(number, text, kind, ref=ref, why=why_after(1))
+        return Command(number, text, kind, ref=ref, refs=refs, why=why_after(used))
     if kind == "status":
         if args and _CODE_SHAPED.match(args[0].lower()):
             return Command(number, text, kind, school=args[0].lower())
@@ -274,9 +286,46 @@ def _arguments(kind: str, args: list[str], raw: list[str], text: str, number: in
                    why=why_after(len(args) - len(rest) + used))
 
 
-def _ref(word: str) -> str | None:
-    m = _REF.match(word.strip())
-    return f"R{int(m.group(1))}" if m else None
+def _refs(args: list[str]) -> tuple[tuple[str, ...], int, tuple[str, str] | None]:
+    """The file references at the start of ``args``: (refs in order without
+    repeats, how many words they took, None) or ((), 0, (error code, word)).
+
+    A reference is ``R17`` (the first may be a bare ``17`` or ``#17``), a
+    range ``R21-R25`` (also with an en dash, ``R21-25``, or ``R21 - R25`` in
+    three words; a reversed range is read in order). Commas between them are
+    already gone (``args`` are stripped of punctuation).
+    """
+    out: list[int] = []
+    i = 0
+    while i < len(args):
+        word, first = args[i], i == 0
+        single, span = (_REF if first else _MORE_REF).match(word), (_RANGE if first else _MORE_RANGE).match(word)
+        if span:
+            low, high = sorted((int(span.group(1)), int(span.group(2))))
+            if high - low + 1 > MAX_REFS:
+                return (), 0, (TOO_MANY, word)
+            out += range(low, high + 1)
+            i += 1
+        elif single:
+            start = int(single.group(1))
+            # "R21 - R25": a dash word between two references is a range
+            if i + 2 < len(args) and args[i + 1] and all(c in _DASHES for c in args[i + 1]) \
+                    and (end := _MORE_REF.match(args[i + 2]) or re.fullmatch(r"(\d{1,9})", args[i + 2])):
+                low, high = sorted((start, int(end.group(1))))
+                if high - low + 1 > MAX_REFS:
+                    return (), 0, (TOO_MANY, " ".join(args[i:i + 3]))
+                out += range(low, high + 1)
+                i += 3
+            else:
+                out.append(start)
+                i += 1
+        elif first:
+            return (), 0, (BAD_REF, word)
+        else:
+            break
+        if len(set(out)) > MAX_REFS:
+            return (), 0, (TOO_MANY, word)
+    return tuple(f"R{n}" for n in dict.fromkeys(out)), i, None
 
 
 def parse_when(words: list[str]) -> tuple[str | None, int]:
@@ -322,4 +371,4 @@ def _why(words: list[str]) -> str:
 
 
 __all__ = ["Command", "CommandError", "parse_commands", "parse_line", "own_lines", "parse_when", "KINDS", "VERBS",
-           "UNKNOWN", "MISSING", "BAD_REF", "BAD_DATE", "BAD_SCHOOL"]
+           "UNKNOWN", "MISSING", "BAD_REF", "BAD_DATE", "BAD_SCHOOL", "TOO_MANY", "MAX_REFS"]

@@ -41,12 +41,23 @@ class Secret:
             if not value:
                 raise ConfigError(f"{self.key}: environment variable {self.env} is not set or empty",
                                   hint=f"export {self.env}=... (or put it in the service's EnvironmentFile)")
+            if "\r" in value:
+                # A file saved on Windows: the server would be sent "password\r" and refuse it.
+                raise ConfigError(f"{self.key}: environment variable {self.env} ends with a carriage return (\\r): "
+                                  "the file it comes from has Windows (CRLF) line ends",
+                                  hint="convert the env file to Unix line ends, e.g. "
+                                       "sed -i 's/\\r$//' /etc/hoso-bot/hoso-bot.env, then restart")
             return value
         if self.file:
             try:
                 value = self.file.read_text(encoding="utf-8").strip()
+            except PermissionError as exc:
+                raise ConfigError(f"{self.key}: cannot read {self.file} ({exc.strerror}): {_owner_text(self.file)}, "
+                                  f"and the bot runs as {_user_name()}",
+                                  hint=f"chown {_user_name()} {self.file} && chmod 600 {self.file}") from exc
             except OSError as exc:
-                raise ConfigError(f"{self.key}: cannot read {self.file} ({exc.strerror})") from exc
+                raise ConfigError(f"{self.key}: cannot read {self.file} ({exc.strerror})",
+                                  hint=f"check the path in config.toml ({self.key})") from exc
             return self._not_empty(value, f"{self.file} is empty")
         if self.command:
             return self._not_empty(self._run_command(), "the token command printed nothing")
@@ -121,8 +132,18 @@ class SmtpConfig:
     from_name: str = ""
     daily_cap: int = 500
     per_minute: int = 20
+    # Receipts to senders outside the roster (their own mail vouched for by the
+    # trusted Authentication-Results), per rolling 24 hours; the rest wait.
+    sender_receipts_per_day: int = 20
+    # VERP: each mail's envelope sender names it (from_address local+b.<token>@domain), so a
+    # delivery report quoting nothing is still tied to it. Off: many submission servers refuse it.
+    verp: bool = False
     tls_cafile: Path | None = None
     tls_insecure_skip_verify: bool = False
+    # Send even to reserved example domains (RFC 2606/6761: .example, .test,
+    # ...): for tests and demos against a local SMTP server only. Off, the bot
+    # refuses to send while the roster or coordinator is sample data.
+    allow_reserved_domains: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,9 @@ class Config:
     # mail that FAILED is never obeyed.
     allow_unauthenticated_commands: bool = False
     extraction: ExtractionConfig = ExtractionConfig()
+    # Entries shown per section of the daily digest (files in review, late
+    # dossiers, missing...); the rest is counted and is in the attached XLSX.
+    digest_entries: int = 10
 
     def warnings(self) -> list[str]:
         """Settings that work but deserve a warning (``check-config`` prints them)."""
@@ -215,6 +239,8 @@ def parse_config(data: dict, base: Path, source_file: Path = Path("config.toml")
     if not emails or not all("@" in e for e in emails):
         raise coord.fail("emails", "list at least one email address")
     allow_unauthenticated = coord.get("allow_unauthenticated_commands", bool, False)
+    digest_entries = coord.get("digest_entries", int, 10,
+                               check=lambda v: None if 1 <= v <= 200 else "must be 1..200 (entries per section)")
     coord.done()
     p = top.sub("paths")
     paths = Paths(rules=_path(base, p.get("rules", str, "rules")),
@@ -228,7 +254,8 @@ def parse_config(data: dict, base: Path, source_file: Path = Path("config.toml")
     top.done()
     return Config(mailbox=mailbox, smtp=smtp, coordinator_emails=emails, paths=paths,
                   schedule=schedule, source_file=source_file,
-                  allow_unauthenticated_commands=allow_unauthenticated, extraction=extraction)
+                  allow_unauthenticated_commands=allow_unauthenticated, extraction=extraction,
+                  digest_entries=digest_entries)
 
 
 def _mailbox(t: Table, base: Path) -> MailboxConfig:
@@ -288,8 +315,9 @@ def _trusted_authserv_ids(t: Table) -> tuple[str, ...]:
 # from_address is set: nothing is sent, so no real address is needed.
 DEFAULT_FILE_FROM = "hoso-bot@localhost"
 SMTP_KEYS = ("enabled", "host", "port", "security", "username", "auth", "password_env", "password_file",
-             "token_command", "token_file", "from_address", "from_name", "daily_cap", "per_minute", "tls_cafile",
-             "tls_insecure_skip_verify")
+             "token_command", "token_file", "from_address", "from_name", "daily_cap", "per_minute",
+             "sender_receipts_per_day", "verp", "tls_cafile",
+             "tls_insecure_skip_verify", "allow_reserved_domains")
 
 
 def _smtp(t: Table, base: Path) -> SmtpConfig:
@@ -309,6 +337,7 @@ def _smtp(t: Table, base: Path) -> SmtpConfig:
     if auth == "xoauth2" and not username:
         raise t.fail("auth", "xoauth2 needs smtp.username (the mailbox the token was issued for)")
     cafile, insecure = _tls(t, base)
+    daily_cap = t.get("daily_cap", int, 500, check=lambda v: None if v > 0 else "must be > 0")
     cfg = SmtpConfig(
         enabled=True, host=host,
         port=t.get("port", int, 465 if security == "ssl" else 587, check=_port),
@@ -316,9 +345,13 @@ def _smtp(t: Table, base: Path) -> SmtpConfig:
         secret=_secret(t, base, auth) if username else None,
         from_address=t.get("from_address", str, check=lambda v: None if "@" in v else "must be an email address"),
         from_name=t.get("from_name", str, ""),
-        daily_cap=t.get("daily_cap", int, 500, check=lambda v: None if v > 0 else "must be > 0"),
+        daily_cap=daily_cap,
         per_minute=t.get("per_minute", int, 20, check=lambda v: None if v > 0 else "must be > 0"),
+        sender_receipts_per_day=t.get("sender_receipts_per_day", int, 20, check=lambda v: None if 0 <= v <= daily_cap
+                                      else f"must be between 0 and daily_cap ({daily_cap})"),
+        verp=t.get("verp", bool, False),
         tls_cafile=cafile, tls_insecure_skip_verify=insecure,
+        allow_reserved_domains=t.get("allow_reserved_domains", bool, False),
     )
     t.done()
     return cfg
@@ -345,6 +378,11 @@ def _secret(t: Table, base: Path, auth: str) -> Secret:
     forbidden = "password" if t.has("password") else ("token" if t.has("token") else None)
     if forbidden:
         raise t.fail(forbidden, f"never put the secret itself in config.toml; use {' or '.join(names)}")
+    if not given:
+        for name in names:  # a misspelt key is the likelier mistake than a forgotten one
+            typo = t.misspelling_of(name)
+            if typo:
+                raise t.fail(typo, f"unknown key; did you mean {t.key(name)!r}?")
     if len(given) != 1:
         raise t.fail(names[0], f"set exactly one of {', '.join(names)}")
     name = given[0]
@@ -385,3 +423,71 @@ def _port(v: int) -> str | None:
 def _path(base: Path, value: str) -> Path:
     p = Path(value).expanduser()
     return p if p.is_absolute() else (base / p)
+
+
+# -- sample data ----------------------------------------------------------
+
+# Names that can never be a real mail domain (RFC 2606, RFC 6761): the
+# bundled sample roster, coordinator and inbox use them.
+RESERVED_TLDS = ("example", "test", "invalid", "localhost")
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+
+
+def is_reserved_domain(address: str) -> bool:
+    """Whether the domain of ``address`` (or a bare domain) is reserved for
+    examples and tests, so mail to it can only be sample data."""
+    domain = address.rsplit("@", 1)[-1].strip().strip(".").lower()
+    return (domain.rsplit(".", 1)[-1] in RESERVED_TLDS
+            or any(domain == d or domain.endswith("." + d) for d in RESERVED_DOMAINS))
+
+
+@dataclass(frozen=True)
+class SampleData:
+    """Addresses of a config and roster that are sample data (reserved domains)."""
+
+    roster: tuple[str, ...]  # addresses in rules/schools.csv
+    coordinator: tuple[str, ...]  # [coordinator] emails
+
+    def __bool__(self) -> bool:
+        return bool(self.roster or self.coordinator)
+
+    def problems(self, config: Config) -> list[str]:
+        """One sentence per file to replace, naming it."""
+        out = []
+        if self.roster:
+            out.append(f"the roster {config.paths.rules / 'schools.csv'} has {len(self.roster)} address(es) in "
+                       f"reserved example domains (e.g. {self.roster[0]}): it is the bundled sample; replace it "
+                       "with the office's list of schools")
+        if self.coordinator:
+            out.append(f"[coordinator] emails in {config.source_file} is sample data ({', '.join(self.coordinator)}): "
+                       "put the coordinator's real address")
+        return out
+
+
+def sample_data(config: Config, roster_emails) -> SampleData:
+    """The reserved-domain addresses among the roster's and the coordinator's."""
+    return SampleData(roster=tuple(e for e in roster_emails if is_reserved_domain(e)),
+                      coordinator=tuple(e for e in config.coordinator_emails if is_reserved_domain(e)))
+
+
+def _owner_text(path: Path) -> str:
+    """ "it is owned by root:root with mode -rw------- " (or why that is unknown)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "its owner cannot be read"
+    return f"it is owned by {_name_of(st.st_uid, 'user')}:{_name_of(st.st_gid, 'group')} with mode {stat.filemode(st.st_mode)}"
+
+
+def _name_of(ident: int, kind: str) -> str:
+    import grp
+    import pwd
+
+    try:
+        return pwd.getpwuid(ident).pw_name if kind == "user" else grp.getgrgid(ident).gr_name
+    except KeyError:
+        return str(ident)
+
+
+def _user_name() -> str:
+    return _name_of(os.geteuid(), "user")

@@ -33,6 +33,7 @@ Returns True when the message was handled here (the pipeline then skips it).
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -63,7 +64,7 @@ MAX_COMMANDS = 200  # lines carried out per mail; the rest is named in the reply
 # Every key a result of one line has (the templates are strict about undefined names).
 RESULT_DEFAULTS = {"ok": False, "code": "", "detail": "", "ref": None, "school": None, "doc_name": None,
                    "value": None, "why": "", "filename": None, "suggestions": [], "doc_names": [],
-                   "school_status": None, "message": None}
+                   "school_status": None, "message": None, "batch": []}
 
 
 def is_coordinator(config, address: str) -> bool:
@@ -188,6 +189,8 @@ def _execute(ctx, store: Store, mid: str, message: ParsedMessage, entry: Command
         result = _status_result(ctx, store, entry, cycle, now)
     elif entry.kind == "dismiss":
         result = _dismissal(store, mid, message, entry, now)
+    elif len(entry.refs) > 1:
+        result = _batch(ctx, store, mid, message, entry, cycle, now)
     else:
         result = _correction(ctx, store, mid, message, entry, cycle, now)
     result = {**RESULT_DEFAULTS, **result}
@@ -196,7 +199,7 @@ def _execute(ctx, store: Store, mid: str, message: ParsedMessage, entry: Command
         "INSERT INTO commands (message_id, line, text, kind, outcome, detail, correction_id, at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (mid, entry.line, entry.text[:500], entry.kind, "done" if result["ok"] else "error",
-         result.get("code") or "", correction_id, iso(now)))
+         result["detail"] if result["batch"] else result.get("code") or "", correction_id, iso(now)))
     return result
 
 
@@ -248,6 +251,21 @@ def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command,
             "school": _school(rules, school), "doc_name": _doc_name(campaign, doc_type) if doc_type else None,
             "value": datetime.fromisoformat(value) if value else None, "why": c.why,
             "filename": item.filename if item else None}
+
+
+def _batch(ctx, store: Store, mid: str, message: ParsedMessage, c: Command, cycle: int, now: datetime) -> dict:
+    """"bỏ R12 R13 R14", "duyệt R21-R25": each file as its own command (its own
+    audited correction, its own savepoint: one unknown reference does not undo
+    the others); a dict for the reply with the result of each in ``batch``."""
+    batch = [{**RESULT_DEFAULTS, **_correction(ctx, store, mid, message, dataclasses.replace(c, ref=ref, refs=(ref,)),
+                                               cycle, now), "ref": ref} for ref in c.refs]
+    ok = all(b["ok"] for b in batch)
+    first_id = next((b["correction_id"] for b in batch if b.get("correction_id")), None)
+    detail = " ".join(f"{b['ref']}:{'done' if b['ok'] else b['code']}" for b in batch)
+    for b in batch:
+        b.pop("correction_id", None)
+    return {"line": c.line, "text": c.text, "kind": c.kind, "ok": ok, "code": "" if ok else "partial",
+            "detail": detail[:500], "why": c.why, "batch": batch, "correction_id": first_id}
 
 
 def _dismissal(store: Store, mid: str, message: ParsedMessage, c: Command, now: datetime) -> dict:

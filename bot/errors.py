@@ -58,6 +58,14 @@ class StoreError(BotError):
     hint = "check that the state directory exists and is writable by the bot's user"
 
 
+class StateDirError(StoreError):
+    """The state directory is missing, not a directory, or not writable by
+    the bot's user: a set-up mistake that restarting cannot fix."""
+
+    exit_code = 78  # EX_CONFIG (sysexits.h); the systemd unit does not restart on it
+    hint = "fix the owner or the path of the state directory ([paths] state in config.toml), then start again"
+
+
 class LockedError(BotError):
     """Another worker already owns this state directory."""
 
@@ -76,7 +84,7 @@ class UsageError(BotError):
     """A command was given arguments that do not make sense."""
 
     exit_code = 2
-    hint = "see 'python -m bot COMMAND --help'"
+    hint = "see 'hoso-bot COMMAND --help'"
 
 
 class EarlyExtensionError(UsageError):
@@ -95,7 +103,7 @@ class DismissError(UsageError):
     normally, or is waiting to be) or "already_dismissed".
     """
 
-    hint = "'python -m bot health' and the daily digest list quarantined messages with their reference (Q12)"
+    hint = "'hoso-bot health' and the daily digest list quarantined messages with their reference (Q12)"
 
     def __init__(self, message: str, code: str, hint: str | None = None):
         super().__init__(message, hint)

@@ -95,6 +95,7 @@ class ParsedMessage:
     # Delivery report (RFC 3464, or X-Failed-Recipients): the recipients that failed
     # permanently (a Status of 4.x.x, temporary, is left out).
     bounce_recipients: tuple[str, ...] = ()
+    bounce_refs: tuple[str, ...] = ()
     # Authentication-Results verdict for the From domain:
     # "pass", "fail" (with reason in auth_reason) or "none" (no header).
     auth: str = "none"

@@ -32,13 +32,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
-from . import flood, outbox, plan
+from . import bounces, flood, outbox, plan
+from .model import ParsedMessage
 from .outbox import Cancel, Defer, DeliveryReport, Limits, QueuedMail, Replace
+from .parse import parse_message
 from .plan import PlannedMail
 from .render import XLSX_TYPE, Attachment, Renderer
 from .send import make_sender
 from .status import apply_corrections, compute_status
-from .store import Store
+from .store import PendingMessage, Store
 
 log = logging.getLogger("bot.notify")
 
@@ -106,7 +108,7 @@ def _compose(conn, renderer: Renderer, mail: PlannedMail, now: datetime, *, mess
     """
     message_id = message_id or renderer.new_message_id(mail.kind)
     thread_root = None
-    if mail.school:
+    if mail.school and "sender" not in mail.meta:  # a receipt to an outside sender is not the school's conversation
         t = _thread(conn, mail.school, mail.cycle)
         if t:
             thread_root, subject = t[0], t[1]
@@ -147,22 +149,33 @@ def deliver(ctx, store: Store, sender, now: datetime, *, clock: Callable[[], dat
     """Send due mail. With a real ``clock``, wait out the per-minute rate
     (at most ``MAX_PACING_WAIT``) instead of leaving the rest for the next run."""
     # Files in state/outbox/ need no rate limit; an SMTP server does.
-    limits = Limits.from_smtp(ctx.config.smtp) if ctx.config.smtp.enabled else Limits(10**9, 10**9)
+    # Room for one reminder per school and the digest each day: receipts never hold them up.
+    limits = (Limits.from_smtp(ctx.config.smtp, reserve=len(ctx.rules.schools) + 2) if ctx.config.smtp.enabled
+              else Limits(10**9, 10**9, sender_receipts_per_day=10**9))
     allowed = allowed_addresses(ctx)
-    report = outbox.deliver_due(store, sender, now, limits, allowed, _recheck(ctx, store, now))
+    sync_bounces(store)  # the re-check leaves out addresses that bounced since the mail was queued
+    return_path = _return_path if ctx.config.smtp.verp else None
+    report = outbox.deliver_due(store, sender, now, limits, allowed, _recheck(ctx, store, now), return_path)
     started = _time.monotonic()
     while clock is not None and report.waiting and _time.monotonic() - started < MAX_PACING_WAIT.total_seconds():
         if outbox.sent_since(store.conn, clock() - timedelta(days=1)) >= limits.daily_cap:
             break
         sleep(60.0 / max(1, limits.per_minute) + 0.5)
         at = clock()
-        report = _merge(report, outbox.deliver_due(store, sender, at, limits, allowed, _recheck(ctx, store, at)))
+        report = _merge(report, outbox.deliver_due(store, sender, at, limits, allowed, _recheck(ctx, store, at),
+                                                   return_path))
     return report
+
+
+def _return_path(row: outbox.OutboxRow) -> str:
+    """VERP (``[smtp] verp``): a report of a failure comes back to an address naming the mail."""
+    return bounces.verp_address(row.from_addr, row.message_id or "")
 
 
 def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
     return DeliveryReport(sent=a.sent + b.sent, retrying=a.retrying + b.retrying, failed=a.failed + b.failed,
                           cancelled=a.cancelled + b.cancelled, deferred=a.deferred + b.deferred, waiting=b.waiting,
+                          held=b.held,
                           errors=a.errors + b.errors)
 
 
@@ -227,8 +240,8 @@ def _recheck(ctx, store: Store, now: datetime):
         if not bursts:
             bursts.append(sender_bursts(ctx, store, now))
         decision = plan.recheck_receipt(row.recipients, bounced[0], bursts[0], now)
-        if decision.action == "cancel":
-            return Cancel(decision.reason, reopen=True)
+        if decision.action == "cancel":  # a receipt to an outside sender acknowledges no item: nothing to give back
+            return Cancel(decision.reason, reopen="sender" not in row.meta)
         if decision.action == "defer":
             return Defer(decision.until, decision.reason)
         if decision.action == "replace":
@@ -254,7 +267,8 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
     if not by_item:
         return []
     rows = {r["id"]: r for r in store.conn.execute(
-        "SELECT i.id, i.filename, i.received_at, i.first_page, i.last_page, m.from_addr, m.automatic,"
+        "SELECT i.id, i.filename, i.received_at, i.first_page, i.last_page, m.id AS message_row, m.from_addr,"
+        " m.automatic, m.auth,"
         " COUNT(*) OVER (PARTITION BY i.message_row, i.container, i.filename, i.occurrence) AS parts"  # documents in its file
         " FROM items i JOIN messages m ON m.id = i.message_row WHERE i.cycle = ?", (cycle,))}
     out = []
@@ -265,7 +279,8 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
         out.append(plan.CountedItem(item_id=item_id, school=entry["school"], doc_types=tuple(entry["doc_types"]),
                                     filename=r["filename"], received_at=datetime.fromisoformat(r["received_at"]),
                                     from_addr=(r["from_addr"] or "").lower(), automatic=r["automatic"] is not None,
-                                    first_page=r["first_page"], last_page=r["last_page"], parts=r["parts"]))
+                                    first_page=r["first_page"], last_page=r["last_page"], parts=r["parts"],
+                                    message_row=r["message_row"], sender_verified=r["auth"] == "pass"))
     return out
 
 
@@ -273,13 +288,16 @@ def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
     """Queue the receipts that are due, then deliver due mail (if ``sender``)."""
     report = NotifyReport("receipts")
     renderer = renderer_for(ctx)
+    sync_bounces(store)
     with store.transaction() as conn:
         facts, status = _facts_and_status(store, ctx.rules, now)
         acknowledged = {r[0] for r in conn.execute("SELECT item_id FROM receipt_items")}
         # A bursting address (a mail loop, a flood) gets no receipt until its cool-down ends.
         silent = suppressed_addresses(store, now) | bursting_addresses(ctx, store, now)
+        # ``auth`` is the parser's verdict on the trusted Authentication-Results for the sender ("pass" only
+        # when aligned with the From domain); a typed verdict (bot/mailauth.py) replaces it on branch trust.
         for mail in plan.due_receipts(status, ctx.rules, counted_items(store, facts, status.cycle), acknowledged, now,
-                                      silent):
+                                      silent, outbox.known_keys(conn, outbox.SENDER_RECEIPT)):
             if _queue(conn, renderer, mail, now) is not None:
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))
@@ -338,6 +356,7 @@ def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
     """Queue the reminders due at ``now`` (nothing outside office hours), then deliver."""
     report = NotifyReport("reminders", dry_run=dry_run)
     renderer = renderer_for(ctx)
+    sync_bounces(store)  # bookkeeping of mail received (as the digest does), so that a dry run is right too
     campaign = ctx.rules.campaign
     if dry_run:
         _, status = _facts_and_status(store, ctx.rules, now)
@@ -374,23 +393,13 @@ def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
 
 # -- bounced addresses ------------------------------------------------------------
 
-def _bounce_addresses(text: str | None) -> set[str]:
-    """The addresses of a message's ``bounces`` column (a JSON list)."""
-    try:
-        return {a.strip().lower() for a in json.loads(text or "[]") if a and a.strip()}
-    except (ValueError, TypeError, AttributeError):
-        return set()
-
-
 def suppressed_addresses(store: Store, now: datetime) -> frozenset[str]:
     """The addresses not to write to at ``now`` (``plan.suppressed_addresses``):
-    each permanent bounce recorded, against the mail people sent us from the
+    each permanent bounce believed (a report about the bot's own mail to that
+    address, see ``sync_bounces``), against the mail people sent us from the
     same addresses (automatic mail, and mail failing authentication, prove nothing)."""
     conn = store.conn
-    bounced = [(a, datetime.fromisoformat(r["received_at"]))
-               for r in conn.execute("SELECT bounces, received_at FROM messages WHERE status = 'done'"
-                                     " AND bounces IS NOT NULL AND bounces NOT IN ('', '[]')")
-               for a in _bounce_addresses(r["bounces"])]
+    bounced = [(b.address, b.received_at) for b in outbox.believed_bounces(conn)]
     addresses = sorted({a for a, _ in bounced})
     if not addresses:
         return frozenset()
@@ -399,6 +408,32 @@ def suppressed_addresses(store: Store, now: datetime) -> frozenset[str]:
         " AND automatic IS NULL AND (bounces IS NULL OR bounces IN ('', '[]')) AND COALESCE(auth, '') != 'fail'",
         addresses)]
     return plan.suppressed_addresses(bounced, wrote, now)
+
+
+def sync_bounces(store: Store, read: Callable[[bytes], ParsedMessage] = parse_message) -> int:
+    """Judge the delivery reports recorded since the last call (``bounces.judge``):
+    an address is believed to bounce only when the report names a mail the
+    outbox sent to it; any other report is logged and changes nothing.
+    ``read`` parses a report again from the archive (for the Message-IDs it
+    names, ``ParsedMessage.bounce_refs``). Returns the number of reports judged."""
+    todo = outbox.unjudged_bounces(store.conn)
+    for report in todo:
+        try:
+            message = read(store.raw(PendingMessage(report.row, report.sha256, report.message_id,
+                                                    report.received_at, 0)))
+            refs = message.bounce_refs
+            tokens = tuple(t for t in (bounces.verp_token(a) for a in message.to_addrs) if t)
+        except Exception as exc:  # noqa: BLE001 - one unreadable report must not stop the others
+            log.warning("delivery report %s could not be read again (%s): not believed", report.message_id, exc)
+            refs, tokens = (), ()
+        verdicts = bounces.judge(report.addresses, refs, outbox.sent_mail(store.conn, refs, tokens), tokens)
+        outbox.record_bounce_verdicts(store, report, verdicts)
+        for v in verdicts:
+            if v.believed:
+                log.info("delivery report %s: %s bounced (%s)", report.message_id, v.address, v.reason)
+            else:
+                log.warning("delivery report %s ignored for %s: %s", report.message_id, v.address, v.reason)
+    return len(todo)
 
 
 # -- loops and floods ---------------------------------------------------------------
@@ -432,25 +467,6 @@ def bursting_addresses(ctx, store: Store, now: datetime, extra=()) -> frozenset[
 
 
 # -- digest -----------------------------------------------------------------------
-
-def sync_bounces(store: Store) -> int:
-    """Record delivery-status reports (RFC 3464) stored by the pipeline; returns the number of new reports."""
-    with store.transaction() as conn:
-        todo = conn.execute(
-            "SELECT id, bounces, received_at, subject FROM messages WHERE status = 'done' AND bounces IS NOT NULL"
-            " AND bounces NOT IN ('', '[]') AND id NOT IN (SELECT message_row FROM bounce_messages)").fetchall()
-        for r in todo:
-            at = outbox.utc(datetime.fromisoformat(r["received_at"]))
-            for address in sorted(_bounce_addresses(r["bounces"])):
-                conn.execute(
-                    "INSERT INTO bounces (address, first_at, last_at, count, detail) VALUES (?, ?, ?, 1, ?)"
-                    " ON CONFLICT(address) DO UPDATE SET count = count + 1,"
-                    " first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at),"
-                    " detail = CASE WHEN excluded.last_at >= last_at THEN excluded.detail ELSE detail END",
-                    (address, at, at, (r["subject"] or "")[:200]))
-            conn.execute("INSERT INTO bounce_messages (message_row) VALUES (?)", (r["id"],))
-    return len(todo)
-
 
 def _digest_marks(store: Store) -> tuple[datetime | None, int, int]:
     since, detail = _digest_mark(store)
@@ -558,21 +574,18 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
 
 
 def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
-    """The permanent bounces reported by ``now``, one per address (newest
+    """The permanent bounces believed by ``now``, one per address (newest
     first), each with the first mail a person sent from the address after
     its last bounce, if any (then the address is used again)."""
     conn = store.conn
     reports: dict[str, list] = {}  # address -> [first, last, count, detail]
-    for r in conn.execute("SELECT bounces, received_at, subject FROM messages WHERE status = 'done'"
-                          " AND bounces IS NOT NULL AND bounces NOT IN ('', '[]')"):
-        at = datetime.fromisoformat(r["received_at"])
-        if at > now:
+    for b in outbox.believed_bounces(conn):
+        if b.received_at > now:
             continue
-        for address in _bounce_addresses(r["bounces"]):
-            entry = reports.setdefault(address, [at, at, 0, ""])
-            entry[0], entry[2] = min(entry[0], at), entry[2] + 1
-            if at >= entry[1]:
-                entry[1], entry[3] = at, (r["subject"] or "")[:200]
+        entry = reports.setdefault(b.address, [b.received_at, b.received_at, 0, ""])
+        entry[0], entry[2] = min(entry[0], b.received_at), entry[2] + 1
+        if b.received_at >= entry[1]:
+            entry[1], entry[3] = b.received_at, b.subject[:200]
     if not reports:
         return []
     wrote: dict[str, datetime] = {}
@@ -589,7 +602,7 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
 
 def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> tuple[PlannedMail, list[Attachment]]:
     """The digest mail, its lists shortened until the HTML fits ``HTML_BUDGET``."""
-    limits = dict(plan.LIMITS)
+    limits = plan.digest_limits(ctx.config.digest_entries)
     for _ in range(12):
         mail = plan.digest_mail(status, ctx.rules, inputs, ctx.config.coordinator_emails, limits)
         _, html = renderer.bodies(mail.template, mail.context)

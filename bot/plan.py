@@ -13,7 +13,9 @@ they return in the same transaction as it read the history.
 - ``due_receipts``: one receipt ("biên nhận") per school covering every
   counted, not yet acknowledged item, once the school's newest item is
   ``receipt_batch_minutes`` old (several emails in a few minutes give one
-  receipt).
+  receipt), to the school's roster addresses only; and, for a mail from
+  outside the roster whose sender the trusted Authentication-Results
+  vouch for, a receipt to that sender listing only what that mail brought.
 - ``recheck_receipt``: a queued receipt decided again just before it is
   sent: bounced and bursting recipients left out; held while every
   recipient is in a burst, cancelled when every one bounced.
@@ -46,8 +48,8 @@ class PlannedMail:
 
     ``key`` is the idempotency key; ``school`` is set for mail threaded per
     school and cycle. ``item_ids``: the items a receipt acknowledges.
-    ``senders``: addresses outside the roster that may receive this mail
-    because they sent a counted submission it acknowledges (receipts only).
+    ``senders``: the sender outside the roster a receipt goes to, because the
+    trusted Authentication-Results vouch for it (``sender_receipt_mail``).
     """
 
     key: str
@@ -279,6 +281,16 @@ class CountedItem:
     first_page: int = 1
     last_page: int = 1
     parts: int = 1
+    # The message it came in, and whether the trusted Authentication-Results
+    # passed for that message's sender (``ParsedMessage.auth == "pass"``): only
+    # then may a sender outside the roster get a receipt.
+    message_row: int = 0
+    sender_verified: bool = False
+
+
+def sender_receipt_key(school: str, cycle: int, message_row: int) -> str:
+    """One receipt to the sender of one mail from outside the roster, per school it brought documents for."""
+    return f"receipt-to-sender:{school}:{cycle}:{message_row}"
 
 
 def receipt_key(school: str, cycle: int, item_ids: Sequence[int]) -> str:
@@ -289,15 +301,26 @@ def receipt_key(school: str, cycle: int, item_ids: Sequence[int]) -> str:
 
 
 def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[CountedItem], acknowledged: Iterable[int],
-                 now: datetime, suppressed: Iterable[str] = ()) -> tuple[PlannedMail, ...]:
-    """One receipt per school whose unacknowledged counted items are all at
-    least ``receipt_batch_minutes`` old. Items from automatic mail
-    (auto-replies, bounces, lists) are never answered. ``suppressed``
-    addresses are left out; with no address left the items wait,
-    unacknowledged, until one works again."""
+                 now: datetime, suppressed: Iterable[str] = (), known_keys: Iterable[str] = ()) -> tuple[PlannedMail, ...]:
+    """The receipts due at ``now``.
+
+    One receipt per school whose unacknowledged counted items are all at
+    least ``receipt_batch_minutes`` old, to the school's roster addresses
+    only (it lists the school's status: what is still missing). Items from
+    automatic mail (auto-replies, bounces, lists) are never answered.
+    ``suppressed`` addresses are left out; with no roster address left the
+    items wait, unacknowledged, until one works again.
+
+    A mail from outside the roster (a staff member's own mailbox, someone
+    forwarding) gets its own receipt only when the trusted
+    Authentication-Results passed for its sender (``sender_verified``): it
+    lists what that mail brought and nothing else of the school. Its key is
+    per mail (``sender_receipt_key``); ``known_keys`` holds the ones the
+    outbox already decided, so each is planned once.
+    """
     campaign = status.campaign
     batch = timedelta(minutes=campaign.reminders.receipt_batch_minutes)
-    done, suppressed = set(acknowledged), frozenset(suppressed)
+    done, suppressed, known = set(acknowledged), frozenset(suppressed), frozenset(known_keys)
     by_school: dict[str, list[CountedItem]] = {}
     for item in counted:
         if item.item_id in done or item.automatic:
@@ -310,17 +333,48 @@ def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[Counted
             continue
         school = rules.school(code)
         items.sort(key=lambda i: (i.received_at, i.item_id))
-        senders = tuple(dict.fromkeys(i.from_addr.lower() for i in items
-                                      if i.from_addr and i.from_addr.lower() not in school.emails))
-        if not reachable(tuple(school.emails) + senders, suppressed):
-            continue
-        mails.append(receipt_mail(status, school, statuses[code], items, senders, suppressed))
+        if reachable(school.emails, suppressed):
+            mails.append(receipt_mail(status, school, statuses[code], items, suppressed))
+        roster = {e.lower() for e in school.emails}
+        by_mail: dict[int, list[CountedItem]] = {}
+        for i in items:
+            sender = i.from_addr.lower()
+            if sender and sender not in roster and sender not in suppressed and i.sender_verified:
+                by_mail.setdefault(i.message_row, []).append(i)
+        for row, brought in by_mail.items():
+            key = sender_receipt_key(code, status.cycle, row)
+            if key not in known:
+                mails.append(sender_receipt_mail(status, school, brought, key))
     return tuple(mails)
 
 
+def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[CountedItem], key: str) -> PlannedMail:
+    """The receipt to the sender (outside the roster) of one mail: what that
+    mail brought for ``school``, nothing of the school's other submissions,
+    its status or what it still misses."""
+    campaign = status.campaign
+    lines = []
+    for item in items:
+        for doc_id in item.doc_types:
+            try:
+                name = campaign.doc_type(doc_id).name
+            except KeyError:
+                continue
+            lines.append({"doc_id": doc_id, "doc_name": name, "filename": item.filename, "pages": item.parts > 1,
+                          "first_page": item.first_page, "last_page": item.last_page,
+                          "received_at": item.received_at})
+    sender = items[0].from_addr.lower()
+    context = {"school": _school_dict(school), "lines": lines, "sender": sender, **_common(status)}
+    # ``school`` is kept for the outbox's bookkeeping; meta "sender" keeps the mail out of the school's thread.
+    return PlannedMail(key=key, kind="receipt", template="receipt_sender", cycle=status.cycle, to=(sender,),
+                       context=context, school=school.code, senders=(sender,),
+                       meta={"sender": sender, "message_row": items[0].message_row})
+
+
 def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items: Sequence[CountedItem],
-                 senders: tuple[str, ...], suppressed: Iterable[str] = ()) -> PlannedMail:
-    """The receipt for ``items``: to the roster and ``senders``, but the ``suppressed`` addresses."""
+                 suppressed: Iterable[str] = ()) -> PlannedMail:
+    """The receipt for ``items`` to the school's roster addresses, but the
+    ``suppressed`` ones (a sender outside the roster gets its own, ``sender_receipt_mail``)."""
     campaign = status.campaign
     lines = []
     for item in items:
@@ -357,8 +411,8 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
     }
     ids = tuple(i.item_id for i in items)
     return PlannedMail(key=receipt_key(school.code, status.cycle, ids), kind="receipt", template="receipt",
-                       cycle=status.cycle, to=reachable(tuple(school.emails) + senders, suppressed), context=context,
-                       school=school.code, item_ids=ids, senders=senders)
+                       cycle=status.cycle, to=reachable(school.emails, suppressed), context=context,
+                       school=school.code, item_ids=ids)
 
 
 @dataclass(frozen=True)
@@ -514,9 +568,23 @@ class DigestInputs:
     bursts: tuple = ()  # flood.Burst: addresses that sent a burst of mail (a loop, a flood)
 
 
-LIMITS = {"changes": 200, "late": 200, "missing": 400, "review": 200, "unknown": 20, "bounces": 50,
-          "corrections": 100, "outbox": 50, "refused": 50, "quarantined": 50, "completed": 100, "unreachable": 50,
-          "bursts": 20}
+# Entries shown per section of the digest (``[coordinator] digest_entries`` in config.toml): the
+# rest is counted, with a pointer to the XLSX. Ten keeps the digest of a busy morning (over a
+# hundred files in review) within eight phone screens (tests/test_screenshots.py).
+DEFAULT_ENTRIES = 10
+
+
+def digest_limits(entries: int = DEFAULT_ENTRIES) -> dict[str, int]:
+    """The cap of each list of the digest for ``entries`` per section: the
+    names of the schools whose dossier became complete are one sentence, so
+    they may be more; lists that are rarely long keep a smaller cap."""
+    n = max(1, entries)
+    return {"changes": n, "late": n, "missing": n, "review": n, "unknown": n, "bounces": n, "corrections": n,
+            "outbox": n, "refused": min(n, 10), "quarantined": n, "completed": 2 * n, "unreachable": n,
+            "bursts": min(n, 10)}
+
+
+LIMITS = digest_limits()
 
 
 def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, coordinators: Sequence[str],
@@ -538,6 +606,7 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         for doc_id, d in s.documents.items():
             if d.status == LATE:
                 late.append({"school": s.name, "code": s.code, "doc_name": _doc_name(campaign, doc_id),
+                             "doc_short": short_doc_name(campaign, doc_id),
                              "received_at": d.received_at, "late_by": d.late_by})
     late.sort(key=lambda x: x["received_at"])
 
@@ -553,7 +622,9 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         missing_count += 1
         groups.setdefault(s.level, []).append({
             "school": s.name, "code": s.code, "missing": [_doc_name(campaign, d) for d in missing],
+            "missing_short": [short_doc_name(campaign, d) for d in missing],
             "in_review": [_doc_name(campaign, d) for d in review], "extended": s.extended, "deadline": s.deadline,
+            "in_review_short": [short_doc_name(campaign, d) for d in review],
             "untyped_review": list(s.untyped_review),
             "reminder_held": bool(missing) and _reason_not_to_remind(s, campaign) is not None})
     levels = _ordered_levels(rules, groups)
@@ -566,17 +637,23 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
             missing_groups.append({"level": level, "schools": take, "total": len(rows)})
 
     by_code = {s.code: s for s in status.schools}
-    review = [{"ref": r.ref, "school": names.get(r.school, r.school) if r.school else None,
-               "doc_names": [_doc_name(campaign, t) for t in r.doc_types], "filename": r.filename,
-               "from_addr": r.from_addr, "received_at": r.received_at, "reason": r.reason,
-               # the school's reminders wait for this file (see _reason_not_to_remind)
-               "reminder_held": bool(r.school and not r.doc_types and r.school in by_code
-                                     and by_code[r.school].missing_required(campaign.required)
-                                     and _reason_not_to_remind(by_code[r.school], campaign) is not None)}
-              for r in status.review]
+    review = []
+    for r in status.review:
+        guess = review_guess(r.reason, r.filename, r.doc_types, campaign)
+        review.append({
+            "ref": r.ref, "school": names.get(r.school, r.school) if r.school else None, "code": r.school,
+            "doc_names": [_doc_name(campaign, t) for t in r.doc_types], "filename": r.filename,
+            "from_addr": r.from_addr,
+            "received_at": r.received_at, "reason": r.reason, "guess": guess,
+            "replies": suggested_replies(r.ref, r.school, r.doc_types, guess.likely),
+            # the school's reminders wait for this file (see _reason_not_to_remind)
+            "reminder_held": bool(r.school and not r.doc_types and r.school in by_code
+                                  and by_code[r.school].missing_required(campaign.required)
+                                  and _reason_not_to_remind(by_code[r.school], campaign) is not None)})
 
     changes = [{"ref": c.ref, "school": names.get(c.school, c.school) if c.school else None,
                 "doc_names": [_doc_name(campaign, t) for t in c.doc_types], "filename": c.filename,
+                "doc_short": [short_doc_name(campaign, t) for t in c.doc_types],
                 "from_addr": c.from_addr, "received_at": c.received_at, "decision": c.decision}
                for c in inputs.changes]
     corrections = [{"kind": c.kind, "school": names.get(c.school, c.school) if c.school else None,
@@ -588,10 +665,13 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
                 "last_at": b.last_at, "detail": b.detail, "suppressed": b.address in inputs.suppressed,
                 "written_since": b.written_since}
                for b in inputs.bounces]
+    bounces.sort(key=lambda b: not b["suppressed"])  # stable: newest first within each
     bursts = [{"address": b.address, "school": roster.get(b.address), "count": b.count, "first_at": b.first_at,
                "last_at": b.last_at, "until": b.until, "active": b.active(status.now),
                "same_day": b.first_at.astimezone(tz).date() == b.last_at.astimezone(tz).date()}
               for b in inputs.bursts]
+
+    unreachable = unreachable_schools(status, rules, inputs.suppressed)
 
     def cut(name, rows):
         return {"rows": rows[:lim[name]], "total": len(rows), "more": max(0, len(rows) - lim[name])}
@@ -612,19 +692,28 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
             "missing_schools": missing_count,
         },
         "changes": cut("changes", changes),
+        # the HTML lists only the counted ones: the files sent to review are in their own section
+        "changes_counted": by_school(cut("changes", [c for c in changes if c["decision"] == "counted"])),
+        "changes_review": sum(1 for c in changes if c["decision"] == "review"),
         "completed": cut("completed", newly_complete(status, inputs.complete_before)),
         "corrections": cut("corrections", corrections),
         "late": cut("late", late),
+        "late_by_school": by_school(cut("late", late))["groups"],
         "missing_groups": missing_groups,
         "missing_more": max(0, missing_count - shown),
-        "review": cut("review", review),
+        "review": review_sections(review, lim["review"]),
+        "todo": todo_list(len(review), sum(1 for r in review if r["guess"].likely), unreachable,
+                          len(inputs.quarantined), len(inputs.outbox_problems), len(inputs.refused_commands),
+                          report_draft_due(campaign, cycle, status.now),
+                          (campaign.report_deadline(cycle).astimezone(tz).date() - today).days),
         "unknown": cut("unknown", [{"address": u.address, "count": u.count, "last_at": u.last_at,
                                     "last_subject": u.last_subject,
                                     "counted_for": [names.get(c, c) for c in u.counted_for]}
-                                   for u in inputs.unknown_senders]),
+                                   # whose mail was not counted for any school first: someone must look
+                                   for u in sorted(inputs.unknown_senders, key=lambda u: bool(u.counted_for))]),
         "bounces": cut("bounces", bounces),
         "bursts": cut("bursts", bursts),
-        "unreachable": cut("unreachable", unreachable_schools(status, rules, inputs.suppressed)),
+        "unreachable": cut("unreachable", unreachable),
         "outbox": cut("outbox", [{"id": p.id, "kind": p.kind, "kind_name": KIND_NAMES.get(p.kind, p.kind),
                                   "school": names.get(p.school, p.school), "status": p.status, "subject": p.subject,
                                   "last_error": short_error(p.last_error), "attempts": p.attempts}
@@ -639,6 +728,197 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
                                             "received_at": q.received_at, "error": q.error, "ref": q.ref}
                                            for q in inputs.quarantined]),
     }
+
+
+# -- the review queue as the coordinator decides it ------------------------------------------
+
+LIKELY, UNLIKELY = True, False
+
+
+@dataclass(frozen=True)
+class ReviewGuess:
+    """The bot's best guess about a file in review, in a few words.
+
+    ``likely``: probably a document of this campaign and year (False: its
+    text speaks of another topic or year). ``doc``: the short name of the
+    document type it probably is ("Báo cáo"), "" when unknown. ``cause``:
+    why a person must look, a key of ``CAUSE`` in
+    ``templates/_digest_wording.txt``; ``label``: the words that go with it
+    (the other topic, the date, a reason too rare to have a key).
+    """
+
+    likely: bool
+    doc: str
+    cause: str
+    label: str = ""
+    from_filename: bool = False  # the document type was read from the file's name only
+
+
+# (pattern of one reason of the classifier, cause) in order of precedence: the first
+# cause found among an item's reasons is the one shown. The reasons are the
+# classifier's own Vietnamese sentences (bot/classify/, bot/extract/).
+_UNLIKELY_RULES: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"chưa chắc thuộc đợt này: có từ ngữ về (.+?), từ ngữ của đợt này"), "topic"),
+    (re.compile(r"không thuộc đợt này \(chủ đề: (.+?)\)"), "topic"),
+    (re.compile(r"văn bản ghi ngày ([0-9/.-]+), sau ngày nhận \([0-9/]+\)$"), "future_date"),
+    (re.compile(r"nhưng nói về (năm học \d{4}-\d{4}|năm \d{4})"), "old_year"),
+    (re.compile(r"nói về một năm học chưa tới \((năm học \d{4}-\d{4})\)"), "future_year"),
+    (re.compile(r"^hồ sơ của năm trước(?: \((.+)\))?"), "old_year"),
+)
+_NO_TOPIC = "không thấy từ ngữ nào của đợt này"
+_CAUSE_RULES: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"không có tệp đính kèm"), "no_attachment"),
+    (re.compile(r"^không đọc được toàn bộ thư|^thư bị hỏng"), "damaged_mail"),
+    (re.compile(r"^không đọc được: (.+)"), "unread_part"),
+    (re.compile(r"mật khẩu|mã hóa"), "encrypted"),
+    (re.compile(r"^mâu thuẫn: "), "school_conflict"),
+    (re.compile(r"^đầu văn bản ghi '(.+)', không có trong danh sách trường"), "unknown_issuer"),
+    (re.compile(r"^tiêu đề là .+ nhưng số ký hiệu là"), "type_conflict"),
+    (re.compile(r"^là Công văn, không phải (.+?):"), "cover_letter"),
+    (re.compile(r"chứa nhiều văn bản"), "many_docs"),
+    (re.compile(r"^xác thực người gửi không đạt"), "auth_fail"),
+    (re.compile(r"OCR không đọc được|OCR đang tắt|không có chữ|không lấy được chữ|chưa cài OCR|OCR needed|"
+                r"không đọc được chữ"),
+     "no_text"),
+    (re.compile(r"^không nhận ra loại văn bản"), "no_type"),
+    (re.compile(r"^tệp rỗng|^tệp quá lớn|bị hỏng|^không phải tệp|không nhận ra được|chưa đọc được|"
+                r"^không đọc được tệp|^tệp Excel|^tệp nén|^tệp OpenDocument|nhiều bộ nhớ"), "bad_file"),
+    (re.compile(r"^độ tin cậy .+ dưới ngưỡng"), "low_confidence"),
+    (re.compile(r"không có trong danh sách trường"), "unknown_sender"),
+    (re.compile(rf"^{_NO_TOPIC}$"), "unclear_topic"),  # text read by OCR or a type found: a misreading
+)
+_OCR = re.compile(r"OCR|bản scan|ảnh chụp")
+_PHOTO_EXT = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+
+
+def review_guess(reason: str, filename: str, doc_types: Sequence[str], campaign: Campaign) -> ReviewGuess:
+    """What the bot thinks of a file in review, from the reasons it recorded
+    (``reason``: the classifier's reasons joined by "; ")."""
+    reasons = [r.strip() for r in (reason or "").split("; ") if r.strip()]
+    doc = "; ".join(short_doc_name(campaign, t) for t in doc_types)
+    named = bool(doc_types) and any(r.startswith("đoán loại văn bản từ tên tệp") for r in reasons)
+    read_by_ocr = any(_OCR.search(r) for r in reasons)
+    for r in reasons:
+        for pattern, cause in _UNLIKELY_RULES:
+            m = pattern.search(r)
+            if m:
+                return ReviewGuess(UNLIKELY, doc, cause, (m.group(1) or "") if m.groups() else "", named)
+    if _NO_TOPIC in reasons and not read_by_ocr and not doc_types:
+        return ReviewGuess(UNLIKELY, doc, "no_topic", "", named)
+    photo = (filename or "").lower().endswith(_PHOTO_EXT)
+    for r in reasons:
+        for pattern, cause in _CAUSE_RULES:
+            m = pattern.search(r)
+            if not m:
+                continue
+            label = m.group(1) if m.groups() else ""
+            if cause in ("no_text", "no_type", "unclear_topic") and (photo or read_by_ocr or cause == "no_text"):
+                cause = ("photo_" if photo else "scan_") + cause  # "ảnh chụp, không đọc rõ tiêu đề"
+            elif cause in ("bad_file", "unread_part"):
+                label = label or r
+            return ReviewGuess(LIKELY, doc, cause, _short_label(label), named)
+    return ReviewGuess(LIKELY, doc, "other", _short_label(reasons[0]) if reasons else "", named)
+
+
+def _short_label(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip(" ,;:(") + "…"
+
+
+def short_doc_name(campaign: Campaign, doc_id: str) -> str:
+    """"Báo cáo" for the Báo cáo kết quả xây dựng đơn vị điển hình: the title
+    the document carries (its first ``titles``), in sentence case."""
+    try:
+        d = campaign.doc_type(doc_id)
+    except KeyError:
+        return doc_id
+    title = d.titles[0] if d.titles else d.name
+    return title[:1].upper() + title[1:].lower() if title.isupper() else title
+
+
+def suggested_replies(ref: str, school: str | None, doc_types: Sequence[str], likely: bool) -> list[str]:
+    """The reply lines that settle a file in review, the most likely first:
+    "duyệt R17" when the bot guessed one school and one document type (the
+    command takes the guess), else the form to complete; "bỏ R17" first for
+    a file that is probably not of this campaign."""
+    if school and len(doc_types) == 1:
+        accept = f"duyệt {ref}"
+    elif school:
+        accept = f"duyệt {ref} {school} <loại hồ sơ>"
+    else:
+        accept = f"duyệt {ref} <mã trường> <loại hồ sơ>"
+    reject = f"bỏ {ref}"
+    return [accept, reject] if likely else [reject, accept]
+
+
+def batch_reply(verb: str, refs: Sequence[str]) -> str:
+    """One reply line for several files: "bỏ R12 R13 R14"; three or more
+    consecutive references become a range ("R21-R23"), which then names
+    exactly the same files."""
+    numbers = sorted({int(r[1:]) for r in refs})
+    parts, i = [], 0
+    while i < len(numbers):
+        j = i
+        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
+            j += 1
+        parts.append(f"R{numbers[i]}-R{numbers[j]}" if j - i >= 2 else " ".join(f"R{n}" for n in numbers[i:j + 1]))
+        i = j + 1
+    return f"{verb} {' '.join(parts)}" if parts else ""
+
+
+def review_sections(rows: list[dict], limit: int) -> dict:
+    """The review queue for the digest: the files that are probably of this
+    campaign first, then the others, at most ``limit`` entries in all (the
+    second group keeps at least a third of them when both are long); the
+    rest is counted. Each group has one reply line settling every file it
+    shows: accept the guesses ("duyệt ...", only files with a full guess)
+    or reject them all ("bỏ ...")."""
+    # the files whose guess is complete first: one "duyệt" line settles them
+    likely = sorted((r for r in rows if r["guess"].likely), key=lambda r: r["replies"][0] != f"duyệt {r['ref']}")
+    unlikely = [r for r in rows if not r["guess"].likely]
+    limit = max(1, limit)
+    take_unlikely = min(len(unlikely), max(limit // 3, limit - len(likely)))
+    take_likely = min(len(likely), limit - take_unlikely)
+    groups = {}
+    for name, group, take in (("likely", likely, take_likely), ("unlikely", unlikely, take_unlikely)):
+        shown = group[:take]
+        if name == "likely":
+            refs = [r["ref"] for r in shown if r["replies"][0] == f"duyệt {r['ref']}"]
+            batch = batch_reply("duyệt", refs) if len(refs) > 1 else ""
+        else:
+            batch = batch_reply("bỏ", [r["ref"] for r in shown]) if len(shown) > 1 else ""
+        groups[name] = {"rows": shown, "total": len(group), "more": len(group) - len(shown), "batch": batch}
+    shown = groups["likely"]["rows"] + groups["unlikely"]["rows"]
+    return {"rows": shown, "total": len(rows), "more": len(rows) - len(shown), **groups}
+
+
+def by_school(section: dict) -> dict:
+    """``section`` (rows, total, more) with its rows also grouped by school in
+    the order they come (``groups``: school, the rows), for one line per school."""
+    groups: dict[str, list] = {}
+    for row in section["rows"]:
+        groups.setdefault(row.get("school") or "", []).append(row)
+    return {**section, "groups": [{"school": k, "rows": v} for k, v in groups.items()]}
+
+
+def todo_list(review: int, review_likely: int, unreachable: list, quarantined: int, outbox_failed: int,
+              refused: int, report_due: bool, days_to_report: int) -> list[dict]:
+    """"Việc cần làm hôm nay": the decisions waiting for the coordinator, in
+    the order the digest shows them, each with its count (none: empty)."""
+    todo = []
+    if review:
+        todo.append({"kind": "review", "count": review, "likely": review_likely, "unlikely": review - review_likely})
+    if unreachable:
+        todo.append({"kind": "unreachable", "count": len(unreachable)})
+    if quarantined:
+        todo.append({"kind": "quarantined", "count": quarantined})
+    if report_due:
+        todo.append({"kind": "report", "count": max(0, days_to_report)})
+    if outbox_failed:
+        todo.append({"kind": "outbox", "count": outbox_failed})
+    if refused:
+        todo.append({"kind": "refused", "count": refused})
+    return todo
 
 
 # What the coordinator reads for each kind of outgoing mail.
@@ -738,7 +1018,10 @@ def _ordered_levels(rules: Rules, groups: dict) -> list[str]:
 
 
 __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change", "Bounce", "UnknownSender",
-           "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts", "digest_content", "digest_mail", "digest_due",
+           "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts",
+           "sender_receipt_key", "sender_receipt_mail", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
            "still_wanted", "reminder_mail", "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
-           "unreachable_schools", "short_error", "KIND_NAMES", "ReceiptRecheck", "recheck_receipt"]
+           "unreachable_schools", "short_error", "KIND_NAMES", "ReceiptRecheck", "recheck_receipt", "ReviewGuess",
+           "review_guess", "short_doc_name", "suggested_replies", "batch_reply", "review_sections", "todo_list",
+           "digest_limits", "DEFAULT_ENTRIES"]

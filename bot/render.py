@@ -27,7 +27,7 @@ from typing import Sequence
 import jinja2
 
 from .errors import ConfigError
-from .plan import PlannedMail
+from .plan import PlannedMail, ReviewGuess, review_guess, suggested_replies
 from .status import CampaignStatus
 
 HCM = "Asia/Ho_Chi_Minh"
@@ -42,6 +42,9 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # own label (OPTIONAL_ABSENT of _common.txt) and no colour.
 OPTIONAL_ABSENT = "optional_absent"
 _ENVIRONMENTS: dict[tuple[str, str], jinja2.Environment] = {}
+# Rows of the digest XLSX's review sheet: with the matrix, the DOCX draft and the
+# bodies the digest stays under 300 KB even when a flood fills the review queue.
+REVIEW_SHEET_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ class Renderer:
             )
             env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
                                vn_deadline=self.vn_deadline, nd30_date=self.nd30_date, vn_duration=vn_duration,
-                               vn_number=vn_number,
+                               vn_number=vn_number, middle=shorten_middle, address=shorten_address,
                                days_vi=days_vi, lower_first=lower_first)
             _ENVIRONMENTS[cache_key] = env
         self.env = env
@@ -188,7 +191,18 @@ class Renderer:
 
     # -- the digest's spreadsheet ---------------------------------------------
     def digest_xlsx(self, status: CampaignStatus) -> bytes:
-        return digest_xlsx(status, self.labels(), self.tz)
+        return digest_xlsx(status, {**self.labels(), "REVIEW": self.review_wording()}, self.tz)
+
+    def review_wording(self) -> dict:
+        """The wording of the bot's guesses (``_digest_wording.txt``), for the XLSX."""
+        try:
+            module = self.env.get_template("_digest_wording.txt").module
+        except jinja2.TemplateNotFound:
+            return {}  # an office's older templates/ without it: the sheet goes without the guess
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"template _digest_wording.txt: {exc}") from exc
+        return {name: getattr(module, name, "") for name in ("CAUSE", "UNLIKELY", "GUESS_PREFIX", "NO_DOC",
+                                                                  "FROM_FILENAME")}
 
 
 def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
@@ -237,21 +251,42 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
 
     rq = wb.create_sheet("Chờ xem xét")
     rq.append(["Mã", "Nhận lúc", "Người gửi", "Trường (dự đoán)", "Mã trường", "Loại hồ sơ (dự đoán)", "Tệp",
-               "Lý do"])
+               "Dự đoán", "Trả lời gợi ý", "Lý do"])
     school_names = {s.code: s.name for s in status.schools}
     doc_names = {d.id: d.name for d in campaign.doc_types}
-    for r in status.review:
+    wording = labels.get("REVIEW") or {}
+    for r in status.review[:REVIEW_SHEET_ROWS]:
+        guess = review_guess(r.reason, r.filename, r.doc_types, campaign)
         rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, school_names.get(r.school, r.school or ""),
-                   r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename, r.reason])
+                   r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename,
+                   guess_text(guess, wording), suggested_replies(r.ref, r.school, r.doc_types, guess.likely)[0],
+                   r.reason])
         rq.cell(rq.max_row, 2).number_format = "dd/mm/yyyy hh:mm"
+    if len(status.review) > REVIEW_SHEET_ROWS:  # a flood: the mail stays small, `export` has every file
+        rq.append([f"... và {len(status.review) - REVIEW_SHEET_ROWS} tệp khác: xem lệnh "
+                   "python3 -m bot export --format csv"])
     for c in rq[1]:
         c.font = Font(bold=True)
-    for i, w in enumerate([8, 17, 30, 30, 20, 34, 40, 60], start=1):
+    rq.freeze_panes = "B2"
+    rq.auto_filter.ref = rq.dimensions
+    for i, w in enumerate([8, 17, 30, 30, 20, 34, 40, 44, 34, 60], start=1):
         rq.column_dimensions[get_column_letter(i)].width = w
     text_cells_only(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def guess_text(guess: ReviewGuess, wording: dict) -> str:
+    """The bot's guess in words, as the digest shows it ("có lẽ: Báo cáo — bản
+    scan, không đọc được chữ"); ``wording``: ``Renderer.review_wording()``."""
+    if not wording:
+        return ""
+    if guess.likely:
+        cause = wording["CAUSE"].get(guess.cause, "{}").replace("{}", guess.label)
+        named = wording.get("FROM_FILENAME", "") if guess.from_filename else ""
+        return f"{wording['GUESS_PREFIX']}{guess.doc or wording['NO_DOC']}{named} — {cause}"
+    return wording["UNLIKELY"].get(guess.cause, "{}").replace("{}", guess.label)
 
 
 def status_labels(common_module) -> dict:
@@ -304,6 +339,33 @@ def _xl_time(moment: datetime, tz) -> datetime:
 # -- small text helpers (also template filters) ----------------------------------
 
 _SPACES = re.compile(r"\s+")
+
+
+def shorten_middle(text: str, limit: int = 34) -> str:
+    """``text`` cut in the middle to at most ``limit`` characters, with "…"
+    where it was cut: the start and the end (a file's extension, an
+    address's domain) stay readable. Shorter text is returned unchanged."""
+    text = "" if text is None else str(text)
+    if len(text) <= limit or limit < 5:
+        return text
+    keep = limit - 1
+    tail = keep * 2 // 5
+    dot = text.rfind(".")
+    if 0 < len(text) - dot <= 6:  # keep ".pdf" / ".docx" whole in the tail
+        tail = max(tail, len(text) - dot)
+    head = keep - tail
+    return text[:head].rstrip() + "…" + text[len(text) - tail:].lstrip()
+
+
+def shorten_address(address: str, limit: int = 34) -> str:
+    """An e-mail address in at most ``limit`` characters for a narrow screen:
+    the domain stays whole and the local part is cut at its end
+    ("mntranquangkh…@hcm-edu.example"); a short address is unchanged."""
+    address = "" if address is None else str(address)
+    local, at, domain = address.rpartition("@")
+    if len(address) <= limit or not at or len(domain) > limit - 6:
+        return shorten_middle(address, limit)
+    return local[:limit - len(domain) - 2] + "…@" + domain
 
 
 # The email package of Python 3.11 loses the space between two encoded

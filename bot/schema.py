@@ -232,7 +232,25 @@ MIGRATIONS: tuple[str, ...] = (
         at          TEXT NOT NULL
     );
     """,
-    # 5: blame only a proven cause (issue 13). ``attempts`` now counts only the
+    # 5: a delivery report is believed only for the bot's own mail (issue 13): each
+    # report is judged once, per failed address, against the mail the outbox sent
+    # (its Message-ID and recipients). Reports recorded before were believed
+    # blindly: they are judged again (from the archived mail) at the next run.
+    """
+    CREATE TABLE bounce_verdicts (
+        message_row INTEGER NOT NULL REFERENCES messages(id),
+        address     TEXT NOT NULL,
+        believed    INTEGER NOT NULL,
+        outbox_id   INTEGER REFERENCES outbox(id),
+        reason      TEXT NOT NULL,
+        PRIMARY KEY (message_row, address)
+    );
+    CREATE INDEX bounce_verdicts_address ON bounce_verdicts(address, believed);
+    CREATE INDEX messages_bounce_reports ON messages(received_at, id) WHERE bounces NOT IN ('', '[]');
+    DELETE FROM bounce_messages;
+    DELETE FROM bounces;
+    """,
+    # 6: blame only a proven cause (issue 13). ``attempts`` now counts only the
     # message's own failures; ``inflight`` is the durable mark of a message
     # being handled: 'batch' (with others), 'alone' (the main process works
     # on its content with nothing else in flight: dying then is its fault),

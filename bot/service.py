@@ -1,4 +1,4 @@
-"""The worker: ``python -m bot run``, an APScheduler shell around the library.
+"""The worker: ``hoso-bot run``, an APScheduler shell around the library.
 
 - the poll job every ``poll_every_minutes`` (and at once when IMAP IDLE hears
   of new mail; if a poll is running then, it polls again when it ends), the
@@ -113,9 +113,21 @@ class Worker:
             log.info("%s", text if text.startswith(f"{name}:") else f"{name}: {text}")
 
     def _failed(self, name, backoff, now, exc, level=logging.WARNING) -> None:
-        new, delay = backoff.failed(now, str(exc))
+        text = self._plain(name, exc)
+        new, delay = backoff.failed(now, text)
         if new:
-            log.log(level, "%s failed: %s (retrying in %.0f s; repeats of this error are not logged)", name, exc, delay)
+            log.log(level, "%s failed: %s (retrying in %.0f s; repeats of this error are not logged)", name, text, delay)
+
+    def _plain(self, name: str, exc: BaseException) -> str:
+        """A poll that cannot reach the IMAP server for a reason in the config
+        (TLS mode, port, host) says so in a sentence, not as ``[SSL:
+        WRONG_VERSION_NUMBER]``; any other error as it is."""
+        from .doctor import explain, network_cause
+
+        mailbox = getattr(getattr(self.ctx, "config", None), "mailbox", None)
+        if name != "poll" or mailbox is None or mailbox.source != "imap" or network_cause(exc) is None:
+            return str(exc)
+        return explain("IMAP", mailbox.host, mailbox.port, mailbox.security, exc)
 
     def news(self) -> None:
         """The server spoke (IDLE saw new mail, or came back): poll without waiting for the backoff."""
@@ -232,10 +244,13 @@ def run(ctx, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: flo
     """Run the worker in the foreground until SIGTERM/SIGINT. Returns an exit code."""
     config = ctx.config
     with StateLock(config.paths.state, "run"):
+        from .backup import current_schema, schema_version
         from .store import Store
 
+        before = schema_version(config.paths.state)
         with Store.open(config.paths.state) as store:  # health expects a daily digest from a day after this
             store.set_mark("worker", clock(), f"pid {os.getpid()}")
+        log.info("%s", migration_text(before, current_schema(), config.paths.state))
         # --poll-seconds (tests): retry as fast as that too, not after 30 s
         worker = Worker(ctx=ctx, clock=clock, poll=poll, tasks=tasks,
                         retry_base=min(30.0, poll_seconds) if poll_seconds else 30.0)
@@ -253,8 +268,19 @@ def run(ctx, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: flo
         scheduler.shutdown(wait=True)
         if idle:
             idle.join(timeout=5)
+        with Store.open(config.paths.state) as store:  # health: stopped on purpose, not crashed
+            store.set_mark("worker-stopped", clock(), f"pid {os.getpid()}")
         log.info("stopped cleanly")
     return 0
+
+
+def migration_text(before: int | None, after: int, state) -> str:
+    """The start-up line about the state database's schema."""
+    if before is None:
+        return f"state database created in {state} (schema {after})"
+    if before < after:
+        return f"state database in {state} migrated from schema {before} to {after}"
+    return f"state database in {state}: schema {after}, up to date"
 
 
 def _start_idle(config, worker: Worker, scheduler, client_factory) -> threading.Thread | None:
@@ -286,14 +312,15 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def health(store, config, now: datetime, *, cycle: int | None = None,
-           warnings: list[str] | tuple[str, ...] = (), bursts=()) -> tuple[int, list[str]]:
+           warnings: list[str] | tuple[str, ...] = (), bursts=(), check_worker: bool = False,
+           worker=None) -> tuple[int, list[str]]:
     """Health of a running installation: (exit code, lines). Exit 1 on any problem.
 
     Problems (a "PROBLEM:" line each):
 
     - no successful poll within three poll intervals (plus five minutes);
     - a quarantined message waiting for a person, with its reference (Q12),
-      until it is requeued or dismissed (``python -m bot dismiss Q12 --why
+      until it is requeued or dismissed (``hoso-bot dismiss Q12 --why
       ...``, or "bỏ Q12" by email);
     - outgoing mail of ``cycle`` (the current one) that failed for good: the
       count and the newest error, until ``outbox --retry`` sends it;
@@ -301,7 +328,10 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
       sender is not running or hangs), unless the daily cap holds it back;
     - no digest for more than ``DIGEST_LIMIT`` once the worker has been running
       that long (its start is the store's "worker" mark; a state that never
-      had a worker is not expected to have digests).
+      had a worker is not expected to have digests);
+    - with ``check_worker``: a worker was started on this state (the "worker"
+      mark) but none holds the state lock now (``worker``, a ``lock.Holder``
+      or None): it stopped or died, and nothing polls.
 
     ``warnings`` (``Config.warnings()``) are shown as "warning:" lines; they
     do not fail the check. So is each burst of ``bursts`` (``flood.Burst``,
@@ -322,8 +352,21 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
         if age > limit:
             problems.append(f"last successful poll is {_ago(age)} old (limit {_ago(limit)})")
     worker_mark = store.mark("worker")
-    if worker_mark:
-        lines.append(f"worker started: {worker_mark[0].astimezone(tz):%Y-%m-%d %H:%M} ({worker_mark[1]})")
+    running = check_worker and worker is not None and worker.purpose == "run"
+    if running:
+        lines.append(f"worker: running, {worker}" + (f", started {worker_mark[0].astimezone(tz):%Y-%m-%d %H:%M}"
+                                                      if worker_mark else ""))
+    elif worker_mark:
+        stopped = store.mark("worker-stopped")
+        how = (f"stopped cleanly at {stopped[0].astimezone(tz):%Y-%m-%d %H:%M}"
+               if stopped and stopped[0] >= worker_mark[0] else "did not stop cleanly (killed or crashed)")
+        if not check_worker:  # the caller cannot tell (e.g. another machine's state): say what is known
+            lines.append(f"worker started: {worker_mark[0].astimezone(tz):%Y-%m-%d %H:%M} ({worker_mark[1]})")
+        else:
+            lines.append(f"worker NOT running: last started {worker_mark[0].astimezone(tz):%Y-%m-%d %H:%M} "
+                         f"({worker_mark[1]}), {how}")
+            problems.append(f"the worker is not running ({how}); nothing polls the mailbox: start it "
+                            "(systemctl start hoso-bot) and read why it stopped (journalctl -u hoso-bot)")
     digest_mark = store.mark("digest")
     lines.append("last digest: " + (f"{digest_mark[0].astimezone(tz):%Y-%m-%d %H:%M}" if digest_mark else "never"))
     problems += _digest_problems(store, config, now, digest_mark[0] if digest_mark else None)
@@ -350,7 +393,7 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
         problems.append(f"quarantined {q['ref']} {q['message_id']}{sender}{subject} "
                         f"(this mail's fault, {q['attempts']} attempts): "
                         f"{q['last_error']}")
-    hints = ([f"hint: once a quarantined message is dealt with by hand: python -m bot dismiss {waiting[0]['ref']} "
+    hints = ([f"hint: once a quarantined message is dealt with by hand: hoso-bot dismiss {waiting[0]['ref']} "
               "--why '...' (or 'requeue' to process them again)"] if waiting else [])
     warnings = [*warnings, *(_burst_warning(b, tz) for b in bursts if b.active(now))]
     return (1 if problems else 0), [*lines, *(f"warning: {w}" for w in warnings),
@@ -388,7 +431,7 @@ def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[l
         error = " ".join(trouble["failed_error"].split())
         error = error if len(error) <= 160 else error[:157] + "..."
         problems.append(f"{trouble['failed']} outgoing mail(s){'' if cycle is None else f' of cycle {cycle}'} failed "
-                        f"for good; newest error: {error or '-'} (see: python -m bot outbox; then outbox --retry)")
+                        f"for good; newest error: {error or '-'} (see: hoso-bot outbox; then hoso-bot outbox --retry)")
     if trouble["overdue"]:
         since = trouble["overdue_since"]
         capped = (config.smtp.enabled
@@ -398,7 +441,7 @@ def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[l
         if capped:
             lines.append(f"outbox: the daily cap is reached; {text}")
         else:
-            problems.append(f"{text}: is the worker running? (see: python -m bot outbox)")
+            problems.append(f"{text}: is the worker running? (see: hoso-bot outbox)")
     return lines, problems
 
 

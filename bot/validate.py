@@ -5,6 +5,7 @@ person editing config.toml or rules/campaign.toml knows exactly what to fix.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import time
 from typing import Any, Callable, Iterable, TypeVar
@@ -91,14 +92,27 @@ class Table:
         is not one of them is still an error: a typo is caught either way."""
         rest = set(self._data) - self._seen
         if known is not None:
-            self._seen.update(rest & set(known))
+            self._seen.update(known)  # all of them: a typo's suggestion may be one not given
             self.done()
         self._seen.update(rest)
 
     def done(self) -> None:
         unknown = sorted(set(self._data) - self._seen)
         if unknown:
-            raise self._error(f"{self.key(unknown[0])}: unknown key" + (f" (also: {', '.join(unknown[1:])})" if len(unknown) > 1 else ""))
+            raise self._error(f"{self.key(unknown[0])}: unknown key{self._suggestion(unknown[0])}"
+                              + (f" (also: {', '.join(unknown[1:])})" if len(unknown) > 1 else ""))
+
+    def misspelling_of(self, name: str) -> str | None:
+        """A key given here, not read, that looks like a misspelling of ``name``
+        (``pasword_env`` for ``password_env``), or None."""
+        rest = sorted(set(self._data) - self._seen - {name})
+        close = difflib.get_close_matches(name, rest, n=1, cutoff=0.8)
+        return close[0] if close else None
+
+    def _suggestion(self, name: str) -> str:
+        """ "; did you mean 'password_env'?" for a misspelt key, else ""."""
+        close = difflib.get_close_matches(name, sorted(self._seen), n=1, cutoff=0.6)
+        return f"; did you mean {self.key(close[0])!r}?" if close else ""
 
 
 def _names(kinds: tuple) -> str:

@@ -17,9 +17,12 @@ def imap_mailbox(dovecot, **extra) -> str:
 
 
 def smtp_loopback(smtp) -> str:
-    """An [smtp] section for a test SmtpServer (plain, no auth, loopback)."""
+    """An [smtp] section for a test SmtpServer (plain, no auth, loopback).
+
+    It opts in to sending to the sample roster's reserved example domains
+    (``allow_reserved_domains``): the mail goes to the test server only."""
     return (f'[smtp]\nenabled = true\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
-            'from_address = "hoso@pgd-q12.example"')
+            'from_address = "hoso@pgd-q12.example"\nallow_reserved_domains = true')
 
 
 def write_config(tmp_path: Path, mailbox: str, smtp: str = SMTP_OFF) -> Path:

@@ -78,6 +78,36 @@ def test_one_command_per_line(line, expected):
     assert c.line == 3
 
 
+@pytest.mark.parametrize("line, kind, refs, why", [
+    # several files in one line: a list, a range (hyphen, en dash, spaced), both; commas allowed
+    ("bỏ R12 R13 R14", "reject", ("R12", "R13", "R14"), ""),
+    ("bo R12, R13, R14 vì trùng", "reject", ("R12", "R13", "R14"), "trùng"),
+    ("duyệt R21-R25", "assign", ("R21", "R22", "R23", "R24", "R25"), ""),
+    ("duyệt R21\u2013R25 vì đã xem", "assign", ("R21", "R22", "R23", "R24", "R25"), "đã xem"),
+    ("duyet R21-25", "assign", ("R21", "R22", "R23", "R24", "R25"), ""),
+    ("duyệt R21 \u2013 R23", "assign", ("R21", "R22", "R23"), ""),
+    ("duyệt R23-R21", "assign", ("R21", "R22", "R23"), ""),                 # reversed: read in order
+    ("bỏ R12 R14-R15 R12", "reject", ("R12", "R14", "R15"), ""),           # a repeat counts once
+    ("bỏ 12 R13", "reject", ("R12", "R13"), ""),
+    # after the first file only a written "R" continues the list: a number in the reason stays there
+    ("bỏ R12 2 bản trùng", "reject", ("R12",), "2 bản trùng"),
+    ("bỏ R12 Q13", "reject", ("R12",), "Q13"),
+    ("duyệt R17", "assign", ("R17",), ""),
+])
+def test_one_line_names_several_files(line, kind, refs, why):
+    c = parse_line(line, 2)
+    assert isinstance(c, Command), c
+    assert (c.kind, c.refs, c.ref, c.why) == (kind, refs, refs[0], why)
+
+
+def test_several_files_with_a_school_and_type_take_both_and_a_huge_range_is_refused():
+    c = parse_line("duyệt R17 R18 thcs-nguyen-hien bien_ban vì cùng một hồ sơ")
+    assert (c.refs, c.school, c.doc_type, c.why) == (("R17", "R18"), "thcs-nguyen-hien", "bien_ban", "cùng một hồ sơ")
+    e = parse_line("bỏ R1-R999999")                                      # a typo, never a million corrections
+    assert isinstance(e, CommandError) and (e.code, e.kind, e.detail) == ("too_many", "reject", "R1-R999999")
+    assert parse_line("bỏ R1-R200").refs[-1] == "R200"
+
+
 @pytest.mark.parametrize("line, code, kind, detail", [
     ("duyệt", "missing", "assign", "ref"),
     ("duyệt thcs-nguyen-hien bien_ban", "bad_ref", "assign", "thcs-nguyen-hien"),

@@ -217,3 +217,158 @@ def test_check_config_finds_a_missing_mail_folder_before_the_first_poll(tmp_path
     assert f"mailbox.path: {tmp_path / 'nope'} is not a directory" in err
     (tmp_path / "nope").mkdir()
     assert cli.main(["--config", str(cfg), "check-config"]) == 0
+
+
+# -- first-day mistakes: each named, with the fix -------------------------------
+
+
+@pytest.mark.parametrize("typo, first_line", [
+    ('pasword_env = "TEST_IMAP_PASSWORD"', "mailbox.pasword_env: unknown key; did you mean 'mailbox.password_env'?"),
+    ('password_env = "TEST_IMAP_PASSWORD"\nfoldr = "INBOX"',
+     "mailbox.foldr: unknown key; did you mean 'mailbox.folder'?"),
+    ('password_env = "TEST_IMAP_PASSWORD"\ntrusted_authserv_id = []',
+     "mailbox.trusted_authserv_id: unknown key; did you mean 'mailbox.trusted_authserv_ids'?"),
+    ('password_env = "TEST_IMAP_PASSWORD"\nzzz = 1', "mailbox.zzz: unknown key"),  # nothing close: no guess
+])
+def test_a_misspelt_key_is_named_with_the_key_it_probably_meant(typo, first_line):
+    with pytest.raises(ConfigError) as caught:
+        parse(IMAP.replace('password_env = "TEST_IMAP_PASSWORD"', typo))
+    assert str(caught.value).splitlines()[0] == first_line
+
+
+def test_a_misspelt_key_of_a_disabled_smtp_section_gets_a_suggestion_too():
+    with pytest.raises(ConfigError, match=r"smtp\.pasword_env: unknown key; did you mean 'smtp\.password_env'\?"):
+        parse(IMAP + '\n[smtp]\nenabled = false\npasword_env = "X"\n')
+
+
+def test_a_secret_from_an_env_file_with_windows_line_ends_says_so():
+    cfg = parse(IMAP)
+    with pytest.raises(ConfigError) as caught:
+        cfg.mailbox.secret.read({"TEST_IMAP_PASSWORD": "s3cret\r"})
+    text = str(caught.value)
+    assert "TEST_IMAP_PASSWORD ends with a carriage return (\\r)" in text and "Windows (CRLF) line ends" in text
+    assert "sed -i 's/\\r$//' /etc/hoso-bot/hoso-bot.env" in text
+    assert "s3cret" not in text  # never the secret itself
+
+
+def test_an_unreadable_password_file_names_its_owner_and_the_command_that_fixes_it(tmp_path):
+    import pwd
+
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="hoso-config-"))  # not pytest's 0700 tmp_path: nobody must reach it
+    base.chmod(0o755)
+    secret = base / "pw"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o600)  # as `install -m 0600` by root leaves it
+    cfg = parse_config(tomllib.loads(IMAP.replace('password_env = "TEST_IMAP_PASSWORD"', 'password_file = "pw"')),
+                       base)
+    err = _read_as_nobody(lambda: cfg.mailbox.secret.read()) if os.geteuid() == 0 else None
+    if err is None:
+        pytest.skip("needs root, to read the file as another user")
+    nobody = pwd.getpwnam("nobody").pw_name
+    shutil.rmtree(base)
+    assert f"mailbox.password_file: cannot read {secret} (Permission denied): it is owned by root:root with mode " \
+           f"-rw-------, and the bot runs as {nobody}" in err
+    assert f"hint: chown {nobody} {secret} && chmod 600 {secret}" in err
+
+
+def _read_as_nobody(read) -> str:
+    """``read()`` in a forked child running as nobody; returns its error text."""
+    import pwd
+
+    user = pwd.getpwnam("nobody")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+            try:
+                read()
+                os.write(w, b"read it")
+            except ConfigError as exc:
+                os.write(w, str(exc).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as pipe:
+        text = pipe.read()
+    os.waitpid(pid, 0)
+    return text
+
+
+@pytest.mark.parametrize("address, reserved", [
+    ("mnsonca6.q12@hcm-edu.example", True),
+    ("nthmai.q12@tphcm-gov.example", True),
+    ("a@b.test", True), ("a@x.invalid", True), ("root@localhost", True), ("a@mail.localhost", True),
+    ("a@example.com", True), ("a@mail.example.org", True), ("a@EXAMPLE.NET", True),
+    ("c2nguyenhien.q12@hcm.edu.vn", False), ("a@example.com.vn", False), ("a@myexample.com", False),
+    ("a@testing.vn", False), ("a@gmail.com", False),
+])
+def test_reserved_example_domains_are_recognised(address, reserved):
+    from bot.config import is_reserved_domain
+
+    assert is_reserved_domain(address) is reserved
+
+
+SMTP_ON = ('[smtp]\nenabled = true\nhost = "127.0.0.1"\nport = 2525\nsecurity = "none"\n'
+           'from_address = "hoso@pgd-q12.vn"')
+
+
+def _cli(*argv):
+    import contextlib
+    import io
+
+    from bot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("command", [["poll"], ["run"], ["remind"], ["digest"], ["outbox", "--retry"],
+                                     ["check-config"]])
+def test_with_smtp_on_the_bot_refuses_to_send_to_the_sample_roster_and_coordinator(tmp_path, command):
+    (tmp_path / "inbox").mkdir()
+    cfg = write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"', smtp=SMTP_ON)
+    code, out, err = _cli("--config", cfg, "--now", "2023-10-09T09:00", *command)
+    assert code == 2, out + err
+    err = err[err.index("error: "):]  # after check-config's warnings
+    assert err.startswith("error: refusing to send mail to sample data: the roster "
+                          f"{ROOT / 'rules' / 'schools.csv'} has 29 address(es) in reserved example domains "
+                          "(e.g. mnsonca6.q12@hcm-edu.example)"), err
+    assert f"[coordinator] emails in {cfg} is sample data (nthmai.q12@tphcm-gov.example)" in err
+    assert "allow_reserved_domains = true" in err  # the documented way out, for a demo on a local server
+    assert not (tmp_path / "state" / "bot.sqlite3").exists() or command == ["outbox", "--retry"]
+
+
+def test_sample_data_is_fine_while_mail_only_goes_to_files_or_the_opt_in_is_set(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    cfg = write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"')  # [smtp] off
+    code, out, err = _cli("--config", cfg, "--now", "2023-10-09T09:00", "remind")
+    assert code == 0, err
+    cfg = write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"',
+                       smtp=SMTP_ON + "\nallow_reserved_domains = true")
+    code, out, err = _cli("--config", cfg, "check-config")
+    assert code == 0, err
+
+
+def test_a_real_roster_and_coordinator_may_receive_mail(tmp_path):
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    roster = rules / "schools.csv"
+    roster.write_text(roster.read_text(encoding="utf-8").replace("@hcm-edu.example", "@hcm.edu.vn")
+                      .replace(".example", ".vn"), encoding="utf-8")
+    (tmp_path / "inbox").mkdir()
+    cfg = write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"', smtp=SMTP_ON)
+    text = cfg.read_text().replace(str(ROOT / "rules"), str(rules)).replace("@tphcm-gov.example", "@tphcm.gov.vn")
+    cfg.write_text(text)
+    code, out, err = _cli("--config", cfg, "check-config")
+    assert code == 0, err

@@ -309,7 +309,8 @@ def test_a_crash_before_the_commit_applies_nothing_and_the_retry_applies_once(ca
     assert corrections(ctx) == [] and replies(ctx) == []
     with Store.open(ctx.config.paths.state) as store:
         assert store.conn.execute("SELECT COUNT(*) FROM commands").fetchone()[0] == 0
-        assert tuple(store.conn.execute("SELECT status, attempts FROM messages"  # a death charges nobody
+        # The death of the process is not the mail's fault: no attempt is charged.
+        assert tuple(store.conn.execute("SELECT status, attempts FROM messages"
                                         " WHERE message_id = '<cmd-1@tphcm-gov.example>'").fetchone()) == ("new", 0)
     poll(ctx, at(12, 9, 10))
     assert [(c.kind, c.school) for c in corrections(ctx)] == [("exempt", "mn-hoa-mai"), ("unexempt", "mn-hoa-mai"),
@@ -459,3 +460,35 @@ def test_only_the_office_servers_authentication_results_get_commands_obeyed(tmp_
         assert (outcome[0], outcome[1].partition(":")[0]) == ("refused", refusal)  # "auth_fail: spf=fail ..."
         assert corrections(ctx) == []
         assert "KHÔNG THỰC HIỆN LỆNH NÀO" in text and "Đã thực hiện" not in text
+
+
+def test_one_line_settles_several_files_each_audited_and_listed_in_the_reply(campaign):
+    ctx, inbox, r_review, r_unknown = campaign
+    with Store.open(ctx.config.paths.state) as store:
+        more = [record(store, at(6, 9 + k), sender="thcsnguyenhien.q12@hcm-edu.example",
+                       files=[(f"anh{k}.jpg", "thcs-nguyen-hien", ("bao_cao",), "review", "ảnh chụp")])[0]
+                for k in range(3)]
+    lo, hi = min(more), max(more)
+    drop(inbox, "batch.eml", command_mail(f"bỏ R{r_review} R{r_unknown} R99999 vì trùng\nduyệt R{lo}\u2013R{hi}",
+                                          message_id="<cmd-batch@tphcm-gov.example>"))
+    poll(ctx, at(12, 9))
+    done = corrections(ctx)
+    # one audited correction per file, each naming the mail and the line it came from
+    assert [(c.kind, c.item_id) for c in done] == [("reject", r_review), ("reject", r_unknown)] + [
+        ("assign", i) for i in range(lo, hi + 1)]
+    assert [c.why for c in done[:2]] == ["trùng [thư <cmd-batch@tphcm-gov.example>, dòng 1]"] * 2
+    assert {(c.school, c.doc_type) for c in done[2:]} == {("thcs-nguyen-hien", "bao_cao")}
+    assert status_json(ctx, at(12, 9, 5))["summary"]["review"] == 0
+    (reply,) = replies(ctx)
+    text = reply.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "2/3 tệp đã thực hiện:" in text and "3/3 tệp đã thực hiện:" in text
+    assert f"- R{r_review} (scan0001.jpg): không được tính." in text
+    assert "- R99999: KHÔNG THỰC HIỆN: Không có tệp." in text
+    assert f"- R{lo} (anh0.jpg): được tính là Báo cáo kết quả xây dựng đơn vị điển hình của THCS Nguyễn Hiền." in text
+    html = reply.get_body(("html",)).get_content()
+    assert "2/3 tệp đã thực hiện" in html and f"R{hi}" in html
+    # processed again (requeue --all): the lines are known, nothing is applied twice
+    with Store.open(ctx.config.paths.state) as store:
+        store.requeue(all_messages=True)
+    poll(ctx, at(12, 10))
+    assert len(corrections(ctx)) == len(done)

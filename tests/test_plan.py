@@ -213,10 +213,10 @@ def test_acknowledged_and_automatic_items_get_no_receipt():
     assert receipts_at(at(5, 10), items, acknowledged={1}) == ()
 
 
-def test_receipt_also_goes_to_the_sender_of_a_counted_submission():
+def test_receipt_goes_to_the_roster_only_not_to_an_unauthenticated_sender_outside_it():
     (mail,) = receipts_at(at(5, 10), [counted(1, at(5, 9), from_addr="Staff.Forwarder@Gmail.com")])
-    assert mail.to == ("thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example", "staff.forwarder@gmail.com")
-    assert mail.senders == ("staff.forwarder@gmail.com",)
+    assert mail.to == ("thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example")
+    assert mail.senders == ()  # tests/test_receipts.py: a sender the trusted Authentication-Results vouch for
 
 
 def test_a_later_version_keeps_the_first_copys_on_time_status():
@@ -239,7 +239,7 @@ def test_digest_headline_matches_status_json():
     items = [item(1, at(2), ALL), item(2, at(3), ALL, school="mn-hoa-mai"), item(3, at(4), ("to_trinh",), school="th-nguyen-du"),
              item(4, at(4), ("bien_ban",), school="th-nguyen-du", decision="review", reasons=("chữ ký không rõ",))]
     status = status_of(items, now=now)
-    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"])
+    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"], limits={"missing": 400})
     summary = to_json(status)["summary"]
     h = content["headline"]
     assert (h["schools"], h["complete"], h["review"]) == (summary["schools"], summary["complete"], summary["review"])
@@ -316,7 +316,7 @@ def test_a_reminder_leaves_out_suppressed_addresses(suppressed, to, skipped):
 @pytest.mark.parametrize("suppressed, from_addr, to", [
     (set(), NH_SCHOOL, (NH_SCHOOL, NH_GMAIL)),
     ({NH_GMAIL}, NH_SCHOOL, (NH_SCHOOL,)),
-    ({NH_SCHOOL, NH_GMAIL}, "staff@yahoo.com", ("staff@yahoo.com",)),  # the sender outside the roster still gets it
+    ({NH_SCHOOL, NH_GMAIL}, "staff@yahoo.com", None),  # an unauthenticated sender outside the roster: never
     ({NH_SCHOOL, NH_GMAIL, "staff@yahoo.com"}, "staff@yahoo.com", None),  # nobody left: the items wait
 ])
 def test_a_receipt_leaves_out_suppressed_addresses(suppressed, from_addr, to):
@@ -378,7 +378,8 @@ def test_a_school_whose_file_waits_in_review_without_a_type_is_not_chased(items,
 
 
 def test_the_digest_says_the_reminder_waits_for_the_file_in_review():
-    content = plan.digest_content(status_of([SCAN], now=at(5, 9)), RULES, plan.DigestInputs(), ["c@x.vn"])
+    content = plan.digest_content(status_of([SCAN], now=at(5, 9)), RULES, plan.DigestInputs(), ["c@x.vn"],
+                                  limits={"missing": 400})
     (row,) = content["review"]["rows"]
     assert row["reminder_held"] and row["filename"] == "scan0001.jpg"
     (school_row,) = [s for g in content["missing_groups"] for s in g["schools"] if s["code"] == NH]
@@ -457,3 +458,121 @@ def test_a_queued_receipt_leaves_out_bounced_and_bursting_recipients(recipients,
     assert (decision.action, decision.to, decision.until) == expected
     if decision.action == "cancel":
         assert decision.reason.startswith("every recipient bounced: a@x, b@y")
+
+
+# -- the review queue as the coordinator decides it (issue 17) -------------------------------
+
+@pytest.mark.parametrize("reason, filename, doc_types, expected", [
+    # probably this campaign: why a person must look, in a few words
+    ("tệp scan nhưng OCR đang tắt; đoán loại văn bản từ tên tệp 'scan.pdf'", "scan0001.pdf", ("bao_cao",),
+     (True, "Báo cáo", "scan_no_text", "")),
+    ("OCR không đọc được chữ nào trong ảnh; địa chỉ gửi có trong danh sách trường", "IMG_1.jpg", (),
+     (True, "", "photo_no_text", "")),
+    ("không nhận ra loại văn bản (đầu văn bản không có tiêu đề hay số ký hiệu); chữ đọc bằng OCR (có thể nhận dạng sai)",
+     "IMG_2.JPG", ("bao_cao",), (True, "Báo cáo", "photo_no_type", "")),
+    ("không nhận ra loại văn bản (đầu văn bản không có tiêu đề hay số ký hiệu)", "bc.docx", (),
+     (True, "", "no_type", "")),
+    ("thư nói có gửi văn bản nhưng không có tệp đính kèm; tên người gửi ghi MN Hoa Mai", "", (),
+     (True, "", "no_attachment", "")),
+    ("độ tin cậy 0,55 dưới ngưỡng 0,70; tiêu đề 'TỜ TRÌNH' ở đầu văn bản", "tt.pdf", ("to_trinh",),
+     (True, "Tờ trình", "low_confidence", "")),
+    ("tiêu đề là Biên bản họp xét, đề nghị nhưng số ký hiệu là Tờ trình đề nghị công nhận", "bb.docx",
+     ("bien_ban",), (True, "Biên bản", "type_conflict", "")),
+    ("mâu thuẫn: đầu văn bản ghi THCS Nguyễn Trãi, không phải THCS Nguyễn Hiền", "tt.pdf", ("to_trinh",),
+     (True, "Tờ trình", "school_conflict", "")),
+    ("PDF được bảo vệ bằng mật khẩu", "hs.pdf", (), (True, "", "encrypted", "")),
+    ("không thấy từ ngữ nào của đợt này; tiêu đề '.BIÊN-BẢN' ở đầu văn bản; chữ đọc bằng OCR (có thể nhận dạng sai)",
+     "IMG_3.jpg", ("bien_ban",), (True, "Biên bản", "photo_unclear_topic", "")),
+    ("một lý do hiếm gặp mà bot chưa có cách nói ngắn", "x.pdf", ("bien_ban",),
+     (True, "Biên bản", "other", "một lý do hiếm gặp mà bot chưa có cách nói ngắn")),
+    # probably not this campaign or year
+    ("chưa chắc thuộc đợt này: có từ ngữ về y tế trường học, từ ngữ của đợt này chỉ có 'an ninh'", "bc.pdf",
+     ("bao_cao",), (False, "Báo cáo", "topic", "y tế trường học")),
+    ("không nhận ra trường (địa chỉ gửi x@gmail.com không có trong danh sách trường); không thấy từ ngữ nào của đợt này",
+     "HoaDon.pdf", (), (False, "", "no_topic", "")),
+    ("văn bản ghi ngày 12/11/2024, sau ngày nhận (05/10/2023)", "bc.pdf", ("bao_cao",),
+     (False, "Báo cáo", "future_date", "12/11/2024")),
+    ("văn bản ghi ngày 15/10/2023, sau ngày nhận (10/10/2023) 5 ngày: coi là ghi ngày trước, vẫn tính; "
+     "độ tin cậy 0,6 dưới ngưỡng 0,7", "bc.pdf", ("bao_cao",), (True, "Báo cáo", "low_confidence", "")),
+    ("văn bản ghi ngày 05/10/2023 nhưng nói về năm học 2020-2021", "bc.pdf", ("bao_cao",),
+     (False, "Báo cáo", "old_year", "năm học 2020-2021")),
+])
+def test_the_bots_guess_about_a_file_in_review_in_a_few_words(reason, filename, doc_types, expected):
+    g = plan.review_guess(reason, filename, doc_types, CAMPAIGN)
+    assert (g.likely, g.doc, g.cause, g.label) == expected
+    assert g.from_filename == ("đoán loại văn bản từ tên tệp" in reason)   # said: "Báo cáo (theo tên tệp)"
+
+
+@pytest.mark.parametrize("school, doc_types, likely, expected", [
+    (NH, ("bao_cao",), True, ["duyệt R17", "bỏ R17"]),                 # the guess is complete: "duyệt R17" takes it
+    (NH, ("bao_cao",), False, ["bỏ R17", "duyệt R17"]),                # probably not this campaign: reject first
+    (NH, (), True, [f"duyệt R17 {NH} <loại hồ sơ>", "bỏ R17"]),
+    (NH, ("to_trinh", "bao_cao"), True, [f"duyệt R17 {NH} <loại hồ sơ>", "bỏ R17"]),
+    (None, (), False, ["bỏ R17", "duyệt R17 <mã trường> <loại hồ sơ>"]),
+])
+def test_each_file_in_review_has_the_reply_that_settles_it(school, doc_types, likely, expected):
+    assert plan.suggested_replies("R17", school, doc_types, likely) == expected
+
+
+@pytest.mark.parametrize("refs, expected", [
+    (["R12"], "bỏ R12"),
+    (["R14", "R12", "R13"], "bỏ R12-R14"),
+    (["R12", "R13", "R15", "R16", "R17", "R30"], "bỏ R12 R13 R15-R17 R30"),
+    ([], ""),
+])
+def test_one_line_for_several_files_names_exactly_those_files(refs, expected):
+    from bot.commands import parse_line
+
+    line = plan.batch_reply("bỏ", refs)
+    assert line == expected
+    if refs:
+        assert sorted(parse_line(line).refs, key=lambda r: int(r[1:])) == sorted(set(refs), key=lambda r: int(r[1:]))
+
+
+def _review_rows(likely: int, unlikely: int) -> list[dict]:
+    rows = []
+    for n in range(likely + unlikely):
+        ok = n < likely
+        rows.append({"ref": f"R{n + 1}", "guess": plan.ReviewGuess(ok, "Báo cáo", "low_confidence"),
+                     "replies": plan.suggested_replies(f"R{n + 1}", NH, ("bao_cao",) if n % 2 else (), ok)})
+    return rows
+
+
+@pytest.mark.parametrize("likely, unlikely, limit, shown", [
+    (74, 36, 10, (7, 3)),   # both long: the second group keeps a third
+    (2, 36, 10, (2, 8)),    # few likely ones: the rest of the room goes to the others
+    (74, 0, 10, (10, 0)),
+    (3, 2, 10, (3, 2)),
+])
+def test_the_review_section_shows_likely_files_first_and_at_most_limit_entries(likely, unlikely, limit, shown):
+    section = plan.review_sections(_review_rows(likely, unlikely), limit)
+    assert (len(section["likely"]["rows"]), len(section["unlikely"]["rows"])) == shown
+    assert section["rows"] == section["likely"]["rows"] + section["unlikely"]["rows"]
+    assert section["more"] == likely + unlikely - sum(shown)
+    assert all(r["guess"].likely for r in section["likely"]["rows"])
+    # one line settles the group: every shown file whose guess is complete, or every unlikely one
+    complete = [r["ref"] for r in section["likely"]["rows"] if r["replies"][0] == f"duyệt {r['ref']}"]
+    if len(complete) > 1:
+        assert section["likely"]["batch"] == plan.batch_reply("duyệt", complete)
+    assert section["likely"]["rows"][:len(complete)] == [r for r in section["likely"]["rows"] if r["ref"] in complete]
+    if shown[1] > 1:
+        assert section["unlikely"]["batch"] == plan.batch_reply("bỏ", [r["ref"] for r in section["unlikely"]["rows"]])
+
+
+def test_todays_decisions_come_with_their_counts_and_only_when_there_is_one():
+    todo = plan.todo_list(110, 74, [{"school": "MN Hoa Sen"}], 2, 1, 0, True, 4)
+    assert [(t["kind"], t["count"]) for t in todo] == [("review", 110), ("unreachable", 1), ("quarantined", 2),
+                                                        ("report", 4), ("outbox", 1)]
+    assert todo[0]["likely"] == 74 and todo[0]["unlikely"] == 36
+    assert plan.todo_list(0, 0, [], 0, 0, 0, False, 10) == []
+
+
+def test_the_digest_shows_at_most_the_configured_entries_per_section():
+    items = [item(100 + n, at(2 + n % 5), ("bao_cao",) if n % 3 else (), school=NH, decision="review",
+                  reasons=("tệp scan nhưng OCR đang tắt",)) for n in range(40)]
+    content = plan.digest_content(status_of(items, now=at(11, 7)), RULES, plan.DigestInputs(), ["c@x.vn"],
+                                  limits=plan.digest_limits(6))
+    assert len(content["review"]["rows"]) == 6 and content["review"]["more"] == 34
+    assert sum(len(g["schools"]) for g in content["missing_groups"]) == 6 and content["missing_more"] == 21
+    assert [t["kind"] for t in content["todo"]] == ["review", "report"]
+    assert plan.digest_limits()["review"] == plan.DEFAULT_ENTRIES == 10

@@ -193,7 +193,9 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
     assert "Đã nộp đủ hồ sơ: 1/27 trường (3,7%; mục tiêu 100%)" in text
     assert "Hạn nộp của các trường: 23:59 ngày 10/10/2023 (giờ Việt Nam) - còn 3 ngày" in text
     assert "Hạn Phòng báo cáo: 23:59 ngày 15/10/2023 (giờ Việt Nam) - còn 8 ngày" in text
-    assert "R3" in text and "không đọc được chữ (ảnh chụp)" in text
+    # the file in review: the bot's guess in a few words and the reply that settles it (the full reason is in the XLSX)
+    assert "- R3  MN Hoa Mai: scan0001.pdf\n  có lẽ: Biên bản — bản scan, không đọc được chữ\n" in text.replace("\r\n", "\n")
+    assert '  Trả lời: "duyệt R3" hoặc "bỏ R3"' in text
     assert "- MN Hoa Mai: thiếu Báo cáo kết quả xây dựng đơn vị điển hình; chờ kiểm tra: Biên bản họp xét, đề nghị" in text
     assert "mnhoasen.q12@hcm-edu.example (MN Hoa Sen): 2 lần" in text
     assert "la@example.com: 3 thư" in text
@@ -213,6 +215,9 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
     assert hoa_mai[4:9] == ["Chưa đủ", "Đúng hạn - 03/10/2023 08:00", "Chưa nộp", "Đang chờ kiểm tra", "Chưa nộp"]
     review = [list(r) for r in wb["Chờ xem xét"].iter_rows(values_only=True)]
     assert review[1][0] == "R3" and review[1][-1] == "không đọc được chữ (ảnh chụp)"
+    # the worklist: the guess as the digest says it and the reply to copy, for every file (not only those shown)
+    assert review[0][7:9] == ["Dự đoán", "Trả lời gợi ý"]
+    assert review[1][7:9] == ["có lẽ: Biên bản — bản scan, không đọc được chữ", "duyệt R3"]
     # names, not codes: the school and the document type as the coordinator knows them
     assert review[0][3:6] == ["Trường (dự đoán)", "Mã trường", "Loại hồ sơ (dự đoán)"]
     assert review[1][3:7] == ["MN Hoa Mai", "mn-hoa-mai", "Biên bản họp xét, đề nghị", "scan0001.pdf"]
@@ -414,3 +419,83 @@ def test_every_message_says_it_is_in_vietnamese(ctx):
     digest = build(ctx, mail, r, now=at(7, 7), attachments=attachments)
     assert reminder["Content-Language"] == "vi"
     assert digest["Content-Language"] == "vi" and digest.get_content_type() == "multipart/mixed"
+
+
+# -- narrow screens: names shortened in the middle, addresses never cut in their domain ------
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("scan0001.jpg", 26, "scan0001.jpg"),
+    ("Tờ trình đề nghị công nhận năm 2023 - bản có chữ ký và đóng dấu đỏ.pdf", 34, "Tờ trình đề nghị côn…ng dấu đỏ.pdf"),
+    ("HoSoDeNghiCongNhanDonViDienHinhPhongTraoToanDan_final_v3.docx", 26, "HoSoDeNghiCongN…al_v3.docx"),
+    ("", 10, ""),
+])
+def test_long_file_names_are_shortened_in_the_middle_keeping_the_extension(text, limit, expected):
+    from bot.render import shorten_middle
+
+    assert shorten_middle(text, limit) == expected and len(expected) <= limit
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("thlytutrong.q12@hcm-edu.example", "thlytutrong.q12@hcm-edu.example"),
+    ("mntranquangkhai.q12@hcm-edu.example", "mntranquangkhai.q…@hcm-edu.example"),
+    ("giaovien.thnguyenvantroi.0@gmail.com", "giaovien.thnguyenvantro…@gmail.com"),
+])
+def test_long_addresses_keep_their_domain(address, expected):
+    from bot.render import shorten_address
+
+    assert shorten_address(address, 34) == expected
+
+
+def test_the_config_sets_the_entries_per_section_of_the_digest(tmp_path):
+    from bot.config import parse_config
+    from bot.errors import ConfigError as Error
+
+    base = {"mailbox": {"source": "folder", "path": "inbox"}, "coordinator": {"emails": ["c@x.vn"]}}
+    assert parse_config(base, tmp_path).digest_entries == plan.DEFAULT_ENTRIES
+    few = parse_config({**base, "coordinator": {"emails": ["c@x.vn"], "digest_entries": 3}}, tmp_path)
+    ctx = make_ctx(tmp_path)
+    ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, digest_entries=few.digest_entries))
+    items = [item(n, at(3), ("bao_cao",), decision="review", filename=f"scan{n}.pdf", reasons=("tệp scan",))
+             for n in range(1, 9)]
+    mail, _ = notify.build_digest(ctx, renderer(ctx), status_of(ctx, items), plan.DigestInputs())
+    assert len(mail.context["review"]["rows"]) == 3 and mail.context["review"]["more"] == 5
+    with pytest.raises(Error, match="digest_entries"):
+        parse_config({**base, "coordinator": {"emails": ["c@x.vn"], "digest_entries": 0}}, tmp_path)
+
+
+def test_the_digest_of_a_flood_stays_small_with_its_attachments(ctx):
+    """5,000 files in review in a district of 150 schools, the morning after the deadline (XLSX and DOCX
+    draft attached): HTML part < 100 KB, whole message < 300 KB; the XLSX names the rest and `export`."""
+    from openpyxl import load_workbook
+
+    schools = tuple(School(code=f"s{i:03d}", name=f"Trường Tiểu học Nguyễn Văn Trỗi số {i}", level="TH",
+                           emails=(f"s{i}@hcm-edu.example",)) for i in range(150))
+    rules = dataclasses.replace(ctx.rules, schools=schools)
+    big = dataclasses.replace(ctx, rules=rules)
+    items = [item(n, at(2 + n % 9), ("bao_cao",) if n % 2 else (), school=f"s{n % 150:03d}", decision="review",
+                  filename=f"Báo cáo công tác y tế trường học năm học 2023-2024 - bản số {n}.pdf",
+                  reasons=(f"chưa chắc thuộc đợt này: có từ ngữ về y tế trường học, từ ngữ của đợt này chỉ có "
+                           f"'an ninh' (tệp {n})",)) for n in range(1, 5001)]
+    now = at(11, 7)
+    status = status_of(big, items, now=now, rules=rules)
+    r = renderer(ctx)
+    mail, attachments = notify.build_digest(big, r, status, plan.DigestInputs())
+    msg = build(big, mail, r, now=now, attachments=attachments)
+    html = msg.get_body(("html",)).get_content()
+    assert [a.filename[-5:] for a in attachments] == [".xlsx", ".docx"]
+    assert len(html.encode("utf-8")) < 100_000 and len(msg.as_bytes()) < 300_000
+    sheet = [row for row in load_workbook(io.BytesIO(attachments[0].data))["Chờ xem xét"].iter_rows(values_only=True)]
+    assert len(sheet) == 1 + 1000 + 1 and sheet[-1][0] == "... và 4000 tệp khác: xem lệnh python3 -m bot export --format csv"
+
+
+def test_the_digest_lists_what_was_counted_one_school_at_a_time_even_without_a_school(ctx):
+    inputs = plan.DigestInputs(changes=(
+        plan.Change("R1", None, ("bao_cao",), "a.pdf", "x@y.example", at(3), "counted"),
+        plan.Change("R2", NH, ("bao_cao",), "b.pdf", "x@y.example", at(3), "counted"),
+        plan.Change("R3", NH, ("bien_ban",), "c.pdf", "x@y.example", at(3), "counted"),
+        plan.Change("R4", NH, (), "d.jpg", "x@y.example", at(3), "review")))
+    mail = plan.digest_mail(status_of(ctx, now=at(11, 7)), ctx.rules, inputs, ["c@x.vn"])
+    text, html = renderer(ctx).bodies("digest", mail.context)
+    assert "<b>Đã ghi nhận:</b> không rõ trường (Báo cáo); THCS Nguyễn Hiền (Báo cáo, Biên bản)." in html
+    assert "1 tệp mới chờ xem xét (mục Tệp chờ xem xét ở trên)." in html
+    assert "R4  THCS Nguyễn Hiền: (chưa rõ loại) - d.jpg [Chờ xem xét]" in text        # the text lists each file

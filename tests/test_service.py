@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import shutil
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from bot.errors import AuthenticationError, MailboxError
+from bot.lock import StateLock
 from bot.progress import ProgressReporter
 from bot.service import Backoff, Worker, build_scheduler
 
@@ -52,6 +53,31 @@ def test_a_repeated_failure_is_logged_once_and_recovery_is_logged(caplog):
     failures = [r for r in caplog.records if "failed" in r.getMessage()]
     assert len(failures) == 1 and "connection refused" in failures[0].getMessage()
     assert any("working again" in r.getMessage() for r in caplog.records)
+
+
+def test_a_poll_that_speaks_tls_to_a_plain_port_says_so_in_the_journal(caplog, tmp_path):
+    import ssl
+
+    from .configs import write_config
+
+    cfg = write_config(tmp_path, 'source = "imap"\nhost = "mail.pgd-q12.example"\nport = 143\nsecurity = "ssl"\n'
+                                 'username = "hoso"\npassword_env = "BOT_IMAP_PASSWORD"')
+    from bot import app
+
+    ctx = app.load(cfg)
+    wrong = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")
+
+    def job(now):
+        raise MailboxError("cannot connect to IMAP server mail.pgd-q12.example:143 (ssl): "
+                           "[SSL: WRONG_VERSION_NUMBER] wrong version number") from wrong
+
+    worker = Worker(ctx=ctx, clock=StepClock(T0), poll=None)
+    with caplog.at_level(logging.INFO, logger="bot.service"):
+        worker.run_job("poll", job)
+    (record,) = [r.getMessage() for r in caplog.records]
+    assert record.startswith('poll failed: port 143 speaks plain IMAP, not TLS: use security = "starttls" or port '
+                             '993'), record
+    assert "WRONG_VERSION_NUMBER" not in record
 
 
 def test_job_is_not_retried_before_its_backoff_expires():
@@ -123,11 +149,18 @@ def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     text = (ROOT / "systemd" / "hoso-bot.service").read_text()
     for directive in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/hoso-bot",
                       "PrivateTmp=yes", "ProtectHome=yes", "Restart=on-failure",
-                      "EnvironmentFile=/etc/hoso-bot/hoso-bot.env", "User=hoso-bot"):
+                      "EnvironmentFile=/etc/hoso-bot/hoso-bot.env", "User=hoso-bot", "MemoryMax=512M",
+                      "ExecStart=/opt/hoso-bot/.venv/bin/hoso-bot --config /etc/hoso-bot/config.toml run"):
         assert directive in text
+    # a wrong config (2) or state directory (78, EX_CONFIG) is not restarted every 30 s
+    (prevent,) = [line for line in text.splitlines() if line.startswith("RestartPreventExitStatus=")]
+    assert set(prevent.split("=")[1].split()) == {"2", "78"}
     # systemd-analyze checks that the programs exist: point them at this checkout
     unit = tmp_path / "hoso-bot.service"
-    unit.write_text(text.replace("/opt/hoso-bot/.venv/bin/python", sys.executable).replace("/opt/hoso-bot", str(ROOT)))
+    hoso_bot = tmp_path / "hoso-bot"  # stands for the venv's installed command
+    hoso_bot.write_text("#!/bin/sh\n")
+    hoso_bot.chmod(0o755)
+    unit.write_text(text.replace("/opt/hoso-bot/.venv/bin/hoso-bot", str(hoso_bot)).replace("/opt/hoso-bot", str(ROOT)))
     out = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "Unknown" not in out.stderr and "hoso-bot.service" not in out.stderr
@@ -311,9 +344,12 @@ def test_health_fails_on_mail_that_failed_or_is_stuck_and_on_a_missing_digest(tm
         store.set_mark("poll", now, "0 new")
         store.set_mark("worker", now - timedelta(days=3), "pid 4242")
         store.set_mark("digest", now - timedelta(hours=2), "{}")
-    code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    with StateLock(tmp_path / "state", "run"):  # this test process plays the running worker
+        code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
     assert code == 0 and "PROBLEM" not in out, out
-    assert "worker started: 2023-10-02 09:00 (pid 4242)" in out
+    assert f"worker: running, pid {os.getpid()} (run), started 2023-10-02 09:00" in out
+    lock = StateLock(tmp_path / "state", "run")
+    lock.__enter__()  # held for the rest of the test (released at the end)
 
     with Store.open(tmp_path / "state") as store:
         _queue_mail(store, now - timedelta(days=400), "old-cycle", status="failed", error="550 old", cycle=2022)
@@ -335,6 +371,43 @@ def test_health_fails_on_mail_that_failed_or_is_stuck_and_on_a_missing_digest(tm
     assert code == 1 and len(problems) == 3, out
     assert any("1 queued mail(s) overdue, the oldest by 3 h 0 min" in p for p in problems)
     assert any("the last digest is 27 h 0 min old" in p for p in problems)
+    lock.__exit__(None, None, None)
+
+
+def test_health_fails_when_the_worker_that_was_started_is_not_running(tmp_path):
+    from bot.store import Store
+
+    cfg = _health_setup(tmp_path)
+    now = datetime.fromisoformat("2023-10-05T09:00:00+07:00")
+    with Store.open(tmp_path / "state") as store:
+        store.set_mark("poll", now, "0 new")
+        store.set_mark("digest", now - timedelta(hours=2), "{}")
+    code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    assert code == 0 and "worker" not in out, out  # never started here: polled by hand, nobody promised a worker
+    with Store.open(tmp_path / "state") as store:
+        store.set_mark("worker", now - timedelta(hours=1), "pid 4242")
+    (tmp_path / "state" / "worker.lock").write_text("pid 4242 (run)\n")  # what a SIGKILLed worker leaves
+    code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    assert code == 1, out
+    assert "PROBLEM: the worker is not running (did not stop cleanly (killed or crashed))" in out
+    with StateLock(tmp_path / "state", "poll"):  # a one-shot poll is not the worker
+        code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    assert code == 1 and "worker NOT running" in out
+    with Store.open(tmp_path / "state") as store:
+        store.set_mark("worker-stopped", now - timedelta(minutes=5), "pid 4242")
+    code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+    assert code == 1 and "the worker is not running (stopped cleanly at 2023-10-05 08:55)" in out
+
+
+@pytest.mark.parametrize("state_kind", ["file", "missing"])
+def test_health_says_plainly_when_the_state_directory_is_unusable(tmp_path, state_kind):
+    cfg = _health_setup(tmp_path)
+    if state_kind == "file":
+        (tmp_path / "state").write_text("not a directory")
+    code, out, err = _cli("--config", cfg, "health")
+    assert code == 1 and "Traceback" not in out + err
+    assert out.startswith(f"PROBLEM: the state directory {tmp_path / 'state'} ")
+    assert ("is not a directory" if state_kind == "file" else "does not exist") in out
 
 
 def test_health_wants_a_digest_a_day_after_the_worker_started_and_shows_config_warnings(tmp_path):
@@ -355,7 +428,8 @@ def test_health_wants_a_digest_a_day_after_the_worker_started_and_shows_config_w
         now = started + timedelta(hours=hours)
         with Store.open(tmp_path / "state") as store:
             store.set_mark("poll", now, "0 new")
-        code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
+        with StateLock(tmp_path / "state", "run"):  # the worker runs
+            code, out, _ = _cli("--config", cfg, "--now", now.isoformat(), "health")
         assert (code == 1) is failing, out
         assert ("PROBLEM: no digest yet, although the worker started 27 h 0 min ago" in out) is failing
         warnings = [line for line in out.splitlines() if line.startswith("warning:")]
@@ -407,3 +481,22 @@ def test_health_warns_of_a_mail_loop_while_it_lasts_and_still_exits_0(tmp_path):
         store.set_mark("poll", later, "0 new")
     code, out, _ = _cli("--config", cfg, "--now", later.isoformat(), "health")
     assert code == 0 and "mail loop" not in out, out
+
+
+def test_reading_commands_work_while_the_worker_runs_and_sending_ones_say_stop_it_first(tmp_path):
+    from bot.store import Store
+
+    cfg = _health_setup(tmp_path)
+    now = "2023-10-05T09:00:00+07:00"
+    with Store.open(tmp_path / "state") as store:
+        store.set_mark("poll", datetime.fromisoformat(now), "0 new")
+    with StateLock(tmp_path / "state", "run"):  # this test process plays the running worker
+        for command in (["status"], ["export"], ["outbox"], ["digest", "--dry-run"], ["remind", "--dry-run"],
+                        ["health"]):
+            code, out, err = _cli("--config", cfg, "--now", now, *command)
+            assert code == 0, (command, out, err)
+        for command in (["poll"], ["remind"], ["digest"], ["outbox", "--retry"]):
+            code, out, err = _cli("--config", cfg, "--now", now, *command)
+            assert code == 5, (command, err)
+            assert f"is in use by pid {os.getpid()} (run)" in err
+            assert "hint: the worker is running: stop the service first (systemctl stop hoso-bot)" in err

@@ -205,7 +205,7 @@ def test_upgrade_from_schema_4_forgives_the_attempts_charged_by_crashes(tmp_path
                       NOW.isoformat()))
     conn.close()
     with Store.open(tmp_path / "state") as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 5
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 6
         pending = [(p.message_id, p.attempts, p.suspect) for p in store.pending(10, 3)]
         assert pending == [("<crashed@x>", 0, True), ("<failed@x>", 1, True), ("<fresh@x>", 0, False)]
         assert store.crash_recovery() == (1, 1)

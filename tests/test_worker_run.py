@@ -124,8 +124,8 @@ def received_receipts(smtp) -> list[set[str]]:
     return [set(m.rcpt_tos) for m in smtp.messages if b"X-Bot-Kind: receipt" in m.raw]
 
 
-def second(cfg: Path, password: str, command: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), command], cwd=ROOT,
+def second(cfg: Path, password: str, *command: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), *command], cwd=ROOT,
                           env=dict(os.environ, BOT_IMAP_PASSWORD=password), capture_output=True, text=True,
                           timeout=60, stdin=subprocess.DEVNULL)
 
@@ -205,12 +205,22 @@ def test_idle_brings_new_mail_long_before_the_next_poll_and_an_idle_worker_is_qu
         dovecot.append("INBOX", mail(2), datetime.now(timezone.utc))
         assert wait(lambda: processed(state) >= 2, timeout=100), worker.log  # IDLE, not the 300 s poll
         health = second(cfg, dovecot.password, "health")  # monitoring sees a healthy worker
-        assert health.returncode == 0 and "worker started:" in health.stdout, health.stdout + health.stderr
+        assert health.returncode == 0 and "worker: running, pid" in health.stdout, health.stdout + health.stderr
+        # reading commands work while the worker runs; a sending one says to stop the service first
+        for command in ("status", "export", "outbox", "digest --dry-run"):
+            done = second(cfg, dovecot.password, *command.split())
+            assert done.returncode == 0, (command, done.stdout, done.stderr)
+        refused = second(cfg, dovecot.password, "remind")
+        assert refused.returncode == 5 and "stop the service first" in refused.stderr, refused.stderr
     finally:
         code = worker.stop()
     err = worker.log
     (tmp_path / "worker.log").write_text(err, encoding="utf-8")
     assert code == 0, err
+    assert f"state database created in {state} (schema" in err  # migrations are reported at start
+    stopped = second(cfg, dovecot.password, "health")  # monitoring sees that nothing polls any more
+    assert stopped.returncode == 1, stopped.stdout
+    assert "PROBLEM: the worker is not running (stopped cleanly at" in stopped.stdout
     # APScheduler's chatter, the IDLE wake-up during the first poll, idle jobs and idle fetches say nothing
     for noise in ("Running job", "executed successfully", "maximum number of running instances",
                   "0 queued", "0.0 msg/s", "fetch 0"):

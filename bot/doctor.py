@@ -1,0 +1,351 @@
+"""Checks of an installation, each ending in one plain sentence with the fix.
+
+- ``check_state_dir``: the state directory exists (or can be made) and the
+  running user can write to it; otherwise a ``StateDirError`` (exit 78,
+  EX_CONFIG) naming the owner and the command that fixes it. Every command
+  that opens the state runs it first, so a wrong owner is one line in the
+  journal, not a traceback and a restart loop.
+- ``connect_checks``: what ``check-config --connect`` adds: log in to IMAP
+  and examine the folder, connect to SMTP (EHLO, STARTTLS or TLS, AUTH;
+  nothing is sent), free space, templates, OCR and catdoc, the coordinator,
+  ``trusted_authserv_ids`` and sample data.
+- ``explain``: a network or TLS failure as a sentence ("port 143 speaks plain
+  IMAP: use security = \"starttls\" or port 993").
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import smtplib
+import socket
+import ssl
+import stat
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .errors import BotError, StateDirError
+
+MIN_FREE_MB = 200  # below this the archive of one busy day may not fit
+CHECK_TIMEOUT_SECONDS = 15.0  # a port that never answers should not keep the admin waiting a minute
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of ``check-config --connect``: what was checked and how it went."""
+
+    name: str
+    ok: bool
+    text: str
+    warning: bool = False  # ok, but worth reading
+
+    def line(self) -> str:
+        return f"{'FAIL' if not self.ok else 'warn' if self.warning else 'ok'}: {self.name}: {self.text}"
+
+
+# -- the state directory ---------------------------------------------------
+
+STATE_FILES = ("bot.sqlite3", "bot.sqlite3-wal", "bot.sqlite3-shm", "worker.lock", "archive", "blobs", "outbox")
+
+
+def check_state_dir(path: Path, *, create: bool = True) -> None:
+    """Make sure ``path`` is a directory the running user can write in
+    (creating it when ``create`` and its parent allows); else raise
+    ``StateDirError`` saying who owns what and the command that fixes it."""
+    user = _user()
+    fix_owner = f"chown -R {user}:{_group()} {path}"
+    closed = next((p for p in reversed(path.parents) if p.is_dir() and not os.access(p, os.X_OK)), None)
+    if closed is not None:
+        raise StateDirError(f"{user} cannot reach the state directory {path}: {closed} is {_describe(closed)}",
+                            hint=f"let it through (chmod o+x {closed}), or choose a state directory outside it")
+    if path.exists() and not path.is_dir():
+        raise StateDirError(f"the state directory {path} is not a directory ({_describe(path)})",
+                            hint="move that file away, or set [paths] state in config.toml to a directory")
+    if not path.exists():
+        make = f"install -d -o {user} -g {_group()} -m 0750 {path}"
+        if not create:
+            raise StateDirError(f"the state directory {path} does not exist", hint=f"create it: {make}")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            parent = _existing_parent(path)
+            raise StateDirError(f"the state directory {path} does not exist and {user} cannot create it "
+                                f"({exc.strerror}; {parent} is {_describe(parent)})",
+                                hint=f"create it as root: {make}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StateDirError(f"the state directory {path} is {_describe(path)}: {user} cannot write to it",
+                            hint=f"as root: {fix_owner}")
+    for name in STATE_FILES:
+        item = path / name
+        if item.exists() and not os.access(item, os.W_OK | (os.X_OK if item.is_dir() else 0)):
+            raise StateDirError(f"{item} is {_describe(item)}: {user} cannot write to it",
+                                hint=f"as root: {fix_owner}")
+
+
+def _describe(path: Path) -> str:
+    """'owned by root:root, mode drwxr-xr-x' (or 'a regular file ...')."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    kind = "" if stat.S_ISDIR(st.st_mode) else "a file " if stat.S_ISREG(st.st_mode) else "not a directory, "
+    return f"{kind}owned by {_name(st.st_uid, True)}:{_name(st.st_gid, False)}, mode {stat.filemode(st.st_mode)}"
+
+
+def _existing_parent(path: Path) -> Path:
+    for parent in path.parents:
+        if parent.exists():
+            return parent
+    return Path("/")
+
+
+def _name(ident: int, user: bool) -> str:
+    import grp
+    import pwd
+
+    try:
+        return pwd.getpwuid(ident).pw_name if user else grp.getgrgid(ident).gr_name
+    except KeyError:
+        return str(ident)
+
+
+def _user() -> str:
+    return _name(os.geteuid(), True)
+
+
+def _group() -> str:
+    return _name(os.getegid(), False)
+
+
+def state_write_check(path: Path) -> Check:
+    """The state directory takes a file (a real write, as this user) and has room."""
+    try:
+        check_state_dir(path)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".check-"):
+            pass
+    except StateDirError as exc:
+        return Check("state directory", False, str(exc))
+    except OSError as exc:
+        return Check("state directory", False, f"cannot write a file in {path} ({exc.strerror})")
+    free_mb = shutil.disk_usage(path).free // (1024 * 1024)
+    if free_mb < MIN_FREE_MB:
+        return Check("state directory", False, f"{path} is writable but only {free_mb} MB are free; the archive of "
+                     f"mail needs more (at least {MIN_FREE_MB} MB): free space or move [paths] state")
+    return Check("state directory", True, f"{path} is writable by {_user()}, {free_mb} MB free")
+
+
+# -- network failures as sentences --------------------------------------------
+
+def explain(service: str, host: str, port: int, security: str, exc: BaseException) -> str:
+    """A failed connection as one sentence with the fix.
+
+    ``service`` is "IMAP" or "SMTP"; ``exc`` the original exception (or a
+    ``BotError`` whose ``__cause__`` is it). Pure: tested with a table.
+    """
+    cause = exc
+    while isinstance(cause, BotError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    where = f"{host}:{port}"
+    ssl_port, starttls_port = (993, 143) if service == "IMAP" else (465, 587)
+    text = str(cause)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return (f"{service} {where}: the server's certificate is not trusted ({cause.verify_message}); if the office "
+                f"uses its own certificate authority, set tls_cafile to its CA file")
+    if isinstance(cause, ssl.SSLError) and ("WRONG_VERSION_NUMBER" in text or "record layer failure" in text
+                                            or "UNEXPECTED_RECORD" in text or "packet length too long" in text):
+        return (f"port {port} speaks plain {service}, not TLS: use security = \"starttls\" or port {ssl_port} "
+                f"(with security = \"ssl\")")
+    if isinstance(cause, ssl.SSLError):
+        return f"{service} {where}: TLS failed ({cause.reason or text})"
+    if isinstance(cause, ConnectionRefusedError):
+        return (f"nothing listens on {where} (connection refused): check host and port ({service} normally uses "
+                f"{ssl_port} with security = \"ssl\", {starttls_port} with \"starttls\")")
+    if isinstance(cause, socket.gaierror):
+        return f"the host name {host!r} is not known ({cause.strerror}): check host in config.toml"
+    if isinstance(cause, (socket.timeout, TimeoutError)):
+        hint = (f"; port {port} may expect TLS from the first byte: use security = \"ssl\""
+                if security != "ssl" else "")
+        return f"{service} {where} did not answer in time (a firewall, or the wrong host or port){hint}"
+    if isinstance(cause, smtplib.SMTPAuthenticationError) or _is_login_refusal(exc):
+        return (f"the {service} server refused the user name or password: check username in config.toml and the "
+                f"password (e.g. in /etc/hoso-bot/hoso-bot.env)")
+    if "STARTTLS" in text.upper():
+        return (f"{service} {where} does not offer STARTTLS: use security = \"ssl\" on port {ssl_port}, or the port "
+                f"where the server offers STARTTLS")
+    if isinstance(cause, ConnectionResetError):
+        return f"{service} {where} closed the connection: check the port and security (ssl or starttls)"
+    return f"{service} {where}: {text or type(cause).__name__}"
+
+
+def network_cause(exc: BaseException) -> BaseException | None:
+    """The TLS, refused-connection, unknown-host or timeout error behind
+    ``exc`` (a ``BotError`` raised from it), or None: the failures a
+    setting causes, which ``explain`` turns into a sentence."""
+    cause = exc
+    while isinstance(cause, BotError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    kinds = (ssl.SSLError, ConnectionRefusedError, socket.gaierror, socket.timeout, TimeoutError)
+    return cause if isinstance(cause, kinds) else None
+
+
+def _is_login_refusal(exc: BaseException) -> bool:
+    from .errors import AuthenticationError
+
+    return isinstance(exc, AuthenticationError)
+
+
+# -- the checks of check-config --connect ------------------------------------
+
+def imap_check(mailbox, environ=None) -> Check:
+    """Log in and EXAMINE the folder (read-only: nothing is marked or moved)."""
+    from .mailbox import connect_imap
+
+    cfg = dataclasses.replace(mailbox, timeout_seconds=min(mailbox.timeout_seconds, CHECK_TIMEOUT_SECONDS))
+    name = "IMAP"
+    try:
+        client = connect_imap(cfg, environ)
+    except BotError as exc:
+        return Check(name, False, _secret_or_explain(exc, "IMAP", cfg))
+    try:
+        try:
+            info = client.select_folder(cfg.folder, readonly=True)
+        except Exception as exc:  # imapclient raises its own IMAPClientError for a missing folder
+            try:
+                folders = ", ".join(str(f[2]) for f in client.list_folders()[:20])
+            except Exception:  # only to help: the folder's error is what matters
+                folders = "(the list of folders could not be read)"
+            return Check(name, False, f"logged in as {cfg.username!r}, but the folder {cfg.folder!r} cannot be opened "
+                                      f"({exc}); the mailbox has: {folders}; set folder in [mailbox]")
+        count = info.get(b"EXISTS", "?")
+        return Check(name, True, f"logged in to {cfg.host}:{cfg.port} ({cfg.security}) as {cfg.username!r}; "
+                                 f"folder {cfg.folder!r} has {count} message(s)")
+    finally:
+        try:
+            client.logout()
+        except Exception:  # the check is done; a dropped connection changes nothing
+            pass
+
+
+def smtp_check(smtp, environ=None) -> Check:
+    """Connect, EHLO, STARTTLS or TLS, AUTH, QUIT: no MAIL command, nothing is sent."""
+    name = "SMTP"
+    context = ssl.create_default_context(cafile=str(smtp.tls_cafile) if smtp.tls_cafile else None)
+    if smtp.tls_insecure_skip_verify:
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    conn = None
+    try:
+        if smtp.security == "ssl":
+            conn = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=CHECK_TIMEOUT_SECONDS, context=context)
+        else:
+            conn = smtplib.SMTP(smtp.host, smtp.port, timeout=CHECK_TIMEOUT_SECONDS)
+        conn.ehlo()
+        if smtp.security == "starttls":
+            if not conn.has_extn("starttls"):
+                return Check(name, False, f"SMTP {smtp.host}:{smtp.port} does not offer STARTTLS: use security = "
+                                          f"\"ssl\" on port 465, or the port where the server offers STARTTLS")
+            conn.starttls(context=context)
+            conn.ehlo()
+        if smtp.username:
+            secret = smtp.secret.read(environ) if smtp.secret else ""
+            if smtp.auth == "xoauth2":
+                from .send import _login_xoauth2 as login
+            else:
+                from .send import _login as login
+            login(conn, smtp.username, secret)
+        conn.quit()
+        conn = None
+    except BotError as exc:  # the secret could not be read
+        return Check(name, False, str(exc))
+    except (OSError, smtplib.SMTPException) as exc:
+        return Check(name, False, explain("SMTP", smtp.host, smtp.port, smtp.security, exc))
+    finally:
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+    who = f" as {smtp.username!r}" if smtp.username else " (no login)"
+    return Check(name, True, f"{smtp.host}:{smtp.port} ({smtp.security}) accepted the session{who}; nothing was sent")
+
+
+def _secret_or_explain(exc: BotError, service: str, cfg) -> str:
+    from .errors import ConfigError
+
+    if isinstance(exc, ConfigError):  # the secret: missing variable, CRLF, unreadable file
+        return str(exc)
+    return explain(service, cfg.host, cfg.port, cfg.security, exc)
+
+
+def tool_checks(ctx, ocr_reason: str | None) -> list[Check]:
+    """OCR (unless turned off) and catdoc."""
+    out = []
+    if ctx.config.extraction.ocr == "off":
+        out.append(Check("OCR", True, "turned off ([extraction] ocr = \"off\"): scans go to review", warning=True))
+    elif ocr_reason:
+        out.append(Check("OCR", False, f"tesseract with Vietnamese data is not usable ({ocr_reason}): "
+                                       "apt-get install tesseract-ocr tesseract-ocr-vie, or set [extraction] "
+                                       "ocr = \"off\" to send scans to review"))
+    else:
+        out.append(Check("OCR", True, "tesseract with Vietnamese data (vie) is installed"))
+    out.append(Check("catdoc", True, "installed (old .doc files are read)") if shutil.which("catdoc") else
+               Check("catdoc", False, "catdoc is not installed, so old Word (.doc) files cannot be read: "
+                                      "apt-get install catdoc"))
+    return out
+
+
+def settings_checks(ctx) -> list[Check]:
+    """The coordinator, trusted_authserv_ids and sample data."""
+    from .config import sample_data
+
+    cfg = ctx.config
+    out = [Check("coordinator", True, ", ".join(cfg.coordinator_emails))]
+    if cfg.mailbox.trusted_authserv_ids:
+        out.append(Check("trusted_authserv_ids", True, ", ".join(cfg.mailbox.trusted_authserv_ids)))
+    else:
+        out.append(Check("trusted_authserv_ids", False,
+                         "[mailbox] trusted_authserv_ids is empty, so the coordinator's commands by email are "
+                         "refused: set it to the first word of the Authentication-Results header your receiving "
+                         "server adds (open a received mail, show its source)"))
+    sample = sample_data(cfg, [e for s in ctx.rules.schools for e in s.emails])
+    for problem in sample.problems(cfg):
+        if cfg.smtp.enabled and not cfg.smtp.allow_reserved_domains:
+            out.append(Check("sample data", False, f"{problem}; the bot refuses to send mail until then"))
+        else:
+            out.append(Check("sample data", True, problem, warning=True))
+    return out
+
+
+def template_check(ctx, now: datetime) -> Check:
+    """The digest renders with these templates (on an empty, temporary state)."""
+    from . import notify
+    from .store import Store
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="hoso-check-") as tmp, Store.open(Path(tmp)) as store:
+            notify.digest(ctx, store, None, now, dry_run=True)
+    except BotError as exc:
+        return Check("templates", False, str(exc))
+    except Exception as exc:  # a template error names the template and line: show it as it is
+        return Check("templates", False, f"{ctx.config.paths.templates}: {type(exc).__name__}: {exc}")
+    return Check("templates", True, f"{ctx.config.paths.templates} render")
+
+
+def connect_checks(ctx, now: datetime, *, ocr_reason: str | None, environ=None) -> list[Check]:
+    """Everything ``check-config --connect`` reports, in order."""
+    cfg = ctx.config
+    checks = [state_write_check(cfg.paths.state)]
+    if cfg.mailbox.source == "imap":
+        checks.append(imap_check(cfg.mailbox, environ))
+    else:
+        ok = cfg.mailbox.path.is_dir()
+        checks.append(Check("mailbox", ok, f"folder {cfg.mailbox.path}" + ("" if ok else " is not a directory")))
+    if cfg.smtp.enabled:
+        checks.append(smtp_check(cfg.smtp, environ))
+    else:
+        checks.append(Check("SMTP", True, f"off: mail is written to {cfg.paths.state / 'outbox'}", warning=True))
+    checks.append(template_check(ctx, now))
+    checks += tool_checks(ctx, ocr_reason)
+    checks += settings_checks(ctx)
+    return checks

@@ -1,0 +1,128 @@
+"""The signature block: the signer's title (HIỆU TRƯỞNG, KT. HIỆU TRƯỞNG /
+PHÓ HIỆU TRƯỞNG, CHỦ TỌA, THƯ KÝ...) with a person's name under it, read
+from the text lines of a page (text layer or OCR).
+
+``find_blocks`` is pure: lines in, a frozen ``BlockFinding`` out. A title
+counts only when it stands alone in capitals (a column of a two-column OCR
+line is split off first); "Hiệu trưởng nhà trường chủ trì" in a sentence is
+no signature block. The name is the first line below the title, within a
+few lines (the handwritten signature leaves a gap or OCR noise), that looks
+like a Vietnamese personal name.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..vietnamese import fold, nfc
+
+# Titles of the people who sign a school's or a meeting's papers (folded).
+TITLES = (
+    "hieu truong", "pho hieu truong", "giam doc", "pho giam doc", "chu toa", "chu tri", "thu ky",
+    "chu tich", "pho chu tich", "truong phong", "pho truong phong", "bi thu", "pho bi thu",
+    "to truong", "truong ban", "pho truong ban", "chu tich hoi dong", "nguoi lap bien ban",
+    "ban giam hieu", "hoi dong truong", "hoi dong thi dua khen thuong",
+)
+# "KT." (ký thay), "TM." (thay mặt), "TL." (thừa lệnh), "TUQ." (thừa ủy quyền), "Q." (quyền)
+_PREFIX = re.compile(r"^(?:(?:kt|tm|tl|tuq|q)\s*\.\s*)+")
+_COLUMNS = re.compile(r"\s{3,}|\t+")
+_SURNAMES = frozenset(fold(s) for s in (
+    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đoàn Trương Lâm Mai Trịnh "
+    "Đinh Lương Cao Tạ Hà Châu Tăng Thái Quách Lưu Kiều Triệu Văn Tô La Chu Phùng Mạc Từ Thân Khúc Vương "
+    "Hứa Diệp Âu Giang Tôn Nghiêm Thạch Bạch Kim Lục Ninh Quan").split())
+_ACADEMIC = re.compile(r"^(?:ths|ts|pgs\.?\s*ts|cn|ks|bs)\s*\.\s*", re.I)
+_SIGNED_COPY = re.compile(r"\(\s*da ky\s*\)|\bda ky\b\s*$")
+
+
+@dataclass(frozen=True)
+class SignatureBlock:
+    """A signer's title as printed, the name under it and the title's line index."""
+
+    title: str
+    name: str
+    line: int
+
+
+@dataclass(frozen=True)
+class BlockFinding:
+    """Every signature block of a page or document, in reading order.
+
+    ``titles_without_name``: titles seen with no name found under them
+    (the name was not read, or the block was left blank).
+    ``typed_signed``: a "(Đã ký)" under a title, the mark of a typed copy of
+    a signed paper, not the paper itself.
+    """
+
+    blocks: tuple[SignatureBlock, ...] = ()
+    titles_without_name: tuple[str, ...] = ()
+    typed_signed: bool = False
+
+    @property
+    def found(self) -> bool:
+        return bool(self.blocks)
+
+    @property
+    def last(self) -> SignatureBlock | None:
+        return self.blocks[-1] if self.blocks else None
+
+
+def find_blocks(lines: Sequence[str], titles: Sequence[str] = TITLES) -> BlockFinding:
+    """The signature blocks in ``lines`` (a page's or a document's text lines)."""
+    known = frozenset(titles)
+    cells = [[c.strip() for c in _COLUMNS.split(nfc(line)) if c.strip()] for line in lines]
+    blocks: list[SignatureBlock] = []
+    orphans: list[str] = []
+    typed = False
+    i = 0
+    while i < len(cells):
+        title = next((c for c in reversed(cells[i]) if _is_title(c, known)), None)
+        if title is None:
+            i += 1
+            continue
+        parts, j = [title], i + 1
+        # "KT. HIỆU TRƯỞNG" is followed by the signer's own title "PHÓ HIỆU TRƯỞNG"
+        while j < len(cells) and cells[j] and _is_title(cells[j][-1], known):
+            parts.append(cells[j][-1])
+            j += 1
+        name, end = None, j
+        for k in range(j, min(len(cells), j + 6)):
+            cell = cells[k][-1] if cells[k] else ""
+            if _SIGNED_COPY.search(fold(cell)):
+                typed = True
+            if _is_name(cell):
+                name, end = _clean_name(cell), k + 1
+                break
+            if cell and _is_title(cell, known):
+                break  # the next block starts: this one has no name
+        if name is None:
+            orphans.append(" / ".join(parts))
+        else:
+            blocks.append(SignatureBlock(" / ".join(parts), name, i))
+        i = max(end, i + 1) if name else j
+    return BlockFinding(tuple(blocks), tuple(orphans), typed)
+
+
+def _is_title(cell: str, known: frozenset[str]) -> bool:
+    """A cell that is only a signer's title, printed in capitals."""
+    letters = [ch for ch in cell if ch.isalpha()]
+    if not letters or sum(ch.isupper() for ch in letters) < 0.9 * len(letters):
+        return False
+    folded = _PREFIX.sub("", fold(cell)).strip(" .:;,")
+    return folded in known
+
+
+def _is_name(cell: str) -> bool:
+    """A cell that reads as a Vietnamese personal name: 2-6 words, each capitalised."""
+    text = _ACADEMIC.sub("", cell.strip(" .,;:"))
+    words = text.split()
+    if not 2 <= len(words) <= 6 or any(not w.isalpha() for w in words):
+        return False
+    if all(w[0].isupper() and (len(w) == 1 or w[1:].islower()) for w in words):
+        return fold(words[0]) in _SURNAMES or len(words) >= 3
+    # "NGUYỄN VĂN AN" in capitals: only with a known surname (else it is a heading)
+    return all(w.isupper() for w in words) and fold(words[0]) in _SURNAMES
+
+
+def _clean_name(cell: str) -> str:
+    return " ".join(cell.strip(" .,;:").split())
