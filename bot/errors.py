@@ -120,12 +120,14 @@ class EnvironmentFault(BotError):
     hint = "fix the cause named above and run again; no mail was charged for it"
 
 
-# errno values that say something about the machine, not about the file being read
+# errno values that say something about the machine, not about the file being read.
+# Not ENOMEM: a worker has its own memory limit, so running out of it there is
+# the file's doing (and calling it the machine's would stop every poll on it).
 _ENVIRONMENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EMFILE,
-                                 errno.ENFILE, errno.EIO, errno.ENOMEM, errno.EAGAIN})
+                                 errno.ENFILE, errno.EIO})
 
 
 def environmental(exc: BaseException) -> bool:
     """Whether an error comes from the machine (permissions, a full or read-only
-    disk, no file descriptors, no memory to fork) rather than from the mail."""
+    disk, no file descriptors, an I/O error) rather than from the mail."""
     return isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS

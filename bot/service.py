@@ -390,7 +390,8 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
     for q in waiting:
         sender = f" from {q['from_addr']}" if q.get("from_addr") else ""
         subject = f" {q['subject']!r}" if q.get("subject") else ""
-        problems.append(f"quarantined {q['ref']} {q['message_id']}{sender}{subject} (this mail's fault, {q['attempts']} attempts): "
+        problems.append(f"quarantined {q['ref']} {q['message_id']}{sender}{subject} "
+                        f"(this mail's fault, {q['attempts']} attempts): "
                         f"{q['last_error']}")
     hints = ([f"hint: once a quarantined message is dealt with by hand: hoso-bot dismiss {waiting[0]['ref']} "
               "--why '...' (or 'requeue' to process them again)"] if waiting else [])

@@ -77,8 +77,8 @@ def test_a_poison_attachment_is_quarantined_alone_with_its_reason(tmp_path):
         assert [(r.processed, r.failed, r.quarantined) for r in reports] == [(12, 1, 0), (0, 1, 0), (0, 1, 1)]
         (q,) = store.quarantined()
         assert q["message_id"] == "<poison@hostile.test>" and q["attempts"] == MAX_ATTEMPTS
-        assert q["last_error"].startswith("cannot read 'poison.pdf': trình đọc bị dừng đột ngột khi đọc tệp "
-                                          "này (exit code 3)")
+        assert q["last_error"].startswith(
+            "cannot read 'poison.pdf': trình đọc bị dừng đột ngột khi đọc tệp này (exit code 3)")
         assert q["from_addr"] == H.SCHOOLS[3][0].lower()  # whose mail it is, for health and the digest
         assert store.message_counts() == {"done": 12, "quarantined": 1}
         charged = store.conn.execute("SELECT COUNT(*) FROM messages WHERE attempts > 0").fetchone()[0]
@@ -192,6 +192,7 @@ def kill_polls(tmp_path: Path, dovecot, *, messages: int, kills: int, seed: int,
         charged, resumed = store.conn.execute("SELECT SUM(attempts), SUM(resumed > 0) FROM messages").fetchone()
         code, lines = health(store, ctx.config, datetime.now(timezone.utc))
         assert code == 0, lines
+        assert not resumed or f"resumed after a crash: {resumed} message(s), not charged" in lines
     killed_rows, clean_rows = export(cfg), export(clean_cfg)
     assert len(killed_rows) == len(set(killed_rows))  # no document recorded twice
     assert killed_rows == clean_rows  # the same items, schools, types, decisions as a clean run

@@ -18,7 +18,8 @@ import pytest
 from bot import app
 from bot.errors import EnvironmentFault
 from bot.extract import Extractor, MiB
-from bot.ingest import PollReport
+from bot.ingest import PollReport, ingest
+from bot.mailbox import open_source
 from bot.model import RawMessage
 from bot.pipeline import process_pending
 from bot.rules import load_rules
@@ -150,3 +151,18 @@ def test_a_full_state_disk_stops_the_poll_and_blames_nobody(tmp_path):
         report = PollReport()
         assert process_pending(store, rules, extractor, NOW, report, ocr_available=False)
         assert (report.processed, report.quarantined) == (40, 0)
+
+
+def test_a_full_state_disk_while_fetching_stops_the_poll_and_loses_nothing(tmp_path):
+    ctx = app.load(example_config(tmp_path))
+    with Store.open(ctx.config.paths.state) as store:
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        store.conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "database or disk is full"
+        source = open_source(ctx.config.mailbox)
+        with pytest.raises(EnvironmentFault) as failure:
+            ingest(source, store, NOW, PollReport())
+        source.close()
+        assert str(failure.value).startswith("the state database cannot be written: database or disk is full; "
+                                             "the mail not recorded stays in the mailbox and is fetched again")
+        assert store.message_counts() == {} and store.checkpoint(source.key) is None
+    assert app.poll(ctx, NOW).processed == INBOX  # space freed (a new connection): all of it is there

@@ -250,6 +250,14 @@ def test_a_message_that_kills_the_process_is_quarantined_alone(tmp_path, monkeyp
         assert store.message_counts() == {"done": 19, "quarantined": 1}
         charged = store.conn.execute("SELECT COUNT(*) FROM messages WHERE attempts > 0 AND status = 'done'").fetchone()
         assert charged[0] == 0  # the 15 in flight beside it when it first struck were not charged
+        # health tells the mail's fault from the bot's crash
+        config = app.load(write_config(tmp_path, 'source = "folder"\npath = "."')).config
+        code, lines = health(store, config, now)
+        assert code == 1
+        assert "resumed after a crash: 16 message(s), not charged" in lines
+        assert [line for line in lines if line.startswith("PROBLEM: quarantined")] == [
+            f"PROBLEM: quarantined {poison['ref']} <bulk-5@hostile.test> from {poison['from_addr']} "
+            f"'Hồ sơ ANTQ lần 5' (this mail's fault, 3 attempts): {poison['last_error']}"]
 
 
 SEND_KILLS = 8

@@ -6,6 +6,7 @@ Worker processes are started with forkserver (or spawn): their entry point
 """
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -55,7 +56,8 @@ def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: in
     os.setpgrp()  # own process group: a timeout kill takes tesseract/catdoc with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory(memory_limit)
-    from .. import archive, parse  # noqa: F401  what every parse job needs: failing here is the machine's fault
+    for module in ("bot.archive", "bot.parse"):  # what every parse job needs: failing here is the machine's fault
+        importlib.import_module(module)
     for module in ("pypdfium2", "docx", "PIL.Image"):  # used by nearly every poll: loaded before the clock runs
         try:
             __import__(module)
@@ -91,7 +93,7 @@ def _run_job(att, limits: ExtractLimits, mode):
     except MemoryError:
         if mode == "parse":
             return _Failure("memory", "the message needs more memory than a worker may use")
-        return _reader_error(att, "tệp cần nhiều bộ nhớ hơn mức cho phép để đọc")  # as extract() says it
+        return _reader_error(att, "tệp cần nhiều bộ nhớ hơn mức cho phép để đọc")  # as extract()
     except Exception as exc:
         if environmental(exc):  # the machine's fault: never blamed on the file
             return _Failure("environment", f"{type(exc).__name__}: {exc}")
