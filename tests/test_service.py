@@ -149,7 +149,7 @@ def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     text = (ROOT / "systemd" / "hoso-bot.service").read_text()
     for directive in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/hoso-bot",
                       "PrivateTmp=yes", "ProtectHome=yes", "Restart=on-failure",
-                      "EnvironmentFile=/etc/hoso-bot/hoso-bot.env", "User=hoso-bot", "MemoryMax=512M",
+                      "EnvironmentFile=/etc/hoso-bot/hoso-bot.env", "User=hoso-bot", "MemoryMax=3G",
                       "ExecStart=/opt/hoso-bot/.venv/bin/hoso-bot --config /etc/hoso-bot/config.toml run"):
         assert directive in text
     # a wrong config (2) or state directory (78, EX_CONFIG) is not restarted every 30 s
