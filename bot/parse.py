@@ -57,8 +57,6 @@ from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
-import mailparser
-
 from .model import Attachment, ParsedMessage, Skipped
 
 MB = 1024 * 1024
@@ -314,6 +312,8 @@ def _read_headers(msg: Message, limits: ParseLimits) -> _Headers:
 
 def _mailparser_fields(view: Message, problems: list[str]):
     """Addresses (display name, lower-case address) and the Date via mail-parser."""
+    import mailparser  # not at the top: importing bot.parse (ParseLimits) must not cost 20 ms
+
     small = Message()
     for name in _ADDRESS_HEADERS:
         for value in view.get_all(name, []):
