@@ -346,6 +346,7 @@ class _Engine:
             lib.TessDeleteText.argtypes = [c_void_p]
             lib.TessBaseAPIEnd.argtypes = [c_void_p]
             lib.TessBaseAPIDelete.argtypes = [c_void_p]
+            lib.TessBaseAPIClear.argtypes = [c_void_p]
             lib.TessBaseAPISetPageSegMode.argtypes = [c_void_p, c_int]
             lib.TessBaseAPISetVariable.argtypes = [c_void_p, ctypes.c_char_p, ctypes.c_char_p]
             api = lib.TessBaseAPICreate()
@@ -380,12 +381,12 @@ class _Engine:
         finally:
             lib.TessMonitorDelete(monitor)
         text = lib.TessBaseAPIGetTsvText(api, 0)
-        if not text:
-            return _TSV_HEADER
         try:
-            return _TSV_HEADER + ctypes.string_at(text).decode("utf-8", "replace")
+            return _TSV_HEADER + (ctypes.string_at(text).decode("utf-8", "replace") if text else "")
         finally:
-            lib.TessDeleteText(text)
+            if text:
+                lib.TessDeleteText(text)
+            lib.TessBaseAPIClear(api)  # the page's image and results: not kept until the next one
 
     def close(self) -> None:
         if self._api is not None:
