@@ -51,8 +51,8 @@ def _ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
 # What decides a document is in the head of its first page (issuer, number,
 # motto, date, title, subject); a new document of a combined scan starts at
 # the head of a page. Tesseract's time grows with the text it reads (a full
-# A4 page at 200 dpi: about 1 s here; its first eight text rows: 0.3 s;
-# starting the process: 0.08 s), so a page is read by regions:
+# A4 page at 200 dpi: about 1 s of CPU here; its first eight text rows:
+# 0.3 s), so a page is read by regions:
 #
 # 1. a cheap analysis of a small rendering finds the text rows (dark pixels
 #    per row; no OCR);
@@ -61,11 +61,14 @@ def _ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
 # 3. the head, down to ``_HEAD_ROWS`` rows, of a page that opens a document
 #    (or the file's first page), at the full OCR resolution;
 # 4. the rest of the page, at ``_BODY_SCALE`` of it, only when the head does
-#    not decide (``head_decides``) or the caller asks for the body.
+#    not decide (``head_decides``), or when the page continues a document
+#    whose head did not.
 #
 # Each region is rendered once at its own resolution and read once; the
 # results are memoised by the hash of the pixels, so an image seen twice (the
-# same scan in two files) is not read twice by the same worker.
+# same scan in two files) is not read twice by the same worker. Tesseract
+# itself is loaded once per worker (``_Engine``): the command costs 0.1 s of
+# CPU to start, a third of what reading a head costs.
 
 _START_ROWS = 4          # a new document shows in its first rows: motto, "Số: ..."
 _HEAD_ROWS = 8           # issuer, motto, number and date, title, subject
@@ -74,6 +77,7 @@ _FALLBACK_HEAD = 0.35    # ... shares of the page (measured: the top 35 % reads 
 _BODY_SCALE = 0.75       # the body's resolution, relative to the head's
 _ANALYSIS_WIDTH = 600    # pixels: an A4 page at 72 dpi tells text rows apart, in ~2 ms
 _INK = 160               # gray level below which a pixel is ink (anti-aliased at low resolution)
+_SMALL = 150             # analysis pixels: an image this low (a logo, a stamp) is read whole at once
 
 
 @dataclass(frozen=True)
@@ -206,8 +210,9 @@ def read_page(page, limits: ExtractLimits, *, continued: bool = False, follow: b
     rows = text_rows(analysis)
     height = analysis.height
     del analysis
-    start_cut = _cut_after(rows, _START_ROWS, height, _FALLBACK_START)
-    head_cut = max(start_cut, _cut_after(rows, _HEAD_ROWS, height, _FALLBACK_HEAD))
+    small = 1.0 if height < _SMALL else None  # nothing to save by cutting it
+    start_cut = small or _cut_after(rows, _START_ROWS, height, _FALLBACK_START)
+    head_cut = max(start_cut, small or _cut_after(rows, _HEAD_ROWS, height, _FALLBACK_HEAD))
     pieces, top = [], 0.0
     if continued:
         pieces.append(_read_region(page, 0.0, start_cut, 1.0, limits, head_share=1.0))
