@@ -218,27 +218,32 @@ def read_page(page, limits: ExtractLimits, *, continued: bool = False, follow: b
         pieces.append(_read_region(page, 0.0, start_cut, 1.0, limits, head_share=1.0))
         top = start_cut
         if not starts_document(_lines(pieces[0])):
-            whole = start_cut >= 1.0
-            if follow and body_allowed and not whole:
-                pieces.append(_read_region(page, start_cut, 1.0, _BODY_SCALE, limits, head_share=0.0))
-                whole = True
-            return PageRead("\n".join(pieces), False, False, whole, len(pieces))
+            if follow and body_allowed and start_cut < 1.0:
+                return _read_whole(page, limits, regions=2)
+            return PageRead(pieces[0], False, False, start_cut >= 1.0, 1)
     if head_cut > top:
         pieces.append(_read_region(page, top, head_cut, 1.0, limits, head_share=1.0 if top == 0.0 else 0.0))
     head_lines = _lines("\n".join(pieces))
     decided = head_decides(head_lines)
-    whole = head_cut >= 1.0
-    if not whole and not decided and body_allowed:
-        pieces.append(_read_region(page, head_cut, 1.0, _BODY_SCALE, limits, head_share=0.0))
-        whole = True
-    return PageRead("\n".join(pieces), starts_document(head_lines), decided, whole, len(pieces))
+    if head_cut < 1.0 and not decided and body_allowed:
+        # The whole page again, as one image: what tesseract reads of a band may
+        # differ from what it reads of the page, and an undecided head may be a misread one.
+        return _read_whole(page, limits, regions=len(pieces) + 1)
+    return PageRead("\n".join(pieces), starts_document(head_lines), decided, head_cut >= 1.0, len(pieces))
+
+
+def _read_whole(page, limits: ExtractLimits, regions: int) -> PageRead:
+    text = _read_region(page, 0.0, 1.0, 1.0, limits, head_share=None)
+    lines = _lines(text)
+    return PageRead(text, starts_document(lines), False, True, regions)
 
 
 def _lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def _read_region(page, top: float, bottom: float, scale: float, limits: ExtractLimits, *, head_share: float) -> str:
+def _read_region(page, top: float, bottom: float, scale: float, limits: ExtractLimits, *,
+                 head_share: float | None) -> str:
     image, dpi = page.region(top, bottom, scale)
     return ocr_layout(_tesseract(image, dpi, limits), head_share)
 
@@ -249,25 +254,32 @@ _NOT_TITLE = ("conghoa", "doclap", "ubnd", "uyban", "truong", "phong", "so:", "q
 
 
 def head_decides(lines: list[str]) -> bool:
-    """Whether the head of a page holds what the classifier decides by.
+    """Whether the head of a page holds, read well, what the classifier decides by.
 
-    It opens a document (motto or ``Số: ...`` line, ``starts_document``),
-    and has a title line (short, in capitals) followed by at least two lines
-    (the subject, not cut short); and the document's year shows in it: a
-    date line read whole above the title, or a school year ("năm học
-    2022-2023"). Without them the classifier looks into the body, so it is
-    read: a head without a title (a letter, a list, a photo of a table), a
-    date misread ("naày 17 tháng 9").
+    It opens a document (motto or ``Số: ...`` line, ``starts_document``);
+    above a title line (short, in capitals) it has the issuer ("TRƯỜNG
+    ...", "TRUNG TÂM ...") and a date line read whole, whose year agrees
+    with a year the subject speaks of ("năm học 2023-2024", "năm 2023": a
+    misread year has nothing to agree with);
+    and at least two lines follow the title (the subject, not cut short).
+    Anything else is read whole: a head without a title (a letter, a list,
+    a photo of a table), a misread date ("naày 17 tháng 9", "năm 2033"), an
+    issuer read as specks.
     """
     lines = [line.strip() for line in lines if line.strip()]
     if not starts_document(lines):
         return False
     folded = [fold(line) for line in lines]
-    school_year = bool(_SCHOOL_YEAR.search(" ".join(folded)))
+    years = {int(y) for f in folded for pair in _SCHOOL_YEAR.findall(f) for y in pair}
+    years |= {int(y) for f in folded for y in _PLAIN_YEAR.findall(_DATE_LONG.sub(" ", f))}
     for i, line in enumerate(lines):
-        if _is_title(line) and len(lines) - i - 1 >= 2:
-            if school_year or any(_DATE_LONG.search(f) or _DATE_SHORT.search(f) for f in folded[:i]):
-                return True
+        if not (_is_title(line) and len(lines) - i - 1 >= 2):
+            continue
+        above = folded[:i]
+        dates = [m for f in above for m in [_DATE_LONG.search(f) or _DATE_SHORT.search(f)] if m]
+        issuer = any("truong" in f or "trung tam" in f for f in above)
+        if dates and issuer and any(abs(int(dates[0].group(3)) - y) <= 1 for y in years):
+            return True
     return False
 
 
@@ -276,6 +288,7 @@ def head_decides(lines: list[str]) -> bool:
 _DATE_LONG = re.compile(r"ngay\s*(\d{1,2})?[\s.…_]*thang\s*(\d{1,2})?[\s.…_]*nam\s*(\d{4})")
 _DATE_SHORT = re.compile(r"ngay\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
 _SCHOOL_YEAR = re.compile(r"nam(?: hoc)?\s*:?\s*(\d{4})\s*[-/]\s*(\d{4})")
+_PLAIN_YEAR = re.compile(r"\bnam\s+(\d{4})\b")
 
 
 def _is_title(line: str) -> bool:
