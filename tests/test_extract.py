@@ -231,9 +231,9 @@ def test_scanned_pdf_is_read_by_ocr():
 
 def scan_first_page(title: str, code: str, dated: bool = True) -> bytes:
     """A scanned first page: motto, number, date line, title, subject; then a body ending in a marker."""
-    head = [f.MOTTO, f.MOTTO_2, f"Số: 12/{code}-THCSNH"]
+    head = ["TRƯỜNG THCS NGUYỄN HUỆ", f.MOTTO, f"Số: 12/{code}-THCSNH"]
     head += ["Quận 12, ngày 05 tháng 10 năm 2023"] if dated else []
-    head += [title, "Về việc đề nghị công nhận đơn vị", "điển hình về phong trào", "Kính gửi: Phòng Giáo dục"]
+    head += [title, "Về việc đề nghị công nhận đơn vị", "điển hình năm 2023", "Kính gửi: Phòng Giáo dục"]
     body = [f"Nội dung đoạn {i}, văn bản bình thường." for i in range(1, 8)] + ["KẾT THÚC VĂN BẢN"]
     return f.text_image(head + body)
 
@@ -288,21 +288,26 @@ def _blank():
     return Image.new("L", (40, 40), 255)
 
 
+HEAD = ["UBND QUẬN 12", "TRƯỜNG THCS NGUYỄN HUỆ", "Số: 12/TTr-THCSNH", f.MOTTO,
+        "Quận 12, ngày 05 tháng 10 năm 2023", "TỜ TRÌNH", "Về việc đề nghị công nhận đơn vị điển hình",
+        "năm học 2023-2024"]
+
+
 @pytest.mark.parametrize("lines, decides", [
-    # motto, number, date, title, two lines of subject: all the classifier needs
-    ([f.MOTTO, "Số: 12/TTr-THCSNH", "Quận 12, ngày 05 tháng 10 năm 2023", "TỜ TRÌNH", "Về việc đề nghị", "công nhận"],
-     True),
-    # OCR specks around the title, the school year instead of a readable date
-    (["UBND QUẬN 12", "Số: 12/KH-THCSNH", "Quận 12, naày 05 tháng 10 năm 2023", "ˆ KẾ. :HOẠCH tuy",
-      "Xây dựng cơ sở giáo dục điển hình", "năm học 2023-2024"], True),
-    # the date misread and no school year: the year is looked for in the body
-    (["UBND QUẬN 12", "Số: 12/BB-THCSNH", "Quận 12, naày 05 tháng 10 năm 2023", "BIÊN BẢN", "Họp xét", "năm 2023"],
-     False),
+    # issuer, number, motto, date, title, two lines of subject whose year agrees: all the classifier needs
+    (HEAD, True),
+    # OCR specks around the title do not hide it
+    (HEAD[:5] + ["ˆ KẾ. :HOẠCH tuy"] + HEAD[6:], True),
+    # the date misread: the year check would look into the body
+    (HEAD[:4] + ["Quận 12, naày 05 tháng 10 năm 2023"] + HEAD[5:], False),
+    # a year misread as 2033: nothing in the subject agrees with it
+    (HEAD[:4] + ["Quận 12, ngày 05 tháng 10 năm 2033"] + HEAD[5:], False),
+    # the issuer read as specks
+    (HEAD[:1] + ["mg m......"] + HEAD[2:], False),
     # the subject may be cut short by the end of the head
-    ([f.MOTTO, "Số: 12/TTr-THCSNH", "Quận 12, ngày 05 tháng 10 năm 2023", "TỜ TRÌNH", "Về việc đề nghị"], False),
+    (HEAD[:7], False),
     # no title (a letter): the type is guessed from the body
-    ([f.MOTTO, "Số: 12/THCSNH", "Quận 12, ngày 05 tháng 10 năm 2023", "V/v gửi hồ sơ", "Kính gửi: Phòng GD",
-      "Trường gửi hồ sơ"], False),
+    (HEAD[:5] + ["V/v gửi hồ sơ năm học 2023-2024", "Kính gửi: Phòng GD"], False),
     # not a document's head at all
     (["Nội dung trang tiếp", "BẢNG TỔNG HỢP", "dòng 1", "dòng 2"], False),
 ])

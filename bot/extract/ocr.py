@@ -270,12 +270,12 @@ def head_decides(lines: list[str]) -> bool:
     if not starts_document(lines):
         return False
     folded = [fold(line) for line in lines]
-    years = {int(y) for f in folded for pair in _SCHOOL_YEAR.findall(f) for y in pair}
-    years |= {int(y) for f in folded for y in _PLAIN_YEAR.findall(_DATE_LONG.sub(" ", f))}
     for i, line in enumerate(lines):
         if not (_is_title(line) and len(lines) - i - 1 >= 2):
             continue
         above = folded[:i]
+        # the years of the subject, however OCR broke "năm học 2022-2023" ("năm ˆ / học 2022:2023")
+        years = {int(y) for f in folded[i + 1:] for y in _YEAR.findall(_DATE_LONG.sub(" ", f))}
         dates = [m for f in above for m in [_DATE_LONG.search(f) or _DATE_SHORT.search(f)] if m]
         issuer = any("truong" in f or "trung tam" in f for f in above)
         if dates and issuer and any(abs(int(dates[0].group(3)) - y) <= 1 for y in years):
@@ -288,7 +288,7 @@ def head_decides(lines: list[str]) -> bool:
 _DATE_LONG = re.compile(r"ngay\s*(\d{1,2})?[\s.…_]*thang\s*(\d{1,2})?[\s.…_]*nam\s*(\d{4})")
 _DATE_SHORT = re.compile(r"ngay\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
 _SCHOOL_YEAR = re.compile(r"nam(?: hoc)?\s*:?\s*(\d{4})\s*[-/]\s*(\d{4})")
-_PLAIN_YEAR = re.compile(r"\bnam\s+(\d{4})\b")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
 def _is_title(line: str) -> bool:
