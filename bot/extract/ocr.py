@@ -320,6 +320,7 @@ class _Memo:
         self.items[key] = value
 
 
+_LEPT_SEVERITY_NONE = 6  # Leptonica's L_SEVERITY_NONE: no messages
 _PSM_AUTO = 3  # tesseract's PSM_AUTO: find the blocks and columns of the page
 _TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
 
@@ -375,6 +376,10 @@ class _Engine:
         except (OSError, AttributeError):
             self._failed = True
             return False
+        try:  # Leptonica's notes on odd images ("Error in boxClipToRectangle") went to the command's stderr
+            ctypes.CDLL(ctypes.util.find_library("lept") or "liblept.so.5").setMsgSeverity(_LEPT_SEVERITY_NONE)
+        except (OSError, AttributeError):
+            pass
         import atexit
 
         self._lib, self._api = lib, api
