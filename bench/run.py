@@ -2,6 +2,8 @@
 
     python3 -m bench.run                      # N = 2,000 (needs root: Dovecot)
     python3 -m bench.run --messages 400 --no-naive --ocr-messages 0 --big-mb 0   # a quick look
+    python3 -m bench.run --messages 300 --ocr-messages 300 --small 0 --new 0 --big-mb 0 --label ocr  # issue 15
+    python3 -m bench.run --tree /tmp/base ...   # the same for another checkout (git archive REV | tar -x -C /tmp/base)
 
 What it does, in one run (see README, "Performance"):
 
@@ -22,9 +24,18 @@ What it does, in one run (see README, "Performance"):
 6. a poll with ``--new`` new messages appended to the big folder;
 7. one message with a ``--big-mb`` MB attachment (``max_message_mb`` raised
    so that it is downloaded), for peak memory;
-8. with OCR on, the first ``--ocr-messages`` messages of the corpus: OCR
-   pages per second, and when the messages that need no OCR were recorded
-   compared with the ones that did (the mailbox must keep flowing).
+8. with OCR on, ``--ocr-messages`` messages spread over the corpus (all of
+   it when the number is at least ``--messages``): messages per second,
+   pages OCR'd, seconds per page (wall and CPU), peak tree memory, and when
+   the messages that need no OCR were recorded compared with the ones that
+   did (the mailbox must keep flowing);
+9. accuracy: the labelled corpus scores the first poll (OCR off) and the
+   OCR poll (school and type right, review rate: ``bot.evaluate.score``),
+   so that speed never buys errors;
+10. idle commands as whole processes (``status``, ``health``,
+   ``check-config``, ``poll`` with no new mail): median wall time of
+   ``--idle-runs`` runs each, Python's own start-up (``python -c pass``)
+   beside them.
 
 Results are printed and written to ``bench/out/results-N.json``.
 Needs root (Dovecot), tesseract with Vietnamese data for step 8.
@@ -34,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -73,9 +85,14 @@ def ensure_corpus(n: int, seed: int, scans: bool = True) -> Path:
     return out
 
 
-def corpus_messages(corpus: Path, limit: int | None = None) -> list[tuple[bytes, datetime]]:
+def corpus_names(corpus: Path, limit: int | None = None) -> list[str]:
+    """The message files of the corpus, in the order they are appended."""
+    return sorted(json.loads((corpus / "internaldates.json").read_text("utf-8")))[:limit]
+
+
+def corpus_messages(corpus: Path, limit: int | None = None, names: list[str] | None = None) -> list[tuple[bytes, datetime]]:
     dates = json.loads((corpus / "internaldates.json").read_text("utf-8"))
-    names = sorted(dates)[:limit]
+    names = corpus_names(corpus, limit) if names is None else names
     return [((corpus / name).read_bytes(), datetime.fromisoformat(dates[name])) for name in names]
 
 
@@ -375,8 +392,14 @@ def state_counts(state: Path) -> dict:
         conn.close()
 
 
-def ocr_figures(state: Path, done_at: dict[str, float], wall: float, max_ocr_pages: int = 4) -> dict:
-    """OCR pages per second, and how long the messages needing no OCR waited."""
+def ocr_figures(state: Path, done_at: dict[str, float], wall: float, cpu: float, max_ocr_pages: int = 12) -> dict:
+    """OCR pages per second, and how long the messages needing no OCR waited.
+
+    A page counts as OCR'd when its file was read by OCR, up to the bot's
+    page limit (``ExtractLimits.max_pages``, 12): the bot before issue 15 read
+    the first 4 scanned pages whole and the tops of the next ones, the bot
+    after it the head of every page and the body where needed; both touch
+    every scanned page up to the limit."""
     conn = sqlite3.connect(state / "bot.sqlite3")
     try:
         ocr_files = {}
@@ -395,6 +418,8 @@ def ocr_figures(state: Path, done_at: dict[str, float], wall: float, max_ocr_pag
     pages = sum(ocr_files.values())
     return {"ocr_files": len(ocr_files), "ocr_pages": pages, "ocr_messages": len(ocr_messages),
             "pages_per_second": round(pages / wall, 2) if wall else None,
+            "seconds_per_page": round(wall / pages, 3) if pages else None,
+            "cpu_seconds_per_page": round(cpu / pages, 3) if pages else None,
             # the OCR pass alone: from the last message without OCR to the last with it
             "ocr_pass_pages_per_second": (round(pages / (max(scans) - max(plain)), 2)
                                           if scans and plain and max(scans) > max(plain) else None),
@@ -405,16 +430,86 @@ def ocr_figures(state: Path, done_at: dict[str, float], wall: float, max_ocr_pag
             "ocr_median_s": round(statistics.median(scans), 1) if scans else None}
 
 
+_SCORE = """
+import json, sys
+from pathlib import Path
+from bot import app
+from bot.evaluate import score
+from bot.rules import load_rules
+from bot.store import Store
+labels = json.loads(Path(sys.argv[1]).read_text("utf-8"))
+with Store.open(Path(sys.argv[2])) as store:
+    rows = app.export_rows(store, load_rules(Path(sys.argv[3])))
+m = score(labels, rows)
+print(json.dumps({"documents": m.genuine, "counted": m.counted,
+                  "school_precision": round(100 * m.school_precision, 2),
+                  "type_precision": round(100 * m.type_precision, 2),
+                  "recall": round(100 * m.recall, 2), "review_rate": round(100 * m.review_rate, 2),
+                  "school_right": m.genuine_school_found, "type_right": m.genuine_type_found,
+                  "in_review": m.genuine_review, "missing": m.genuine_missing,
+                  "other_campaign_counted": m.other_campaign_counted,
+                  "earlier_year_counted": m.earlier_year_counted}))
+"""
+
+
+def accuracy(tree: Tree, corpus: Path, names: list[str], state: Path, workdir: Path) -> dict:
+    """How the poll whose state is ``state`` scores against the corpus labels of the messages ``names``."""
+    labels = json.loads((corpus / "labels.json").read_text("utf-8"))
+    subset = workdir / f"labels-{state.name}.json"
+    subset.write_text(json.dumps({n: labels[n] for n in names if n in labels}, ensure_ascii=False), "utf-8")
+    out = subprocess.run([sys.executable, "-c", _SCORE, str(subset), str(state), str(tree.root / "rules")],
+                         cwd=tree.root, env=tree.env("off"), check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+IDLE_COMMANDS = ("status", "health", "check-config", "poll")
+
+
+def idle_figures(tree: Tree, config: Path, log: Path, runs: int) -> dict:
+    """Median wall and CPU time of each idle command as a whole process (interpreter start-up included).
+
+    Bytecode is cached as in an installed bot (``PYTHONDONTWRITEBYTECODE`` is
+    dropped, and a first run of each command writes it): otherwise every run
+    compiles the bot's modules again. CPU time (user + system) is given
+    beside the wall time: on a shared machine it moves less.
+    """
+    env = {k: v for k, v in tree.env(CONFIG_OCR[config]).items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out: dict = {"load_before": round(os.getloadavg()[0], 2)}
+    for command in ("python -c pass",) + IDLE_COMMANDS:
+        cmd = ([sys.executable, "-c", "pass"] if command.startswith("python") else
+               [sys.executable, "-m", "bot", "--config", str(config), "--now", NOW, command])
+        walls, cpus = [], []
+        for n in range(runs + 1):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            with open(log, "ab") as err:
+                subprocess.run(cmd, cwd=tree.root, env=env, stdout=subprocess.DEVNULL, stderr=err)
+            wall = time.perf_counter() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if n:  # the first run writes the bytecode
+                walls.append(wall)
+                cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        out[command] = {"wall": round(statistics.median(walls), 3), "cpu": round(statistics.median(cpus), 3)}
+    return out
+
+
+def _idle_line(idle: dict) -> str:
+    return ", ".join(f"{k} {v['wall']:.2f} s (CPU {v['cpu']:.2f} s)" for k, v in idle.items() if k != "load_before")
+
+
 # --------------------------------------------------------------------------
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Benchmark the bot against a real Dovecot (see README, Performance).")
     ap.add_argument("--messages", type=int, default=2000, help="messages in the big mailbox (default 2000)")
-    ap.add_argument("--small", type=int, default=200, help="messages in the small mailbox (default 200)")
+    ap.add_argument("--small", type=int, default=200,
+                    help="messages in the small mailbox (default 200; 0: skip it and the in-process quiet polls)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--new", type=int, default=10, help="new messages for the incremental poll (default 10)")
-    ap.add_argument("--ocr-messages", type=int, default=100, help="messages polled with OCR on (0: skip)")
+    ap.add_argument("--ocr-messages", type=int, default=100,
+                    help="messages polled with OCR on, spread over the corpus (0: skip; >= --messages: all)")
+    ap.add_argument("--idle-runs", type=int, default=5, help="runs of each idle command (0: skip)")
     ap.add_argument("--big-mb", type=int, default=50, help="size of the big attachment in MB (0: skip)")
     ap.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     ap.add_argument("--keep", action="store_true", help="keep the Dovecot and state directories")
@@ -437,11 +532,14 @@ def main(argv=None) -> int:
     dovecot = start_dovecot(workdir)
     try:
         t = time.perf_counter()
-        messages = corpus_messages(corpus)
+        names = corpus_names(corpus)
+        messages = corpus_messages(corpus, names=names)
         dovecot.append_many("INBOX", messages)
         # The smaller mailboxes are samples spread over the whole season: the
         # first messages by date are mostly other campaigns and automatic mail.
-        dovecot.append_many("Small", spread(messages, args.small))
+        if args.small:
+            dovecot.append_many("Small", spread(messages, args.small))
+        ocr_names = spread(names, args.ocr_messages) if args.ocr_messages else []
         if args.ocr_messages:
             dovecot.append_many("Ocr", spread(messages, args.ocr_messages))
         megabytes = sum(len(m) for m, _ in messages) / MiB
@@ -467,27 +565,30 @@ def main(argv=None) -> int:
         first.pop("done_at")
         first["messages_per_second"] = round(args.messages / first["seconds"], 1)
         first["state"] = state_counts(workdir / "state-big")
+        first["accuracy"] = accuracy(tree, corpus, names, workdir / "state-big", workdir)
         results["first_poll"] = first
         print(f"bot first poll: {first['seconds']:.1f} s, {first['messages_per_second']} msg/s, "
               f"peak tree {first['peak_tree_mb']} MB (bot {first['peak_parent_mb']} MB, largest worker "
               f"{first['peak_largest_child_mb']} MB); {first['stdout']}", flush=True)
+        print(f"  accuracy (OCR off): {_accuracy_line(first['accuracy'])}", flush=True)
         if "naive" in results:
             results["speedup_vs_naive"] = round(results["naive"]["seconds"] / first["seconds"], 2)
             print(f"speed-up over the naive baseline: {results['speedup_vs_naive']}x", flush=True)
 
-        small_cfg = write_config(workdir, "small", dovecot, "Small", tree=tree)
-        small = bot_poll(tree, small_cfg, log)
-        small.pop("done_at")
-        results["first_poll_small"] = small
-        print(f"bot first poll of {args.small}: {small['seconds']:.1f} s", flush=True)
+        if args.small:
+            small_cfg = write_config(workdir, "small", dovecot, "Small", tree=tree)
+            small = bot_poll(tree, small_cfg, log)
+            small.pop("done_at")
+            results["first_poll_small"] = small
+            print(f"bot first poll of {args.small}: {small['seconds']:.1f} s", flush=True)
 
-        results["quiet_small"] = quiet_figures(tree, small_cfg, log)
-        results["quiet_big"] = quiet_figures(tree, big_cfg, log)
-        qs, qb = results["quiet_small"]["in_process_median"], results["quiet_big"]["in_process_median"]
-        results["quiet_growth"] = round(qb / qs - 1, 3) if qs else None
-        print(f"poll with no new mail: {qs * 1000:.0f} ms at N={args.small}, {qb * 1000:.0f} ms at "
-              f"N={args.messages} (in process); whole command {results['quiet_small']['command_median']:.2f} s "
-              f"/ {results['quiet_big']['command_median']:.2f} s", flush=True)
+            results["quiet_small"] = quiet_figures(tree, small_cfg, log)
+            results["quiet_big"] = quiet_figures(tree, big_cfg, log)
+            qs, qb = results["quiet_small"]["in_process_median"], results["quiet_big"]["in_process_median"]
+            results["quiet_growth"] = round(qb / qs - 1, 3) if qs else None
+            print(f"poll with no new mail: {qs * 1000:.0f} ms at N={args.small}, {qb * 1000:.0f} ms at "
+                  f"N={args.messages} (in process); whole command {results['quiet_small']['command_median']:.2f} s "
+                  f"/ {results['quiet_big']['command_median']:.2f} s", flush=True)
 
         if extra is not None:
             dovecot.append_many("INBOX", corpus_messages(extra, args.new))
@@ -505,26 +606,54 @@ def main(argv=None) -> int:
             print(f"one message with a {args.big_mb} MB attachment: {big['seconds']:.1f} s, peak tree "
                   f"{big['peak_tree_mb']} MB (bot {big['peak_parent_mb']} MB)", flush=True)
 
-        if args.ocr_messages:
-            cfg = write_config(workdir, "ocr", dovecot, "Ocr", tree=tree, ocr="auto")
-            ocr = bot_poll(tree, cfg, log, db=workdir / "state-ocr" / "bot.sqlite3")
-            ocr.update(ocr_figures(workdir / "state-ocr", ocr.pop("done_at"), ocr["seconds"]))
-            results["ocr_poll"] = ocr
-            print(f"OCR on, {args.ocr_messages} messages: {ocr['seconds']:.1f} s, {ocr['ocr_pages']} pages OCR'd "
-                  f"({ocr['pages_per_second']} pages/s over the poll, {ocr['ocr_pass_pages_per_second']} in the "
-                  f"OCR pass); messages without OCR all recorded by "
-                  f"{ocr['plain_recorded_by_s']} s (median {ocr['plain_median_s']} s), with OCR by "
-                  f"{ocr['ocr_recorded_by_s']} s; peak tree {ocr['peak_tree_mb']} MB", flush=True)
-    finally:
+        run_ocr_poll(args, tree, dovecot, workdir, log, corpus, ocr_names, results)
+        if args.idle_runs:  # the mailbox polled first: `poll` finds no new mail
+            results["idle_commands"] = idle = idle_figures(tree, big_cfg, log, args.idle_runs)
+            print("idle commands (median, whole process): " + _idle_line(idle), flush=True)
+    except BaseException:
         dovecot.close()
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    return finish(args, results, dovecot, workdir)
+
+
+def finish(args, results: dict, dovecot, workdir: Path) -> int:
+    dovecot.close()
+    if args.keep:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     target = OUT / f"results-{args.messages}{('-' + args.label) if args.label else ''}.json"
     target.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(f"results written to {target}")
     return 0
+
+
+def run_ocr_poll(args, tree: Tree, dovecot, workdir: Path, log: Path, corpus: Path, names: list[str],
+                 results: dict) -> None:
+    """The first poll of the OCR mailbox with OCR on: speed, pages, memory, accuracy."""
+    if not args.ocr_messages:
+        return
+    cfg = write_config(workdir, "ocr", dovecot, "Ocr", tree=tree, ocr="auto")
+    ocr = bot_poll(tree, cfg, log, db=workdir / "state-ocr" / "bot.sqlite3")
+    ocr.update(ocr_figures(workdir / "state-ocr", ocr.pop("done_at"), ocr["seconds"], ocr["cpu_seconds"]))
+    ocr["messages"] = len(names)
+    ocr["messages_per_second"] = round(len(names) / ocr["seconds"], 2)
+    ocr["accuracy"] = accuracy(tree, corpus, names, workdir / "state-ocr", workdir)
+    results["ocr_poll"] = ocr
+    print(f"OCR on, {len(names)} messages: {ocr['seconds']:.1f} s ({ocr['messages_per_second']} msg/s, CPU "
+          f"{ocr['cpu_seconds']} s), {ocr['ocr_pages']} pages OCR'd ({ocr['seconds_per_page']} s a page, "
+          f"{ocr['cpu_seconds_per_page']} s of CPU); messages without OCR all recorded by "
+          f"{ocr['plain_recorded_by_s']} s (median {ocr['plain_median_s']} s), with OCR by "
+          f"{ocr['ocr_recorded_by_s']} s; peak tree {ocr['peak_tree_mb']} MB (largest process "
+          f"{ocr['peak_largest_child_mb']} MB)", flush=True)
+    print(f"  accuracy (OCR on): {_accuracy_line(ocr['accuracy'])}", flush=True)
+
+
+def _accuracy_line(a: dict) -> str:
+    return (f"{a['documents']} documents: school right {a['school_right']}, type right {a['type_right']}, "
+            f"in review {a['in_review']} ({a['review_rate']} %), missing {a['missing']}; precision school "
+            f"{a['school_precision']} % type {a['type_precision']} %; other campaign / earlier year counted "
+            f"{a['other_campaign_counted']} / {a['earlier_year_counted']}")
 
 
 if __name__ == "__main__":

@@ -11,17 +11,18 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Config, load_config, sample_data
 from .errors import ConfigError, EarlyExtensionError, MailboxError, UsageError
-from .extract import ExtractLimits, Extractor, ocr_unavailable_reason
 from .lock import StateLock
-from .mailbox import open_source
-from .parse import ParseLimits
-from .ingest import PollReport, ingest
-from .pipeline import process_pending
 from .rules import Rules, load_rules
 from .store import Store, StoredItem
+
+if TYPE_CHECKING:  # annotations only: each module is imported where it is used
+    from .extract import Extractor
+    from .ingest import PollReport
+    from .parse import ParseLimits
 
 log = logging.getLogger("bot")
 
@@ -54,6 +55,8 @@ def refuse_sample_recipients(ctx: Context) -> None:
 
 def ocr_available() -> bool:
     """Tesseract with Vietnamese data is installed (a scan can be read)."""
+    from .extract import ocr_unavailable_reason  # not at the top: status and health do not read files
+
     return ocr_unavailable_reason() is None
 
 
@@ -69,6 +72,8 @@ def new_extractor(ctx: Context) -> Extractor:
     message up to ``mailbox.max_message_mb`` is downloaded: every file of a
     downloaded message is also read (one limit to set, not two that disagree).
     """
+    from .extract import ExtractLimits, Extractor  # not at the top: the pool is for poll and run only
+
     limits = ExtractLimits(max_bytes=ctx.config.mailbox.max_message_bytes)
     return Extractor(ocr=ctx.config.extraction.ocr_enabled, limits=limits)
 
@@ -76,6 +81,8 @@ def new_extractor(ctx: Context) -> Extractor:
 def parse_limits(ctx: Context) -> ParseLimits:
     """How the pipeline parses mail under this config: the default bounds, and
     only the Authentication-Results of ``[mailbox] trusted_authserv_ids``."""
+    from .parse import ParseLimits  # not at the top: only poll parses mail
+
     return ParseLimits(trusted_authserv_ids=ctx.config.mailbox.trusted_authserv_ids)
 
 
@@ -88,6 +95,8 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
     command); without one it waits for the worker's outbox job.
     """
     from . import notify
+    from .ingest import PollReport  # not at the top (nor the pipeline): status and health do not poll
+    from .pipeline import process_pending
 
     report = PollReport()
     with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \
@@ -120,6 +129,9 @@ OCR_SLICE_SECONDS = 60.0
 
 
 def _ingest(ctx: Context, store: Store, now: datetime, report: PollReport, client_factory, progress) -> None:
+    from .ingest import ingest  # not at the top: status and health open no mailbox
+    from .mailbox import open_source
+
     source = open_source(ctx.config.mailbox, client_factory)
     try:
         ingest(source, store, now, report, progress)

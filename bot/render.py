@@ -22,13 +22,14 @@ from email.message import EmailMessage
 from email.header import Header
 from email.utils import format_datetime, formataddr
 from pathlib import Path
-from typing import Sequence
-
-import jinja2
+from typing import TYPE_CHECKING, Sequence
 
 from .errors import ConfigError
 from .plan import PlannedMail, ReviewGuess, review_guess, suggested_replies
 from .status import CampaignStatus
+
+if TYPE_CHECKING:  # annotations only: jinja2 is imported where templates are loaded
+    import jinja2
 
 HCM = "Asia/Ho_Chi_Minh"
 AUTO_SUBMITTED = {"receipt": "auto-replied", "reply": "auto-replied"}  # everything else: auto-generated
@@ -79,6 +80,8 @@ class Renderer:
         cache_key = (str(self.dir.resolve()), getattr(tz, "key", str(tz)))
         env = _ENVIRONMENTS.get(cache_key)
         if env is None:
+            import jinja2  # not at the top: status and health import this module but render nothing
+
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(str(self.dir), encoding="utf-8"),
                 autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False,
@@ -130,6 +133,8 @@ class Renderer:
 
     # -- rendering ----------------------------------------------------------
     def render_template(self, name: str, context: dict) -> str:
+        import jinja2  # loaded by __init__ already: this only names its errors
+
         try:
             return self.env.get_template(name).render(context)
         except jinja2.TemplateNotFound as exc:
@@ -153,6 +158,8 @@ class Renderer:
 
     def labels(self) -> dict:
         """The status labels of ``_common.txt`` (used for the XLSX)."""
+        import jinja2  # loaded by __init__ already: this only names its errors
+
         try:
             module = self.env.get_template("_common.txt").module
         except jinja2.TemplateError as exc:

@@ -229,20 +229,103 @@ def test_scanned_pdf_is_read_by_ocr():
     assert result.ocr is True and "baocao" in fold_compact(result.parts[0].head)
 
 
+def scan_first_page(title: str, code: str, dated: bool = True) -> bytes:
+    """A scanned first page: motto, number, date line, title, subject; then a body ending in a marker."""
+    head = ["TRƯỜNG THCS NGUYỄN HUỆ", f.MOTTO, f"Số: 12/{code}-THCSNH"]
+    head += ["Quận 12, ngày 05 tháng 10 năm 2023"] if dated else []
+    head += [title, "Về việc đề nghị công nhận đơn vị", "điển hình năm 2023", "Kính gửi: Phòng Giáo dục"]
+    body = [f"Nội dung đoạn {i}, văn bản bình thường." for i in range(1, 8)] + ["KẾT THÚC VĂN BẢN"]
+    return f.text_image(head + body)
+
+
+SCAN_BODY_PAGE = f.text_image([f"Nội dung trang tiếp, đoạn {i}." for i in range(1, 15)] + ["HẾT TRANG"])
+
+
 @needs_ocr
-def test_combined_scan_longer_than_the_ocr_budget_is_still_split():
-    # Past the budget only the top of each page is read: enough to see where a document starts.
-    def first_page(title, code):
-        return f.text_image(["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", f"Số: 12/{code}-THCSNH", title,
-                             "Về việc đề nghị công nhận"])
-    body = f.text_image([f"Nội dung trang {i}, đoạn văn bình thường." for i in range(1, 4)])
-    pages = [first_page("TỜ TRÌNH", "TTr"), first_page("BÁO CÁO", "BC"), body,
-             first_page("BIÊN BẢN", "BB"), body, first_page("KẾ HOẠCH", "KH")]
-    result = extract(att("hoso.pdf", f.image_pdf(pages)), ExtractLimits(ocr_max_pages=2))
+def test_combined_scan_is_split_by_the_heads_of_its_pages_and_bodies_are_not_read():
+    pages = [scan_first_page("TỜ TRÌNH", "TTr"), scan_first_page("BÁO CÁO", "BC"), SCAN_BODY_PAGE,
+             scan_first_page("BIÊN BẢN", "BB"), SCAN_BODY_PAGE, scan_first_page("KẾ HOẠCH", "KH")]
+    result = extract(att("hoso.pdf", f.image_pdf(pages)))
     assert result.ocr and [(p.first_page, p.last_page) for p in result.parts] == [(1, 1), (2, 3), (4, 5), (6, 6)]
     assert [fold_compact(p.head).count(t) for p, t in zip(result.parts, ("totrinh", "baocao", "bienban", "kehoach"))] \
         == [1, 1, 1, 1]
-    assert "OCR chỉ đọc phần đầu của trang 3-6 (đủ để tách và nhận ra văn bản)" in result.notes
+    # what decides was in each head: no body was read, and the digest says so
+    text = fold_compact(" ".join(p.text for p in result.parts))
+    assert "ketthucvanban" not in text and "hettrang" not in text
+    assert "OCR chỉ đọc phần đầu của trang 1-6 (đủ để tách và nhận ra văn bản)" in result.notes
+
+
+@needs_ocr
+def test_a_scan_whose_head_does_not_decide_is_read_whole():
+    # No date line: the classifier looks for the year in the body, so the body is read, and the next page too.
+    result = extract(att("scan.pdf", f.image_pdf([scan_first_page("TỜ TRÌNH", "TTr", dated=False), SCAN_BODY_PAGE])))
+    text = fold_compact(result.parts[0].text)
+    assert "totrinh" in text and "ketthucvanban" in text and "hettrang" in text
+    assert not any("phần đầu" in note for note in result.notes)
+
+
+@needs_ocr
+def test_a_page_image_seen_twice_is_read_once(monkeypatch):
+    monkeypatch.setattr(extract_ocr, "_MEMO", extract_ocr._Memo())
+    calls = []
+    real = extract_ocr._tesseract_command if extract_ocr._ENGINE.tsv(_blank(), 200, 5) is None else None
+    if real is None:
+        engine_tsv = extract_ocr._ENGINE.tsv
+        monkeypatch.setattr(extract_ocr._ENGINE, "tsv", lambda *a: calls.append(1) or engine_tsv(*a))
+    else:
+        monkeypatch.setattr(extract_ocr, "_tesseract_command", lambda *a: calls.append(1) or real(*a))
+    page = scan_first_page("TỜ TRÌNH", "TTr")
+    first = extract(att("to trinh.pdf", f.image_pdf([page])))
+    read_once = len(calls)
+    second = extract(att("ho so.pdf", f.image_pdf([page, SCAN_BODY_PAGE])))  # the same page in another file
+    assert second.parts[0].head.startswith(first.parts[0].head)
+    assert read_once >= 1 and len(calls) == read_once + 1  # only the new page's first rows were read
+
+
+def _blank():
+    from PIL import Image
+
+    return Image.new("L", (40, 40), 255)
+
+
+HEAD = ["UBND QUẬN 12", "TRƯỜNG THCS NGUYỄN HUỆ", "Số: 12/TTr-THCSNH", f.MOTTO,
+        "Quận 12, ngày 05 tháng 10 năm 2023", "TỜ TRÌNH", "Về việc đề nghị công nhận đơn vị điển hình",
+        "năm học 2023-2024"]
+
+
+@pytest.mark.parametrize("lines, decides", [
+    # issuer, number, motto, date, title, two lines of subject whose year agrees: all the classifier needs
+    (HEAD, True),
+    # OCR specks around the title do not hide it
+    (HEAD[:5] + ["ˆ KẾ. :HOẠCH tuy"] + HEAD[6:], True),
+    # the date misread: the year check would look into the body
+    (HEAD[:4] + ["Quận 12, naày 05 tháng 10 năm 2023"] + HEAD[5:], False),
+    # a year misread as 2033: nothing in the subject agrees with it
+    (HEAD[:4] + ["Quận 12, ngày 05 tháng 10 năm 2033"] + HEAD[5:], False),
+    # the issuer read as specks
+    (HEAD[:1] + ["mg m......"] + HEAD[2:], False),
+    # the subject may be cut short by the end of the head
+    (HEAD[:7], False),
+    # no title (a letter): the type is guessed from the body
+    (HEAD[:5] + ["V/v gửi hồ sơ năm học 2023-2024", "Kính gửi: Phòng GD"], False),
+    # not a document's head at all
+    (["Nội dung trang tiếp", "BẢNG TỔNG HỢP", "dòng 1", "dòng 2"], False),
+])
+def test_head_decides(lines, decides):
+    assert extract_ocr.head_decides(lines) is decides
+
+
+def test_text_rows_are_found_without_ocr_and_a_tilted_photo_has_none():
+    import io
+
+    from PIL import Image
+
+    lines = [f"Dòng {i}: một dòng chữ dài gần tới lề phải" for i in range(1, 13)]
+    page = Image.open(io.BytesIO(f.text_image(lines))).convert("L")
+    rows = extract_ocr.text_rows(page.reduce(2))
+    assert rows is not None and len(rows) == 12
+    tilted = page.rotate(3, fillcolor=255, expand=True)  # a photo taken askew: its lines overlap row by row
+    assert extract_ocr.text_rows(tilted.reduce(2)) is None
 
 
 # --- DOCX -----------------------------------------------------------------------

@@ -17,7 +17,9 @@ The package, one module per concern (import the public names from
 * ``pdf``: PDF via pypdfium2, OCR of scanned pages, the pdfplumber fallback
   (and why PDFium: see its docstring); ``pdf_layout``: character boxes
   (letter-spaced lines, two-column headers in reading order).
-* ``ocr``: tesseract (availability, one page, ``ocr_layout`` of its TSV).
+* ``ocr``: tesseract (availability; reading a page by need: its head
+  first, the body only when the head does not decide; ``ocr_layout`` of
+  its TSV).
 * ``office``: DOCX (tables, text boxes, legacy fonts, ZIP bombs) and
   .doc/RTF through catdoc or LibreOffice.
 * ``images``: photos and scans; ``plain``: plain text and HTML.
@@ -25,20 +27,38 @@ The package, one module per concern (import the public names from
 * ``pool``: ``Extractor``, the bounded worker processes (their entry point
   is ``bot.extract.pool._worker_main``); ``caching``: whether a result may
   be reused, and its cache key.
+
+The names are loaded on first use (PEP 562): ``status``, ``health`` and
+``check-config`` ask for one or two of them and must not pay for the
+readers, the worker pool and their libraries.
 """
 from __future__ import annotations
 
-from .caching import EXTRACT_VERSION, cache_version, timed_out, worth_caching
-from .common import OCR_NOTE, ExtractLimits, MiB
-from .dispatch import extract
-from .kinds import sniff
-from .ocr import OcrNeeded, ocr_layout, ocr_unavailable_reason
-from .plain import decode_text, html_to_text
-from .pool import NEEDS_OCR, Extractor, JobFailed
-from .text import clean_lines, make_parts, split_blocks, starts_document
+import importlib
 
-__all__ = [
-    "EXTRACT_VERSION", "MiB", "NEEDS_OCR", "OCR_NOTE", "ExtractLimits", "Extractor", "JobFailed", "OcrNeeded",
-    "cache_version", "clean_lines", "decode_text", "extract", "html_to_text", "make_parts", "ocr_layout",
-    "ocr_unavailable_reason", "sniff", "split_blocks", "starts_document", "timed_out", "worth_caching",
-]
+# public name -> the module that defines it
+_WHERE = {
+    "EXTRACT_VERSION": "caching", "cache_version": "caching", "timed_out": "caching", "worth_caching": "caching",
+    "OCR_NOTE": "common", "ExtractLimits": "common", "MiB": "common",
+    "extract": "dispatch",
+    "sniff": "kinds",
+    "OcrNeeded": "ocr", "ocr_layout": "ocr", "ocr_unavailable_reason": "ocr",
+    "decode_text": "plain", "html_to_text": "plain",
+    "NEEDS_OCR": "pool", "Extractor": "pool", "JobFailed": "pool",
+    "clean_lines": "text", "make_parts": "text", "split_blocks": "text", "starts_document": "text",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

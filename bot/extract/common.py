@@ -21,9 +21,10 @@ class ExtractLimits:
 
     ``max_pages``: PDF pages read (a dossier's three documents fit in far
     fewer). ``max_chars``: text kept per document part. ``ocr_*``: scanned
-    pages OCR'd whole per file (the later ones, up to ``max_pages``, only
-    their top: where a document of a combined scan starts), render
-    resolution, seconds per page. ``max_unpacked``:
+    pages OCR'd whole per file when their heads do not decide (every page up
+    to ``max_pages`` gets its head read: where a document of a combined scan
+    starts; see ``ocr.read_page``), the head's resolution (the body's is
+    3/4 of it), seconds per tesseract run. ``max_unpacked``:
     bytes a DOCX may unpack to (ZIP bombs). ``convert_timeout``: seconds for
     catdoc/LibreOffice.
     """

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 from ..model import Attachment, Extraction
 from .common import MiB, ExtractLimits
-from .images import _extract_image
 from .kinds import _EXTENSIONS, _extension, sniff
 from .ocr import OcrNeeded
-from .office import _extract_legacy_word, _extract_zip, _ole_kind
-from .pdf import _extract_pdf
-from .plain import _extract_text
 
 
 # --------------------------------------------------------------------------
@@ -48,6 +44,8 @@ def _dispatch(att: Attachment, limits: ExtractLimits, ocr: bool | None, hint: st
     if len(data) > limits.max_bytes:
         return Extraction(_public_kind(hint),
                           error=f"tệp quá lớn ({len(data) / MiB:.0f} MB; giới hạn {limits.max_bytes / MiB:.0f} MB)")
+    from .office import _ole_kind  # the readers load on first use: a light command imports this module
+
     sniffed = sniff(data)
     # An encrypted .docx/.xlsx IS an OLE2 file: its name does not lie.
     notes = () if sniffed == "ole" and _ole_kind(data) == "encrypted" else _disguise_note(sniffed, hint)
@@ -70,6 +68,12 @@ def _disguise_note(sniffed: str | None, hint: str) -> tuple[str, ...]:
 
 
 def _by_format(sniffed, hint, att, limits, ocr, notes) -> Extraction:
+    # each reader (and its library) is loaded when a file of its kind comes
+    from .images import _extract_image
+    from .office import _extract_legacy_word, _extract_zip, _ole_kind
+    from .pdf import _extract_pdf
+    from .plain import _extract_text
+
     data = att.data
     if sniffed == "pdf":
         return _extract_pdf(data, limits, ocr)

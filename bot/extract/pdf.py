@@ -37,7 +37,7 @@ from ..model import Extraction
 from ..vietnamese import is_letter_spaced
 from .common import (_DAMAGED_PDF, _ENCRYPTED_PDF, _OCR_FOUND_NOTHING, _SCAN_UNREAD, _SCANS_UNREAD, OCR_NOTE,
                      ExtractLimits)
-from .ocr import _HEAD_BAND_SHARE, _ocr_png, _want_ocr
+from .ocr import PdfPage, _want_ocr, read_page
 from .pdf_layout import _gap_text, _interleaved, _layout_lines
 from .text import _Block, _legacy_note, _result, clean_lines, starts_document
 
@@ -143,38 +143,39 @@ def _page_text(pdf, index: int):
 
 
 def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | None):
-    """OCR the scanned pages within the budget: (texts by page, used?, notes, error)."""
+    """OCR the scanned pages by need: (texts by page, used?, notes, error).
+
+    Every page's head is read (a document of a combined scan starts there);
+    a page's body only while the head of the document it belongs to has not
+    decided (``read_page``), for at most ``ocr_max_pages`` pages a file.
+    """
     if not scanned:
         return {}, False, [], None
     use, reason = _want_ocr(ocr)
     if not use:
         note = f"{len(scanned)}{_SCANS_UNREAD} {reason}"
         return {}, False, [note], f"{_SCAN_UNREAD} {reason}"
-    texts, notes, tops = {}, [], []
-    for n, i in enumerate(scanned):
-        # Past the budget, only the top of a page: enough to see a document
-        # start there (combined scans) and to read its head, at 40 % of the cost.
-        top_only = n >= limits.ocr_max_pages
+    texts, notes, partial = {}, [], []
+    decided, bodies = True, 0  # whether the current document's head decided; pages read whole
+    for i in scanned:
         try:
-            png, dpi = _render_png(pdf[i], limits.ocr_dpi, limits.max_image_pixels,
-                                   share=_PAGE_TOP_SHARE if top_only else 1.0)
-            texts[i] = _ocr_png(png, dpi, limits, head_share=1.0 if top_only else _HEAD_BAND_SHARE)
+            page = PdfPage(pdf[i], limits.ocr_dpi, limits.max_image_pixels)
+            read = read_page(page, limits, continued=i > 0, follow=not decided,
+                             body_allowed=bodies < limits.ocr_max_pages)
         except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
             notes.append(f"OCR lỗi ở trang {i + 1}: {str(exc)[:120]}")
             continue
-        if top_only:
-            tops.append(i + 1)
-    if tops:
-        notes.append(f"OCR chỉ đọc phần đầu của trang {_page_list(tops)} (đủ để tách và nhận ra văn bản)")
+        texts[i] = read.text
+        if read.opens or i == 0:
+            decided = read.decided
+        bodies += read.whole
+        if not read.whole:
+            partial.append(i + 1)
+    if partial:
+        notes.append(f"OCR chỉ đọc phần đầu của trang {_page_list(partial)} (đủ để tách và nhận ra văn bản)")
     if texts:
         notes.append(OCR_NOTE)
     return texts, bool(texts), notes, _OCR_FOUND_NOTHING
-
-
-# The top of a page that holds a document's head (issuer, number, motto,
-# title, subject): measured on 30 scanned first pages of a corpus, OCR of the
-# top 35 % read every title and school the whole page did, in 44 % of the time.
-_PAGE_TOP_SHARE = 0.35
 
 
 def _page_list(pages: list[int]) -> str:
@@ -186,25 +187,6 @@ def _page_list(pages: list[int]) -> str:
         else:
             runs.append([page])
     return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
-
-
-def _render_png(page, dpi: int, max_pixels: int, share: float = 1.0) -> tuple[bytes, int]:
-    """The page (or its top ``share``) as a grayscale PNG, and the resolution it was rendered at.
-
-    A page may be up to 200 x 200 inches: at ``dpi`` that is 1.6 billion
-    pixels, so the resolution is lowered to keep within ``max_pixels``.
-    """
-    width, height = page.get_size()  # points: 1/72 inch
-    scale = dpi / 72
-    pixels = max(width * scale, 1) * max(height * scale, 1)
-    if pixels > max_pixels:
-        scale *= (max_pixels / pixels) ** 0.5
-    image = page.render(scale=scale, grayscale=True).to_pil()
-    if share < 1.0:
-        image = image.crop((0, 0, image.width, max(1, int(image.height * share))))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue(), max(1, round(scale * 72))
 
 
 def _extract_pdf_plumber(data: bytes, limits: ExtractLimits) -> Extraction:

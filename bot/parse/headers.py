@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-import mailparser
 
 from .limits import ParseLimits
 from .text import _FOLD, _header_text, _one_line, _strip_controls, _unescape
@@ -59,6 +58,8 @@ def _read_headers(msg: Message, limits: ParseLimits) -> _Headers:
 
 def _mailparser_fields(view: Message, problems: list[str]):
     """Addresses (display name, lower-case address) and the Date via mail-parser."""
+    import mailparser  # not at the top: importing bot.parse (ParseLimits) must not cost 20 ms
+
     small = Message()
     for name in _ADDRESS_HEADERS:
         for value in view.get_all(name, []):
