@@ -35,7 +35,6 @@ from typing import Callable
 from . import bounces, flood, outbox, plan
 from .model import ParsedMessage
 from .outbox import Cancel, Defer, DeliveryReport, Limits, QueuedMail, Replace
-from .parse import parse_message
 from .plan import PlannedMail
 from .render import XLSX_TYPE, Attachment, Renderer
 from .send import make_sender
@@ -410,13 +409,16 @@ def suppressed_addresses(store: Store, now: datetime) -> frozenset[str]:
     return plan.suppressed_addresses(bounced, wrote, now)
 
 
-def sync_bounces(store: Store, read: Callable[[bytes], ParsedMessage] = parse_message) -> int:
+def sync_bounces(store: Store, read: Callable[[bytes], ParsedMessage] | None = None) -> int:
     """Judge the delivery reports recorded since the last call (``bounces.judge``):
     an address is believed to bounce only when the report names a mail the
     outbox sent to it; any other report is logged and changes nothing.
     ``read`` parses a report again from the archive (for the Message-IDs it
-    names, ``ParsedMessage.bounce_refs``). Returns the number of reports judged."""
+    names, ``ParsedMessage.bounce_refs``; default: the real parser). Returns the number of reports judged."""
     todo = outbox.unjudged_bounces(store.conn)
+    if todo and read is None:
+        from .parse import parse_message  # not at the top: health and status must not load the parser
+        read = parse_message
     for report in todo:
         try:
             message = read(store.raw(PendingMessage(report.row, report.sha256, report.message_id,
