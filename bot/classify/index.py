@@ -59,6 +59,10 @@ class ClassifierIndex:
     other_topics: tuple[tuple[str, tuple[str, ...]], ...]
     office_code: str                             # folded issuer abbreviation of the office
     glued_code_re: re.Pattern | None = None      # "/TTrTHHHG": a mixed-case code glued to the issuer
+    # The campaign's object: groups of (match form, as written); a text names it with a phrase of every group.
+    topic_object: tuple[tuple[tuple[str, str], ...], ...] = ()
+    # Issuers that are not schools: (name, issuer-line starts in match form, folded codes).
+    issuers: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...] = ()
 
 
 def build_index(rules: Rules) -> ClassifierIndex:
@@ -98,7 +102,20 @@ def build_index(rules: Rules) -> ClassifierIndex:
                            for label, phrases in campaign.topic.others),
         office_code=_phrase(campaign.office.short).replace(" ", ""),
         glued_code_re=_glued_code_re(campaign, codes),
+        topic_object=tuple(_phrases(group) for group in campaign.topic.object)
+        or (_phrases(campaign.topic.strong),),
+        issuers=_issuers(campaign),
     )
+
+
+def _issuers(campaign: Campaign) -> tuple[tuple[str, tuple[str, ...], frozenset[str]], ...]:
+    """The issuers of rules/programmes.toml, then the office itself (its own documents sent back)."""
+    office = campaign.office
+    found = [(i.name, tuple(_phrase(line) for line in i.lines),
+              frozenset(_phrase(c).replace(" ", "") for c in i.codes)) for i in campaign.issuers]
+    found.append(("chính Phòng", (_phrase(office.name), "phong gd dt", "phong gddt"),
+                  frozenset({_phrase(office.short).replace(" ", "")})))
+    return tuple(found)
 
 
 def _glued_code_re(campaign: Campaign, codes: Mapping[str, TypeSig]) -> re.Pattern | None:

@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 
 from ..rules import School
+from ..vietnamese import fold
+from .forms import match_form
 from .head import _LEADING_JUNK, _MOTTO, _MOTTO_PIECE, _NUMBER, _SUPERVISOR, Head
 from .index import ClassifierIndex
 from .school_names import _LEVEL_TOKENS, _NAME_END, SchoolMention, canon_school_text
@@ -166,3 +168,58 @@ def _line_with(head: Head, canon_name: str) -> str:
             if needle in canon_school_text(head.lines[i]):
                 return head.lines[i]
     return canon_name.upper()
+
+
+@dataclass(frozen=True)
+class OtherIssuer:
+    """An issuing body that is not a school: its kind (``name``, from the rules) and the line that says so."""
+
+    name: str
+    line: str
+
+
+def other_issuer(head: Head, index: ClassifierIndex, head_school: HeadSchool) -> OtherIssuer | None:
+    """The issuing body of the head when it is not a school (Công an phường, UBND phường, Đoàn, the office).
+
+    The issuer is the lowest name line of the top-left block (the one under
+    the supervising body). A roster school there wins, unless its own line
+    is a body of the school's (``ĐOÀN TRƯỜNG THCS ...``). A line that may be
+    a school's supervising body (``UBND PHƯỜNG ...``, ``PHÒNG GD&ĐT``) alone
+    in the block decides only when the ``Số:`` line's issuer code agrees (the
+    school's own line may have been lost). Without any name line that
+    decides, a ``Số:`` code of such a body (``KH-CAP``) does, when no school
+    line was read.
+    """
+    if not index.issuers:
+        return None
+    names = []  # (line as printed, match form) of the name lines of the block, top to bottom
+    for i in head.issuer:
+        folded = _LEADING_JUNK.sub("", head.folded[i])
+        if _NUMBER.match(folded) or "ngay" in folded.split()[:4]:
+            continue
+        left = _printed_name(_left_column(head.lines[i], head.folded[i])).strip()
+        form = match_form(left).strip()
+        if sum(ch.isalpha() for ch in form) >= 3:
+            names.append((left, form))
+    code = head.number.issuer_code.replace(".", "") if head.number is not None else ""
+    by_code = next((name for name, _, codes in index.issuers if code and code in codes), "")
+    if head_school.mention is not None:
+        school_line = match_form(_line_with(head, head_school.mention.text)).strip()
+        found = _issuer_of(school_line, index)
+        return OtherIssuer(found, _line_with(head, head_school.mention.text)) if found else None
+    if names and not head_school.unknown_line:
+        line, form = names[-1]
+        found = _issuer_of(form, index)
+        if found:
+            supervisor = form.startswith(_SUPERVISOR) or form.startswith("phong ")
+            if not (supervisor and len(names) == 1 and by_code != found):
+                return OtherIssuer(found, line)
+    if by_code and not head_school.unknown_line:
+        return OtherIssuer(by_code, head.number.line)
+    return None
+
+
+def _issuer_of(form: str, index: ClassifierIndex) -> str:
+    """The kind of non-school issuer a name line (match form) begins with, or ""."""
+    return next((name for name, starts, _ in index.issuers if any(form == s or form.startswith(s + " ")
+                                                                  for s in starts)), "")

@@ -1,10 +1,20 @@
-"""Topic: whether a document is about this campaign (its vocabulary) or another one."""
+"""Topic: whether a document is this campaign's, another programme's, or unclear.
+
+What identifies a document of this campaign is its OBJECT (the recognition
+of a "cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ ANTQ"), named in
+its own words: the title and the trích yếu (subject lines). Topic words
+("an ninh trật tự", "ANTQ", "Bộ tiêu chí") are shared with neighbouring
+programmes (Ngày hội toàn dân bảo vệ ANTQ, An toàn về an ninh trật tự, thi
+đua...) and never make a document count on their own.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .forms import match_form, text_form
+from ..vietnamese import fold
+from .forms import match_form
 from .head import Head
 from .helpers import _quoted
 from .index import ClassifierIndex
@@ -17,50 +27,97 @@ from .index import ClassifierIndex
 
 @dataclass(frozen=True)
 class TopicVerdict:
-    """``kind``: "this" (this campaign), "other" (another campaign's topic) or "unknown"."""
+    """``kind``: "this" (this campaign), "other" (another programme) or "unknown".
+
+    ``label`` names the other programme; ``words`` is True when the text has
+    any word of this campaign's topic (object or vocabulary): mail with none
+    and no school is not about the campaign at all.
+    """
 
     kind: str
     reason: str
     label: str = ""
+    words: bool = True
+
+
+# Lines of a body that cite other documents or address someone: their words
+# are not the document's own ("Căn cứ Thông tư 124/2021/TT-BCA ...").
+_CITATION = ("can cu", "thuc hien", "theo ", "kinh gui", "noi nhan", "dong kinh gui", "ve viec thuc hien")
+_CITATION_INSIDE = re.compile(r"\b(?:can cu|theo|thuc hien|tai) (?:ke hoach|quyet dinh|thong tu|cong van|huong dan|"
+                              r"chi thi|nghi quyet|van ban|bo tieu chi)\b")
+# Body lines read for the object when the head does not decide.
+_BODY_LINES = 400
 
 
 def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
-    """Whether a document is about this campaign.
+    """Whether a document is about this campaign, judged on its own words.
 
-    The subject line decides first (a fire-safety report that mentions
-    "an ninh trật tự" in passing is still about fire safety); then the whole
-    text: a strong phrase suffices, weak ones need ``min_weak`` distinct
-    hits, unless another campaign's topic is present too (then unsure).
+    1. The title and trích yếu: the campaign's object there makes it this
+       campaign's (unless they name another programme too: unclear); another
+       programme there (and not the object) makes it that programme's.
+    2. Otherwise (the trích yếu lost or silent) the body's own sentences,
+       citations left out: the object and no other programme -> this
+       campaign; another programme and not the object -> that one.
+    3. Topic words alone: unclear (review), saying which words were seen.
     """
-    subject = match_form(head.subject_text() + " " + head.title_line)
-    strong = _hits(index.topic_strong, subject)
-    if strong:
-        return TopicVerdict("this", f"chủ đề trong trích yếu: '{strong[0]}'")
-    other = _other_topic(index, subject)
-    if other and len(_hits(index.topic_weak, subject)) < index.min_weak:
-        return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {other})", other)
-    whole = match_form(" ".join(head.folded)) + text_form(text)
-    strong = _hits(index.topic_strong, whole)
-    if strong:
-        return TopicVerdict("this", f"chủ đề: '{strong[0]}'")
-    weak = _hits(index.topic_weak, whole)
-    other = _other_topic(index, whole)
-    if len(weak) >= index.min_weak and not other:
-        return TopicVerdict("this", f"từ ngữ của chủ đề: {_quoted(weak)}")
-    if other and not weak:
-        return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {other})", other)
-    if other:
-        return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: có từ ngữ về {other}, "
-                                       f"từ ngữ của đợt này chỉ có {_quoted(weak)}")
-    return TopicVerdict("unknown", "không thấy từ ngữ nào của đợt này")
+    own = match_form(head.subject_text() + " " + head.title_line)
+    obj = _object_hits(index, own)
+    others = _other_topics(index, own)
+    if obj and others:
+        return TopicVerdict("unknown", f"trích yếu nêu cả đợt này ({_quoted(obj)}) và {others[0]}: cần xem lại")
+    if obj:
+        return TopicVerdict("this", f"trích yếu nêu đối tượng của đợt này: {_quoted(obj)}")
+    if others:
+        return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
+    body = match_form(" ".join(_own_lines(head, text)))
+    obj = _object_hits(index, body)
+    others = _other_topics(index, body)
+    if obj and not others:
+        return TopicVerdict("this", f"nội dung nêu đối tượng của đợt này: {_quoted(obj)} (trích yếu không nêu)")
+    if others and not obj:
+        return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
+    if obj:
+        return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nêu cả {_quoted(obj)} và {others[0]}")
+    whole = match_form(" ".join(head.folded)) + body
+    words = _hits(index.topic_strong, whole) + _hits(index.topic_weak, whole)
+    if words:
+        return TopicVerdict("unknown", "chưa chắc thuộc đợt này: chỉ có từ ngữ chung của chủ đề "
+                                       f"({_quoted(words[:3])}), văn bản không nêu việc xây dựng, công nhận "
+                                       "điển hình")
+    return TopicVerdict("unknown", "không thấy từ ngữ nào của đợt này", words=False)
+
+
+def _own_lines(head: Head, text: str) -> list[str]:
+    """The body's lines that are the document's own words (citations left out)."""
+    out = []
+    for raw in text.splitlines()[:_BODY_LINES]:
+        folded = fold(raw).strip(" -+*•")
+        if not folded or folded.startswith(_CITATION) or _CITATION_INSIDE.search(folded):
+            continue
+        out.append(folded)
+    return out
+
+
+def campaign_words(text: str, index: ClassifierIndex) -> tuple[str, ...]:
+    """This campaign's words (object or topic vocabulary) in any text: mail subject, body."""
+    form = match_form(text)
+    return tuple(_object_hits(index, form) or _hits(index.topic_strong, form) + _hits(index.topic_weak, form))
+
+
+def _object_hits(index: ClassifierIndex, form: str) -> list[str]:
+    """A phrase of every group of the object, or nothing."""
+    found = []
+    for group in index.topic_object:
+        hit = _hits(group, form)
+        if not hit:
+            return []
+        found.append(hit[0])
+    return found
 
 
 def _hits(phrases: Sequence[tuple[str, str]], form: str) -> list[str]:
     return [written for phrase, written in phrases if f" {phrase} " in form]
 
 
-def _other_topic(index: ClassifierIndex, form: str) -> str:
-    for label, phrases in index.other_topics:
-        if any(f" {p} " in form for p in phrases):
-            return label
-    return ""
+def _other_topics(index: ClassifierIndex, form: str) -> list[str]:
+    return [label for label, phrases in index.other_topics if any(f" {p} " in form for p in phrases)]
