@@ -33,6 +33,7 @@ class TypeSig:
     titles: tuple[str, ...]
     codes: frozenset[str]
     keywords: tuple[tuple[str, str], ...] = ()  # (match form, as written)
+    written: frozenset[str] = frozenset()       # titles casefolded with their marks, no spaces (tiếng Việt)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,8 @@ def _type_sigs(campaign: Campaign) -> tuple[TypeSig, ...]:
         codes = frozenset() if code_c in taken_codes else frozenset({code_c})
         if titles or codes:
             other_id = type_id if type_id not in taken_ids else f"other_{type_id}"
-            sigs.append(TypeSig(other_id, name, False, titles=titles, codes=codes))
+            written = frozenset({"".join(ch for ch in nfc(title).casefold() if ch.isalnum())}) if titles else frozenset()
+            sigs.append(TypeSig(other_id, name, False, titles=titles, codes=codes, written=written))
     return tuple(sigs)
 
 

@@ -170,6 +170,10 @@ def _line_with(head: Head, canon_name: str) -> str:
     return canon_name.upper()
 
 
+# Any "Số: ..." line, whatever its layout ("Số: 05-KH/ĐTN" of the Đoàn and the Party).
+_NUMBER_ANY = re.compile(r"^soo?\s*[:.]?\s*[\d.]")
+
+
 @dataclass(frozen=True)
 class OtherIssuer:
     """An issuing body that is not a school: its kind (``name``, from the rules) and the line that says so."""
@@ -195,7 +199,7 @@ def other_issuer(head: Head, index: ClassifierIndex, head_school: HeadSchool) ->
     names = []  # (line as printed, match form) of the name lines of the block, top to bottom
     for i in head.issuer:
         folded = _LEADING_JUNK.sub("", head.folded[i])
-        if _NUMBER.match(folded) or "ngay" in folded.split()[:4]:
+        if _NUMBER.match(folded) or _NUMBER_ANY.match(folded) or "ngay" in folded.split()[:4]:
             continue
         left = _printed_name(_left_column(head.lines[i], head.folded[i])).strip()
         form = match_form(left).strip()
