@@ -328,7 +328,12 @@ def test_check_year(signals, kind, reason):
     ("Công tác phòng, chống ma túy trong trường học", "", "other", "phòng chống ma túy"),
     ("Kết quả thực hiện công tác đảm bảo trật tự an toàn giao thông", "", "other", "an toàn giao thông"),
     ("Kết quả kiểm tra nề nếp học sinh", "", "other", "kiểm tra nề nếp"),
-    ("Kết quả thực hiện", "an ninh trật tự; ANTT; an toàn giao thông", "other", "an toàn giao thông"),
+    ("Kết quả thực hiện", "an ninh trật tự; ANTT; an toàn giao thông", "unknown", ""),  # a mention in passing
+    ("Kết quả thực hiện", "an toàn giao thông; đội cờ đỏ an toàn giao thông", "other", "an toàn giao thông"),
+    # the object named again and again, another programme once: the object decides
+    ("Kết quả thực hiện", "xây dựng đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ\nmô hình cổng trường an "
+                          "toàn giao thông\nđủ điều kiện công nhận điển hình về phong trào toàn dân bảo vệ ANTQ",
+     "this", ""),
     ("Kết quả thực hiện", "hoạt động trong năm", "unknown", ""),
 ])
 def test_topic_score(subject, body, kind, label):

@@ -72,12 +72,19 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     body = match_form(" ".join(_own_lines(head, text)))
     obj = _object_hits(index, body)
     others = _other_topics(index, body)
-    if obj and not others:
-        return TopicVerdict("this", f"nội dung nêu đối tượng của đợt này: {_quoted(obj)} (trích yếu không nêu)")
-    if others and not obj:
-        return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
-    if obj:
-        return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nêu cả {_quoted(obj)} và {others[0]}")
+    if obj or others:
+        # Both named in the body: the one it is about is named again and again; a
+        # mention in passing ("cổng trường an toàn giao thông") is not its object.
+        ours = _object_count(index, body)
+        theirs = max((_count(p, body) for label, phrases in index.other_topics if label in others for p in phrases),
+                     default=0)
+        if obj and (not others or ours >= 2 * theirs):
+            return TopicVerdict("this", f"nội dung nêu đối tượng của đợt này: {_quoted(obj)} (trích yếu không nêu)")
+        if others and theirs >= 2 * max(ours, 1):
+            return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
+        if obj:
+            return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nêu cả {_quoted(obj)} và {others[0]}")
+        return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nhắc đến {others[0]}, trích yếu không nêu")
     whole = match_form(" ".join(head.folded)) + body
     words = _hits(index.topic_strong, whole) + _hits(index.topic_weak, whole)
     if words:
@@ -113,6 +120,15 @@ def _object_hits(index: ClassifierIndex, form: str) -> list[str]:
             return []
         found.append(hit[0])
     return found
+
+
+def _count(phrase: str, form: str) -> int:
+    return form.count(f" {phrase} ")
+
+
+def _object_count(index: ClassifierIndex, form: str) -> int:
+    """How many times the object is named: the scarcest of its groups."""
+    return min((sum(_count(p, form) for p, _ in group) for group in index.topic_object), default=0)
 
 
 def _hits(phrases: Sequence[tuple[str, str]], form: str) -> list[str]:
