@@ -79,7 +79,7 @@ number_codes = ["KH"]
 keywords = ["triển khai", "xây dựng cơ sở giáo dục điển hình"]
 
 [topic]
-object = [["điển hình"], ["bảo vệ an ninh Tổ quốc", "bảo vệ ANTQ", "BVANTQ"]]
+object = [["điển hình"], ["bảo vệ an ninh Tổ quốc", "bảo vệ ANTQ", "BVANTQ", "an ninh Tổ quốc", "ANTQ"]]
 strong = ["bảo vệ an ninh Tổ quốc", "bảo vệ ANTQ", "điển hình về phong trào toàn dân", "9745/QĐ-BCA"]
 weak = ["ANTQ", "an ninh trật tự", "ANTT", "đơn vị điển hình", "Bộ tiêu chí",
         "tố giác tội phạm", "Xanh - Sạch - Đẹp - An toàn"]
@@ -318,7 +318,10 @@ def test_check_year(signals, kind, reason):
     (SUBJECTS["TỜ TRÌNH"], "", "this", ""),
     # Topic words alone never count: the object (điển hình + the movement) must be named.
     ("Kết quả xây dựng đơn vị điển hình", "theo Bộ tiêu chí ban hành kèm Quyết định 9745/QĐ-BCA-V05", "unknown", ""),
-    ("Kết quả thực hiện", "đơn vị điển hình; Bộ Tiêu chí; ANTQ", "unknown", ""),
+    ("Kết quả thực hiện", "an ninh trật tự; Bộ Tiêu chí; ANTQ", "unknown", ""),
+    # "điển hình" in one place, the movement in another: not the object
+    ("Kết quả thực hiện", "Biểu dương gương điển hình tiên tiến trong năm học.\n" + "Hoạt động chuyên môn. " * 8
+     + "\nHưởng ứng phong trào toàn dân bảo vệ an ninh Tổ quốc.", "unknown", ""),
     # The trích yếu silent, the body's own sentence names the object.
     ("Kết quả thực hiện", "Trường đề nghị công nhận đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ.", "this", ""),
     # ... but not in a citation.
@@ -431,7 +434,8 @@ def test_school_named_in_passing_in_mail_body_is_not_the_sender():
 
 
 def test_school_named_in_document_body_or_subject_line_is_not_the_issuer():
-    subject = "Về việc đề nghị công nhận đơn vị điển hình (học tập kinh nghiệm Trường THCS Phan Bội Châu)"
+    subject = ("Về việc đề nghị công nhận đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ (học tập kinh nghiệm "
+               "Trường THCS Phan Bội Châu)")
     body = "Trường phối hợp với Trường TH Nguyễn Du tổ chức tuyên truyền phong trào toàn dân bảo vệ an ninh Tổ quốc."
     d = one(head(subject=subject), body)
     assert (d.decision, d.school) == ("counted", "thcs-nguyen-hien")

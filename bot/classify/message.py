@@ -17,7 +17,7 @@ from .forms import _phrase, match_form
 from .head import Head, parse_head
 from .helpers import _code, _decimal, _short, _unique
 from .index import ClassifierIndex, index_for
-from .head import _MOTTO
+from .head import _MOTTO, _mostly_caps
 from .issuer import HeadSchool, OtherIssuer, find_school_in_head, other_issuer
 from .topic import TopicVerdict, campaign_words, topic_score
 from .year import YearVerdict, check_year, document_year, mail_years
@@ -295,9 +295,11 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
         confidence=round(confidence, 3),
         reasons=_unique((*lead, *doc_type.reasons, *school.reasons, topic.reason, year.reason, *notes)),
         first_page=part.first_page, last_page=part.last_page)
-    starts = (head.title is not None or head.number is not None or head_school.mention is not None
-              or bool(head_school.unknown_line) or issuer is not None
-              or any(_MOTTO.search(f) for f in head.folded[:8]))
+    # A page opens a document with a title, a number line, the motto or an issuer
+    # line printed in capitals; a school named in a sentence of the body does not.
+    starts = (head.title is not None or head.number is not None or issuer is not None
+              or (head_school.mention is not None and _mostly_caps(head_school.line))
+              or bool(head_school.unknown_line) or any(_MOTTO.search(f) for f in head.folded[:8]))
     return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words)
 
 

@@ -70,12 +70,12 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     if others:
         return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
     body = match_form(" ".join(_own_lines(head, text)))
-    obj = _object_hits(index, body)
+    ours = _object_count(index, body)
+    obj = _object_hits(index, body) if ours else []
     others = _other_topics(index, body)
     if obj or others:
         # Both named in the body: the one it is about is named again and again; a
         # mention in passing ("cổng trường an toàn giao thông") is not its object.
-        ours = _object_count(index, body)
         theirs = max((_count(p, body) for label, phrases in index.other_topics if label in others for p in phrases),
                      default=0)
         if obj and (not others or ours >= 2 * theirs):
@@ -126,9 +126,21 @@ def _count(phrase: str, form: str) -> int:
     return form.count(f" {phrase} ")
 
 
+# In a body the object's phrases must stand together ("... điển hình về phong
+# trào toàn dân bảo vệ ANTQ"), not in two unrelated sentences.
+_OBJECT_SPAN = 90
+
+
 def _object_count(index: ClassifierIndex, form: str) -> int:
-    """How many times the object is named: the scarcest of its groups."""
-    return min((sum(_count(p, form) for p, _ in group) for group in index.topic_object), default=0)
+    """How many times the object is named in a body: places where a phrase of
+    the first group has a phrase of every other group within ``_OBJECT_SPAN``
+    characters."""
+    groups = [[m.start() for p, _ in group for m in re.finditer(re.escape(f" {p} "), form)]
+              for group in index.topic_object]
+    if not groups or not all(groups):
+        return 0
+    return sum(1 for at in groups[0]
+               if all(any(abs(other - at) <= _OBJECT_SPAN for other in g) for g in groups[1:]))
 
 
 def _hits(phrases: Sequence[tuple[str, str]], form: str) -> list[str]:

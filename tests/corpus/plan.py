@@ -165,7 +165,8 @@ def receipt_time(kind: str, timing: str, rng: random.Random, year: int, deadline
         return day0 - timedelta(days=rng.randint(8, 14)) + _time_of_day(rng)
     if timing == "final_days":
         return day0 - timedelta(days=rng.randint(0, 2)) + _time_of_day(rng)
-    genuine = kind in ("submission", "forwarded", "unknown_sender", "photo_pages")
+    genuine = kind in ("submission", "forwarded", "unknown_sender", "photo_pages", "other_issuer", "earlier_photo",
+                       "neighbour")
     if timing == "late" or (not timing and genuine and rng.random() < 0.12):
         day = day0 + timedelta(days=rng.choices(range(1, 21), [20 - i for i in range(20)])[0])
     elif timing == "on_time" or genuine:
