@@ -141,7 +141,9 @@ class HardBuilder(CorpusBuilder):
         env = mail.Envelope("", sender, self.s.office_addr, subject, date, body)
         data, msgid = mail.client("gmail" if rng.random() < 0.5 else "raw8").build(
             env, [f.attachment for f in files], rng)
-        return Built(data, self._label(r, msgid, None, sender, "spam", received, date, files, tags + ["spam2"]))
+        label = self._label(r, msgid, None, sender, "spam", received, date, files, tags + ["spam2"])
+        label["kind"] = "spam"
+        return Built(data, label)
 
     def _flood(self, r: Recipe, rng: random.Random) -> Built:
         school = self._school(r, rng)
