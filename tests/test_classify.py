@@ -79,7 +79,8 @@ number_codes = ["KH"]
 keywords = ["triển khai", "xây dựng cơ sở giáo dục điển hình"]
 
 [topic]
-object = [["điển hình"], ["bảo vệ an ninh Tổ quốc", "bảo vệ ANTQ", "BVANTQ", "an ninh Tổ quốc", "ANTQ"]]
+object = [["điển hình"], ["bảo vệ an ninh Tổ quốc", "bảo vệ ANTQ", "BVANTQ", "an ninh Tổ quốc", "ANTQ",
+                          "phong trào toàn dân bảo vệ"]]
 strong = ["bảo vệ an ninh Tổ quốc", "bảo vệ ANTQ", "điển hình về phong trào toàn dân", "9745/QĐ-BCA"]
 weak = ["ANTQ", "an ninh trật tự", "ANTT", "đơn vị điển hình", "Bộ tiêu chí",
         "tố giác tội phạm", "Xanh - Sạch - Đẹp - An toàn"]
@@ -319,6 +320,13 @@ def test_check_year(signals, kind, reason):
     # Topic words alone never count: the object (điển hình + the movement) must be named.
     ("Kết quả xây dựng đơn vị điển hình", "theo Bộ tiêu chí ban hành kèm Quyết định 9745/QĐ-BCA-V05", "unknown", ""),
     ("Kết quả thực hiện", "an ninh trật tự; Bộ Tiêu chí; ANTQ", "unknown", ""),
+    # a criterion of the Bộ tiêu chí that contains a neighbour's name is not that neighbour
+    ("Kết quả thực hiện", "đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ\nTiêu chí 5: Xây dựng trường học "
+                          "Xanh - Sạch - Đẹp - An toàn", "this", ""),
+    # the subject lost: a neighbour named again and again outweighs the object named once
+    ("Kết quả thực hiện", "Ngày hội toàn dân bảo vệ ANTQ được tổ chức trang trọng.\nBiểu dương tập thể điển hình "
+                          "trong phong trào toàn dân bảo vệ ANTQ.\nNgày hội toàn dân diễn ra an toàn.", "other",
+     "Ngày hội toàn dân bảo vệ ANTQ"),
     # "điển hình" in one place, the movement in another: not the object
     ("Kết quả thực hiện", "Biểu dương gương điển hình tiên tiến trong năm học.\n" + "Hoạt động chuyên môn. " * 8
      + "\nHưởng ứng phong trào toàn dân bảo vệ an ninh Tổ quốc.", "unknown", ""),

@@ -64,6 +64,8 @@ class ClassifierIndex:
     topic_object: tuple[tuple[tuple[str, str], ...], ...] = ()
     # Issuers that are not schools: (name, issuer-line starts in match form, folded codes).
     issuers: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...] = ()
+    # This campaign's topic phrases that contain a neighbour's phrase (match form), longest first.
+    own_terms: tuple[str, ...] = ()
 
 
 def build_index(rules: Rules) -> ClassifierIndex:
@@ -106,6 +108,9 @@ def build_index(rules: Rules) -> ClassifierIndex:
         topic_object=tuple(_phrases(group) for group in campaign.topic.object)
         or (_phrases(campaign.topic.strong),),
         issuers=_issuers(campaign),
+        own_terms=tuple(sorted({f for f in own_forms for _, phrases in campaign.topic.others
+                                for p in phrases if f" {_phrase(p)} " in f" {f} " and _phrase(p) != f},
+                               key=len, reverse=True)),
     )
 
 

@@ -72,13 +72,16 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     body = match_form(" ".join(_own_lines(head, text)))
     ours = _object_count(index, body)
     obj = _object_hits(index, body) if ours else []
-    others = _other_topics(index, body)
+    # This campaign's own terms that contain a neighbour's name ("Xanh - Sạch - Đẹp
+    # - An toàn" is a criterion of the Bộ tiêu chí) are not that neighbour.
+    theirs_form = _without(body, index.own_terms)
+    others = _other_topics(index, theirs_form)
     if obj or others:
         # Both named in the body: the one it is about is named again and again; a
         # mention in passing ("cổng trường an toàn giao thông") is not its object.
-        theirs = max((_count(p, body) for label, phrases in index.other_topics if label in others for p in phrases),
-                     default=0)
-        if obj and (not others or ours >= 2 * theirs):
+        theirs = max((_count(p, theirs_form) for label, phrases in index.other_topics if label in others
+                      for p in phrases), default=0)
+        if obj and (not others or ours >= max(2, 2 * theirs)):
             return TopicVerdict("this", f"nội dung nêu đối tượng của đợt này: {_quoted(obj)} (trích yếu không nêu)")
         if others and theirs >= 2 * max(ours, 1):
             return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
@@ -120,6 +123,12 @@ def _object_hits(index: ClassifierIndex, form: str) -> list[str]:
             return []
         found.append(hit[0])
     return found
+
+
+def _without(form: str, phrases: Sequence[str]) -> str:
+    for phrase in phrases:
+        form = form.replace(f" {phrase} ", " ")
+    return form
 
 
 def _count(phrase: str, form: str) -> int:
