@@ -683,8 +683,13 @@ def test_other_campaigns_to_trinh_is_ignored_too():
 
 
 def test_unknown_topic_goes_to_review():
-    d = one(head("BÁO CÁO", subject="Kết quả thực hiện nhiệm vụ"))
+    d = one(head("BÁO CÁO", subject="Kết quả"))
     assert d.decision == "review" and has(d, "không thấy từ ngữ nào của đợt này")
+
+
+def test_a_subject_about_something_else_is_ignored():
+    d = one(head("BÁO CÁO", subject="Kết quả thực hiện nhiệm vụ năm học"))
+    assert d.decision == "ignored" and has(d, "không thuộc đợt này: trích yếu 'Kết quả thực hiện nhiệm vụ năm học'")
 
 
 @pytest.mark.parametrize("date_line, subject, reason", [

@@ -63,10 +63,22 @@ def test_documents_naming_the_campaigns_object_count(title, subject):
     assert has(d, "trích yếu nêu đối tượng của đợt này")
 
 
-def test_topic_words_alone_never_count():
-    d = one(head("BÁO CÁO", subject="Kết quả thực hiện nhiệm vụ năm học 2022-2023"), TOPIC_BODY)
-    assert d.decision == "review" and not d.campaign
-    assert has(d, "chỉ có từ ngữ chung của chủ đề", "không nêu việc xây dựng, công nhận điển hình")
+@pytest.mark.parametrize("subject, decision, reason", [
+    # the trích yếu speaks of something else: not ours, at a glance
+    ("Tổng kết năm học 2022-2023 và phương hướng năm học 2023-2024", "ignored",
+     "không thuộc đợt này: trích yếu 'Tổng kết năm học 2022-2023 và phương hướng năm học 2023-2024' không nói về "
+     "việc xây dựng, công nhận điển hình"),
+    ("Phòng, chống tai nạn thương tích cho học sinh năm học 2023-2024", "ignored", "không nói về việc xây dựng"),
+    # no trích yếu to judge by: a person looks
+    ("", "review", "chỉ có từ ngữ chung của chủ đề"),
+    ("Kết quả", "review", "chỉ có từ ngữ chung của chủ đề"),
+])
+def test_topic_words_alone_never_count(subject, decision, reason):
+    text = head("BÁO CÁO", subject=subject) if subject else head("BÁO CÁO", subject="").replace(
+        "Kính gửi: Phòng Giáo dục và Đào tạo Quận 12", "")
+    d = one(text, TOPIC_BODY)
+    assert (d.decision, d.campaign) == (decision, False)
+    assert has(d, reason)
 
 
 def test_object_and_another_programme_in_one_subject_is_for_a_person():

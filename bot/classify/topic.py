@@ -16,7 +16,7 @@ from typing import Sequence
 from ..vietnamese import fold
 from .forms import match_form
 from .head import Head
-from .helpers import _quoted
+from .helpers import _quoted, _short
 from .index import ClassifierIndex
 
 
@@ -60,7 +60,7 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
        campaign; another programme and not the object -> that one.
     3. Topic words alone: unclear (review), saying which words were seen.
     """
-    own = match_form(head.subject_text() + " " + head.title_line)
+    own = match_form(" ".join((head.subject_text(), head.title_line, _line_under_title(head))))
     obj = _object_hits(index, own)
     others = _other_topics(index, own)
     if obj and others:
@@ -81,7 +81,7 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
         # mention in passing ("cổng trường an toàn giao thông") is not its object.
         theirs = max((_count(p, theirs_form) for label, phrases in index.other_topics if label in others
                       for p in phrases), default=0)
-        if obj and (not others or ours >= max(2, 2 * theirs)):
+        if obj and (not others or (ours >= 2 and ours > theirs)):
             return TopicVerdict("this", f"nội dung nêu đối tượng của đợt này: {_quoted(obj)} (trích yếu không nêu)")
         if others and theirs >= 2 * max(ours, 1):
             return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
@@ -90,11 +90,43 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
         return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nhắc đến {others[0]}, trích yếu không nêu")
     whole = match_form(" ".join(head.folded)) + body
     words = _hits(index.topic_strong, whole) + _hits(index.topic_weak, whole)
+    subject = match_form(head.subject_text())
+    if not ours and _speaks_of_something_else(subject, index):
+        written = " ".join(head.lines[i] for i in head.subject)
+        return TopicVerdict("other", f"không thuộc đợt này: trích yếu '{_short(written, 80)}' không nói "
+                                     "về việc xây dựng, công nhận điển hình", words=bool(words))
     if words:
         return TopicVerdict("unknown", "chưa chắc thuộc đợt này: chỉ có từ ngữ chung của chủ đề "
                                        f"({_quoted(words[:3])}), văn bản không nêu việc xây dựng, công nhận "
                                        "điển hình")
     return TopicVerdict("unknown", "không thấy từ ngữ nào của đợt này", words=False)
+
+
+def _line_under_title(head: Head) -> str:
+    """The line right under the title when the head did not take it as the subject:
+    a plan's trích yếu may begin with "Thực hiện Kế hoạch số ..." (it ends without ":" or ";")."""
+    at = head.title_at
+    if at is None or at + 1 >= len(head.folded) or at + 1 in head.subject:
+        return ""
+    line = head.folded[at + 1]
+    return line if line.startswith("thuc hien") and not line.rstrip(" .").endswith((":", ";")) else ""
+
+
+# A trích yếu that names neither this campaign's object nor its words, nor what
+# its documents say ("đề nghị công nhận", "họp xét"), in this many words or
+# more: the document is about something else ("Tổng kết năm học ...").
+_SUBJECT_WORDS = 5
+
+
+def _speaks_of_something_else(subject: str, index: ClassifierIndex) -> bool:
+    words = subject.split()
+    if len(words) < _SUBJECT_WORDS:
+        return False
+    if any(_hits(group, subject) for group in index.topic_object):
+        return False
+    if _hits(index.topic_strong, subject) or _hits(index.topic_weak, subject):
+        return False
+    return not any(_hits(t.keywords, subject) for t in index.types if t.dossier)
 
 
 def _own_lines(head: Head, text: str) -> list[str]:
