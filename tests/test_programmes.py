@@ -14,7 +14,7 @@ from bot import classify as C
 from bot.app import name_first_pages
 from bot.model import Attachment, DocumentPart, Extraction
 from bot.store import StoredItem
-from tests.test_classify import (RECEIVED, RULES, SCHOOL_MAIL, SUBJECTS, UNKNOWN_MAIL, VN, has, head, message, one,
+from tests.test_classify import (RECEIVED, RULES, SCHOOL_MAIL, UNKNOWN_MAIL, VN, has, head, message, one,
                                  pdf)
 
 TOPIC_BODY = ("Nhà trường luôn bảo đảm an ninh trật tự, hưởng ứng phong trào toàn dân bảo vệ an ninh Tổ quốc "

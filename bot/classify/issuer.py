@@ -5,7 +5,6 @@ import re
 from dataclasses import dataclass
 
 from ..rules import School
-from ..vietnamese import fold
 from .forms import match_form
 from .head import _LEADING_JUNK, _MOTTO, _MOTTO_PIECE, _NUMBER, _SUPERVISOR, Head
 from .index import ClassifierIndex
