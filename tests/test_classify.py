@@ -325,7 +325,8 @@ def test_check_year(signals, kind, reason):
                           "Xanh - Sạch - Đẹp - An toàn", "this", ""),
     # the subject lost: a neighbour named again and again outweighs the object named once
     ("Kết quả thực hiện", "Ngày hội toàn dân bảo vệ ANTQ được tổ chức trang trọng.\nBiểu dương tập thể điển hình "
-                          "trong phong trào toàn dân bảo vệ ANTQ.\nNgày hội toàn dân diễn ra an toàn.", "other",
+                          "trong phong trào toàn dân bảo vệ ANTQ.\nNgày hội toàn dân diễn ra an toàn.\nKết thúc "
+                          "Ngày hội toàn dân, nhà trường rút kinh nghiệm.", "other",
      "Ngày hội toàn dân bảo vệ ANTQ"),
     # "điển hình" in one place, the movement in another: not the object
     ("Kết quả thực hiện", "Biểu dương gương điển hình tiên tiến trong năm học.\n" + "Hoạt động chuyên môn. " * 8
@@ -340,7 +341,9 @@ def test_check_year(signals, kind, reason):
     ("Kết quả thực hiện công tác đảm bảo trật tự an toàn giao thông", "", "other", "an toàn giao thông"),
     ("Kết quả kiểm tra nề nếp học sinh", "", "other", "kiểm tra nề nếp"),
     ("Kết quả thực hiện", "an ninh trật tự; ANTT; an toàn giao thông", "unknown", ""),  # a mention in passing
-    ("Kết quả thực hiện", "an toàn giao thông; đội cờ đỏ an toàn giao thông", "other", "an toàn giao thông"),
+    ("Kết quả thực hiện", "an toàn giao thông; đội cờ đỏ an toàn giao thông", "unknown", ""),
+    ("Kết quả thực hiện", "an toàn giao thông; đội cờ đỏ an toàn giao thông; tháng an toàn giao thông", "other",
+     "an toàn giao thông"),
     # the object named again and again, another programme once: the object decides
     ("Kết quả thực hiện", "xây dựng đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ\nmô hình cổng trường an "
                           "toàn giao thông\nđủ điều kiện công nhận điển hình về phong trào toàn dân bảo vệ ANTQ",

@@ -47,6 +47,10 @@ _CITATION_INSIDE = re.compile(r"\b(?:can cu|theo|thuc hien|tai) (?:ke hoach|quye
                               r"chi thi|nghi quyet|van ban|bo tieu chi)\b")
 # Body lines read for the object when the head does not decide.
 _BODY_LINES = 400
+# Without a trích yếu, a body names another programme this often before the
+# document is taken for that programme's (this campaign's reports mention
+# neighbours in passing, and a criterion may name one).
+_BODY_MENTIONS = 3
 
 
 def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
@@ -83,7 +87,7 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
                       for p in phrases), default=0)
         if obj and (not others or (ours >= 2 and ours > theirs)):
             return TopicVerdict("this", f"nội dung nêu đối tượng của đợt này: {_quoted(obj)} (trích yếu không nêu)")
-        if others and theirs >= 2 * max(ours, 1):
+        if others and theirs >= max(_BODY_MENTIONS, 2 * ours):
             return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
         if obj:
             return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nêu cả {_quoted(obj)} và {others[0]}")
