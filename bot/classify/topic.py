@@ -42,7 +42,10 @@ class TopicVerdict:
 
 # Lines of a body that cite other documents or address someone: their words
 # are not the document's own ("Căn cứ Thông tư 124/2021/TT-BCA ...").
-_CITATION = ("can cu", "thuc hien", "theo ", "kinh gui", "noi nhan", "dong kinh gui", "ve viec thuc hien")
+_CITING = ("can cu", "thuc hien", "theo ", "- can cu")
+_ADDRESS = ("kinh gui", "noi nhan", "dong kinh gui")
+_DOCUMENT_WORD = re.compile(r"\b(?:ke hoach|quyet dinh|thong tu|cong van|huong dan|chi thi|nghi quyet|van ban|"
+                            r"nghi dinh|luat|bo tieu chi|so \d)")
 _CITATION_INSIDE = re.compile(r"\b(?:can cu|theo|thuc hien|tai) (?:ke hoach|quyet dinh|thong tu|cong van|huong dan|"
                               r"chi thi|nghi quyet|van ban|bo tieu chi)\b")
 # Body lines read for the object when the head does not decide.
@@ -73,6 +76,12 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
         return TopicVerdict("this", f"trích yếu nêu đối tượng của đợt này: {_quoted(obj)}")
     if others:
         return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
+    # The first lines (the head: title block, trích yếu, opening sentences), as
+    # OCR may leave them: a trích yếu cut in two, a line moved above the title.
+    first = match_form(" ".join(f for f in head.folded if _own(f)))
+    obj = _object_hits(index, first)
+    if obj and not _other_topics(index, _without(first, index.own_terms)):
+        return TopicVerdict("this", f"đầu văn bản nêu đối tượng của đợt này: {_quoted(obj)}")
     body = match_form(" ".join(_own_lines(head, text)))
     ours = _object_count(index, body)
     obj = _object_hits(index, body) if ours else []
@@ -135,13 +144,16 @@ def _speaks_of_something_else(subject: str, index: ClassifierIndex) -> bool:
 
 def _own_lines(head: Head, text: str) -> list[str]:
     """The body's lines that are the document's own words (citations left out)."""
-    out = []
-    for raw in text.splitlines()[:_BODY_LINES]:
-        folded = fold(raw).strip(" -+*•")
-        if not folded or folded.startswith(_CITATION) or _CITATION_INSIDE.search(folded):
-            continue
-        out.append(folded)
-    return out
+    return [f for f in (fold(raw).strip(" -+*•") for raw in text.splitlines()[:_BODY_LINES]) if _own(f)]
+
+
+def _own(folded: str) -> bool:
+    """A line in the document's own words: not an address, not a citation of
+    another document ("Căn cứ Kế hoạch số 887 ..."; "Căn cứ kết quả thực
+    hiện ... của đơn vị" is the document's own)."""
+    if not folded or folded.startswith(_ADDRESS) or _CITATION_INSIDE.search(folded):
+        return False
+    return not (folded.startswith(_CITING) and _DOCUMENT_WORD.search(folded))
 
 
 def campaign_words(text: str, index: ClassifierIndex) -> tuple[str, ...]:
