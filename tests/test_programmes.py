@@ -81,6 +81,19 @@ def test_topic_words_alone_never_count(subject, decision, reason):
     assert has(d, reason)
 
 
+@pytest.mark.parametrize("extra, decision", [
+    # OCR cut the trích yếu; the opening sentence names the movement: the head names the object
+    ("Căn cứ kết quả thực hiện phong trào toàn dân bảo vệ an ninh Tổ quốc năm học 2022-2023 của đơn vị,", "counted"),
+    # ... but not a citation of another document
+    ("Căn cứ Kế hoạch số 887/KH-GDĐT về phong trào toàn dân bảo vệ an ninh Tổ quốc;", "review"),
+])
+def test_a_trich_yeu_cut_by_ocr_is_completed_by_the_opening_lines(extra, decision):
+    text = head("TỜ TRÌNH", subject="ục điển hình về phong").replace("Kính gửi: Phòng Giáo dục và Đào tạo Quận 12",
+                                                                    extra)
+    d = one(text)
+    assert d.decision == decision
+
+
 def test_object_and_another_programme_in_one_subject_is_for_a_person():
     subject = "Đề nghị công nhận đạt chuẩn An toàn về an ninh, trật tự và đơn vị điển hình về phong trào toàn dân " \
               "bảo vệ ANTQ"
