@@ -736,6 +736,8 @@ def test_document_dated_a_few_days_ahead_counts_with_a_note(day, decision):
     (SUBJECTS["TỜ TRÌNH"], "Biên bản họp xét ngày 18/9/2023 của Hội đồng", "Hồ sơ", "counted",
      "trong văn bản có ngày 18/09/2023"),
     (SUBJECTS["TỜ TRÌNH"], "Kết quả năm học 2022 - 2023 của đơn vị", "Hồ sơ", "counted", "năm học 2022-2023"),
+    # the date line broken by OCR: "ngày 2" on one line, "24 tháng 9 năm 2023" on the next
+    (SUBJECTS["TỜ TRÌNH"], "24 tháng 9 năm 2023", "Hồ sơ", "counted", "trong văn bản có ngày 24/09/2023"),
     (SUBJECTS["TỜ TRÌNH"], "", "Hồ sơ điển hình ANTQ năm 2023", "counted", "thư gửi kèm ghi năm 2023"),
     (SUBJECTS["TỜ TRÌNH"], "", "Hồ sơ", "review", "không thấy dấu hiệu nào cho biết là hồ sơ năm 2023"),
     # an earlier year's dossier photographed: only old dates can be read

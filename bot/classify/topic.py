@@ -100,7 +100,7 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
             return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
         if obj:
             return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nêu cả {_quoted(obj)} và {others[0]}")
-        return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nhắc đến {others[0]}, trích yếu không nêu")
+        # another programme mentioned a few times and not the object: judged as if silent
     whole = match_form(" ".join(head.folded)) + body
     words = _hits(index.topic_strong, whole) + _hits(index.topic_weak, whole)
     subject = match_form(head.subject_text())
@@ -112,6 +112,8 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
         return TopicVerdict("unknown", "chưa chắc thuộc đợt này: chỉ có từ ngữ chung của chủ đề "
                                        f"({_quoted(words[:3])}), văn bản không nêu việc xây dựng, công nhận "
                                        "điển hình")
+    if others:
+        return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nhắc đến {others[0]}, trích yếu không nêu")
     return TopicVerdict("unknown", "không thấy từ ngữ nào của đợt này", words=False)
 
 

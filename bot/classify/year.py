@@ -65,8 +65,9 @@ def document_year(head: Head, text: str) -> YearSignals:
     )
 
 
+# "18/9/2023"; "ngày 18 tháng 9 năm 2023", also with "ngày" lost to OCR or a line break
 _FORM_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)(?![\d/])"
-                        r"|ngay (\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)")
+                        r"|(?:ngay )?(\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)")
 
 
 def text_dates(text: str) -> tuple[date, ...]:
