@@ -122,6 +122,15 @@ def test_documents_of_other_issuers_are_ignored_even_from_a_school(parent, issue
     assert (issuer or number) in d.reasons[0]
 
 
+def test_the_offices_own_plan_read_by_ocr_is_ignored():
+    # OCR joined the supervisor's words and damaged the number: the issuer line still says who issued it
+    text = head("KẾ HOẠCH", parent="ỦY-BAN NHÂN DÂN QUẬN 12 pũng nàryễ", issuer=": PHÒNG GIÁO DỤC VÀ ĐÀO TẠO",
+                number="Số: 887/KH- -GDĐt")
+    d = one(text, ocr=True)
+    assert (d.decision, d.campaign) == ("ignored", False)
+    assert d.reasons[0].startswith("văn bản do chính Phòng ban hành (")
+
+
 @pytest.mark.parametrize("parent", ["UBND PHƯỜNG AN PHÚ ĐÔNG", "PHÒNG GD&ĐT QUẬN 12", "ỦY BAN NHÂN DÂN QUẬN 12"])
 def test_a_supervising_body_above_the_school_is_not_the_issuer(parent):
     d = one(head("TỜ TRÌNH", parent=parent))
@@ -211,6 +220,13 @@ def test_pages_without_a_title_continue_the_document_photographed_before_them(na
         [("counted", "thcs-nguyen-hien", ("to_trinh",))] * 3
     assert decisions[1].reasons[0] == f"trang tiếp theo của tệp '{names[0]}'"
     assert decisions[2].reasons[0] == f"trang tiếp theo của tệp '{names[0]}'"
+
+
+def test_a_page_opening_with_a_sentence_about_the_school_continues():
+    page = "trường học tổ chức cho học sinh tham gia các buổi tuyên truyền,\n" + PAGE_2
+    decisions = _decide(message(), [_photo("IMG_1.jpg", head("BÁO CÁO")), _photo("IMG_2.jpg", page)])
+    assert [d.decision for d in decisions] == ["counted", "counted"]
+    assert decisions[1].reasons[0] == "trang tiếp theo của tệp 'IMG_1.jpg'"
 
 
 def test_a_titled_page_starts_the_next_document():

@@ -122,7 +122,8 @@ def _ocr_name_over_lines(head: Head, index: ClassifierIndex) -> HeadSchool | Non
 def _not_a_name(folded: str) -> bool:
     """The supervising body's line or the number line (specks before them skipped)."""
     folded = _LEADING_JUNK.sub("", folded)
-    return folded.startswith(_SUPERVISOR) or bool(_NUMBER.match(folded))
+    # OCR joins words with a dash ("ỦY-BAN NHÂN DÂN QUẬN 12")
+    return folded.replace("-", " ").startswith(_SUPERVISOR) or bool(_NUMBER.match(folded))
 
 
 def compact_school(text: str, index: ClassifierIndex) -> SchoolMention | None:

@@ -299,7 +299,7 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     # line printed in capitals; a school named in a sentence of the body does not.
     starts = (head.title is not None or head.number is not None or issuer is not None
               or (head_school.mention is not None and _mostly_caps(head_school.line))
-              or bool(head_school.unknown_line) or any(_MOTTO.search(f) for f in head.folded[:8]))
+              or _mostly_caps(head_school.unknown_line) or any(_MOTTO.search(f) for f in head.folded[:8]))
     return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words)
 
 
