@@ -125,7 +125,7 @@ def test_documents_of_other_issuers_are_ignored_even_from_a_school(parent, issue
 def test_the_offices_own_plan_read_by_ocr_is_ignored():
     # OCR joined the supervisor's words and damaged the number: the issuer line still says who issued it
     text = head("KẾ HOẠCH", parent="ỦY-BAN NHÂN DÂN QUẬN 12 pũng nàryễ", issuer=": PHÒNG GIÁO DỤC VÀ ĐÀO TẠO",
-                number="Số: 887/KH- -GDĐt")
+                number="Số: 887/KH- -GDĐt").replace("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "lằyuiá oan: VIỆT NAM. `")
     d = one(text, ocr=True)
     assert (d.decision, d.campaign) == ("ignored", False)
     assert d.reasons[0].startswith("văn bản do chính Phòng ban hành (")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..rules import School
 from .forms import match_form
-from .head import _LEADING_JUNK, _MOTTO, _MOTTO_PIECE, _NUMBER, _SUPERVISOR, Head
+from .head import _LEADING_JUNK, _MOTTO, _MOTTO_PIECE, _NUMBER, _SUPERVISOR, Head, _mostly_caps
 from .index import ClassifierIndex
 from .school_names import _LEVEL_TOKENS, _NAME_END, SchoolMention, canon_school_text
 from .schools import find_schools, fuzzy_school, merge_mentions
@@ -203,7 +203,8 @@ def other_issuer(head: Head, index: ClassifierIndex, head_school: HeadSchool) ->
             continue
         left = _printed_name(_left_column(head.lines[i], head.folded[i])).strip()
         form = match_form(left).strip()
-        if sum(ch.isalpha() for ch in form) >= 3:
+        # names are printed in capitals; OCR's remnants of the motto column are not
+        if sum(ch.isalpha() for ch in form) >= 3 and _mostly_caps(left):
             names.append((left, form))
     code = head.number.issuer_code.replace(".", "") if head.number is not None else ""
     by_code = next((name for name, _, codes in index.issuers if code and code in codes), "")
