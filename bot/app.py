@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -171,9 +171,32 @@ def scheduled_tasks(ctx: Context) -> dict:
 
 
 def export_rows(store: Store, rules: Rules) -> list[dict]:
-    """Every attachment (or document part) the bot has seen, oldest first."""
+    """Every attachment (or document part) the bot has seen, oldest first.
+
+    A continuation page (a photographed page without a title, that follows
+    its document's first page) names the first page's item: "trang tiếp
+    theo của R17".
+    """
     tz = rules.campaign.tz
-    return [_row(i, tz) for i in store.items()]
+    return [_row(i, tz) for i in name_first_pages(store.items())]
+
+
+def name_first_pages(items: list[StoredItem]) -> list[StoredItem]:
+    """Items whose reason says "trang tiếp theo của tệp 'X'" name instead the
+    reference of X's item in the same message and container (pure)."""
+    from .classify.message import CONTINUATION
+    prefix = CONTINUATION + " '"
+    firsts = {(i.message_id, i.container, i.filename): i.ref for i in items if i.part_index == 0}
+    out = []
+    for item in items:
+        lead = item.reasons[0] if item.reasons else ""
+        if lead.startswith(prefix):
+            name, _, rest = lead[len(prefix):].partition("'")
+            ref = firsts.get((item.message_id, item.container, name))
+            if ref is not None:
+                item = replace(item, reasons=(f"trang tiếp theo của {ref} (tệp '{name}'){rest}", *item.reasons[1:]))
+        out.append(item)
+    return out
 
 
 def _row(item: StoredItem, tz) -> dict:

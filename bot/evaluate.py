@@ -33,7 +33,8 @@ class ErrorItem:
     """One thing the bot got wrong, with enough to find it in the corpus.
 
     ``kind``: wrong_school, wrong_type, other_campaign_counted,
-    earlier_year_counted, unlabelled_counted, review, ignored, missing.
+    earlier_year_counted, other_issuer_counted, unlabelled_counted, review,
+    ignored, missing, continuation_review.
     """
 
     kind: str
@@ -60,7 +61,12 @@ class Metrics:
     genuine_missing: int = 0      # no row at all
     other_campaign_counted: int = 0
     earlier_year_counted: int = 0
+    other_issuer_counted: int = 0  # a document of Công an phường, UBND phường... counted as a school's
     unlabelled_counted: int = 0
+    files: int = 0                 # rows about a file or document part (not about the mail)
+    review_items: int = 0          # rows in the review queue, of any kind
+    continuation_pages: int = 0    # labelled pages that continue a photographed document
+    continuation_review: int = 0   # ... that became review items of their own
     errors: tuple[ErrorItem, ...] = field(default_factory=tuple)
 
     @property
@@ -90,9 +96,14 @@ class Metrics:
         return _ratio(self.genuine_review, self.genuine)
 
     @property
+    def review_share(self) -> float:
+        """Review items per file seen: the coordinator's workload."""
+        return _ratio(self.review_items, self.files) if self.files else 0.0
+
+    @property
     def wrong_campaign_counted(self) -> int:
-        """Documents of another campaign or an earlier year counted (must be 0)."""
-        return self.other_campaign_counted + self.earlier_year_counted
+        """Documents of another campaign, issuer or an earlier year counted (must be 0)."""
+        return self.other_campaign_counted + self.earlier_year_counted + self.other_issuer_counted
 
 
 def _ratio(a: int, b: int) -> float:
@@ -130,7 +141,12 @@ class _Doc:
 
     @property
     def genuine(self) -> bool:
-        return bool(self.entry.get("campaign")) and bool(self.entry.get("doc_types"))
+        """A document of this campaign and year (a page continuing one is not a document of its own)."""
+        return bool(self.entry.get("campaign")) and bool(self.entry.get("doc_types")) and not self.continuation
+
+    @property
+    def continuation(self) -> bool:
+        return bool(self.entry.get("continues"))
 
 
 class _Index:
@@ -202,6 +218,8 @@ def _reasons(row: dict) -> tuple[str, ...]:
 
 def _leak_kind(doc: _Doc) -> str:
     """A counted document that is not of this campaign and year."""
+    if doc.entry.get("issuer"):
+        return "other_issuer_counted"
     earlier = doc.kind == "earlier_year" or (doc.entry.get("topic", "antq") == "antq" and doc.entry.get("doc_types"))
     return "earlier_year_counted" if earlier else "other_campaign_counted"
 
@@ -231,11 +249,22 @@ def score(labels: dict, rows: list[dict]) -> Metrics:
         doc = index.find(row)
         if doc is not None:
             rows_of.setdefault(id(doc), []).append(row)
+        if row.get("filename"):
+            counts["files"] += 1
+        if row.get("decision") == REVIEW:
+            counts["review_items"] += 1
         if row.get("decision") == COUNTED:
             _score_counted(row, doc, counts, errors)
     for doc in index.docs:
         if doc.genuine:
             _score_genuine(doc, rows_of.get(id(doc), []), counts, errors)
+        elif doc.continuation:
+            counts["continuation_pages"] += 1
+            review = [r for r in rows_of.get(id(doc), []) if r.get("decision") == REVIEW]
+            if review:
+                counts["continuation_review"] += 1
+                errors.append(_error("continuation_review", doc, review[0], "part of " + doc.entry["continues"],
+                                     "review"))
     return Metrics(errors=tuple(errors), **counts)
 
 
@@ -305,8 +334,12 @@ def format_report(metrics: Metrics, max_errors: int = 20) -> str:
         f"  genuine ignored / missing {m.genuine_ignored:6d} / {m.genuine_missing}",
         f"  other campaign counted    {m.other_campaign_counted:6d}  (must be 0)",
         f"  earlier year counted      {m.earlier_year_counted:6d}  (must be 0)",
+        f"  other issuer counted      {m.other_issuer_counted:6d}  (must be 0)",
         f"  unlabelled counted        {m.unlabelled_counted:6d}",
+        f"  review items / files      {m.review_share:6.1%}  ({m.review_items}/{m.files})",
     ]
+    if m.continuation_pages:
+        lines.append(f"  continuation pages in review {m.continuation_review:3d}  (of {m.continuation_pages})")
     if m.errors:
         by_kind = Counter(e.kind for e in m.errors)
         lines.append("Errors: " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())))

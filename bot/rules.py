@@ -16,7 +16,7 @@ import io
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -61,17 +61,36 @@ class DocType:
 
 @dataclass(frozen=True)
 class Topic:
-    """Vocabulary that says a document belongs to THIS campaign.
+    """Vocabulary of THIS campaign and of its neighbours.
 
-    ``strong`` phrases alone are enough; ``weak`` ones count only together.
+    ``object`` names what the campaign is about (groups of alternatives; a
+    text names the object when it has a phrase of every group): a document
+    counts only when its own words (title, trích yếu, first lines) name it.
+    ``strong`` and ``weak`` are the topic's words: shared with neighbouring
+    programmes, they never make a document count; they tell mail about the
+    campaign from unrelated mail.
     """
 
     strong: tuple[str, ...]
     weak: tuple[str, ...] = ()
     min_weak: int = 2
-    # Other campaigns whose reports arrive in the same format: (label, phrases).
-    # Their vocabulary marks a document as NOT this campaign when ours is absent.
+    # Other programmes whose documents arrive in the same format: (name, phrases).
+    # A document whose own words name one of them is not this campaign's.
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    object: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """A body that issues documents and is not a school (Công an phường, UBND phường, Đoàn...).
+
+    ``lines``: how its name begins in the issuer block; ``codes``: its
+    abbreviation after the type in the ``Số:`` line (``KH-CAP``).
+    """
+
+    name: str
+    lines: tuple[str, ...]
+    codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +155,10 @@ class Campaign:
     # What the campaign is about, as it reads in running text after "kế hoạch"
     # ("xây dựng cơ sở giáo dục điển hình về ..."): ``activity`` of [campaign].
     activity: str = ""
+    # Bodies that are not schools (rules/programmes.toml): their documents never count.
+    issuers: tuple[Issuer, ...] = ()
+    # A mail with more attachments than this is one review item, not one per file.
+    attachment_cap: int = 30
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -191,10 +214,50 @@ class Rules:
 
 
 def load_rules(directory: Path) -> Rules:
-    """Load and validate ``schools.csv`` and ``campaign.toml`` from ``directory``."""
+    """Load and validate ``schools.csv``, ``campaign.toml`` and, when present,
+    ``programmes.toml`` (neighbouring programmes and issuers that are not
+    schools) from ``directory``."""
     schools = load_roster(directory / "schools.csv")
     campaign = load_campaign(directory / "campaign.toml", {s.code for s in schools})
+    programmes = directory / "programmes.toml"
+    if programmes.exists():
+        campaign = with_programmes(campaign, _read_toml(programmes, "the neighbouring programmes"), str(programmes))
     return Rules(campaign=campaign, schools=schools)
+
+
+def _read_toml(path: Path, what: str) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read {what} ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def with_programmes(campaign: Campaign, data: dict, where: str = "programmes.toml") -> Campaign:
+    """The campaign with the neighbouring programmes (``[[programme]]``: name,
+    phrases) and the issuers that are not schools (``[[issuer]]``: name,
+    lines, codes) of a parsed programmes.toml added."""
+    err = lambda msg: RulesError(f"{where}: {msg}")  # noqa: E731
+    top = Table(data, "", err)
+    others = list(campaign.topic.others)
+    for p in top.subs("programme"):
+        name = p.get("name", str, check=_one_line)
+        phrases = p.str_list("phrases")
+        if not phrases:
+            raise p.fail("phrases", "list at least one phrase")
+        others.append((name, phrases))
+        p.done()
+    issuers = list(campaign.issuers)
+    for i in top.subs("issuer"):
+        issuer = Issuer(name=i.get("name", str, check=_one_line), lines=i.str_list("lines"),
+                        codes=i.str_list("codes", ()))
+        if not issuer.lines:
+            raise i.fail("lines", "list at least one way the name is written")
+        issuers.append(issuer)
+        i.done()
+    top.done()
+    return replace(campaign, topic=replace(campaign.topic, others=tuple(others)), issuers=tuple(issuers))
 
 
 def load_roster(path: Path) -> tuple[School, ...]:
@@ -271,6 +334,7 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
     report_at = _month_day_time(c, "report_deadline", "10-15 23:59:59")
     grace = timedelta(minutes=c.get("grace_minutes", int, 0, check=lambda v: None if v >= 0 else "must be >= 0"))
     threshold = float(c.get("review_threshold", (int, float), 0.75, check=lambda v: None if 0 < v <= 1 else "must be in (0, 1]"))
+    cap = c.get("attachment_cap", int, 30, check=lambda v: None if v >= 1 else "must be >= 1")
     c.done()
 
     doc_types = tuple(_doc_type(t) for t in top.subs("document"))
@@ -287,9 +351,13 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
     for o in t.subs("other"):
         others.append((o.get("label", str), o.str_list("phrases")))
         o.done()
+    groups = t.get("object", list, [])
+    for i, group in enumerate(groups):
+        if not isinstance(group, list) or not group or not all(isinstance(g, str) and g.strip() for g in group):
+            raise t.fail(f"object[{i}]", "expected a non-empty list of phrases")
     topic = Topic(strong=t.str_list("strong"), weak=t.str_list("weak", ()),
                   min_weak=t.get("min_weak", int, 2, check=lambda v: None if v >= 1 else "must be >= 1"),
-                  others=tuple(others))
+                  others=tuple(others), object=tuple(tuple(g) for g in groups))
     t.done()
     if not topic.strong:
         raise err("topic.strong: list at least one phrase")
@@ -314,7 +382,7 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
     return Campaign(id=cid, name=name, tz=tz, cycle_opens=opens, deadline_at=deadline_at,
                     report_deadline_at=report_at, grace=grace, review_threshold=threshold,
                     doc_types=doc_types, topic=topic, reminders=reminders, office=office,
-                    extensions=extensions, exemptions=exemptions, activity=activity)
+                    extensions=extensions, exemptions=exemptions, activity=activity, attachment_cap=cap)
 
 
 def _doc_type(t: Table) -> DocType:

@@ -25,7 +25,7 @@ class OfficialDoc:
 
     title: str = "TỜ TRÌNH"
     number: str = "Số: 15/TTr-THCSNH"
-    subject: str = "Về việc đề nghị công nhận đơn vị điển hình"
+    subject: str = "Về việc đề nghị công nhận đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ"
     supervisor: str = "UBND QUẬN 12"
     issuer: str = "TRƯỜNG THCS NGUYỄN HUỆ"
     place_date: str = "Quận 12, ngày 05 tháng 10 năm 2023"

@@ -10,13 +10,14 @@ import dataclasses
 import tomllib
 import unicodedata
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from bot import classify as C
 from bot.classify import head as classify_head
 from bot.model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage
-from bot.rules import Rules, parse_campaign, parse_roster
+from bot.rules import Rules, parse_campaign, parse_roster, with_programmes
 from bot.vietnamese import fold, fold_compact
 
 ROSTER = """code,name,level,emails,aliases
@@ -78,26 +79,12 @@ number_codes = ["KH"]
 keywords = ["triển khai", "xây dựng cơ sở giáo dục điển hình"]
 
 [topic]
+object = [["điển hình"], ["bảo vệ an ninh Tổ quốc", "bảo vệ ANTQ", "BVANTQ", "an ninh Tổ quốc", "ANTQ",
+                          "phong trào toàn dân bảo vệ"]]
 strong = ["bảo vệ an ninh Tổ quốc", "bảo vệ ANTQ", "điển hình về phong trào toàn dân", "9745/QĐ-BCA"]
-weak = ["ANTQ", "an ninh trật tự", "ANTT", "đơn vị điển hình", "Bộ tiêu chí", "124/2021/TT-BCA",
+weak = ["ANTQ", "an ninh trật tự", "ANTT", "đơn vị điển hình", "Bộ tiêu chí",
         "tố giác tội phạm", "Xanh - Sạch - Đẹp - An toàn"]
 min_weak = 2
-
-[[topic.other]]
-label = "phòng chống ma túy"
-phrases = ["phòng chống ma túy", "phòng, chống ma túy", "tệ nạn ma túy", "ma túy"]
-
-[[topic.other]]
-label = "phòng cháy chữa cháy"
-phrases = ["phòng cháy chữa cháy", "phòng cháy, chữa cháy", "PCCC", "cứu nạn cứu hộ"]
-
-[[topic.other]]
-label = "an toàn giao thông"
-phrases = ["an toàn giao thông", "ATGT", "trật tự an toàn giao thông"]
-
-[[topic.other]]
-label = "kiểm tra nề nếp"
-phrases = ["kiểm tra nề nếp", "nề nếp", "kỷ luật", "kiểm tra nội bộ"]
 
 [office]
 parent = "ỦY BAN NHÂN DÂN QUẬN 12"
@@ -110,9 +97,14 @@ report_subject = "Kết quả xây dựng cơ sở giáo dục điển hình"
 """
 
 
+# The neighbouring programmes and non-school issuers are the shipped ones.
+PROGRAMMES = tomllib.loads((Path(__file__).resolve().parents[1] / "rules" / "programmes.toml").read_text("utf-8"))
+
+
 def make_rules(roster: str = ROSTER) -> Rules:
     schools = parse_roster(roster)
-    return Rules(campaign=parse_campaign(tomllib.loads(CAMPAIGN), {s.code for s in schools}), schools=schools)
+    campaign = with_programmes(parse_campaign(tomllib.loads(CAMPAIGN), {s.code for s in schools}), PROGRAMMES)
+    return Rules(campaign=campaign, schools=schools)
 
 
 RULES = make_rules()
@@ -304,7 +296,7 @@ CYCLE, RECEIVED_DAY = 2023, RECEIVED.date()
 
 
 @pytest.mark.parametrize("signals, kind, reason", [
-    (C.YearSignals(), "ok", ""),
+    (C.YearSignals(), "unsure", "không đọc được ngày văn bản và không thấy dấu hiệu nào cho biết là hồ sơ năm 2023"),
     (C.YearSignals(date=RECEIVED_DAY.replace(day=5), date_text="05/10/2023", year=2023), "ok", "ngày văn bản 05/10/2023"),
     (C.YearSignals(date=RECEIVED_DAY.replace(year=2022), date_text="06/10/2022", year=2022), "earlier",
      "hồ sơ của năm trước (ngày 06/10/2022)"),
@@ -325,13 +317,37 @@ def test_check_year(signals, kind, reason):
 
 @pytest.mark.parametrize("subject, body, kind, label", [
     (SUBJECTS["TỜ TRÌNH"], "", "this", ""),
-    ("Kết quả xây dựng đơn vị điển hình", "theo Bộ tiêu chí ban hành kèm Quyết định 9745/QĐ-BCA-V05", "this", ""),
-    ("Kết quả thực hiện", "đơn vị điển hình; Bộ Tiêu chí; ANTQ", "this", ""),    # weak words, enough of them
+    # Topic words alone never count: the object (điển hình + the movement) must be named.
+    ("Kết quả xây dựng đơn vị điển hình", "theo Bộ tiêu chí ban hành kèm Quyết định 9745/QĐ-BCA-V05", "unknown", ""),
+    ("Kết quả thực hiện", "an ninh trật tự; Bộ Tiêu chí; ANTQ", "unknown", ""),
+    # a criterion of the Bộ tiêu chí that contains a neighbour's name is not that neighbour
+    ("Kết quả thực hiện", "đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ\nTiêu chí 5: Xây dựng trường học "
+                          "Xanh - Sạch - Đẹp - An toàn", "this", ""),
+    # the subject lost: a neighbour named again and again outweighs the object named once
+    ("Kết quả thực hiện", "Ngày hội toàn dân bảo vệ ANTQ được tổ chức trang trọng.\nBiểu dương tập thể điển hình "
+                          "trong phong trào toàn dân bảo vệ ANTQ.\nNgày hội toàn dân diễn ra an toàn.\nKết thúc "
+                          "Ngày hội toàn dân, nhà trường rút kinh nghiệm.", "other",
+     "Ngày hội toàn dân bảo vệ ANTQ"),
+    # "điển hình" in one place, the movement in another: not the object
+    ("Kết quả thực hiện", "Biểu dương gương điển hình tiên tiến trong năm học.\n" + "Hoạt động chuyên môn. " * 8
+     + "\nHưởng ứng phong trào toàn dân bảo vệ an ninh Tổ quốc.", "unknown", ""),
+    # The trích yếu silent, the body's own sentence names the object.
+    ("Kết quả thực hiện", "Trường đề nghị công nhận đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ.", "this", ""),
+    # ... but not in a citation.
+    ("Kết quả thực hiện", "Căn cứ Kế hoạch xây dựng đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ;",
+     "unknown", ""),
     ("Kết quả công tác phòng cháy chữa cháy năm học 2022-2023", "bảo đảm an ninh trật tự, ANTT", "other", "phòng cháy chữa cháy"),
     ("Công tác phòng, chống ma túy trong trường học", "", "other", "phòng chống ma túy"),
     ("Kết quả thực hiện công tác đảm bảo trật tự an toàn giao thông", "", "other", "an toàn giao thông"),
     ("Kết quả kiểm tra nề nếp học sinh", "", "other", "kiểm tra nề nếp"),
-    ("Kết quả thực hiện", "an ninh trật tự; ANTT; an toàn giao thông", "unknown", ""),  # weak words + other topic
+    ("Kết quả thực hiện", "an ninh trật tự; ANTT; an toàn giao thông", "unknown", ""),  # a mention in passing
+    ("Kết quả thực hiện", "an toàn giao thông; đội cờ đỏ an toàn giao thông", "unknown", ""),
+    ("Kết quả thực hiện", "an toàn giao thông; đội cờ đỏ an toàn giao thông; tháng an toàn giao thông", "other",
+     "an toàn giao thông"),
+    # the object named again and again, another programme once: the object decides
+    ("Kết quả thực hiện", "xây dựng đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ\nmô hình cổng trường an "
+                          "toàn giao thông\nđủ điều kiện công nhận điển hình về phong trào toàn dân bảo vệ ANTQ",
+     "this", ""),
     ("Kết quả thực hiện", "hoạt động trong năm", "unknown", ""),
 ])
 def test_topic_score(subject, body, kind, label):
@@ -429,7 +445,8 @@ def test_school_named_in_passing_in_mail_body_is_not_the_sender():
 
 
 def test_school_named_in_document_body_or_subject_line_is_not_the_issuer():
-    subject = "Về việc đề nghị công nhận đơn vị điển hình (học tập kinh nghiệm Trường THCS Phan Bội Châu)"
+    subject = ("Về việc đề nghị công nhận đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ (học tập kinh nghiệm "
+               "Trường THCS Phan Bội Châu)")
     body = "Trường phối hợp với Trường TH Nguyễn Du tổ chức tuyên truyền phong trào toàn dân bảo vệ an ninh Tổ quốc."
     d = one(head(subject=subject), body)
     assert (d.decision, d.school) == ("counted", "thcs-nguyen-hien")
@@ -669,8 +686,13 @@ def test_other_campaigns_to_trinh_is_ignored_too():
 
 
 def test_unknown_topic_goes_to_review():
-    d = one(head("BÁO CÁO", subject="Kết quả thực hiện nhiệm vụ"))
+    d = one(head("BÁO CÁO", subject="Kết quả"))
     assert d.decision == "review" and has(d, "không thấy từ ngữ nào của đợt này")
+
+
+def test_a_subject_about_something_else_is_ignored():
+    d = one(head("BÁO CÁO", subject="Kết quả thực hiện nhiệm vụ năm học"))
+    assert d.decision == "ignored" and has(d, "không thuộc đợt này: trích yếu 'Kết quả thực hiện nhiệm vụ năm học'")
 
 
 @pytest.mark.parametrize("date_line, subject, reason", [
@@ -709,9 +731,22 @@ def test_document_dated_a_few_days_ahead_counts_with_a_note(day, decision):
     assert d.decision == decision and has(d, f"văn bản ghi ngày {day:02d}/10/2023, sau ngày nhận (06/10/2023)")
 
 
-def test_missing_date_is_not_penalised():
-    d = one(head(date=""))
-    assert d.decision == "counted"
+@pytest.mark.parametrize("subject, body, mail_subject, decision, reason", [
+    (SUBJECTS["TỜ TRÌNH"] + " năm 2023", "", "Hồ sơ", "counted", "trích yếu ghi năm 2023"),
+    (SUBJECTS["TỜ TRÌNH"], "Biên bản họp xét ngày 18/9/2023 của Hội đồng", "Hồ sơ", "counted",
+     "trong văn bản có ngày 18/09/2023"),
+    (SUBJECTS["TỜ TRÌNH"], "Kết quả năm học 2022 - 2023 của đơn vị", "Hồ sơ", "counted", "năm học 2022-2023"),
+    # the date line broken by OCR: "ngày 2" on one line, "24 tháng 9 năm 2023" on the next
+    (SUBJECTS["TỜ TRÌNH"], "24 tháng 9 năm 2023", "Hồ sơ", "counted", "trong văn bản có ngày 24/09/2023"),
+    (SUBJECTS["TỜ TRÌNH"], "", "Hồ sơ điển hình ANTQ năm 2023", "counted", "thư gửi kèm ghi năm 2023"),
+    (SUBJECTS["TỜ TRÌNH"], "", "Hồ sơ", "review", "không thấy dấu hiệu nào cho biết là hồ sơ năm 2023"),
+    # an earlier year's dossier photographed: only old dates can be read
+    (SUBJECTS["TỜ TRÌNH"], "Biên bản họp xét ngày 19/9/2022 của Hội đồng", "Hồ sơ", "review",
+     "các ngày ghi trong văn bản đều trước năm 2023"),
+])
+def test_unreadable_date_needs_evidence_of_this_cycle(subject, body, mail_subject, decision, reason):
+    d = one(head(date="", subject=subject), body, msg=message(subject=mail_subject))
+    assert d.decision == decision and has(d, "không đọc được ngày văn bản", reason)
 
 
 def test_received_in_january_belongs_to_last_years_cycle():
@@ -741,7 +776,7 @@ def test_mail_evidence_alone_is_not_enough_to_count():
     # A scan whose header could not be read: subject and signature agree, sender unknown.
     msg = message(UNKNOWN_MAIL, subject="Hồ sơ ANTQ - TH Nguyễn Du",
                   body_text="Kính gửi cô,\nEm gửi hồ sơ.\nTrân trọng,\nTH Nguyễn Du")
-    d = one("TỜ TRÌNH\n" + SUBJECTS["TỜ TRÌNH"], msg=msg)
+    d = one("Quận 12, ngày 05 tháng 10 năm 2023\nTỜ TRÌNH\n" + SUBJECTS["TỜ TRÌNH"], msg=msg)
     assert (d.decision, d.school, d.doc_types) == ("review", "th-nguyen-du", ("to_trinh",))
     assert d.confidence == pytest.approx(0.7) and has(d, "độ tin cậy 0,70 dưới ngưỡng 0,75")
 

@@ -299,3 +299,85 @@ def test_labels_turned_into_rows_score_perfectly(corpus):
     assert m.genuine > 50
     assert (m.school_precision, m.type_precision, m.recall, m.review_rate) == (1.0, 1.0, 1.0, 0.0)
     assert m.wrong_campaign_counted == 0 and not m.errors
+
+
+# --------------------------------------------------------------------------- the hard preset (issue 12)
+
+@pytest.fixture(scope="module")
+def hard_corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("hard")
+    labels = generate(out, seed=3, n=30, year=2023, scans=True, preset="hard")
+    return out, labels
+
+
+def test_hard_preset_has_every_class(hard_corpus):
+    _, labels = hard_corpus
+    kinds = Counter(label["kind"] for label in labels.values())
+    for kind in ("neighbour", "other_issuer", "earlier_year", "photo_pages", "attachment_flood", "spam"):
+        assert kinds[kind] >= 1, kind
+    topics = {e["topic"] for _, e in entries(labels, lambda e: not e["campaign"])}
+    assert {"ngay_hoi", "an_toan_antt", "thi_dua", "issuer_cap", "issuer_ubnd", "issuer_doan",
+            "issuer_office"} <= topics
+    assert any("date_unreadable" in e["tags"] and e["year"] == 2022 for _, e in entries(labels))
+
+
+def test_neighbouring_programmes_share_this_campaigns_words(hard_corpus):
+    """What makes the class hard: a neighbour's document speaks of the movement too."""
+    out, labels = hard_corpus
+    checked = 0
+    for message_file, entry in entries(labels, lambda e: e["topic"] in ("ngay_hoi", "an_toan_antt")
+                                       and e["format"] == "pdf"):
+        text = nfc(" ".join(pdf_text(attachment_bytes(out, message_file, entry))))
+        assert "an ninh" in text and ("Tổ quốc" in text or "ANTQ" in text), (message_file, entry["filename"])
+        checked += 1
+    assert checked >= 1
+
+
+def test_other_issuers_print_their_own_name_in_the_head(hard_corpus):
+    out, labels = hard_corpus
+    heads = {"issuer_cap": "CÔNG AN PHƯỜNG", "issuer_ubnd": "ỦY BAN NHÂN DÂN", "issuer_doan": "BCH ĐOÀN",
+             "issuer_office": "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"}
+    for message_file, entry in entries(labels, lambda e: e["topic"].startswith("issuer_")):
+        assert entry["issuer"] and not entry["campaign"]
+        if entry["format"] == "pdf":
+            text = nfc(pdf_text(attachment_bytes(out, message_file, entry))[0])
+            assert heads[entry["topic"]] in text, (message_file, entry["filename"])
+
+
+def test_photographed_pages_continue_their_first_page(hard_corpus):
+    out, labels = hard_corpus
+    seen = 0
+    for message_file, label in labels.items():
+        files = {e["filename"]: e for e in label["attachments"]}
+        for entry in label["attachments"]:
+            if not entry.get("continues"):
+                continue
+            first = files[entry["continues"]]
+            assert (first["school"], first["doc_types"], first["campaign"]) == \
+                (entry["school"], entry["doc_types"], entry["campaign"])
+            assert not first.get("continues") and "continuation" in entry["tags"]
+            assert attachment_bytes(out, message_file, entry)[:2] == b"\xff\xd8"  # a JPEG
+            assert re.match(r"^(IMG_\d{8}_\d{6}\.jpg|z\d{13}_[0-9a-f]{32}\.jpg|image\d+\.jpeg)$", entry["filename"])
+            seen += 1
+    assert seen >= 1
+
+
+def test_an_evidence_flood_has_more_files_than_the_cap(hard_corpus):
+    out, labels = hard_corpus
+    floods = [name for name, label in labels.items() if label["kind"] == "attachment_flood"]
+    assert floods and all(len(message_files(out / name)) > 30 for name in floods)
+
+
+def test_hard_labels_turned_into_rows_score_perfectly(hard_corpus):
+    from bot.evaluate import score
+
+    _, labels = hard_corpus
+    rows = [{"message_id": label["message_id"], "filename": e["filename"], "school": e["school"],
+             "doc_types": e["doc_types"], "campaign": e["campaign"],
+             "decision": "counted" if e["campaign"] else "ignored", "reasons": [],
+             "first_page": e["first_page"], "last_page": e["last_page"]}
+            for label in labels.values() for e in label["attachments"]]
+    m = score(labels, rows)
+    assert m.continuation_pages >= 1 and m.genuine > 10
+    assert (m.school_precision, m.type_precision, m.recall, m.review_rate) == (1.0, 1.0, 1.0, 0.0)
+    assert m.wrong_campaign_counted == 0 and not m.errors

@@ -103,3 +103,34 @@ def test_a_campaign_without_required_documents_is_refused():
         d["required"] = False
     with pytest.raises(RulesError, match="required = true"):
         parse_campaign(data, set())
+
+
+def test_shipped_neighbouring_programmes_and_issuers_load():
+    c = load_rules(ROOT / "rules").campaign
+    names = [name for name, _ in c.topic.others]
+    assert {"Ngày hội toàn dân bảo vệ ANTQ", "thi đua, khen thưởng", "phòng chống ma túy",
+            "trường học Xanh - Sạch - Đẹp"} <= set(names)
+    assert "124/2021/TT-BCA" not in c.topic.weak + c.topic.strong  # another programme's standard
+    assert c.topic.object and c.attachment_cap == 30
+    assert any("CAP" in i.codes for i in c.issuers)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[[programme]]\nname = "X"\nphrases = []\n', r"programmes\.toml: programme\[0\]\.phrases: list at least one"),
+    ('[[issuer]]\nname = "X"\nlines = ["a"]\ncode = ["Y"]\n', r"programmes\.toml: issuer\[0\]\.code: unknown key"),
+    ('[[programe]]\nname = "X"\n', r"programmes\.toml: programe: unknown key"),
+    ('[[programme]\n', r"programmes\.toml: not valid TOML"),
+])
+def test_programmes_errors_name_the_file_and_key(tmp_path, text, message):
+    for name in ("schools.csv", "campaign.toml"):
+        (tmp_path / name).write_bytes((ROOT / "rules" / name).read_bytes())
+    (tmp_path / "programmes.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError, match=message):
+        load_rules(tmp_path)
+
+
+def test_campaign_object_groups_are_checked():
+    data = tomllib.loads((ROOT / "rules" / "campaign.toml").read_text(encoding="utf-8"))
+    data["topic"]["object"] = [["điển hình"], []]
+    with pytest.raises(RulesError, match=r"topic\.object\[1\]: expected a non-empty list of phrases"):
+        parse_campaign(data, set())

@@ -310,7 +310,7 @@ def test_two_attachments_with_the_same_name_are_both_counted(tmp_path):
     # Phones and scanners name every file "scan.pdf": the second must not overwrite the first.
     to_trinh = f.official_pdf([f.OfficialDoc()])
     bien_ban = f.official_pdf([f.OfficialDoc(title="BIÊN BẢN", number="Số: 03/BB-THCSNH",
-                                             subject="Họp xét, đề nghị đơn vị đạt điển hình")])
+                                             subject="Họp xét, đề nghị đơn vị đạt điển hình về phong trào toàn dân bảo vệ ANTQ")])
     mail = mf.build(files=[mf.File("scan.pdf", to_trinh), mf.File("scan.pdf", bien_ban)])
     now = datetime(2023, 10, 5, 9, tzinfo=timezone.utc)
     store, rules = _process(tmp_path, [mail], now)

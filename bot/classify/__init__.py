@@ -15,8 +15,20 @@ How evidence is weighed (details in the functions below):
 - Document type. The title line and the type abbreviation of the ``Số:`` line
   in the head weigh most; the subject line ("Về việc", "V/v") confirms; body
   words and the filename only ever produce a guess that goes to review.
-- Campaign and year. The topic vocabulary of the campaign (the subject line
-  first, then the whole text) and the document's date and school year.
+- Campaign and issuer. A document counts only when its own words (title,
+  trích yếu, the body's own sentences when the trích yếu is lost) name the
+  campaign's object (``[topic] object``); topic words alone never do. One
+  whose own words name a neighbouring programme (``rules/programmes.toml``)
+  or speak of something else, or whose issuing body is not a school (Công an
+  phường, UBND phường, Đoàn, the office itself: ``[[issuer]]``), is ignored
+  with that reason.
+- Year. The document's date and school year against the cycle; without a
+  readable date, other evidence of this cycle (its trích yếu, a school year,
+  a date in its text, the mail's words) or review.
+- Mail. Spam and mail naming no roster school and no campaign word are
+  ignored; a mail with more attachments than ``attachment_cap`` is one review
+  item; consecutive page photos without a title continue the document whose
+  first page came before them (``_page_runs``).
 
 Every decision carries short reasons in Vietnamese, with diacritics: they
 are shown to the coordinator in the digest and the review queue. When in
@@ -52,16 +64,17 @@ from .evidence import (SchoolEvidence, SchoolVerdict, filename_evidence, filenam
 from .forms import match_form, text_form
 from .head import Head, NumberLine, match_title, parse_head, split_lines, split_run_on
 from .index import ClassifierIndex, TypeSig, build_index, index_for
-from .issuer import HeadSchool, compact_school, find_school_in_head, issuer_text
+from .issuer import HeadSchool, OtherIssuer, compact_school, find_school_in_head, issuer_text, other_issuer
 from .message import (MessageContext, automatic_reason, classify_message, classify_part, looks_like_submission,
                       missing_attachment, not_a_document)
 from .school_names import SchoolMention, canon_school_text
 from .schools import find_schools, fuzzy_school, merge_mentions
-from .topic import TopicVerdict, topic_score
-from .year import YearSignals, YearVerdict, check_year, document_year
+from .topic import TopicVerdict, campaign_words, topic_score
+from .year import YearSignals, YearVerdict, check_year, document_year, mail_years, text_dates
 
 __all__ = [
-    "ClassifierIndex", "Head", "HeadSchool", "MessageContext", "NumberLine", "SchoolEvidence", "SchoolMention",
+    "ClassifierIndex", "Head", "HeadSchool", "MessageContext", "NumberLine", "OtherIssuer", "SchoolEvidence",
+    "SchoolMention", "campaign_words", "mail_years", "other_issuer", "text_dates",
     "SchoolVerdict", "TopicVerdict", "TypeSig", "TypeVerdict", "YearSignals", "YearVerdict", "automatic_reason",
     "build_index", "canon_school_text", "check_year", "classify_message", "classify_part", "compact_school",
     "detect_doc_type", "document_year", "filename_evidence", "filename_stem", "filename_types",

@@ -185,9 +185,22 @@ def _exact_title(line: str, compact: str, index: ClassifierIndex) -> TypeSig | N
     if sig is not None:
         return sig
     for title, sig in index.title_prefixes:
-        if compact.startswith(title) and _caps_prefix(line, len(title)):
+        if compact.startswith(title) and _caps_prefix(line, len(title)) and _same_marks(line, title, sig):
             return sig
     return None
+
+
+def _same_marks(line: str, title: str, sig: TypeSig) -> bool:
+    """A title that opens a longer line keeps its tone marks when the line has any.
+
+    Folded, "PHƯỜNG AN PHÚ ĐÔNG" (a ward, the issuer) begins like "PHƯƠNG
+    ÁN"; the dossier's own titles are matched on letters alone (OCR damages
+    marks), the other types only when the marks agree.
+    """
+    if sig.dossier or not sig.written:
+        return True
+    start = "".join(ch for ch in nfc(line).casefold() if ch.isalnum())[:len(title)]
+    return start.isascii() or start in sig.written
 
 
 _EDGE_JUNK = re.compile(r"^[^\w]+|[^\w]+$")

@@ -33,6 +33,7 @@ class TypeSig:
     titles: tuple[str, ...]
     codes: frozenset[str]
     keywords: tuple[tuple[str, str], ...] = ()  # (match form, as written)
+    written: frozenset[str] = frozenset()       # titles casefolded with their marks, no spaces (tiếng Việt)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ class ClassifierIndex:
     other_topics: tuple[tuple[str, tuple[str, ...]], ...]
     office_code: str                             # folded issuer abbreviation of the office
     glued_code_re: re.Pattern | None = None      # "/TTrTHHHG": a mixed-case code glued to the issuer
+    # The campaign's object: groups of (match form, as written); a text names it with a phrase of every group.
+    topic_object: tuple[tuple[tuple[str, str], ...], ...] = ()
+    # Issuers that are not schools: (name, issuer-line starts in match form, folded codes).
+    issuers: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...] = ()
+    # This campaign's topic phrases that contain a neighbour's phrase (match form), longest first.
+    own_terms: tuple[str, ...] = ()
 
 
 def build_index(rules: Rules) -> ClassifierIndex:
@@ -98,7 +105,23 @@ def build_index(rules: Rules) -> ClassifierIndex:
                            for label, phrases in campaign.topic.others),
         office_code=_phrase(campaign.office.short).replace(" ", ""),
         glued_code_re=_glued_code_re(campaign, codes),
+        topic_object=tuple(_phrases(group) for group in campaign.topic.object)
+        or (_phrases(campaign.topic.strong),),
+        issuers=_issuers(campaign),
+        own_terms=tuple(sorted({f for f in own_forms for _, phrases in campaign.topic.others
+                                for p in phrases if f" {_phrase(p)} " in f" {f} " and _phrase(p) != f},
+                               key=len, reverse=True)),
     )
+
+
+def _issuers(campaign: Campaign) -> tuple[tuple[str, tuple[str, ...], frozenset[str]], ...]:
+    """The issuers of rules/programmes.toml, then the office itself (its own documents sent back)."""
+    office = campaign.office
+    found = [(i.name, tuple(_phrase(line) for line in i.lines),
+              frozenset(_phrase(c).replace(" ", "") for c in i.codes)) for i in campaign.issuers]
+    found.append(("chính Phòng", (_phrase(office.name), "phong gd dt", "phong gddt"),
+                  frozenset({_phrase(office.short).replace(" ", "")})))
+    return tuple(found)
 
 
 def _glued_code_re(campaign: Campaign, codes: Mapping[str, TypeSig]) -> re.Pattern | None:
@@ -193,7 +216,8 @@ def _type_sigs(campaign: Campaign) -> tuple[TypeSig, ...]:
         codes = frozenset() if code_c in taken_codes else frozenset({code_c})
         if titles or codes:
             other_id = type_id if type_id not in taken_ids else f"other_{type_id}"
-            sigs.append(TypeSig(other_id, name, False, titles=titles, codes=codes))
+            written = frozenset({"".join(ch for ch in nfc(title).casefold() if ch.isalnum())}) if titles else frozenset()
+            sigs.append(TypeSig(other_id, name, False, titles=titles, codes=codes, written=written))
     return tuple(sigs)
 
 

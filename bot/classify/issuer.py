@@ -5,7 +5,8 @@ import re
 from dataclasses import dataclass
 
 from ..rules import School
-from .head import _LEADING_JUNK, _MOTTO, _MOTTO_PIECE, _NUMBER, _SUPERVISOR, Head
+from .forms import match_form
+from .head import _LEADING_JUNK, _MOTTO, _MOTTO_PIECE, _NUMBER, _SUPERVISOR, Head, _mostly_caps
 from .index import ClassifierIndex
 from .school_names import _LEVEL_TOKENS, _NAME_END, SchoolMention, canon_school_text
 from .schools import find_schools, fuzzy_school, merge_mentions
@@ -121,7 +122,8 @@ def _ocr_name_over_lines(head: Head, index: ClassifierIndex) -> HeadSchool | Non
 def _not_a_name(folded: str) -> bool:
     """The supervising body's line or the number line (specks before them skipped)."""
     folded = _LEADING_JUNK.sub("", folded)
-    return folded.startswith(_SUPERVISOR) or bool(_NUMBER.match(folded))
+    # OCR joins words with a dash ("ỦY-BAN NHÂN DÂN QUẬN 12")
+    return folded.replace("-", " ").startswith(_SUPERVISOR) or bool(_NUMBER.match(folded))
 
 
 def compact_school(text: str, index: ClassifierIndex) -> SchoolMention | None:
@@ -166,3 +168,63 @@ def _line_with(head: Head, canon_name: str) -> str:
             if needle in canon_school_text(head.lines[i]):
                 return head.lines[i]
     return canon_name.upper()
+
+
+# Any "Số: ..." line, whatever its layout ("Số: 05-KH/ĐTN" of the Đoàn and the Party).
+_NUMBER_ANY = re.compile(r"^soo?\s*[:.]?\s*[\d.]")
+
+
+@dataclass(frozen=True)
+class OtherIssuer:
+    """An issuing body that is not a school: its kind (``name``, from the rules) and the line that says so."""
+
+    name: str
+    line: str
+
+
+def other_issuer(head: Head, index: ClassifierIndex, head_school: HeadSchool) -> OtherIssuer | None:
+    """The issuing body of the head when it is not a school (Công an phường, UBND phường, Đoàn, the office).
+
+    The issuer is the lowest name line of the top-left block (the one under
+    the supervising body). A roster school there wins, unless its own line
+    is a body of the school's (``ĐOÀN TRƯỜNG THCS ...``). A line that may be
+    a school's supervising body (``UBND PHƯỜNG ...``, ``PHÒNG GD&ĐT``) alone
+    in the block decides only when the ``Số:`` line's issuer code agrees (the
+    school's own line may have been lost). Without any name line that
+    decides, a ``Số:`` code of such a body (``KH-CAP``) does, when no school
+    line was read.
+    """
+    if not index.issuers:
+        return None
+    names = []  # (line as printed, match form) of the name lines of the block, top to bottom
+    for i in head.issuer:
+        folded = _LEADING_JUNK.sub("", head.folded[i])
+        if _NUMBER.match(folded) or _NUMBER_ANY.match(folded) or "ngay" in folded.split()[:4]:
+            continue
+        left = _printed_name(_left_column(head.lines[i], head.folded[i])).strip()
+        form = match_form(left).strip()
+        # names are printed in capitals; OCR's remnants of the motto column are not
+        if sum(ch.isalpha() for ch in form) >= 3 and _mostly_caps(left):
+            names.append((left, form))
+    code = head.number.issuer_code.replace(".", "") if head.number is not None else ""
+    by_code = next((name for name, _, codes in index.issuers if code and code in codes), "")
+    if head_school.mention is not None:
+        school_line = match_form(_line_with(head, head_school.mention.text)).strip()
+        found = _issuer_of(school_line, index)
+        return OtherIssuer(found, _line_with(head, head_school.mention.text)) if found else None
+    if names and not head_school.unknown_line:
+        line, form = names[-1]
+        found = _issuer_of(form, index)
+        if found:
+            supervisor = form.startswith(_SUPERVISOR) or form.startswith("phong ")
+            if not (supervisor and len(names) == 1 and by_code != found):
+                return OtherIssuer(found, line)
+    if by_code and not head_school.unknown_line:
+        return OtherIssuer(by_code, head.number.line)
+    return None
+
+
+def _issuer_of(form: str, index: ClassifierIndex) -> str:
+    """The kind of non-school issuer a name line (match form) begins with, or ""."""
+    return next((name for name, starts, _ in index.issuers if any(form == s or form.startswith(s + " ")
+                                                                  for s in starts)), "")

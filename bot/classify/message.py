@@ -17,9 +17,10 @@ from .forms import _phrase, match_form
 from .head import Head, parse_head
 from .helpers import _code, _decimal, _short, _unique
 from .index import ClassifierIndex, index_for
-from .issuer import HeadSchool, find_school_in_head
-from .topic import TopicVerdict, topic_score
-from .year import YearVerdict, check_year, document_year
+from .head import _MOTTO, _mostly_caps
+from .issuer import HeadSchool, OtherIssuer, find_school_in_head, other_issuer
+from .topic import TopicVerdict, campaign_words, topic_score
+from .year import YearVerdict, check_year, document_year, mail_years
 
 
 # --------------------------------------------------------------------------
@@ -38,6 +39,16 @@ class MessageContext:
     cycle: int
     received: date
     ocr_available: bool
+    mail_years: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class _PartFacts:
+    """What the message-level decisions need to know of a part beyond its decision."""
+
+    starts: bool        # its head opens a document (title, number line, motto or issuer)
+    school: bool        # some source named a roster school
+    words: bool         # it has words of this campaign's topic
 
 
 def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extraction]], rules: Rules,
@@ -63,21 +74,126 @@ def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extrac
     ctx = MessageContext(msg, index, message_evidence(msg, index),
                          (msg.original_from or msg.from_addr or "").strip().lower(),
                          index.campaign.cycle_of(received_at),
-                         received_at.astimezone(index.campaign.tz).date(), ocr_available)
+                         received_at.astimezone(index.campaign.tz).date(), ocr_available,
+                         mail_years(msg.subject, msg.body_text))
+    unread_skips = [x for x in msg.skipped if x.matters]
+    if len(docs) + len(unread_skips) > index.campaign.attachment_cap:
+        return _with_damage(_over_cap(docs, unread_skips, ctx), msg, ctx)
     decisions: list[ItemDecision] = []
+    facts: list[_PartFacts | None] = []
     for att, ext in docs:
         if not ext.parts:
             decisions.append(_unreadable(att, ext, ctx))
+            facts.append(None)
             continue
         for i, part in enumerate(ext.parts):
-            decisions.append(classify_part(att, ext, part, i, ctx))
-    unread = [_unread_part(skip, -2 - k, ctx) for k, skip in enumerate(x for x in msg.skipped if x.matters)]
+            decision, fact = _classify_part(att, ext, part, i, ctx)
+            decisions.append(decision)
+            facts.append(fact)
+    decisions = _page_runs(decisions, facts, docs)
+    unread = [_unread_part(skip, -2 - k, ctx) for k, skip in enumerate(unread_skips)]
     decisions += unread
     if not unread and all(not_a_document(att) for att, _ in docs):
         missing = missing_attachment(msg, ctx)
         if missing is not None:
             decisions.append(missing)
+    if _unrelated(msg, ctx, facts, decisions):
+        reason = ("thư không rõ của trường nào và không có từ ngữ nào của đợt này (thư rác hoặc thư khác): "
+                  "không phải hồ sơ")
+        decisions = [d if d.decision == "ignored" else replace(d, decision="ignored", campaign=False,
+                                                                   reasons=_unique((reason, *d.reasons)))
+                     for d in decisions if d.part_index >= 0]
     return _with_damage(decisions, msg, ctx)
+
+
+def _unrelated(msg: ParsedMessage, ctx: MessageContext, facts: Sequence[_PartFacts | None],
+               decisions: Sequence[ItemDecision]) -> bool:
+    """Mail that names no roster school anywhere and has no word of this campaign (spam, invoices...).
+
+    Its items are ignored, not reviewed: nobody on the roster sent it and
+    nothing in it speaks of the campaign. A file without text, or a part
+    that could not be read, leaves the question open: such mail still goes
+    to review.
+    """
+    if ctx.evidence or any(d.school for d in decisions):
+        return False
+    if any(d.part_index < -1 for d in decisions):
+        return False
+    if any(f is None and d.decision != "ignored" for f, d in zip(facts, decisions)):
+        return False
+    if campaign_words(msg.subject + "\n" + msg.body_text[:4000], ctx.index):
+        return False
+    return not any(f.words or f.school for f in facts if f is not None)
+
+
+def _over_cap(docs: Sequence[tuple[Attachment, Extraction]], unread: Sequence[Skipped],
+              ctx: MessageContext) -> list[ItemDecision]:
+    """A mail with more attachments than the cap: one review item for the mail, its files ignored."""
+    cap = ctx.index.campaign.attachment_cap
+    total = len(docs) + len(unread)
+    verdict = resolve_school(ctx.evidence, ctx.sender)
+    lead = (f"thư có {total} tệp đính kèm, quá giới hạn {cap} tệp một thư: cần mở thư ra xem "
+            "(các tệp không được xét từng tệp)")
+    notes = (f"{len(unread)} phần không đọc được",) if unread else ()
+    one = ItemDecision(filename="", part_index=-1, school=_code(verdict.school), doc_types=(), campaign=False,
+                       decision="review", confidence=0.0, reasons=_unique((lead, *notes, *verdict.reasons)))
+    each = f"thuộc thư có {total} tệp đính kèm (quá {cap}): xem mục chờ kiểm tra của thư"
+    return [one, *(_ignored_attachment(att, each) for att, _ in docs)]
+
+
+_IMAGE_EXT = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".tif", ".tiff", ".bmp")
+
+
+def _is_page_image(att: Attachment, ext: Extraction) -> bool:
+    """A photo or scan of one page (not a logo: those are ``not_a_document``)."""
+    image = att.content_type.lower().startswith("image/") or att.filename.lower().endswith(_IMAGE_EXT)
+    return image and len(ext.parts) == 1 and not not_a_document(att)
+
+
+def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None],
+               docs: Sequence[tuple[Attachment, Extraction]]) -> list[ItemDecision]:
+    """Consecutive page images of one mail form documents.
+
+    A page whose head opens a document (a title, a ``Số:`` line, the motto
+    or an issuer line) starts one; a page without (page numbers, continued
+    text, the signature block) right after another page image continues it
+    and takes its decision, school and type, with a reason naming the first
+    page's file (the export turns it into the item's reference, R17). When
+    the document waits for review, its continuation pages are not review
+    items of their own: they follow the first page's fate.
+    """
+    images = [_is_page_image(att, ext) for att, ext in docs for _ in (ext.parts or (None,))]
+    # decisions hold one entry per part (or per file without text), in the order of docs
+    containers = [att.container for att, ext in docs for _ in (ext.parts or (None,))]
+    out = list(decisions)
+    first: int | None = None  # index of the page that opened the current document
+    for k, decision in enumerate(decisions):
+        fact = facts[k] if k < len(facts) else None
+        if not images[k] or fact is None:
+            first = None
+            continue
+        if fact.starts or first is None or containers[first] != containers[k]:
+            first = k
+            continue
+        lead = out[first]
+        reason = continuation_reason(lead.filename)
+        if lead.decision == "review":
+            out[k] = replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=False,
+                             decision="ignored", confidence=lead.confidence,
+                             reasons=(reason + " (trang đầu đang chờ kiểm tra; trang này đi theo trang đầu)",))
+        else:
+            out[k] = replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=lead.campaign,
+                             decision=lead.decision, confidence=lead.confidence,
+                             reasons=(reason, *lead.reasons[:3]))
+    return out
+
+
+CONTINUATION = "trang tiếp theo của tệp"
+
+
+def continuation_reason(first_filename: str) -> str:
+    """The reason of a continuation page, naming the first page's file (the export names its item)."""
+    return f"{CONTINUATION} '{first_filename}'"
 
 
 def _unread_part(skipped: Skipped, part_index: int, ctx: MessageContext) -> ItemDecision:
@@ -135,23 +251,29 @@ def classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_ind
                   ctx: MessageContext) -> ItemDecision:
     """The decision for one document part.
 
-    Ignored when it is not a dossier document, not this campaign or of an
-    earlier year; review when something needs a person (``_concerns``) or
-    the confidence (the weaker of school and type) is below the threshold;
-    counted otherwise.
+    Ignored when it is not a dossier document, not this campaign's (another
+    programme's, another issuer's) or of an earlier year; review when
+    something needs a person (``_concerns``) or the confidence (the weaker of
+    school and type) is below the threshold; counted otherwise.
     """
+    return _classify_part(att, ext, part, part_index, ctx)[0]
+
+
+def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_index: int,
+                   ctx: MessageContext) -> tuple[ItemDecision, _PartFacts]:
     index = ctx.index
     head = parse_head(part.head, index, ocr=ext.ocr)
     head_school = find_school_in_head(head, index)
+    issuer = other_issuer(head, index, head_school)
     doc_type = detect_doc_type(head, part.text, att.filename, index)
     school = resolve_school(ctx.evidence + head_evidence(head_school) + filename_evidence(att.filename, index),
                             ctx.sender)
     topic = topic_score(head, part.text, index)
-    year = check_year(document_year(head, part.text), ctx.cycle, ctx.received)
+    year = check_year(document_year(head, part.text), ctx.cycle, ctx.received, ctx.mail_years)
     confidence = min(school.confidence, doc_type.confidence)
     threshold = index.campaign.review_threshold
 
-    ignored = _ignore_reason(att, head, doc_type, topic, year, index)
+    ignored = _ignore_reason(att, head, doc_type, topic, year, issuer)
     concerns = _concerns(ctx, school, doc_type, topic, year, head_school)
     if ignored:
         decision, lead = "ignored", (ignored,)
@@ -167,22 +289,27 @@ def classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_ind
     if ctx.msg.auth == "fail" and not school.from_address:
         notes += (f"xác thực người gửi không đạt: {ctx.msg.auth_reason or 'fail'} (trường không được xác định "
                   "theo địa chỉ gửi)",)
-    return ItemDecision(
+    item = ItemDecision(
         filename=att.filename, part_index=part_index, school=_code(school.school), doc_types=doc_type.doc_types,
-        campaign=topic.kind == "this" and year.kind != "earlier", decision=decision,
+        campaign=topic.kind == "this" and year.kind != "earlier" and issuer is None, decision=decision,
         confidence=round(confidence, 3),
         reasons=_unique((*lead, *doc_type.reasons, *school.reasons, topic.reason, year.reason, *notes)),
         first_page=part.first_page, last_page=part.last_page)
+    # A page opens a document with a title, a number line, the motto or an issuer
+    # line printed in capitals; a school named in a sentence of the body does not.
+    starts = (head.title is not None or head.number is not None or issuer is not None
+              or (head_school.mention is not None and _mostly_caps(head_school.line))
+              or _mostly_caps(head_school.unknown_line) or any(_MOTTO.search(f) for f in head.folded[:8]))
+    return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words)
 
 
 def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: TopicVerdict,
-                   year: YearVerdict, index: ClassifierIndex) -> str:
+                   year: YearVerdict, issuer: OtherIssuer | None) -> str:
     """Why a part is no dossier document of this campaign and year, or ""."""
     if doc_type.other and not doc_type.concerns:
         return doc_type.other_reason
-    office = _office_document(head, index)
-    if office:
-        return office
+    if issuer is not None:
+        return f"văn bản do {issuer.name} ban hành ('{_short(issuer.line)}'), không phải văn bản của trường"
     if topic.kind == "other":
         return topic.reason
     if year.kind == "earlier":
@@ -205,14 +332,6 @@ def _concerns(ctx: MessageContext, school: SchoolVerdict, doc_type: TypeVerdict,
     if ctx.msg.auth == "fail" and school.from_address:
         found.append(f"xác thực người gửi không đạt: {ctx.msg.auth_reason or 'Authentication-Results: fail'}")
     return tuple(found)
-
-
-def _office_document(head: Head, index: ClassifierIndex) -> str:
-    """A document issued by the office itself (its own plan sent back): ignored."""
-    number = head.number
-    if number is not None and index.office_code and number.issuer_code == index.office_code:
-        return f"văn bản do chính Phòng ban hành ('{_short(number.line)}')"
-    return ""
 
 
 def _unreadable(att: Attachment, ext: Extraction, ctx: MessageContext) -> ItemDecision:

@@ -8,6 +8,7 @@ from typing import Sequence
 
 from ..vietnamese import nfc
 from .constants import _MAX_TEXT
+from .forms import text_form
 from .head import Head
 
 
@@ -43,6 +44,8 @@ class YearSignals:
     head_school_years: tuple[int, ...] = ()
     text_school_years: tuple[int, ...] = ()
     subject_years: tuple[int, ...] = ()
+    # Dates written anywhere in the text (events, meetings, citations), newest first.
+    text_dates: tuple[date, ...] = ()
 
 
 def document_year(head: Head, text: str) -> YearSignals:
@@ -58,7 +61,38 @@ def document_year(head: Head, text: str) -> YearSignals:
         # The head's school year decides; the body is read only without one.
         text_school_years=() if in_head else _text_school_years(text[:_MAX_TEXT]),
         subject_years=tuple(int(y) for y in _PLAIN_YEAR.findall(_DATE_LONG.sub(" ", subject))),
+        text_dates=() if year is not None else text_dates(text[:_MAX_TEXT]),
     )
+
+
+# "18/9/2023"; "ngày 18 tháng 9 năm 2023", also with "ngày" lost to OCR or a line break
+_FORM_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)(?![\d/])"
+                        r"|(?:ngay )?(\d{1,2}) thang (\d{1,2}) nam ((?:19|20)\d\d)")
+
+
+def text_dates(text: str) -> tuple[date, ...]:
+    """Every valid date written in ``text`` ("18/9/2023", "ngày 18 tháng 9 năm 2023"), newest first."""
+    found = set()
+    for m in _FORM_DATE.finditer(text_form(text)):
+        d, mo, y = (int(g) for g in (m.groups()[:3] if m.group(1) else m.groups()[3:]))
+        try:
+            found.add(date(y, mo, d))
+        except ValueError:
+            continue
+    return tuple(sorted(found, reverse=True))
+
+
+_MAIL_YEAR = re.compile(r"(?<!\d)(20\d\d)(?:\s*[-/]\s*(20\d\d))?(?!\d)")
+
+
+def mail_years(subject: str, body: str) -> tuple[int, ...]:
+    """Years a mail's own words speak of ("hồ sơ năm 2023", "năm học 2022-2023" gives 2022 and 2023)."""
+    years = set()
+    for a, b in _MAIL_YEAR.findall(subject + "\n" + body[:4000]):
+        years.add(int(a))
+        if b and int(b) == int(a) + 1:
+            years.add(int(b))
+    return tuple(sorted(years))
 
 
 def _date_line(folded: Sequence[str]) -> tuple[date | None, str, int | None]:
@@ -104,7 +138,7 @@ class YearVerdict:
     reason: str = ""
 
 
-def check_year(signals: YearSignals, cycle: int, received: date) -> YearVerdict:
+def check_year(signals: YearSignals, cycle: int, received: date, mail: Sequence[int] = ()) -> YearVerdict:
     """Whether a document belongs to the cycle it was received in.
 
     Dated in a year before the cycle's, or speaking only of a school year
@@ -112,8 +146,11 @@ def check_year(signals: YearSignals, cycle: int, received: date) -> YearVerdict:
     was received: review, unless by a few days of the same year (offices
     date a paper for the day it is to be signed or filed, and send it
     earlier; said in the reasons). A current date with an old school year:
-    review (an old report with a new date). No date: judged on school years
-    alone.
+    review (an old report with a new date). Without a readable date a
+    document needs other evidence of this cycle: a school year of this cycle
+    or the cycle's year in its head or text, a date of the cycle's year in
+    its text, or the cycle's year in the mail's own words (``mail``: years of
+    its subject and body); without any it goes to review.
     """
     dated = f"ngày văn bản {signals.date_text}" if signals.date_text else ""
     if signals.date is not None and signals.date > received:
@@ -139,4 +176,26 @@ def check_year(signals: YearSignals, cycle: int, received: date) -> YearVerdict:
         return YearVerdict("unsure", f"văn bản ghi ngày {signals.date_text} nhưng nói về {old[0]}")
     if newest is not None and newest > cycle:
         return YearVerdict("unsure", f"nói về một năm học chưa tới (năm học {newest}-{newest + 1})")
-    return YearVerdict("ok", dated)
+    if signals.year is not None:
+        return YearVerdict("ok", dated)
+    return _undated(signals, cycle, received, newest, mail)
+
+
+def _undated(signals: YearSignals, cycle: int, received: date, newest: int | None,
+             mail: Sequence[int]) -> YearVerdict:
+    """A document whose date line could not be read: other evidence of this cycle, or review."""
+    lost = "không đọc được ngày văn bản"
+    this_year = [d for d in signals.text_dates if d.year == cycle and d <= received]
+    if signals.text_dates and not this_year and max(signals.text_dates).year < cycle:
+        newest_date = max(signals.text_dates)
+        return YearVerdict("unsure", f"{lost}; các ngày ghi trong văn bản đều trước năm {cycle} "
+                                     f"(mới nhất {newest_date:%d/%m/%Y}): có thể là hồ sơ năm trước")
+    if cycle in signals.subject_years:
+        return YearVerdict("ok", f"{lost}; trích yếu ghi năm {cycle}")
+    if this_year:
+        return YearVerdict("ok", f"{lost}; trong văn bản có ngày {this_year[0]:%d/%m/%Y}")
+    if newest is not None:
+        return YearVerdict("ok", f"{lost}; văn bản nói về năm học {newest}-{newest + 1}")
+    if cycle in mail:
+        return YearVerdict("ok", f"{lost}; thư gửi kèm ghi năm {cycle}")
+    return YearVerdict("unsure", f"{lost} và không thấy dấu hiệu nào cho biết là hồ sơ năm {cycle}")

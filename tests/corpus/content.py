@@ -207,6 +207,9 @@ def doc_date(spec: DocSpec) -> date:
 
 def compose(spec: DocSpec, ctx: Context) -> DocContent:
     """The full content of the document ``spec`` describes."""
+    if spec.topic != CAMPAIGN and spec.topic not in _TOPICS:
+        from .hard import compose_hard  # the hard preset's programmes and issuers
+        return compose_hard(spec, ctx)
     school = ctx.roster[spec.school]
     style = style_for(spec)
     facts = school_facts(school, spec.year)

@@ -95,7 +95,8 @@ class DocumentFactory:
         return len(self.layout((spec,)).pages)
 
     def render(self, specs: tuple[DocSpec, ...], fmt: str) -> Rendered:
-        if fmt not in FORMATS:
+        """``fmt`` "scan_jpg@N" is a phone photo of page N alone (photographed page by page)."""
+        if fmt not in FORMATS and not (fmt.startswith("scan_jpg@") and fmt[9:].isdigit()):
             raise ValueError(f"unknown format {fmt!r}")
         if len(specs) > 1 and fmt not in ("pdf", "scan_pdf"):
             raise ValueError("only PDFs combine several documents")
@@ -108,7 +109,7 @@ class DocumentFactory:
     def _placeholder(self, specs: tuple[DocSpec, ...], fmt: str) -> Rendered:
         if fmt.startswith("docx"):
             return Rendered(b"", 0, ((1, 1),))
-        if fmt == "scan_jpg":
+        if fmt.startswith("scan_jpg"):
             return Rendered(b"", 1, ((1, 1),))
         layout = self.layout(specs)
         return Rendered(b"", len(layout.pages), layout.parts)
@@ -124,7 +125,12 @@ class DocumentFactory:
         if fmt == "pdf":
             return Rendered(render_pdf(layout, author=clerk), len(layout.pages), layout.parts)
         rng = random.Random(f"scan:{specs}:{fmt}")
-        seal = f"{school.issuer()} * {self.ctx.place.upper()} * "
+        issuer = first.issuer if first.spec.topic.startswith("issuer_") else school.issuer()
+        seal = f"{issuer} * {self.ctx.place.upper()} * "
+        if fmt.startswith("scan_jpg@"):
+            k = int(fmt[9:])
+            page = self._scan.pages(Layout(layout.pages[k - 1:k], ((1, 1),)), rng, seal)[0]
+            return Rendered(to_jpeg(phone_photo(page, rng)), 1, ((1, 1),))
         if fmt == "scan_jpg":
             page = self._scan.pages(Layout(layout.pages[:1], ((1, 1),)), rng, seal)[0]
             return Rendered(to_jpeg(phone_photo(page, rng)), 1, ((1, 1),))

@@ -17,6 +17,13 @@ from .roster import School
 
 MIX = {"submission": 52, "forwarded": 8, "unknown_sender": 5, "resubmission": 5, "other_campaign": 10,
        "earlier_year": 5, "auto_reply": 5, "bounce": 3, "spam": 4, "no_attachment": 3}
+# The hard preset (hard.py): about a third of the mail is what a real office
+# receives besides the dossiers (neighbouring programmes, other issuers, old
+# dossiers photographed, spam with files, evidence floods); dossiers are also
+# photographed page by page.
+MIX_HARD = {"submission": 34, "forwarded": 5, "unknown_sender": 3, "resubmission": 4, "other_campaign": 4,
+            "earlier_year": 2, "auto_reply": 3, "bounce": 2, "spam": 2, "no_attachment": 2,
+            "neighbour": 15, "other_issuer": 7, "earlier_photo": 4, "photo_pages": 8, "spam2": 4, "flood": 1}
 
 
 def coverage(roster: tuple[School, ...], scans: bool) -> list[tuple[Recipe, str]]:
@@ -115,12 +122,24 @@ def examples(roster: tuple[School, ...]) -> list[tuple[Recipe, str]]:
     ]
 
 
+def hard(roster: tuple[School, ...], scans: bool) -> list[tuple[Recipe, str]]:
+    """One recipe per class of the hard preset, then a few of the usual cases."""
+    from .hard import NEIGHBOURS, OTHER_ISSUERS
+    out = [(Recipe("neighbour", topic=t), "") for t in sorted(NEIGHBOURS)]
+    out += [(Recipe("other_issuer", topic=k), "") for k in sorted(OTHER_ISSUERS)]
+    out += [(Recipe("earlier_photo"), ""), (Recipe("photo_pages"), "on_time"), (Recipe("photo_pages"), "on_time"),
+            (Recipe("spam2"), ""), (Recipe("flood"), "")]
+    return out + coverage(roster, scans)[:12]
+
+
 def plan(n: int, rng: random.Random, year: int, deadline: datetime, roster: tuple[School, ...], scans: bool,
          preset: str = "mix") -> list[Recipe]:
     """``n`` recipes with receipt times (not yet in time order)."""
-    base = examples(roster) if preset == "examples" else coverage(roster, scans)
+    base = examples(roster) if preset == "examples" else hard(roster, scans) if preset == "hard" \
+        else coverage(roster, scans)
     chosen = base[:n]
-    kinds, weights = list(MIX), list(MIX.values())
+    mix = MIX_HARD if preset == "hard" else MIX
+    kinds, weights = list(mix), list(mix.values())
     while len(chosen) < n:
         chosen.append((Recipe(rng.choices(kinds, weights)[0]), ""))
     recipes = []
@@ -146,7 +165,8 @@ def receipt_time(kind: str, timing: str, rng: random.Random, year: int, deadline
         return day0 - timedelta(days=rng.randint(8, 14)) + _time_of_day(rng)
     if timing == "final_days":
         return day0 - timedelta(days=rng.randint(0, 2)) + _time_of_day(rng)
-    genuine = kind in ("submission", "forwarded", "unknown_sender")
+    genuine = kind in ("submission", "forwarded", "unknown_sender", "photo_pages", "other_issuer", "earlier_photo",
+                       "neighbour")
     if timing == "late" or (not timing and genuine and rng.random() < 0.12):
         day = day0 + timedelta(days=rng.choices(range(1, 21), [20 - i for i in range(20)])[0])
     elif timing == "on_time" or genuine:

@@ -15,7 +15,12 @@ _VN = {"to_trinh": "Tờ trình đề nghị công nhận điển hình ANTQ",
 _SHORT = {"to_trinh": "Tờ trình", "bao_cao": "Báo cáo", "bien_ban": "Biên bản", "ke_hoach": "Kế hoạch"}
 _ASCII = {"to_trinh": "TTr", "bao_cao": "BC", "bien_ban": "BB", "ke_hoach": "KH"}
 _ORDER = {"to_trinh": 1, "bao_cao": 2, "bien_ban": 3, "ke_hoach": 4}
-_TOPIC_WORDS = {"ma_tuy": "phòng chống ma túy", "pccc": "PCCC", "atgt": "ATGT", "ne_nep": "kiểm tra nề nếp"}
+_TOPIC_WORDS = {"ma_tuy": "phòng chống ma túy", "pccc": "PCCC", "atgt": "ATGT", "ne_nep": "kiểm tra nề nếp",
+                # the hard preset (hard.py)
+                "ngay_hoi": "Ngày hội ANTQ", "an_toan_antt": "An toàn ANTT", "thi_dua": "thi đua",
+                "xanh_sach_dep": "XSĐ", "y_te": "y tế", "chuyen_doi_so": "CĐS", "bao_luc": "bạo lực học đường",
+                "tai_nan": "TNTT", "tong_ket": "tổng kết năm học", "issuer_cap": "CA phường",
+                "issuer_ubnd": "UBND phường", "issuer_doan": "Đoàn phường", "issuer_office": "PGD", "antq_smudged": ""}
 NAMINGS = ("vn", "numbered", "ascii", "school", "meaningless")
 
 
@@ -27,7 +32,7 @@ def ascii_fold(text: str) -> str:
 
 def stem(spec: DocSpec, school: School, naming: str, index: int, rng: random.Random) -> str:
     """A file name without extension, as a school clerk would type it."""
-    topic = "" if spec.topic == "antq" else " " + _TOPIC_WORDS[spec.topic]
+    topic = "" if spec.topic in ("antq", "antq_smudged") else " " + _TOPIC_WORDS[spec.topic]
     year = f" {spec.year}" if rng.random() < 0.4 else ""
     if naming == "meaningless":
         return rng.choice([f"scan{index:04d}", f"document{index if index > 1 else ''}", f"Doc{index}",

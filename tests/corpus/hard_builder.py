@@ -1,0 +1,163 @@
+"""Messages of the ``hard`` preset (see hard.py): recipes -> labelled .eml, like ``CorpusBuilder``."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+
+from . import messages as mail
+from .content import CAMPAIGN, DocSpec
+from .corpus import REQUIRED, Built, CorpusBuilder, Recipe, _File
+from .hard import NEIGHBOURS, OTHER_ISSUERS, SPAM2, evidence_files, photo_names, text_pdf
+from .wording import signature, submission_body, submission_subject
+
+HARD_KINDS = ("neighbour", "other_issuer", "earlier_photo", "photo_pages", "spam2", "flood")
+
+
+class HardBuilder(CorpusBuilder):
+    """``CorpusBuilder`` with the hard preset's kinds."""
+
+    def build(self, recipe: Recipe, rng: random.Random) -> Built:
+        makers = {"neighbour": self._neighbour, "other_issuer": self._other_issuer,
+                  "earlier_photo": self._earlier_photo, "photo_pages": self._photo_pages, "spam2": self._spam2,
+                  "flood": self._flood}
+        if recipe.kind in makers:
+            return makers[recipe.kind](recipe, rng)
+        return super().build(recipe, rng)
+
+    # ------------------------------------------------------------------ helpers
+    def _send(self, r: Recipe, rng, school, files: list[_File], subject: str, body: str, tags: list[str],
+              client: str | None = None) -> Built:
+        received, date, more = self._times(r, rng)
+        name, addr = self._sender(school, "roster", rng)
+        client_name = client or self._client(r, rng, addr, "")
+        env = mail.Envelope(name, addr, self.s.office_addr, subject, date, body, to_name=self.s.office_name,
+                            html=client_name not in ("raw8", "iphone"), signature=signature(school, rng))
+        data, msgid = mail.client(client_name).build(env, [f.attachment for f in files], rng)
+        return Built(data, self._label(r, msgid, school, addr, client_name, received, date, files,
+                                       tags + more + [f"client:{client_name}"]))
+
+    def _doc_files(self, specs, r: Recipe, rng, packaging: str = "separate") -> list[_File]:
+        return self._files(specs, replace(r, packaging=packaging), rng, r.received_at)
+
+    # ------------------------------------------------------------------ kinds
+    def _neighbour(self, r: Recipe, rng: random.Random) -> Built:
+        school = self._school(r, rng)
+        topic = r.topic or rng.choice(sorted(NEIGHBOURS))
+        doc_type = rng.choice(NEIGHBOURS[topic]["types"])
+        spec = DocSpec(school.code, doc_type, topic, self.s.year, variant=rng.choice((0, 0, 1)))
+        files = self._doc_files([spec], r, rng)
+        subject = rng.choice([f"{school.name} gửi văn bản", f"Gửi Phòng {files[0].attachment.filename}",
+                              "V/v gửi báo cáo", f"[{school.abbreviation}] gửi hồ sơ"])
+        body = rng.choice([f"Kính gửi Phòng GD&ĐT,\n{school.unit()} gửi văn bản đính kèm.\nTrân trọng.",
+                           "Dạ em gửi cô văn bản của trường ạ.", "Trường gửi báo cáo theo yêu cầu."])
+        return self._send(r, rng, school, files, subject, body, [f"topic:{topic}", "neighbour"])
+
+    def _other_issuer(self, r: Recipe, rng: random.Random) -> Built:
+        school = self._school(r, rng)
+        key = r.topic or rng.choice(sorted(OTHER_ISSUERS))
+        spec = DocSpec(school.code, OTHER_ISSUERS[key][4], key, self.s.year)
+        extra = self._doc_files([spec], r, rng)
+        extra = [_File(f.attachment, tuple({**e, "issuer": OTHER_ISSUERS[key][0], "campaign": False}
+                                           for e in f.entries)) for f in extra]
+        if rng.random() < 0.5:  # beside the school's own dossier
+            specs = [self._variant(DocSpec(school.code, t, CAMPAIGN, self.s.year), r, rng) for t in REQUIRED]
+            files = self._doc_files(specs, r, rng) + extra
+            subject = submission_subject(school, self.s.year, rng)
+            body = submission_body(school, self.s.year, list(REQUIRED), rng, True) + \
+                f"\nKèm theo kế hoạch của {OTHER_ISSUERS[key][0]} để Phòng tham khảo."
+            self.sent.append(school.code)
+            kind_tags = ["other_issuer", "with_dossier"]
+        else:
+            files = extra
+            subject = rng.choice([f"Chuyển Phòng kế hoạch của {OTHER_ISSUERS[key][0]}",
+                                  "Fw: Kế hoạch phong trào toàn dân bảo vệ ANTQ", f"{school.name} gửi kế hoạch"])
+            body = (f"Kính gửi cô,\n{school.unit()} nhận được kế hoạch của {OTHER_ISSUERS[key][0]}, "
+                    "xin gửi Phòng để biết.\nTrân trọng.")
+            kind_tags = ["other_issuer"]
+        return self._send(r, rng, school, files, subject, body, [f"issuer:{key}", *kind_tags])
+
+    def _earlier_photo(self, r: Recipe, rng: random.Random) -> Built:
+        school = self._school(r, rng)
+        year = self.s.year - 1
+        types = rng.choice([list(REQUIRED), ["to_trinh", "bao_cao"], ["bao_cao"]])
+        files = []
+        moment = r.received_at - timedelta(minutes=rng.randint(5, 60))
+        for t in types:
+            spec = replace(DocSpec(school.code, t, "antq_smudged", year), short=True)
+            if not self.s.scans:
+                files += self._doc_files([spec], r, rng)
+                continue
+            name = photo_names("camera", moment, 1, rng)[0]
+            moment += timedelta(seconds=rng.randint(20, 90))
+            out = self.docs.render((spec,), "scan_jpg")
+            entry = self._entry(spec, name, "scan_jpg", (1, 1), 1, tags=("phone", "date_unreadable"))
+            files.append(_File(mail.FileAttachment(name, out.data, "image/jpeg"), (entry,)))
+        subject = rng.choice(["Hồ sơ ANTQ", f"{school.name} gửi hồ sơ điển hình ANTQ", "Gửi lại hồ sơ ANTQ"])
+        body = rng.choice(["Em gửi cô hồ sơ ANTQ của trường ạ.", "Trường gửi lại hồ sơ, cô xem giúp ạ."])
+        built = self._send(r, rng, school, files, subject, body, ["earlier_photo"], client=rng.choice(
+            ["iphone", "gmail"]))
+        built.label["kind"] = "earlier_year"
+        return built
+
+    def _photo_pages(self, r: Recipe, rng: random.Random) -> Built:
+        school = self._school(r, rng)
+        types = list(REQUIRED) + (["ke_hoach"] if rng.random() < 0.2 else [])
+        specs = [replace(self._variant(DocSpec(school.code, t, CAMPAIGN, self.s.year), r, rng), variant=0)
+                 for t in types]
+        if not self.s.scans:
+            files = self._doc_files(specs, r, rng)
+            return self._send(r, rng, school, files, submission_subject(school, self.s.year, rng),
+                              submission_body(school, self.s.year, types, rng, True), ["photo_pages"])
+        style = rng.choice(["camera", "zalo", "ios"])
+        moment = r.received_at - timedelta(minutes=rng.randint(5, 90))
+        files, index = [], 0
+        for spec in specs:
+            pages = self.docs.page_count(spec)
+            names = photo_names(style, moment, pages, rng, first_index=index)
+            index += pages
+            moment += timedelta(minutes=1)
+            for k, name in enumerate(names, start=1):
+                out = self.docs.render((spec,), f"scan_jpg@{k}")
+                ctype = "image/jpeg"
+                entry = self._entry(spec, name, "scan_jpg", (1, 1), 1, tags=("phone", f"page:{k}"))
+                if k > 1:
+                    entry = {**entry, "continues": names[0], "tags": sorted(set(entry["tags"]) | {"continuation"})}
+                files.append(_File(mail.FileAttachment(name, out.data, ctype), (entry,)))
+        self.sent.append(school.code)
+        client = "iphone" if style == "ios" else "gmail"
+        return self._send(r, rng, school, files, submission_subject(school, self.s.year, rng),
+                          submission_body(school, self.s.year, types, rng, True), ["photo_pages", f"photos:{style}"],
+                          client=client)
+
+    def _spam2(self, r: Recipe, rng: random.Random) -> Built:
+        received, date, tags = self._times(r, rng)
+        subject, body, sender, name, lines = rng.choice(SPAM2)
+        data = text_pdf(lines)
+        entry = {"filename": name, "container": "", "first_page": 1, "last_page": 1, "pages": 1, "school": None,
+                 "doc_types": [], "campaign": False, "topic": "spam", "year": self.s.year, "format": "pdf",
+                 "tags": ["spam"]}
+        files = [_File(mail.FileAttachment(name, data, "application/pdf"), (entry,))]
+        env = mail.Envelope("", sender, self.s.office_addr, subject, date, body)
+        data, msgid = mail.client("gmail" if rng.random() < 0.5 else "raw8").build(
+            env, [f.attachment for f in files], rng)
+        label = self._label(r, msgid, None, sender, "spam", received, date, files, tags + ["spam2"])
+        label["kind"] = "spam"
+        return Built(data, label)
+
+    def _flood(self, r: Recipe, rng: random.Random) -> Built:
+        school = self._school(r, rng)
+        count = rng.randint(34, 46)
+        files = []
+        for att in evidence_files(school, count):
+            entry = {"filename": att.filename, "container": "", "first_page": 1, "last_page": 1, "pages": 1,
+                     "school": school.code, "doc_types": [], "campaign": False, "topic": "minh_chung",
+                     "year": self.s.year, "format": "pdf", "tags": ["evidence"]}
+            files.append(_File(att, (entry,)))
+        body = f"Kính gửi cô,\n{school.unit()} gửi {count} tệp minh chứng kèm hồ sơ ANTQ.\nTrân trọng."
+        built = self._send(r, rng, school, files, f"Minh chứng hồ sơ ANTQ - {school.name}", body, ["flood"])
+        built.label["kind"] = "attachment_flood"
+        return built
+
+
+__all__ = ["HARD_KINDS", "HardBuilder", "text_pdf"]
