@@ -33,7 +33,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .rules import Campaign, Reminders, Rules, School
 from .status import (EXTENDED, LATE, MISSING, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
@@ -347,22 +347,25 @@ def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[Counted
                 mails.append(sender_receipt_mail(status, school, brought, key))
     return tuple(mails)
 
-
-def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[CountedItem], key: str) -> PlannedMail:
-    """The receipt to the sender (outside the roster) of one mail: what that
-    mail brought for ``school``, nothing of the school's other submissions,
-    its status or what it still misses."""
-    campaign = status.campaign
-    lines = []
+def _receipt_lines(campaign, items: Sequence[CountedItem]) -> Iterator[tuple[CountedItem, str, dict]]:
+    """(item, document type, the receipt line of what the item brought) for
+    every known document type of every item, in order."""
     for item in items:
         for doc_id in item.doc_types:
             try:
                 name = campaign.doc_type(doc_id).name
             except KeyError:
                 continue
-            lines.append({"doc_id": doc_id, "doc_name": name, "filename": item.filename, "pages": item.parts > 1,
-                          "first_page": item.first_page, "last_page": item.last_page,
-                          "received_at": item.received_at})
+            yield item, doc_id, {"doc_id": doc_id, "doc_name": name, "filename": item.filename,
+                                 "pages": item.parts > 1, "first_page": item.first_page,
+                                 "last_page": item.last_page, "received_at": item.received_at}
+
+
+def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[CountedItem], key: str) -> PlannedMail:
+    """The receipt to the sender (outside the roster) of one mail: what that
+    mail brought for ``school``, nothing of the school's other submissions,
+    its status or what it still misses."""
+    lines = [line for _, _, line in _receipt_lines(status.campaign, items)]
     sender = items[0].from_addr.lower()
     context = {"school": _school_dict(school), "lines": lines, "sender": sender, **_common(status)}
     # ``school`` is kept for the outbox's bookkeeping; meta "sender" keeps the mail out of the school's thread.
@@ -377,22 +380,14 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
     ``suppressed`` ones (a sender outside the roster gets its own, ``sender_receipt_mail``)."""
     campaign = status.campaign
     lines = []
-    for item in items:
-        for doc_id in item.doc_types:
-            try:
-                name = campaign.doc_type(doc_id).name
-            except KeyError:
-                continue
-            doc = s.documents.get(doc_id)
-            first = doc.received_at if doc is not None else None
-            later_version = first is not None and first < item.received_at
-            # The first counted copy decides on-time/late; a later version does not change it.
-            lines.append({"doc_id": doc_id, "doc_name": name, "filename": item.filename,
-                          "pages": item.parts > 1, "first_page": item.first_page, "last_page": item.last_page,
-                          "received_at": item.received_at,
-                          "status": doc.status if doc is not None and doc.status in RECEIVED else (
-                              LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
-                          "later_version": later_version, "first_received_at": first})
+    for item, doc_id, line in _receipt_lines(campaign, items):
+        doc = s.documents.get(doc_id)
+        first = doc.received_at if doc is not None else None
+        # The first counted copy decides on-time/late; a later version does not change it.
+        lines.append({**line,
+                      "status": doc.status if doc is not None and doc.status in RECEIVED else (
+                          LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
+                      "later_version": first is not None and first < item.received_at, "first_received_at": first})
     missing = s.missing_required(campaign.required)
     docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
     overdue = status.now > s.deadline + campaign.grace
