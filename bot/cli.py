@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import app
+from . import app, corrections
 from .clock import FixedClock, parse_instant, system_clock
 from .errors import BotError, ConfigError
 from .progress import ProgressReporter
@@ -341,7 +341,7 @@ def _correction(kind):
         from .store import Store
 
         with Store.open(ctx.config.paths.state) as store:
-            done = app.correct(store, ctx.rules, kind, now, who=args.who or app.default_who(), why=args.why,
+            done = corrections.correct(store, ctx.rules, kind, now, who=args.who or corrections.default_who(), why=args.why,
                                ref=getattr(args, "ref", None), school=getattr(args, "school", None),
                                doc_type=getattr(args, "doc_type", None),
                                value=getattr(args, "until", None) or getattr(args, "at", None), cycle=args.cycle)
@@ -354,7 +354,7 @@ def cmd_dismiss(ctx, args, now) -> int:
     from .store import Store
 
     with Store.open(ctx.config.paths.state) as store:
-        done = app.dismiss(store, args.ref, now, who=args.who or app.default_who(), why=args.why)
+        done = corrections.dismiss(store, args.ref, now, who=args.who or corrections.default_who(), why=args.why)
     print(done)
     return 0
 

@@ -16,7 +16,7 @@ pipeline for every message before it is classified (see ``app.poll``):
   ``allow_unauthenticated_commands`` is set). Otherwise nothing changes: the
   mail is recorded as refused (shown in the digest) and the coordinator's
   address is told why;
-- each command goes through ``app.correct`` (via="email", who=the address),
+- each command goes through ``corrections.correct`` (via="email", who=the address),
   or ``Store.dismiss`` for "bỏ Q12" (a quarantined message dealt with by
   hand), its outcome is recorded under (Message-ID, line), and one reply (kind
   "reply", In-Reply-To the command mail) says what was done, or what was
@@ -41,7 +41,7 @@ import logging
 import re
 from datetime import datetime
 
-from . import app, flood, outbox, plan
+from . import corrections, flood, outbox, plan
 from .commands import Command, CommandError, deliberate, parse_commands
 from .errors import DismissError, EarlyExtensionError, UsageError
 from .model import ParsedMessage
@@ -232,7 +232,7 @@ def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command,
     why = (c.why or "lệnh qua thư") + f" [thư {mid}, dòng {c.line}]"
     try:
         with store.transaction():  # a savepoint: a failure undoes this line only
-            app.correct(store, rules, c.kind, now, who=message.from_addr.lower(), why=why, via="email", ref=c.ref,
+            corrections.correct(store, rules, c.kind, now, who=message.from_addr.lower(), why=why, via="email", ref=c.ref,
                         school=school, doc_type=doc_type, value=c.value, cycle=cycle)
             correction_id = store.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
     except EarlyExtensionError:

@@ -13,6 +13,7 @@ from email import policy
 import pytest
 
 from bot import app, coordinator, notify, outbox
+from bot.corrections import correct
 from bot.errors import EarlyExtensionError
 from bot.schema import MIGRATIONS
 from bot.send import SmtpSender, make_sender
@@ -143,7 +144,7 @@ def test_coordinator_reply_changes_status_exactly_as_asked_and_is_confirmed(camp
                          ("reject", dict(ref=f"R{r_unknown}")), ("exempt", dict(school="mn-hoa-mai")),
                          ("extend", dict(school="th-le-van-tho", value="2023-10-20")),
                          ("received", dict(school="th-nguyen-du", doc_type="bao_cao", value="2023-10-09"))]:
-            app.correct(store, twin.rules, kind, now, who="mai", why="cli", **kw)
+            correct(store, twin.rules, kind, now, who="mai", why="cli", **kw)
     after = status_json(ctx, at(12, 9))
     assert without_reasons(after) == without_reasons(status_json(twin, at(12, 9)))
     schools = {s["code"]: s for s in after["schools"]}
@@ -371,7 +372,7 @@ def test_an_extension_that_would_shorten_the_deadline_is_refused(campaign):
     assert ('KHÔNG THỰC HIỆN: Ngày gia hạn phải sau hạn nộp chung của đợt (gia hạn không rút ngắn thời hạn '
             'của trường): "2023-10-05"') in text
     with Store.open(ctx.config.paths.state) as store, pytest.raises(EarlyExtensionError, match="not after"):
-        app.correct(store, ctx.rules, "extend", at(12, 9), who="mai", why="cli", school="th-le-van-tho",
+        correct(store, ctx.rules, "extend", at(12, 9), who="mai", why="cli", school="th-le-van-tho",
                     value="2023-10-10")  # the deadline day itself: 23:59:59 is not later
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot import notify, outbox
+from bot import corrections, notify, outbox
 from bot.send import SmtpSender, make_sender
 from bot.status import status_for, to_json
 from bot.store import Store
@@ -322,7 +322,6 @@ def test_digest_gives_each_quarantined_mail_its_reference_and_forgets_it_once_di
     import email
     from email import policy
 
-    from bot import app
     from .outgoing import quarantine
 
     ctx = make_ctx(tmp_path)                                   # no SMTP: the digest stays in the outbox
@@ -342,7 +341,7 @@ def test_digest_gives_each_quarantined_mail_its_reference_and_forgets_it_once_di
         text, _ = digest_bodies(store, at(4, 7))
         assert "THƯ BOT KHÔNG XỬ LÝ ĐƯỢC (1)" in text            # every day, until someone deals with it
 
-        app.dismiss(store, ref, at(4, 10), who="mai", why="trường đã gửi lại hồ sơ qua Zalo")
+        corrections.dismiss(store, ref, at(4, 10), who="mai", why="trường đã gửi lại hồ sơ qua Zalo")
         text, html = digest_bodies(store, at(5, 7))
     assert "KHÔNG XỬ LÝ ĐƯỢC" not in text and "không xử lý được" not in html.split("Lệnh qua thư")[0]
     assert f"- {ref}  " not in text
