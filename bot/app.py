@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Config, load_config, sample_data
+from .config import load_config, sample_data
+from .context import Context
 from .errors import ConfigError, MailboxError
 from .lock import StateLock
 from .rules import Rules, load_rules
@@ -24,12 +25,6 @@ if TYPE_CHECKING:  # annotations only: each module is imported where it is used
     from .parse import ParseLimits
 
 log = logging.getLogger("bot")
-
-
-@dataclass(frozen=True)
-class Context:
-    config: Config
-    rules: Rules
 
 
 def load(config_path: Path) -> Context:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import app, corrections
 from .clock import FixedClock, parse_instant, system_clock
+from .context import Context
 from .errors import BotError, ConfigError
 from .progress import ProgressReporter
 from .status import status_for, to_json
@@ -172,7 +173,7 @@ def _run(args) -> int:
     return _handlers()[args.command](ctx, args, now)
 
 
-def cmd_check_config(ctx, args, now) -> int:
+def cmd_check_config(ctx: Context, args, now) -> int:
     cfg = ctx.config
     for warning in cfg.warnings():
         print(f"warning: {warning}", file=sys.stderr)
@@ -193,7 +194,7 @@ def cmd_check_config(ctx, args, now) -> int:
     return 0
 
 
-def _startup_checks(ctx) -> None:
+def _startup_checks(ctx: Context) -> None:
     """What must hold before the bot starts work: an error now, not at 3 a.m."""
     cfg = ctx.config
     for secret in (cfg.mailbox.secret, cfg.smtp.secret):
@@ -208,7 +209,7 @@ def _startup_checks(ctx) -> None:
     renderer_for(ctx)  # the templates load and outgoing mail has a sender
 
 
-def _check_connect(ctx, args, now) -> int:
+def _check_connect(ctx: Context, args, now) -> int:
     """``check-config --connect``: one line per check; exit 1 on any failure."""
     from .doctor import connect_checks
     from .extract import ocr_unavailable_reason
@@ -225,13 +226,13 @@ def _check_connect(ctx, args, now) -> int:
     return 0
 
 
-def _log_config_warnings(ctx) -> None:
+def _log_config_warnings(ctx: Context) -> None:
     """Insecure TLS, a secret file others can read, unauthenticated commands: in the journal too."""
     for warning in ctx.config.warnings():
         log.warning("config: %s", warning)
 
 
-def cmd_poll(ctx, args, now) -> int:
+def cmd_poll(ctx: Context, args, now) -> int:
     from .send import make_sender
 
     _log_config_warnings(ctx)
@@ -245,7 +246,7 @@ def cmd_poll(ctx, args, now) -> int:
     return 0
 
 
-def cmd_run(ctx, args, now) -> int:
+def cmd_run(ctx: Context, args, now) -> int:
     from .service import run
 
     _log_config_warnings(ctx)
@@ -260,7 +261,7 @@ def cmd_run(ctx, args, now) -> int:
         return run(ctx, clock, poll=poll, tasks=app.scheduled_tasks(ctx), poll_seconds=args.poll_seconds)
 
 
-def cmd_health(ctx, args, now) -> int:
+def cmd_health(ctx: Context, args, now) -> int:
     from .doctor import check_state_dir
     from .errors import StateDirError
     from .lock import holder
@@ -282,7 +283,7 @@ def cmd_health(ctx, args, now) -> int:
     return code
 
 
-def cmd_status(ctx, args, now) -> int:
+def cmd_status(ctx: Context, args, now) -> int:
     from .store import Store
 
     with Store.open(ctx.config.paths.state) as store:
@@ -297,7 +298,7 @@ def cmd_status(ctx, args, now) -> int:
     return 0
 
 
-def cmd_export(ctx, args, now) -> int:
+def cmd_export(ctx: Context, args, now) -> int:
     from .store import Store
 
     with Store.open(ctx.config.paths.state) as store:
@@ -337,7 +338,7 @@ def cmd_eval(args) -> int:
 
 
 def _correction(kind):
-    def handler(ctx, args, now) -> int:
+    def handler(ctx: Context, args, now) -> int:
         from .store import Store
 
         with Store.open(ctx.config.paths.state) as store:
@@ -350,7 +351,7 @@ def _correction(kind):
     return handler
 
 
-def cmd_dismiss(ctx, args, now) -> int:
+def cmd_dismiss(ctx: Context, args, now) -> int:
     from .store import Store
 
     with Store.open(ctx.config.paths.state) as store:
@@ -359,7 +360,7 @@ def cmd_dismiss(ctx, args, now) -> int:
     return 0
 
 
-def cmd_requeue(ctx, args, now) -> int:
+def cmd_requeue(ctx: Context, args, now) -> int:
     from .store import Store
 
     with Store.open(ctx.config.paths.state) as store:
@@ -370,7 +371,7 @@ def cmd_requeue(ctx, args, now) -> int:
 
 def _notify(kind):
     """``remind`` and ``digest``: plan, queue, send; a dry run prints and records nothing."""
-    def handler(ctx, args, now) -> int:
+    def handler(ctx: Context, args, now) -> int:
         from . import notify
         from .lock import StateLock
         from .send import make_sender
@@ -398,7 +399,7 @@ cmd_remind = _notify("remind")
 cmd_digest = _notify("digest")
 
 
-def cmd_outbox(ctx, args, now) -> int:
+def cmd_outbox(ctx: Context, args, now) -> int:
     from . import notify, outbox
     from .lock import StateLock
     from .send import make_sender
@@ -427,7 +428,7 @@ def cmd_outbox(ctx, args, now) -> int:
     return 0
 
 
-def cmd_report(ctx, args, now) -> int:
+def cmd_report(ctx: Context, args, now) -> int:
     from .store import Store
 
     with Store.open(ctx.config.paths.state) as store:
@@ -437,7 +438,7 @@ def cmd_report(ctx, args, now) -> int:
     return 0
 
 
-def cmd_backup(ctx, args, now) -> int:
+def cmd_backup(ctx: Context, args, now) -> int:
     from .backup import backup
 
     print(backup(ctx.config.paths.state, args.target.expanduser().absolute(), now).summary())

@@ -43,6 +43,7 @@ from datetime import datetime
 
 from . import corrections, flood, outbox, plan
 from .commands import Command, CommandError, deliberate, parse_commands
+from .context import Context
 from .errors import DismissError, EarlyExtensionError, UsageError
 from .model import ParsedMessage
 from .outbox import QueuedMail
@@ -94,7 +95,7 @@ def authentication(config, message: ParsedMessage) -> tuple[bool, str, str]:
     return False, "auth_none", verdict.reason
 
 
-def handle_command_mail(ctx, store: Store, pending: PendingMessage, message: ParsedMessage, now: datetime) -> bool:
+def handle_command_mail(ctx: Context, store: Store, pending: PendingMessage, message: ParsedMessage, now: datetime) -> bool:
     if message.automatic or not message.from_addr:
         return False
     sender = message.from_addr.lower()
@@ -168,7 +169,7 @@ def _done_before(store: Store, message_id: str, line: int):
 
 # -- one command ------------------------------------------------------------------------
 
-def _execute(ctx, store: Store, mid: str, message: ParsedMessage, entry: Command | CommandError, cycle: int,
+def _execute(ctx: Context, store: Store, mid: str, message: ParsedMessage, entry: Command | CommandError, cycle: int,
              now: datetime) -> dict:
     """Carry out one line (at most once per Message-ID and line); a dict for the reply."""
     base = {"line": entry.line, "text": entry.text, "kind": entry.kind}
@@ -196,7 +197,7 @@ def _execute(ctx, store: Store, mid: str, message: ParsedMessage, entry: Command
     return result
 
 
-def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command, cycle: int, now: datetime) -> dict:
+def _correction(ctx: Context, store: Store, mid: str, message: ParsedMessage, c: Command, cycle: int, now: datetime) -> dict:
     rules = ctx.rules
     campaign = rules.campaign
     base = {"line": c.line, "text": c.text, "kind": c.kind}
@@ -246,7 +247,7 @@ def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command,
             "filename": item.filename if item else None}
 
 
-def _batch(ctx, store: Store, mid: str, message: ParsedMessage, c: Command, cycle: int, now: datetime) -> dict:
+def _batch(ctx: Context, store: Store, mid: str, message: ParsedMessage, c: Command, cycle: int, now: datetime) -> dict:
     """"bỏ R12 R13 R14", "duyệt R21-R25": each file as its own command (its own
     audited correction, its own savepoint: one unknown reference does not undo
     the others); a dict for the reply with the result of each in ``batch``."""
@@ -276,7 +277,7 @@ def _dismissal(store: Store, mid: str, message: ParsedMessage, c: Command, now: 
                         "received_at": datetime.fromisoformat(q["received_at"])}}
 
 
-def _status_result(ctx, store: Store, c: Command, cycle: int, now: datetime) -> dict:
+def _status_result(ctx: Context, store: Store, c: Command, cycle: int, now: datetime) -> dict:
     rules = ctx.rules
     base = {"line": c.line, "text": c.text, "kind": c.kind}
     status = status_for(store, rules, now, cycle)
@@ -374,7 +375,7 @@ def _reply_kind(obey: bool, parsed) -> str | None:
     return flood.REPLY_REFUSED if parsed else None
 
 
-def _may_reply(ctx, store: Store, sender: str, reply: str | None, received_at: datetime, now: datetime) -> bool:
+def _may_reply(ctx: Context, store: Store, sender: str, reply: str | None, received_at: datetime, now: datetime) -> bool:
     """Whether to answer (``flood.reply_allowed``): results always; a refusal
     or a "no command" reply at most once per sender and local day, and
     never to an address sending a burst of mail (a loop or a forged flood)."""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .context import Context
 from .errors import BotError, StateDirError
 
 MIN_FREE_MB = 200  # below this the archive of one busy day may not fit
@@ -278,7 +279,7 @@ def _secret_or_explain(exc: BotError, service: str, cfg) -> str:
     return explain(service, cfg.host, cfg.port, cfg.security, exc)
 
 
-def tool_checks(ctx, ocr_reason: str | None) -> list[Check]:
+def tool_checks(ctx: Context, ocr_reason: str | None) -> list[Check]:
     """OCR (unless turned off) and catdoc."""
     out = []
     if ctx.config.extraction.ocr == "off":
@@ -295,7 +296,7 @@ def tool_checks(ctx, ocr_reason: str | None) -> list[Check]:
     return out
 
 
-def settings_checks(ctx) -> list[Check]:
+def settings_checks(ctx: Context) -> list[Check]:
     """The coordinator, trusted_authserv_ids and sample data."""
     from .config import sample_data
 
@@ -317,7 +318,7 @@ def settings_checks(ctx) -> list[Check]:
     return out
 
 
-def template_check(ctx, now: datetime) -> Check:
+def template_check(ctx: Context, now: datetime) -> Check:
     """The digest renders with these templates (on an empty, temporary state)."""
     from . import notify
     from .store import Store
@@ -332,7 +333,7 @@ def template_check(ctx, now: datetime) -> Check:
     return Check("templates", True, f"{ctx.config.paths.templates} render")
 
 
-def connect_checks(ctx, now: datetime, *, ocr_reason: str | None, environ=None) -> list[Check]:
+def connect_checks(ctx: Context, now: datetime, *, ocr_reason: str | None, environ=None) -> list[Check]:
     """Everything ``check-config --connect`` reports, in order."""
     cfg = ctx.config
     checks = [state_write_check(cfg.paths.state)]

@@ -383,6 +383,7 @@ def evaluate_corpus(corpus, *, config_path=None, labels_path=None, keep_state=No
     from pathlib import Path
 
     from . import app
+    from .context import Context
     from .clock import parse_instant
     from .config import MailboxConfig, load_config, parse_config
     from .errors import UsageError
@@ -415,7 +416,7 @@ def evaluate_corpus(corpus, *, config_path=None, labels_path=None, keep_state=No
         config = dataclasses.replace(
             config, mailbox=MailboxConfig(source="folder", path=corpus.resolve()), smtp=dataclasses.replace(config.smtp, enabled=False),
             paths=dataclasses.replace(config.paths, state=state))
-        ctx = app.Context(config=config, rules=load_rules(config.paths.rules))
+        ctx = Context(config=config, rules=load_rules(config.paths.rules))
         if isinstance(now, str):
             now = parse_instant(now, ctx.rules.campaign.tz)
         started = time.monotonic()

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import bounces, flood, outbox, plan
+from .context import Context
 from .model import ParsedMessage
 from .outbox import Cancel, Defer, DeliveryReport, Limits, QueuedMail, Replace
 from .plan import PlannedMail
@@ -77,12 +78,12 @@ class NotifyReport:
 
 # -- shared helpers -------------------------------------------------------------
 
-def allowed_addresses(ctx) -> set[str]:
+def allowed_addresses(ctx: Context) -> set[str]:
     """Who the bot may write to: the roster and the coordinators."""
     return {e.lower() for s in ctx.rules.schools for e in s.emails} | {e.lower() for e in ctx.config.coordinator_emails}
 
 
-def renderer_for(ctx) -> Renderer:
+def renderer_for(ctx: Context) -> Renderer:
     return Renderer.for_config(ctx.config, ctx.rules.campaign)
 
 
@@ -143,7 +144,7 @@ def _preview(conn, renderer: Renderer, mail: PlannedMail, now: datetime, attachm
 
 # -- delivery -------------------------------------------------------------------
 
-def deliver(ctx, store: Store, sender, now: datetime, *, clock: Callable[[], datetime] | None = None,
+def deliver(ctx: Context, store: Store, sender, now: datetime, *, clock: Callable[[], datetime] | None = None,
             sleep: Callable[[float], None] = _time.sleep) -> DeliveryReport:
     """Send due mail. With a real ``clock``, wait out the per-minute rate
     (at most ``MAX_PACING_WAIT``) instead of leaving the rest for the next run."""
@@ -178,7 +179,7 @@ def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
                           errors=a.errors + b.errors)
 
 
-def _recheck(ctx, store: Store, now: datetime):
+def _recheck(ctx: Context, store: Store, now: datetime):
     """Decide a queued mail again just before it is sent (at ``now``).
 
     A reminder: cancel it if the school sent everything, became exempt or
@@ -283,7 +284,7 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
     return out
 
 
-def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
+def send_receipts(ctx: Context, store: Store, sender, now: datetime) -> NotifyReport:
     """Queue the receipts that are due, then deliver due mail (if ``sender``)."""
     report = NotifyReport("receipts")
     renderer = renderer_for(ctx)
@@ -305,7 +306,7 @@ def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
     return report
 
 
-def receipts_after_poll(ctx, store: Store, sender, now: datetime, *, recorded: bool) -> bool:
+def receipts_after_poll(ctx: Context, store: Store, sender, now: datetime, *, recorded: bool) -> bool:
     """After a poll: queue the receipts due (and, with a sender, deliver the
     mail due). Returns whether receipts were planned.
 
@@ -342,7 +343,7 @@ def _still_valid(mark: tuple[datetime, str], key: list, now: datetime) -> bool:
         return False
 
 
-def _receipts_key(ctx, store: Store, now: datetime) -> list:
+def _receipts_key(ctx: Context, store: Store, now: datetime) -> list:
     """What the receipts due depend on besides the clock: cheap to read (no scan of the items)."""
     rules = sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size)
                    for f in Path(ctx.config.paths.rules).iterdir() if f.is_file())
@@ -351,7 +352,7 @@ def _receipts_key(ctx, store: Store, now: datetime) -> list:
 
 # -- reminders --------------------------------------------------------------------
 
-def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
+def remind(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
     """Queue the reminders due at ``now`` (nothing outside office hours), then deliver."""
     report = NotifyReport("reminders", dry_run=dry_run)
     renderer = renderer_for(ctx)
@@ -440,7 +441,7 @@ def sync_bounces(store: Store, read: Callable[[bytes], ParsedMessage] | None = N
 
 # -- loops and floods ---------------------------------------------------------------
 
-def sender_bursts(ctx, store: Store, now: datetime, extra=(), since: datetime | None = None) -> list[flood.Burst]:
+def sender_bursts(ctx: Context, store: Store, now: datetime, extra=(), since: datetime | None = None) -> list[flood.Burst]:
     """The bursts of inbound mail received by ``now`` (``flood.bursts`` with
     the campaign's ``burst_*`` thresholds) still active or, with ``since``,
     ending after it; newest first. Every stored message counts, automatic
@@ -462,7 +463,7 @@ def sender_bursts(ctx, store: Store, now: datetime, extra=(), since: datetime | 
     return [b for b in found if b.active(now) or (since is not None and b.last_at > since)]
 
 
-def bursting_addresses(ctx, store: Store, now: datetime, extra=()) -> frozenset[str]:
+def bursting_addresses(ctx: Context, store: Store, now: datetime, extra=()) -> frozenset[str]:
     """The addresses the bot does not answer at ``now`` because they sent a
     burst of mail (see ``sender_bursts``): no receipts, no command replies."""
     return flood.bursting(sender_bursts(ctx, store, now, extra), now)
@@ -516,7 +517,7 @@ def _complete_at(store: Store, rules, cycle: int, since: datetime | None, last_i
     return frozenset(s.code for s in before.schools if s.complete)
 
 
-def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.DigestInputs, int, int]:
+def digest_inputs(ctx: Context, store: Store, status, now: datetime) -> tuple[plan.DigestInputs, int, int]:
     """What the digest shows beyond the status, and the newest item/correction ids it covers."""
     conn = store.conn
     cycle = status.cycle
@@ -602,7 +603,7 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
     return sorted(out, key=lambda b: b.last_at, reverse=True)
 
 
-def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> tuple[PlannedMail, list[Attachment]]:
+def build_digest(ctx: Context, renderer: Renderer, status, inputs: plan.DigestInputs) -> tuple[PlannedMail, list[Attachment]]:
     """The digest mail, its lists shortened until the HTML fits ``HTML_BUDGET``."""
     limits = plan.digest_limits(ctx.config.digest_entries)
     for _ in range(12):
@@ -624,7 +625,7 @@ def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> 
     return mail, attachments
 
 
-def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
+def digest(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
     """Queue today's digest to the coordinator (once per local day), then deliver."""
     report = NotifyReport("digest", dry_run=dry_run)
     renderer = renderer_for(ctx)
@@ -662,7 +663,7 @@ def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
 
 # -- for the worker -----------------------------------------------------------------
 
-def tasks(ctx, sender_factory=None, environ: dict | None = None) -> dict[str, Callable[[datetime], object]]:
+def tasks(ctx: Context, sender_factory=None, environ: dict | None = None) -> dict[str, Callable[[datetime], object]]:
     """Jobs for ``service.run(..., tasks=notify.tasks(ctx))``: each opens the
     state store, does its work at ``now`` and returns a report.
 

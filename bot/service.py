@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from .clock import system_clock
+from .context import Context
 from .errors import AuthenticationError, BotError
 from .lock import StateLock
 from .plan import digest_due
@@ -239,7 +240,7 @@ def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: floa
     return scheduler
 
 
-def run(ctx, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: float | None = None,
+def run(ctx: Context, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: float | None = None,
         install_signals: bool = True) -> int:
     """Run the worker in the foreground until SIGTERM/SIGINT. Returns an exit code."""
     config = ctx.config
