@@ -140,7 +140,7 @@ def _no_lock():
 
 def command_hook(ctx: Context):
     """The pipeline's hook for the coordinator's command mail (see bot/coordinator.py)."""
-    from .coordinator import handle_command_mail
+    from .coordinator import handle_command_mail  # not at the top: only a poll reads command mail
 
     return lambda store, pending, message, now: handle_command_mail(ctx, store, pending, message, now)
 
@@ -149,7 +149,7 @@ def write_report(ctx: Context, store: Store, now: datetime, directory: Path | No
                  cycle: int | None = None) -> tuple[Path, Path]:
     """The office's report of the cycle (DOCX and XLSX) in ``directory``
     (default ``state/reports/``); returns both paths."""
-    from .report import write_reports
+    from .report import write_reports  # not at the top: the DOCX/XLSX writers are for the report command
     from .status import status_for
 
     status = status_for(store, ctx.rules, now, cycle)
@@ -159,7 +159,7 @@ def write_report(ctx: Context, store: Store, now: datetime, directory: Path | No
 
 def scheduled_tasks(ctx: Context) -> dict:
     """The worker's jobs besides polling: name -> callable(now) (outbox, remind, digest)."""
-    from . import notify
+    from . import notify  # not at the top: only the worker schedules mail
 
     return notify.tasks(ctx)
 
@@ -178,7 +178,7 @@ def export_rows(store: Store, rules: Rules) -> list[dict]:
 def name_first_pages(items: list[StoredItem]) -> list[StoredItem]:
     """Items whose reason says "trang tiếp theo của tệp 'X'" name instead the
     reference of X's item in the same message and container (pure)."""
-    from .classify.message import CONTINUATION
+    from .classify.message import CONTINUATION  # not at the top: status and health load no classifier
     prefix = CONTINUATION + " '"
     firsts = {(i.message_id, i.container, i.filename): i.ref for i in items if i.part_index == 0}
     out = []

@@ -13,11 +13,16 @@ import sys
 from pathlib import Path
 
 from . import app, corrections
+from .backup import backup
 from .clock import FixedClock, parse_instant, system_clock
 from .context import Context
-from .errors import BotError, ConfigError
+from .errors import BotError, ConfigError, StateDirError
+from .export_csv import export_csv
+from .lock import StateLock, holder
 from .progress import ProgressReporter
 from .status import status_for, to_json
+from .store import Store
+from .table import status_table
 
 log = logging.getLogger("bot")
 
@@ -211,7 +216,7 @@ def _startup_checks(ctx: Context) -> None:
 
 def _check_connect(ctx: Context, args, now) -> int:
     """``check-config --connect``: one line per check; exit 1 on any failure."""
-    from .doctor import connect_checks
+    from .doctor import connect_checks  # not at the top (nor the others below): each command loads what it runs
     from .extract import ocr_unavailable_reason
 
     reason = None if ctx.config.extraction.ocr == "off" else ocr_unavailable_reason()
@@ -233,7 +238,7 @@ def _log_config_warnings(ctx: Context) -> None:
 
 
 def cmd_poll(ctx: Context, args, now) -> int:
-    from .send import make_sender
+    from .send import make_sender  # not at the top: SMTP code is for the commands that send
 
     _log_config_warnings(ctx)
     app.refuse_sample_recipients(ctx)
@@ -247,7 +252,7 @@ def cmd_poll(ctx: Context, args, now) -> int:
 
 
 def cmd_run(ctx: Context, args, now) -> int:
-    from .service import run
+    from .service import run  # not at the top: the worker's modules are for run and health
 
     _log_config_warnings(ctx)
     _startup_checks(ctx)  # a wrong setting stops the service here (exit 2, no restart), not at the first job
@@ -262,12 +267,9 @@ def cmd_run(ctx: Context, args, now) -> int:
 
 
 def cmd_health(ctx: Context, args, now) -> int:
-    from .doctor import check_state_dir
-    from .errors import StateDirError
-    from .lock import holder
+    from .doctor import check_state_dir  # not at the top: health's modules are for health
     from .notify import sender_bursts
     from .service import health
-    from .store import Store
 
     state = ctx.config.paths.state
     try:
@@ -284,31 +286,23 @@ def cmd_health(ctx: Context, args, now) -> int:
 
 
 def cmd_status(ctx: Context, args, now) -> int:
-    from .store import Store
-
     with Store.open(ctx.config.paths.state) as store:
         status = status_for(store, ctx.rules, now, args.cycle)
     if args.json:
         json.dump(to_json(status), sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        from .table import status_table
-
         print(status_table(status))
     return 0
 
 
 def cmd_export(ctx: Context, args, now) -> int:
-    from .store import Store
-
     with Store.open(ctx.config.paths.state) as store:
         rows = app.export_rows(store, ctx.rules)
     if args.format == "json" and not args.excel:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        from .export_csv import export_csv
-
         text = export_csv(rows, list(rows[0]) if rows else ["message_id"], excel=args.excel)
         sys.stdout.flush()
         if hasattr(sys.stdout, "buffer"):
@@ -320,7 +314,7 @@ def cmd_export(ctx: Context, args, now) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate_corpus, format_report
+    from .evaluate import evaluate_corpus, format_report  # not at the top: it loads the whole pipeline
 
     if not args.verbose:
         logging.getLogger("bot.pipeline").setLevel(logging.WARNING)  # one line per item otherwise
@@ -339,8 +333,6 @@ def cmd_eval(args) -> int:
 
 def _correction(kind):
     def handler(ctx: Context, args, now) -> int:
-        from .store import Store
-
         with Store.open(ctx.config.paths.state) as store:
             done = corrections.correct(store, ctx.rules, kind, now, who=args.who or corrections.default_who(), why=args.why,
                                ref=getattr(args, "ref", None), school=getattr(args, "school", None),
@@ -352,8 +344,6 @@ def _correction(kind):
 
 
 def cmd_dismiss(ctx: Context, args, now) -> int:
-    from .store import Store
-
     with Store.open(ctx.config.paths.state) as store:
         done = corrections.dismiss(store, args.ref, now, who=args.who or corrections.default_who(), why=args.why)
     print(done)
@@ -361,8 +351,6 @@ def cmd_dismiss(ctx: Context, args, now) -> int:
 
 
 def cmd_requeue(ctx: Context, args, now) -> int:
-    from .store import Store
-
     with Store.open(ctx.config.paths.state) as store:
         n = store.requeue(all_messages=args.all)
     print(f"{n} message(s) will be processed again on the next poll")
@@ -372,10 +360,8 @@ def cmd_requeue(ctx: Context, args, now) -> int:
 def _notify(kind):
     """``remind`` and ``digest``: plan, queue, send; a dry run prints and records nothing."""
     def handler(ctx: Context, args, now) -> int:
-        from . import notify
-        from .lock import StateLock
+        from . import notify  # not at the top: outgoing mail's modules are for the commands that write mail
         from .send import make_sender
-        from .store import Store
 
         operation = notify.remind if kind == "remind" else notify.digest
         if args.dry_run:
@@ -400,10 +386,8 @@ cmd_digest = _notify("digest")
 
 
 def cmd_outbox(ctx: Context, args, now) -> int:
-    from . import notify, outbox
-    from .lock import StateLock
+    from . import notify, outbox  # not at the top: outgoing mail's modules are for the commands that write mail
     from .send import make_sender
-    from .store import Store
 
     tz = ctx.rules.campaign.tz
     with Store.open(ctx.config.paths.state) as store:
@@ -429,8 +413,6 @@ def cmd_outbox(ctx: Context, args, now) -> int:
 
 
 def cmd_report(ctx: Context, args, now) -> int:
-    from .store import Store
-
     with Store.open(ctx.config.paths.state) as store:
         paths = app.write_report(ctx, store, now, args.output, args.cycle)
     for path in paths:
@@ -439,8 +421,6 @@ def cmd_report(ctx: Context, args, now) -> int:
 
 
 def cmd_backup(ctx: Context, args, now) -> int:
-    from .backup import backup
-
     print(backup(ctx.config.paths.state, args.target.expanduser().absolute(), now).summary())
     return 0
 

@@ -8,8 +8,10 @@ same whatever directory it is started from.
 """
 from __future__ import annotations
 
+import grp
 import ipaddress
 import os
+import pwd
 import shlex
 import stat
 import subprocess
@@ -480,9 +482,6 @@ def _owner_text(path: Path) -> str:
 
 
 def _name_of(ident: int, kind: str) -> str:
-    import grp
-    import pwd
-
     try:
         return pwd.getpwuid(ident).pw_name if kind == "user" else grp.getgrgid(ident).gr_name
     except KeyError:

@@ -46,6 +46,7 @@ from .commands import Command, CommandError, deliberate, parse_commands
 from .context import Context
 from .errors import DismissError, EarlyExtensionError, UsageError
 from .model import ParsedMessage
+from .notify import bursting_addresses
 from .outbox import QueuedMail
 from .plan import PlannedMail
 from .render import Renderer, set_header
@@ -379,8 +380,6 @@ def _may_reply(ctx: Context, store: Store, sender: str, reply: str | None, recei
     """Whether to answer (``flood.reply_allowed``): results always; a refusal
     or a "no command" reply at most once per sender and local day, and
     never to an address sending a burst of mail (a loop or a forged flood)."""
-    from .notify import bursting_addresses
-
     if reply == flood.REPLY_RESULTS:
         return True
     earlier = []

@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import dataclasses
+import grp
 import os
+import pwd
 import shutil
 import smtplib
 import socket
@@ -26,8 +28,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .config import sample_data
 from .context import Context
-from .errors import BotError, StateDirError
+from .errors import AuthenticationError, BotError, ConfigError, StateDirError
 
 MIN_FREE_MB = 200  # below this the archive of one busy day may not fit
 CHECK_TIMEOUT_SECONDS = 15.0  # a port that never answers should not keep the admin waiting a minute
@@ -103,9 +106,6 @@ def _existing_parent(path: Path) -> Path:
 
 
 def _name(ident: int, user: bool) -> str:
-    import grp
-    import pwd
-
     try:
         return pwd.getpwuid(ident).pw_name if user else grp.getgrgid(ident).gr_name
     except KeyError:
@@ -192,8 +192,6 @@ def network_cause(exc: BaseException) -> BaseException | None:
 
 
 def _is_login_refusal(exc: BaseException) -> bool:
-    from .errors import AuthenticationError
-
     return isinstance(exc, AuthenticationError)
 
 
@@ -201,7 +199,7 @@ def _is_login_refusal(exc: BaseException) -> bool:
 
 def imap_check(mailbox, environ=None) -> Check:
     """Log in and EXAMINE the folder (read-only: nothing is marked or moved)."""
-    from .mailbox import connect_imap
+    from .mailbox import connect_imap  # not at the top: health checks the state directory without IMAP
 
     cfg = dataclasses.replace(mailbox, timeout_seconds=min(mailbox.timeout_seconds, CHECK_TIMEOUT_SECONDS))
     name = "IMAP"
@@ -250,11 +248,9 @@ def smtp_check(smtp, environ=None) -> Check:
             conn.ehlo()
         if smtp.username:
             secret = smtp.secret.read(environ) if smtp.secret else ""
-            if smtp.auth == "xoauth2":
-                from .send import _login_xoauth2 as login
-            else:
-                from .send import _login as login
-            login(conn, smtp.username, secret)
+            from .send import login  # not at the top: SMTP code loads for check-config --connect only
+
+            login(conn, smtp.username, secret, auth=smtp.auth)
         conn.quit()
         conn = None
     except BotError as exc:  # the secret could not be read
@@ -272,8 +268,6 @@ def smtp_check(smtp, environ=None) -> Check:
 
 
 def _secret_or_explain(exc: BotError, service: str, cfg) -> str:
-    from .errors import ConfigError
-
     if isinstance(exc, ConfigError):  # the secret: missing variable, CRLF, unreadable file
         return str(exc)
     return explain(service, cfg.host, cfg.port, cfg.security, exc)
@@ -298,8 +292,6 @@ def tool_checks(ctx: Context, ocr_reason: str | None) -> list[Check]:
 
 def settings_checks(ctx: Context) -> list[Check]:
     """The coordinator, trusted_authserv_ids and sample data."""
-    from .config import sample_data
-
     cfg = ctx.config
     out = [Check("coordinator", True, ", ".join(cfg.coordinator_emails))]
     if cfg.mailbox.trusted_authserv_ids:
@@ -320,7 +312,7 @@ def settings_checks(ctx: Context) -> list[Check]:
 
 def template_check(ctx: Context, now: datetime) -> Check:
     """The digest renders with these templates (on an empty, temporary state)."""
-    from . import notify
+    from . import notify  # not at the top: the digest's modules load only for check-config
     from .store import Store
 
     try:

@@ -19,11 +19,24 @@ wrong school or type that goes to review costs recall, not precision.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
+import tempfile
+import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import app
+from .clock import parse_instant
+from .config import MailboxConfig, load_config, parse_config
+from .context import Context
+from .errors import UsageError
+from .rules import load_rules
+from .store import Store
 
 COUNTED, REVIEW = "counted", "review"
 
@@ -376,20 +389,6 @@ def evaluate_corpus(corpus, *, config_path=None, labels_path=None, keep_state=No
     ``app.export_rows`` are scored against ``labels_path`` (default
     ``corpus/labels.json``).
     """
-    import dataclasses
-    import tempfile
-    import time
-    from datetime import datetime, timezone
-    from pathlib import Path
-
-    from . import app
-    from .context import Context
-    from .clock import parse_instant
-    from .config import MailboxConfig, load_config, parse_config
-    from .errors import UsageError
-    from .rules import load_rules
-    from .store import Store
-
     corpus = Path(corpus)
     labels_path = Path(labels_path) if labels_path else corpus / "labels.json"
     if not corpus.is_dir():

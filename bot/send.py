@@ -87,10 +87,7 @@ class SmtpSender:
                 conn.ehlo()
             if cfg.username:
                 secret = cfg.secret.read(self.environ) if cfg.secret else ""
-                if cfg.auth == "xoauth2":
-                    _login_xoauth2(conn, cfg.username, secret)
-                else:
-                    _login(conn, cfg.username, secret)
+                login(conn, cfg.username, secret, auth=cfg.auth)
             return conn
         except SmtpFailure:
             _quietly_close(conn)
@@ -194,6 +191,16 @@ def make_sender(config: Config, environ: dict | None = None):
     if config.smtp.enabled:
         return SmtpSender(config.smtp, environ)
     return FileSender(config.paths.state / "outbox")
+
+
+def login(conn: smtplib.SMTP, username: str, secret: str, *, auth: str) -> None:
+    """Log in by ``[smtp] auth``: "xoauth2" presents ``secret`` as an OAuth 2.0
+    access token, anything else as a password. Raises ``smtplib.SMTPException``
+    (``SMTPAuthenticationError`` when the server refuses the credentials)."""
+    if auth == "xoauth2":
+        _login_xoauth2(conn, username, secret)
+    else:
+        _login(conn, username, secret)
 
 
 def _login(conn: smtplib.SMTP, username: str, password: str) -> None:

@@ -1,6 +1,9 @@
 """OCR with tesseract: availability, reading a page image, and the layout of its header."""
 from __future__ import annotations
 
+import atexit
+import ctypes
+import ctypes.util
 import hashlib
 import io
 import os
@@ -343,9 +346,6 @@ class _Engine:
     def _load(self) -> bool:
         if self._api is not None or self._failed:
             return not self._failed
-        import ctypes
-        import ctypes.util
-
         # one thread per tesseract: the pool already has a worker per core
         # (read by OpenMP when the library loads, so set before it is)
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -380,8 +380,6 @@ class _Engine:
             ctypes.CDLL(ctypes.util.find_library("lept") or "liblept.so.5").setMsgSeverity(_LEPT_SEVERITY_NONE)
         except (OSError, AttributeError):
             pass
-        import atexit
-
         self._lib, self._api = lib, api
         atexit.register(self.close)  # frees the language data before exit (else tesseract warns of leaks)
         return True
@@ -390,8 +388,6 @@ class _Engine:
         """Tesseract's TSV for an 8-bit grayscale image, or None without the library."""
         if not self._load():
             return None
-        import ctypes
-
         lib, api = self._lib, self._api
         data = image.tobytes()
         lib.TessBaseAPISetImage(api, data, image.width, image.height, 1, image.width)

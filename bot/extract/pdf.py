@@ -30,6 +30,7 @@ PDF: pypdfium2 or pdfplumber?
 from __future__ import annotations
 
 import io
+import logging
 import re
 import subprocess
 
@@ -191,8 +192,6 @@ def _page_list(pages: list[int]) -> str:
 
 def _extract_pdf_plumber(data: bytes, limits: ExtractLimits) -> Extraction:
     """Second chance for PDFs PDFium refuses: pdfminer is more forgiving."""
-    import logging
-
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # it warns about every flaw it forgives
     try:
         import pdfplumber

@@ -2,6 +2,7 @@
 lines, and a two-column header (written row by row) put in reading order."""
 from __future__ import annotations
 
+import ctypes
 import unicodedata
 from dataclasses import dataclass
 
@@ -57,8 +58,6 @@ class _Segment:
 
 def _page_chars(textpage, max_lines: int | None = None) -> list[list[tuple[str, float, float, float]]]:
     """PDFium's lines as lists of (char, left, right, bottom), at most ``max_lines``."""
-    import ctypes
-
     import pypdfium2.raw as pdfium_c
 
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))

@@ -10,12 +10,14 @@ import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import pwd
 import resource
 import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..archive import sha256
 from ..errors import EnvironmentFault, environmental
 from ..model import Attachment, Extraction
 from .common import MiB, ExtractLimits
@@ -41,8 +43,7 @@ def _limit_memory(limit: int | None) -> None:
 def _parse_file(path: str, limits=None):
     """A parse job: the message archived at ``path``, parsed with ``limits``
     (a ``ParseLimits``; None: the defaults), with the SHA-256 of each attachment."""
-    from ..archive import sha256
-    from ..parse import ParseLimits, parse_message
+    from ..parse import ParseLimits, parse_message  # not at the top: only a worker that parses mail loads the parser
 
     with open(path, "rb") as fh:
         message = parse_message(fh.read(), ParseLimits() if limits is None else limits)
@@ -164,8 +165,6 @@ def _check_cwd() -> None:
                                "start in it", hint="cd to a directory this user can read (e.g. the state "
                                "directory) and run again; no mail was charged for it") from None
     if not os.access(cwd, os.R_OK | os.X_OK):
-        import pwd
-
         user = pwd.getpwuid(os.geteuid()).pw_name if hasattr(os, "geteuid") else "?"
         raise EnvironmentFault(f"the current directory {cwd} cannot be read by user {user} (PermissionError): "
                                "the extraction workers start in it",

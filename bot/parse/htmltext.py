@@ -1,6 +1,7 @@
 """HTML to text, nothing fetched; and the sender's own words of an HTML body (no quoted or hidden text)."""
 from __future__ import annotations
 
+import html as html_module  # "html" names the text being converted
 import re
 import unicodedata
 from html.parser import HTMLParser
@@ -162,7 +163,6 @@ def _html_to_text(html: str, limit: int, own: bool = False) -> str:
     except Exception:  # html.parser gave up: drop the tags bluntly (never for the sender's own words)
         if own:
             return ""
-        import html as html_module
         text = html_module.unescape(re.sub(r"<[^>]*>", " ", html[:limit]))
     return "\n".join(line.strip() for line in text.split("\n"))
 

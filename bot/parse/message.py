@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import unquote
 
-from .. import mailauth
+from .. import mailauth, outlookmsg
 from ..model import Attachment, AuthVerdict, ParsedMessage, Skipped
 from .archives import _ZipRejected, _read_tnef, _read_zip
 from .automatic import _automatic, _dsn_failed
@@ -477,8 +477,6 @@ class _MessageParser:
     def _from_outlook(self, name: str, data: bytes) -> bytes | None:
         """An Outlook .msg as RFC 5322 bytes (bot/outlookmsg.py), or None when it
         cannot be read (then it is a review item with the reason)."""
-        from .. import outlookmsg
-
         try:
             converted, left_out = outlookmsg.to_rfc822(data, max_attachments=self.limits.max_attachments,
                                                        max_bytes=self.limits.max_attachment_bytes)

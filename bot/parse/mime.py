@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import binascii
+import os
 import re
 import struct
 from email import policy as email_policy
@@ -165,8 +166,6 @@ class _Elided:
 
     @classmethod
     def prepare(cls, data: bytes) -> "_Elided | None":
-        import os
-
         nonce = os.urandom(8).hex()
         if nonce.encode() in data:
             return None
