@@ -346,7 +346,7 @@ def reply_context(status, rules: Rules, message: ParsedMessage, received_at: dat
     total = len(status.schools)
     incomplete = [{"code": s.code, "name": s.name} for s in status.schools if not s.complete]
     return {
-        **plan._common(status),
+        **plan.campaign_context(status),
         "original": {"subject": message.subject, "received_at": received_at, "from_addr": message.from_addr},
         "already_reply": bool(re.match(r"^\s*(re|tl|trả lời|aw|sv)\s*:", message.subject or "", re.IGNORECASE)),
         "results": results,

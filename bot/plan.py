@@ -256,7 +256,7 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
         "in_review": [d for d in docs if d["status"] == REVIEW],
         "optional_missing": [_doc_name(campaign, d) for d in campaign.optional
                              if s.documents[d].status in (PENDING, MISSING, EXTENDED)],
-        **_common(status),
+        **campaign_context(status),
     }
     return PlannedMail(key=key, kind="reminder", template="reminder", cycle=status.cycle,
                        to=reachable(school.emails, suppressed), context=context, school=school.code,
@@ -367,7 +367,7 @@ def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[
     its status or what it still misses."""
     lines = [line for _, _, line in _receipt_lines(status.campaign, items)]
     sender = items[0].from_addr.lower()
-    context = {"school": _school_dict(school), "lines": lines, "sender": sender, **_common(status)}
+    context = {"school": _school_dict(school), "lines": lines, "sender": sender, **campaign_context(status)}
     # ``school`` is kept for the outbox's bookkeeping; meta "sender" keeps the mail out of the school's thread.
     return PlannedMail(key=key, kind="receipt", template="receipt_sender", cycle=status.cycle, to=(sender,),
                        context=context, school=school.code, senders=(sender,),
@@ -402,7 +402,7 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
                                 - s.deadline.astimezone(campaign.tz).date()).days) if overdue else 0,
         "missing": [_doc_name(campaign, d) for d in missing],
         "in_review": [d for d in docs if d["status"] == REVIEW],
-        **_common(status),
+        **campaign_context(status),
     }
     ids = tuple(i.item_id for i in items)
     return PlannedMail(key=receipt_key(school.code, status.cycle, ids), kind="receipt", template="receipt",
@@ -672,7 +672,7 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         return {"rows": rows[:lim[name]], "total": len(rows), "more": max(0, len(rows) - lim[name])}
 
     return {
-        **_common(status),
+        **campaign_context(status),
         "today": today,
         "since": inputs.since,
         "headline": {
@@ -977,7 +977,9 @@ def matrix_rows(status: CampaignStatus) -> list[dict]:
 
 # -- helpers ------------------------------------------------------------------
 
-def _common(status: CampaignStatus) -> dict:
+def campaign_context(status: CampaignStatus) -> dict:
+    """What every mail's template is given about the campaign: its name, the
+    cycle, the deadlines, the office and the document types."""
     c = status.campaign
     return {"campaign": {"id": c.id, "name": c.name, "activity": c.activity}, "cycle": status.cycle, "now": status.now,
             "campaign_deadline": c.deadline(status.cycle), "report_deadline": c.report_deadline(status.cycle),
