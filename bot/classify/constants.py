@@ -32,22 +32,22 @@ ADMIN_TYPES = (
 
 # Phrases of a mail body that announce documents (for mail without any).
 SUBMISSION_PHRASES = ("gửi hồ sơ", "đính kèm", "gửi kèm", "kèm theo", "nộp hồ sơ",
-                       "gửi tờ trình", "gửi báo cáo", "gửi biên bản", "hồ sơ đề nghị", "attached")
+                      "gửi tờ trình", "gửi báo cáo", "gửi biên bản", "hồ sơ đề nghị", "attached")
 
 # Words of a Công văn subject that say it only transmits other documents.
 TRANSMIT_WORDS = ("gui", "nop", "chuyen", "kem theo", "dinh kem")
 
 # Words around a school name that make it a mention in passing, not a signature.
 PASSING_WORDS = ("kinh nghiem", "phoi hop", "hoc tap", "cung voi", "giup do", "ho tro",
-                  "tham quan", "so voi", "nhu truong", "giao luu")
+                 "tham quan", "so voi", "nhu truong", "giao luu")
 
 # Weights of the sources of school evidence, and their tier (3 strong, 2 medium, 1 weak).
 # "header_cut" (only the start of the issuer's name read) weighs nothing: it can
 # only contradict, as strongly as the header it is.
 SOURCE_WEIGHT = {"address": 0.6, "header": 0.6, "header_partial": 0.45, "forwarder": 0.4,
-                  "subject": 0.3, "signature": 0.3, "sender_name": 0.25, "filename": 0.15, "header_cut": 0.0}
+                 "subject": 0.3, "signature": 0.3, "sender_name": 0.25, "filename": 0.15, "header_cut": 0.0}
 SOURCE_TIER = {"address": 3, "header": 3, "header_partial": 2, "forwarder": 2,
-                "subject": 2, "signature": 2, "sender_name": 2, "filename": 1, "header_cut": 3}
+               "subject": 2, "signature": 2, "sender_name": 2, "filename": 1, "header_cut": 3}
 
 # Confidence is capped here when something needs a person, whatever the threshold.
 CONCERN_CAP = 0.5

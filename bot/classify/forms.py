@@ -14,7 +14,7 @@ from .constants import MAX_TEXT
 
 @lru_cache(maxsize=16)
 def text_form(text: str) -> str:
-    """``match_form`` of the first ``_MAX_TEXT`` characters of a part's text.
+    """``match_form`` of the first ``MAX_TEXT`` characters of a part's text.
 
     Memoised (a pure function of its argument): the topic and the type
     guess may both read the same text; folding it is the costliest step of

@@ -19,11 +19,11 @@ MOTTO = re.compile(r"cong hoa xa hoi chu nghia viet nam|doc lap\s*-?\s*tu do\s*-
 # Where the motto of the right column begins, as OCR leaves it ("Độc lâg-Tựdo-",
 # "CỘNG HOÀ XÃ HỘICHỦ", "Tư do - anh phúc"): any of its distinctive pieces.
 MOTTO_PIECE = re.compile(r"(?<![a-z])(?:cong\s*hoa\s*xa|xa\s*hoi\s*chu|doc\s*la[pg]?(?![a-z])|"
-                          r"tu\s*do\s*-\s*h|hanh\s*phuc)")
+                         r"tu\s*do\s*-\s*h|hanh\s*phuc)")
 # Folded "số: 15/TTr-THCSNH", "Số: ..../BC-X", "Số 15/2023/TTr-X": type slot, issuer slot.
 # OCR: "Số-36/TTr-.X", "Số:-87/TTr:X", "Sốố: 12/BC-X", "48/BB THCSNVN" (the dash lost).
 NUMBER = re.compile(r"^soo?\s*[:./-]*\s*[\d._ ]*(?:/\s*\d{4}\s*)?/\s*([a-z0-9]+)"
-                     r"(?:\s*[-.:]*\s*([a-z0-9][a-z0-9.-]*))?")
+                    r"(?:\s*[-.:]*\s*([a-z0-9][a-z0-9.-]*))?")
 # Leading specks of an OCR'd line: ". Số: ...", "` Số: ...".
 LEADING_JUNK = re.compile(r"^[^\w]+")
 # Letters OCR reads as digits in a type abbreviation ("8C" for "BC").
@@ -210,7 +210,7 @@ _ROMAN_NUMBER = re.compile(r"^[IVX]{1,4}[.)]$")              # "II." opening a h
 
 
 def _title_cores(line: str) -> list[tuple[str, bool]]:
-    """``_title_core``, then the same without short capital words at its ends ("SC BIỂN BẢN ĐC")."""
+    """``title_core``, then the same without short capital words at its ends ("SC BIỂN BẢN ĐC")."""
     core, dropped = title_core(line)
     if not core:
         return []

@@ -101,7 +101,7 @@ def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extrac
         reason = ("thư không rõ của trường nào và không có từ ngữ nào của đợt này (thư rác hoặc thư khác): "
                   "không phải hồ sơ")
         decisions = [d if d.decision == "ignored" else replace(d, decision="ignored", campaign=False,
-                                                                   reasons=unique_nonempty((reason, *d.reasons)))
+                                                               reasons=unique_nonempty((reason, *d.reasons)))
                      for d in decisions if d.part_index >= 0]
     return _with_damage(decisions, msg, ctx)
 
@@ -218,7 +218,7 @@ def _with_damage(decisions: list[ItemDecision], msg: ParsedMessage, ctx: Message
     return [ItemDecision(filename="", part_index=-1, school=school_code(verdict.school), doc_types=(), campaign=False,
                          decision="review", confidence=0.0,
                          reasons=unique_nonempty(("không đọc được toàn bộ thư: cần mở thư ra xem", *notes,
-                                          *verdict.reasons)))]
+                                                  *verdict.reasons)))]
 
 
 def automatic_reason(msg: ParsedMessage) -> str:

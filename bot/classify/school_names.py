@@ -31,7 +31,7 @@ _LEVEL_WORDS = tuple((re.compile(p), r) for p, r in (
     (r"\bthcs\s*(?:-|va)?\s*thpt\b", "thcs-thpt"),
 ))
 LEVEL_TOKENS = frozenset({"mn", "mg", "nt", "th", "thcs", "thpt", "th-thcs", "thcs-thpt",
-                           "th-thcs-thpt", "tt"})
+                          "th-thcs-thpt", "tt"})
 # A following small number makes it another school: "Sơn Ca 6" is not "Sơn Ca 68"
 # nor "Sơn Ca"; a year ("Nguyễn Hiền 2023") is not a school number.
 NAME_END = r"(?![a-z0-9])(?!\s\d{1,2}(?!\d))"

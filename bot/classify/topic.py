@@ -110,7 +110,7 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
                                      "về việc xây dựng, công nhận điển hình", words=bool(words))
     if words:
         return TopicVerdict("unknown", "chưa chắc thuộc đợt này: chỉ có từ ngữ chung của chủ đề "
-                                       f"({quoted(words[:3])}), văn bản không nêu việc xây dựng, công nhận "
+                            f"({quoted(words[:3])}), văn bản không nêu việc xây dựng, công nhận "
                                        "điển hình")
     if others:
         return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nhắc đến {others[0]}, trích yếu không nêu")

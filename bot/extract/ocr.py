@@ -36,7 +36,7 @@ def ocr_unavailable_reason(lang: str = "vie") -> str | None:
     return None
 
 
-def _ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
+def ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
     """OCR one page image (PNG or any format Pillow reads) by need: its head,
     and the rest only when the head does not hold what decides (``read_page``).
     Raises on failure/timeout."""
@@ -458,7 +458,7 @@ def _tesseract_command(image, dpi: int, limits: ExtractLimits) -> str:
 # SƠN CA 8  Độc lập - Tự do - Hạnh phúc" comes out as one line, with specks
 # of the gap read as "`..." between the columns, and the issuer's name runs
 # into the motto. Its TSV output gives every word's box, so the header is cut
-# where PDF text is (``_layout_lines``): a wide gap near the middle of a line
+# where PDF text is (``layout_lines``): a wide gap near the middle of a line
 # splits it into a left and a right segment; the left column is read first,
 # then the right one, then the rest of the page. Nothing else changes.
 
@@ -605,7 +605,7 @@ def _median(values) -> float:
     return values[len(values) // 2] if values else 0.0
 
 
-def _want_ocr(ocr: bool | str | None) -> tuple[bool, str | None]:
+def want_ocr(ocr: bool | str | None) -> tuple[bool, str | None]:
     """(use OCR?, reason it cannot be used). ``ocr="later"``: raise OcrNeeded
     instead of running it (the Extractor runs OCR after the plain files)."""
     if ocr is False:

@@ -7,7 +7,7 @@ PDF: pypdfium2 or pdfplumber?
 
     * pdfplumber, open + ``extract_text`` of page 1 only: 120-190 ms a PDF.
     * pypdfium2, open + ``get_text_range`` of every page: 6-17 ms a PDF.
-    * pypdfium2 header re-ordering from character boxes (``_layout_lines``,
+    * pypdfium2 header re-ordering from character boxes (``layout_lines``,
       first 16 lines of one page): 3-5 ms a page, done only when needed.
     * ``extract()`` end to end (text, clean-up, split, heads): 20-40 ms a PDF.
 
@@ -36,11 +36,11 @@ import subprocess
 
 from ..model import Extraction
 from ..vietnamese import is_letter_spaced
-from .common import (_DAMAGED_PDF, _ENCRYPTED_PDF, _OCR_FOUND_NOTHING, _SCAN_UNREAD, _SCANS_UNREAD, OCR_NOTE,
+from .common import (DAMAGED_PDF, ENCRYPTED_PDF, OCR_FOUND_NOTHING, SCAN_UNREAD, SCANS_UNREAD, OCR_NOTE,
                      ExtractLimits)
-from .ocr import PdfPage, _want_ocr, read_page
-from .pdf_layout import _gap_text, _interleaved, _layout_lines
-from .text import _Block, _legacy_note, _result, clean_lines, starts_document
+from .ocr import PdfPage, want_ocr, read_page
+from .pdf_layout import gap_text, interleaved, layout_lines
+from .text import Block, legacy_note, extraction_from_blocks, clean_lines, starts_document
 
 
 # --------------------------------------------------------------------------
@@ -81,7 +81,8 @@ def _has_big_image(page, share: float = 0.25) -> bool:
     return False
 
 
-def _extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extraction:
+def extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extraction:
+    """A PDF through PDFium (scanned pages by OCR when ``ocr`` allows), pdfminer when PDFium refuses it."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
@@ -89,7 +90,7 @@ def _extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extrac
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
-            return Extraction("pdf", error=_ENCRYPTED_PDF)
+            return Extraction("pdf", error=ENCRYPTED_PDF)
         if exc.err_code == pdfium_c.FPDF_ERR_SECURITY:
             return Extraction("pdf", error="PDF được bảo vệ bằng cách mã hóa chưa hỗ trợ")
         return _extract_pdf_plumber(data, limits)
@@ -122,17 +123,17 @@ def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> Extraction:
         lines, enc = clean_lines(text, legacy=not by_ocr)
         if i not in ocr_texts and any(is_letter_spaced(line) for line in text.splitlines()):
             # PDFium writes one space for two: find the word gaps from the boxes.
-            lines, enc = clean_lines(_gap_text(raw[i][2]))
+            lines, enc = clean_lines(gap_text(raw[i][2]))
         head = None
-        if i not in ocr_texts and starts_document(lines) and _interleaved(lines):
+        if i not in ocr_texts and starts_document(lines) and interleaved(lines):
             head = tuple(clean_lines("\n".join(layout()))[0])
         encodings.append(enc)
-        blocks.append(_Block(tuple(lines), page=i + 1, head=head))
+        blocks.append(Block(tuple(lines), page=i + 1, head=head))
     if len(scanned) == count and not ocr_texts and not any(any(b.lines) for b in blocks):
         return Extraction("pdf", pages=total, notes=tuple(notes), error=ocr_error)
-    return _result("pdf", blocks, limits, paged=True, pages=total, ocr=ocr_used,
-                   notes=notes + list(_legacy_note(encodings)),
-                   empty_error=ocr_error or "tệp PDF không có chữ đọc được")
+    return extraction_from_blocks("pdf", blocks, limits, paged=True, pages=total, ocr=ocr_used,
+                                  notes=notes + list(legacy_note(encodings)),
+                                  empty_error=ocr_error or "tệp PDF không có chữ đọc được")
 
 
 def _page_text(pdf, index: int):
@@ -140,7 +141,7 @@ def _page_text(pdf, index: int):
     page = pdf[index]
     textpage = page.get_textpage()
     text = textpage.get_text_range()
-    return text, lambda: _layout_lines(page, textpage, text), textpage
+    return text, lambda: layout_lines(page, textpage, text), textpage
 
 
 def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | None):
@@ -152,10 +153,10 @@ def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | N
     """
     if not scanned:
         return {}, False, [], None
-    use, reason = _want_ocr(ocr)
+    use, reason = want_ocr(ocr)
     if not use:
-        note = f"{len(scanned)}{_SCANS_UNREAD} {reason}"
-        return {}, False, [note], f"{_SCAN_UNREAD} {reason}"
+        note = f"{len(scanned)}{SCANS_UNREAD} {reason}"
+        return {}, False, [note], f"{SCAN_UNREAD} {reason}"
     texts, notes, partial = {}, [], []
     decided, bodies = True, 0  # whether the current document's head decided; pages read whole
     for i in scanned:
@@ -176,7 +177,7 @@ def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | N
         notes.append(f"OCR chỉ đọc phần đầu của trang {_page_list(partial)} (đủ để tách và nhận ra văn bản)")
     if texts:
         notes.append(OCR_NOTE)
-    return texts, bool(texts), notes, _OCR_FOUND_NOTHING
+    return texts, bool(texts), notes, OCR_FOUND_NOTHING
 
 
 def _page_list(pages: list[int]) -> str:
@@ -201,13 +202,13 @@ def _extract_pdf_plumber(data: bytes, limits: ExtractLimits) -> Extraction:
             texts = [page.extract_text() or "" for page in pdf.pages[: limits.max_pages]]
     except Exception as exc:  # pdfminer raises many types for damaged files
         if "password" in str(exc).lower() or type(exc).__name__ == "PDFPasswordIncorrect":
-            return Extraction("pdf", error=_ENCRYPTED_PDF)
-        return Extraction("pdf", error=_DAMAGED_PDF)
+            return Extraction("pdf", error=ENCRYPTED_PDF)
+        return Extraction("pdf", error=DAMAGED_PDF)
     blocks, encodings = [], []
     for i, text in enumerate(texts):
         lines, enc = clean_lines(text)
         encodings.append(enc)
-        blocks.append(_Block(tuple(lines), page=i + 1))
-    notes = ["tệp PDF bị hỏng: đã đọc bằng trình đọc dự phòng"] + list(_legacy_note(encodings))
-    return _result("pdf", blocks, limits, paged=True, pages=total, notes=notes,
-                   empty_error=_DAMAGED_PDF)
+        blocks.append(Block(tuple(lines), page=i + 1))
+    notes = ["tệp PDF bị hỏng: đã đọc bằng trình đọc dự phòng"] + list(legacy_note(encodings))
+    return extraction_from_blocks("pdf", blocks, limits, paged=True, pages=total, notes=notes,
+                                  empty_error=DAMAGED_PDF)

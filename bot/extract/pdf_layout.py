@@ -7,10 +7,10 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..vietnamese import fold_compact, is_letter_spaced
-from .text import _MOTTO, _TOP_LINES
+from .text import MOTTO, TOP_LINES
 
 
-def _gap_text(textpage) -> str:
+def gap_text(textpage) -> str:
     """Page text in which a letter-spaced line gets two spaces between words.
 
     Within such a line the gaps between letters are even and the gaps
@@ -37,11 +37,11 @@ def _gap_text(textpage) -> str:
     return "\n".join(out)
 
 
-def _interleaved(lines: list[str]) -> bool:
+def interleaved(lines: list[str]) -> bool:
     """The motto shares a line with other text: a row-by-row two-column header."""
-    for line in [line for line in lines if line.strip()][:_TOP_LINES]:
+    for line in [line for line in lines if line.strip()][:TOP_LINES]:
         compact = fold_compact(line)
-        for marker in (_MOTTO, "doclap-tudo"):
+        for marker in (MOTTO, "doclap-tudo"):
             at = compact.find(marker)
             if at > 0 or (at == 0 and len(compact) > len(marker) + 12):
                 return True
@@ -110,7 +110,7 @@ def _cut_segments(chars) -> list[_Segment]:
     return [s for s in out if s.text]
 
 
-def _layout_lines(page, textpage, plain_text: str) -> list[str]:
+def layout_lines(page, textpage, plain_text: str) -> list[str]:
     """The page's lines with a two-column header put in reading order.
 
     Only the first lines of the stream are measured (character boxes cost

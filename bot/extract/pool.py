@@ -21,8 +21,8 @@ from ..archive import sha256
 from ..errors import EnvironmentFault, environmental
 from ..model import Attachment, Extraction
 from .common import MiB, ExtractLimits
-from .dispatch import _dispatch, _public_kind, extract
-from .kinds import _EXTENSIONS, _extension
+from .dispatch import extract_unguarded, public_kind, extract
+from .kinds import EXTENSIONS, file_extension
 from .ocr import OcrNeeded
 
 
@@ -88,7 +88,7 @@ def _run_job(att, limits: ExtractLimits, mode):
         if mode == "parse":
             return _parse_file(*att)
         try:
-            return _dispatch(att, limits, mode, _EXTENSIONS.get(_extension(att.filename), "unknown"))
+            return extract_unguarded(att, limits, mode, EXTENSIONS.get(file_extension(att.filename), "unknown"))
         except OcrNeeded:
             return "ocr"
     except MemoryError:
@@ -104,7 +104,7 @@ def _run_job(att, limits: ExtractLimits, mode):
 
 
 def _reader_error(att: Attachment, error: str) -> Extraction:
-    return Extraction(_public_kind(_EXTENSIONS.get(_extension(att.filename), "unknown")), error=error)
+    return Extraction(public_kind(EXTENSIONS.get(file_extension(att.filename), "unknown")), error=error)
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ class _Worker:
         self.conn.close()
 
 
-_TIMEOUT_ERROR = "đọc tệp quá {:g} giây, đã dừng"
+TIMEOUT_ERROR = "đọc tệp quá {:g} giây, đã dừng"
 _CRASH_ERROR = "trình đọc bị dừng đột ngột khi đọc tệp này ({how}); tệp có thể bị hỏng hoặc quá lớn"
 _FAILED_ERROR = "không lấy được chữ từ tệp"
 
@@ -411,8 +411,8 @@ class Extractor:
                 continue
             worker.job = job
             worker.deadline = time.monotonic() + self.timeout + (0 if worker.started else _STARTUP_SECONDS)
-            worker.kind = "message" if job.parse else _public_kind(_EXTENSIONS.get(_extension(job.att.filename),
-                                                                                   "unknown"))
+            worker.kind = "message" if job.parse else public_kind(EXTENSIONS.get(file_extension(job.att.filename),
+                                                                                 "unknown"))
 
     def _collect(self, timeout: float | None) -> None:
         busy = [w for w in self._pool if w.job is not None]
@@ -430,7 +430,7 @@ class Extractor:
                     self._drop(worker)
                     raise EnvironmentFault(f"an extraction worker was not ready after {_STARTUP_SECONDS:g} s "
                                            "(the machine is overloaded or out of memory)")
-                self._finish(worker, JobFailed(_TIMEOUT_ERROR.format(self.timeout), "timeout", worker.kind))
+                self._finish(worker, JobFailed(TIMEOUT_ERROR.format(self.timeout), "timeout", worker.kind))
                 self._replace(worker)
 
     def _finish(self, worker: _Worker, result) -> None:
