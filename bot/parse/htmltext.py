@@ -6,7 +6,7 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
-from .text import _CONTROLS
+from .text import CONTROLS
 
 
 class _HtmlText(HTMLParser):
@@ -152,7 +152,7 @@ class _OwnHtmlText(_HtmlText):
                         (self._hidden_classes if kind == "." else self._hidden_ids).add(name.lower())
 
 
-def _html_to_text(html: str, limit: int, own: bool = False) -> str:
+def html_to_text(html: str, limit: int, own: bool = False) -> str:
     """The visible text of ``html``; with ``own``, only what the sender wrote
     (``_OwnHtmlText``: no quoted or hidden text)."""
     parser = _OwnHtmlText() if own else _HtmlText()
@@ -167,10 +167,10 @@ def _html_to_text(html: str, limit: int, own: bool = False) -> str:
     return "\n".join(line.strip() for line in text.split("\n"))
 
 
-def _tidy_body(text: str, limit: int) -> str:
+def tidy_body(text: str, limit: int) -> str:
     """NFC, no control characters but newlines and tabs, blank lines collapsed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    text = text.translate({k: None for k in _CONTROLS if k not in (9, 10)})
+    text = text.translate({k: None for k in CONTROLS if k not in (9, 10)})
     lines = [line.rstrip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return unicodedata.normalize("NFC", text)[:limit]
