@@ -82,7 +82,7 @@ class Backoff:
 class Worker:
     """The jobs of the worker, each a small function of (now)."""
 
-    ctx: object
+    ctx: Context | None  # None in tests of jobs that need no settings
     clock: Callable[[], datetime]
     poll: Callable[..., object]
     tasks: dict = field(default_factory=dict)  # name -> callable(now), e.g. remind, digest, outbox
