@@ -217,7 +217,7 @@ def _correction(ctx: Context, store: Store, mid: str, message: ParsedMessage, c:
             if not item.school or not item.doc_types:
                 return error(NEEDS_SCHOOL, c.ref)
             if len(item.doc_types) > 1:
-                return error(MANY_TYPES, c.ref, doc_names=[_doc_name(campaign, d) for d in item.doc_types])
+                return error(MANY_TYPES, c.ref, doc_names=[campaign.doc_name(d) for d in item.doc_types])
             school, doc_type = item.school, item.doc_types[0]
         elif resolve_school(rules, school) is None and resolve_doc(campaign, school) and resolve_school(rules, doc_type):
             school, doc_type = doc_type, school  # "duyệt R17 bien_ban thcs-x": the order does not matter
@@ -243,7 +243,7 @@ def _correction(ctx: Context, store: Store, mid: str, message: ParsedMessage, c:
         return error(FAILED, str(exc))
     value = store.conn.execute("SELECT value FROM corrections WHERE id = ?", (correction_id,)).fetchone()[0]
     return {**base, "ok": True, "code": "", "ref": c.ref, "correction_id": correction_id,
-            "school": _school(rules, school), "doc_name": _doc_name(campaign, doc_type) if doc_type else None,
+            "school": _school(rules, school), "doc_name": campaign.doc_name(doc_type) if doc_type else None,
             "value": datetime.fromisoformat(value) if value else None, "why": c.why,
             "filename": item.filename if item else None}
 
@@ -329,13 +329,6 @@ def _school(rules: Rules, code: str | None) -> dict | None:
         return None
     s = rules.school(code)
     return {"code": s.code, "name": s.name}
-
-
-def _doc_name(campaign: Campaign, doc_id: str) -> str:
-    try:
-        return campaign.doc_type(doc_id).name
-    except KeyError:
-        return doc_id
 
 
 # -- the reply ----------------------------------------------------------------------------

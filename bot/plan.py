@@ -995,11 +995,7 @@ def _school_dict(school: School) -> dict:
     return {"code": school.code, "name": school.name, "level": school.level}
 
 
-def _doc_name(campaign: Campaign, doc_id: str) -> str:
-    try:
-        return campaign.doc_type(doc_id).name
-    except KeyError:
-        return doc_id
+_doc_name = Campaign.doc_name  # (campaign, doc_id): the name, or the id the rules no longer list
 
 
 def _doc_line(campaign: Campaign, s: SchoolStatus, doc_id: str) -> dict:

@@ -17,7 +17,6 @@ at all (the rest of the pass should wait too).
 from __future__ import annotations
 
 import base64
-import os
 import re
 import smtplib
 import socket
@@ -27,6 +26,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from .archive import write_atomic
 from .config import Config, SmtpConfig
 from .errors import BotError, SendError
 
@@ -174,10 +174,10 @@ class FileSender:
         safe = self._SAFE.sub("_", name).strip("._") or "mail"
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.dir / f"{safe}.eml", raw)
+            write_atomic(self.dir / f"{safe}.eml", raw)
             html = _html_part(raw)
             if html is not None:
-                _write_atomic(self.dir / f"{safe}.html", html.encode("utf-8"))
+                write_atomic(self.dir / f"{safe}.html", html.encode("utf-8"))
         except OSError as exc:
             raise SmtpFailure(f"cannot write to {self.dir}: {exc.strerror}", temporary=True, connection=True) from exc
         return {}
@@ -230,15 +230,6 @@ def _html_part(raw: bytes) -> str | None:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     part = msg.get_body(preferencelist=("html",))
     return part.get_content() if part is not None else None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _quietly_close(conn) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Sequence
 
+from ..render import vn_number
 from ..rules import Rules
 from ..status import CampaignStatus
 from .content import Report, build_report, cell_text, levels_table
@@ -138,7 +139,7 @@ def _levels_docx(doc, report: Report) -> None:
         keep = not last  # a small table: keep it on one page (each row's paragraphs keep with the next)
         cells = row.cells  # table.cell(r, c) walks the whole table on every call
         for col, value in enumerate(values):
-            text = _vn_number(value) if isinstance(value, float) else str(value)
+            text = vn_number(value) if isinstance(value, float) else str(value)
             _para(cells[col], text, TABLE_PT, bold=r == 0 or last, first=True,
                   align=WD_ALIGN_PARAGRAPH.LEFT if col == 0 and r else WD_ALIGN_PARAGRAPH.CENTER, space_after=0,
                   keep_with_next=keep)
@@ -371,9 +372,3 @@ def _text_width_cm(text: str, size_pt: float, bold: bool = False) -> float:
     bold ~0.53 em): only to size the decorative rules."""
     em_cm = size_pt * 2.54 / 72
     return len(text) * em_cm * (0.53 if bold else 0.5)
-
-
-def _vn_number(value: float) -> str:
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.1f}".replace(".", ",")

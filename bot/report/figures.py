@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Sequence
 
 from ..render import shown_status
-from ..rules import Campaign, Rules
+from ..rules import Rules
 from ..status import LATE, REVIEW, CampaignStatus, SchoolStatus
 
 OUTCOMES = ("on_time", "late", "incomplete", "exempt")
@@ -105,8 +105,8 @@ def report_figures(status: CampaignStatus, levels: Sequence[str] = (), labels: d
             missing = s.missing_required(campaign.required)
             incomplete.append(IncompleteSchool(
                 s.code, s.name, s.level, labels.get(s.level, s.level),
-                tuple(_doc_name(campaign, d) for d in missing),
-                tuple(_doc_name(campaign, d) for d in campaign.required if s.documents[d].status == REVIEW),
+                tuple(campaign.doc_name(d) for d in missing),
+                tuple(campaign.doc_name(d) for d in campaign.required if s.documents[d].status == REVIEW),
                 s.extended, s.deadline, nothing=len(missing) == len(campaign.required)))
     order = [lv for lv in levels if lv in counts] + sorted(lv for lv in counts if lv not in levels)
     rows = tuple(LevelFigures(lv, labels.get(lv, lv), sum(counts[lv].values()), **counts[lv]) for lv in order)
@@ -166,10 +166,3 @@ def annex_rows(status: CampaignStatus, levels: Sequence[str] = ()) -> list[Annex
                           for d in campaign.doc_types)
             rows.append(AnnexRow(lv, n, s.code, s.name, cells, outcome(s, campaign.required)))
     return rows
-
-
-def _doc_name(campaign: Campaign, doc_id: str) -> str:
-    try:
-        return campaign.doc_type(doc_id).name
-    except KeyError:
-        return doc_id

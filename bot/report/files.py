@@ -5,6 +5,7 @@ import io
 from datetime import datetime
 from pathlib import Path
 
+from ..archive import write_atomic
 from ..rules import Rules
 from ..status import CampaignStatus
 from .document import report_docx_bytes
@@ -18,14 +19,8 @@ def write_reports(status: CampaignStatus, rules: Rules, directory: Path, now: da
     directory.mkdir(parents=True, exist_ok=True)
     stem = f"bao-cao-{status.campaign.id}-{status.cycle}-{now.astimezone(status.campaign.tz):%Y-%m-%d}"
     docx_path, xlsx_path = directory / f"{stem}.docx", directory / f"{stem}.xlsx"
-    _atomic_write(docx_path, report_docx_bytes(status, rules, now, templates=templates))
+    write_atomic(docx_path, report_docx_bytes(status, rules, now, templates=templates))
     buffer = io.BytesIO()
     write_report_xlsx(status, rules, buffer, now, templates=templates)
-    _atomic_write(xlsx_path, buffer.getvalue())
+    write_atomic(xlsx_path, buffer.getvalue())
     return docx_path, xlsx_path
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
