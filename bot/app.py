@@ -17,6 +17,7 @@ from .context import Context
 from .errors import ConfigError, MailboxError
 from .lock import StateLock
 from .rules import Rules, load_rules
+from .status import status_for
 from .store import Store, StoredItem
 
 if TYPE_CHECKING:  # annotations only: each module is imported where it is used
@@ -150,7 +151,6 @@ def write_report(ctx: Context, store: Store, now: datetime, directory: Path | No
     """The office's report of the cycle (DOCX and XLSX) in ``directory``
     (default ``state/reports/``); returns both paths."""
     from .report import write_reports  # not at the top: the DOCX/XLSX writers are for the report command
-    from .status import status_for
 
     status = status_for(store, ctx.rules, now, cycle)
     return write_reports(status, ctx.rules, directory or ctx.config.paths.state / "reports", now,
