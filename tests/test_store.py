@@ -1,7 +1,7 @@
 """The state database: exactly-once recording, attempts and quarantine, stable item ids."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -313,6 +313,61 @@ def test_two_attachments_with_the_same_name_are_both_counted(tmp_path):
         (school,) = [s for s in status_for(store, rules, now).schools if s.code == items[0].school]
     received = {doc_type for doc_type, doc in school.documents.items() if doc.status == "on_time"}
     assert {"to_trinh", "bien_ban"} <= received
+
+
+def test_times_of_an_existing_state_become_utc_and_sort_by_instant(tmp_path):
+    """The last migration rewrites every stored time with an offset as UTC: the
+    same instants, now in one format, so the oldest mail is handled first even
+    when the senders' clocks used other offsets; corrections keep their time."""
+    message = ("INSERT INTO messages (sha256, message_id, source_key, received_at, size, fetched_at)"
+               " VALUES (?, ?, ?, ?, 10, '2023-10-05T10:00:00.250000+07:00')")
+    rawdb.old_database(
+        tmp_path, len(MIGRATIONS) - 1,
+        (message, ("a" * 64, "<later@x>", "k1", "2023-10-05T03:00:00+00:00")),   # 03:00 UTC
+        (message, ("b" * 64, "<earlier@x>", "k2", "2023-10-05T09:00:00+07:00")),  # 02:00 UTC, sorts last as text
+        "INSERT INTO corrections (kind, school, cycle, who, why, via, at) VALUES"
+        " ('exempt', 'thcs-nguyen-hien', 2023, 'mai', 'x', 'cli', '2023-10-06T08:30:00+07:00')",
+        "INSERT INTO marks (name, at, detail) VALUES ('poll', '2023-10-06T08:31:00.000001+07:00', '')")
+    with Store.open(tmp_path) as store:
+        assert [p.message_id for p in store.pending(10, 3)] == ["<earlier@x>", "<later@x>"]
+        assert [m.received_at for m in store.message_records()] == [
+            datetime(2023, 10, 5, 3, tzinfo=timezone.utc), datetime(2023, 10, 5, 2, tzinfo=timezone.utc)]
+        (correction,) = store.corrections(2023)
+        assert correction.at == datetime(2023, 10, 6, 1, 30, tzinfo=timezone.utc)
+        assert store.mark("poll")[0] == datetime(2023, 10, 6, 1, 31, 0, 1, tzinfo=timezone.utc)
+        arrived = datetime.fromisoformat("2023-10-07T08:00:00+07:00")  # as a server in Vietnam gives it
+        store.record_fetched([RawMessage("k3", b"Message-ID: <new@x>\r\n\r\nx", arrived)],
+                             datetime.fromisoformat("2023-10-07T09:00:00+07:00"))
+    db = tmp_path / "bot.sqlite3"
+    assert rawdb.watch(db, "SELECT group_concat(received_at || ' ' || fetched_at, ' | ') FROM messages", ()) == (
+        "2023-10-05T03:00:00+00:00 2023-10-05T03:00:00.250000+00:00 | "
+        "2023-10-05T02:00:00+00:00 2023-10-05T03:00:00.250000+00:00 | "
+        "2023-10-07T01:00:00+00:00 2023-10-07T02:00:00+00:00",)
+    assert rawdb.watch(db, "SELECT at FROM corrections", ()) == ("2023-10-06T01:30:00+00:00",)
+
+
+VN = timezone(timedelta(hours=7))
+
+
+@pytest.mark.parametrize("as_of, expected", [
+    (datetime(2023, 10, 5, 8, 59, tzinfo=VN), []),                         # 01:59 UTC: before both
+    (datetime(2023, 10, 5, 9, 0, tzinfo=VN), ["<vn@x>"]),                  # 02:00 UTC: the one sent at 09:00 +07
+    (datetime(2023, 10, 5, 2, 30, tzinfo=timezone.utc), ["<vn@x>"]),
+    (datetime(2023, 10, 5, 3, 0, tzinfo=timezone.utc), ["<vn@x>", "<utc@x>"]),
+])
+def test_what_was_received_as_of_an_instant_is_chosen_by_instant_whatever_the_offsets(store, as_of, expected):
+    """"As of --now" is a filter in SQL on the one time format: mail written at
+    09:00 +07:00 (02:00 UTC) arrived before mail stamped 03:00 +00:00."""
+    mail = {"utc@x": datetime(2023, 10, 5, 3, tzinfo=timezone.utc), "vn@x": datetime(2023, 10, 5, 9, tzinfo=VN)}
+    for name, at in mail.items():
+        data = f"From: {name}\r\nMessage-ID: <{name}>\r\n\r\nx".encode()
+        store.record_fetched([RawMessage(name, data, at)], NOW)
+    for p in store.pending(10, 3):
+        store.note_sender(p)
+        store.record_failure(p.row, "boom", 1, NOW, charge=True)  # quarantined at once
+    assert [q["message_id"] for q in store.quarantined(received_by=as_of)] == expected
+    assert sorted(m.from_addr for m in store.mail_from(since=as_of)) == sorted(
+        name for name, at in mail.items() if at >= as_of)
 
 
 def test_an_older_database_is_upgraded_keeping_item_ids_and_corrections(tmp_path):
