@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the official-copy types load with the extraction that makes them
+    from .official.record import OfficialInputs
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,9 @@ class Extraction:
     ocr: bool = False
     error: str | None = None
     notes: tuple[str, ...] = ()  # e.g. "converted from TCVN3"
+    # What the official-copy check needs (issue 16): None when there is no
+    # part, or for a result made before the check existed.
+    official: OfficialInputs | None = None
 
 
 DECISIONS = ("counted", "review", "ignored")
