@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 from .official.verdict import Evidence
 from .officialcopy import best_copy, satisfies
 from .rules import Campaign, School
-from .store import Correction, StoredItem
+from .model import Correction, StoredItem
 
 ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (
     "on_time", "late", "pending", "missing", "exempt", "extended", "review")
