@@ -32,6 +32,7 @@ from bot.schema import MIGRATIONS
 from bot.status import apply_corrections, compute_status, to_json
 from bot.store import Store
 
+from . import docfactory as df
 from . import officialfactory as of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -362,3 +363,38 @@ def test_official_commands_by_mail(line, kind, refs, why):
 def test_sentences_about_official_copies_are_no_official_command(line):
     c = parse_line(line)
     assert c is None or c.kind not in ("official", "not_official")
+
+
+# -- extraction, for real -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def signed_pdf():
+    pki = of.make_pki(datetime(2023, 9, 1, tzinfo=UTC))
+    return of.sign(of.plain_pdf(HEAD.splitlines()), pki.signer, (pki.root,),
+                   signed_at=datetime(2023, 10, 5, 3, tzinfo=UTC))
+
+
+def test_extraction_reads_the_signature_and_the_cache_keeps_it(tmp_path, signed_pdf):
+    from bot.extract import extract
+    from bot.model import Attachment
+
+    result = extract(Attachment("to-trinh.pdf", "application/pdf", signed_pdf))
+    inputs = result.official
+    assert inputs.medium is Medium.TEXT_PDF and inputs.pages == ()
+    (sig,) = inputs.signatures.signatures
+    assert (sig.signer, sig.intact, sig.covers_whole_file, sig.trusted) == ("Nguyễn Văn A", True, True, None)
+    with Store.open(tmp_path) as store:
+        store.cache_extractions({"abc": result}, "v", NOW)
+        assert store.cached_extractions(["abc"], "v")["abc"].official == inputs
+
+
+@pytest.mark.parametrize("name, data, medium", [
+    ("plan.docx", lambda: df.official_docx(), Medium.WORD),
+    ("note.txt", lambda: "TỜ TRÌNH\nSố: 12/TTr-THCSNH\nNội dung".encode(), Medium.TEXT),
+])
+def test_extraction_says_how_a_document_came(name, data, medium):
+    from bot.extract import extract
+    from bot.model import Attachment
+
+    result = extract(Attachment(name, "application/octet-stream", data()))
+    assert result.official.medium is medium and not result.official.signatures.signed
