@@ -398,3 +398,43 @@ def test_extraction_says_how_a_document_came(name, data, medium):
 
     result = extract(Attachment(name, "application/octet-stream", data()))
     assert result.official.medium is medium and not result.official.signatures.signed
+
+
+# -- settled by mail ----------------------------------------------------------------------
+
+def test_the_coordinator_settles_copies_by_mail_audited(tmp_path):
+    from bot.model import ItemDecision, RawMessage
+    from bot.store import ItemRow, MessageSummary
+
+    from .outgoing import COORDINATOR, at, make_ctx
+    from .test_coordinator import command_mail, poll, replies
+
+    ctx = make_ctx(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    when = at(5, 9)
+    raw = b"From: thcsnguyenhien.q12@hcm-edu.example\r\nMessage-ID: <s@x>\r\n\r\nbody\r\n"
+    with Store.open(ctx.config.paths.state) as store:
+        store.record_fetched([RawMessage("test:1", raw, when)], when)
+        (row,) = [p.row for p in store.pending(10, 3)]
+        rows = [ItemRow(ItemDecision(f"{doc}.jpg", i, SCHOOL, (doc,), True, "counted", 0.9, content_sha256=f"{i:064x}"),
+                        "", when, 2023, 0, UNSURE) for i, doc in enumerate(("to_trinh", "bao_cao"))]
+        store.record_processed(row, MessageSummary("<s@x>", "thcsnguyenhien.q12@hcm-edu.example", "", None, "none"),
+                               rows, when)
+        first, second = (i.id for i in store.items())
+        assert {q.ref for q in school_status(store.items())[1].review} == {f"R{first}", f"R{second}"}
+    (inbox / "cmd.eml").write_bytes(command_mail(
+        f"xác nhận R{first} bản chính thức vì đã xem bản gốc\nR{second} khong phai ban chinh thuc\n"))
+    poll(ctx, at(12, 8, 5))
+    with Store.open(ctx.config.paths.state) as store:
+        done = store.corrections()
+        assert [(c.kind, c.item_id, c.who, c.via) for c in done] == [
+            ("official", first, COORDINATOR, "email"), ("not_official", second, COORDINATOR, "email")]
+        assert done[0].why.startswith("đã xem bản gốc [thư <cmd-1@tphcm-gov.example>, dòng 1]")
+        s, st = school_status(store.items(), done)
+    assert s.documents["to_trinh"].official is True and s.documents["bao_cao"].official is False
+    assert st.review == ()
+    (reply,) = replies(ctx)
+    text = reply.get_body(("plain",)).get_content()
+    assert f"tệp R{first} (to_trinh.jpg) được xác nhận là bản chính thức" in text
+    assert f"tệp R{second} (bao_cao.jpg) được xác định không phải bản chính thức" in text
