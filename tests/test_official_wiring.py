@@ -34,6 +34,7 @@ from bot.store import Store
 
 from . import docfactory as df
 from . import officialfactory as of
+from . import rawdb
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = load_rules(ROOT / "rules")
@@ -309,23 +310,18 @@ def test_export_columns(evidence, cols):
 
 def test_migration_7_keeps_every_correction_and_leaves_old_items_unchecked(tmp_path):
     state = tmp_path / "state"
-    state.mkdir()
-    conn = sqlite3.connect(state / "bot.sqlite3")
-    for number, script in enumerate(MIGRATIONS[:6], start=1):
-        conn.executescript(script)
-        conn.execute(f"PRAGMA user_version = {number}")
-    conn.execute("INSERT INTO messages (id, message_id, source_key, sha256, size, received_at, fetched_at, status)"
-                 " VALUES (1, '<m@x>', 'k', 's', 1, '2023-10-05T09:00:00+07:00', '2023-10-05T09:00:00+07:00', 'done')")
-    conn.execute("INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
-                 " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
-                 " classified_at) VALUES (17, 1, '', 'a.pdf', 0, '', 1, 1, ?, '[\"to_trinh\"]', 1, 'counted', 0.9,"
-                 " '[]', '2023-10-05T09:00:00+07:00', 2023, '2023-10-05T09:00:00+07:00')", (SCHOOL,))
-    conn.execute("INSERT INTO corrections (id, kind, item_id, cycle, who, why, via, at)"
-                 " VALUES (5, 'reject', 17, 2023, 'mai', 'nháp', 'cli', '2023-10-06T09:00:00+07:00')")
-    conn.commit()
-    conn.close()
+    rawdb.old_database(
+        state, 6,
+        "INSERT INTO messages (id, message_id, source_key, sha256, size, received_at, fetched_at, status)"
+        " VALUES (1, '<m@x>', 'k', 's', 1, '2023-10-05T09:00:00+07:00', '2023-10-05T09:00:00+07:00', 'done')",
+        ("INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
+         " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
+         " classified_at) VALUES (17, 1, '', 'a.pdf', 0, '', 1, 1, ?, '[\"to_trinh\"]', 1, 'counted', 0.9,"
+         " '[]', '2023-10-05T09:00:00+07:00', 2023, '2023-10-05T09:00:00+07:00')", (SCHOOL,)),
+        "INSERT INTO corrections (id, kind, item_id, cycle, who, why, via, at)"
+        " VALUES (5, 'reject', 17, 2023, 'mai', 'nháp', 'cli', '2023-10-06T09:00:00+07:00')")
     with Store.open(state) as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert store.schema_version() == len(MIGRATIONS)
         (old,) = store.items()
         assert old.id == 17 and old.evidence is None
         assert [(c.id, c.kind, c.item_id) for c in store.corrections()] == [(5, "reject", 17)]
