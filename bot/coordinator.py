@@ -194,7 +194,7 @@ def _correction(ctx: Context, store: Store, mid: str, message: ParsedMessage, c:
 
     item = None
     school, doc_type = c.school, c.doc_type
-    if c.kind in ("assign", "reject"):
+    if c.kind in corrections.ITEM_KINDS:
         item = store.item(int(c.ref[1:]))
         if item is None:
             return error(NO_ITEM, c.ref)

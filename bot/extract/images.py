@@ -49,7 +49,7 @@ def extract_image(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extra
                 notes.append(f"{HUGE_IMAGE} hết: chỉ đọc {index} trang đầu")
                 break
             budget -= pixels
-            text = ocr_png(_page_png(image), _image_dpi(image), limits)
+            text = ocr_png(_page_png(image), image_dpi(image), limits)
         except Image.DecompressionBombError:
             notes.append(f"trang {index + 1}: {HUGE_IMAGE}")
             continue
@@ -76,6 +76,7 @@ def _page_png(image) -> bytes:
     return buf.getvalue()
 
 
-def _image_dpi(image) -> int:
+def image_dpi(image) -> int:
+    """The resolution the image states, when plausible (70 to 1200 dpi); else 200."""
     dpi = image.info.get("dpi", (0, 0))[0] or 0
     return int(dpi) if 70 <= dpi <= 1200 else 200

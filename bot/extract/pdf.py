@@ -33,13 +33,16 @@ import io
 import logging
 import re
 import subprocess
+from dataclasses import replace
+from datetime import datetime
 
 from ..model import Extraction
 from ..vietnamese import is_letter_spaced
 from .common import (DAMAGED_PDF, ENCRYPTED_PDF, OCR_FOUND_NOTHING, SCAN_UNREAD, SCANS_UNREAD, OCR_NOTE,
                      ExtractLimits)
 from .ocr import PdfPage, want_ocr, read_page
-from .pdf_layout import gap_text, interleaved, layout_lines
+from .official import official_inputs
+from .pdf_layout import gap_text, has_big_image, interleaved, layout_lines
 from .text import Block, legacy_note, extraction_from_blocks, clean_lines, starts_document
 
 
@@ -67,22 +70,13 @@ def _needs_ocr(text: str, page) -> bool:
     """
     if _junk(text):
         return True
-    return len(_ALNUM.findall(text, 0, 400)) < _MIN_PAGE_CHARS and _has_big_image(page)
+    return len(_ALNUM.findall(text, 0, 400)) < _MIN_PAGE_CHARS and has_big_image(page)
 
 
-def _has_big_image(page, share: float = 0.25) -> bool:
-    import pypdfium2.raw as pdfium_c
 
-    width, height = page.get_size()
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
-        left, bottom, right, top = obj.get_bounds()
-        if (right - left) * (top - bottom) >= share * width * height:
-            return True
-    return False
-
-
-def extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extraction:
-    """A PDF through PDFium (scanned pages by OCR when ``ocr`` allows), pdfminer when PDFium refuses it."""
+def extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None, now: datetime | None = None) -> Extraction:
+    """A PDF's text; with ``now``, also its official-copy inputs, looked for on the pages
+    already loaded (``now``: the instant digital signatures are judged at)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
@@ -95,14 +89,18 @@ def extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extract
             return Extraction("pdf", error="PDF được bảo vệ bằng cách mã hóa chưa hỗ trợ")
         return _extract_pdf_plumber(data, limits)
     try:
-        return _read_pdf(pdf, limits, ocr)
+        result, loaded = _read_pdf(pdf, limits, ocr)
+        if now is not None and result.parts:
+            result = replace(result, official=official_inputs(data, result, limits, now, page_of=loaded.get))
+        return result
     except pdfium.PdfiumError:  # a page PDFium cannot load (a loop in the page tree...)
         return _extract_pdf_plumber(data, limits)
     finally:
         pdf.close()
 
 
-def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> Extraction:
+def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> tuple[Extraction, dict]:
+    """The text of the first ``max_pages`` pages, and those pages (number -> loaded page)."""
     total = len(pdf)
     count = min(total, limits.max_pages)
     notes: list[str] = []
@@ -129,11 +127,12 @@ def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> Extraction:
             head = tuple(clean_lines("\n".join(layout()))[0])
         encodings.append(enc)
         blocks.append(Block(tuple(lines), page=i + 1, head=head))
+    loaded = {i + 1: textpage.page for i, (_, _, textpage) in enumerate(raw)}
     if len(scanned) == count and not ocr_texts and not any(any(b.lines) for b in blocks):
-        return Extraction("pdf", pages=total, notes=tuple(notes), error=ocr_error)
+        return Extraction("pdf", pages=total, notes=tuple(notes), error=ocr_error), loaded
     return extraction_from_blocks("pdf", blocks, limits, paged=True, pages=total, ocr=ocr_used,
                                   notes=notes + list(legacy_note(encodings)),
-                                  empty_error=ocr_error or "tệp PDF không có chữ đọc được")
+                                  empty_error=ocr_error or "tệp PDF không có chữ đọc được"), loaded
 
 
 def _page_text(pdf, index: int):

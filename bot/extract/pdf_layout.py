@@ -1,5 +1,6 @@
 """PDF page layout from PDFium's character boxes: word gaps of letter-spaced
-lines, and a two-column header (written row by row) put in reading order."""
+lines, and a two-column header (written row by row) put in reading order;
+and whether a page is mostly an image (a scan)."""
 from __future__ import annotations
 
 import ctypes
@@ -145,3 +146,15 @@ def _header_band_bottom(segments: list[_Segment], left_edge: float, width: float
             return seg.y + 0.5
         column_seen = column_seen or not (0.42 <= centre <= 0.58)
     return None
+
+
+def has_big_image(page, share: float = 0.25) -> bool:
+    """Whether an image covers at least ``share`` of the PDFium page (a scan, a photo of a stamp)."""
+    import pypdfium2.raw as pdfium_c
+
+    width, height = page.get_size()
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        left, bottom, right, top = obj.get_bounds()
+        if (right - left) * (top - bottom) >= share * width * height:
+            return True
+    return False
