@@ -223,7 +223,7 @@ def _recheck(ctx, store: Store, now: datetime):
         to = plan.reachable(school_obj.emails, bounced[0])
         if not to:
             return Cancel("every roster address bounced")
-        if s.missing_required(campaign.required) == row.meta.get("missing") and set(row.recipients) == set(to):
+        if plan.reminder_current(s, campaign, row.meta) and set(row.recipients) == set(to):
             return None
         # Something arrived (or the roster changed, or an address bounced) since it was queued: bring it up to date.
         mail = plan.reminder_mail(status, school_obj, s, kind, row.key, bounced[0])

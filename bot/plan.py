@@ -211,7 +211,8 @@ def _reason_not_to_remind(s: SchoolStatus, campaign: Campaign) -> str | None:
         return "exempt"
     if s.complete:
         return "complete"
-    if not s.missing_required(campaign.required):
+    if not s.missing_required(campaign.required) and not not_official(s, campaign):
+        # (a school whose only gap is an official copy is still reminded: it must send one)
         return "the rest waits for the coordinator's review"
     if s.untyped_review:
         # A file arrived whose document type is not known yet (an unreadable scan): it may be
@@ -235,12 +236,20 @@ def still_wanted(status: CampaignStatus, school: str, key_deadline: str) -> str 
     return None
 
 
+def reminder_current(s: SchoolStatus, campaign: Campaign, meta: dict) -> bool:
+    """Whether a queued reminder (its ``meta``) still names what ``s`` lacks:
+    the same missing documents and the same documents without an official copy."""
+    return (s.missing_required(campaign.required) == meta.get("missing")
+            and not_official(s, campaign) == meta.get("not_official", []))
+
+
 def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind: str, key: str,
                   suppressed: Iterable[str] = ()) -> PlannedMail:
     """The reminder to ``school``'s roster addresses, but the ``suppressed`` ones."""
     campaign = status.campaign
     tz = campaign.tz
     missing = s.missing_required(campaign.required)
+    unofficial = not_official(s, campaign)
     docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
     now_local = status.now.astimezone(tz)
     context = {
@@ -252,7 +261,12 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
         "days_left": (s.deadline.astimezone(tz).date() - now_local.date()).days,
         "missing": [_doc_name(campaign, d) for d in missing],
         "missing_ids": missing,
-        "received": [d for d in docs if d["status"] in RECEIVED],
+        # received, but no copy is the official paper yet: "còn thiếu bản chính thức: Tờ trình"
+        "not_official": [_doc_name(campaign, d) for d in unofficial],
+        "not_official_notes": [{"doc_name": _doc_name(campaign, d),
+                                "note": official_note(s.documents[d].official, s.documents[d].evidence)}
+                               for d in unofficial],
+        "received": [d for d in docs if d["status"] in RECEIVED and d["doc_id"] not in unofficial],
         "in_review": [d for d in docs if d["status"] == REVIEW],
         "optional_missing": [_doc_name(campaign, d) for d in campaign.optional
                              if s.documents[d].status in (PENDING, MISSING, EXTENDED)],
@@ -260,7 +274,66 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
     }
     return PlannedMail(key=key, kind="reminder", template="reminder", cycle=status.cycle,
                        to=reachable(school.emails, suppressed), context=context, school=school.code,
-                       meta={"missing": missing})
+                       meta={"missing": missing, "not_official": unofficial})
+
+
+# -- official copies (issue 16) -------------------------------------------------
+
+OFFICIAL, NOT_OFFICIAL, UNDECIDED = "official", "not_official", "undecided"
+# The ask after a problem ("bản Word chưa ký: đề nghị gửi ..."): the receipt asks once, from ``missing``.
+_ASK_SUFFIX = re.compile(r":\s*đề nghị .*$")
+
+
+@dataclass(frozen=True)
+class OfficialNote:
+    """What a receipt says of one document's copy: is it the official paper?
+
+    ``state``: ``OFFICIAL`` (nothing asked), ``NOT_OFFICIAL`` (``problems``,
+    then one ask for ``asks``) or ``UNDECIDED`` (the office is looking at it:
+    no ask). ``seen``: what was found ("đã ký số bởi ..."). ``asks``: the
+    requirement values (``Requirement.value``) not met, in the policy's
+    order; the wording of each is ``ASK`` in ``templates/_official_wording.txt``.
+    ``by_coordinator``: the coordinator ruled the copy not official although
+    the bot found nothing definitely missing.
+    """
+
+    state: str
+    seen: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
+    by_coordinator: bool = False
+
+
+def official_note(official: bool | None, evidence) -> OfficialNote | None:
+    """The receipt's note for a document from its deciding copy.
+
+    ``official``: the document's verdict (``DocStatus.official``, after the
+    coordinator's corrections); ``evidence``: the deciding copy's
+    ``bot.official.Evidence``, or None when the copy was not checked (an item
+    recorded before the checks existed): then nothing is said (None).
+    """
+    if evidence is None and official is None:
+        return None
+    seen = tuple(evidence.seen) if evidence is not None else ()
+    if official is True:
+        return OfficialNote(OFFICIAL, seen)
+    if official is None:
+        return OfficialNote(UNDECIDED, seen)
+    problems = tuple(dict.fromkeys(p for p in (_ASK_SUFFIX.sub("", x).strip() for x in evidence.problems) if p)) \
+        if evidence is not None else ()
+    asks = tuple(dict.fromkeys(getattr(r, "value", r) for r in evidence.missing)) if evidence is not None else ()
+    ruled = evidence is None or evidence.official is not False
+    # Ruled not official by the coordinator, or nothing definite missing: ask for the official paper itself.
+    return OfficialNote(NOT_OFFICIAL, seen, problems, asks or ("signed_or_stamped",), ruled)
+
+
+def not_official(s: SchoolStatus, campaign: Campaign) -> list[str]:
+    """The required documents received whose copies are all definitely not
+    official, where the rules require an official copy (a copy the
+    coordinator has still to judge is not chased: it waits for them)."""
+    return [d for d in campaign.required
+            if s.documents[d].status in RECEIVED and s.documents[d].official is False
+            and not campaign.doc_type(d).official.empty]
 
 
 # -- receipts ---------------------------------------------------------------
@@ -387,7 +460,14 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
         lines.append({**line,
                       "status": doc.status if doc is not None and doc.status in RECEIVED else (
                           LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
-                      "later_version": first is not None and first < item.received_at, "first_received_at": first})
+                      "later_version": first is not None and first < item.received_at, "first_received_at": first,
+                      "official": None})
+    # What the document's deciding copy shows, once per document: on its newest line of this receipt.
+    last_line = {line["doc_id"]: line for line in lines}
+    for doc_id, line in last_line.items():
+        doc = s.documents.get(doc_id)
+        if doc is not None and doc.status in RECEIVED:
+            line["official"] = official_note(doc.official, doc.evidence)
     missing = s.missing_required(campaign.required)
     docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
     overdue = status.now > s.deadline + campaign.grace
@@ -401,6 +481,7 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
         "overdue_days": max(0, (status.now.astimezone(campaign.tz).date()
                                 - s.deadline.astimezone(campaign.tz).date()).days) if overdue else 0,
         "missing": [_doc_name(campaign, d) for d in missing],
+        "not_official": [_doc_name(campaign, d) for d in not_official(s, campaign)],
         "in_review": [d for d in docs if d["status"] == REVIEW],
         **_common(status),
     }
@@ -1016,7 +1097,8 @@ __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change
            "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts",
            "sender_receipt_key", "sender_receipt_mail", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
-           "still_wanted", "reminder_mail", "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
+           "still_wanted", "reminder_mail", "reminder_current", "OfficialNote", "official_note", "not_official",
+           "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
            "unreachable_schools", "short_error", "KIND_NAMES", "ReceiptRecheck", "recheck_receipt", "ReviewGuess",
            "review_guess", "short_doc_name", "suggested_replies", "batch_reply", "review_sections", "todo_list",
            "digest_limits", "DEFAULT_ENTRIES"]
