@@ -22,6 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import RulesError
+from .official.policy import OfficialPolicy
 from .validate import Table, parse_hhmm
 
 ROSTER_HEADER = ["code", "name", "level", "emails", "aliases"]
@@ -49,6 +50,9 @@ class DocType:
     ``titles``: the title line as printed (``TỜ TRÌNH``), matched folded.
     ``number_codes``: the type abbreviation in ``Số: 15/TTr-THCSNH``.
     ``keywords``: phrases of the subject line that confirm the type.
+    ``official``: what the office requires of a copy to count it as the
+    official paper (issue 16; empty: any copy). ``minutes``: the document is
+    a Biên bản, whose parts are checked.
     """
 
     id: str
@@ -57,6 +61,8 @@ class DocType:
     titles: tuple[str, ...]
     number_codes: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    official: OfficialPolicy = OfficialPolicy()
+    minutes: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
+from .official.verdict import Evidence
 from .rules import Campaign, School
 from .store import Correction, StoredItem
 
@@ -30,6 +31,10 @@ class Receipt:
     received_at: datetime
     source: str  # "R17" for a mailed item, "paper" for a delivery recorded by hand
     filename: str = ""
+    # Is this copy the official paper (issue 16)? True/False, None: the bot
+    # cannot tell or did not check. ``evidence``: what was seen (None: not checked).
+    official: bool | None = None
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class DocStatus:
     last_received_at: datetime | None = None
     source: str = ""
     filename: str = ""
+    # The best copy received (issue 16): True when any copy is official, else
+    # None when a copy is undecided, else False; ``evidence`` of that copy.
+    official: bool | None = None
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 from .archive import BlobStore, sha256
 from .errors import DismissError, StoreError, environmental
 from .model import Extraction, DocumentPart, ItemDecision, RawMessage
+from .official.verdict import Evidence
 from .schema import MIGRATIONS
 
 DB_NAME = "bot.sqlite3"
@@ -117,6 +118,9 @@ class StoredItem:
     reasons: tuple[str, ...]
     cycle: int
     content_sha256: str
+    # Whether this copy is the official paper (issue 16); None: not checked
+    # (an item recorded before the check existed), never "unofficial".
+    evidence: Evidence | None = None
 
     @property
     def ref(self) -> str:
