@@ -319,12 +319,12 @@ def official_note(official: bool | None, evidence) -> OfficialNote | None:
         return OfficialNote(OFFICIAL, seen)
     if official is None:
         return OfficialNote(UNDECIDED, seen)
-    problems = tuple(dict.fromkeys(p for p in (_ASK_SUFFIX.sub("", x).strip() for x in evidence.problems) if p)) \
-        if evidence is not None else ()
-    asks = tuple(dict.fromkeys(getattr(r, "value", r) for r in evidence.missing)) if evidence is not None else ()
-    ruled = evidence is None or evidence.official is not False
-    # Ruled not official by the coordinator, or nothing definite missing: ask for the official paper itself.
-    return OfficialNote(NOT_OFFICIAL, seen, problems, asks or ("signed_or_stamped",), ruled)
+    if evidence is None or evidence.official is not False:
+        # The coordinator ruled it not official (the bot's own problems did not decide): ask for the paper itself.
+        return OfficialNote(NOT_OFFICIAL, seen, (), ("signed_or_stamped",), True)
+    problems = tuple(dict.fromkeys(p for p in (_ASK_SUFFIX.sub("", x).strip() for x in evidence.problems) if p))
+    asks = tuple(dict.fromkeys(r.value for r in evidence.missing))
+    return OfficialNote(NOT_OFFICIAL, seen, problems, asks or ("signed_or_stamped",))
 
 
 def not_official(s: SchoolStatus, campaign: Campaign) -> list[str]:

@@ -1,0 +1,230 @@
+"""What schools read about the official copy of their documents (issue 16):
+the receipt says what was seen and asks only for what is missing; reminders
+chase the documents received but not official; a copy the office is still
+judging is not chased."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import date, datetime, timezone
+from html import unescape
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import plan
+from bot.official import (BlockFinding, DigitalSignature, Medium, NumberDate, Observations, OfficialPolicy,
+                          PageSeal, Requirement, SignatureBlock, SignatureReport, judge)
+from bot.official.verdict import Cycle, Evidence
+from bot.render import Renderer
+from bot.status import DocStatus
+
+from .test_plan import RULES, at, item, status_of
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+ROOT = Path(__file__).resolve().parents[1]
+NH = "thcs-nguyen-hien"
+POLICY = OfficialPolicy((Requirement.SIGNED_OR_STAMPED, Requirement.NUMBER, Requirement.DATE_IN_CYCLE))
+CYCLE = Cycle(date(2023, 9, 15), date(2023, 10, 10))
+GOOD_NUMBER = NumberDate(number="12/TTr-THCSNH", code="TTr", code_matches=True, date=date(2023, 10, 5),
+                         date_text="ngày 05 tháng 10 năm 2023", in_cycle=True)
+# The rules with every document requiring the official paper (as rules/campaign.toml says it)
+OFFICIAL_RULES = dataclasses.replace(RULES, campaign=dataclasses.replace(RULES.campaign, doc_types=tuple(
+    dataclasses.replace(d, official=POLICY) for d in RULES.campaign.doc_types)))
+ASK = "Đề nghị gửi lại bản scan có chữ ký, đóng dấu hoặc bản ký số"
+
+
+def signature(intact=True, modified=False, trusted=None) -> DigitalSignature:
+    return DigitalSignature("Signature1", "Nguyễn Văn A", "Trường THCS Nguyễn Hiền",
+                            datetime(2023, 10, 4, 20, 30, tzinfo=timezone.utc), intact, True, modified, trusted, True)
+
+
+def evidence(kind: str) -> Evidence:
+    """A real verdict (``judge``) on observations of one kind of copy."""
+    obs = {
+        "signed": Observations(Medium.TEXT_PDF, signatures=SignatureReport((signature(),)), numbering=GOOD_NUMBER),
+        "word": Observations(Medium.WORD, numbering=GOOD_NUMBER),
+        "word_blank_number": Observations(Medium.WORD, numbering=dataclasses.replace(
+            GOOD_NUMBER, number=None, number_blank=True)),
+        "modified": Observations(Medium.TEXT_PDF, signatures=SignatureReport((signature(modified=True),)),
+                                 numbering=GOOD_NUMBER),
+        "stamped": Observations(Medium.SCAN, pages=(PageSeal(2, True, "trang 2: có dấu đỏ tròn"),),
+                                blocks=BlockFinding((SignatureBlock("HIỆU TRƯỞNG", "Nguyễn Văn An", 30),)),
+                                numbering=GOOD_NUMBER),
+        "faint": Observations(Medium.SCAN, pages=(PageSeal(2, None, "trang 2: có vùng đỏ tròn nhưng quá mờ"),),
+                              blocks=BlockFinding((SignatureBlock("HIỆU TRƯỞNG", "Nguyễn Văn An", 30),)),
+                              numbering=GOOD_NUMBER),
+        "unstamped": Observations(Medium.SCAN, pages=(PageSeal(2, False, "trang 2: không thấy dấu đỏ"),),
+                                  numbering=dataclasses.replace(GOOD_NUMBER, date=date(2022, 10, 5),
+                                                                in_cycle=False)),
+    }[kind]
+    return judge(dataclasses.replace(obs, codes=("TTr",), cycle=CYCLE), POLICY, VN)
+
+
+# -- the note of one document (pure) ----------------------------------------------------
+
+@pytest.mark.parametrize("kind, official, state, seen, problems, asks, by_coordinator", [
+    ("signed", True, plan.OFFICIAL,
+     ("đã ký số bởi Nguyễn Văn A, Trường THCS Nguyễn Hiền, 05/10/2023", "số 12/TTr-THCSNH", "ngày 05/10/2023"),
+     (), (), False),
+    ("stamped", True, plan.OFFICIAL,
+     ("có dấu đỏ và chữ ký của HIỆU TRƯỞNG Nguyễn Văn An (trang 2)", "số 12/TTr-THCSNH", "ngày 05/10/2023"),
+     (), (), False),
+    # the ask of each problem is said once, from ``missing``
+    ("word", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), ("bản Word chưa ký",),
+     ("signed_or_stamped",), False),
+    ("word_blank_number", False, plan.NOT_OFFICIAL, ("ngày 05/10/2023",),
+     ("bản Word chưa ký", "số văn bản còn để trống"), ("signed_or_stamped", "number"), False),
+    ("modified", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"),
+     ("tệp đã bị sửa hoặc thêm nội dung sau khi Nguyễn Văn A ký số", "chữ ký số không hợp lệ"),
+     ("signed_or_stamped",), False),
+    ("unstamped", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2022"),
+     ("bản scan không thấy dấu đỏ", "ngày văn bản 05/10/2022 không thuộc đợt này (15/09/2023 – 10/10/2023)"),
+     ("signed_or_stamped", "date_in_cycle"), False),
+    # the bot cannot tell: the office looks, nothing is asked
+    ("faint", None, plan.UNDECIDED, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
+    # the coordinator settled it: their word wins over the bot's
+    ("faint", True, plan.OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
+    ("faint", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), ("signed_or_stamped",), True),
+    ("signed", False, plan.NOT_OFFICIAL,
+     ("đã ký số bởi Nguyễn Văn A, Trường THCS Nguyễn Hiền, 05/10/2023", "số 12/TTr-THCSNH", "ngày 05/10/2023"),
+     (), ("signed_or_stamped",), True),
+])
+def test_official_note(kind, official, state, seen, problems, asks, by_coordinator):
+    note = plan.official_note(official, evidence(kind))
+    assert note == plan.OfficialNote(state, seen, problems, asks, by_coordinator)
+
+
+def test_a_copy_not_checked_says_nothing():
+    assert plan.official_note(None, None) is None
+
+
+# -- receipts and reminders as the school reads them -------------------------------------
+
+def _with_official(status, doc_id: str, official, ev, complete=None):
+    """``status`` with one document of NH carrying a verdict (as status.py computes it once wired)."""
+    schools = []
+    for s in status.schools:
+        if s.code == NH:
+            docs = dict(s.documents)
+            docs[doc_id] = dataclasses.replace(docs[doc_id], official=official, evidence=ev)
+            s = dataclasses.replace(s, documents=docs, complete=s.complete if complete is None else complete)
+        schools.append(s)
+    return dataclasses.replace(status, schools=tuple(schools))
+
+
+def _receipt_text(status, items):
+    s = next(x for x in status.schools if x.code == NH)
+    mail = plan.receipt_mail(status, RULES.school(NH), s,
+                             [plan.CountedItem(i.id, NH, i.doc_types, i.filename, i.received_at, "a@b.c")
+                              for i in items])
+    return Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("receipt", mail.context)
+
+
+RECEIPT_CASES = [
+    # (kind of copy, verdict, lines the school reads, lines it must not read)
+    ("signed", True, ["Bản này: đã ký số bởi Nguyễn Văn A, Trường THCS Nguyễn Hiền, 05/10/2023; số 12/TTr-THCSNH; "
+                      "ngày 05/10/2023."], ["Đề nghị gửi lại", "Chưa phải bản chính thức", "còn thiếu bản chính thức"]),
+    ("word", False, ["Chưa phải bản chính thức: bản Word chưa ký.", ASK + ".",
+                     "Các hồ sơ còn thiếu bản chính thức (xem ghi chú ở trên):\n  - Tờ trình đề nghị công nhận"],
+     ["chưa ký: đề nghị"]),
+    ("word_blank_number", False,
+     ["Chưa phải bản chính thức: bản Word chưa ký; số văn bản còn để trống.", ASK + "; văn bản có số và ký hiệu."],
+     []),
+    ("faint", None, ["Phòng đang xem lại bản này (Quý Trường không cần gửi lại)."],
+     ["Đề nghị gửi lại", "còn thiếu bản chính thức"]),
+    (None, None, [], ["Bản này", "Đề nghị gửi lại", "Phòng đang xem lại", "bản chính thức"]),   # not checked
+]
+
+
+@pytest.mark.parametrize("kind, official, says, never", RECEIPT_CASES)
+def test_receipt_says_what_was_seen_and_asks_only_for_what_is_missing(kind, official, says, never):
+    items = [item(1, at(5, 9), ("to_trinh",))]
+    status = _with_official(status_of(items, now=at(5, 10), rules=OFFICIAL_RULES), "to_trinh", official, kind and evidence(kind))
+    text, html = _receipt_text(status, items)
+    for line in says:
+        assert line in text
+    for words in never:
+        assert words not in text
+    shown = html_text(html)
+    for line in says:  # the HTML says the same things
+        assert line.split("\n")[0] in shown
+
+
+def test_receipt_speaks_of_the_document_once_with_its_deciding_copy():
+    """A draft then a signed copy in one receipt: one note, on the newest line; the signed copy decides."""
+    items = [item(1, at(5, 9), ("to_trinh",), filename="to-trinh.docx"),
+             item(2, at(5, 9, 5), ("to_trinh",), filename="to-trinh-ky-so.pdf")]
+    status = _with_official(status_of(items, now=at(5, 10), rules=OFFICIAL_RULES), "to_trinh", True, evidence("signed"))
+    text, _ = _receipt_text(status, items)
+    assert text.count("Bản này:") == 1
+    assert text.index("to-trinh-ky-so.pdf") < text.index("Bản này: đã ký số")
+    assert "Đề nghị gửi lại" not in text
+
+
+def html_text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+
+
+def _reminder(status, now):
+    return [m for m in plan.due_reminders(status, RULES, set(), now).mails if m.school == NH]
+
+
+def test_a_school_whose_only_gap_is_an_official_copy_is_reminded():
+    now = at(7, 9)  # the before-3 slot
+    items = [item(1, at(2), ("to_trinh", "bao_cao", "bien_ban"))]
+    status = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", False, evidence("word"), complete=False)
+    (mail,) = _reminder(status, now)
+    assert mail.context["missing"] == [] and mail.context["not_official"] == ["Tờ trình đề nghị công nhận"]
+    text, html = Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("reminder", mail.context)
+    assert ("Hồ sơ Phòng đã nhận nhưng còn thiếu bản chính thức:\n"
+            "  - Tờ trình đề nghị công nhận: còn thiếu bản chính thức (bản Word chưa ký); "
+            "đề nghị gửi lại bản scan có chữ ký, đóng dấu hoặc bản ký số.") in text
+    assert "chưa nhận được các hồ sơ bắt buộc sau" not in text  # nothing is missing outright
+    assert ("Tờ trình đề nghị công nhận: còn thiếu bản chính thức (bản Word chưa ký); đề nghị gửi lại bản scan"
+            in html_text(html))
+    # the documents that are fine are still listed as received; the draft is not among them
+    assert [d["doc_id"] for d in mail.context["received"]] == ["bao_cao", "bien_ban"]
+
+
+@pytest.mark.parametrize("official, ev, reminded", [
+    (False, "word", True),       # a draft: chased
+    (None, "faint", False),      # the coordinator has to look first: not chased
+    (True, "signed", False),     # complete
+    (None, None, False),         # not checked (recorded before the checks): not chased for it
+])
+def test_who_is_reminded_for_an_official_copy(official, ev, reminded):
+    now = at(7, 9)
+    items = [item(1, at(2), ("to_trinh", "bao_cao", "bien_ban"))]
+    status = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", official, ev and evidence(ev),
+                            complete=official is not False)
+    assert bool(_reminder(status, now)) is reminded
+
+
+def test_a_queued_reminder_is_brought_up_to_date_when_a_signed_copy_arrives():
+    now = at(7, 9)
+    items = [item(1, at(2), ("to_trinh", "bao_cao", "bien_ban"))]
+    before = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", False, evidence("word"), complete=False)
+    (mail,) = _reminder(before, now)
+    s_before = next(s for s in before.schools if s.code == NH)
+    assert plan.reminder_current(s_before, OFFICIAL_RULES.campaign, mail.meta)
+    after = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", None, evidence("faint"), complete=False)
+    s_after = next(s for s in after.schools if s.code == NH)
+    assert not plan.reminder_current(s_after, OFFICIAL_RULES.campaign, mail.meta)
+    assert plan.still_wanted(after, NH, mail.key.split(":", 4)[4]) is not None  # nothing left to chase
+
+
+def test_an_office_that_takes_any_copy_does_not_chase_one():
+    campaign = RULES.campaign
+    s = next(x for x in status_of([item(1, at(2), ("to_trinh",))], now=at(7, 9)).schools if x.code == NH)
+    docs = dict(s.documents)
+    docs["to_trinh"] = dataclasses.replace(docs["to_trinh"], official=False, evidence=evidence("word"))
+    s = dataclasses.replace(s, documents=docs)
+    requiring = dataclasses.replace(campaign, doc_types=tuple(
+        dataclasses.replace(d, official=POLICY) for d in campaign.doc_types))
+    lax = dataclasses.replace(campaign, doc_types=tuple(
+        dataclasses.replace(d, official=OfficialPolicy()) for d in campaign.doc_types))
+    assert plan.not_official(s, requiring) == ["to_trinh"]
+    assert plan.not_official(s, lax) == []
+    assert isinstance(DocStatus("on_time").official, type(None))
