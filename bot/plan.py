@@ -693,12 +693,16 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
             continue
         missing = s.missing_required(campaign.required)
         review = [d for d in campaign.required if s.documents[d].status == REVIEW]
-        if not missing and not review:
+        unofficial = not_official(s, campaign)
+        if not missing and not review and not unofficial:
             continue
         missing_count += 1
         groups.setdefault(s.level, []).append({
             "school": s.name, "code": s.code, "missing": [_doc_name(campaign, d) for d in missing],
             "missing_short": [short_doc_name(campaign, d) for d in missing],
+            # received, but no copy is the official paper: the school was asked for it (receipt, reminders)
+            "not_official": [_doc_name(campaign, d) for d in unofficial],
+            "not_official_short": [short_doc_name(campaign, d) for d in unofficial],
             "in_review": [_doc_name(campaign, d) for d in review], "extended": s.extended, "deadline": s.deadline,
             "in_review_short": [short_doc_name(campaign, d) for d in review],
             "untyped_review": list(s.untyped_review),

@@ -228,3 +228,20 @@ def test_an_office_that_takes_any_copy_does_not_chase_one():
     assert plan.not_official(s, requiring) == ["to_trinh"]
     assert plan.not_official(s, lax) == []
     assert isinstance(DocStatus("on_time").official, type(None))
+
+
+# -- the coordinator's digest ---------------------------------------------------------------
+
+def test_the_digest_lists_a_school_whose_documents_are_received_but_not_official():
+    now = at(7, 9)
+    items = [item(1, at(2), ("to_trinh", "bao_cao", "bien_ban"))]
+    status = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", False, evidence("word"),
+                            complete=False)
+    content = plan.digest_content(status, OFFICIAL_RULES, plan.DigestInputs(), ["c@x.vn"], limits={"missing": 400})
+    (row,) = [s for g in content["missing_groups"] for s in g["schools"] if s["code"] == NH]
+    assert (row["missing"], row["not_official"]) == ([], ["Tờ trình đề nghị công nhận"])
+    text, html = Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("digest", content)
+    assert "- THCS Nguyễn Hiền: còn thiếu bản chính thức: Tờ trình đề nghị công nhận" in text
+    assert "THCS Nguyễn Hiền (còn thiếu bản chính thức: Tờ trình)" in html_text(html)
+    # the school must act (its receipt and reminders ask it): no decision for the coordinator today
+    assert all(t["kind"] != "review" for t in content["todo"])
