@@ -35,7 +35,22 @@ class Context:
 def load(config_path: Path) -> Context:
     """Load and validate config.toml and the rules it points to."""
     config = load_config(config_path)
-    return Context(config=config, rules=load_rules(config.paths.rules))
+    rules = load_rules(config.paths.rules)
+    check_official(config, rules)
+    return Context(config=config, rules=rules)
+
+
+def check_official(config: Config, rules: Rules) -> None:
+    """A document that requires ``trusted_signature`` needs trust roots: a ``ConfigError`` naming
+    the documents when ``[official] trust_roots`` is not set (no copy could ever be official)."""
+    from .official.policy import Requirement
+
+    needing = [d.id for d in rules.campaign.doc_types if Requirement.TRUSTED_SIGNATURE in d.official]
+    if needing and not config.official.roots.configured:
+        raise ConfigError(f"official.trust_roots: not set, but the rules require 'trusted_signature' of "
+                          f"{', '.join(needing)} (rules/campaign.toml)",
+                          hint="set [official] trust_roots in config.toml to a folder of the CA certificates "
+                               "signatures must chain to, or require 'digital_signature' instead")
 
 
 def refuse_sample_recipients(ctx: Context) -> None:

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the official-copy types load with the modules that make them
+    from .official.record import OfficialInputs
+    from .official.verdict import Evidence
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,9 @@ class Extraction:
     ocr: bool = False
     error: str | None = None
     notes: tuple[str, ...] = ()  # e.g. "converted from TCVN3"
+    # What the official-copy check needs (issue 16): None when there is no
+    # part, or for a result made before the check existed.
+    official: OfficialInputs | None = None
 
 
 DECISIONS = ("counted", "review", "ignored")
@@ -211,3 +219,51 @@ class ItemDecision:
     first_page: int = 1
     last_page: int = 1
     content_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One classified document part, joined with its message."""
+
+    id: int
+    message_id: str
+    from_addr: str
+    subject: str
+    received_at: datetime
+    container: str
+    filename: str
+    part_index: int
+    first_page: int
+    last_page: int
+    school: str | None
+    doc_types: tuple[str, ...]
+    campaign: bool
+    decision: str
+    confidence: float
+    reasons: tuple[str, ...]
+    cycle: int
+    content_sha256: str
+    # Whether this copy is the official paper (issue 16); None: not checked
+    # (an item recorded before the check existed), never "unofficial".
+    evidence: Evidence | None = None
+
+    @property
+    def ref(self) -> str:
+        """The short reference the coordinator uses: R17."""
+        return f"R{self.id}"
+
+
+@dataclass(frozen=True)
+class Correction:
+    id: int
+    kind: str
+    item_id: int | None
+    school: str | None
+    doc_type: str | None
+    cycle: int
+    value: str | None
+    who: str
+    why: str
+    via: str
+    at: datetime
+

@@ -1,7 +1,7 @@
 """The database schema, as an append-only list of migrations.
 
 Never edit a migration that has shipped: add a new one at the end. Each runs
-in one transaction with the bump of ``PRAGMA user_version`` (see store.py).
+in one transaction with the bump of ``PRAGMA user_version`` (see bot/store/db.py).
 """
 from __future__ import annotations
 
@@ -265,5 +265,32 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE messages SET inflight = 'resumed', resumed = 1, attempts = 0
         WHERE status = 'new' AND attempts > 0 AND last_error IS NULL;
     CREATE INDEX messages_inflight ON messages(inflight) WHERE inflight IS NOT NULL;
+    """,
+    # 7: official copies (issue 16). ``items.evidence``: the JSON of the
+    # item's official-copy evidence; NULL for items recorded before (not
+    # checked, never "unofficial"). The coordinator settles an undecided copy
+    # with the correction kinds 'official' / 'not_official': corrections is
+    # rebuilt to widen its CHECK (SQLite cannot alter one), keeping every row
+    # and its id (commands.correction_id refers to it).
+    """
+    ALTER TABLE items ADD COLUMN evidence TEXT;
+    CREATE TABLE corrections_new (
+        id        INTEGER PRIMARY KEY,
+        kind      TEXT NOT NULL CHECK (kind IN ('assign', 'reject', 'received', 'exempt', 'unexempt', 'extend',
+                                                'official', 'not_official')),
+        item_id   INTEGER REFERENCES items(id),
+        school    TEXT,
+        doc_type  TEXT,
+        cycle     INTEGER NOT NULL,
+        value     TEXT,
+        who       TEXT NOT NULL,
+        why       TEXT NOT NULL,
+        via       TEXT NOT NULL,
+        at        TEXT NOT NULL
+    );
+    INSERT INTO corrections_new (id, kind, item_id, school, doc_type, cycle, value, who, why, via, at)
+        SELECT id, kind, item_id, school, doc_type, cycle, value, who, why, via, at FROM corrections;
+    DROP TABLE corrections;
+    ALTER TABLE corrections_new RENAME TO corrections;
     """,
 )

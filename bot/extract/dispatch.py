@@ -1,6 +1,9 @@
 """``extract()``: one attachment to text, by format (magic bytes first, the name second)."""
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timezone
+
 from ..model import Attachment, Extraction
 from .common import MiB, ExtractLimits
 from .kinds import _EXTENSIONS, _extension, sniff
@@ -55,6 +58,11 @@ def _dispatch(att: Attachment, limits: ExtractLimits, ocr: bool | None, hint: st
     elif notes and notes[0] not in result.error:  # the error alone would hide that the name lies
         result = Extraction(result.kind, result.parts, result.pages, result.ocr, f"{notes[0]}; {result.error}",
                             result.notes)
+    if result.parts:
+        from .official import official_inputs
+
+        # The worker's clock: only a stand-in for a signature that states no signing time.
+        result = replace(result, official=official_inputs(data, result, limits, datetime.now(timezone.utc)))
     return result
 
 
