@@ -36,7 +36,7 @@ from datetime import datetime, time, timedelta
 from typing import Iterable, Iterator, Sequence
 
 from .rules import Campaign, Reminders, Rules, School
-from .status import (EXTENDED, LATE, MISSING, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
+from .status import (EXTENDED, LATE, MISSING, OFFICIAL_DOUBT, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
                      SchoolStatus)
 
 KINDS = ("receipt", "reminder", "digest", "report")
@@ -717,8 +717,13 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
             missing_groups.append({"level": level, "schools": take, "total": len(rows)})
 
     by_code = {s.code: s for s in status.schools}
+    # A counted copy the bot could not judge is a question of its own (is it the official paper?),
+    # not a file to accept or reject.
+    doubts = official_questions([r for r in status.review if r.official_doubt], names, campaign)
     review = []
     for r in status.review:
+        if r.official_doubt:
+            continue
         guess = review_guess(r.reason, r.filename, r.doc_types, campaign)
         review.append({
             "ref": r.ref, "school": names.get(r.school, r.school) if r.school else None, "code": r.school,
@@ -767,7 +772,8 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
             "target": 100,
             "days_to_deadline": (campaign.deadline(cycle).astimezone(tz).date() - today).days,
             "days_to_report": (campaign.report_deadline(cycle).astimezone(tz).date() - today).days,
-            "review": len(status.review),
+            "review": len(review),
+            "official_review": len(doubts),
             "late": len(late),
             "missing_schools": missing_count,
         },
@@ -782,10 +788,13 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         "missing_groups": missing_groups,
         "missing_more": max(0, missing_count - shown),
         "review": review_sections(review, lim["review"]),
+        "official_review": {**cut("review", doubts),
+                            "batch": official_batch_reply([d["ref"] for d in doubts[:lim["review"]]])},
         "todo": todo_list(len(review), sum(1 for r in review if r["guess"].likely), unreachable,
                           len(inputs.quarantined), len(inputs.outbox_problems), len(inputs.refused_commands),
                           report_draft_due(campaign, cycle, status.now),
-                          (campaign.report_deadline(cycle).astimezone(tz).date() - today).days),
+                          (campaign.report_deadline(cycle).astimezone(tz).date() - today).days,
+                          official=len(doubts)),
         "unknown": cut("unknown", [{"address": u.address, "count": u.count, "last_at": u.last_at,
                                     "last_subject": u.last_subject,
                                     "counted_for": [names.get(c, c) for c in u.counted_for]}
@@ -931,6 +940,33 @@ def suggested_replies(ref: str, school: str | None, doc_types: Sequence[str], li
     return [accept, reject] if likely else [reject, accept]
 
 
+def official_replies(ref: str) -> list[str]:
+    """The reply lines that settle a copy the bot could not judge (issue 16):
+    it is the official paper, or it is not (the school is then asked for one)."""
+    return [f"xác nhận {ref} bản chính thức", f"{ref} không phải bản chính thức"]
+
+
+def official_batch_reply(refs: Sequence[str]) -> str:
+    """One line confirming several copies: "xác nhận R12 R13 bản chính thức" ("" for fewer than two)."""
+    if len(refs) < 2:
+        return ""
+    return f"xác nhận {' '.join(refs)} bản chính thức"
+
+
+def official_questions(entries: Sequence, names: dict, campaign: Campaign) -> list[dict]:
+    """The digest's cards for counted copies the bot could not judge
+    (``ReviewEntry.official_doubt``): school, document, file, the bot's
+    doubts (the page and why) and the two replies."""
+    rows = []
+    for r in entries:
+        doubts = r.reason.split(": ", 1)[1] if r.reason.startswith(OFFICIAL_DOUBT + ": ") else r.reason
+        rows.append({"ref": r.ref, "school": names.get(r.school, r.school) if r.school else None, "code": r.school,
+                     "doc_names": [_doc_name(campaign, t) for t in r.doc_types],
+                     "doc_short": [short_doc_name(campaign, t) for t in r.doc_types], "filename": r.filename,
+                     "received_at": r.received_at, "doubts": doubts, "replies": official_replies(r.ref)})
+    return rows
+
+
 def batch_reply(verb: str, refs: Sequence[str]) -> str:
     """One reply line for several files: "bỏ R12 R13 R14"; three or more
     consecutive references become a range ("R21-R23"), which then names
@@ -982,12 +1018,15 @@ def by_school(section: dict) -> dict:
 
 
 def todo_list(review: int, review_likely: int, unreachable: list, quarantined: int, outbox_failed: int,
-              refused: int, report_due: bool, days_to_report: int) -> list[dict]:
+              refused: int, report_due: bool, days_to_report: int, official: int = 0) -> list[dict]:
     """"Việc cần làm hôm nay": the decisions waiting for the coordinator, in
-    the order the digest shows them, each with its count (none: empty)."""
+    the order the digest shows them, each with its count (none: empty).
+    ``official``: counted copies the bot could not judge (is it the official paper?)."""
     todo = []
     if review:
         todo.append({"kind": "review", "count": review, "likely": review_likely, "unlikely": review - review_likely})
+    if official:
+        todo.append({"kind": "official", "count": official})
     if unreachable:
         todo.append({"kind": "unreachable", "count": len(unreachable)})
     if quarantined:
@@ -1102,6 +1141,7 @@ __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change
            "sender_receipt_key", "sender_receipt_mail", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
            "still_wanted", "reminder_mail", "reminder_current", "OfficialNote", "official_note", "not_official",
+           "official_replies", "official_batch_reply", "official_questions",
            "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
            "unreachable_schools", "short_error", "KIND_NAMES", "ReceiptRecheck", "recheck_receipt", "ReviewGuess",
            "review_guess", "short_doc_name", "suggested_replies", "batch_reply", "review_sections", "todo_list",

@@ -245,3 +245,33 @@ def test_the_digest_lists_a_school_whose_documents_are_received_but_not_official
     assert "THCS Nguyễn Hiền (còn thiếu bản chính thức: Tờ trình)" in html_text(html)
     # the school must act (its receipt and reminders ask it): no decision for the coordinator today
     assert all(t["kind"] != "review" for t in content["todo"])
+
+
+def test_a_copy_the_bot_cannot_judge_is_a_question_for_the_coordinator():
+    """Counted (timeliness runs), but the digest asks: official or not? with the page and the doubt."""
+    now = at(7, 9)
+    items = [dataclasses.replace(item(1, at(5, 9), ("to_trinh",), filename="scan0001.pdf"),
+                                 evidence=evidence("faint")),
+             dataclasses.replace(item(2, at(5, 9), ("bao_cao",), filename="bao cao.pdf"), evidence=evidence("faint"))]
+    status = status_of(items, now=now, rules=OFFICIAL_RULES)
+    content = plan.digest_content(status, OFFICIAL_RULES, plan.DigestInputs(), ["c@x.vn"])
+    assert [t["kind"] for t in content["todo"]] == ["official"] and content["todo"][0]["count"] == 2
+    assert content["review"]["total"] == 0 and content["headline"]["official_review"] == 2
+    first = content["official_review"]["rows"][0]
+    assert (first["ref"], first["doubts"], first["replies"]) == (
+        "R1", "trang 2: có vùng đỏ tròn nhưng quá mờ",
+        ["xác nhận R1 bản chính thức", "R1 không phải bản chính thức"])
+    text, html = Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("digest", content)
+    assert ("[ ] 2 bản chưa chắc là bản chính thức (dấu mờ, ảnh tối...): mục 5; trả lời "
+            "\"xác nhận R… bản chính thức\" hoặc \"R… không phải bản chính thức\".") in text
+    assert ("Chưa chắc là bản chính thức (2):\n"
+            "- R1  THCS Nguyễn Hiền: Tờ trình đề nghị công nhận - scan0001.pdf\n"
+            "  trang 2: có vùng đỏ tròn nhưng quá mờ\n"
+            "  Trả lời: \"xác nhận R1 bản chính thức\" hoặc \"R1 không phải bản chính thức\"") in text
+    assert "Xác nhận mọi bản ở trên là bản chính thức, trả lời một dòng: \"xác nhận R1 R2 bản chính thức\"" in text
+    shown = html_text(html)
+    assert "R1 · THCS Nguyễn Hiền · Tờ trình · scan0001.pdf trang 2: có vùng đỏ tròn nhưng quá mờ" in shown
+    assert "xác nhận R1 R2 bản chính thức" in shown
+    # the school is not chased for it: the office is looking
+    s = next(x for x in status.schools if x.code == NH)
+    assert s.documents["to_trinh"].official is None and plan.not_official(s, OFFICIAL_RULES.campaign) == []
