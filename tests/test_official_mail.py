@@ -275,3 +275,54 @@ def test_a_copy_the_bot_cannot_judge_is_a_question_for_the_coordinator():
     # the school is not chased for it: the office is looking
     s = next(x for x in status.schools if x.code == NH)
     assert s.documents["to_trinh"].official is None and plan.not_official(s, OFFICIAL_RULES.campaign) == []
+
+
+# -- end to end: a real mail, the real pipeline, a real SMTP server ----------------------------
+
+def test_end_to_end_the_receipt_tells_the_school_which_copy_is_official(tmp_path, smtp_server_factory):
+    """A school mails the Tờ trình as a Word draft and the Báo cáo digitally signed: the receipt
+    names the signer of the one and asks for the official paper of the other, once."""
+    import json
+    import random
+
+    from bot import app, notify
+    from bot.send import SmtpSender
+    from bot.store import Store
+    from tests.corpus import messages as corpus_mail
+    from tests.corpus.content import Context, DocSpec
+    from tests.corpus.corpus import Settings
+    from tests.corpus.documents import DocumentFactory
+    from tests.corpus.official import OfficialBuilder
+    from tests.corpus.roster import load_roster
+
+    from .outgoing import bodies, by_kind, make_ctx, parsed
+
+    roster = load_roster(ROOT / "rules" / "schools.csv")
+    school = next(s for s in roster if s.code == NH)
+    builder = OfficialBuilder(Settings(2023, 1, True, VN, datetime(2023, 10, 10, 23, 59, 59, tzinfo=VN)), roster,
+                              DocumentFactory(Context(roster={s.code: s for s in roster}, place="Quận 12")))
+    rng = random.Random(3)
+    draft = builder.document_file(DocSpec(NH, "to_trinh"), "word", False, "vn", 1, rng)
+    signed = builder.document_file(DocSpec(NH, "bao_cao", variant=1), "signed", False, "vn", 2, rng)
+    assert signed.entries[0]["official"] and not draft.entries[0]["official"]
+    env = corpus_mail.Envelope("Văn thư", school.emails[0], "hoso-bot@pgd-q12.example", "Hồ sơ ANTQ - THCS Nguyễn Hiền",
+                               at(5, 9), "Kính gửi Phòng, trường gửi Tờ trình và Báo cáo.")
+    data, _ = corpus_mail.client("outlook").build(env, [draft.attachment, signed.attachment], rng)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "0001.eml").write_bytes(data)
+    (inbox / "internaldates.json").write_text(json.dumps({"0001.eml": at(5, 9).isoformat()}))
+
+    server = smtp_server_factory()
+    ctx = make_ctx(tmp_path, server)
+    app.poll(ctx, at(5, 9, 5))
+    with Store.open(ctx.config.paths.state) as store:
+        notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(5, 10))
+    (receipt,) = by_kind(server.messages, "receipt")
+    text, html = bodies(parsed(receipt))
+    text = text.replace("\r\n", "\n")
+    assert "Bản này: đã ký số bởi Nguyễn Văn A, Trường THCS Nguyễn Hiền" in text
+    assert "Chưa phải bản chính thức: bản Word chưa ký" in text
+    assert text.count("Đề nghị gửi lại bản scan có chữ ký, đóng dấu hoặc bản ký số") == 1
+    assert "Các hồ sơ còn thiếu bản chính thức (xem ghi chú ở trên):\n  - Tờ trình đề nghị công nhận" in text
+    assert "Bản này: đã ký số bởi Nguyễn Văn A" in html_text(html)

@@ -88,7 +88,7 @@ class OfficialBuilder(CorpusBuilder):
             variant = rng.choices(list(VARIANTS), list(VARIANTS.values()))[0]
             no_vote = doc_type == "bien_ban" and rng.random() < NO_VOTE_SHARE
             spec = DocSpec(school.code, doc_type, CAMPAIGN, self.s.year, variant=rng.choices((0, 1, 2), (8, 1, 1))[0])
-            files.append(self._file(spec, variant, no_vote, naming, i, rng))
+            files.append(self.document_file(spec, variant, no_vote, naming, i, rng))
         names = unique([f.attachment.filename for f in files])
         files = [replace(f, attachment=replace(f.attachment, filename=n),
                          entries=tuple({**e, "filename": n} for e in f.entries)) for f, n in zip(files, names)]
@@ -103,7 +103,7 @@ class OfficialBuilder(CorpusBuilder):
                                        tags + ["sender:roster", f"client:{client_name}", "official"]))
 
     # ------------------------------------------------------------------ one document
-    def _file(self, spec: DocSpec, variant: str, no_vote: bool, naming: str, index: int,
+    def document_file(self, spec: DocSpec, variant: str, no_vote: bool, naming: str, index: int,
               rng: random.Random) -> _File:
         fmt = FORMAT.get(variant, "pdf")
         if fmt.startswith("scan"):
