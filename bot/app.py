@@ -191,8 +191,25 @@ def export_rows(store: Store, rules: Rules) -> list[dict]:
     its document's first page) names the first page's item: "trang tiếp
     theo của R17".
     """
+    from .status import item_evidence, settlements
+
     tz = rules.campaign.tz
-    return [_row(i, tz) for i in name_first_pages(store.items())]
+    settled = settlements(store.corrections())
+    return [_row(i, tz, item_evidence(i, settled)) for i in name_first_pages(store.items())]
+
+
+def csv_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """Export rows for CSV: ``evidence`` flattened into the columns official, signed_by,
+    seal, number, date, problems (pure); returns the rows and their column names."""
+    from .officialcopy import COLUMNS, json_columns
+
+    out = []
+    for row in rows:
+        flat = {k: v for k, v in row.items() if k != "evidence"}
+        flat.update(json_columns(row.get("evidence")))
+        out.append(flat)
+    names = [k for k in rows[0] if k != "evidence"] + list(COLUMNS) if rows else ["message_id", *COLUMNS]
+    return out, names
 
 
 def name_first_pages(items: list[StoredItem]) -> list[StoredItem]:
@@ -213,11 +230,14 @@ def name_first_pages(items: list[StoredItem]) -> list[StoredItem]:
     return out
 
 
-def _row(item: StoredItem, tz) -> dict:
+def _row(item: StoredItem, tz, evidence=None) -> dict:
+    """One export row; ``evidence``: issue 16's object (None: the part was not judged, or was
+    recorded before the check existed)."""
     return {
         "ref": item.ref, "message_id": item.message_id, "received_at": item.received_at.astimezone(tz).isoformat(),
         "from": item.from_addr, "subject": item.subject, "filename": item.filename, "container": item.container,
         "first_page": item.first_page, "last_page": item.last_page, "school": item.school,
         "doc_types": list(item.doc_types), "campaign": item.campaign, "cycle": item.cycle,
         "decision": item.decision, "confidence": round(item.confidence, 3), "reasons": list(item.reasons),
+        "evidence": evidence.to_json() if evidence is not None else None,
     }

@@ -336,7 +336,8 @@ def cmd_export(ctx, args, now) -> int:
     else:
         from .export_csv import export_csv
 
-        text = export_csv(rows, list(rows[0]) if rows else ["message_id"], excel=args.excel)
+        flat, names = app.csv_rows(rows)
+        text = export_csv(flat, names, excel=args.excel)
         sys.stdout.flush()
         if hasattr(sys.stdout, "buffer"):
             sys.stdout.buffer.write(text.encode("utf-8"))  # the bytes exactly: BOM, CRLF, whatever the locale

@@ -44,13 +44,14 @@ def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType
     if inputs is None:
         return None
     lines = part.text.splitlines() or part.head.splitlines()
+    signer = inputs.signer_lines(part.first_page, part.last_page)
     window = cycle_window(campaign, cycle, received_at)
     obs = Observations(
         medium=inputs.medium,
         text_read=any(ch.isalpha() for ch in part.text),
         signatures=inputs.signatures,
         pages=inputs.pages_of(part.first_page, part.last_page),
-        blocks=find_blocks(lines),
+        blocks=find_blocks(lines + signer),
         numbering=read_number_date(lines, doc.number_codes, window.start, window.end),
         minutes=check_minutes(part.text) if doc.minutes else None,
         codes=doc.number_codes,
@@ -105,3 +106,27 @@ def satisfies(policy: OfficialPolicy, evidences: Sequence[Evidence | None]) -> b
         return True
     best = best_copy(list(evidences), lambda e: e)
     return best is None or best.official is True
+
+
+# The columns the CSV export (and the XLSX) give a copy's evidence, in this order.
+COLUMNS = ("official", "signed_by", "seal", "number", "date", "problems")
+
+
+def columns(evidence: Evidence | None) -> dict:
+    """A copy's evidence as flat columns (see ``json_columns``)."""
+    return json_columns(evidence.to_json() if evidence is not None else None)
+
+
+def json_columns(evidence: dict | None) -> dict:
+    """The ``evidence`` object of an export row as flat columns: ``official`` (True/False/None),
+    ``signed_by`` (the digital signer, "name, organisation"), ``seal`` (True/False/None),
+    ``number``, ``date`` (YYYY-MM-DD) and ``problems`` (a list). None/empty when not judged."""
+    if evidence is None:
+        return {"official": None, "signed_by": None, "seal": None, "number": None, "date": None, "problems": []}
+    sig = evidence.get("digital_signature")
+    signer = None
+    if sig:
+        org = sig.get("organisation") or ""
+        signer = ", ".join(x for x in (sig.get("signer") or "", org if org != sig.get("signer") else "") if x) or None
+    return {"official": evidence.get("official"), "signed_by": signer, "seal": evidence.get("seal"),
+            "number": evidence.get("number"), "date": evidence.get("date"), "problems": list(evidence.get("problems", ()))}

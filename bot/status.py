@@ -131,6 +131,22 @@ PAPER_COPY = "bản giấy nộp trực tiếp tại Phòng"
 OFFICIAL_DOUBT = "chưa chắc là bản chính thức"
 
 
+def settlements(corrections: Iterable[Correction]) -> dict[int, bool]:
+    """Item id -> official, as the coordinator settled it (``official`` / ``not_official``; the latest wins)."""
+    out: dict[int, bool] = {}
+    for corr in corrections:
+        if corr.kind in ("official", "not_official") and corr.item_id is not None:
+            out[corr.item_id] = corr.kind == "official"
+    return out
+
+
+def item_evidence(item: StoredItem, settled: dict[int, bool]) -> Evidence | None:
+    """The item's evidence with the coordinator's decision on it, if any (None: not checked, not settled)."""
+    if item.id in settled:
+        return decided_evidence(item.evidence, settled[item.id])
+    return item.evidence
+
+
 def decided_evidence(evidence: Evidence | None, official: bool) -> Evidence:
     """A copy's evidence once the coordinator settled it (``official`` / ``not_official``)."""
     base = evidence or Evidence(official=None)
@@ -152,7 +168,7 @@ def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correct
     corrections = [c for c in corrections if c.at <= now]
     by_id = {i.id: i for i in items}
     overrides: dict[int, Correction] = {}
-    settled: dict[int, bool] = {}  # item id -> official, as the coordinator decided
+    settled = settlements(c for c in corrections if c.cycle == cycle)
     paper: list[Receipt] = []
     exemptions = {code: why for (c, code), why in campaign.exemptions.items() if c == cycle}
     extensions = {code: until for (c, code), until in campaign.extensions.items() if c == cycle}
@@ -161,8 +177,6 @@ def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correct
             continue
         if corr.kind in ("assign", "reject") and corr.item_id is not None:
             overrides[corr.item_id] = corr
-        elif corr.kind in ("official", "not_official") and corr.item_id is not None:
-            settled[corr.item_id] = corr.kind == "official"
         elif corr.kind == "received":
             # the paper itself, handed in: the official copy
             paper.append(Receipt(corr.school, corr.doc_type, datetime.fromisoformat(corr.value), "paper",
@@ -177,9 +191,7 @@ def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correct
     review: list[ReviewEntry] = []
     for item in by_id.values():
         corr = overrides.get(item.id)
-        evidence = item.evidence
-        if item.id in settled:
-            evidence = decided_evidence(evidence, settled[item.id])
+        evidence = item_evidence(item, settled)
         official = evidence.official if evidence is not None else None
         if corr is not None:
             if corr.kind == "assign":

@@ -10,20 +10,26 @@ with the text (issue 16; docs/official-copies.md).
   at ~50 dpi (not the grayscale OCR render), given to ``find_seal``; for a
   text PDF only when that page is mostly an image (a searchable scan).
   Scans are read on the OCR path, so the first poll does not pay for it.
+- The signer: OCR by need reads a page's head, rarely its foot, where the
+  signature block is. When a seal is seen on a page whose part's text has
+  no signature block, the band around the seal is read (one tesseract run
+  on a strip, left column then right: "Nơi nhận" | "HIỆU TRƯỞNG").
 
-Never raises for a bad file: a page that cannot be rendered is simply not
-looked at (the verdict then cannot tell, and says so).
+Never raises for a bad file: a page that cannot be drawn or read is simply
+not looked at (the verdict then cannot tell, and says so).
 """
 from __future__ import annotations
 
 import io
 import logging
+import subprocess
 from datetime import datetime
 
-from ..model import Extraction
+from ..model import DocumentPart, Extraction
 from ..official.record import OfficialInputs
 from ..official.seal import PageSeal, find_seal
 from ..official.signature import SignatureReport, has_signature_data, quiet_library_logs, read_signatures
+from ..official.signblock import find_blocks
 from ..official.verdict import Medium
 from .common import ExtractLimits
 
@@ -31,6 +37,7 @@ log = logging.getLogger(__name__)
 
 SEAL_DPI = 50  # enough for a 36 mm seal (~70 px across); find_seal works on ~400 px anyway
 _SEARCHABLE_SCAN_SHARE = 0.5  # a text PDF page at least this much covered by an image: a scan with a text layer
+_SIGNER_MARGIN = 0.15  # share of the page height read above and below the seal for the signer's title and name
 
 _MEDIUM = {"docx": Medium.WORD, "doc": Medium.WORD, "rtf": Medium.WORD, "text": Medium.TEXT, "html": Medium.TEXT,
            "image": Medium.SCAN}
@@ -52,29 +59,69 @@ def official_inputs(data: bytes, result: Extraction, limits: ExtractLimits, now:
     if result.kind == "pdf" and has_signature_data(data):
         quiet_library_logs()  # in the worker too: pyHanko's tracebacks for an untrusted chain say nothing new
         signatures = read_signatures(data, limits.trust_roots, now)
-    last_pages = sorted({p.last_page for p in result.parts})
     pages: tuple[PageSeal, ...] = ()
+    signer: tuple[tuple[int, str], ...] = ()
     try:
         if result.kind == "pdf" and medium in (Medium.SCAN, Medium.TEXT_PDF):
-            pages = _pdf_seals(data, last_pages, scans_only=medium == Medium.TEXT_PDF, limits=limits)
+            pages, signer = _pdf_seals(data, result.parts, scans_only=medium == Medium.TEXT_PDF, limits=limits,
+                                       ocr=result.ocr)
         elif result.kind == "image":
-            pages = _image_seals(data, last_pages, limits)
+            pages, signer = _image_seals(data, result.parts, limits)
     except MemoryError:
         raise  # the worker's memory limit: dispatch says so for the whole file
     except Exception as exc:  # a page that cannot be drawn: not looked at, the verdict says it cannot tell
         log.info("no page image for the seal check: %s: %s", type(exc).__name__, exc)
-    return OfficialInputs(medium=medium, signatures=signatures, pages=pages)
+    return OfficialInputs(medium=medium, signatures=signatures, pages=pages, signer_text=signer)
 
 
-def _pdf_seals(data: bytes, last_pages: list[int], *, scans_only: bool, limits: ExtractLimits) -> tuple[PageSeal, ...]:
+def _last_pages(parts: tuple[DocumentPart, ...]) -> dict[int, DocumentPart]:
+    return {p.last_page: p for p in parts}
+
+
+def _wants_signer(seal: PageSeal, part: DocumentPart) -> bool:
+    """A seal was seen, but the part's text shows no signer: read around the seal."""
+    return seal.seal is True and seal.candidate is not None and not find_blocks(part.text.splitlines()).found
+
+
+def _signer_text(ocr_page, seal: PageSeal, limits: ExtractLimits) -> str:
+    from .ocr import _read_region
+
+    top = max(0.0, seal.candidate.box[1] - _SIGNER_MARGIN)
+    bottom = min(1.0, seal.candidate.box[3] + _SIGNER_MARGIN)
+    try:
+        return _read_region(ocr_page, top, bottom, 1.0, limits, head_share=1.0)
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        log.info("page %s: signer not read around the seal: %s", seal.page, exc)
+        return ""
+
+
+def _red_dropped_page(page, dpi: int, max_pixels: int):
+    """A PDF page for OCR whose bands are drawn in colour and read in the red channel only
+    (the seal's red ink turns pale; the black title and name under it stay)."""
+    from .ocr import PdfPage
+
+    class _Page(PdfPage):
+        def region(self, top: float, bottom: float, scale: float):
+            factor = self.dpi * scale / 72
+            pixels = self.width * factor * max(self.height * (bottom - top), 1.0) * factor
+            if pixels > self.max_pixels:
+                factor *= (self.max_pixels / pixels) ** 0.5
+            crop = (0.0, (1.0 - bottom) * self.height, 0.0, top * self.height)
+            image = self.page.render(scale=factor, crop=crop).to_pil().convert("RGB").getchannel("R")
+            return image, max(1, round(factor * 72))
+
+    return _Page(page, dpi, max_pixels)
+
+
+def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool):
     import pypdfium2 as pdfium
 
     from .pdf import _has_big_image
 
     pdf = pdfium.PdfDocument(data)
     try:
-        found = []
-        for number in last_pages:
+        seals, signer = [], []
+        for number, part in sorted(_last_pages(parts).items()):
             if not 1 <= number <= min(len(pdf), limits.max_pages):
                 continue
             page = pdf[number - 1]
@@ -84,25 +131,38 @@ def _pdf_seals(data: bytes, last_pages: list[int], *, scans_only: bool, limits: 
             scale = SEAL_DPI / 72
             if width * height * scale * scale > limits.max_image_pixels:  # a huge page: drawn smaller
                 scale = (limits.max_image_pixels / (width * height)) ** 0.5
-            image = page.render(scale=scale).to_pil()
-            found.append(find_seal(image, number))
-        return tuple(found)
+            seal = find_seal(page.render(scale=scale).to_pil(), number)
+            seals.append(seal)
+            if ocr and _wants_signer(seal, part):
+                text = _signer_text(_red_dropped_page(page, limits.ocr_dpi, limits.max_image_pixels), seal, limits)
+                if text.strip():
+                    signer.append((number, text))
+        return tuple(seals), tuple(signer)
     finally:
         pdf.close()
 
 
-def _image_seals(data: bytes, last_pages: list[int], limits: ExtractLimits) -> tuple[PageSeal, ...]:
+def _image_seals(data: bytes, parts, limits: ExtractLimits):
     from PIL import Image, ImageOps
+
+    from .images import _image_dpi
+    from .ocr import ImagePage
 
     image = Image.open(io.BytesIO(data))
     frames = getattr(image, "n_frames", 1)
-    found = []
-    for number in last_pages:
+    seals, signer = [], []
+    for number, part in sorted(_last_pages(parts).items()):
         if not 1 <= number <= frames:
             continue
         image.seek(number - 1)
         if image.width * image.height > limits.max_image_pixels:
             continue
         frame = ImageOps.exif_transpose(image)  # a phone photo stood upright, as the seal finder expects
-        found.append(find_seal(frame.convert("RGB"), number))
-    return tuple(found)
+        seal = find_seal(frame.convert("RGB"), number)
+        seals.append(seal)
+        if _wants_signer(seal, part):
+            # the red channel: the seal's ink turns pale, the black title and name under it stay
+            text = _signer_text(ImagePage(frame.convert("RGB").getchannel("R"), _image_dpi(image)), seal, limits)
+            if text.strip():
+                signer.append((number, text))
+    return tuple(seals), tuple(signer)

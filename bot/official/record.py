@@ -25,16 +25,23 @@ class OfficialInputs:
     text). ``signatures``: the PDF's digital signatures (empty for anything
     else, and for a PDF without signature data). ``pages``: the seal finder's
     answer on the last page of each document part of a scan or photo (a
-    colour image, not the grayscale OCR render).
+    colour image, not the grayscale OCR render). ``signer_text``: (page,
+    text) read by OCR around a seal found on a page whose part's text had no
+    signature block (OCR by need reads a page's head, not its foot).
     """
 
     medium: Medium
     signatures: SignatureReport = SignatureReport()
     pages: tuple[PageSeal, ...] = ()
+    signer_text: tuple[tuple[int, str], ...] = ()
 
     def pages_of(self, first: int, last: int) -> tuple[PageSeal, ...]:
         """The page answers that belong to a part spanning pages ``first``..``last``."""
         return tuple(p for p in self.pages if first <= p.page <= last)
+
+    def signer_lines(self, first: int, last: int) -> list[str]:
+        """The lines read around the seal on the pages ``first``..``last``."""
+        return [line for page, text in self.signer_text if first <= page <= last for line in text.splitlines()]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -67,7 +74,8 @@ def inputs_to_dict(i: OfficialInputs) -> dict:
             "signatures": [signature_to_dict(s) for s in i.signatures.signatures],
             "signature_error": i.signatures.error,
             "pages": [{"page": p.page, "seal": p.seal, "reason": p.reason, "rejected": list(p.rejected)}
-                      for p in i.pages]}
+                      for p in i.pages],
+            "signer_text": [[page, text] for page, text in i.signer_text]}
 
 
 def inputs_from_dict(d: dict) -> OfficialInputs:
@@ -76,7 +84,8 @@ def inputs_from_dict(d: dict) -> OfficialInputs:
         signatures=SignatureReport(tuple(signature_from_dict(s) for s in d.get("signatures", ())),
                                    d.get("signature_error")),
         pages=tuple(PageSeal(p["page"], p["seal"], p["reason"], None, tuple(p.get("rejected", ())))
-                    for p in d.get("pages", ())))
+                    for p in d.get("pages", ())),
+        signer_text=tuple((page, text) for page, text in d.get("signer_text", ())))
 
 
 def evidence_to_dict(e: Evidence) -> dict:
