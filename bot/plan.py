@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Iterable, Iterator, Sequence
 
+from .officialcopy import json_columns
 from .rules import Campaign, Reminders, Rules, School
 from .status import (EXTENDED, LATE, MISSING, OFFICIAL_DOUBT, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
                      SchoolStatus)
@@ -1099,6 +1100,43 @@ def matrix_rows(status: CampaignStatus) -> list[dict]:
     return rows
 
 
+@dataclass(frozen=True)
+class OfficialRow:
+    """One received document of one school, as the XLSX's official-copy sheet shows it.
+
+    ``official``: True, False, None (the bot cannot tell: the coordinator is
+    asked), or None with ``checked`` False (recorded before the check existed).
+    The other fields are the deciding copy's evidence (issue 16's contract).
+    """
+
+    code: str
+    school: str
+    doc_name: str
+    status: str
+    received_at: datetime | None
+    checked: bool
+    official: bool | None
+    signed_by: str | None
+    seal: bool | None
+    number: str | None
+    date: str | None
+    problems: tuple[str, ...]
+
+
+def official_rows(status: CampaignStatus) -> list[OfficialRow]:
+    """Every received document of every school with the evidence of its deciding copy, school by school."""
+    rows = []
+    for s in status.schools:
+        for doc_id, d in s.documents.items():
+            if d.status not in RECEIVED:
+                continue
+            cols = json_columns(d.evidence.to_json() if d.evidence is not None else None)
+            rows.append(OfficialRow(s.code, s.name, _doc_name(status.campaign, doc_id), d.status, d.received_at,
+                                    d.evidence is not None, d.official, cols["signed_by"], cols["seal"],
+                                    cols["number"], cols["date"], tuple(cols["problems"])))
+    return rows
+
+
 # -- helpers ------------------------------------------------------------------
 
 def _common(status: CampaignStatus) -> dict:
@@ -1141,7 +1179,7 @@ __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change
            "sender_receipt_key", "sender_receipt_mail", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
            "still_wanted", "reminder_mail", "reminder_current", "OfficialNote", "official_note", "not_official",
-           "official_replies", "official_batch_reply", "official_questions",
+           "official_replies", "official_batch_reply", "official_questions", "OfficialRow", "official_rows",
            "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
            "unreachable_schools", "short_error", "KIND_NAMES", "ReceiptRecheck", "recheck_receipt", "ReviewGuess",
            "review_guess", "short_doc_name", "suggested_replies", "batch_reply", "review_sections", "todo_list",

@@ -326,3 +326,37 @@ def test_end_to_end_the_receipt_tells_the_school_which_copy_is_official(tmp_path
     assert text.count("Đề nghị gửi lại bản scan có chữ ký, đóng dấu hoặc bản ký số") == 1
     assert "Các hồ sơ còn thiếu bản chính thức (xem ghi chú ở trên):\n  - Tờ trình đề nghị công nhận" in text
     assert "Bản này: đã ký số bởi Nguyễn Văn A" in html_text(html)
+
+
+# -- the coordinator's spreadsheet --------------------------------------------------------------
+
+def test_the_xlsx_shows_the_evidence_of_each_received_document():
+    import io
+
+    from openpyxl import load_workbook
+
+    items = [dataclasses.replace(item(1, at(5, 9), ("to_trinh",)), evidence=evidence("word")),
+             dataclasses.replace(item(2, at(5, 9), ("bao_cao",)), evidence=evidence("signed")),
+             dataclasses.replace(item(3, at(5, 9), ("bien_ban",), filename="scan.pdf"), evidence=evidence("faint")),
+             item(4, at(5, 9), ("ke_hoach",))]                                  # recorded before the check
+    status = status_of(items, now=at(7, 9), rules=OFFICIAL_RULES)
+    renderer = Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example")
+    wb = load_workbook(io.BytesIO(renderer.digest_xlsx(status)))
+    sheet = wb["Bản chính thức"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=1)]
+    assert rows[0] == ["Mã trường", "Tên trường", "Hồ sơ", "Tình trạng", "Nhận lúc", "Bản chính thức", "Ký số bởi",
+                       "Dấu đỏ", "Số văn bản", "Ngày văn bản", "Vấn đề"]
+    mine = {r[2]: r[5:] for r in rows[1:] if r[0] == NH}
+    assert mine["Tờ trình đề nghị công nhận"] == [
+        "chưa phải bản chính thức", None, "không", "12/TTr-THCSNH", "2023-10-05",
+        "bản Word chưa ký: đề nghị gửi bản scan có chữ ký, đóng dấu hoặc bản ký số"]
+    assert mine["Báo cáo kết quả xây dựng đơn vị điển hình"][:2] == [
+        "bản chính thức", "Nguyễn Văn A, Trường THCS Nguyễn Hiền"]
+    assert mine["Biên bản họp xét, đề nghị"][0] == "chưa rõ bản chính thức"
+    assert mine["Kế hoạch triển khai"][0] == "chưa kiểm tra"
+    # the matrix says it too, and the question is in the review sheet with its reply
+    matrix = {r[0].value: [c.value for c in r] for r in wb["Tổng hợp"].iter_rows(min_row=2)}
+    assert matrix[NH][4] == "Chưa đủ" and matrix[NH][5].endswith(" - chưa phải bản chính thức")
+    review = [[c.value for c in r] for r in wb["Chờ xem xét"].iter_rows(min_row=2)]
+    assert [(r[0], r[8]) for r in review] == [("R3", "xác nhận R3 bản chính thức")]
+    assert review[0][7].startswith("chưa chắc là bản chính thức: trang 2: có vùng đỏ tròn nhưng quá mờ")
