@@ -360,3 +360,24 @@ def test_the_xlsx_shows_the_evidence_of_each_received_document():
     review = [[c.value for c in r] for r in wb["Chờ xem xét"].iter_rows(min_row=2)]
     assert [(r[0], r[8]) for r in review] == [("R3", "xác nhận R3 bản chính thức")]
     assert review[0][7].startswith("chưa chắc là bản chính thức: trang 2: có vùng đỏ tròn nhưng quá mờ")
+
+
+# -- the office's report --------------------------------------------------------------------------
+
+def test_the_office_report_counts_complete_as_official_and_says_what_is_not():
+    import io
+
+    from docx import Document
+
+    from bot.report import report_docx_bytes, report_figures
+
+    items = [dataclasses.replace(item(1, at(5, 9), ("to_trinh",)), evidence=evidence("word")),
+             dataclasses.replace(item(2, at(5, 9), ("bao_cao", "bien_ban")), evidence=evidence("signed"))]
+    status = status_of(items, now=at(12, 9), rules=OFFICIAL_RULES)
+    figures = report_figures(status)
+    (school,) = [s for s in figures.incomplete_schools if s.code == NH]
+    assert (school.missing, school.not_official) == ((), ("Tờ trình đề nghị công nhận",))
+    assert figures.total.complete == 0  # every document received, one a Word draft: not complete
+    text = "\n".join(p.text for p in Document(io.BytesIO(report_docx_bytes(status, OFFICIAL_RULES))).paragraphs)
+    assert ("- THCS Nguyễn Hiền: chưa có bản chính thức (có chữ ký, đóng dấu hoặc ký số) của tờ trình đề nghị "
+            "công nhận.") in text
