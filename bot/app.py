@@ -88,7 +88,7 @@ def new_extractor(ctx: Context) -> Extractor:
     """
     from .extract import ExtractLimits, Extractor  # not at the top: the pool is for poll and run only
 
-    limits = ExtractLimits(max_bytes=ctx.config.mailbox.max_message_bytes)
+    limits = ExtractLimits(max_bytes=ctx.config.mailbox.max_message_bytes, trust_roots=ctx.config.official.roots)
     return Extractor(ocr=ctx.config.extraction.ocr_enabled, limits=limits)
 
 

@@ -32,7 +32,9 @@ from bot.schema import MIGRATIONS
 from bot.status import apply_corrections, compute_status, to_json
 from bot.store import Store
 
+from . import docfactory as df
 from . import officialfactory as of
+from . import rawdb
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = load_rules(ROOT / "rules")
@@ -308,23 +310,18 @@ def test_export_columns(evidence, cols):
 
 def test_migration_7_keeps_every_correction_and_leaves_old_items_unchecked(tmp_path):
     state = tmp_path / "state"
-    state.mkdir()
-    conn = sqlite3.connect(state / "bot.sqlite3")
-    for number, script in enumerate(MIGRATIONS[:6], start=1):
-        conn.executescript(script)
-        conn.execute(f"PRAGMA user_version = {number}")
-    conn.execute("INSERT INTO messages (id, message_id, source_key, sha256, size, received_at, fetched_at, status)"
-                 " VALUES (1, '<m@x>', 'k', 's', 1, '2023-10-05T09:00:00+07:00', '2023-10-05T09:00:00+07:00', 'done')")
-    conn.execute("INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
-                 " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
-                 " classified_at) VALUES (17, 1, '', 'a.pdf', 0, '', 1, 1, ?, '[\"to_trinh\"]', 1, 'counted', 0.9,"
-                 " '[]', '2023-10-05T09:00:00+07:00', 2023, '2023-10-05T09:00:00+07:00')", (SCHOOL,))
-    conn.execute("INSERT INTO corrections (id, kind, item_id, cycle, who, why, via, at)"
-                 " VALUES (5, 'reject', 17, 2023, 'mai', 'nháp', 'cli', '2023-10-06T09:00:00+07:00')")
-    conn.commit()
-    conn.close()
+    rawdb.old_database(
+        state, 6,
+        "INSERT INTO messages (id, message_id, source_key, sha256, size, received_at, fetched_at, status)"
+        " VALUES (1, '<m@x>', 'k', 's', 1, '2023-10-05T09:00:00+07:00', '2023-10-05T09:00:00+07:00', 'done')",
+        ("INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
+         " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
+         " classified_at) VALUES (17, 1, '', 'a.pdf', 0, '', 1, 1, ?, '[\"to_trinh\"]', 1, 'counted', 0.9,"
+         " '[]', '2023-10-05T09:00:00+07:00', 2023, '2023-10-05T09:00:00+07:00')", (SCHOOL,)),
+        "INSERT INTO corrections (id, kind, item_id, cycle, who, why, via, at)"
+        " VALUES (5, 'reject', 17, 2023, 'mai', 'nháp', 'cli', '2023-10-06T09:00:00+07:00')")
     with Store.open(state) as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert store.schema_version() == len(MIGRATIONS)
         (old,) = store.items()
         assert old.id == 17 and old.evidence is None
         assert [(c.id, c.kind, c.item_id) for c in store.corrections()] == [(5, "reject", 17)]
@@ -362,3 +359,78 @@ def test_official_commands_by_mail(line, kind, refs, why):
 def test_sentences_about_official_copies_are_no_official_command(line):
     c = parse_line(line)
     assert c is None or c.kind not in ("official", "not_official")
+
+
+# -- extraction, for real -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def signed_pdf():
+    pki = of.make_pki(datetime(2023, 9, 1, tzinfo=UTC))
+    return of.sign(of.plain_pdf(HEAD.splitlines()), pki.signer, (pki.root,),
+                   signed_at=datetime(2023, 10, 5, 3, tzinfo=UTC))
+
+
+def test_extraction_reads_the_signature_and_the_cache_keeps_it(tmp_path, signed_pdf):
+    from bot.extract import extract
+    from bot.model import Attachment
+
+    result = extract(Attachment("to-trinh.pdf", "application/pdf", signed_pdf))
+    inputs = result.official
+    assert inputs.medium is Medium.TEXT_PDF and inputs.pages == ()
+    (sig,) = inputs.signatures.signatures
+    assert (sig.signer, sig.intact, sig.covers_whole_file, sig.trusted) == ("Nguyễn Văn A", True, True, None)
+    with Store.open(tmp_path) as store:
+        store.cache_extractions({"abc": result}, "v", NOW)
+        assert store.cached_extractions(["abc"], "v")["abc"].official == inputs
+
+
+@pytest.mark.parametrize("name, data, medium", [
+    ("plan.docx", lambda: df.official_docx(), Medium.WORD),
+    ("note.txt", lambda: "TỜ TRÌNH\nSố: 12/TTr-THCSNH\nNội dung".encode(), Medium.TEXT),
+])
+def test_extraction_says_how_a_document_came(name, data, medium):
+    from bot.extract import extract
+    from bot.model import Attachment
+
+    result = extract(Attachment(name, "application/octet-stream", data()))
+    assert result.official.medium is medium and not result.official.signatures.signed
+
+
+# -- settled by mail ----------------------------------------------------------------------
+
+def test_the_coordinator_settles_copies_by_mail_audited(tmp_path):
+    from bot.model import ItemDecision, RawMessage
+    from bot.store import ItemRow, MessageSummary
+
+    from .outgoing import COORDINATOR, at, make_ctx
+    from .test_coordinator import command_mail, poll, replies
+
+    ctx = make_ctx(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    when = at(5, 9)
+    raw = b"From: thcsnguyenhien.q12@hcm-edu.example\r\nMessage-ID: <s@x>\r\n\r\nbody\r\n"
+    with Store.open(ctx.config.paths.state) as store:
+        store.record_fetched([RawMessage("test:1", raw, when)], when)
+        (row,) = [p.row for p in store.pending(10, 3)]
+        rows = [ItemRow(ItemDecision(f"{doc}.jpg", i, SCHOOL, (doc,), True, "counted", 0.9, content_sha256=f"{i:064x}"),
+                        "", when, 2023, 0, UNSURE) for i, doc in enumerate(("to_trinh", "bao_cao"))]
+        store.record_processed(row, MessageSummary("<s@x>", "thcsnguyenhien.q12@hcm-edu.example", "", None, "none"),
+                               rows, when)
+        first, second = (i.id for i in store.items())
+        assert {q.ref for q in school_status(store.items())[1].review} == {f"R{first}", f"R{second}"}
+    (inbox / "cmd.eml").write_bytes(command_mail(
+        f"xác nhận R{first} bản chính thức vì đã xem bản gốc\nR{second} khong phai ban chinh thuc\n"))
+    poll(ctx, at(12, 8, 5))
+    with Store.open(ctx.config.paths.state) as store:
+        done = store.corrections()
+        assert [(c.kind, c.item_id, c.who, c.via) for c in done] == [
+            ("official", first, COORDINATOR, "email"), ("not_official", second, COORDINATOR, "email")]
+        assert done[0].why.startswith("đã xem bản gốc [thư <cmd-1@tphcm-gov.example>, dòng 1]")
+        s, st = school_status(store.items(), done)
+    assert s.documents["to_trinh"].official is True and s.documents["bao_cao"].official is False
+    assert st.review == ()
+    (reply,) = replies(ctx)
+    text = reply.get_body(("plain",)).get_content()
+    assert f"tệp R{first} (to_trinh.jpg) được xác nhận là bản chính thức" in text
+    assert f"tệp R{second} (bao_cao.jpg) được xác định không phải bản chính thức" in text

@@ -1,7 +1,6 @@
 """The state database: exactly-once recording, attempts and quarantine, stable item ids."""
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from bot.store import DIED_ALONE, ItemRow, MessageSummary, Store
 
 from . import docfactory as f
 from . import mailfactory as mf
+from . import rawdb
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -183,18 +183,7 @@ def test_a_failure_of_its_own_is_charged_and_clears_the_mark(store):
 BEFORE_BLAME = next(n for n, script in enumerate(MIGRATIONS) if "ADD COLUMN inflight" in script)
 
 
-def _schema_before_blame(path: Path) -> sqlite3.Connection:
-    """A state database as the previous bot left it."""
-    path.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path / "bot.sqlite3", isolation_level=None)
-    for number, script in enumerate(MIGRATIONS[:BEFORE_BLAME], start=1):
-        conn.executescript(script)
-        conn.execute(f"PRAGMA user_version = {number}")
-    return conn
-
-
 def test_upgrade_from_the_previous_schema_forgives_the_attempts_charged_by_crashes(tmp_path):
-    conn = _schema_before_blame(tmp_path / "state")
     rows = [  # (message, status, attempts, last_error)
         ("<crashed@x>", "new", 2, None),  # charged by two deaths of the old bot: forgiven, resumed first
         ("<failed@x>", "new", 1, "cannot parse: boom"),  # a failure of its own: kept
@@ -202,14 +191,14 @@ def test_upgrade_from_the_previous_schema_forgives_the_attempts_charged_by_crash
         ("<done@x>", "done", 1, None),
         ("<poison@x>", "quarantined", 3, "processing crashed 3 times"),
     ]
-    for n, (mid, status, attempts, error) in enumerate(rows):
-        conn.execute("INSERT INTO messages (sha256, message_id, source_key, received_at, size, status, attempts,"
-                     " last_error, fetched_at) VALUES (?, ?, ?, ?, 10, ?, ?, ?, ?)",
-                     (f"{n:064x}", mid, f"k{n}", f"2023-10-01T09:0{n}:00+00:00", status, attempts, error,
-                      NOW.isoformat()))
-    conn.close()
+    # a state database as the previous bot left it
+    rawdb.old_database(tmp_path / "state", BEFORE_BLAME, *(
+        ("INSERT INTO messages (sha256, message_id, source_key, received_at, size, status, attempts,"
+         " last_error, fetched_at) VALUES (?, ?, ?, ?, 10, ?, ?, ?, ?)",
+         (f"{n:064x}", mid, f"k{n}", f"2023-10-01T09:0{n}:00+00:00", status, attempts, error, NOW.isoformat()))
+        for n, (mid, status, attempts, error) in enumerate(rows)))
     with Store.open(tmp_path / "state") as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert store.schema_version() == len(MIGRATIONS)
         pending = [(p.message_id, p.attempts, p.suspect) for p in store.pending(10, 3)]
         assert pending == [("<crashed@x>", 0, True), ("<failed@x>", 1, True), ("<fresh@x>", 0, False)]
         assert store.crash_recovery() == (1, 1)
@@ -256,7 +245,8 @@ def test_dismissing_an_unknown_or_unquarantined_message_is_refused_with_the_reas
         store.dismiss(ref, who="lan", why="y", via="email", now=NOW)
     assert [e.value.code for e in (unknown, not_quarantined, twice)] == [
         "no_message", "not_quarantined", "already_dismissed"]
-    assert [tuple(r) for r in store.conn.execute("SELECT who, why FROM dismissals")] == [("mai", "x")]
+    assert [(q["dismissed_by"], q["dismissed_why"]) for q in store.quarantined(include_dismissed=True)
+            if q["dismissed_by"]] == [("mai", "x")]
 
 
 def test_requeue_leaves_dismissed_mail_alone_and_requeue_all_keeps_it_dismissed(store):
@@ -277,10 +267,7 @@ def test_requeue_leaves_dismissed_mail_alone_and_requeue_all_keeps_it_dismissed(
 
 def test_database_from_a_newer_bot_is_refused(tmp_path):
     Store.open(tmp_path).close()
-    conn = sqlite3.connect(tmp_path / "bot.sqlite3")
-    conn.execute("PRAGMA user_version = 99")
-    conn.commit()
-    conn.close()
+    rawdb.tamper(tmp_path, "PRAGMA user_version = 99")
     with pytest.raises(StoreError, match="newer than this bot"):
         Store.open(tmp_path)
 
@@ -290,7 +277,7 @@ def test_reopening_does_not_rerun_migrations(tmp_path):
         s.record_fetched([raw(1)], NOW)
     with Store.open(tmp_path) as s:
         assert len(s.pending(10, 3)) == 1
-        assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert s.journal_mode() == "wal"
 
 
 # --------------------------------------------------------------------------
@@ -329,21 +316,17 @@ def test_two_attachments_with_the_same_name_are_both_counted(tmp_path):
 
 
 def test_an_older_database_is_upgraded_keeping_item_ids_and_corrections(tmp_path):
-    conn = sqlite3.connect(tmp_path / "bot.sqlite3")
-    for script in MIGRATIONS[:3]:  # a state directory made by the first release
-        conn.executescript(script)
-    conn.execute("PRAGMA user_version = 3")
-    conn.execute("INSERT INTO messages (id, sha256, message_id, source_key, received_at, size, fetched_at)"
-                 " VALUES (4, 'ab', '<m4@x>', 'k', '2023-10-05T09:00:00+00:00', 10, '2023-10-05T09:00:00+00:00')")
-    conn.execute("INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
-                 " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
-                 " classified_at) VALUES (17, 4, '', 'scan.pdf', 0, 'cd', 1, 1, NULL, '[]', 1, 'review', 0.2, '[]',"
-                 " '2023-10-05T09:00:00+00:00', 2023, '2023-10-05T09:00:00+00:00')")
-    conn.execute("INSERT INTO corrections (kind, item_id, school, doc_type, cycle, who, why, via, at) VALUES"
-                 " ('assign', 17, 'thcs-nguyen-hien', 'to_trinh', 2023, 'mai', 'đã xem', 'cli', '2023-10-06')")
-    conn.execute("INSERT INTO extractions (sha256, kind, result, created_at) VALUES ('cd', 'pdf', '{}', 'x')")
-    conn.commit()
-    conn.close()
+    rawdb.old_database(  # a state directory made by the first release
+        tmp_path, 3,
+        "INSERT INTO messages (id, sha256, message_id, source_key, received_at, size, fetched_at)"
+        " VALUES (4, 'ab', '<m4@x>', 'k', '2023-10-05T09:00:00+00:00', 10, '2023-10-05T09:00:00+00:00')",
+        "INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
+        " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
+        " classified_at) VALUES (17, 4, '', 'scan.pdf', 0, 'cd', 1, 1, NULL, '[]', 1, 'review', 0.2, '[]',"
+        " '2023-10-05T09:00:00+00:00', 2023, '2023-10-05T09:00:00+00:00')",
+        "INSERT INTO corrections (kind, item_id, school, doc_type, cycle, who, why, via, at) VALUES"
+        " ('assign', 17, 'thcs-nguyen-hien', 'to_trinh', 2023, 'mai', 'đã xem', 'cli', '2023-10-06')",
+        "INSERT INTO extractions (sha256, kind, result, created_at) VALUES ('cd', 'pdf', '{}', 'x')")
     with Store.open(tmp_path) as store:
         (item,) = store.items()
         assert (item.ref, item.filename) == ("R17", "scan.pdf")

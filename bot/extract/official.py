@@ -50,8 +50,13 @@ def medium_of(result: Extraction) -> Medium:
     return _MEDIUM.get(result.kind, Medium.TEXT)
 
 
-def official_inputs(data: bytes, result: Extraction, limits: ExtractLimits, now: datetime) -> OfficialInputs | None:
-    """The official-copy inputs of one extracted attachment; None when it has no document part."""
+def official_inputs(data: bytes, result: Extraction, limits: ExtractLimits, now: datetime,
+                    page_of=None) -> OfficialInputs | None:
+    """The official-copy inputs of one extracted attachment; None when it has no document part.
+
+    ``page_of(number)``: for a PDF the reader has open, its loaded page (or None), so that no
+    page is parsed twice; without it the PDF is opened again.
+    """
     if not result.parts:
         return None
     medium = medium_of(result)
@@ -62,9 +67,11 @@ def official_inputs(data: bytes, result: Extraction, limits: ExtractLimits, now:
     pages: tuple[PageSeal, ...] = ()
     signer: tuple[tuple[int, str], ...] = ()
     try:
-        if result.kind == "pdf" and medium in (Medium.SCAN, Medium.TEXT_PDF):
+        # A text PDF is looked at only when it holds an image at all: an image is a stream, never inside an
+        # object stream, so its "/Image" subtype is in the plain bytes (a byte search, not a second parse).
+        if result.kind == "pdf" and (medium == Medium.SCAN or (medium == Medium.TEXT_PDF and b"/Image" in data)):
             pages, signer = _pdf_seals(data, result.parts, scans_only=medium == Medium.TEXT_PDF, limits=limits,
-                                       ocr=result.ocr)
+                                       ocr=result.ocr, page_of=page_of)
         elif result.kind == "image":
             pages, signer = _image_seals(data, result.parts, limits)
     except MemoryError:
@@ -113,33 +120,41 @@ def _red_dropped_page(page, dpi: int, max_pixels: int):
     return _Page(page, dpi, max_pixels)
 
 
-def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool):
+def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool, page_of=None):
+    if page_of is not None:
+        return _pdf_page_seals(page_of, parts, scans_only=scans_only, limits=limits, ocr=ocr)
     import pypdfium2 as pdfium
-
-    from .pdf import _has_big_image
 
     pdf = pdfium.PdfDocument(data)
     try:
-        seals, signer = [], []
-        for number, part in sorted(_last_pages(parts).items()):
-            if not 1 <= number <= min(len(pdf), limits.max_pages):
-                continue
-            page = pdf[number - 1]
-            if scans_only and not _has_big_image(page, _SEARCHABLE_SCAN_SHARE):
-                continue
-            width, height = page.get_size()
-            scale = SEAL_DPI / 72
-            if width * height * scale * scale > limits.max_image_pixels:  # a huge page: drawn smaller
-                scale = (limits.max_image_pixels / (width * height)) ** 0.5
-            seal = find_seal(page.render(scale=scale).to_pil(), number)
-            seals.append(seal)
-            if ocr and _wants_signer(seal, part):
-                text = _signer_text(_red_dropped_page(page, limits.ocr_dpi, limits.max_image_pixels), seal, limits)
-                if text.strip():
-                    signer.append((number, text))
-        return tuple(seals), tuple(signer)
+        count = min(len(pdf), limits.max_pages)
+        return _pdf_page_seals(lambda n: pdf[n - 1] if 1 <= n <= count else None, parts, scans_only=scans_only,
+                               limits=limits, ocr=ocr)
     finally:
         pdf.close()
+
+
+def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool):
+    from .pdf import _has_big_image
+
+    seals, signer = [], []
+    for number, part in sorted(_last_pages(parts).items()):
+        page = page_of(number)
+        if page is None:
+            continue
+        if scans_only and not _has_big_image(page, _SEARCHABLE_SCAN_SHARE):
+            continue
+        width, height = page.get_size()
+        scale = SEAL_DPI / 72
+        if width * height * scale * scale > limits.max_image_pixels:  # a huge page: drawn smaller
+            scale = (limits.max_image_pixels / (width * height)) ** 0.5
+        seal = find_seal(page.render(scale=scale).to_pil(), number)
+        seals.append(seal)
+        if ocr and _wants_signer(seal, part):
+            text = _signer_text(_red_dropped_page(page, limits.ocr_dpi, limits.max_image_pixels), seal, limits)
+            if text.strip():
+                signer.append((number, text))
+    return tuple(seals), tuple(signer)
 
 
 def _image_seals(data: bytes, parts, limits: ExtractLimits):

@@ -86,6 +86,22 @@ class StoreBase:
         finally:
             self.conn.execute("PRAGMA foreign_keys=ON")
 
+    def schema_version(self) -> int:
+        """The schema version of the database (``PRAGMA user_version``)."""
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def journal_mode(self) -> str:
+        """SQLite's journal mode of the database ('wal' once opened)."""
+        return self.conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+    def foreign_keys_enforced(self) -> bool:
+        """Whether this connection checks foreign keys (it does, except while migrating)."""
+        return bool(self.conn.execute("PRAGMA foreign_keys").fetchone()[0])
+
+    def foreign_key_violations(self) -> int:
+        """How many rows point at a row that does not exist (0 in a sound database)."""
+        return len(self.conn.execute("PRAGMA foreign_key_check").fetchall())
+
     def transaction(self):
         return Transaction(self.conn)
 
