@@ -253,7 +253,7 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
     for r in facts.receipts:
         if not r.source.startswith("R") or not r.source[1:].isdigit():
             continue  # a paper delivery: nothing to answer
-        entry = by_item.setdefault(int(r.source[1:]), {"school": r.school, "doc_types": []})
+        entry = by_item.setdefault(int(r.source[1:]), {"school": r.school, "doc_types": [], "evidence": r.evidence})
         if r.school == entry["school"] and r.doc_type not in entry["doc_types"]:
             entry["doc_types"].append(r.doc_type)
     if not by_item:
@@ -268,7 +268,8 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
                                     filename=r.filename, received_at=r.received_at,
                                     from_addr=(r.from_addr or "").lower(), automatic=r.automatic is not None,
                                     first_page=r.first_page, last_page=r.last_page, parts=r.parts,
-                                    message_row=r.message_row, sender_verified=r.auth == "pass"))
+                                    message_row=r.message_row, sender_verified=r.auth == "pass",
+                                    evidence=entry["evidence"]))
     return out
 
 

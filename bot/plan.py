@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Iterable, Iterator, Sequence
 
+from .official.verdict import Evidence
 from .officialcopy import json_columns
 from .rules import Campaign, Reminders, Rules, School
 from .status import (EXTENDED, LATE, MISSING, OFFICIAL_DOUBT, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
@@ -265,7 +266,8 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
         # received, but no copy is the official paper yet: "còn thiếu bản chính thức: Tờ trình"
         "not_official": [_doc_name(campaign, d) for d in unofficial],
         "not_official_notes": [{"doc_name": _doc_name(campaign, d),
-                                "note": official_note(s.documents[d].official, s.documents[d].evidence)}
+                                "note": official_note(False, s.documents[d].evidence)
+                                or OfficialNote(NOT_OFFICIAL, asks=("signed_or_stamped",))}
                                for d in unofficial],
         "received": [d for d in docs if d["status"] in RECEIVED and d["doc_id"] not in unofficial],
         "in_review": [d for d in docs if d["status"] == REVIEW],
@@ -287,15 +289,17 @@ _ASK_SUFFIX = re.compile(r":\s*đề nghị .*$")
 
 @dataclass(frozen=True)
 class OfficialNote:
-    """What a receipt says of one document's copy: is it the official paper?
+    """What a receipt says of one copy of a document: is it the official paper?
 
-    ``state``: ``OFFICIAL`` (nothing asked), ``NOT_OFFICIAL`` (``problems``,
-    then one ask for ``asks``) or ``UNDECIDED`` (the office is looking at it:
-    no ask). ``seen``: what was found ("đã ký số bởi ..."). ``asks``: the
-    requirement values (``Requirement.value``) not met, in the policy's
-    order; the wording of each is ``ASK`` in ``templates/_official_wording.txt``.
-    ``by_coordinator``: the coordinator ruled the copy not official although
-    the bot found nothing definitely missing.
+    ``state`` is the document's (any copy counts): ``OFFICIAL`` (nothing
+    asked), ``NOT_OFFICIAL`` (this copy's ``problems``, then one ask for
+    ``asks``) or ``UNDECIDED`` (the office is looking at a copy: no ask;
+    ``other``: at another copy than this one). ``seen``: what this copy
+    shows ("đã ký số bởi ..."). ``asks``: the requirement values
+    (``Requirement.value``) this copy does not meet, in the policy's order;
+    the wording of each is ``ASK`` in ``templates/_official_wording.txt``.
+    ``by_coordinator``: not official although the bot found nothing
+    definitely missing (the coordinator ruled it).
     """
 
     state: str
@@ -303,29 +307,29 @@ class OfficialNote:
     problems: tuple[str, ...] = ()
     asks: tuple[str, ...] = ()
     by_coordinator: bool = False
+    other: bool = False
 
 
 def official_note(official: bool | None, evidence) -> OfficialNote | None:
-    """The receipt's note for a document from its deciding copy.
+    """The receipt's note for one copy of a document.
 
-    ``official``: the document's verdict (``DocStatus.official``, after the
-    coordinator's corrections); ``evidence``: the deciding copy's
-    ``bot.official.Evidence``, or None when the copy was not checked (an item
-    recorded before the checks existed): then nothing is said (None).
+    ``official``: the document's verdict (``DocStatus.official``: True when
+    any copy is official, after the coordinator's decisions); ``evidence``:
+    this copy's ``bot.official.Evidence`` (with the coordinator's decision
+    on it), or None when it was not checked (recorded before the checks
+    existed): then nothing is said (None).
     """
-    if evidence is None and official is None:
+    if evidence is None:
         return None
-    seen = tuple(evidence.seen) if evidence is not None else ()
+    seen = tuple(evidence.seen)
     if official is True:
         return OfficialNote(OFFICIAL, seen)
     if official is None:
-        return OfficialNote(UNDECIDED, seen)
-    if evidence is None or evidence.official is not False:
-        # The coordinator ruled it not official (the bot's own problems did not decide): ask for the paper itself.
-        return OfficialNote(NOT_OFFICIAL, seen, (), ("signed_or_stamped",), True)
+        return OfficialNote(UNDECIDED, seen, other=evidence.official is not None)
     problems = tuple(dict.fromkeys(p for p in (_ASK_SUFFIX.sub("", x).strip() for x in evidence.problems) if p))
     asks = tuple(dict.fromkeys(r.value for r in evidence.missing))
-    return OfficialNote(NOT_OFFICIAL, seen, problems, asks or ("signed_or_stamped",))
+    # Nothing definite missing: the coordinator ruled it; ask for the official paper itself.
+    return OfficialNote(NOT_OFFICIAL, seen, problems, asks or ("signed_or_stamped",), by_coordinator=not asks)
 
 
 def not_official(s: SchoolStatus, campaign: Campaign) -> list[str]:
@@ -360,6 +364,8 @@ class CountedItem:
     # then may a sender outside the roster get a receipt.
     message_row: int = 0
     sender_verified: bool = False
+    # Whether this copy is the official paper (issue 16); None: not checked.
+    evidence: Evidence | None = None
 
 
 def sender_receipt_key(school: str, cycle: int, message_row: int) -> str:
@@ -463,12 +469,11 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
                           LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
                       "later_version": first is not None and first < item.received_at, "first_received_at": first,
                       "official": None})
-    # What the document's deciding copy shows, once per document: on its newest line of this receipt.
-    last_line = {line["doc_id"]: line for line in lines}
-    for doc_id, line in last_line.items():
-        doc = s.documents.get(doc_id)
+    # What each copy shows, and whether the document has its official paper (any copy counts).
+    for item, line in zip((i for i, _, _ in _receipt_lines(campaign, items)), lines):
+        doc = s.documents.get(line["doc_id"])
         if doc is not None and doc.status in RECEIVED:
-            line["official"] = official_note(doc.official, doc.evidence)
+            line["official"] = official_note(doc.official, item.evidence)
     missing = s.missing_required(campaign.required)
     docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
     overdue = status.now > s.deadline + campaign.grace

@@ -18,7 +18,7 @@ from bot.official import (BlockFinding, DigitalSignature, Medium, NumberDate, Ob
                           PageSeal, Requirement, SignatureBlock, SignatureReport, judge)
 from bot.official.verdict import Cycle, Evidence
 from bot.render import Renderer
-from bot.status import DocStatus
+from bot.status import DocStatus, decided_evidence
 
 from .test_plan import RULES, at, item, status_of
 
@@ -42,6 +42,8 @@ def signature(intact=True, modified=False, trusted=None) -> DigitalSignature:
 
 def evidence(kind: str) -> Evidence:
     """A real verdict (``judge``) on observations of one kind of copy."""
+    if kind == "denied":  # the coordinator ruled a faint-seal scan not official
+        return decided_evidence(evidence("faint"), False)
     obs = {
         "signed": Observations(Medium.TEXT_PDF, signatures=SignatureReport((signature(),)), numbering=GOOD_NUMBER),
         "word": Observations(Medium.WORD, numbering=GOOD_NUMBER),
@@ -84,20 +86,23 @@ def evidence(kind: str) -> Evidence:
      ("signed_or_stamped", "date_in_cycle"), False),
     # the bot cannot tell: the office looks, nothing is asked
     ("faint", None, plan.UNDECIDED, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
-    # the coordinator settled it: their word wins over the bot's
-    ("faint", True, plan.OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
-    ("faint", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), ("signed_or_stamped",), True),
-    ("signed", False, plan.NOT_OFFICIAL,
-     ("đã ký số bởi Nguyễn Văn A, Trường THCS Nguyễn Hiền, 05/10/2023", "số 12/TTr-THCSNH", "ngày 05/10/2023"),
-     (), ("signed_or_stamped",), True),
+    # a draft, while the office looks at another copy of the document: nothing asked either
+    ("word", None, plan.UNDECIDED, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
+    # the document has an official copy (this one, or another): nothing asked of this one
+    ("word", True, plan.OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
+    # the coordinator ruled the copy not official: the paper itself is asked for
+    ("denied", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"),
+     ("Phòng xác định đây không phải bản chính thức",), ("signed_or_stamped",), True),
 ])
 def test_official_note(kind, official, state, seen, problems, asks, by_coordinator):
     note = plan.official_note(official, evidence(kind))
-    assert note == plan.OfficialNote(state, seen, problems, asks, by_coordinator)
+    other = state == plan.UNDECIDED and evidence(kind).official is not None
+    assert note == plan.OfficialNote(state, seen, problems, asks, by_coordinator, other)
 
 
-def test_a_copy_not_checked_says_nothing():
-    assert plan.official_note(None, None) is None
+@pytest.mark.parametrize("official", [True, False, None])
+def test_a_copy_not_checked_says_nothing(official):
+    assert plan.official_note(official, None) is None
 
 
 # -- receipts and reminders as the school reads them -------------------------------------
@@ -117,8 +122,8 @@ def _with_official(status, doc_id: str, official, ev, complete=None):
 def _receipt_text(status, items):
     s = next(x for x in status.schools if x.code == NH)
     mail = plan.receipt_mail(status, RULES.school(NH), s,
-                             [plan.CountedItem(i.id, NH, i.doc_types, i.filename, i.received_at, "a@b.c")
-                              for i in items])
+                             [plan.CountedItem(i.id, NH, i.doc_types, i.filename, i.received_at, "a@b.c",
+                                               evidence=i.evidence) for i in items])
     return Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("receipt", mail.context)
 
 
@@ -134,14 +139,16 @@ RECEIPT_CASES = [
      []),
     ("faint", None, ["Phòng đang xem lại bản này (Quý Trường không cần gửi lại)."],
      ["Đề nghị gửi lại", "còn thiếu bản chính thức"]),
+    ("denied", False, ["Chưa phải bản chính thức: Phòng xác định đây không phải bản chính thức.", ASK + "."], []),
     (None, None, [], ["Bản này", "Đề nghị gửi lại", "Phòng đang xem lại", "bản chính thức"]),   # not checked
 ]
 
 
 @pytest.mark.parametrize("kind, official, says, never", RECEIPT_CASES)
 def test_receipt_says_what_was_seen_and_asks_only_for_what_is_missing(kind, official, says, never):
-    items = [item(1, at(5, 9), ("to_trinh",))]
-    status = _with_official(status_of(items, now=at(5, 10), rules=OFFICIAL_RULES), "to_trinh", official, kind and evidence(kind))
+    items = [dataclasses.replace(item(1, at(5, 9), ("to_trinh",)), evidence=kind and evidence(kind))]
+    status = status_of(items, now=at(5, 10), rules=OFFICIAL_RULES)
+    assert next(s for s in status.schools if s.code == NH).documents["to_trinh"].official is official
     text, html = _receipt_text(status, items)
     for line in says:
         assert line in text
@@ -152,15 +159,18 @@ def test_receipt_says_what_was_seen_and_asks_only_for_what_is_missing(kind, offi
         assert line.split("\n")[0] in shown
 
 
-def test_receipt_speaks_of_the_document_once_with_its_deciding_copy():
-    """A draft then a signed copy in one receipt: one note, on the newest line; the signed copy decides."""
-    items = [item(1, at(5, 9), ("to_trinh",), filename="to-trinh.docx"),
-             item(2, at(5, 9, 5), ("to_trinh",), filename="to-trinh-ky-so.pdf")]
-    status = _with_official(status_of(items, now=at(5, 10), rules=OFFICIAL_RULES), "to_trinh", True, evidence("signed"))
+def test_a_later_signed_copy_makes_the_document_official_and_nothing_is_asked():
+    """A draft then a signed copy in one receipt: each line says what its copy shows; the signed copy
+    makes the document official, so the draft's line asks for nothing."""
+    items = [dataclasses.replace(item(1, at(5, 9), ("to_trinh",), filename="to-trinh.docx"), evidence=evidence("word")),
+             dataclasses.replace(item(2, at(5, 9, 5), ("to_trinh",), filename="to-trinh-ky-so.pdf"),
+                                 evidence=evidence("signed"))]
+    status = status_of(items, now=at(5, 10), rules=OFFICIAL_RULES)
     text, _ = _receipt_text(status, items)
-    assert text.count("Bản này:") == 1
-    assert text.index("to-trinh-ky-so.pdf") < text.index("Bản này: đã ký số")
-    assert "Đề nghị gửi lại" not in text
+    draft, signed = text.split("to-trinh.docx")[1].split("to-trinh-ky-so.pdf")
+    assert "Bản này: số 12/TTr-THCSNH; ngày 05/10/2023." in draft
+    assert "Bản này: đã ký số bởi Nguyễn Văn A" in signed
+    assert "Đề nghị gửi lại" not in text and "Chưa phải bản chính thức" not in text
 
 
 def html_text(html: str) -> str:
