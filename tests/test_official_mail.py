@@ -391,3 +391,12 @@ def test_the_office_report_counts_complete_as_official_and_says_what_is_not():
     text = "\n".join(p.text for p in Document(io.BytesIO(report_docx_bytes(status, OFFICIAL_RULES))).paragraphs)
     assert ("- THCS Nguyễn Hiền: chưa có bản chính thức (có chữ ký, đóng dấu hoặc ký số) của tờ trình đề nghị "
             "công nhận.") in text
+
+
+def test_every_requirement_has_its_ask_in_the_wording():
+    from bot.official import KNOWN
+
+    module = Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").env.get_template(
+        "_official_wording.txt").module
+    assert set(module.ASK) == set(KNOWN)
+    assert all(module.ASK[k] and module.ASK[k] == module.ASK[k].strip() for k in KNOWN)
