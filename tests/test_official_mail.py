@@ -337,6 +337,16 @@ def test_end_to_end_the_receipt_tells_the_school_which_copy_is_official(tmp_path
     assert "Các hồ sơ còn thiếu bản chính thức (xem ghi chú ở trên):\n  - Tờ trình đề nghị công nhận" in text
     assert "Bản này: đã ký số bởi Nguyễn Văn A" in html_text(html)
 
+    # the coordinator asks for the school's status by mail: the draft is named as not official
+    from .test_coordinator import command_mail
+
+    (inbox / "0002.eml").write_bytes(command_mail("trạng thái thcs-nguyen-hien", message_id="<st-1@tphcm-gov.example>"))
+    app.poll(ctx, at(5, 10, 5), sender=SmtpSender(ctx.config.smtp))
+    (reply,) = by_kind(server.messages, "reply")
+    answer = bodies(parsed(reply))[0].replace("\r\n", "\n")
+    assert "Tờ trình đề nghị công nhận: Đúng hạn, nhận lúc 09:00 ngày 05/10/2023; chưa phải bản chính thức" in answer
+    assert "Báo cáo kết quả xây dựng đơn vị điển hình: Đúng hạn, nhận lúc 09:00 ngày 05/10/2023\n" in answer
+
 
 # -- the coordinator's spreadsheet --------------------------------------------------------------
 
