@@ -468,12 +468,9 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
                       "status": doc.status if doc is not None and doc.status in RECEIVED else (
                           LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
                       "later_version": first is not None and first < item.received_at, "first_received_at": first,
-                      "official": None})
-    # What each copy shows, and whether the document has its official paper (any copy counts).
-    for item, line in zip((i for i, _, _ in _receipt_lines(campaign, items)), lines):
-        doc = s.documents.get(line["doc_id"])
-        if doc is not None and doc.status in RECEIVED:
-            line["official"] = official_note(doc.official, item.evidence)
+                      # what this copy shows, and whether the document has its official paper (any copy counts)
+                      "official": official_note(doc.official, item.evidence)
+                      if doc is not None and doc.status in RECEIVED else None})
     missing = s.missing_required(campaign.required)
     docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
     overdue = status.now > s.deadline + campaign.grace
