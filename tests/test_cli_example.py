@@ -87,3 +87,6 @@ def test_the_status_table_does_not_shout_about_optional_documents(config, capsys
     # Biên bản is required and late: MISSING; the optional Kế hoạch was not sent: a quiet "-"
     assert cells[-3:] == ["MISSING", "-", "no"], hoa_mai
     assert any(line.startswith("✓ on time") and "- = optional and not received" in line for line in lines)
+    # its Tờ trình and Báo cáo came as unsigned Word files: received on time, no official copy yet ("!")
+    assert cells[-11:-3] == ["✓", "04/10", "08:07", "!", "✓", "04/10", "08:07", "!"], hoa_mai
+    assert any("! = no official copy yet" in line for line in lines)

@@ -434,3 +434,19 @@ def test_the_coordinator_settles_copies_by_mail_audited(tmp_path):
     text = reply.get_body(("plain",)).get_content()
     assert f"tệp R{first} (to_trinh.jpg) được xác nhận là bản chính thức" in text
     assert f"tệp R{second} (bao_cao.jpg) được xác định không phải bản chính thức" in text
+
+
+@pytest.mark.parametrize("args, says", [
+    (["assign", "R1", "--why", "x"], "assign needs REF SCHOOL DOC_TYPE"),
+    (["assign", "R1", SCHOOL, "to_trinh", "--official", "--why", "x"], "takes no school nor document type"),
+    (["assign", "R999", "--not-official", "--why", "x"], "no item 'R999'"),
+])
+def test_assign_official_on_the_command_line_says_what_is_wrong(tmp_path, capsys, args, says):
+    from bot.cli import main
+
+    from .configs import write_config
+
+    (tmp_path / "inbox").mkdir()
+    config = write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"')
+    assert main(["--config", str(config), "--now", "2023-10-12T08:00", *args]) != 0
+    assert says in capsys.readouterr().err

@@ -315,6 +315,37 @@ def test_two_attachments_with_the_same_name_are_both_counted(tmp_path):
     assert {"to_trinh", "bien_ban"} <= received
 
 
+def test_times_of_an_existing_state_become_utc_and_sort_by_instant(tmp_path):
+    """The last migration rewrites every stored time with an offset as UTC: the
+    same instants, now in one format, so the oldest mail is handled first even
+    when the senders' clocks used other offsets; corrections keep their time."""
+    message = ("INSERT INTO messages (sha256, message_id, source_key, received_at, size, fetched_at)"
+               " VALUES (?, ?, ?, ?, 10, '2023-10-05T10:00:00.250000+07:00')")
+    rawdb.old_database(
+        tmp_path, len(MIGRATIONS) - 1,
+        (message, ("a" * 64, "<later@x>", "k1", "2023-10-05T03:00:00+00:00")),   # 03:00 UTC
+        (message, ("b" * 64, "<earlier@x>", "k2", "2023-10-05T09:00:00+07:00")),  # 02:00 UTC, sorts last as text
+        "INSERT INTO corrections (kind, school, cycle, who, why, via, at) VALUES"
+        " ('exempt', 'thcs-nguyen-hien', 2023, 'mai', 'x', 'cli', '2023-10-06T08:30:00+07:00')",
+        "INSERT INTO marks (name, at, detail) VALUES ('poll', '2023-10-06T08:31:00.000001+07:00', '')")
+    with Store.open(tmp_path) as store:
+        assert [p.message_id for p in store.pending(10, 3)] == ["<earlier@x>", "<later@x>"]
+        assert [m.received_at for m in store.message_records()] == [
+            datetime(2023, 10, 5, 3, tzinfo=timezone.utc), datetime(2023, 10, 5, 2, tzinfo=timezone.utc)]
+        (correction,) = store.corrections(2023)
+        assert correction.at == datetime(2023, 10, 6, 1, 30, tzinfo=timezone.utc)
+        assert store.mark("poll")[0] == datetime(2023, 10, 6, 1, 31, 0, 1, tzinfo=timezone.utc)
+        arrived = datetime.fromisoformat("2023-10-07T08:00:00+07:00")  # as a server in Vietnam gives it
+        store.record_fetched([RawMessage("k3", b"Message-ID: <new@x>\r\n\r\nx", arrived)],
+                             datetime.fromisoformat("2023-10-07T09:00:00+07:00"))
+    db = tmp_path / "bot.sqlite3"
+    assert rawdb.watch(db, "SELECT group_concat(received_at || ' ' || fetched_at, ' | ') FROM messages", ()) == (
+        "2023-10-05T03:00:00+00:00 2023-10-05T03:00:00.250000+00:00 | "
+        "2023-10-05T02:00:00+00:00 2023-10-05T03:00:00.250000+00:00 | "
+        "2023-10-07T01:00:00+00:00 2023-10-07T02:00:00+00:00",)
+    assert rawdb.watch(db, "SELECT at FROM corrections", ()) == ("2023-10-06T01:30:00+00:00",)
+
+
 def test_an_older_database_is_upgraded_keeping_item_ids_and_corrections(tmp_path):
     rawdb.old_database(  # a state directory made by the first release
         tmp_path, 3,
