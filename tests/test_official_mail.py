@@ -279,6 +279,7 @@ def test_a_copy_the_bot_cannot_judge_is_a_question_for_the_coordinator():
             "  trang 2: có vùng đỏ tròn nhưng quá mờ\n"
             "  Trả lời: \"xác nhận R1 bản chính thức\" hoặc \"R1 không phải bản chính thức\"") in text
     assert "Xác nhận mọi bản ở trên là bản chính thức, trả lời một dòng: \"xác nhận R1 R2 bản chính thức\"" in text
+    assert "0 tệp chờ xem xét; 2 bản chưa chắc là bản chính thức." in text
     shown = html_text(html)
     assert "R1 · THCS Nguyễn Hiền · Tờ trình · scan0001.pdf trang 2: có vùng đỏ tròn nhưng quá mờ" in shown
     assert "xác nhận R1 R2 bản chính thức" in shown
