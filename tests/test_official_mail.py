@@ -18,7 +18,7 @@ from bot.official import (BlockFinding, DigitalSignature, Medium, NumberDate, Ob
                           PageSeal, Requirement, SignatureBlock, SignatureReport, judge)
 from bot.official.verdict import Cycle, Evidence
 from bot.render import Renderer
-from bot.status import DocStatus, decided_evidence
+from bot.status import decided_evidence
 
 from .test_plan import RULES, at, item, status_of
 
@@ -237,7 +237,6 @@ def test_an_office_that_takes_any_copy_does_not_chase_one():
         dataclasses.replace(d, official=OfficialPolicy()) for d in campaign.doc_types))
     assert plan.not_official(s, requiring) == ["to_trinh"]
     assert plan.not_official(s, lax) == []
-    assert isinstance(DocStatus("on_time").official, type(None))
 
 
 # -- the coordinator's digest ---------------------------------------------------------------
