@@ -315,7 +315,7 @@ def receipts_after_poll(ctx, store: Store, sender, now: datetime, *, recorded: b
         return False
     send_receipts(ctx, store, sender, now)
     batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
-    young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now)) if at + batch > now]
+    young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now), after=now - batch)]
     young += [b.until for b in sender_bursts(ctx, store, now) if b.active(now)]  # receipts held by a burst
     store.set_mark("receipts", now, json.dumps({"key": key, "until": min(young).isoformat() if young else None}))
     return True
@@ -440,7 +440,7 @@ def sender_bursts(ctx, store: Store, now: datetime, extra=(), since: datetime | 
     horizon = now - timedelta(minutes=rem.burst_minutes + rem.burst_cooldown_minutes)
     if since is not None:
         horizon = min(horizon, since - timedelta(minutes=rem.burst_minutes))
-    mail = [(m.from_addr, m.received_at) for m in store.mail_from()]
+    mail = [(m.from_addr, m.received_at) for m in store.mail_from(since=horizon)]
     mail = [(a, at) for a, at in [*mail, *extra] if at >= horizon]
     found = flood.bursts(mail, now, messages=rem.burst_messages, minutes=rem.burst_minutes,
                          cooldown_minutes=rem.burst_cooldown_minutes)
@@ -521,10 +521,10 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
     bounces = tuple(b for b in _bounces_by(store, now) if b.last_at >= opens or b.address in suppressed)
     known = allowed_addresses(ctx)
     unknown: dict[str, list] = {}
-    for r in store.personal_mail_done():
+    for r in store.personal_mail_done(since=opens, until=now):
         at = r.received_at
         address = r.from_addr.lower()
-        if address in known or not (opens <= at <= now):
+        if address in known:
             continue
         entry = unknown.setdefault(address, [0, at, r.subject])
         entry[0] += 1
@@ -546,8 +546,7 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
     refused, _ = _refused_commands(store, now)
     quarantined = tuple(plan.Quarantined(q["from_addr"] or "", q["subject"] or "", datetime.fromisoformat(q["received_at"]),
                                          q["last_error"] or "", q["message_id"], q["ref"])
-                        for q in store.quarantined()  # dismissed ones are left out
-                        if datetime.fromisoformat(q["received_at"]) <= now)
+                        for q in store.quarantined(received_by=now))  # dismissed ones are left out
     inputs = plan.DigestInputs(changes=changes, corrections=corrections, bounces=bounces,
                                unknown_senders=unknown_senders, outbox_problems=problems, outbox_waiting=waiting,
                                since=since, refused_commands=refused, quarantined=quarantined, suppressed=suppressed,
@@ -561,9 +560,7 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
     first), each with the first mail a person sent from the address after
     its last bounce, if any (then the address is used again)."""
     reports: dict[str, list] = {}  # address -> [first, last, count, detail]
-    for b in store.believed_bounces():
-        if b.received_at > now:
-            continue
+    for b in store.believed_bounces(received_by=now):
         entry = reports.setdefault(b.address, [b.received_at, b.received_at, 0, ""])
         entry[0], entry[2] = min(entry[0], b.received_at), entry[2] + 1
         if b.received_at >= entry[1]:

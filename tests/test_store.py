@@ -1,7 +1,7 @@
 """The state database: exactly-once recording, attempts and quarantine, stable item ids."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -344,6 +344,30 @@ def test_times_of_an_existing_state_become_utc_and_sort_by_instant(tmp_path):
         "2023-10-05T02:00:00+00:00 2023-10-05T03:00:00.250000+00:00 | "
         "2023-10-07T01:00:00+00:00 2023-10-07T02:00:00+00:00",)
     assert rawdb.watch(db, "SELECT at FROM corrections", ()) == ("2023-10-06T01:30:00+00:00",)
+
+
+VN = timezone(timedelta(hours=7))
+
+
+@pytest.mark.parametrize("as_of, expected", [
+    (datetime(2023, 10, 5, 8, 59, tzinfo=VN), []),                         # 01:59 UTC: before both
+    (datetime(2023, 10, 5, 9, 0, tzinfo=VN), ["<vn@x>"]),                  # 02:00 UTC: the one sent at 09:00 +07
+    (datetime(2023, 10, 5, 2, 30, tzinfo=timezone.utc), ["<vn@x>"]),
+    (datetime(2023, 10, 5, 3, 0, tzinfo=timezone.utc), ["<vn@x>", "<utc@x>"]),
+])
+def test_what_was_received_as_of_an_instant_is_chosen_by_instant_whatever_the_offsets(store, as_of, expected):
+    """"As of --now" is a filter in SQL on the one time format: mail written at
+    09:00 +07:00 (02:00 UTC) arrived before mail stamped 03:00 +00:00."""
+    mail = {"utc@x": datetime(2023, 10, 5, 3, tzinfo=timezone.utc), "vn@x": datetime(2023, 10, 5, 9, tzinfo=VN)}
+    for name, at in mail.items():
+        data = f"From: {name}\r\nMessage-ID: <{name}>\r\n\r\nx".encode()
+        store.record_fetched([RawMessage(name, data, at)], NOW)
+    for p in store.pending(10, 3):
+        store.note_sender(p)
+        store.record_failure(p.row, "boom", 1, NOW, charge=True)  # quarantined at once
+    assert [q["message_id"] for q in store.quarantined(received_by=as_of)] == expected
+    assert sorted(m.from_addr for m in store.mail_from(since=as_of)) == sorted(
+        name for name, at in mail.items() if at >= as_of)
 
 
 def test_an_older_database_is_upgraded_keeping_item_ids_and_corrections(tmp_path):

@@ -2,9 +2,10 @@
 
 Every time written to the database goes through ``iso`` (timezone-aware
 datetimes only, kept as UTC ISO-8601 text: one format, so that ``ORDER BY``
-and comparisons with a time given as ``iso(now)`` are right as text). Every aggregate module of the package (messages, items,
-corrections, marks, outbox...) is a mixin of ``Store`` and writes with
-``self.conn`` inside ``self.transaction()``.
+and comparisons with a time given as ``iso(now)`` are right as text).
+Every aggregate module of the package (messages, items, corrections,
+marks, outbox...) is a mixin of ``Store`` and writes with ``self.conn``
+inside ``self.transaction()``.
 """
 from __future__ import annotations
 

@@ -413,7 +413,7 @@ class MessagesMixin:
     def message_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT status, COUNT(*) FROM messages GROUP BY status")}
 
-    def quarantined(self, *, include_dismissed: bool = False) -> list[dict]:
+    def quarantined(self, *, include_dismissed: bool = False, received_by: datetime | None = None) -> list[dict]:
         """The quarantined messages waiting for a person, oldest first.
 
         Each is a dict with ``id``, ``ref`` (Q12), ``message_id``,
@@ -421,14 +421,19 @@ class MessagesMixin:
         ``last_error``, ``from_addr``, ``subject``, ``size`` and the
         dismissal's ``dismissed_by``, ``dismissed_why``, ``dismissed_via``,
         ``dismissed_at`` (None unless dismissed). Dismissed messages are left
-        out unless ``include_dismissed``.
+        out unless ``include_dismissed``; with ``received_by``, so are those
+        received after it (as of ``--now``).
         """
         where = "" if include_dismissed else " AND d.message_row IS NULL"
+        args: list = []
+        if received_by is not None:
+            where += " AND m.received_at <= ?"
+            args.append(iso(received_by))
         rows = self.conn.execute(
             "SELECT m.id, m.message_id, m.source_key, m.received_at, m.attempts, m.last_error, m.from_addr,"
             " m.subject, m.size, d.who AS dismissed_by, d.why AS dismissed_why, d.via AS dismissed_via,"
             " d.at AS dismissed_at FROM messages m LEFT JOIN dismissals d ON d.message_row = m.id"
-            f" WHERE m.status = 'quarantined'{where} ORDER BY m.received_at, m.id")
+            f" WHERE m.status = 'quarantined'{where} ORDER BY m.received_at, m.id", args)
         return [{**dict(r), "ref": quarantine_ref(r["id"])} for r in rows]
 
     def dismiss(self, ref: str | int, *, who: str, why: str, via: str, now: datetime) -> dict:
@@ -517,10 +522,15 @@ class MessagesMixin:
                               (message_row,)).fetchone()
         return r[0].strip().lower() if r and r[0] else None
 
-    def mail_from(self) -> list[InboundMail]:
-        """Every stored message with a sender, automatic ones too, in no particular order."""
-        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(
-            "SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''")]
+    def mail_from(self, since: datetime | None = None) -> list[InboundMail]:
+        """Every stored message with a sender (received at or after ``since``),
+        automatic ones too, in the order they were stored."""
+        sql = "SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''"
+        args: list = []
+        if since is not None:
+            sql += " AND received_at >= ?"
+            args.append(iso(since))
+        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(sql + " ORDER BY id", args)]
 
     def personal_mail_from(self, addresses: Sequence[str]) -> list[InboundMail]:
         """The mail a person sent from one of ``addresses`` (lower case): not
@@ -533,16 +543,21 @@ class MessagesMixin:
             " AND automatic IS NULL AND (bounces IS NULL OR bounces IN ('', '[]')) AND COALESCE(auth, '') != 'fail'",
             addresses)]
 
-    def personal_mail_done(self) -> list[InboundMail]:
-        """Every message processed that is not automatic and has a sender, with its subject."""
+    def personal_mail_done(self, since: datetime, until: datetime) -> list[InboundMail]:
+        """The messages processed that are not automatic and have a sender, with
+        their subject, received from ``since`` to ``until`` (both included), in the order they were stored."""
         return [InboundMail(r[0], datetime.fromisoformat(r[2]), r[1] or "") for r in self.conn.execute(
             "SELECT from_addr, subject, received_at FROM messages WHERE status = 'done'"
-            " AND automatic IS NULL AND from_addr IS NOT NULL AND from_addr != ''")]
+            " AND automatic IS NULL AND from_addr IS NOT NULL AND from_addr != ''"
+            " AND received_at >= ? AND received_at <= ? ORDER BY id", (iso(since), iso(until)))]
 
-    def item_times(self, cycle: int) -> list[datetime]:
-        """When each item of ``cycle`` was received."""
-        return [datetime.fromisoformat(r[0]) for r in
-                self.conn.execute("SELECT received_at FROM items WHERE cycle = ?", (cycle,))]
+    def item_times(self, cycle: int, after: datetime | None = None) -> list[datetime]:
+        """When each item of ``cycle`` (received after ``after``) was received."""
+        sql, args = "SELECT received_at FROM items WHERE cycle = ?", [cycle]
+        if after is not None:
+            sql += " AND received_at > ?"
+            args.append(iso(after))
+        return [datetime.fromisoformat(r[0]) for r in self.conn.execute(sql, args)]
 
 
 def stored_item(r: sqlite3.Row) -> StoredItem:
