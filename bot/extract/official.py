@@ -12,8 +12,9 @@ with the text (issue 16; docs/official-copies.md).
   Scans are read on the OCR path, so the first poll does not pay for it.
 - The signer: OCR by need reads a page's head, rarely its foot, where the
   signature block is. When a seal is seen on a page whose part's text has
-  no signature block, the band around the seal is read (one tesseract run
-  on a strip, left column then right: "Nơi nhận" | "HIỆU TRƯỞNG").
+  no signature block, the region around the seal is read (one tesseract
+  run on a crop, in the red channel so that the seal's ink fades and the
+  title and name under it stay).
 
 Never raises for a bad file: a page that cannot be drawn or read is simply
 not looked at (the verdict then cannot tell, and says so).
@@ -37,7 +38,10 @@ log = logging.getLogger(__name__)
 
 SEAL_DPI = 50  # enough for a 36 mm seal (~70 px across); find_seal works on ~400 px anyway
 _SEARCHABLE_SCAN_SHARE = 0.5  # a text PDF page at least this much covered by an image: a scan with a text layer
-_SIGNER_MARGIN = 0.15  # share of the page height read above and below the seal for the signer's title and name
+_SIGNER_MARGIN = 0.1  # share of the page height read above and below the seal for the signer's title and name
+_SIGNER_DPI = 200  # a PDF page is drawn at this resolution for it
+_ONE_BLOCK = 6  # tesseract's page segmentation mode "a single uniform block of text"
+_SPECKS = " -_.,:;'\"`~^|ˆ*"
 
 _MEDIUM = {"docx": Medium.WORD, "doc": Medium.WORD, "rtf": Medium.WORD, "text": Medium.TEXT, "html": Medium.TEXT,
            "image": Medium.SCAN}
@@ -90,34 +94,29 @@ def _wants_signer(seal: PageSeal, part: DocumentPart) -> bool:
     return seal.seal is True and seal.candidate is not None and not find_blocks(part.text.splitlines()).found
 
 
-def _signer_text(ocr_page, seal: PageSeal, limits: ExtractLimits) -> str:
-    from .ocr import _read_region
+def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits) -> str:
+    """OCR of the signature block around the seal on ``image`` (the page, in colour): the
+    signer's title above the seal, the name below, a seal's width or so to each side. Read in
+    the red channel, where the seal's ink turns pale and the black print under it stays."""
+    from .ocr import ocr_layout, _tesseract
 
-    top = max(0.0, seal.candidate.box[1] - _SIGNER_MARGIN)
-    bottom = min(1.0, seal.candidate.box[3] + _SIGNER_MARGIN)
+    x0, y0, x1, y1 = seal.candidate.box
+    across = x1 - x0
+    width, height = image.size
+    box = (int(max(0.0, x0 - across) * width), int(max(0.0, y0 - _SIGNER_MARGIN) * height),
+           int(min(1.0, x1 + 1.5 * across) * width), int(min(1.0, y1 + _SIGNER_MARGIN) * height))
+    if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+        return ""
+    strip = image.crop(box).convert("RGB").getchannel("R")
     try:
-        return _read_region(ocr_page, top, bottom, 1.0, limits, head_share=1.0)
+        # one block of text (psm 6): the automatic layout takes the seal's ring for a picture and drops
+        # the title above it
+        text = ocr_layout(_tesseract(strip, dpi, limits, psm=_ONE_BLOCK), head_share=0.0)
+        # specks of the seal's ring read as punctuation at a line's ends ("-HIỆU TRƯỞNG")
+        return "\n".join(line.strip(_SPECKS) for line in text.splitlines())
     except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
         log.info("page %s: signer not read around the seal: %s", seal.page, exc)
         return ""
-
-
-def _red_dropped_page(page, dpi: int, max_pixels: int):
-    """A PDF page for OCR whose bands are drawn in colour and read in the red channel only
-    (the seal's red ink turns pale; the black title and name under it stay)."""
-    from .ocr import PdfPage
-
-    class _Page(PdfPage):
-        def region(self, top: float, bottom: float, scale: float):
-            factor = self.dpi * scale / 72
-            pixels = self.width * factor * max(self.height * (bottom - top), 1.0) * factor
-            if pixels > self.max_pixels:
-                factor *= (self.max_pixels / pixels) ** 0.5
-            crop = (0.0, (1.0 - bottom) * self.height, 0.0, top * self.height)
-            image = self.page.render(scale=factor, crop=crop).to_pil().convert("RGB").getchannel("R")
-            return image, max(1, round(factor * 72))
-
-    return _Page(page, dpi, max_pixels)
 
 
 def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool, page_of=None):
@@ -151,7 +150,10 @@ def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, 
         seal = find_seal(page.render(scale=scale).to_pil(), number)
         seals.append(seal)
         if ocr and _wants_signer(seal, part):
-            text = _signer_text(_red_dropped_page(page, limits.ocr_dpi, limits.max_image_pixels), seal, limits)
+            dpi = _SIGNER_DPI
+            if width * height * (dpi / 72) ** 2 > limits.max_image_pixels:  # a huge page: drawn smaller
+                dpi = max(1, int(72 * (limits.max_image_pixels / (width * height)) ** 0.5))
+            text = _signer_text(page.render(scale=dpi / 72).to_pil(), seal, dpi, limits)
             if text.strip():
                 signer.append((number, text))
     return tuple(seals), tuple(signer)
@@ -161,7 +163,6 @@ def _image_seals(data: bytes, parts, limits: ExtractLimits):
     from PIL import Image, ImageOps
 
     from .images import _image_dpi
-    from .ocr import ImagePage
 
     image = Image.open(io.BytesIO(data))
     frames = getattr(image, "n_frames", 1)
@@ -176,8 +177,7 @@ def _image_seals(data: bytes, parts, limits: ExtractLimits):
         seal = find_seal(frame.convert("RGB"), number)
         seals.append(seal)
         if _wants_signer(seal, part):
-            # the red channel: the seal's ink turns pale, the black title and name under it stay
-            text = _signer_text(ImagePage(frame.convert("RGB").getchannel("R"), _image_dpi(image)), seal, limits)
+            text = _signer_text(frame, seal, _image_dpi(image), limits)
             if text.strip():
                 signer.append((number, text))
     return tuple(seals), tuple(signer)
