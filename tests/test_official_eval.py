@@ -56,6 +56,13 @@ def test_each_verdict_moves_the_right_counter(variant, truth, sig, got, ds, coun
                                                             "invalid_called_official"))
 
 
+def test_a_corpus_without_the_official_truth_gets_no_official_figures():
+    plain = {"0001.eml": {"message_id": "<m1@x>", "attachments": [{"filename": "a.pdf", "campaign": True,
+                                                                 "doc_types": ["to_trinh"]}]}}
+    assert not has_official_labels(plain) and has_official_labels(label(("a.pdf", "word", False, "")))
+    assert score_official(plain, [row("a.pdf", True)]).labelled == 0
+
+
 def test_figures_and_report():
     labels = label(("a.pdf", "signed", True, "valid"), ("b.docx", "word", False, ""),
                    ("c.pdf", "scan_unstamped", False, ""), ("d.pdf", "text_pdf", False, ""),
