@@ -27,8 +27,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Sequence
 
 from .bounces import BounceVerdict, SentMail, normalise_id
-from .render import encode_header, set_header
-from .send import SmtpFailure
+from .errors import SmtpFailure
 
 log = logging.getLogger("bot.outbox")
 
@@ -509,6 +508,8 @@ def bounce_verdicts(conn: sqlite3.Connection, message_row: int) -> list[BounceVe
 
 def with_recipients(raw: bytes, recipients: Sequence[str]) -> bytes:
     """``raw`` with its To header naming ``recipients`` only."""
+    from .render import encode_header, set_header  # not at the top: a poll with nothing to send renders nothing
+
     return set_header(raw, "To", encode_header("To", ", ".join(recipients)))
 
 
