@@ -65,7 +65,8 @@ def ocr_enabled(ctx: Context) -> bool:
 
 
 def new_extractor(ctx: Context) -> Extractor:
-    """The pool of extraction workers (one per core), honouring ``[extraction] ocr``.
+    """The pool of extraction workers (one per core), honouring ``[extraction] ocr``;
+    large attachments reach them through files in ``state/spool/``.
 
     An attachment cannot be larger than the message that carries it, and a
     message up to ``mailbox.max_message_mb`` is downloaded: every file of a
@@ -74,7 +75,7 @@ def new_extractor(ctx: Context) -> Extractor:
     from .extract import ExtractLimits, Extractor  # not at the top: the pool is for poll and run only
 
     limits = ExtractLimits(max_bytes=ctx.config.mailbox.max_message_bytes)
-    return Extractor(ocr=ctx.config.extraction.ocr_enabled, limits=limits)
+    return Extractor(ocr=ctx.config.extraction.ocr_enabled, limits=limits, spool=ctx.config.paths.state / "spool")
 
 
 def parse_limits(ctx: Context) -> ParseLimits:

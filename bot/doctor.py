@@ -44,7 +44,8 @@ class Check:
 
 # -- the state directory ---------------------------------------------------
 
-STATE_FILES = ("bot.sqlite3", "bot.sqlite3-wal", "bot.sqlite3-shm", "worker.lock", "archive", "blobs", "outbox")
+STATE_FILES = ("bot.sqlite3", "bot.sqlite3-wal", "bot.sqlite3-shm", "worker.lock", "archive", "blobs", "outbox",
+               "spool")
 
 
 def check_state_dir(path: Path, *, create: bool = True) -> None:
