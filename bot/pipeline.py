@@ -148,7 +148,10 @@ class _Run:
                  total, needs_ocr: set[int], parse_limits: ParseLimits = ParseLimits()):
         self.store, self.rules, self.extractor, self.now, self.report = store, rules, extractor, now, report
         self._ocr_available = ocr_available
-        self.max_attempts, self.progress, self.commands, self.total = max_attempts, progress, commands, total
+        self.max_attempts, self.progress, self.commands = max_attempts, progress, commands
+        # What the progress shows: ``report`` counts the whole poll, which calls this once per OCR
+        # slice (with new mail fetched between two): the total is the poll's, not this slice's.
+        self.total = report.processed + report.failed + total
         self.needs_ocr = needs_ocr
         self.parse_limits = parse_limits
         self.parsing: dict[tuple, PendingMessage] = {}  # being parsed by a worker
