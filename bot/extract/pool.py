@@ -8,8 +8,8 @@ A large attachment goes to its worker as the path of a private file in the
 spool directory (``Extractor(spool=...)``, ``state/spool/`` for the bot), not
 as pickled bytes: a pickled 50 MB file is one more copy in this process while
 it is sent and two in the worker while it is received. The file is deleted
-when the job is done; files left by a process that died are deleted at the
-next first use of a spool.
+when the job is done; files left by a process that died are deleted when
+the next pool starts.
 """
 from __future__ import annotations
 
@@ -302,8 +302,8 @@ class Extractor:
 
     ``spool``: a private directory for attachments larger than
     ``spool_bytes``, which workers get by path (None: every file is sent as
-    bytes). Created on first use (mode 0700), when leftovers of a dead
-    process are deleted.
+    bytes). Made (mode 0700) when the pool starts or a file is first
+    spooled; files a dead process left there are deleted then.
 
     Use as a context manager, or call ``close()``.
     """
@@ -441,16 +441,20 @@ class Extractor:
         if (self.spool is None or self.size == 0 or not isinstance(att.data, bytes)
                 or len(att.data) <= self.spool_bytes):
             return None
-        if not self._spool_ready:
-            self.spool.mkdir(mode=0o700, parents=True, exist_ok=True)
-            clean_spool(self.spool)
-            self._spool_ready = True
+        self._prepare_spool()
         path = str(self.spool / f"{os.getpid()}-{len(self._spooled)}-{time.monotonic_ns()}.att")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._spooled.add(path)
         with os.fdopen(fd, "wb") as fh:
             fh.write(att.data)
         return _Spooled(path, att.filename, att.content_type, att.container)
+
+    def _prepare_spool(self) -> None:
+        """Once per pool: make the spool directory and delete what a dead process left there."""
+        if self.spool is not None and not self._spool_ready:
+            self.spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+            clean_spool(self.spool)
+            self._spool_ready = True
 
     def _unspool(self, job: _Job) -> None:
         """The job is done (or dropped): its file, if it had one, is deleted."""
@@ -476,6 +480,7 @@ class Extractor:
     def _ensure_pool(self, wanted: int) -> None:
         if len(self._pool) < min(self.size, max(1, wanted)):
             _check_cwd()
+            self._prepare_spool()  # the first poll after a crash starts the pool: its leftovers go then
         if self._context is None:
             methods = multiprocessing.get_all_start_methods()
             self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
