@@ -12,13 +12,15 @@ modules it loaded.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
 from tests import mailfactory as mf
-from tests.configs import SMTP_OFF, write_config
+from tests.configs import SMTP_OFF, imap_mailbox, write_config
 from tests.docfactory import OfficialDoc, official_pdf
 
 # What no idle command needs: reading files, checking signatures, writing XLSX, scheduling.
@@ -37,9 +39,9 @@ print("MODULES " + json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_modules(config, command: str, now: str = "2023-10-20T08:00") -> set[str]:
+def loaded_modules(config, command: str, now: str = "2023-10-20T08:00", env: dict | None = None) -> set[str]:
     done = subprocess.run([sys.executable, "-c", RUN, "--config", str(config), "--now", now, command],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     line = next(line for line in done.stdout.splitlines() if line.startswith("MODULES "))
     return set(json.loads(line[len("MODULES "):]))
@@ -76,4 +78,18 @@ def test_a_poll_without_new_mail_loads_no_reader_no_parser_no_pool_no_templates(
     assert list((tmp_path / "state" / "outbox").glob("*-receipt-thcs-nguyen-hien.eml"))
 
     unwanted = (FILE_READERS | POLLING - {"bot.mailbox"}) & loaded_modules(cfg, "poll", "2023-10-05T11:00")
+    assert not unwanted, sorted(unwanted)
+
+
+@pytest.mark.imap
+@pytest.mark.slow
+def test_a_poll_of_an_imap_mailbox_without_new_mail_loads_no_reader_no_parser_no_pool(tmp_path, dovecot):
+    pdf = official_pdf([OfficialDoc(issuer="TRƯỜNG THCS NGUYỄN HIỀN")])
+    dovecot.append("INBOX", mf.gmail(sender="thcsnguyenhien.q12@hcm-edu.example",
+                                     files=[mf.File("Tờ trình đề nghị công nhận.pdf", pdf)]),
+                   datetime.fromisoformat("2023-10-05T09:32:00+07:00"))
+    cfg = write_config(tmp_path, imap_mailbox(dovecot), SMTP_OFF)
+    env = {**os.environ, "BOT_IMAP_PASSWORD": dovecot.password}
+    assert "bot.pipeline" in loaded_modules(cfg, "poll", "2023-10-05T10:00", env)
+    unwanted = (FILE_READERS | POLLING - {"bot.mailbox"}) & loaded_modules(cfg, "poll", "2023-10-05T11:00", env)
     assert not unwanted, sorted(unwanted)
