@@ -514,6 +514,16 @@ def test_a_large_attachment_reaches_its_worker_as_a_private_file_deleted_when_re
         assert list(spool.iterdir()) == []  # deleted once read, with the pool still running
 
 
+@pytest.mark.skipif(OCR_MISSING is not None, reason=f"OCR: {OCR_MISSING}")
+def test_a_scan_read_by_path_gives_the_text_it_gives_from_bytes(tmp_path):
+    scan = f.image_pdf([f.text_image(["TRƯỜNG THCS NGUYỄN HIỀN", "TỜ TRÌNH", "Về việc đề nghị công nhận"])])
+    with Extractor(workers=0, ocr=True) as inline:
+        expected = inline.extract(att("scan.pdf", scan))
+    with Extractor(workers=1, timeout=60, ocr=True, spool=tmp_path / "spool", spool_bytes=1000) as pool:
+        got = pool.extract(att("scan.pdf", scan))
+    assert got == expected and got.ocr and "TỜ TRÌNH" in head_lines(got)
+
+
 def test_files_of_large_attachments_not_read_are_deleted_on_cancel_and_close(tmp_path):
     spool = tmp_path / "spool"
     pdf = f.official_pdf([f.OfficialDoc()])
