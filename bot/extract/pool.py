@@ -172,7 +172,7 @@ def clean_spool(spool: Path) -> int:
         try:
             os.unlink(spool / name)
             removed += 1
-        except FileNotFoundError:
+        except OSError:  # gone meanwhile, or not a file: the spool stays usable, only not tidied
             pass
     return removed
 
