@@ -152,6 +152,7 @@ class _Run:
         # What the progress shows: ``report`` counts the whole poll, which calls this once per OCR
         # slice (with new mail fetched between two): the total is the poll's, not this slice's.
         self.total = report.processed + report.failed + total
+        self.withheld = 0  # messages too large to download, quarantined from their headers: handled too
         self.needs_ocr = needs_ocr
         self.parse_limits = parse_limits
         self.parsing: dict[tuple, PendingMessage] = {}  # being parsed by a worker
@@ -249,6 +250,8 @@ class _Run:
                 if store.is_withheld(pending):  # too large: only its headers are here
                     self.held -= pending.size
                     _withhold(store, self.report, pending, self.now, self.parse_limits)
+                    self.withheld += 1
+                    self._show_progress()
                     continue
                 if self.extractor.size:
                     key = ("parse", pending.row)
@@ -420,8 +423,12 @@ class _Run:
             for digest in job.digests:
                 if digest not in still:
                     self.results.pop(digest, None)
-        if self.progress and batch:
-            self.progress("process", self.report.processed + self.report.failed, self.total)
+        if batch:
+            self._show_progress()
+
+    def _show_progress(self) -> None:
+        if self.progress:
+            self.progress("process", self.report.processed + self.report.failed + self.withheld, self.total)
 
     def _classify(self, job: _Job):
         """The message's items, or the exception that classifying it raised."""

@@ -150,6 +150,26 @@ def test_the_progress_bar_of_a_poll_read_in_ocr_slices_counts_the_whole_poll(tmp
     assert all(line.startswith("process ") for line in shown)
 
 
+def test_the_progress_bar_counts_a_mail_too_large_to_download_as_handled(tmp_path):
+    t0 = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
+    text = f.official_pdf([f.OfficialDoc()])
+    big = mf.build(message_id="<big@x>", files=[mf.File("scan.pdf", text)])
+    headers = big[:big.index(b"\r\n\r\n") + 4]  # all the mailbox hands over of a mail over max_message_mb
+    fetched = [RawMessage("t:0", headers, t0, full_size=90 * 2**20, withheld="quá lớn")] + [
+        RawMessage(f"t:{n}", mf.build(message_id=f"<text-{n}@x>", files=[mf.File(f"to-trinh-{n}.pdf", text)]),
+                   t0 + timedelta(minutes=n)) for n in (1, 2)]
+    report, screen = PollReport(), io.StringIO()
+    progress = ProgressReporter(stream=screen, interactive=True)
+    with Store.open(tmp_path / "state") as store, Extractor(workers=0) as extractor:
+        store.record_fetched(fetched, t0)
+        assert process_pending(store, load_rules(ROOT / "rules"), extractor, t0, report, ocr_available=False,
+                               progress=progress)
+    progress.close()
+    assert report.quarantined == 1 and report.processed == 2
+    shown = [line.strip() for line in screen.getvalue().replace("\n", "\r").split("\r") if line.strip()]
+    assert shown[-1].startswith("process 3/3 [####################]")
+
+
 def test_a_quiet_poll_plans_receipts_only_when_something_changed(tmp_path):
     ctx = make_ctx(tmp_path)
     inbox = tmp_path / "inbox"
