@@ -524,6 +524,22 @@ def test_a_scan_read_by_path_gives_the_text_it_gives_from_bytes(tmp_path):
     assert got == expected and got.ocr and "TỜ TRÌNH" in head_lines(got)
 
 
+def test_a_signed_pdf_read_by_path_gives_the_signature_it_gives_from_bytes(tmp_path):
+    from datetime import datetime, timezone
+
+    from tests import officialfactory as of
+
+    now = datetime(2023, 10, 5, tzinfo=timezone.utc)
+    pki = of.make_pki(now)
+    signed = of.sign(of.plain_pdf(), pki.signer, (pki.root,), signed_at=now)
+    with Extractor(workers=0) as inline:
+        expected = inline.extract(att("to-trinh-ky-so.pdf", signed))
+    with Extractor(workers=1, timeout=60, spool=tmp_path / "spool", spool_bytes=1000) as pool:
+        got = pool.extract(att("to-trinh-ky-so.pdf", signed))
+    assert expected.official.signatures.signatures  # the bytes' reading finds the signature ...
+    assert got.official.signatures == expected.official.signatures  # ... and so does the mapped file's
+
+
 def test_files_of_large_attachments_not_read_are_deleted_on_cancel_and_close(tmp_path):
     spool = tmp_path / "spool"
     pdf = f.official_pdf([f.OfficialDoc()])

@@ -4,6 +4,8 @@ from __future__ import annotations
 import mmap
 from dataclasses import dataclass
 
+from ..official.signature import TrustRoots
+
 
 MiB = 1024 * 1024
 
@@ -27,7 +29,8 @@ class ExtractLimits:
     starts; see ``ocr.read_page``), the head's resolution (the body's is
     3/4 of it), seconds per tesseract run. ``max_unpacked``:
     bytes a DOCX may unpack to (ZIP bombs). ``convert_timeout``: seconds for
-    catdoc/LibreOffice.
+    catdoc/LibreOffice. ``trust_roots``: the CA certificates digital
+    signatures are checked against (``[official] trust_roots``).
     """
 
     max_bytes: int = 40 * MiB
@@ -40,6 +43,7 @@ class ExtractLimits:
     max_unpacked: int = 120 * MiB
     max_image_pixels: int = 40_000_000
     convert_timeout: float = 30.0
+    trust_roots: TrustRoots = TrustRoots()
 
 
 class MappedFile(mmap.mmap):
@@ -50,6 +54,10 @@ class MappedFile(mmap.mmap):
     copy of what it loads."""
 
     path: str
+
+    def __contains__(self, needle) -> bool:
+        # mmap's own ``in`` looks for one byte: ``b"/ByteRange" in data`` would say False
+        return self.find(needle) != -1
 
 
 _OCR_FOUND_NOTHING = "tệp scan nhưng OCR không đọc được chữ nào"
