@@ -7,7 +7,7 @@ PDF: pypdfium2 or pdfplumber?
 
     * pdfplumber, open + ``extract_text`` of page 1 only: 120-190 ms a PDF.
     * pypdfium2, open + ``get_text_range`` of every page: 6-17 ms a PDF.
-    * pypdfium2 header re-ordering from character boxes (``layout_lines``,
+    * pypdfium2 header re-ordering from character boxes (``_layout_lines``,
       first 16 lines of one page): 3-5 ms a page, done only when needed.
     * ``extract()`` end to end (text, clean-up, split, heads): 20-40 ms a PDF.
 
@@ -35,11 +35,12 @@ import re
 import subprocess
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from ..model import Extraction
 from ..vietnamese import is_letter_spaced
 from .common import (DAMAGED_PDF, ENCRYPTED_PDF, OCR_FOUND_NOTHING, SCAN_UNREAD, SCANS_UNREAD, OCR_NOTE,
-                     ExtractLimits)
+                     ExtractLimits, MappedFile)
 from .ocr import PdfPage, want_ocr, read_page
 from .official import official_inputs
 from .pdf_layout import gap_text, has_big_image, interleaved, layout_lines
@@ -73,15 +74,15 @@ def _needs_ocr(text: str, page) -> bool:
     return len(_ALNUM.findall(text, 0, 400)) < _MIN_PAGE_CHARS and has_big_image(page)
 
 
-
-def extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None, now: datetime | None = None) -> Extraction:
+def extract_pdf(data: bytes | MappedFile, limits: ExtractLimits, ocr: bool | None,
+                now: datetime | None = None) -> Extraction:
     """A PDF's text; with ``now``, also its official-copy inputs, looked for on the pages
     already loaded (``now``: the instant digital signatures are judged at)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     try:
-        pdf = pdfium.PdfDocument(data)
+        pdf = pdfium.PdfDocument(Path(data.path) if isinstance(data, MappedFile) else data)
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
             return Extraction("pdf", error=ENCRYPTED_PDF)
