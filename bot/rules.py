@@ -94,6 +94,24 @@ class Issuer:
 
 
 @dataclass(frozen=True)
+class OfficeDocuments:
+    """How the office's own documents are known by their content (``[office_documents]``
+    of programmes.toml), for when their head (issuer line, number) cannot be read.
+
+    ``subjects``: the trích yếu of the office's documents; ``phrases``:
+    sentences in which the office is the author or gives the schools their
+    tasks; ``signers``: the office's signature titles; ``filenames``: how a
+    file name says it is the office's (weak evidence, never enough alone).
+    """
+
+    name: str
+    subjects: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    signers: tuple[str, ...] = ()
+    filenames: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reminders:
     before_days: tuple[int, ...] = (7, 3, 1)
     after_every_days: int = 3
@@ -159,6 +177,8 @@ class Campaign:
     issuers: tuple[Issuer, ...] = ()
     # A mail with more attachments than this is one review item, not one per file.
     attachment_cap: int = 30
+    # The office's own documents, known by their content (rules/programmes.toml).
+    office_documents: OfficeDocuments | None = None
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -236,8 +256,9 @@ def _read_toml(path: Path, what: str) -> dict:
 
 def with_programmes(campaign: Campaign, data: dict, where: str = "programmes.toml") -> Campaign:
     """The campaign with the neighbouring programmes (``[[programme]]``: name,
-    phrases) and the issuers that are not schools (``[[issuer]]``: name,
-    lines, codes) of a parsed programmes.toml added."""
+    phrases), the issuers that are not schools (``[[issuer]]``: name, lines,
+    codes) and the office's own documents (``[office_documents]``) of a
+    parsed programmes.toml added."""
     err = lambda msg: RulesError(f"{where}: {msg}")  # noqa: E731
     top = Table(data, "", err)
     others = list(campaign.topic.others)
@@ -256,8 +277,19 @@ def with_programmes(campaign: Campaign, data: dict, where: str = "programmes.tom
             raise i.fail("lines", "list at least one way the name is written")
         issuers.append(issuer)
         i.done()
+    office_documents = campaign.office_documents
+    if top.has("office_documents"):
+        o = top.sub("office_documents")
+        office_documents = OfficeDocuments(
+            name=o.get("name", str, check=_one_line), subjects=o.str_list("subjects", ()),
+            phrases=o.str_list("phrases", ()), signers=o.str_list("signers", ()),
+            filenames=o.str_list("filenames", ()))
+        if not (office_documents.phrases or office_documents.signers):
+            raise o.fail("phrases", "list at least one phrase (or a signer title) the office's documents use")
+        o.done()
     top.done()
-    return replace(campaign, topic=replace(campaign.topic, others=tuple(others)), issuers=tuple(issuers))
+    return replace(campaign, topic=replace(campaign.topic, others=tuple(others)), issuers=tuple(issuers),
+                   office_documents=office_documents)
 
 
 def load_roster(path: Path) -> tuple[School, ...]:

@@ -19,6 +19,7 @@ from .helpers import _code, _decimal, _short, _unique
 from .index import ClassifierIndex, index_for
 from .head import _MOTTO, _mostly_caps
 from .issuer import HeadSchool, OtherIssuer, find_school_in_head, other_issuer
+from .office import OfficeVerdict, office_document
 from .topic import TopicVerdict, campaign_words, topic_score
 from .year import YearVerdict, check_year, document_year, mail_years
 
@@ -265,6 +266,8 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     head = parse_head(part.head, index, ocr=ext.ocr)
     head_school = find_school_in_head(head, index)
     issuer = other_issuer(head, index, head_school)
+    # the office's own document whose head could not be read: known by its content
+    office = office_document(head, part.text, att.filename, index, head_school) if issuer is None else None
     doc_type = detect_doc_type(head, part.text, att.filename, index)
     school = resolve_school(ctx.evidence + head_evidence(head_school) + filename_evidence(att.filename, index),
                             ctx.sender)
@@ -273,8 +276,8 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     confidence = min(school.confidence, doc_type.confidence)
     threshold = index.campaign.review_threshold
 
-    ignored = _ignore_reason(att, head, doc_type, topic, year, issuer)
-    concerns = _concerns(ctx, school, doc_type, topic, year, head_school)
+    ignored = _ignore_reason(att, head, doc_type, topic, year, issuer, office)
+    concerns = _concerns(ctx, school, doc_type, topic, year, head_school, office)
     if ignored:
         decision, lead = "ignored", (ignored,)
     elif concerns:
@@ -291,7 +294,8 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
                   "theo địa chỉ gửi)",)
     item = ItemDecision(
         filename=att.filename, part_index=part_index, school=_code(school.school), doc_types=doc_type.doc_types,
-        campaign=topic.kind == "this" and year.kind != "earlier" and issuer is None, decision=decision,
+        campaign=topic.kind == "this" and year.kind != "earlier" and issuer is None and office is None,
+        decision=decision,
         confidence=round(confidence, 3),
         reasons=_unique((*lead, *doc_type.reasons, *school.reasons, topic.reason, year.reason, *notes)),
         first_page=part.first_page, last_page=part.last_page)
@@ -304,12 +308,14 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
 
 
 def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: TopicVerdict,
-                   year: YearVerdict, issuer: OtherIssuer | None) -> str:
+                   year: YearVerdict, issuer: OtherIssuer | None, office: OfficeVerdict | None = None) -> str:
     """Why a part is no dossier document of this campaign and year, or ""."""
     if doc_type.other and not doc_type.concerns:
         return doc_type.other_reason
     if issuer is not None:
         return f"văn bản do {issuer.name} ban hành ('{_short(issuer.line)}'), không phải văn bản của trường"
+    if office is not None and office.kind == "office":
+        return office.reason
     if topic.kind == "other":
         return topic.reason
     if year.kind == "earlier":
@@ -320,9 +326,11 @@ def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: To
 
 
 def _concerns(ctx: MessageContext, school: SchoolVerdict, doc_type: TypeVerdict, topic: TopicVerdict,
-              year: YearVerdict, head_school: HeadSchool) -> tuple[str, ...]:
+              year: YearVerdict, head_school: HeadSchool, office: OfficeVerdict | None = None) -> tuple[str, ...]:
     """Everything that needs a person, whatever the confidence."""
     found = [*school.concerns, *doc_type.concerns]
+    if office is not None and office.kind == "maybe":
+        found.insert(0, office.reason)
     if head_school.unknown_line:
         found.append(f"đầu văn bản ghi '{_short(head_school.unknown_line)}', không có trong danh sách trường")
     if topic.kind == "unknown":
