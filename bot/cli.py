@@ -319,7 +319,7 @@ def cmd_export(ctx, args, now) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate_corpus, format_report
+    from .evaluate import evaluate_corpus, format_report, format_status_report
 
     if not args.verbose:
         logging.getLogger("bot.pipeline").setLevel(logging.WARNING)  # one line per item otherwise
@@ -332,6 +332,7 @@ def cmd_eval(args) -> int:
     if args.rows:
         args.rows.write_text(json.dumps(run.rows, ensure_ascii=False, indent=1), encoding="utf-8")
     print(format_report(run.metrics, max_errors=args.errors))
+    print(format_status_report(run.status, max_cells=args.errors))
     print(f"{len(run.rows)} rows in {run.seconds:.1f} s" + (f"; state kept in {run.state}" if args.keep_state else ""))
     return 1 if run.metrics.wrong_campaign_counted else 0
 
