@@ -263,7 +263,7 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
     doc_names = {d.id: d.name for d in campaign.doc_types}
     wording = labels.get("REVIEW") or {}
     for r in status.review[:REVIEW_SHEET_ROWS]:
-        guess = review_guess(r.reason, r.filename, r.doc_types, campaign)
+        guess = review_guess(r.reason, r.filename, r.doc_types, campaign, r.reason_code)
         rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, school_names.get(r.school, r.school or ""),
                    r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename,
                    guess_text(guess, wording), suggested_replies(r.ref, r.school, r.doc_types, guess.likely)[0],

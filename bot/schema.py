@@ -266,4 +266,11 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE status = 'new' AND attempts > 0 AND last_error IS NULL;
     CREATE INDEX messages_inflight ON messages(inflight) WHERE inflight IS NOT NULL;
     """,
+    # 9 (branch precision; 7 and 8 come from other branches): why an item is in
+    # review or ignored, typed (``bot.model.ReasonCode``); the digest groups and
+    # words the review queue by it. NULL for rows recorded before: the digest
+    # then reads their reasons' wording.
+    """
+    ALTER TABLE items ADD COLUMN reason_code TEXT;
+    """,
 )

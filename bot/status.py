@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
+from .model import ReasonCode
 from .rules import Campaign, School
 from .store import Correction, StoredItem
 
@@ -42,6 +43,7 @@ class ReviewEntry:
     school: str | None
     doc_types: tuple[str, ...]
     reason: str
+    reason_code: ReasonCode | None = None  # None for items recorded before codes existed
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correct
             receipts.extend(Receipt(item.school, t, item.received_at, item.ref, item.filename) for t in item.doc_types)
         elif item.decision == "review":
             review.append(ReviewEntry(item.ref, item.message_id, item.from_addr, item.filename, item.received_at,
-                                      item.school, item.doc_types, "; ".join(item.reasons)))
+                                      item.school, item.doc_types, "; ".join(item.reasons), item.reason_code))
     return Facts(tuple(receipts), tuple(sorted(review, key=lambda r: r.received_at)), exemptions, extensions)
 
 

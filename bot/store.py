@@ -41,7 +41,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from .archive import BlobStore, sha256
 from .errors import DismissError, StoreError, environmental
-from .model import Extraction, DocumentPart, ItemDecision, RawMessage
+from .model import Extraction, DocumentPart, ItemDecision, RawMessage, ReasonCode
 from .schema import MIGRATIONS
 
 DB_NAME = "bot.sqlite3"
@@ -117,6 +117,7 @@ class StoredItem:
     reasons: tuple[str, ...]
     cycle: int
     content_sha256: str
+    reason_code: ReasonCode | None = None  # None for items recorded before schema 9
 
     @property
     def ref(self) -> str:
@@ -357,19 +358,21 @@ class Store:
                 self.conn.execute(
                     """INSERT INTO items (message_row, container, filename, occurrence, part_index, content_sha256,
                            first_page, last_page, school, doc_types, campaign, decision, confidence,
-                           reasons, received_at, cycle, classified_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           reasons, received_at, cycle, classified_at, reason_code)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (message_row, container, filename, occurrence, part_index) DO UPDATE SET
                            content_sha256 = excluded.content_sha256, first_page = excluded.first_page,
                            last_page = excluded.last_page, school = excluded.school,
                            doc_types = excluded.doc_types, campaign = excluded.campaign,
                            decision = excluded.decision, confidence = excluded.confidence,
                            reasons = excluded.reasons, received_at = excluded.received_at,
-                           cycle = excluded.cycle, classified_at = excluded.classified_at""",
+                           cycle = excluded.cycle, classified_at = excluded.classified_at,
+                           reason_code = excluded.reason_code""",
                     (row, container, decision.filename, occurrence, decision.part_index, decision.content_sha256,
                      decision.first_page, decision.last_page, decision.school, json.dumps(list(decision.doc_types)),
                      int(decision.campaign), decision.decision, decision.confidence,
-                     json.dumps(list(decision.reasons), ensure_ascii=False), iso(received_at), cycle, iso(now)))
+                     json.dumps(list(decision.reasons), ensure_ascii=False), iso(received_at), cycle, iso(now),
+                     decision.reason_code.value if decision.reason_code is not None else None))
             self.conn.execute(
                 "UPDATE messages SET status = 'done', processed_at = ?, last_error = NULL, inflight = NULL,"
                 " from_addr = ?, subject = ?, automatic = ?, auth = ?, bounces = ? WHERE id = ?",
@@ -741,7 +744,15 @@ def _item(r: sqlite3.Row) -> StoredItem:
         part_index=r["part_index"], first_page=r["first_page"], last_page=r["last_page"], school=r["school"],
         doc_types=tuple(json.loads(r["doc_types"])), campaign=bool(r["campaign"]), decision=r["decision"],
         confidence=r["confidence"], reasons=tuple(json.loads(r["reasons"])), cycle=r["cycle"],
-        content_sha256=r["content_sha256"])
+        content_sha256=r["content_sha256"], reason_code=_reason_code(r["reason_code"]))
+
+
+_REASON_CODES = {c.value: c for c in ReasonCode}
+
+
+def _reason_code(value: str | None) -> ReasonCode | None:
+    """The stored code; None for old rows (and for a code this version does not know)."""
+    return _REASON_CODES.get(value) if value else None
 
 
 def _extraction_to_json(e: Extraction) -> str:

@@ -131,6 +131,20 @@ def test_the_offices_own_plan_read_by_ocr_is_ignored():
     assert d.reasons[0].startswith("văn bản do chính Phòng ban hành (")
 
 
+def test_a_ward_police_plan_read_by_ocr_is_ignored():
+    # OCR damaged the supervisor's line ("CÔNG A AN QUẬN 12": not TT GDNN-GDTX Quận 12, which is named after the
+    # place) and read specks before the number; the issuer line under it says who issued the plan
+    text = ("' CÔNG A AN QUẬN 12:\n. CÔNG AN PHƯỜNG TÂN CHÁNH HIỆP '\nSố: '23/KH- -CAP :\n"
+            "_ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+            "Phường Tân Chánh Hiệp, gày 20 tháng 9 năm 2023.\nKẾ HOẠCH\n"
+            "Phối hợp với các cơ sở giáo dục trên địa bàn xây dựng điển hình\n"
+            "về phong trào toàn dân bảo vệ ANTQ năm 2023")
+    d = one(text, ocr=True)
+    assert (d.decision, d.campaign) == ("ignored", False)
+    assert d.reasons[0].startswith("văn bản do Công an ban hành ('. CÔNG AN PHƯỜNG TÂN CHÁNH HIỆP")
+    assert not has(d, "TT GDNN-GDTX")
+
+
 # --------------------------------------------------------------------------
 # The office's own plan, its head unreadable, forwarded by a school
 # --------------------------------------------------------------------------
@@ -209,6 +223,26 @@ def test_a_supervising_body_alone_is_not_taken_for_the_issuer():
     # The school's line lost (OCR); the number is the school's: not the ward's document.
     d = one(head("TỜ TRÌNH", parent="UBND PHƯỜNG AN PHÚ ĐÔNG", issuer=""))
     assert not any("ban hành (" in r for r in d.reasons)
+
+
+# --------------------------------------------------------------------------
+# A date of an earlier year under a trích yếu of this cycle's year
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("date, subject_year, decision, reason", [
+    # OCR read "2022" for "2023" (seeds 12 and 13): the trích yếu says 2023, a person looks
+    ("Quận 12, ngày 20 tháng 9 năm 2022", "2023", "review",
+     "ngày văn bản ghi năm 2022 (20/09/2022) nhưng trích yếu ghi năm 2023: có thể đọc sai ngày"),
+    # last year's minutes, all of it last year's: ignored
+    ("Quận 12, ngày 20 tháng 9 năm 2022", "2022", "ignored", "hồ sơ của năm trước (ngày 20/09/2022)"),
+    ("Quận 12, ngày 20 tháng 9 năm 2023", "2023", "counted", "ngày văn bản 20/09/2023"),
+])
+def test_an_earlier_date_under_this_years_trich_yeu_is_for_a_person(date, subject_year, decision, reason):
+    subject = f"Họp xét, đề nghị công nhận đơn vị đạt điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc " \
+              f"năm {subject_year}"
+    d = one(head("BIÊN BẢN", date=date, subject=subject), ocr=True)
+    assert d.decision == decision
+    assert has(d, reason), d.reasons
 
 
 # --------------------------------------------------------------------------

@@ -33,7 +33,9 @@ How evidence is weighed (details in the functions below):
   first page came before them (``_page_runs``).
 
 Every decision carries short reasons in Vietnamese, with diacritics: they
-are shown to the coordinator in the digest and the review queue. When in
+are shown to the coordinator in the digest and the review queue. Every
+"review" and "ignored" decision also carries a typed ``ReasonCode``
+(``bot.model``): for a review item, the cause the digest shows. When in
 doubt the answer is "review": a wrong "counted" means a school is never
 reminded.
 
