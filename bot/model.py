@@ -265,3 +265,49 @@ class ItemDecision:
     content_sha256: str = ""
     # why it is "review" or "ignored", typed (None for "counted")
     reason_code: ReasonCode | None = None
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One classified document part, joined with its message."""
+
+    id: int
+    message_id: str
+    from_addr: str
+    subject: str
+    received_at: datetime
+    container: str
+    filename: str
+    part_index: int
+    first_page: int
+    last_page: int
+    school: str | None
+    doc_types: tuple[str, ...]
+    campaign: bool
+    decision: str
+    confidence: float
+    reasons: tuple[str, ...]
+    cycle: int
+    content_sha256: str
+    reason_code: ReasonCode | None = None  # None for items recorded before schema 9
+
+    @property
+    def ref(self) -> str:
+        """The short reference the coordinator uses: R17."""
+        return f"R{self.id}"
+
+
+@dataclass(frozen=True)
+class Correction:
+    id: int
+    kind: str
+    item_id: int | None
+    school: str | None
+    doc_type: str | None
+    cycle: int
+    value: str | None
+    who: str
+    why: str
+    via: str
+    at: datetime
+

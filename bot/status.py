@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
-from .model import ReasonCode
+from .model import Correction, ReasonCode, StoredItem
 from .rules import Campaign, School
-from .store import Correction, StoredItem
 
 ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (
     "on_time", "late", "pending", "missing", "exempt", "extended", "review")
