@@ -3,11 +3,10 @@ and the message-level decisions (automatic mail, missing attachments, parts
 not read, damaged mail, attachments that are no documents)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Sequence
-
-import re
 
 from ..model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage, ReasonCode, Skipped
 from ..rules import Rules
