@@ -85,12 +85,16 @@ class Issuer:
     """A body that issues documents and is not a school (Công an phường, UBND phường, Đoàn...).
 
     ``lines``: how its name begins in the issuer block; ``codes``: its
-    abbreviation after the type in the ``Số:`` line (``KH-CAP``).
+    abbreviation after the type in the ``Số:`` line (``KH-CAP``); ``signers``:
+    the titles it signs with.
     """
 
     name: str
     lines: tuple[str, ...]
     codes: tuple[str, ...] = ()
+    # its signature titles ("TRƯỞNG CÔNG AN PHƯỜNG"): who signed says who issued,
+    # when OCR could not read the head
+    signers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -272,7 +276,7 @@ def with_programmes(campaign: Campaign, data: dict, where: str = "programmes.tom
     issuers = list(campaign.issuers)
     for i in top.subs("issuer"):
         issuer = Issuer(name=i.get("name", str, check=_one_line), lines=i.str_list("lines"),
-                        codes=i.str_list("codes", ()))
+                        codes=i.str_list("codes", ()), signers=i.str_list("signers", ()))
         if not issuer.lines:
             raise i.fail("lines", "list at least one way the name is written")
         issuers.append(issuer)

@@ -145,6 +145,25 @@ def test_a_ward_police_plan_read_by_ocr_is_ignored():
     assert not has(d, "TT GDNN-GDTX")
 
 
+@pytest.mark.parametrize("head_kw, signature, decision, reason", [
+    # the head faded: who signed says who issued it
+    (dict(parent="", issuer="", number=""), "TRƯỞNG CÔNG AN PHƯỜNG\nNguyễn Văn A", "ignored",
+     "văn bản do Công an ban hành ('TRƯỞNG CÔNG AN PHƯỜNG'), không phải văn bản của trường"),
+    (dict(parent="", issuer="", number=""), "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH", "ignored",
+     "văn bản do Ủy ban nhân dân phường, xã ban hành ('TM. ỦY BAN NHÂN DÂN')"),
+    (dict(parent="", issuer="", number=""), "TM. BAN CHẤP HÀNH\nBÍ THƯ", "ignored",
+     "văn bản do Đoàn Thanh niên, Đội ban hành ('TM. BAN CHẤP HÀNH')"),
+    # a school's own plan whose head was lost: its principal signs
+    (dict(parent="", issuer="", number=""), "HIỆU TRƯỞNG\nNguyễn Văn A", "counted", "tiêu đề 'KẾ HOẠCH'"),
+    # the school's head read: it issued the plan, whoever else signs beside
+    ({}, "XÁC NHẬN CỦA CÔNG AN PHƯỜNG\nTRƯỞNG CÔNG AN PHƯỜNG", "counted", "đầu văn bản ghi THCS Nguyễn Hiền"),
+])
+def test_who_signed_says_who_issued_when_the_head_is_unreadable(head_kw, signature, decision, reason):
+    d = one(head("KẾ HOẠCH", **head_kw), TOPIC_BODY + "\n" + signature, ocr=True)
+    assert d.decision == decision, d.reasons
+    assert has(d, reason), d.reasons
+
+
 # --------------------------------------------------------------------------
 # The office's own plan, its head unreadable, forwarded by a school
 # --------------------------------------------------------------------------

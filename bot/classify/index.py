@@ -84,6 +84,8 @@ class ClassifierIndex:
     own_terms: tuple[str, ...] = ()
     # The office's own documents, known by their content (None: not configured).
     office_docs: OfficeSigns | None = None
+    # Issuers that are not schools, by the titles they sign with: (name, signer titles in match form).
+    issuer_signers: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
 
@@ -131,6 +133,8 @@ def build_index(rules: Rules) -> ClassifierIndex:
                                 for p in phrases if f" {_phrase(p)} " in f" {f} " and _phrase(p) != f},
                                key=len, reverse=True)),
         office_docs=_office_signs(campaign),
+        issuer_signers=tuple((i.name, frozenset(_phrase(t) for t in i.signers)) for i in campaign.issuers
+                             if i.signers),
     )
 
 

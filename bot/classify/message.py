@@ -20,7 +20,7 @@ from .helpers import _code, _decimal, _short, _unique
 from .index import ClassifierIndex, index_for
 from .head import _MOTTO, _mostly_caps
 from .issuer import HeadSchool, OtherIssuer, find_school_in_head, other_issuer
-from .office import OfficeVerdict, office_document
+from .office import OfficeVerdict, office_document, signed_by_other_issuer
 from .topic import TopicVerdict, campaign_words, topic_score
 from .year import YearVerdict, check_year, document_year, mail_years
 
@@ -277,6 +277,10 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     head = parse_head(part.head, index, ocr=ext.ocr)
     head_school = find_school_in_head(head, index)
     issuer = other_issuer(head, index, head_school)
+    if issuer is None and head_school.mention is None:
+        # its head unreadable or silent: who signed it says who issued it
+        signed = signed_by_other_issuer(part.text, index)
+        issuer = OtherIssuer(signed[0], signed[1]) if signed else None
     # the office's own document whose head could not be read: known by its content
     office = office_document(head, part.text, att.filename, index, head_school) if issuer is None else None
     doc_type = detect_doc_type(head, part.text, att.filename, index)

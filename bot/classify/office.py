@@ -119,7 +119,22 @@ def _subject_hit(head: Head, signs: OfficeSigns) -> str:
 
 def _signer_line(text: str, signs: OfficeSigns) -> str:
     """A line that ends with the office's signature title in capitals ("KT. TRƯỞNG PHÒNG"), or ""."""
-    if not signs.signers:
+    return signature_line(text, signs.signers)
+
+
+def signed_by_other_issuer(text: str, index: ClassifierIndex) -> tuple[str, str] | None:
+    """(issuer name, the line) when the document is signed with the title of a body that is not a
+    school ("TRƯỞNG CÔNG AN PHƯỜNG", "TM. BAN CHẤP HÀNH / BÍ THƯ"): ``[[issuer]] signers``."""
+    for name, signers in index.issuer_signers:
+        line = signature_line(text, signers)
+        if line:
+            return name, line
+    return None
+
+
+def signature_line(text: str, signers: frozenset[str]) -> str:
+    """A line that ends with one of ``signers`` (match form) in capitals, after at most a short prefix, or ""."""
+    if not signers:
         return ""
     for line in text.splitlines():
         if not line.strip():
@@ -132,7 +147,7 @@ def _signer_line(text: str, signs: OfficeSigns) -> str:
             tail.insert(0, word)
         # the title, after at most a short prefix ("KT.", "TL.", OCR's "KL")
         for k in range(len(tail)):
-            if _phrase(" ".join(tail[k:])) in signs.signers and all(len(w) <= 2 for w in tail[:k]):
+            if _phrase(" ".join(tail[k:])) in signers and all(len(w) <= 2 for w in tail[:k]):
                 return line.strip()
     return ""
 
