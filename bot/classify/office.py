@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .constants import _MAX_TEXT
 from .forms import _phrase, match_form, text_form
 from .head import Head
 from .helpers import _quoted, _short
@@ -119,37 +120,40 @@ def _subject_hit(head: Head, signs: OfficeSigns) -> str:
 
 def _signer_line(text: str, signs: OfficeSigns) -> str:
     """A line that ends with the office's signature title in capitals ("KT. TRƯỞNG PHÒNG"), or ""."""
-    return signature_line(text, signs.signers)
+    return next((line for form, line in signature_titles(text) if form in signs.signers), "")
 
 
 def signed_by_other_issuer(text: str, index: ClassifierIndex) -> tuple[str, str] | None:
     """(issuer name, the line) when the document is signed with the title of a body that is not a
     school ("TRƯỞNG CÔNG AN PHƯỜNG", "TM. BAN CHẤP HÀNH / BÍ THƯ"): ``[[issuer]] signers``."""
-    for name, signers in index.issuer_signers:
-        line = signature_line(text, signers)
-        if line:
-            return name, line
+    if not index.issuer_signers:
+        return None
+    for form, line in signature_titles(text):
+        for name, signers in index.issuer_signers:
+            if form in signers:
+                return name, line
     return None
 
 
-def signature_line(text: str, signers: frozenset[str]) -> str:
-    """A line that ends with one of ``signers`` (match form) in capitals, after at most a short prefix, or ""."""
-    if not signers:
-        return ""
+def signature_titles(text: str) -> list[tuple[str, str]]:
+    """(match form, line) of what may be a signature title: the run of capital words that ends a line,
+    and the same without a short prefix ("KT.", "TL.", OCR's "KL"), in the first and last
+    ``_MAX_TEXT`` characters (a signature block closes a document, or its first page)."""
+    if len(text) > 2 * _MAX_TEXT:
+        text = text[:_MAX_TEXT] + "\n" + text[-_MAX_TEXT:]
+    found = []
     for line in text.splitlines():
-        if not line.strip():
-            continue
         words = [_EDGE_JUNK.sub("", w) for w in line.split()]
         tail: list[str] = []
         for word in reversed(words):
             if not word or not word.isalpha() or not word.isupper():
                 break
             tail.insert(0, word)
-        # the title, after at most a short prefix ("KT.", "TL.", OCR's "KL")
         for k in range(len(tail)):
-            if _phrase(" ".join(tail[k:])) in signers and all(len(w) <= 2 for w in tail[:k]):
-                return line.strip()
-    return ""
+            if any(len(w) > 2 for w in tail[:k]):
+                break
+            found.append((_phrase(" ".join(tail[k:])), line.strip()))
+    return found
 
 
 def _filename_hit(filename: str, signs: OfficeSigns) -> str:
