@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the official-copy types load with the modules that make them
+    from .official.record import OfficialInputs
+    from .official.verdict import Evidence
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,9 @@ class Extraction:
     ocr: bool = False
     error: str | None = None
     notes: tuple[str, ...] = ()  # e.g. "converted from TCVN3"
+    # What the official-copy check needs (issue 16): None when there is no
+    # part, or for a result made before the check existed.
+    official: OfficialInputs | None = None
 
 
 DECISIONS = ("counted", "review", "ignored")
@@ -290,6 +298,9 @@ class StoredItem:
     cycle: int
     content_sha256: str
     reason_code: ReasonCode | None = None  # None for items recorded before schema 9
+    # Whether this copy is the official paper (issue 16); None: not checked
+    # (an item recorded before the check existed), never "unofficial".
+    evidence: Evidence | None = None
 
     @property
     def ref(self) -> str:

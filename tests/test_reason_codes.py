@@ -4,7 +4,6 @@ wording only for rows recorded before codes existed. For every kind of review it
 from the code is the one the wording gave before (the digest does not change)."""
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 import pytest
@@ -13,6 +12,7 @@ from bot import classify as C
 from bot.model import Attachment, DocumentPart, Extraction, ItemDecision, ReasonCode, Skipped
 from bot.plan import review_guess
 from bot.store import Store
+from tests import rawdb
 from tests.test_classify import (RECEIVED, RULES, SCHOOL_MAIL, UNKNOWN_MAIL, VN, head, message, one, pdf)
 from tests.test_programmes import OFFICE_TASKS, TOPIC_BODY
 
@@ -182,19 +182,15 @@ def test_the_code_is_stored_with_the_item_and_old_rows_have_none(tmp_path):
 
     # a state directory made before codes existed, with one item in review
     at = "2023-10-05T09:00:00+00:00"
-    conn = sqlite3.connect(tmp_path / "bot.sqlite3")
     before = next(n for n, script in enumerate(MIGRATIONS) if "reason_code" in script)
-    for script in MIGRATIONS[:before]:
-        conn.executescript(script)
-    conn.execute(f"PRAGMA user_version = {before}")
-    conn.execute("INSERT INTO messages (id, sha256, message_id, source_key, received_at, size, fetched_at)"
-                 f" VALUES (4, 'ab', '<m4@x>', 'k', '{at}', 10, '{at}')")
-    conn.execute("INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
-                 " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
-                 " classified_at) VALUES (17, 4, '', 'old.pdf', 0, 'cd', 1, 1, NULL, '[]', 0, 'review', 0.2,"
-                 f" '[\"văn bản ghi ngày 05/10/2033, sau ngày nhận (05/10/2023)\"]', '{at}', 2023, '{at}')")
-    conn.commit()
-    conn.close()
+    rawdb.old_database(
+        tmp_path, before,
+        "INSERT INTO messages (id, sha256, message_id, source_key, received_at, size, fetched_at)"
+        f" VALUES (4, 'ab', '<m4@x>', 'k', '{at}', 10, '{at}')",
+        "INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
+        " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
+        " classified_at) VALUES (17, 4, '', 'old.pdf', 0, 'cd', 1, 1, NULL, '[]', 0, 'review', 0.2,"
+        f" '[\"văn bản ghi ngày 05/10/2033, sau ngày nhận (05/10/2023)\"]', '{at}', 2023, '{at}')")
     new = REVIEW_CASES["unknown issuer"]()
     with Store.open(tmp_path) as store:
         (old,) = store.items()
