@@ -232,7 +232,7 @@ def _startup_checks(ctx) -> None:
     app.refuse_sample_recipients(ctx)
     from .notify import renderer_for  # not at the top: status and health do not need it
 
-    renderer_for(ctx)  # the templates load and outgoing mail has a sender
+    renderer_for(ctx)  # outgoing mail has a sender (the templates are rendered by check-config --connect)
 
 
 def _check_connect(ctx, args, now) -> int:

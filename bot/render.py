@@ -75,27 +75,36 @@ class Renderer:
         self.from_address = from_address
         self.from_name = from_name
         self.domain = from_address.rsplit("@", 1)[1].strip().lower()
-        # One environment per (directory, time zone): templates are compiled once per
-        # process and recompiled only when a file changes (auto_reload checks mtimes).
-        cache_key = (str(self.dir.resolve()), getattr(tz, "key", str(tz)))
-        env = _ENVIRONMENTS.get(cache_key)
-        if env is None:
-            import jinja2  # not at the top: status and health import this module but render nothing
+        self._env: jinja2.Environment | None = None
 
-            env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader(str(self.dir), encoding="utf-8"),
-                autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False,
-                                                    default=False),
-                undefined=jinja2.StrictUndefined,
-                keep_trailing_newline=False,
-                auto_reload=True,
-            )
-            env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
-                               vn_deadline=self.vn_deadline, nd30_date=self.nd30_date, vn_duration=vn_duration,
-                               vn_number=vn_number, middle=shorten_middle, address=shorten_address,
-                               days_vi=days_vi, lower_first=lower_first)
-            _ENVIRONMENTS[cache_key] = env
-        self.env = env
+    @property
+    def env(self) -> jinja2.Environment:
+        """The Jinja environment of the templates, made on first use: one per
+        (directory, time zone) and process, so templates are compiled once and
+        again only when a file changes (auto_reload checks mtimes). Not in
+        ``__init__``: ``check-config`` and a quiet poll build a renderer (the
+        sender is checked) but render nothing, and need not load jinja2."""
+        if self._env is None:
+            cache_key = (str(self.dir.resolve()), getattr(self.tz, "key", str(self.tz)))
+            env = _ENVIRONMENTS.get(cache_key)
+            if env is None:
+                import jinja2
+
+                env = jinja2.Environment(
+                    loader=jinja2.FileSystemLoader(str(self.dir), encoding="utf-8"),
+                    autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False,
+                                                        default=False),
+                    undefined=jinja2.StrictUndefined,
+                    keep_trailing_newline=False,
+                    auto_reload=True,
+                )
+                env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
+                                   vn_deadline=self.vn_deadline, nd30_date=self.nd30_date, vn_duration=vn_duration,
+                                   vn_number=vn_number, middle=shorten_middle, address=shorten_address,
+                                   days_vi=days_vi, lower_first=lower_first)
+                _ENVIRONMENTS[cache_key] = env
+            self._env = env
+        return self._env
 
     @classmethod
     def for_config(cls, config, campaign) -> "Renderer":
@@ -133,7 +142,7 @@ class Renderer:
 
     # -- rendering ----------------------------------------------------------
     def render_template(self, name: str, context: dict) -> str:
-        import jinja2  # loaded by __init__ already: this only names its errors
+        import jinja2  # this only names its errors (self.env loads jinja2)
 
         try:
             return self.env.get_template(name).render(context)
@@ -158,7 +167,7 @@ class Renderer:
 
     def labels(self) -> dict:
         """The status labels of ``_common.txt`` (used for the XLSX)."""
-        import jinja2  # loaded by __init__ already: this only names its errors
+        import jinja2  # this only names its errors (self.env loads jinja2)
 
         try:
             module = self.env.get_template("_common.txt").module
