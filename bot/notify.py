@@ -224,7 +224,7 @@ def _recheck(ctx, store: Store, now: datetime):
         to = plan.reachable(school_obj.emails, bounced[0])
         if not to:
             return Cancel("every roster address bounced")
-        if s.missing_required(campaign.required) == row.meta.get("missing") and set(row.recipients) == set(to):
+        if plan.reminder_current(s, campaign, row.meta) and set(row.recipients) == set(to):
             return None
         # Something arrived (or the roster changed, or an address bounced) since it was queued: bring it up to date.
         mail = plan.reminder_mail(status, school_obj, s, kind, row.key, bounced[0])
@@ -265,7 +265,7 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
     for r in facts.receipts:
         if not r.source.startswith("R") or not r.source[1:].isdigit():
             continue  # a paper delivery: nothing to answer
-        entry = by_item.setdefault(int(r.source[1:]), {"school": r.school, "doc_types": []})
+        entry = by_item.setdefault(int(r.source[1:]), {"school": r.school, "doc_types": [], "evidence": r.evidence})
         if r.school == entry["school"] and r.doc_type not in entry["doc_types"]:
             entry["doc_types"].append(r.doc_type)
     if not by_item:
@@ -280,7 +280,8 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
                                     filename=r.filename, received_at=r.received_at,
                                     from_addr=(r.from_addr or "").lower(), automatic=r.automatic is not None,
                                     first_page=r.first_page, last_page=r.last_page, parts=r.parts,
-                                    message_row=r.message_row, sender_verified=r.auth == "pass"))
+                                    message_row=r.message_row, sender_verified=r.auth == "pass",
+                                    evidence=entry["evidence"]))
     return out
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from .errors import ConfigError
-from .plan import PlannedMail, ReviewGuess, review_guess, suggested_replies
+from .plan import PlannedMail, ReviewGuess, official_replies, official_rows, review_guess, suggested_replies
 from .status import CampaignStatus
 
 if TYPE_CHECKING:  # annotations only: jinja2 is imported where templates are loaded
@@ -248,6 +248,8 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
                 cell += f" - {doc.received_at.astimezone(tz):%d/%m/%Y %H:%M}"
                 if doc.versions > 1:
                     cell += f" ({doc.versions} bản)"
+                if doc.evidence is not None and doc.official is not True:  # issue 16
+                    cell += " - " + OFFICIAL_LABELS[doc.official]
             row.append(cell)
         ws.append(row)
         r = ws.max_row
@@ -272,11 +274,14 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
     doc_names = {d.id: d.name for d in campaign.doc_types}
     wording = labels.get("REVIEW") or {}
     for r in status.review[:REVIEW_SHEET_ROWS]:
-        guess = review_guess(r.reason, r.filename, r.doc_types, campaign, r.reason_code)
+        if r.official_doubt:  # a counted copy the bot could not judge: official or not?
+            guess, reply = r.reason, official_replies(r.ref)[0]
+        else:
+            g = review_guess(r.reason, r.filename, r.doc_types, campaign, r.reason_code)
+            guess, reply = guess_text(g, wording), suggested_replies(r.ref, r.school, r.doc_types, g.likely)[0]
         rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, school_names.get(r.school, r.school or ""),
                    r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename,
-                   guess_text(guess, wording), suggested_replies(r.ref, r.school, r.doc_types, guess.likely)[0],
-                   r.reason])
+                   guess, reply, r.reason])
         rq.cell(rq.max_row, 2).number_format = "dd/mm/yyyy hh:mm"
     if len(status.review) > REVIEW_SHEET_ROWS:  # a flood: the mail stays small, `export` has every file
         rq.append([f"... và {len(status.review) - REVIEW_SHEET_ROWS} tệp khác: xem lệnh "
@@ -287,10 +292,46 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
     rq.auto_filter.ref = rq.dimensions
     for i, w in enumerate([8, 17, 30, 30, 20, 34, 40, 44, 34, 60], start=1):
         rq.column_dimensions[get_column_letter(i)].width = w
+    _official_sheet(wb, status, names, tz)
     text_cells_only(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# The official-copy verdict of a document in the XLSX (issue 16).
+OFFICIAL_LABELS = {True: "bản chính thức", False: "chưa phải bản chính thức", None: "chưa rõ bản chính thức"}
+NOT_CHECKED = "chưa kiểm tra"
+OFFICIAL_FILLS = {True: "DCFCE7", False: "FEE2E2", None: "FFEDD5"}
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "có", False: "không", None: ""}[value]
+
+
+def _official_sheet(wb, status: CampaignStatus, names: dict, tz) -> None:
+    """The sheet "Bản chính thức": every received document with the evidence of
+    its deciding copy: official, signed by, seal, number, date, problems."""
+    from openpyxl.styles import Font, PatternFill  # loaded by digest_xlsx already
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet("Bản chính thức")
+    ws.append(["Mã trường", "Tên trường", "Hồ sơ", "Tình trạng", "Nhận lúc", "Bản chính thức", "Ký số bởi",
+               "Dấu đỏ", "Số văn bản", "Ngày văn bản", "Vấn đề"])
+    for r in official_rows(status):
+        verdict = OFFICIAL_LABELS[r.official] if r.checked else NOT_CHECKED
+        ws.append([r.code, r.school, r.doc_name, names.get(r.status, r.status),
+                   _xl_time(r.received_at, tz) if r.received_at else "", verdict, r.signed_by or "",
+                   _yes_no(r.seal), r.number or "", r.date or "", "; ".join(r.problems)])
+        ws.cell(ws.max_row, 5).number_format = "dd/mm/yyyy hh:mm"
+        if r.checked:
+            ws.cell(ws.max_row, 6).fill = PatternFill("solid", fgColor=OFFICIAL_FILLS[r.official])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    ws.freeze_panes = "D2"
+    ws.auto_filter.ref = ws.dimensions
+    for i, w in enumerate([22, 30, 34, 14, 17, 22, 34, 8, 20, 12, 70], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
 
 
 def guess_text(guess: ReviewGuess, wording: dict) -> str:
