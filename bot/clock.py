@@ -28,3 +28,10 @@ def parse_instant(text: str, default_tz) -> datetime:
     """Parse ``--now``: ISO 8601; without an offset it is read in ``default_tz``."""
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=default_tz)
+
+
+def utc(moment: datetime) -> str:
+    """``moment`` as ISO-8601 text in UTC, for the database. Raises ValueError on a naive datetime."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the outbox")
+    return moment.astimezone(timezone.utc).isoformat()

@@ -211,3 +211,48 @@ class ItemDecision:
     first_page: int = 1
     last_page: int = 1
     content_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One classified document part, joined with its message."""
+
+    id: int
+    message_id: str
+    from_addr: str
+    subject: str
+    received_at: datetime
+    container: str
+    filename: str
+    part_index: int
+    first_page: int
+    last_page: int
+    school: str | None
+    doc_types: tuple[str, ...]
+    campaign: bool
+    decision: str
+    confidence: float
+    reasons: tuple[str, ...]
+    cycle: int
+    content_sha256: str
+
+    @property
+    def ref(self) -> str:
+        """The short reference the coordinator uses: R17."""
+        return f"R{self.id}"
+
+
+@dataclass(frozen=True)
+class Correction:
+    id: int
+    kind: str
+    item_id: int | None
+    school: str | None
+    doc_type: str | None
+    cycle: int
+    value: str | None
+    who: str
+    why: str
+    via: str
+    at: datetime
+

@@ -23,10 +23,11 @@ import logging
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
 from .bounces import BounceVerdict, SentMail, normalise_id
+from .clock import utc
 from .render import encode_header, set_header
 from .send import SmtpFailure
 
@@ -166,12 +167,6 @@ class DeliveryReport:
 
     def __bool__(self) -> bool:
         return any((self.sent, self.retrying, self.failed, self.cancelled, self.deferred, self.waiting, self.held))
-
-
-def utc(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given to the outbox")
-    return moment.astimezone(timezone.utc).isoformat()
 
 
 # -- queueing (inside the caller's transaction) ----------------------------------

@@ -1,7 +1,7 @@
 """The database schema, as an append-only list of migrations.
 
 Never edit a migration that has shipped: add a new one at the end. Each runs
-in one transaction with the bump of ``PRAGMA user_version`` (see store.py).
+in one transaction with the bump of ``PRAGMA user_version`` (see bot/store/db.py).
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from .rules import Campaign, School
-from .store import Correction, StoredItem
+from .model import Correction, StoredItem
 
 ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (
     "on_time", "late", "pending", "missing", "exempt", "extended", "review")

@@ -1,8 +1,4 @@
-"""The state: one SQLite database (WAL) plus content-addressed files.
-
-Facts are stored; statuses are computed from them (see status.py). Every
-write takes ``now`` from the caller. Schema changes are migrations, each run
-in a transaction together with the bump of ``PRAGMA user_version``.
+"""Messages and their items: ingestion, processing, blame, quarantine and reading.
 
 Exactly-once ingestion rests on three rules:
 1. a raw message is written to the archive (fsync'ed) before its row exists;
@@ -36,15 +32,12 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
-from .archive import BlobStore, sha256
-from .errors import DismissError, StoreError, environmental
-from .model import Extraction, DocumentPart, ItemDecision, RawMessage
-from .schema import MIGRATIONS
-
-DB_NAME = "bot.sqlite3"
+from ..errors import DismissError
+from ..model import ItemDecision, RawMessage, StoredItem
+from .db import chunks, iso
+from .headers import message_id_of, sender_of
 
 @dataclass(frozen=True)
 class PendingMessage:
@@ -95,128 +88,27 @@ class ItemRow(NamedTuple):
     occurrence: int = 0
 
 
-@dataclass(frozen=True)
-class StoredItem:
-    """One classified document part, joined with its message."""
-
-    id: int
-    message_id: str
-    from_addr: str
-    subject: str
-    received_at: datetime
-    container: str
-    filename: str
-    part_index: int
-    first_page: int
-    last_page: int
-    school: str | None
-    doc_types: tuple[str, ...]
-    campaign: bool
-    decision: str
-    confidence: float
-    reasons: tuple[str, ...]
-    cycle: int
-    content_sha256: str
-
-    @property
-    def ref(self) -> str:
-        """The short reference the coordinator uses: R17."""
-        return f"R{self.id}"
+def quarantine_ref(row: int) -> str:
+    """The short reference of a quarantined message: Q12 for ``messages.id`` 12."""
+    return f"Q{row}"
 
 
-@dataclass(frozen=True)
-class Correction:
-    id: int
-    kind: str
-    item_id: int | None
-    school: str | None
-    doc_type: str | None
-    cycle: int
-    value: str | None
-    who: str
-    why: str
-    via: str
-    at: datetime
+def parse_quarantine_ref(ref: str | int) -> int | None:
+    """The ``messages.id`` of a reference: ``Q12``, ``q12``, ``Q-12``, ``Q#12``, ``12`` or 12; None otherwise."""
+    if isinstance(ref, int):
+        return ref
+    m = re.fullmatch(r"(?:q[-#]?)?(\d{1,9})", (ref or "").strip(), re.IGNORECASE)
+    return int(m.group(1)) if m else None
 
 
-def iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given to the store")
-    return moment.isoformat()
 
-
-class Store:
-    """The state directory: ``bot.sqlite3``, ``archive/`` (raw mail), ``blobs/`` (attachments)."""
-
-    def __init__(self, conn: sqlite3.Connection, state_dir: Path):
-        self.conn = conn
-        self.state_dir = state_dir
-        self.archive = BlobStore(state_dir / "archive", ".eml")
-        self.blobs = BlobStore(state_dir / "blobs")
-
-    @classmethod
-    def open(cls, state_dir: Path) -> "Store":
-        """Open (creating if needed) the state directory and migrate the database."""
-        try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(state_dir / DB_NAME, isolation_level=None, timeout=30)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the state database in {state_dir}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        store = cls(conn, state_dir)
-        store.migrate()
-        return store
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    # -- schema ---------------------------------------------------------
-    def migrate(self) -> None:
-        """Bring the schema up to date. Each step re-reads the version inside
-        its own write transaction, so two processes starting at once cannot
-        apply the same migration twice."""
-        # Foreign keys are off while migrating (the documented way to rebuild a
-        # table in SQLite) and checked before each step commits.
-        self.conn.execute("PRAGMA foreign_keys=OFF")
-        try:
-            for number, script in enumerate(MIGRATIONS, start=1):
-                with self.transaction():
-                    version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-                    if version > len(MIGRATIONS):
-                        raise StoreError(f"the state database is at schema {version}, newer than this bot "
-                                         f"({len(MIGRATIONS)})",
-                                         hint="upgrade the bot, or restore a backup of the state directory")
-                    if version >= number:
-                        continue
-                    for statement in _statements(script):
-                        self.conn.execute(statement)
-                    if self.conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
-                        raise StoreError(f"migration {number} would break a foreign key; nothing was changed")
-                    self.conn.execute(f"PRAGMA user_version = {number}")
-        finally:
-            self.conn.execute("PRAGMA foreign_keys=ON")
-
-    def transaction(self):
-        return _Transaction(self.conn)
-
-    # -- ingestion ------------------------------------------------------
-    def checkpoint(self, source: str) -> tuple[int, int] | None:
-        row = self.conn.execute("SELECT uidvalidity, last_uid FROM checkpoints WHERE source = ?", (source,)).fetchone()
-        return (row[0], row[1]) if row else None
+class MessagesMixin:
+    """The ``messages``, ``items`` and ``dismissals`` tables (a part of ``Store``)."""
 
     def known_digests(self, digests: Iterable[str]) -> set[str]:
         digests = list(digests)
         known: set[str] = set()
-        for chunk in _chunks(digests, 500):
+        for chunk in chunks(digests, 500):
             marks = ",".join("?" * len(chunk))
             known.update(r[0] for r in self.conn.execute(f"SELECT sha256 FROM messages WHERE sha256 IN ({marks})", chunk))
         return known
@@ -226,7 +118,7 @@ class Store:
         wanted = set(pairs)
         ids = sorted({mid for mid, _ in wanted})
         found: set[tuple[str, int]] = set()
-        for chunk in _chunks(ids, 500):
+        for chunk in chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             found.update((r[0], r[1]) for r in self.conn.execute(
                 f"SELECT message_id, size FROM messages WHERE message_id IN ({marks})", chunk))
@@ -250,18 +142,14 @@ class Store:
                 cur = self.conn.execute(
                     "INSERT OR IGNORE INTO messages (sha256, message_id, source_key, received_at, size, fetched_at,"
                     " last_error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (digest, _message_id_of(message.data) or f"<{digest[:32]}@no-message-id>",
+                    (digest, message_id_of(message.data) or f"<{digest[:32]}@no-message-id>",
                      message.source_key, iso(message.received_at),
                      message.full_size if message.headers_only else len(message.data), iso(now),
                      (message.withheld or "message too large to download") if message.headers_only else None))
                 new += cur.rowcount
             if checkpoint:
                 source, uidvalidity, last_uid = checkpoint
-                self.conn.execute(
-                    "INSERT INTO checkpoints (source, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT(source) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
-                    " last_uid = excluded.last_uid, updated_at = excluded.updated_at",
-                    (source, uidvalidity, last_uid, iso(now)))
+                self.save_checkpoint(source, uidvalidity, last_uid, now)
         return new
 
     def pending(self, limit: int, max_attempts: int) -> list[PendingMessage]:
@@ -409,7 +297,7 @@ class Store:
         read from its header block alone, so that ``health`` and the digest
         can say whose mail it is. Values already recorded are kept."""
         try:
-            from_addr, subject = _sender_of(self.raw(message))
+            from_addr, subject = sender_of(self.raw(message))
         except OSError:  # the archived file is unreadable: the quarantine's reason stands alone
             return
         with self.transaction():
@@ -433,26 +321,6 @@ class Store:
             return self.conn.execute(f"UPDATE messages SET status = 'new', attempts = 0, inflight = NULL{where}"
                                      ).rowcount
 
-    # -- extraction cache -------------------------------------------------
-    def cached_extractions(self, digests: Iterable[str], version: str) -> dict[str, Extraction]:
-        """The cached extractions of these contents made by extractor ``version``
-        (those of another version are read again, so an upgrade takes effect)."""
-        found: dict[str, Extraction] = {}
-        for chunk in _chunks(list(set(digests)), 500):
-            marks = ",".join("?" * len(chunk))
-            for r in self.conn.execute(f"SELECT sha256, result FROM extractions WHERE sha256 IN ({marks})"
-                                       " AND version = ?", [*chunk, version]):
-                found[r[0]] = _extraction_from_json(r[1])
-        return found
-
-    def cache_extractions(self, results: dict[str, Extraction], version: str, now: datetime) -> None:
-        """Remember extractions by content hash: a file re-sent is never read
-        twice. The caller leaves out results worth making again (timeouts)."""
-        rows = [(d, e.kind, _extraction_to_json(e), version, iso(now)) for d, e in results.items()]
-        with self.transaction():
-            self.conn.executemany("INSERT OR REPLACE INTO extractions (sha256, kind, result, version, created_at)"
-                                  " VALUES (?, ?, ?, ?, ?)", rows)
-
     # -- reading facts ----------------------------------------------------
     def items(self, cycle: int | None = None, decision: str | None = None) -> list[StoredItem]:
         sql = ("SELECT i.*, m.message_id, m.from_addr, m.subject FROM items i JOIN messages m ON m.id = i.message_row"
@@ -465,12 +333,12 @@ class Store:
             sql += " AND i.decision = ?"
             args.append(decision)
         sql += " ORDER BY i.received_at, i.id"
-        return [_item(r) for r in self.conn.execute(sql, args)]
+        return [stored_item(r) for r in self.conn.execute(sql, args)]
 
     def item(self, item_id: int) -> StoredItem | None:
         r = self.conn.execute("SELECT i.*, m.message_id, m.from_addr, m.subject FROM items i"
                               " JOIN messages m ON m.id = i.message_row WHERE i.id = ?", (item_id,)).fetchone()
-        return _item(r) if r else None
+        return stored_item(r) if r else None
 
     def message_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT status, COUNT(*) FROM messages GROUP BY status")}
@@ -533,208 +401,13 @@ class Store:
             " WHERE status = 'done' AND received_at >= ? AND received_at < ? ORDER BY received_at",
             (iso(start), iso(end)))]
 
-    # -- corrections ------------------------------------------------------
-    def add_correction(self, *, kind: str, cycle: int, who: str, why: str, via: str, now: datetime,
-                       item_id: int | None = None, school: str | None = None, doc_type: str | None = None,
-                       value: str | None = None) -> int:
-        with self.transaction():
-            cur = self.conn.execute(
-                "INSERT INTO corrections (kind, item_id, school, doc_type, cycle, value, who, why, via, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (kind, item_id, school, doc_type, cycle, value, who, why, via, iso(now)))
-        return cur.lastrowid
-
-    def corrections(self, cycle: int | None = None) -> list[Correction]:
-        sql = "SELECT * FROM corrections" + (" WHERE cycle = ?" if cycle is not None else "") + " ORDER BY id"
-        rows = self.conn.execute(sql, (cycle,) if cycle is not None else ())
-        return [Correction(r["id"], r["kind"], r["item_id"], r["school"], r["doc_type"], r["cycle"], r["value"],
-                           r["who"], r["why"], r["via"], datetime.fromisoformat(r["at"])) for r in rows]
-
-    def change_counters(self) -> tuple[int | None, int | None, int]:
-        """(newest item id, newest correction id, messages done): cheap to
-        read, and different whenever a fact the plans depend on changed."""
-        items = self.conn.execute("SELECT MAX(id) FROM items").fetchone()[0]
-        corrections = self.conn.execute("SELECT MAX(id) FROM corrections").fetchone()[0]
-        done = self.conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'done'").fetchone()[0]
-        return items, corrections, done
-
     def item_times(self, cycle: int) -> list[datetime]:
         """When each item of ``cycle`` was received."""
         return [datetime.fromisoformat(r[0]) for r in
                 self.conn.execute("SELECT received_at FROM items WHERE cycle = ?", (cycle,))]
 
-    # -- marks (health) -----------------------------------------------------
-    def set_mark(self, name: str, now: datetime, detail: str = "") -> None:
-        with self.transaction():
-            self.conn.execute("INSERT OR REPLACE INTO marks (name, at, detail) VALUES (?, ?, ?)", (name, iso(now), detail))
 
-    def mark(self, name: str) -> tuple[datetime, str] | None:
-        r = self.conn.execute("SELECT at, detail FROM marks WHERE name = ?", (name,)).fetchone()
-        return (datetime.fromisoformat(r[0]), r[1]) if r else None
-
-    def outbox_trouble(self, overdue_before: datetime, cycle: int | None = None) -> dict:
-        """For health: mail that failed for good (of ``cycle``, or all) with the newest
-        error, and queued mail whose next attempt is before ``overdue_before``."""
-        from .outbox import utc
-
-        where, args = ("status = 'failed'", []) if cycle is None else ("status = 'failed' AND cycle = ?", [cycle])
-        failed = self.conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {where}", args).fetchone()[0]
-        newest = self.conn.execute(f"SELECT last_error FROM outbox WHERE {where} ORDER BY id DESC LIMIT 1",
-                                   args).fetchone()
-        overdue = self.conn.execute(
-            "SELECT COUNT(*), MIN(next_attempt_at) FROM outbox WHERE status = 'queued' AND next_attempt_at < ?",
-            (utc(overdue_before),)).fetchone()
-        return {"failed": failed, "failed_error": (newest[0] or "") if newest else "",
-                "overdue": overdue[0], "overdue_since": datetime.fromisoformat(overdue[1]) if overdue[1] else None}
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
-
-    Inside an open transaction it is a SAVEPOINT instead: an operation that
-    writes in its own transaction (``add_correction``, ``record_processed``)
-    can then be part of a larger one (a coordinator's command mail: its
-    corrections, the reply and the message's "done" commit together). An
-    exception undoes only the inner part and propagates.
-    """
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-        self.savepoint: str | None = None
-
-    def __enter__(self):
-        if self.conn.in_transaction:
-            self.savepoint = f"sp_{id(self):x}"
-            self.conn.execute(f"SAVEPOINT {self.savepoint}")
-        else:
-            self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and not self.conn.in_transaction:
-            return False  # SQLite rolled it back itself (disk full, I/O error): the first error is the one to tell
-        if self.savepoint:
-            if exc_type is not None:
-                self.conn.execute(f"ROLLBACK TO {self.savepoint}")
-            self.conn.execute(f"RELEASE {self.savepoint}")
-        else:
-            self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        return False
-
-
-def quarantine_ref(row: int) -> str:
-    """The short reference of a quarantined message: Q12 for ``messages.id`` 12."""
-    return f"Q{row}"
-
-
-def parse_quarantine_ref(ref: str | int) -> int | None:
-    """The ``messages.id`` of a reference: ``Q12``, ``q12``, ``Q-12``, ``Q#12``, ``12`` or 12; None otherwise."""
-    if isinstance(ref, int):
-        return ref
-    m = re.fullmatch(r"(?:q[-#]?)?(\d{1,9})", (ref or "").strip(), re.IGNORECASE)
-    return int(m.group(1)) if m else None
-
-
-def _statements(script: str) -> Iterator[str]:
-    for statement in script.split(";"):
-        if statement.strip():
-            yield statement
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-# Bounds on the header reading done in this process for every fetched message
-# (the same size bound as the folder reader's, mailbox.MAX_HEADER_BYTES): a
-# mail of millions of tiny header lines must not make it grow without limit.
-MAX_HEADER_BYTES = 256 * 1024
-MAX_HEADER_LINES = 2000
-
-
-def _header_block(data: bytes, limit: int = MAX_HEADER_BYTES) -> bytes:
-    """The header block of a raw message (without the blank line), at most ``limit`` bytes."""
-    head = data[:limit]
-    ends = [i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0]
-    return head[:min(ends)] if ends else head  # not split(): it would copy the whole body
-
-
-def _header_fields(data: bytes, names: Sequence[str]) -> bytes:
-    """The first header of each of ``names`` (with its continuation lines),
-    as a small header block: bounded in size (``MAX_HEADER_BYTES``) and in
-    lines read (``MAX_HEADER_LINES``), whatever the message holds."""
-    wanted = {n.lower().encode() for n in names}
-    block = _header_block(data)
-    out: list[bytes] = []
-    taking, start = False, 0
-    for _ in range(MAX_HEADER_LINES):
-        if start >= len(block):
-            break
-        end = block.find(b"\n", start)
-        end = len(block) if end < 0 else end + 1
-        line = block[start:end]
-        start = end
-        if line[:1] in (b" ", b"\t"):  # a folded continuation of the header before
-            if taking:
-                out.append(line)
-            continue
-        name = line.split(b":", 1)[0].strip().lower()
-        taking = name in wanted and b":" in line
-        if taking:
-            wanted.discard(name)
-            out.append(line if line.endswith(b"\n") else line + b"\r\n")
-        elif not wanted:
-            break
-    return b"".join(out)
-
-
-def _message_id_of(data: bytes) -> str:
-    """The Message-ID header, read cheaply (and boundedly) from the raw header block."""
-    from email.parser import BytesHeaderParser
-    from email import policy
-
-    try:
-        value = BytesHeaderParser(policy=policy.compat32).parsebytes(
-            _header_fields(data, ("Message-ID",))).get("Message-ID", "")
-    except Exception:  # malformed headers: the parse stage will report it
-        return ""
-    return " ".join(str(value).split())[:998]
-
-
-def _sender_of(data: bytes) -> tuple[str, str]:
-    """(From address, subject) of a raw message, read from its header block
-    with the standard library alone, as ``_message_id_of`` reads every
-    fetched message: no mail-parser, no body, so a message whose processing
-    crashed cannot crash this too. Unreadable fields are ""."""
-    from email.parser import BytesHeaderParser
-    from email import policy
-
-    headers = BytesHeaderParser(policy=policy.default).parsebytes(_header_fields(data, ("From", "Subject")))
-    fields = []
-    for name in ("From", "Subject"):
-        try:
-            value = headers[name]
-            if name == "From":
-                value = value.addresses[0].addr_spec.lower() if value and value.addresses else ""
-            fields.append(" ".join(str(value or "").split())[:998])
-        except Exception:  # a malformed header: the reason of the quarantine says more
-            fields.append("")
-    return fields[0], fields[1]
-
-
-def environment_fault(exc: BaseException) -> str | None:
-    """What is wrong with the machine, when ``exc`` comes from it rather than
-    from a message (the state disk full or read-only, the database locked,
-    an I/O error, permissions); None when it does not."""
-    if isinstance(exc, sqlite3.OperationalError):
-        return f"the state database cannot be written: {exc}"
-    if environmental(exc):
-        return f"the state directory cannot be used: {type(exc).__name__}: {exc}"
-    return None
-
-
-def _item(r: sqlite3.Row) -> StoredItem:
+def stored_item(r: sqlite3.Row) -> StoredItem:
     return StoredItem(
         id=r["id"], message_id=r["message_id"], from_addr=r["from_addr"] or "", subject=r["subject"] or "",
         received_at=datetime.fromisoformat(r["received_at"]), container=r["container"], filename=r["filename"],
@@ -742,20 +415,3 @@ def _item(r: sqlite3.Row) -> StoredItem:
         doc_types=tuple(json.loads(r["doc_types"])), campaign=bool(r["campaign"]), decision=r["decision"],
         confidence=r["confidence"], reasons=tuple(json.loads(r["reasons"])), cycle=r["cycle"],
         content_sha256=r["content_sha256"])
-
-
-def _extraction_to_json(e: Extraction) -> str:
-    return json.dumps({
-        "kind": e.kind, "pages": e.pages, "ocr": e.ocr, "error": e.error, "notes": list(e.notes),
-        "parts": [{"head": p.head, "text": p.text, "first_page": p.first_page, "last_page": p.last_page} for p in e.parts],
-    }, ensure_ascii=False)
-
-
-def _extraction_from_json(text: str) -> Extraction:
-    d = json.loads(text)
-    return Extraction(kind=d["kind"], pages=d["pages"], ocr=d["ocr"], error=d["error"], notes=tuple(d["notes"]),
-                      parts=tuple(DocumentPart(**p) for p in d["parts"]))
-
-
-__all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "Recovery", "sha256",
-           "iso", "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE"]

@@ -1,0 +1,46 @@
+"""The state: one SQLite database (WAL) plus content-addressed files.
+
+Facts are stored; statuses are computed from them (see status.py). Every
+write takes ``now`` from the caller. Schema changes are migrations (see
+schema.py), each run in a transaction together with the bump of
+``PRAGMA user_version``.
+
+This package is the storage layer: one module per aggregate, each a mixin
+of ``Store`` over its tables.
+
+- ``db``: the connection, migrations, transactions, ``iso``;
+- ``messages``: ingestion, processing, blame, quarantine, items;
+- ``checkpoints``: how far each mailbox source was fetched;
+- ``extractions``: the cache of what was read from each file;
+- ``corrections``: what people decided (the audit trail);
+- ``marks``: named moments for ``health``;
+- ``outbox``: the outbox as ``health`` reads it;
+- ``headers``: bounded reading of raw header blocks.
+"""
+from __future__ import annotations
+
+from ..archive import sha256
+from ..model import Correction, StoredItem
+from .checkpoints import CheckpointsMixin
+from .corrections import CorrectionsMixin
+from .db import DB_NAME, StoreBase, environment_fault, iso
+from .extractions import ExtractionsMixin
+from .headers import message_id_of as _message_id_of, sender_of as _sender_of
+from .marks import MarksMixin
+from .messages import (DIED_ALONE, ItemRow, MessageSummary, MessagesMixin, PendingMessage, Recovery,
+                       parse_quarantine_ref, quarantine_ref)
+from .outbox import OutboxMixin
+
+
+class Store(MessagesMixin, CheckpointsMixin, ExtractionsMixin, CorrectionsMixin, MarksMixin, OutboxMixin,
+            StoreBase):
+    """The state directory: ``bot.sqlite3``, ``archive/`` (raw mail), ``blobs/`` (attachments).
+
+    ``Store.open(state_dir)`` opens (creating if needed) and migrates it; the
+    methods come from the aggregate modules of this package.
+    """
+
+
+__all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "Recovery", "sha256",
+           "iso", "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE", "DB_NAME",
+           "_message_id_of", "_sender_of"]

@@ -1,0 +1,45 @@
+"""The extraction cache: what was read from each file content, by extractor version."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Iterable
+
+from ..model import DocumentPart, Extraction
+from .db import chunks, iso
+
+
+class ExtractionsMixin:
+    """The ``extractions`` table (a part of ``Store``)."""
+
+    def cached_extractions(self, digests: Iterable[str], version: str) -> dict[str, Extraction]:
+        """The cached extractions of these contents made by extractor ``version``
+        (those of another version are read again, so an upgrade takes effect)."""
+        found: dict[str, Extraction] = {}
+        for chunk in chunks(list(set(digests)), 500):
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(f"SELECT sha256, result FROM extractions WHERE sha256 IN ({marks})"
+                                       " AND version = ?", [*chunk, version]):
+                found[r[0]] = extraction_from_json(r[1])
+        return found
+
+    def cache_extractions(self, results: dict[str, Extraction], version: str, now: datetime) -> None:
+        """Remember extractions by content hash: a file re-sent is never read
+        twice. The caller leaves out results worth making again (timeouts)."""
+        rows = [(d, e.kind, extraction_to_json(e), version, iso(now)) for d, e in results.items()]
+        with self.transaction():
+            self.conn.executemany("INSERT OR REPLACE INTO extractions (sha256, kind, result, version, created_at)"
+                                  " VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def extraction_to_json(e: Extraction) -> str:
+    return json.dumps({
+        "kind": e.kind, "pages": e.pages, "ocr": e.ocr, "error": e.error, "notes": list(e.notes),
+        "parts": [{"head": p.head, "text": p.text, "first_page": p.first_page, "last_page": p.last_page} for p in e.parts],
+    }, ensure_ascii=False)
+
+
+def extraction_from_json(text: str) -> Extraction:
+    d = json.loads(text)
+    return Extraction(kind=d["kind"], pages=d["pages"], ocr=d["ocr"], error=d["error"], notes=tuple(d["notes"]),
+                      parts=tuple(DocumentPart(**p) for p in d["parts"]))
