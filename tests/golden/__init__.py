@@ -34,9 +34,8 @@ import re
 import shutil
 from dataclasses import dataclass
 from email import policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent
@@ -253,7 +252,6 @@ def _eml_text(raw: bytes, preview: str | None = None, preview_name: str = "") ->
             lines.append(_lf(part.get_content()).rstrip("\n"))
         else:
             lines.append(_document_text(name or "", part.get_payload(decode=True)))
-    assert isinstance(msg, EmailMessage)
     return "\n".join(lines) + "\n"
 
 
