@@ -13,7 +13,9 @@ Only what is truly volatile is normalised: the random part of the bot's
 Message-IDs (and of the VERP addresses made from it), MIME boundaries (the
 mail is compared parsed, not as bytes), absolute temporary paths, and the
 generation timestamps inside DOCX/XLSX containers (their text is compared,
-not their bytes). Everything else must match the files in this folder.
+not their bytes); the HTML previews are kept with LF line ends. The CSV
+export is kept byte for byte (its CRLF is part of what Excel reads).
+Everything else must match the files in this folder.
 
 Regenerate after an INTENDED change of behaviour, in the same commit::
 
@@ -194,10 +196,10 @@ def _run(scenario: Scenario, workdir: Path, main) -> dict[str, str]:
     for path in sorted((workdir / "state" / "outbox").glob("*")):
         if path.suffix == ".eml":
             preview = path.with_suffix(".html")
-            out[f"outbox/{path.name}.txt"] = _eml_text(path.read_bytes(), preview.read_text(encoding="utf-8")
+            out[f"outbox/{path.name}.txt"] = _eml_text(path.read_bytes(), _read(preview)
                                                        if preview.exists() else None, preview.name)
         elif path.suffix == ".html":
-            out[f"outbox/{path.name}"] = path.read_text(encoding="utf-8")
+            out[f"outbox/{path.name}"] = _lf(_read(path))  # the preview's CRLF (as in the mail) says nothing
         else:
             out[f"outbox/{path.name}.txt"] = f"(unexpected file: {path.stat().st_size} bytes)\n"
     for path in sorted((workdir / "reports").rglob("*")):
@@ -308,8 +310,12 @@ def _document_text(name: str, data: bytes) -> str:
 
 def stored(scenario: Scenario) -> dict[str, str]:
     folder = GOLDEN / scenario.name
-    return {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(folder)): _read(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _read(path: Path) -> str:
+    with open(path, encoding="utf-8", newline="") as fh:  # line ends as written (the CSV export's are CRLF)
+        return fh.read()
 
 
 def differences(scenario: Scenario, actual: dict[str, str], *, max_lines: int = 400) -> str:
@@ -323,11 +329,17 @@ def differences(scenario: Scenario, actual: dict[str, str], *, max_lines: int = 
             lines.append(f"=== {scenario.name}/{name}: produced, not in the golden files")
             lines += actual[name].splitlines()[:20]
         elif expected[name] != actual[name]:
-            lines += difflib.unified_diff(expected[name].splitlines(), actual[name].splitlines(),
-                                          f"golden/{scenario.name}/{name}", f"now/{name}", lineterm="", n=2)
+            diff = list(difflib.unified_diff(expected[name].splitlines(), actual[name].splitlines(),
+                                             f"golden/{scenario.name}/{name}", f"now/{name}", lineterm="", n=2))
+            lines += diff or [f"=== {scenario.name}/{name}: the same lines, with other line ends"]
+    if not lines:
+        return ""
     if len(lines) > max_lines:
         lines = lines[:max_lines] + [f"... {len(lines) - max_lines} more line(s) of differences"]
-    return "\n".join(lines)
+    changed = [name for name in sorted(set(expected) | set(actual)) if expected.get(name) != actual.get(name)]
+    summary = [f"{len(changed)} of {len(set(expected) | set(actual))} artefact(s) of '{scenario.name}' differ:",
+               *(f"  {name}" for name in changed), ""]
+    return "\n".join(summary + lines)
 
 
 def update(scenario: Scenario, actual: dict[str, str]) -> None:
@@ -337,4 +349,4 @@ def update(scenario: Scenario, actual: dict[str, str]) -> None:
     for name, text in actual.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8", newline="")
