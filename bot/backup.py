@@ -8,13 +8,13 @@ taken after the database snapshot holds everything the snapshot refers to.
 
 Restore: stop the worker, put the copy in place of the state directory,
 give it to the bot's user, start (see docs/install.md, "Backup, restore,
-upgrade"). This is the storage layer's side door, so it speaks SQLite here.
+upgrade"). The database itself is read and copied by the storage layer
+(bot/store/snapshot.py).
 """
 from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from pathlib import Path
 from .errors import StoreError, UsageError
 from .schema import MIGRATIONS
 from .store import DB_NAME
+from .store.snapshot import copy_database, database_version
 
 # Not copied: the lock (held by a live process only), SQLite's side files
 # (the backup API folds the WAL into the copy) and half-written temp files.
@@ -46,11 +47,7 @@ def schema_version(state_dir: Path) -> int | None:
     db = state_dir / DB_NAME
     if not db.exists():
         return None
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    try:
-        return conn.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        conn.close()
+    return database_version(db)
 
 
 def current_schema() -> int:
@@ -77,9 +74,9 @@ def backup(state_dir: Path, target: Path, now: datetime) -> BackupReport:
         else target
     try:
         stage.mkdir(parents=True, exist_ok=True)
-        _copy_database(db, stage / DB_NAME)
+        copy_database(db, stage / DB_NAME)
         files = _copy_files(state_dir, stage)
-        schema = _version_of(stage / DB_NAME)
+        schema = database_version(stage / DB_NAME, read_only=False)
         (stage / "BACKUP.txt").write_text(f"hoso-bot state backup of {state_dir}\ntaken at {now.isoformat()}\n"
                                           f"schema {schema}\n", encoding="utf-8")
         if archive:
@@ -97,20 +94,6 @@ def backup(state_dir: Path, target: Path, now: datetime) -> BackupReport:
     return BackupReport(target=target, files=files, schema=schema)
 
 
-def _copy_database(source: Path, dest: Path) -> None:
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
-    dst = sqlite3.connect(dest)
-    try:
-        with dst:
-            src.backup(dst)  # the online backup API: a consistent snapshot, writers go on
-        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-    except sqlite3.Error as exc:
-        raise StoreError(f"copying the database {source} failed: {exc}") from exc
-    finally:
-        dst.close()
-        src.close()
-
-
 def _copy_files(state_dir: Path, dest: Path) -> int:
     count = 0
     for root, dirs, files in os.walk(state_dir):
@@ -125,11 +108,3 @@ def _copy_files(state_dir: Path, dest: Path) -> int:
             shutil.copy2(Path(root) / name, dest / rel / name)
             count += 1
     return count
-
-
-def _version_of(db: Path) -> int:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        conn.close()

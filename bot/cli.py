@@ -413,8 +413,8 @@ def cmd_outbox(ctx, args, now) -> int:
                 report = notify.deliver(ctx, store, make_sender(ctx.config), now,
                                         clock=None if args.now else system_clock)
             print(f"{n} mail(s) queued again; {report.summary()}")
-        rows = outbox.rows(store.conn, None if args.all else ("queued", "failed"))
-        counts = outbox.counts(store.conn)
+        rows = store.outbox_rows(None if args.all else ("queued", "failed"))
+        counts = store.outbox_counts()
     for r in rows:
         when = r.sent_at or r.next_attempt_at
         print(f"#{r.id:<5} {r.status:<10} {r.kind:<8} {r.school or '-':<24} {when.astimezone(tz):%Y-%m-%d %H:%M}  "

@@ -36,12 +36,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
-import json
 import logging
 import re
 from datetime import datetime
 
-from . import corrections, flood, outbox, plan
+from . import corrections, flood, plan
 from .commands import Command, CommandError, deliberate, parse_commands
 from .errors import DismissError, EarlyExtensionError, UsageError
 from .model import ParsedMessage
@@ -50,7 +49,7 @@ from .plan import PlannedMail
 from .render import Renderer, set_header
 from .rules import Campaign, Rules
 from .status import RECEIVED, REVIEW, status_for
-from .store import MessageSummary, PendingMessage, Store, iso
+from .store import MessageSummary, PendingMessage, Store
 
 log = logging.getLogger("bot.coordinator")
 
@@ -118,7 +117,7 @@ def handle_command_mail(ctx, store: Store, pending: PendingMessage, message: Par
         return False  # a dossier the coordinator forwarded: classify it
     obey, reason, detail = authentication(ctx.config, message)
     renderer = Renderer.for_config(ctx.config, campaign)
-    with store.transaction() as conn:
+    with store.transaction():
         _record_mail(store, pending, message, cycle, "obeyed" if obey else "refused", reason,
                      "" if obey else detail, now)
         if obey:
@@ -134,8 +133,8 @@ def handle_command_mail(ctx, store: Store, pending: PendingMessage, message: Par
         key = _reply_key(mid)
         reply = _reply_kind(obey, parsed)
         # processed again (requeue): answered already; refusals and "no command" replies are rationed
-        if not outbox.has_key(conn, key) and _may_reply(ctx, store, sender, reply, pending.received_at, now):
-            _queue_reply(conn, renderer, key, cycle, sender, message, context, now, reply)
+        if not store.outbox_has_key(key) and _may_reply(ctx, store, sender, reply, pending.received_at, now):
+            _queue_reply(store, renderer, key, cycle, sender, message, context, now, reply)
         store.record_processed(pending.row, _summary(message), [], now)
     return True
 
@@ -145,25 +144,15 @@ def handle_command_mail(ctx, store: Store, pending: PendingMessage, message: Par
 def _record_mail(store: Store, pending: PendingMessage, message: ParsedMessage, cycle: int, verdict: str,
                  reason: str, detail: str, now: datetime) -> bool:
     """Remember the command mail once (by Message-ID); True the first time."""
-    cur = store.conn.execute(
-        "INSERT OR IGNORE INTO command_mails (message_id, message_row, from_addr, subject, received_at, cycle,"
-        " verdict, reason, handled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (message.message_id or pending.message_id, pending.row, message.from_addr.lower(), message.subject[:300],
-         iso(pending.received_at), cycle, verdict, f"{reason}: {detail}" if detail else reason, iso(now)))
-    return cur.rowcount == 1
+    return store.record_command_mail(
+        message_id=message.message_id or pending.message_id, message_row=pending.row,
+        from_addr=message.from_addr.lower(), subject=message.subject[:300], received_at=pending.received_at,
+        cycle=cycle, verdict=verdict, reason=f"{reason}: {detail}" if detail else reason, now=now)
 
 
 def _record_lines(store: Store, message_id: str, parsed, outcome: str, now: datetime) -> None:
     for entry in parsed:
-        store.conn.execute(
-            "INSERT OR IGNORE INTO commands (message_id, line, text, kind, outcome, detail, at)"
-            " VALUES (?, ?, ?, ?, ?, '', ?)",
-            (message_id, entry.line, entry.text[:500], entry.kind, outcome, iso(now)))
-
-
-def _done_before(store: Store, message_id: str, line: int):
-    return store.conn.execute("SELECT outcome, detail FROM commands WHERE message_id = ? AND line = ?",
-                              (message_id, line)).fetchone()
+        store.note_command_line(message_id, entry.line, entry.text[:500], entry.kind, outcome, now)
 
 
 # -- one command ------------------------------------------------------------------------
@@ -172,10 +161,10 @@ def _execute(ctx, store: Store, mid: str, message: ParsedMessage, entry: Command
              now: datetime) -> dict:
     """Carry out one line (at most once per Message-ID and line); a dict for the reply."""
     base = {"line": entry.line, "text": entry.text, "kind": entry.kind}
-    earlier = _done_before(store, mid, entry.line)
+    earlier = store.command_outcome(mid, entry.line)
     if earlier is not None:
-        return {**RESULT_DEFAULTS, **base, "ok": earlier["outcome"] == "done", "code": "already",
-                "detail": earlier["detail"]}
+        return {**RESULT_DEFAULTS, **base, "ok": earlier.outcome == "done", "code": "already",
+                "detail": earlier.detail}
     if isinstance(entry, CommandError):
         result = {**base, "ok": False, "code": entry.code, "detail": entry.detail}
     elif entry.kind == "status":
@@ -188,11 +177,8 @@ def _execute(ctx, store: Store, mid: str, message: ParsedMessage, entry: Command
         result = _correction(ctx, store, mid, message, entry, cycle, now)
     result = {**RESULT_DEFAULTS, **result}
     correction_id = result.pop("correction_id", None)
-    store.conn.execute(
-        "INSERT INTO commands (message_id, line, text, kind, outcome, detail, correction_id, at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (mid, entry.line, entry.text[:500], entry.kind, "done" if result["ok"] else "error",
-         result["detail"] if result["batch"] else result.get("code") or "", correction_id, iso(now)))
+    store.record_command_result(mid, entry.line, entry.text[:500], entry.kind, "done" if result["ok"] else "error",
+                                result["detail"] if result["batch"] else result.get("code") or "", correction_id, now)
     return result
 
 
@@ -234,12 +220,12 @@ def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command,
         with store.transaction():  # a savepoint: a failure undoes this line only
             corrections.correct(store, rules, c.kind, now, who=message.from_addr.lower(), why=why, via="email", ref=c.ref,
                         school=school, doc_type=doc_type, value=c.value, cycle=cycle)
-            correction_id = store.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            correction_id = store.newest_correction_id()  # the one just recorded
     except EarlyExtensionError:
         return error(EarlyExtensionError.code, c.value or "")
     except UsageError as exc:
         return error(FAILED, str(exc))
-    value = store.conn.execute("SELECT value FROM corrections WHERE id = ?", (correction_id,)).fetchone()[0]
+    value = store.correction(correction_id).value
     return {**base, "ok": True, "code": "", "ref": c.ref, "correction_id": correction_id,
             "school": _school(rules, school), "doc_name": _doc_name(campaign, doc_type) if doc_type else None,
             "value": datetime.fromisoformat(value) if value else None, "why": c.why,
@@ -382,14 +368,7 @@ def _may_reply(ctx, store: Store, sender: str, reply: str | None, received_at: d
 
     if reply == flood.REPLY_RESULTS:
         return True
-    earlier = []
-    for r in store.conn.execute("SELECT recipients, meta, created_at FROM outbox WHERE kind = 'reply'"):
-        try:
-            meta, recipients = json.loads(r["meta"] or "{}"), json.loads(r["recipients"] or "[]")
-        except ValueError:
-            continue
-        if sender in {a.lower() for a in recipients} and isinstance(meta, dict) and meta.get("reply"):
-            earlier.append((meta["reply"], datetime.fromisoformat(r["created_at"])))
+    earlier = [(r.reply, r.created_at) for r in store.sent_replies() if sender in {a.lower() for a in r.recipients}]
     silenced = sender in bursting_addresses(ctx, store, now, extra=[(sender, received_at)])
     allowed = flood.reply_allowed(reply, earlier, now, ctx.rules.campaign.tz, silenced)
     if not allowed:
@@ -398,7 +377,7 @@ def _may_reply(ctx, store: Store, sender: str, reply: str | None, received_at: d
     return allowed
 
 
-def _queue_reply(conn, renderer: Renderer, key: str, cycle: int, to: str, message: ParsedMessage, context: dict,
+def _queue_reply(store: Store, renderer: Renderer, key: str, cycle: int, to: str, message: ParsedMessage, context: dict,
                  now: datetime, reply: str = flood.REPLY_RESULTS) -> None:
     mail = PlannedMail(key=key, kind="reply", template="command_reply", cycle=cycle, to=(to,), context=context)
     subject = renderer.subject("command_reply", context)
@@ -409,9 +388,9 @@ def _queue_reply(conn, renderer: Renderer, key: str, cycle: int, to: str, messag
     if ids and _MSG_ID.match(message.message_id or ""):
         raw = set_header(raw, "References", "\r\n ".join(dict.fromkeys(ids)))
         raw = set_header(raw, "In-Reply-To", message.message_id)
-    outbox.queue(conn, QueuedMail(key=key, kind="reply", cycle=cycle, from_addr=renderer.from_address,
-                                  recipients=(to,), subject=subject, message_id=message_id, raw=raw,
-                                  meta={"command_mail": message.message_id, "reply": reply}), now)
+    store.queue_mail(QueuedMail(key=key, kind="reply", cycle=cycle, from_addr=renderer.from_address,
+                                recipients=(to,), subject=subject, message_id=message_id, raw=raw,
+                                meta={"command_mail": message.message_id, "reply": reply}), now)
 
 
 def _summary(message: ParsedMessage) -> MessageSummary:

@@ -93,12 +93,7 @@ def _facts_and_status(store: Store, rules, now: datetime, cycle: int | None = No
     return facts, compute_status(facts, campaign, rules.schools, cycle, now)
 
 
-def _thread(conn, school: str, cycle: int):
-    return conn.execute("SELECT first_message_id, subject FROM threads WHERE school = ? AND cycle = ?",
-                        (school, cycle)).fetchone()
-
-
-def _compose(conn, renderer: Renderer, mail: PlannedMail, now: datetime, *, message_id: str | None = None,
+def _compose(store: Store, renderer: Renderer, mail: PlannedMail, now: datetime, *, message_id: str | None = None,
              attachments=(), create_thread: bool = True) -> tuple[str, str, bytes, str]:
     """Render a planned mail: (message_id, subject, raw bytes, text body).
 
@@ -108,14 +103,13 @@ def _compose(conn, renderer: Renderer, mail: PlannedMail, now: datetime, *, mess
     message_id = message_id or renderer.new_message_id(mail.kind)
     thread_root = None
     if mail.school and "sender" not in mail.meta:  # a receipt to an outside sender is not the school's conversation
-        t = _thread(conn, mail.school, mail.cycle)
+        t = store.thread(mail.school, mail.cycle)
         if t:
-            thread_root, subject = t[0], t[1]
+            thread_root, subject = t.first_message_id, t.subject
         else:
             subject = renderer.subject("school", mail.context)
             if create_thread:
-                conn.execute("INSERT INTO threads (school, cycle, first_message_id, subject, created_at)"
-                             " VALUES (?, ?, ?, ?, ?)", (mail.school, mail.cycle, message_id, subject, outbox.utc(now)))
+                store.start_thread(mail.school, mail.cycle, message_id, subject, now)
     else:
         subject = renderer.subject(mail.template, mail.context)
     text, html = renderer.bodies(mail.template, mail.context)
@@ -124,20 +118,19 @@ def _compose(conn, renderer: Renderer, mail: PlannedMail, now: datetime, *, mess
     return message_id, subject, raw, text
 
 
-def _queue(conn, renderer: Renderer, mail: PlannedMail, now: datetime, attachments=()) -> int | None:
-    if outbox.has_key(conn, mail.key):
+def _queue(store: Store, renderer: Renderer, mail: PlannedMail, now: datetime, attachments=()) -> int | None:
+    if store.outbox_has_key(mail.key):
         return None
-    message_id, subject, raw, _ = _compose(conn, renderer, mail, now, attachments=attachments)
-    row_id = outbox.queue(conn, QueuedMail(key=mail.key, kind=mail.kind, cycle=mail.cycle,
-                                           from_addr=renderer.from_address, recipients=mail.to, subject=subject,
-                                           message_id=message_id, raw=raw, school=mail.school, meta=mail.meta), now)
-    for item_id in mail.item_ids:
-        conn.execute("INSERT OR IGNORE INTO receipt_items (item_id, outbox_id) VALUES (?, ?)", (item_id, row_id))
+    message_id, subject, raw, _ = _compose(store, renderer, mail, now, attachments=attachments)
+    row_id = store.queue_mail(QueuedMail(key=mail.key, kind=mail.kind, cycle=mail.cycle,
+                                         from_addr=renderer.from_address, recipients=mail.to, subject=subject,
+                                         message_id=message_id, raw=raw, school=mail.school, meta=mail.meta), now)
+    store.acknowledge_items(row_id, mail.item_ids)
     return row_id
 
 
-def _preview(conn, renderer: Renderer, mail: PlannedMail, now: datetime, attachments=()) -> tuple:
-    _, subject, _, text = _compose(conn, renderer, mail, now, attachments=attachments, create_thread=False)
+def _preview(store: Store, renderer: Renderer, mail: PlannedMail, now: datetime, attachments=()) -> tuple:
+    _, subject, _, text = _compose(store, renderer, mail, now, attachments=attachments, create_thread=False)
     return mail.to, subject, text
 
 
@@ -157,7 +150,7 @@ def deliver(ctx, store: Store, sender, now: datetime, *, clock: Callable[[], dat
     report = outbox.deliver_due(store, sender, now, limits, allowed, _recheck(ctx, store, now), return_path)
     started = _time.monotonic()
     while clock is not None and report.waiting and _time.monotonic() - started < MAX_PACING_WAIT.total_seconds():
-        if outbox.sent_since(store.conn, clock() - timedelta(days=1)) >= limits.daily_cap:
+        if store.sent_since(clock() - timedelta(days=1)) >= limits.daily_cap:
             break
         sleep(60.0 / max(1, limits.per_minute) + 0.5)
         at = clock()
@@ -229,7 +222,7 @@ def _recheck(ctx, store: Store, now: datetime):
         mail = plan.reminder_mail(status, school_obj, s, kind, row.key, bounced[0])
         if not renderer:
             renderer.append(renderer_for(ctx))
-        _, subject, raw, _ = _compose(store.conn, renderer[0], mail, now, message_id=row.message_id,
+        _, subject, raw, _ = _compose(store, renderer[0], mail, now, message_id=row.message_id,
                                       create_thread=False)
         return Replace(raw=raw, recipients=mail.to, subject=subject, meta=mail.meta)
 
@@ -245,7 +238,7 @@ def _recheck(ctx, store: Store, now: datetime):
             return Defer(decision.until, decision.reason)
         if decision.action == "replace":
             log.info("outbox #%d %s: %s", row.id, row.key, decision.reason)
-            raw = outbox.with_recipients(outbox.raw_of(store.conn, row.id), decision.to)
+            raw = outbox.with_recipients(store.outbox_raw(row.id), decision.to)
             return Replace(raw=raw, recipients=decision.to, subject=row.subject, meta=row.meta)
         return None
 
@@ -265,21 +258,17 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
             entry["doc_types"].append(r.doc_type)
     if not by_item:
         return []
-    rows = {r["id"]: r for r in store.conn.execute(
-        "SELECT i.id, i.filename, i.received_at, i.first_page, i.last_page, m.id AS message_row, m.from_addr,"
-        " m.automatic, m.auth,"
-        " COUNT(*) OVER (PARTITION BY i.message_row, i.container, i.filename, i.occurrence) AS parts"  # documents in its file
-        " FROM items i JOIN messages m ON m.id = i.message_row WHERE i.cycle = ?", (cycle,))}
+    rows = store.item_origins(cycle)
     out = []
     for item_id, entry in by_item.items():
         r = rows.get(item_id)
         if r is None:
             continue
         out.append(plan.CountedItem(item_id=item_id, school=entry["school"], doc_types=tuple(entry["doc_types"]),
-                                    filename=r["filename"], received_at=datetime.fromisoformat(r["received_at"]),
-                                    from_addr=(r["from_addr"] or "").lower(), automatic=r["automatic"] is not None,
-                                    first_page=r["first_page"], last_page=r["last_page"], parts=r["parts"],
-                                    message_row=r["message_row"], sender_verified=r["auth"] == "pass"))
+                                    filename=r.filename, received_at=r.received_at,
+                                    from_addr=(r.from_addr or "").lower(), automatic=r.automatic is not None,
+                                    first_page=r.first_page, last_page=r.last_page, parts=r.parts,
+                                    message_row=r.message_row, sender_verified=r.auth == "pass"))
     return out
 
 
@@ -288,16 +277,16 @@ def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
     report = NotifyReport("receipts")
     renderer = renderer_for(ctx)
     sync_bounces(store)
-    with store.transaction() as conn:
+    with store.transaction():
         facts, status = _facts_and_status(store, ctx.rules, now)
-        acknowledged = {r[0] for r in conn.execute("SELECT item_id FROM receipt_items")}
+        acknowledged = store.acknowledged_items()
         # A bursting address (a mail loop, a flood) gets no receipt until its cool-down ends.
         silent = suppressed_addresses(store, now) | bursting_addresses(ctx, store, now)
         # ``auth`` is "pass" only when the trusted Authentication-Results vouch for the sender's own
         # domain (``AuthVerdict.stored``): an SPF pass for another envelope domain does not.
         for mail in plan.due_receipts(status, ctx.rules, counted_items(store, facts, status.cycle), acknowledged, now,
-                                      silent, outbox.known_keys(conn, outbox.SENDER_RECEIPT)):
-            if _queue(conn, renderer, mail, now) is not None:
+                                      silent, store.outbox_keys(outbox.SENDER_RECEIPT)):
+            if _queue(store, renderer, mail, now) is not None:
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))
     if sender is not None:
@@ -325,7 +314,7 @@ def receipts_after_poll(ctx, store: Store, sender, now: datetime, *, recorded: b
         return False
     send_receipts(ctx, store, sender, now)
     batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
-    young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now)) if at + batch > now]
+    young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now), after=now - batch)]
     young += [b.until for b in sender_bursts(ctx, store, now) if b.active(now)]  # receipts held by a burst
     store.set_mark("receipts", now, json.dumps({"key": key, "until": min(young).isoformat() if young else None}))
     return True
@@ -359,10 +348,10 @@ def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
     campaign = ctx.rules.campaign
     if dry_run:
         _, status = _facts_and_status(store, ctx.rules, now)
-        due = plan.due_reminders(status, ctx.rules, outbox.known_keys(store.conn, "reminder:"), now,
+        due = plan.due_reminders(status, ctx.rules, store.outbox_keys("reminder:"), now,
                                  suppressed_addresses(store, now))
         for mail in due.mails:
-            to, subject, text = _preview(store.conn, renderer, mail, now)
+            to, subject, text = _preview(store, renderer, mail, now)
             report.planned.append((mail.key, to, subject))
             report.previews.append((to, subject, text))
         report.superseded = len(due.superseded)
@@ -370,17 +359,17 @@ def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
         if not plan.in_office_hours(now, campaign.reminders, campaign.tz):
             report.note = "outside office hours: nothing is due now"
         return report
-    with store.transaction() as conn:
+    with store.transaction():
         _, status = _facts_and_status(store, ctx.rules, now)
-        due = plan.due_reminders(status, ctx.rules, outbox.known_keys(conn, "reminder:"), now,
+        due = plan.due_reminders(status, ctx.rules, store.outbox_keys("reminder:"), now,
                                  suppressed_addresses(store, now))
         for mail in due.mails:
-            if _queue(conn, renderer, mail, now) is not None:
+            if _queue(store, renderer, mail, now) is not None:
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))
         for key, by in due.superseded:
             school = key.split(":")[1]
-            outbox.record_superseded(conn, key, by, "reminder", status.cycle, school, now)
+            store.record_superseded(key, by, "reminder", status.cycle, school, now)
             report.superseded += 1
         report.skipped = list(due.skipped)
     if not plan.in_office_hours(now, campaign.reminders, campaign.tz):
@@ -397,15 +386,11 @@ def suppressed_addresses(store: Store, now: datetime) -> frozenset[str]:
     each permanent bounce believed (a report about the bot's own mail to that
     address, see ``sync_bounces``), against the mail people sent us from the
     same addresses (automatic mail, and mail failing authentication, prove nothing)."""
-    conn = store.conn
-    bounced = [(b.address, b.received_at) for b in outbox.believed_bounces(conn)]
+    bounced = [(b.address, b.received_at) for b in store.believed_bounces()]
     addresses = sorted({a for a, _ in bounced})
     if not addresses:
         return frozenset()
-    wrote = [(r["from_addr"], datetime.fromisoformat(r["received_at"])) for r in conn.execute(
-        f"SELECT from_addr, received_at FROM messages WHERE lower(from_addr) IN ({','.join('?' * len(addresses))})"
-        " AND automatic IS NULL AND (bounces IS NULL OR bounces IN ('', '[]')) AND COALESCE(auth, '') != 'fail'",
-        addresses)]
+    wrote = [(m.from_addr, m.received_at) for m in store.personal_mail_from(addresses)]
     return plan.suppressed_addresses(bounced, wrote, now)
 
 
@@ -415,7 +400,7 @@ def sync_bounces(store: Store, read: Callable[[bytes], ParsedMessage] | None = N
     outbox sent to it; any other report is logged and changes nothing.
     ``read`` parses a report again from the archive (for the Message-IDs it
     names, ``ParsedMessage.bounce_refs``; default: the real parser). Returns the number of reports judged."""
-    todo = outbox.unjudged_bounces(store.conn)
+    todo = store.unjudged_bounces()
     if todo and read is None:
         from .parse import parse_message  # not at the top: health and status must not load the parser
         read = parse_message
@@ -428,8 +413,8 @@ def sync_bounces(store: Store, read: Callable[[bytes], ParsedMessage] | None = N
         except Exception as exc:  # noqa: BLE001 - one unreadable report must not stop the others
             log.warning("delivery report %s could not be read again (%s): not believed", report.message_id, exc)
             refs, tokens = (), ()
-        verdicts = bounces.judge(report.addresses, refs, outbox.sent_mail(store.conn, refs, tokens), tokens)
-        outbox.record_bounce_verdicts(store, report, verdicts)
+        verdicts = bounces.judge(report.addresses, refs, store.sent_mail(refs, tokens), tokens)
+        store.record_bounce_verdicts(report, verdicts)
         for v in verdicts:
             if v.believed:
                 log.info("delivery report %s: %s bounced (%s)", report.message_id, v.address, v.reason)
@@ -454,8 +439,7 @@ def sender_bursts(ctx, store: Store, now: datetime, extra=(), since: datetime | 
     horizon = now - timedelta(minutes=rem.burst_minutes + rem.burst_cooldown_minutes)
     if since is not None:
         horizon = min(horizon, since - timedelta(minutes=rem.burst_minutes))
-    mail = [(r["from_addr"], datetime.fromisoformat(r["received_at"])) for r in store.conn.execute(
-        "SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''")]
+    mail = [(m.from_addr, m.received_at) for m in store.mail_from(since=horizon)]
     mail = [(a, at) for a, at in [*mail, *extra] if at >= horizon]
     found = flood.bursts(mail, now, messages=rem.burst_messages, minutes=rem.burst_minutes,
                          cooldown_minutes=rem.burst_cooldown_minutes)
@@ -488,18 +472,16 @@ def _digest_mark(store: Store) -> tuple[datetime | None, dict]:
 
 def _refused_commands(store: Store, now: datetime) -> tuple[tuple[plan.RefusedCommands, ...], int]:
     """Command mail refused since the last digest, and the newest id it covers."""
-    conn = store.conn
     last = int(_digest_mark(store)[1].get("command", 0))
     refused, newest = [], last
-    for r in conn.execute("SELECT * FROM command_mails WHERE verdict = 'refused' AND id > ? ORDER BY id", (last,)):
-        at = datetime.fromisoformat(r["received_at"])
+    for r in store.refused_command_mails(last):
+        at = r.received_at
         if at > now:  # a simulation (--now) before the mail arrived
             break
-        newest = r["id"]
-        lines = tuple(t[0] for t in conn.execute("SELECT text FROM commands WHERE message_id = ? ORDER BY line",
-                                                 (r["message_id"],)))
-        reason, _, detail = (r["reason"] or "").partition(":")
-        refused.append(plan.RefusedCommands(r["from_addr"], at, r["subject"], reason, detail.strip(), lines))
+        newest = r.id
+        lines = store.command_texts(r.message_id)
+        reason, _, detail = r.reason.partition(":")
+        refused.append(plan.RefusedCommands(r.from_addr, at, r.subject, reason, detail.strip(), lines))
     return tuple(refused), newest
 
 
@@ -518,7 +500,6 @@ def _complete_at(store: Store, rules, cycle: int, since: datetime | None, last_i
 
 def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.DigestInputs, int, int]:
     """What the digest shows beyond the status, and the newest item/correction ids it covers."""
-    conn = store.conn
     cycle = status.cycle
     since, last_item, last_corr = _digest_marks(store)
     # Only what had happened by ``now`` (a --now simulation sees no later mail): an item is new if the
@@ -531,24 +512,23 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
     all_corrections = store.corrections(cycle)
     corrections = tuple(c for c in all_corrections if (c.id > last_corr or (since is not None and c.at > since))
                         and c.at <= now)
-    max_item = conn.execute("SELECT COALESCE(MAX(id), 0) FROM items").fetchone()[0]
-    max_corr = conn.execute("SELECT COALESCE(MAX(id), 0) FROM corrections").fetchone()[0]
+    max_item = store.newest_item_id()
+    max_corr = store.newest_correction_id()
 
     opens = ctx.rules.campaign.opens(cycle)
     suppressed = suppressed_addresses(store, now)
     bounces = tuple(b for b in _bounces_by(store, now) if b.last_at >= opens or b.address in suppressed)
     known = allowed_addresses(ctx)
     unknown: dict[str, list] = {}
-    for r in conn.execute("SELECT from_addr, subject, received_at FROM messages WHERE status = 'done'"
-                          " AND automatic IS NULL AND from_addr IS NOT NULL AND from_addr != ''"):
-        at = datetime.fromisoformat(r["received_at"])
-        address = r["from_addr"].lower()
-        if address in known or not (opens <= at <= now):
+    for r in store.personal_mail_done(since=opens, until=now):
+        at = r.received_at
+        address = r.from_addr.lower()
+        if address in known:
             continue
-        entry = unknown.setdefault(address, [0, at, r["subject"] or ""])
+        entry = unknown.setdefault(address, [0, at, r.subject])
         entry[0] += 1
         if at >= entry[1]:
-            entry[1], entry[2] = at, r["subject"] or ""
+            entry[1], entry[2] = at, r.subject
     # A forwarder whose documents were counted for a school is named with that school.
     facts = apply_corrections(all_items, all_corrections, ctx.rules.campaign, cycle, now)
     counted_for: dict[str, list[str]] = {}
@@ -559,14 +539,13 @@ def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.Digest
                                     for a, (n, at, subj) in unknown.items()),
                                    key=lambda u: u.last_at, reverse=True))
     problems = tuple(plan.OutboxProblem(r.id, r.kind, r.school, r.status, r.subject, r.last_error or "", r.attempts)
-                     for r in outbox.rows(conn, ("failed",), limit=200)
+                     for r in store.outbox_rows(("failed",), limit=200)
                      if r.cycle == cycle and r.created_at <= now)
-    waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
+    waiting = store.outbox_waiting()
     refused, _ = _refused_commands(store, now)
     quarantined = tuple(plan.Quarantined(q["from_addr"] or "", q["subject"] or "", datetime.fromisoformat(q["received_at"]),
                                          q["last_error"] or "", q["message_id"], q["ref"])
-                        for q in store.quarantined()  # dismissed ones are left out
-                        if datetime.fromisoformat(q["received_at"]) <= now)
+                        for q in store.quarantined(received_by=now))  # dismissed ones are left out
     inputs = plan.DigestInputs(changes=changes, corrections=corrections, bounces=bounces,
                                unknown_senders=unknown_senders, outbox_problems=problems, outbox_waiting=waiting,
                                since=since, refused_commands=refused, quarantined=quarantined, suppressed=suppressed,
@@ -579,11 +558,8 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
     """The permanent bounces believed by ``now``, one per address (newest
     first), each with the first mail a person sent from the address after
     its last bounce, if any (then the address is used again)."""
-    conn = store.conn
     reports: dict[str, list] = {}  # address -> [first, last, count, detail]
-    for b in outbox.believed_bounces(conn):
-        if b.received_at > now:
-            continue
+    for b in store.believed_bounces(received_by=now):
         entry = reports.setdefault(b.address, [b.received_at, b.received_at, 0, ""])
         entry[0], entry[2] = min(entry[0], b.received_at), entry[2] + 1
         if b.received_at >= entry[1]:
@@ -591,11 +567,8 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
     if not reports:
         return []
     wrote: dict[str, datetime] = {}
-    for r in conn.execute(
-            f"SELECT from_addr, received_at FROM messages WHERE lower(from_addr) IN ({','.join('?' * len(reports))})"
-            " AND automatic IS NULL AND (bounces IS NULL OR bounces IN ('', '[]')) AND COALESCE(auth, '') != 'fail'",
-            sorted(reports)):
-        address, at = r["from_addr"].lower(), datetime.fromisoformat(r["received_at"])
+    for r in store.personal_mail_from(sorted(reports)):
+        address, at = r.from_addr.lower(), r.received_at
         if reports[address][1] < at <= now and (address not in wrote or at < wrote[address]):
             wrote[address] = at
     out = [plan.Bounce(a, first, last, n, detail, wrote.get(a)) for a, (first, last, n, detail) in reports.items()]
@@ -633,28 +606,27 @@ def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
         _, status = _facts_and_status(store, ctx.rules, now)
         inputs, _, _ = digest_inputs(ctx, store, status, now)
         mail, attachments = build_digest(ctx, renderer, status, inputs)
-        to, subject, text = _preview(store.conn, renderer, mail, now, attachments)
+        to, subject, text = _preview(store, renderer, mail, now, attachments)
         report.planned.append((mail.key, to, subject))
         report.previews.append((to, subject, text))
-        if outbox.has_key(store.conn, mail.key):
+        if store.outbox_has_key(mail.key):
             report.note = "today's digest was already queued"
         return report
-    with store.transaction() as conn:
+    with store.transaction():
         _, status = _facts_and_status(store, ctx.rules, now)
         key = plan.digest_key(status.cycle, now, status.campaign.tz)
-        if outbox.has_key(conn, key):
+        if store.outbox_has_key(key):
             report.note = "today's digest was already queued"
         else:
             inputs, max_item, max_corr = digest_inputs(ctx, store, status, now)
             mail, attachments = build_digest(ctx, renderer, status, inputs)
-            if _queue(conn, renderer, mail, now, attachments) is not None:
+            if _queue(store, renderer, mail, now, attachments) is not None:
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))
                 # The mark moves in the same transaction: "changes since the last digest" never skips or repeats.
                 _, max_command = _refused_commands(store, now)
-                conn.execute("INSERT OR REPLACE INTO marks (name, at, detail) VALUES ('digest', ?, ?)",
-                             (now.isoformat(), json.dumps({"item": max_item, "correction": max_corr,
-                                                          "command": max_command})))
+                store.set_mark("digest", now, json.dumps({"item": max_item, "correction": max_corr,
+                                                          "command": max_command}))
     if sender is not None:
         report.delivery = deliver(ctx, store, sender, now)
     return report

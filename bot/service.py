@@ -423,20 +423,20 @@ def _digest_problems(store, config, now: datetime, last: datetime | None) -> lis
 
 
 def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[list[str], list[str]]:
-    from .outbox import Limits, sent_since
+    from .outbox import Limits
 
     trouble = store.outbox_trouble(now - STUCK_AFTER, cycle)
     lines, problems = [], []
-    if trouble["failed"]:
-        error = " ".join(trouble["failed_error"].split())
+    if trouble.failed:
+        error = " ".join(trouble.failed_error.split())
         error = error if len(error) <= 160 else error[:157] + "..."
-        problems.append(f"{trouble['failed']} outgoing mail(s){'' if cycle is None else f' of cycle {cycle}'} failed "
+        problems.append(f"{trouble.failed} outgoing mail(s){'' if cycle is None else f' of cycle {cycle}'} failed "
                         f"for good; newest error: {error or '-'} (see: hoso-bot outbox; then hoso-bot outbox --retry)")
-    if trouble["overdue"]:
-        since = trouble["overdue_since"]
+    if trouble.overdue:
+        since = trouble.overdue_since
         capped = (config.smtp.enabled
-                  and sent_since(store.conn, now - timedelta(days=1)) >= Limits.from_smtp(config.smtp).daily_cap)
-        text = (f"{trouble['overdue']} queued mail(s) overdue, the oldest by {_ago(now - since)} "
+                  and store.sent_since(now - timedelta(days=1)) >= Limits.from_smtp(config.smtp).daily_cap)
+        text = (f"{trouble.overdue} queued mail(s) overdue, the oldest by {_ago(now - since)} "
                 f"(next attempt was {since.astimezone(config.schedule.timezone):%Y-%m-%d %H:%M})")
         if capped:
             lines.append(f"outbox: the daily cap is reached; {text}")
@@ -447,7 +447,7 @@ def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[l
 
 def _outbox_backlog(store) -> int | None:
     try:
-        return store.conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
+        return store.outbox_waiting()
     except Exception:  # no outbox table in this schema version
         return None
 

@@ -25,7 +25,7 @@ BOT = "hoso-bot@pgd-q12.example"
 
 def sent_to(store: Store, address: str, before: datetime | None = None) -> outbox.OutboxRow:
     """The newest mail the outbox sent to ``address`` (before ``before``)."""
-    rows = [r for r in outbox.rows(store.conn, ("sent",)) if address in r.recipients
+    rows = [r for r in store.outbox_rows(("sent",)) if address in r.recipients
             and (before is None or r.sent_at <= before)]
     assert rows, f"the bot never sent anything to {address}"
     return rows[0]
@@ -60,7 +60,7 @@ def reader(refs):
 def record_bounce(store: Store, when: datetime, raw: bytes, refs=()) -> int:
     """Record the report ``raw`` received at ``when`` and judge it; returns its message row."""
     record(store, when, sender="", raw=raw)
-    row = store.conn.execute("SELECT MAX(id) FROM messages").fetchone()[0]
+    row = max(m.id for m in store.message_records())
     notify.sync_bounces(store, read=reader(refs))
     return row
 
@@ -69,7 +69,7 @@ def bounce(store: Store, when: datetime, address: str, *, style: str = "dsn") ->
     """A real permanent failure of the newest mail the bot sent to ``address``."""
     row = sent_to(store, address, when)
     if style == "dsn":
-        raw = dsn(outbox.raw_of(store.conn, row.id), [address])
+        raw = dsn(store.outbox_raw(row.id), [address])
     else:
         raw = x_failed([address], row.message_id)
     return record_bounce(store, when, raw, (row.message_id,))

@@ -61,11 +61,12 @@ def at(day, hour=8, minute=0, month=10, year=2023) -> datetime:
 
 
 def record(store: Store, when: datetime, *, sender: str, files=(), raw: bytes | None = None,
-           subject: str = "Hồ sơ đề nghị công nhận") -> list[int]:
+           subject: str = "Hồ sơ đề nghị công nhận", pages: dict[int, tuple[int, int]] | None = None) -> list[int]:
     """Record one received message with classified items, through the store's API.
 
     ``files``: (filename, school, doc_types, decision[, reason]). ``raw``: a
     full message (e.g. a bounce) parsed by the real parser instead.
+    ``pages``: (first, last) page of the n-th file's document (1, 1 otherwise).
     Returns the item ids (the coordinator's R-numbers).
     """
     n = next(_seq)
@@ -75,19 +76,21 @@ def record(store: Store, when: datetime, *, sender: str, files=(), raw: bytes | 
                f"Content-Type: text/plain; charset=utf-8\r\n\r\nKính gửi Phòng GD&ĐT.\r\n").encode("utf-8")
     parsed = parse_message(raw)
     store.record_fetched([RawMessage(f"test:{n}", raw, when)], when)
-    row = store.conn.execute("SELECT id FROM messages WHERE source_key = ?", (f"test:{n}",)).fetchone()[0]
+    row = store.message_row_of(f"test:{n}")
     cycle = 2023 if when.month >= 8 else 2022
     items = []
     for i, f in enumerate(files):
         filename, school, doc_types, decision, *reason = f
         items.append((ItemDecision(filename=filename, part_index=i, school=school, doc_types=tuple(doc_types),
                                    campaign=True, decision=decision, confidence=0.95 if decision == "counted" else 0.5,
-                                   reasons=tuple(reason) or ("test",), content_sha256=f"{n:064x}"),
+                                   reasons=tuple(reason) or ("test",), content_sha256=f"{n:064x}",
+                                   first_page=(pages or {}).get(i, (1, 1))[0],
+                                   last_page=(pages or {}).get(i, (1, 1))[1]),
                       "", when, cycle))
     summary = MessageSummary(message_id=parsed.message_id, from_addr=parsed.from_addr, subject=parsed.subject,
                              automatic=parsed.automatic, auth=parsed.auth, bounces=parsed.bounce_recipients)
     store.record_processed(row, summary, items, when)
-    return [r[0] for r in store.conn.execute("SELECT id FROM items WHERE message_row = ? ORDER BY part_index", (row,))]
+    return store.item_ids_of(row)
 
 
 def quarantine(store: Store, when: datetime, *, sender: str = "thcsnguyenhien.q12@hcm-edu.example",
@@ -100,7 +103,7 @@ def quarantine(store: Store, when: datetime, *, sender: str = "thcsnguyenhien.q1
     raw = (f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <poison-{n}@school.example>\r\n\r\nbody\r\n"
            ).encode("utf-8")
     store.record_fetched([RawMessage(f"test:{n}", raw, when)], when)
-    row = store.conn.execute("SELECT id FROM messages WHERE source_key = ?", (f"test:{n}",)).fetchone()[0]
+    row = store.message_row_of(f"test:{n}")
     for _ in range(3):
         store.begin_attempts([row])
         store.record_failure(row, error, 3, when)

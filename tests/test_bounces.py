@@ -14,6 +14,7 @@ from bot.send import SmtpSender
 from bot.store import Store
 
 from . import mailfactory as mf
+from . import rawdb
 from .bounce_mail import bounce, dsn, record_bounce, sent_to, x_failed
 from .outgoing import at, bodies, by_kind, make_ctx, parsed, small_rules
 
@@ -113,7 +114,7 @@ def forged(store, kind: str) -> tuple[bytes, tuple[str, ...]]:
         fake = b"Message-ID: <0123456789abcdef01234567.reminder@pgd-q12.example>\r\n"
         return dsn(fake + b"Subject: x\r\n\r\nx\r\n", [HOA_SEN]), ("<0123456789abcdef01234567.reminder@pgd-q12.example>",)
     if kind == "dsn returning another school's reminder":  # a school that got a reminder forges a bounce
-        return dsn(outbox.raw_of(store.conn, to_hien.id), [HOA_SEN]), (to_hien.message_id,)
+        return dsn(store.outbox_raw(to_hien.id), [HOA_SEN]), (to_hien.message_id,)
     if kind == "x-failed-recipients naming another school's reminder":
         return x_failed([HOA_SEN], to_hien.message_id), (to_hien.message_id,)
     if kind == "a wildcard for a Message-ID":  # "%" would match every mail in a LIKE
@@ -133,7 +134,7 @@ def test_a_forged_bounce_changes_nothing_and_the_school_still_gets_its_reminders
         raw, refs = forged(store, kind)
         with caplog.at_level(logging.WARNING, logger="bot.notify"):
             row = record_bounce(store, at(4, 11), raw, refs)
-        (verdict,) = outbox.bounce_verdicts(store.conn, row)
+        (verdict,) = store.bounce_verdicts(row)
         assert verdict.address == HOA_SEN and not verdict.believed
         assert notify.suppressed_addresses(store, at(8)) == frozenset()
         run(ctx, store, at(7, 9))                                           # before-3
@@ -151,7 +152,7 @@ def test_a_real_bounce_of_a_sent_reminder_still_stops_mail_to_that_address(ctx, 
         run(ctx, store, at(3, 9))
         reminder = sent_to(store, HOA_SEN)
         row = bounce(store, at(4, 11), HOA_SEN, style=style)               # built from the outbox row's Message-ID
-        assert outbox.bounce_verdicts(store.conn, row) == [
+        assert store.bounce_verdicts(row) == [
             BounceVerdict(HOA_SEN, True, f"bounce of outbox #{reminder.id}", reminder.id)]
         report = run(ctx, store, at(7, 9))
         run(ctx, store, at(8, 7), digest=True)
@@ -169,28 +170,27 @@ def test_a_report_is_judged_once_and_a_report_recorded_before_the_upgrade_is_jud
         row = record_bounce(store, at(4, 11), raw, refs)
         assert notify.sync_bounces(store) == 0                              # nothing new: not read again
         # As a state written by the previous version: its reports were counted blindly, never judged.
-        with store.transaction() as conn:
-            conn.execute("DELETE FROM bounce_verdicts")
-            conn.execute("DELETE FROM bounce_messages")
+        rawdb.tamper(store.state_dir, "DELETE FROM bounce_verdicts")
+        rawdb.tamper(store.state_dir, "DELETE FROM bounce_messages")
         assert notify.sync_bounces(store) == 1
-        assert [v.believed for v in outbox.bounce_verdicts(store.conn, row)] == [False]
+        assert [v.believed for v in store.bounce_verdicts(row)] == [False]
         assert notify.suppressed_addresses(store, at(8)) == frozenset()
 
 
 def test_a_bounce_for_an_address_the_allow_list_left_out_is_not_believed(ctx, server):
     with Store.open(ctx.config.paths.state) as store:
         notify.remind(ctx, store, None, at(3, 9))                            # queued
-        (row,) = [r for r in outbox.rows(store.conn, ("queued",)) if r.school == "mn-hoa-sen"]
-        with store.transaction() as conn:  # as if the roster had changed since it was queued
-            conn.execute("UPDATE outbox SET recipients = ? WHERE id = ?",
-                         (f'["{HOA_SEN}", "old.address@hcm-edu.example"]', row.id))
+        (row,) = [r for r in store.outbox_rows(("queued",)) if r.school == "mn-hoa-sen"]
+        # as if the roster had changed since it was queued
+        store.replace_mail(row.id, store.outbox_raw(row.id), (HOA_SEN, "old.address@hcm-edu.example"), row.subject,
+                           row.meta)
         outbox.deliver_due(store, SmtpSender(ctx.config.smtp), at(3, 9), outbox.Limits(),
                            notify.allowed_addresses(ctx))
-        sent = next(r for r in outbox.rows(store.conn, ("sent",)) if r.id == row.id)
+        sent = next(r for r in store.outbox_rows(("sent",)) if r.id == row.id)
         assert sent.recipients == (HOA_SEN,)                                 # who it really went to
-        verdict_row = record_bounce(store, at(4, 11), dsn(outbox.raw_of(store.conn, row.id),
+        verdict_row = record_bounce(store, at(4, 11), dsn(store.outbox_raw(row.id),
                                                           ["old.address@hcm-edu.example"]), (row.message_id,))
-        assert [v.believed for v in outbox.bounce_verdicts(store.conn, verdict_row)] == [False]
+        assert [v.believed for v in store.bounce_verdicts(verdict_row)] == [False]
 
 
 def test_with_verp_a_report_quoting_nothing_is_tied_to_its_mail_by_the_return_path(tmp_path, smtp_server_factory):
@@ -207,10 +207,10 @@ def test_with_verp_a_report_quoting_nothing_is_tied_to_its_mail_by_the_return_pa
         # A report that quotes nothing (no original, no In-Reply-To), sent to the return path.
         raw = x_failed([HOA_SEN], None, to=mail.mail_from)
         row = record_bounce(store, at(4, 11), raw)
-        assert outbox.bounce_verdicts(store.conn, row) == [
+        assert store.bounce_verdicts(row) == [
             BounceVerdict(HOA_SEN, True, f"bounce of outbox #{reminder.id}", reminder.id)]
         # A report naming MN Hoa Sen sent to another school's return path proves nothing about MN Hoa Sen.
         (to_hien,) = [m for m in server.messages if HIEN in m.rcpt_tos]
         raw = x_failed([HOA_SEN], None, to=to_hien.mail_from)
         row = record_bounce(store, at(4, 12), raw)
-        assert [v.believed for v in outbox.bounce_verdicts(store.conn, row)] == [False]
+        assert [v.believed for v in store.bounce_verdicts(row)] == [False]

@@ -7,20 +7,20 @@ from __future__ import annotations
 import copy
 import dataclasses
 import email
-import sqlite3
 from email import policy
 
 import pytest
 
-from bot import app, coordinator, notify, outbox
+from bot import app, coordinator, notify
 from bot.corrections import correct
 from bot.errors import EarlyExtensionError
 from bot.schema import MIGRATIONS
 from bot.send import SmtpSender, make_sender
 from bot.status import status_for, to_json
-from bot.store import Store
+from bot.store import QueuedMail, Store
 
 from . import mailfactory as mf
+from . import rawdb
 from .outgoing import COORDINATOR, OFFICE_MX, Ctx, at, make_ctx, record
 
 AUTH_PASS = ("mx.tphcm-gov.example; dkim=pass header.d=tphcm-gov.example header.s=s1; spf=pass smtp.mailfrom=tphcm-gov.example;"
@@ -179,9 +179,8 @@ def test_coordinator_reply_changes_status_exactly_as_asked_and_is_confirmed(camp
 
     # polled again, then the command mail processed again (as "requeue --all" does): nothing twice
     poll(ctx, at(12, 9))
-    with Store.open(ctx.config.paths.state) as store, store.transaction():
-        assert store.conn.execute("UPDATE messages SET status = 'new', attempts = 0"
-                                  " WHERE message_id = '<cmd-1@tphcm-gov.example>'").rowcount == 1
+    assert rawdb.tamper(ctx.config.paths.state, "UPDATE messages SET status = 'new', attempts = 0"
+                        " WHERE message_id = '<cmd-1@tphcm-gov.example>'") == 1
     poll(ctx, at(12, 10))
     assert len(corrections(ctx)) == 5 and len(replies(ctx)) == 1
     assert without_reasons(status_json(ctx, at(12, 11))) == without_reasons(status_json(twin, at(12, 11)))
@@ -219,8 +218,8 @@ def test_the_same_commands_from_anyone_else_change_nothing_and_show_in_the_diges
     if case == "other address":
         assert replies(ctx) == []                                   # never answered
         with Store.open(ctx.config.paths.state) as store:          # and still read as ordinary mail
-            assert store.conn.execute("SELECT status FROM messages WHERE message_id = '<cmd-1@tphcm-gov.example>'"
-                                      ).fetchone()[0] == "done"
+            assert [m.status for m in store.message_records()
+                    if m.message_id == "<cmd-1@tphcm-gov.example>"] == ["done"]
     else:                                                           # the real coordinator is told, nothing else
         (reply,) = replies(ctx)
         assert reply["To"] == COORDINATOR
@@ -232,8 +231,8 @@ def test_the_same_commands_from_anyone_else_change_nothing_and_show_in_the_diges
 
     with Store.open(ctx.config.paths.state) as store:
         notify.digest(ctx, store, None, at(13, 7))
-        (digest,) = [r for r in outbox.rows(store.conn) if r.kind == "digest"]
-        msg = email.message_from_bytes(outbox.raw_of(store.conn, digest.id), policy=policy.default)
+        (digest,) = [r for r in store.outbox_rows() if r.kind == "digest"]
+        msg = email.message_from_bytes(store.outbox_raw(digest.id), policy=policy.default)
         text = msg.get_body(("plain",)).get_content()
         section = text.split("8. LỆNH QUA THƯ BỊ TỪ CHỐI (1)")[1].split("Bảng tổng hợp")[0]
         assert sender in section and "miễn mn-hoa-mai" in section and f"duyệt R{r_review}" in section
@@ -244,8 +243,8 @@ def test_the_same_commands_from_anyone_else_change_nothing_and_show_in_the_diges
         assert reason in section and "Không có thay đổi nào được thực hiện" in section
         assert "Lệnh qua thư bị từ chối (1)" in msg.get_body(("html",)).get_content()
         notify.digest(ctx, store, None, at(14, 7))                  # the next digest does not repeat it
-        latest = max(outbox.rows(store.conn), key=lambda r: r.id)
-        assert "BỊ TỪ CHỐI" not in email.message_from_bytes(outbox.raw_of(store.conn, latest.id),
+        latest = max(store.outbox_rows(), key=lambda r: r.id)
+        assert "BỊ TỪ CHỐI" not in email.message_from_bytes(store.outbox_raw(latest.id),
                                                              policy=policy.default).get_body(("plain",)).get_content()
 
 
@@ -285,7 +284,7 @@ def test_out_of_office_replies_and_forwarded_dossiers_from_the_coordinator_are_n
     poll(ctx, at(12, 9))
     assert corrections(ctx) == [] and replies(ctx) == []
     with Store.open(ctx.config.paths.state) as store:
-        assert store.conn.execute("SELECT COUNT(*) FROM command_mails").fetchone()[0] == 0
+        assert store.command_mails() == []
         assert any(i.filename == "Tờ trình.pdf" for i in store.items())           # classified as a submission
 
 
@@ -309,10 +308,10 @@ def test_a_crash_before_the_commit_applies_nothing_and_the_retry_applies_once(ca
         poll(ctx, at(12, 9))
     assert corrections(ctx) == [] and replies(ctx) == []
     with Store.open(ctx.config.paths.state) as store:
-        assert store.conn.execute("SELECT COUNT(*) FROM commands").fetchone()[0] == 0
+        assert store.command_lines() == []
         # The death of the process is not the mail's fault: no attempt is charged.
-        assert tuple(store.conn.execute("SELECT status, attempts FROM messages"
-                                        " WHERE message_id = '<cmd-1@tphcm-gov.example>'").fetchone()) == ("new", 0)
+        assert [(m.status, m.attempts) for m in store.message_records()
+                if m.message_id == "<cmd-1@tphcm-gov.example>"] == [("new", 0)]
     poll(ctx, at(12, 9, 10))
     assert [(c.kind, c.school) for c in corrections(ctx)] == [("exempt", "mn-hoa-mai"), ("unexempt", "mn-hoa-mai"),
                                                               ("exempt", "mn-hoa-sen")]
@@ -336,30 +335,30 @@ def test_schema_2_database_is_migrated_with_its_outbox(tmp_path):
     """The outbox is rebuilt to accept kind 'reply'; rows and foreign keys survive."""
     state = tmp_path / "state"
     state.mkdir()
-    conn = sqlite3.connect(state / "bot.sqlite3", isolation_level=None)
-    for number, script in enumerate(MIGRATIONS[:2], start=1):
-        conn.executescript(script)
-        conn.execute(f"PRAGMA user_version = {number}")
-    conn.execute("INSERT INTO messages (id, sha256, message_id, source_key, received_at, size, fetched_at)"
-                 " VALUES (1, 'x', '<m@x>', 'k', '2023-10-05T09:00:00+07:00', 1, '2023-10-05T09:00:00+07:00')")
-    conn.execute("INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
-                 " last_page, doc_types, campaign, decision, confidence, reasons, received_at, cycle, classified_at)"
-                 " VALUES (7, 1, '', 'a.pdf', 0, '', 1, 1, '[]', 1, 'counted', 1, '[]', '2023-10-05', 2023, 'x')")
-    conn.execute("INSERT INTO outbox (id, key, kind, cycle, created_at, queued_at, next_attempt_at, status)"
-                 " VALUES (3, 'receipt:x:2023:7', 'receipt', 2023, 'a', 'a', 'a', 'sent')")
-    conn.execute("INSERT INTO receipt_items (item_id, outbox_id) VALUES (7, 3)")
-    conn.close()
+    rawdb.old_database(
+        state, 2,
+        "INSERT INTO messages (id, sha256, message_id, source_key, received_at, size, fetched_at)"
+        " VALUES (1, 'x', '<m@x>', 'k', '2023-10-05T09:00:00+07:00', 1, '2023-10-05T09:00:00+07:00')",
+        "INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
+        " last_page, doc_types, campaign, decision, confidence, reasons, received_at, cycle, classified_at)"
+        " VALUES (7, 1, '', 'a.pdf', 0, '', 1, 1, '[]', 1, 'counted', 1, '[]', '2023-10-05', 2023, 'x')",
+        "INSERT INTO outbox (id, key, kind, cycle, created_at, queued_at, next_attempt_at, status)"
+        " VALUES (3, 'receipt:x:2023:7', 'receipt', 2023, 'a', 'a', 'a', 'sent')",
+        "INSERT INTO receipt_items (item_id, outbox_id) VALUES (7, 3)")
+
+    def mail(key: str, kind: str) -> QueuedMail:
+        return QueuedMail(key=key, kind=kind, cycle=2023, from_addr="a@b.c", recipients=("x@y.z",), subject="s",
+                          message_id=f"<{key}@b.c>", raw=b"x")
+
     with Store.open(state) as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        assert [tuple(r) for r in store.conn.execute("SELECT key, status FROM outbox")] == [("receipt:x:2023:7", "sent")]
-        assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        store.conn.execute("INSERT INTO outbox (key, kind, cycle, created_at, queued_at, next_attempt_at)"
-                           " VALUES ('reply:<a@b>', 'reply', 2023, 'a', 'a', 'a')")
-        with pytest.raises(sqlite3.IntegrityError):
-            store.conn.execute("DELETE FROM outbox WHERE id = 3")             # foreign keys are on again
-        with pytest.raises(sqlite3.IntegrityError):
-            store.conn.execute("INSERT INTO outbox (key, kind, cycle, created_at, queued_at, next_attempt_at)"
-                               " VALUES ('x', 'spam', 2023, 'a', 'a', 'a')")
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store.outbox_keys("") == {"receipt:x:2023:7"} and store.outbox_counts() == {"sent": 1}
+        assert store.receipt_item_ids(3) == [7]
+        assert store.foreign_key_violations() == 0
+        assert store.foreign_keys_enforced()                                  # on again after the migration
+        assert store.queue_mail(mail("reply:<a@b>", "reply"), at(12, 9)) is not None
+        assert store.queue_mail(mail("x", "spam"), at(12, 9)) is None                # no such kind of mail
+        assert store.outbox_keys("") == {"receipt:x:2023:7", "reply:<a@b>"}
 
 
 def test_an_extension_that_would_shorten_the_deadline_is_refused(campaign):
@@ -394,7 +393,7 @@ def test_bo_with_a_q_reference_dismisses_the_quarantined_mail_and_the_reply_says
     ctx, inbox, _, _ = campaign
     with Store.open(ctx.config.paths.state) as store:
         ref = quarantine(store, at(7, 9))
-        done = store.conn.execute("SELECT id FROM messages WHERE status = 'done' ORDER BY id").fetchone()[0]
+        done = min(m.id for m in store.message_records() if m.status == "done")
     drop(inbox, "q.eml", command_mail(f"bỏ {ref} lý do: đã gọi điện và trường nộp bản giấy\n"
                                       f"bo Q999\nloại Q{done}\nbỏ {ref.lower()}", message_id="<cmd-q@tphcm-gov.example>"))
     poll(ctx, at(12, 9))
@@ -451,7 +450,7 @@ def test_only_the_office_servers_authentication_results_get_commands_obeyed(tmp_
     drop(tmp_path / "inbox", "cmd.eml", raw)
     poll(ctx, at(12, 9))
     with Store.open(ctx.config.paths.state) as store:
-        (outcome,) = store.conn.execute("SELECT verdict, reason FROM command_mails").fetchall()
+        (outcome,) = [(m.verdict, m.reason) for m in store.command_mails()]
     (reply,) = replies(ctx)
     text = reply.get_body(("plain",)).get_content()
     if refusal is None:

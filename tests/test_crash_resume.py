@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -33,6 +32,7 @@ from bot.service import health
 from bot.store import Store
 
 from . import hostile as H
+from . import rawdb
 from . import mailfactory as mf
 from .configs import imap_mailbox, write_config
 from .test_faults import RECEIVED, cli
@@ -81,7 +81,7 @@ def test_a_poison_attachment_is_quarantined_alone_with_its_reason(tmp_path):
             "cannot read 'poison.pdf': trình đọc bị dừng đột ngột khi đọc tệp này (exit code 3)")
         assert q["from_addr"] == H.SCHOOLS[3][0].lower()  # whose mail it is, for health and the digest
         assert store.message_counts() == {"done": 12, "quarantined": 1}
-        charged = store.conn.execute("SELECT COUNT(*) FROM messages WHERE attempts > 0").fetchone()[0]
+        charged = len([m for m in store.message_records() if m.attempts > 0])
         assert charged == 1  # the mail read beside it was not charged
         code, lines = health(store, app.load(write_config(tmp_path, 'source = "folder"\npath = "."')).config, NOW)
         assert code == 1 and any(line.startswith(f"PROBLEM: quarantined {q['ref']}") and "this mail's fault" in line
@@ -93,16 +93,9 @@ def test_a_poison_attachment_is_quarantined_alone_with_its_reason(tmp_path):
 def signature(db: Path) -> tuple:
     """What a poll has committed so far (read beside it, WAL): messages recorded,
     finished, marked in flight, resumed, attempts charged."""
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        try:
-            return tuple(conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(status != 'new'), 0), COALESCE(SUM(inflight IS NOT NULL), 0),"
-                " COALESCE(SUM(resumed), 0), COALESCE(SUM(attempts), 0) FROM messages").fetchone())
-        finally:
-            conn.close()
-    except sqlite3.Error:  # not created yet, or being migrated
-        return (0, 0, 0, 0, 0)
+    return rawdb.watch(db, "SELECT COUNT(*), COALESCE(SUM(status != 'new'), 0),"
+                           " COALESCE(SUM(inflight IS NOT NULL), 0), COALESCE(SUM(resumed), 0),"
+                           " COALESCE(SUM(attempts), 0) FROM messages", (0, 0, 0, 0, 0))
 
 
 def mailbox(count: int) -> list[bytes]:
@@ -189,10 +182,11 @@ def kill_polls(tmp_path: Path, dovecot, *, messages: int, kills: int, seed: int,
 
     ctx = app.load(cfg)
     with Store.open(ctx.config.paths.state) as store:
-        ids = [r[0] for r in store.conn.execute("SELECT message_id FROM messages")]
+        ids = [m.message_id for m in store.message_records()]
         assert len(ids) == len(set(ids)) == messages and set(ids) == message_ids(messages)  # once each, none lost
         assert store.quarantined() == [] and store.message_counts() == {"done": messages}
-        charged, resumed = store.conn.execute("SELECT SUM(attempts), SUM(resumed > 0) FROM messages").fetchone()
+        records = store.message_records()
+        charged, resumed = sum(m.attempts for m in records), sum(m.resumed > 0 for m in records)
         code, lines = health(store, ctx.config, datetime.now(timezone.utc))
         assert code == 0, lines
         assert not resumed or f"resumed after a crash: {resumed} message(s), not charged" in lines

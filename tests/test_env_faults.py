@@ -26,6 +26,7 @@ from bot.rules import load_rules
 from bot.store import Store
 
 from . import hostile as H
+from . import rawdb
 from .configs import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +51,8 @@ def nothing_charged(state: Path, marks=(None,)) -> None:
     in-flight marks allowed (a full disk may keep them: the next run resumes
     those messages, uncharged)."""
     with Store.open(state) as store:
-        rows = store.conn.execute("SELECT status, attempts, last_error, inflight FROM messages").fetchall()
-        assert rows and all(tuple(r)[:3] == ("new", 0, None) and r[3] in marks for r in rows), [tuple(r) for r in rows]
+        rows = [(m.status, m.attempts, m.last_error, m.inflight) for m in store.message_records()]
+        assert rows and all(r[:3] == ("new", 0, None) and r[3] in marks for r in rows), rows
         assert store.quarantined() == []
 
 
@@ -145,13 +146,12 @@ def test_a_full_state_disk_stops_the_poll_and_blames_nobody(tmp_path):
     rules = load_rules(ROOT / "rules")
     with Store.open(tmp_path / "state") as store, Extractor(workers=1) as extractor:
         store.record_fetched([RawMessage(f"t:{n}", m, NOW + timedelta(minutes=n)) for n, m in enumerate(mails)], NOW)
-        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
-        store.conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "database or disk is full"
+        rawdb.fill_disk(store)  # SQLite's own "database or disk is full"
         with pytest.raises(EnvironmentFault) as failure:
             process_pending(store, rules, extractor, NOW, PollReport(), ocr_available=False)
         assert "the state database cannot be written: database or disk is full" in str(failure.value)
         nothing_charged(tmp_path / "state", marks=(None, "batch"))
-        store.conn.execute("PRAGMA max_page_count = 1073741823")  # space freed
+        rawdb.free_disk(store)  # space freed
         report = PollReport()
         assert process_pending(store, rules, extractor, NOW, report, ocr_available=False)
         assert (report.processed, report.quarantined) == (40, 0)
@@ -160,8 +160,7 @@ def test_a_full_state_disk_stops_the_poll_and_blames_nobody(tmp_path):
 def test_a_full_state_disk_while_fetching_stops_the_poll_and_loses_nothing(tmp_path):
     ctx = app.load(example_config(tmp_path))
     with Store.open(ctx.config.paths.state) as store:
-        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
-        store.conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "database or disk is full"
+        rawdb.fill_disk(store)  # SQLite's own "database or disk is full"
         source = open_source(ctx.config.mailbox)
         with pytest.raises(EnvironmentFault) as failure:
             ingest(source, store, NOW, PollReport())

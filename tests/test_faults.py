@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from bot.service import health
 from bot.store import Store
 
 from . import hostile as H
+from . import rawdb
 from .configs import imap_mailbox, smtp_loopback, write_config
 from . import mailfactory as mf
 from .outgoing import parsed
@@ -67,16 +67,8 @@ def cli(cfg: Path, password: str, *args: str) -> subprocess.Popen:
 
 def progress(db: Path) -> tuple[int, int, int]:
     """(messages recorded, messages finished, attempts counted), read beside the running bot (WAL)."""
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        try:
-            row = conn.execute("SELECT COUNT(*), COALESCE(SUM(status != 'new'), 0), COALESCE(SUM(attempts), 0)"
-                               " FROM messages").fetchone()
-        finally:
-            conn.close()
-        return tuple(row)
-    except sqlite3.Error:  # not created yet, or being migrated
-        return (0, 0, 0)
+    return rawdb.watch(db, "SELECT COUNT(*), COALESCE(SUM(status != 'new'), 0), COALESCE(SUM(attempts), 0)"
+                           " FROM messages", (0, 0, 0))
 
 
 @pytest.mark.imap
@@ -127,7 +119,7 @@ def test_sigkill_at_random_points_of_a_poll_loses_nothing_and_records_nothing_tw
     assert final.returncode == 0, err
 
     with Store.open(tmp_path / "state") as store:
-        ids = [r[0] for r in store.conn.execute("SELECT message_id FROM messages")]
+        ids = [m.message_id for m in store.message_records()]
         assert len(ids) == MESSAGES and len(set(ids)) == MESSAGES  # each exactly once
         assert set(ids) == {f"<bulk-{n}@hostile.test>" for n in range(MESSAGES)}  # none missing
         counts = store.message_counts()
@@ -210,7 +202,7 @@ def test_imap_server_killed_in_the_middle_of_a_fetch(tmp_path, dovecot, monkeypa
     report = app.poll(ctx, now + timedelta(minutes=5))
     assert report.new == total - recorded
     with Store.open(tmp_path / "state") as store:
-        ids = [r[0] for r in store.conn.execute("SELECT message_id FROM messages")]
+        ids = [m.message_id for m in store.message_records()]
         assert sorted(ids) == sorted(f"<fetch-{n}@hostile.test>" for n in range(total))
         assert store.message_counts() == {"done": total}
         assert store.checkpoint(source)[1] == uids[-1]
@@ -255,8 +247,8 @@ def test_a_message_that_kills_the_process_is_quarantined_alone(tmp_path, monkeyp
         # whose mail it is, read from its headers without the parser that crashed on it
         assert (poison["from_addr"], poison["subject"]) == (H.SCHOOLS[5 % len(H.SCHOOLS)][0].lower(), "Hồ sơ ANTQ lần 5")
         assert store.message_counts() == {"done": 19, "quarantined": 1}
-        charged = store.conn.execute("SELECT COUNT(*) FROM messages WHERE attempts > 0 AND status = 'done'").fetchone()
-        assert charged[0] == 0  # the 15 in flight beside it when it first struck were not charged
+        charged = [m for m in store.message_records() if m.attempts > 0 and m.status == "done"]
+        assert charged == []  # the 15 in flight beside it when it first struck were not charged
         # health tells the mail's fault from the bot's crash
         config = app.load(write_config(tmp_path, 'source = "folder"\npath = "."')).config
         code, lines = health(store, config, now)
@@ -283,7 +275,7 @@ def test_sigkill_while_sending_loses_no_mail_and_repeats_at_most_one_per_kill(tm
     now = datetime(2023, 10, 3, 9, 0, tzinfo=VN)  # Tuesday: the "7 days before" reminders are due
     with Store.open(ctx.config.paths.state) as store:
         queued = notify.remind(ctx, store, None, now).queued
-        ids = {r[0] for r in store.conn.execute("SELECT message_id FROM outbox WHERE status = 'queued'")}
+        ids = {r.message_id for r in store.outbox_rows(("queued",))}
     assert queued == len(ids) >= 20
 
     rng = random.Random(SEED)
@@ -309,7 +301,7 @@ def test_sigkill_while_sending_loses_no_mail_and_repeats_at_most_one_per_kill(tm
 
     delivered = Counter(parsed(m)["Message-ID"] for m in server.messages)
     with Store.open(ctx.config.paths.state) as store:
-        statuses = Counter(r[0] for r in store.conn.execute("SELECT status FROM outbox"))
+        statuses = Counter(store.outbox_counts())
     assert statuses == {"sent": queued}
     assert set(delivered) == ids  # none lost, none invented
     repeats = sum(n - 1 for n in delivered.values())

@@ -13,7 +13,7 @@ from email import policy
 
 import pytest
 
-from bot import app, flood, notify, outbox
+from bot import app, flood, notify
 from bot.send import make_sender
 from bot.store import Store
 
@@ -91,13 +91,13 @@ def test_the_thresholds_are_campaign_rules_with_defaults(tmp_path):
 # -- what the schools and the coordinator see ----------------------------------------
 
 def outbox_rows(store, kind):
-    return [r for r in outbox.rows(store.conn) if r.kind == kind]
+    return [r for r in store.outbox_rows() if r.kind == kind]
 
 
 def digest_text(ctx, store, now):
     notify.digest(ctx, store, None, now)
     latest = max(outbox_rows(store, "digest"), key=lambda r: r.id)
-    return bodies(email.message_from_bytes(outbox.raw_of(store.conn, latest.id), policy=policy.default))
+    return bodies(email.message_from_bytes(store.outbox_raw(latest.id), policy=policy.default))
 
 
 def test_a_school_address_in_a_mail_loop_gets_no_receipt_until_the_cool_down_and_the_digest_names_it(tmp_path):
@@ -164,7 +164,7 @@ def test_forged_coordinator_mail_gets_one_refusal_a_day_and_mail_without_command
     assert "KHÔNG THỰC HIỆN LỆNH NÀO" in bodies(reply)[0]
     with Store.open(ctx.config.paths.state) as store:
         assert store.corrections(2023) == []
-        assert store.conn.execute("SELECT COUNT(*) FROM command_mails WHERE verdict = 'refused'").fetchone()[0] == 11
+        assert len([m for m in store.command_mails() if m.verdict == "refused"]) == 11
         text, _ = digest_text(ctx, store, at(13, 7))
     assert "LỆNH QUA THƯ BỊ TỪ CHỐI (11)" in text
     assert f"- {COORDINATOR}: 11 thư từ 08:00 đến 08:10 ngày 12/10/2023" in text.split("ĐỊA CHỈ GỬI DỒN DẬP")[1]

@@ -21,7 +21,7 @@ import pytest
 
 from bot import app
 from bot.service import health
-from bot.store import Store
+from bot.store import MessageRecord, Store
 
 from . import hostile as H
 from .configs import imap_mailbox, write_config
@@ -41,30 +41,29 @@ def mixed_corpus():
 
 # -- what the coordinator sees ------------------------------------------------
 
-def state_of(store: Store) -> tuple[dict[str, dict], dict[str, list]]:
+def state_of(store: Store) -> tuple[dict[str, MessageRecord], dict[str, list]]:
     """Messages by source key, and the items of each message (by its row)."""
-    messages = {r["source_key"]: dict(r) for r in store.conn.execute("SELECT * FROM messages")}
+    messages = {m.source_key: m for m in store.message_records()}
     items: dict[int, list] = {}
-    for row in store.conn.execute("SELECT message_row, filename, decision, reasons FROM items ORDER BY id"):
-        items.setdefault(row["message_row"], []).append(
-            (row["filename"], row["decision"], " | ".join(json.loads(row["reasons"]))))
+    for item in store.item_records():
+        items.setdefault(item.message_row, []).append((item.filename, item.decision, " | ".join(item.reasons)))
     return messages, items
 
 
-def outcome_problem(case: H.Case | None, message: dict | None, items: list) -> str | None:
+def outcome_problem(case: H.Case | None, message: MessageRecord | None, items: list) -> str | None:
     """Why the recorded outcome is not the expected one, or None."""
     if message is None:
         return "not recorded at all"
     if case is None:  # a good submission
-        if message["status"] != "done" or not any(d == "counted" for _, d, _ in items):
-            return f"good mail not counted: {message['status']} {items}"
+        if message.status != "done" or not any(d == "counted" for _, d, _ in items):
+            return f"good mail not counted: {message.status} {items}"
         return None
     if case.outcome == "quarantined":
-        if message["status"] != "quarantined" or not re.search(case.reason, message["last_error"] or "", re.I):
-            return f"expected quarantine with {case.reason!r}: {message['status']} {message['last_error']!r}"
+        if message.status != "quarantined" or not re.search(case.reason, message.last_error or "", re.I):
+            return f"expected quarantine with {case.reason!r}: {message.status} {message.last_error!r}"
         return None
-    if message["status"] != "done":
-        return f"not processed: {message['status']} {message['last_error']!r}"
+    if message.status != "done":
+        return f"not processed: {message.status} {message.last_error!r}"
     if case.outcome == "done":
         return None
     wanted = {"review": ("review",), "counted": ("counted",), "item": ("counted", "review", "ignored")}[case.outcome]
@@ -80,16 +79,15 @@ def check_everything_recorded(store: Store, mixed, key_of) -> None:
     problems = []
     for index, (label, raw, case) in enumerate(mixed):
         message = messages.get(key_of(index, label))
-        problem = outcome_problem(case, message, items.get(message["id"], []) if message else [])
+        problem = outcome_problem(case, message, items.get(message.id, []) if message else [])
         if problem:
             problems.append(f"{label} ({case.hostile if case else 'good'}): {problem}")
     assert not problems, "\n".join(problems)
     # exactly one row per message, none left waiting, nothing counted twice
     assert len(messages) == len(mixed)
     assert store.message_counts() == {"done": len(mixed) - 1, "quarantined": 1}
-    keys = [tuple(r) for r in store.conn.execute(
-        "SELECT m.message_id, i.container, i.filename, i.part_index FROM items i"
-        " JOIN messages m ON m.id = i.message_row")]
+    message_ids = {m.id: m.message_id for m in store.message_records()}
+    keys = [(message_ids[i.message_row], i.container, i.filename, i.part_index) for i in store.item_records()]
     assert len(keys) == len(set(keys))
 
 
@@ -114,7 +112,7 @@ def check_storage_is_named_by_hash(state: Path, store: Store) -> None:
     for path in state.rglob("*"):
         assert SAFE_NAMES.fullmatch(path.name), f"unexpected name under state/: {path.relative_to(state)}"
     archived = sorted(p.name for p in (state / "archive").rglob("*.eml"))
-    assert archived == sorted(f"{r[0]}.eml" for r in store.conn.execute("SELECT sha256 FROM messages"))
+    assert archived == sorted(f"{m.sha256}.eml" for m in store.message_records())
 
 
 # -- the runs ---------------------------------------------------------------
@@ -147,20 +145,20 @@ def test_hostile_corpus_from_a_folder(tmp_path):
         beside = [r for r in app.export_rows(store, ctx.rules)
                   if r["message_id"] == "<zip-bomb-beside-good@hostile.test>"]
         assert {(r["filename"], r["decision"]) for r in beside} == {("Tờ trình.pdf", "counted"), ("hoso.zip", "review")}
-        before = store.conn.execute("SELECT COUNT(*), MAX(classified_at) FROM items").fetchone()
+        before = [(i.id, i.classified_at) for i in store.item_records()]
 
     # a second poll finds nothing new and records nothing twice
     again = app.poll(ctx, NOW + timedelta(minutes=5))
     assert (again.new, again.processed, again.quarantined) == (0, 0, 0)
     with Store.open(state) as store:
-        assert store.conn.execute("SELECT COUNT(*), MAX(classified_at) FROM items").fetchone() == before
+        assert [(i.id, i.classified_at) for i in store.item_records()] == before
         # requeue: the oversized mail comes back to quarantine, not to a parser; the rest is re-read identically
         assert store.requeue(all_messages=True) == len(mixed)
     third = app.poll(ctx, NOW + timedelta(minutes=10))
     assert third.quarantined == 1 and third.processed == len(mixed) - 1 and third.failed == 0
     with Store.open(state) as store:
         check_everything_recorded(store, mixed, lambda index, label: f"folder:{index:03d}-{label}.eml")
-        assert store.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == before[0]
+        assert len(store.item_records()) == len(before)
 
 
 @pytest.mark.imap

@@ -38,9 +38,9 @@ def state(ctx) -> tuple[list, list, dict]:
     """(corrections, refused command lines, status) as the coordinator would see them."""
     with Store.open(ctx.config.paths.state) as store:
         corrections = [(c.kind, c.school) for c in store.corrections()]
-        refused = [tuple(r) for r in store.conn.execute(
-            "SELECT m.from_addr, m.reason, c.text FROM command_mails m JOIN commands c USING (message_id)"
-            " WHERE m.verdict = 'refused'")]
+        lines = store.command_lines()
+        refused = [(m.from_addr, m.reason, c.text) for m in store.command_mails() if m.verdict == "refused"
+                   for c in lines if c.message_id == m.message_id]
         status = to_json(status_for(store, ctx.rules, at(12, 10)))
     for school in status["schools"]:
         school.pop("exempt_reason", None)
@@ -182,7 +182,7 @@ def test_ordinary_mail_with_command_words_is_not_a_refused_command(ctx, text):
     assert corrections == [] and refused == []
     assert report.processed == 1
     with Store.open(ctx.config.paths.state) as store:
-        assert store.conn.execute("SELECT COUNT(*) FROM command_mails").fetchone()[0] == 0
+        assert store.command_mails() == []
         assert [i.filename for i in store.items()] == ["Tờ trình.pdf"]  # read as the school's mail
 
 

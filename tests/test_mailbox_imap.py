@@ -218,11 +218,11 @@ def test_a_message_over_the_size_limit_is_not_downloaded_only_its_headers_are_re
     big_uid = 2
     downloads = [uids for uids, items in fetched if "BODY.PEEK[]" in items]
     assert all(big_uid not in uids for uids in downloads)  # never downloaded whole
-    row = store.conn.execute("SELECT * FROM messages WHERE message_id = '<big2@hcm-edu.example>'").fetchone()
-    assert row["size"] == len(big)  # its real size, so a UIDVALIDITY reset still recognises it
-    head = store.archive.get(row["sha256"])
+    (row,) = [m for m in store.message_records() if m.message_id == "<big2@hcm-edu.example>"]
+    assert row.size == len(big)  # its real size, so a UIDVALIDITY reset still recognises it
+    head = store.archive.get(row.sha256)
     assert head.endswith(b"\r\n\r\n") and b"Subject:" in head and len(head) < 2000
-    assert row["last_error"] == (f"message too large: {len(big) / 2**20:.2f} MB > 1 MB; only its headers were "
+    assert row.last_error == (f"message too large: {len(big) / 2**20:.2f} MB > 1 MB; only its headers were "
                                  "downloaded: open it in webmail (folder INBOX)")
     assert store.checkpoint(source.key)[1] == 3  # the others are not held back
     assert poll_once(dovecot, store) == 0  # and nothing is fetched again

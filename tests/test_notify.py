@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot import corrections, notify, outbox
+from bot import corrections, notify
 from bot.send import SmtpSender, make_sender
 from bot.status import status_for, to_json
 from bot.store import Store
@@ -184,7 +184,7 @@ def test_no_mail_is_sent_twice_across_restarts_and_an_smtp_outage(campaign):
     ids = [parsed(m)["Message-ID"] for m in server.messages]
     assert len(ids) == len(set(ids))
     with Store.open(ctx.config.paths.state) as store:
-        counts = outbox.counts(store.conn)
+        counts = store.outbox_counts()
     assert counts.get("queued", 0) == 0 and counts.get("failed", 0) == 0
     assert counts["sent"] == len(server.messages)
     # the 9/10 mail was held by the outage and delivered after it, once
@@ -299,7 +299,7 @@ def test_dry_runs_send_and_record_nothing(tmp_path, smtp_server_factory):
         d = notify.digest(ctx, store, SmtpSender(ctx.config.smtp), at(3, 9), dry_run=True)
         assert len(r.planned) == 27 and len(d.planned) == 1
         assert "Kính gửi: Ban Giám hiệu Trường THCS Nguyễn Hiền" in "".join(t for _, _, t in r.previews)
-        assert outbox.counts(store.conn) == {} and store.mark("digest") is None
+        assert store.outbox_counts() == {} and store.mark("digest") is None
     assert server.messages == []
 
 
@@ -334,8 +334,8 @@ def test_digest_gives_each_quarantined_mail_its_reference_and_forgets_it_once_di
 
     def digest_bodies(store, now):
         notify.digest(ctx, store, None, now)
-        latest = max((r for r in outbox.rows(store.conn) if r.kind == "digest"), key=lambda r: r.id)
-        return bodies(email.message_from_bytes(outbox.raw_of(store.conn, latest.id), policy=policy.default))
+        latest = max((r for r in store.outbox_rows() if r.kind == "digest"), key=lambda r: r.id)
+        return bodies(email.message_from_bytes(store.outbox_raw(latest.id), policy=policy.default))
 
     with Store.open(ctx.config.paths.state) as store:
         ref = quarantine(store, at(2, 9))
@@ -495,7 +495,7 @@ def test_a_receipt_whose_every_address_bounced_meanwhile_is_cancelled_and_sent_o
         server.accept_all()
         report = notify.deliver(ctx, store, SmtpSender(ctx.config.smtp), at(7, 11, 30))
         assert report.cancelled == 1 and server.messages == []
-        (cancelled,) = outbox.rows(store.conn, ("cancelled",))
+        (cancelled,) = store.outbox_rows(("cancelled",))
         assert cancelled.school == "mn-hoa-sen"
         assert cancelled.last_error.startswith(f"every recipient bounced: {HOA_SEN}")
         notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(7, 14))  # still bounced: nothing
@@ -624,8 +624,8 @@ def digest_text(ctx, store, now, *, dry_run=True) -> tuple[str, str]:
     if dry_run:
         ((_, subject, text),) = report.previews
         return text, subject
-    latest = max((r for r in outbox.rows(store.conn) if r.kind == "digest"), key=lambda r: r.id)
-    return bodies(parsed_raw(outbox.raw_of(store.conn, latest.id)))[0], latest.subject
+    latest = max((r for r in store.outbox_rows() if r.kind == "digest"), key=lambda r: r.id)
+    return bodies(parsed_raw(store.outbox_raw(latest.id)))[0], latest.subject
 
 
 def parsed_raw(raw: bytes):

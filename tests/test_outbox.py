@@ -15,6 +15,7 @@ from bot.outbox import Limits
 from bot.send import FileSender, SmtpSender
 from bot.store import Store
 
+from . import rawdb
 from .outgoing import FROM, at, bodies, make_ctx, parsed, small_rules
 
 T0 = at(3, 9)  # Tuesday 3/10/2023, 09:00: the "7 days before" reminders are due
@@ -42,7 +43,7 @@ def queue_reminders(ctx, store, now=T0) -> int:
 
 
 def statuses(store) -> Counter:
-    return Counter(r.status for r in outbox.rows(store.conn))
+    return Counter(r.status for r in store.outbox_rows())
 
 
 def deliver(ctx, store, now, **limits):
@@ -81,7 +82,7 @@ def test_temporary_failures_are_retried_with_backoff(ctx, store, server):
     server.fail_next(2, 451)
     report = deliver(ctx, store, T0)
     assert (report.sent, report.retrying) == (1, 2)
-    waiting = outbox.rows(store.conn, ("queued",))
+    waiting = store.outbox_rows(("queued",))
     assert {r.attempts for r in waiting} == {1}
     assert {r.next_attempt_at for r in waiting} == {T0 + timedelta(minutes=1)}
     assert all("451" in r.last_error for r in waiting)
@@ -108,12 +109,12 @@ def test_an_smtp_server_down_for_an_hour_delays_mail_without_losing_or_duplicati
         elif first_sent is None and server.messages:
             first_sent = minute
         # the backoff never exceeds an hour, and nothing is given up
-        assert all(r.next_attempt_at - now <= timedelta(minutes=60) for r in outbox.rows(store.conn, ("queued",)))
+        assert all(r.next_attempt_at - now <= timedelta(minutes=60) for r in store.outbox_rows(("queued",)))
     assert statuses(store) == {"sent": 3}
     assert sorted(message_ids(server).values()) == [1, 1, 1]
     assert 60 <= first_sent <= 125
     # the outage cost one attempt per retry on one mail at a time, not on all three
-    assert max(r.attempts for r in outbox.rows(store.conn)) <= 8
+    assert max(r.attempts for r in store.outbox_rows()) <= 8
 
 
 def test_permanent_refusal_fails_after_three_attempts_and_can_be_retried(ctx, store, server):
@@ -124,7 +125,7 @@ def test_permanent_refusal_fails_after_three_attempts_and_can_be_retried(ctx, st
         deliver(ctx, store, now)
         now += timedelta(minutes=10)
     assert statuses(store) == {"failed": 3}
-    failed = outbox.rows(store.conn, ("failed",))
+    failed = store.outbox_rows(("failed",))
     assert all(r.attempts == 3 and "550" in r.last_error for r in failed)
     assert deliver(ctx, store, now + timedelta(days=1)).sent == 0        # failed mail stays failed
     server.accept_all()
@@ -152,11 +153,12 @@ def test_daily_cap_is_a_rolling_24_hours(ctx, store, server):
 
 def test_no_mail_to_an_address_outside_the_roster_and_coordinators(ctx, store, server):
     queue_reminders(ctx, store)
-    with store.transaction() as conn:
-        rows = outbox.rows(conn, newest_first=False)
-        conn.execute("UPDATE outbox SET recipients = ? WHERE id = ?",
-                     (json.dumps(["thnguyendu.q12@hcm-edu.example", "attacker@example.org"]), rows[0].id))
-        conn.execute("UPDATE outbox SET recipients = ? WHERE id = ?", (json.dumps(["attacker@example.org"]), rows[1].id))
+    # recipients changed behind the bot's back (as by someone with access to the state disk)
+    rows = store.outbox_rows(newest_first=False)
+    rawdb.tamper(store.state_dir, "UPDATE outbox SET recipients = ? WHERE id = ?",
+                 (json.dumps(["thnguyendu.q12@hcm-edu.example", "attacker@example.org"]), rows[0].id))
+    rawdb.tamper(store.state_dir, "UPDATE outbox SET recipients = ? WHERE id = ?",
+                 (json.dumps(["attacker@example.org"]), rows[1].id))
     # the roster did not change for rows[0]'s school check: use the digest-free path (no recheck)
     report = outbox.deliver_due(store, SmtpSender(ctx.config.smtp), T0, Limits(), notify.allowed_addresses(ctx))
     assert report.cancelled == 1 and report.sent == 2
@@ -164,7 +166,7 @@ def test_no_mail_to_an_address_outside_the_roster_and_coordinators(ctx, store, s
     assert "attacker@example.org" not in everyone
     tos = [str(parsed(m)["To"]) for m in server.messages]
     assert not any("attacker" in t for t in tos)
-    cancelled = outbox.rows(store.conn, ("cancelled",))
+    cancelled = store.outbox_rows(("cancelled",))
     assert "attacker@example.org" in cancelled[0].last_error
 
 
@@ -183,17 +185,17 @@ def test_a_crash_between_queueing_and_sending_loses_nothing(ctx, server, tmp_pat
 
 def test_the_one_window_a_crash_after_acceptance_resends_with_the_same_message_id(ctx, store, server, monkeypatch):
     queue_reminders(ctx, store)
-    real_finish = outbox._finish
+    real_finish = store.finish_mail
 
-    def crash(store_, row_id, status, *a, **kw):
+    def crash(row_id, status, *a, **kw):
         if status == "sent":
             raise KeyboardInterrupt("power cut")
-        return real_finish(store_, row_id, status, *a, **kw)
+        return real_finish(row_id, status, *a, **kw)
 
-    monkeypatch.setattr(outbox, "_finish", crash)
+    monkeypatch.setattr(store, "finish_mail", crash)
     with pytest.raises(KeyboardInterrupt):
         deliver(ctx, store, T0)
-    monkeypatch.setattr(outbox, "_finish", real_finish)
+    monkeypatch.undo()
     deliver(ctx, store, T0 + timedelta(minutes=1))
     counts = message_ids(server)
     assert len(counts) == 3 and sorted(counts.values()) == [1, 1, 2]   # one duplicate, same Message-ID
@@ -210,7 +212,7 @@ def test_a_queued_reminder_is_cancelled_if_the_school_sent_everything_meanwhile(
     report = deliver(ctx, store, T0 + timedelta(minutes=10))
     assert report.cancelled == 1 and report.sent == 2
     assert all("thnguyendu.q12@hcm-edu.example" not in m.rcpt_tos for m in server.messages)
-    (row,) = outbox.rows(store.conn, ("cancelled",))
+    (row,) = store.outbox_rows(("cancelled",))
     assert row.school == "th-nguyen-du" and row.last_error == "complete"
 
 
@@ -225,7 +227,7 @@ def test_a_queued_reminder_held_by_an_outage_waits_for_office_hours_and_lists_wh
     evening = at(3, 18)
     report = deliver(ctx, store, evening)
     assert report.deferred == 3 and server.messages == []
-    assert {r.next_attempt_at for r in outbox.rows(store.conn, ("queued",))} == {at(4, 7, 30)}
+    assert {r.next_attempt_at for r in store.outbox_rows(("queued",))} == {at(4, 7, 30)}
     assert deliver(ctx, store, at(4, 7, 30)).sent == 3
     (msg,) = [parsed(m) for m in server.messages if m.rcpt_tos == ("thnguyendu.q12@hcm-edu.example",)]
     text, _ = bodies(msg)
@@ -247,7 +249,7 @@ def test_a_queued_receipt_is_held_while_its_address_sends_a_burst_and_sent_after
     server.accept_all()
     during = notify.deliver(ctx, store, SmtpSender(ctx.config.smtp), at(3, 10, 20))
     assert during.deferred == 1 and server.messages == []
-    (row,) = outbox.rows(store.conn, ("queued",))
+    (row,) = store.outbox_rows(("queued",))
     assert row.next_attempt_at == at(3, 11, 11) and "burst" in row.last_error  # 60 min after the loop's last mail
     notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(3, 11, 10))
     assert server.messages == []                             # still in the cool-down
@@ -287,7 +289,7 @@ def test_an_untrusted_certificate_keeps_the_mail_queued(tmp_path, smtp_server_fa
         queue_reminders(ctx, store)
         report = deliver(ctx, store, T0)
         assert report.sent == 0 and report.retrying == 1
-        (row,) = outbox.rows(store.conn, ("queued",))
+        (row,) = store.outbox_rows(("queued",))
         assert "TLS" in row.last_error or "certificate" in row.last_error
     assert server.messages == []
 
@@ -338,7 +340,7 @@ def test_without_smtp_mail_goes_to_state_outbox_as_eml_and_html(tmp_path, caplog
         # the log must not make the person trying the demo think schools were mailed
         assert "written to state/outbox/ (SMTP is off)" in caplog.text and " sent to " not in caplog.text
         # sending again (e.g. after a crash before 'sent' was recorded) overwrites, never duplicates
-        store.conn.execute("UPDATE outbox SET status = 'queued'")
+        rawdb.tamper(store.state_dir, "UPDATE outbox SET status = 'queued'")
         outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
     assert sorted(p.name for p in outdir.iterdir()) == ["000001-reminder-th-nguyen-du.eml",
                                                       "000001-reminder-th-nguyen-du.html"]

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from bot import notify, outbox, plan
+from bot import notify, plan
 from bot.config import parse_config
 from bot.errors import ConfigError
 from bot.model import ItemDecision, RawMessage
@@ -127,7 +127,7 @@ def record_mail(store: Store, when: datetime, sender: str, files, *, dmarc: str 
            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nKính gửi Phòng.\r\n").encode()
     message = parse_message(raw, ParseLimits(trusted_authserv_ids=(OFFICE_MX,)))
     store.record_fetched([RawMessage(f"receipts:{n[0]}", raw, when)], when)
-    row = store.conn.execute("SELECT id FROM messages WHERE source_key = ?", (f"receipts:{n[0]}",)).fetchone()[0]
+    row = store.message_row_of(f"receipts:{n[0]}")
     items = [(ItemDecision(filename=name, part_index=i, school=school, doc_types=tuple(types), campaign=True,
                            decision="counted", confidence=0.95, reasons=("test",), content_sha256=f"{row:064x}"),
               "", when, 2023) for i, (name, school, types) in enumerate(files)]
@@ -161,7 +161,7 @@ def test_thirty_outsiders_do_not_delay_the_digest_or_the_reminders(tmp_path, smt
         notify.remind(ctx, store, SmtpSender(ctx.config.smtp), at(3, 9))
         for minute in range(10):                          # the worker's outbox job, every minute
             notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), at(3, 9, 1 + minute))
-        waiting = [r for r in outbox.rows(store.conn, ("queued",))]
+        waiting = [r for r in store.outbox_rows(("queued",))]
     kinds = [parsed(m)["X-Bot-Kind"] for m in server.messages]
     assert kinds.count("digest") == 1 and kinds.count("reminder") == 3
     assert len(server.messages) <= 16

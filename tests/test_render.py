@@ -370,9 +370,7 @@ def test_counted_items_carry_the_pages_and_the_number_of_documents_in_their_file
     with Store.open(ctx.config.paths.state) as store:
         ids = record(store, at(5, 9), sender="thcsnguyenhien.q12@hcm-edu.example",
                      files=[("document.pdf", NH, ("to_trinh",), "counted"), ("document.pdf", NH, ("bao_cao",), "counted"),
-                            ("bien-ban.pdf", NH, ("bien_ban",), "counted")])
-        store.conn.execute("UPDATE items SET first_page = 2, last_page = 4 WHERE id = ?", (ids[1],))
-        store.conn.commit()
+                            ("bien-ban.pdf", NH, ("bien_ban",), "counted")], pages={1: (2, 4)})
         facts = apply_corrections(store.items(), [], ctx.rules.campaign, 2023, at(5, 10))
         counted = {c.item_id: c for c in notify.counted_items(store, facts, 2023)}
     assert (counted[ids[1]].first_page, counted[ids[1]].last_page, counted[ids[1]].parts) == (2, 4, 2)

@@ -16,7 +16,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from bot import notify, outbox, plan
+from bot import notify, plan
 from bot.report import (annex_rows, build_report, level_order, report_docx_bytes, report_figures, write_report_xlsx,
                         write_reports)
 from bot.rules import load_rules
@@ -372,8 +372,8 @@ def _digest_on(tmp_path, now):
         record(store, at(2), sender="thcsnguyenhien.q12@hcm-edu.example",
                files=[("ho-so.pdf", "thcs-nguyen-hien", ALL, "counted")])
         notify.digest(ctx, store, None, now)
-        (row,) = outbox.rows(store.conn, ("queued",))
-        return email.message_from_bytes(outbox.raw_of(store.conn, row.id), policy=policy.default)
+        (row,) = store.outbox_rows(("queued",))
+        return email.message_from_bytes(store.outbox_raw(row.id), policy=policy.default)
 
 
 def test_digest_after_the_deadline_carries_the_draft_report_and_the_days_left(tmp_path):

@@ -218,11 +218,10 @@ def test_health_stays_red_until_the_quarantined_message_is_dismissed_on_the_comm
 
 
 def _digests(state: Path) -> list[datetime]:
-    from bot import outbox
     from bot.store import Store
 
     with Store.open(state) as store:
-        return sorted(r.created_at for r in outbox.rows(store.conn) if r.kind == "digest")
+        return sorted(r.created_at for r in store.outbox_rows() if r.kind == "digest")
 
 
 def test_a_worker_started_after_digest_time_sends_that_days_digest_once_and_the_next_on_time(tmp_path):
@@ -327,12 +326,13 @@ def _health_setup(tmp_path):
 def _queue_mail(store, when, key, *, status="queued", error=None, next_attempt=None, cycle=2023):
     from bot import outbox
 
-    with store.transaction() as conn:
-        row = outbox.queue(conn, outbox.QueuedMail(key=key, kind="receipt", cycle=cycle, from_addr="a@b.c",
-                                                   recipients=("x@y.z",), subject="s", message_id=f"<{key}@b.c>",
-                                                   raw=b"x", school=None, meta={}), when)
-        conn.execute("UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                     (status, error, outbox.utc(next_attempt or when), row))
+    with store.transaction():
+        row = store.queue_mail(outbox.QueuedMail(key=key, kind="receipt", cycle=cycle, from_addr="a@b.c",
+                                                 recipients=("x@y.z",), subject="s", message_id=f"<{key}@b.c>",
+                                                 raw=b"x", school=None, meta={}), when)
+        store.schedule_retry(row, 0, next_attempt or when, error)
+        if status != "queued":
+            store.finish_mail(row, status, error, when)
 
 
 def test_health_fails_on_mail_that_failed_or_is_stuck_and_on_a_missing_digest(tmp_path):

@@ -1,8 +1,7 @@
 """The state database: exactly-once recording, attempts and quarantine, stable item ids."""
 from __future__ import annotations
 
-import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from bot.store import DIED_ALONE, ItemRow, MessageSummary, Store
 
 from . import docfactory as f
 from . import mailfactory as mf
+from . import rawdb
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -183,18 +183,7 @@ def test_a_failure_of_its_own_is_charged_and_clears_the_mark(store):
 BEFORE_BLAME = next(n for n, script in enumerate(MIGRATIONS) if "ADD COLUMN inflight" in script)
 
 
-def _schema_before_blame(path: Path) -> sqlite3.Connection:
-    """A state database as the previous bot left it."""
-    path.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path / "bot.sqlite3", isolation_level=None)
-    for number, script in enumerate(MIGRATIONS[:BEFORE_BLAME], start=1):
-        conn.executescript(script)
-        conn.execute(f"PRAGMA user_version = {number}")
-    return conn
-
-
 def test_upgrade_from_the_previous_schema_forgives_the_attempts_charged_by_crashes(tmp_path):
-    conn = _schema_before_blame(tmp_path / "state")
     rows = [  # (message, status, attempts, last_error)
         ("<crashed@x>", "new", 2, None),  # charged by two deaths of the old bot: forgiven, resumed first
         ("<failed@x>", "new", 1, "cannot parse: boom"),  # a failure of its own: kept
@@ -202,14 +191,14 @@ def test_upgrade_from_the_previous_schema_forgives_the_attempts_charged_by_crash
         ("<done@x>", "done", 1, None),
         ("<poison@x>", "quarantined", 3, "processing crashed 3 times"),
     ]
-    for n, (mid, status, attempts, error) in enumerate(rows):
-        conn.execute("INSERT INTO messages (sha256, message_id, source_key, received_at, size, status, attempts,"
-                     " last_error, fetched_at) VALUES (?, ?, ?, ?, 10, ?, ?, ?, ?)",
-                     (f"{n:064x}", mid, f"k{n}", f"2023-10-01T09:0{n}:00+00:00", status, attempts, error,
-                      NOW.isoformat()))
-    conn.close()
+    # a state database as the previous bot left it
+    rawdb.old_database(tmp_path / "state", BEFORE_BLAME, *(
+        ("INSERT INTO messages (sha256, message_id, source_key, received_at, size, status, attempts,"
+         " last_error, fetched_at) VALUES (?, ?, ?, ?, 10, ?, ?, ?, ?)",
+         (f"{n:064x}", mid, f"k{n}", f"2023-10-01T09:0{n}:00+00:00", status, attempts, error, NOW.isoformat()))
+        for n, (mid, status, attempts, error) in enumerate(rows)))
     with Store.open(tmp_path / "state") as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert store.schema_version() == len(MIGRATIONS)
         pending = [(p.message_id, p.attempts, p.suspect) for p in store.pending(10, 3)]
         assert pending == [("<crashed@x>", 0, True), ("<failed@x>", 1, True), ("<fresh@x>", 0, False)]
         assert store.crash_recovery() == (1, 1)
@@ -256,7 +245,8 @@ def test_dismissing_an_unknown_or_unquarantined_message_is_refused_with_the_reas
         store.dismiss(ref, who="lan", why="y", via="email", now=NOW)
     assert [e.value.code for e in (unknown, not_quarantined, twice)] == [
         "no_message", "not_quarantined", "already_dismissed"]
-    assert [tuple(r) for r in store.conn.execute("SELECT who, why FROM dismissals")] == [("mai", "x")]
+    assert [(q["dismissed_by"], q["dismissed_why"]) for q in store.quarantined(include_dismissed=True)
+            if q["dismissed_by"]] == [("mai", "x")]
 
 
 def test_requeue_leaves_dismissed_mail_alone_and_requeue_all_keeps_it_dismissed(store):
@@ -277,10 +267,7 @@ def test_requeue_leaves_dismissed_mail_alone_and_requeue_all_keeps_it_dismissed(
 
 def test_database_from_a_newer_bot_is_refused(tmp_path):
     Store.open(tmp_path).close()
-    conn = sqlite3.connect(tmp_path / "bot.sqlite3")
-    conn.execute("PRAGMA user_version = 99")
-    conn.commit()
-    conn.close()
+    rawdb.tamper(tmp_path, "PRAGMA user_version = 99")
     with pytest.raises(StoreError, match="newer than this bot"):
         Store.open(tmp_path)
 
@@ -290,7 +277,7 @@ def test_reopening_does_not_rerun_migrations(tmp_path):
         s.record_fetched([raw(1)], NOW)
     with Store.open(tmp_path) as s:
         assert len(s.pending(10, 3)) == 1
-        assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert s.journal_mode() == "wal"
 
 
 # --------------------------------------------------------------------------
@@ -328,22 +315,73 @@ def test_two_attachments_with_the_same_name_are_both_counted(tmp_path):
     assert {"to_trinh", "bien_ban"} <= received
 
 
+def test_times_of_an_existing_state_become_utc_and_sort_by_instant(tmp_path):
+    """The last migration rewrites every stored time with an offset as UTC: the
+    same instants, now in one format, so the oldest mail is handled first even
+    when the senders' clocks used other offsets; corrections keep their time."""
+    message = ("INSERT INTO messages (sha256, message_id, source_key, received_at, size, fetched_at)"
+               " VALUES (?, ?, ?, ?, 10, '2023-10-05T10:00:00.250000+07:00')")
+    rawdb.old_database(
+        tmp_path, len(MIGRATIONS) - 1,
+        (message, ("a" * 64, "<later@x>", "k1", "2023-10-05T03:00:00+00:00")),   # 03:00 UTC
+        (message, ("b" * 64, "<earlier@x>", "k2", "2023-10-05T09:00:00+07:00")),  # 02:00 UTC, sorts last as text
+        "INSERT INTO corrections (kind, school, cycle, who, why, via, at) VALUES"
+        " ('exempt', 'thcs-nguyen-hien', 2023, 'mai', 'x', 'cli', '2023-10-06T08:30:00+07:00')",
+        "INSERT INTO marks (name, at, detail) VALUES ('poll', '2023-10-06T08:31:00.000001+07:00', '')")
+    with Store.open(tmp_path) as store:
+        assert [p.message_id for p in store.pending(10, 3)] == ["<earlier@x>", "<later@x>"]
+        assert [m.received_at for m in store.message_records()] == [
+            datetime(2023, 10, 5, 3, tzinfo=timezone.utc), datetime(2023, 10, 5, 2, tzinfo=timezone.utc)]
+        (correction,) = store.corrections(2023)
+        assert correction.at == datetime(2023, 10, 6, 1, 30, tzinfo=timezone.utc)
+        assert store.mark("poll")[0] == datetime(2023, 10, 6, 1, 31, 0, 1, tzinfo=timezone.utc)
+        arrived = datetime.fromisoformat("2023-10-07T08:00:00+07:00")  # as a server in Vietnam gives it
+        store.record_fetched([RawMessage("k3", b"Message-ID: <new@x>\r\n\r\nx", arrived)],
+                             datetime.fromisoformat("2023-10-07T09:00:00+07:00"))
+    db = tmp_path / "bot.sqlite3"
+    assert rawdb.watch(db, "SELECT group_concat(received_at || ' ' || fetched_at, ' | ') FROM messages", ()) == (
+        "2023-10-05T03:00:00+00:00 2023-10-05T03:00:00.250000+00:00 | "
+        "2023-10-05T02:00:00+00:00 2023-10-05T03:00:00.250000+00:00 | "
+        "2023-10-07T01:00:00+00:00 2023-10-07T02:00:00+00:00",)
+    assert rawdb.watch(db, "SELECT at FROM corrections", ()) == ("2023-10-06T01:30:00+00:00",)
+
+
+VN = timezone(timedelta(hours=7))
+
+
+@pytest.mark.parametrize("as_of, expected", [
+    (datetime(2023, 10, 5, 8, 59, tzinfo=VN), []),                         # 01:59 UTC: before both
+    (datetime(2023, 10, 5, 9, 0, tzinfo=VN), ["<vn@x>"]),                  # 02:00 UTC: the one sent at 09:00 +07
+    (datetime(2023, 10, 5, 2, 30, tzinfo=timezone.utc), ["<vn@x>"]),
+    (datetime(2023, 10, 5, 3, 0, tzinfo=timezone.utc), ["<vn@x>", "<utc@x>"]),
+])
+def test_what_was_received_as_of_an_instant_is_chosen_by_instant_whatever_the_offsets(store, as_of, expected):
+    """"As of --now" is a filter in SQL on the one time format: mail written at
+    09:00 +07:00 (02:00 UTC) arrived before mail stamped 03:00 +00:00."""
+    mail = {"utc@x": datetime(2023, 10, 5, 3, tzinfo=timezone.utc), "vn@x": datetime(2023, 10, 5, 9, tzinfo=VN)}
+    for name, at in mail.items():
+        data = f"From: {name}\r\nMessage-ID: <{name}>\r\n\r\nx".encode()
+        store.record_fetched([RawMessage(name, data, at)], NOW)
+    for p in store.pending(10, 3):
+        store.note_sender(p)
+        store.record_failure(p.row, "boom", 1, NOW, charge=True)  # quarantined at once
+    assert [q["message_id"] for q in store.quarantined(received_by=as_of)] == expected
+    assert sorted(m.from_addr for m in store.mail_from(since=as_of)) == sorted(
+        name for name, at in mail.items() if at >= as_of)
+
+
 def test_an_older_database_is_upgraded_keeping_item_ids_and_corrections(tmp_path):
-    conn = sqlite3.connect(tmp_path / "bot.sqlite3")
-    for script in MIGRATIONS[:3]:  # a state directory made by the first release
-        conn.executescript(script)
-    conn.execute("PRAGMA user_version = 3")
-    conn.execute("INSERT INTO messages (id, sha256, message_id, source_key, received_at, size, fetched_at)"
-                 " VALUES (4, 'ab', '<m4@x>', 'k', '2023-10-05T09:00:00+00:00', 10, '2023-10-05T09:00:00+00:00')")
-    conn.execute("INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
-                 " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
-                 " classified_at) VALUES (17, 4, '', 'scan.pdf', 0, 'cd', 1, 1, NULL, '[]', 1, 'review', 0.2, '[]',"
-                 " '2023-10-05T09:00:00+00:00', 2023, '2023-10-05T09:00:00+00:00')")
-    conn.execute("INSERT INTO corrections (kind, item_id, school, doc_type, cycle, who, why, via, at) VALUES"
-                 " ('assign', 17, 'thcs-nguyen-hien', 'to_trinh', 2023, 'mai', 'đã xem', 'cli', '2023-10-06')")
-    conn.execute("INSERT INTO extractions (sha256, kind, result, created_at) VALUES ('cd', 'pdf', '{}', 'x')")
-    conn.commit()
-    conn.close()
+    rawdb.old_database(  # a state directory made by the first release
+        tmp_path, 3,
+        "INSERT INTO messages (id, sha256, message_id, source_key, received_at, size, fetched_at)"
+        " VALUES (4, 'ab', '<m4@x>', 'k', '2023-10-05T09:00:00+00:00', 10, '2023-10-05T09:00:00+00:00')",
+        "INSERT INTO items (id, message_row, container, filename, part_index, content_sha256, first_page,"
+        " last_page, school, doc_types, campaign, decision, confidence, reasons, received_at, cycle,"
+        " classified_at) VALUES (17, 4, '', 'scan.pdf', 0, 'cd', 1, 1, NULL, '[]', 1, 'review', 0.2, '[]',"
+        " '2023-10-05T09:00:00+00:00', 2023, '2023-10-05T09:00:00+00:00')",
+        "INSERT INTO corrections (kind, item_id, school, doc_type, cycle, who, why, via, at) VALUES"
+        " ('assign', 17, 'thcs-nguyen-hien', 'to_trinh', 2023, 'mai', 'đã xem', 'cli', '2023-10-06')",
+        "INSERT INTO extractions (sha256, kind, result, created_at) VALUES ('cd', 'pdf', '{}', 'x')")
     with Store.open(tmp_path) as store:
         (item,) = store.items()
         assert (item.ref, item.filename) == ("R17", "scan.pdf")

@@ -116,9 +116,9 @@ def test_scans_wait_for_the_ocr_pass_and_the_others_are_recorded_first(tmp_path)
     with Store.open(tmp_path / "state") as store, Extractor(workers=0) as extractor:
         store.record_fetched([RawMessage(f"t:{n}", m, t0 + timedelta(minutes=n)) for n, m in enumerate(mails)], t0)
         assert process_pending(store, rules, extractor, t0, report, ocr_available=True)
-        order = [r[0] for r in store.conn.execute(
-            "SELECT m.message_id FROM items i JOIN messages m ON m.id = i.message_row ORDER BY i.id")]
-        attempts = dict(store.conn.execute("SELECT message_id, attempts FROM messages").fetchall())
+        message_ids = {m.id: m.message_id for m in store.message_records()}
+        order = [message_ids[i.message_row] for i in store.item_records()]
+        attempts = {m.message_id: m.attempts for m in store.message_records()}
     assert order[-1] == "<scan@x>" and len(set(order)) == 4  # received first, recorded last
     assert attempts["<scan@x>"] == 0  # set aside once, then read: nothing charged
     assert report.processed == 4
@@ -155,10 +155,10 @@ def test_a_quiet_poll_still_plans_the_receipt_a_young_item_becomes_due_for(tmp_p
     batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
     app.poll(ctx, arrived + timedelta(minutes=1), extractor=Extractor(workers=0))
     with Store.open(ctx.config.paths.state) as store:
-        assert store.conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'receipt'").fetchone()[0] == 0
+        assert len([r for r in store.outbox_rows() if r.kind == "receipt"]) == 0
     app.poll(ctx, arrived + batch, extractor=Extractor(workers=0))  # nothing new, but the batch time has come
     with Store.open(ctx.config.paths.state) as store:
-        assert store.conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'receipt'").fetchone()[0] == 1
+        assert len([r for r in store.outbox_rows() if r.kind == "receipt"]) == 1
 
 
 def _big_mail(size: int, junk: bytes = b"") -> bytes:

@@ -117,7 +117,7 @@ def receipts(state: Path) -> list[outbox.OutboxRow]:
     if not (state / "bot.sqlite3").exists():
         return []
     with Store.open(state) as store:
-        return [r for r in outbox.rows(store.conn) if r.kind == "receipt"]
+        return [r for r in store.outbox_rows() if r.kind == "receipt"]
 
 
 def received_receipts(smtp) -> list[set[str]]:

@@ -180,7 +180,7 @@ _STARTUP_SECONDS = 60.0  # a worker that is not ready by then is killed
 @dataclass
 class _Worker:
     process: multiprocessing.process.BaseProcess
-    conn: multiprocessing.connection.Connection
+    pipe: multiprocessing.connection.Connection  # to the worker process
     job: _Job | None = None
     deadline: float = 0.0
     kind: str = "unknown"
@@ -197,7 +197,7 @@ class _Worker:
             pass
         self.process.kill()
         self.process.join(5)
-        self.conn.close()
+        self.pipe.close()
 
 
 _TIMEOUT_ERROR = "đọc tệp quá {:g} giây, đã dừng"
@@ -336,7 +336,7 @@ class Extractor:
         """Stop the workers (idempotent)."""
         for worker in self._pool:
             try:
-                worker.conn.send(None)
+                worker.pipe.send(None)
             except (OSError, ValueError):
                 pass
         for worker in self._pool:
@@ -344,7 +344,7 @@ class Extractor:
             if worker.process.is_alive():
                 worker.kill()
             else:
-                worker.conn.close()
+                worker.pipe.close()
         self._pool.clear()
         self._queue.clear()
         self._done.clear()
@@ -405,7 +405,7 @@ class Extractor:
             job = self._queue.popleft()
             mode = "parse" if job.parse else "later" if job.defer_ocr else self.ocr
             try:
-                worker.conn.send((job.key, (job.att, job.parse_limits) if job.parse else job.att, mode))
+                worker.pipe.send((job.key, (job.att, job.parse_limits) if job.parse else job.att, mode))
             except (OSError, ValueError):  # died while idle: replace and retry later
                 self._queue.appendleft(job)
                 self._replace(worker)
@@ -422,9 +422,9 @@ class Extractor:
         wait = max(0.0, min(w.deadline for w in busy) - time.monotonic())
         if timeout is not None:
             wait = min(wait, max(0.0, timeout))
-        ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
+        ready = multiprocessing.connection.wait([w.pipe for w in busy], timeout=wait)
         for worker in busy:
-            if worker.conn in ready:
+            if worker.pipe in ready:
                 self._receive(worker)
             elif time.monotonic() >= worker.deadline:
                 if not worker.started:
@@ -444,7 +444,7 @@ class Extractor:
 
     def _receive(self, worker: _Worker) -> None:
         try:
-            message = worker.conn.recv()
+            message = worker.pipe.recv()
             if message == _READY:  # start-up is not charged to the file
                 worker.started, worker.deadline = True, time.monotonic() + self.timeout
                 return

@@ -14,26 +14,33 @@ of ``Store`` over its tables.
 - ``extractions``: the cache of what was read from each file;
 - ``corrections``: what people decided (the audit trail);
 - ``marks``: named moments for ``health``;
-- ``outbox``: the outbox as ``health`` reads it;
+- ``outbox``: the outgoing mail queue and what each receipt acknowledges;
+- ``threads``: the thread of mail to each school in a cycle;
+- ``bounces``: delivery reports about the bot's mail, as judged;
+- ``commands``: command mail from the coordinators, line by line;
+- ``snapshot``: the database file as a whole (its version, a consistent copy);
 - ``headers``: bounded reading of raw header blocks.
 """
 from __future__ import annotations
 
 from ..archive import sha256
 from ..model import Correction, StoredItem
+from .bounces import BelievedBounce, BounceReport, BouncesMixin
 from .checkpoints import CheckpointsMixin
+from .commands import CommandLine, CommandMail, CommandOutcome, CommandsMixin
 from .corrections import CorrectionsMixin
 from .db import DB_NAME, StoreBase, environment_fault, iso
 from .extractions import ExtractionsMixin
 from .headers import message_id_of as _message_id_of, sender_of as _sender_of
 from .marks import MarksMixin
-from .messages import (DIED_ALONE, ItemRow, MessageSummary, MessagesMixin, PendingMessage, Recovery,
-                       parse_quarantine_ref, quarantine_ref)
-from .outbox import OutboxMixin
+from .messages import (DIED_ALONE, InboundMail, ItemOrigin, ItemRecord, ItemRow, MessageRecord, MessageSummary,
+                       MessagesMixin, PendingMessage, Recovery, parse_quarantine_ref, quarantine_ref)
+from .outbox import SENDER_RECEIPT, OutboxMixin, OutboxRow, OutboxTrouble, QueuedMail, SentReply
+from .threads import Thread, ThreadsMixin
 
 
 class Store(MessagesMixin, CheckpointsMixin, ExtractionsMixin, CorrectionsMixin, MarksMixin, OutboxMixin,
-            StoreBase):
+            ThreadsMixin, BouncesMixin, CommandsMixin, StoreBase):
     """The state directory: ``bot.sqlite3``, ``archive/`` (raw mail), ``blobs/`` (attachments).
 
     ``Store.open(state_dir)`` opens (creating if needed) and migrates it; the
@@ -43,4 +50,6 @@ class Store(MessagesMixin, CheckpointsMixin, ExtractionsMixin, CorrectionsMixin,
 
 __all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "Recovery", "sha256",
            "iso", "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE", "DB_NAME",
-           "_message_id_of", "_sender_of"]
+           "_message_id_of", "_sender_of", "InboundMail", "ItemOrigin", "QueuedMail", "OutboxRow", "OutboxTrouble",
+           "SentReply", "SENDER_RECEIPT", "Thread", "BounceReport", "BelievedBounce", "CommandMail", "CommandOutcome",
+           "CommandLine", "MessageRecord", "ItemRecord"]

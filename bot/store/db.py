@@ -1,14 +1,16 @@
 """The database connection, its schema migrations and its transactions.
 
 Every time written to the database goes through ``iso`` (timezone-aware
-datetimes only). Every aggregate module of the package (messages, items,
-corrections, marks, outbox...) is a mixin of ``Store`` and writes with
-``self.conn`` inside ``self.transaction()``.
+datetimes only, kept as UTC ISO-8601 text: one format, so that ``ORDER BY``
+and comparisons with a time given as ``iso(now)`` are right as text).
+Every aggregate module of the package (messages, items, corrections,
+marks, outbox...) is a mixin of ``Store`` and writes with ``self.conn``
+inside ``self.transaction()``.
 """
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Self
 
@@ -20,9 +22,12 @@ DB_NAME = "bot.sqlite3"
 
 
 def iso(moment: datetime) -> str:
+    """``moment`` as the database keeps every time: ISO-8601 text in UTC
+    (``2023-10-05T02:00:00+00:00``), so that times compare and sort as text.
+    Raises ValueError on a naive datetime."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to the store")
-    return moment.isoformat()
+    return moment.astimezone(timezone.utc).isoformat()
 
 
 
@@ -85,6 +90,22 @@ class StoreBase:
                     self.conn.execute(f"PRAGMA user_version = {number}")
         finally:
             self.conn.execute("PRAGMA foreign_keys=ON")
+
+    def schema_version(self) -> int:
+        """The schema version of the database (``PRAGMA user_version``)."""
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def journal_mode(self) -> str:
+        """SQLite's journal mode of the database ('wal' once opened)."""
+        return self.conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+    def foreign_keys_enforced(self) -> bool:
+        """Whether this connection checks foreign keys (it does, except while migrating)."""
+        return bool(self.conn.execute("PRAGMA foreign_keys").fetchone()[0])
+
+    def foreign_key_violations(self) -> int:
+        """How many rows point at a row that does not exist (0 in a sound database)."""
+        return len(self.conn.execute("PRAGMA foreign_key_check").fetchall())
 
     def transaction(self):
         return Transaction(self.conn)

@@ -102,6 +102,71 @@ def parse_quarantine_ref(ref: str | int) -> int | None:
 
 
 
+@dataclass(frozen=True)
+class InboundMail:
+    """Who sent a stored message and when (``subject`` where the caller asked for it)."""
+
+    from_addr: str
+    received_at: datetime
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class ItemOrigin:
+    """Where an item came from, for its receipt: its file, its message and
+    how many documents its file held (``parts``)."""
+
+    item_id: int
+    filename: str
+    received_at: datetime
+    first_page: int
+    last_page: int
+    parts: int
+    message_row: int
+    from_addr: str | None
+    automatic: str | None
+    auth: str | None
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """A stored message as its row holds it (what ``health``, audits and tests look at)."""
+
+    id: int
+    sha256: str
+    message_id: str
+    source_key: str
+    received_at: datetime
+    size: int
+    status: str  # 'new', 'done' or 'quarantined'
+    attempts: int
+    last_error: str | None
+    from_addr: str | None
+    subject: str | None
+    automatic: str | None
+    auth: str | None
+    bounces: tuple[str, ...]
+    fetched_at: datetime
+    processed_at: datetime | None
+    inflight: str | None  # None, 'batch', 'alone' or 'resumed'
+    resumed: int
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """A stored item with its bookkeeping (``StoredItem`` is what the plans read)."""
+
+    id: int
+    message_row: int
+    container: str
+    filename: str
+    occurrence: int
+    part_index: int
+    decision: str
+    reasons: tuple[str, ...]
+    classified_at: datetime
+
+
 class MessagesMixin:
     """The ``messages``, ``items`` and ``dismissals`` tables (a part of ``Store``)."""
 
@@ -343,7 +408,7 @@ class MessagesMixin:
     def message_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT status, COUNT(*) FROM messages GROUP BY status")}
 
-    def quarantined(self, *, include_dismissed: bool = False) -> list[dict]:
+    def quarantined(self, *, include_dismissed: bool = False, received_by: datetime | None = None) -> list[dict]:
         """The quarantined messages waiting for a person, oldest first.
 
         Each is a dict with ``id``, ``ref`` (Q12), ``message_id``,
@@ -351,14 +416,19 @@ class MessagesMixin:
         ``last_error``, ``from_addr``, ``subject``, ``size`` and the
         dismissal's ``dismissed_by``, ``dismissed_why``, ``dismissed_via``,
         ``dismissed_at`` (None unless dismissed). Dismissed messages are left
-        out unless ``include_dismissed``.
+        out unless ``include_dismissed``; with ``received_by``, so are those
+        received after it (as of ``--now``).
         """
         where = "" if include_dismissed else " AND d.message_row IS NULL"
+        args: list = []
+        if received_by is not None:
+            where += " AND m.received_at <= ?"
+            args.append(iso(received_by))
         rows = self.conn.execute(
             "SELECT m.id, m.message_id, m.source_key, m.received_at, m.attempts, m.last_error, m.from_addr,"
             " m.subject, m.size, d.who AS dismissed_by, d.why AS dismissed_why, d.via AS dismissed_via,"
             " d.at AS dismissed_at FROM messages m LEFT JOIN dismissals d ON d.message_row = m.id"
-            f" WHERE m.status = 'quarantined'{where} ORDER BY m.received_at, m.id")
+            f" WHERE m.status = 'quarantined'{where} ORDER BY m.received_at, m.id", args)
         return [{**dict(r), "ref": quarantine_ref(r["id"])} for r in rows]
 
     def dismiss(self, ref: str | int, *, who: str, why: str, via: str, now: datetime) -> dict:
@@ -401,10 +471,88 @@ class MessagesMixin:
             " WHERE status = 'done' AND received_at >= ? AND received_at < ? ORDER BY received_at",
             (iso(start), iso(end)))]
 
-    def item_times(self, cycle: int) -> list[datetime]:
-        """When each item of ``cycle`` was received."""
-        return [datetime.fromisoformat(r[0]) for r in
-                self.conn.execute("SELECT received_at FROM items WHERE cycle = ?", (cycle,))]
+    def message_records(self) -> list[MessageRecord]:
+        """Every stored message, by row id."""
+        return [message_record(r) for r in self.conn.execute("SELECT * FROM messages ORDER BY id")]
+
+    def message_record(self, row: int) -> MessageRecord | None:
+        r = self.conn.execute("SELECT * FROM messages WHERE id = ?", (row,)).fetchone()
+        return message_record(r) if r else None
+
+    def message_row_of(self, source_key: str) -> int | None:
+        """The row id of the message fetched as ``source_key``, if stored."""
+        r = self.conn.execute("SELECT id FROM messages WHERE source_key = ?", (source_key,)).fetchone()
+        return r[0] if r else None
+
+    def item_ids_of(self, message_row: int) -> list[int]:
+        """The ids of a message's items, in the order of its parts."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM items WHERE message_row = ? ORDER BY part_index",
+                                                (message_row,))]
+
+    def item_records(self) -> list[ItemRecord]:
+        """Every stored item with its bookkeeping, by id."""
+        return [ItemRecord(r["id"], r["message_row"], r["container"], r["filename"], r["occurrence"], r["part_index"],
+                           r["decision"], tuple(json.loads(r["reasons"])), datetime.fromisoformat(r["classified_at"]))
+                for r in self.conn.execute("SELECT * FROM items ORDER BY id")]
+
+    def newest_item_id(self) -> int:
+        """The highest item id (0 when there is none)."""
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM items").fetchone()[0]
+
+    def item_origins(self, cycle: int) -> dict[int, ItemOrigin]:
+        """Where each item of ``cycle`` came from, by item id."""
+        return {r["id"]: ItemOrigin(r["id"], r["filename"], datetime.fromisoformat(r["received_at"]),
+                                    r["first_page"], r["last_page"], r["parts"], r["message_row"], r["from_addr"],
+                                    r["automatic"], r["auth"])
+                for r in self.conn.execute(
+                    "SELECT i.id, i.filename, i.received_at, i.first_page, i.last_page, m.id AS message_row,"
+                    " m.from_addr, m.automatic, m.auth,"
+                    " COUNT(*) OVER (PARTITION BY i.message_row, i.container, i.filename, i.occurrence) AS parts"
+                    " FROM items i JOIN messages m ON m.id = i.message_row WHERE i.cycle = ?", (cycle,))}
+
+    def verified_sender(self, message_row: int) -> str | None:
+        """The sender of a message, lower case, if it is not automatic and the
+        trusted Authentication-Results passed for it; None otherwise."""
+        r = self.conn.execute("SELECT from_addr FROM messages WHERE id = ? AND auth = 'pass' AND automatic IS NULL",
+                              (message_row,)).fetchone()
+        return r[0].strip().lower() if r and r[0] else None
+
+    def mail_from(self, since: datetime | None = None) -> list[InboundMail]:
+        """Every stored message with a sender (received at or after ``since``),
+        automatic ones too, in the order they were stored."""
+        sql = "SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''"
+        args: list = []
+        if since is not None:
+            sql += " AND received_at >= ?"
+            args.append(iso(since))
+        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def personal_mail_from(self, addresses: Sequence[str]) -> list[InboundMail]:
+        """The mail a person sent from one of ``addresses`` (lower case): not
+        automatic, not a delivery report, not failing authentication."""
+        addresses = list(addresses)
+        if not addresses:
+            return []
+        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(
+            f"SELECT from_addr, received_at FROM messages WHERE lower(from_addr) IN ({','.join('?' * len(addresses))})"
+            " AND automatic IS NULL AND (bounces IS NULL OR bounces IN ('', '[]')) AND COALESCE(auth, '') != 'fail'",
+            addresses)]
+
+    def personal_mail_done(self, since: datetime, until: datetime) -> list[InboundMail]:
+        """The messages processed that are not automatic and have a sender, with
+        their subject, received from ``since`` to ``until`` (both included), in the order they were stored."""
+        return [InboundMail(r[0], datetime.fromisoformat(r[2]), r[1] or "") for r in self.conn.execute(
+            "SELECT from_addr, subject, received_at FROM messages WHERE status = 'done'"
+            " AND automatic IS NULL AND from_addr IS NOT NULL AND from_addr != ''"
+            " AND received_at >= ? AND received_at <= ? ORDER BY id", (iso(since), iso(until)))]
+
+    def item_times(self, cycle: int, after: datetime | None = None) -> list[datetime]:
+        """When each item of ``cycle`` (received after ``after``) was received."""
+        sql, args = "SELECT received_at FROM items WHERE cycle = ?", [cycle]
+        if after is not None:
+            sql += " AND received_at > ?"
+            args.append(iso(after))
+        return [datetime.fromisoformat(r[0]) for r in self.conn.execute(sql, args)]
 
 
 def stored_item(r: sqlite3.Row) -> StoredItem:
@@ -415,3 +563,17 @@ def stored_item(r: sqlite3.Row) -> StoredItem:
         doc_types=tuple(json.loads(r["doc_types"])), campaign=bool(r["campaign"]), decision=r["decision"],
         confidence=r["confidence"], reasons=tuple(json.loads(r["reasons"])), cycle=r["cycle"],
         content_sha256=r["content_sha256"])
+
+
+def message_record(r: sqlite3.Row) -> MessageRecord:
+    try:
+        bounces = tuple(json.loads(r["bounces"] or "[]"))
+    except ValueError:
+        bounces = ()
+    return MessageRecord(
+        id=r["id"], sha256=r["sha256"], message_id=r["message_id"], source_key=r["source_key"],
+        received_at=datetime.fromisoformat(r["received_at"]), size=r["size"], status=r["status"],
+        attempts=r["attempts"], last_error=r["last_error"], from_addr=r["from_addr"], subject=r["subject"],
+        automatic=r["automatic"], auth=r["auth"], bounces=bounces, fetched_at=datetime.fromisoformat(r["fetched_at"]),
+        processed_at=datetime.fromisoformat(r["processed_at"]) if r["processed_at"] else None,
+        inflight=r["inflight"], resumed=r["resumed"])
