@@ -10,6 +10,9 @@ Opening it with ``Store.open`` migrates it to the latest version; then
 
 * every row of those tables is still there (same primary keys), every
   correction with its kind, target, value, who, why, via and time;
+* every row holds exactly what a database created at the latest version
+  with the same facts holds (times included: older versions wrote them with
+  the campaign's offset, the latest in UTC);
 * ``status``, ``export``, ``outbox --all`` and ``digest --dry-run`` answer
   exactly as for a database created at the latest version with the same data.
 
@@ -18,7 +21,7 @@ as it is added. A migration that widens a CHECK list (a new correction or
 outbox kind) needs a representative row below: the test names the kind.
 
 A database from a newer bot than this one is refused with a clear error,
-and left as it was.
+and left as it was. All SQL here goes through tests/rawdb.py.
 """
 from __future__ import annotations
 
@@ -26,20 +29,22 @@ import contextlib
 import io
 import json
 import re
-import sqlite3
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.cli import main
 from bot.errors import StoreError
 from bot.schema import MIGRATIONS
-from bot.store import Store
+from bot.store import DB_NAME, Store
 
 from .configs import write_config
+from .rawdb import old_database, tamper, watch
 
 LATEST = len(MIGRATIONS)
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = "2023-10-16T08:00"  # after the deadline (10/10), so every status is settled
 NH, HM, KD, HS = "thcs-nguyen-hien", "mn-hoa-mai", "th-kim-dong", "mn-hoa-sen"
 
@@ -127,41 +132,51 @@ def _outbox_row(id: int, kind: str) -> dict:
 
 
 # -- building a database as the bot of version k left it --------------------------
+# All SQL goes through tests/rawdb.py: the bot itself never writes an old schema.
 
-def _allowed(conn: sqlite3.Connection, table: str, column: str) -> list[str]:
+def _one(state: Path, sql: str):
+    """The single value ``sql`` gives on ``state``'s database (read-only)."""
+    (value,) = watch(state / DB_NAME, sql, (None,))
+    return value
+
+
+def _allowed(state: Path, table: str, column: str) -> list[str]:
     """The values the CHECK (column IN (...)) of ``table`` allows at this version."""
-    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
-    m = re.search(rf"\b{column}\b[^,]*?CHECK\s*\(\s*{column}\s+IN\s*\(([^)]*)\)", sql)
+    sql = _one(state, f"SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '{table}'")
+    m = re.search(rf"\b{column}\b[^,]*?CHECK\s*\(\s*{column}\s+IN\s*\(([^)]*)\)", sql or "")
     assert m, f"no CHECK ({column} IN ...) in {table}"
     return re.findall(r"'([^']*)'", m.group(1))
 
 
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+def _tables(state: Path) -> set[str]:
+    return set((_one(state, "SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table'") or "").split(","))
 
 
-def _insert(conn: sqlite3.Connection, table: str, row: dict) -> None:
-    columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-    missing = set(row) - columns
-    assert not missing, f"{table} has no column {sorted(missing)} at this version: the data is not valid there"
-    conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 
 
-def facts_at(version: int) -> dict[str, list[dict]]:
+def _as_written_by(version: int, row: dict) -> dict:
+    """``row`` as the bot of ``version`` wrote it: before the latest schema, times
+    carried the campaign's offset (+07:00); the latest keeps them in UTC."""
+    if version == LATEST:
+        return row
+    return {k: (datetime.fromisoformat(v).astimezone(VN).isoformat()
+                if isinstance(v, str) and _TIME.fullmatch(v) else v) for k, v in row.items()}
+
+
+def facts_at(version: int, scratch: Path) -> dict[str, list[dict]]:
     """The representative rows valid at ``version``, table by table, in insertion order."""
-    conn = sqlite3.connect(":memory:")
-    for script in MIGRATIONS[:version]:
-        conn.executescript(script)
-    tables = _tables(conn)
+    old_database(scratch, version)
+    tables = _tables(scratch)
     facts: dict[str, list[dict]] = {"checkpoints": CHECKPOINTS, "messages": MESSAGES, "items": ITEMS}
-    kinds = _allowed(conn, "corrections", "kind")
+    kinds = _allowed(scratch, "corrections", "kind")
     unknown = set(kinds) - set(CORRECTIONS_BY_KIND)
     assert not unknown, f"schema {version} allows correction kind(s) {sorted(unknown)}: add a row to CORRECTIONS_BY_KIND"
     facts["corrections"] = [dict(id=n, kind=kind, **_AUDIT, **CORRECTIONS_BY_KIND[kind])
                             for n, kind in enumerate(kinds, start=1)]
     facts["marks"] = [dict(name="poll", at="2023-10-13T01:00:31+00:00", detail="5 fetched")]
     if "outbox" in tables:
-        kinds = _allowed(conn, "outbox", "kind")
+        kinds = _allowed(scratch, "outbox", "kind")
         unknown = set(kinds) - set(OUTBOX_BY_KIND)
         assert not unknown, f"schema {version} allows outbox kind(s) {sorted(unknown)}: add a row to OUTBOX_BY_KIND"
         facts["outbox"] = [_outbox_row(n, kind) for n, kind in enumerate(kinds, start=1)]
@@ -182,25 +197,18 @@ def facts_at(version: int) -> dict[str, list[dict]]:
     if "dismissals" in tables:
         facts["dismissals"] = [dict(message_row=3, who="mai", why="đã gọi điện cho trường", via="cli",
                                     at="2023-10-13T02:10:00+00:00")]
-    conn.close()
     return facts
 
 
 def build_state(state: Path, version: int, facts: dict[str, list[dict]]) -> None:
-    """A state directory whose database is at ``version``, holding ``facts``."""
-    state.mkdir(parents=True)
-    conn = sqlite3.connect(state / "bot.sqlite3", isolation_level=None)
-    for number, script in enumerate(MIGRATIONS[:version], start=1):
-        conn.executescript(script)
-        conn.execute(f"PRAGMA user_version = {number}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("BEGIN")
+    """A state directory whose database is at ``version``, holding ``facts`` as that version wrote them."""
+    inserts = []
     for table, rows in facts.items():
-        for row in rows:
-            _insert(conn, table, row)
-    conn.execute("COMMIT")
-    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    conn.close()
+        for row in map(lambda r: _as_written_by(version, r), rows):
+            inserts.append((f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                            tuple(row.values())))
+    old_database(state, version, "PRAGMA foreign_keys = ON", *inserts)
+    assert _one(state, "SELECT count(*) FROM pragma_foreign_key_check") == 0
 
 
 # -- reading back ----------------------------------------------------------------
@@ -211,20 +219,23 @@ _PRIMARY_KEYS = {"checkpoints": ("source",), "messages": ("id",), "items": ("id"
 
 
 def _keys(state: Path, table: str) -> list[tuple]:
-    conn = sqlite3.connect(state / "bot.sqlite3")
-    try:
-        columns = ", ".join(_PRIMARY_KEYS[table])
-        return [tuple(r) for r in conn.execute(f"SELECT {columns} FROM {table} ORDER BY {columns}")]
-    finally:
-        conn.close()
+    columns = ", ".join(_PRIMARY_KEYS[table])
+    rows = _one(state, f"SELECT json_group_array(json_array({columns})) FROM "
+                       f"(SELECT {columns} FROM {table} ORDER BY {columns})")
+    return [tuple(r) for r in json.loads(rows or "[]")]
+
+
+def _rows(state: Path, table: str) -> list[list]:
+    """Every row of ``table``, every column as SQLite quotes it, in key order."""
+    columns = _one(state, f"SELECT group_concat(name, ',') FROM pragma_table_info('{table}')").split(",")
+    keys = ", ".join(_PRIMARY_KEYS[table])
+    quoted = ", ".join(f"quote({c})" for c in columns)
+    return json.loads(_one(state, f"SELECT json_group_array(json_array({quoted})) FROM "
+                                  f"(SELECT * FROM {table} ORDER BY {keys})") or "[]")
 
 
 def _user_version(state: Path) -> int:
-    conn = sqlite3.connect(state / "bot.sqlite3")
-    try:
-        return conn.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        conn.close()
+    return _one(state, "PRAGMA user_version")
 
 
 def _cli(config: Path, *args: str) -> str:
@@ -253,7 +264,7 @@ def answers(state: Path) -> dict[str, object]:
 
 @pytest.mark.parametrize("version", range(1, LATEST + 1))
 def test_a_database_of_every_earlier_version_upgrades_keeping_every_row(version, tmp_path):
-    facts = facts_at(version)
+    facts = facts_at(version, tmp_path / "scratch")
     old = tmp_path / f"v{version}" / "state"
     build_state(old, version, facts)
 
@@ -272,6 +283,8 @@ def test_a_database_of_every_earlier_version_upgrades_keeping_every_row(version,
 
     fresh = tmp_path / "latest" / "state"
     build_state(fresh, LATEST, facts)
+    for table in facts:  # the upgraded database holds what one created at the latest version holds
+        assert _rows(old, table) == _rows(fresh, table), f"{table}: upgraded from schema {version}"
     expected, upgraded = answers(fresh), answers(old)
     for what in expected:
         assert upgraded[what] == expected[what], (
@@ -288,7 +301,7 @@ def test_a_database_of_every_earlier_version_upgrades_keeping_every_row(version,
 
 def test_the_upgrade_runs_once_and_a_second_open_changes_nothing(tmp_path):
     state = tmp_path / "state"
-    build_state(state, 1, facts_at(1))
+    build_state(state, 1, facts_at(1, tmp_path / "scratch"))
     first = answers(state)
     assert _user_version(state) == LATEST
     assert answers(state) == first
@@ -296,12 +309,9 @@ def test_the_upgrade_runs_once_and_a_second_open_changes_nothing(tmp_path):
 
 def test_a_database_from_a_newer_bot_is_refused_and_left_as_it_was(tmp_path, capsys):
     state = tmp_path / "state"
-    facts = facts_at(LATEST)
+    facts = facts_at(LATEST, tmp_path / "scratch")
     build_state(state, LATEST, facts)
-    conn = sqlite3.connect(state / "bot.sqlite3")
-    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
-    conn.commit()
-    conn.close()
+    tamper(state, f"PRAGMA user_version = {LATEST + 1}")
 
     with pytest.raises(StoreError, match=rf"schema {LATEST + 1}, newer than this bot \({LATEST}\)") as refused:
         Store.open(state)
