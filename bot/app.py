@@ -35,7 +35,22 @@ class Context:
 def load(config_path: Path) -> Context:
     """Load and validate config.toml and the rules it points to."""
     config = load_config(config_path)
-    return Context(config=config, rules=load_rules(config.paths.rules))
+    rules = load_rules(config.paths.rules)
+    check_official(config, rules)
+    return Context(config=config, rules=rules)
+
+
+def check_official(config: Config, rules: Rules) -> None:
+    """A document that requires ``trusted_signature`` needs trust roots: a ``ConfigError`` naming
+    the documents when ``[official] trust_roots`` is not set (no copy could ever be official)."""
+    from .official.policy import Requirement
+
+    needing = [d.id for d in rules.campaign.doc_types if Requirement.TRUSTED_SIGNATURE in d.official]
+    if needing and not config.official.roots.configured:
+        raise ConfigError(f"official.trust_roots: not set, but the rules require 'trusted_signature' of "
+                          f"{', '.join(needing)} (rules/campaign.toml)",
+                          hint="set [official] trust_roots in config.toml to a folder of the CA certificates "
+                               "signatures must chain to, or require 'digital_signature' instead")
 
 
 def refuse_sample_recipients(ctx: Context) -> None:
@@ -73,7 +88,7 @@ def new_extractor(ctx: Context) -> Extractor:
     """
     from .extract import ExtractLimits, Extractor  # not at the top: the pool is for poll and run only
 
-    limits = ExtractLimits(max_bytes=ctx.config.mailbox.max_message_bytes)
+    limits = ExtractLimits(max_bytes=ctx.config.mailbox.max_message_bytes, trust_roots=ctx.config.official.roots)
     return Extractor(ocr=ctx.config.extraction.ocr_enabled, limits=limits)
 
 
@@ -176,8 +191,25 @@ def export_rows(store: Store, rules: Rules) -> list[dict]:
     its document's first page) names the first page's item: "trang tiếp
     theo của R17".
     """
+    from .status import item_evidence, settlements
+
     tz = rules.campaign.tz
-    return [_row(i, tz) for i in name_first_pages(store.items())]
+    settled = settlements(store.corrections())
+    return [_row(i, tz, item_evidence(i, settled)) for i in name_first_pages(store.items())]
+
+
+def csv_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """Export rows for CSV: ``evidence`` flattened into the columns official, signed_by,
+    seal, number, date, problems (pure); returns the rows and their column names."""
+    from .officialcopy import COLUMNS, json_columns
+
+    out = []
+    for row in rows:
+        flat = {k: v for k, v in row.items() if k != "evidence"}
+        flat.update(json_columns(row.get("evidence")))
+        out.append(flat)
+    names = [k for k in rows[0] if k != "evidence"] + list(COLUMNS) if rows else ["message_id", *COLUMNS]
+    return out, names
 
 
 def name_first_pages(items: list[StoredItem]) -> list[StoredItem]:
@@ -198,11 +230,14 @@ def name_first_pages(items: list[StoredItem]) -> list[StoredItem]:
     return out
 
 
-def _row(item: StoredItem, tz) -> dict:
+def _row(item: StoredItem, tz, evidence=None) -> dict:
+    """One export row; ``evidence``: issue 16's object (None: the part was not judged, or was
+    recorded before the check existed)."""
     return {
         "ref": item.ref, "message_id": item.message_id, "received_at": item.received_at.astimezone(tz).isoformat(),
         "from": item.from_addr, "subject": item.subject, "filename": item.filename, "container": item.container,
         "first_page": item.first_page, "last_page": item.last_page, "school": item.school,
         "doc_types": list(item.doc_types), "campaign": item.campaign, "cycle": item.cycle,
         "decision": item.decision, "confidence": round(item.confidence, 3), "reasons": list(item.reasons),
+        "evidence": evidence.to_json() if evidence is not None else None,
     }

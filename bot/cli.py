@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import app, corrections
 from .clock import FixedClock, parse_instant, system_clock
-from .errors import BotError, ConfigError
+from .errors import BotError, ConfigError, UsageError
 from .progress import ProgressReporter
 from .status import status_for, to_json
 
@@ -26,6 +26,7 @@ EPILOG = """examples (the config path is absolute: any directory works):
   hoso-bot --config /etc/hoso-bot/config.toml --now 2023-10-12T08:00 status
   hoso-bot --config /etc/hoso-bot/config.toml export --format csv > items.csv
   hoso-bot --config /etc/hoso-bot/config.toml assign R17 thcs-nguyen-hien bien_ban --why "scan checked by hand"
+  hoso-bot --config /etc/hoso-bot/config.toml assign R17 --official --why "seal checked on the scan"
   hoso-bot --config /etc/hoso-bot/config.toml dismiss Q12 --why "school phoned, file received on Zalo"
   hoso-bot --config /etc/hoso-bot/config.toml backup /root/hoso-bot-backup.tar.gz
 """
@@ -74,8 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (text, args) in CORRECTIONS.items():
         c = sub.add_parser(name, help=text, description=f"{text.capitalize()} (audited: who, when, why).")
         for arg in args:
-            c.add_argument(arg, help={"ref": "item reference, e.g. R17", "until": "date, e.g. 2023-10-20",
-                                      "doc_type": "document type id, e.g. bien_ban"}.get(arg, "school code"))
+            # assign R17 --official needs no school nor type: the copy keeps what it is counted as
+            optional = name == "assign" and arg in ("school", "doc_type")
+            c.add_argument(arg, nargs="?" if optional else None,
+                           help={"ref": "item reference, e.g. R17", "until": "date, e.g. 2023-10-20",
+                                 "doc_type": "document type id, e.g. bien_ban"}.get(arg, "school code"))
+        if name == "assign":
+            verdict = c.add_mutually_exclusive_group()
+            verdict.add_argument("--official", action="store_true",
+                                 help="settle that the copy IS the official paper (signed/stamped; the bot could not tell)")
+            verdict.add_argument("--not-official", action="store_true",
+                                 help="settle that the copy is NOT the official paper (the school must send it)")
         if name == "received":
             c.add_argument("--at", required=True, help="when it was delivered, e.g. 2023-10-09T10:00")
         c.add_argument("--why", required=True, help="the reason, kept in the audit log")
@@ -145,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:  # "Running job ...", "executed successfully": two lines a minute; its warnings stay
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from .official.signature import quiet_library_logs
+
+    quiet_library_logs()  # pyHanko logs each untrusted chain with a traceback; the evidence says it
     try:
         return _run(args)
     except BotError as exc:
@@ -190,7 +203,21 @@ def cmd_check_config(ctx, args, now) -> int:
     ocr = ("turned off ([extraction] ocr = \"off\"): scans go to review" if ctx.config.extraction.ocr == "off"
            else "available" if app.ocr_available() else "NOT installed: scans go to review")
     print(f"OCR (tesseract + vie): {ocr}")
+    for line in official_lines(ctx):
+        print(line)
     return 0
+
+
+def official_lines(ctx) -> list[str]:
+    """What ``check-config`` says of official copies: the trust roots and each document's policy."""
+    off = ctx.config.official
+    roots = (f"{len(off.roots.certificates)} certificate(s) in {off.trust_roots}" if off.trust_roots
+             else "none configured (digital signatures are checked, their issuer is not verified)")
+    lines = [f"official copies: trust roots {roots}"]
+    for d in ctx.rules.campaign.doc_types:
+        policy = ", ".join(r.value for r in d.official.requires) or "nothing (any copy counts)"
+        lines.append(f"  {d.id}: requires {policy}" + (" (checked as minutes)" if d.minutes else ""))
+    return lines
 
 
 def _startup_checks(ctx) -> None:
@@ -308,7 +335,8 @@ def cmd_export(ctx, args, now) -> int:
     else:
         from .export_csv import export_csv
 
-        text = export_csv(rows, list(rows[0]) if rows else ["message_id"], excel=args.excel)
+        flat, names = app.csv_rows(rows)
+        text = export_csv(flat, names, excel=args.excel)
         sys.stdout.flush()
         if hasattr(sys.stdout, "buffer"):
             sys.stdout.buffer.write(text.encode("utf-8"))  # the bytes exactly: BOM, CRLF, whatever the locale
@@ -340,8 +368,17 @@ def _correction(kind):
     def handler(ctx, args, now) -> int:
         from .store import Store
 
+        what = kind
+        if kind == "assign":
+            what = "official" if args.official else "not_official" if args.not_official else "assign"
+            if what != "assign" and (args.school or args.doc_type):
+                raise UsageError("assign R17 --official (or --not-official) takes no school nor document type: "
+                                 "assign the school and type first, then settle the copy")
+            if what == "assign" and not (args.school and args.doc_type):
+                raise UsageError("assign needs REF SCHOOL DOC_TYPE (e.g. assign R17 thcs-nguyen-hien bien_ban), "
+                                 "or REF with --official / --not-official")
         with Store.open(ctx.config.paths.state) as store:
-            done = corrections.correct(store, ctx.rules, kind, now, who=args.who or corrections.default_who(), why=args.why,
+            done = corrections.correct(store, ctx.rules, what, now, who=args.who or corrections.default_who(), why=args.why,
                                ref=getattr(args, "ref", None), school=getattr(args, "school", None),
                                doc_type=getattr(args, "doc_type", None),
                                value=getattr(args, "until", None) or getattr(args, "at", None), cycle=args.cycle)

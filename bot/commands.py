@@ -15,6 +15,10 @@ one command per line::
     gia hạn th-le-van-tho 2023-10-20          (gia han / extend; also 20/10/2023)
     nhận giấy thcs-x bao_cao 2023-10-09       (nhan giay / received; a time may follow)
     trạng thái th-le-van-tho                  (trang thai / status; alone: the whole campaign)
+    xác nhận R17 bản chính thức               (xac nhan R17 ban chinh thuc: the copy IS the
+                                               official paper; "R17 là bản chính thức" too)
+    R17 không phải bản chính thức             (R17 khong phai ban chinh thuc: it is NOT;
+                                               several files: "R17 R18 không phải ...")
 
 Anything after the arguments is the reason kept in the audit log
 ("... vì đã xem bản scan", "... lý do: ..."). Case, extra spaces, NBSP,
@@ -41,7 +45,14 @@ from datetime import date, datetime
 
 from .vietnamese import fold
 
-KINDS = ("assign", "reject", "dismiss", "exempt", "unexempt", "extend", "received", "status")
+KINDS = ("assign", "reject", "dismiss", "exempt", "unexempt", "extend", "received", "status", "official",
+         "not_official")
+
+# After the file references: the copy is (or is not) the official paper (issue 16).
+# Exact forms, with diacritics or in ASCII; "là"/"la" may come first.
+_OFFICIAL_PHRASES = (("bản", "chính", "thức"), ("ban", "chinh", "thuc"))
+_NOT_WORDS = (("không", "phải"), ("khong", "phai"))
+_IS_WORDS = (("là",), ("la",))
 
 # Verbs as written (lower case, NFC): the Vietnamese words with their
 # diacritics and their ASCII fallbacks. Matching is exact on these forms, so
@@ -176,10 +187,15 @@ def deliberate(entry: Command | CommandError) -> bool:
     mail ("Status : 25", "Bỏ 2 bản photo", "miễn tham gia") is not."""
     if not isinstance(entry, Command) or _LABEL.match(entry.text):
         return False
-    if entry.kind in ("assign", "reject", "dismiss"):
+    if kind_names_item(entry.kind):
         return bool(_EXPLICIT_REF.search(entry.text))
     school = entry.school or ""
     return "-" in school and bool(re.search(r"[a-z]", school))
+
+
+def kind_names_item(kind: str) -> bool:
+    """Whether a command of this kind is about files (R17), not schools."""
+    return kind in ("assign", "reject", "dismiss", "official", "not_official")
 
 
 # -- one line -------------------------------------------------------------------
@@ -223,11 +239,45 @@ def parse_line(line: str, number: int = 1) -> Command | CommandError | None:
     lowered = [w.lower().strip(_EDGE) for w in words]
     kind, used = _verb(lowered)
     if kind is None:
+        official = _official_statement(words, lowered, text, number, verb_used=0)
+        if official is not None:
+            return official
         return _maybe_unknown(text, lowered, number)
+    if kind == "assign":  # "xác nhận R17 bản chính thức": not an assignment but a verdict on the copy
+        official = _official_statement(words, lowered, text, number, verb_used=used)
+        if official is not None:
+            return official
     # The reason is kept as written (its commas and quotes); the arguments
     # before it are read without the punctuation around them.
     raw = [w for w in words[used:] if w.strip(_EDGE)]
     return _arguments(kind, [w.strip(_EDGE) for w in raw], raw, text, number)
+
+
+def _official_statement(words: list[str], lowered: list[str], text: str, number: int,
+                        verb_used: int) -> Command | None:
+    """ "[xác nhận] R17 [R18...] [là] bản chính thức" -> official, "... không phải bản chính thức"
+    -> not_official; None when the line does not say that (then it is read as usual)."""
+    args = [w.strip(_EDGE) for w in words[verb_used:] if w.strip(_EDGE)]
+    raw = [w for w in words[verb_used:] if w.strip(_EDGE)]
+    if not args or not (_REF.match(args[0]) or _RANGE.match(args[0])):
+        return None
+    refs, used, fault = _refs(args)
+    if fault is not None:
+        return None
+    rest = [a.lower() for a in args[used:]]
+    kind = "official"
+    for nots in _NOT_WORDS:
+        if tuple(rest[:len(nots)]) == nots:
+            kind, rest, used = "not_official", rest[len(nots):], used + len(nots)
+            break
+    else:
+        for is_ in _IS_WORDS:
+            if tuple(rest[:len(is_)]) == is_:
+                rest, used = rest[len(is_):], used + len(is_)
+                break
+    if not any(tuple(rest[:3]) == phrase for phrase in _OFFICIAL_PHRASES):
+        return None
+    return Command(number, text, kind, ref=refs[0], refs=refs, why=_why(raw[used + 3:]))
 
 
 def _verb(lowered: list[str]) -> tuple[str | None, int]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .official.signature import TrustRoots, load_trust_roots
 from .validate import Table, parse_hhmm
 
 SECURITY = ("ssl", "starttls", "none")
@@ -173,6 +174,20 @@ class ExtractionConfig:
 
 
 @dataclass(frozen=True)
+class OfficialConfig:
+    """``[official]``: how copies are checked for being the official paper (issue 16).
+
+    ``trust_roots``: a folder of CA certificates (PEM or DER) a digital
+    signature must chain to; None: none configured (a signature is then
+    reported "not verified", never guessed). ``roots``: the certificates,
+    read once at start.
+    """
+
+    trust_roots: Path | None = None
+    roots: TrustRoots = TrustRoots()
+
+
+@dataclass(frozen=True)
 class Config:
     mailbox: MailboxConfig
     smtp: SmtpConfig
@@ -190,6 +205,7 @@ class Config:
     # Entries shown per section of the daily digest (files in review, late
     # dossiers, missing...); the rest is counted and is in the attached XLSX.
     digest_entries: int = 10
+    official: OfficialConfig = OfficialConfig()
 
     def warnings(self) -> list[str]:
         """Settings that work but deserve a warning (``check-config`` prints them)."""
@@ -251,11 +267,30 @@ def parse_config(data: dict, base: Path, source_file: Path = Path("config.toml")
     ex = top.sub("extraction")
     extraction = ExtractionConfig(ocr=ex.choice("ocr", ("auto", "off"), "auto"))
     ex.done()
+    official = _official(top.sub("official"), base)
     top.done()
     return Config(mailbox=mailbox, smtp=smtp, coordinator_emails=emails, paths=paths,
                   schedule=schedule, source_file=source_file,
                   allow_unauthenticated_commands=allow_unauthenticated, extraction=extraction,
-                  digest_entries=digest_entries)
+                  digest_entries=digest_entries, official=official)
+
+
+def _official(t: Table, base: Path) -> OfficialConfig:
+    """``[official] trust_roots``: the folder is read now, so a missing folder or a file that
+    is not a certificate is an error at start naming it."""
+    folder = t.get("trust_roots", str, None, check=lambda v: None if v.strip() else "must not be empty")
+    t.done()
+    if folder is None:
+        return OfficialConfig()
+    path = _path(base, folder)
+    try:
+        roots = load_trust_roots(path)
+    except ConfigError as exc:
+        raise ConfigError(f"{t.key('trust_roots')}: {exc.args[0]}",
+                          hint="a folder of the CA certificates (.pem, .crt, .cer, .der) that digital "
+                               "signatures must chain to; remove the key to check signatures without "
+                               "verifying their issuer") from None
+    return OfficialConfig(trust_roots=path, roots=roots)
 
 
 def _mailbox(t: Table, base: Path) -> MailboxConfig:

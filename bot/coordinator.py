@@ -192,7 +192,7 @@ def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command,
 
     item = None
     school, doc_type = c.school, c.doc_type
-    if c.kind in ("assign", "reject"):
+    if c.kind in corrections.ITEM_KINDS:
         item = store.item(int(c.ref[1:]))
         if item is None:
             return error(NO_ITEM, c.ref)

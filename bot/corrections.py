@@ -11,6 +11,10 @@ from .rules import Rules
 from .store import Store, StoredItem
 
 
+# Corrections about one item (R17): counting it, or settling whether it is the official paper.
+ITEM_KINDS = ("assign", "reject", "official", "not_official")
+
+
 def correct(store: Store, rules: Rules, kind: str, now: datetime, *, who: str, why: str, via: str = "cli",
             ref: str | None = None, school: str | None = None, doc_type: str | None = None,
             value: str | None = None, cycle: int | None = None) -> str:
@@ -18,7 +22,7 @@ def correct(store: Store, rules: Rules, kind: str, now: datetime, *, who: str, w
     if not why.strip():
         raise UsageError("a correction needs a reason (--why)")
     campaign = rules.campaign
-    item = _item_by_ref(store, ref) if kind in ("assign", "reject") else None
+    item = _item_by_ref(store, ref) if kind in ITEM_KINDS else None
     if school is not None:
         _known_school(rules, school)
     if doc_type is not None and doc_type not in {d.id for d in campaign.doc_types}:
@@ -84,6 +88,8 @@ def _local_instant(text: str | None, tz, end_of_day: bool) -> datetime:
 def _describe(kind, ref, school, doc_type, value, cycle) -> str:
     return {
         "assign": f"{ref} counted as {doc_type} of {school}",
+        "official": f"{ref} settled: the official paper (signed/stamped)",
+        "not_official": f"{ref} settled: not the official paper (the school is asked for it)",
         "reject": f"{ref} rejected (not counted)",
         "received": f"{doc_type} of {school} marked received at {value}",
         "exempt": f"{school} exempted for cycle {cycle}",

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the official-copy types load with the modules that make them
+    from .official.record import OfficialInputs
+    from .official.verdict import Evidence
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,9 @@ class Extraction:
     ocr: bool = False
     error: str | None = None
     notes: tuple[str, ...] = ()  # e.g. "converted from TCVN3"
+    # What the official-copy check needs (issue 16): None when there is no
+    # part, or for a result made before the check existed.
+    official: OfficialInputs | None = None
 
 
 DECISIONS = ("counted", "review", "ignored")
@@ -235,6 +243,9 @@ class StoredItem:
     reasons: tuple[str, ...]
     cycle: int
     content_sha256: str
+    # Whether this copy is the official paper (issue 16); None: not checked
+    # (an item recorded before the check existed), never "unofficial".
+    evidence: Evidence | None = None
 
     @property
     def ref(self) -> str:

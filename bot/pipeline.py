@@ -64,6 +64,8 @@ from .errors import BotError, EnvironmentFault
 from .extract import NEEDS_OCR, Extractor, JobFailed, cache_version, worth_caching
 from .ingest import PollReport, Progress
 from .model import Attachment, Extraction, ItemDecision, ParsedMessage
+from .official.verdict import Evidence
+from .officialcopy import evidence_for
 from .parse import ParseLimits, parse_message
 from .rules import Rules
 from .store import ItemRow, MessageSummary, PendingMessage, Store, environment_fault
@@ -455,7 +457,7 @@ class _Run:
 
 def _items(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extraction]], received_at: datetime,
            rules: Rules, digests: Sequence[str] | None = None) -> list[ItemRow]:
-    """Attach container, occurrence, content hash and cycle to each decision.
+    """Attach container, occurrence, content hash, cycle and official-copy evidence to each decision.
 
     Decisions come in the order of ``docs``; walking both together pairs
     each decision with its attachment even when two files share a name (the
@@ -470,19 +472,37 @@ def _items(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extractio
         if decision.part_index < 0:  # about the mail, or a part that was not read: no file
             out.append(ItemRow(decision, "", received_at, cycle))
             continue
-        container, digest, occurrence = "", "", 0
+        container, digest, occurrence, extraction = "", "", 0, None
         # a part index that does not grow means the next attachment has begun
         start = cursor if last_part is None or decision.part_index > last_part else cursor + 1
         for index in range(start, len(docs)):
             if docs[index][0].filename == decision.filename:
-                container, occurrence = docs[index][0].container, occurrences[index]
+                container, occurrence, extraction = docs[index][0].container, occurrences[index], docs[index][1]
                 digest = digests[index] if digests is not None else sha256(docs[index][0].data)
                 cursor, last_part = index, decision.part_index
                 break
         if digest and not decision.content_sha256:
             decision = replace(decision, content_sha256=digest)
-        out.append(ItemRow(decision, container, received_at, cycle, occurrence))
+        evidence = _evidence(decision, extraction, rules, cycle, received_at) if extraction is not None else None
+        out.append(ItemRow(decision, container, received_at, cycle, occurrence, evidence))
     return out
+
+
+def _evidence(decision: ItemDecision, extraction: Extraction, rules: Rules, cycle: int,
+              received_at: datetime) -> Evidence | None:
+    """Whether the part is the official paper, judged once its one document type is
+    known (a campaign document, counted or in review); None otherwise, or when the
+    extraction carries no official-copy inputs (made before the check existed)."""
+    if not decision.campaign or len(decision.doc_types) != 1 or decision.decision == "ignored":
+        return None
+    if not 0 <= decision.part_index < len(extraction.parts):
+        return None
+    try:
+        doc = rules.campaign.doc_type(decision.doc_types[0])
+    except KeyError:
+        return None
+    return evidence_for(extraction.official, extraction.parts[decision.part_index], doc, rules.campaign, cycle,
+                        received_at)
 
 
 def _occurrences(attachments: Sequence[Attachment]) -> list[int]:

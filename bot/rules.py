@@ -22,6 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import RulesError
+from .official.policy import OfficialPolicy, parse_policy, policy_of
 from .validate import Table, parse_hhmm
 
 ROSTER_HEADER = ["code", "name", "level", "emails", "aliases"]
@@ -49,6 +50,9 @@ class DocType:
     ``titles``: the title line as printed (``TỜ TRÌNH``), matched folded.
     ``number_codes``: the type abbreviation in ``Số: 15/TTr-THCSNH``.
     ``keywords``: phrases of the subject line that confirm the type.
+    ``official``: what the office requires of a copy to count it as the
+    official paper (issue 16; empty: any copy). ``minutes``: the document is
+    a Biên bản, whose parts are checked.
     """
 
     id: str
@@ -57,6 +61,8 @@ class DocType:
     titles: tuple[str, ...]
     number_codes: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    official: OfficialPolicy = OfficialPolicy()
+    minutes: bool = False
 
 
 @dataclass(frozen=True)
@@ -337,7 +343,11 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
     cap = c.get("attachment_cap", int, 30, check=lambda v: None if v >= 1 else "must be >= 1")
     c.done()
 
-    doc_types = tuple(_doc_type(t) for t in top.subs("document"))
+    o = top.sub("official")
+    # Without [official] nothing is required of a copy (an office that takes any file).
+    default_policy = parse_policy(o.get("require", list, []), f"{where}: [official]")
+    o.done()
+    doc_types = tuple(_doc_type(t, default_policy, where) for t in top.subs("document"))
     if not doc_types:
         raise err("at least one [[document]] is required")
     ids = [d.id for d in doc_types]
@@ -385,19 +395,31 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
                     extensions=extensions, exemptions=exemptions, activity=activity, attachment_cap=cap)
 
 
-def _doc_type(t: Table) -> DocType:
+def _doc_type(t: Table, default_policy: OfficialPolicy = OfficialPolicy(), where: str = "campaign.toml") -> DocType:
+    doc_id = t.get("id", str, check=lambda v: None if re.match(r"^[a-z][a-z0-9_]*$", v) else "use lower-case letters, digits and '_'")
+    # A document's own ``require`` overrides [official] require (``[]``: any copy will do).
+    policy = policy_of(t.get("require", list, None), default_policy, f"{where}: document {doc_id!r}")
     d = DocType(
-        id=t.get("id", str, check=lambda v: None if re.match(r"^[a-z][a-z0-9_]*$", v) else "use lower-case letters, digits and '_'"),
+        id=doc_id,
         name=t.get("name", str),
         required=t.get("required", bool),
         titles=t.str_list("titles"),
         number_codes=t.str_list("number_codes", ()),
         keywords=t.str_list("keywords", ()),
+        official=policy,
+        # A Biên bản has its parts checked (``minutes_parts``): by default the document titled so.
+        minutes=t.get("minutes", bool, any(_fold_title(x).startswith("BIEN BAN") for x in t.str_list("titles"))),
     )
     t.done()
     if not d.titles:
         raise t.fail("titles", "list at least one title")
     return d
+
+
+def _fold_title(text: str) -> str:
+    """Upper-case, without diacritics (đ -> D): a title compared with a fixed word."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).upper().split())
 
 
 def _reminders(t: Table) -> Reminders:

@@ -281,8 +281,34 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE status = 'new' AND attempts > 0 AND last_error IS NULL;
     CREATE INDEX messages_inflight ON messages(inflight) WHERE inflight IS NOT NULL;
     """,
-    # 8 (7 is official-core's ``items.evidence``; if this lands first, it is
-    # applied as number 7 and theirs must follow it): one time format. Every
+    # 7: official copies (issue 16). ``items.evidence``: the JSON of the
+    # item's official-copy evidence; NULL for items recorded before (not
+    # checked, never "unofficial"). The coordinator settles an undecided copy
+    # with the correction kinds 'official' / 'not_official': corrections is
+    # rebuilt to widen its CHECK (SQLite cannot alter one), keeping every row
+    # and its id (commands.correction_id refers to it).
+    """
+    ALTER TABLE items ADD COLUMN evidence TEXT;
+    CREATE TABLE corrections_new (
+        id        INTEGER PRIMARY KEY,
+        kind      TEXT NOT NULL CHECK (kind IN ('assign', 'reject', 'received', 'exempt', 'unexempt', 'extend',
+                                                'official', 'not_official')),
+        item_id   INTEGER REFERENCES items(id),
+        school    TEXT,
+        doc_type  TEXT,
+        cycle     INTEGER NOT NULL,
+        value     TEXT,
+        who       TEXT NOT NULL,
+        why       TEXT NOT NULL,
+        via       TEXT NOT NULL,
+        at        TEXT NOT NULL
+    );
+    INSERT INTO corrections_new (id, kind, item_id, school, doc_type, cycle, value, who, why, via, at)
+        SELECT id, kind, item_id, school, doc_type, cycle, value, who, why, via, at FROM corrections;
+    DROP TABLE corrections;
+    ALTER TABLE corrections_new RENAME TO corrections;
+    """,
+    # 8: one time format. Every
     # time is kept as UTC ISO-8601 text (``store.iso``, ``clock.utc``); before,
     # most kept the offset they were given (a mail's Date header, the
     # server's INTERNALDATE, ``--now``), so ``ORDER BY received_at`` sorted

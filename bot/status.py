@@ -6,13 +6,23 @@ the coordinator's corrections every time, so they cannot go stale.
 For each school and document type of a cycle the FIRST counted receipt
 decides; a later corrected version is kept as a new version and does not
 turn on_time into late. Receipt time is the mailbox's INTERNALDATE.
+
+Official copies (issue 16): a document is ``official`` when any of its
+copies is (a later signed copy makes it official; its ``received_at`` stays
+the first copy's: timeliness counts from the first copy, official or not).
+A dossier is complete only when each required document whose policy is not
+empty has an official copy; copies recorded before the check existed (no
+evidence) are not held against the school. A counted copy the bot cannot
+judge stays counted and is a question in the review queue.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
+from .official.verdict import Evidence
+from .officialcopy import best_copy, satisfies
 from .rules import Campaign, School
 from .model import Correction, StoredItem
 
@@ -30,6 +40,10 @@ class Receipt:
     received_at: datetime
     source: str  # "R17" for a mailed item, "paper" for a delivery recorded by hand
     filename: str = ""
+    # Is this copy the official paper (issue 16)? True/False, None: the bot
+    # cannot tell or did not check. ``evidence``: what was seen (None: not checked).
+    official: bool | None = None
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,9 @@ class ReviewEntry:
     school: str | None
     doc_types: tuple[str, ...]
     reason: str
+    # The question is whether a counted copy is the official paper (the bot
+    # could not tell: ``reason`` holds its doubts), not what the file is.
+    official_doubt: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,10 @@ class DocStatus:
     last_received_at: datetime | None = None
     source: str = ""
     filename: str = ""
+    # The best copy received (issue 16): True when any copy is official, else
+    # None when a copy is undecided, else False; ``evidence`` of that copy.
+    official: bool | None = None
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,37 @@ class Facts:
     extensions: dict  # school -> aware datetime
 
 
+# What the coordinator's decision on a copy adds to its evidence (Vietnamese: the school's receipt shows it).
+CONFIRMED_OFFICIAL = "Phòng đã xác nhận là bản chính thức"
+DENIED_OFFICIAL = "Phòng xác định đây không phải bản chính thức: đề nghị gửi bản scan có chữ ký, đóng dấu hoặc bản ký số"
+PAPER_COPY = "bản giấy nộp trực tiếp tại Phòng"
+OFFICIAL_DOUBT = "chưa chắc là bản chính thức"
+
+
+def settlements(corrections: Iterable[Correction]) -> dict[int, bool]:
+    """Item id -> official, as the coordinator settled it (``official`` / ``not_official``; the latest wins)."""
+    out: dict[int, bool] = {}
+    for corr in corrections:
+        if corr.kind in ("official", "not_official") and corr.item_id is not None:
+            out[corr.item_id] = corr.kind == "official"
+    return out
+
+
+def item_evidence(item: StoredItem, settled: dict[int, bool]) -> Evidence | None:
+    """The item's evidence with the coordinator's decision on it, if any (None: not checked, not settled)."""
+    if item.id in settled:
+        return decided_evidence(item.evidence, settled[item.id])
+    return item.evidence
+
+
+def decided_evidence(evidence: Evidence | None, official: bool) -> Evidence:
+    """A copy's evidence once the coordinator settled it (``official`` / ``not_official``)."""
+    base = evidence or Evidence(official=None)
+    if official:
+        return replace(base, official=True, seen=(*base.seen, CONFIRMED_OFFICIAL), doubts=(), missing=())
+    return replace(base, official=False, problems=(*base.problems, DENIED_OFFICIAL), doubts=())
+
+
 def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correction], campaign: Campaign,
                       cycle: int, now: datetime) -> Facts:
     """Turn classified items plus the coordinator's corrections into facts, as of ``now``.
@@ -116,6 +168,7 @@ def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correct
     corrections = [c for c in corrections if c.at <= now]
     by_id = {i.id: i for i in items}
     overrides: dict[int, Correction] = {}
+    settled = settlements(c for c in corrections if c.cycle == cycle)
     paper: list[Receipt] = []
     exemptions = {code: why for (c, code), why in campaign.exemptions.items() if c == cycle}
     extensions = {code: until for (c, code), until in campaign.extensions.items() if c == cycle}
@@ -125,7 +178,9 @@ def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correct
         if corr.kind in ("assign", "reject") and corr.item_id is not None:
             overrides[corr.item_id] = corr
         elif corr.kind == "received":
-            paper.append(Receipt(corr.school, corr.doc_type, datetime.fromisoformat(corr.value), "paper"))
+            # the paper itself, handed in: the official copy
+            paper.append(Receipt(corr.school, corr.doc_type, datetime.fromisoformat(corr.value), "paper",
+                                 official=True, evidence=Evidence(official=True, seen=(PAPER_COPY,))))
         elif corr.kind == "exempt":
             exemptions[corr.school] = corr.why
         elif corr.kind == "unexempt":
@@ -136,16 +191,31 @@ def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correct
     review: list[ReviewEntry] = []
     for item in by_id.values():
         corr = overrides.get(item.id)
+        evidence = item_evidence(item, settled)
+        official = evidence.official if evidence is not None else None
         if corr is not None:
             if corr.kind == "assign":
-                receipts.append(Receipt(corr.school, corr.doc_type, item.received_at, item.ref, item.filename))
+                receipts.append(Receipt(corr.school, corr.doc_type, item.received_at, item.ref, item.filename,
+                                        official, evidence))
+                if evidence is not None and official is None:
+                    review.append(_doubt(item, corr.school, (corr.doc_type,), evidence))
             continue
         if item.decision == "counted" and item.campaign and item.school:
-            receipts.extend(Receipt(item.school, t, item.received_at, item.ref, item.filename) for t in item.doc_types)
+            receipts.extend(Receipt(item.school, t, item.received_at, item.ref, item.filename, official, evidence)
+                            for t in item.doc_types)
+            if evidence is not None and official is None:  # counted, and a question for the coordinator
+                review.append(_doubt(item, item.school, item.doc_types, evidence))
         elif item.decision == "review":
             review.append(ReviewEntry(item.ref, item.message_id, item.from_addr, item.filename, item.received_at,
                                       item.school, item.doc_types, "; ".join(item.reasons)))
     return Facts(tuple(receipts), tuple(sorted(review, key=lambda r: r.received_at)), exemptions, extensions)
+
+
+def _doubt(item: StoredItem, school: str | None, doc_types: tuple[str, ...], evidence: Evidence) -> ReviewEntry:
+    """The review question of a counted copy the bot could not judge: its doubts are the reason."""
+    why = "; ".join(evidence.doubts) or "không đủ căn cứ để kết luận"
+    return ReviewEntry(item.ref, item.message_id, item.from_addr, item.filename, item.received_at, school,
+                       doc_types, f"{OFFICIAL_DOUBT}: {why}", official_doubt=True)
 
 
 def compute_status(facts: Facts, campaign: Campaign, schools: Sequence[School], cycle: int,
@@ -157,7 +227,7 @@ def compute_status(facts: Facts, campaign: Campaign, schools: Sequence[School], 
     in_review = {(r.school, t) for r in facts.review if r.school for t in r.doc_types}
     untyped: dict[str, list[str]] = {}
     for r in facts.review:
-        if r.school and not r.doc_types and r.filename:  # a mail with no file at all holds nothing
+        if r.school and not r.doc_types and r.filename and not r.official_doubt:  # a mail with no file at all holds nothing
             untyped.setdefault(r.school, []).append(r.ref)
     result = []
     for school in schools:
@@ -169,7 +239,9 @@ def compute_status(facts: Facts, campaign: Campaign, schools: Sequence[School], 
             copies = sorted(by_key.get((school.code, doc.id), []), key=lambda r: r.received_at)
             docs[doc.id] = doc_status(copies, deadline + campaign.grace, now, exempt is not None, extended,
                                       (school.code, doc.id) in in_review)
-        complete = all(docs[d].status in (ON_TIME, LATE, EXEMPT) for d in campaign.required)
+        complete = all(docs[d].status == EXEMPT or (docs[d].status in (ON_TIME, LATE) and satisfies(
+            campaign.doc_type(d).official, [r.evidence for r in by_key.get((school.code, d), [])]))
+            for d in campaign.required)
         result.append(SchoolStatus(school.code, school.name, school.level, deadline, extended, exempt, complete, docs,
                                    tuple(untyped.get(school.code, ()))))
     return CampaignStatus(campaign, cycle, now, tuple(result), facts.review)
@@ -181,8 +253,10 @@ def doc_status(copies: Sequence[Receipt], deadline: datetime, now: datetime, exe
     if copies:
         first, last = copies[0], copies[-1]
         late_by = first.received_at - deadline if first.received_at > deadline else None
+        best = best_copy(copies, lambda r: r.evidence)
         return DocStatus(LATE if late_by else ON_TIME, first.received_at, late_by, len(copies),
-                         last.received_at, first.source, first.filename)
+                         last.received_at, first.source, first.filename,
+                         official=best.official if best.evidence is not None else None, evidence=best.evidence)
     if exempt:
         return DocStatus(EXEMPT)
     if in_review:
@@ -214,7 +288,8 @@ def to_json(status: CampaignStatus) -> dict:
         "schools": [_school_json(s, tz) for s in status.schools],
         "review": [{"ref": r.ref, "message_id": r.message_id, "from": r.from_addr, "filename": r.filename,
                     "received_at": r.received_at.astimezone(tz).isoformat(), "school": r.school,
-                    "doc_types": list(r.doc_types), "reason": r.reason} for r in status.review],
+                    "doc_types": list(r.doc_types), "reason": r.reason, "official_doubt": r.official_doubt}
+                   for r in status.review],
     }
 
 
@@ -238,6 +313,9 @@ def _school_json(s: SchoolStatus, tz) -> dict:
             entry["late_by_seconds"] = int(d.late_by.total_seconds())
         if d.versions > 1:
             entry["last_received_at"] = d.last_received_at.astimezone(tz).isoformat()
+        entry["official"] = d.official  # true / false / null: the bot cannot tell, or did not check
+        if d.received_at:
+            entry["evidence"] = d.evidence.to_json() if d.evidence is not None else None
         out["documents"][doc_id] = entry
     return out
 

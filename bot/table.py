@@ -8,7 +8,10 @@ SYMBOLS = {"on_time": "✓", "late": "late", "pending": "·", "missing": "MISSIN
 OPTIONAL_MISSING = "-"  # an optional document nobody sent is not a problem: no shouting
 LEGEND = ("✓ on time, late = after the deadline (or the school's extension), · not received yet (deadline ahead), "
           "MISSING = required and not received by the deadline, ext = extended and not received yet, "
-          "review? = a file waits for review, - = optional and not received; (optional) marks optional columns")
+          "review? = a file waits for review, - = optional and not received; (optional) marks optional columns; "
+          "after the time: ! = no official copy yet (unsigned draft, no seal, no number...: the school is asked for "
+          "it), ? = the bot cannot tell whether the copy is the official paper (see the review queue)")
+UNOFFICIAL, UNDECIDED = "!", "?"
 
 
 def status_table(status: CampaignStatus) -> str:
@@ -26,6 +29,8 @@ def status_table(status: CampaignStatus) -> str:
             cell = OPTIONAL_MISSING if t in optional and d.status in ("missing", "pending") else SYMBOLS[d.status]
             if d.received_at:
                 cell += " " + d.received_at.astimezone(tz).strftime("%d/%m %H:%M")
+                if d.evidence is not None and d.official is not True:
+                    cell += " " + (UNOFFICIAL if d.official is False else UNDECIDED)
             cells.append(cell)
         cells.append("yes" if s.complete else ("exempt" if s.exempt else "no"))
         rows.append(cells)

@@ -38,7 +38,14 @@ def test_corrections_change_the_status_and_survive_reprocessing_the_mailbox(conf
     assert cli(config, "poll") == 0
     before = status(config, capsys)
     schools = {s["code"]: s for s in before["schools"]}
-    assert schools["thcs-nguyen-hien"]["complete"] and not schools["mn-hoa-sen"]["exempt"]
+    # every document received on time, but as unsigned Word files: not complete until the official copies come
+    # (the shipped rules require them, issue 16)
+    nguyen_hien = schools["thcs-nguyen-hien"]
+    assert all(nguyen_hien["documents"][d]["status"] == "on_time" for d in ("to_trinh", "bao_cao", "bien_ban"))
+    assert nguyen_hien["documents"]["to_trinh"]["official"] is False and not nguyen_hien["complete"]
+    assert nguyen_hien["documents"]["to_trinh"]["evidence"]["problems"] == [
+        "bản Word chưa ký: đề nghị gửi bản scan có chữ ký, đóng dấu hoặc bản ký số"]
+    assert not schools["mn-hoa-sen"]["exempt"]
     (review,) = before["review"]  # NT Búp Bê wrote "attached" and attached nothing
     assert review["school"] == "nt-bup-be" and review["filename"] == ""
     capsys.readouterr()
@@ -80,3 +87,6 @@ def test_the_status_table_does_not_shout_about_optional_documents(config, capsys
     # Biên bản is required and late: MISSING; the optional Kế hoạch was not sent: a quiet "-"
     assert cells[-3:] == ["MISSING", "-", "no"], hoa_mai
     assert any(line.startswith("✓ on time") and "- = optional and not received" in line for line in lines)
+    # its Tờ trình and Báo cáo came as unsigned Word files: received on time, no official copy yet ("!")
+    assert cells[-11:-3] == ["✓", "04/10", "08:07", "!", "✓", "04/10", "08:07", "!"], hoa_mai
+    assert any("! = no official copy yet" in line for line in lines)

@@ -152,9 +152,11 @@ def test_coordinator_reply_changes_status_exactly_as_asked_and_is_confirmed(camp
     assert schools["mn-hoa-mai"]["exempt"] and not schools["th-nguyen-du"]["exempt"]   # quoted "miễn" ignored
     assert schools["mn-hoa-mai"]["exempt_reason"] == "lệnh qua thư [thư <cmd-1@tphcm-gov.example>, dòng 5]"
     assert schools["th-le-van-tho"]["deadline"] == "2023-10-20T23:59:59+07:00"
-    assert schools["th-nguyen-du"]["documents"]["bao_cao"] == {"status": "on_time", "received_at":
-                                                               "2023-10-09T00:00:00+07:00", "versions": 1,
-                                                               "source": "paper"}
+    paper = schools["th-nguyen-du"]["documents"]["bao_cao"]
+    assert {k: v for k, v in paper.items() if k != "evidence"} == {
+        "status": "on_time", "received_at": "2023-10-09T00:00:00+07:00", "versions": 1, "source": "paper",
+        "official": True}  # the paper itself, handed in
+    assert paper["evidence"]["seen"] == ["bản giấy nộp trực tiếp tại Phòng"]
     assert schools["thcs-nguyen-hien"]["documents"]["to_trinh"]["source"] != f"R{r_unknown}"
     assert after["review"] == []
 

@@ -180,7 +180,9 @@ def test_json_shape():
     assert s["name"] == "THCS Nguyễn Hiền" and s["complete"] is False
     assert s["documents"]["to_trinh"]["status"] == "on_time"
     assert s["documents"]["to_trinh"]["received_at"] == "2023-10-05T09:12:00+07:00"
-    assert s["documents"]["bao_cao"] == {"status": "missing"}
+    # an item recorded before the official-copy check: not checked (null), never "unofficial"
+    assert s["documents"]["to_trinh"]["official"] is None and s["documents"]["to_trinh"]["evidence"] is None
+    assert s["documents"]["bao_cao"] == {"status": "missing", "official": None}
     assert len(data["schools"]) == len(RULES.schools)
     assert data["review"] == []
 

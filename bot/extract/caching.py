@@ -8,7 +8,8 @@ from .pool import _TIMEOUT_ERROR
 
 # Bump when a change to extraction changes its results: the cache is keyed by
 # content and by this version (with the limits), so an upgrade re-reads files.
-EXTRACT_VERSION = 2
+# 3: official-copy inputs (medium, digital signatures, seals) in every result.
+EXTRACT_VERSION = 3
 
 
 def worth_caching(result: Extraction, ocr: bool | None) -> bool:
@@ -28,7 +29,12 @@ def cache_version(limits: ExtractLimits) -> str:
     """The key under which extractions made with ``limits`` are cached."""
     fields = (limits.max_bytes, limits.max_pages, limits.max_chars, limits.head_lines, limits.ocr_max_pages,
               limits.ocr_dpi, limits.max_unpacked, limits.max_image_pixels)
-    return f"{EXTRACT_VERSION}:" + ",".join(map(str, fields))
+    version = f"{EXTRACT_VERSION}:" + ",".join(map(str, fields))
+    if limits.trust_roots.configured:  # other roots, another verdict on the same signature
+        import hashlib
+
+        version += ":roots=" + hashlib.sha256(b"".join(sorted(limits.trust_roots.certificates))).hexdigest()[:16]
+    return version
 
 
 def timed_out(result: Extraction) -> bool:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..official.signature import TrustRoots
+
 
 MiB = 1024 * 1024
 
@@ -26,7 +28,8 @@ class ExtractLimits:
     starts; see ``ocr.read_page``), the head's resolution (the body's is
     3/4 of it), seconds per tesseract run. ``max_unpacked``:
     bytes a DOCX may unpack to (ZIP bombs). ``convert_timeout``: seconds for
-    catdoc/LibreOffice.
+    catdoc/LibreOffice. ``trust_roots``: the CA certificates digital
+    signatures are checked against (``[official] trust_roots``).
     """
 
     max_bytes: int = 40 * MiB
@@ -39,6 +42,7 @@ class ExtractLimits:
     max_unpacked: int = 120 * MiB
     max_image_pixels: int = 40_000_000
     convert_timeout: float = 30.0
+    trust_roots: TrustRoots = TrustRoots()
 
 
 _OCR_FOUND_NOTHING = "tệp scan nhưng OCR không đọc được chữ nào"

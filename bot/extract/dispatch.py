@@ -1,6 +1,9 @@
 """``extract()``: one attachment to text, by format (magic bytes first, the name second)."""
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timezone
+
 from ..model import Attachment, Extraction
 from .common import MiB, ExtractLimits
 from .kinds import _EXTENSIONS, _extension, sniff
@@ -49,12 +52,17 @@ def _dispatch(att: Attachment, limits: ExtractLimits, ocr: bool | None, hint: st
     sniffed = sniff(data)
     # An encrypted .docx/.xlsx IS an OLE2 file: its name does not lie.
     notes = () if sniffed == "ole" and _ole_kind(data) == "encrypted" else _disguise_note(sniffed, hint)
-    result = _by_format(sniffed, hint, att, limits, ocr, notes)
+    # The worker's clock: only a stand-in for a digital signature that states no signing time.
+    now = datetime.now(timezone.utc)
+    result = _by_format(sniffed, hint, att, limits, ocr, notes, now)
     if notes and result.error is None:
-        result = Extraction(result.kind, result.parts, result.pages, result.ocr, None, tuple(notes) + result.notes)
+        result = replace(result, notes=tuple(notes) + result.notes)
     elif notes and notes[0] not in result.error:  # the error alone would hide that the name lies
-        result = Extraction(result.kind, result.parts, result.pages, result.ocr, f"{notes[0]}; {result.error}",
-                            result.notes)
+        result = replace(result, error=f"{notes[0]}; {result.error}")
+    if result.parts and result.official is None:  # a PDF's reader has done it on the pages it loaded
+        from .official import official_inputs
+
+        result = replace(result, official=official_inputs(data, result, limits, now))
     return result
 
 
@@ -67,7 +75,7 @@ def _disguise_note(sniffed: str | None, hint: str) -> tuple[str, ...]:
     return ()
 
 
-def _by_format(sniffed, hint, att, limits, ocr, notes) -> Extraction:
+def _by_format(sniffed, hint, att, limits, ocr, notes, now=None) -> Extraction:
     # each reader (and its library) is loaded when a file of its kind comes
     from .images import _extract_image
     from .office import _extract_legacy_word, _extract_zip, _ole_kind
@@ -76,7 +84,7 @@ def _by_format(sniffed, hint, att, limits, ocr, notes) -> Extraction:
 
     data = att.data
     if sniffed == "pdf":
-        return _extract_pdf(data, limits, ocr)
+        return _extract_pdf(data, limits, ocr, now)
     if sniffed == "zip":
         return _extract_zip(data, limits)
     if sniffed == "ole":

@@ -386,13 +386,15 @@ class _Engine:
         atexit.register(self.close)  # frees the language data before exit (else tesseract warns of leaks)
         return True
 
-    def tsv(self, image, dpi: int, timeout: float) -> str | None:
-        """Tesseract's TSV for an 8-bit grayscale image, or None without the library."""
+    def tsv(self, image, dpi: int, timeout: float, psm: int = _PSM_AUTO) -> str | None:
+        """Tesseract's TSV for an 8-bit grayscale image, or None without the library.
+        ``psm``: tesseract's page segmentation mode (automatic; 6: one block of text)."""
         if not self._load():
             return None
         import ctypes
 
         lib, api = self._lib, self._api
+        lib.TessBaseAPISetPageSegMode(api, psm)
         data = image.tobytes()
         lib.TessBaseAPISetImage(api, data, image.width, image.height, 1, image.width)
         lib.TessBaseAPISetSourceResolution(api, dpi)
@@ -410,6 +412,8 @@ class _Engine:
             if text:
                 lib.TessDeleteText(text)
             lib.TessBaseAPIClear(api)  # the page's image and results: not kept until the next one
+            if psm != _PSM_AUTO:
+                lib.TessBaseAPISetPageSegMode(api, _PSM_AUTO)
 
     def close(self) -> None:
         if self._api is not None:
@@ -425,29 +429,30 @@ _MEMO = _Memo()
 _ENGINE = _Engine()
 
 
-def _tesseract(image, dpi: int, limits: ExtractLimits) -> str:
-    """Tesseract's TSV for a grayscale image (memoised by content); raises on failure/timeout."""
+def _tesseract(image, dpi: int, limits: ExtractLimits, psm: int = _PSM_AUTO) -> str:
+    """Tesseract's TSV for a grayscale image (memoised by content); raises on failure/timeout.
+    ``psm``: the page segmentation mode (default automatic, as the command's)."""
     digest = hashlib.sha256(image.tobytes())
-    digest.update(f"{image.mode}:{image.size}:{dpi}".encode())
+    digest.update(f"{image.mode}:{image.size}:{dpi}:{psm}".encode())
     key = digest.hexdigest()
     found = _MEMO.get(key)
     if found is not None:
         return found
     if image.mode != "L":
         image = image.convert("L")
-    tsv = _ENGINE.tsv(image, dpi, limits.ocr_timeout)
+    tsv = _ENGINE.tsv(image, dpi, limits.ocr_timeout, psm)
     if tsv is None:
-        tsv = _tesseract_command(image, dpi, limits)
+        tsv = _tesseract_command(image, dpi, limits, psm)
     _MEMO.put(key, tsv)
     return tsv
 
 
-def _tesseract_command(image, dpi: int, limits: ExtractLimits) -> str:
+def _tesseract_command(image, dpi: int, limits: ExtractLimits, psm: int = _PSM_AUTO) -> str:
     """The same through the ``tesseract`` command (no library to load)."""
     buf = io.BytesIO()
     image.save(buf, format="PNG", compress_level=1)  # fast: the bytes live a few ms
     env = dict(os.environ, OMP_THREAD_LIMIT="1")  # the pool already uses every core
-    done = subprocess.run(["tesseract", "stdin", "stdout", "-l", "vie", "--dpi", str(dpi), "tsv"],
+    done = subprocess.run(["tesseract", "stdin", "stdout", "-l", "vie", "--dpi", str(dpi), "--psm", str(psm), "tsv"],
                           input=buf.getvalue(), capture_output=True, timeout=limits.ocr_timeout, env=env)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.decode("utf-8", "replace").strip()[-200:])

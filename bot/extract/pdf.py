@@ -32,6 +32,8 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from dataclasses import replace
+from datetime import datetime
 
 from ..model import Extraction
 from ..vietnamese import is_letter_spaced
@@ -80,7 +82,9 @@ def _has_big_image(page, share: float = 0.25) -> bool:
     return False
 
 
-def _extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extraction:
+def _extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None, now: datetime | None = None) -> Extraction:
+    """A PDF's text; with ``now``, also its official-copy inputs, looked for on the pages
+    already loaded (``now``: the instant digital signatures are judged at)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
@@ -93,14 +97,20 @@ def _extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None) -> Extrac
             return Extraction("pdf", error="PDF được bảo vệ bằng cách mã hóa chưa hỗ trợ")
         return _extract_pdf_plumber(data, limits)
     try:
-        return _read_pdf(pdf, limits, ocr)
+        result, loaded = _read_pdf(pdf, limits, ocr)
+        if now is not None and result.parts:
+            from .official import official_inputs
+
+            result = replace(result, official=official_inputs(data, result, limits, now, page_of=loaded.get))
+        return result
     except pdfium.PdfiumError:  # a page PDFium cannot load (a loop in the page tree...)
         return _extract_pdf_plumber(data, limits)
     finally:
         pdf.close()
 
 
-def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> Extraction:
+def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> tuple[Extraction, dict]:
+    """The text of the first ``max_pages`` pages, and those pages (number -> loaded page)."""
     total = len(pdf)
     count = min(total, limits.max_pages)
     notes: list[str] = []
@@ -127,11 +137,12 @@ def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> Extraction:
             head = tuple(clean_lines("\n".join(layout()))[0])
         encodings.append(enc)
         blocks.append(_Block(tuple(lines), page=i + 1, head=head))
+    loaded = {i + 1: textpage.page for i, (_, _, textpage) in enumerate(raw)}
     if len(scanned) == count and not ocr_texts and not any(any(b.lines) for b in blocks):
-        return Extraction("pdf", pages=total, notes=tuple(notes), error=ocr_error)
+        return Extraction("pdf", pages=total, notes=tuple(notes), error=ocr_error), loaded
     return _result("pdf", blocks, limits, paged=True, pages=total, ocr=ocr_used,
                    notes=notes + list(_legacy_note(encodings)),
-                   empty_error=ocr_error or "tệp PDF không có chữ đọc được")
+                   empty_error=ocr_error or "tệp PDF không có chữ đọc được"), loaded
 
 
 def _page_text(pdf, index: int):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Iterable
 
 from ..model import DocumentPart, Extraction
+from ..official.record import inputs_from_dict, inputs_to_dict
 from .db import chunks, iso
 
 
@@ -36,10 +37,13 @@ def extraction_to_json(e: Extraction) -> str:
     return json.dumps({
         "kind": e.kind, "pages": e.pages, "ocr": e.ocr, "error": e.error, "notes": list(e.notes),
         "parts": [{"head": p.head, "text": p.text, "first_page": p.first_page, "last_page": p.last_page} for p in e.parts],
+        "official": inputs_to_dict(e.official) if e.official is not None else None,
     }, ensure_ascii=False)
 
 
 def extraction_from_json(text: str) -> Extraction:
     d = json.loads(text)
+    official = d.get("official")
     return Extraction(kind=d["kind"], pages=d["pages"], ocr=d["ocr"], error=d["error"], notes=tuple(d["notes"]),
-                      parts=tuple(DocumentPart(**p) for p in d["parts"]))
+                      parts=tuple(DocumentPart(**p) for p in d["parts"]),
+                      official=inputs_from_dict(official) if official else None)

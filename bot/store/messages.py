@@ -36,6 +36,8 @@ from typing import Iterable, NamedTuple, Sequence
 
 from ..errors import DismissError
 from ..model import ItemDecision, RawMessage, StoredItem
+from ..official.record import evidence_from_dict, evidence_to_dict
+from ..official.verdict import Evidence
 from .db import chunks, iso
 from .headers import message_id_of, sender_of
 
@@ -86,6 +88,7 @@ class ItemRow(NamedTuple):
     received_at: datetime
     cycle: int
     occurrence: int = 0
+    evidence: Evidence | None = None  # whether the part is the official paper (None: not judged)
 
 
 def quarantine_ref(row: int) -> str:
@@ -306,23 +309,25 @@ class MessagesMixin:
         at them survive a re-classification.
         """
         with self.transaction():
-            for decision, container, received_at, cycle, occurrence in (ItemRow(*i) for i in items):
+            for decision, container, received_at, cycle, occurrence, evidence in (ItemRow(*i) for i in items):
                 self.conn.execute(
                     """INSERT INTO items (message_row, container, filename, occurrence, part_index, content_sha256,
                            first_page, last_page, school, doc_types, campaign, decision, confidence,
-                           reasons, received_at, cycle, classified_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           reasons, received_at, cycle, classified_at, evidence)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (message_row, container, filename, occurrence, part_index) DO UPDATE SET
                            content_sha256 = excluded.content_sha256, first_page = excluded.first_page,
                            last_page = excluded.last_page, school = excluded.school,
                            doc_types = excluded.doc_types, campaign = excluded.campaign,
                            decision = excluded.decision, confidence = excluded.confidence,
                            reasons = excluded.reasons, received_at = excluded.received_at,
-                           cycle = excluded.cycle, classified_at = excluded.classified_at""",
+                           cycle = excluded.cycle, classified_at = excluded.classified_at,
+                           evidence = excluded.evidence""",
                     (row, container, decision.filename, occurrence, decision.part_index, decision.content_sha256,
                      decision.first_page, decision.last_page, decision.school, json.dumps(list(decision.doc_types)),
                      int(decision.campaign), decision.decision, decision.confidence,
-                     json.dumps(list(decision.reasons), ensure_ascii=False), iso(received_at), cycle, iso(now)))
+                     json.dumps(list(decision.reasons), ensure_ascii=False), iso(received_at), cycle, iso(now),
+                     None if evidence is None else json.dumps(evidence_to_dict(evidence), ensure_ascii=False)))
             self.conn.execute(
                 "UPDATE messages SET status = 'done', processed_at = ?, last_error = NULL, inflight = NULL,"
                 " from_addr = ?, subject = ?, automatic = ?, auth = ?, bounces = ? WHERE id = ?",
@@ -562,7 +567,9 @@ def stored_item(r: sqlite3.Row) -> StoredItem:
         part_index=r["part_index"], first_page=r["first_page"], last_page=r["last_page"], school=r["school"],
         doc_types=tuple(json.loads(r["doc_types"])), campaign=bool(r["campaign"]), decision=r["decision"],
         confidence=r["confidence"], reasons=tuple(json.loads(r["reasons"])), cycle=r["cycle"],
-        content_sha256=r["content_sha256"])
+        content_sha256=r["content_sha256"],
+        # NULL: recorded before the official-copy check existed (not checked, never "unofficial")
+        evidence=evidence_from_dict(json.loads(r["evidence"])) if r["evidence"] else None)
 
 
 def message_record(r: sqlite3.Row) -> MessageRecord:

@@ -1,0 +1,183 @@
+"""What the official-copy check needs of one attachment, got in the worker
+with the text (issue 16; docs/official-copies.md).
+
+- ``medium``: Word (docx/doc/rtf), text (plain, HTML), a scan (an image, or a
+  PDF whose pages were OCR'd), else a text PDF.
+- PDF digital signatures, read with pyHanko only when the bytes hold
+  signature data at all (``has_signature_data``, a byte search): the
+  ordinary unsigned PDF of the no-OCR first poll costs nothing more.
+- Seals: the last page of each document part of a scan or photo, in colour
+  at ~50 dpi (not the grayscale OCR render), given to ``find_seal``; for a
+  text PDF only when that page is mostly an image (a searchable scan).
+  Scans are read on the OCR path, so the first poll does not pay for it.
+- The signer: OCR by need reads a page's head, rarely its foot, where the
+  signature block is. When a seal is seen on a page whose part's text has
+  no signature block, the region around the seal is read (one tesseract
+  run on a crop, in the red channel so that the seal's ink fades and the
+  title and name under it stay).
+
+Never raises for a bad file: a page that cannot be drawn or read is simply
+not looked at (the verdict then cannot tell, and says so).
+"""
+from __future__ import annotations
+
+import io
+import logging
+import subprocess
+from datetime import datetime
+
+from ..model import DocumentPart, Extraction
+from ..official.record import OfficialInputs
+from ..official.seal import PageSeal, find_seal
+from ..official.signature import SignatureReport, has_signature_data, quiet_library_logs, read_signatures
+from ..official.signblock import find_blocks
+from ..official.verdict import Medium
+from .common import ExtractLimits
+
+log = logging.getLogger(__name__)
+
+SEAL_DPI = 50  # enough for a 36 mm seal (~70 px across); find_seal works on ~400 px anyway
+_SEARCHABLE_SCAN_SHARE = 0.5  # a text PDF page at least this much covered by an image: a scan with a text layer
+_SIGNER_MARGIN = 0.1  # share of the page height read above and below the seal for the signer's title and name
+_SIGNER_DPI = 200  # a PDF page is drawn at this resolution for it
+_ONE_BLOCK = 6  # tesseract's page segmentation mode "a single uniform block of text"
+_SPECKS = " -_.,:;'\"`~^|ˆ*"
+
+_MEDIUM = {"docx": Medium.WORD, "doc": Medium.WORD, "rtf": Medium.WORD, "text": Medium.TEXT, "html": Medium.TEXT,
+           "image": Medium.SCAN}
+
+
+def medium_of(result: Extraction) -> Medium:
+    """How the document came, from its extraction (pure)."""
+    if result.kind == "pdf":
+        return Medium.SCAN if result.ocr else Medium.TEXT_PDF
+    return _MEDIUM.get(result.kind, Medium.TEXT)
+
+
+def official_inputs(data: bytes, result: Extraction, limits: ExtractLimits, now: datetime,
+                    page_of=None) -> OfficialInputs | None:
+    """The official-copy inputs of one extracted attachment; None when it has no document part.
+
+    ``page_of(number)``: for a PDF the reader has open, its loaded page (or None), so that no
+    page is parsed twice; without it the PDF is opened again.
+    """
+    if not result.parts:
+        return None
+    medium = medium_of(result)
+    signatures = SignatureReport()
+    if result.kind == "pdf" and has_signature_data(data):
+        quiet_library_logs()  # in the worker too: pyHanko's tracebacks for an untrusted chain say nothing new
+        signatures = read_signatures(data, limits.trust_roots, now)
+    pages: tuple[PageSeal, ...] = ()
+    signer: tuple[tuple[int, str], ...] = ()
+    try:
+        # A text PDF is looked at only when it holds an image at all: an image is a stream, never inside an
+        # object stream, so its "/Image" subtype is in the plain bytes (a byte search, not a second parse).
+        if result.kind == "pdf" and (medium == Medium.SCAN or (medium == Medium.TEXT_PDF and b"/Image" in data)):
+            pages, signer = _pdf_seals(data, result.parts, scans_only=medium == Medium.TEXT_PDF, limits=limits,
+                                       ocr=result.ocr, page_of=page_of)
+        elif result.kind == "image":
+            pages, signer = _image_seals(data, result.parts, limits)
+    except MemoryError:
+        raise  # the worker's memory limit: dispatch says so for the whole file
+    except Exception as exc:  # a page that cannot be drawn: not looked at, the verdict says it cannot tell
+        log.info("no page image for the seal check: %s: %s", type(exc).__name__, exc)
+    return OfficialInputs(medium=medium, signatures=signatures, pages=pages, signer_text=signer)
+
+
+def _last_pages(parts: tuple[DocumentPart, ...]) -> dict[int, DocumentPart]:
+    return {p.last_page: p for p in parts}
+
+
+def _wants_signer(seal: PageSeal, part: DocumentPart) -> bool:
+    """A seal was seen, but the part's text shows no signer: read around the seal."""
+    return seal.seal is True and seal.candidate is not None and not find_blocks(part.text.splitlines()).found
+
+
+def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits) -> str:
+    """OCR of the signature block around the seal on ``image`` (the page, in colour): the
+    signer's title above the seal, the name below, a seal's width or so to each side. Read in
+    the red channel, where the seal's ink turns pale and the black print under it stays."""
+    from .ocr import ocr_layout, _tesseract
+
+    x0, y0, x1, y1 = seal.candidate.box
+    across = x1 - x0
+    width, height = image.size
+    box = (int(max(0.0, x0 - across) * width), int(max(0.0, y0 - _SIGNER_MARGIN) * height),
+           int(min(1.0, x1 + 1.5 * across) * width), int(min(1.0, y1 + _SIGNER_MARGIN) * height))
+    if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+        return ""
+    strip = image.crop(box).convert("RGB").getchannel("R")
+    try:
+        # one block of text (psm 6): the automatic layout takes the seal's ring for a picture and drops
+        # the title above it
+        text = ocr_layout(_tesseract(strip, dpi, limits, psm=_ONE_BLOCK), head_share=0.0)
+        # specks of the seal's ring read as punctuation at a line's ends ("-HIỆU TRƯỞNG")
+        return "\n".join(line.strip(_SPECKS) for line in text.splitlines())
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        log.info("page %s: signer not read around the seal: %s", seal.page, exc)
+        return ""
+
+
+def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool, page_of=None):
+    if page_of is not None:
+        return _pdf_page_seals(page_of, parts, scans_only=scans_only, limits=limits, ocr=ocr)
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        count = min(len(pdf), limits.max_pages)
+        return _pdf_page_seals(lambda n: pdf[n - 1] if 1 <= n <= count else None, parts, scans_only=scans_only,
+                               limits=limits, ocr=ocr)
+    finally:
+        pdf.close()
+
+
+def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool):
+    from .pdf import _has_big_image
+
+    seals, signer = [], []
+    for number, part in sorted(_last_pages(parts).items()):
+        page = page_of(number)
+        if page is None:
+            continue
+        if scans_only and not _has_big_image(page, _SEARCHABLE_SCAN_SHARE):
+            continue
+        width, height = page.get_size()
+        scale = SEAL_DPI / 72
+        if width * height * scale * scale > limits.max_image_pixels:  # a huge page: drawn smaller
+            scale = (limits.max_image_pixels / (width * height)) ** 0.5
+        seal = find_seal(page.render(scale=scale).to_pil(), number)
+        seals.append(seal)
+        if ocr and _wants_signer(seal, part):
+            dpi = _SIGNER_DPI
+            if width * height * (dpi / 72) ** 2 > limits.max_image_pixels:  # a huge page: drawn smaller
+                dpi = max(1, int(72 * (limits.max_image_pixels / (width * height)) ** 0.5))
+            text = _signer_text(page.render(scale=dpi / 72).to_pil(), seal, dpi, limits)
+            if text.strip():
+                signer.append((number, text))
+    return tuple(seals), tuple(signer)
+
+
+def _image_seals(data: bytes, parts, limits: ExtractLimits):
+    from PIL import Image, ImageOps
+
+    from .images import _image_dpi
+
+    image = Image.open(io.BytesIO(data))
+    frames = getattr(image, "n_frames", 1)
+    seals, signer = [], []
+    for number, part in sorted(_last_pages(parts).items()):
+        if not 1 <= number <= frames:
+            continue
+        image.seek(number - 1)
+        if image.width * image.height > limits.max_image_pixels:
+            continue
+        frame = ImageOps.exif_transpose(image)  # a phone photo stood upright, as the seal finder expects
+        seal = find_seal(frame.convert("RGB"), number)
+        seals.append(seal)
+        if _wants_signer(seal, part):
+            text = _signer_text(frame, seal, _image_dpi(image), limits)
+            if text.strip():
+                signer.append((number, text))
+    return tuple(seals), tuple(signer)

@@ -1,0 +1,132 @@
+"""Is a counted copy the official paper? The bot's decisions around
+``bot.official`` (issue 16; docs/official-copies.md), all pure.
+
+- ``evidence_for``: one document part, once its type is known, judged
+  against that type's policy from what extraction saw.
+- ``best_copy``: of all the copies of one document a school sent, the one
+  that decides: any official copy wins, else an undecided one, else the
+  last unofficial one; copies never checked (recorded before the check
+  existed) decide only when no copy was checked.
+- ``satisfies``: whether a document's copies meet its policy for the
+  dossier to be complete.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence, TypeVar
+
+from .model import DocumentPart
+from .official.minutes import check_minutes
+from .official.numbering import read_number_date
+from .official.policy import OfficialPolicy
+from .official.record import OfficialInputs
+from .official.signblock import find_blocks
+from .official.verdict import Cycle, Evidence, Observations, judge
+from .rules import Campaign, DocType
+
+
+def cycle_window(campaign: Campaign, cycle: int, received_at: datetime) -> Cycle:
+    """The dates a document of ``cycle`` may carry: from the cycle's opening to its
+    deadline, or to the day it arrived when that is later (a late document is
+    still this cycle's: timeliness is judged on its own)."""
+    tz = campaign.tz
+    end = max(campaign.deadline(cycle).astimezone(tz).date(), received_at.astimezone(tz).date())
+    return Cycle(start=campaign.opens(cycle).date(), end=end)
+
+
+def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType, campaign: Campaign,
+                 cycle: int, received_at: datetime) -> Evidence | None:
+    """The evidence that ``part`` (a document of type ``doc``) is the official paper.
+
+    None when extraction gave no official-copy inputs (a result made before
+    the check existed): "not checked", never "unofficial".
+    """
+    if inputs is None:
+        return None
+    lines = part.text.splitlines() or part.head.splitlines()
+    signer = inputs.signer_lines(part.first_page, part.last_page)
+    window = cycle_window(campaign, cycle, received_at)
+    obs = Observations(
+        medium=inputs.medium,
+        text_read=any(ch.isalpha() for ch in part.text),
+        signatures=inputs.signatures,
+        pages=inputs.pages_of(part.first_page, part.last_page),
+        blocks=find_blocks(lines + signer),
+        numbering=read_number_date(lines, doc.number_codes, window.start, window.end),
+        minutes=check_minutes(part.text) if doc.minutes else None,
+        codes=doc.number_codes,
+        cycle=window,
+    )
+    return judge(obs, doc.official, campaign.tz)
+
+
+T = TypeVar("T")
+
+
+def official_of(evidence: Evidence | None) -> bool | None:
+    """A copy's answer: True, False, or None (undecided, or not checked)."""
+    return evidence.official if evidence is not None else None
+
+
+def best_copy(copies: Sequence[T], evidence_of) -> T | None:
+    """The copy that decides whether a document is official (``evidence_of(copy)``: its Evidence or None).
+
+    Any official copy wins (the first of them); else an undecided copy (the
+    latest: the coordinator's question is about it); else the latest
+    unofficial one (what the school must fix); copies never checked only
+    when no copy was checked. None for no copies.
+    """
+    if not copies:
+        return None
+    checked = [c for c in copies if evidence_of(c) is not None]
+    if not checked:
+        return copies[-1]
+    for c in checked:
+        if evidence_of(c).official is True:
+            return c
+    undecided = [c for c in checked if evidence_of(c).official is None]
+    return undecided[-1] if undecided else checked[-1]
+
+
+def document_official(evidences: Sequence[Evidence | None]) -> bool | None:
+    """A document's ``official``: True when any copy is official, else None when a copy is
+    undecided or none was checked, else False."""
+    best = best_copy(list(evidences), lambda e: e)
+    return official_of(best)
+
+
+def satisfies(policy: OfficialPolicy, evidences: Sequence[Evidence | None]) -> bool:
+    """Whether a received document's copies meet ``policy`` for the dossier to be complete.
+
+    An empty policy: any copy. Otherwise an official copy; copies recorded
+    before the check existed (no evidence) are not held against the school.
+    An undecided copy is not enough: the coordinator decides it.
+    """
+    if policy.empty or not evidences:
+        return True
+    best = best_copy(list(evidences), lambda e: e)
+    return best is None or best.official is True
+
+
+# The columns the CSV export (and the XLSX) give a copy's evidence, in this order.
+COLUMNS = ("official", "signed_by", "seal", "number", "date", "problems")
+
+
+def columns(evidence: Evidence | None) -> dict:
+    """A copy's evidence as flat columns (see ``json_columns``)."""
+    return json_columns(evidence.to_json() if evidence is not None else None)
+
+
+def json_columns(evidence: dict | None) -> dict:
+    """The ``evidence`` object of an export row as flat columns: ``official`` (True/False/None),
+    ``signed_by`` (the digital signer, "name, organisation"), ``seal`` (True/False/None),
+    ``number``, ``date`` (YYYY-MM-DD) and ``problems`` (a list). None/empty when not judged."""
+    if evidence is None:
+        return {"official": None, "signed_by": None, "seal": None, "number": None, "date": None, "problems": []}
+    sig = evidence.get("digital_signature")
+    signer = None
+    if sig:
+        org = sig.get("organisation") or ""
+        signer = ", ".join(x for x in (sig.get("signer") or "", org if org != sig.get("signer") else "") if x) or None
+    return {"official": evidence.get("official"), "signed_by": signer, "seal": evidence.get("seal"),
+            "number": evidence.get("number"), "date": evidence.get("date"), "problems": list(evidence.get("problems", ()))}
