@@ -106,6 +106,8 @@ CORRECTIONS_BY_KIND = {
     "unexempt": dict(school=HS, why="nhầm trường", at="2023-10-13T02:04:00+00:00"),
     "extend": dict(school=KD, value="2023-10-20T23:59:59+07:00", why="trường sửa chữa",
                    at="2023-10-13T02:05:00+00:00"),
+    "official": dict(item_id=1, why="bản scan có chữ ký, đóng dấu", at="2023-10-13T02:06:00+00:00"),
+    "not_official": dict(item_id=5, why="bản nháp", at="2023-10-13T02:07:00+00:00"),
 }
 
 _MAIL = (b"From: hoso-bot@pgd-q12.example\r\nTo: a@hcm-edu.example\r\nSubject: x\r\n"
