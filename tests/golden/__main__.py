@@ -18,9 +18,11 @@ from . import SCENARIOS, differences, run_scenario, update
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m tests.golden", description=__doc__.splitlines()[0])
     parser.add_argument("--update", action="store_true", help="rewrite the golden files from the current code")
-    parser.add_argument("scenarios", nargs="*", choices=[[], *SCENARIOS], metavar="SCENARIO",
-                        help=f"default: all ({', '.join(SCENARIOS)})")
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=f"default: all ({', '.join(SCENARIOS)})")
     args = parser.parse_args(argv)
+    unknown = [name for name in args.scenarios if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"no scenario {', '.join(unknown)}: choose from {', '.join(SCENARIOS)}")
     failed = 0
     for name in args.scenarios or SCENARIOS:
         scenario = SCENARIOS[name]
