@@ -4,6 +4,8 @@
     python3 -m bench.run --messages 400 --no-naive --ocr-messages 0 --big-mb 0   # a quick look
     python3 -m bench.run --messages 300 --ocr-messages 300 --small 0 --new 0 --big-mb 0 --label ocr  # issue 15
     python3 -m bench.run --tree /tmp/base ...   # the same for another checkout (git archive REV | tar -x -C /tmp/base)
+    python3 -m bench.run --messages 400 --official-share 0.25 --no-naive --ocr-messages 0 --big-mb 0 --small 0 \
+        --new 0 --idle-runs 0 --label official     # issue 16: a quarter official-copy mail (signed PDFs...)
 
 What it does, in one run (see README, "Performance"):
 
@@ -69,20 +71,65 @@ MiB = 1024 * 1024
 # Corpus and server
 
 
-def ensure_corpus(n: int, seed: int, scans: bool = True) -> Path:
+def ensure_corpus(n: int, seed: int, scans: bool = True, preset: str = "mix") -> Path:
     """The generated corpus of ``n`` messages (generated once, then reused)."""
-    out = OUT / f"corpus-{n}-s{seed}{'' if scans else '-noscans'}"
+    out = OUT / f"corpus-{n}-s{seed}{'' if scans else '-noscans'}{'' if preset == 'mix' else '-' + preset}"
     done = out / ".complete"
     if done.exists():
         return out
     if out.exists():
         shutil.rmtree(out)
-    print(f"generating {n} messages (seed {seed}) into {out} ...", flush=True)
+    print(f"generating {n} messages (seed {seed}, preset {preset}) into {out} ...", flush=True)
     cmd = [sys.executable, "-m", "tests.corpus.generate", "--out", str(out), "--seed", str(seed),
-           "--messages", str(n)] + ([] if scans else ["--no-scans"])
+           "--messages", str(n), "--preset", preset] + ([] if scans else ["--no-scans"])
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     done.write_text("ok\n")
     return out
+
+
+def ensure_official_mix(n: int, seed: int, share: float) -> Path:
+    """``n`` messages: the usual mix, with ``share`` of them replaced by the ``official`` preset's
+    submissions (digitally signed PDFs, some changed after signing, Word and PDF drafts, scans and
+    photos with and without a seal), interleaved by receipt time; generated once."""
+    k = max(1, round(n * share))
+    out = OUT / f"corpus-{n}-s{seed}-official{k}"
+    done = out / ".complete"
+    if done.exists():
+        return out
+    if out.exists():
+        shutil.rmtree(out)
+    parts = [ensure_corpus(n - k, seed), ensure_corpus(k, seed, preset="official")]
+    entries = []
+    for corpus in parts:
+        dates = json.loads((corpus / "internaldates.json").read_text("utf-8"))
+        entries += [(datetime.fromisoformat(when), str(corpus), name) for name, when in dates.items()]
+    entries.sort()
+    out.mkdir(parents=True)
+    labels, dates, sources = {}, {}, {}
+    width = max(4, len(str(n)))
+    for number, (when, corpus, name) in enumerate(entries, start=1):
+        target = f"{number:0{width}d}.eml"
+        shutil.copyfile(Path(corpus) / name, out / target)
+        if corpus not in sources:
+            sources[corpus] = json.loads((Path(corpus) / "labels.json").read_text("utf-8"))
+        labels[target] = sources[corpus][name]
+        dates[target] = when.isoformat()
+    (out / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1), "utf-8")
+    (out / "internaldates.json").write_text(json.dumps(dates, indent=1), "utf-8")
+    done.write_text("ok\n")
+    return out
+
+
+def official_share_figures(corpus: Path) -> dict:
+    """What the official-copy messages of a corpus hold (documents by variant; signed PDFs)."""
+    labels = json.loads((corpus / "labels.json").read_text("utf-8"))
+    docs = [e for lab in labels.values() for e in lab["attachments"]]
+    official = [e for e in docs if "variant" in e]
+    variants: dict[str, int] = {}
+    for e in official:
+        variants[e["variant"]] = variants.get(e["variant"], 0) + 1
+    return {"messages": sum(1 for lab in labels.values() if lab["kind"] == "official"), "documents": len(docs),
+            "signed_pdfs": sum(1 for e in official if e.get("signature")), "variants": variants}
 
 
 def corpus_names(corpus: Path, limit: int | None = None) -> list[str]:
@@ -514,12 +561,16 @@ def main(argv=None) -> int:
     ap.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     ap.add_argument("--keep", action="store_true", help="keep the Dovecot and state directories")
     ap.add_argument("--label", default="", help="a name for this run in the results file")
+    ap.add_argument("--official-share", type=float, default=0.0,
+                    help="share of the messages taken from the 'official' corpus preset (signed PDFs, drafts, "
+                         "stamped and unstamped scans; issue 16), e.g. 0.25 (default 0: the usual mix)")
     ap.add_argument("--tree", type=Path, default=ROOT,
                     help="measure the bot of another checkout (e.g. an older commit unpacked with git archive)")
     args = ap.parse_args(argv)
 
     OUT.mkdir(parents=True, exist_ok=True)
-    corpus = ensure_corpus(args.messages, args.seed)
+    corpus = (ensure_official_mix(args.messages, args.seed, args.official_share) if args.official_share
+              else ensure_corpus(args.messages, args.seed))
     extra = ensure_corpus(max(args.new, 1), args.seed + 1000) if args.new else None
     workdir = Path(tempfile.mkdtemp(prefix="hoso-bench-"))
     os.chmod(workdir, 0o755)
@@ -529,6 +580,11 @@ def main(argv=None) -> int:
                      "started": datetime.now().isoformat(timespec="seconds")}
     tree = Tree(args.tree.resolve(), workdir)
     results["tree"] = str(tree.root)
+    if args.official_share:
+        results["official_share"] = official_share_figures(corpus)
+        o = results["official_share"]
+        print(f"official-copy messages: {o['messages']} of {args.messages}; {o['signed_pdfs']} signed PDFs among "
+              f"{o['documents']} documents", flush=True)
     dovecot = start_dovecot(workdir)
     try:
         t = time.perf_counter()

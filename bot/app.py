@@ -80,7 +80,8 @@ def ocr_enabled(ctx: Context) -> bool:
 
 
 def new_extractor(ctx: Context) -> Extractor:
-    """The pool of extraction workers (one per core), honouring ``[extraction] ocr``.
+    """The pool of extraction workers (one per core), honouring ``[extraction] ocr``;
+    large attachments reach them through files in ``state/spool/``.
 
     An attachment cannot be larger than the message that carries it, and a
     message up to ``mailbox.max_message_mb`` is downloaded: every file of a
@@ -89,7 +90,7 @@ def new_extractor(ctx: Context) -> Extractor:
     from .extract import ExtractLimits, Extractor  # not at the top: the pool is for poll and run only
 
     limits = ExtractLimits(max_bytes=ctx.config.mailbox.max_message_bytes, trust_roots=ctx.config.official.roots)
-    return Extractor(ocr=ctx.config.extraction.ocr_enabled, limits=limits)
+    return Extractor(ocr=ctx.config.extraction.ocr_enabled, limits=limits, spool=ctx.config.paths.state / "spool")
 
 
 def parse_limits(ctx: Context) -> ParseLimits:
@@ -109,34 +110,43 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
     command); without one it waits for the worker's outbox job.
     """
     from . import notify
-    from .ingest import PollReport  # not at the top (nor the pipeline): status and health do not poll
-    from .pipeline import process_pending
+    from .ingest import PollReport  # not at the top: status and health do not poll
 
     report = PollReport()
     with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \
             Store.open(ctx.config.paths.state) as store:
         _ingest(ctx, store, now, report, client_factory, progress)
-        own = extractor is None
-        extractor = extractor or new_extractor(ctx)
-        needs_ocr: set[int] = set()
-        try:
-            # OCR runs in slices; between two, the mail that arrived meanwhile is
-            # fetched and recorded first (OCR must not hold back the mailbox).
-            while not process_pending(store, ctx.rules, extractor, now, report,
-                                      ocr_available=lambda: ocr_enabled(ctx), progress=progress,
-                                      should_stop=should_stop, commands=command_hook(ctx),
-                                      ocr_seconds=OCR_SLICE_SECONDS, needs_ocr=needs_ocr,
-                                      parse_limits=parse_limits(ctx)) and not should_stop():
-                try:
-                    _ingest(ctx, store, now, report, client_factory, progress)
-                except MailboxError as exc:  # the next poll fetches it; the scans go on meanwhile
-                    log.warning("fetching new mail between OCR slices failed: %s", exc)
-        finally:
-            if own:
-                extractor.close()
+        if store.message_counts().get("new"):  # else the pipeline, its readers and the pool are not even loaded
+            _process(ctx, store, now, report, client_factory, extractor, progress, should_stop)
         notify.receipts_after_poll(ctx, store, sender, now, recorded=bool(report.processed or report.failed))
         store.set_mark("poll", now, report.summary())
     return report
+
+
+def _process(ctx: Context, store: Store, now: datetime, report: PollReport, client_factory,
+             extractor: Extractor | None, progress, should_stop) -> None:
+    """Process every message waiting (new, in flight when the bot died, out of
+    attempts), with ``extractor`` or a pool of this call's own."""
+    from .pipeline import process_pending
+
+    own = extractor is None
+    extractor = extractor or new_extractor(ctx)
+    needs_ocr: set[int] = set()
+    try:
+        # OCR runs in slices; between two, the mail that arrived meanwhile is
+        # fetched and recorded first (OCR must not hold back the mailbox).
+        while not process_pending(store, ctx.rules, extractor, now, report,
+                                  ocr_available=lambda: ocr_enabled(ctx), progress=progress,
+                                  should_stop=should_stop, commands=command_hook(ctx),
+                                  ocr_seconds=OCR_SLICE_SECONDS, needs_ocr=needs_ocr,
+                                  parse_limits=parse_limits(ctx)) and not should_stop():
+            try:
+                _ingest(ctx, store, now, report, client_factory, progress)
+            except MailboxError as exc:  # the next poll fetches it; the scans go on meanwhile
+                log.warning("fetching new mail between OCR slices failed: %s", exc)
+    finally:
+        if own:
+            extractor.close()
 
 
 OCR_SLICE_SECONDS = 60.0

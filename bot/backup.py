@@ -98,7 +98,9 @@ def _copy_files(state_dir: Path, dest: Path) -> int:
     count = 0
     for root, dirs, files in os.walk(state_dir):
         rel = Path(root).relative_to(state_dir)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".hoso-backup-"))
+        # spool/: transient copies of attachments for the extraction workers (the mail is in archive/)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".hoso-backup-")
+                         and not (rel == Path(".") and d == "spool"))
         (dest / rel).mkdir(parents=True, exist_ok=True)
         for name in sorted(files):
             if rel == Path(".") and (name in SKIP or name == DB_NAME):

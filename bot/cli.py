@@ -139,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("eval", help="run the bot on a labelled corpus and print precision and recall",
                        description="Run poll on a generated corpus (a folder of .eml with labels.json) into a "
                                    "temporary state, score it, print the report; exit 1 if a document of another "
-                                   "campaign or an earlier year was counted. Uses --config's rules when the file "
+                                   "campaign or an earlier year was counted (or, on an official-copy corpus, a valid "
+                                   "signature was called invalid or a changed PDF valid). Uses --config's rules when the file "
                                    "exists, else the shipped rules/. Example: eval --corpus /tmp/c11")
     v.add_argument("--corpus", type=Path, required=True, help="directory written by tests.corpus.generate")
     v.add_argument("--labels", type=Path, help="labels.json (default: CORPUS/labels.json)")
@@ -232,7 +233,7 @@ def _startup_checks(ctx) -> None:
     app.refuse_sample_recipients(ctx)
     from .notify import renderer_for  # not at the top: status and health do not need it
 
-    renderer_for(ctx)  # the templates load and outgoing mail has a sender
+    renderer_for(ctx)  # outgoing mail has a sender (the templates are rendered by check-config --connect)
 
 
 def _check_connect(ctx, args, now) -> int:
@@ -360,8 +361,12 @@ def cmd_eval(args) -> int:
     if args.rows:
         args.rows.write_text(json.dumps(run.rows, ensure_ascii=False, indent=1), encoding="utf-8")
     print(format_report(run.metrics, max_errors=args.errors))
+    if run.official is not None:
+        from .evaluate import format_official_report
+
+        print(format_official_report(run.official, max_errors=args.errors))
     print(f"{len(run.rows)} rows in {run.seconds:.1f} s" + (f"; state kept in {run.state}" if args.keep_state else ""))
-    return 1 if run.metrics.wrong_campaign_counted else 0
+    return 1 if run.metrics.wrong_campaign_counted or (run.official and run.official.must_be_zero) else 0
 
 
 def _correction(kind):

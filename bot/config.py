@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import shlex
 import stat
-import subprocess
 import tomllib
 from dataclasses import dataclass
 from datetime import time
@@ -65,6 +63,9 @@ class Secret:
         raise ConfigError(f"{self.key}: no secret configured")
 
     def _run_command(self) -> str:
+        import shlex  # here: every command loads the config, few run a token command
+        import subprocess
+
         try:
             out = subprocess.run(shlex.split(self.command), capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.SubprocessError) as exc:

@@ -276,7 +276,10 @@ def _status_result(ctx, store: Store, c: Command, cycle: int, now: datetime) -> 
     campaign = rules.campaign
     docs = [{"name": d.name, "required": d.required, "status": s.documents[d.id].status,
              "received_at": s.documents[d.id].received_at, "versions": s.documents[d.id].versions,
-             "filename": s.documents[d.id].filename} for d in campaign.doc_types]
+             "filename": s.documents[d.id].filename,
+             # the official paper (issue 16): True/False/None; "checked": a copy was judged at all
+             "official": s.documents[d.id].official, "checked": s.documents[d.id].evidence is not None}
+            for d in campaign.doc_types]
     return {**base, "ok": True, "code": "", "school": _school(rules, code),
             "school_status": {"complete": s.complete, "exempt": s.exempt, "extended": s.extended,
                               "deadline": s.deadline, "docs": docs}}

@@ -17,9 +17,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import smtplib
-import socket
-import ssl
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -47,7 +44,8 @@ class Check:
 
 # -- the state directory ---------------------------------------------------
 
-STATE_FILES = ("bot.sqlite3", "bot.sqlite3-wal", "bot.sqlite3-shm", "worker.lock", "archive", "blobs", "outbox")
+STATE_FILES = ("bot.sqlite3", "bot.sqlite3-wal", "bot.sqlite3-shm", "worker.lock", "archive", "blobs", "outbox",
+               "spool")
 
 
 def check_state_dir(path: Path, *, create: bool = True) -> None:
@@ -144,6 +142,10 @@ def explain(service: str, host: str, port: int, security: str, exc: BaseExceptio
     ``service`` is "IMAP" or "SMTP"; ``exc`` the original exception (or a
     ``BotError`` whose ``__cause__`` is it). Pure: tested with a table.
     """
+    import smtplib  # the network modules here, not at the top: every command checks the state directory
+    import socket
+    import ssl
+
     cause = exc
     while isinstance(cause, BotError) and cause.__cause__ is not None:
         cause = cause.__cause__
@@ -186,6 +188,9 @@ def network_cause(exc: BaseException) -> BaseException | None:
     cause = exc
     while isinstance(cause, BotError) and cause.__cause__ is not None:
         cause = cause.__cause__
+    import socket
+    import ssl
+
     kinds = (ssl.SSLError, ConnectionRefusedError, socket.gaierror, socket.timeout, TimeoutError)
     return cause if isinstance(cause, kinds) else None
 
@@ -230,6 +235,9 @@ def imap_check(mailbox, environ=None) -> Check:
 
 def smtp_check(smtp, environ=None) -> Check:
     """Connect, EHLO, STARTTLS or TLS, AUTH, QUIT: no MAIL command, nothing is sent."""
+    import smtplib
+    import ssl
+
     name = "SMTP"
     context = ssl.create_default_context(cafile=str(smtp.tls_cafile) if smtp.tls_cafile else None)
     if smtp.tls_insecure_skip_verify:

@@ -80,6 +80,18 @@ class SendError(BotError):
     hint = "check [smtp] in config.toml; queued mail stays in the outbox and is retried"
 
 
+class SmtpFailure(SendError):
+    """A mail the SMTP server did not take: ``temporary`` (4xx, connection,
+    TLS or login trouble: keep it and retry) or permanent (5xx); ``connection``
+    when the server could not be used at all (the rest of the pass waits too)."""
+
+    def __init__(self, message: str, *, temporary: bool, connection: bool = False, code: int | None = None):
+        super().__init__(message)
+        self.temporary = temporary
+        self.connection = connection
+        self.code = code
+
+
 class UsageError(BotError):
     """A command was given arguments that do not make sense."""
 

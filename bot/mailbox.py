@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import mailbox as stdlib_mailbox
 import socket
 import ssl
 from dataclasses import dataclass
@@ -348,6 +347,8 @@ class FolderSource:
                 data = file.read_bytes()
                 yield RawMessage(f"folder:{rel}", data, dates.get(rel) or _arrival_of(data, rel) or _mtime(file))
             elif suffix == ".mbox":
+                import mailbox as stdlib_mailbox  # here: the other sources and files do not need it
+
                 box = stdlib_mailbox.mbox(file, create=False)
                 try:
                     for index, key in enumerate(box.keys()):

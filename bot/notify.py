@@ -30,16 +30,20 @@ import time as _time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import bounces, flood, outbox, plan
+from . import bounces, flood, outbox
 from .model import ParsedMessage
 from .outbox import Cancel, Defer, DeliveryReport, Limits, QueuedMail, Replace
-from .plan import PlannedMail
-from .render import XLSX_TYPE, Attachment, Renderer
-from .send import make_sender
 from .status import apply_corrections, compute_status
 from .store import PendingMessage, Store
+
+# Planning, templates and SMTP are imported by the functions that plan, write or
+# send mail: a poll that finds nothing to do loads none of them (issue 15).
+if TYPE_CHECKING:  # annotations only
+    from . import plan
+    from .plan import PlannedMail
+    from .render import Attachment, Renderer
 
 log = logging.getLogger("bot.notify")
 
@@ -83,6 +87,8 @@ def allowed_addresses(ctx) -> set[str]:
 
 
 def renderer_for(ctx) -> Renderer:
+    from .render import Renderer
+
     return Renderer.for_config(ctx.config, ctx.rules.campaign)
 
 
@@ -192,6 +198,8 @@ def _recheck(ctx, store: Store, now: datetime):
     bursts: list[list[flood.Burst]] = []
 
     def check(row: outbox.OutboxRow):
+        from . import plan  # here, not in _recheck: deliver builds the check even when nothing is due
+
         if row.kind == "receipt":
             return check_receipt(row)
         if row.kind != "reminder":
@@ -216,7 +224,7 @@ def _recheck(ctx, store: Store, now: datetime):
         to = plan.reachable(school_obj.emails, bounced[0])
         if not to:
             return Cancel("every roster address bounced")
-        if s.missing_required(campaign.required) == row.meta.get("missing") and set(row.recipients) == set(to):
+        if plan.reminder_current(s, campaign, row.meta) and set(row.recipients) == set(to):
             return None
         # Something arrived (or the roster changed, or an address bounced) since it was queued: bring it up to date.
         mail = plan.reminder_mail(status, school_obj, s, kind, row.key, bounced[0])
@@ -227,6 +235,8 @@ def _recheck(ctx, store: Store, now: datetime):
         return Replace(raw=raw, recipients=mail.to, subject=subject, meta=mail.meta)
 
     def check_receipt(row: outbox.OutboxRow):
+        from . import plan
+
         if not bounced:
             bounced.append(suppressed_addresses(store, now))
         if not bursts:
@@ -249,11 +259,13 @@ def _recheck(ctx, store: Store, now: datetime):
 
 def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
     """Counted submissions of a cycle (by classification or by an 'assign' correction), with their message."""
+    from . import plan
+
     by_item: dict[int, dict] = {}
     for r in facts.receipts:
         if not r.source.startswith("R") or not r.source[1:].isdigit():
             continue  # a paper delivery: nothing to answer
-        entry = by_item.setdefault(int(r.source[1:]), {"school": r.school, "doc_types": []})
+        entry = by_item.setdefault(int(r.source[1:]), {"school": r.school, "doc_types": [], "evidence": r.evidence})
         if r.school == entry["school"] and r.doc_type not in entry["doc_types"]:
             entry["doc_types"].append(r.doc_type)
     if not by_item:
@@ -268,12 +280,15 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
                                     filename=r.filename, received_at=r.received_at,
                                     from_addr=(r.from_addr or "").lower(), automatic=r.automatic is not None,
                                     first_page=r.first_page, last_page=r.last_page, parts=r.parts,
-                                    message_row=r.message_row, sender_verified=r.auth == "pass"))
+                                    message_row=r.message_row, sender_verified=r.auth == "pass",
+                                    evidence=entry["evidence"]))
     return out
 
 
 def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
     """Queue the receipts that are due, then deliver due mail (if ``sender``)."""
+    from . import plan
+
     report = NotifyReport("receipts")
     renderer = renderer_for(ctx)
     sync_bounces(store)
@@ -342,6 +357,8 @@ def _receipts_key(ctx, store: Store, now: datetime) -> list:
 
 def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
     """Queue the reminders due at ``now`` (nothing outside office hours), then deliver."""
+    from . import plan
+
     report = NotifyReport("reminders", dry_run=dry_run)
     renderer = renderer_for(ctx)
     sync_bounces(store)  # bookkeeping of mail received (as the digest does), so that a dry run is right too
@@ -386,6 +403,8 @@ def suppressed_addresses(store: Store, now: datetime) -> frozenset[str]:
     each permanent bounce believed (a report about the bot's own mail to that
     address, see ``sync_bounces``), against the mail people sent us from the
     same addresses (automatic mail, and mail failing authentication, prove nothing)."""
+    from . import plan
+
     bounced = [(b.address, b.received_at) for b in store.believed_bounces()]
     addresses = sorted({a for a, _ in bounced})
     if not addresses:
@@ -472,6 +491,8 @@ def _digest_mark(store: Store) -> tuple[datetime | None, dict]:
 
 def _refused_commands(store: Store, now: datetime) -> tuple[tuple[plan.RefusedCommands, ...], int]:
     """Command mail refused since the last digest, and the newest id it covers."""
+    from . import plan
+
     last = int(_digest_mark(store)[1].get("command", 0))
     refused, newest = [], last
     for r in store.refused_command_mails(last):
@@ -500,6 +521,8 @@ def _complete_at(store: Store, rules, cycle: int, since: datetime | None, last_i
 
 def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.DigestInputs, int, int]:
     """What the digest shows beyond the status, and the newest item/correction ids it covers."""
+    from . import plan
+
     cycle = status.cycle
     since, last_item, last_corr = _digest_marks(store)
     # Only what had happened by ``now`` (a --now simulation sees no later mail): an item is new if the
@@ -558,6 +581,8 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
     """The permanent bounces believed by ``now``, one per address (newest
     first), each with the first mail a person sent from the address after
     its last bounce, if any (then the address is used again)."""
+    from . import plan
+
     reports: dict[str, list] = {}  # address -> [first, last, count, detail]
     for b in store.believed_bounces(received_by=now):
         entry = reports.setdefault(b.address, [b.received_at, b.received_at, 0, ""])
@@ -577,6 +602,9 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
 
 def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> tuple[PlannedMail, list[Attachment]]:
     """The digest mail, its lists shortened until the HTML fits ``HTML_BUDGET``."""
+    from . import plan
+    from .render import XLSX_TYPE, Attachment
+
     limits = plan.digest_limits(ctx.config.digest_entries)
     for _ in range(12):
         mail = plan.digest_mail(status, ctx.rules, inputs, ctx.config.coordinator_emails, limits)
@@ -599,6 +627,8 @@ def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> 
 
 def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
     """Queue today's digest to the coordinator (once per local day), then deliver."""
+    from . import plan
+
     report = NotifyReport("digest", dry_run=dry_run)
     renderer = renderer_for(ctx)
     sync_bounces(store)  # bookkeeping of mail received, so that a dry run shows the bounces too
@@ -642,6 +672,8 @@ def tasks(ctx, sender_factory=None, environ: dict | None = None) -> dict[str, Ca
     - ``remind`` (twice an hour): reminders decide themselves what is due;
     - ``digest`` (at schedule.digest_at): once per local day.
     """
+    from .send import make_sender
+
     factory = sender_factory or (lambda: make_sender(ctx.config, environ))
 
     def job(fn):

@@ -26,8 +26,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
 from .clock import utc
-from .render import encode_header, set_header
-from .send import SmtpFailure
+from .errors import SmtpFailure
 from .store.bounces import BelievedBounce, BounceReport
 from .store.outbox import SENDER_RECEIPT, OutboxRow, QueuedMail
 
@@ -258,6 +257,8 @@ def _verified_sender(store, row: OutboxRow) -> set[str]:
 
 def with_recipients(raw: bytes, recipients: Sequence[str]) -> bytes:
     """``raw`` with its To header naming ``recipients`` only."""
+    from .render import encode_header, set_header  # not at the top: a poll with nothing to send renders nothing
+
     return set_header(raw, "To", encode_header("To", ", ".join(recipients)))
 
 

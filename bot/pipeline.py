@@ -150,7 +150,11 @@ class _Run:
                  total, needs_ocr: set[int], parse_limits: ParseLimits = ParseLimits()):
         self.store, self.rules, self.extractor, self.now, self.report = store, rules, extractor, now, report
         self._ocr_available = ocr_available
-        self.max_attempts, self.progress, self.commands, self.total = max_attempts, progress, commands, total
+        self.max_attempts, self.progress, self.commands = max_attempts, progress, commands
+        # What the progress shows: ``report`` counts the whole poll, which calls this once per OCR
+        # slice (with new mail fetched between two): the total is the poll's, not this slice's.
+        self.total = report.processed + report.failed + total
+        self.withheld = 0  # messages too large to download, quarantined from their headers: handled too
         self.needs_ocr = needs_ocr
         self.parse_limits = parse_limits
         self.parsing: dict[tuple, PendingMessage] = {}  # being parsed by a worker
@@ -248,6 +252,8 @@ class _Run:
                 if store.is_withheld(pending):  # too large: only its headers are here
                     self.held -= pending.size
                     _withhold(store, self.report, pending, self.now, self.parse_limits)
+                    self.withheld += 1
+                    self._show_progress()
                     continue
                 if self.extractor.size:
                     key = ("parse", pending.row)
@@ -419,8 +425,12 @@ class _Run:
             for digest in job.digests:
                 if digest not in still:
                     self.results.pop(digest, None)
-        if self.progress and batch:
-            self.progress("process", self.report.processed + self.report.failed, self.total)
+        if batch:
+            self._show_progress()
+
+    def _show_progress(self) -> None:
+        if self.progress:
+            self.progress("process", self.report.processed + self.report.failed + self.withheld, self.total)
 
     def _classify(self, job: _Job):
         """The message's items, or the exception that classifying it raised."""

@@ -35,8 +35,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Iterable, Iterator, Sequence
 
+from .official.verdict import Evidence
+from .officialcopy import json_columns
 from .rules import Campaign, Reminders, Rules, School
-from .status import (EXTENDED, LATE, MISSING, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
+from .status import (EXTENDED, LATE, MISSING, OFFICIAL_DOUBT, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
                      SchoolStatus)
 
 KINDS = ("receipt", "reminder", "digest", "report")
@@ -211,7 +213,8 @@ def _reason_not_to_remind(s: SchoolStatus, campaign: Campaign) -> str | None:
         return "exempt"
     if s.complete:
         return "complete"
-    if not s.missing_required(campaign.required):
+    if not s.missing_required(campaign.required) and not not_official(s, campaign):
+        # (a school whose only gap is an official copy is still reminded: it must send one)
         return "the rest waits for the coordinator's review"
     if s.untyped_review:
         # A file arrived whose document type is not known yet (an unreadable scan): it may be
@@ -235,12 +238,20 @@ def still_wanted(status: CampaignStatus, school: str, key_deadline: str) -> str 
     return None
 
 
+def reminder_current(s: SchoolStatus, campaign: Campaign, meta: dict) -> bool:
+    """Whether a queued reminder (its ``meta``) still names what ``s`` lacks:
+    the same missing documents and the same documents without an official copy."""
+    return (s.missing_required(campaign.required) == meta.get("missing")
+            and not_official(s, campaign) == meta.get("not_official", []))
+
+
 def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind: str, key: str,
                   suppressed: Iterable[str] = ()) -> PlannedMail:
     """The reminder to ``school``'s roster addresses, but the ``suppressed`` ones."""
     campaign = status.campaign
     tz = campaign.tz
     missing = s.missing_required(campaign.required)
+    unofficial = not_official(s, campaign)
     docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
     now_local = status.now.astimezone(tz)
     context = {
@@ -252,7 +263,13 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
         "days_left": (s.deadline.astimezone(tz).date() - now_local.date()).days,
         "missing": [_doc_name(campaign, d) for d in missing],
         "missing_ids": missing,
-        "received": [d for d in docs if d["status"] in RECEIVED],
+        # received, but no copy is the official paper yet: "còn thiếu bản chính thức: Tờ trình"
+        "not_official": [_doc_name(campaign, d) for d in unofficial],
+        "not_official_notes": [{"doc_name": _doc_name(campaign, d),
+                                "note": official_note(False, s.documents[d].evidence)
+                                or OfficialNote(NOT_OFFICIAL, asks=("signed_or_stamped",))}
+                               for d in unofficial],
+        "received": [d for d in docs if d["status"] in RECEIVED and d["doc_id"] not in unofficial],
         "in_review": [d for d in docs if d["status"] == REVIEW],
         "optional_missing": [_doc_name(campaign, d) for d in campaign.optional
                              if s.documents[d].status in (PENDING, MISSING, EXTENDED)],
@@ -260,7 +277,68 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
     }
     return PlannedMail(key=key, kind="reminder", template="reminder", cycle=status.cycle,
                        to=reachable(school.emails, suppressed), context=context, school=school.code,
-                       meta={"missing": missing})
+                       meta={"missing": missing, "not_official": unofficial})
+
+
+# -- official copies (issue 16) -------------------------------------------------
+
+OFFICIAL, NOT_OFFICIAL, UNDECIDED = "official", "not_official", "undecided"
+# The ask after a problem ("bản Word chưa ký: đề nghị gửi ..."): the receipt asks once, from ``missing``.
+_ASK_SUFFIX = re.compile(r":\s*đề nghị .*$")
+
+
+@dataclass(frozen=True)
+class OfficialNote:
+    """What a receipt says of one copy of a document: is it the official paper?
+
+    ``state`` is the document's (any copy counts): ``OFFICIAL`` (nothing
+    asked), ``NOT_OFFICIAL`` (this copy's ``problems``, then one ask for
+    ``asks``) or ``UNDECIDED`` (the office is looking at a copy: no ask;
+    ``other``: at another copy than this one). ``seen``: what this copy
+    shows ("đã ký số bởi ..."). ``asks``: the requirement values
+    (``Requirement.value``) this copy does not meet, in the policy's order;
+    the wording of each is ``ASK`` in ``templates/_official_wording.txt``.
+    ``by_coordinator``: not official although the bot found nothing
+    definitely missing (the coordinator ruled it).
+    """
+
+    state: str
+    seen: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
+    by_coordinator: bool = False
+    other: bool = False
+
+
+def official_note(official: bool | None, evidence) -> OfficialNote | None:
+    """The receipt's note for one copy of a document.
+
+    ``official``: the document's verdict (``DocStatus.official``: True when
+    any copy is official, after the coordinator's decisions); ``evidence``:
+    this copy's ``bot.official.Evidence`` (with the coordinator's decision
+    on it), or None when it was not checked (recorded before the checks
+    existed): then nothing is said (None).
+    """
+    if evidence is None:
+        return None
+    seen = tuple(evidence.seen)
+    if official is True:
+        return OfficialNote(OFFICIAL, seen)
+    if official is None:
+        return OfficialNote(UNDECIDED, seen, other=evidence.official is not None)
+    problems = tuple(dict.fromkeys(p for p in (_ASK_SUFFIX.sub("", x).strip() for x in evidence.problems) if p))
+    asks = tuple(dict.fromkeys(r.value for r in evidence.missing))
+    # Nothing definite missing: the coordinator ruled it; ask for the official paper itself.
+    return OfficialNote(NOT_OFFICIAL, seen, problems, asks or ("signed_or_stamped",), by_coordinator=not asks)
+
+
+def not_official(s: SchoolStatus, campaign: Campaign) -> list[str]:
+    """The required documents received whose copies are all definitely not
+    official, where the rules require an official copy (a copy the
+    coordinator has still to judge is not chased: it waits for them)."""
+    return [d for d in campaign.required
+            if s.documents[d].status in RECEIVED and s.documents[d].official is False
+            and not campaign.doc_type(d).official.empty]
 
 
 # -- receipts ---------------------------------------------------------------
@@ -286,6 +364,8 @@ class CountedItem:
     # then may a sender outside the roster get a receipt.
     message_row: int = 0
     sender_verified: bool = False
+    # Whether this copy is the official paper (issue 16); None: not checked.
+    evidence: Evidence | None = None
 
 
 def sender_receipt_key(school: str, cycle: int, message_row: int) -> str:
@@ -387,7 +467,10 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
         lines.append({**line,
                       "status": doc.status if doc is not None and doc.status in RECEIVED else (
                           LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
-                      "later_version": first is not None and first < item.received_at, "first_received_at": first})
+                      "later_version": first is not None and first < item.received_at, "first_received_at": first,
+                      # what this copy shows, and whether the document has its official paper (any copy counts)
+                      "official": official_note(doc.official, item.evidence)
+                      if doc is not None and doc.status in RECEIVED else None})
     missing = s.missing_required(campaign.required)
     docs = [_doc_line(campaign, s, d.id) for d in campaign.doc_types]
     overdue = status.now > s.deadline + campaign.grace
@@ -401,6 +484,7 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
         "overdue_days": max(0, (status.now.astimezone(campaign.tz).date()
                                 - s.deadline.astimezone(campaign.tz).date()).days) if overdue else 0,
         "missing": [_doc_name(campaign, d) for d in missing],
+        "not_official": [_doc_name(campaign, d) for d in not_official(s, campaign)],
         "in_review": [d for d in docs if d["status"] == REVIEW],
         **_common(status),
     }
@@ -612,12 +696,16 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
             continue
         missing = s.missing_required(campaign.required)
         review = [d for d in campaign.required if s.documents[d].status == REVIEW]
-        if not missing and not review:
+        unofficial = not_official(s, campaign)
+        if not missing and not review and not unofficial:
             continue
         missing_count += 1
         groups.setdefault(s.level, []).append({
             "school": s.name, "code": s.code, "missing": [_doc_name(campaign, d) for d in missing],
             "missing_short": [short_doc_name(campaign, d) for d in missing],
+            # received, but no copy is the official paper: the school was asked for it (receipt, reminders)
+            "not_official": [_doc_name(campaign, d) for d in unofficial],
+            "not_official_short": [short_doc_name(campaign, d) for d in unofficial],
             "in_review": [_doc_name(campaign, d) for d in review], "extended": s.extended, "deadline": s.deadline,
             "in_review_short": [short_doc_name(campaign, d) for d in review],
             "untyped_review": list(s.untyped_review),
@@ -632,8 +720,13 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
             missing_groups.append({"level": level, "schools": take, "total": len(rows)})
 
     by_code = {s.code: s for s in status.schools}
+    # A counted copy the bot could not judge is a question of its own (is it the official paper?),
+    # not a file to accept or reject.
+    doubts = official_questions([r for r in status.review if r.official_doubt], names, campaign)
     review = []
     for r in status.review:
+        if r.official_doubt:
+            continue
         guess = review_guess(r.reason, r.filename, r.doc_types, campaign)
         review.append({
             "ref": r.ref, "school": names.get(r.school, r.school) if r.school else None, "code": r.school,
@@ -682,7 +775,8 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
             "target": 100,
             "days_to_deadline": (campaign.deadline(cycle).astimezone(tz).date() - today).days,
             "days_to_report": (campaign.report_deadline(cycle).astimezone(tz).date() - today).days,
-            "review": len(status.review),
+            "review": len(review),
+            "official_review": len(doubts),
             "late": len(late),
             "missing_schools": missing_count,
         },
@@ -697,10 +791,13 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         "missing_groups": missing_groups,
         "missing_more": max(0, missing_count - shown),
         "review": review_sections(review, lim["review"]),
+        "official_review": {**cut("review", doubts),
+                            "batch": official_batch_reply([d["ref"] for d in doubts[:lim["review"]]])},
         "todo": todo_list(len(review), sum(1 for r in review if r["guess"].likely), unreachable,
                           len(inputs.quarantined), len(inputs.outbox_problems), len(inputs.refused_commands),
                           report_draft_due(campaign, cycle, status.now),
-                          (campaign.report_deadline(cycle).astimezone(tz).date() - today).days),
+                          (campaign.report_deadline(cycle).astimezone(tz).date() - today).days,
+                          official=len(doubts)),
         "unknown": cut("unknown", [{"address": u.address, "count": u.count, "last_at": u.last_at,
                                     "last_subject": u.last_subject,
                                     "counted_for": [names.get(c, c) for c in u.counted_for]}
@@ -846,6 +943,33 @@ def suggested_replies(ref: str, school: str | None, doc_types: Sequence[str], li
     return [accept, reject] if likely else [reject, accept]
 
 
+def official_replies(ref: str) -> list[str]:
+    """The reply lines that settle a copy the bot could not judge (issue 16):
+    it is the official paper, or it is not (the school is then asked for one)."""
+    return [f"xác nhận {ref} bản chính thức", f"{ref} không phải bản chính thức"]
+
+
+def official_batch_reply(refs: Sequence[str]) -> str:
+    """One line confirming several copies: "xác nhận R12 R13 bản chính thức" ("" for fewer than two)."""
+    if len(refs) < 2:
+        return ""
+    return f"xác nhận {' '.join(refs)} bản chính thức"
+
+
+def official_questions(entries: Sequence, names: dict, campaign: Campaign) -> list[dict]:
+    """The digest's cards for counted copies the bot could not judge
+    (``ReviewEntry.official_doubt``): school, document, file, the bot's
+    doubts (the page and why) and the two replies."""
+    rows = []
+    for r in entries:
+        doubts = r.reason.split(": ", 1)[1] if r.reason.startswith(OFFICIAL_DOUBT + ": ") else r.reason
+        rows.append({"ref": r.ref, "school": names.get(r.school, r.school) if r.school else None, "code": r.school,
+                     "doc_names": [_doc_name(campaign, t) for t in r.doc_types],
+                     "doc_short": [short_doc_name(campaign, t) for t in r.doc_types], "filename": r.filename,
+                     "received_at": r.received_at, "doubts": doubts, "replies": official_replies(r.ref)})
+    return rows
+
+
 def batch_reply(verb: str, refs: Sequence[str]) -> str:
     """One reply line for several files: "bỏ R12 R13 R14"; three or more
     consecutive references become a range ("R21-R23"), which then names
@@ -897,12 +1021,15 @@ def by_school(section: dict) -> dict:
 
 
 def todo_list(review: int, review_likely: int, unreachable: list, quarantined: int, outbox_failed: int,
-              refused: int, report_due: bool, days_to_report: int) -> list[dict]:
+              refused: int, report_due: bool, days_to_report: int, official: int = 0) -> list[dict]:
     """"Việc cần làm hôm nay": the decisions waiting for the coordinator, in
-    the order the digest shows them, each with its count (none: empty)."""
+    the order the digest shows them, each with its count (none: empty).
+    ``official``: counted copies the bot could not judge (is it the official paper?)."""
     todo = []
     if review:
         todo.append({"kind": "review", "count": review, "likely": review_likely, "unlikely": review - review_likely})
+    if official:
+        todo.append({"kind": "official", "count": official})
     if unreachable:
         todo.append({"kind": "unreachable", "count": len(unreachable)})
     if quarantined:
@@ -975,6 +1102,43 @@ def matrix_rows(status: CampaignStatus) -> list[dict]:
     return rows
 
 
+@dataclass(frozen=True)
+class OfficialRow:
+    """One received document of one school, as the XLSX's official-copy sheet shows it.
+
+    ``official``: True, False, None (the bot cannot tell: the coordinator is
+    asked), or None with ``checked`` False (recorded before the check existed).
+    The other fields are the deciding copy's evidence (issue 16's contract).
+    """
+
+    code: str
+    school: str
+    doc_name: str
+    status: str
+    received_at: datetime | None
+    checked: bool
+    official: bool | None
+    signed_by: str | None
+    seal: bool | None
+    number: str | None
+    date: str | None
+    problems: tuple[str, ...]
+
+
+def official_rows(status: CampaignStatus) -> list[OfficialRow]:
+    """Every received document of every school with the evidence of its deciding copy, school by school."""
+    rows = []
+    for s in status.schools:
+        for doc_id, d in s.documents.items():
+            if d.status not in RECEIVED:
+                continue
+            cols = json_columns(d.evidence.to_json() if d.evidence is not None else None)
+            rows.append(OfficialRow(s.code, s.name, _doc_name(status.campaign, doc_id), d.status, d.received_at,
+                                    d.evidence is not None, d.official, cols["signed_by"], cols["seal"],
+                                    cols["number"], cols["date"], tuple(cols["problems"])))
+    return rows
+
+
 # -- helpers ------------------------------------------------------------------
 
 def _common(status: CampaignStatus) -> dict:
@@ -1016,7 +1180,9 @@ __all__ = ["PlannedMail", "ReminderPlan", "CountedItem", "DigestInputs", "Change
            "OutboxProblem", "RefusedCommands", "report_draft_due", "due_reminders", "due_receipts",
            "sender_receipt_key", "sender_receipt_mail", "digest_content", "digest_mail", "digest_due",
            "reminder_slots", "reminder_key", "receipt_key", "digest_key", "in_office_hours", "next_office_time",
-           "still_wanted", "reminder_mail", "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
+           "still_wanted", "reminder_mail", "reminder_current", "OfficialNote", "official_note", "not_official",
+           "official_replies", "official_batch_reply", "official_questions", "OfficialRow", "official_rows",
+           "matrix_rows", "suppressed_addresses", "reachable", "newly_complete",
            "unreachable_schools", "short_error", "KIND_NAMES", "ReceiptRecheck", "recheck_receipt", "ReviewGuess",
            "review_guess", "short_doc_name", "suggested_replies", "batch_reply", "review_sections", "todo_list",
            "digest_limits", "DEFAULT_ENTRIES"]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from .errors import ConfigError
-from .plan import PlannedMail, ReviewGuess, review_guess, suggested_replies
+from .plan import PlannedMail, ReviewGuess, official_replies, official_rows, review_guess, suggested_replies
 from .status import CampaignStatus
 
 if TYPE_CHECKING:  # annotations only: jinja2 is imported where templates are loaded
@@ -75,27 +75,36 @@ class Renderer:
         self.from_address = from_address
         self.from_name = from_name
         self.domain = from_address.rsplit("@", 1)[1].strip().lower()
-        # One environment per (directory, time zone): templates are compiled once per
-        # process and recompiled only when a file changes (auto_reload checks mtimes).
-        cache_key = (str(self.dir.resolve()), getattr(tz, "key", str(tz)))
-        env = _ENVIRONMENTS.get(cache_key)
-        if env is None:
-            import jinja2  # not at the top: status and health import this module but render nothing
+        self._env: jinja2.Environment | None = None
 
-            env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader(str(self.dir), encoding="utf-8"),
-                autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False,
-                                                    default=False),
-                undefined=jinja2.StrictUndefined,
-                keep_trailing_newline=False,
-                auto_reload=True,
-            )
-            env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
-                               vn_deadline=self.vn_deadline, nd30_date=self.nd30_date, vn_duration=vn_duration,
-                               vn_number=vn_number, middle=shorten_middle, address=shorten_address,
-                               days_vi=days_vi, lower_first=lower_first)
-            _ENVIRONMENTS[cache_key] = env
-        self.env = env
+    @property
+    def env(self) -> jinja2.Environment:
+        """The Jinja environment of the templates, made on first use: one per
+        (directory, time zone) and process, so templates are compiled once and
+        again only when a file changes (auto_reload checks mtimes). Not in
+        ``__init__``: ``check-config`` and a quiet poll build a renderer (the
+        sender is checked) but render nothing, and need not load jinja2."""
+        if self._env is None:
+            cache_key = (str(self.dir.resolve()), getattr(self.tz, "key", str(self.tz)))
+            env = _ENVIRONMENTS.get(cache_key)
+            if env is None:
+                import jinja2
+
+                env = jinja2.Environment(
+                    loader=jinja2.FileSystemLoader(str(self.dir), encoding="utf-8"),
+                    autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False,
+                                                        default=False),
+                    undefined=jinja2.StrictUndefined,
+                    keep_trailing_newline=False,
+                    auto_reload=True,
+                )
+                env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
+                                   vn_deadline=self.vn_deadline, nd30_date=self.nd30_date, vn_duration=vn_duration,
+                                   vn_number=vn_number, middle=shorten_middle, address=shorten_address,
+                                   days_vi=days_vi, lower_first=lower_first)
+                _ENVIRONMENTS[cache_key] = env
+            self._env = env
+        return self._env
 
     @classmethod
     def for_config(cls, config, campaign) -> "Renderer":
@@ -133,7 +142,7 @@ class Renderer:
 
     # -- rendering ----------------------------------------------------------
     def render_template(self, name: str, context: dict) -> str:
-        import jinja2  # loaded by __init__ already: this only names its errors
+        import jinja2  # this only names its errors (self.env loads jinja2)
 
         try:
             return self.env.get_template(name).render(context)
@@ -158,7 +167,7 @@ class Renderer:
 
     def labels(self) -> dict:
         """The status labels of ``_common.txt`` (used for the XLSX)."""
-        import jinja2  # loaded by __init__ already: this only names its errors
+        import jinja2  # this only names its errors (self.env loads jinja2)
 
         try:
             module = self.env.get_template("_common.txt").module
@@ -239,6 +248,8 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
                 cell += f" - {doc.received_at.astimezone(tz):%d/%m/%Y %H:%M}"
                 if doc.versions > 1:
                     cell += f" ({doc.versions} bản)"
+                if doc.evidence is not None and doc.official is not True:  # issue 16
+                    cell += " - " + OFFICIAL_LABELS[doc.official]
             row.append(cell)
         ws.append(row)
         r = ws.max_row
@@ -263,11 +274,14 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
     doc_names = {d.id: d.name for d in campaign.doc_types}
     wording = labels.get("REVIEW") or {}
     for r in status.review[:REVIEW_SHEET_ROWS]:
-        guess = review_guess(r.reason, r.filename, r.doc_types, campaign)
+        if r.official_doubt:  # a counted copy the bot could not judge: official or not?
+            guess, reply = r.reason, official_replies(r.ref)[0]
+        else:
+            g = review_guess(r.reason, r.filename, r.doc_types, campaign)
+            guess, reply = guess_text(g, wording), suggested_replies(r.ref, r.school, r.doc_types, g.likely)[0]
         rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, school_names.get(r.school, r.school or ""),
                    r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename,
-                   guess_text(guess, wording), suggested_replies(r.ref, r.school, r.doc_types, guess.likely)[0],
-                   r.reason])
+                   guess, reply, r.reason])
         rq.cell(rq.max_row, 2).number_format = "dd/mm/yyyy hh:mm"
     if len(status.review) > REVIEW_SHEET_ROWS:  # a flood: the mail stays small, `export` has every file
         rq.append([f"... và {len(status.review) - REVIEW_SHEET_ROWS} tệp khác: xem lệnh "
@@ -278,10 +292,46 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
     rq.auto_filter.ref = rq.dimensions
     for i, w in enumerate([8, 17, 30, 30, 20, 34, 40, 44, 34, 60], start=1):
         rq.column_dimensions[get_column_letter(i)].width = w
+    _official_sheet(wb, status, names, tz)
     text_cells_only(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# The official-copy verdict of a document in the XLSX (issue 16).
+OFFICIAL_LABELS = {True: "bản chính thức", False: "chưa phải bản chính thức", None: "chưa rõ bản chính thức"}
+NOT_CHECKED = "chưa kiểm tra"
+OFFICIAL_FILLS = {True: "DCFCE7", False: "FEE2E2", None: "FFEDD5"}
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "có", False: "không", None: ""}[value]
+
+
+def _official_sheet(wb, status: CampaignStatus, names: dict, tz) -> None:
+    """The sheet "Bản chính thức": every received document with the evidence of
+    its deciding copy: official, signed by, seal, number, date, problems."""
+    from openpyxl.styles import Font, PatternFill  # loaded by digest_xlsx already
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet("Bản chính thức")
+    ws.append(["Mã trường", "Tên trường", "Hồ sơ", "Tình trạng", "Nhận lúc", "Bản chính thức", "Ký số bởi",
+               "Dấu đỏ", "Số văn bản", "Ngày văn bản", "Vấn đề"])
+    for r in official_rows(status):
+        verdict = OFFICIAL_LABELS[r.official] if r.checked else NOT_CHECKED
+        ws.append([r.code, r.school, r.doc_name, names.get(r.status, r.status),
+                   _xl_time(r.received_at, tz) if r.received_at else "", verdict, r.signed_by or "",
+                   _yes_no(r.seal), r.number or "", r.date or "", "; ".join(r.problems)])
+        ws.cell(ws.max_row, 5).number_format = "dd/mm/yyyy hh:mm"
+        if r.checked:
+            ws.cell(ws.max_row, 6).fill = PatternFill("solid", fgColor=OFFICIAL_FILLS[r.official])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    ws.freeze_panes = "D2"
+    ws.auto_filter.ref = ws.dimensions
+    for i, w in enumerate([22, 30, 34, 14, 17, 22, 34, 8, 20, 12, 70], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
 
 
 def guess_text(guess: ReviewGuess, wording: dict) -> str:

@@ -96,6 +96,8 @@ class IncompleteSchool:
     extended: bool
     deadline: datetime
     nothing: bool = False  # no required document received at all (and none in review)
+    # received, but no copy is the official paper yet (issue 16): not official, or not yet judged
+    not_official: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,8 @@ def report_figures(status: CampaignStatus, levels: Sequence[str] = (), labels: d
                 s.code, s.name, s.level, labels.get(s.level, s.level),
                 tuple(_doc_name(campaign, d) for d in missing),
                 tuple(_doc_name(campaign, d) for d in campaign.required if s.documents[d].status == REVIEW),
-                s.extended, s.deadline, nothing=len(missing) == len(campaign.required)))
+                s.extended, s.deadline, nothing=len(missing) == len(campaign.required),
+                not_official=tuple(_doc_name(campaign, d) for d in campaign.required if _unofficial(s, campaign, d))))
     order = [lv for lv in levels if lv in counts] + sorted(lv for lv in counts if lv not in levels)
     rows = tuple(LevelFigures(lv, labels.get(lv, lv), sum(counts[lv].values()), **counts[lv]) for lv in order)
     total = LevelFigures("", "", sum(r.schools for r in rows), sum(r.on_time for r in rows), sum(r.late for r in rows),
@@ -153,6 +156,13 @@ def report_figures(status: CampaignStatus, levels: Sequence[str] = (), labels: d
     incomplete.sort(key=lambda s: rank[s.level])
     return ReportFigures(status.cycle, status.now, campaign.deadline(status.cycle),
                          campaign.report_deadline(status.cycle), rows, total, tuple(incomplete), len(status.review))
+
+
+def _unofficial(s: SchoolStatus, campaign: Campaign, doc_id: str) -> bool:
+    """Received, checked, the rules require an official copy, and none is (yet)."""
+    d = s.documents[doc_id]
+    return (d.status in (ON_TIME, LATE) and d.evidence is not None and d.official is not True
+            and not campaign.doc_type(doc_id).official.empty)
 
 
 @dataclass(frozen=True)

@@ -28,17 +28,9 @@ from pathlib import Path
 from typing import Protocol, Sequence
 
 from .config import Config, SmtpConfig
-from .errors import BotError, SendError
+from .errors import BotError, SmtpFailure
 
 TIMEOUT_SECONDS = 60
-
-
-class SmtpFailure(SendError):
-    def __init__(self, message: str, *, temporary: bool, connection: bool = False, code: int | None = None):
-        super().__init__(message)
-        self.temporary = temporary
-        self.connection = connection
-        self.code = code
 
 
 class Sender(Protocol):

@@ -32,7 +32,6 @@ from typing import Callable
 from .clock import system_clock
 from .errors import AuthenticationError, BotError
 from .lock import StateLock
-from .plan import digest_due
 
 log = logging.getLogger("bot.service")
 
@@ -174,6 +173,8 @@ class Worker:
     def digest_job(self, now: datetime):
         """The digest task, run only when today's digest is due and not made yet
         (the store's "digest" mark): at digest_at, after a restart or a sleep past it."""
+        from .plan import digest_due  # not at the top: health imports this module and plans nothing
+
         schedule = self.ctx.config.schedule
         if not digest_due(now, schedule.digest_at, schedule.timezone, self.last_mark("digest")):
             return None

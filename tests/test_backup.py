@@ -49,6 +49,9 @@ def test_a_backup_taken_while_the_worker_runs_restores_to_the_same_state(tmp_pat
     rows = _export(polled)
     assert rows
     target = tmp_path / "backups" / target_name
+    spool = tmp_path / "state" / "spool"  # a worker is reading a large attachment from its spooled copy
+    spool.mkdir(mode=0o700, exist_ok=True)  # made by the poll
+    (spool / "4242-0-1.att").write_bytes(b"%PDF-1.4 a copy of an attachment of an archived mail")
     with StateLock(tmp_path / "state", "run"):  # the worker holds the state: backup still works
         code, out, err = _cli("--config", polled, "--now", NOW, "backup", target)
     assert code == 0, err
@@ -63,6 +66,7 @@ def test_a_backup_taken_while_the_worker_runs_restores_to_the_same_state(tmp_pat
         shutil.copytree(target, restored)
     assert not (restored / "worker.lock").exists() and not (restored / "bot.sqlite3-wal").exists()
     assert any((restored / "archive").rglob("*.eml"))  # the mail as received, not only the database
+    assert not (restored / "spool").exists()  # transient copies, of mail the archive holds
     again = tmp_path / "again"
     again.mkdir()
     cfg = write_config(again, f'source = "folder"\npath = "{tmp_path / "inbox"}"')

@@ -12,7 +12,7 @@ from bot.extract import images as extract_images
 from bot.extract import kinds as extract_kinds
 from bot.extract import ocr as extract_ocr
 from bot.extract import office as extract_office
-from bot.extract import (ExtractLimits, Extractor, cache_version, extract, ocr_unavailable_reason, sniff,
+from bot.extract import (ExtractLimits, Extractor, JobFailed, cache_version, extract, ocr_unavailable_reason, sniff,
                          worth_caching)
 from bot.model import Attachment
 from bot.vietnamese import fold, fold_compact
@@ -494,6 +494,83 @@ def test_extractor_inline_and_pool_give_the_same_results_in_order():
     assert got == expected
     assert [r.error for r in got] == [None, "tệp rỗng (0 byte)", None]
     assert "BIÊN BẢN" in head_lines(got[2])
+
+
+def test_a_large_attachment_reaches_its_worker_as_a_private_file_deleted_when_read(tmp_path):
+    spool = tmp_path / "state" / "spool"
+    pdf = f.official_pdf([f.OfficialDoc()])
+    with Extractor(workers=0) as inline:
+        expected = inline.extract(att("a.pdf", pdf))
+    with Extractor(workers=1, timeout=30, spool=spool, spool_bytes=len(pdf) - 1) as pool:
+        pool.submit("big", att("a.pdf", pdf))
+        pool.submit("small", att("b.txt", b"TO TRINH"))  # under the threshold: sent as bytes
+        (written,) = spool.iterdir()  # written before it is sent, readable by this user only
+        assert written.read_bytes() == pdf and written.stat().st_mode & 0o777 == 0o600
+        assert spool.stat().st_mode & 0o777 == 0o700
+        results = dict(pool.ready(None))
+        while len(results) < 2:
+            results.update(pool.ready(None))
+        assert results["big"] == expected and results["big"].error is None
+        assert list(spool.iterdir()) == []  # deleted once read, with the pool still running
+
+
+@pytest.mark.skipif(OCR_MISSING is not None, reason=f"OCR: {OCR_MISSING}")
+def test_a_scan_read_by_path_gives_the_text_it_gives_from_bytes(tmp_path):
+    scan = f.image_pdf([f.text_image(["TRƯỜNG THCS NGUYỄN HIỀN", "TỜ TRÌNH", "Về việc đề nghị công nhận"])])
+    with Extractor(workers=0, ocr=True) as inline:
+        expected = inline.extract(att("scan.pdf", scan))
+    with Extractor(workers=1, timeout=60, ocr=True, spool=tmp_path / "spool", spool_bytes=1000) as pool:
+        got = pool.extract(att("scan.pdf", scan))
+    assert got == expected and got.ocr and "TỜ TRÌNH" in head_lines(got)
+
+
+def test_a_signed_pdf_read_by_path_gives_the_signature_it_gives_from_bytes(tmp_path):
+    from datetime import datetime, timezone
+
+    from tests import officialfactory as of
+
+    now = datetime(2023, 10, 5, tzinfo=timezone.utc)
+    pki = of.make_pki(now)
+    signed = of.sign(of.plain_pdf(), pki.signer, (pki.root,), signed_at=now)
+    with Extractor(workers=0) as inline:
+        expected = inline.extract(att("to-trinh-ky-so.pdf", signed))
+    with Extractor(workers=1, timeout=60, spool=tmp_path / "spool", spool_bytes=1000) as pool:
+        got = pool.extract(att("to-trinh-ky-so.pdf", signed))
+    assert expected.official.signatures.signatures  # the bytes' reading finds the signature ...
+    assert got.official.signatures == expected.official.signatures  # ... and so does the mapped file's
+
+
+def test_files_of_large_attachments_not_read_are_deleted_on_cancel_and_close(tmp_path):
+    spool = tmp_path / "spool"
+    pdf = f.official_pdf([f.OfficialDoc()])
+    with Extractor(workers=1, timeout=30, spool=spool, spool_bytes=1000) as pool:
+        for n in range(3):
+            pool.submit(n, att(f"{n}.pdf", pdf))
+        assert len(list(spool.iterdir())) == 3
+        pool.cancel()  # a stop request: the queued ones are dropped, the running one finishes unseen
+    assert list(spool.iterdir()) == []
+
+
+def test_a_spooled_copy_lost_before_its_worker_reads_it_is_the_machines_fault_not_the_files(tmp_path):
+    spool = tmp_path / "spool"
+    with Extractor(workers=1, timeout=30, spool=spool, spool_bytes=1000) as pool:
+        pool.submit("a", att("a.pdf", f.official_pdf([f.OfficialDoc()])))
+        for written in spool.iterdir():  # someone cleans the state directory by hand
+            written.unlink()
+        ((key, result),) = pool.ready(None)
+    assert key == "a" and isinstance(result, JobFailed) and result.environment  # nobody is charged
+
+
+def test_files_left_by_a_dead_bot_are_deleted_at_the_next_start_and_a_live_ones_kept(tmp_path):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    dead = spool / "99999999-0-1.att"  # beyond any pid: the bot that wrote it was killed
+    live = spool / f"{os.getppid()}-0-1.att"  # a running process's: still in use
+    dead.write_bytes(b"%PDF-1.4 left behind")
+    live.write_bytes(b"%PDF-1.4 in use")
+    with Extractor(workers=1, timeout=30, spool=spool) as pool:
+        assert pool.extract(att("small.txt", b"TO TRINH")).error is None  # no file to spool: the pool's start
+    assert list(spool.iterdir()) == [live]
 
 
 def test_extractor_times_out_kills_and_recovers():

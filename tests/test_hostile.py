@@ -104,7 +104,8 @@ def check_names_are_display_text(store: Store, rules) -> None:
 
 
 SAFE_NAMES = re.compile(r"(?x) [0-9a-f]{2} | [0-9a-f]{64}(\.eml)? | \.[0-9a-f]{64}(\.eml)?\.\d+\.tmp"
-                        r" | bot\.sqlite3(-wal|-shm|-journal)? | worker\.lock | archive | blobs | outbox")
+                        r" | bot\.sqlite3(-wal|-shm|-journal)? | worker\.lock | archive | blobs | outbox"
+                        r" | spool | \d+-\d+-\d+\.att")  # spool/: a large attachment's copy for its worker
 
 
 def check_storage_is_named_by_hash(state: Path, store: Store) -> None:

@@ -3,23 +3,28 @@
 ``status``, ``health``, ``check-config`` and a ``poll`` that finds no new
 mail are run by cron, monitoring probes and the coordinator's shell, many
 times a day: each pays Python's start-up and its imports. The libraries of
-the file readers (PDF, DOCX, images), the XLSX writer, the scheduler, the
-mail parser and the worker pool load only when a file, a report or the
-worker needs them. Each command runs in a fresh interpreter (as the user
-runs it) and reports the modules it loaded.
+the file readers (PDF, DOCX, images, signatures), the XLSX writer, the
+templates, the scheduler, the mail parser, the classifier and the worker
+pool load only when a file, a mail, a report or the worker needs them. Each
+command runs in a fresh interpreter (as the user runs it) and reports the
+modules it loaded.
 """
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
-from tests.configs import SMTP_OFF, write_config
+from tests import mailfactory as mf
+from tests.configs import SMTP_OFF, imap_mailbox, write_config
+from tests.docfactory import OfficialDoc, official_pdf
 
-# What no idle command needs: reading files, writing XLSX, scheduling.
-FILE_READERS = {"PIL", "pypdfium2", "pdfplumber", "pdfminer", "docx", "openpyxl", "apscheduler",
+# What no idle command needs: reading files, checking signatures, writing XLSX, scheduling.
+FILE_READERS = {"PIL", "pypdfium2", "pdfplumber", "pdfminer", "docx", "openpyxl", "apscheduler", "pyhanko",
                 "bot.extract.pdf", "bot.extract.office", "bot.extract.images"}
 # What a command that neither polls nor renders needs neither: parsing and classifying mail, the worker
 # pool, the templates.
@@ -34,9 +39,9 @@ print("MODULES " + json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_modules(config, command: str) -> set[str]:
-    done = subprocess.run([sys.executable, "-c", RUN, "--config", str(config), "--now", "2023-10-20T08:00",
-                           command], capture_output=True, text=True, timeout=120)
+def loaded_modules(config, command: str, now: str = "2023-10-20T08:00", env: dict | None = None) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", RUN, "--config", str(config), "--now", now, command],
+                          capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     line = next(line for line in done.stdout.splitlines() if line.startswith("MODULES "))
     return set(json.loads(line[len("MODULES "):]))
@@ -51,16 +56,40 @@ def config(tmp_path_factory):
     return cfg
 
 
-@pytest.mark.parametrize("command, also_allowed", [
-    ("status", set()),
-    ("health", set()),
-    ("check-config", {"jinja2"}),  # it loads the templates to check them
-])
-def test_light_commands_load_no_reader_no_parser_no_pool(config, command, also_allowed):
-    loaded = loaded_modules(config, command)
-    assert not (FILE_READERS | POLLING - also_allowed) & loaded
+@pytest.mark.parametrize("command", ["status", "health", "check-config"])
+def test_light_commands_load_no_reader_no_parser_no_pool_no_templates(config, command):
+    unwanted = (FILE_READERS | POLLING) & loaded_modules(config, command)
+    assert not unwanted, sorted(unwanted)
 
 
-def test_a_poll_without_new_mail_loads_no_file_reader(config):
-    loaded = loaded_modules(config, "poll")
-    assert not FILE_READERS & loaded
+def test_a_poll_without_new_mail_loads_no_reader_no_parser_no_pool_no_templates(tmp_path):
+    """The state holds a counted submission whose receipt went out; the next
+    poll finds nothing new: it opens the mailbox and the state, and loads
+    nothing of the processing (pipeline, parser, classifier, readers, pool)
+    nor the templates."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    pdf = official_pdf([OfficialDoc(issuer="TRƯỜNG THCS NGUYỄN HIỀN")])
+    (inbox / "submission.eml").write_bytes(mf.gmail(sender="thcsnguyenhien.q12@hcm-edu.example",
+                                                    files=[mf.File("Tờ trình đề nghị công nhận.pdf", pdf)]))
+    cfg = write_config(tmp_path, f'source = "folder"\npath = "{inbox}"', SMTP_OFF)
+    first = loaded_modules(cfg, "poll", "2023-10-05T10:00")  # the mail came at 09:32: its receipt is due
+    assert {"bot.pipeline", "bot.classify", "bot.extract.pool", "jinja2"} <= first  # as the quiet poll must not
+    assert list((tmp_path / "state" / "outbox").glob("*-receipt-thcs-nguyen-hien.eml"))
+
+    unwanted = (FILE_READERS | POLLING - {"bot.mailbox"}) & loaded_modules(cfg, "poll", "2023-10-05T11:00")
+    assert not unwanted, sorted(unwanted)
+
+
+@pytest.mark.imap
+@pytest.mark.slow
+def test_a_poll_of_an_imap_mailbox_without_new_mail_loads_no_reader_no_parser_no_pool(tmp_path, dovecot):
+    pdf = official_pdf([OfficialDoc(issuer="TRƯỜNG THCS NGUYỄN HIỀN")])
+    dovecot.append("INBOX", mf.gmail(sender="thcsnguyenhien.q12@hcm-edu.example",
+                                     files=[mf.File("Tờ trình đề nghị công nhận.pdf", pdf)]),
+                   datetime.fromisoformat("2023-10-05T09:32:00+07:00"))
+    cfg = write_config(tmp_path, imap_mailbox(dovecot), SMTP_OFF)
+    env = {**os.environ, "BOT_IMAP_PASSWORD": dovecot.password}
+    assert "bot.pipeline" in loaded_modules(cfg, "poll", "2023-10-05T10:00", env)
+    unwanted = (FILE_READERS | POLLING - {"bot.mailbox"}) & loaded_modules(cfg, "poll", "2023-10-05T11:00", env)
+    assert not unwanted, sorted(unwanted)

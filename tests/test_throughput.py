@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import io
 import json
 import os
 import tomllib
@@ -31,6 +32,7 @@ from bot.extract import NEEDS_OCR, Extractor, JobFailed, ocr_unavailable_reason
 from bot.ingest import PollReport
 from bot.model import Attachment, RawMessage
 from bot.pipeline import process_pending
+from bot.progress import ProgressReporter
 from bot.rules import load_rules
 from bot.store import Store
 
@@ -122,6 +124,50 @@ def test_scans_wait_for_the_ocr_pass_and_the_others_are_recorded_first(tmp_path)
     assert order[-1] == "<scan@x>" and len(set(order)) == 4  # received first, recorded last
     assert attempts["<scan@x>"] == 0  # set aside once, then read: nothing charged
     assert report.processed == 4
+
+
+@pytest.mark.skipif(OCR_MISSING is not None, reason=f"OCR: {OCR_MISSING}")
+def test_the_progress_bar_of_a_poll_read_in_ocr_slices_counts_the_whole_poll(tmp_path):
+    # app.poll processes in slices (OCR_SLICE_SECONDS), fetching new mail between two: the slice
+    # after the first must not show "process 4/1" (the poll's count over the slice's own total).
+    scan = f.image_pdf([f.text_image(["TỜ TRÌNH", "Về việc đề nghị công nhận"])])
+    text = f.official_pdf([f.OfficialDoc()])
+    t0 = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
+    mails = [mf.build(message_id="<scan@x>", files=[mf.File("scan.pdf", scan)])] + [
+        mf.build(message_id=f"<text-{n}@x>", files=[mf.File(f"to-trinh-{n}.pdf", text)]) for n in range(3)]
+    rules = load_rules(ROOT / "rules")
+    report, screen, needs_ocr = PollReport(), io.StringIO(), set()
+    progress = ProgressReporter(stream=screen, interactive=True)
+    with Store.open(tmp_path / "state") as store, Extractor(workers=0) as extractor:
+        store.record_fetched([RawMessage(f"t:{n}", m, t0 + timedelta(minutes=n)) for n, m in enumerate(mails)], t0)
+        slices = [process_pending(store, rules, extractor, t0, report, ocr_available=True, progress=progress,
+                                  ocr_seconds=seconds, needs_ocr=needs_ocr) for seconds in (0.0, None)]
+    progress.close()
+    assert slices == [False, True] and report.processed == 4  # the scan was left for the second slice
+    shown = [line.strip() for line in screen.getvalue().replace("\n", "\r").split("\r") if line.strip()]
+    assert shown[0].startswith("process 3/4 [###############.....]")
+    assert shown[-1].startswith("process 4/4 [####################]")
+    assert all(line.startswith("process ") for line in shown)
+
+
+def test_the_progress_bar_counts_a_mail_too_large_to_download_as_handled(tmp_path):
+    t0 = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
+    text = f.official_pdf([f.OfficialDoc()])
+    big = mf.build(message_id="<big@x>", files=[mf.File("scan.pdf", text)])
+    headers = big[:big.index(b"\r\n\r\n") + 4]  # all the mailbox hands over of a mail over max_message_mb
+    fetched = [RawMessage("t:0", headers, t0, full_size=90 * 2**20, withheld="quá lớn")] + [
+        RawMessage(f"t:{n}", mf.build(message_id=f"<text-{n}@x>", files=[mf.File(f"to-trinh-{n}.pdf", text)]),
+                   t0 + timedelta(minutes=n)) for n in (1, 2)]
+    report, screen = PollReport(), io.StringIO()
+    progress = ProgressReporter(stream=screen, interactive=True)
+    with Store.open(tmp_path / "state") as store, Extractor(workers=0) as extractor:
+        store.record_fetched(fetched, t0)
+        assert process_pending(store, load_rules(ROOT / "rules"), extractor, t0, report, ocr_available=False,
+                               progress=progress)
+    progress.close()
+    assert report.quarantined == 1 and report.processed == 2
+    shown = [line.strip() for line in screen.getvalue().replace("\n", "\r").split("\r") if line.strip()]
+    assert shown[-1].startswith("process 3/3 [####################]")
 
 
 def test_a_quiet_poll_plans_receipts_only_when_something_changed(tmp_path):

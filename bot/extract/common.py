@@ -1,6 +1,7 @@
 """Bounds on the work done for one attachment, and the messages several readers share."""
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 
 from ..official.signature import TrustRoots
@@ -43,6 +44,20 @@ class ExtractLimits:
     max_image_pixels: int = 40_000_000
     convert_timeout: float = 30.0
     trust_roots: TrustRoots = TrustRoots()
+
+
+class MappedFile(mmap.mmap):
+    """The bytes of a file, mapped read-only, as a worker gets a large PDF
+    (``pool._Spooled``): the readers see bytes-like data of which only the
+    pages they touch are read, and PDFium opens ``path`` itself, so the
+    worker never holds the whole file as a bytes object beside PDFium's own
+    copy of what it loads."""
+
+    path: str
+
+    def __contains__(self, needle) -> bool:
+        # mmap's own ``in`` looks for one byte: ``b"/ByteRange" in data`` would say False
+        return self.find(needle) != -1
 
 
 _OCR_FOUND_NOTHING = "tệp scan nhưng OCR không đọc được chữ nào"

@@ -25,6 +25,7 @@ import io
 import logging
 import subprocess
 from datetime import datetime
+from pathlib import Path
 
 from ..model import DocumentPart, Extraction
 from ..official.record import OfficialInputs
@@ -32,7 +33,7 @@ from ..official.seal import PageSeal, find_seal
 from ..official.signature import SignatureReport, has_signature_data, quiet_library_logs, read_signatures
 from ..official.signblock import find_blocks
 from ..official.verdict import Medium
-from .common import ExtractLimits
+from .common import ExtractLimits, MappedFile
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, o
         return _pdf_page_seals(page_of, parts, scans_only=scans_only, limits=limits, ocr=ocr)
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(data)
+    pdf = pdfium.PdfDocument(Path(data.path) if isinstance(data, MappedFile) else data)
     try:
         count = min(len(pdf), limits.max_pages)
         return _pdf_page_seals(lambda n: pdf[n - 1] if 1 <= n <= count else None, parts, scans_only=scans_only,

@@ -34,11 +34,12 @@ import re
 import subprocess
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from ..model import Extraction
 from ..vietnamese import is_letter_spaced
 from .common import (_DAMAGED_PDF, _ENCRYPTED_PDF, _OCR_FOUND_NOTHING, _SCAN_UNREAD, _SCANS_UNREAD, OCR_NOTE,
-                     ExtractLimits)
+                     ExtractLimits, MappedFile)
 from .ocr import PdfPage, _want_ocr, read_page
 from .pdf_layout import _gap_text, _interleaved, _layout_lines
 from .text import _Block, _legacy_note, _result, clean_lines, starts_document
@@ -82,14 +83,15 @@ def _has_big_image(page, share: float = 0.25) -> bool:
     return False
 
 
-def _extract_pdf(data: bytes, limits: ExtractLimits, ocr: bool | None, now: datetime | None = None) -> Extraction:
+def _extract_pdf(data: bytes | MappedFile, limits: ExtractLimits, ocr: bool | None,
+                 now: datetime | None = None) -> Extraction:
     """A PDF's text; with ``now``, also its official-copy inputs, looked for on the pages
     already loaded (``now``: the instant digital signatures are judged at)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     try:
-        pdf = pdfium.PdfDocument(data)
+        pdf = pdfium.PdfDocument(Path(data.path) if isinstance(data, MappedFile) else data)
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
             return Extraction("pdf", error=_ENCRYPTED_PDF)

@@ -3,10 +3,18 @@
 Worker processes are started with forkserver (or spawn): their entry point
 ``_worker_main`` (and ``_parse_file``) must stay importable as
 ``bot.extract.pool._worker_main``.
+
+A large attachment goes to its worker as the path of a private file in the
+spool directory (``Extractor(spool=...)``, ``state/spool/`` for the bot), not
+as pickled bytes: a pickled 50 MB file is one more copy in this process while
+it is sent and two in the worker while it is received. The file is deleted
+when the job is done; files left by a process that died are deleted when
+the next pool starts.
 """
 from __future__ import annotations
 
 import importlib
+import mmap
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -15,12 +23,13 @@ import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import EnvironmentFault, environmental
 from ..model import Attachment, Extraction
-from .common import MiB, ExtractLimits
+from .common import ExtractLimits, MappedFile, MiB
 from .dispatch import _dispatch, _public_kind, extract
-from .kinds import _EXTENSIONS, _extension
+from .kinds import _EXTENSIONS, _extension, sniff
 from .ocr import OcrNeeded
 
 
@@ -86,6 +95,11 @@ def _run_job(att, limits: ExtractLimits, mode):
     try:
         if mode == "parse":
             return _parse_file(*att)
+        if isinstance(att, _Spooled):
+            try:
+                att = _unspooled(att)
+            except OSError as exc:  # the parent wrote it just before: a lost spool is the machine's fault
+                return _Failure("environment", f"the spooled copy of {att.filename!r} cannot be read: {exc}")
         try:
             return _dispatch(att, limits, mode, _EXTENSIONS.get(_extension(att.filename), "unknown"))
         except OcrNeeded:
@@ -107,6 +121,63 @@ def _reader_error(att: Attachment, error: str) -> Extraction:
 
 
 @dataclass(frozen=True)
+class _Spooled:
+    """An attachment sent to a worker by the path of its bytes (see the module docstring)."""
+
+    path: str
+    filename: str
+    content_type: str
+    container: str = ""
+
+
+def _unspooled(spooled: _Spooled) -> Attachment:
+    """The attachment whose bytes the parent wrote to ``spooled.path``: a PDF
+    mapped (``MappedFile``: PDFium reads the file itself), any other file read."""
+    with open(spooled.path, "rb") as fh:
+        if sniff(fh.read(1024)) == "pdf":
+            data = MappedFile(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            data.path = spooled.path
+        else:
+            fh.seek(0)
+            data = fh.read()
+    return Attachment(spooled.filename, spooled.content_type, data, spooled.container)
+
+
+SPOOL_BYTES = 4 * MiB  # attachments larger than this go to workers by path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def clean_spool(spool: Path) -> int:
+    """Delete the files a dead process left in ``spool`` (a bot killed while its
+    workers read large attachments); returns how many. A file is named after
+    the process that wrote it, so another live process's files stay."""
+    removed = 0
+    try:
+        names = os.listdir(spool)
+    except FileNotFoundError:
+        return 0
+    for name in names:
+        owner = name.split("-", 1)[0]
+        if owner.isdigit() and (int(owner) == os.getpid() or _pid_alive(int(owner))):
+            continue
+        try:
+            os.unlink(spool / name)
+            removed += 1
+        except OSError:  # gone meanwhile, or not a file: the spool stays usable, only not tidied
+            pass
+    return removed
+
+
+@dataclass(frozen=True)
 class _Failure:
     """A job that failed inside a worker: ``cause`` as in ``JobFailed``."""
 
@@ -122,6 +193,7 @@ class _Job:
     cancelled: bool = False
     parse: bool = False
     parse_limits: object = None  # a parse job's ParseLimits (None: the defaults)
+    spooled: _Spooled | None = None  # what the worker is sent instead of ``att``'s bytes
 
 
 @dataclass(frozen=True)
@@ -228,6 +300,11 @@ class Extractor:
     if it has scanned pages, so that slow OCR can wait until the plain files
     are done (see pipeline.py).
 
+    ``spool``: a private directory for attachments larger than
+    ``spool_bytes``, which workers get by path (None: every file is sent as
+    bytes). Made (mode 0700) when the pool starts or a file is first
+    spooled; files a dead process left there are deleted then.
+
     Use as a context manager, or call ``close()``.
     """
 
@@ -236,6 +313,10 @@ class Extractor:
     timeout: float = 60.0
     memory_limit: int | None = 1024 * MiB
     ocr: bool | None = None
+    spool: Path | None = None
+    spool_bytes: int = SPOOL_BYTES
+    _spooled: set = field(default_factory=set, init=False, repr=False)  # paths written and not deleted yet
+    _spool_ready: bool = field(default=False, init=False, repr=False)
     _pool: list[_Worker] = field(default_factory=list, init=False, repr=False)
     _context: object = field(default=None, init=False, repr=False)
     _queue: deque = field(default_factory=deque, init=False, repr=False)
@@ -289,7 +370,7 @@ class Extractor:
         if isinstance(att.data, bytes) and len(att.data) > self.limits.max_bytes:  # never copied to a worker
             self._done.append((key, extract(att, self.limits, False)))
         else:
-            self._queue.append(_Job(key, att, defer_ocr and self.ocr is not False))
+            self._queue.append(_Job(key, att, defer_ocr and self.ocr is not False, spooled=self._spool(att)))
 
     def submit_parse(self, key, path: str, limits=None) -> None:
         """Queue the parse of the message archived at ``path`` with ``limits`` (a
@@ -326,6 +407,8 @@ class Extractor:
     def cancel(self) -> None:
         """Forget every file not handed back yet (a stop request): queued ones
         are dropped, running ones finish and their results are discarded."""
+        for job in self._queue:
+            self._unspool(job)
         self._queue.clear()
         self._done.clear()
         for worker in self._pool:
@@ -348,8 +431,43 @@ class Extractor:
         self._pool.clear()
         self._queue.clear()
         self._done.clear()
+        for path in list(self._spooled):  # the workers are gone: nobody reads these any more
+            self._remove(path)
 
     # -- internals ---------------------------------------------------------
+
+    def _spool(self, att: Attachment) -> _Spooled | None:
+        """Write a large attachment to a private file for its worker (None: send its bytes)."""
+        if (self.spool is None or self.size == 0 or not isinstance(att.data, bytes)
+                or len(att.data) <= self.spool_bytes):
+            return None
+        self._prepare_spool()
+        path = str(self.spool / f"{os.getpid()}-{len(self._spooled)}-{time.monotonic_ns()}.att")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._spooled.add(path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(att.data)
+        return _Spooled(path, att.filename, att.content_type, att.container)
+
+    def _prepare_spool(self) -> None:
+        """Once per pool: make the spool directory and delete what a dead process left there."""
+        if self.spool is not None and not self._spool_ready:
+            self.spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+            clean_spool(self.spool)
+            self._spool_ready = True
+
+    def _unspool(self, job: _Job) -> None:
+        """The job is done (or dropped): its file, if it had one, is deleted."""
+        if job.spooled is not None:
+            self._remove(job.spooled.path)
+            job.spooled = None
+
+    def _remove(self, path: str) -> None:
+        self._spooled.discard(path)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
 
     def _inline(self, job: _Job) -> Extraction:
         if job.parse:
@@ -362,6 +480,7 @@ class Extractor:
     def _ensure_pool(self, wanted: int) -> None:
         if len(self._pool) < min(self.size, max(1, wanted)):
             _check_cwd()
+            self._prepare_spool()  # the first poll after a crash starts the pool: its leftovers go then
         if self._context is None:
             methods = multiprocessing.get_all_start_methods()
             self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
@@ -405,7 +524,8 @@ class Extractor:
             job = self._queue.popleft()
             mode = "parse" if job.parse else "later" if job.defer_ocr else self.ocr
             try:
-                worker.pipe.send((job.key, (job.att, job.parse_limits) if job.parse else job.att, mode))
+                worker.pipe.send((job.key, (job.att, job.parse_limits) if job.parse else job.spooled or job.att,
+                                  mode))
             except (OSError, ValueError):  # died while idle: replace and retry later
                 self._queue.appendleft(job)
                 self._replace(worker)
@@ -436,6 +556,7 @@ class Extractor:
 
     def _finish(self, worker: _Worker, result) -> None:
         job, worker.job = worker.job, None
+        self._unspool(job)
         if job.cancelled:
             return
         if isinstance(result, _Failure):

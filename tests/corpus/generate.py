@@ -2,7 +2,7 @@
 
     python -m tests.corpus.generate --out DIR --seed 1 --messages 200 \\
         [--year 2023] [--roster rules/schools.csv] [--campaign rules/campaign.toml] \\
-        [--scans/--no-scans] [--preset mix|examples|hard] [--labels PATH] [--jobs N]
+        [--scans/--no-scans] [--preset mix|examples|hard|official] [--labels PATH] [--jobs N]
 
 writes ``DIR/0001.eml ...``, ``DIR/internaldates.json`` (file -> ISO 8601
 receipt time with +07:00, to be used as IMAP INTERNALDATE when appending)
@@ -75,6 +75,8 @@ def generate(out: Path, seed: int, n: int, year: int = 2023, roster_path: Path |
     order = sorted(range(len(recipes)), key=lambda i: (recipes[i].received_at, i))
     if jobs is None:
         jobs = min(2, os.cpu_count() or 1) if n > 100 else 1
+    if preset == "official":
+        jobs = 1  # its variants (signed PDFs, unstamped scans) are rendered by its builder, not the factory
     factory = prerender(settings, roster, ctx, recipes, order, jobs, preset) if jobs > 1 else DocumentFactory(ctx)
     builder = _builder(preset)(settings, roster, factory)
 
@@ -100,6 +102,9 @@ def _message_rng(seed: int, index: int) -> random.Random:
 
 
 def _builder(preset: str):
+    if preset == "official":
+        from .official import OfficialBuilder
+        return OfficialBuilder
     if preset == "hard":
         from .hard_builder import HardBuilder
         return HardBuilder
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--roster", type=Path, default=ROOT / "rules" / "schools.csv")
     p.add_argument("--campaign", type=Path, default=ROOT / "rules" / "campaign.toml")
     p.add_argument("--scans", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--preset", choices=("mix", "examples", "hard"), default="mix")
+    p.add_argument("--preset", choices=("mix", "examples", "hard", "official"), default="mix")
     p.add_argument("--labels", type=Path, default=None, help="where to write labels.json (default: OUT/labels.json)")
     p.add_argument("--jobs", type=int, default=None, help="render processes (default: 2 when N > 100)")
     args = p.parse_args(argv)

@@ -135,8 +135,12 @@ def hard(roster: tuple[School, ...], scans: bool) -> list[tuple[Recipe, str]]:
 def plan(n: int, rng: random.Random, year: int, deadline: datetime, roster: tuple[School, ...], scans: bool,
          preset: str = "mix") -> list[Recipe]:
     """``n`` recipes with receipt times (not yet in time order)."""
-    base = examples(roster) if preset == "examples" else hard(roster, scans) if preset == "hard" \
-        else coverage(roster, scans)
+    if preset == "official":
+        from .official import official_plan
+        base = official_plan(n)
+    else:
+        base = examples(roster) if preset == "examples" else hard(roster, scans) if preset == "hard" \
+            else coverage(roster, scans)
     chosen = base[:n]
     mix = MIX_HARD if preset == "hard" else MIX
     kinds, weights = list(mix), list(mix.values())
@@ -166,7 +170,7 @@ def receipt_time(kind: str, timing: str, rng: random.Random, year: int, deadline
     if timing == "final_days":
         return day0 - timedelta(days=rng.randint(0, 2)) + _time_of_day(rng)
     genuine = kind in ("submission", "forwarded", "unknown_sender", "photo_pages", "other_issuer", "earlier_photo",
-                       "neighbour")
+                       "neighbour", "official")
     if timing == "late" or (not timing and genuine and rng.random() < 0.12):
         day = day0 + timedelta(days=rng.choices(range(1, 21), [20 - i for i in range(20)])[0])
     elif timing == "on_time" or genuine:

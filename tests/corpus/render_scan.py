@@ -37,11 +37,12 @@ class ScanRenderer:
             self._fonts[key] = ImageFont.truetype(str(font_path(name)), px)
         return self._fonts[key]
 
-    def pages(self, layout: Layout, rng: random.Random, seal_text: str = "") -> list[Image.Image]:
-        """One image per page: grayscale, except signed pages (RGB, red seal)."""
-        return [self._page(ops, rng, seal_text) for ops in layout.pages]
+    def pages(self, layout: Layout, rng: random.Random, seal_text: str = "", stamp: bool = True) -> list[Image.Image]:
+        """One image per page: grayscale, except signed pages (RGB, red seal;
+        ``stamp=False``: signed by hand, no seal)."""
+        return [self._page(ops, rng, seal_text, stamp) for ops in layout.pages]
 
-    def _page(self, ops: tuple, rng: random.Random, seal_text: str) -> Image.Image:
+    def _page(self, ops: tuple, rng: random.Random, seal_text: str, stamp: bool = True) -> Image.Image:
         """Paint, age, then sign and stamp.
 
         The text is painted and aged in grayscale; only a signed page is
@@ -64,7 +65,7 @@ class ScanRenderer:
         draw = ImageDraw.Draw(img)
         for i, seal in enumerate(seals):
             self._signature(draw, seal, rng)
-            if i == len(seals) - 1:  # the head of the unit stamps; the secretary only signs
+            if stamp and i == len(seals) - 1:  # the head of the unit stamps; the secretary only signs
                 img = self._stamp(img, seal, rng, seal_text)
         return img
 
