@@ -157,10 +157,15 @@ def _tables(state: Path) -> set[str]:
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 
 
+# The migration from which every time is stored in UTC (found by its content, so
+# that a migration added later does not move it).
+UTC_FROM = next(n for n, sql in enumerate(MIGRATIONS, 1) if "CREATE INDEX messages_received" in sql)
+
+
 def _as_written_by(version: int, row: dict) -> dict:
-    """``row`` as the bot of ``version`` wrote it: before the latest schema, times
-    carried the campaign's offset (+07:00); the latest keeps them in UTC."""
-    if version == LATEST:
+    """``row`` as the bot of ``version`` wrote it: before the one-time-format
+    migration, times carried the campaign's offset (+07:00); from it, UTC."""
+    if version >= UTC_FROM:
         return row
     return {k: (datetime.fromisoformat(v).astimezone(VN).isoformat()
                 if isinstance(v, str) and _TIME.fullmatch(v) else v) for k, v in row.items()}
