@@ -32,7 +32,7 @@ from .configs import write_config
 ROOT = Path(__file__).resolve().parents[1]
 VN = timezone(timedelta(hours=7))
 NOW = datetime(2023, 10, 6, 8, 0, tzinfo=VN)
-INBOX = 19  # messages of the bundled example mailbox (one file is a duplicate delivery)
+INBOX = 23  # messages of the bundled example mailbox (4 of them digitally signed dossiers)
 
 
 def example_config(base: Path) -> Path:
