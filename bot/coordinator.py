@@ -137,7 +137,7 @@ def handle_command_mail(ctx: Context, store: Store, pending: PendingMessage, mes
         # processed again (requeue): answered already; refusals and "no command" replies are rationed
         if not store.outbox_has_key(key) and _may_reply(ctx, store, sender, reply, pending.received_at, now):
             _queue_reply(store, renderer, key, cycle, sender, message, context, now, reply)
-        store.record_processed(pending.row, _summary(message), [], now)
+        store.record_processed(pending.row, MessageSummary.of(message), [], now)
     return True
 
 
@@ -387,11 +387,6 @@ def _queue_reply(store: Store, renderer: Renderer, key: str, cycle: int, to: str
     store.queue_mail(QueuedMail(key=key, kind="reply", cycle=cycle, from_addr=renderer.from_address,
                                 recipients=(to,), subject=subject, message_id=message_id, raw=raw,
                                 meta={"command_mail": message.message_id, "reply": reply}), now)
-
-
-def _summary(message: ParsedMessage) -> MessageSummary:
-    return MessageSummary(message_id=message.message_id, from_addr=message.from_addr, subject=message.subject,
-                          automatic=message.automatic, auth=message.auth_verdict.stored, bounces=message.bounce_recipients)
 
 
 __all__ = ["handle_command_mail", "authentication", "is_coordinator", "resolve_school", "resolve_doc",
