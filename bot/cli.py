@@ -348,7 +348,7 @@ def cmd_export(ctx, args, now) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate_corpus, format_report
+    from .evaluate import evaluate_corpus, format_report, format_status_report
 
     if not args.verbose:
         logging.getLogger("bot.pipeline").setLevel(logging.WARNING)  # one line per item otherwise
@@ -361,6 +361,7 @@ def cmd_eval(args) -> int:
     if args.rows:
         args.rows.write_text(json.dumps(run.rows, ensure_ascii=False, indent=1), encoding="utf-8")
     print(format_report(run.metrics, max_errors=args.errors))
+    print(format_status_report(run.status, max_cells=args.errors))
     if run.official is not None:
         from .evaluate import format_official_report
 

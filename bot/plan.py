@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Iterable, Iterator, Sequence
 
+from .model import ReasonCode
 from .official.verdict import Evidence
 from .officialcopy import json_columns
 from .rules import Campaign, Reminders, Rules, School
@@ -727,7 +728,7 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
     for r in status.review:
         if r.official_doubt:
             continue
-        guess = review_guess(r.reason, r.filename, r.doc_types, campaign)
+        guess = review_guess(r.reason, r.filename, r.doc_types, campaign, r.reason_code)
         review.append({
             "ref": r.ref, "school": names.get(r.school, r.school) if r.school else None, "code": r.school,
             "doc_names": [_doc_name(campaign, t) for t in r.doc_types], "filename": r.filename,
@@ -883,33 +884,93 @@ _OCR = re.compile(r"OCR|bản scan|ảnh chụp")
 _PHOTO_EXT = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 
 
-def review_guess(reason: str, filename: str, doc_types: Sequence[str], campaign: Campaign) -> ReviewGuess:
-    """What the bot thinks of a file in review, from the reasons it recorded
-    (``reason``: the classifier's reasons joined by "; ")."""
+# The cause a reason code stands for (``ReasonCode``, given by the classifier with
+# each review item since schema 9): what the digest says of it.
+_CODE_UNLIKELY: dict[ReasonCode, str] = {
+    ReasonCode.FUTURE_DATE: "future_date", ReasonCode.OLD_SCHOOL_YEAR: "old_year",
+    ReasonCode.FUTURE_SCHOOL_YEAR: "future_year",
+}
+_CODE_CAUSE: dict[ReasonCode, str] = {
+    ReasonCode.NO_ATTACHMENT: "no_attachment", ReasonCode.DAMAGED_MAIL: "damaged_mail",
+    ReasonCode.UNREAD_PART: "unread_part", ReasonCode.SCHOOL_CONFLICT: "school_conflict",
+    ReasonCode.UNKNOWN_ISSUER: "unknown_issuer", ReasonCode.TYPE_CONFLICT: "type_conflict",
+    ReasonCode.COVER_LETTER: "cover_letter", ReasonCode.MANY_DOCUMENTS: "many_docs",
+    ReasonCode.AUTH_FAIL: "auth_fail", ReasonCode.UNREADABLE_TITLE: "no_type", ReasonCode.NO_TOPIC: "unclear_topic",
+    ReasonCode.LOW_CONFIDENCE: "low_confidence", ReasonCode.UNKNOWN_SCHOOL: "unknown_sender",
+}
+# A file without text: what its error says decides the words (password, no text, damaged file).
+_FILE_CODES = frozenset({ReasonCode.UNREADABLE_FILE})
+
+
+def review_guess(reason: str, filename: str, doc_types: Sequence[str], campaign: Campaign,
+                 code: ReasonCode | None = None) -> ReviewGuess:
+    """What the bot thinks of a file in review (``reason``: the classifier's
+    reasons joined by "; ").
+
+    With the item's ``code`` (``ReasonCode``) the cause is the code's; the
+    reasons only give the words that go with it (the date, the line, the
+    error) and whether the text was read by OCR. Items recorded before codes
+    existed (``code`` None) are guessed from the reasons' wording.
+    """
     reasons = [r.strip() for r in (reason or "").split("; ") if r.strip()]
     doc = "; ".join(short_doc_name(campaign, t) for t in doc_types)
     named = bool(doc_types) and any(r.startswith("đoán loại văn bản từ tên tệp") for r in reasons)
     read_by_ocr = any(_OCR.search(r) for r in reasons)
-    for r in reasons:
-        for pattern, cause in _UNLIKELY_RULES:
-            m = pattern.search(r)
-            if m:
-                return ReviewGuess(UNLIKELY, doc, cause, (m.group(1) or "") if m.groups() else "", named)
-    if _NO_TOPIC in reasons and not read_by_ocr and not doc_types:
-        return ReviewGuess(UNLIKELY, doc, "no_topic", "", named)
     photo = (filename or "").lower().endswith(_PHOTO_EXT)
+    if code is not None and code not in _FILE_CODES:
+        return _guess_by_code(code, reasons, doc, named, read_by_ocr, photo, doc_types)
+    if code is None:
+        for r in reasons:
+            for pattern, cause in _UNLIKELY_RULES:
+                m = pattern.search(r)
+                if m:
+                    return ReviewGuess(UNLIKELY, doc, cause, (m.group(1) or "") if m.groups() else "", named)
+        if _NO_TOPIC in reasons and not read_by_ocr and not doc_types:
+            return ReviewGuess(UNLIKELY, doc, "no_topic", "", named)
     for r in reasons:
         for pattern, cause in _CAUSE_RULES:
             m = pattern.search(r)
-            if not m:
-                continue
-            label = m.group(1) if m.groups() else ""
-            if cause in ("no_text", "no_type", "unclear_topic") and (photo or read_by_ocr or cause == "no_text"):
-                cause = ("photo_" if photo else "scan_") + cause  # "ảnh chụp, không đọc rõ tiêu đề"
-            elif cause in ("bad_file", "unread_part"):
-                label = label or r
-            return ReviewGuess(LIKELY, doc, cause, _short_label(label), named)
+            if m:
+                return _likely(cause, m, r, doc, named, read_by_ocr, photo)
     return ReviewGuess(LIKELY, doc, "other", _short_label(reasons[0]) if reasons else "", named)
+
+
+def _likely(cause: str, m: re.Match | None, r: str, doc: str, named: bool, read_by_ocr: bool,
+            photo: bool) -> ReviewGuess:
+    """A likely guess with the words of its reason (``m``: the cause's pattern on reason ``r``)."""
+    label = (m.group(1) or "") if m is not None and m.groups() else ""
+    if cause in ("no_text", "no_type", "unclear_topic") and (photo or read_by_ocr or cause == "no_text"):
+        cause = ("photo_" if photo else "scan_") + cause  # "ảnh chụp, không đọc rõ tiêu đề"
+    elif cause in ("bad_file", "unread_part"):
+        label = label or r
+    return ReviewGuess(LIKELY, doc, cause, _short_label(label), named)
+
+
+def _guess_by_code(code: ReasonCode, reasons: Sequence[str], doc: str, named: bool, read_by_ocr: bool,
+                   photo: bool, doc_types: Sequence[str]) -> ReviewGuess:
+    """The guess of an item whose classifier gave ``code``; its words are found in its reasons."""
+    if code in _CODE_UNLIKELY:
+        cause = _CODE_UNLIKELY[code]
+        return ReviewGuess(UNLIKELY, doc, cause, _words(cause, reasons, _UNLIKELY_RULES)[0], named)
+    if code is ReasonCode.NO_TOPIC and not read_by_ocr and not doc_types:
+        return ReviewGuess(UNLIKELY, doc, "no_topic", "", named)
+    cause = _CODE_CAUSE.get(code)
+    if cause is None:  # a concern that names no cause of its own: its words say it
+        return ReviewGuess(LIKELY, doc, "other", _short_label(reasons[0]) if reasons else "", named)
+    label, m, r = _words(cause, reasons, _CAUSE_RULES)
+    return _likely(cause, m, r, doc, named, read_by_ocr, photo)
+
+
+def _words(cause: str, reasons: Sequence[str], rules) -> tuple[str, re.Match | None, str]:
+    """The words a cause's pattern finds in the first reason it matches: (label, match, reason)."""
+    for r in reasons:
+        for pattern, rule_cause in rules:
+            if rule_cause != cause:
+                continue
+            m = pattern.search(r)
+            if m:
+                return ((m.group(1) or "") if m.groups() else ""), m, r
+    return "", None, ""
 
 
 def _short_label(text: str, limit: int = 60) -> str:

@@ -277,7 +277,7 @@ def digest_xlsx(status: CampaignStatus, labels: dict, tz) -> bytes:
         if r.official_doubt:  # a counted copy the bot could not judge: official or not?
             guess, reply = r.reason, official_replies(r.ref)[0]
         else:
-            g = review_guess(r.reason, r.filename, r.doc_types, campaign)
+            g = review_guess(r.reason, r.filename, r.doc_types, campaign, r.reason_code)
             guess, reply = guess_text(g, wording), suggested_replies(r.ref, r.school, r.doc_types, g.likely)[0]
         rq.append([r.ref, _xl_time(r.received_at, tz), r.from_addr, school_names.get(r.school, r.school or ""),
                    r.school or "", "; ".join(doc_names.get(d, d) for d in r.doc_types), r.filename,

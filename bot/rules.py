@@ -91,12 +91,34 @@ class Issuer:
     """A body that issues documents and is not a school (Công an phường, UBND phường, Đoàn...).
 
     ``lines``: how its name begins in the issuer block; ``codes``: its
-    abbreviation after the type in the ``Số:`` line (``KH-CAP``).
+    abbreviation after the type in the ``Số:`` line (``KH-CAP``); ``signers``:
+    the titles it signs with.
     """
 
     name: str
     lines: tuple[str, ...]
     codes: tuple[str, ...] = ()
+    # its signature titles ("TRƯỞNG CÔNG AN PHƯỜNG"): who signed says who issued,
+    # when OCR could not read the head
+    signers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OfficeDocuments:
+    """How the office's own documents are known by their content (``[office_documents]``
+    of programmes.toml), for when their head (issuer line, number) cannot be read.
+
+    ``subjects``: the trích yếu of the office's documents; ``phrases``:
+    sentences in which the office is the author or gives the schools their
+    tasks; ``signers``: the office's signature titles; ``filenames``: how a
+    file name says it is the office's (weak evidence, never enough alone).
+    """
+
+    name: str
+    subjects: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    signers: tuple[str, ...] = ()
+    filenames: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +187,8 @@ class Campaign:
     issuers: tuple[Issuer, ...] = ()
     # A mail with more attachments than this is one review item, not one per file.
     attachment_cap: int = 30
+    # The office's own documents, known by their content (rules/programmes.toml).
+    office_documents: OfficeDocuments | None = None
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -242,8 +266,9 @@ def _read_toml(path: Path, what: str) -> dict:
 
 def with_programmes(campaign: Campaign, data: dict, where: str = "programmes.toml") -> Campaign:
     """The campaign with the neighbouring programmes (``[[programme]]``: name,
-    phrases) and the issuers that are not schools (``[[issuer]]``: name,
-    lines, codes) of a parsed programmes.toml added."""
+    phrases), the issuers that are not schools (``[[issuer]]``: name, lines,
+    codes) and the office's own documents (``[office_documents]``) of a
+    parsed programmes.toml added."""
     err = lambda msg: RulesError(f"{where}: {msg}")  # noqa: E731
     top = Table(data, "", err)
     others = list(campaign.topic.others)
@@ -257,13 +282,24 @@ def with_programmes(campaign: Campaign, data: dict, where: str = "programmes.tom
     issuers = list(campaign.issuers)
     for i in top.subs("issuer"):
         issuer = Issuer(name=i.get("name", str, check=_one_line), lines=i.str_list("lines"),
-                        codes=i.str_list("codes", ()))
+                        codes=i.str_list("codes", ()), signers=i.str_list("signers", ()))
         if not issuer.lines:
             raise i.fail("lines", "list at least one way the name is written")
         issuers.append(issuer)
         i.done()
+    office_documents = campaign.office_documents
+    if top.has("office_documents"):
+        o = top.sub("office_documents")
+        office_documents = OfficeDocuments(
+            name=o.get("name", str, check=_one_line), subjects=o.str_list("subjects", ()),
+            phrases=o.str_list("phrases", ()), signers=o.str_list("signers", ()),
+            filenames=o.str_list("filenames", ()))
+        if not (office_documents.phrases or office_documents.signers):
+            raise o.fail("phrases", "list at least one phrase (or a signer title) the office's documents use")
+        o.done()
     top.done()
-    return replace(campaign, topic=replace(campaign.topic, others=tuple(others)), issuers=tuple(issuers))
+    return replace(campaign, topic=replace(campaign.topic, others=tuple(others)), issuers=tuple(issuers),
+                   office_documents=office_documents)
 
 
 def load_roster(path: Path) -> tuple[School, ...]:

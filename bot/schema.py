@@ -326,4 +326,10 @@ MIGRATIONS: tuple[str, ...] = (
         ("command_mails", "handled_at"), ("commands", "at"), ("dismissals", "at")))
     # "as of --now" is a filter on received_at in SQL (the loop and flood check reads only the last hours)
     + ";\nCREATE INDEX messages_received ON messages(received_at)",
+    # 9: why an item is in review or ignored, typed (``bot.model.ReasonCode``); the digest groups and
+    # words the review queue by it. NULL for rows recorded before: the digest
+    # then reads their reasons' wording.
+    """
+    ALTER TABLE items ADD COLUMN reason_code TEXT;
+    """,
 )

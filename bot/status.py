@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
+from .model import Correction, ReasonCode, StoredItem
 from .official.verdict import Evidence
 from .officialcopy import best_copy, satisfies
 from .rules import Campaign, School
-from .model import Correction, StoredItem
 
 ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (
     "on_time", "late", "pending", "missing", "exempt", "extended", "review")
@@ -56,6 +56,7 @@ class ReviewEntry:
     school: str | None
     doc_types: tuple[str, ...]
     reason: str
+    reason_code: ReasonCode | None = None  # None for items recorded before codes existed
     # The question is whether a counted copy is the official paper (the bot
     # could not tell: ``reason`` holds its doubts), not what the file is.
     official_doubt: bool = False
@@ -207,7 +208,7 @@ def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correct
                 review.append(_doubt(item, item.school, item.doc_types, evidence))
         elif item.decision == "review":
             review.append(ReviewEntry(item.ref, item.message_id, item.from_addr, item.filename, item.received_at,
-                                      item.school, item.doc_types, "; ".join(item.reasons)))
+                                      item.school, item.doc_types, "; ".join(item.reasons), item.reason_code))
     return Facts(tuple(receipts), tuple(sorted(review, key=lambda r: r.received_at)), exemptions, extensions)
 
 

@@ -14,6 +14,7 @@ it when CI=true: CI must never pass by skipping.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -22,6 +23,64 @@ from pathlib import Path
 import pytest
 
 from .servers import Dovecot, SmtpServer
+
+# tmp_path on tmpfs where there is one: the bot fsyncs its archive and every
+# commit, as it must, and on a shared disk each fsync costs milliseconds,
+# thousands of times in the fast lane. No test needs the disk to survive a
+# power cut (a killed process leaves the page cache as it is). An explicit
+# PYTEST_DEBUG_TEMPROOT (pytest's own setting) or --basetemp wins. A small
+# tmpfs (a container's 64 MB /dev/shm) is not used: the corpora and big-file
+# tests would fill it.
+def _roomy_tmpfs(path: str = "/dev/shm", need: int = 4 << 30) -> bool:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK | os.X_OK) and st.f_bavail * st.f_frsize >= need
+
+
+if _roomy_tmpfs():
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", "/dev/shm")
+
+# The extraction pool forks its workers from multiprocessing's forkserver, one
+# per test process. Loaded there once, the modules every worker loads at start
+# make a pool start in milliseconds instead of about half a second a worker
+# (hundreds of polls in the fast lane). The workers run the same code.
+WORKER_PRELOAD = ["bot.extract.pool", "bot.archive", "bot.parse", "pypdfium2", "docx", "PIL.Image"]
+multiprocessing.set_forkserver_preload(WORKER_PRELOAD)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cold_workers: extraction workers load their modules themselves, as in "
+                                       "production (a test of what happens while a worker starts)")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(config, items):
+    """A test that needs a real Dovecot (``imap``) is in the slow lane: the
+    fast lane (``-m "not slow"``) runs without any mail server or browser."""
+    for item in items:
+        if item.get_closest_marker("imap") is not None and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _cold_workers(request):
+    """For a test marked ``cold_workers``: a forkserver without the preload, so
+    that a worker starts as the bot's do (loading its modules under its memory
+    limit); the preloading one again after it."""
+    if request.node.get_closest_marker("cold_workers") is None:
+        yield
+        return
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # the next pool starts a new forkserver (CPython's own tests do this)
+    multiprocessing.set_forkserver_preload([])
+    try:
+        yield
+    finally:
+        forkserver._forkserver._stop()
+        multiprocessing.set_forkserver_preload(WORKER_PRELOAD)
 
 
 def _unavailable(reason: str) -> None:

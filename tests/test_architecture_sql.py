@@ -23,10 +23,6 @@ ALLOWED = {
     "bot/schema.py",  # the migrations it runs
     "tests/rawdb.py",  # the database behind the store's back, on purpose (see its docstring)
     "tests/test_architecture_sql.py",  # this file names the patterns
-    # To be moved onto tests/rawdb.py: written on other branches while the SQL moved into the store
-    # (they build databases of earlier schema versions with their own connection).
-    "tests/test_migrations.py",
-    "tests/test_reason_codes.py",
 }
 
 

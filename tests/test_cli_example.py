@@ -46,6 +46,11 @@ def test_corrections_change_the_status_and_survive_reprocessing_the_mailbox(conf
     assert nguyen_hien["documents"]["to_trinh"]["evidence"]["problems"] == [
         "bản Word chưa ký: đề nghị gửi bản scan có chữ ký, đóng dấu hoặc bản ký số"]
     assert not schools["mn-hoa-sen"]["exempt"]
+    # TH Trần Quốc Toản sent its dossier as digitally signed PDFs: complete, nothing to ask
+    tran_quoc_toan = schools["th-tran-quoc-toan"]
+    assert tran_quoc_toan["complete"]
+    assert all(tran_quoc_toan["documents"][d]["official"] is True for d in ("to_trinh", "bao_cao", "bien_ban"))
+    assert sum(s["complete"] for s in before["schools"]) == 4
     (review,) = before["review"]  # NT Búp Bê wrote "attached" and attached nothing
     assert review["school"] == "nt-bup-be" and review["filename"] == ""
     capsys.readouterr()

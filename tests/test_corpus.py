@@ -270,7 +270,7 @@ def test_bundled_example_inbox_is_small_and_labelled():
     labels = json.loads((ROOT / "examples" / "labels.json").read_text(encoding="utf-8"))
     dates = json.loads((inbox / "internaldates.json").read_text(encoding="utf-8"))
     emls = sorted(p.name for p in inbox.glob("*.eml"))
-    assert 15 <= len(emls) <= 20 and sorted(labels) == emls == sorted(dates)
+    assert 15 <= len(emls) <= 25 and sorted(labels) == emls == sorted(dates)
     assert not (inbox / "labels.json").exists()
     assert sum((inbox / n).stat().st_size for n in emls) < 1_500_000
     kinds = Counter(label["kind"] for label in labels.values())
@@ -278,6 +278,11 @@ def test_bundled_example_inbox_is_small_and_labelled():
     assert any(label["late"] for label in labels.values() if label["genuine"])
     assert any(label["genuine"] and not label["complete"] for label in labels.values())
     assert sum(label["complete"] for label in labels.values()) >= 3
+    # the demo shows official copies both ways: whole dossiers digitally signed, and Word drafts
+    signed = [label for label in labels.values() if label["attachments"]
+              and all(e.get("official") and e["signature"] == "valid" for e in label["attachments"])]
+    assert len(signed) >= 4 and all(label["complete"] and not label["late"] for label in signed)
+    assert any(e["format"] == "docx" for _, e in entries(labels))
     for message_file, entry in entries(labels):
         assert attachment_bytes(inbox, message_file, entry)
 

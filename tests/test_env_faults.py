@@ -32,7 +32,7 @@ from .configs import write_config
 ROOT = Path(__file__).resolve().parents[1]
 VN = timezone(timedelta(hours=7))
 NOW = datetime(2023, 10, 6, 8, 0, tzinfo=VN)
-INBOX = 19  # messages of the bundled example mailbox (one file is a duplicate delivery)
+INBOX = 23  # messages of the bundled example mailbox (4 of them digitally signed dossiers)
 
 
 def example_config(base: Path) -> Path:
@@ -56,6 +56,7 @@ def nothing_charged(state: Path, marks=(None,)) -> None:
         assert store.quarantined() == []
 
 
+@pytest.mark.slow  # four `python -m bot poll` processes
 def test_a_poll_started_from_a_deleted_current_directory_stops_and_blames_nobody(tmp_path):
     cfg = example_config(tmp_path)
     gone = tmp_path / "gone"
@@ -89,6 +90,7 @@ def _can_run_as(uid: int) -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow  # `python -m bot poll` processes, as another user
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX only")
 def test_a_poll_started_from_an_unreadable_current_directory_stops_and_blames_nobody():
     """``cd /root`` then run the bot as its own user (here: as ``nobody``, or as
@@ -124,6 +126,8 @@ def test_a_poll_started_from_an_unreadable_current_directory_stops_and_blames_no
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.mark.slow  # workers started cold, as in production, and killed by their memory limit
+@pytest.mark.cold_workers
 def test_workers_that_die_before_they_are_ready_stop_the_poll_and_blame_nobody(tmp_path, monkeypatch):
     ctx = app.load(example_config(tmp_path))
     # a memory limit too small to load the readers: every worker dies at start

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import format_report, normalise_filename, normalise_message_id, score
+from bot.evaluate import (StatusCell, first_receipts, format_report, format_status_report, normalise_filename,
+                          normalise_message_id, score, score_status, season_end, true_status)
 
 # A small corpus: one complete dossier (a combined PDF split in two parts
 # plus a ZIP member), one other-campaign report, one earlier-year dossier.
@@ -173,6 +174,97 @@ def test_two_files_with_one_name_are_told_apart_by_type():
     assert m.type_precision == 1.0 and [e.kind for e in m.errors] == ["missing"]
 
 
+# --------------------------------------------------------------------------
+# The status matrix: status --json against the truth of the labels
+# --------------------------------------------------------------------------
+
+DEADLINE = "2023-10-10T23:59:59+07:00"
+
+
+def _genuine(school, doc_type, **extra):
+    return {"filename": f"{doc_type}.pdf", "school": school, "doc_types": [doc_type], "campaign": True,
+            "topic": "antq", "year": 2023, **extra}
+
+
+SEASON = {
+    "0001.eml": {"message_id": "<1@x>", "kind": "submission", "received_at": "2023-10-05T09:00:00+07:00",
+                 "attachments": [_genuine("a", "to_trinh"), _genuine("a", "bao_cao"), _genuine("a", "bien_ban")]},
+    # the first copy decides: a late resubmission does not make it late
+    "0002.eml": {"message_id": "<2@x>", "kind": "resubmission", "received_at": "2023-10-12T09:00:00+07:00",
+                 "attachments": [_genuine("a", "bao_cao")]},
+    # b: one document at the deadline's last second, one a second after it; a page continuing it is no document
+    "0003.eml": {"message_id": "<3@x>", "kind": "submission", "received_at": DEADLINE,
+                 "attachments": [_genuine("b", "to_trinh"), _genuine("b", "bien_ban", continues="p1.jpg")]},
+    "0004.eml": {"message_id": "<4@x>", "kind": "submission", "received_at": "2023-10-11T00:00:00+07:00",
+                 "attachments": [_genuine("b", "bao_cao")]},
+    # c: only another campaign's report and another issuer's plan: missing
+    "0005.eml": {"message_id": "<5@x>", "kind": "other_campaign", "received_at": "2023-10-20T08:00:00+07:00",
+                 "attachments": [{"filename": "x.pdf", "school": "c", "doc_types": ["bao_cao"], "campaign": False,
+                                  "topic": "pccc", "year": 2023},
+                                 {"filename": "KH PGD.pdf", "school": "c", "doc_types": ["ke_hoach"],
+                                  "campaign": False, "issuer": "Phòng GD&ĐT", "topic": "issuer_office"}]},
+}
+
+
+def _status(cells: dict, now="2023-10-20T08:00:00+07:00", exempt=()):
+    """A status --json with the given {school: {doc: status}}."""
+    return {"campaign": {"required": ["to_trinh", "bao_cao", "bien_ban"]}, "now": now,
+            "schools": [{"code": code, "deadline": DEADLINE, "exempt": code in exempt,
+                         "documents": {d: {"status": st} for d, st in docs.items()}}
+                        for code, docs in cells.items()]}
+
+
+TRUTH = {"a": {"to_trinh": "on_time", "bao_cao": "on_time", "bien_ban": "on_time"},
+         "b": {"to_trinh": "on_time", "bao_cao": "late", "bien_ban": "missing"},
+         "c": {"to_trinh": "missing", "bao_cao": "missing", "bien_ban": "missing"}}
+
+
+def test_the_truth_is_the_first_genuine_copy_of_each_document():
+    assert first_receipts(SEASON) == {("a", "to_trinh"): "2023-10-05T09:00:00+07:00",
+                                      ("a", "bao_cao"): "2023-10-05T09:00:00+07:00",
+                                      ("a", "bien_ban"): "2023-10-05T09:00:00+07:00",
+                                      ("b", "to_trinh"): DEADLINE, ("b", "bao_cao"): "2023-10-11T00:00:00+07:00"}
+    assert season_end(SEASON) == "2023-10-20T08:00:00+07:00"
+    # mail that has not arrived yet at the time of the status does not exist
+    assert set(first_receipts(SEASON, until=DEADLINE)) == {("a", "to_trinh"), ("a", "bao_cao"), ("a", "bien_ban"),
+                                                           ("b", "to_trinh")}
+
+
+@pytest.mark.parametrize("first, at, exempt, grace, expected", [
+    ("2023-10-10T23:59:59+07:00", "2023-10-20T00:00:00+07:00", False, 0, "on_time"),
+    ("2023-10-11T00:00:00+07:00", "2023-10-20T00:00:00+07:00", False, 0, "late"),
+    ("2023-10-11T00:00:00+07:00", "2023-10-20T00:00:00+07:00", False, 60, "on_time"),   # within the grace
+    (None, "2023-10-20T00:00:00+07:00", False, 0, "missing"),
+    (None, "2023-10-09T00:00:00+07:00", False, 0, "pending"),                             # before the deadline
+    (None, "2023-10-20T00:00:00+07:00", True, 0, "exempt"),
+    ("2023-10-12T00:00:00+07:00", "2023-10-20T00:00:00+07:00", True, 0, "late"),         # sent all the same
+])
+def test_true_status(first, at, exempt, grace, expected):
+    assert true_status(first, DEADLINE, at, exempt, grace) == expected
+
+
+@pytest.mark.parametrize("bot, wrong", [
+    (TRUTH, []),
+    # a false "received" hides a gap; a document waiting in review is not right yet; a needless reminder
+    ({**TRUTH, "b": {**TRUTH["b"], "bien_ban": "on_time"}}, [StatusCell("b", "bien_ban", "missing", "on_time")]),
+    ({**TRUTH, "a": {**TRUTH["a"], "bao_cao": "review"}}, [StatusCell("a", "bao_cao", "on_time", "review")]),
+    ({**TRUTH, "c": {**TRUTH["c"], "to_trinh": "late"}, "b": {**TRUTH["b"], "bao_cao": "missing"}},
+     [StatusCell("b", "bao_cao", "late", "missing"), StatusCell("c", "to_trinh", "missing", "late")]),
+])
+def test_status_matrix_cells(bot, wrong):
+    m = score_status(SEASON, _status(bot))
+    assert (m.cells, m.right, list(m.wrong)) == (9, 9 - len(wrong), wrong)
+    report = format_status_report(m)
+    assert f"cells right               {m.accuracy:6.1%}  ({9 - len(wrong)}/9)" in report
+    for cell in wrong:
+        assert f"{cell.school:24s} {cell.doc_type:10s} expected {cell.expected:8s} got {cell.got}" in report
+
+
+def test_an_exempt_school_is_right_when_reported_exempt():
+    bot = {**TRUTH, "c": {d: "exempt" for d in TRUTH["c"]}}
+    assert score_status(SEASON, _status(bot, exempt=("c",))).right == 9
+
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -187,10 +279,13 @@ def test_eval_command_runs_the_pipeline_on_a_corpus(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     # the bundled example is labelled by hand: every figure must stay perfect (a drop is a regression)
-    for line in ("school precision          100.0%  (37/37)", "doc type precision        100.0%  (37/37)",
-                 "school recall             100.0%  (37/37)", "doc type recall           100.0%  (37/37)",
-                 "recall, genuine documents 100.0%  (37/37)", "other campaign counted         0",
-                 "earlier year counted           0"):
+    # 49 = the 37 documents of the Word/PDF drafts + 4 schools x 3 digitally signed PDFs, all official
+    for line in ("school precision          100.0%  (49/49)", "doc type precision        100.0%  (49/49)",
+                 "school recall             100.0%  (49/49)", "doc type recall           100.0%  (49/49)",
+                 "recall, genuine documents 100.0%  (49/49)", "other campaign counted         0",
+                 "earlier year counted           0", "official called official  100.0%  (12/12)",
+                 "valid signature invalid        0  (of 12; must be 0)",
+                 "cells right               100.0%"):
         assert line in out, out
     rows = json.loads((tmp_path / "rows.json").read_text(encoding="utf-8"))
     assert rows and all(r["reasons"] is not None for r in rows)

@@ -136,6 +136,7 @@ def received(ctx, server, kind):
     return out
 
 
+@pytest.mark.slow  # the month-long campaign through a real SMTP server (pure logic: test_plan.py)
 def test_each_school_gets_exactly_the_reminders_its_state_calls_for(campaign):
     ctx, server, _ = campaign
     reminders = received(ctx, server, "reminder")
@@ -166,6 +167,7 @@ def test_each_school_gets_exactly_the_reminders_its_state_calls_for(campaign):
     assert "23:59 ngày 20/10/2023 (giờ Việt Nam) (đã được gia hạn), còn 7 ngày" in bodies(ext)[0]
 
 
+@pytest.mark.slow
 def test_reminders_go_to_the_roster_in_office_hours_only(campaign):
     ctx, server, _ = campaign
     for code, mails in received(ctx, server, "reminder").items():
@@ -176,6 +178,7 @@ def test_reminders_go_to_the_roster_in_office_hours_only(campaign):
             assert local.weekday() != 6 and 7 <= local.hour < 17
 
 
+@pytest.mark.slow
 def test_no_mail_is_sent_twice_across_restarts_and_an_smtp_outage(campaign):
     ctx, server, _ = campaign
     ids = [parsed(m)["Message-ID"] for m in server.messages]
@@ -189,6 +192,7 @@ def test_no_mail_is_sent_twice_across_restarts_and_an_smtp_outage(campaign):
     assert len([m for m in nine if parsed(m)["X-Bot-Kind"] == "reminder"]) == 22  # not MN Hoa Sen: it bounced
 
 
+@pytest.mark.slow
 def test_one_thread_per_school_per_cycle(campaign):
     ctx, server, _ = campaign
     by_school = defaultdict(list)
@@ -206,6 +210,7 @@ def test_one_thread_per_school_per_cycle(campaign):
         "MN Hoa Mai - Hồ sơ đề nghị công nhận cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc năm 2023")
 
 
+@pytest.mark.slow
 def test_receipts_are_batched_acknowledge_what_was_counted_and_never_answer_automatic_mail(campaign):
     ctx, server, _ = campaign
     receipts = received(ctx, server, "receipt")
@@ -239,6 +244,7 @@ def test_receipts_are_batched_acknowledge_what_was_counted_and_never_answer_auto
                    for m in server.messages)
 
 
+@pytest.mark.slow
 def test_the_daily_digest_matches_status_json_and_carries_the_matrix(campaign):
     ctx, server, digests = campaign
     mails = [parsed(m) for m in server.messages if parsed(m)["X-Bot-Kind"] == "digest"]

@@ -131,6 +131,107 @@ def test_the_offices_own_plan_read_by_ocr_is_ignored():
     assert d.reasons[0].startswith("văn bản do chính Phòng ban hành (")
 
 
+def test_a_ward_police_plan_read_by_ocr_is_ignored():
+    # OCR damaged the supervisor's line ("CÔNG A AN QUẬN 12": not TT GDNN-GDTX Quận 12, which is named after the
+    # place) and read specks before the number; the issuer line under it says who issued the plan
+    text = ("' CÔNG A AN QUẬN 12:\n. CÔNG AN PHƯỜNG TÂN CHÁNH HIỆP '\nSố: '23/KH- -CAP :\n"
+            "_ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+            "Phường Tân Chánh Hiệp, gày 20 tháng 9 năm 2023.\nKẾ HOẠCH\n"
+            "Phối hợp với các cơ sở giáo dục trên địa bàn xây dựng điển hình\n"
+            "về phong trào toàn dân bảo vệ ANTQ năm 2023")
+    d = one(text, ocr=True)
+    assert (d.decision, d.campaign) == ("ignored", False)
+    assert d.reasons[0].startswith("văn bản do Công an ban hành ('. CÔNG AN PHƯỜNG TÂN CHÁNH HIỆP")
+    assert not has(d, "TT GDNN-GDTX")
+
+
+@pytest.mark.parametrize("head_kw, signature, decision, reason", [
+    # the head faded: who signed says who issued it
+    (dict(parent="", issuer="", number=""), "TRƯỞNG CÔNG AN PHƯỜNG\nNguyễn Văn A", "ignored",
+     "văn bản do Công an ban hành ('TRƯỞNG CÔNG AN PHƯỜNG'), không phải văn bản của trường"),
+    (dict(parent="", issuer="", number=""), "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH", "ignored",
+     "văn bản do Ủy ban nhân dân phường, xã ban hành ('TM. ỦY BAN NHÂN DÂN')"),
+    (dict(parent="", issuer="", number=""), "TM. BAN CHẤP HÀNH\nBÍ THƯ", "ignored",
+     "văn bản do Đoàn Thanh niên, Đội ban hành ('TM. BAN CHẤP HÀNH')"),
+    # a school's own plan whose head was lost: its principal signs
+    (dict(parent="", issuer="", number=""), "HIỆU TRƯỞNG\nNguyễn Văn A", "counted", "tiêu đề 'KẾ HOẠCH'"),
+    # the school's head read: it issued the plan, whoever else signs beside
+    ({}, "XÁC NHẬN CỦA CÔNG AN PHƯỜNG\nTRƯỞNG CÔNG AN PHƯỜNG", "counted", "đầu văn bản ghi THCS Nguyễn Hiền"),
+])
+def test_who_signed_says_who_issued_when_the_head_is_unreadable(head_kw, signature, decision, reason):
+    d = one(head("KẾ HOẠCH", **head_kw), TOPIC_BODY + "\n" + signature, ocr=True)
+    assert d.decision == decision, d.reasons
+    assert has(d, reason), d.reasons
+
+
+# --------------------------------------------------------------------------
+# The office's own plan, its head unreadable, forwarded by a school
+# --------------------------------------------------------------------------
+
+OFFICE_SUBJECT = "Tiếp tục xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc năm 2023"
+# Sentences of Kế hoạch 887/KH-GDĐT (shared/reference): the office is the author and gives the schools tasks.
+OFFICE_AUTHOR = ("Căn cứ chức năng, nhiệm vụ được giao, Phòng Giáo dục và Đào tạo Quận 12 xây dựng Kế hoạch "
+                 "triển khai thực hiện công tác xây dựng cơ sở giáo dục điển hình như sau:")
+OFFICE_TASKS = "- Chỉ đạo các trường đẩy mạnh tuyên truyền, vận động cán bộ, giáo viên tham gia bảo vệ ANTT."
+OFFICE_CLOSE = "Đề nghị các đơn vị nghiêm túc triển khai thực hiện./."
+OFFICE_SIGNER = "Nơi nhận:\n- Sở GD&ĐT;\n- Các cơ sở giáo dục;\n- Lưu: VT.\nKT. TRƯỞNG PHÒNG\nPHÓ TRƯỞNG PHÒNG"
+# A school's own plan says the same things in its own voice, and cites the office's plan.
+SCHOOL_PLAN = ("Căn cứ Kế hoạch số 887/KH-GDĐT ngày 11/7/2023 của Phòng Giáo dục và Đào tạo Quận 12 về tiếp tục "
+               "xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc;\n"
+               "Trường THCS Nguyễn Hiền xây dựng Kế hoạch như sau:\n"
+               "Ban Giám hiệu chỉ đạo chung; văn thư gửi hồ sơ về Phòng GD&ĐT trước ngày 10/10.\nHIỆU TRƯỞNG")
+UNREADABLE = dict(parent="", issuer="▒▒▒▒▒ ▒▒▒▒ ▒▒▒ ▒▒ ▒▒▒▒", number="", subject=OFFICE_SUBJECT)
+
+
+@pytest.mark.parametrize("head_kw, body, filename, decision, reason", [
+    # the office speaks as the author, gives the schools their tasks and signs: ignored, whatever the file name
+    (UNREADABLE, "\n".join((OFFICE_AUTHOR, OFFICE_TASKS, OFFICE_CLOSE, OFFICE_SIGNER)), "scan0003.pdf", "ignored",
+     "văn bản của chính Phòng (Kế hoạch của Phòng GD&ĐT), không phải văn bản của trường: trích yếu của Phòng"),
+    # the signature lost (a photo of page 1 only): its trích yếu, one sentence and "PGD" in the file name
+    (UNREADABLE, OFFICE_TASKS, "Kế hoạch PGD - THCS Nguyễn Hiền.pdf", "ignored",
+     "lời của Phòng: 'Chỉ đạo các trường', tên tệp ghi 'PGD'"),
+    # the head lost entirely, its trích yếu too: the signature and one sentence still say whose it is
+    (dict(parent="", issuer="", number="", subject="Triển khai xây dựng cơ sở giáo dục điển hình về phong trào "
+                                                    "toàn dân bảo vệ ANTQ năm 2023"),
+     OFFICE_CLOSE + "\n" + OFFICE_SIGNER, "document.pdf", "ignored", "người ký 'KT. TRƯỞNG PHÒNG'"),
+    # thin evidence (one sentence and the file name): a person looks, it is never counted
+    (dict(parent="", issuer="", number="", subject="Triển khai xây dựng cơ sở giáo dục điển hình về phong trào "
+                                                    "toàn dân bảo vệ ANTQ năm 2023"),
+     OFFICE_CLOSE, "KH_PGD.pdf", "review", "có thể là văn bản của chính Phòng (Kế hoạch của Phòng GD&ĐT)"),
+    # a school's own plan citing the office's: counted, "PGD" in its file name or not
+    ({}, SCHOOL_PLAN, "Kế hoạch ANTQ gửi PGD.pdf", "counted", "tiêu đề 'KẾ HOẠCH' ở đầu văn bản"),
+    (dict(parent="", issuer="", number="", subject="Xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ "
+                                                    "an ninh Tổ quốc năm học 2023-2024"),
+     SCHOOL_PLAN, "scan0001.pdf", "counted", "tiêu đề 'KẾ HOẠCH' ở đầu văn bản"),
+    # a roster school in the head, the office's words in the body: the school issued it... unless they are many
+    ({}, OFFICE_TASKS, "hoso.pdf", "counted", "đầu văn bản ghi THCS Nguyễn Hiền"),
+    ({"subject": OFFICE_SUBJECT}, "\n".join((OFFICE_AUTHOR, OFFICE_TASKS, OFFICE_SIGNER)), "hoso.pdf", "review",
+     "đầu văn bản ghi 'TRƯỜNG THCS NGUYỄN HIỀN' nhưng nội dung giống văn bản của chính Phòng"),
+])
+def test_the_offices_own_plan_is_known_by_its_content(head_kw, body, filename, decision, reason):
+    d = one(head("KẾ HOẠCH", **head_kw), body, filename=filename, ocr=True)
+    assert d.decision == decision, d.reasons
+    assert has(d, reason), d.reasons
+    assert d.campaign is (decision == "counted")
+
+
+def test_the_offices_plan_as_ocr_reads_it_is_ignored():
+    # What tesseract read of a faded scan of the office's plan (hard preset, tuning seed 11)
+    text = ("PHEWES HEEE Wgl t0\nkĩ ÔN CỐ\nWENU HE. CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+            "\" Độc lập - Tư do - Hạnh phúc `\n_ Quận 12, ñ9ày: 24 tháng 7 năm 2023 _\n: KẾ HOẠCH ˆ 8c\n"
+            "“Tiếp tục xây dựng cơ sở giáo dục điển hình về phong trào toàn\n"
+            ": , _ dân bảo vệ an ninh Tổ quốc năm 2023 :\n"
+            ":'Căn cứ Kế hong số 3127/KH- SGDĐT ngày 06/7/2023 của Sở Giáo dục và\n"
+            "Phòng Giáo dục và Đào lc Quận 12 xây dựng Kế hoạch tiếp tực xây dựng cơ\n"
+            "- Vận động các cơ sở giáo dục đảng ký thực hiện điển hình trong phong trào\n"
+            "Đề nghị Thủ trưởng các cơ sở giáo dục triển khai thực hiện nghiêm túc Kế „\n"
+            "- Các-co sở giáo dục:\n- Lửu: Vĩ. °\nKL TRƯỜNG PHÒNG")
+    d = one(text, filename="4. Kế hoạch PGD.pdf", ocr=True)
+    assert (d.decision, d.campaign) == ("ignored", False)
+    assert d.reasons[0].startswith("văn bản của chính Phòng (Kế hoạch của Phòng GD&ĐT)")
+    assert has(d, "người ký 'KL TRƯỜNG PHÒNG'")
+
+
 @pytest.mark.parametrize("parent", ["UBND PHƯỜNG AN PHÚ ĐÔNG", "PHÒNG GD&ĐT QUẬN 12", "ỦY BAN NHÂN DÂN QUẬN 12"])
 def test_a_supervising_body_above_the_school_is_not_the_issuer(parent):
     d = one(head("TỜ TRÌNH", parent=parent))
@@ -141,6 +242,26 @@ def test_a_supervising_body_alone_is_not_taken_for_the_issuer():
     # The school's line lost (OCR); the number is the school's: not the ward's document.
     d = one(head("TỜ TRÌNH", parent="UBND PHƯỜNG AN PHÚ ĐÔNG", issuer=""))
     assert not any("ban hành (" in r for r in d.reasons)
+
+
+# --------------------------------------------------------------------------
+# A date of an earlier year under a trích yếu of this cycle's year
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("date, subject_year, decision, reason", [
+    # OCR read "2022" for "2023" (seeds 12 and 13): the trích yếu says 2023, a person looks
+    ("Quận 12, ngày 20 tháng 9 năm 2022", "2023", "review",
+     "ngày văn bản ghi năm 2022 (20/09/2022) nhưng trích yếu ghi năm 2023: có thể đọc sai ngày"),
+    # last year's minutes, all of it last year's: ignored
+    ("Quận 12, ngày 20 tháng 9 năm 2022", "2022", "ignored", "hồ sơ của năm trước (ngày 20/09/2022)"),
+    ("Quận 12, ngày 20 tháng 9 năm 2023", "2023", "counted", "ngày văn bản 20/09/2023"),
+])
+def test_an_earlier_date_under_this_years_trich_yeu_is_for_a_person(date, subject_year, decision, reason):
+    subject = f"Họp xét, đề nghị công nhận đơn vị đạt điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc " \
+              f"năm {subject_year}"
+    d = one(head("BIÊN BẢN", date=date, subject=subject), ocr=True)
+    assert d.decision == decision
+    assert has(d, reason), d.reasons
 
 
 # --------------------------------------------------------------------------
@@ -278,3 +399,7 @@ def test_programmes_file_errors_name_the_key():
         with_programmes(RULES.campaign, {"programme": [{"name": "X", "phrases": []}]})
     with pytest.raises(RulesError, match=r"issuer\[0\]\.colour: unknown key"):
         with_programmes(RULES.campaign, {"issuer": [{"name": "X", "lines": ["a"], "colour": 1}]})
+    with pytest.raises(RulesError, match=r"office_documents\.phrases: list at least one phrase"):
+        with_programmes(RULES.campaign, {"office_documents": {"name": "X", "subjects": ["a"]}})
+    with pytest.raises(RulesError, match=r"office_documents\.signer: unknown key"):
+        with_programmes(RULES.campaign, {"office_documents": {"name": "X", "phrases": ["a"], "signer": "b"}})

@@ -36,6 +36,8 @@ from bot.store import Store
 from .outgoing import at, make_ctx, record
 from .season import MORNING_AFTER, record_season, season_rules
 
+pytestmark = pytest.mark.slow  # a real browser (headless Chromium) per page
+
 PHONE_SCREENS = 8
 SCREEN_375 = 675  # px: an iPhone SE's screen less the mail app's bars; 8 screens = 5,400 px
 

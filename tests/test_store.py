@@ -315,14 +315,18 @@ def test_two_attachments_with_the_same_name_are_both_counted(tmp_path):
     assert {"to_trinh", "bien_ban"} <= received
 
 
+# the migration that rewrites stored times as UTC (8)
+BEFORE_UTC = next(n for n, script in enumerate(MIGRATIONS) if "UPDATE checkpoints SET updated_at" in script)
+
+
 def test_times_of_an_existing_state_become_utc_and_sort_by_instant(tmp_path):
-    """The last migration rewrites every stored time with an offset as UTC: the
+    """Migration 8 rewrites every stored time with an offset as UTC: the
     same instants, now in one format, so the oldest mail is handled first even
     when the senders' clocks used other offsets; corrections keep their time."""
     message = ("INSERT INTO messages (sha256, message_id, source_key, received_at, size, fetched_at)"
                " VALUES (?, ?, ?, ?, 10, '2023-10-05T10:00:00.250000+07:00')")
     rawdb.old_database(
-        tmp_path, len(MIGRATIONS) - 1,
+        tmp_path, BEFORE_UTC,
         (message, ("a" * 64, "<later@x>", "k1", "2023-10-05T03:00:00+00:00")),   # 03:00 UTC
         (message, ("b" * 64, "<earlier@x>", "k2", "2023-10-05T09:00:00+07:00")),  # 02:00 UTC, sorts last as text
         "INSERT INTO corrections (kind, school, cycle, who, why, via, at) VALUES"

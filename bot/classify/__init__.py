@@ -21,7 +21,9 @@ How evidence is weighed (details in the functions below):
   whose own words name a neighbouring programme (``rules/programmes.toml``)
   or speak of something else, or whose issuing body is not a school (Công an
   phường, UBND phường, Đoàn, the office itself: ``[[issuer]]``), is ignored
-  with that reason.
+  with that reason. The office's own plan whose head OCR could not read is
+  known by its content (``office``: its trích yếu, its sentences, its
+  signature; ``[office_documents]``): ignored, or review when the signs are thin.
 - Year. The document's date and school year against the cycle; without a
   readable date, other evidence of this cycle (its trích yếu, a school year,
   a date in its text, the mail's words) or review.
@@ -31,7 +33,9 @@ How evidence is weighed (details in the functions below):
   first page came before them (``_page_runs``).
 
 Every decision carries short reasons in Vietnamese, with diacritics: they
-are shown to the coordinator in the digest and the review queue. When in
+are shown to the coordinator in the digest and the review queue. Every
+"review" and "ignored" decision also carries a typed ``ReasonCode``
+(``bot.model``): for a review item, the cause the digest shows. When in
 doubt the answer is "review": a wrong "counted" means a school is never
 reminded.
 
@@ -52,7 +56,8 @@ The package, one module per concern (import the public names from
 * ``evidence``: school evidence of the mail, the header and the filename,
   and how it is weighed (``resolve_school``).
 * ``doctype``: the document type; ``topic``: this campaign or another;
-  ``year``: the date and school year against the cycle.
+  ``year``: the date and school year against the cycle; ``office``: the
+  office's own documents, by their content.
 * ``helpers``: small helpers for the wording of reasons.
 """
 from __future__ import annotations
@@ -65,6 +70,7 @@ from .forms import match_form, text_form
 from .head import Head, NumberLine, match_title, parse_head, split_lines, split_run_on
 from .index import ClassifierIndex, TypeSig, build_index, index_for
 from .issuer import HeadSchool, OtherIssuer, compact_school, find_school_in_head, issuer_text, other_issuer
+from .office import OfficeVerdict, office_document
 from .message import (MessageContext, automatic_reason, classify_message, classify_part, looks_like_submission,
                       missing_attachment, not_a_document)
 from .school_names import SchoolMention, canon_school_text
@@ -73,7 +79,8 @@ from .topic import TopicVerdict, campaign_words, topic_score
 from .year import YearSignals, YearVerdict, check_year, document_year, mail_years, text_dates
 
 __all__ = [
-    "ClassifierIndex", "Head", "HeadSchool", "MessageContext", "NumberLine", "OtherIssuer", "SchoolEvidence",
+    "ClassifierIndex", "Head", "HeadSchool", "MessageContext", "NumberLine", "OfficeVerdict", "OtherIssuer",
+    "SchoolEvidence", "office_document",
     "SchoolMention", "campaign_words", "mail_years", "other_issuer", "text_dates",
     "SchoolVerdict", "TopicVerdict", "TypeSig", "TypeVerdict", "YearSignals", "YearVerdict", "automatic_reason",
     "build_index", "canon_school_text", "check_year", "classify_message", "classify_part", "compact_school",

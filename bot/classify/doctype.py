@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from ..model import ReasonCode
 from ..vietnamese import fold, fold_compact
 from .constants import _MAX_TEXT, _TRANSMIT_WORDS
 from .evidence import filename_stem, is_meaningless_filename
@@ -35,6 +36,7 @@ class TypeVerdict:
     concerns: tuple[str, ...] = ()
     other: str | None = None
     other_reason: str = ""
+    concern_codes: tuple[ReasonCode, ...] = ()  # one per concern
 
 
 def detect_doc_type(head: Head, text: str, filename: str, index: ClassifierIndex) -> TypeVerdict:
@@ -65,15 +67,19 @@ def detect_doc_type(head: Head, text: str, filename: str, index: ClassifierIndex
         confidence = min(1.0, confidence + 0.05)
         reasons.append(f"trích yếu khớp ({', '.join(confirming)})")
     reasons.extend(_filename_disagreement(filename, chosen, index))
+    codes = [ReasonCode.TYPE_CONFLICT] * len(concerns)  # the only concern of the head's title and number
     if chosen is None:
         concerns.append("không nhận ra loại văn bản (đầu văn bản không có tiêu đề hay số ký hiệu)")
-        return TypeVerdict((), confidence, tuple(reasons), tuple(concerns))
+        return TypeVerdict((), confidence, tuple(reasons), tuple(concerns),
+                           concern_codes=(*codes, ReasonCode.UNREADABLE_TITLE))
     extra = tuple(t for t in second_documents(text, index) if t != chosen.id)
     if extra:
         names = ", ".join(_type_name(t, index) for t in (chosen.id, *extra))
         concerns.append(f"phần này có vẻ chứa nhiều văn bản ({names}); cần xem lại cách tách tệp")
+        codes.append(ReasonCode.MANY_DOCUMENTS)
     ids = (chosen.id,) if chosen.dossier else ()
-    return TypeVerdict((*ids, *extra), round(confidence, 3), tuple(reasons), tuple(concerns))
+    return TypeVerdict((*ids, *extra), round(confidence, 3), tuple(reasons), tuple(concerns),
+                       concern_codes=tuple(codes))
 
 
 def _type_from_head(head: Head) -> tuple[TypeSig | None, float, list[str], list[str]]:
@@ -172,7 +178,7 @@ def _cong_van(head: Head, index: ClassifierIndex) -> TypeVerdict | None:
     name = next(t.name for t in index.types if t.id == best)
     reason = f"Công văn ({where}) có trích yếu giống {name} ({', '.join(hits[best])})"
     return TypeVerdict((best,), 0.4, (reason,), (f"là Công văn, không phải {name}: cần xem có thay cho {name} "
-                                                 "được không",))
+                                                 "được không",), concern_codes=(ReasonCode.COVER_LETTER,))
 
 
 def filename_types(filename: str, index: ClassifierIndex) -> tuple[TypeSig, ...]:

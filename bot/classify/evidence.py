@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..model import ParsedMessage
+from ..model import ParsedMessage, ReasonCode
 from ..rules import School
 from ..vietnamese import fold, nfc
 from .constants import _PASSING_WORDS, _SOURCE_TIER, _SOURCE_WEIGHT
@@ -181,6 +181,9 @@ class SchoolVerdict:
     reasons: tuple[str, ...]
     concerns: tuple[str, ...] = ()
     from_address: bool = False
+    concern_codes: tuple[ReasonCode, ...] = ()  # one per concern
+    # the school was read from the document while the sender is not on the roster (said in the reasons)
+    sender_unlisted: bool = False
 
 
 def resolve_school(evidence: Sequence[SchoolEvidence], sender: str) -> SchoolVerdict:
@@ -205,7 +208,9 @@ def resolve_school(evidence: Sequence[SchoolEvidence], sender: str) -> SchoolVer
     winner = next(s for ev in support for s in ev.schools if s.code == winner_code)
     confidence = _support_confidence([ev for ev in support if len(ev.schools) == 1])
     reasons = [ev.detail for ev in support]
-    if sender and _has_header(support) and not any(ev.source in ("address", "forwarder") for ev in evidence):
+    unlisted = bool(sender) and _has_header(support) and not any(ev.source in ("address", "forwarder")
+                                                                   for ev in evidence)
+    if unlisted:
         reasons.append(f"địa chỉ gửi {sender} không có trong danh sách trường; nhận ra trường từ đầu văn bản")
     concerns: list[str] = []
     for ev in evidence:
@@ -220,7 +225,8 @@ def resolve_school(evidence: Sequence[SchoolEvidence], sender: str) -> SchoolVer
         else:
             reasons.append(f"{ev.detail} (không khớp; không tính)")
     from_address = any(ev.source in ("address", "forwarder") for ev in support)
-    return SchoolVerdict(winner, round(max(confidence, 0.0), 3), tuple(reasons), tuple(concerns), from_address)
+    return SchoolVerdict(winner, round(max(confidence, 0.0), 3), tuple(reasons), tuple(concerns), from_address,
+                         (ReasonCode.SCHOOL_CONFLICT,) * len(concerns), unlisted)
 
 
 def _has_header(support: Sequence[SchoolEvidence]) -> bool:
@@ -247,7 +253,8 @@ def _no_school(evidence: Sequence[SchoolEvidence], sender: str) -> SchoolVerdict
     ambiguous = [ev for ev in evidence if len(ev.schools) > 1]
     if ambiguous:
         return SchoolVerdict(None, 0.3, tuple(ev.detail for ev in ambiguous[1:]),
-                             (f"chưa rõ là trường nào: {ambiguous[0].detail}",))
+                             (f"chưa rõ là trường nào: {ambiguous[0].detail}",),
+                             concern_codes=(ReasonCode.AMBIGUOUS_SCHOOL,))
     where = f"địa chỉ gửi {sender} không có trong danh sách trường" if sender else "không có địa chỉ gửi"
     return SchoolVerdict(None, 0.0, (), (f"không nhận ra trường ({where}, đầu văn bản không ghi trường nào "
-                                         "trong danh sách)",))
+                                         "trong danh sách)",), concern_codes=(ReasonCode.UNKNOWN_SCHOOL,))

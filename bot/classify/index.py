@@ -37,6 +37,22 @@ class TypeSig:
 
 
 @dataclass(frozen=True)
+class OfficeSigns:
+    """``[office_documents]`` of the rules in match form: (match form, as written) pairs.
+
+    ``place`` is the office's place ("quan 12"), dropped from a text before
+    its phrases are searched ("Phòng Giáo dục và Đào tạo Quận 12 xây dựng").
+    """
+
+    name: str
+    subjects: tuple[tuple[str, str], ...]
+    phrases: tuple[tuple[str, str], ...]
+    signers: frozenset[str]
+    filenames: tuple[tuple[str, str], ...]
+    place: str
+
+
+@dataclass(frozen=True)
 class ClassifierIndex:
     """Lookup structures derived from one ``Rules``; build with ``build_index``."""
 
@@ -66,6 +82,11 @@ class ClassifierIndex:
     issuers: tuple[tuple[str, tuple[str, ...], frozenset[str]], ...] = ()
     # This campaign's topic phrases that contain a neighbour's phrase (match form), longest first.
     own_terms: tuple[str, ...] = ()
+    # The office's own documents, known by their content (None: not configured).
+    office_docs: OfficeSigns | None = None
+    # Issuers that are not schools, by the titles they sign with: (name, signer titles in match form).
+    issuer_signers: tuple[tuple[str, frozenset[str]], ...] = ()
+
 
 
 def build_index(rules: Rules) -> ClassifierIndex:
@@ -111,7 +132,19 @@ def build_index(rules: Rules) -> ClassifierIndex:
         own_terms=tuple(sorted({f for f in own_forms for _, phrases in campaign.topic.others
                                 for p in phrases if f" {_phrase(p)} " in f" {f} " and _phrase(p) != f},
                                key=len, reverse=True)),
+        office_docs=_office_signs(campaign),
+        issuer_signers=tuple((i.name, frozenset(_phrase(t) for t in i.signers)) for i in campaign.issuers
+                             if i.signers),
     )
+
+
+def _office_signs(campaign: Campaign) -> OfficeSigns | None:
+    docs = campaign.office_documents
+    if docs is None:
+        return None
+    return OfficeSigns(name=docs.name, subjects=_phrases(docs.subjects), phrases=_phrases(docs.phrases),
+                       signers=frozenset(_phrase(s) for s in docs.signers), filenames=_phrases(docs.filenames),
+                       place=_phrase(campaign.office.place))
 
 
 def _issuers(campaign: Campaign) -> tuple[tuple[str, tuple[str, ...], frozenset[str]], ...]:

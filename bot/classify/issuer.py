@@ -110,7 +110,11 @@ def _ocr_name_over_lines(head: Head, index: ClassifierIndex) -> HeadSchool | Non
             mention = fuzzy_school(f"{a} {b}", index)
             if mention is not None:
                 return HeadSchool(mention, head.lines[i], fuzzy=True)
-    cores = sorted(((c, s) for c, s in index.core_keys.items() if len(c.split()) >= 2), key=lambda kv: -len(kv[0]))
+    # A school named after the place ("TT GDNN-GDTX Quận 12": core "quan 12") is not
+    # named by the place alone: every supervising body's line ends with it.
+    place = canon_school_text(index.campaign.office.place)
+    cores = sorted(((c, s) for c, s in index.core_keys.items() if len(c.split()) >= 2 and c != place),
+                   key=lambda kv: -len(kv[0]))
     for i, canon in lefts:
         for core, schools in cores:
             m = re.search(r"(?:^|\s)(\S+)\s" + re.escape(core) + _NAME_END, canon)
@@ -170,8 +174,9 @@ def _line_with(head: Head, canon_name: str) -> str:
     return canon_name.upper()
 
 
-# Any "Số: ..." line, whatever its layout ("Số: 05-KH/ĐTN" of the Đoàn and the Party).
-_NUMBER_ANY = re.compile(r"^soo?\s*[:.]?\s*[\d.]")
+# Any "Số: ..." line, whatever its layout ("Số: 05-KH/ĐTN" of the Đoàn and the Party)
+# and whatever specks OCR read before the number ("Số: '23/KH- -CAP").
+_NUMBER_ANY = re.compile(r"^soo?[\s:.'`\"_-]{0,6}[\d.]")
 
 
 @dataclass(frozen=True)

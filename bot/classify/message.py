@@ -3,11 +3,12 @@ and the message-level decisions (automatic mail, missing attachments, parts
 not read, damaged mail, attachments that are no documents)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Sequence
 
-from ..model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage, Skipped
+from ..model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage, ReasonCode, Skipped
 from ..rules import Rules
 from .constants import _CONCERN_CAP, _MAX_TEXT, _SUBMISSION_PHRASES, _TINY_IMAGE_BYTES
 from .doctype import TypeVerdict, detect_doc_type, filename_types
@@ -19,6 +20,7 @@ from .helpers import _code, _decimal, _short, _unique
 from .index import ClassifierIndex, index_for
 from .head import _MOTTO, _mostly_caps
 from .issuer import HeadSchool, OtherIssuer, find_school_in_head, other_issuer
+from .office import OfficeVerdict, office_document, signed_by_other_issuer
 from .topic import TopicVerdict, campaign_words, topic_score
 from .year import YearVerdict, check_year, document_year, mail_years
 
@@ -70,7 +72,7 @@ def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extrac
     index = index or index_for(rules)
     automatic = automatic_reason(msg)
     if automatic:
-        return [_ignored_attachment(att, automatic) for att, _ in docs]
+        return [_ignored_attachment(att, automatic, ReasonCode.AUTOMATIC) for att, _ in docs]
     ctx = MessageContext(msg, index, message_evidence(msg, index),
                          (msg.original_from or msg.from_addr or "").strip().lower(),
                          index.campaign.cycle_of(received_at),
@@ -101,7 +103,8 @@ def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extrac
         reason = ("thư không rõ của trường nào và không có từ ngữ nào của đợt này (thư rác hoặc thư khác): "
                   "không phải hồ sơ")
         decisions = [d if d.decision == "ignored" else replace(d, decision="ignored", campaign=False,
-                                                                   reasons=_unique((reason, *d.reasons)))
+                                                                   reasons=_unique((reason, *d.reasons)),
+                                                                   reason_code=ReasonCode.UNRELATED_MAIL)
                      for d in decisions if d.part_index >= 0]
     return _with_damage(decisions, msg, ctx)
 
@@ -136,9 +139,10 @@ def _over_cap(docs: Sequence[tuple[Attachment, Extraction]], unread: Sequence[Sk
             "(các tệp không được xét từng tệp)")
     notes = (f"{len(unread)} phần không đọc được",) if unread else ()
     one = ItemDecision(filename="", part_index=-1, school=_code(verdict.school), doc_types=(), campaign=False,
-                       decision="review", confidence=0.0, reasons=_unique((lead, *notes, *verdict.reasons)))
+                       decision="review", confidence=0.0, reasons=_unique((lead, *notes, *verdict.reasons)),
+                       reason_code=ReasonCode.ATTACHMENT_CAP)
     each = f"thuộc thư có {total} tệp đính kèm (quá {cap}): xem mục chờ kiểm tra của thư"
-    return [one, *(_ignored_attachment(att, each) for att, _ in docs)]
+    return [one, *(_ignored_attachment(att, each, ReasonCode.ATTACHMENT_CAP) for att, _ in docs)]
 
 
 _IMAGE_EXT = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".tif", ".tiff", ".bmp")
@@ -180,11 +184,13 @@ def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None]
         if lead.decision == "review":
             out[k] = replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=False,
                              decision="ignored", confidence=lead.confidence,
-                             reasons=(reason + " (trang đầu đang chờ kiểm tra; trang này đi theo trang đầu)",))
+                             reasons=(reason + " (trang đầu đang chờ kiểm tra; trang này đi theo trang đầu)",),
+                             reason_code=ReasonCode.PAGE_CONTINUATION)
         else:
             out[k] = replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=lead.campaign,
                              decision=lead.decision, confidence=lead.confidence,
-                             reasons=(reason, *lead.reasons[:3]))
+                             reasons=(reason, *lead.reasons[:3]),
+                             reason_code=None if lead.decision == "counted" else ReasonCode.PAGE_CONTINUATION)
     return out
 
 
@@ -204,7 +210,8 @@ def _unread_part(skipped: Skipped, part_index: int, ctx: MessageContext) -> Item
     return ItemDecision(filename=name, part_index=part_index, school=_code(verdict.school),
                         doc_types=tuple(t.id for t in guessed[:1] if len(guessed) == 1), campaign=False,
                         decision="review", confidence=0.0,
-                        reasons=_unique((f"không đọc được: {skipped.reason}", *verdict.reasons)))
+                        reasons=_unique((f"không đọc được: {skipped.reason}", *verdict.reasons)),
+                        reason_code=ReasonCode.UNREAD_PART)
 
 
 def _with_damage(decisions: list[ItemDecision], msg: ParsedMessage, ctx: MessageContext) -> list[ItemDecision]:
@@ -213,12 +220,16 @@ def _with_damage(decisions: list[ItemDecision], msg: ParsedMessage, ctx: Message
         return decisions
     notes = tuple(f"thư bị hỏng: {p}" for p in msg.incomplete)
     if decisions:
-        return [replace(d, reasons=_unique((*d.reasons, *notes))) for d in decisions]
+        # the damage is the cause shown of a review item that had none of its own
+        return [replace(d, reasons=_unique((*d.reasons, *notes)),
+                        reason_code=ReasonCode.DAMAGED_MAIL if d.decision == "review" and d.reason_code in _SOFT
+                        else d.reason_code)
+                for d in decisions]
     verdict = resolve_school(ctx.evidence, ctx.sender)
     return [ItemDecision(filename="", part_index=-1, school=_code(verdict.school), doc_types=(), campaign=False,
                          decision="review", confidence=0.0,
                          reasons=_unique(("không đọc được toàn bộ thư: cần mở thư ra xem", *notes,
-                                          *verdict.reasons)))]
+                                          *verdict.reasons)), reason_code=ReasonCode.DAMAGED_MAIL)]
 
 
 def automatic_reason(msg: ParsedMessage) -> str:
@@ -244,7 +255,8 @@ def missing_attachment(msg: ParsedMessage, ctx: MessageContext) -> ItemDecision 
     skipped = tuple(f"bỏ qua '{s.filename}': {s.reason}" for s in msg.skipped)
     return ItemDecision(filename="", part_index=-1, school=_code(verdict.school), doc_types=(), campaign=False,
                         decision="review", confidence=0.0,
-                        reasons=("thư nói có gửi văn bản nhưng không có tệp đính kèm", *skipped, *verdict.reasons))
+                        reasons=("thư nói có gửi văn bản nhưng không có tệp đính kèm", *skipped, *verdict.reasons),
+                        reason_code=ReasonCode.NO_ATTACHMENT)
 
 
 def classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_index: int,
@@ -265,6 +277,12 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     head = parse_head(part.head, index, ocr=ext.ocr)
     head_school = find_school_in_head(head, index)
     issuer = other_issuer(head, index, head_school)
+    if issuer is None and head_school.mention is None:
+        # its head unreadable or silent: who signed it says who issued it
+        signed = signed_by_other_issuer(part.text, index)
+        issuer = OtherIssuer(signed[0], signed[1]) if signed else None
+    # the office's own document whose head could not be read: known by its content
+    office = office_document(head, part.text, att.filename, index, head_school) if issuer is None else None
     doc_type = detect_doc_type(head, part.text, att.filename, index)
     school = resolve_school(ctx.evidence + head_evidence(head_school) + filename_evidence(att.filename, index),
                             ctx.sender)
@@ -273,14 +291,16 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     confidence = min(school.confidence, doc_type.confidence)
     threshold = index.campaign.review_threshold
 
-    ignored = _ignore_reason(att, head, doc_type, topic, year, issuer)
-    concerns = _concerns(ctx, school, doc_type, topic, year, head_school)
+    ignored, code = _ignore_reason(att, head, doc_type, topic, year, issuer, office)
+    coded = _concerns(ctx, school, doc_type, topic, year, head_school, office)
+    concerns = tuple(text for _, text in coded)
     if ignored:
         decision, lead = "ignored", (ignored,)
     elif concerns:
         decision, lead, confidence = "review", concerns, min(confidence, _CONCERN_CAP)
     elif confidence < threshold:
         decision, lead = "review", (f"độ tin cậy {_decimal(confidence)} dưới ngưỡng {_decimal(threshold)}",)
+        code = ReasonCode.LOW_CONFIDENCE
     else:
         decision, lead = "counted", ()
     notes = ext.notes + ((ext.error,) if ext.error else ())
@@ -289,12 +309,14 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     if ctx.msg.auth == "fail" and not school.from_address:
         notes += (f"xác thực người gửi không đạt: {ctx.msg.auth_reason or 'fail'} (trường không được xác định "
                   "theo địa chỉ gửi)",)
+    reasons = _unique((*lead, *doc_type.reasons, *school.reasons, topic.reason, year.reason, *notes))
+    if decision == "review" and coded:
+        code = _review_code(coded, school, doc_type, reasons, ctx.msg.auth == "fail" and not school.from_address)
     item = ItemDecision(
         filename=att.filename, part_index=part_index, school=_code(school.school), doc_types=doc_type.doc_types,
-        campaign=topic.kind == "this" and year.kind != "earlier" and issuer is None, decision=decision,
-        confidence=round(confidence, 3),
-        reasons=_unique((*lead, *doc_type.reasons, *school.reasons, topic.reason, year.reason, *notes)),
-        first_page=part.first_page, last_page=part.last_page)
+        campaign=topic.kind == "this" and year.kind != "earlier" and issuer is None and office is None,
+        decision=decision, confidence=round(confidence, 3), reasons=reasons,
+        first_page=part.first_page, last_page=part.last_page, reason_code=code)
     # A page opens a document with a title, a number line, the motto or an issuer
     # line printed in capitals; a school named in a sentence of the body does not.
     starts = (head.title is not None or head.number is not None or issuer is not None
@@ -304,40 +326,90 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
 
 
 def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: TopicVerdict,
-                   year: YearVerdict, issuer: OtherIssuer | None) -> str:
-    """Why a part is no dossier document of this campaign and year, or ""."""
+                   year: YearVerdict, issuer: OtherIssuer | None,
+                   office: OfficeVerdict | None = None) -> tuple[str, ReasonCode | None]:
+    """Why a part is no dossier document of this campaign and year, and its code; ("", None) when it may be."""
     if doc_type.other and not doc_type.concerns:
-        return doc_type.other_reason
+        return doc_type.other_reason, ReasonCode.OTHER_TYPE
     if issuer is not None:
-        return f"văn bản do {issuer.name} ban hành ('{_short(issuer.line)}'), không phải văn bản của trường"
+        return (f"văn bản do {issuer.name} ban hành ('{_short(issuer.line)}'), không phải văn bản của trường",
+                ReasonCode.OTHER_ISSUER)
+    if office is not None and office.kind == "office":
+        return office.reason, ReasonCode.OFFICE_DOCUMENT
     if topic.kind == "other":
-        return topic.reason
+        return topic.reason, topic.code
     if year.kind == "earlier":
-        return year.reason
+        return year.reason, year.code
     if not doc_type.doc_types and not_a_document(att):
-        return f"không phải văn bản ({_describe(att)})"
-    return ""
+        return f"không phải văn bản ({_describe(att)})", ReasonCode.NOT_A_DOCUMENT
+    return "", None
 
 
 def _concerns(ctx: MessageContext, school: SchoolVerdict, doc_type: TypeVerdict, topic: TopicVerdict,
-              year: YearVerdict, head_school: HeadSchool) -> tuple[str, ...]:
-    """Everything that needs a person, whatever the confidence."""
-    found = [*school.concerns, *doc_type.concerns]
+              year: YearVerdict, head_school: HeadSchool,
+              office: OfficeVerdict | None = None) -> tuple[tuple[ReasonCode, str], ...]:
+    """Everything that needs a person, whatever the confidence, with its code, in the order shown."""
+    found = [*zip(school.concern_codes, school.concerns), *zip(doc_type.concern_codes, doc_type.concerns)]
+    if office is not None and office.kind == "maybe":
+        found.insert(0, (ReasonCode.MAYBE_OFFICE, office.reason))
     if head_school.unknown_line:
-        found.append(f"đầu văn bản ghi '{_short(head_school.unknown_line)}', không có trong danh sách trường")
+        found.append((ReasonCode.UNKNOWN_ISSUER,
+                      f"đầu văn bản ghi '{_short(head_school.unknown_line)}', không có trong danh sách trường"))
     if topic.kind == "unknown":
-        found.append(topic.reason)
+        found.append((topic.code, topic.reason))
     if year.kind in ("future", "unsure"):
-        found.append(year.reason)
+        found.append((year.code, year.reason))
     if ctx.msg.auth == "fail" and school.from_address:
-        found.append(f"xác thực người gửi không đạt: {ctx.msg.auth_reason or 'Authentication-Results: fail'}")
+        found.append((ReasonCode.AUTH_FAIL,
+                      f"xác thực người gửi không đạt: {ctx.msg.auth_reason or 'Authentication-Results: fail'}"))
     return tuple(found)
+
+
+# Codes of concerns that do not say, on their own, what a person should look at
+# (the digest shows the item's first reason): a later, definite cause is shown instead.
+_SOFT = frozenset({ReasonCode.AMBIGUOUS_SCHOOL, ReasonCode.TOPIC_WORDS_ONLY, ReasonCode.BOTH_TOPICS,
+                   ReasonCode.UNDATED, ReasonCode.DATE_CONFLICT, ReasonCode.MAYBE_OFFICE,
+                   ReasonCode.ATTACHMENT_CAP})
+# What makes a document unlikely to be this cycle's: shown first, wherever it stands.
+_UNLIKELY = (ReasonCode.FUTURE_DATE, ReasonCode.OLD_SCHOOL_YEAR, ReasonCode.FUTURE_SCHOOL_YEAR)
+# The extraction's notes (free text) that a file was partly unreadable: pages without text, damage.
+_FILE_TROUBLE = re.compile(r"không có chữ|bị hỏng|OCR không đọc được|không đọc được chữ|mật khẩu|mã hóa")
+# Reasons that say the text was read by OCR, from a scan or a photo (the digest says "bản scan", "ảnh chụp").
+_READ_BY_OCR = re.compile(r"OCR|bản scan|ảnh chụp")
+
+
+def _review_code(coded: Sequence[tuple[ReasonCode, str]], school: SchoolVerdict, doc_type: TypeVerdict,
+                 reasons: Sequence[str], auth_note: bool) -> ReasonCode:
+    """The code of a part in review: the cause the digest shows (``bot.plan.review_guess``).
+
+    A sign of another year first; then "no word of this campaign" when the
+    text was read directly and has no type (it is likely not a document of
+    the campaign at all); then the first concern with a definite cause; then
+    what the other reasons say (the sender not on the roster, a failed
+    authentication); else the first concern.
+    """
+    codes = [code for code, _ in coded]
+    for code in codes:
+        if code in _UNLIKELY:
+            return code
+    if ReasonCode.NO_TOPIC in codes and not doc_type.doc_types and not any(_READ_BY_OCR.search(r) for r in reasons):
+        return ReasonCode.NO_TOPIC
+    for code in codes:
+        if code not in _SOFT:
+            return code
+    if school.sender_unlisted:
+        return ReasonCode.UNKNOWN_SCHOOL
+    if any(_FILE_TROUBLE.search(r) for r in reasons):
+        return ReasonCode.UNREADABLE_FILE  # the extraction's note: pages without text, a damaged file
+    if auth_note:
+        return ReasonCode.AUTH_FAIL
+    return codes[0]
 
 
 def _unreadable(att: Attachment, ext: Extraction, ctx: MessageContext) -> ItemDecision:
     """An attachment without text: review with the extraction error, unless not a document."""
     if not_a_document(att):
-        return _ignored_attachment(att, f"không phải văn bản ({_describe(att)})")
+        return _ignored_attachment(att, f"không phải văn bản ({_describe(att)})", ReasonCode.NOT_A_DOCUMENT)
     error = ext.error or "không lấy được chữ từ tệp"
     verdict = resolve_school(ctx.evidence + filename_evidence(att.filename, ctx.index), ctx.sender)
     guessed = filename_types(att.filename, ctx.index)
@@ -348,13 +420,14 @@ def _unreadable(att: Attachment, ext: Extraction, ctx: MessageContext) -> ItemDe
         reasons.append(f"đoán loại văn bản từ tên tệp '{att.filename}'")
     return ItemDecision(filename=att.filename, part_index=0, school=_code(verdict.school),
                         doc_types=tuple(t.id for t in guessed[:1] if len(guessed) == 1), campaign=False,
-                        decision="review", confidence=0.0, reasons=_unique((*reasons, *verdict.reasons)))
+                        decision="review", confidence=0.0, reasons=_unique((*reasons, *verdict.reasons)),
+                        reason_code=ReasonCode.UNREADABLE_FILE)
 
 
-def _ignored_attachment(att: Attachment, reason: str) -> ItemDecision:
+def _ignored_attachment(att: Attachment, reason: str, code: ReasonCode) -> ItemDecision:
     """An attachment not looked into (automatic mail, a logo): nothing identified."""
     return ItemDecision(filename=att.filename, part_index=0, school=None, doc_types=(), campaign=False,
-                        decision="ignored", confidence=0.0, reasons=(reason,))
+                        decision="ignored", confidence=0.0, reasons=(reason,), reason_code=code)
 
 
 _NOT_DOCUMENT_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signature", "text/vcard",

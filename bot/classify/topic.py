@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..model import ReasonCode
 from ..vietnamese import fold
 from .forms import match_form
 from .head import Head
@@ -38,6 +39,18 @@ class TopicVerdict:
     reason: str
     label: str = ""
     words: bool = True
+    both: bool = False  # unclear because this campaign's object and another programme are both named
+
+    @property
+    def code(self) -> ReasonCode | None:
+        """Why it is not (surely) this campaign's: None when it is."""
+        if self.kind == "other":
+            return ReasonCode.OTHER_PROGRAMME if self.label else ReasonCode.OTHER_SUBJECT
+        if self.kind == "unknown":
+            if not self.words:
+                return ReasonCode.NO_TOPIC
+            return ReasonCode.BOTH_TOPICS if self.both else ReasonCode.TOPIC_WORDS_ONLY
+        return None
 
 
 # Lines of a body that cite other documents or address someone: their words
@@ -71,7 +84,8 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     obj = _object_hits(index, own)
     others = _other_topics(index, own)
     if obj and others:
-        return TopicVerdict("unknown", f"trích yếu nêu cả đợt này ({_quoted(obj)}) và {others[0]}: cần xem lại")
+        return TopicVerdict("unknown", f"trích yếu nêu cả đợt này ({_quoted(obj)}) và {others[0]}: cần xem lại",
+                            both=True)
     if obj:
         return TopicVerdict("this", f"trích yếu nêu đối tượng của đợt này: {_quoted(obj)}")
     if others:
@@ -99,7 +113,8 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
         if others and theirs >= max(_BODY_MENTIONS, 2 * ours):
             return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
         if obj:
-            return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nêu cả {_quoted(obj)} và {others[0]}")
+            return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nêu cả {_quoted(obj)} và {others[0]}",
+                                both=True)
         # another programme mentioned a few times and not the object: judged as if silent
     whole = match_form(" ".join(head.folded)) + body
     words = _hits(index.topic_strong, whole) + _hits(index.topic_weak, whole)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
+from ..model import ReasonCode
 from ..vietnamese import nfc
 from .constants import _MAX_TEXT
 from .forms import text_form
@@ -136,6 +137,7 @@ class YearVerdict:
 
     kind: str
     reason: str = ""
+    code: ReasonCode | None = None  # why it is not "ok"
 
 
 def check_year(signals: YearSignals, cycle: int, received: date, mail: Sequence[int] = ()) -> YearVerdict:
@@ -146,7 +148,8 @@ def check_year(signals: YearSignals, cycle: int, received: date, mail: Sequence[
     was received: review, unless by a few days of the same year (offices
     date a paper for the day it is to be signed or filed, and send it
     earlier; said in the reasons). A current date with an old school year:
-    review (an old report with a new date). Without a readable date a
+    review (an old report with a new date); an old date under a trích yếu
+    naming the cycle's year: review (a misread or mistyped date). Without a readable date a
     document needs other evidence of this cycle: a school year of this cycle
     or the cycle's year in its head or text, a date of the cycle's year in
     its text, or the cycle's year in the mail's own words (``mail``: years of
@@ -156,13 +159,20 @@ def check_year(signals: YearSignals, cycle: int, received: date, mail: Sequence[
     if signals.date is not None and signals.date > received:
         ahead = (signals.date - received).days
         if ahead > _PREDATED_DAYS or signals.date.year != received.year:
-            return YearVerdict("future", f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y})")
+            return YearVerdict("future", f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y})",
+                               ReasonCode.FUTURE_DATE)
         dated = (f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y}) {ahead} ngày: "
                  "coi là ghi ngày trước, vẫn tính")
     if signals.year is not None and signals.year > received.year:
-        return YearVerdict("future", f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y})")
+        return YearVerdict("future", f"văn bản ghi ngày {signals.date_text}, sau ngày nhận ({received:%d/%m/%Y})",
+                           ReasonCode.FUTURE_DATE)
     if signals.year is not None and signals.year < cycle:
-        return YearVerdict("earlier", f"hồ sơ của năm trước (ngày {signals.date_text})")
+        if cycle in signals.subject_years:
+            # "ngày 20 tháng 9 năm 2022" over "... năm 2023": a misread (OCR) or mistyped date, or an
+            # old paper retitled; not an earlier year's at a glance, never counted unseen either
+            return YearVerdict("unsure", f"ngày văn bản ghi năm {signals.year} ({signals.date_text}) nhưng trích yếu "
+                                         f"ghi năm {cycle}: có thể đọc sai ngày", ReasonCode.DATE_CONFLICT)
+        return YearVerdict("earlier", f"hồ sơ của năm trước (ngày {signals.date_text})", ReasonCode.OTHER_YEAR)
     school_years = signals.head_school_years or signals.text_school_years
     newest = max(school_years) if school_years else None
     old = []
@@ -171,11 +181,13 @@ def check_year(signals: YearSignals, cycle: int, received: date, mail: Sequence[
     if signals.subject_years and max(signals.subject_years) < cycle - 1:
         old.append(f"năm {max(signals.subject_years)}")
     if old and signals.year is None:
-        return YearVerdict("earlier", f"hồ sơ của năm trước ({old[0]})")
+        return YearVerdict("earlier", f"hồ sơ của năm trước ({old[0]})", ReasonCode.OTHER_YEAR)
     if old:
-        return YearVerdict("unsure", f"văn bản ghi ngày {signals.date_text} nhưng nói về {old[0]}")
+        return YearVerdict("unsure", f"văn bản ghi ngày {signals.date_text} nhưng nói về {old[0]}",
+                           ReasonCode.OLD_SCHOOL_YEAR)
     if newest is not None and newest > cycle:
-        return YearVerdict("unsure", f"nói về một năm học chưa tới (năm học {newest}-{newest + 1})")
+        return YearVerdict("unsure", f"nói về một năm học chưa tới (năm học {newest}-{newest + 1})",
+                           ReasonCode.FUTURE_SCHOOL_YEAR)
     if signals.year is not None:
         return YearVerdict("ok", dated)
     return _undated(signals, cycle, received, newest, mail)
@@ -189,7 +201,8 @@ def _undated(signals: YearSignals, cycle: int, received: date, newest: int | Non
     if signals.text_dates and not this_year and max(signals.text_dates).year < cycle:
         newest_date = max(signals.text_dates)
         return YearVerdict("unsure", f"{lost}; các ngày ghi trong văn bản đều trước năm {cycle} "
-                                     f"(mới nhất {newest_date:%d/%m/%Y}): có thể là hồ sơ năm trước")
+                                     f"(mới nhất {newest_date:%d/%m/%Y}): có thể là hồ sơ năm trước",
+                           ReasonCode.UNDATED)
     if cycle in signals.subject_years:
         return YearVerdict("ok", f"{lost}; trích yếu ghi năm {cycle}")
     if this_year:
@@ -198,4 +211,5 @@ def _undated(signals: YearSignals, cycle: int, received: date, newest: int | Non
         return YearVerdict("ok", f"{lost}; văn bản nói về năm học {newest}-{newest + 1}")
     if cycle in mail:
         return YearVerdict("ok", f"{lost}; thư gửi kèm ghi năm {cycle}")
-    return YearVerdict("unsure", f"{lost} và không thấy dấu hiệu nào cho biết là hồ sơ năm {cycle}")
+    return YearVerdict("unsure", f"{lost} và không thấy dấu hiệu nào cho biết là hồ sơ năm {cycle}",
+                       ReasonCode.UNDATED)

@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import Iterable, NamedTuple, Sequence
 
 from ..errors import DismissError
-from ..model import ItemDecision, RawMessage, StoredItem
+from ..model import ItemDecision, RawMessage, ReasonCode, StoredItem
 from ..official.record import evidence_from_dict, evidence_to_dict
 from ..official.verdict import Evidence
 from .db import chunks, iso
@@ -313,8 +313,8 @@ class MessagesMixin:
                 self.conn.execute(
                     """INSERT INTO items (message_row, container, filename, occurrence, part_index, content_sha256,
                            first_page, last_page, school, doc_types, campaign, decision, confidence,
-                           reasons, received_at, cycle, classified_at, evidence)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           reasons, received_at, cycle, classified_at, evidence, reason_code)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (message_row, container, filename, occurrence, part_index) DO UPDATE SET
                            content_sha256 = excluded.content_sha256, first_page = excluded.first_page,
                            last_page = excluded.last_page, school = excluded.school,
@@ -322,12 +322,14 @@ class MessagesMixin:
                            decision = excluded.decision, confidence = excluded.confidence,
                            reasons = excluded.reasons, received_at = excluded.received_at,
                            cycle = excluded.cycle, classified_at = excluded.classified_at,
-                           evidence = excluded.evidence""",
+                           evidence = excluded.evidence,
+                           reason_code = excluded.reason_code""",
                     (row, container, decision.filename, occurrence, decision.part_index, decision.content_sha256,
                      decision.first_page, decision.last_page, decision.school, json.dumps(list(decision.doc_types)),
                      int(decision.campaign), decision.decision, decision.confidence,
                      json.dumps(list(decision.reasons), ensure_ascii=False), iso(received_at), cycle, iso(now),
-                     None if evidence is None else json.dumps(evidence_to_dict(evidence), ensure_ascii=False)))
+                     None if evidence is None else json.dumps(evidence_to_dict(evidence), ensure_ascii=False),
+                     decision.reason_code.value if decision.reason_code is not None else None))
             self.conn.execute(
                 "UPDATE messages SET status = 'done', processed_at = ?, last_error = NULL, inflight = NULL,"
                 " from_addr = ?, subject = ?, automatic = ?, auth = ?, bounces = ? WHERE id = ?",
@@ -569,7 +571,16 @@ def stored_item(r: sqlite3.Row) -> StoredItem:
         confidence=r["confidence"], reasons=tuple(json.loads(r["reasons"])), cycle=r["cycle"],
         content_sha256=r["content_sha256"],
         # NULL: recorded before the official-copy check existed (not checked, never "unofficial")
-        evidence=evidence_from_dict(json.loads(r["evidence"])) if r["evidence"] else None)
+        evidence=evidence_from_dict(json.loads(r["evidence"])) if r["evidence"] else None,
+        reason_code=_reason_code(r["reason_code"]))
+
+
+_REASON_CODES = {c.value: c for c in ReasonCode}
+
+
+def _reason_code(value: str | None) -> ReasonCode | None:
+    """The stored code; None for old rows (and for a code this version does not know)."""
+    return _REASON_CODES.get(value) if value else None
 
 
 def message_record(r: sqlite3.Row) -> MessageRecord:

@@ -204,7 +204,17 @@ OTHER_ISSUERS = {
                       "Số: 887/KH-GDĐT", "ke_hoach",
                       ["Tiếp tục xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc "
                        "năm {y}"]),
+    # The same plan photocopied or scanned by a school: the top-left block faded
+    # (or under the school's "ĐẾN" stamp), so neither the issuer line nor the
+    # number can be read; the title, the trích yếu and the body can.
+    "issuer_office_faded": ("Phòng GD&ĐT", "", "", "", "ke_hoach",
+                            ["Tiếp tục xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ "
+                             "quốc năm {y}",
+                             "Triển khai xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ ANTQ năm "
+                             "{y}"]),
 }
+
+OFFICE_TOPICS = ("issuer_office", "issuer_office_faded")
 
 _ISSUER_PARAS = [
     "Phát huy sức mạnh tổng hợp của cả hệ thống chính trị và quần chúng nhân dân trong phong trào toàn dân bảo "
@@ -232,6 +242,8 @@ def compose_hard(spec: DocSpec, ctx: Context) -> DocContent:
     d = date(y, 9, rng.randint(5, 28)) if spec.topic != "ngay_hoi" else date(y, 8, rng.randint(21, 30))
     nation = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
     motto = "Độc lập - Tự do - Hạnh phúc"
+    if spec.topic in OFFICE_TOPICS:
+        return _office_plan(spec, ctx, rng, fill)
     if spec.topic in OTHER_ISSUERS:
         _, parent, issuer, number, _, subjects, *_ = OTHER_ISSUERS[spec.topic]
         subject = rng.choice(subjects).format(**fill)
@@ -296,6 +308,84 @@ def _smudged(spec: DocSpec, ctx: Context) -> DocContent:
     date_line = rng.choice([f"{place}, ngày .... tháng .... năm 20....", f"{place}, ngày      tháng      năm",
                             "", f"{place}, ng▒▒ ▒▒ th▒▒▒ ▒ n▒▒ ▒▒▒▒"])
     return replace(base, spec=spec, place_date=date_line)
+
+
+# The office's own plan, written after Kế hoạch 887/KH-GDĐT (shared/reference): the
+# office speaks as the author and gives the schools their tasks. Variants of
+# each sentence, as the office rewrites its plan from year to year.
+_OFFICE_AUTHOR = [
+    "Căn cứ chức năng, nhiệm vụ được giao, Phòng Giáo dục và Đào tạo xây dựng Kế hoạch triển khai thực hiện công "
+    "tác xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc như sau:",
+    "Phòng Giáo dục và Đào tạo {place} xây dựng Kế hoạch tiếp tục xây dựng cơ sở giáo dục điển hình về phong trào "
+    "toàn dân bảo vệ an ninh Tổ quốc năm {y} như sau:",
+    "Căn cứ tình hình thực tế, Phòng GD&ĐT ban hành Kế hoạch triển khai xây dựng cơ sở giáo dục điển hình về phong "
+    "trào toàn dân bảo vệ ANTQ như sau:",
+]
+_OFFICE_PURPOSE = [
+    "Cụ thể hóa các chủ trương của Đảng, Nhà nước về công tác xây dựng phong trào toàn dân bảo vệ an ninh Tổ quốc.",
+    "Phát huy vai trò, trách nhiệm của cấp ủy Đảng, cán bộ, công chức, viên chức, người lao động tham gia công tác "
+    "xây dựng phong trào toàn dân bảo vệ An ninh Tổ quốc (ANTQ), góp phần bảo đảm an ninh, trật tự (ANTT).",
+    "Quá trình triển khai, thực hiện phải đảm bảo khoa học, phù hợp với thực tiễn, có trọng tâm, trọng điểm; từ "
+    "các điển hình để tạo hiệu ứng thi đua lan tỏa phong trào toàn dân bảo vệ ANTQ.",
+]
+_OFFICE_CONTENT = [
+    "Thủ trưởng đơn vị nhận thức đầy đủ ý nghĩa, tầm quan trọng của công tác vận động cán bộ, giáo viên, nhân "
+    "viên và phụ huynh học sinh là biện pháp cơ bản, chiến lược bảo đảm ANTT.",
+    "Hàng năm tổ chức tự kiểm tra, đánh giá việc xây dựng và thực hiện hồ sơ đề nghị công nhận đơn vị điển hình "
+    "về phong trào toàn dân bảo vệ ANTQ.",
+    "Chỉ tiêu cụ thể: phấn đấu 100% các cơ sở giáo dục được công nhận “Trường học điển hình về phong trào toàn dân "
+    "bảo vệ an ninh Tổ quốc”.",
+    "Hồ sơ đề nghị xét, công nhận gồm: Tờ trình đề nghị công nhận của thủ trưởng đơn vị; Báo cáo kết quả xây dựng "
+    "đơn vị điển hình; Biên bản họp xét, đề nghị đơn vị đạt điển hình.",
+]
+_OFFICE_TASKS = [
+    "- Chỉ đạo các trường đẩy mạnh tuyên truyền, vận động cán bộ, giáo viên, nhân viên, phụ huynh học sinh tham "
+    "gia bảo vệ ANTT tại cơ sở.",
+    "- Vận động các cơ sở giáo dục đăng ký thực hiện điển hình trong phong trào toàn dân bảo vệ ANTQ.",
+    "- Tổng hợp gửi báo cáo về Sở Giáo dục và Đào tạo, Ban Chỉ đạo 138 {place} trước ngày 15/10 hàng năm.",
+]
+_SCHOOL_TASKS = [
+    "- Căn cứ vào tình hình thực tế xây dựng kế hoạch triển khai việc xây dựng cơ sở giáo dục điển hình về phong "
+    "trào toàn dân bảo vệ an ninh Tổ quốc.",
+    "- Tăng cường công tác tuyên truyền vận động đội ngũ tham gia xây dựng đơn vị điển hình về phong trào toàn dân "
+    "bảo vệ ANTQ.",
+    "- Thực hiện báo cáo hằng năm trước ngày 10/10 qua thư điện tử của Phòng.",
+]
+_OFFICE_CLOSING = [
+    "Trên đây là Kế hoạch triển khai thực hiện công tác xây dựng cơ sở giáo dục điển hình về phong trào toàn dân "
+    "bảo vệ an ninh Tổ quốc của Phòng Giáo dục và Đào tạo. Đề nghị các đơn vị nghiêm túc triển khai thực hiện./.",
+    "Đề nghị Thủ trưởng các cơ sở giáo dục triển khai thực hiện nghiêm túc Kế hoạch này./.",
+]
+# A faded top-left block, as OCR sees it (nothing, or shades).
+_FADED = ["", "▒▒▒▒▒ ▒▒▒▒ ▒▒▒ ▒▒ ▒▒▒▒ ▒▒▒", "PH▒▒▒ ▒▒▒▒ ▒▒▒ ▒▒ ▒▒▒▒ ▒▒▒"]
+_FADED_NUMBER = ["", "Số: ▒▒▒ /▒▒-▒▒▒▒", "Số:       /KH-"]
+
+
+def _office_plan(spec: DocSpec, ctx: Context, rng: random.Random, fill: dict) -> DocContent:
+    """The office's own plan (``issuer_office``), or the same with its head faded (``issuer_office_faded``)."""
+    _, parent, issuer, number, _, subjects, *_ = OTHER_ISSUERS[spec.topic]
+    fill = {**fill, "place": ctx.place}
+    d = date(spec.year, 7, rng.randint(3, 25))  # the plan opens the campaign in July
+    body = [Block("p", f"Căn cứ Kế hoạch số {rng.randint(3000, 3900)}/KH-SGDĐT ngày 06/7/{spec.year} của Sở Giáo "
+                       "dục và Đào tạo về việc xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an "
+                       "ninh Tổ quốc;"),
+            Block("p", rng.choice(_OFFICE_AUTHOR).format(**fill)),
+            Block("h", "I. MỤC ĐÍCH, YÊU CẦU"), *(Block("p", p) for p in rng.sample(_OFFICE_PURPOSE, k=2)),
+            Block("h", "II. NỘI DUNG THỰC HIỆN"), *(Block("p", p) for p in rng.sample(_OFFICE_CONTENT, k=3)),
+            Block("h", "III. TỔ CHỨC THỰC HIỆN"), Block("h", "1. Phòng Giáo dục và Đào tạo:"),
+            *(Block("b", t.format(**fill)) for t in rng.sample(_OFFICE_TASKS, k=2)),
+            Block("h", "2. Các cơ sở giáo dục:"), *(Block("b", t) for t in rng.sample(_SCHOOL_TASKS, k=2)),
+            Block("p", rng.choice(_OFFICE_CLOSING))]
+    name, _ = person(rng)
+    signer = Signer(rng.choice([("TRƯỞNG PHÒNG",), ("KT. TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG")]), name)
+    if spec.topic == "issuer_office_faded":
+        parent, issuer, number = "", rng.choice(_FADED), rng.choice(_FADED_NUMBER)
+    return DocContent(spec=spec, style=style_for(spec), parent=parent, issuer=issuer, number=number,
+                      nation="CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", motto="Độc lập - Tự do - Hạnh phúc",
+                      place_date=format_date(ctx.place, d), title="KẾ HOẠCH",
+                      subject=(rng.choice(subjects).format(**fill),), recipient=None, body=tuple(body),
+                      places=("- Sở GD&ĐT;", "- BCĐ 138 quận;", "- Các cơ sở giáo dục;", "- Lưu: VT."),
+                      signers=(signer,), doc_date=d)
 
 
 def is_hard_topic(topic: str) -> bool:

@@ -57,8 +57,11 @@ class HardBuilder(CorpusBuilder):
         school = self._school(r, rng)
         key = r.topic or rng.choice(sorted(OTHER_ISSUERS))
         spec = DocSpec(school.code, OTHER_ISSUERS[key][4], key, self.s.year)
-        extra = self._doc_files([spec], r, rng)
-        extra = [_File(f.attachment, tuple({**e, "issuer": OTHER_ISSUERS[key][0], "campaign": False}
+        faded = key == "issuer_office_faded"  # a paper copy scanned by the school: always a scan
+        extra = self._doc_files([spec], replace(r, fmt="scan_pdf") if faded else r, rng)
+        tags = ["head_unreadable"] if faded else []
+        extra = [_File(f.attachment, tuple({**e, "issuer": OTHER_ISSUERS[key][0], "campaign": False,
+                                            "tags": sorted(set(e["tags"]) | set(tags))}
                                            for e in f.entries)) for f in extra]
         if rng.random() < 0.5:  # beside the school's own dossier
             specs = [self._variant(DocSpec(school.code, t, CAMPAIGN, self.s.year), r, rng) for t in REQUIRED]

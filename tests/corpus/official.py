@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import datetime, time as dtime, timezone
+from datetime import datetime, time as dtime, timedelta, timezone
 
 from . import messages as mail
 from .content import CAMPAIGN, DocSpec, school_facts, style_for
@@ -67,6 +67,7 @@ class OfficialBuilder(CorpusBuilder):
         self._scan = ScanRenderer()
         self._docx = DocxRenderer()
         self._cache: dict[tuple, tuple[bytes, int]] = {}
+        self._identities: dict[str, tuple] = {}
 
     @property
     def pki(self):
@@ -81,14 +82,24 @@ class OfficialBuilder(CorpusBuilder):
             return super().build(recipe, rng)
         school = self._school(recipe, rng)
         received, date, tags = self._times(recipe, rng)
-        types = rng.sample(REQUIRED, k=rng.choice((1, 1, 2, 3)))
-        naming = rng.choices(NAMINGS, (30, 20, 20, 15, 15))[0]
+        # A recipe naming its types and variant (``fmt``, e.g. "signed") is a whole
+        # dossier sent that way, with its vote and number (the example inbox);
+        # otherwise everything is drawn.
+        forced = recipe.fmt in VARIANTS and bool(recipe.types)
+        types = list(recipe.types) if forced else rng.sample(REQUIRED, k=rng.choice((1, 1, 2, 3)))
+        naming = recipe.naming or rng.choices(NAMINGS, (30, 20, 20, 15, 15))[0]
         files = []
         for i, doc_type in enumerate(types, start=1):
-            variant = rng.choices(list(VARIANTS), list(VARIANTS.values()))[0]
-            no_vote = doc_type == "bien_ban" and rng.random() < NO_VOTE_SHARE
-            spec = DocSpec(school.code, doc_type, CAMPAIGN, self.s.year, variant=rng.choices((0, 1, 2), (8, 1, 1))[0])
-            files.append(self.document_file(spec, variant, no_vote, naming, i, rng))
+            if forced:  # the first form whose number is filled in: an official copy
+                variant, no_vote = recipe.fmt, False
+                form = next(v for v in range(60) if not style_for(DocSpec(school.code, doc_type, CAMPAIGN,
+                                                                          self.s.year, variant=v)).blank_number)
+            else:
+                variant = rng.choices(list(VARIANTS), list(VARIANTS.values()))[0]
+                no_vote = doc_type == "bien_ban" and rng.random() < NO_VOTE_SHARE
+                form = rng.choices((0, 1, 2), (8, 1, 1))[0]
+            spec = DocSpec(school.code, doc_type, CAMPAIGN, self.s.year, variant=form)
+            files.append(self.document_file(spec, variant, no_vote, naming, i, rng, own_certificate=forced))
         names = unique([f.attachment.filename for f in files])
         files = [replace(f, attachment=replace(f.attachment, filename=n),
                          entries=tuple({**e, "filename": n} for e in f.entries)) for f, n in zip(files, names)]
@@ -104,7 +115,9 @@ class OfficialBuilder(CorpusBuilder):
 
     # ------------------------------------------------------------------ one document
     def document_file(self, spec: DocSpec, variant: str, no_vote: bool, naming: str, index: int,
-              rng: random.Random) -> _File:
+              rng: random.Random, own_certificate: bool = False) -> _File:
+        """One attachment; ``own_certificate``: signed by the school's own head
+        (and organisation) certificates, not the shared test signer."""
         fmt = FORMAT.get(variant, "pdf")
         if fmt.startswith("scan"):
             spec = replace(spec, short=True, variant=0)  # scans are costly to paint: keep them short and shared
@@ -115,7 +128,7 @@ class OfficialBuilder(CorpusBuilder):
         layout = layout_documents([content], self._measure)
         if fmt == "scan_jpg" and len(layout.pages) > 1:
             fmt, variant = "scan_pdf", variant.replace("photo_", "scan_")  # a photo is of one page
-        data, pages = self._render(spec, content, layout, fmt, variant, no_vote)
+        data, pages = self._render(spec, content, layout, fmt, variant, no_vote, own_certificate)
         school = self.by_code[spec.school]
         name = stem(spec, school, naming, index, rng) + EXTENSIONS[fmt]
         ext = "." + name.rsplit(".", 1)[-1]
@@ -128,7 +141,7 @@ class OfficialBuilder(CorpusBuilder):
         return _File(mail.FileAttachment(name, data, CONTENT_TYPES[ext]), (entry,))
 
     def _render(self, spec: DocSpec, content, layout: Layout, fmt: str, variant: str,
-                no_vote: bool) -> tuple[bytes, int]:
+                no_vote: bool, own_certificate: bool = False) -> tuple[bytes, int]:
         key = (spec, fmt, variant, no_vote)
         if key in self._cache and not variant.startswith("signed"):
             return self._cache[key]
@@ -139,7 +152,9 @@ class OfficialBuilder(CorpusBuilder):
         if fmt == "docx":
             out = (self._docx.render(content, author=clerk), 1)
         elif fmt == "pdf":
-            out = (self._signed(render_pdf(layout, author=clerk), variant, content.doc_date), len(layout.pages))
+            identities = self._school_identities(school) if own_certificate else None
+            out = (self._signed(render_pdf(layout, author=clerk), variant, content.doc_date, identities),
+                   len(layout.pages))
         else:
             rng = random.Random(f"scan:{key}")
             seal = f"{school.issuer()} * {self.docs.ctx.place.upper()} * "
@@ -152,19 +167,35 @@ class OfficialBuilder(CorpusBuilder):
         self._cache[key] = out
         return out
 
-    def _signed(self, pdf: bytes, variant: str, day) -> bytes:
-        """``pdf`` signed as ``variant`` says (unchanged for an unsigned variant)."""
+    def _school_identities(self, school):
+        """The school head's and the school's certificates, chained to the test root
+        (made once per school), so a receipt names the school's own signer."""
+        if school.code not in self._identities:
+            from tests.officialfactory import make_identity
+
+            now, years = self.s.deadline.astimezone(timezone.utc), timedelta(days=2 * 365)
+            org = f"Trường {school.name}"
+            head = school_facts(school, self.s.year).principal[0]
+            self._identities[school.code] = (
+                make_identity(head, org, now - years, now + years, self.pki.root),
+                make_identity(org, org, now - years, now + years, self.pki.root))
+        return self._identities[school.code]
+
+    def _signed(self, pdf: bytes, variant: str, day, identities=None) -> bytes:
+        """``pdf`` signed as ``variant`` says (unchanged for an unsigned variant);
+        ``identities``: (head, organisation) instead of the shared test signer."""
         if not variant.startswith("signed"):
             return pdf
         from tests import officialfactory as of
 
         pki = self.pki
+        head, organisation = identities or (pki.signer, pki.organisation)
         at = datetime.combine(day, dtime(9, 0), tzinfo=timezone.utc)
         if variant == "signed_expired_when_signed":
             return of.sign(pdf, pki.expired, (pki.root,), at)
-        signed = of.sign(pdf, pki.signer, (pki.root,), at)
+        signed = of.sign(pdf, head, (pki.root,), at)
         if variant == "signed_two":
-            return of.sign(signed, pki.organisation, (pki.root,), at, field="Signature2")
+            return of.sign(signed, organisation, (pki.root,), at, field="Signature2")
         if variant == "signed_page_added":
             return of.add_page_after_signing(signed)
         if variant == "signed_bytes_edited":

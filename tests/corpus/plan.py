@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from .corpus import Recipe
+from .corpus import REQUIRED, Recipe
 from .roster import School
 
 MIX = {"submission": 52, "forwarded": 8, "unknown_sender": 5, "resubmission": 5, "other_campaign": 10,
@@ -82,7 +82,8 @@ def coverage(roster: tuple[School, ...], scans: bool) -> list[tuple[Recipe, str]
 
 
 def examples(roster: tuple[School, ...]) -> list[tuple[Recipe, str]]:
-    """The small bundled sample inbox: readable, under 1.5 MB, no scans."""
+    """The small bundled sample inbox: readable, under 1.5 MB, no scans; four
+    schools send their dossier digitally signed (built by ``OfficialBuilder``)."""
     codes = [s.code for s in roster]
 
     def at(i: int) -> str:
@@ -119,6 +120,17 @@ def examples(roster: tuple[School, ...]) -> list[tuple[Recipe, str]]:
         (Recipe("bounce", school=at(6)), ""),
         (Recipe("spam"), ""),
         (Recipe("no_attachment", school=at(7)), ""),
+        # Official copies (issue 16): whole dossiers as PDFs digitally signed with the
+        # test PKI (tests/officialfactory.py), numbered and dated in the cycle, so the
+        # demo shows complete schools beside the Word drafts above. Four, not more: a
+        # signed dossier is ~150 KB of mail and the inbox stays under 1.5 MB. Last in
+        # the list: the messages above keep their receipt times and choices.
+        (Recipe("official", school=at(11), client="outlook", fmt="signed", naming="vn", types=REQUIRED), "on_time"),
+        (Recipe("official", school=at(13), client="gmail", fmt="signed", naming="numbered", types=REQUIRED),
+         "on_time"),
+        (Recipe("official", school=at(14), client="thunderbird", fmt="signed_two", naming="school", types=REQUIRED),
+         "on_time"),
+        (Recipe("official", school=at(18), client="apple", fmt="signed", naming="ascii", types=REQUIRED), "early"),
     ]
 
 

@@ -20,7 +20,8 @@ _TOPIC_WORDS = {"ma_tuy": "phòng chống ma túy", "pccc": "PCCC", "atgt": "ATG
                 "ngay_hoi": "Ngày hội ANTQ", "an_toan_antt": "An toàn ANTT", "thi_dua": "thi đua",
                 "xanh_sach_dep": "XSĐ", "y_te": "y tế", "chuyen_doi_so": "CĐS", "bao_luc": "bạo lực học đường",
                 "tai_nan": "TNTT", "tong_ket": "tổng kết năm học", "issuer_cap": "CA phường",
-                "issuer_ubnd": "UBND phường", "issuer_doan": "Đoàn phường", "issuer_office": "PGD", "antq_smudged": ""}
+                "issuer_ubnd": "UBND phường", "issuer_doan": "Đoàn phường", "issuer_office": "PGD",
+                "issuer_office_faded": "PGD", "antq_smudged": ""}
 NAMINGS = ("vn", "numbered", "ascii", "school", "meaningless")
 
 
