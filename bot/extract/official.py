@@ -42,7 +42,7 @@ _SEARCHABLE_SCAN_SHARE = 0.5  # a text PDF page at least this much covered by an
 _SIGNER_MARGIN = 0.1  # share of the page height read above and below the seal for the signer's title and name
 _SIGNER_DPI = 200  # a PDF page is drawn at this resolution for it
 _ONE_BLOCK = 6  # tesseract's page segmentation mode "a single uniform block of text"
-_INK_CUT = 150  # red-channel level above which a pixel is paper or seal ink, never print
+_INK_CUT = 175  # red-channel level above which a pixel is paper or seal ink, never print
 _NOT_WORD = " -—–_.,:;'\"`~^|ˆ*¬„“”‘’()[]{}!?=+/\\<>"
 _SPECKS = " -_.,:;'\"`~^|ˆ*"
 

@@ -180,7 +180,7 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
         t.add(t.seen, f"có dấu đỏ và chữ ký của {b.title} {b.name} (trang {seal_page})")
     elif seal:
         t.add(t.seen, f"có dấu đỏ (trang {seal_page})")
-    nd = _believed(obs)
+    nd, contradicted = _believed(obs)
     obs = replace(obs, numbering=nd)
     if nd.number:
         t.add(t.seen, f"số {nd.number}")
@@ -193,6 +193,9 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
         if verdict is False:
             t.missing.append(req)
             t.add(t.problems, problem)
+        elif verdict is None and req in contradicted:
+            t.unknown = True  # a clean reading says it is wrong: the coordinator looks at the page
+            t.add(t.doubts, contradicted[req])
         elif verdict is None and req in _NOTED_WHEN_PAPER_OK and _from_ocr(obs):
             unread.append(doubt)
         elif verdict is None:
@@ -241,24 +244,41 @@ def _from_ocr(obs: Observations) -> bool:
     return obs.medium == Medium.SCAN
 
 
-def _believed(obs: Observations) -> NumberDate:
-    """The number and date as far as they are proven.
+def _believed(obs: Observations) -> tuple[NumberDate, dict[Requirement, str]]:
+    """The number and date as far as they are proven, and the requirements a clean OCR reading
+    contradicts (with the coordinator's doubt).
 
-    From a text layer: as read. From OCR, only a clean reading counts: a
-    number with stray characters or another kind's type code, a blank (a
-    number or day written by hand is not read by OCR) or a date outside the
-    cycle (a misread digit) is "not read", never shown to the school.
+    From a text layer: as read, nothing contradicted (the strict checks decide). From OCR, only a
+    clean reading is kept: a number with stray characters or another kind's type code, a blank (a
+    number or day written by hand is not read by OCR) or a date outside the cycle (a misread
+    digit) is "not read", never shown to the school. Of these, a clean number with another
+    kind's code, a blank read cleanly and a clean date outside the cycle contradict the
+    requirement: the copy is undecided rather than official with a note.
     """
     nd = obs.numbering
     if not _from_ocr(obs):
-        return nd
-    number_ok = nd.number is not None and bool(_CLEAN_NUMBER.fullmatch(nd.number)) and nd.code_matches is not False
+        return nd, {}
+    clean = nd.number is not None and bool(_CLEAN_NUMBER.fullmatch(nd.number))
+    number_ok = clean and nd.code_matches is not False
     date_ok = nd.date is not None and nd.in_cycle is not False
-    return NumberDate(
+    contradicted: dict[Requirement, str] = {}
+    if clean and nd.code_matches is False:
+        contradicted[Requirement.NUMBER] = (f"số văn bản đọc được trên bản scan ({nd.number}) mang ký hiệu khác "
+                                            f"{', '.join(obs.codes)}: cần xem bản scan")
+    elif nd.number_blank:
+        contradicted[Requirement.NUMBER] = "số văn bản trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
+    if nd.date is not None and nd.in_cycle is False:
+        why = f"ngày đọc được trên bản scan ({nd.date:%d/%m/%Y}) không thuộc đợt này: cần xem bản scan"
+        contradicted[Requirement.DATE_IN_CYCLE] = why
+    elif nd.date_blank:
+        why = "ngày tháng trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
+        contradicted[Requirement.DATE] = contradicted[Requirement.DATE_IN_CYCLE] = why
+    believed = NumberDate(
         number=nd.number if number_ok else None, code=nd.code if number_ok else "",
         code_matches=nd.code_matches if number_ok else None,
         date=nd.date if date_ok else None, date_text=nd.date_text if date_ok else "",
         in_cycle=nd.in_cycle if date_ok else None)
+    return believed, contradicted
 
 
 def _describe_signatures(sigs: SignatureReport, tz: tzinfo, t: _Tally) -> None:
