@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config, load_config, sample_data
+from .context import Context
 from .errors import ConfigError, MailboxError
 from .lock import StateLock
+from .official.policy import Requirement
+from .officialcopy import COLUMNS, json_columns
 from .rules import Rules, load_rules
+from .status import item_evidence, settlements, status_for
 from .store import Store, StoredItem
 
 if TYPE_CHECKING:  # annotations only: each module is imported where it is used
@@ -24,12 +28,6 @@ if TYPE_CHECKING:  # annotations only: each module is imported where it is used
     from .parse import ParseLimits
 
 log = logging.getLogger("bot")
-
-
-@dataclass(frozen=True)
-class Context:
-    config: Config
-    rules: Rules
 
 
 def load(config_path: Path) -> Context:
@@ -43,8 +41,6 @@ def load(config_path: Path) -> Context:
 def check_official(config: Config, rules: Rules) -> None:
     """A document that requires ``trusted_signature`` needs trust roots: a ``ConfigError`` naming
     the documents when ``[official] trust_roots`` is not set (no copy could ever be official)."""
-    from .official.policy import Requirement
-
     needing = [d.id for d in rules.campaign.doc_types if Requirement.TRUSTED_SIGNATURE in d.official]
     if needing and not config.official.roots.configured:
         raise ConfigError(f"official.trust_roots: not set, but the rules require 'trusted_signature' of "
@@ -127,7 +123,7 @@ def _process(ctx: Context, store: Store, now: datetime, report: PollReport, clie
              extractor: Extractor | None, progress, should_stop) -> None:
     """Process every message waiting (new, in flight when the bot died, out of
     attempts), with ``extractor`` or a pool of this call's own."""
-    from .pipeline import process_pending
+    from .pipeline import process_pending  # not at the top: a poll that finds no new mail loads no pipeline
 
     own = extractor is None
     extractor = extractor or new_extractor(ctx)
@@ -170,7 +166,7 @@ def _no_lock():
 
 def command_hook(ctx: Context):
     """The pipeline's hook for the coordinator's command mail (see bot/coordinator.py)."""
-    from .coordinator import handle_command_mail
+    from .coordinator import handle_command_mail  # not at the top: only a poll reads command mail
 
     return lambda store, pending, message, now: handle_command_mail(ctx, store, pending, message, now)
 
@@ -179,8 +175,7 @@ def write_report(ctx: Context, store: Store, now: datetime, directory: Path | No
                  cycle: int | None = None) -> tuple[Path, Path]:
     """The office's report of the cycle (DOCX and XLSX) in ``directory``
     (default ``state/reports/``); returns both paths."""
-    from .report import write_reports
-    from .status import status_for
+    from .report import write_reports  # not at the top: the DOCX/XLSX writers are for the report command
 
     status = status_for(store, ctx.rules, now, cycle)
     return write_reports(status, ctx.rules, directory or ctx.config.paths.state / "reports", now,
@@ -189,7 +184,7 @@ def write_report(ctx: Context, store: Store, now: datetime, directory: Path | No
 
 def scheduled_tasks(ctx: Context) -> dict:
     """The worker's jobs besides polling: name -> callable(now) (outbox, remind, digest)."""
-    from . import notify
+    from . import notify  # not at the top: only the worker schedules mail
 
     return notify.tasks(ctx)
 
@@ -201,8 +196,6 @@ def export_rows(store: Store, rules: Rules) -> list[dict]:
     its document's first page) names the first page's item: "trang tiếp
     theo của R17".
     """
-    from .status import item_evidence, settlements
-
     tz = rules.campaign.tz
     settled = settlements(store.corrections())
     return [_row(i, tz, item_evidence(i, settled)) for i in name_first_pages(store.items())]
@@ -211,8 +204,6 @@ def export_rows(store: Store, rules: Rules) -> list[dict]:
 def csv_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
     """Export rows for CSV: ``evidence`` flattened into the columns official, signed_by,
     seal, number, date, problems (pure); returns the rows and their column names."""
-    from .officialcopy import COLUMNS, json_columns
-
     out = []
     for row in rows:
         flat = {k: v for k, v in row.items() if k != "evidence"}
@@ -225,7 +216,7 @@ def csv_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
 def name_first_pages(items: list[StoredItem]) -> list[StoredItem]:
     """Items whose reason says "trang tiếp theo của tệp 'X'" name instead the
     reference of X's item in the same message and container (pure)."""
-    from .classify.message import CONTINUATION
+    from .classify.message import CONTINUATION  # not at the top: status and health load no classifier
     prefix = CONTINUATION + " '"
     firsts = {(i.message_id, i.container, i.filename): i.ref for i in items if i.part_index == 0}
     out = []

@@ -16,6 +16,18 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the
+    whole new one, never a part: a hidden temporary file beside it
+    (``.name.tmp``, which ``backup`` skips), fsync'ed, then renamed over it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 class BlobStore:
     """Files by hash: ``root/ab/abcdef....suffix``."""
 

@@ -13,10 +13,16 @@ import sys
 from pathlib import Path
 
 from . import app, corrections
+from .backup import backup
 from .clock import FixedClock, parse_instant, system_clock
-from .errors import BotError, ConfigError, UsageError
+from .context import Context
+from .errors import BotError, ConfigError, StateDirError, UsageError
+from .export_csv import export_csv
+from .lock import StateLock, holder
 from .progress import ProgressReporter
 from .status import status_for, to_json
+from .store import Store
+from .table import status_table
 
 log = logging.getLogger("bot")
 
@@ -186,7 +192,7 @@ def _run(args) -> int:
     return _handlers()[args.command](ctx, args, now)
 
 
-def cmd_check_config(ctx, args, now) -> int:
+def cmd_check_config(ctx: Context, args, now) -> int:
     cfg = ctx.config
     for warning in cfg.warnings():
         print(f"warning: {warning}", file=sys.stderr)
@@ -209,7 +215,7 @@ def cmd_check_config(ctx, args, now) -> int:
     return 0
 
 
-def official_lines(ctx) -> list[str]:
+def official_lines(ctx: Context) -> list[str]:
     """What ``check-config`` says of official copies: the trust roots and each document's policy."""
     off = ctx.config.official
     roots = (f"{len(off.roots.certificates)} certificate(s) in {off.trust_roots}" if off.trust_roots
@@ -221,7 +227,7 @@ def official_lines(ctx) -> list[str]:
     return lines
 
 
-def _startup_checks(ctx) -> None:
+def _startup_checks(ctx: Context) -> None:
     """What must hold before the bot starts work: an error now, not at 3 a.m."""
     cfg = ctx.config
     for secret in (cfg.mailbox.secret, cfg.smtp.secret):
@@ -236,9 +242,9 @@ def _startup_checks(ctx) -> None:
     renderer_for(ctx)  # outgoing mail has a sender (the templates are rendered by check-config --connect)
 
 
-def _check_connect(ctx, args, now) -> int:
+def _check_connect(ctx: Context, args, now) -> int:
     """``check-config --connect``: one line per check; exit 1 on any failure."""
-    from .doctor import connect_checks
+    from .doctor import connect_checks  # not at the top (nor the others below): each command loads what it runs
     from .extract import ocr_unavailable_reason
 
     reason = None if ctx.config.extraction.ocr == "off" else ocr_unavailable_reason()
@@ -253,14 +259,14 @@ def _check_connect(ctx, args, now) -> int:
     return 0
 
 
-def _log_config_warnings(ctx) -> None:
+def _log_config_warnings(ctx: Context) -> None:
     """Insecure TLS, a secret file others can read, unauthenticated commands: in the journal too."""
     for warning in ctx.config.warnings():
         log.warning("config: %s", warning)
 
 
-def cmd_poll(ctx, args, now) -> int:
-    from .send import make_sender
+def cmd_poll(ctx: Context, args, now) -> int:
+    from .send import make_sender  # not at the top: SMTP code is for the commands that send
 
     _log_config_warnings(ctx)
     app.refuse_sample_recipients(ctx)
@@ -273,8 +279,8 @@ def cmd_poll(ctx, args, now) -> int:
     return 0
 
 
-def cmd_run(ctx, args, now) -> int:
-    from .service import run
+def cmd_run(ctx: Context, args, now) -> int:
+    from .service import run  # not at the top: the worker's modules are for run and health
 
     _log_config_warnings(ctx)
     _startup_checks(ctx)  # a wrong setting stops the service here (exit 2, no restart), not at the first job
@@ -288,13 +294,10 @@ def cmd_run(ctx, args, now) -> int:
         return run(ctx, clock, poll=poll, tasks=app.scheduled_tasks(ctx), poll_seconds=args.poll_seconds)
 
 
-def cmd_health(ctx, args, now) -> int:
-    from .doctor import check_state_dir
-    from .errors import StateDirError
-    from .lock import holder
+def cmd_health(ctx: Context, args, now) -> int:
+    from .doctor import check_state_dir  # not at the top: health's modules are for health
     from .notify import sender_bursts
     from .service import health
-    from .store import Store
 
     state = ctx.config.paths.state
     try:
@@ -310,32 +313,24 @@ def cmd_health(ctx, args, now) -> int:
     return code
 
 
-def cmd_status(ctx, args, now) -> int:
-    from .store import Store
-
+def cmd_status(ctx: Context, args, now) -> int:
     with Store.open(ctx.config.paths.state) as store:
         status = status_for(store, ctx.rules, now, args.cycle)
     if args.json:
         json.dump(to_json(status), sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        from .table import status_table
-
         print(status_table(status))
     return 0
 
 
-def cmd_export(ctx, args, now) -> int:
-    from .store import Store
-
+def cmd_export(ctx: Context, args, now) -> int:
     with Store.open(ctx.config.paths.state) as store:
         rows = app.export_rows(store, ctx.rules)
     if args.format == "json" and not args.excel:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
     else:
-        from .export_csv import export_csv
-
         flat, names = app.csv_rows(rows)
         text = export_csv(flat, names, excel=args.excel)
         sys.stdout.flush()
@@ -348,7 +343,7 @@ def cmd_export(ctx, args, now) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate_corpus, format_report, format_status_report
+    from .evaluate import evaluate_corpus, format_report, format_status_report  # not at the top: it loads the whole pipeline
 
     if not args.verbose:
         logging.getLogger("bot.pipeline").setLevel(logging.WARNING)  # one line per item otherwise
@@ -371,9 +366,7 @@ def cmd_eval(args) -> int:
 
 
 def _correction(kind):
-    def handler(ctx, args, now) -> int:
-        from .store import Store
-
+    def handler(ctx: Context, args, now) -> int:
         what = kind
         if kind == "assign":
             what = "official" if args.official else "not_official" if args.not_official else "assign"
@@ -393,18 +386,14 @@ def _correction(kind):
     return handler
 
 
-def cmd_dismiss(ctx, args, now) -> int:
-    from .store import Store
-
+def cmd_dismiss(ctx: Context, args, now) -> int:
     with Store.open(ctx.config.paths.state) as store:
         done = corrections.dismiss(store, args.ref, now, who=args.who or corrections.default_who(), why=args.why)
     print(done)
     return 0
 
 
-def cmd_requeue(ctx, args, now) -> int:
-    from .store import Store
-
+def cmd_requeue(ctx: Context, args, now) -> int:
     with Store.open(ctx.config.paths.state) as store:
         n = store.requeue(all_messages=args.all)
     print(f"{n} message(s) will be processed again on the next poll")
@@ -413,11 +402,9 @@ def cmd_requeue(ctx, args, now) -> int:
 
 def _notify(kind):
     """``remind`` and ``digest``: plan, queue, send; a dry run prints and records nothing."""
-    def handler(ctx, args, now) -> int:
-        from . import notify
-        from .lock import StateLock
+    def handler(ctx: Context, args, now) -> int:
+        from . import notify  # not at the top: outgoing mail's modules are for the commands that write mail
         from .send import make_sender
-        from .store import Store
 
         operation = notify.remind if kind == "remind" else notify.digest
         if args.dry_run:
@@ -441,11 +428,9 @@ cmd_remind = _notify("remind")
 cmd_digest = _notify("digest")
 
 
-def cmd_outbox(ctx, args, now) -> int:
-    from . import notify, outbox
-    from .lock import StateLock
+def cmd_outbox(ctx: Context, args, now) -> int:
+    from . import notify, outbox  # not at the top: outgoing mail's modules are for the commands that write mail
     from .send import make_sender
-    from .store import Store
 
     tz = ctx.rules.campaign.tz
     with Store.open(ctx.config.paths.state) as store:
@@ -470,9 +455,7 @@ def cmd_outbox(ctx, args, now) -> int:
     return 0
 
 
-def cmd_report(ctx, args, now) -> int:
-    from .store import Store
-
+def cmd_report(ctx: Context, args, now) -> int:
     with Store.open(ctx.config.paths.state) as store:
         paths = app.write_report(ctx, store, now, args.output, args.cycle)
     for path in paths:
@@ -480,9 +463,7 @@ def cmd_report(ctx, args, now) -> int:
     return 0
 
 
-def cmd_backup(ctx, args, now) -> int:
-    from .backup import backup
-
+def cmd_backup(ctx: Context, args, now) -> int:
     print(backup(ctx.config.paths.state, args.target.expanduser().absolute(), now).summary())
     return 0
 

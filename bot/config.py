@@ -8,8 +8,10 @@ same whatever directory it is started from.
 """
 from __future__ import annotations
 
+import grp
 import ipaddress
 import os
+import pwd
 import stat
 import tomllib
 from dataclasses import dataclass
@@ -516,9 +518,6 @@ def _owner_text(path: Path) -> str:
 
 
 def _name_of(ident: int, kind: str) -> str:
-    import grp
-    import pwd
-
     try:
         return pwd.getpwuid(ident).pw_name if kind == "user" else grp.getgrgid(ident).gr_name
     except KeyError:

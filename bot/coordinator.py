@@ -42,8 +42,10 @@ from datetime import datetime
 
 from . import corrections, flood, plan
 from .commands import Command, CommandError, deliberate, parse_commands
+from .context import Context
 from .errors import DismissError, EarlyExtensionError, UsageError
 from .model import ParsedMessage
+from .notify import bursting_addresses
 from .outbox import QueuedMail
 from .plan import PlannedMail
 from .render import Renderer, set_header
@@ -93,7 +95,7 @@ def authentication(config, message: ParsedMessage) -> tuple[bool, str, str]:
     return False, "auth_none", verdict.reason
 
 
-def handle_command_mail(ctx, store: Store, pending: PendingMessage, message: ParsedMessage, now: datetime) -> bool:
+def handle_command_mail(ctx: Context, store: Store, pending: PendingMessage, message: ParsedMessage, now: datetime) -> bool:
     if message.automatic or not message.from_addr:
         return False
     sender = message.from_addr.lower()
@@ -135,7 +137,7 @@ def handle_command_mail(ctx, store: Store, pending: PendingMessage, message: Par
         # processed again (requeue): answered already; refusals and "no command" replies are rationed
         if not store.outbox_has_key(key) and _may_reply(ctx, store, sender, reply, pending.received_at, now):
             _queue_reply(store, renderer, key, cycle, sender, message, context, now, reply)
-        store.record_processed(pending.row, _summary(message), [], now)
+        store.record_processed(pending.row, MessageSummary.of(message), [], now)
     return True
 
 
@@ -157,7 +159,7 @@ def _record_lines(store: Store, message_id: str, parsed, outcome: str, now: date
 
 # -- one command ------------------------------------------------------------------------
 
-def _execute(ctx, store: Store, mid: str, message: ParsedMessage, entry: Command | CommandError, cycle: int,
+def _execute(ctx: Context, store: Store, mid: str, message: ParsedMessage, entry: Command | CommandError, cycle: int,
              now: datetime) -> dict:
     """Carry out one line (at most once per Message-ID and line); a dict for the reply."""
     base = {"line": entry.line, "text": entry.text, "kind": entry.kind}
@@ -182,7 +184,7 @@ def _execute(ctx, store: Store, mid: str, message: ParsedMessage, entry: Command
     return result
 
 
-def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command, cycle: int, now: datetime) -> dict:
+def _correction(ctx: Context, store: Store, mid: str, message: ParsedMessage, c: Command, cycle: int, now: datetime) -> dict:
     rules = ctx.rules
     campaign = rules.campaign
     base = {"line": c.line, "text": c.text, "kind": c.kind}
@@ -201,7 +203,7 @@ def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command,
             if not item.school or not item.doc_types:
                 return error(NEEDS_SCHOOL, c.ref)
             if len(item.doc_types) > 1:
-                return error(MANY_TYPES, c.ref, doc_names=[_doc_name(campaign, d) for d in item.doc_types])
+                return error(MANY_TYPES, c.ref, doc_names=[campaign.doc_name(d) for d in item.doc_types])
             school, doc_type = item.school, item.doc_types[0]
         elif resolve_school(rules, school) is None and resolve_doc(campaign, school) and resolve_school(rules, doc_type):
             school, doc_type = doc_type, school  # "duyệt R17 bien_ban thcs-x": the order does not matter
@@ -227,12 +229,12 @@ def _correction(ctx, store: Store, mid: str, message: ParsedMessage, c: Command,
         return error(FAILED, str(exc))
     value = store.correction(correction_id).value
     return {**base, "ok": True, "code": "", "ref": c.ref, "correction_id": correction_id,
-            "school": _school(rules, school), "doc_name": _doc_name(campaign, doc_type) if doc_type else None,
+            "school": _school(rules, school), "doc_name": campaign.doc_name(doc_type) if doc_type else None,
             "value": datetime.fromisoformat(value) if value else None, "why": c.why,
             "filename": item.filename if item else None}
 
 
-def _batch(ctx, store: Store, mid: str, message: ParsedMessage, c: Command, cycle: int, now: datetime) -> dict:
+def _batch(ctx: Context, store: Store, mid: str, message: ParsedMessage, c: Command, cycle: int, now: datetime) -> dict:
     """"bỏ R12 R13 R14", "duyệt R21-R25": each file as its own command (its own
     audited correction, its own savepoint: one unknown reference does not undo
     the others); a dict for the reply with the result of each in ``batch``."""
@@ -262,7 +264,7 @@ def _dismissal(store: Store, mid: str, message: ParsedMessage, c: Command, now: 
                         "received_at": datetime.fromisoformat(q["received_at"])}}
 
 
-def _status_result(ctx, store: Store, c: Command, cycle: int, now: datetime) -> dict:
+def _status_result(ctx: Context, store: Store, c: Command, cycle: int, now: datetime) -> dict:
     rules = ctx.rules
     base = {"line": c.line, "text": c.text, "kind": c.kind}
     status = status_for(store, rules, now, cycle)
@@ -318,13 +320,6 @@ def _school(rules: Rules, code: str | None) -> dict | None:
     return {"code": s.code, "name": s.name}
 
 
-def _doc_name(campaign: Campaign, doc_id: str) -> str:
-    try:
-        return campaign.doc_type(doc_id).name
-    except KeyError:
-        return doc_id
-
-
 # -- the reply ----------------------------------------------------------------------------
 
 def reply_context(status, rules: Rules, message: ParsedMessage, received_at: datetime, results: list[dict],
@@ -333,7 +328,7 @@ def reply_context(status, rules: Rules, message: ParsedMessage, received_at: dat
     total = len(status.schools)
     incomplete = [{"code": s.code, "name": s.name} for s in status.schools if not s.complete]
     return {
-        **plan._common(status),
+        **plan.campaign_context(status),
         "original": {"subject": message.subject, "received_at": received_at, "from_addr": message.from_addr},
         "already_reply": bool(re.match(r"^\s*(re|tl|trả lời|aw|sv)\s*:", message.subject or "", re.IGNORECASE)),
         "results": results,
@@ -363,12 +358,10 @@ def _reply_kind(obey: bool, parsed) -> str | None:
     return flood.REPLY_REFUSED if parsed else None
 
 
-def _may_reply(ctx, store: Store, sender: str, reply: str | None, received_at: datetime, now: datetime) -> bool:
+def _may_reply(ctx: Context, store: Store, sender: str, reply: str | None, received_at: datetime, now: datetime) -> bool:
     """Whether to answer (``flood.reply_allowed``): results always; a refusal
     or a "no command" reply at most once per sender and local day, and
     never to an address sending a burst of mail (a loop or a forged flood)."""
-    from .notify import bursting_addresses
-
     if reply == flood.REPLY_RESULTS:
         return True
     earlier = [(r.reply, r.created_at) for r in store.sent_replies() if sender in {a.lower() for a in r.recipients}]
@@ -394,11 +387,6 @@ def _queue_reply(store: Store, renderer: Renderer, key: str, cycle: int, to: str
     store.queue_mail(QueuedMail(key=key, kind="reply", cycle=cycle, from_addr=renderer.from_address,
                                 recipients=(to,), subject=subject, message_id=message_id, raw=raw,
                                 meta={"command_mail": message.message_id, "reply": reply}), now)
-
-
-def _summary(message: ParsedMessage) -> MessageSummary:
-    return MessageSummary(message_id=message.message_id, from_addr=message.from_addr, subject=message.subject,
-                          automatic=message.automatic, auth=message.auth_verdict.stored, bounces=message.bounce_recipients)
 
 
 __all__ = ["handle_command_mail", "authentication", "is_coordinator", "resolve_school", "resolve_doc",

@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import dataclasses
+import grp
 import os
+import pwd
 import shutil
 import stat
 import tempfile
@@ -23,7 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .errors import BotError, StateDirError
+from .config import sample_data
+from .context import Context
+from .errors import AuthenticationError, BotError, ConfigError, StateDirError
+from .store import Store
 
 MIN_FREE_MB = 200  # below this the archive of one busy day may not fit
 CHECK_TIMEOUT_SECONDS = 15.0  # a port that never answers should not keep the admin waiting a minute
@@ -100,9 +105,6 @@ def _existing_parent(path: Path) -> Path:
 
 
 def _name(ident: int, user: bool) -> str:
-    import grp
-    import pwd
-
     try:
         return pwd.getpwuid(ident).pw_name if user else grp.getgrgid(ident).gr_name
     except KeyError:
@@ -188,7 +190,7 @@ def network_cause(exc: BaseException) -> BaseException | None:
     cause = exc
     while isinstance(cause, BotError) and cause.__cause__ is not None:
         cause = cause.__cause__
-    import socket
+    import socket  # not at the top: every command checks the state directory, few explain a network error
     import ssl
 
     kinds = (ssl.SSLError, ConnectionRefusedError, socket.gaierror, socket.timeout, TimeoutError)
@@ -196,8 +198,6 @@ def network_cause(exc: BaseException) -> BaseException | None:
 
 
 def _is_login_refusal(exc: BaseException) -> bool:
-    from .errors import AuthenticationError
-
     return isinstance(exc, AuthenticationError)
 
 
@@ -205,7 +205,7 @@ def _is_login_refusal(exc: BaseException) -> bool:
 
 def imap_check(mailbox, environ=None) -> Check:
     """Log in and EXAMINE the folder (read-only: nothing is marked or moved)."""
-    from .mailbox import connect_imap
+    from .mailbox import connect_imap  # not at the top: health checks the state directory without IMAP
 
     cfg = dataclasses.replace(mailbox, timeout_seconds=min(mailbox.timeout_seconds, CHECK_TIMEOUT_SECONDS))
     name = "IMAP"
@@ -257,11 +257,9 @@ def smtp_check(smtp, environ=None) -> Check:
             conn.ehlo()
         if smtp.username:
             secret = smtp.secret.read(environ) if smtp.secret else ""
-            if smtp.auth == "xoauth2":
-                from .send import _login_xoauth2 as login
-            else:
-                from .send import _login as login
-            login(conn, smtp.username, secret)
+            from .send import login  # not at the top: SMTP code loads for check-config --connect only
+
+            login(conn, smtp.username, secret, auth=smtp.auth)
         conn.quit()
         conn = None
     except BotError as exc:  # the secret could not be read
@@ -279,14 +277,12 @@ def smtp_check(smtp, environ=None) -> Check:
 
 
 def _secret_or_explain(exc: BotError, service: str, cfg) -> str:
-    from .errors import ConfigError
-
     if isinstance(exc, ConfigError):  # the secret: missing variable, CRLF, unreadable file
         return str(exc)
     return explain(service, cfg.host, cfg.port, cfg.security, exc)
 
 
-def tool_checks(ctx, ocr_reason: str | None) -> list[Check]:
+def tool_checks(ctx: Context, ocr_reason: str | None) -> list[Check]:
     """OCR (unless turned off) and catdoc."""
     out = []
     if ctx.config.extraction.ocr == "off":
@@ -303,10 +299,8 @@ def tool_checks(ctx, ocr_reason: str | None) -> list[Check]:
     return out
 
 
-def settings_checks(ctx) -> list[Check]:
+def settings_checks(ctx: Context) -> list[Check]:
     """The coordinator, trusted_authserv_ids and sample data."""
-    from .config import sample_data
-
     cfg = ctx.config
     out = [Check("coordinator", True, ", ".join(cfg.coordinator_emails))]
     if cfg.mailbox.trusted_authserv_ids:
@@ -325,10 +319,9 @@ def settings_checks(ctx) -> list[Check]:
     return out
 
 
-def template_check(ctx, now: datetime) -> Check:
+def template_check(ctx: Context, now: datetime) -> Check:
     """The digest renders with these templates (on an empty, temporary state)."""
-    from . import notify
-    from .store import Store
+    from . import notify  # not at the top: the digest's modules load only for check-config
 
     try:
         with tempfile.TemporaryDirectory(prefix="hoso-check-") as tmp, Store.open(Path(tmp)) as store:
@@ -340,7 +333,7 @@ def template_check(ctx, now: datetime) -> Check:
     return Check("templates", True, f"{ctx.config.paths.templates} render")
 
 
-def connect_checks(ctx, now: datetime, *, ocr_reason: str | None, environ=None) -> list[Check]:
+def connect_checks(ctx: Context, now: datetime, *, ocr_reason: str | None, environ=None) -> list[Check]:
     """Everything ``check-config --connect`` reports, in order."""
     cfg = ctx.config
     checks = [state_write_check(cfg.paths.state)]

@@ -19,11 +19,25 @@ wrong school or type that goes to review costs recall, not precision.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
+import tempfile
+import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from . import app
+from .clock import parse_instant
+from .config import MailboxConfig, load_config, parse_config
+from .context import Context
+from .errors import UsageError
+from .rules import load_rules
+from .status import status_for, to_json
+from .store import Store
 
 COUNTED, REVIEW = "counted", "review"
 
@@ -390,7 +404,6 @@ class StatusMetrics:
 
 def season_end(labels: dict) -> str:
     """The corpus's evaluation time: when its last message arrived (ISO 8601), or "" without any."""
-    from datetime import datetime
 
     times = [datetime.fromisoformat(label["received_at"]) for label in labels.values() if label.get("received_at")]
     return max(times).isoformat() if times else ""
@@ -399,7 +412,6 @@ def season_end(labels: dict) -> str:
 def first_receipts(labels: dict, until: str = "") -> dict[tuple[str, str], str]:
     """(school, document type) -> the receipt time (ISO 8601) of its first genuine copy, from the labels;
     with ``until``, only copies received by then."""
-    from datetime import datetime
 
     first: dict[tuple[str, str], datetime] = {}
     end = datetime.fromisoformat(until) if until else None
@@ -423,7 +435,6 @@ def first_receipts(labels: dict, until: str = "") -> dict[tuple[str, str], str]:
 
 def true_status(first: str | None, deadline: str, at: str, exempt: bool = False, grace_seconds: int = 0) -> str:
     """What a document's status should be at ``at``: on_time, late, missing, pending or exempt (ISO 8601 times)."""
-    from datetime import datetime, timedelta
 
     due = datetime.fromisoformat(deadline) + timedelta(seconds=grace_seconds)
     if first is not None:
@@ -702,19 +713,6 @@ def evaluate_corpus(corpus, *, config_path=None, labels_path=None, keep_state=No
     ``app.export_rows`` are scored against ``labels_path`` (default
     ``corpus/labels.json``).
     """
-    import dataclasses
-    import tempfile
-    import time
-    from datetime import datetime, timezone
-    from pathlib import Path
-
-    from . import app
-    from .clock import parse_instant
-    from .config import MailboxConfig, load_config, parse_config
-    from .errors import UsageError
-    from .rules import load_rules
-    from .store import Store
-
     corpus = Path(corpus)
     labels_path = Path(labels_path) if labels_path else corpus / "labels.json"
     if not corpus.is_dir():
@@ -741,7 +739,7 @@ def evaluate_corpus(corpus, *, config_path=None, labels_path=None, keep_state=No
         config = dataclasses.replace(
             config, mailbox=MailboxConfig(source="folder", path=corpus.resolve()), smtp=dataclasses.replace(config.smtp, enabled=False),
             paths=dataclasses.replace(config.paths, state=state))
-        ctx = app.Context(config=config, rules=load_rules(config.paths.rules))
+        ctx = Context(config=config, rules=load_rules(config.paths.rules))
         if isinstance(now, str):
             now = parse_instant(now, ctx.rules.campaign.tz)
         started = time.monotonic()
@@ -756,10 +754,6 @@ def evaluate_corpus(corpus, *, config_path=None, labels_path=None, keep_state=No
 
 def _status_at(store, rules, labels: dict, now) -> StatusMetrics:
     """``status --json`` at ``now`` when given, else at the end of the corpus's season, scored."""
-    from datetime import datetime
-
-    from .status import status_for, to_json
-
     at = now or (datetime.fromisoformat(season_end(labels)) if season_end(labels) else None)
     if at is None:
         return StatusMetrics()

@@ -23,6 +23,8 @@ import socket
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email import policy
+from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
@@ -30,6 +32,7 @@ from typing import Callable, Iterator, Protocol
 from .config import MailboxConfig
 from .errors import AuthenticationError, MailboxError
 from .model import RawMessage
+from .outlookmsg import MsgUnreadable, to_rfc822
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ def connect_imap(cfg: MailboxConfig, environ: dict | None = None):
     factory. TLS certificates are verified unless the config explicitly and
     loudly says otherwise (self-signed test servers only).
     """
-    import imapclient
+    import imapclient  # not at the top: a folder source, status and health need no IMAP library
     from imapclient.exceptions import LoginError
 
     context = _tls_context(cfg) if cfg.security != "none" else None
@@ -139,7 +142,7 @@ class ImapSource:
             self.close()
             raise MailboxError(f"IMAP connection to {self.cfg.host} lost: {_why(exc)}") from exc
         except Exception as exc:
-            import imapclient
+            import imapclient  # loaded by connect_imap already: this only names its errors
 
             if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):  # the socket died
                 self.close()
@@ -184,7 +187,7 @@ class ImapSource:
         try:
             return client.select_folder(self.cfg.folder, readonly=True)
         except Exception as exc:
-            import imapclient
+            import imapclient  # loaded by connect_imap already: this only names its errors
 
             if isinstance(exc, imapclient.exceptions.IMAPClientError):
                 names = ", ".join(f[2] for f in client.list_folders()[:20])
@@ -375,12 +378,7 @@ def _arrival_of(data: bytes, name: str) -> datetime | None:
     """When a message in a file arrived: the receiving server's stamp in the
     newest ``Received:`` header, else (with a warning: the sender's clock
     may be wrong) its Date header, else None."""
-    from email.parser import BytesHeaderParser
-    from email import policy
-
     if data[:8] == OLE_SIGNATURE:  # an Outlook .msg: its own headers, as the parser will read them
-        from .outlookmsg import MsgUnreadable, to_rfc822
-
         try:
             data = to_rfc822(data, max_attachments=0)[0]
         except MsgUnreadable:

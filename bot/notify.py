@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from . import bounces, flood, outbox
+from .context import Context
 from .model import ParsedMessage
 from .outbox import Cancel, Defer, DeliveryReport, Limits, QueuedMail, Replace
 from .status import apply_corrections, compute_status
@@ -81,13 +82,13 @@ class NotifyReport:
 
 # -- shared helpers -------------------------------------------------------------
 
-def allowed_addresses(ctx) -> set[str]:
+def allowed_addresses(ctx: Context) -> set[str]:
     """Who the bot may write to: the roster and the coordinators."""
     return {e.lower() for s in ctx.rules.schools for e in s.emails} | {e.lower() for e in ctx.config.coordinator_emails}
 
 
-def renderer_for(ctx) -> Renderer:
-    from .render import Renderer
+def renderer_for(ctx: Context) -> Renderer:
+    from .render import Renderer  # not at the top: a poll with nothing to send renders nothing
 
     return Renderer.for_config(ctx.config, ctx.rules.campaign)
 
@@ -142,7 +143,7 @@ def _preview(store: Store, renderer: Renderer, mail: PlannedMail, now: datetime,
 
 # -- delivery -------------------------------------------------------------------
 
-def deliver(ctx, store: Store, sender, now: datetime, *, clock: Callable[[], datetime] | None = None,
+def deliver(ctx: Context, store: Store, sender, now: datetime, *, clock: Callable[[], datetime] | None = None,
             sleep: Callable[[float], None] = _time.sleep) -> DeliveryReport:
     """Send due mail. With a real ``clock``, wait out the per-minute rate
     (at most ``MAX_PACING_WAIT``) instead of leaving the rest for the next run."""
@@ -177,7 +178,7 @@ def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
                           errors=a.errors + b.errors)
 
 
-def _recheck(ctx, store: Store, now: datetime):
+def _recheck(ctx: Context, store: Store, now: datetime):
     """Decide a queued mail again just before it is sent (at ``now``).
 
     A reminder: cancel it if the school sent everything, became exempt or
@@ -235,7 +236,7 @@ def _recheck(ctx, store: Store, now: datetime):
         return Replace(raw=raw, recipients=mail.to, subject=subject, meta=mail.meta)
 
     def check_receipt(row: outbox.OutboxRow):
-        from . import plan
+        from . import plan  # not at the top: an idle poll plans no mail
 
         if not bounced:
             bounced.append(suppressed_addresses(store, now))
@@ -259,7 +260,7 @@ def _recheck(ctx, store: Store, now: datetime):
 
 def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
     """Counted submissions of a cycle (by classification or by an 'assign' correction), with their message."""
-    from . import plan
+    from . import plan  # not at the top: an idle poll plans no mail
 
     by_item: dict[int, dict] = {}
     for r in facts.receipts:
@@ -285,9 +286,9 @@ def counted_items(store: Store, facts, cycle: int) -> list[plan.CountedItem]:
     return out
 
 
-def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
+def send_receipts(ctx: Context, store: Store, sender, now: datetime) -> NotifyReport:
     """Queue the receipts that are due, then deliver due mail (if ``sender``)."""
-    from . import plan
+    from . import plan  # not at the top: an idle poll plans no mail
 
     report = NotifyReport("receipts")
     renderer = renderer_for(ctx)
@@ -309,7 +310,7 @@ def send_receipts(ctx, store: Store, sender, now: datetime) -> NotifyReport:
     return report
 
 
-def receipts_after_poll(ctx, store: Store, sender, now: datetime, *, recorded: bool) -> bool:
+def receipts_after_poll(ctx: Context, store: Store, sender, now: datetime, *, recorded: bool) -> bool:
     """After a poll: queue the receipts due (and, with a sender, deliver the
     mail due). Returns whether receipts were planned.
 
@@ -346,7 +347,7 @@ def _still_valid(mark: tuple[datetime, str], key: list, now: datetime) -> bool:
         return False
 
 
-def _receipts_key(ctx, store: Store, now: datetime) -> list:
+def _receipts_key(ctx: Context, store: Store, now: datetime) -> list:
     """What the receipts due depend on besides the clock: cheap to read (no scan of the items)."""
     rules = sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size)
                    for f in Path(ctx.config.paths.rules).iterdir() if f.is_file())
@@ -355,9 +356,9 @@ def _receipts_key(ctx, store: Store, now: datetime) -> list:
 
 # -- reminders --------------------------------------------------------------------
 
-def remind(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
+def remind(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
     """Queue the reminders due at ``now`` (nothing outside office hours), then deliver."""
-    from . import plan
+    from . import plan  # not at the top: an idle poll plans no mail
 
     report = NotifyReport("reminders", dry_run=dry_run)
     renderer = renderer_for(ctx)
@@ -403,7 +404,7 @@ def suppressed_addresses(store: Store, now: datetime) -> frozenset[str]:
     each permanent bounce believed (a report about the bot's own mail to that
     address, see ``sync_bounces``), against the mail people sent us from the
     same addresses (automatic mail, and mail failing authentication, prove nothing)."""
-    from . import plan
+    from . import plan  # not at the top: an idle poll plans no mail
 
     bounced = [(b.address, b.received_at) for b in store.believed_bounces()]
     addresses = sorted({a for a, _ in bounced})
@@ -444,7 +445,7 @@ def sync_bounces(store: Store, read: Callable[[bytes], ParsedMessage] | None = N
 
 # -- loops and floods ---------------------------------------------------------------
 
-def sender_bursts(ctx, store: Store, now: datetime, extra=(), since: datetime | None = None) -> list[flood.Burst]:
+def sender_bursts(ctx: Context, store: Store, now: datetime, extra=(), since: datetime | None = None) -> list[flood.Burst]:
     """The bursts of inbound mail received by ``now`` (``flood.bursts`` with
     the campaign's ``burst_*`` thresholds) still active or, with ``since``,
     ending after it; newest first. Every stored message counts, automatic
@@ -465,7 +466,7 @@ def sender_bursts(ctx, store: Store, now: datetime, extra=(), since: datetime | 
     return [b for b in found if b.active(now) or (since is not None and b.last_at > since)]
 
 
-def bursting_addresses(ctx, store: Store, now: datetime, extra=()) -> frozenset[str]:
+def bursting_addresses(ctx: Context, store: Store, now: datetime, extra=()) -> frozenset[str]:
     """The addresses the bot does not answer at ``now`` because they sent a
     burst of mail (see ``sender_bursts``): no receipts, no command replies."""
     return flood.bursting(sender_bursts(ctx, store, now, extra), now)
@@ -491,7 +492,7 @@ def _digest_mark(store: Store) -> tuple[datetime | None, dict]:
 
 def _refused_commands(store: Store, now: datetime) -> tuple[tuple[plan.RefusedCommands, ...], int]:
     """Command mail refused since the last digest, and the newest id it covers."""
-    from . import plan
+    from . import plan  # not at the top: an idle poll plans no mail
 
     last = int(_digest_mark(store)[1].get("command", 0))
     refused, newest = [], last
@@ -519,9 +520,9 @@ def _complete_at(store: Store, rules, cycle: int, since: datetime | None, last_i
     return frozenset(s.code for s in before.schools if s.complete)
 
 
-def digest_inputs(ctx, store: Store, status, now: datetime) -> tuple[plan.DigestInputs, int, int]:
+def digest_inputs(ctx: Context, store: Store, status, now: datetime) -> tuple[plan.DigestInputs, int, int]:
     """What the digest shows beyond the status, and the newest item/correction ids it covers."""
-    from . import plan
+    from . import plan  # not at the top: an idle poll plans no mail
 
     cycle = status.cycle
     since, last_item, last_corr = _digest_marks(store)
@@ -581,7 +582,7 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
     """The permanent bounces believed by ``now``, one per address (newest
     first), each with the first mail a person sent from the address after
     its last bounce, if any (then the address is used again)."""
-    from . import plan
+    from . import plan  # not at the top: an idle poll plans no mail
 
     reports: dict[str, list] = {}  # address -> [first, last, count, detail]
     for b in store.believed_bounces(received_by=now):
@@ -600,7 +601,7 @@ def _bounces_by(store: Store, now: datetime) -> list[plan.Bounce]:
     return sorted(out, key=lambda b: b.last_at, reverse=True)
 
 
-def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> tuple[PlannedMail, list[Attachment]]:
+def build_digest(ctx: Context, renderer: Renderer, status, inputs: plan.DigestInputs) -> tuple[PlannedMail, list[Attachment]]:
     """The digest mail, its lists shortened until the HTML fits ``HTML_BUDGET``."""
     from . import plan
     from .render import XLSX_TYPE, Attachment
@@ -625,9 +626,9 @@ def build_digest(ctx, renderer: Renderer, status, inputs: plan.DigestInputs) -> 
     return mail, attachments
 
 
-def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
+def digest(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
     """Queue today's digest to the coordinator (once per local day), then deliver."""
-    from . import plan
+    from . import plan  # not at the top: an idle poll plans no mail
 
     report = NotifyReport("digest", dry_run=dry_run)
     renderer = renderer_for(ctx)
@@ -664,7 +665,7 @@ def digest(ctx, store: Store, sender, now: datetime, dry_run: bool = False) -> N
 
 # -- for the worker -----------------------------------------------------------------
 
-def tasks(ctx, sender_factory=None, environ: dict | None = None) -> dict[str, Callable[[datetime], object]]:
+def tasks(ctx: Context, sender_factory=None, environ: dict | None = None) -> dict[str, Callable[[datetime], object]]:
     """Jobs for ``service.run(..., tasks=notify.tasks(ctx))``: each opens the
     state store, does its work at ``now`` and returns a report.
 
@@ -672,7 +673,7 @@ def tasks(ctx, sender_factory=None, environ: dict | None = None) -> dict[str, Ca
     - ``remind`` (twice an hour): reminders decide themselves what is due;
     - ``digest`` (at schedule.digest_at): once per local day.
     """
-    from .send import make_sender
+    from .send import make_sender  # not at the top: SMTP code loads when the worker sends
 
     factory = sender_factory or (lambda: make_sender(ctx.config, environ))
 

@@ -450,7 +450,7 @@ class _Run:
                 return
             if isinstance(outcome, Exception):
                 raise outcome
-            store.record_processed(pending.row, _summary(message), outcome, self.now)
+            store.record_processed(pending.row, MessageSummary.of(message), outcome, self.now)
         except Exception as exc:
             if environment_fault(exc):  # the state disk, not the mail: stops the poll
                 raise
@@ -527,16 +527,11 @@ def _occurrences(attachments: Sequence[Attachment]) -> list[int]:
     return out
 
 
-def _summary(message: ParsedMessage) -> MessageSummary:
-    return MessageSummary(message_id=message.message_id, from_addr=message.from_addr, subject=message.subject,
-                          automatic=message.automatic, auth=message.auth_verdict.stored, bounces=message.bounce_recipients)
-
-
 def _withhold(store: Store, report: PollReport, pending: PendingMessage, now: datetime,
               limits: ParseLimits = ParseLimits()) -> None:
     """A message too large to download: quarantined at once, with who sent it."""
     message = parse_message(store.raw(pending), limits)  # the header block: cheap
-    store.record_withheld(pending.row, _summary(message), now)
+    store.record_withheld(pending.row, MessageSummary.of(message), now)
     report.quarantined += 1
     log.error("message %s from %s quarantined: too large to download (%d bytes)",
               pending.message_id, message.from_addr or "?", pending.size)

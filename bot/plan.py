@@ -274,7 +274,7 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
         "in_review": [d for d in docs if d["status"] == REVIEW],
         "optional_missing": [_doc_name(campaign, d) for d in campaign.optional
                              if s.documents[d].status in (PENDING, MISSING, EXTENDED)],
-        **_common(status),
+        **campaign_context(status),
     }
     return PlannedMail(key=key, kind="reminder", template="reminder", cycle=status.cycle,
                        to=reachable(school.emails, suppressed), context=context, school=school.code,
@@ -448,7 +448,7 @@ def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[
     its status or what it still misses."""
     lines = [line for _, _, line in _receipt_lines(status.campaign, items)]
     sender = items[0].from_addr.lower()
-    context = {"school": _school_dict(school), "lines": lines, "sender": sender, **_common(status)}
+    context = {"school": _school_dict(school), "lines": lines, "sender": sender, **campaign_context(status)}
     # ``school`` is kept for the outbox's bookkeeping; meta "sender" keeps the mail out of the school's thread.
     return PlannedMail(key=key, kind="receipt", template="receipt_sender", cycle=status.cycle, to=(sender,),
                        context=context, school=school.code, senders=(sender,),
@@ -487,7 +487,7 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
         "missing": [_doc_name(campaign, d) for d in missing],
         "not_official": [_doc_name(campaign, d) for d in not_official(s, campaign)],
         "in_review": [d for d in docs if d["status"] == REVIEW],
-        **_common(status),
+        **campaign_context(status),
     }
     ids = tuple(i.item_id for i in items)
     return PlannedMail(key=receipt_key(school.code, status.cycle, ids), kind="receipt", template="receipt",
@@ -766,7 +766,7 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         return {"rows": rows[:lim[name]], "total": len(rows), "more": max(0, len(rows) - lim[name])}
 
     return {
-        **_common(status),
+        **campaign_context(status),
         "today": today,
         "since": inputs.since,
         "headline": {
@@ -1202,7 +1202,9 @@ def official_rows(status: CampaignStatus) -> list[OfficialRow]:
 
 # -- helpers ------------------------------------------------------------------
 
-def _common(status: CampaignStatus) -> dict:
+def campaign_context(status: CampaignStatus) -> dict:
+    """What every mail's template is given about the campaign: its name, the
+    cycle, the deadlines, the office and the document types."""
     c = status.campaign
     return {"campaign": {"id": c.id, "name": c.name, "activity": c.activity}, "cycle": status.cycle, "now": status.now,
             "campaign_deadline": c.deadline(status.cycle), "report_deadline": c.report_deadline(status.cycle),
@@ -1218,11 +1220,7 @@ def _school_dict(school: School) -> dict:
     return {"code": school.code, "name": school.name, "level": school.level}
 
 
-def _doc_name(campaign: Campaign, doc_id: str) -> str:
-    try:
-        return campaign.doc_type(doc_id).name
-    except KeyError:
-        return doc_id
+_doc_name = Campaign.doc_name  # (campaign, doc_id): the name, or the id the rules no longer list
 
 
 def _doc_line(campaign: Campaign, s: SchoolStatus, doc_id: str) -> dict:

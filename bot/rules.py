@@ -204,6 +204,14 @@ class Campaign:
                 return d
         raise KeyError(doc_id)
 
+    def doc_name(self, doc_id: str) -> str:
+        """The document type's name; its id when the rules no longer list it
+        (an item recorded before the rules changed)."""
+        try:
+            return self.doc_type(doc_id).name
+        except KeyError:
+            return doc_id
+
     def opens(self, cycle: int) -> datetime:
         month, day = self.cycle_opens
         return datetime(cycle, month, day, tzinfo=self.tz)

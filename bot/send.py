@@ -17,7 +17,6 @@ at all (the rest of the pass should wait too).
 from __future__ import annotations
 
 import base64
-import os
 import re
 import smtplib
 import socket
@@ -27,6 +26,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Protocol, Sequence
 
+from .archive import write_atomic
 from .config import Config, SmtpConfig
 from .errors import BotError, SmtpFailure
 
@@ -79,10 +79,7 @@ class SmtpSender:
                 conn.ehlo()
             if cfg.username:
                 secret = cfg.secret.read(self.environ) if cfg.secret else ""
-                if cfg.auth == "xoauth2":
-                    _login_xoauth2(conn, cfg.username, secret)
-                else:
-                    _login(conn, cfg.username, secret)
+                login(conn, cfg.username, secret, auth=cfg.auth)
             return conn
         except SmtpFailure:
             _quietly_close(conn)
@@ -169,10 +166,10 @@ class FileSender:
         safe = self._SAFE.sub("_", name).strip("._") or "mail"
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.dir / f"{safe}.eml", raw)
+            write_atomic(self.dir / f"{safe}.eml", raw)
             html = _html_part(raw)
             if html is not None:
-                _write_atomic(self.dir / f"{safe}.html", html.encode("utf-8"))
+                write_atomic(self.dir / f"{safe}.html", html.encode("utf-8"))
         except OSError as exc:
             raise SmtpFailure(f"cannot write to {self.dir}: {exc.strerror}", temporary=True, connection=True) from exc
         return {}
@@ -186,6 +183,16 @@ def make_sender(config: Config, environ: dict | None = None):
     if config.smtp.enabled:
         return SmtpSender(config.smtp, environ)
     return FileSender(config.paths.state / "outbox")
+
+
+def login(conn: smtplib.SMTP, username: str, secret: str, *, auth: str) -> None:
+    """Log in by ``[smtp] auth``: "xoauth2" presents ``secret`` as an OAuth 2.0
+    access token, anything else as a password. Raises ``smtplib.SMTPException``
+    (``SMTPAuthenticationError`` when the server refuses the credentials)."""
+    if auth == "xoauth2":
+        _login_xoauth2(conn, username, secret)
+    else:
+        _login(conn, username, secret)
 
 
 def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
@@ -215,15 +222,6 @@ def _html_part(raw: bytes) -> str | None:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     part = msg.get_body(preferencelist=("html",))
     return part.get_content() if part is not None else None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _quietly_close(conn) -> None:

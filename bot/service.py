@@ -29,9 +29,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+from .backup import current_schema, schema_version
 from .clock import system_clock
+from .context import Context
+from .doctor import explain, network_cause
 from .errors import AuthenticationError, BotError
 from .lock import StateLock
+from .store import Store
 
 log = logging.getLogger("bot.service")
 
@@ -77,7 +81,7 @@ class Backoff:
 class Worker:
     """The jobs of the worker, each a small function of (now)."""
 
-    ctx: object
+    ctx: Context | None  # None in tests of jobs that need no settings
     clock: Callable[[], datetime]
     poll: Callable[..., object]
     tasks: dict = field(default_factory=dict)  # name -> callable(now), e.g. remind, digest, outbox
@@ -121,8 +125,6 @@ class Worker:
         """A poll that cannot reach the IMAP server for a reason in the config
         (TLS mode, port, host) says so in a sentence, not as ``[SSL:
         WRONG_VERSION_NUMBER]``; any other error as it is."""
-        from .doctor import explain, network_cause
-
         mailbox = getattr(getattr(self.ctx, "config", None), "mailbox", None)
         if name != "poll" or mailbox is None or mailbox.source != "imap" or network_cause(exc) is None:
             return str(exc)
@@ -181,8 +183,6 @@ class Worker:
         return self.tasks["digest"](now)
 
     def last_mark(self, name: str) -> datetime | None:
-        from .store import Store
-
         with Store.open(self.ctx.config.paths.state) as store:
             mark = store.mark(name)
         return mark[0] if mark else None
@@ -209,7 +209,7 @@ def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: floa
 
     ``now`` is the start: the poll and the digest check run then at once.
     """
-    from apscheduler.events import EVENT_JOB_SUBMITTED
+    from apscheduler.events import EVENT_JOB_SUBMITTED  # not at the top: only the worker schedules
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.combining import OrTrigger
@@ -240,14 +240,11 @@ def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: floa
     return scheduler
 
 
-def run(ctx, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: float | None = None,
+def run(ctx: Context, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: float | None = None,
         install_signals: bool = True) -> int:
     """Run the worker in the foreground until SIGTERM/SIGINT. Returns an exit code."""
     config = ctx.config
     with StateLock(config.paths.state, "run"):
-        from .backup import current_schema, schema_version
-        from .store import Store
-
         before = schema_version(config.paths.state)
         with Store.open(config.paths.state) as store:  # health expects a daily digest from a day after this
             store.set_mark("worker", clock(), f"pid {os.getpid()}")
@@ -287,7 +284,7 @@ def migration_text(before: int | None, after: int, state) -> str:
 def _start_idle(config, worker: Worker, scheduler, client_factory) -> threading.Thread | None:
     if config.mailbox.source != "imap":
         return None
-    from .mailbox import IdleWatcher, connect_imap
+    from .mailbox import IdleWatcher, connect_imap  # not at the top: health opens no mailbox
 
     def wake_poll() -> None:
         if not worker.wake_poll():
@@ -424,7 +421,7 @@ def _digest_problems(store, config, now: datetime, last: datetime | None) -> lis
 
 
 def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[list[str], list[str]]:
-    from .outbox import Limits
+    from .outbox import Limits  # not at the top: the outgoing-mail modules load only when health asks
 
     trouble = store.outbox_trouble(now - STUCK_AFTER, cycle)
     lines, problems = [], []

@@ -7,13 +7,13 @@ import email
 import functools
 import io
 import itertools
-from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import parse_config
+from bot.context import Context
 from bot.model import ItemDecision, RawMessage
 from bot.parse import parse_message
 from bot.rules import load_rules
@@ -27,10 +27,7 @@ OFFICE_MX = "mx.tphcm-gov.example"  # the authserv-id of the office's receiving 
 _seq = itertools.count(1)
 
 
-@dataclass(frozen=True)
-class Ctx:
-    config: object
-    rules: object
+Ctx = Context  # what app.load gives
 
 
 def make_ctx(tmp_path: Path, smtp_server=None, *, templates: Path | None = None, rules: Path | None = None,

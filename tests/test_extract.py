@@ -213,9 +213,9 @@ def test_ocr_layout_finds_the_header_wherever_tesseract_lists_it():
 
 def test_ocr_text_is_never_taken_for_tcvn3(monkeypatch):
     # Specks read as ¬ § µ « are Latin-1 look-alikes of TCVN3 codes: OCR output is Unicode all the same.
-    monkeypatch.setattr(extract_images, "_ocr_png", lambda png, dpi, limits: (
+    monkeypatch.setattr(extract_images, "ocr_png", lambda png, dpi, limits: (
         "UBND QUẬN 12 ¬\nTRƯỜNG THCS NGUYỄN TRÃI µ\n§ố: 12/BC-THCSNT «\nB¸o c¸o ×\nKết quả xây dựng"))
-    monkeypatch.setattr(extract_images, "_want_ocr", lambda ocr: (True, None))
+    monkeypatch.setattr(extract_images, "want_ocr", lambda ocr: (True, None))
     result = extract(att("IMG_1.png", f.text_image(["x"])))
     assert result.error is None and result.ocr
     assert not any("TCVN3" in n for n in result.notes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 # (id, name, title, type abbreviation). Those the campaign lists as its own
 # documents are taken from the rules; the others are recognised so that a
 # "QUYẾT ĐỊNH" is ignored rather than sent to review as "unknown type".
-_ADMIN_TYPES = (
+ADMIN_TYPES = (
     ("nghi_quyet", "Nghị quyết", "NGHỊ QUYẾT", "NQ"),
     ("quyet_dinh", "Quyết định", "QUYẾT ĐỊNH", "QĐ"),
     ("chi_thi", "Chỉ thị", "CHỈ THỊ", "CT"),
@@ -31,28 +31,28 @@ _ADMIN_TYPES = (
 )
 
 # Phrases of a mail body that announce documents (for mail without any).
-_SUBMISSION_PHRASES = ("gửi hồ sơ", "đính kèm", "gửi kèm", "kèm theo", "nộp hồ sơ",
-                       "gửi tờ trình", "gửi báo cáo", "gửi biên bản", "hồ sơ đề nghị", "attached")
+SUBMISSION_PHRASES = ("gửi hồ sơ", "đính kèm", "gửi kèm", "kèm theo", "nộp hồ sơ",
+                      "gửi tờ trình", "gửi báo cáo", "gửi biên bản", "hồ sơ đề nghị", "attached")
 
 # Words of a Công văn subject that say it only transmits other documents.
-_TRANSMIT_WORDS = ("gui", "nop", "chuyen", "kem theo", "dinh kem")
+TRANSMIT_WORDS = ("gui", "nop", "chuyen", "kem theo", "dinh kem")
 
 # Words around a school name that make it a mention in passing, not a signature.
-_PASSING_WORDS = ("kinh nghiem", "phoi hop", "hoc tap", "cung voi", "giup do", "ho tro",
-                  "tham quan", "so voi", "nhu truong", "giao luu")
+PASSING_WORDS = ("kinh nghiem", "phoi hop", "hoc tap", "cung voi", "giup do", "ho tro",
+                 "tham quan", "so voi", "nhu truong", "giao luu")
 
 # Weights of the sources of school evidence, and their tier (3 strong, 2 medium, 1 weak).
 # "header_cut" (only the start of the issuer's name read) weighs nothing: it can
 # only contradict, as strongly as the header it is.
-_SOURCE_WEIGHT = {"address": 0.6, "header": 0.6, "header_partial": 0.45, "forwarder": 0.4,
-                  "subject": 0.3, "signature": 0.3, "sender_name": 0.25, "filename": 0.15, "header_cut": 0.0}
-_SOURCE_TIER = {"address": 3, "header": 3, "header_partial": 2, "forwarder": 2,
-                "subject": 2, "signature": 2, "sender_name": 2, "filename": 1, "header_cut": 3}
+SOURCE_WEIGHT = {"address": 0.6, "header": 0.6, "header_partial": 0.45, "forwarder": 0.4,
+                 "subject": 0.3, "signature": 0.3, "sender_name": 0.25, "filename": 0.15, "header_cut": 0.0}
+SOURCE_TIER = {"address": 3, "header": 3, "header_partial": 2, "forwarder": 2,
+               "subject": 2, "signature": 2, "sender_name": 2, "filename": 1, "header_cut": 3}
 
 # Confidence is capped here when something needs a person, whatever the threshold.
-_CONCERN_CAP = 0.5
+CONCERN_CAP = 0.5
 # Only this much of a part's text is read for topic and year (it is already bounded
 # by extraction; this keeps one part well under a few milliseconds).
-_MAX_TEXT = 20_000
+MAX_TEXT = 20_000
 # Images smaller than this without any document type are logos and signatures.
-_TINY_IMAGE_BYTES = 40_000
+TINY_IMAGE_BYTES = 40_000

@@ -7,11 +7,11 @@ from typing import Mapping, Sequence
 
 from ..model import ReasonCode
 from ..vietnamese import fold, fold_compact
-from .constants import _MAX_TEXT, _TRANSMIT_WORDS
+from .constants import MAX_TEXT, TRANSMIT_WORDS
 from .evidence import filename_stem, is_meaningless_filename
 from .forms import match_form, text_form
-from .head import _MOTTO, Head, NumberLine, _caps_prefix, _title_core
-from .helpers import _short, _type_name
+from .head import MOTTO, Head, NumberLine, caps_prefix, title_core
+from .helpers import shortened, type_name
 from .index import ClassifierIndex, TypeSig
 
 
@@ -52,9 +52,9 @@ def detect_doc_type(head: Head, text: str, filename: str, index: ClassifierIndex
     title, number = head.title, head.number
     code_type = number.type if number is not None else None
     if title is not None and not title.dossier and (code_type is None or code_type == title):
-        return _other_type(title.name, f"tiêu đề '{_short(head.title_line)}'")
+        return _other_type(title.name, f"tiêu đề '{shortened(head.title_line)}'")
     if title is None and code_type is not None and not code_type.dossier:
-        return _other_type(code_type.name, f"số ký hiệu '{_short(number.line)}'")
+        return _other_type(code_type.name, f"số ký hiệu '{shortened(number.line)}'")
     if title is None and code_type is None:
         cong_van = _cong_van(head, index)
         if cong_van is not None:
@@ -74,7 +74,7 @@ def detect_doc_type(head: Head, text: str, filename: str, index: ClassifierIndex
                            concern_codes=(*codes, ReasonCode.UNREADABLE_TITLE))
     extra = tuple(t for t in second_documents(text, index) if t != chosen.id)
     if extra:
-        names = ", ".join(_type_name(t, index) for t in (chosen.id, *extra))
+        names = ", ".join(type_name(t, index) for t in (chosen.id, *extra))
         concerns.append(f"phần này có vẻ chứa nhiều văn bản ({names}); cần xem lại cách tách tệp")
         codes.append(ReasonCode.MANY_DOCUMENTS)
     ids = (chosen.id,) if chosen.dossier else ()
@@ -90,11 +90,11 @@ def _type_from_head(head: Head) -> tuple[TypeSig | None, float, list[str], list[
     if title is not None:
         how = " (khớp gần đúng)" if head.title_fuzzy else ""
         # the title as printed, without the specks OCR read around it
-        shown = _title_core(head.title_line)[0]
-        reasons.append(f"tiêu đề '{_short(shown or head.title_line)}' ở đầu văn bản{how}")
+        shown = title_core(head.title_line)[0]
+        reasons.append(f"tiêu đề '{shortened(shown or head.title_line)}' ở đầu văn bản{how}")
     if code_type is not None:
         how = " (khớp gần đúng)" if number.approximate else ""
-        reasons.append(f"số ký hiệu {_written_code(number)} trong '{_short(number.line)}'{how}")
+        reasons.append(f"số ký hiệu {_written_code(number)} trong '{shortened(number.line)}'{how}")
     if title is not None and code_type is not None:
         if title.id != code_type.id:
             return title, 0.4, reasons, [f"tiêu đề là {title.name} nhưng số ký hiệu là {code_type.name}"]
@@ -166,9 +166,9 @@ def _cong_van(head: Head, index: ClassifierIndex) -> TypeVerdict | None:
     subject = head.subject_text()
     if number is None or not subject:
         return None
-    where = f"'{_short(number.line)}'"
+    where = f"'{shortened(number.line)}'"
     form = match_form(subject)
-    if any(f" {w} " in form for w in _TRANSMIT_WORDS):
+    if any(f" {w} " in form for w in TRANSMIT_WORDS):
         return TypeVerdict((), 0.9, (f"Công văn ({where}, không có chữ viết tắt loại văn bản)",), other="Công văn",
                            other_reason="công văn chuyển hồ sơ, không phải một văn bản của bộ hồ sơ")
     hits = {t.id: _keyword_hits(t, form) for t in index.types if t.dossier}
@@ -204,15 +204,15 @@ def second_documents(text: str, index: ClassifierIndex) -> tuple[str, ...]:
     A part that was not split holds a second "CỘNG HÒA ... / TỜ TRÌNH" head;
     a title alone in a body (a heading, a citation) does not count.
     """
-    lines = [line.strip() for line in text[:_MAX_TEXT].splitlines()]
+    lines = [line.strip() for line in text[:MAX_TEXT].splitlines()]
     found: list[str] = []
     for i, line in enumerate(lines):
         # Cheap tests first: this runs over every line of every part.
-        if not line or len(line) > 40 or not _caps_prefix(line, 3):
+        if not line or len(line) > 40 or not caps_prefix(line, 3):
             continue
         sig = index.titles.get(fold_compact(line))
         if sig is None or not sig.dossier or sig.id in found:
             continue
-        if any(_MOTTO.search(fold(prev)) for prev in lines[max(0, i - 10):i]):
+        if any(MOTTO.search(fold(prev)) for prev in lines[max(0, i - 10):i]):
             found.append(sig.id)
     return tuple(found)

@@ -10,8 +10,8 @@ from typing import Sequence
 from ..model import ParsedMessage, ReasonCode
 from ..rules import School
 from ..vietnamese import fold, nfc
-from .constants import _PASSING_WORDS, _SOURCE_TIER, _SOURCE_WEIGHT
-from .helpers import _names, _short
+from .constants import PASSING_WORDS, SOURCE_TIER, SOURCE_WEIGHT
+from .helpers import names_of, shortened
 from .index import ClassifierIndex
 from .issuer import HeadSchool
 from .school_names import SchoolMention, canon_school_text
@@ -67,7 +67,7 @@ def signature_school(body: str, index: ClassifierIndex) -> SchoolMention | None:
         for m in find_schools(line, index):
             # The words around the name, not the name ("Trung tâm Hỗ trợ ..." is a name).
             rest = canon.replace(m.text, " ")
-            if len(rest.split()) <= 5 and not any(w in rest for w in _PASSING_WORDS):
+            if len(rest.split()) <= 5 and not any(w in rest for w in PASSING_WORDS):
                 mentions.append(m)
     return merge_mentions(mentions)
 
@@ -82,7 +82,7 @@ class SchoolEvidence:
 
     @property
     def tier(self) -> int:
-        return _SOURCE_TIER[self.source]
+        return SOURCE_TIER[self.source]
 
 
 def message_evidence(msg: ParsedMessage, index: ClassifierIndex) -> tuple[SchoolEvidence, ...]:
@@ -108,10 +108,10 @@ def message_evidence(msg: ParsedMessage, index: ClassifierIndex) -> tuple[School
                                 ("sender_name", msg.original_from_name, "tên người gửi gốc")):
         mention = merge_mentions(find_schools(text, index)) if text else None
         if mention is not None:
-            found.append(SchoolEvidence(source, mention.schools, f"{label} ghi {_names(mention.schools)}"))
+            found.append(SchoolEvidence(source, mention.schools, f"{label} ghi {names_of(mention.schools)}"))
     mention = signature_school(msg.body_text, index)
     if mention is not None:
-        found.append(SchoolEvidence("signature", mention.schools, f"chữ ký cuối thư: {_names(mention.schools)}"))
+        found.append(SchoolEvidence("signature", mention.schools, f"chữ ký cuối thư: {names_of(mention.schools)}"))
     return tuple(found)
 
 
@@ -120,12 +120,12 @@ def head_evidence(head_school: HeadSchool) -> tuple[SchoolEvidence, ...]:
     mention = head_school.mention
     if mention is None:
         return ()
-    quoted = _short(head_school.line)
+    quoted = shortened(head_school.line)
     if head_school.cut_short:
-        detail = f"đầu văn bản chỉ đọc được '{quoted}' (có thể là {_names(mention.schools, ' hoặc ')})"
+        detail = f"đầu văn bản chỉ đọc được '{quoted}' (có thể là {names_of(mention.schools, ' hoặc ')})"
         return (SchoolEvidence("header_cut", mention.schools, detail),)
     if len(mention.schools) > 1:
-        detail = f"đầu văn bản '{quoted}' có thể là {_names(mention.schools, ' hoặc ')}"
+        detail = f"đầu văn bản '{quoted}' có thể là {names_of(mention.schools, ' hoặc ')}"
         return (SchoolEvidence("header", mention.schools, detail),)
     if head_school.fuzzy:
         detail = f"đầu văn bản '{quoted}' được đọc là {mention.schools[0].name} (khớp gần đúng)"
@@ -163,7 +163,7 @@ def filename_evidence(filename: str, index: ClassifierIndex) -> tuple[SchoolEvid
         at = compact.find(key)
         end = at + len(key)
         if at >= 0 and not (key[-1].isdigit() and end < len(compact) and compact[end].isdigit()):
-            return (SchoolEvidence("filename", schools, f"tên tệp '{filename}' ghi {_names(schools)}"),)
+            return (SchoolEvidence("filename", schools, f"tên tệp '{filename}' ghi {names_of(schools)}"),)
     return ()
 
 
@@ -197,9 +197,9 @@ def resolve_school(evidence: Sequence[SchoolEvidence], sender: str) -> SchoolVer
     """
     scores: dict[str, float] = {}
     for ev in evidence:
-        if len(ev.schools) == 1 and _SOURCE_WEIGHT[ev.source] > 0:
+        if len(ev.schools) == 1 and SOURCE_WEIGHT[ev.source] > 0:
             code = ev.schools[0].code
-            scores[code] = scores.get(code, 0.0) + _SOURCE_WEIGHT[ev.source]
+            scores[code] = scores.get(code, 0.0) + SOURCE_WEIGHT[ev.source]
     if not scores:
         return _no_school(evidence, sender)
     by_address = {ev.schools[0].code for ev in evidence if ev.source == "address" and len(ev.schools) == 1}
@@ -235,8 +235,8 @@ def _has_header(support: Sequence[SchoolEvidence]) -> bool:
 
 def _support_confidence(support: Sequence[SchoolEvidence]) -> float:
     sources = {ev.source for ev in support} - {"header_cut"}  # it only ever contradicts
-    strong = sum(1 for s in sources if _SOURCE_TIER[s] == 3)
-    medium = sum(1 for s in sources if _SOURCE_TIER[s] == 2)
+    strong = sum(1 for s in sources if SOURCE_TIER[s] == 3)
+    medium = sum(1 for s in sources if SOURCE_TIER[s] == 2)
     if strong >= 2:
         return 1.0
     if strong == 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..vietnamese import fold
-from .constants import _MAX_TEXT
+from .constants import MAX_TEXT
 
 
 # --------------------------------------------------------------------------
@@ -14,13 +14,13 @@ from .constants import _MAX_TEXT
 
 @lru_cache(maxsize=16)
 def text_form(text: str) -> str:
-    """``match_form`` of the first ``_MAX_TEXT`` characters of a part's text.
+    """``match_form`` of the first ``MAX_TEXT`` characters of a part's text.
 
     Memoised (a pure function of its argument): the topic and the type
     guess may both read the same text; folding it is the costliest step of
     classifying a part, so it is done only when the head did not decide.
     """
-    return match_form(text[:_MAX_TEXT])
+    return match_form(text[:MAX_TEXT])
 
 
 # For bytes.translate (much faster than a regex on long text): letters,
@@ -39,6 +39,6 @@ def match_form(text: str) -> str:
     return " " + " ".join(ascii_text.split()) + " "
 
 
-def _phrase(text: str) -> str:
+def match_phrase(text: str) -> str:
     """A phrase in match form without the padding."""
     return match_form(text).strip()

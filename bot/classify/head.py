@@ -7,7 +7,7 @@ from difflib import SequenceMatcher
 from typing import Sequence
 
 from ..vietnamese import fold, fold_compact, nfc
-from .constants import _PASSING_WORDS
+from .constants import PASSING_WORDS
 from .index import ClassifierIndex, TypeSig
 
 
@@ -15,22 +15,22 @@ from .index import ClassifierIndex, TypeSig
 # The head of a document
 # --------------------------------------------------------------------------
 
-_MOTTO = re.compile(r"cong hoa xa hoi chu nghia viet nam|doc lap\s*-?\s*tu do\s*-?\s*hanh phuc")
+MOTTO = re.compile(r"cong hoa xa hoi chu nghia viet nam|doc lap\s*-?\s*tu do\s*-?\s*hanh phuc")
 # Where the motto of the right column begins, as OCR leaves it ("Độc lâg-Tựdo-",
 # "CỘNG HOÀ XÃ HỘICHỦ", "Tư do - anh phúc"): any of its distinctive pieces.
-_MOTTO_PIECE = re.compile(r"(?<![a-z])(?:cong\s*hoa\s*xa|xa\s*hoi\s*chu|doc\s*la[pg]?(?![a-z])|"
-                          r"tu\s*do\s*-\s*h|hanh\s*phuc)")
+MOTTO_PIECE = re.compile(r"(?<![a-z])(?:cong\s*hoa\s*xa|xa\s*hoi\s*chu|doc\s*la[pg]?(?![a-z])|"
+                         r"tu\s*do\s*-\s*h|hanh\s*phuc)")
 # Folded "số: 15/TTr-THCSNH", "Số: ..../BC-X", "Số 15/2023/TTr-X": type slot, issuer slot.
 # OCR: "Số-36/TTr-.X", "Số:-87/TTr:X", "Sốố: 12/BC-X", "48/BB THCSNVN" (the dash lost).
-_NUMBER = re.compile(r"^soo?\s*[:./-]*\s*[\d._ ]*(?:/\s*\d{4}\s*)?/\s*([a-z0-9]+)"
-                     r"(?:\s*[-.:]*\s*([a-z0-9][a-z0-9.-]*))?")
+NUMBER = re.compile(r"^soo?\s*[:./-]*\s*[\d._ ]*(?:/\s*\d{4}\s*)?/\s*([a-z0-9]+)"
+                    r"(?:\s*[-.:]*\s*([a-z0-9][a-z0-9.-]*))?")
 # Leading specks of an OCR'd line: ". Số: ...", "` Số: ...".
-_LEADING_JUNK = re.compile(r"^[^\w]+")
+LEADING_JUNK = re.compile(r"^[^\w]+")
 # Letters OCR reads as digits in a type abbreviation ("8C" for "BC").
 _DIGIT_LOOKALIKES = str.maketrans("8051", "bosl")
 _SUBJECT_START = ("ve viec", "v/v", "v v ")
 _NOT_ISSUER = ("kinh gui", "can cu", "ve viec", "v/v", "thuc hien", "theo ")
-_SUPERVISOR = ("ubnd", "uy ban nhan dan", "phong giao duc", "phong gd", "so giao duc", "so gd", "bo giao duc")
+SUPERVISOR = ("ubnd", "uy ban nhan dan", "phong giao duc", "phong gd", "so giao duc", "so gd", "bo giao duc")
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,11 @@ def _may_be_issuer(line: str, folded: str) -> bool:
     """
     if folded.startswith(_NOT_ISSUER) or len(line) > _RUN_ON:
         return False
-    return _mostly_caps(line) or not any(w in folded for w in _PASSING_WORDS)
+    return mostly_caps(line) or not any(w in folded for w in PASSING_WORDS)
 
 
-def _mostly_caps(line: str) -> bool:
+def mostly_caps(line: str) -> bool:
+    """At least 70 % of the line's letters are capitals (a printed heading, an issuer's line)."""
     letters = [ch for ch in line if ch.isalpha()]
     return bool(letters) and sum(ch.isupper() for ch in letters) >= 0.7 * len(letters)
 
@@ -185,7 +186,7 @@ def _exact_title(line: str, compact: str, index: ClassifierIndex) -> TypeSig | N
     if sig is not None:
         return sig
     for title, sig in index.title_prefixes:
-        if compact.startswith(title) and _caps_prefix(line, len(title)) and _same_marks(line, title, sig):
+        if compact.startswith(title) and caps_prefix(line, len(title)) and _same_marks(line, title, sig):
             return sig
     return None
 
@@ -209,8 +210,8 @@ _ROMAN_NUMBER = re.compile(r"^[IVX]{1,4}[.)]$")              # "II." opening a h
 
 
 def _title_cores(line: str) -> list[tuple[str, bool]]:
-    """``_title_core``, then the same without short capital words at its ends ("SC BIỂN BẢN ĐC")."""
-    core, dropped = _title_core(line)
+    """``title_core``, then the same without short capital words at its ends ("SC BIỂN BẢN ĐC")."""
+    core, dropped = title_core(line)
     if not core:
         return []
     found = [(core, dropped)]
@@ -224,7 +225,7 @@ def _title_cores(line: str) -> list[tuple[str, bool]]:
     return found
 
 
-def _title_core(line: str) -> tuple[str, bool]:
+def title_core(line: str) -> tuple[str, bool]:
     """The run of capital words in a line, without the specks OCR put around it.
 
     ". TỜ TRÌNH ` =" -> "TỜ TRÌNH"; ": , 'TỜ TRÌNH P" -> "TỜ TRÌNH" (a lone
@@ -249,7 +250,7 @@ def _title_core(line: str) -> tuple[str, bool]:
     return " ".join(words[best[0]:best[1]]), any(ch.isalpha() for w in rest for ch in w)
 
 
-def _caps_prefix(line: str, letters: int) -> bool:
+def caps_prefix(line: str, letters: int) -> bool:
     """Whether the first ``letters`` letters of the line are capitals (a printed title)."""
     seen = [ch for ch in line if ch.isalpha()][:letters]
     return len(seen) == letters and all(ch.isupper() for ch in seen)
@@ -257,7 +258,7 @@ def _caps_prefix(line: str, letters: int) -> bool:
 
 def _fuzzy_title(line: str, compact: str, index: ClassifierIndex) -> tuple[TypeSig, bool] | None:
     """A short, mostly capital line within a couple of letters of exactly one title."""
-    if any(ch.isdigit() for ch in compact) or not _mostly_caps(line):
+    if any(ch.isdigit() for ch in compact) or not mostly_caps(line):
         return None
     best: list[tuple[float, TypeSig]] = []
     matcher = SequenceMatcher(None, autojunk=False)
@@ -286,10 +287,10 @@ def _number_line(line: str, folded: str, index: ClassifierIndex, ocr: bool = Fal
     ("TTrTHHHG" -> TTr, THHHG: the case change shows the seam), or a code
     opening a longer all-capitals slot ("BBMNSC6", a guess).
     """
-    line = _LEADING_JUNK.sub("", line)
+    line = LEADING_JUNK.sub("", line)
     if not line.startswith("S"):
         return None
-    m = _NUMBER.match(_LEADING_JUNK.sub("", folded))
+    m = NUMBER.match(LEADING_JUNK.sub("", folded))
     if not m:
         return None
     first, second = m.group(1), m.group(2) or ""

@@ -8,9 +8,9 @@ from typing import Iterable, Mapping
 
 from ..rules import Campaign, Rules, School
 from ..vietnamese import fold_compact, nfc
-from .constants import _ADMIN_TYPES
-from .forms import _phrase
-from .school_names import _NAME_END, _STANDALONE_NUMBER, _TRAILING_NUMBER, canon_school_text
+from .constants import ADMIN_TYPES
+from .forms import match_phrase
+from .school_names import NAME_END, STANDALONE_NUMBER, TRAILING_NUMBER, canon_school_text
 
 
 # --------------------------------------------------------------------------
@@ -100,16 +100,16 @@ def build_index(rules: Rules) -> ClassifierIndex:
         for code in sig.codes:
             codes.setdefault(code, sig)
     own = {p for p in (*campaign.topic.strong, *campaign.topic.weak)}
-    own_forms = {_phrase(p) for p in own}
+    own_forms = {match_phrase(p) for p in own}
     return ClassifierIndex(
         campaign=campaign,
         schools={s.code: s for s in rules.schools},
         by_email={e: s for s in rules.schools for e in s.emails},
-        name_re=_alternation(name_keys, r"(?<![a-z0-9-])(", ")" + _NAME_END),
+        name_re=_alternation(name_keys, r"(?<![a-z0-9-])(", ")" + NAME_END),
         name_keys=name_keys,
-        core_re=_alternation(core_keys, r"(?<![a-z0-9-])truong (", ")" + _NAME_END),
+        core_re=_alternation(core_keys, r"(?<![a-z0-9-])truong (", ")" + NAME_END),
         core_keys=core_keys,
-        fuzzy_keys=tuple((k, tuple(_STANDALONE_NUMBER.findall(k)), v[0])
+        fuzzy_keys=tuple((k, tuple(STANDALONE_NUMBER.findall(k)), v[0])
                          for k, v in name_keys.items() if not v[1]),
         compact_keys=tuple(sorted(((re.sub(r"[^a-z0-9]", "", k), v[0])
                                    for k, v in name_keys.items() if not v[1]),
@@ -122,18 +122,18 @@ def build_index(rules: Rules) -> ClassifierIndex:
         topic_strong=_phrases(campaign.topic.strong),
         topic_weak=_phrases(campaign.topic.weak),
         min_weak=campaign.topic.min_weak,
-        other_topics=tuple((label, tuple(f for f in (_phrase(p) for p in phrases) if f not in own_forms))
+        other_topics=tuple((label, tuple(f for f in (match_phrase(p) for p in phrases) if f not in own_forms))
                            for label, phrases in campaign.topic.others),
-        office_code=_phrase(campaign.office.short).replace(" ", ""),
+        office_code=match_phrase(campaign.office.short).replace(" ", ""),
         glued_code_re=_glued_code_re(campaign, codes),
         topic_object=tuple(_phrases(group) for group in campaign.topic.object)
         or (_phrases(campaign.topic.strong),),
         issuers=_issuers(campaign),
         own_terms=tuple(sorted({f for f in own_forms for _, phrases in campaign.topic.others
-                                for p in phrases if f" {_phrase(p)} " in f" {f} " and _phrase(p) != f},
+                                for p in phrases if f" {match_phrase(p)} " in f" {f} " and match_phrase(p) != f},
                                key=len, reverse=True)),
         office_docs=_office_signs(campaign),
-        issuer_signers=tuple((i.name, frozenset(_phrase(t) for t in i.signers)) for i in campaign.issuers
+        issuer_signers=tuple((i.name, frozenset(match_phrase(t) for t in i.signers)) for i in campaign.issuers
                              if i.signers),
     )
 
@@ -143,17 +143,17 @@ def _office_signs(campaign: Campaign) -> OfficeSigns | None:
     if docs is None:
         return None
     return OfficeSigns(name=docs.name, subjects=_phrases(docs.subjects), phrases=_phrases(docs.phrases),
-                       signers=frozenset(_phrase(s) for s in docs.signers), filenames=_phrases(docs.filenames),
-                       place=_phrase(campaign.office.place))
+                       signers=frozenset(match_phrase(s) for s in docs.signers), filenames=_phrases(docs.filenames),
+                       place=match_phrase(campaign.office.place))
 
 
 def _issuers(campaign: Campaign) -> tuple[tuple[str, tuple[str, ...], frozenset[str]], ...]:
     """The issuers of rules/programmes.toml, then the office itself (its own documents sent back)."""
     office = campaign.office
-    found = [(i.name, tuple(_phrase(line) for line in i.lines),
-              frozenset(_phrase(c).replace(" ", "") for c in i.codes)) for i in campaign.issuers]
-    found.append(("chính Phòng", (_phrase(office.name), "phong gd dt", "phong gddt"),
-                  frozenset({_phrase(office.short).replace(" ", "")})))
+    found = [(i.name, tuple(match_phrase(line) for line in i.lines),
+              frozenset(match_phrase(c).replace(" ", "") for c in i.codes)) for i in campaign.issuers]
+    found.append(("chính Phòng", (match_phrase(office.name), "phong gd dt", "phong gddt"),
+                  frozenset({match_phrase(office.short).replace(" ", "")})))
     return tuple(found)
 
 
@@ -164,8 +164,8 @@ def _glued_code_re(campaign: Campaign, codes: Mapping[str, TypeSig]) -> re.Patte
     read as TTr + THHHG; an all-capitals code glued to the issuer ("BCTHCS")
     cannot be cut safely and is left alone.
     """
-    written = {nfc(c) for d in campaign.doc_types for c in d.number_codes} | {nfc(c) for *_, c in _ADMIN_TYPES}
-    mixed = sorted((c for c in written if c != c.upper() and _phrase(c).replace(" ", "") in codes),
+    written = {nfc(c) for d in campaign.doc_types for c in d.number_codes} | {nfc(c) for *_, c in ADMIN_TYPES}
+    mixed = sorted((c for c in written if c != c.upper() and match_phrase(c).replace(" ", "") in codes),
                    key=len, reverse=True)
     if not mixed:
         return None
@@ -192,13 +192,13 @@ def _school_keys(schools: Iterable[School]):
                 _add(cores, key[len(level) + 1:], s)
     stems: dict[str, list[School]] = {}
     for key, owners in full.items():
-        if _TRAILING_NUMBER.search(key):
+        if TRAILING_NUMBER.search(key):
             for s in owners:
-                _add(stems, _TRAILING_NUMBER.sub("", key), s)
+                _add(stems, TRAILING_NUMBER.sub("", key), s)
     for core, owners in list(cores.items()):
-        if _TRAILING_NUMBER.search(core):
+        if TRAILING_NUMBER.search(core):
             for s in owners:
-                _add(cores, _TRAILING_NUMBER.sub("", core), s)
+                _add(cores, TRAILING_NUMBER.sub("", core), s)
     name_keys = {k: (tuple(v), False) for k, v in full.items()}
     for stem, owners in stems.items():
         name_keys.setdefault(stem, (tuple(owners), True))
@@ -220,7 +220,7 @@ def _alternation(keys: Iterable[str], before: str, after: str) -> re.Pattern | N
 
 def _title_split_re(campaign: Campaign) -> re.Pattern:
     """Printed titles (capitals, as in the rules and Phụ lục III) between spaces."""
-    printed = {nfc(t) for d in campaign.doc_types for t in d.titles} | {nfc(t) for _, _, t, _ in _ADMIN_TYPES}
+    printed = {nfc(t) for d in campaign.doc_types for t in d.titles} | {nfc(t) for _, _, t, _ in ADMIN_TYPES}
     alternation = "|".join(map(re.escape, sorted(printed, key=len, reverse=True)))
     return re.compile(r"\s+(" + alternation + r")(?=\s|$)")
 
@@ -229,7 +229,7 @@ def _phrases(written: Iterable[str]) -> tuple[tuple[str, str], ...]:
     """(match form, as first written) of each phrase; spelling variants folded together."""
     forms: dict[str, str] = {}
     for phrase in written:
-        forms.setdefault(_phrase(phrase), phrase)
+        forms.setdefault(match_phrase(phrase), phrase)
     return tuple(forms.items())
 
 
@@ -237,14 +237,14 @@ def _type_sigs(campaign: Campaign) -> tuple[TypeSig, ...]:
     """The campaign's document types, then the other Phụ lục III types it does not use."""
     sigs = [TypeSig(d.id, d.name, True,
                     titles=tuple(fold_compact(t) for t in d.titles),
-                    codes=frozenset(_phrase(c).replace(" ", "") for c in d.number_codes),
+                    codes=frozenset(match_phrase(c).replace(" ", "") for c in d.number_codes),
                     keywords=_phrases(d.keywords))
             for d in campaign.doc_types]
     taken_titles = {t for s in sigs for t in s.titles}
     taken_codes = {c for s in sigs for c in s.codes}
     taken_ids = {s.id for s in sigs}
-    for type_id, name, title, code in _ADMIN_TYPES:
-        title_c, code_c = fold_compact(title), _phrase(code).replace(" ", "")
+    for type_id, name, title, code in ADMIN_TYPES:
+        title_c, code_c = fold_compact(title), match_phrase(code).replace(" ", "")
         titles = () if title_c in taken_titles else (title_c,)
         codes = frozenset() if code_c in taken_codes else frozenset({code_c})
         if titles or codes:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from ..rules import School
 from .forms import match_form
-from .head import _LEADING_JUNK, _MOTTO, _MOTTO_PIECE, _NUMBER, _SUPERVISOR, Head, _mostly_caps
+from .head import LEADING_JUNK, MOTTO, MOTTO_PIECE, NUMBER, SUPERVISOR, Head, mostly_caps
 from .index import ClassifierIndex
-from .school_names import _LEVEL_TOKENS, _NAME_END, SchoolMention, canon_school_text
+from .school_names import LEVEL_TOKENS, NAME_END, SchoolMention, canon_school_text
 from .schools import find_schools, fuzzy_school, merge_mentions
 
 
@@ -24,13 +24,13 @@ def issuer_text(head: Head) -> str:
 
 
 def _left_column(line: str, folded: str) -> str:
-    m = _MOTTO.search(folded) or _MOTTO_PIECE.search(folded)
+    m = MOTTO.search(folded) or MOTTO_PIECE.search(folded)
     if m is None:
         return line
     if m.start() > 0:
         # as many words of the line as the folded text has before the motto, case kept
         return " ".join(line.split()[:len(folded[:m.start()].split())])
-    return _MOTTO.sub(" ", folded) if _MOTTO.match(folded) else ""
+    return MOTTO.sub(" ", folded) if MOTTO.match(folded) else ""
 
 
 def _printed_name(text: str) -> str:
@@ -87,7 +87,7 @@ def find_school_in_head(head: Head, index: ClassifierIndex) -> HeadSchool:
     for i in head.issuer:
         canon = canon_school_text(_printed_name(_left_column(head.lines[i], head.folded[i])))
         words = canon.split()
-        if words and (words[0] == "truong" or words[0] in _LEVEL_TOKENS) and len(words) >= 2:
+        if words and (words[0] == "truong" or words[0] in LEVEL_TOKENS) and len(words) >= 2:
             cut_short = _schools_named_by_start(canon, index)
             if cut_short:  # "TRƯỜNG THCS NGUYỄN" and the rest lost: consistent, not unknown
                 return HeadSchool(SchoolMention(cut_short, canon, exact=False), head.lines[i], cut_short=True)
@@ -106,7 +106,7 @@ def _ocr_name_over_lines(head: Head, index: ClassifierIndex) -> HeadSchool | Non
     lefts = [(i, canon_school_text(_printed_name(_left_column(head.lines[i], head.folded[i]))))
              for i in head.issuer if not _not_a_name(head.folded[i])]
     for (i, a), (_, b) in zip(lefts, lefts[1:]):
-        if a.split()[:1] == ["truong"] or a.split()[:1] and a.split()[0] in _LEVEL_TOKENS:
+        if a.split()[:1] == ["truong"] or a.split()[:1] and a.split()[0] in LEVEL_TOKENS:
             mention = fuzzy_school(f"{a} {b}", index)
             if mention is not None:
                 return HeadSchool(mention, head.lines[i], fuzzy=True)
@@ -117,17 +117,17 @@ def _ocr_name_over_lines(head: Head, index: ClassifierIndex) -> HeadSchool | Non
                    key=lambda kv: -len(kv[0]))
     for i, canon in lefts:
         for core, schools in cores:
-            m = re.search(r"(?:^|\s)(\S+)\s" + re.escape(core) + _NAME_END, canon)
-            if m is not None and m.group(1) not in _LEVEL_TOKENS:
+            m = re.search(r"(?:^|\s)(\S+)\s" + re.escape(core) + NAME_END, canon)
+            if m is not None and m.group(1) not in LEVEL_TOKENS:
                 return HeadSchool(SchoolMention(schools, core, exact=False), head.lines[i], fuzzy=True)
     return None
 
 
 def _not_a_name(folded: str) -> bool:
     """The supervising body's line or the number line (specks before them skipped)."""
-    folded = _LEADING_JUNK.sub("", folded)
+    folded = LEADING_JUNK.sub("", folded)
     # OCR joins words with a dash ("ỦY-BAN NHÂN DÂN QUẬN 12")
-    return folded.replace("-", " ").startswith(_SUPERVISOR) or bool(_NUMBER.match(folded))
+    return folded.replace("-", " ").startswith(SUPERVISOR) or bool(NUMBER.match(folded))
 
 
 def compact_school(text: str, index: ClassifierIndex) -> SchoolMention | None:
@@ -156,7 +156,7 @@ def _schools_named_by_start(canon: str, index: ClassifierIndex) -> tuple[School,
     """
     name = canon[len("truong "):] if canon.startswith("truong ") else canon
     words = name.split()
-    if not words or words[0] not in _LEVEL_TOKENS:
+    if not words or words[0] not in LEVEL_TOKENS:
         return ()
     found: list[School] = []
     for key, (schools, partial) in index.name_keys.items():
@@ -203,13 +203,13 @@ def other_issuer(head: Head, index: ClassifierIndex, head_school: HeadSchool) ->
         return None
     names = []  # (line as printed, match form) of the name lines of the block, top to bottom
     for i in head.issuer:
-        folded = _LEADING_JUNK.sub("", head.folded[i])
-        if _NUMBER.match(folded) or _NUMBER_ANY.match(folded) or "ngay" in folded.split()[:4]:
+        folded = LEADING_JUNK.sub("", head.folded[i])
+        if NUMBER.match(folded) or _NUMBER_ANY.match(folded) or "ngay" in folded.split()[:4]:
             continue
         left = _printed_name(_left_column(head.lines[i], head.folded[i])).strip()
         form = match_form(left).strip()
         # names are printed in capitals; OCR's remnants of the motto column are not
-        if sum(ch.isalpha() for ch in form) >= 3 and _mostly_caps(left):
+        if sum(ch.isalpha() for ch in form) >= 3 and mostly_caps(left):
             names.append((left, form))
     code = head.number.issuer_code.replace(".", "") if head.number is not None else ""
     by_code = next((name for name, _, codes in index.issuers if code and code in codes), "")
@@ -221,7 +221,7 @@ def other_issuer(head: Head, index: ClassifierIndex, head_school: HeadSchool) ->
         line, form = names[-1]
         found = _issuer_of(form, index)
         if found:
-            supervisor = form.startswith(_SUPERVISOR) or form.startswith("phong ")
+            supervisor = form.startswith(SUPERVISOR) or form.startswith("phong ")
             if not (supervisor and len(names) == 1 and by_code != found):
                 return OtherIssuer(found, line)
     if by_code and not head_school.unknown_line:

@@ -10,15 +10,15 @@ from typing import Sequence
 
 from ..model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage, ReasonCode, Skipped
 from ..rules import Rules
-from .constants import _CONCERN_CAP, _MAX_TEXT, _SUBMISSION_PHRASES, _TINY_IMAGE_BYTES
+from .constants import CONCERN_CAP, MAX_TEXT, SUBMISSION_PHRASES, TINY_IMAGE_BYTES
 from .doctype import TypeVerdict, detect_doc_type, filename_types
 from .evidence import (SchoolEvidence, SchoolVerdict, filename_evidence, head_evidence, message_evidence,
                        resolve_school)
-from .forms import _phrase, match_form
+from .forms import match_phrase, match_form
 from .head import Head, parse_head
-from .helpers import _code, _decimal, _short, _unique
+from .helpers import school_code, vn_decimal, shortened, unique_nonempty
 from .index import ClassifierIndex, index_for
-from .head import _MOTTO, _mostly_caps
+from .head import MOTTO, mostly_caps
 from .issuer import HeadSchool, OtherIssuer, find_school_in_head, other_issuer
 from .office import OfficeVerdict, office_document, signed_by_other_issuer
 from .topic import TopicVerdict, campaign_words, topic_score
@@ -103,7 +103,7 @@ def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extrac
         reason = ("thư không rõ của trường nào và không có từ ngữ nào của đợt này (thư rác hoặc thư khác): "
                   "không phải hồ sơ")
         decisions = [d if d.decision == "ignored" else replace(d, decision="ignored", campaign=False,
-                                                                   reasons=_unique((reason, *d.reasons)),
+                                                                   reasons=unique_nonempty((reason, *d.reasons)),
                                                                    reason_code=ReasonCode.UNRELATED_MAIL)
                      for d in decisions if d.part_index >= 0]
     return _with_damage(decisions, msg, ctx)
@@ -138,8 +138,8 @@ def _over_cap(docs: Sequence[tuple[Attachment, Extraction]], unread: Sequence[Sk
     lead = (f"thư có {total} tệp đính kèm, quá giới hạn {cap} tệp một thư: cần mở thư ra xem "
             "(các tệp không được xét từng tệp)")
     notes = (f"{len(unread)} phần không đọc được",) if unread else ()
-    one = ItemDecision(filename="", part_index=-1, school=_code(verdict.school), doc_types=(), campaign=False,
-                       decision="review", confidence=0.0, reasons=_unique((lead, *notes, *verdict.reasons)),
+    one = ItemDecision(filename="", part_index=-1, school=school_code(verdict.school), doc_types=(), campaign=False,
+                       decision="review", confidence=0.0, reasons=unique_nonempty((lead, *notes, *verdict.reasons)),
                        reason_code=ReasonCode.ATTACHMENT_CAP)
     each = f"thuộc thư có {total} tệp đính kèm (quá {cap}): xem mục chờ kiểm tra của thư"
     return [one, *(_ignored_attachment(att, each, ReasonCode.ATTACHMENT_CAP) for att, _ in docs)]
@@ -207,10 +207,10 @@ def _unread_part(skipped: Skipped, part_index: int, ctx: MessageContext) -> Item
     name = skipped.filename or "(phần không có tên)"
     verdict = resolve_school(ctx.evidence + filename_evidence(skipped.filename, ctx.index), ctx.sender)
     guessed = filename_types(skipped.filename, ctx.index)
-    return ItemDecision(filename=name, part_index=part_index, school=_code(verdict.school),
+    return ItemDecision(filename=name, part_index=part_index, school=school_code(verdict.school),
                         doc_types=tuple(t.id for t in guessed[:1] if len(guessed) == 1), campaign=False,
                         decision="review", confidence=0.0,
-                        reasons=_unique((f"không đọc được: {skipped.reason}", *verdict.reasons)),
+                        reasons=unique_nonempty((f"không đọc được: {skipped.reason}", *verdict.reasons)),
                         reason_code=ReasonCode.UNREAD_PART)
 
 
@@ -221,14 +221,14 @@ def _with_damage(decisions: list[ItemDecision], msg: ParsedMessage, ctx: Message
     notes = tuple(f"thư bị hỏng: {p}" for p in msg.incomplete)
     if decisions:
         # the damage is the cause shown of a review item that had none of its own
-        return [replace(d, reasons=_unique((*d.reasons, *notes)),
+        return [replace(d, reasons=unique_nonempty((*d.reasons, *notes)),
                         reason_code=ReasonCode.DAMAGED_MAIL if d.decision == "review" and d.reason_code in _SOFT
                         else d.reason_code)
                 for d in decisions]
     verdict = resolve_school(ctx.evidence, ctx.sender)
-    return [ItemDecision(filename="", part_index=-1, school=_code(verdict.school), doc_types=(), campaign=False,
+    return [ItemDecision(filename="", part_index=-1, school=school_code(verdict.school), doc_types=(), campaign=False,
                          decision="review", confidence=0.0,
-                         reasons=_unique(("không đọc được toàn bộ thư: cần mở thư ra xem", *notes,
+                         reasons=unique_nonempty(("không đọc được toàn bộ thư: cần mở thư ra xem", *notes,
                                           *verdict.reasons)), reason_code=ReasonCode.DAMAGED_MAIL)]
 
 
@@ -243,8 +243,8 @@ def automatic_reason(msg: ParsedMessage) -> str:
 
 def looks_like_submission(subject: str, body: str) -> bool:
     """Whether subject or body announce documents ("gửi hồ sơ", "đính kèm")."""
-    form = match_form(subject + "\n" + body[:_MAX_TEXT])
-    return any(f" {_phrase(p)} " in form for p in _SUBMISSION_PHRASES)
+    form = match_form(subject + "\n" + body[:MAX_TEXT])
+    return any(f" {match_phrase(p)} " in form for p in SUBMISSION_PHRASES)
 
 
 def missing_attachment(msg: ParsedMessage, ctx: MessageContext) -> ItemDecision | None:
@@ -253,7 +253,7 @@ def missing_attachment(msg: ParsedMessage, ctx: MessageContext) -> ItemDecision 
         return None
     verdict = resolve_school(ctx.evidence, ctx.sender)
     skipped = tuple(f"bỏ qua '{s.filename}': {s.reason}" for s in msg.skipped)
-    return ItemDecision(filename="", part_index=-1, school=_code(verdict.school), doc_types=(), campaign=False,
+    return ItemDecision(filename="", part_index=-1, school=school_code(verdict.school), doc_types=(), campaign=False,
                         decision="review", confidence=0.0,
                         reasons=("thư nói có gửi văn bản nhưng không có tệp đính kèm", *skipped, *verdict.reasons),
                         reason_code=ReasonCode.NO_ATTACHMENT)
@@ -297,9 +297,9 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     if ignored:
         decision, lead = "ignored", (ignored,)
     elif concerns:
-        decision, lead, confidence = "review", concerns, min(confidence, _CONCERN_CAP)
+        decision, lead, confidence = "review", concerns, min(confidence, CONCERN_CAP)
     elif confidence < threshold:
-        decision, lead = "review", (f"độ tin cậy {_decimal(confidence)} dưới ngưỡng {_decimal(threshold)}",)
+        decision, lead = "review", (f"độ tin cậy {vn_decimal(confidence)} dưới ngưỡng {vn_decimal(threshold)}",)
         code = ReasonCode.LOW_CONFIDENCE
     else:
         decision, lead = "counted", ()
@@ -309,19 +309,19 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     if ctx.msg.auth == "fail" and not school.from_address:
         notes += (f"xác thực người gửi không đạt: {ctx.msg.auth_reason or 'fail'} (trường không được xác định "
                   "theo địa chỉ gửi)",)
-    reasons = _unique((*lead, *doc_type.reasons, *school.reasons, topic.reason, year.reason, *notes))
+    reasons = unique_nonempty((*lead, *doc_type.reasons, *school.reasons, topic.reason, year.reason, *notes))
     if decision == "review" and coded:
         code = _review_code(coded, school, doc_type, reasons, ctx.msg.auth == "fail" and not school.from_address)
     item = ItemDecision(
-        filename=att.filename, part_index=part_index, school=_code(school.school), doc_types=doc_type.doc_types,
+        filename=att.filename, part_index=part_index, school=school_code(school.school), doc_types=doc_type.doc_types,
         campaign=topic.kind == "this" and year.kind != "earlier" and issuer is None and office is None,
         decision=decision, confidence=round(confidence, 3), reasons=reasons,
         first_page=part.first_page, last_page=part.last_page, reason_code=code)
     # A page opens a document with a title, a number line, the motto or an issuer
     # line printed in capitals; a school named in a sentence of the body does not.
     starts = (head.title is not None or head.number is not None or issuer is not None
-              or (head_school.mention is not None and _mostly_caps(head_school.line))
-              or _mostly_caps(head_school.unknown_line) or any(_MOTTO.search(f) for f in head.folded[:8]))
+              or (head_school.mention is not None and mostly_caps(head_school.line))
+              or mostly_caps(head_school.unknown_line) or any(MOTTO.search(f) for f in head.folded[:8]))
     return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words)
 
 
@@ -332,7 +332,7 @@ def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: To
     if doc_type.other and not doc_type.concerns:
         return doc_type.other_reason, ReasonCode.OTHER_TYPE
     if issuer is not None:
-        return (f"văn bản do {issuer.name} ban hành ('{_short(issuer.line)}'), không phải văn bản của trường",
+        return (f"văn bản do {issuer.name} ban hành ('{shortened(issuer.line)}'), không phải văn bản của trường",
                 ReasonCode.OTHER_ISSUER)
     if office is not None and office.kind == "office":
         return office.reason, ReasonCode.OFFICE_DOCUMENT
@@ -354,7 +354,7 @@ def _concerns(ctx: MessageContext, school: SchoolVerdict, doc_type: TypeVerdict,
         found.insert(0, (ReasonCode.MAYBE_OFFICE, office.reason))
     if head_school.unknown_line:
         found.append((ReasonCode.UNKNOWN_ISSUER,
-                      f"đầu văn bản ghi '{_short(head_school.unknown_line)}', không có trong danh sách trường"))
+                      f"đầu văn bản ghi '{shortened(head_school.unknown_line)}', không có trong danh sách trường"))
     if topic.kind == "unknown":
         found.append((topic.code, topic.reason))
     if year.kind in ("future", "unsure"):
@@ -418,9 +418,9 @@ def _unreadable(att: Attachment, ext: Extraction, ctx: MessageContext) -> ItemDe
         reasons.append("máy chưa cài OCR nên không đọc được bản scan")
     if len(guessed) == 1:
         reasons.append(f"đoán loại văn bản từ tên tệp '{att.filename}'")
-    return ItemDecision(filename=att.filename, part_index=0, school=_code(verdict.school),
+    return ItemDecision(filename=att.filename, part_index=0, school=school_code(verdict.school),
                         doc_types=tuple(t.id for t in guessed[:1] if len(guessed) == 1), campaign=False,
-                        decision="review", confidence=0.0, reasons=_unique((*reasons, *verdict.reasons)),
+                        decision="review", confidence=0.0, reasons=unique_nonempty((*reasons, *verdict.reasons)),
                         reason_code=ReasonCode.UNREADABLE_FILE)
 
 
@@ -441,7 +441,7 @@ def not_a_document(att: Attachment) -> bool:
     name = att.filename.lower()
     if ctype in _NOT_DOCUMENT_TYPES or name.endswith(_NOT_DOCUMENT_EXT):
         return True
-    return ctype.startswith("image/") and len(att.data) < _TINY_IMAGE_BYTES
+    return ctype.startswith("image/") and len(att.data) < TINY_IMAGE_BYTES
 
 
 def _describe(att: Attachment) -> str:

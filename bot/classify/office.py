@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .constants import _MAX_TEXT
-from .forms import _phrase, match_form, text_form
+from .constants import MAX_TEXT
+from .forms import match_phrase, match_form, text_form
 from .head import Head
-from .helpers import _quoted, _short
+from .helpers import quoted, shortened
 from .index import ClassifierIndex, OfficeSigns
 from .issuer import HeadSchool
 
@@ -76,9 +76,9 @@ def office_document(head: Head, text: str, filename: str, index: ClassifierIndex
     if subject:
         evidence.append(f"trích yếu của Phòng ('{subject}')")
     if phrases:
-        evidence.append(f"lời của Phòng: {_quoted(phrases)}")
+        evidence.append(f"lời của Phòng: {quoted(phrases)}")
     if signer:
-        evidence.append(f"người ký '{_short(signer, 40)}'")
+        evidence.append(f"người ký '{shortened(signer, 40)}'")
     if named:
         evidence.append(f"tên tệp ghi '{named}'")
     said = ", ".join(evidence)
@@ -87,7 +87,7 @@ def office_document(head: Head, text: str, filename: str, index: ClassifierIndex
     if school:
         if score < _AGAINST_SCHOOL:
             return None
-        return OfficeVerdict("maybe", f"đầu văn bản ghi '{_short(head_school.line)}' nhưng nội dung giống văn bản "
+        return OfficeVerdict("maybe", f"đầu văn bản ghi '{shortened(head_school.line)}' nhưng nội dung giống văn bản "
                                       f"của chính Phòng ({signs.name}: {said}): cần xem lại")
     if score >= _IGNORE_AT:
         return OfficeVerdict("office", f"văn bản của chính Phòng ({signs.name}), không phải văn bản của trường: "
@@ -139,8 +139,8 @@ def signature_titles(text: str) -> list[tuple[str, str]]:
     """(match form, line) of what may be a signature title: the run of capital words that ends a line,
     and the same without a short prefix ("KT.", "TL.", OCR's "KL"), in the first and last
     ``_MAX_TEXT`` characters (a signature block closes a document, or its first page)."""
-    if len(text) > 2 * _MAX_TEXT:
-        text = text[:_MAX_TEXT] + "\n" + text[-_MAX_TEXT:]
+    if len(text) > 2 * MAX_TEXT:
+        text = text[:MAX_TEXT] + "\n" + text[-MAX_TEXT:]
     found = []
     for line in text.splitlines():
         words = [_EDGE_JUNK.sub("", w) for w in line.split()]
@@ -152,7 +152,7 @@ def signature_titles(text: str) -> list[tuple[str, str]]:
         for k in range(len(tail)):
             if any(len(w) > 2 for w in tail[:k]):
                 break
-            found.append((_phrase(" ".join(tail[k:])), line.strip()))
+            found.append((match_phrase(" ".join(tail[k:])), line.strip()))
     return found
 
 

@@ -30,13 +30,13 @@ _LEVEL_WORDS = tuple((re.compile(p), r) for p, r in (
     (r"\bth\s*(?:-|va)?\s*thcs\b", "th-thcs"),
     (r"\bthcs\s*(?:-|va)?\s*thpt\b", "thcs-thpt"),
 ))
-_LEVEL_TOKENS = frozenset({"mn", "mg", "nt", "th", "thcs", "thpt", "th-thcs", "thcs-thpt",
-                           "th-thcs-thpt", "tt"})
+LEVEL_TOKENS = frozenset({"mn", "mg", "nt", "th", "thcs", "thpt", "th-thcs", "thcs-thpt",
+                          "th-thcs-thpt", "tt"})
 # A following small number makes it another school: "Sơn Ca 6" is not "Sơn Ca 68"
 # nor "Sơn Ca"; a year ("Nguyễn Hiền 2023") is not a school number.
-_NAME_END = r"(?![a-z0-9])(?!\s\d{1,2}(?!\d))"
-_TRAILING_NUMBER = re.compile(r"\s\d{1,2}$")
-_STANDALONE_NUMBER = re.compile(r"(?<![a-z0-9])\d+(?![a-z0-9])")
+NAME_END = r"(?![a-z0-9])(?!\s\d{1,2}(?!\d))"
+TRAILING_NUMBER = re.compile(r"\s\d{1,2}$")
+STANDALONE_NUMBER = re.compile(r"(?<![a-z0-9])\d+(?![a-z0-9])")
 
 
 def canon_school_text(text: str) -> str:

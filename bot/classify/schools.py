@@ -6,7 +6,7 @@ from typing import Sequence
 
 from ..rules import School
 from .index import ClassifierIndex
-from .school_names import _LEVEL_TOKENS, _STANDALONE_NUMBER, SchoolMention, canon_school_text
+from .school_names import LEVEL_TOKENS, STANDALONE_NUMBER, SchoolMention, canon_school_text
 
 
 # --------------------------------------------------------------------------
@@ -55,15 +55,15 @@ def fuzzy_school(line: str, index: ClassifierIndex, min_ratio: float = 0.85) -> 
     canon = canon[len("truong "):] if canon.startswith("truong ") else canon
     if not 6 <= len(canon) <= 60:
         return None
-    numbers = tuple(_STANDALONE_NUMBER.findall(canon))
-    level = canon.split()[0] if canon.split()[0] in _LEVEL_TOKENS else None
+    numbers = tuple(STANDALONE_NUMBER.findall(canon))
+    level = canon.split()[0] if canon.split()[0] in LEVEL_TOKENS else None
     matcher = SequenceMatcher(None, autojunk=False)
     matcher.set_seq2(canon)  # difflib caches the second sequence
     scored: dict[str, tuple[float, School]] = {}
     for key, key_numbers, schools in index.fuzzy_keys:
         if key_numbers != numbers or abs(len(key) - len(canon)) > max(4, len(key) // 4):
             continue
-        if level is not None and key.split()[0] in _LEVEL_TOKENS and key.split()[0] != level:
+        if level is not None and key.split()[0] in LEVEL_TOKENS and key.split()[0] != level:
             continue  # a level read clearly is never another level: THCS Nguyễn Du is not TH Nguyễn Du
         matcher.set_seq1(key)
         if matcher.real_quick_ratio() < min_ratio or matcher.quick_ratio() < min_ratio:

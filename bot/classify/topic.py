@@ -17,7 +17,7 @@ from ..model import ReasonCode
 from ..vietnamese import fold
 from .forms import match_form
 from .head import Head
-from .helpers import _quoted, _short
+from .helpers import quoted, shortened
 from .index import ClassifierIndex
 
 
@@ -84,10 +84,10 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     obj = _object_hits(index, own)
     others = _other_topics(index, own)
     if obj and others:
-        return TopicVerdict("unknown", f"trích yếu nêu cả đợt này ({_quoted(obj)}) và {others[0]}: cần xem lại",
+        return TopicVerdict("unknown", f"trích yếu nêu cả đợt này ({quoted(obj)}) và {others[0]}: cần xem lại",
                             both=True)
     if obj:
-        return TopicVerdict("this", f"trích yếu nêu đối tượng của đợt này: {_quoted(obj)}")
+        return TopicVerdict("this", f"trích yếu nêu đối tượng của đợt này: {quoted(obj)}")
     if others:
         return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
     # The first lines (the head: title block, trích yếu, opening sentences), as
@@ -95,7 +95,7 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     first = match_form(" ".join(f for f in head.folded if _own(f)))
     obj = _object_hits(index, first)
     if obj and not _other_topics(index, _without(first, index.own_terms)):
-        return TopicVerdict("this", f"đầu văn bản nêu đối tượng của đợt này: {_quoted(obj)}")
+        return TopicVerdict("this", f"đầu văn bản nêu đối tượng của đợt này: {quoted(obj)}")
     body = match_form(" ".join(_own_lines(head, text)))
     ours = _object_count(index, body)
     obj = _object_hits(index, body) if ours else []
@@ -109,11 +109,11 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
         theirs = max((_count(p, theirs_form) for label, phrases in index.other_topics if label in others
                       for p in phrases), default=0)
         if obj and (not others or (ours >= 2 and ours > theirs)):
-            return TopicVerdict("this", f"nội dung nêu đối tượng của đợt này: {_quoted(obj)} (trích yếu không nêu)")
+            return TopicVerdict("this", f"nội dung nêu đối tượng của đợt này: {quoted(obj)} (trích yếu không nêu)")
         if others and theirs >= max(_BODY_MENTIONS, 2 * ours):
             return TopicVerdict("other", f"không thuộc đợt này (chủ đề: {others[0]})", others[0])
         if obj:
-            return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nêu cả {_quoted(obj)} và {others[0]}",
+            return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nêu cả {quoted(obj)} và {others[0]}",
                                 both=True)
         # another programme mentioned a few times and not the object: judged as if silent
     whole = match_form(" ".join(head.folded)) + body
@@ -121,11 +121,11 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     subject = match_form(head.subject_text())
     if not ours and _speaks_of_something_else(subject, index):
         written = " ".join(head.lines[i] for i in head.subject)
-        return TopicVerdict("other", f"không thuộc đợt này: trích yếu '{_short(written, 80)}' không nói "
+        return TopicVerdict("other", f"không thuộc đợt này: trích yếu '{shortened(written, 80)}' không nói "
                                      "về việc xây dựng, công nhận điển hình", words=bool(words))
     if words:
         return TopicVerdict("unknown", "chưa chắc thuộc đợt này: chỉ có từ ngữ chung của chủ đề "
-                                       f"({_quoted(words[:3])}), văn bản không nêu việc xây dựng, công nhận "
+                            f"({quoted(words[:3])}), văn bản không nêu việc xây dựng, công nhận "
                                        "điển hình")
     if others:
         return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nhắc đến {others[0]}, trích yếu không nêu")

@@ -8,7 +8,7 @@ from typing import Sequence
 
 from ..model import ReasonCode
 from ..vietnamese import nfc
-from .constants import _MAX_TEXT
+from .constants import MAX_TEXT
 from .forms import text_form
 from .head import Head
 
@@ -60,9 +60,9 @@ def document_year(head: Head, text: str) -> YearSignals:
         date=day, date_text=text_date, year=year,
         head_school_years=in_head,
         # The head's school year decides; the body is read only without one.
-        text_school_years=() if in_head else _text_school_years(text[:_MAX_TEXT]),
+        text_school_years=() if in_head else _text_school_years(text[:MAX_TEXT]),
         subject_years=tuple(int(y) for y in _PLAIN_YEAR.findall(_DATE_LONG.sub(" ", subject))),
-        text_dates=() if year is not None else text_dates(text[:_MAX_TEXT]),
+        text_dates=() if year is not None else text_dates(text[:MAX_TEXT]),
     )
 
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..model import Extraction
-from .common import _OCR_FOUND_NOTHING, _SCAN_UNREAD, _SCANS_UNREAD, ExtractLimits
-from .pool import _TIMEOUT_ERROR
+from .common import OCR_FOUND_NOTHING, SCAN_UNREAD, SCANS_UNREAD, ExtractLimits
+from .pool import TIMEOUT_ERROR
 
 
 # Bump when a change to extraction changes its results: the cache is keyed by
@@ -21,8 +21,8 @@ def worth_caching(result: Extraction, ocr: bool | None) -> bool:
         return False
     if result.kind in ("pdf", "image") and ocr is False:
         return False
-    unread = (result.error or "").startswith(_SCAN_UNREAD + " ") and result.error != _OCR_FOUND_NOTHING
-    return not unread and not any(_SCANS_UNREAD in note for note in result.notes)
+    unread = (result.error or "").startswith(SCAN_UNREAD + " ") and result.error != OCR_FOUND_NOTHING
+    return not unread and not any(SCANS_UNREAD in note for note in result.notes)
 
 
 def cache_version(limits: ExtractLimits) -> str:
@@ -39,5 +39,5 @@ def cache_version(limits: ExtractLimits) -> str:
 
 def timed_out(result: Extraction) -> bool:
     """The Extractor gave up on the file after its timeout (worth trying again later)."""
-    head = _TIMEOUT_ERROR.split("{", 1)[0]
+    head = TIMEOUT_ERROR.split("{", 1)[0]
     return bool(result.error) and result.error.startswith(head)

@@ -11,11 +11,11 @@ MiB = 1024 * 1024
 
 # Errors and notes are shown to the coordinator: Vietnamese. Those used twice:
 OCR_NOTE = "chữ đọc bằng OCR (có thể nhận dạng sai)"
-_ENCRYPTED_PDF = "PDF có mật khẩu (bị mã hóa)"
-_DAMAGED_PDF = "tệp PDF bị hỏng (không mở được)"
-_BROKEN_DOCX = "tệp DOCX bị hỏng (vỏ ZIP bị hỏng)"
-_EMPTY_WORD = "văn bản Word trống (không có chữ)"
-_HUGE_IMAGE = "ảnh quá lớn, không đọc được"
+ENCRYPTED_PDF = "PDF có mật khẩu (bị mã hóa)"
+DAMAGED_PDF = "tệp PDF bị hỏng (không mở được)"
+BROKEN_DOCX = "tệp DOCX bị hỏng (vỏ ZIP bị hỏng)"
+EMPTY_WORD = "văn bản Word trống (không có chữ)"
+HUGE_IMAGE = "ảnh quá lớn, không đọc được"
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ class MappedFile(mmap.mmap):
         return self.find(needle) != -1
 
 
-_OCR_FOUND_NOTHING = "tệp scan nhưng OCR không đọc được chữ nào"
+OCR_FOUND_NOTHING = "tệp scan nhưng OCR không đọc được chữ nào"
 
 # A scan not read because OCR could not run (off, not installed, no Vietnamese
 # data): worth reading again once it can.
-_SCAN_UNREAD = "tệp scan nhưng"
-_SCANS_UNREAD = " trang là ảnh scan, không có chữ, và"
+SCAN_UNREAD = "tệp scan nhưng"
+SCANS_UNREAD = " trang là ảnh scan, không có chữ, và"

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from ..model import Attachment, Extraction
 from .common import MiB, ExtractLimits
-from .kinds import _EXTENSIONS, _extension, sniff
+from .kinds import EXTENSIONS, file_extension, sniff
 from .ocr import OcrNeeded
 
 
@@ -26,34 +26,37 @@ def extract(att: Attachment, limits: ExtractLimits = ExtractLimits(), ocr: bool 
     None uses tesseract when installed, False never, True wants it (and
     says so if it is missing).
     """
-    kind_hint = _EXTENSIONS.get(_extension(att.filename), "unknown")
+    kind_hint = EXTENSIONS.get(file_extension(att.filename), "unknown")
     try:
-        return _dispatch(att, limits, ocr, kind_hint)
+        return extract_unguarded(att, limits, ocr, kind_hint)
     except OcrNeeded:  # ocr="later": the caller runs OCR in a pass of its own
         raise
     except MemoryError:
-        return Extraction(_public_kind(kind_hint), error="tệp cần nhiều bộ nhớ hơn mức cho phép để đọc")
+        return Extraction(public_kind(kind_hint), error="tệp cần nhiều bộ nhớ hơn mức cho phép để đọc")
     except Exception as exc:  # a library bug on a strange file must not stop the batch
-        return Extraction(_public_kind(kind_hint),
+        return Extraction(public_kind(kind_hint),
                           error=f"không đọc được tệp ({type(exc).__name__}: {str(exc)[:120]})")
 
 
-def _public_kind(kind: str) -> str:
+def public_kind(kind: str) -> str:
+    """The kind an ``Extraction`` names: RTF is reported as "doc", HTML as "text"."""
     return {"rtf": "doc", "html": "text"}.get(kind, kind)
 
 
-def _dispatch(att: Attachment, limits: ExtractLimits, ocr: bool | None, hint: str) -> Extraction:
+def extract_unguarded(att: Attachment, limits: ExtractLimits, ocr: bool | None, hint: str) -> Extraction:
+    """``extract`` without its guard: what a reader raises is raised (the worker
+    pool reports it in its own words). ``hint``: the kind the file's name says."""
     data = att.data
     if _BLANK.fullmatch(data):  # not data.strip(): that copies a 50 MB file to see its first byte
-        return Extraction(_public_kind(hint), error="tệp rỗng (0 byte)")
+        return Extraction(public_kind(hint), error="tệp rỗng (0 byte)")
     if len(data) > limits.max_bytes:
-        return Extraction(_public_kind(hint),
+        return Extraction(public_kind(hint),
                           error=f"tệp quá lớn ({len(data) / MiB:.0f} MB; giới hạn {limits.max_bytes / MiB:.0f} MB)")
-    from .office import _ole_kind  # the readers load on first use: a light command imports this module
+    from .office import ole_kind  # the readers load on first use: a light command imports this module
 
     sniffed = sniff(data)
     # An encrypted .docx/.xlsx IS an OLE2 file: its name does not lie.
-    notes = () if sniffed == "ole" and _ole_kind(data) == "encrypted" else _disguise_note(sniffed, hint)
+    notes = () if sniffed == "ole" and ole_kind(data) == "encrypted" else _disguise_note(sniffed, hint)
     # The worker's clock: only a stand-in for a digital signature that states no signing time.
     now = datetime.now(timezone.utc)
     result = _by_format(sniffed, hint, att, limits, ocr, notes, now)
@@ -79,38 +82,38 @@ def _disguise_note(sniffed: str | None, hint: str) -> tuple[str, ...]:
 
 def _by_format(sniffed, hint, att, limits, ocr, notes, now=None) -> Extraction:
     # each reader (and its library) is loaded when a file of its kind comes
-    from .images import _extract_image
-    from .office import _extract_legacy_word, _extract_zip, _ole_kind
-    from .pdf import _extract_pdf
-    from .plain import _extract_text
+    from .images import extract_image
+    from .office import extract_legacy_word, extract_zip, ole_kind
+    from .pdf import extract_pdf
+    from .plain import extract_text
 
     data = att.data
     if sniffed == "pdf":
-        return _extract_pdf(data, limits, ocr, now)
+        return extract_pdf(data, limits, ocr, now)
     if sniffed == "zip":
-        return _extract_zip(data, limits)
+        return extract_zip(data, limits)
     if sniffed == "ole":
-        ole = _ole_kind(data)
+        ole = ole_kind(data)
         if ole == "encrypted":
             return Extraction("docx", error="tệp Word có mật khẩu (bị mã hóa)")
         if ole == "other":
             return Extraction("unknown", error="tệp Excel/PowerPoint cũ, không phải văn bản Word")
-        return _extract_legacy_word(data, "doc", limits)
+        return extract_legacy_word(data, "doc", limits)
     if sniffed == "rtf":
-        return _extract_legacy_word(data, "rtf", limits)
+        return extract_legacy_word(data, "rtf", limits)
     if sniffed == "image":
-        return _extract_image(data, limits, ocr)
+        return extract_image(data, limits, ocr)
     if sniffed == "heic":
         return Extraction("image", error="ảnh HEIC (định dạng của iPhone) chưa đọc được; cần gửi JPEG hoặc PDF")
     if sniffed == "html":
         if hint in ("docx", "doc") and not notes:
             notes = (f"không phải tệp {hint.upper()} thật (có vẻ là HTML)",)
-        result = _extract_text(data, att, True, limits)
+        result = extract_text(data, att, True, limits)
         if result.error and notes:
             return Extraction(result.kind, error=f"{notes[0]}; không có chữ")
         return result
     if sniffed == "text" and hint not in ("pdf", "docx", "image"):
-        return _extract_text(data, att, hint == "html", limits)
+        return extract_text(data, att, hint == "html", limits)
     if hint in ("pdf", "docx", "doc", "image"):
-        return Extraction(_public_kind(hint), error=f"không phải tệp {hint.upper()} thật (nội dung không nhận ra được)")
+        return Extraction(public_kind(hint), error=f"không phải tệp {hint.upper()} thật (nội dung không nhận ra được)")
     return Extraction("unknown", error="định dạng tệp không nhận ra được")

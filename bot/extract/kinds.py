@@ -13,7 +13,7 @@ _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"II*\x00", "tiff"),
     (b"MM\x00*", "tiff"), (b"GIF87a", "gif"), (b"GIF89a", "gif"), (b"BM", "bmp"),
 )
-_EXTENSIONS = {
+EXTENSIONS = {
     "pdf": "pdf", "docx": "docx", "docm": "docx", "dotx": "docx", "doc": "doc", "dot": "doc",
     "rtf": "rtf", "jpg": "image", "jpeg": "image", "png": "image", "tif": "image",
     "tiff": "image", "gif": "image", "bmp": "image", "webp": "image", "txt": "text",
@@ -57,6 +57,7 @@ def _looks_like_text(head: bytes) -> bool:
     return controls <= len(head) // 100
 
 
-def _extension(filename: str) -> str:
+def file_extension(filename: str) -> str:
+    """The extension of the file name's last part, case-folded, without the dot ("" for none)."""
     name = filename.rsplit("/", 1)[-1]
     return name.rsplit(".", 1)[-1].casefold() if "." in name else ""

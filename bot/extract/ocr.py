@@ -1,6 +1,9 @@
 """OCR with tesseract: availability, reading a page image, and the layout of its header."""
 from __future__ import annotations
 
+import atexit
+import ctypes
+import ctypes.util
 import hashlib
 import io
 import os
@@ -33,7 +36,7 @@ def ocr_unavailable_reason(lang: str = "vie") -> str | None:
     return None
 
 
-def _ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
+def ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
     """OCR one page image (PNG or any format Pillow reads) by need: its head,
     and the rest only when the head does not hold what decides (``read_page``).
     Raises on failure/timeout."""
@@ -245,7 +248,7 @@ def _lines(text: str) -> list[str]:
 def _read_region(page, top: float, bottom: float, scale: float, limits: ExtractLimits, *,
                  head_share: float | None) -> str:
     image, dpi = page.region(top, bottom, scale)
-    return ocr_layout(_tesseract(image, dpi, limits), head_share)
+    return ocr_layout(tesseract(image, dpi, limits), head_share)
 
 
 # A title: a short line in capitals ("TỜ TRÌNH", "BIÊN B Ả N"), not the motto
@@ -343,9 +346,6 @@ class _Engine:
     def _load(self) -> bool:
         if self._api is not None or self._failed:
             return not self._failed
-        import ctypes
-        import ctypes.util
-
         # one thread per tesseract: the pool already has a worker per core
         # (read by OpenMP when the library loads, so set before it is)
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -380,8 +380,6 @@ class _Engine:
             ctypes.CDLL(ctypes.util.find_library("lept") or "liblept.so.5").setMsgSeverity(_LEPT_SEVERITY_NONE)
         except (OSError, AttributeError):
             pass
-        import atexit
-
         self._lib, self._api = lib, api
         atexit.register(self.close)  # frees the language data before exit (else tesseract warns of leaks)
         return True
@@ -391,8 +389,6 @@ class _Engine:
         ``psm``: tesseract's page segmentation mode (automatic; 6: one block of text)."""
         if not self._load():
             return None
-        import ctypes
-
         lib, api = self._lib, self._api
         lib.TessBaseAPISetPageSegMode(api, psm)
         data = image.tobytes()
@@ -429,7 +425,7 @@ _MEMO = _Memo()
 _ENGINE = _Engine()
 
 
-def _tesseract(image, dpi: int, limits: ExtractLimits, psm: int = _PSM_AUTO) -> str:
+def tesseract(image, dpi: int, limits: ExtractLimits, psm: int = _PSM_AUTO) -> str:
     """Tesseract's TSV for a grayscale image (memoised by content); raises on failure/timeout.
     ``psm``: the page segmentation mode (default automatic, as the command's)."""
     digest = hashlib.sha256(image.tobytes())
@@ -467,7 +463,7 @@ def _tesseract_command(image, dpi: int, limits: ExtractLimits, psm: int = _PSM_A
 # SƠN CA 8  Độc lập - Tự do - Hạnh phúc" comes out as one line, with specks
 # of the gap read as "`..." between the columns, and the issuer's name runs
 # into the motto. Its TSV output gives every word's box, so the header is cut
-# where PDF text is (``_layout_lines``): a wide gap near the middle of a line
+# where PDF text is (``layout_lines``): a wide gap near the middle of a line
 # splits it into a left and a right segment; the left column is read first,
 # then the right one, then the rest of the page. Nothing else changes.
 
@@ -614,7 +610,7 @@ def _median(values) -> float:
     return values[len(values) // 2] if values else 0.0
 
 
-def _want_ocr(ocr: bool | str | None) -> tuple[bool, str | None]:
+def want_ocr(ocr: bool | str | None) -> tuple[bool, str | None]:
     """(use OCR?, reason it cannot be used). ``ocr="later"``: raise OcrNeeded
     instead of running it (the Extractor runs OCR after the plain files)."""
     if ocr is False:

@@ -12,8 +12,8 @@ import zipfile
 
 from ..model import Extraction
 from ..vietnamese import convert_legacy, fix_legacy, font_capitals, font_encoding
-from .common import _BROKEN_DOCX, _EMPTY_WORD, ExtractLimits
-from .text import _Block, _legacy_note, _result, clean_lines
+from .common import BROKEN_DOCX, EMPTY_WORD, ExtractLimits
+from .text import Block, legacy_note, extraction_from_blocks, clean_lines
 
 
 # --------------------------------------------------------------------------
@@ -46,12 +46,13 @@ def _check_docx_zip(zf: zipfile.ZipFile, limits: ExtractLimits) -> str | None:
     return None
 
 
-def _extract_zip(data: bytes, limits: ExtractLimits) -> Extraction:
+def extract_zip(data: bytes, limits: ExtractLimits) -> Extraction:
+    """A ZIP-based file: a DOCX is read; any other ZIP is an error with the reason."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        return Extraction("docx", error=_BROKEN_DOCX)
+        return Extraction("docx", error=BROKEN_DOCX)
     if "word/document.xml" not in names:
         if any(n.startswith("xl/") for n in names):
             return Extraction("unknown", error="tệp Excel, không phải văn bản Word")
@@ -61,7 +62,7 @@ def _extract_zip(data: bytes, limits: ExtractLimits) -> Extraction:
     try:
         problem = _check_docx_zip(zf, limits)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
-        return Extraction("docx", error=_BROKEN_DOCX)
+        return Extraction("docx", error=BROKEN_DOCX)
     if problem:
         return Extraction("docx", error=problem)
     return _extract_docx(data, zf, limits)
@@ -77,8 +78,8 @@ def _extract_docx(data: bytes, zf: zipfile.ZipFile, limits: ExtractLimits) -> Ex
     fonts = _FontResolver(document)
     raw_blocks = _docx_header_blocks(document, fonts) + _walk_container(document.element.body, fonts)
     blocks, encodings = _fix_docx_blocks(raw_blocks)
-    return _result("docx", blocks, limits, pages=_docx_pages(zf), notes=_legacy_note(encodings),
-                   empty_error=_EMPTY_WORD)
+    return extraction_from_blocks("docx", blocks, limits, pages=_docx_pages(zf), notes=legacy_note(encodings),
+                                  empty_error=EMPTY_WORD)
 
 
 def _docx_pages(zf: zipfile.ZipFile) -> int:
@@ -277,7 +278,7 @@ def _fix_docx_blocks(raw_blocks: list[list[_Line]]):
     for block in raw_blocks:
         lines = [next(fixed_lines) if enc is None else text for text, enc in block]
         cleaned, _ = clean_lines("\n".join(lines), legacy=False)
-        blocks.append(_Block(tuple(cleaned)))
+        blocks.append(Block(tuple(cleaned)))
     return blocks, encodings | {detected}
 
 
@@ -285,7 +286,7 @@ def _fix_docx_blocks(raw_blocks: list[list[_Line]]):
 # DOC / RTF (external converters)
 # --------------------------------------------------------------------------
 
-def _ole_kind(data: bytes) -> str:
+def ole_kind(data: bytes) -> str:
     """What an OLE2 compound file holds: "encrypted", "word" or "other"."""
     if "EncryptedPackage".encode("utf-16-le") in data:
         return "encrypted"  # a password-protected DOCX/XLSX is an OLE2 wrapper
@@ -294,7 +295,7 @@ def _ole_kind(data: bytes) -> str:
     return "other"
 
 
-def _extract_legacy_word(data: bytes, kind: str, limits: ExtractLimits) -> Extraction:
+def extract_legacy_word(data: bytes, kind: str, limits: ExtractLimits) -> Extraction:
     """.doc (Word 97-2003) and RTF through catdoc, or LibreOffice if present."""
     with tempfile.TemporaryDirectory(prefix="doc-") as tmp:
         path = os.path.join(tmp, "input." + ("rtf" if kind == "rtf" else "doc"))
@@ -309,9 +310,9 @@ def _extract_legacy_word(data: bytes, kind: str, limits: ExtractLimits) -> Extra
     if text is None:
         return Extraction("doc", error="tệp .doc cũ nhưng máy chưa cài chương trình chuyển đổi (catdoc)")
     lines, encoding = clean_lines(text)
-    blocks = [_Block((line,)) for line in lines]
-    return _result("doc", blocks, limits, notes=_legacy_note([encoding]),
-                   empty_error=_EMPTY_WORD)
+    blocks = [Block((line,)) for line in lines]
+    return extraction_from_blocks("doc", blocks, limits, notes=legacy_note([encoding]),
+                                  empty_error=EMPTY_WORD)
 
 
 def _convert_doc(path: str, tmp: str, limits: ExtractLimits) -> str | None:

@@ -34,6 +34,9 @@ from ..official.signature import SignatureReport, has_signature_data, quiet_libr
 from ..official.signblock import find_blocks
 from ..official.verdict import Medium
 from .common import ExtractLimits, MappedFile
+from .images import image_dpi
+from .ocr import ocr_layout, tesseract
+from .pdf_layout import has_big_image
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +104,6 @@ def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits) -> str:
     """OCR of the signature block around the seal on ``image`` (the page, in colour): the
     signer's title above the seal, the name below, a seal's width or so to each side. Read in
     the red channel, where the seal's ink turns pale and the black print under it stays."""
-    from .ocr import ocr_layout, _tesseract
-
     x0, y0, x1, y1 = seal.candidate.box
     across = x1 - x0
     width, height = image.size
@@ -115,7 +116,7 @@ def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits) -> str:
     try:
         # one block of text (psm 6): the automatic layout takes the seal's ring for a picture and drops
         # the title above it
-        text = ocr_layout(_tesseract(strip, dpi, limits, psm=_ONE_BLOCK), head_share=0.0)
+        text = ocr_layout(tesseract(strip, dpi, limits, psm=_ONE_BLOCK), head_share=0.0)
         # specks of the seal's ring read as punctuation at a line's ends ("-HIỆU TRƯỞNG")
         return "\n".join(_clean_signer_line(line) for line in text.splitlines())
     except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
@@ -157,14 +158,12 @@ def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, o
 
 
 def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool):
-    from .pdf import _has_big_image
-
     seals, signer = [], []
     for number, part in sorted(_last_pages(parts).items()):
         page = page_of(number)
         if page is None:
             continue
-        if scans_only and not _has_big_image(page, _SEARCHABLE_SCAN_SHARE):
+        if scans_only and not has_big_image(page, _SEARCHABLE_SCAN_SHARE):
             continue
         width, height = page.get_size()
         scale = SEAL_DPI / 72
@@ -185,8 +184,6 @@ def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, 
 def _image_seals(data: bytes, parts, limits: ExtractLimits):
     from PIL import Image, ImageOps
 
-    from .images import _image_dpi
-
     image = Image.open(io.BytesIO(data))
     frames = getattr(image, "n_frames", 1)
     seals, signer = [], []
@@ -200,7 +197,7 @@ def _image_seals(data: bytes, parts, limits: ExtractLimits):
         seal = find_seal(frame.convert("RGB"), number)
         seals.append(seal)
         if _wants_signer(seal, part):
-            text = _signer_text(frame, seal, _image_dpi(image), limits)
+            text = _signer_text(frame, seal, image_dpi(image), limits)
             if text.strip():
                 signer.append((number, text))
     return tuple(seals), tuple(signer)

@@ -30,6 +30,7 @@ PDF: pypdfium2 or pdfplumber?
 from __future__ import annotations
 
 import io
+import logging
 import re
 import subprocess
 from dataclasses import replace
@@ -38,11 +39,12 @@ from pathlib import Path
 
 from ..model import Extraction
 from ..vietnamese import is_letter_spaced
-from .common import (_DAMAGED_PDF, _ENCRYPTED_PDF, _OCR_FOUND_NOTHING, _SCAN_UNREAD, _SCANS_UNREAD, OCR_NOTE,
+from .common import (DAMAGED_PDF, ENCRYPTED_PDF, OCR_FOUND_NOTHING, SCAN_UNREAD, SCANS_UNREAD, OCR_NOTE,
                      ExtractLimits, MappedFile)
-from .ocr import PdfPage, _want_ocr, read_page
-from .pdf_layout import _gap_text, _interleaved, _layout_lines
-from .text import _Block, _legacy_note, _result, clean_lines, starts_document
+from .ocr import PdfPage, want_ocr, read_page
+from .official import official_inputs
+from .pdf_layout import gap_text, has_big_image, interleaved, layout_lines
+from .text import Block, legacy_note, extraction_from_blocks, clean_lines, starts_document
 
 
 # --------------------------------------------------------------------------
@@ -69,22 +71,11 @@ def _needs_ocr(text: str, page) -> bool:
     """
     if _junk(text):
         return True
-    return len(_ALNUM.findall(text, 0, 400)) < _MIN_PAGE_CHARS and _has_big_image(page)
+    return len(_ALNUM.findall(text, 0, 400)) < _MIN_PAGE_CHARS and has_big_image(page)
 
 
-def _has_big_image(page, share: float = 0.25) -> bool:
-    import pypdfium2.raw as pdfium_c
-
-    width, height = page.get_size()
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
-        left, bottom, right, top = obj.get_bounds()
-        if (right - left) * (top - bottom) >= share * width * height:
-            return True
-    return False
-
-
-def _extract_pdf(data: bytes | MappedFile, limits: ExtractLimits, ocr: bool | None,
-                 now: datetime | None = None) -> Extraction:
+def extract_pdf(data: bytes | MappedFile, limits: ExtractLimits, ocr: bool | None,
+                now: datetime | None = None) -> Extraction:
     """A PDF's text; with ``now``, also its official-copy inputs, looked for on the pages
     already loaded (``now``: the instant digital signatures are judged at)."""
     import pypdfium2 as pdfium
@@ -94,15 +85,13 @@ def _extract_pdf(data: bytes | MappedFile, limits: ExtractLimits, ocr: bool | No
         pdf = pdfium.PdfDocument(Path(data.path) if isinstance(data, MappedFile) else data)
     except pdfium.PdfiumError as exc:
         if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
-            return Extraction("pdf", error=_ENCRYPTED_PDF)
+            return Extraction("pdf", error=ENCRYPTED_PDF)
         if exc.err_code == pdfium_c.FPDF_ERR_SECURITY:
             return Extraction("pdf", error="PDF được bảo vệ bằng cách mã hóa chưa hỗ trợ")
         return _extract_pdf_plumber(data, limits)
     try:
         result, loaded = _read_pdf(pdf, limits, ocr)
         if now is not None and result.parts:
-            from .official import official_inputs
-
             result = replace(result, official=official_inputs(data, result, limits, now, page_of=loaded.get))
         return result
     except pdfium.PdfiumError:  # a page PDFium cannot load (a loop in the page tree...)
@@ -133,18 +122,18 @@ def _read_pdf(pdf, limits: ExtractLimits, ocr: bool | None) -> tuple[Extraction,
         lines, enc = clean_lines(text, legacy=not by_ocr)
         if i not in ocr_texts and any(is_letter_spaced(line) for line in text.splitlines()):
             # PDFium writes one space for two: find the word gaps from the boxes.
-            lines, enc = clean_lines(_gap_text(raw[i][2]))
+            lines, enc = clean_lines(gap_text(raw[i][2]))
         head = None
-        if i not in ocr_texts and starts_document(lines) and _interleaved(lines):
+        if i not in ocr_texts and starts_document(lines) and interleaved(lines):
             head = tuple(clean_lines("\n".join(layout()))[0])
         encodings.append(enc)
-        blocks.append(_Block(tuple(lines), page=i + 1, head=head))
+        blocks.append(Block(tuple(lines), page=i + 1, head=head))
     loaded = {i + 1: textpage.page for i, (_, _, textpage) in enumerate(raw)}
     if len(scanned) == count and not ocr_texts and not any(any(b.lines) for b in blocks):
         return Extraction("pdf", pages=total, notes=tuple(notes), error=ocr_error), loaded
-    return _result("pdf", blocks, limits, paged=True, pages=total, ocr=ocr_used,
-                   notes=notes + list(_legacy_note(encodings)),
-                   empty_error=ocr_error or "tệp PDF không có chữ đọc được"), loaded
+    return extraction_from_blocks("pdf", blocks, limits, paged=True, pages=total, ocr=ocr_used,
+                                  notes=notes + list(legacy_note(encodings)),
+                                  empty_error=ocr_error or "tệp PDF không có chữ đọc được"), loaded
 
 
 def _page_text(pdf, index: int):
@@ -152,7 +141,7 @@ def _page_text(pdf, index: int):
     page = pdf[index]
     textpage = page.get_textpage()
     text = textpage.get_text_range()
-    return text, lambda: _layout_lines(page, textpage, text), textpage
+    return text, lambda: layout_lines(page, textpage, text), textpage
 
 
 def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | None):
@@ -164,10 +153,10 @@ def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | N
     """
     if not scanned:
         return {}, False, [], None
-    use, reason = _want_ocr(ocr)
+    use, reason = want_ocr(ocr)
     if not use:
-        note = f"{len(scanned)}{_SCANS_UNREAD} {reason}"
-        return {}, False, [note], f"{_SCAN_UNREAD} {reason}"
+        note = f"{len(scanned)}{SCANS_UNREAD} {reason}"
+        return {}, False, [note], f"{SCAN_UNREAD} {reason}"
     texts, notes, partial = {}, [], []
     decided, bodies = True, 0  # whether the current document's head decided; pages read whole
     for i in scanned:
@@ -188,7 +177,7 @@ def _ocr_pdf_pages(pdf, scanned: list[int], limits: ExtractLimits, ocr: bool | N
         notes.append(f"OCR chỉ đọc phần đầu của trang {_page_list(partial)} (đủ để tách và nhận ra văn bản)")
     if texts:
         notes.append(OCR_NOTE)
-    return texts, bool(texts), notes, _OCR_FOUND_NOTHING
+    return texts, bool(texts), notes, OCR_FOUND_NOTHING
 
 
 def _page_list(pages: list[int]) -> str:
@@ -204,8 +193,6 @@ def _page_list(pages: list[int]) -> str:
 
 def _extract_pdf_plumber(data: bytes, limits: ExtractLimits) -> Extraction:
     """Second chance for PDFs PDFium refuses: pdfminer is more forgiving."""
-    import logging
-
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # it warns about every flaw it forgives
     try:
         import pdfplumber
@@ -215,13 +202,13 @@ def _extract_pdf_plumber(data: bytes, limits: ExtractLimits) -> Extraction:
             texts = [page.extract_text() or "" for page in pdf.pages[: limits.max_pages]]
     except Exception as exc:  # pdfminer raises many types for damaged files
         if "password" in str(exc).lower() or type(exc).__name__ == "PDFPasswordIncorrect":
-            return Extraction("pdf", error=_ENCRYPTED_PDF)
-        return Extraction("pdf", error=_DAMAGED_PDF)
+            return Extraction("pdf", error=ENCRYPTED_PDF)
+        return Extraction("pdf", error=DAMAGED_PDF)
     blocks, encodings = [], []
     for i, text in enumerate(texts):
         lines, enc = clean_lines(text)
         encodings.append(enc)
-        blocks.append(_Block(tuple(lines), page=i + 1))
-    notes = ["tệp PDF bị hỏng: đã đọc bằng trình đọc dự phòng"] + list(_legacy_note(encodings))
-    return _result("pdf", blocks, limits, paged=True, pages=total, notes=notes,
-                   empty_error=_DAMAGED_PDF)
+        blocks.append(Block(tuple(lines), page=i + 1))
+    notes = ["tệp PDF bị hỏng: đã đọc bằng trình đọc dự phòng"] + list(legacy_note(encodings))
+    return extraction_from_blocks("pdf", blocks, limits, paged=True, pages=total, notes=notes,
+                                  empty_error=DAMAGED_PDF)

@@ -1,15 +1,17 @@
 """PDF page layout from PDFium's character boxes: word gaps of letter-spaced
-lines, and a two-column header (written row by row) put in reading order."""
+lines, and a two-column header (written row by row) put in reading order;
+and whether a page is mostly an image (a scan)."""
 from __future__ import annotations
 
+import ctypes
 import unicodedata
 from dataclasses import dataclass
 
 from ..vietnamese import fold_compact, is_letter_spaced
-from .text import _MOTTO, _TOP_LINES
+from .text import MOTTO, TOP_LINES
 
 
-def _gap_text(textpage) -> str:
+def gap_text(textpage) -> str:
     """Page text in which a letter-spaced line gets two spaces between words.
 
     Within such a line the gaps between letters are even and the gaps
@@ -36,11 +38,11 @@ def _gap_text(textpage) -> str:
     return "\n".join(out)
 
 
-def _interleaved(lines: list[str]) -> bool:
+def interleaved(lines: list[str]) -> bool:
     """The motto shares a line with other text: a row-by-row two-column header."""
-    for line in [line for line in lines if line.strip()][:_TOP_LINES]:
+    for line in [line for line in lines if line.strip()][:TOP_LINES]:
         compact = fold_compact(line)
-        for marker in (_MOTTO, "doclap-tudo"):
+        for marker in (MOTTO, "doclap-tudo"):
             at = compact.find(marker)
             if at > 0 or (at == 0 and len(compact) > len(marker) + 12):
                 return True
@@ -57,8 +59,6 @@ class _Segment:
 
 def _page_chars(textpage, max_lines: int | None = None) -> list[list[tuple[str, float, float, float]]]:
     """PDFium's lines as lists of (char, left, right, bottom), at most ``max_lines``."""
-    import ctypes
-
     import pypdfium2.raw as pdfium_c
 
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
@@ -111,7 +111,7 @@ def _cut_segments(chars) -> list[_Segment]:
     return [s for s in out if s.text]
 
 
-def _layout_lines(page, textpage, plain_text: str) -> list[str]:
+def layout_lines(page, textpage, plain_text: str) -> list[str]:
     """The page's lines with a two-column header put in reading order.
 
     Only the first lines of the stream are measured (character boxes cost
@@ -146,3 +146,15 @@ def _header_band_bottom(segments: list[_Segment], left_edge: float, width: float
             return seg.y + 0.5
         column_seen = column_seen or not (0.42 <= centre <= 0.58)
     return None
+
+
+def has_big_image(page, share: float = 0.25) -> bool:
+    """Whether an image covers at least ``share`` of the PDFium page (a scan, a photo of a stamp)."""
+    import pypdfium2.raw as pdfium_c
+
+    width, height = page.get_size()
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        left, bottom, right, top = obj.get_bounds()
+        if (right - left) * (top - bottom) >= share * width * height:
+            return True
+    return False

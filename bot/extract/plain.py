@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from ..model import Attachment, Extraction
 from ..vietnamese import nfc
 from .common import ExtractLimits
-from .text import _Block, _legacy_note, _result, clean_lines
+from .text import Block, legacy_note, extraction_from_blocks, clean_lines
 
 
 # --------------------------------------------------------------------------
@@ -84,12 +84,13 @@ def _declared_charset(content_type: str, data: bytes) -> str | None:
     return match.group(1)
 
 
-def _extract_text(data: bytes, att: Attachment, is_html: bool, limits: ExtractLimits,
-                  notes=()) -> Extraction:
+def extract_text(data: bytes, att: Attachment, is_html: bool, limits: ExtractLimits,
+                 notes=()) -> Extraction:
+    """A plain-text or HTML attachment, in its declared (or detected) charset."""
     text = decode_text(data, _declared_charset(att.content_type, data))
     if is_html:
         text = html_to_text(text)
     lines, encoding = clean_lines(text)
-    blocks = [_Block((line,)) for line in lines]
-    return _result("text", blocks, limits, notes=tuple(notes) + _legacy_note([encoding]),
-                   empty_error="tệp không có chữ")
+    blocks = [Block((line,)) for line in lines]
+    return extraction_from_blocks("text", blocks, limits, notes=tuple(notes) + legacy_note([encoding]),
+                                  empty_error="tệp không có chữ")

@@ -18,6 +18,7 @@ import mmap
 import multiprocessing
 import multiprocessing.connection
 import os
+import pwd
 import resource
 import signal
 import time
@@ -25,11 +26,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..archive import sha256
 from ..errors import EnvironmentFault, environmental
 from ..model import Attachment, Extraction
 from .common import ExtractLimits, MappedFile, MiB
-from .dispatch import _dispatch, _public_kind, extract
-from .kinds import _EXTENSIONS, _extension, sniff
+from .dispatch import extract, extract_unguarded, public_kind
+from .kinds import EXTENSIONS, file_extension, sniff
 from .ocr import OcrNeeded
 
 
@@ -50,8 +52,7 @@ def _limit_memory(limit: int | None) -> None:
 def _parse_file(path: str, limits=None):
     """A parse job: the message archived at ``path``, parsed with ``limits``
     (a ``ParseLimits``; None: the defaults), with the SHA-256 of each attachment."""
-    from ..archive import sha256
-    from ..parse import ParseLimits, parse_message
+    from ..parse import ParseLimits, parse_message  # not at the top: only a worker that parses mail loads the parser
 
     with open(path, "rb") as fh:
         message = parse_message(fh.read(), ParseLimits() if limits is None else limits)
@@ -101,7 +102,7 @@ def _run_job(att, limits: ExtractLimits, mode):
             except OSError as exc:  # the parent wrote it just before: a lost spool is the machine's fault
                 return _Failure("environment", f"the spooled copy of {att.filename!r} cannot be read: {exc}")
         try:
-            return _dispatch(att, limits, mode, _EXTENSIONS.get(_extension(att.filename), "unknown"))
+            return extract_unguarded(att, limits, mode, EXTENSIONS.get(file_extension(att.filename), "unknown"))
         except OcrNeeded:
             return "ocr"
     except MemoryError:
@@ -117,7 +118,7 @@ def _run_job(att, limits: ExtractLimits, mode):
 
 
 def _reader_error(att: Attachment, error: str) -> Extraction:
-    return Extraction(_public_kind(_EXTENSIONS.get(_extension(att.filename), "unknown")), error=error)
+    return Extraction(public_kind(EXTENSIONS.get(file_extension(att.filename), "unknown")), error=error)
 
 
 @dataclass(frozen=True)
@@ -236,8 +237,6 @@ def _check_cwd() -> None:
                                "start in it", hint="cd to a directory this user can read (e.g. the state "
                                "directory) and run again; no mail was charged for it") from None
     if not os.access(cwd, os.R_OK | os.X_OK):
-        import pwd
-
         user = pwd.getpwuid(os.geteuid()).pw_name if hasattr(os, "geteuid") else "?"
         raise EnvironmentFault(f"the current directory {cwd} cannot be read by user {user} (PermissionError): "
                                "the extraction workers start in it",
@@ -272,7 +271,7 @@ class _Worker:
         self.pipe.close()
 
 
-_TIMEOUT_ERROR = "đọc tệp quá {:g} giây, đã dừng"
+TIMEOUT_ERROR = "đọc tệp quá {:g} giây, đã dừng"
 _CRASH_ERROR = "trình đọc bị dừng đột ngột khi đọc tệp này ({how}); tệp có thể bị hỏng hoặc quá lớn"
 _FAILED_ERROR = "không lấy được chữ từ tệp"
 
@@ -532,8 +531,8 @@ class Extractor:
                 continue
             worker.job = job
             worker.deadline = time.monotonic() + self.timeout + (0 if worker.started else _STARTUP_SECONDS)
-            worker.kind = "message" if job.parse else _public_kind(_EXTENSIONS.get(_extension(job.att.filename),
-                                                                                   "unknown"))
+            worker.kind = "message" if job.parse else public_kind(EXTENSIONS.get(file_extension(job.att.filename),
+                                                                                 "unknown"))
 
     def _collect(self, timeout: float | None) -> None:
         busy = [w for w in self._pool if w.job is not None]
@@ -551,7 +550,7 @@ class Extractor:
                     self._drop(worker)
                     raise EnvironmentFault(f"an extraction worker was not ready after {_STARTUP_SECONDS:g} s "
                                            "(the machine is overloaded or out of memory)")
-                self._finish(worker, JobFailed(_TIMEOUT_ERROR.format(self.timeout), "timeout", worker.kind))
+                self._finish(worker, JobFailed(TIMEOUT_ERROR.format(self.timeout), "timeout", worker.kind))
                 self._replace(worker)
 
     def _finish(self, worker: _Worker, result) -> None:

@@ -18,18 +18,18 @@ from .common import ExtractLimits
 # --------------------------------------------------------------------------
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u200b\u200c\u200d\u2060\ufeff]")
-_MOTTO = fold_compact("Cộng hòa xã hội chủ nghĩa Việt Nam")
+MOTTO = fold_compact("Cộng hòa xã hội chủ nghĩa Việt Nam")
 # The motto's lines in letters only, by pieces OCR seldom breaks all at once
 # ("GỘNG HƠÀ XÃ HỘI CHỦ NGHĨA: VIỆT NAM", "Độc lập - Tư do .- Hạnh phúc").
 _MOTTO_PIECES = ("xahoichunghiavietnam", "conghoaxahoichu", "doclaptudohanhphuc")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 # "Số: 15/TTr-...", also with OCR specks before it and "-" for ":".
 _NUMBER_LINE = re.compile(r"^[^a-z0-9]*soo?\s*[:.-]*\s*[0-9 .]*/\s*[a-z0-9]")
-_TOP_LINES = 8  # how deep into a page/block the motto or "Số:" may sit to start a document
+TOP_LINES = 8  # how deep into a page/block the motto or "Số:" may sit to start a document
 
 
 @dataclass(frozen=True)
-class _Block:
+class Block:
     """A unit the splitter works on: a PDF page, or a DOCX paragraph/table.
 
     ``head``: the same lines in reading order when layout analysis
@@ -59,7 +59,7 @@ def starts_document(lines) -> bool:
     The national motto (HÒA/HOÀ, any spacing) or a ``Số: 15/TTr-...`` line
     within the first few non-empty lines. Titles are not hard-coded.
     """
-    top = [line for line in lines if line.strip()][:_TOP_LINES]
+    top = [line for line in lines if line.strip()][:TOP_LINES]
     return any(_opens_document(fold(line)) for line in top)
 
 
@@ -68,25 +68,25 @@ def _opens_document(folded: str) -> bool:
     return any(piece in letters for piece in _MOTTO_PIECES) or bool(_NUMBER_LINE.match(folded))
 
 
-def _header_like(block: _Block) -> bool:
+def _header_like(block: Block) -> bool:
     """A short all-capitals paragraph, as the issuer lines above a motto are."""
     text = " ".join(line for line in block.lines if line.strip())
     letters = [ch for ch in text if ch.isalpha()]
     return 0 < len(text) <= 80 and bool(letters) and all(ch.isupper() for ch in letters)
 
 
-def split_blocks(blocks: list[_Block], paged: bool) -> list[list[_Block]]:
+def split_blocks(blocks: list[Block], paged: bool) -> list[list[Block]]:
     """Group blocks into documents; a block that ``starts_document`` opens one.
 
     PDF pages (``paged``) split at the page. Paragraph blocks split only once
     the current document has a body, and take the issuer lines written as
     paragraphs just above the motto with them.
     """
-    groups: list[list[_Block]] = [[]]
+    groups: list[list[Block]] = [[]]
     for block in blocks:
         current = groups[-1]
         if current and starts_document(block.lines) and (paged or _body_lines(current) >= 6):
-            moved: list[_Block] = []
+            moved: list[Block] = []
             while not paged and len(moved) < 3 and current and _header_like(current[-1]):
                 moved.insert(0, current.pop())
             groups.append(moved + [block])
@@ -95,7 +95,7 @@ def split_blocks(blocks: list[_Block], paged: bool) -> list[list[_Block]]:
     return [g for g in groups if g]
 
 
-def _body_lines(group: list[_Block]) -> int:
+def _body_lines(group: list[Block]) -> int:
     return sum(1 for b in group for line in b.lines if line.strip())
 
 
@@ -109,7 +109,7 @@ def _bounded(lines, limit: int) -> str:
     return "\n".join(out)
 
 
-def make_parts(blocks: list[_Block], limits: ExtractLimits, paged: bool) -> tuple[DocumentPart, ...]:
+def make_parts(blocks: list[Block], limits: ExtractLimits, paged: bool) -> tuple[DocumentPart, ...]:
     """Blocks -> DocumentParts with a head (first non-empty lines) and bounded text."""
     parts = []
     for group in split_blocks(blocks, paged):
@@ -129,13 +129,16 @@ def _squeeze_blank(lines) -> list[str]:
     return out
 
 
-def _legacy_note(encodings) -> tuple[str, ...]:
+def legacy_note(encodings) -> tuple[str, ...]:
+    """The notes that say text was converted from TCVN3 or VNI (None: not converted)."""
     names = {"tcvn3": "TCVN3 (ABC)", "vni": "VNI"}
     return tuple(f"đã chuyển từ bảng mã {names[e]}" for e in sorted(set(encodings) - {None}))
 
 
-def _result(kind: str, blocks: list[_Block], limits: ExtractLimits, *, paged: bool = False,
-            pages: int = 0, ocr: bool = False, notes=(), empty_error: str) -> Extraction:
+def extraction_from_blocks(kind: str, blocks: list[Block], limits: ExtractLimits, *, paged: bool = False,
+                           pages: int = 0, ocr: bool = False, notes=(), empty_error: str) -> Extraction:
+    """The ``Extraction`` of a reader's blocks, split into document parts;
+    ``empty_error`` when no part has text."""
     parts = make_parts(blocks, limits, paged)
     if not parts:
         return Extraction(kind, pages=pages, ocr=ocr, error=empty_error, notes=tuple(notes))

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 from ..model import Skipped
 from .limits import MB, ParseLimits, log
-from .mime import _human_size
-from .text import _clean_filename, _codec, _decode_8bit, _decode_bytes
+from .mime import human_size
+from .text import clean_filename, codec_for, decode_8bit, decode_bytes
 
 
-class _ZipRejected(Exception):
+class ZipRejected(Exception):
     """The archive breaks a limit: none of its members is kept."""
 
 
@@ -68,7 +68,7 @@ def _zip_member_name(info: zipfile.ZipInfo) -> str:
                 except UnicodeDecodeError:
                     pass
     base = [piece for piece in re.split(r"[\\/]", name) if piece not in ("", ".", "..")]
-    return _clean_filename(base[-1] if base else name)
+    return clean_filename(base[-1] if base else name)
 
 
 def _is_os_metadata(name: str) -> bool:
@@ -76,20 +76,20 @@ def _is_os_metadata(name: str) -> bool:
     return name.startswith("__MACOSX/") or base.startswith("._") or base in (".DS_Store", "Thumbs.db")
 
 
-def _read_zip(data: bytes, limits: ParseLimits, budget: int) -> _ZipResult:
-    """Members of a ZIP, within the limits; raises _ZipRejected for a bomb.
+def read_zip(data: bytes, limits: ParseLimits, budget: int) -> _ZipResult:
+    """Members of a ZIP, within the limits; raises ZipRejected for a bomb.
 
     Sizes are checked as declared, then again while inflating, so a header
     that lies about them cannot make us hold more than the limits.
     """
     declared = _zip_declared_entries(data)
     if declared is not None and declared > 4 * limits.max_zip_members + 16:
-        raise _ZipRejected(f"chứa {declared} tệp (giới hạn {limits.max_zip_members})")
+        raise ZipRejected(f"chứa {declared} tệp (giới hạn {limits.max_zip_members})")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
             struct.error, NotImplementedError, UnicodeError) as exc:
-        raise _ZipRejected(f"không phải tệp ZIP đọc được ({exc})") from None
+        raise ZipRejected(f"không phải tệp ZIP đọc được ({exc})") from None
     infos = [i for i in archive.infolist() if not i.is_dir() and not _is_os_metadata(i.filename)]
     if len(infos) < len(archive.infolist()):
         log.debug("ZIP: %d folder or OS metadata entries (__MACOSX, .DS_Store...) not read",
@@ -103,18 +103,18 @@ def _read_zip(data: bytes, limits: ParseLimits, budget: int) -> _ZipResult:
 
 def _check_declared_sizes(infos: list[zipfile.ZipInfo], limits: ParseLimits, budget: int) -> None:
     if len(infos) > limits.max_zip_members:
-        raise _ZipRejected(f"chứa {len(infos)} tệp (giới hạn {limits.max_zip_members})")
+        raise ZipRejected(f"chứa {len(infos)} tệp (giới hạn {limits.max_zip_members})")
     total = sum(i.file_size for i in infos)
     if total > budget:
-        limit = _human_size(limits.max_zip_total_bytes)
-        raise _ZipRejected(f"giải nén ra {_human_size(total)} " + (
+        limit = human_size(limits.max_zip_total_bytes)
+        raise ZipRejected(f"giải nén ra {human_size(total)} " + (
             f"(giới hạn {limit})" if budget == limits.max_zip_total_bytes else
-            f"(chỉ còn {_human_size(budget)} trong {limit} cho phép cho mọi tệp ZIP của một thư)"))
+            f"(chỉ còn {human_size(budget)} trong {limit} cho phép cho mọi tệp ZIP của một thư)"))
     for info in infos:
         if _ratio_exceeded(info.file_size, info.compress_size, limits):
             ratio = info.file_size // max(info.compress_size, 1)
-            raise _ZipRejected(f"'{_zip_member_name(info)}' giải nén gấp {ratio} lần "
-                               f"(giới hạn {limits.max_zip_ratio} lần)")
+            raise ZipRejected(f"'{_zip_member_name(info)}' giải nén gấp {ratio} lần "
+                              f"(giới hạn {limits.max_zip_ratio} lần)")
 
 
 def _ratio_exceeded(size: int, compressed: int, limits: ParseLimits) -> bool:
@@ -128,8 +128,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ParseL
         result.skipped.append(Skipped(name, "tệp trong ZIP có mật khẩu (bị mã hóa)"))
         return
     if info.file_size > limits.max_attachment_bytes:
-        result.skipped.append(Skipped(name, f"quá lớn: {_human_size(info.file_size)} "
-                                            f"(giới hạn {_human_size(limits.max_attachment_bytes)})"))
+        result.skipped.append(Skipped(name, f"quá lớn: {human_size(info.file_size)} "
+                                      f"(giới hạn {human_size(limits.max_attachment_bytes)})"))
         return
     out = bytearray()
     try:
@@ -137,7 +137,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ParseL
             while chunk := member.read(MB):
                 out += chunk
                 _check_inflated(name, len(out), info, limits, budget - result.used)
-    except _ZipRejected:
+    except ZipRejected:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError,
             ValueError, RuntimeError, struct.error) as exc:
@@ -150,11 +150,11 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ParseL
 def _check_inflated(name: str, size: int, info: zipfile.ZipInfo, limits: ParseLimits,
                     remaining: int) -> None:
     if size > info.file_size:
-        raise _ZipRejected(f"'{name}' chứa nhiều dữ liệu hơn khai báo")
+        raise ZipRejected(f"'{name}' chứa nhiều dữ liệu hơn khai báo")
     if size > remaining:
-        raise _ZipRejected(f"giải nén vượt quá {_human_size(limits.max_zip_total_bytes)}")
+        raise ZipRejected(f"giải nén vượt quá {human_size(limits.max_zip_total_bytes)}")
     if _ratio_exceeded(size, info.compress_size, limits):
-        raise _ZipRejected(f"'{name}' giải nén gấp hơn {limits.max_zip_ratio} lần")
+        raise ZipRejected(f"'{name}' giải nén gấp hơn {limits.max_zip_ratio} lần")
 
 
 
@@ -178,10 +178,10 @@ class _TnefFile:
     data: bytes = b""
 
     def name(self, codepage: str) -> str:
-        return self.long_name or _decode_bytes(self.title.rstrip(b"\x00"), codepage)
+        return self.long_name or decode_bytes(self.title.rstrip(b"\x00"), codepage)
 
 
-def _read_tnef(data: bytes, max_objects: int) -> list[tuple[str, bytes]]:
+def read_tnef(data: bytes, max_objects: int) -> list[tuple[str, bytes]]:
     """(name, data) of each attachment in a TNEF stream; ValueError if unreadable."""
     if len(data) < 6 or struct.unpack_from("<I", data)[0] != _TNEF_SIGNATURE:
         raise ValueError("not a TNEF stream")
@@ -196,7 +196,7 @@ def _read_tnef(data: bytes, max_objects: int) -> list[tuple[str, bytes]]:
         offset += 9 + length + 2  # + checksum
         _tnef_attribute(attribute & 0xFFFF, level, body, files)
         if attribute & 0xFFFF == _TNEF_CODEPAGE and length >= 4:
-            codepage = _codec(f"cp{struct.unpack_from('<I', body)[0]}") or "cp1252"
+            codepage = codec_for(f"cp{struct.unpack_from('<I', body)[0]}") or "cp1252"
     raise ValueError("too many TNEF objects")
 
 
@@ -274,5 +274,5 @@ def _mapi_value(ptype: int, raw: bytes):
     if ptype == 0x001F:
         return raw.decode("utf-16-le", "replace").rstrip("\x00")
     if ptype == 0x001E:
-        return _decode_8bit(raw.rstrip(b"\x00"))
+        return decode_8bit(raw.rstrip(b"\x00"))
     return raw

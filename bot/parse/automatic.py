@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from .forwards import _EMAIL
-from .mime import _payload_bytes, _raw_payload
-from .text import _decode_bytes, _one_line, _unescape
+from .forwards import EMAIL
+from .mime import payload_bytes, raw_payload
+from .text import decode_bytes, one_line, unescape
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:(?:re|tl)\s*:\s*)?(?:auto(?:matic)?[ -]?reply|auto[ -]?response|autoreply|"
@@ -23,8 +23,8 @@ _AUTO_HEADERS = {"auto-submitted": "Auto-Submitted", "x-autoreply": "X-Autoreply
                  "list-unsubscribe": "List-Unsubscribe"}
 
 
-def _automatic(view: Message, root_type: str, report_type: str, from_addr: str,
-               subject: str) -> str | None:
+def automatic_reason(view: Message, root_type: str, report_type: str, from_addr: str,
+                     subject: str) -> str | None:
     """Why this mail is automatic (never to be answered), or None."""
     if root_type == "multipart/report":
         return {"delivery-status": "báo cáo gửi thư không thành công (bounce)",
@@ -32,10 +32,10 @@ def _automatic(view: Message, root_type: str, report_type: str, from_addr: str,
                 }.get(report_type, f"báo cáo tự động ({report_type or 'multipart/report'})")
     if from_addr.split("@")[0] in ("mailer-daemon", "postmaster"):
         return f"From: {from_addr}"
-    if _one_line(view.get("return-path", ""), 200).replace(" ", "") == "<>":
+    if one_line(view.get("return-path", ""), 200).replace(" ", "") == "<>":
         return "Return-Path rỗng (<>)"
     for name in _AUTO_HEADERS:
-        reason = _auto_header(name, _one_line(view.get(name, ""), 200))
+        reason = _auto_header(name, one_line(view.get(name, ""), 200))
         if reason:
             return reason
     if _AUTO_SUBJECT.match(subject) and any(view.get(h) is not None for h in _AUTO_HINTS):
@@ -54,17 +54,17 @@ def _auto_header(name: str, value: str) -> str | None:
     return f"{_AUTO_HEADERS[name]}: {value[:80]}"
 
 
-def _dsn_failed(part: Message) -> list[tuple[str, bool]]:
+def dsn_failed(part: Message) -> list[tuple[str, bool]]:
     """(Final-Recipient address, permanent) for each recipient with Action:
     failed in a message/delivery-status part. A failure is permanent unless
     its Status is 4.x.x (RFC 3463: a temporary condition the sending server
     gave up retrying, e.g. a host that did not answer for days)."""
-    blocks = _raw_payload(part)
+    blocks = raw_payload(part)
     if isinstance(blocks, list):
-        fields = [[(k.lower(), _unescape(v)) for k, v in block.raw_items()]
+        fields = [[(k.lower(), unescape(v)) for k, v in block.raw_items()]
                   for block in blocks if isinstance(block, Message)]
     else:  # encoded or unparsed: read the text blocks ourselves
-        text = _decode_bytes(_payload_bytes(part))
+        text = decode_bytes(payload_bytes(part))
         fields = [[(k.strip().lower(), v) for k, _, v in
                    (line.partition(":") for line in block.splitlines() if ":" in line)]
                   for block in re.split(r"\r?\n\s*\r?\n", text)]
@@ -74,5 +74,5 @@ def _dsn_failed(part: Message) -> list[tuple[str, bool]]:
         if values.get("action", "").strip().lower().startswith("failed"):
             recipient = values.get("final-recipient", "").split(";")[-1]
             permanent = not values.get("status", "").strip().startswith("4")
-            failed += [(a.lower(), permanent) for a in _EMAIL.findall(recipient)][:1]
+            failed += [(a.lower(), permanent) for a in EMAIL.findall(recipient)][:1]
     return failed

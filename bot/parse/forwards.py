@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from .limits import VIETNAM
-from .text import _one_line
+from .text import one_line
 
 # Explicit forward markers: always a forward.
 _FORWARD_MARKER = re.compile(
@@ -32,11 +32,11 @@ _DATE_LINE = re.compile(r"^(?:date|sent|ngày|đã gửi|ngày gửi|thời gian
                         re.IGNORECASE)
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|tl|trả lời|aw|sv|antw)\s*:", re.IGNORECASE)
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|tl)\s*:\s*)*(?:fwd?|tv|ct|chuyển tiếp|wg)\s*:", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass(frozen=True)
-class _Original:
+class Original:
     """The sender of a forwarded message."""
 
     addr: str | None
@@ -44,7 +44,7 @@ class _Original:
     date: datetime | None
 
 
-def _inline_forward(body: str, subject: str) -> _Original | None:
+def inline_forward(body: str, subject: str) -> Original | None:
     """Sender and date of the first forwarded message written into ``body``."""
     text = body[:100_000]
     starts = [m.end() for m in _FORWARD_MARKER.finditer(text)][:1]
@@ -58,7 +58,7 @@ def _inline_forward(body: str, subject: str) -> _Original | None:
     return None
 
 
-def _forward_block(text: str) -> _Original | None:
+def _forward_block(text: str) -> Original | None:
     sender = date_text = None
     seen = 0
     for line in text.split("\n")[:25]:
@@ -75,16 +75,16 @@ def _forward_block(text: str) -> _Original | None:
     if sender is None:
         return None
     addr, name = _split_sender(sender)
-    return _Original(addr, name, _loose_date(date_text) if date_text else None)
+    return Original(addr, name, _loose_date(date_text) if date_text else None)
 
 
 def _split_sender(text: str) -> tuple[str | None, str]:
     """"Name <a@b>", "Name [mailto:a@b]", "a@b" or a bare name."""
-    match = _EMAIL.search(text)
+    match = EMAIL.search(text)
     addr = match.group(0).lower() if match else None
-    name = _EMAIL.sub("", text) if match else text
+    name = EMAIL.sub("", text) if match else text
     name = re.sub(r"\[mailto:\s*\]|<\s*>|\(\s*\)", "", name).strip(" \"'<>[]()\t")
-    return addr, _one_line(name, 300)
+    return addr, one_line(name, 300)
 
 
 _MONTHS = {name: number for number, names in enumerate(

@@ -9,14 +9,14 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 
 from .limits import ParseLimits
-from .text import _FOLD, _header_text, _one_line, _strip_controls, _unescape
+from .text import FOLD, header_text, one_line, strip_controls, unescape
 
-_MSG_ID = re.compile(r"<[^<>\s]+>")
+MSG_ID = re.compile(r"<[^<>\s]+>")
 _ADDRESS_HEADERS = ("from", "to", "cc", "reply-to", "date")
 
 
 @dataclass(frozen=True)
-class _Headers:
+class Headers:
     """The headers of one message (the outer one, or a forwarded one)."""
 
     view: Message  # header-only copy, 8-bit decoded
@@ -34,22 +34,23 @@ def _header_view(msg: Message) -> Message:
     """A header-only copy of ``msg`` with raw 8-bit values decoded to text."""
     view = Message()
     for name, value in msg.raw_items():
-        view[name] = _unescape(value)
+        view[name] = unescape(value)
     return view
 
 
-def _read_headers(msg: Message, limits: ParseLimits) -> _Headers:
+def read_headers(msg: Message, limits: ParseLimits) -> Headers:
+    """The sender, recipients, subject and date of ``msg``, with what was wrong in them as ``problems``."""
     view = _header_view(msg)
     problems: list[str] = []
     addresses, mp_date = _mailparser_fields(view, problems)
     sender = addresses["from"][0] if addresses["from"] else ("", "")
-    return _Headers(
+    return Headers(
         view=view,
         from_addr=sender[1],
         from_name=sender[0],
         reply_to=tuple(addr for _, addr in addresses["reply-to"]),
         to_addrs=tuple(addr for _, addr in addresses["to"] + addresses["cc"]),
-        subject=_header_text(view.get("subject"), limits.max_header_chars),
+        subject=header_text(view.get("subject"), limits.max_header_chars),
         date=_date_header(view.get("date"), mp_date, problems),
         problems=tuple(problems),
         from_count=max(len(addresses["from"]), len(view.get_all("from") or [])),
@@ -79,9 +80,9 @@ def _mailparser_fields(view: Message, problems: list[str]):
 def _clean_addresses(pairs) -> list[tuple[str, str]]:
     result = []
     for name, addr in pairs or []:
-        addr = _strip_controls(str(addr)).strip().strip("<>").lower()
+        addr = strip_controls(str(addr)).strip().strip("<>").lower()
         if addr:
-            result.append((_header_text(name).strip("\"' "), addr))
+            result.append((header_text(name).strip("\"' "), addr))
     return result
 
 
@@ -94,7 +95,7 @@ def _date_header(raw: str | None, mp_date: datetime | None, problems: list[str])
     if not raw:
         return None
     try:
-        value = parsedate_to_datetime(_one_line(raw, 200))
+        value = parsedate_to_datetime(one_line(raw, 200))
         if value.tzinfo is None:  # "-0000": time zone unknown, the instant is UTC
             value = value.replace(tzinfo=timezone.utc)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -102,7 +103,7 @@ def _date_header(raw: str | None, mp_date: datetime | None, problems: list[str])
     if mp_date is not None and (value is None or value != mp_date):
         value = mp_date.astimezone(timezone.utc)
     if value is None:
-        problems.append(f"Date header could not be read: {_one_line(raw, 60)!r}")
+        problems.append(f"Date header could not be read: {one_line(raw, 60)!r}")
     return value
 
 
@@ -110,12 +111,13 @@ MAX_HEADER_BYTES = 256 * 1024  # a returned header block read for its Message-ID
 _RETURNED_ID = re.compile(r"(?im)^[ \t>]*message-id[ \t]*:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,900}>)")
 
 
-def _returned_message_ids(text: str) -> list[str]:
+def returned_message_ids(text: str) -> list[str]:
     """The Message-ID header lines in a header block (or in a copy of a message in a text)."""
     return _RETURNED_ID.findall(text[:MAX_HEADER_BYTES])
 
 
-def _message_id(value: str | None) -> str:
-    text = _FOLD.sub("", _unescape(value or "")).strip()
-    ids = _MSG_ID.findall(text)
-    return _strip_controls(ids[0] if ids else text)[:998]
+def message_id_of(value: str | None) -> str:
+    """The first Message-ID of a header value (the value itself when none is well formed), without controls."""
+    text = FOLD.sub("", unescape(value or "")).strip()
+    ids = MSG_ID.findall(text)
+    return strip_controls(ids[0] if ids else text)[:998]

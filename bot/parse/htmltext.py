@@ -1,11 +1,12 @@
 """HTML to text, nothing fetched; and the sender's own words of an HTML body (no quoted or hidden text)."""
 from __future__ import annotations
 
+import html as html_module  # "html" names the text being converted
 import re
 import unicodedata
 from html.parser import HTMLParser
 
-from .text import _CONTROLS
+from .text import CONTROLS
 
 
 class _HtmlText(HTMLParser):
@@ -151,7 +152,7 @@ class _OwnHtmlText(_HtmlText):
                         (self._hidden_classes if kind == "." else self._hidden_ids).add(name.lower())
 
 
-def _html_to_text(html: str, limit: int, own: bool = False) -> str:
+def html_to_text(html: str, limit: int, own: bool = False) -> str:
     """The visible text of ``html``; with ``own``, only what the sender wrote
     (``_OwnHtmlText``: no quoted or hidden text)."""
     parser = _OwnHtmlText() if own else _HtmlText()
@@ -162,15 +163,14 @@ def _html_to_text(html: str, limit: int, own: bool = False) -> str:
     except Exception:  # html.parser gave up: drop the tags bluntly (never for the sender's own words)
         if own:
             return ""
-        import html as html_module
         text = html_module.unescape(re.sub(r"<[^>]*>", " ", html[:limit]))
     return "\n".join(line.strip() for line in text.split("\n"))
 
 
-def _tidy_body(text: str, limit: int) -> str:
+def tidy_body(text: str, limit: int) -> str:
     """NFC, no control characters but newlines and tabs, blank lines collapsed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    text = text.translate({k: None for k in _CONTROLS if k not in (9, 10)})
+    text = text.translate({k: None for k in CONTROLS if k not in (9, 10)})
     lines = [line.rstrip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return unicodedata.normalize("NFC", text)[:limit]

@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import unquote
 
-from .. import mailauth
+from .. import mailauth, outlookmsg
 from ..model import Attachment, AuthVerdict, ParsedMessage, Skipped
-from .archives import _ZipRejected, _read_tnef, _read_zip
-from .automatic import _automatic, _dsn_failed
-from .forwards import _EMAIL, _Original, _inline_forward
-from .headers import MAX_HEADER_BYTES, _Headers, _MSG_ID, _message_id, _read_headers, _returned_message_ids
-from .htmltext import _html_to_text, _tidy_body
+from .archives import ZipRejected, read_tnef, read_zip
+from .automatic import automatic_reason, dsn_failed
+from .forwards import EMAIL, Original, inline_forward
+from .headers import MAX_HEADER_BYTES, Headers, MSG_ID, message_id_of, read_headers, returned_message_ids
+from .htmltext import html_to_text, tidy_body
 from .limits import ParseLimits, log
-from .mime import (OUTLOOK_MSG, _ARCHIVES, _ARCHIVE_TYPES, _CONTAINER_TYPES, _ENCRYPTED_TYPES, _OLE_SIGNATURE, _REPORT_PARTS,
-    _SIGNATURE_TYPES, _TNEF_TYPES, _ZIP_BASED, _ZIP_TYPES, _content_id, _decoded_size, _extension, _filename,
-    _human_size, _image_size, _mime_view, _param, _payload_bytes, _raw_payload, _stdlib_parse, _type_for)
-from .text import _clean_filename, _codec, _decode_bytes, _lenient_b64, _one_line, _strip_controls, _unescape
+from .mime import (OUTLOOK_MSG, ARCHIVES, ARCHIVE_TYPES, CONTAINER_TYPES, ENCRYPTED_TYPES, OLE_SIGNATURE, REPORT_PARTS,
+                   SIGNATURE_TYPES, TNEF_TYPES, ZIP_BASED, ZIP_TYPES, content_id, decoded_size, file_extension, part_filename,
+                   human_size, image_size, mime_view, header_param, payload_bytes, raw_payload, stdlib_parse, type_for)
+from .text import clean_filename, codec_for, decode_bytes, lenient_b64, one_line, strip_controls, unescape
 
 
 def parse_message(data: bytes, limits: ParseLimits = ParseLimits()) -> ParsedMessage:
@@ -66,13 +66,13 @@ class _Where:
     in_report: bool = False
 
 
-def _authentication(head: _Headers, limits: ParseLimits) -> AuthVerdict:
+def _authentication(head: Headers, limits: ParseLimits) -> AuthVerdict:
     """What the office's servers proved about the From domain (bot/mailauth.py).
     A From with two addresses names no single author: nothing to authenticate."""
     if head.from_count > 1:
         return AuthVerdict("none", reason=f"From has {head.from_count} addresses: no single author to authenticate")
     headers = (head.view.get_all("authentication-results") or [])[:mailauth.MAX_HEADERS]
-    return mailauth.verdict([_one_line(str(h), mailauth.MAX_HEADER_CHARS) for h in headers], head.from_addr,
+    return mailauth.verdict([one_line(str(h), mailauth.MAX_HEADER_CHARS) for h in headers], head.from_addr,
                             limits.trusted_authserv_ids)
 
 
@@ -96,7 +96,7 @@ class _MessageParser:
         self.plain: dict[int, list[str]] = {}
         self.html: dict[int, list[str]] = {}
         self.cids: set[str] = set()
-        self.forwarded: _Original | None = None
+        self.forwarded: Original | None = None
         self.bounces: list[tuple[str, bool]] = []  # (address, permanent) from delivery-status parts
         self.report_type = ""
         self.returned_ids: list[str] = []  # Message-IDs of the message a delivery report returns
@@ -115,7 +115,7 @@ class _MessageParser:
     # -- top level ---------------------------------------------------------
 
     def parse(self) -> ParsedMessage:
-        if self.data[:8] == _OLE_SIGNATURE:  # an Outlook .msg saved as .eml: read as the mail it holds
+        if self.data[:8] == OLE_SIGNATURE:  # an Outlook .msg saved as .eml: read as the mail it holds
             converted = self._from_outlook("thư Outlook (.msg)", self.data)
             if converted is None:
                 return ParsedMessage(message_id="", from_addr="", skipped=tuple(self.skipped),
@@ -123,18 +123,18 @@ class _MessageParser:
             self.problems.append("thư là tệp Outlook (.msg), đã được đọc như thư thường")
             self.data = converted
         root = self._parse_bytes(self.data)
-        head = _read_headers(root, self.limits)
+        head = read_headers(root, self.limits)
         self.problems.extend(head.problems)
-        if root.is_multipart() or _raw_payload(root):
+        if root.is_multipart() or raw_payload(root):
             self._process(root, _Where())
         body = self._body()
         command_text = self._command_text()
-        original = self.forwarded or _inline_forward(body, head.subject)
+        original = self.forwarded or inline_forward(body, head.subject)
         view = head.view
-        root_type = _mime_view(root).get_content_type()
+        root_type = mime_view(root).get_content_type()
         verdict = _authentication(head, self.limits)
         return ParsedMessage(
-            message_id=_message_id(view.get("message-id")),
+            message_id=message_id_of(view.get("message-id")),
             from_addr=head.from_addr,
             from_name=head.from_name,
             reply_to=head.reply_to,
@@ -147,15 +147,15 @@ class _MessageParser:
             original_from=original.addr if original else None,
             original_from_name=original.name if original else "",
             original_date=original.date if original else None,
-            automatic=_automatic(view, root_type, self.report_type, head.from_addr, head.subject),
+            automatic=automatic_reason(view, root_type, self.report_type, head.from_addr, head.subject),
             bounce_recipients=(bounced := self._bounce_recipients(view)),
             bounce_refs=self._bounce_refs(view, bounced, body),
             command_text=command_text[:self.limits.max_body_chars],
             auth=verdict.result,
             auth_reason=verdict.reason,
             auth_verdict=verdict,
-            in_reply_to=_message_id(view.get("in-reply-to")),
-            references=tuple(_MSG_ID.findall(_unescape(view.get("references", ""))))[:100],
+            in_reply_to=message_id_of(view.get("in-reply-to")),
+            references=tuple(MSG_ID.findall(unescape(view.get("references", ""))))[:100],
             problems=tuple(dict.fromkeys(self.problems)),
             incomplete=tuple(dict.fromkeys(self.damage)),
         )
@@ -166,16 +166,16 @@ class _MessageParser:
         The stdlib parser resumes one generator per nesting level for every
         line, so its cost is (containers x lines); count both first.
         """
-        containers = len(_CONTAINER_TYPES.findall(data))  # not data.lower(): a copy of the whole mail
+        containers = len(CONTAINER_TYPES.findall(data))  # not data.lower(): a copy of the whole mail
         if containers * (data.count(b"\n") + 1) > self.limits.max_parse_cost:
             self._damaged(f"thư lồng quá nhiều lớp để đọc an toàn ({containers} lớp MIME); "
                           "chỉ đọc được phần đầu thư")
-            return _stdlib_parse(data, headersonly=True)
+            return stdlib_parse(data, headersonly=True)
         try:
-            return _stdlib_parse(data)
+            return stdlib_parse(data)
         except RecursionError:
             self._damaged("thư lồng quá nhiều lớp; chỉ đọc được phần đầu thư")
-            return _stdlib_parse(data, headersonly=True)
+            return stdlib_parse(data, headersonly=True)
 
     def _bounce_recipients(self, view: Message) -> tuple[str, ...]:
         """The recipients whose delivery failed permanently. X-Failed-Recipients
@@ -184,7 +184,7 @@ class _MessageParser:
         failed = [a for a, permanent in self.bounces if permanent]
         temporary = {a for a, permanent in self.bounces if not permanent}
         for value in view.get_all("x-failed-recipients") or []:
-            failed += [a.lower() for a in _EMAIL.findall(str(value)) if a.lower() not in temporary]
+            failed += [a.lower() for a in EMAIL.findall(str(value)) if a.lower() not in temporary]
         return tuple(dict.fromkeys(failed))
 
     def _bounce_refs(self, view: Message, bounced: tuple[str, ...], body: str) -> tuple[str, ...]:
@@ -193,10 +193,10 @@ class _MessageParser:
         if not (bounced or self.report_type == "delivery-status" or view.get("x-failed-recipients")):
             return ()
         ids = list(self.returned_ids)
-        ids += _returned_message_ids(body)[:10]  # Exim, Gmail: a copy of the message in the text
-        ids += _MSG_ID.findall(_unescape(view.get("in-reply-to", "")))[:5]
-        ids += _MSG_ID.findall(_unescape(view.get("references", "")))[-20:]
-        return tuple(dict.fromkeys(_strip_controls(i).lower() for i in ids if len(i) <= 998))
+        ids += returned_message_ids(body)[:10]  # Exim, Gmail: a copy of the message in the text
+        ids += MSG_ID.findall(unescape(view.get("in-reply-to", "")))[:5]
+        ids += MSG_ID.findall(unescape(view.get("references", "")))[-20:]
+        return tuple(dict.fromkeys(strip_controls(i).lower() for i in ids if len(i) <= 998))
 
     # -- walking -----------------------------------------------------------
 
@@ -220,32 +220,32 @@ class _MessageParser:
             try:
                 self._leaf(part, view, here)
             except Exception as exc:  # one broken part must not hide the others
-                self._skip(Skipped(_filename(view) or "", f"không đọc được phần này của thư ({type(exc).__name__})"),
+                self._skip(Skipped(part_filename(view) or "", f"không đọc được phần này của thư ({type(exc).__name__})"),
                            f"reading the part raised {type(exc).__name__}")
 
     def _visit(self, part: Message, here: _Where, stack: list, leaves: list) -> None:
-        view = _mime_view(part)
+        view = mime_view(part)
         ctype = view.get_content_type()
         if ctype == "message/delivery-status":
             if here.message == 0:  # a bounce forwarded as an attachment is not ours
-                self.bounces += _dsn_failed(part)
+                self.bounces += dsn_failed(part)
             log.debug("delivery-status part read for its failed recipients, not as a document")
         elif ctype in ("message/rfc822", "message/global") and part.is_multipart():
             self._forwarded(part, here, stack)
-        elif here.in_report and ctype in _REPORT_PARTS:
+        elif here.in_report and ctype in REPORT_PARTS:
             if ctype == "text/rfc822-headers" and here.message == 0 and not here.container:
-                self.returned_ids += _returned_message_ids(_decode_bytes(_payload_bytes(part)[:MAX_HEADER_BYTES]))[:1]
+                self.returned_ids += returned_message_ids(decode_bytes(payload_bytes(part)[:MAX_HEADER_BYTES]))[:1]
             log.debug("%s part of a delivery report: machinery, not a document", ctype)
             return
         elif ctype.startswith("message/") and part.is_multipart() and not here.in_report:
             # message/partial, message/external-body...: the stdlib parses them as
             # messages, but they are pieces or pointers, not a mail to read
-            self._skip(Skipped(_filename(view) or ctype, f"chưa đọc được phần kiểu {ctype}"),
+            self._skip(Skipped(part_filename(view) or ctype, f"chưa đọc được phần kiểu {ctype}"),
                        f"{ctype} is a piece of or a pointer to a message, not one to read")
         elif part.is_multipart():
             children = [c for c in part.get_payload() if isinstance(c, Message)]
             if ctype == "multipart/report" and here.message == 0 and not here.container:
-                self.report_type = (_param(view, "report-type", "content-type") or "").lower()
+                self.report_type = (header_param(view, "report-type", "content-type") or "").lower()
             child_where = _Where(here.container, here.forward_depth, here.message,
                                  here.in_report or ctype == "multipart/report")
             stack.extend((child, child_where) for child in reversed(children))
@@ -261,19 +261,19 @@ class _MessageParser:
             return
         if str(part.get("content-transfer-encoding", "")).strip().lower() == "base64":
             data = _base64_message(inner)
-            if data is not None and data[:8] == _OLE_SIGNATURE:  # an Outlook .msg sent as message/rfc822
-                name = _filename(_mime_view(part)) or "thư Outlook (.msg)"
+            if data is not None and data[:8] == OLE_SIGNATURE:  # an Outlook .msg sent as message/rfc822
+                name = part_filename(mime_view(part)) or "thư Outlook (.msg)"
                 converted = self._from_outlook(name, data)
                 if converted is not None:
                     self._eml(name, converted, here)
                 return
             # Exchange base64-encodes message/rfc822: the stdlib parsed the base64 text as the mail
             inner = self._parse_bytes(data) if data is not None else inner
-        head = _read_headers(inner, self.limits)
+        head = read_headers(inner, self.limits)
         label = head.subject or head.from_addr or "message"
         if here.in_report:
             if here.message == 0 and not here.container:
-                self.returned_ids += _MSG_ID.findall(_unescape(head.view.get("message-id", "")))[:1]
+                self.returned_ids += MSG_ID.findall(unescape(head.view.get("message-id", "")))[:1]
             self._skip(Skipped(label, "thư gốc bị trả lại trong thư báo gửi không thành công", matters=False),
                        "the original message returned by a delivery report")
             return
@@ -283,7 +283,7 @@ class _MessageParser:
                        f"forwarded message nested deeper than {self.limits.max_depth}")
             return
         if self.forwarded is None and (head.from_addr or head.from_name):
-            self.forwarded = _Original(head.from_addr or None, head.from_name, head.date)
+            self.forwarded = Original(head.from_addr or None, head.from_name, head.date)
         self.messages += 1
         stack.append((inner, _Where(_chain(here.container, f"rfc822:{label}"), depth, self.messages)))
 
@@ -298,32 +298,32 @@ class _MessageParser:
     def _leaf(self, part: Message, view: Message, here: _Where) -> None:
         ctype = view.get_content_type()
         disposition = view.get_content_disposition()
-        name = _filename(view)
+        name = part_filename(view)
         if ctype in ("text/plain", "text/html") and name is None and disposition != "attachment":
             self._body_part(part, view, ctype, here)
             return
         found = self._not_a_document(ctype, view, part)
         if found:
             reason, matters, why = found
-            self._skip(Skipped(name or _content_id(view) or "", reason, matters=matters), why)
+            self._skip(Skipped(name or content_id(view) or "", reason, matters=matters), why)
             return
-        size = _decoded_size(part)
+        size = decoded_size(part)
         if size > self.limits.max_attachment_bytes:
             self._too_large(name or "", size)
             return
-        data = _payload_bytes(part)
+        data = payload_bytes(part)
         self._note_payload_defects(part, name or ctype)
-        self._add_file(name or "", _type_for(name or "", ctype), data, here, depth=0)
+        self._add_file(name or "", type_for(name or "", ctype), data, here, depth=0)
 
     def _not_a_document(self, ctype: str, view: Message, part: Message) -> tuple[str, bool, str] | None:
         """(why the part is not read, does it matter to a person?, why in English), or None for a document."""
-        cid = _content_id(view)
+        cid = content_id(view)
         if ctype.startswith("image/") and cid and cid in self.cids:
             if not self._inline_document(view, part):
                 return "ảnh chèn trong nội dung thư", False, "a small image drawn by the HTML body (logo, signature)"
-        if ctype in _SIGNATURE_TYPES:
+        if ctype in SIGNATURE_TYPES:
             return "chữ ký số, không phải văn bản", False, "a digital signature"
-        if ctype in _ENCRYPTED_TYPES:
+        if ctype in ENCRYPTED_TYPES:
             return "thư được mã hóa (S/MIME hoặc PGP): không đọc được", True, "encrypted (S/MIME or PGP)"
         if ctype in ("text/calendar", "application/ics"):
             return "lời mời lịch họp, không phải văn bản", False, "a calendar invitation"
@@ -337,21 +337,21 @@ class _MessageParser:
         """Whether an image the HTML body draws (cid:) is a document all the same:
         marked as an attachment, or large -- a photo of a page (see
         ``ParseLimits.inline_document_bytes``/``inline_document_pixels``)."""
-        name = _filename(view) or _content_id(view)
+        name = part_filename(view) or content_id(view)
         if view.get_content_disposition() == "attachment":
             log.info("inline image %r is marked as an attachment: read as a document", name[:120])
             return True
-        size = _decoded_size(part)
+        size = decoded_size(part)
         if size >= 10 * self.limits.inline_document_bytes:  # no logo is a megabyte: not decoded twice to say so
-            log.info("inline image %r is %s: a photo of a page, read as a document", name[:120], _human_size(size))
+            log.info("inline image %r is %s: a photo of a page, read as a document", name[:120], human_size(size))
             return True
-        width, height = _image_size(_payload_bytes(part)[:256 * 1024])
+        width, height = image_size(payload_bytes(part)[:256 * 1024])
         pixels = width * height
         if pixels >= self.limits.inline_document_pixels:
             log.info("inline image %r is %dx%d pixels: a page, read as a document", name[:120], width, height)
             return True
         if size >= self.limits.inline_document_bytes and not 0 < pixels < self.limits.inline_logo_pixels:
-            log.info("inline image %r is %s: a photo of a page, read as a document", name[:120], _human_size(size))
+            log.info("inline image %r is %s: a photo of a page, read as a document", name[:120], human_size(size))
             return True
         return False
 
@@ -374,9 +374,9 @@ class _MessageParser:
     def _decode_text(self, part: Message, view: Message) -> str:
         charset = view.get_param("charset")
         charset = charset[2] if isinstance(charset, tuple) else charset
-        if charset and _codec(str(charset)) is None and str(charset).lower() != "unknown-8bit":
-            self.problems.append(f"unknown charset {_one_line(str(charset), 40)!r} in the text; read as UTF-8")
-        return _decode_bytes(_payload_bytes(part), str(charset) if charset else None)
+        if charset and codec_for(str(charset)) is None and str(charset).lower() != "unknown-8bit":
+            self.problems.append(f"unknown charset {one_line(str(charset), 40)!r} in the text; read as UTF-8")
+        return decode_bytes(payload_bytes(part), str(charset) if charset else None)
 
     def _body(self) -> str:
         """The outer message's text; the first forwarded message's if it has none."""
@@ -384,8 +384,8 @@ class _MessageParser:
             plain = "\n\n".join(t for t in self.plain.get(index, []) if t.strip())
             if not plain:
                 html = "\n".join(self.html.get(index, []))
-                plain = _html_to_text(html, self.limits.max_html_chars) if html else ""
-            text = _tidy_body(plain, self.limits.max_body_chars * 2)
+                plain = html_to_text(html, self.limits.max_html_chars) if html else ""
+            text = tidy_body(plain, self.limits.max_body_chars * 2)
             if text:
                 return text
         return ""
@@ -399,8 +399,8 @@ class _MessageParser:
             html = "\n".join(self.html.get(0, []))
             # Commands stand at the top of a reply: a tenth of the HTML bound is plenty, and a
             # cut can only leave text out, never read more as the sender's own.
-            plain = _html_to_text(html, self.limits.max_html_chars // 10, own=True) if html else ""
-        return _tidy_body(plain, self.limits.max_body_chars * 2)
+            plain = html_to_text(html, self.limits.max_html_chars // 10, own=True) if html else ""
+        return tidy_body(plain, self.limits.max_body_chars * 2)
 
     # -- files -------------------------------------------------------------
 
@@ -409,17 +409,17 @@ class _MessageParser:
 
         ``depth`` counts the archives (ZIP, TNEF) this file is already inside.
         """
-        ext = _extension(name)
+        ext = file_extension(name)
         if len(data) > self.limits.max_attachment_bytes:
             self._too_large(name, len(data))
-        elif ext == ".zip" or (ctype in _ZIP_TYPES and ext not in _ZIP_BASED):
+        elif ext == ".zip" or (ctype in ZIP_TYPES and ext not in ZIP_BASED):
             self._zip(name, data, here, depth)
-        elif ctype in _TNEF_TYPES or name.lower() in ("winmail.dat", "win.dat"):
+        elif ctype in TNEF_TYPES or name.lower() in ("winmail.dat", "win.dat"):
             self._tnef(name, data, here, depth)
-        elif fmt := _ARCHIVES.get(ext) or _ARCHIVE_TYPES.get(ctype):
+        elif fmt := ARCHIVES.get(ext) or ARCHIVE_TYPES.get(ctype):
             self._skip(Skipped(name, f"chưa đọc được tệp nén dạng {fmt}"), f"{fmt} archives are not opened")
         elif ext == ".msg" or ctype == "application/vnd.ms-outlook" or (
-                data[:8] == _OLE_SIGNATURE and (ext == ".eml" or ctype == "message/rfc822")):
+                data[:8] == OLE_SIGNATURE and (ext == ".eml" or ctype == "message/rfc822")):
             converted = self._from_outlook(name, data)
             if converted is not None:
                 self._eml(name, converted, here)
@@ -437,9 +437,9 @@ class _MessageParser:
             self.attachments.append(attachment)
 
     def _too_large(self, name: str, size: int) -> None:
-        self._skip(Skipped(name, f"quá lớn: {_human_size(size)} "
-                                 f"(giới hạn {_human_size(self.limits.max_attachment_bytes)})"),
-                   f"{_human_size(size)} is over the attachment limit")
+        self._skip(Skipped(name, f"quá lớn: {human_size(size)} "
+                           f"(giới hạn {human_size(self.limits.max_attachment_bytes)})"),
+                   f"{human_size(size)} is over the attachment limit")
 
     def _zip(self, name: str, data: bytes, here: _Where, depth: int) -> None:
         if depth >= self.limits.max_zip_depth:
@@ -447,8 +447,8 @@ class _MessageParser:
                        f"archive nested deeper than {self.limits.max_zip_depth}")
             return
         try:
-            result = _read_zip(data, self.limits, self.zip_budget)
-        except _ZipRejected as exc:
+            result = read_zip(data, self.limits, self.zip_budget)
+        except ZipRejected as exc:
             self._skip(Skipped(name, f"không mở tệp ZIP: {exc}"), "ZIP rejected (a limit, or unreadable)")
             return
         self.zip_budget -= result.used
@@ -456,14 +456,14 @@ class _MessageParser:
             self._skip(member, f"a member of ZIP {name!r} could not be read")
         inside = _Where(_chain(here.container, f"zip:{name}"), here.forward_depth, here.message)
         for member, content in result.files:
-            self._add_file(member, _type_for(member), content, inside, depth + 1)
+            self._add_file(member, type_for(member), content, inside, depth + 1)
 
     def _tnef(self, name: str, data: bytes, here: _Where, depth: int) -> None:
         if depth >= self.limits.max_zip_depth:
             self._skip(Skipped(name, "tệp TNEF (winmail.dat) lồng quá sâu"), "TNEF nested too deep")
             return
         try:
-            files = _read_tnef(data, self.limits.max_tnef_objects)
+            files = read_tnef(data, self.limits.max_tnef_objects)
         except (ValueError, struct.error):
             self._skip(Skipped(name, "không đọc được tệp TNEF (winmail.dat)"), "TNEF stream unreadable")
             return
@@ -472,13 +472,11 @@ class _MessageParser:
                        "TNEF without attachments")
         inside = _Where(_chain(here.container, "tnef"), here.forward_depth, here.message)
         for member, content in files:
-            self._add_file(_clean_filename(member), _type_for(member), content, inside, depth + 1)
+            self._add_file(clean_filename(member), type_for(member), content, inside, depth + 1)
 
     def _from_outlook(self, name: str, data: bytes) -> bytes | None:
         """An Outlook .msg as RFC 5322 bytes (bot/outlookmsg.py), or None when it
         cannot be read (then it is a review item with the reason)."""
-        from .. import outlookmsg
-
         try:
             converted, left_out = outlookmsg.to_rfc822(data, max_attachments=self.limits.max_attachments,
                                                        max_bytes=self.limits.max_attachment_bytes)
@@ -503,10 +501,10 @@ class _MessageParser:
 def _base64_message(inner: Message) -> bytes | None:
     """The bytes of a base64-encoded message/rfc822 part, which the stdlib
     parsed as if its base64 text were the mail; None when it has no text."""
-    text = _raw_payload(inner)
+    text = raw_payload(inner)
     if isinstance(text, bytes):
         text = text.decode("ascii", "replace")
-    return _lenient_b64(text) if isinstance(text, str) else None
+    return lenient_b64(text) if isinstance(text, str) else None
 
 
 def _cid_references(html: str) -> set[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import binascii
+import os
 import re
 import struct
 from email import policy as email_policy
@@ -9,7 +10,7 @@ from email.feedparser import BytesFeedParser
 from email.message import Message
 
 from .limits import MB
-from .text import _FOLD, _clean_filename, _decode_bytes, _decode_words, _one_line, _unescape
+from .text import FOLD, clean_filename, decode_bytes, decode_words, one_line, unescape
 
 _MIME_HEADERS = frozenset({"content-type", "content-disposition", "content-id", "content-transfer-encoding"})
 _EXT_TYPES = {
@@ -28,34 +29,34 @@ _EXT_TYPES = {
 }
 _VAGUE_TYPES = frozenset({"", "application/octet-stream", "application/x-download",
                           "application/force-download", "binary/octet-stream", "application/unknown"})
-_ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
-_ZIP_BASED = frozenset({".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".jar", ".apk", ".epub"})
-_ARCHIVES = {".rar": "rar", ".7z": "7z", ".tar": "tar", ".gz": "gz", ".tgz": "tgz",
-             ".bz2": "bz2", ".xz": "xz", ".zst": "zst", ".cab": "cab", ".arj": "arj"}
-_ARCHIVE_TYPES = {"application/x-rar-compressed": "rar", "application/vnd.rar": "rar",
-                  "application/x-rar": "rar", "application/x-7z-compressed": "7z",
-                  "application/gzip": "gz", "application/x-gzip": "gz", "application/x-tar": "tar"}
-_TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
-_SIGNATURE_TYPES = frozenset({"application/pkcs7-signature", "application/x-pkcs7-signature",
-                              "application/pgp-signature"})
-_ENCRYPTED_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime",
-                              "application/pgp-encrypted"})
-_REPORT_PARTS = frozenset({"text/rfc822-headers", "message/disposition-notification",
-                           "message/feedback-report"})
+ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
+ZIP_BASED = frozenset({".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".jar", ".apk", ".epub"})
+ARCHIVES = {".rar": "rar", ".7z": "7z", ".tar": "tar", ".gz": "gz", ".tgz": "tgz",
+            ".bz2": "bz2", ".xz": "xz", ".zst": "zst", ".cab": "cab", ".arj": "arj"}
+ARCHIVE_TYPES = {"application/x-rar-compressed": "rar", "application/vnd.rar": "rar",
+                 "application/x-rar": "rar", "application/x-7z-compressed": "7z",
+                 "application/gzip": "gz", "application/x-gzip": "gz", "application/x-tar": "tar"}
+TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+SIGNATURE_TYPES = frozenset({"application/pkcs7-signature", "application/x-pkcs7-signature",
+                             "application/pgp-signature"})
+ENCRYPTED_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime",
+                             "application/pgp-encrypted"})
+REPORT_PARTS = frozenset({"text/rfc822-headers", "message/disposition-notification",
+                          "message/feedback-report"})
 
 
-def _mime_view(part: Message) -> Message:
+def mime_view(part: Message) -> Message:
     """The part's MIME headers with raw 8-bit bytes decoded (get_param on the
     part itself would turn them into U+FFFD)."""
     view = Message()
     view.set_default_type(part.get_default_type())
     for name, value in part.raw_items():
         if name.lower() in _MIME_HEADERS:
-            view[name] = _unescape(value)
+            view[name] = unescape(value)
     return view
 
 
-def _param(view: Message, name: str, header: str) -> str | None:
+def header_param(view: Message, name: str, header: str) -> str | None:
     """One parameter, decoded: RFC 2231 (with continuations), RFC 2047, 8-bit."""
     try:
         value = view.get_param(name, None, header)
@@ -69,37 +70,39 @@ def _param(view: Message, name: str, header: str) -> str | None:
             raw = text.encode("latin-1")
         except UnicodeEncodeError:  # raw 8-bit inside a 2231 value, already decoded
             raw = text.encode("utf-8")
-        return _decode_bytes(raw, charset or "utf-8")
-    return _decode_words(_FOLD.sub("", str(value)))
+        return decode_bytes(raw, charset or "utf-8")
+    return decode_words(FOLD.sub("", str(value)))
 
 
-def _filename(view: Message) -> str | None:
+def part_filename(view: Message) -> str | None:
     """The part's file name as the sender wrote it, or None if it has none."""
     for name, header in (("filename", "content-disposition"), ("name", "content-type")):
-        value = _param(view, name, header)
+        value = header_param(view, name, header)
         if value and value.strip():
-            return _clean_filename(value)
+            return clean_filename(value)
     return None
 
 
-def _content_id(view: Message) -> str:
-    return _one_line(_unescape(view.get("content-id", "")), 300).strip("<> ").lower()
+def content_id(view: Message) -> str:
+    """The part's Content-ID, without its angle brackets, lower-case."""
+    return one_line(unescape(view.get("content-id", "")), 300).strip("<> ").lower()
 
 
-def _extension(name: str) -> str:
+def file_extension(name: str) -> str:
+    """The extension of a file name's last part, lower-case, with its dot ("" for none)."""
     base = re.split(r"[\\/]", name)[-1].lower()
     return base[base.rfind("."):] if "." in base else ""
 
 
-def _type_for(name: str, declared: str = "") -> str:
+def type_for(name: str, declared: str = "") -> str:
     """The declared content type, or one from the extension when it says nothing."""
     declared = declared.lower()
     if declared in _VAGUE_TYPES:
-        return _EXT_TYPES.get(_extension(name), declared or "application/octet-stream")
+        return _EXT_TYPES.get(file_extension(name), declared or "application/octet-stream")
     return declared
 
 
-def _raw_payload(part: Message):
+def raw_payload(part: Message):
     """The payload before transfer decoding (str, or a list for containers).
 
     ``get_payload()`` applies the declared charset to 8-bit text, and a bogus
@@ -109,14 +112,14 @@ def _raw_payload(part: Message):
     try:
         return part.get_payload()
     except (LookupError, UnicodeError, ValueError, TypeError):
-        return _payload_bytes(part)
+        return payload_bytes(part)
 
 
-_CONTAINER_TYPES = re.compile(rb"multipart/|message/rfc822", re.I)
+CONTAINER_TYPES = re.compile(rb"multipart/|message/rfc822", re.I)
 _CLEAN_BASE64 = re.compile(r"[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*")
 
 
-def _stdlib_parse(data: bytes, headersonly: bool = False) -> Message:
+def stdlib_parse(data: bytes, headersonly: bool = False) -> Message:
     """``BytesParser(policy=compat32).parsebytes(data)``, with less memory.
 
     ``parsebytes`` decodes the whole mail to one str and wraps it in a
@@ -165,8 +168,6 @@ class _Elided:
 
     @classmethod
     def prepare(cls, data: bytes) -> "_Elided | None":
-        import os
-
         nonce = os.urandom(8).hex()
         if nonce.encode() in data:
             return None
@@ -248,7 +249,7 @@ class _Elided:
 _CLEAN_BASE64_BYTES = re.compile(rb"[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*")
 
 
-def _payload_bytes(part: Message) -> bytes:
+def payload_bytes(part: Message) -> bytes:
     """The decoded payload. A well-formed base64 body (only base64 characters
     and line breaks, padded) is decoded in one step: ``get_payload(decode=True)``
     would copy it three times first (a 50 MB file cost 300 MB); anything else
@@ -270,7 +271,7 @@ def _payload_bytes(part: Message) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _decoded_size(part: Message) -> int:
+def decoded_size(part: Message) -> int:
     """The decoded size, estimated without decoding (so a huge part is never copied)."""
     elided = part.__dict__.get("_bot_elided")
     if elided is not None:
@@ -278,7 +279,7 @@ def _decoded_size(part: Message) -> int:
         if str(part.get("content-transfer-encoding", "")).strip().lower() != "base64":
             return length
         return (length - breaks) * 3 // 4
-    payload = _raw_payload(part)
+    payload = raw_payload(part)
     if not isinstance(payload, (str, bytes)):
         return 0
     if str(part.get("content-transfer-encoding", "")).strip().lower() != "base64":
@@ -289,10 +290,10 @@ def _decoded_size(part: Message) -> int:
 
 OUTLOOK_MSG = ("tệp Outlook (.msg) chưa đọc được: cần mở bằng Outlook, hoặc nhờ người gửi chuyển tiếp "
                "như một thư bình thường")
-_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _image_size(data: bytes) -> tuple[int, int]:
+def image_size(data: bytes) -> tuple[int, int]:
     """(width, height) from a PNG, GIF or JPEG header; (0, 0) when unknown."""
     try:
         if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
@@ -319,5 +320,6 @@ def _image_size(data: bytes) -> tuple[int, int]:
     return 0, 0
 
 
-def _human_size(size: int) -> str:
+def human_size(size: int) -> str:
+    """A size as a person reads it: "2.5 MB", "300 KB"."""
     return f"{size / MB:.1f} MB" if size >= MB else f"{size // 1024} KB"

@@ -15,15 +15,15 @@ _CHARSET_ALIASES = {"ks_c_5601-1987": "cp949", "gb2312": "gb18030", "x-gbk": "gb
 _SINGLE_BYTE = ("ascii", "iso8859", "cp12", "cp43", "cp85", "mac-", "latin")
 # Control characters: C0, DEL, C1, and bidi overrides that disguise names
 # ("fdp.exe" shown as "exe.pdf").
-_CONTROLS = dict.fromkeys(
+CONTROLS = dict.fromkeys(
     [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 )
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
-_FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
+FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
-def _codec(charset: str | None) -> str | None:
+def codec_for(charset: str | None) -> str | None:
     """Python's codec name for a MIME charset, or None if unknown or not text."""
     if not charset:
         return None
@@ -36,7 +36,7 @@ def _codec(charset: str | None) -> str | None:
     return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
-def _decode_8bit(raw: bytes) -> str:
+def decode_8bit(raw: bytes) -> str:
     """Undeclared 8-bit bytes: UTF-8, else Windows-1258 (Vietnamese), else UTF-8 with U+FFFD."""
     for encoding in ("utf-8", "cp1258"):
         try:
@@ -46,9 +46,9 @@ def _decode_8bit(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _decode_bytes(raw: bytes, charset: str | None = None) -> str:
+def decode_bytes(raw: bytes, charset: str | None = None) -> str:
     """Decode bytes declared in ``charset``, falling back sensibly when it lies."""
-    codec = _codec(charset)
+    codec = codec_for(charset)
     if codec and not _mislabelled_utf8(codec, raw):
         try:
             return raw.decode(codec)
@@ -60,7 +60,7 @@ def _decode_bytes(raw: bytes, charset: str | None = None) -> str:
             text = _decode_lenient(raw, codec)
             if text is not None:
                 return text
-    return _decode_8bit(raw)
+    return decode_8bit(raw)
 
 
 # Multi-byte charsets whose text a single-byte guess would garble whole.
@@ -94,23 +94,23 @@ def _mislabelled_utf8(codec: str, raw: bytes) -> bool:
     return True
 
 
-def _unescape(value: object) -> str:
+def unescape(value: object) -> str:
     """A header value as read by compat32 -> text, raw 8-bit bytes decoded."""
     text = str(value)
     try:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:  # surrogate escapes stand for raw 8-bit bytes
-        return _decode_8bit(text.encode("utf-8", "surrogateescape"))
+        return decode_8bit(text.encode("utf-8", "surrogateescape"))
 
 
 def _word_bytes(kind: str, payload: str) -> bytes:
     if kind in "qQ":
         return binascii.a2b_qp(payload.encode("utf-8"), header=True)
-    return _lenient_b64(payload)
+    return lenient_b64(payload)
 
 
-def _lenient_b64(text: str) -> bytes:
+def lenient_b64(text: str) -> bytes:
     """Base64 read as mail clients read it: padding repaired, junk dropped."""
     data = re.sub(r"[^A-Za-z0-9+/]", "", text.split("=", 1)[0])
     if len(data) % 4 == 1:
@@ -118,7 +118,7 @@ def _lenient_b64(text: str) -> bytes:
     return base64.b64decode(data + "=" * (-len(data) % 4))
 
 
-def _decode_words(text: str) -> str:
+def decode_words(text: str) -> str:
     """Decode RFC 2047 encoded-words anywhere in ``text``, even inside quotes.
 
     Adjacent words in one charset are joined before decoding, because some
@@ -132,7 +132,7 @@ def _decode_words(text: str) -> str:
 
     def flush() -> None:
         if pending:
-            out.append(_decode_bytes(b"".join(pending), pending_charset))
+            out.append(decode_bytes(b"".join(pending), pending_charset))
             pending.clear()
 
     pos = 0
@@ -156,26 +156,27 @@ def _decode_words(text: str) -> str:
     return "".join(out)
 
 
-def _strip_controls(text: str) -> str:
-    return text.translate(_CONTROLS)
+def strip_controls(text: str) -> str:
+    """``text`` without control and invisible formatting characters."""
+    return text.translate(CONTROLS)
 
 
-def _one_line(text: str, limit: int) -> str:
+def one_line(text: str, limit: int) -> str:
     """Single-line display text: unfolded, controls removed, NFC, bounded."""
-    text = _strip_controls(re.sub(r"[\t\r\n]+", " ", text))
+    text = strip_controls(re.sub(r"[\t\r\n]+", " ", text))
     return unicodedata.normalize("NFC", _SPACES.sub(" ", text)).strip()[:limit]
 
 
-def _header_text(value: object, limit: int = 1_000) -> str:
+def header_text(value: object, limit: int = 1_000) -> str:
     """A header's text: 8-bit bytes and encoded-words decoded, NFC."""
     if value is None:
         return ""
-    return _one_line(_decode_words(_FOLD.sub("", _unescape(value))), limit)
+    return one_line(decode_words(FOLD.sub("", unescape(value))), limit)
 
 
-def _clean_filename(name: str) -> str:
+def clean_filename(name: str) -> str:
     """NFC, controls (CR, LF, NUL, bidi) removed; the text is kept otherwise.
 
     The name is only ever shown, never used as a path, so separators stay.
     """
-    return unicodedata.normalize("NFC", _strip_controls(name)).strip()[:255]
+    return unicodedata.normalize("NFC", strip_controls(name)).strip()[:255]

@@ -49,7 +49,7 @@ def header_fields(data: bytes, names: Sequence[str]) -> bytes:
 
 def message_id_of(data: bytes) -> str:
     """The Message-ID header, read cheaply (and boundedly) from the raw header block."""
-    from email.parser import BytesHeaderParser
+    from email.parser import BytesHeaderParser  # not at the top: status and health parse no mail (start-up)
     from email import policy
 
     try:
@@ -65,7 +65,7 @@ def sender_of(data: bytes) -> tuple[str, str]:
     with the standard library alone, as ``message_id_of`` reads every
     fetched message: no mail-parser, no body, so a message whose processing
     crashed cannot crash this too. Unreadable fields are ""."""
-    from email.parser import BytesHeaderParser
+    from email.parser import BytesHeaderParser  # not at the top: status and health parse no mail (start-up)
     from email import policy
 
     headers = BytesHeaderParser(policy=policy.default).parsebytes(header_fields(data, ("From", "Subject")))

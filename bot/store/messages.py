@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import Iterable, NamedTuple, Sequence
 
 from ..errors import DismissError
-from ..model import ItemDecision, RawMessage, ReasonCode, StoredItem
+from ..model import ItemDecision, ParsedMessage, RawMessage, ReasonCode, StoredItem
 from ..official.record import evidence_from_dict, evidence_to_dict
 from ..official.verdict import Evidence
 from .db import chunks, iso
@@ -76,6 +76,13 @@ class MessageSummary:
     automatic: str | None
     auth: str
     bounces: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, message: ParsedMessage) -> "MessageSummary":
+        """What is kept of ``message``: its sender, subject, automatic kind, the
+        stored form of its authentication verdict and the bounced addresses."""
+        return cls(message_id=message.message_id, from_addr=message.from_addr, subject=message.subject,
+                   automatic=message.automatic, auth=message.auth_verdict.stored, bounces=message.bounce_recipients)
 
 
 class ItemRow(NamedTuple):
