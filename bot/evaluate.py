@@ -524,6 +524,8 @@ class OfficialMetrics:
     invalid_signatures: int = 0    # signed with a certificate not valid when signing
     invalid_called_official: int = 0  # (must be 0)
     undecided: int = 0             # official None: a question for the coordinator
+    asks: int = 0                  # checked documents whose receipt asks the school for something
+    asks_sent: int = 0             # ... for something the labels say the school did send (must be 0)
     by_variant: tuple[tuple[str, int, int, int, int, int], ...] = ()  # variant, n, True, False, None, unchecked
     errors: tuple[OfficialError, ...] = ()
 
@@ -563,6 +565,18 @@ def _signature_reported_valid(evidence: dict) -> bool:
     return bool(ds) and bool(ds.get("intact")) and not ds.get("modified_after_signing")
 
 
+def _requirements_met(entry: dict) -> set[str]:
+    """The requirements the labels say a document meets (the corpus's dates all lie in the cycle)."""
+    met = {"date", "date_in_cycle", "signature_block"}
+    if entry.get("signature") == "valid" or entry.get("variant") in ("scan_stamped", "photo_stamped"):
+        met.add("signed_or_stamped")
+    if "blank_number" not in entry.get("tags", ()):
+        met.add("number")
+    if not entry.get("no_vote"):
+        met.add("minutes_parts")
+    return met
+
+
 def score_official(labels: dict, rows: list[dict]) -> OfficialMetrics:
     """Score the ``evidence`` of the bot's export rows against the labels (pure)."""
     index = _Index(labels)
@@ -585,8 +599,10 @@ def score_official(labels: dict, rows: list[dict]) -> OfficialMetrics:
         row = _evidence_row(rows_of.get(id(doc), []))
 
         def err(kind: str, got: bool | None) -> None:
-            errors.append(OfficialError(kind, doc.message_file, doc.filename, variant, truth, got,
-                                        tuple((row or {}).get("evidence", {}).get("problems", ()))))
+            ev = (row or {}).get("evidence", {})
+            # an undecided copy is explained by its doubts (the coordinator's question), the rest by problems
+            why = ev.get("doubts", ()) if got is None else ev.get("problems", ())
+            errors.append(OfficialError(kind, doc.message_file, doc.filename, variant, truth, got, tuple(why)))
 
         if row is None:
             c["not_checked"] += 1
@@ -596,6 +612,11 @@ def score_official(labels: dict, rows: list[dict]) -> OfficialMetrics:
         ev = row["evidence"]
         got = ev.get("official")
         c["checked"] += 1
+        if got is False and ev.get("missing"):
+            c["asks"] += 1
+            if set(ev["missing"]) & _requirements_met(e):
+                c["asks_sent"] += 1
+                err("asks_sent", got)
         tally[{True: "yes", False: "no", None: "undecided"}[got]] += 1
         if got is True:
             c["called_official"] += 1
@@ -648,6 +669,8 @@ def format_official_report(m: OfficialMetrics, max_errors: int = 20) -> str:
         f"  modified PDF called valid {m.modified_called_valid:6d}  (of {m.modified}; must be 0)",
         f"  expired cert. official    {m.invalid_called_official:6d}  (of {m.invalid_signatures}; must be 0)",
         f"  undecided (a question)    {m.undecided:6d}",
+        f"  receipts asking           {m.asks:6d}  (asking for what the school did send: {m.asks_sent}; "
+        "must be 0)",
         "  variant                      n  official  not  undecided  unchecked",
     ]
     lines += [f"  {v:26s} {n:4d} {yes:9d} {no:4d} {und:10d} {unc:10d}" for v, n, yes, no, und, unc in m.by_variant]

@@ -56,6 +56,23 @@ def test_each_verdict_moves_the_right_counter(variant, truth, sig, got, ds, coun
                                                             "invalid_called_official"))
 
 
+@pytest.mark.parametrize("variant, tags, no_vote, missing, asks_sent", [
+    ("scan_stamped", [], False, ["number"], 1),                  # a stamped scan asked for the number it has
+    ("scan_stamped", ["blank_number"], False, ["number"], 0),    # the number really is blank
+    ("scan_stamped", [], False, ["minutes_parts"], 1),           # asked for the vote the minutes records
+    ("scan_stamped", [], True, ["minutes_parts"], 0),            # no vote: the ask is right
+    ("scan_unstamped", [], False, ["signed_or_stamped"], 0),     # no seal: the ask is right
+])
+def test_receipts_asking_for_what_the_school_sent_are_counted(variant, tags, no_vote, missing, asks_sent):
+    labels = label(("a.pdf", variant, False, ""))
+    labels["0001.eml"]["attachments"][0].update(tags=tags, no_vote=no_vote)
+    r = row("a.pdf", False)
+    r["evidence"]["missing"] = missing
+    m = score_official(labels, [r])
+    assert (m.asks, m.asks_sent) == (1, asks_sent)
+    assert f"asking for what the school did send: {asks_sent}" in format_official_report(m)
+
+
 def test_a_corpus_without_the_official_truth_gets_no_official_figures():
     plain = {"0001.eml": {"message_id": "<m1@x>", "attachments": [{"filename": "a.pdf", "campaign": True,
                                                                  "doc_types": ["to_trinh"]}]}}

@@ -81,9 +81,9 @@ def evidence(kind: str) -> Evidence:
     ("modified", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"),
      ("tệp đã bị sửa hoặc thêm nội dung sau khi Nguyễn Văn A ký số", "chữ ký số không hợp lệ"),
      ("signed_or_stamped",), False),
-    ("unstamped", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2022"),
-     ("bản scan không thấy dấu đỏ", "ngày văn bản 05/10/2022 không thuộc đợt này (15/09/2023 – 10/10/2023)"),
-     ("signed_or_stamped", "date_in_cycle"), False),
+    # on a scan, a date OCR read outside the cycle is not believed: neither shown nor asked; the seal is
+    ("unstamped", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH",), ("bản scan không thấy dấu đỏ",),
+     ("signed_or_stamped",), False),
     # the bot cannot tell: the office looks, nothing is asked
     ("faint", None, plan.UNDECIDED, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
     # a draft, while the office looks at another copy of the document: nothing asked either

@@ -69,6 +69,10 @@ BLOCKS = [
      []),
     ("title without a name", ["HIỆU TRƯỞNG", "", "(đã ký)"], []),
     ("heading in capitals is no name", ["HIỆU TRƯỞNG", "BÁO CÁO KẾT QUẢ"], []),
+    # as OCR reads the block around a seal: words glued, "KT." misread
+    ("OCR glued and misread the titles", ["KF,HIỆU TRƯỞNG", "PHÓHIỆU TRƯỞNG", "x8", "Ngưyến Quốc Trí"],
+     [("KF,HIỆU TRƯỞNG / PHÓHIỆU TRƯỞNG", "Ngưyến Quốc Trí")]),
+    ("a glued word that is no title", ["HIỆUTRƯỞNGNHÀ", "Nguyễn Văn An"], []),
 ]
 
 

@@ -45,6 +45,10 @@ def obs(medium=Medium.SCAN, **changes) -> Observations:
 
 
 # name, observations, policy, official, problems expected (subset), missing
+SIGNED_PDF = SignatureReport((sig(),))
+NO_VOTE = check_minutes(
+    "Thời gian: 14 giờ ngày 3/10\nĐịa điểm: phòng họp\nThành phần: 25 người\nChủ trì: ông A\nThư ký: bà B\n"
+    "Hội nghị thống nhất đề nghị Phòng Giáo dục xét công nhận.")
 CASES = [
     ("digitally signed, no trust roots: official, issuer unverified",
      obs(Medium.TEXT_PDF, signatures=SignatureReport((sig(),))), DEFAULT, True,
@@ -82,19 +86,40 @@ CASES = [
     ("scan not OCR'd: number and date cannot be told",
      obs(blocks=BlockFinding(), pages=SEAL, text_read=False, numbering=NumberDate()),
      parse_policy(["seal", "number", "date"], "t"), None, [], []),
-    ("signed scan, number of another kind", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate(
+    # a text layer (Word printed to PDF, digitally signed) is read as it is: what is not there is missing
+    ("signed PDF, number of another kind", obs(Medium.TEXT_PDF, signatures=SIGNED_PDF, numbering=NumberDate(
         number="12/BC-THCSNH", code="BC", code_matches=False, date=date(2023, 10, 5), in_cycle=True)),
      DEFAULT, False, ["số văn bản 12/BC-THCSNH mang ký hiệu BC, không phải TTr"], ["number"]),
-    ("signed scan, blank number and date", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate(
+    ("signed PDF, blank number and date", obs(Medium.TEXT_PDF, signatures=SIGNED_PDF, numbering=NumberDate(
         number_blank=True, date_blank=True)),
      DEFAULT, False, ["số văn bản còn để trống", "ngày tháng văn bản còn để trống"], ["number", "date_in_cycle"]),
-    ("signed scan, last year's date", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate(
+    ("signed PDF, last year's date", obs(Medium.TEXT_PDF, signatures=SIGNED_PDF, numbering=NumberDate(
         number="12/TTr-THCSNH", code="TTr", code_matches=True, date=date(2022, 9, 28), in_cycle=False)),
      DEFAULT, False, ["ngày văn bản 28/09/2022 không thuộc đợt này (01/08/2023 – 10/10/2023)"], ["date_in_cycle"]),
-    ("minutes without a vote", obs(blocks=BLOCK, pages=SEAL, minutes=check_minutes(
-        "Thời gian: 14 giờ ngày 3/10\nĐịa điểm: phòng họp\nThành phần: 25 người\nChủ trì: ông A\nThư ký: bà B\n"
-        "Hội nghị thống nhất đề nghị Phòng Giáo dục xét công nhận.")),
+    ("signed PDF minutes without a vote", obs(Medium.TEXT_PDF, signatures=SIGNED_PDF, minutes=NO_VOTE),
      STRICT, False, ["biên bản thiếu: kết quả biểu quyết"], ["minutes_parts"]),
+    # OCR'd text: only a clean reading counts; what was not read is never asked of the school. A signed and
+    # stamped paper is official with a note for the coordinator; else the copy is undecided (a question).
+    ("stamped scan, OCR read no number and no date", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate()),
+     DEFAULT, True, [], []),
+    ("stamped scan, OCR read a garbled number", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate(
+        number="06/äC-NTBB", code="äC", code_matches=False, date=date(2023, 10, 5), in_cycle=True)),
+     DEFAULT, True, [], []),
+    # a clean reading that says the paper is wrong: the coordinator looks (not asked, not official)
+    ("stamped scan, OCR read another kind's code cleanly", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate(
+        number="12/BC-THCSNH", code="BC", code_matches=False, date=date(2023, 10, 5), in_cycle=True)),
+     DEFAULT, None, [], []),
+    ("stamped scan, OCR read a blank number and date", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate(
+        number_blank=True, date_blank=True)), DEFAULT, None, [], []),
+    ("stamped scan, OCR read a date out of the cycle", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate(
+        number="12/TTr-THCSNH", code="TTr", code_matches=True, date=date(2022, 9, 28), in_cycle=False)),
+     DEFAULT, None, [], []),
+    ("scan without a seal, number not read: only the seal is asked", obs(blocks=BLOCK, pages=NO_SEAL),
+     DEFAULT, False, ["bản scan không thấy dấu đỏ: đề nghị gửi bản scan có chữ ký, đóng dấu hoặc bản ký số"],
+     ["signed_or_stamped"]),
+    ("faint seal, number not read: undecided", obs(blocks=BLOCK, pages=FAINT), DEFAULT, None, [], []),
+    ("stamped scan minutes, vote not read: undecided", obs(blocks=BLOCK, pages=SEAL, minutes=NO_VOTE),
+     STRICT, None, [], []),
     ("not a minutes: minutes_parts does not apply", obs(blocks=BLOCK, pages=SEAL), STRICT, True, [], []),
     ("digital signature required, scan given", obs(blocks=BLOCK, pages=SEAL),
      parse_policy(["digital_signature"], "t"), False, ["chưa có chữ ký số: đề nghị gửi bản ký số"],
@@ -118,7 +143,16 @@ def test_verdicts(observed, policy, official, problems, missing):
     if official is None:
         assert ev.doubts, "an undecided verdict says why, for the coordinator's question"
     if official is True:
-        assert not ev.missing and not ev.doubts
+        assert not ev.missing
+        assert bool(ev.doubts) == (observed.medium == Medium.SCAN and (ev.number is None or ev.date is None)), \
+            "an official scan whose number was not read carries a note for the coordinator"
+    if observed.medium == Medium.SCAN and observed.numbering.code_matches is False:
+        assert ev.number is None and not any(observed.numbering.code in x for x in ev.seen + ev.problems), \
+            "a misread is not shown to the school"
+    if observed.medium == Medium.SCAN:
+        assert "missing" not in " ".join(ev.problems) and not any(
+            r.value in ("number", "date", "date_in_cycle", "minutes_parts") for r in ev.missing), \
+            "nothing unread on a scan is asked of the school"
 
 
 def test_seen_says_who_signed_when_in_local_time():
@@ -191,10 +225,23 @@ def test_end_to_end_photo(spec, official):
     assert ev.official is official
 
 
-def test_observations_on_a_minutes_scan():
-    minutes = LINES[:3] + ["BIÊN BẢN HỌP XÉT, ĐỀ NGHỊ", "Thời gian: 14 giờ 00", "Địa điểm: phòng họp",
-                           "Thư ký: bà Lê Thị Hoa", "THƯ KÝ           CHỦ TỌA", "Lê Thị Hoa      Nguyễn Văn An"]
-    o = observe(medium=Medium.SCAN, lines=minutes, codes=["BB"], cycle=CYCLE, now=NOW, is_minutes=True,
+MINUTES_LINES = LINES[:3] + ["BIÊN BẢN HỌP XÉT, ĐỀ NGHỊ", "Thời gian: 14 giờ 00", "Địa điểm: phòng họp",
+                             "Thư ký: bà Lê Thị Hoa", "THƯ KÝ           CHỦ TỌA", "Lê Thị Hoa      Nguyễn Văn An"]
+
+
+def test_observations_on_a_minutes_scan_ask_nothing_that_ocr_did_not_read():
+    o = observe(medium=Medium.SCAN, lines=MINUTES_LINES, codes=["BB"], cycle=CYCLE, now=NOW, is_minutes=True,
+                page_images=[(1, f.page_image(f.Page(title="CHỦ TỌA")))])
+    ev = judge(o, STRICT, TZ)
+    # OCR by need may not have read the pages with the vote: a question for the coordinator, no ask
+    assert ev.official is None and ev.missing == () and ev.problems == ()
+    assert "chưa đọc được trên bản scan các phần của biên bản: thành phần, kết quả biểu quyết, nội dung đề nghị" \
+        in ev.doubts
+    assert ev.number is None  # "Số: 12/TTr-..." read on a minutes: not shown to the school
+
+
+def test_observations_on_a_minutes_text_pdf_are_strict():
+    o = observe(medium=Medium.TEXT_PDF, lines=MINUTES_LINES, codes=["BB"], cycle=CYCLE, now=NOW, is_minutes=True,
                 page_images=[(1, f.page_image(f.Page(title="CHỦ TỌA")))])
     ev = judge(o, STRICT, TZ)
     assert ev.official is False

@@ -450,3 +450,17 @@ def test_assign_official_on_the_command_line_says_what_is_wrong(tmp_path, capsys
     config = write_config(tmp_path, f'source = "folder"\npath = "{tmp_path / "inbox"}"')
     assert main(["--config", str(config), "--now", "2023-10-12T08:00", *args]) != 0
     assert says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("read,clean", [
+    ("¬ .—- HIỂU TRƯỜNG", "HIỂU TRƯỜNG"),          # specks of the seal's ring before the title
+    ("s. PHO HIỂU TRƯƠNG", "PHO HIỂU TRƯƠNG"),      # a speck read as a short word
+    ("s ¬ Nguyen Quốc Trí", "Nguyen Quốc Trí"),
+    ("— HIẾU TRƯỜNG ¬", "HIẾU TRƯỜNG"),
+    ("Lê Văn A", "Lê Văn A"),                        # a one-letter given name stays
+    ("-HIỆU TRƯỞNG", "HIỆU TRƯỞNG"),
+])
+def test_signer_lines_read_around_a_seal_lose_their_specks(read, clean):
+    from bot.extract.official import _clean_signer_line
+
+    assert _clean_signer_line(read) == clean

@@ -45,6 +45,8 @@ _SEARCHABLE_SCAN_SHARE = 0.5  # a text PDF page at least this much covered by an
 _SIGNER_MARGIN = 0.1  # share of the page height read above and below the seal for the signer's title and name
 _SIGNER_DPI = 200  # a PDF page is drawn at this resolution for it
 _ONE_BLOCK = 6  # tesseract's page segmentation mode "a single uniform block of text"
+_INK_CUT = 175  # red-channel level above which a pixel is paper or seal ink, never print
+_NOT_WORD = " -—–_.,:;'\"`~^|ˆ*¬„“”‘’()[]{}!?=+/\\<>"
 _SPECKS = " -_.,:;'\"`~^|ˆ*"
 
 _MEDIUM = {"docx": Medium.WORD, "doc": Medium.WORD, "rtf": Medium.WORD, "text": Medium.TEXT, "html": Medium.TEXT,
@@ -109,16 +111,36 @@ def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits) -> str:
            int(min(1.0, x1 + 1.5 * across) * width), int(min(1.0, y1 + _SIGNER_MARGIN) * height))
     if box[2] - box[0] < 8 or box[3] - box[1] < 8:
         return ""
-    strip = image.crop(box).convert("RGB").getchannel("R")
+    # the seal's ink is light in the red channel (R ~ 200+ even where dense) and the black print dark: cut between
+    strip = image.crop(box).convert("RGB").getchannel("R").point(lambda v: 255 if v >= _INK_CUT else v)
     try:
         # one block of text (psm 6): the automatic layout takes the seal's ring for a picture and drops
         # the title above it
         text = ocr_layout(tesseract(strip, dpi, limits, psm=_ONE_BLOCK), head_share=0.0)
         # specks of the seal's ring read as punctuation at a line's ends ("-HIỆU TRƯỞNG")
-        return "\n".join(line.strip(_SPECKS) for line in text.splitlines())
+        return "\n".join(_clean_signer_line(line) for line in text.splitlines())
     except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
         log.info("page %s: signer not read around the seal: %s", seal.page, exc)
         return ""
+
+
+def _clean_signer_line(line: str) -> str:
+    """A line read around the seal without the specks of the seal's ring and the paper at its ends:
+    tokens with no letter or digit, and lone short lower-case "words" ("s.", "ẻ") a speck was read as."""
+    tokens = line.split()
+
+    def noise(token: str) -> bool:
+        word = token.strip(_NOT_WORD)
+        return not word or (len(word) <= 2 and word.islower() and word != token)
+
+    def lone(token: str) -> bool:
+        return len(token) <= 1 and token.islower()
+
+    while tokens and (noise(tokens[0]) or (len(tokens) > 1 and lone(tokens[0]))):
+        tokens.pop(0)
+    while tokens and (noise(tokens[-1]) or (len(tokens) > 1 and lone(tokens[-1]))):
+        tokens.pop()
+    return " ".join(tokens).strip(_NOT_WORD.replace(",", "").replace(".", "") + _SPECKS) if tokens else ""
 
 
 def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool, page_of=None):

@@ -28,6 +28,7 @@ _MIN_DIAMETER, _MAX_DIAMETER = 0.05, 0.30   # share of the page width (a 36 mm s
 _MIN_ROUNDNESS = 0.8      # share of directions from the centre with ink near the rim
 _SECTORS = 24
 _TOP_BAND = 0.2           # share of the page height: headers, titles and logos live here
+_CORE_SHARE = 0.9        # percentile of a red region's saturation taken as its ink's (see _core_saturation)
 _STRONG_SHARE = 0.5       # share of a pale-found seal's ink that is strong red: a strong seal after all
 _MIN_INNER_INK = 0.03     # share of the inner disc inked: seals hold a star and lines of text
 _FAINT_TRACE = 0.002      # share of the page in pale red ink below the top band: worth a look
@@ -101,8 +102,10 @@ def find_seal(image, page: int = 1, near: Box | None = None) -> PageSeal:
         for box, pixels in _components(grown):
             cand, why = _judge(mask, box, pixels, page_box, near, is_faint)
             if cand is not None:
-                if is_faint and _share_strong(strong, faint, box) >= _STRONG_SHARE:
-                    # strong ink whose thin ring JPEG broke into arcs: a seal, not a faint one
+                if is_faint and (_share_strong(strong, faint, box) >= _STRONG_SHARE
+                                 or _core_saturation(sat, faint, box) >= _STRONG_SAT):
+                    # strong ink whose thin ring JPEG broke into arcs, or whose strokes shrinking
+                    # and chroma subsampling paled at their edges: a seal, not a faint one
                     return PageSeal(page, True, f"trang {page}: có dấu đỏ tròn", _replace_faint(cand),
                                     tuple(rejected))
                 if is_faint:
@@ -158,6 +161,17 @@ def _share_strong(strong, faint, box) -> float:
     crop = (box[0], box[1], box[2] + 1, box[3] + 1)
     total = ImageStat.Stat(faint.crop(crop)).sum[0]
     return ImageStat.Stat(strong.crop(crop)).sum[0] / total if total else 0.0
+
+
+def _core_saturation(sat, faint, box) -> int:
+    """Saturation of the ink at the core of the strokes inside ``box``: the 90th percentile
+    over the red pixels. Thin strokes (a seal's rings and letters at ~50 dpi) are mostly edge
+    pixels, half ink and half paper once shrunk and JPEG-compressed (chroma at half
+    resolution), so a per-pixel threshold reads a strong seal as pale; the stroke's core keeps
+    the ink's colour. A faint, half-dry seal is pale at its core too."""
+    crop = (box[0], box[1], box[2] + 1, box[3] + 1)
+    histogram = sat.crop(crop).histogram(mask=faint.crop(crop))
+    return _percentile(histogram, _CORE_SHARE) if sum(histogram) else 0
 
 
 def _replace_faint(cand: SealCandidate) -> SealCandidate:

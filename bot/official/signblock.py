@@ -26,6 +26,8 @@ TITLES = (
 )
 # "KT." (ký thay), "TM." (thay mặt), "TL." (thừa lệnh), "TUQ." (thừa ủy quyền), "Q." (quyền)
 _PREFIX = re.compile(r"^(?:(?:kt|tm|tl|tuq|q)\s*\.\s*)+")
+# ... as OCR reads them around a seal ("KF,HIỆU TRƯỞNG", "KT HIỆU"): any short word ending in a dot or comma
+_OCR_PREFIX = re.compile(r"^(?:[a-z]{1,3}\s*[.,]\s*)+")
 _COLUMNS = re.compile(r"\s{3,}|\t+")
 _SURNAMES = frozenset(fold(s) for s in (
     "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đoàn Trương Lâm Mai Trịnh "
@@ -109,7 +111,11 @@ def _is_title(cell: str, known: frozenset[str]) -> bool:
     if not letters or sum(ch.isupper() for ch in letters) < 0.9 * len(letters):
         return False
     folded = _PREFIX.sub("", fold(cell)).strip(" .:;,")
-    return folded in known
+    if folded in known:
+        return True
+    # OCR drops the space between words set close ("PHÓHIỆU TRƯỞNG") and misreads the "KT." before them
+    squeezed = _OCR_PREFIX.sub("", folded).replace(" ", "")
+    return squeezed in {t.replace(" ", "") for t in known}
 
 
 def _is_name(cell: str) -> bool:

@@ -22,7 +22,8 @@ Rules (docs/official-copies.md says them for people):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 from enum import Enum
 from typing import Sequence
@@ -179,19 +180,34 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
         t.add(t.seen, f"có dấu đỏ và chữ ký của {b.title} {b.name} (trang {seal_page})")
     elif seal:
         t.add(t.seen, f"có dấu đỏ (trang {seal_page})")
-    nd = obs.numbering
+    nd, contradicted = _believed(obs)
+    obs = replace(obs, numbering=nd)
     if nd.number:
         t.add(t.seen, f"số {nd.number}")
     if nd.date:
         t.add(t.seen, f"ngày {nd.date:%d/%m/%Y}")
 
+    unread: list[str] = []  # OCR'd text: a number or date not read cleanly (a note, not an ask)
     for req in policy.requires:
         verdict, problem, doubt = _CHECKS[req](obs, seal, seal_page)
         if verdict is False:
             t.missing.append(req)
             t.add(t.problems, problem)
+        elif verdict is None and req in contradicted:
+            t.unknown = True  # a clean reading says it is wrong: the coordinator looks at the page
+            t.add(t.doubts, contradicted[req])
+        elif verdict is None and req in _NOTED_WHEN_PAPER_OK and _from_ocr(obs):
+            unread.append(doubt)
         elif verdict is None:
             t.unknown = True
+            t.add(t.doubts, doubt)
+    if unread:
+        # A signed and stamped paper whose number or date OCR did not read cleanly is official, with
+        # a note for the coordinator; without the paper proven, the copy stays undecided.
+        paper_ok = _CHECKS[Requirement.SIGNED_OR_STAMPED](obs, seal, seal_page)[0] is True
+        if not paper_ok:
+            t.unknown = True
+        for doubt in unread:
             t.add(t.doubts, doubt)
     if obs.blocks.typed_signed and not sigs.valid and not seal:
         t.add(t.problems, "bản đánh máy lại ghi “(Đã ký)”, không phải bản có chữ ký")
@@ -215,6 +231,54 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
         seal_page=seal_page,
         tampered=tampered,
     )
+
+
+# Requirements that, unread on an OCR'd scan, do not keep a signed and stamped paper from being official.
+_NOTED_WHEN_PAPER_OK = frozenset({Requirement.NUMBER, Requirement.DATE, Requirement.DATE_IN_CYCLE})
+# A number as documents print it: digits, optionally a year, a type code, optionally the issuer.
+_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[A-Za-zĐđ0-9][A-Za-zĐđ0-9.\-]*)?")
+
+
+def _from_ocr(obs: Observations) -> bool:
+    """The document's text came from OCR (a scan or photo), not from a text layer."""
+    return obs.medium == Medium.SCAN
+
+
+def _believed(obs: Observations) -> tuple[NumberDate, dict[Requirement, str]]:
+    """The number and date as far as they are proven, and the requirements a clean OCR reading
+    contradicts (with the coordinator's doubt).
+
+    From a text layer: as read, nothing contradicted (the strict checks decide). From OCR, only a
+    clean reading is kept: a number with stray characters or another kind's type code, a blank (a
+    number or day written by hand is not read by OCR) or a date outside the cycle (a misread
+    digit) is "not read", never shown to the school. Of these, a clean number with another
+    kind's code, a blank read cleanly and a clean date outside the cycle contradict the
+    requirement: the copy is undecided rather than official with a note.
+    """
+    nd = obs.numbering
+    if not _from_ocr(obs):
+        return nd, {}
+    clean = nd.number is not None and bool(_CLEAN_NUMBER.fullmatch(nd.number))
+    number_ok = clean and nd.code_matches is not False
+    date_ok = nd.date is not None and nd.in_cycle is not False
+    contradicted: dict[Requirement, str] = {}
+    if clean and nd.code_matches is False:
+        contradicted[Requirement.NUMBER] = (f"số văn bản đọc được trên bản scan ({nd.number}) mang ký hiệu khác "
+                                            f"{', '.join(obs.codes)}: cần xem bản scan")
+    elif nd.number_blank:
+        contradicted[Requirement.NUMBER] = "số văn bản trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
+    if nd.date is not None and nd.in_cycle is False:
+        why = f"ngày đọc được trên bản scan ({nd.date:%d/%m/%Y}) không thuộc đợt này: cần xem bản scan"
+        contradicted[Requirement.DATE_IN_CYCLE] = why
+    elif nd.date_blank:
+        why = "ngày tháng trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
+        contradicted[Requirement.DATE] = contradicted[Requirement.DATE_IN_CYCLE] = why
+    believed = NumberDate(
+        number=nd.number if number_ok else None, code=nd.code if number_ok else "",
+        code_matches=nd.code_matches if number_ok else None,
+        date=nd.date if date_ok else None, date_text=nd.date_text if date_ok else "",
+        in_cycle=nd.in_cycle if date_ok else None)
+    return believed, contradicted
 
 
 def _describe_signatures(sigs: SignatureReport, tz: tzinfo, t: _Tally) -> None:
@@ -329,8 +393,8 @@ def _number_req(obs: Observations, seal: bool | None, page: int | None) -> Check
             codes = ", ".join(obs.codes)
             return False, f"số văn bản {nd.number} mang ký hiệu {nd.code}, không phải {codes}", ""
         return True, "", ""
-    if not obs.text_read:
-        return None, "", "không đọc được chữ trên bản scan để tìm số văn bản"
+    if not obs.text_read or _from_ocr(obs):
+        return None, "", "không đọc được rõ số văn bản trên bản scan"
     if nd.number_blank:
         return False, "số văn bản còn để trống", ""
     return False, "không thấy số văn bản (Số: .../...)", ""
@@ -340,8 +404,8 @@ def _date_req(obs: Observations, seal: bool | None, page: int | None) -> Check:
     nd = obs.numbering
     if nd.date is not None:
         return True, "", ""
-    if not obs.text_read:
-        return None, "", "không đọc được chữ trên bản scan để tìm ngày tháng văn bản"
+    if not obs.text_read or _from_ocr(obs):
+        return None, "", "không đọc được rõ ngày tháng văn bản trên bản scan"
     if nd.date_blank:
         return False, "ngày tháng văn bản còn để trống", ""
     return False, "không thấy ngày tháng văn bản", ""
@@ -365,6 +429,8 @@ def _minutes_req(obs: Observations, seal: bool | None, page: int | None) -> Chec
         return None, "", "không đọc được chữ của biên bản để kiểm tra các phần"
     if obs.minutes.complete:
         return True, "", ""
+    if _from_ocr(obs):  # OCR by need reads only some pages, and misreads: a part not read is not missing
+        return None, "", "chưa đọc được trên bản scan các phần của biên bản: " + ", ".join(obs.minutes.missing)
     return False, "biên bản thiếu: " + ", ".join(obs.minutes.missing), ""
 
 
