@@ -84,7 +84,7 @@ def holder(state_dir: Path, proc_locks: Path = Path("/proc/locks")) -> Holder | 
     try:
         table = proc_locks.read_text()
     except OSError:
-        if m and _alive(int(m.group(1))):
+        if m and pid_alive(int(m.group(1))):
             return Holder(int(m.group(1)), purpose)
         return None
     device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
@@ -98,7 +98,8 @@ def holder(state_dir: Path, proc_locks: Path = Path("/proc/locks")) -> Holder | 
     return None
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..archive import sha256
 from ..errors import EnvironmentFault, environmental
+from ..lock import pid_alive
 from ..model import Attachment, Extraction
 from .common import ExtractLimits, MappedFile, MiB
 from .dispatch import extract, extract_unguarded, public_kind
@@ -147,15 +148,6 @@ def _unspooled(spooled: _Spooled) -> Attachment:
 SPOOL_BYTES = 4 * MiB  # attachments larger than this go to workers by path
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
 
 def clean_spool(spool: Path) -> int:
     """Delete the files a dead process left in ``spool`` (a bot killed while its
@@ -168,7 +160,7 @@ def clean_spool(spool: Path) -> int:
         return 0
     for name in names:
         owner = name.split("-", 1)[0]
-        if owner.isdigit() and (int(owner) == os.getpid() or _pid_alive(int(owner))):
+        if owner.isdigit() and (int(owner) == os.getpid() or pid_alive(int(owner))):
             continue
         try:
             os.unlink(spool / name)
