@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.run import offline_sections
+
 COMMANDS = ("poll", "status", "health", "check-config")
 
 
@@ -31,19 +33,7 @@ def config_for(tree: Path, workdir: Path) -> Path:
     cfg.write_text(f'''[mailbox]
 source = "folder"
 path = "{workdir / 'inbox'}"
-
-[smtp]
-enabled = false
-from_address = "hoso-bot@pgd-q12.example"
-
-[coordinator]
-emails = ["nthmai.q12@tphcm-gov.example"]
-
-[paths]
-rules = "{tree / 'rules'}"
-templates = "{tree / 'templates'}"
-state = "{workdir / 'state'}"
-''', encoding="utf-8")
+''' + offline_sections(tree, workdir / "state"), encoding="utf-8")
     return cfg
 
 

@@ -209,6 +209,24 @@ class Tree:
         return env
 
 
+def offline_sections(root: Path, state: Path) -> str:
+    """The config sections every bench run shares: no sending, the sample
+    coordinator, the rules and templates of the tree ``root``, the state dir."""
+    return f"""
+[smtp]
+enabled = false
+from_address = "hoso-bot@pgd-q12.example"
+
+[coordinator]
+emails = ["nthmai.q12@tphcm-gov.example"]
+
+[paths]
+rules = "{root / 'rules'}"
+templates = "{root / 'templates'}"
+state = "{state}"
+"""
+
+
 def write_config(workdir: Path, name: str, dovecot, folder: str, *, tree: Tree, ocr: str = "off",
                  max_message_mb: int = 60) -> Path:
     password = workdir / "imap-password"
@@ -227,19 +245,7 @@ username = "{dovecot.user}"
 password_file = "{password}"
 folder = "{folder}"
 {f"max_message_mb = {max_message_mb}" if tree.has_max_mb else ""}
-
-[smtp]
-enabled = false
-from_address = "hoso-bot@pgd-q12.example"
-
-[coordinator]
-emails = ["nthmai.q12@tphcm-gov.example"]
-
-[paths]
-rules = "{tree.root / 'rules'}"
-templates = "{tree.root / 'templates'}"
-state = "{state}"
-""" + (f"""
+""" + offline_sections(tree.root, state) + (f"""
 [extraction]
 ocr = "{ocr}"
 """ if tree.has_ocr_key else ""), encoding="utf-8")
