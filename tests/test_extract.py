@@ -11,6 +11,7 @@ from bot import extract as extract_module
 from bot.extract import images as extract_images
 from bot.extract import kinds as extract_kinds
 from bot.extract import ocr as extract_ocr
+from bot.extract import ocr_engine
 from bot.extract import office as extract_office
 from bot.extract import (ExtractLimits, Extractor, JobFailed, cache_version, extract, ocr_unavailable_reason, sniff,
                          worth_caching)
@@ -266,14 +267,14 @@ def test_a_scan_whose_head_does_not_decide_is_read_whole():
 
 @needs_ocr
 def test_a_page_image_seen_twice_is_read_once(monkeypatch):
-    monkeypatch.setattr(extract_ocr, "_MEMO", extract_ocr._Memo())
+    monkeypatch.setattr(ocr_engine, "_MEMO", ocr_engine._Memo())
     calls = []
-    real = extract_ocr._tesseract_command if extract_ocr._ENGINE.tsv(_blank(), 200, 5) is None else None
+    real = ocr_engine._tesseract_command if ocr_engine._ENGINE.tsv(_blank(), 200, 5) is None else None
     if real is None:
-        engine_tsv = extract_ocr._ENGINE.tsv
-        monkeypatch.setattr(extract_ocr._ENGINE, "tsv", lambda *a: calls.append(1) or engine_tsv(*a))
+        engine_tsv = ocr_engine._ENGINE.tsv
+        monkeypatch.setattr(ocr_engine._ENGINE, "tsv", lambda *a: calls.append(1) or engine_tsv(*a))
     else:
-        monkeypatch.setattr(extract_ocr, "_tesseract_command", lambda *a: calls.append(1) or real(*a))
+        monkeypatch.setattr(ocr_engine, "_tesseract_command", lambda *a: calls.append(1) or real(*a))
     page = scan_first_page("TỜ TRÌNH", "TTr")
     first = extract(att("to trinh.pdf", f.image_pdf([page])))
     read_once = len(calls)
@@ -313,6 +314,34 @@ HEAD = ["UBND QUẬN 12", "TRƯỜNG THCS NGUYỄN HUỆ", "Số: 12/TTr-THCSNH"
 ])
 def test_head_decides(lines, decides):
     assert extract_ocr.head_decides(lines) is decides
+
+
+def test_a_title_with_ocr_specks_at_its_end_is_still_a_title():
+    # "TỜ TRÌNH s98": the specks of a stamp beside the title do not send the page to be read again
+    assert extract_ocr.head_decides(HEAD[:5] + ["TỜ TRÌNH s98"] + HEAD[6:])
+    assert not extract_ocr.head_decides(HEAD[:5] + ["s98"] + HEAD[6:])
+
+
+@pytest.mark.parametrize("line, repaired", [
+    # OCR's misreadings of the date line, written as the classifier reads it
+    ("Quận 12, ngày.12 tháng 9 năm 2023", "Quận 12, ngày 12 tháng 9 năm 2023"),
+    ("—— Quận 12, ngà 21 tháng 9 năm 2023", "—— Quận 12, ngày 21 tháng 9 năm 2023"),
+    (". Quận12,nụày20 tháng 9 năm 2023", ". Quận12,ngày 20 tháng 9 năm 2023"),
+    ("Quận 12, ngày L4 thắng 9 năm 2022", "Quận 12, ngày 14 tháng 9 năm 2022"),
+    ('"Quận 12, ngày 2 25 tháng 9 năm 2023.', '"Quận 12, ngày 25 tháng 9 năm 2023'),
+    ("Quận 12, ngày 24 tháng $ 9 năm 2023", "Quận 12, ngày 24 tháng 9 năm 2023"),
+    # a day or month that cannot be read is left blank, never guessed; the year is kept as read
+    ("Quận 12, ngày 35 tháng 9 năm. 2023", "Quận 12, ngày … tháng 9 năm 2023"),
+    ("Quận 12, tgày t8 tháng 9 năm 2023", "Quận 12, ngày … tháng 9 năm 2023"),
+    ("Quận 12, ngày. 21 tháng 9 năm 2033", "Quận 12, ngày 21 tháng 9 năm 2033"),
+    # left alone: read already, no year, not a date line, "này" without the place's comma
+    ("Quận 12, ngày 05 tháng 10 năm 2023", "Quận 12, ngày 05 tháng 10 năm 2023"),
+    ("Quận 12, ngày 25'tháng 9 năm 20;", "Quận 12, ngày 25'tháng 9 năm 20;"),
+    ("Kế hoạch tháng 9 năm học 2023-2024", "Kế hoạch tháng 9 năm học 2023-2024"),
+    ("báo cáo này tháng 9 năm 2023", "báo cáo này tháng 9 năm 2023"),
+])
+def test_a_misread_date_line_is_repaired(line, repaired):
+    assert extract_ocr.repair_date_line(line) == repaired
 
 
 def test_text_rows_are_found_without_ocr_and_a_tilted_photo_has_none():
