@@ -167,14 +167,15 @@ def _median(values) -> float:
 #
 # The date line ("Quận 12, ngày 05 tháng 10 năm 2023") is the line OCR most
 # often gets wrong in the head of a scan, and the classifier reads it with a
-# strict pattern: "ngày.12", "ngà 21", "nụày20", "ngày L4", "ngày 2 25",
-# "tháng $ 9", "năm. 2023" leave the document undated (and, before, had its
-# page read a second time, whole). A line whose words are close to "ngày ...
-# tháng ... năm YYYY" and that the strict pattern cannot read is written back
-# in the form the classifier reads; a day or month that cannot be read is
-# left blank ("ngày … tháng 9 năm 2023"), never guessed. The year is never
-# changed: a misread year (2033) stays misread, and the head rule's check
-# against the subject's years still catches it.
+# strict pattern: "ngày.12", "ngà 21", "nụày20", "ngày L4", "tháng $ 9" leave
+# the document undated (and its page read a second time, whole). A line whose
+# words are within a letter of "ngày D tháng M năm YYYY" and that the strict
+# pattern cannot read is written back in the form the classifier reads, but
+# only when its day and month are read, one number each: a date half read
+# ("ngày 35", "ngày 2 25", "tháng ạ") is left as it is, never guessed (a
+# guessed day can make a document look dated after it arrived). The year is
+# never changed: a misread year (2033) stays misread, and the head rule's
+# check against the subject's years still catches it.
 
 # The date line as the classifier reads it (bot.classify.year, a layer above: the
 # patterns are repeated here, on folded text); the head rule (``ocr_pages``) uses them too.
@@ -197,15 +198,13 @@ def _near(word: str, target: str) -> bool:
 
 
 def _number(tokens: list[str], most: int) -> str:
-    """The last number of 1-2 digits among ``tokens`` (OCR's l/I/O for 1/0 in a digit token) if <= ``most``."""
-    for token in reversed(tokens):
-        if not any(ch.isdigit() for ch in token):
-            continue
-        digits = token.translate(_DIGITISH).strip(".")
-        if digits.isdigit() and len(digits) <= 2 and 1 <= int(digits) <= most:
-            return digits
-        return ""  # "t8", "+0", "35": not read, not guessed
-    return ""
+    """The one number among ``tokens`` (OCR's l/i/o for 1/0 in it), 1 to ``most``; "" when there is
+    none, more than one ("2 25": which?) or it is not a number ("t8", "+0", "35"): not guessed."""
+    numeric = [token for token in tokens if any(ch.isdigit() for ch in token)]
+    if len(numeric) != 1:
+        return ""
+    digits = numeric[0].translate(_DIGITISH).strip(".")
+    return digits if digits.isdigit() and len(digits) <= 2 and 1 <= int(digits) <= most else ""
 
 
 def repair_date_line(line: str) -> str:
@@ -236,7 +235,9 @@ def repair_date_line(line: str) -> str:
             continue
         day = _number([words[i][1][len(word):]] + [f for _, f in words[i + 1:j]], 31)
         month = _number([words[j][1][len(words[j][0]):]] + [f for _, f in words[j + 1:k]], 12)
-        fixed = f"ngày {day or '…'} tháng {month or '…'} năm {year.group(1)}"
+        if not (day and month):  # a date half read is no better than unread: the page is read whole
+            return line
+        fixed = f"ngày {day} tháng {month} năm {year.group(1)}"
         start, end = spans[i][0], spans[year_at][1]
         return line[:start] + fixed + line[end:]
     return line
