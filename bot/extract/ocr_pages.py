@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..vietnamese import fold, fold_compact
 from .common import ExtractLimits
 from .ocr_engine import tesseract
-from .ocr_tsv import DATE_LONG, DATE_SHORT, ocr_layout
+from .ocr_tsv import DATE_LONG, DATE_SHORT, ocr_layout, repair_text
 from .text import starts_document
 
 # --------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def read_page(page, limits: ExtractLimits, *, continued: bool = False, follow: b
         if not starts_document(_lines(pieces[0])):
             if follow and body_allowed and start_cut < 1.0:
                 return _read_whole(page, limits, regions=2)
-            return PageRead(pieces[0], False, False, start_cut >= 1.0, 1)
+            return PageRead(repair_text(pieces[0]), False, False, start_cut >= 1.0, 1)
     if head_cut > top:
         pieces.append(_read_region(page, top, head_cut, 1.0, limits, head_share=1.0 if top == 0.0 else 0.0))
     head_lines = _lines("\n".join(pieces))
@@ -202,7 +202,8 @@ def read_page(page, limits: ExtractLimits, *, continued: bool = False, follow: b
         # The whole page again, as one image: what tesseract reads of a band may
         # differ from what it reads of the page, and an undecided head may be a misread one.
         return _read_whole(page, limits, regions=len(pieces) + 1)
-    return PageRead("\n".join(pieces), starts_document(head_lines), decided, head_cut >= 1.0, len(pieces))
+    return PageRead(repair_text("\n".join(pieces)), starts_document(head_lines), decided, head_cut >= 1.0,
+                    len(pieces))
 
 
 def _read_whole(page, limits: ExtractLimits, regions: int) -> PageRead:
@@ -210,7 +211,7 @@ def _read_whole(page, limits: ExtractLimits, regions: int) -> PageRead:
     hold what the band alone misread: then the pages that continue its document need not be)."""
     text = _read_region(page, 0.0, 1.0, 1.0, limits, head_share=None)
     lines = _lines(text)
-    return PageRead(text, starts_document(lines), head_decides(lines[:_WHOLE_HEAD_LINES]), True, regions)
+    return PageRead(repair_text(text), starts_document(lines), head_decides(lines[:_WHOLE_HEAD_LINES]), True, regions)
 
 
 def _lines(text: str) -> list[str]:
@@ -220,7 +221,7 @@ def _lines(text: str) -> list[str]:
 def _read_region(page, top: float, bottom: float, scale: float, limits: ExtractLimits, *,
                  head_share: float | None) -> str:
     image, dpi = page.region(top, bottom, scale)
-    return ocr_layout(tesseract(image, dpi, limits), head_share)
+    return ocr_layout(tesseract(image, dpi, limits), head_share, repair=False)
 
 
 # A title: a short line in capitals ("TỜ TRÌNH", "BIÊN B Ả N"), not the motto

@@ -37,14 +37,21 @@ _HEAD_BAND_LINES = 10     # the two-column header is in the first lines of a pag
 _HEAD_BAND_SHARE = 0.45   # ... and in the top of the page
 
 
-def ocr_layout(tsv: str, head_share: float | None = None) -> str:
-    """Tesseract TSV -> page text, with a two-column header in reading order."""
+def ocr_layout(tsv: str, head_share: float | None = None, repair: bool = True) -> str:
+    """Tesseract TSV -> page text, with a two-column header in reading order and, with
+    ``repair``, misread date lines repaired (``repair_date_line``)."""
     width, height, lines = _tsv_lines(tsv)
     band, rest = _header_band(lines, width, height, _HEAD_BAND_SHARE if head_share is None else head_share)
     left = [seg for seg, side, _ in band if side == "left"]
     right = [seg for seg, side, _ in band if side == "right"]
     head = [_words_text(seg) for seg in left] + [_words_text(seg) for seg in right]
-    return "\n".join(repair_date_line(line) for line in head + [_words_text(line) for line in rest])
+    text = "\n".join(head + [_words_text(line) for line in rest])
+    return repair_text(text) if repair else text
+
+
+def repair_text(text: str) -> str:
+    """``text`` with its misread date lines repaired (``repair_date_line``)."""
+    return "\n".join(repair_date_line(line) for line in text.split("\n"))
 
 
 def _words_text(words: list[_Word]) -> str:
