@@ -316,12 +316,6 @@ def test_head_decides(lines, decides):
     assert extract_ocr.head_decides(lines) is decides
 
 
-def test_a_title_with_ocr_specks_at_its_end_is_still_a_title():
-    # "TỜ TRÌNH s98": the specks of a stamp beside the title do not send the page to be read again
-    assert extract_ocr.head_decides(HEAD[:5] + ["TỜ TRÌNH s98"] + HEAD[6:])
-    assert not extract_ocr.head_decides(HEAD[:5] + ["s98"] + HEAD[6:])
-
-
 @pytest.mark.parametrize("line, repaired", [
     # OCR's misreadings of the date line, written as the classifier reads it
     ("Quận 12, ngày.12 tháng 9 năm 2023", "Quận 12, ngày 12 tháng 9 năm 2023"),

@@ -263,7 +263,6 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
 def _is_title(line: str) -> bool:
-    line = _title_core(line)
     letters = [ch for ch in line if ch.isupper() or ch.islower()]  # cased: not the specks "ˆ", "ª"
     upper = sum(ch.isupper() for ch in letters)
     # specks read as letters ("KẾ. :HOẠCH tuy") leave most of it in capitals; a number line has digits
@@ -271,15 +270,3 @@ def _is_title(line: str) -> bool:
         return False
     compact = fold_compact(line)
     return not any(word in compact for word in _NOT_TITLE)
-
-
-def _title_core(line: str) -> str:
-    """A line without the specks OCR reads at its ends ("TỜ TRÌNH s98", "nơ BÁO CÁO :"): words
-    without a capital, or with a digit (the letters of a spaced title, "T Ờ T R Ì N H", stay)."""
-    words = line.split()
-    junk = lambda word: not any(ch.isupper() for ch in word) or any(ch.isdigit() for ch in word)
-    while words and junk(words[-1]):
-        words.pop()
-    while words and junk(words[0]):
-        words.pop(0)
-    return " ".join(words)
