@@ -15,8 +15,8 @@ from .forwards import EMAIL, Original, inline_forward
 from .headers import MAX_HEADER_BYTES, Headers, MSG_ID, message_id_of, read_headers, returned_message_ids
 from .htmltext import html_to_text, tidy_body
 from .limits import ParseLimits, log
-from .mime import (OUTLOOK_MSG, ARCHIVES, ARCHIVE_TYPES, CONTAINER_TYPES, ENCRYPTED_TYPES, OLE_SIGNATURE, REPORT_PARTS,
-                   SIGNATURE_TYPES, TNEF_TYPES, ZIP_BASED, ZIP_TYPES, content_id, decoded_size, file_extension, part_filename,
+from .mime import (OUTLOOK_MSG, ARCHIVES, ARCHIVE_TYPES, ENCRYPTED_TYPES, OLE_SIGNATURE, REPORT_PARTS,
+                   SIGNATURE_TYPES, TNEF_TYPES, ZIP_BASED, ZIP_TYPES, container_count, content_id, decoded_size, file_extension, part_filename,
                    human_size, image_size, mime_view, header_param, payload_bytes, raw_payload, stdlib_parse, type_for)
 from .text import clean_filename, codec_for, decode_bytes, lenient_b64, one_line, strip_controls, unescape
 
@@ -166,7 +166,7 @@ class _MessageParser:
         The stdlib parser resumes one generator per nesting level for every
         line, so its cost is (containers x lines); count both first.
         """
-        containers = len(CONTAINER_TYPES.findall(data))  # not data.lower(): a copy of the whole mail
+        containers = container_count(data)
         if containers * (data.count(b"\n") + 1) > self.limits.max_parse_cost:
             self._damaged(f"thư lồng quá nhiều lớp để đọc an toàn ({containers} lớp MIME); "
                           "chỉ đọc được phần đầu thư")
