@@ -360,6 +360,7 @@ class _Run:
             name = next((a.filename for a, d in zip(job.message.attachments, job.digests) if d == digest), "?")
             _fail(self.store, self.report, job.pending, f"cannot read {name!r}: {failure.reason}",
                   self.max_attempts, self.now)
+            self.extractor.release(job.message.attachments)
 
     def _ready(self, job: _Job) -> None:
         self.inflight.discard(job)
@@ -375,6 +376,7 @@ class _Run:
         self.needs_ocr.add(job.pending.row)
         self.deferred.append(job.pending)
         self.releases.append(job.pending.row)
+        self.extractor.release(job.message.attachments)  # parsed again for its OCR pass
 
     def _stop_now(self) -> None:
         """A stop request: record what is ready; the rest is no longer in flight."""
@@ -421,6 +423,8 @@ class _Run:
         self.releases, self.fresh = [], {}
         self.held -= sum(job.pending.size for job in batch)
         still = {d for job in self.inflight for d in job.digests}
+        for job in batch:
+            self.extractor.release(job.message.attachments)
         for job in batch:  # forget the extractions no message in flight needs (the cache has them)
             for digest in job.digests:
                 if digest not in still:

@@ -10,6 +10,13 @@ as pickled bytes: a pickled 50 MB file is one more copy in this process while
 it is sent and two in the worker while it is received. The file is deleted
 when the job is done; files left by a process that died are deleted when
 the next pool starts.
+
+The same way back: a parse worker writes each large attachment of the
+message it parsed to the spool and sends the message with that file in its
+place; here the attachment's data is the file mapped read-only
+(``MappedFile``: nothing is read unless touched), and its extraction job
+sends the worker that path. The file is deleted when its extraction is
+done, or when the message no longer needs it (``release``).
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ import resource
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..archive import sha256
@@ -50,14 +57,54 @@ def _limit_memory(limit: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _parse_file(path: str, limits=None):
+def _parse_file(path: str, limits=None, spool: tuple[str, int, int] | None = None):
     """A parse job: the message archived at ``path``, parsed with ``limits``
-    (a ``ParseLimits``; None: the defaults), with the SHA-256 of each attachment."""
+    (a ``ParseLimits``; None: the defaults), with the SHA-256 of each attachment.
+
+    ``spool``: (directory, owner's process id, bytes): each attachment larger
+    than that is written to a file of the directory named for the owner (the
+    bot, which deletes it) and sent back as that file (``_SpoolRef``)."""
     from ..parse import ParseLimits, parse_message  # not at the top: only a worker that parses mail loads the parser
 
     with open(path, "rb") as fh:
         message = parse_message(fh.read(), ParseLimits() if limits is None else limits)
-    return message, [sha256(a.data) for a in message.attachments]
+    digests = [sha256(a.data) for a in message.attachments]
+    if spool is not None and any(len(a.data) > spool[2] for a in message.attachments):
+        message = replace(message, attachments=tuple(
+            replace(a, data=_spool_out(a.data, *spool[:2])) if len(a.data) > spool[2] else a
+            for a in message.attachments))
+    return message, digests
+
+
+def _spool_out(data: bytes, directory: str, owner: int) -> "_SpoolRef":
+    """Write ``data`` to a new private file of the spool (named for ``owner``)."""
+    path = os.path.join(directory, f"{owner}-parsed-{os.getpid()}-{time.monotonic_ns()}.att")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return _SpoolRef(path)
+
+
+@dataclass(frozen=True)
+class _SpoolRef:
+    """An attachment's bytes left in a spool file by a parse worker: unpickled
+    as that file mapped read-only (``MappedFile`` with its ``path``)."""
+
+    path: str
+
+    def __reduce__(self):
+        return _map_spooled, (self.path,)
+
+
+def _map_spooled(path: str) -> MappedFile:
+    with open(path, "rb") as fh:
+        data = MappedFile(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    data.path = path
+    return data
 
 
 def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: int | None) -> None:
@@ -358,17 +405,29 @@ class Extractor:
     def submit(self, key, att: Attachment, *, defer_ocr: bool = False) -> None:
         """Queue one attachment; ``ready()`` hands back ``(key, Extraction)``, or
         ``(key, JobFailed)`` when its worker timed out or crashed on it."""
-        if isinstance(att.data, bytes) and len(att.data) > self.limits.max_bytes:  # never copied to a worker
+        if isinstance(att.data, (bytes, MappedFile)) and len(att.data) > self.limits.max_bytes:  # never sent
             self._done.append((key, extract(att, self.limits, False)))
         else:
             self._queue.append(_Job(key, att, defer_ocr and self.ocr is not False, spooled=self._spool(att)))
+
+    def release(self, atts) -> None:
+        """The attachments of a message that is done (recorded, failed or set
+        aside): their spool files that no queued or running job reads are deleted."""
+        paths = {getattr(a.data, "path", None) for a in atts} & self._spooled
+        if paths:
+            jobs = [*self._queue, *(w.job for w in self._pool if w.job is not None)]
+            used = {job.spooled.path for job in jobs if job.spooled is not None}
+            for path in paths - used:
+                self._remove(path)
 
     def submit_parse(self, key, path: str, limits=None) -> None:
         """Queue the parse of the message archived at ``path`` with ``limits`` (a
         ``ParseLimits``, which also says which Authentication-Results to trust;
         None: the defaults); ``ready()`` hands back ``(key, (ParsedMessage,
         attachment digests))`` or ``(key, JobFailed)``. Parsing is as heavy as
-        reading the attachments: the pool shares it."""
+        reading the attachments: the pool shares it. With a spool, attachments
+        larger than ``spool_bytes`` come back as spool files (see the module
+        docstring): hand the message's attachments to ``release`` when done."""
         self._queue.append(_Job(key, path, parse=True, parse_limits=limits))
 
     def ready(self, timeout: float | None = 0.0) -> list[tuple[object, Extraction]]:
@@ -428,7 +487,10 @@ class Extractor:
     # -- internals ---------------------------------------------------------
 
     def _spool(self, att: Attachment) -> _Spooled | None:
-        """Write a large attachment to a private file for its worker (None: send its bytes)."""
+        """Write a large attachment to a private file for its worker (None: send its bytes);
+        one a parse worker left in the spool is sent as it is."""
+        if getattr(att.data, "path", None) in self._spooled:
+            return _Spooled(att.data.path, att.filename, att.content_type, att.container)
         if (self.spool is None or self.size == 0 or not isinstance(att.data, bytes)
                 or len(att.data) <= self.spool_bytes):
             return None
@@ -439,6 +501,13 @@ class Extractor:
         with os.fdopen(fd, "wb") as fh:
             fh.write(att.data)
         return _Spooled(path, att.filename, att.content_type, att.container)
+
+    def _parse_spool(self) -> tuple[str, int, int] | None:
+        """Where a parse worker leaves large attachments (see ``_parse_file``)."""
+        if self.spool is None:
+            return None
+        self._prepare_spool()
+        return str(self.spool), os.getpid(), self.spool_bytes
 
     def _prepare_spool(self) -> None:
         """Once per pool: make the spool directory and delete what a dead process left there."""
@@ -515,8 +584,8 @@ class Extractor:
             job = self._queue.popleft()
             mode = "parse" if job.parse else "later" if job.defer_ocr else self.ocr
             try:
-                worker.pipe.send((job.key, (job.att, job.parse_limits) if job.parse else job.spooled or job.att,
-                                  mode))
+                worker.pipe.send((job.key, (job.att, job.parse_limits, self._parse_spool()) if job.parse
+                                  else job.spooled or job.att, mode))
             except (OSError, ValueError):  # died while idle: replace and retry later
                 self._queue.appendleft(job)
                 self._replace(worker)
@@ -548,6 +617,12 @@ class Extractor:
     def _finish(self, worker: _Worker, result) -> None:
         job, worker.job = worker.job, None
         self._unspool(job)
+        if job.parse and isinstance(result, tuple):  # its large attachments, left in the spool: ours to delete
+            paths = {a.data.path for a in result[0].attachments if isinstance(a.data, MappedFile)}
+            self._spooled.update(paths)
+            if job.cancelled:
+                for path in paths:
+                    self._remove(path)
         if job.cancelled:
             return
         if isinstance(result, _Failure):
