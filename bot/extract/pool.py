@@ -16,12 +16,15 @@ message it parsed to the spool and sends the message with that file in its
 place; here the attachment's data is the file mapped read-only
 (``MappedFile``: nothing is read unless touched), and its extraction job
 sends the worker that path. The file is deleted when its extraction is
-done, or when the message no longer needs it (``release``).
+done, or when the message no longer needs it (``release``). The files
+themselves (writing, mapping, cleaning up after a dead process) are
+``spool``'s; this module stays one on purpose: the worker loop and the
+``Extractor`` speak one job protocol (what is sent, what comes back, whose
+fault a failure is), which is read best in one place.
 """
 from __future__ import annotations
 
 import importlib
-import mmap
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -35,12 +38,12 @@ from pathlib import Path
 
 from ..archive import sha256
 from ..errors import EnvironmentFault, environmental
-from ..lock import pid_alive
 from ..model import Attachment, Extraction
 from .common import ExtractLimits, MappedFile, MiB
 from .dispatch import extract, extract_unguarded, public_kind
-from .kinds import EXTENSIONS, file_extension, sniff
+from .kinds import EXTENSIONS, file_extension
 from .ocr import OcrNeeded
+from .spool import SPOOL_BYTES, Spooled, spool_out, unspooled, clean_spool
 
 
 # --------------------------------------------------------------------------
@@ -63,7 +66,7 @@ def _parse_file(path: str, limits=None, spool: tuple[str, int, int] | None = Non
 
     ``spool``: (directory, owner's process id, bytes): each attachment larger
     than that is written to a file of the directory named for the owner (the
-    bot, which deletes it) and sent back as that file (``_SpoolRef``)."""
+    bot, which deletes it) and sent back as that file (``SpoolRef``)."""
     from ..parse import ParseLimits, parse_message  # not at the top: only a worker that parses mail loads the parser
 
     with open(path, "rb") as fh:
@@ -71,40 +74,9 @@ def _parse_file(path: str, limits=None, spool: tuple[str, int, int] | None = Non
     digests = [sha256(a.data) for a in message.attachments]
     if spool is not None and any(len(a.data) > spool[2] for a in message.attachments):
         message = replace(message, attachments=tuple(
-            replace(a, data=_spool_out(a.data, *spool[:2])) if len(a.data) > spool[2] else a
+            replace(a, data=spool_out(a.data, *spool[:2])) if len(a.data) > spool[2] else a
             for a in message.attachments))
     return message, digests
-
-
-def _spool_out(data: bytes, directory: str, owner: int) -> "_SpoolRef":
-    """Write ``data`` to a new private file of the spool (named for ``owner``)."""
-    path = os.path.join(directory, f"{owner}-parsed-{os.getpid()}-{time.monotonic_ns()}.att")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return _SpoolRef(path)
-
-
-@dataclass(frozen=True)
-class _SpoolRef:
-    """An attachment's bytes left in a spool file by a parse worker: unpickled
-    as that file mapped read-only (``MappedFile`` with its ``path``)."""
-
-    path: str
-
-    def __reduce__(self):
-        return _map_spooled, (self.path,)
-
-
-def _map_spooled(path: str) -> MappedFile:
-    with open(path, "rb") as fh:
-        data = MappedFile(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    data.path = path
-    return data
 
 
 def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: int | None) -> None:
@@ -144,9 +116,9 @@ def _run_job(att, limits: ExtractLimits, mode):
     try:
         if mode == "parse":
             return _parse_file(*att)
-        if isinstance(att, _Spooled):
+        if isinstance(att, Spooled):
             try:
-                att = _unspooled(att)
+                att = unspooled(att)
             except OSError as exc:  # the parent wrote it just before: a lost spool is the machine's fault
                 return _Failure("environment", f"the spooled copy of {att.filename!r} cannot be read: {exc}")
         try:
@@ -170,54 +142,6 @@ def _reader_error(att: Attachment, error: str) -> Extraction:
 
 
 @dataclass(frozen=True)
-class _Spooled:
-    """An attachment sent to a worker by the path of its bytes (see the module docstring)."""
-
-    path: str
-    filename: str
-    content_type: str
-    container: str = ""
-
-
-def _unspooled(spooled: _Spooled) -> Attachment:
-    """The attachment whose bytes the parent wrote to ``spooled.path``: a PDF
-    mapped (``MappedFile``: PDFium reads the file itself), any other file read."""
-    with open(spooled.path, "rb") as fh:
-        if sniff(fh.read(1024)) == "pdf":
-            data = MappedFile(fh.fileno(), 0, access=mmap.ACCESS_READ)
-            data.path = spooled.path
-        else:
-            fh.seek(0)
-            data = fh.read()
-    return Attachment(spooled.filename, spooled.content_type, data, spooled.container)
-
-
-SPOOL_BYTES = 4 * MiB  # attachments larger than this go to workers by path
-
-
-
-def clean_spool(spool: Path) -> int:
-    """Delete the files a dead process left in ``spool`` (a bot killed while its
-    workers read large attachments); returns how many. A file is named after
-    the process that wrote it, so another live process's files stay."""
-    removed = 0
-    try:
-        names = os.listdir(spool)
-    except FileNotFoundError:
-        return 0
-    for name in names:
-        owner = name.split("-", 1)[0]
-        if owner.isdigit() and (int(owner) == os.getpid() or pid_alive(int(owner))):
-            continue
-        try:
-            os.unlink(spool / name)
-            removed += 1
-        except OSError:  # gone meanwhile, or not a file: the spool stays usable, only not tidied
-            pass
-    return removed
-
-
-@dataclass(frozen=True)
 class _Failure:
     """A job that failed inside a worker: ``cause`` as in ``JobFailed``."""
 
@@ -233,7 +157,7 @@ class _Job:
     cancelled: bool = False
     parse: bool = False
     parse_limits: object = None  # a parse job's ParseLimits (None: the defaults)
-    spooled: _Spooled | None = None  # what the worker is sent instead of ``att``'s bytes
+    spooled: Spooled | None = None  # what the worker is sent instead of ``att``'s bytes
 
 
 @dataclass(frozen=True)
@@ -486,11 +410,11 @@ class Extractor:
 
     # -- internals ---------------------------------------------------------
 
-    def _spool(self, att: Attachment) -> _Spooled | None:
+    def _spool(self, att: Attachment) -> Spooled | None:
         """Write a large attachment to a private file for its worker (None: send its bytes);
         one a parse worker left in the spool is sent as it is."""
         if getattr(att.data, "path", None) in self._spooled:
-            return _Spooled(att.data.path, att.filename, att.content_type, att.container)
+            return Spooled(att.data.path, att.filename, att.content_type, att.container)
         if (self.spool is None or self.size == 0 or not isinstance(att.data, bytes)
                 or len(att.data) <= self.spool_bytes):
             return None
@@ -500,7 +424,7 @@ class Extractor:
         self._spooled.add(path)
         with os.fdopen(fd, "wb") as fh:
             fh.write(att.data)
-        return _Spooled(path, att.filename, att.content_type, att.container)
+        return Spooled(path, att.filename, att.content_type, att.container)
 
     def _parse_spool(self) -> tuple[str, int, int] | None:
         """Where a parse worker leaves large attachments (see ``_parse_file``)."""
@@ -526,7 +450,7 @@ class Extractor:
         self._spooled.discard(path)
         try:
             os.unlink(path)
-        except FileNotFoundError:
+        except OSError:  # gone already; or undeletable: clean_spool tries again when the next pool starts
             pass
 
     def _inline(self, job: _Job) -> Extraction:

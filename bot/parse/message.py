@@ -1,4 +1,10 @@
-"""The walk over one message: ``parse_message`` and the parser state it lives in."""
+"""The walk over one message: ``parse_message`` and the parser state it lives in.
+
+One class on purpose: the walk's state (attachments kept, parts skipped,
+problems, the ZIP budget, the text of each nested message, the HTML's cid:
+list) is shared by every step, and the limits it enforces are counted across
+them. What needs no state is in the sibling modules (see the package head).
+"""
 from __future__ import annotations
 
 import re

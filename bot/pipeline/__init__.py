@@ -388,10 +388,12 @@ class _Run:
         self.stopped = True
         self.releases.extend(job.pending.row for job in self.inflight)
         self.releases.extend(pending.row for pending in self.parsing.values())
+        self.extractor.cancel()
+        for job in self.inflight:
+            self.extractor.release(job.message.attachments)
         self.inflight.clear()
         self.parsing.clear()
         self.waiting.clear()
-        self.extractor.cancel()
         self._record()
 
     def release_all(self) -> None:
@@ -399,6 +401,8 @@ class _Run:
         nobody is charged for it. Best effort: the database may be the fault."""
         rows = [*self.releases, *(p.row for p in self.parsing.values()), *(j.pending.row for j in self.inflight),
                 *(j.pending.row for j in self.ready), *([self.alone] if self.alone is not None else [])]
+        for job in [*self.inflight, *self.ready]:  # their spooled attachments (after the pool's cancel)
+            self.extractor.release(job.message.attachments)
         try:
             self.store.release_inflight(rows)
         except Exception as exc:  # the state disk is full or gone: the next run resumes them, uncharged
