@@ -38,7 +38,8 @@ from .outbound.compose import compose, preview, queue, renderer_for
 from .outbound.facts import (allowed_addresses, bursting_addresses, counted_items, digest_inputs, facts_and_status,
                              refused_commands, sender_bursts, suppressed_addresses, sync_bounces)
 from .outbound.outbox import Cancel, Defer, DeliveryReport, Limits, Replace
-from .store import SENDER_RECEIPT, OutboxRow, Store
+from .mailkey import REMINDER, SENDER_RECEIPT
+from .store import OutboxRow, Store
 
 # Planning, templates and SMTP are imported by the functions that plan, write or
 # send mail: a poll that finds nothing to do loads none of them (issue 15).
@@ -145,11 +146,10 @@ def _recheck(ctx: Context, store: Store, now: datetime):
             return check_receipt(row)
         if row.kind != "reminder":
             return None
-        try:
-            _, school, cycle_text, kind, deadline = row.key.split(":", 4)
-            cycle = int(cycle_text)
-        except ValueError:
+        key = row.mail_key
+        if key is None or key.kind != REMINDER:  # a key of a form this bot does not write
             return None
+        school, cycle, kind, deadline = key.school, key.cycle, key.slot, key.deadline
         if cycle not in statuses:
             statuses[cycle] = facts_and_status(store, rules, now, cycle)[1]
         status = statuses[cycle]
@@ -275,7 +275,7 @@ def remind(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = Fa
     campaign = ctx.rules.campaign
     if dry_run:
         _, status = facts_and_status(store, ctx.rules, now)
-        due = reminders.due_reminders(status, ctx.rules, store.outbox_keys("reminder:"), now,
+        due = reminders.due_reminders(status, ctx.rules, store.outbox_keys(REMINDER), now,
                                       suppressed_addresses(store, now))
         for mail in due.mails:
             to, subject, text = preview(store, renderer, mail, now)
@@ -288,15 +288,14 @@ def remind(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = Fa
         return report
     with store.transaction():
         _, status = facts_and_status(store, ctx.rules, now)
-        due = reminders.due_reminders(status, ctx.rules, store.outbox_keys("reminder:"), now,
+        due = reminders.due_reminders(status, ctx.rules, store.outbox_keys(REMINDER), now,
                                       suppressed_addresses(store, now))
         for mail in due.mails:
             if queue(store, renderer, mail, now) is not None:
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))
         for key, by in due.superseded:
-            school = key.split(":")[1]
-            store.record_superseded(key, by, "reminder", status.cycle, school, now)
+            store.record_superseded(key, by, now)
             report.superseded += 1
         report.skipped = list(due.skipped)
     if not common.in_office_hours(now, campaign.reminders, campaign.tz):

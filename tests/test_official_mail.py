@@ -225,7 +225,7 @@ def test_a_queued_reminder_is_brought_up_to_date_when_a_signed_copy_arrives():
     after = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", None, evidence("faint"), complete=False)
     s_after = next(s for s in after.schools if s.code == NH)
     assert not reminder_current(s_after, OFFICIAL_RULES.campaign, mail.meta)
-    assert still_wanted(after, NH, mail.key.split(":", 4)[4]) is not None  # nothing left to chase
+    assert still_wanted(after, NH, mail.key.deadline) is not None  # nothing left to chase
 
 
 def test_an_office_that_takes_any_copy_does_not_chase_one():

@@ -69,7 +69,7 @@ def test_a_receipt_to_an_outside_sender_lists_only_what_its_mail_brought():
              counted(3, at(5, 9, 3), STAFF, row=12, verified=True, doc_types=("bien_ban",))]
     roster, *to_staff = plan_at(at(5, 10), items)
     assert roster.to == (NH_SCHOOL, NH_GMAIL) and roster.item_ids == (1, 2, 3)        # the school hears of everything
-    assert [(m.key, m.to, m.item_ids) for m in to_staff] == [
+    assert [(m.key.text, m.to, m.item_ids) for m in to_staff] == [
         (f"receipt-to-sender:{NH}:2023:11", (STAFF,), ()),                            # one per mail, acknowledging
         (f"receipt-to-sender:{NH}:2023:12", (STAFF,), ())]                            # nothing for the school
     first = to_staff[0]

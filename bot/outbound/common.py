@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable
 
+from ..mailkey import MailKey
 from ..rules import Campaign, Reminders, School
 from ..status import RECEIVED, CampaignStatus, SchoolStatus
 
@@ -33,7 +34,7 @@ class PlannedMail:
     trusted Authentication-Results vouch for it (``sender_receipt_mail``).
     """
 
-    key: str
+    key: MailKey
     kind: str
     template: str
     cycle: int

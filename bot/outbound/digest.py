@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Iterable, Sequence
 
+from ..mailkey import DIGEST, MailKey
 from ..officialcopy import json_columns
 from ..rules import Campaign, Rules
 from ..status import LATE, RECEIVED, REVIEW, CampaignStatus
@@ -24,8 +25,9 @@ from .review import by_school, official_batch_reply, official_questions, review_
 
 # -- digest -----------------------------------------------------------------
 
-def digest_key(cycle: int, now: datetime, tz) -> str:
-    return f"digest:{cycle}:{now.astimezone(tz).date().isoformat()}"
+def digest_key(cycle: int, now: datetime, tz) -> MailKey:
+    """One digest per cycle and local day."""
+    return MailKey(DIGEST, cycle, slot=now.astimezone(tz).date().isoformat())
 
 
 def digest_due(now: datetime, digest_at: time, tz, last_digest: datetime | None) -> bool:

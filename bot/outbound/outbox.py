@@ -26,13 +26,14 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
 from ..errors import SmtpFailure
-from ..store import SENDER_RECEIPT, OutboxRow
+from ..mailkey import SENDER_RECEIPT
+from ..store import OutboxRow
 
 log = logging.getLogger("bot.outbox")
 
 STATUSES = ("queued", "sent", "failed", "cancelled", "superseded")
 # The order of a delivery pass is the store's (``Store.due_mail``): the coordinator's mail first,
-# receipts to senders outside the roster (keys starting with SENDER_RECEIPT) last.
+# receipts to senders outside the roster (keys of kind SENDER_RECEIPT) last.
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
                 why = "daily cap" if in_day >= limits.daily_cap else "per-minute rate"
                 log.info("outbox: %d mail(s) wait for the %s", len(due) - index, why)
                 break
-            to_sender = row.key.startswith(SENDER_RECEIPT)
+            to_sender = row.mail_key is not None and row.mail_key.kind == SENDER_RECEIPT
             if row.kind == "receipt":
                 if limits.receipt_room(in_day, priority_in_day) <= 0:
                     held["the rest of the daily cap is kept for the digest and reminders"] += 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Iterator, Sequence
 
+from ..mailkey import RECEIPT, SENDER_RECEIPT, MailKey
 from ..official.verdict import Evidence
 from ..rules import Rules, School
 from ..status import LATE, ON_TIME, RECEIVED, REVIEW, CampaignStatus, SchoolStatus
@@ -51,20 +52,21 @@ class CountedItem:
     evidence: Evidence | None = None
 
 
-def sender_receipt_key(school: str, cycle: int, message_row: int) -> str:
+def sender_receipt_key(school: str, cycle: int, message_row: int) -> MailKey:
     """One receipt to the sender of one mail from outside the roster, per school it brought documents for."""
-    return f"receipt-to-sender:{school}:{cycle}:{message_row}"
+    return MailKey(SENDER_RECEIPT, cycle, school, ref=str(message_row))
 
 
-def receipt_key(school: str, cycle: int, item_ids: Sequence[int]) -> str:
+def receipt_key(school: str, cycle: int, item_ids: Sequence[int]) -> MailKey:
+    """One receipt to the school per set of items it acknowledges (a long set by its SHA-1)."""
     ids = ",".join(str(i) for i in sorted(item_ids))
     if len(ids) > 120:
         ids = "sha1-" + hashlib.sha1(ids.encode()).hexdigest()
-    return f"receipt:{school}:{cycle}:{ids}"
+    return MailKey(RECEIPT, cycle, school, ref=ids)
 
 
 def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[CountedItem], acknowledged: Iterable[int],
-                 now: datetime, suppressed: Iterable[str] = (), known_keys: Iterable[str] = ()) -> tuple[PlannedMail, ...]:
+                 now: datetime, suppressed: Iterable[str] = (), known_keys: Iterable[MailKey] = ()) -> tuple[PlannedMail, ...]:
     """The receipts due at ``now``.
 
     One receipt per school whose unacknowledged counted items are all at
@@ -124,7 +126,8 @@ def _receipt_lines(campaign, items: Sequence[CountedItem]) -> Iterator[tuple[Cou
                                  "last_page": item.last_page, "received_at": item.received_at}
 
 
-def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[CountedItem], key: str) -> PlannedMail:
+def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[CountedItem],
+                        key: MailKey) -> PlannedMail:
     """The receipt to the sender (outside the roster) of one mail: what that
     mail brought for ``school``, nothing of the school's other submissions,
     its status or what it still misses."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
+from ..mailkey import REMINDER, MailKey
 from ..rules import Campaign, Reminders, Rules, School
 from ..status import EXTENDED, MISSING, PENDING, RECEIVED, REVIEW, CampaignStatus, SchoolStatus
 from .common import (NOT_OFFICIAL, OfficialNote, PlannedMail, campaign_context, doc_line, in_office_hours,
@@ -44,18 +45,19 @@ def reminder_slots(deadline: datetime, reminders: Reminders, tz) -> tuple[Slot, 
     return tuple(sorted(slots, key=lambda s: s.at))
 
 
-def reminder_key(school: str, cycle: int, kind: str, deadline: datetime, tz) -> str:
-    return f"reminder:{school}:{cycle}:{kind}:{deadline.astimezone(tz).isoformat()}"
+def reminder_key(school: str, cycle: int, kind: str, deadline: datetime, tz) -> MailKey:
+    """One reminder per school, cycle, slot (``kind``) and effective deadline (a new deadline, new slots)."""
+    return MailKey(REMINDER, cycle, school, slot=kind, deadline=deadline.astimezone(tz).isoformat())
 
 
 @dataclass(frozen=True)
 class ReminderPlan:
     mails: tuple[PlannedMail, ...]
-    superseded: tuple[tuple[str, str], ...]  # (key, the key that replaced it)
+    superseded: tuple[tuple[MailKey, MailKey], ...]  # (key, the key that replaced it)
     skipped: tuple[tuple[str, str], ...]  # (school code, why no reminder although one was due)
 
 
-def due_reminders(status: CampaignStatus, rules: Rules, sent_keys: Iterable[str], now: datetime,
+def due_reminders(status: CampaignStatus, rules: Rules, sent_keys: Iterable[MailKey], now: datetime,
                   suppressed: Iterable[str] = ()) -> ReminderPlan:
     """The reminders due at ``now``.
 

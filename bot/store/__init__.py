@@ -35,7 +35,7 @@ from .headers import message_id_of as _message_id_of, sender_of as _sender_of
 from .marks import MarksMixin
 from .messages import (DIED_ALONE, InboundMail, ItemOrigin, ItemRecord, ItemRow, MessageRecord, MessageSummary,
                        MessagesMixin, PendingMessage, Recovery, parse_quarantine_ref, quarantine_ref)
-from .outbox import SENDER_RECEIPT, OutboxMixin, OutboxRow, OutboxTrouble, QueuedMail, SentReply
+from .outbox import OutboxMixin, OutboxRow, OutboxTrouble, QueuedMail, SentReply
 from .threads import Thread, ThreadsMixin
 
 
@@ -51,5 +51,5 @@ class Store(MessagesMixin, CheckpointsMixin, ExtractionsMixin, CorrectionsMixin,
 __all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "Recovery", "sha256",
            "iso", "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE", "DB_NAME",
            "_message_id_of", "_sender_of", "InboundMail", "ItemOrigin", "QueuedMail", "OutboxRow", "OutboxTrouble",
-           "SentReply", "SENDER_RECEIPT", "Thread", "BounceReport", "BelievedBounce", "CommandMail", "CommandOutcome",
+           "SentReply", "Thread", "BounceReport", "BelievedBounce", "CommandMail", "CommandOutcome",
            "CommandLine", "MessageRecord", "ItemRecord"]
