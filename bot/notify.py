@@ -37,7 +37,8 @@ from .outbound import outbox
 from .outbound.compose import compose, preview, queue, renderer_for
 from .outbound.facts import (allowed_addresses, bursting_addresses, counted_items, digest_inputs, facts_and_status,
                              refused_commands, sender_bursts, suppressed_addresses, sync_bounces)
-from .outbound.outbox import Cancel, Defer, DeliveryReport, Limits, Replace
+from .outbound.delivery import Cancel, Defer, Limits, Replace
+from .outbound.outbox import DeliveryReport
 from .mailkey import REMINDER, SENDER_RECEIPT
 from .store import OutboxRow, Store
 

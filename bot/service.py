@@ -421,7 +421,7 @@ def _digest_problems(store, config, now: datetime, last: datetime | None) -> lis
 
 
 def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[list[str], list[str]]:
-    from .outbound.outbox import Limits  # not at the top: the outgoing-mail modules load only when health asks
+    from .outbound.delivery import Limits  # not at the top: the outgoing-mail modules load only when health asks
 
     trouble = store.outbox_trouble(now - STUCK_AFTER, cycle)
     lines, problems = [], []

@@ -9,9 +9,10 @@ from datetime import date
 import pytest
 
 from bot import bounces, notify
-from bot.outbound import outbox
-from bot.outbound.facts import allowed_addresses, suppressed_addresses, sync_bounces
 from bot.bounces import BounceVerdict, SentMail
+from bot.outbound import outbox
+from bot.outbound.delivery import Limits
+from bot.outbound.facts import allowed_addresses, suppressed_addresses, sync_bounces
 from bot.send import SmtpSender
 from bot.store import Store
 
@@ -186,7 +187,7 @@ def test_a_bounce_for_an_address_the_allow_list_left_out_is_not_believed(ctx, se
         # as if the roster had changed since it was queued
         store.replace_mail(row.id, store.outbox_raw(row.id), (HOA_SEN, "old.address@hcm-edu.example"), row.subject,
                            row.meta)
-        outbox.deliver_due(store, SmtpSender(ctx.config.smtp), at(3, 9), outbox.Limits(),
+        outbox.deliver_due(store, SmtpSender(ctx.config.smtp), at(3, 9), Limits(),
                            allowed_addresses(ctx))
         sent = next(r for r in store.outbox_rows(("sent",)) if r.id == row.id)
         assert sent.recipients == (HOA_SEN,)                                 # who it really went to

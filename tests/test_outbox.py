@@ -1,5 +1,7 @@
-"""The outbox against a real SMTP server on loopback: retries, outages, limits,
-allow-list, TLS, restarts. Mail is read back from what the server received."""
+"""The outbox against a real SMTP server on loopback: what its replies lead to
+(retries, outages, refusals), allow-list, TLS, restarts. Mail is read back
+from what the server received. The rate, the caps and the backoff, which need
+no server, are in tests/test_delivery.py."""
 from __future__ import annotations
 
 import json
@@ -10,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 
 from bot import notify
-from bot.outbound import outbox
-from bot.outbound.facts import allowed_addresses
 from bot.errors import ConfigError
-from bot.outbound.outbox import Limits
+from bot.outbound import outbox
+from bot.outbound.delivery import Limits
+from bot.outbound.facts import allowed_addresses
 from bot.send import FileSender, SmtpSender
 from bot.store import Store
 
@@ -134,23 +136,6 @@ def test_permanent_refusal_fails_after_three_attempts_and_can_be_retried(ctx, st
     assert outbox.retry(store, now) == 3
     assert deliver(ctx, store, now).sent == 3
     assert sorted(message_ids(server).values()) == [1, 1, 1]
-
-
-def test_per_minute_rate_and_daily_cap(ctx, store, server):
-    queue_reminders(ctx, store)
-    report = deliver(ctx, store, T0, per_minute=2)
-    assert (report.sent, report.waiting) == (2, 1)
-    assert deliver(ctx, store, T0 + timedelta(seconds=30), per_minute=2).sent == 0
-    assert deliver(ctx, store, T0 + timedelta(seconds=61), per_minute=2).sent == 1
-    assert len(server.messages) == 3
-
-
-def test_daily_cap_is_a_rolling_24_hours(ctx, store, server):
-    queue_reminders(ctx, store)
-    assert deliver(ctx, store, T0, daily_cap=2).sent == 2
-    assert deliver(ctx, store, T0 + timedelta(hours=5), daily_cap=2).sent == 0
-    assert deliver(ctx, store, T0 + timedelta(hours=23, minutes=59), daily_cap=2).sent == 0
-    assert deliver(ctx, store, T0 + timedelta(hours=24, seconds=1), daily_cap=2).sent == 1
 
 
 def test_no_mail_to_an_address_outside_the_roster_and_coordinators(ctx, store, server):

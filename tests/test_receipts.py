@@ -17,7 +17,7 @@ from bot.outbound.receipts import CountedItem, due_receipts
 from bot.config import parse_config
 from bot.errors import ConfigError
 from bot.model import ItemDecision, RawMessage
-from bot.outbound.outbox import Limits
+from bot.outbound.delivery import Limits
 from bot.parse import ParseLimits, parse_message
 from bot.send import SmtpSender
 from bot.store import MessageSummary, Store, StoredItem
