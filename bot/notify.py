@@ -35,9 +35,9 @@ from . import bounces, flood
 from .context import Context
 from .outbound import outbox
 from .outbound.compose import compose, preview, queue, renderer_for
-from .outbound.facts import (allowed_addresses, bursting_addresses, counted_items, digest_inputs, facts_and_status,
-                             refused_commands, sender_bursts, suppressed_addresses, sync_bounces)
 from .outbound.delivery import Cancel, Defer, Limits, Replace
+from .outbound.facts import (DigestMark, allowed_addresses, bursting_addresses, counted_items, digest_inputs,
+                             facts_and_status, refused_commands, sender_bursts, suppressed_addresses, sync_bounces)
 from .outbound.outbox import DeliveryReport
 from .mailkey import REMINDER, SENDER_RECEIPT
 from .store import OutboxRow, Store
@@ -362,8 +362,7 @@ def digest(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = Fa
                 report.planned.append((mail.key, mail.to, ""))
                 # The mark moves in the same transaction: "changes since the last digest" never skips or repeats.
                 _, max_command = refused_commands(store, now)
-                store.set_mark("digest", now, json.dumps({"item": max_item, "correction": max_corr,
-                                                          "command": max_command}))
+                store.set_mark("digest", now, DigestMark(now, max_item, max_corr, max_command).detail())
     if sender is not None:
         report.delivery = deliver(ctx, store, sender, now)
     return report

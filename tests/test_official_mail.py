@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.outbound.common import NOT_OFFICIAL, OFFICIAL, OfficialNote, UNDECIDED, not_official, official_note
-from bot.outbound.digest import DigestInputs, digest_content
-from bot.outbound.receipts import CountedItem, receipt_mail
-from bot.outbound.reminders import due_reminders, reminder_current, still_wanted
 from bot.official import (BlockFinding, DigitalSignature, Medium, NumberDate, Observations, OfficialPolicy,
                           PageSeal, Requirement, SignatureBlock, SignatureReport, judge)
 from bot.official.verdict import Cycle, Evidence
+from bot.outbound.common import NOT_OFFICIAL, OFFICIAL, UNDECIDED, OfficialNote, not_official, official_note
+from bot.outbound.digest import DigestInputs, digest_content
+from bot.outbound.receipts import CountedItem, receipt_mail
+from bot.outbound.reminders import due_reminders, reminder_current, still_wanted
 from bot.outbound.render import Renderer
 from bot.status import decided_evidence
 

@@ -11,12 +11,12 @@ from email import policy
 import pytest
 
 from bot import notify
-from bot.outbound.digest import Bounce, Change, DEFAULT_ENTRIES, DigestInputs, UnknownSender, digest_mail
+from bot.errors import ConfigError
+from bot.outbound.digest import DEFAULT_ENTRIES, Bounce, Change, DigestInputs, UnknownSender, digest_mail
 from bot.outbound.facts import counted_items
+from bot.outbound.headers import encode_address
 from bot.outbound.receipts import CountedItem, due_receipts
 from bot.outbound.reminders import due_reminders
-from bot.errors import ConfigError
-from bot.outbound.headers import encode_address
 from bot.outbound.render import Renderer, lower_first, vn_duration, vn_number
 from bot.rules import School
 from bot.status import apply_corrections, compute_status
@@ -176,6 +176,14 @@ def test_the_office_can_reword_a_template_without_code(ctx, tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("trân trọng nhắc", "kính đề nghị"), encoding="utf-8")
     text = build(ctx, reminder_for(ctx, status_of(ctx)), renderer(ctx, templates)).get_body(("plain",)).get_content()
     assert "kính đề nghị Quý Trường" in text
+
+
+def test_older_templates_without_the_guess_wording_give_a_review_sheet_without_guesses(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    assert renderer(ctx, templates).review_wording()["GUESS_PREFIX"]
+    (templates / "_digest_wording.txt").unlink()  # an office's templates/ from before the guesses
+    assert renderer(ctx, templates).review_wording() == {}
 
 
 def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):

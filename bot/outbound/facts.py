@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
@@ -144,29 +145,41 @@ def bursting_addresses(ctx: Context, store: Store, now: datetime, extra=()) -> f
 
 # -- digest -----------------------------------------------------------------------
 
-def digest_marks(store: Store) -> tuple[datetime | None, int, int]:
-    """When the last digest was made, and the newest item and correction ids it covered."""
-    since, detail = digest_mark(store)
-    return since, int(detail.get("item", 0)), int(detail.get("correction", 0))
+@dataclass(frozen=True)
+class DigestMark:
+    """What the "digest" mark remembers of the last digest: when it was made (None: never), and the
+    newest item, correction and command mail it covered (0: none, or a mark that cannot be read)."""
+
+    at: datetime | None = None
+    item: int = 0
+    correction: int = 0
+    command: int = 0
+
+    def detail(self) -> str:
+        """The mark's detail as it is stored (``Store.set_mark``)."""
+        return json.dumps({"item": self.item, "correction": self.correction, "command": self.command})
 
 
-def digest_mark(store: Store) -> tuple[datetime | None, dict]:
-    """When the last digest was made, and what its mark remembers (empty when unreadable)."""
+def digest_mark(store: Store) -> DigestMark:
+    """The mark of the last digest."""
     mark = store.mark("digest")
     if not mark:
-        return None, {}
+        return DigestMark()
     try:
         detail = json.loads(mark[1] or "{}")
     except ValueError:
         detail = {}
-    return mark[0], detail if isinstance(detail, dict) else {}
+    if not isinstance(detail, dict):
+        detail = {}
+    return DigestMark(mark[0], int(detail.get("item", 0)), int(detail.get("correction", 0)),
+                      int(detail.get("command", 0)))
 
 
 def refused_commands(store: Store, now: datetime) -> tuple[tuple[digest.RefusedCommands, ...], int]:
     """Command mail refused since the last digest, and the newest id it covers (the digest's mark keeps it)."""
     from . import digest  # not at the top: an idle poll plans no mail
 
-    last = int(digest_mark(store)[1].get("command", 0))
+    last = digest_mark(store).command
     refused, newest = [], last
     for r in store.refused_command_mails(last):
         at = r.received_at
@@ -197,7 +210,8 @@ def digest_inputs(ctx: Context, store: Store, status, now: datetime) -> tuple[di
     from . import digest  # not at the top: an idle poll plans no mail
 
     cycle = status.cycle
-    since, last_item, last_corr = digest_marks(store)
+    mark = digest_mark(store)
+    since, last_item, last_corr = mark.at, mark.item, mark.correction
     # Only what had happened by ``now`` (a --now simulation sees no later mail): an item is new if the
     # previous digest did not cover it (a higher id), or if it arrived after that digest's instant.
     all_items = store.items(cycle=cycle)
@@ -274,4 +288,4 @@ def _bounces_by(store: Store, now: datetime) -> list[digest.Bounce]:
 
 
 __all__ = ["allowed_addresses", "facts_and_status", "counted_items", "suppressed_addresses", "sync_bounces",
-           "sender_bursts", "bursting_addresses", "digest_marks", "digest_mark", "refused_commands", "digest_inputs"]
+           "sender_bursts", "bursting_addresses", "DigestMark", "digest_mark", "refused_commands", "digest_inputs"]

@@ -197,6 +197,8 @@ class Renderer:
 
     def review_wording(self) -> dict:
         """The wording of the bot's guesses (``_digest_wording.txt``), for the XLSX."""
+        import jinja2  # this only names its errors (self.env loads jinja2)
+
         try:
             module = self.env.get_template("_digest_wording.txt").module
         except jinja2.TemplateNotFound:
