@@ -134,14 +134,13 @@ def _recheck(ctx: Context, store: Store, now: datetime):
     are acknowledged again by the receipt planned once an address works).
     """
     rules = ctx.rules
-    campaign = rules.campaign
     statuses: dict[int, object] = {}
     renderer: list[Renderer] = []
     bounced: list[frozenset[str]] = []
     bursts: list[list[flood.Burst]] = []
 
     def check(row: OutboxRow):
-        from .outbound import common, reminders  # here, not in _recheck: deliver builds the check even when nothing is due
+        from .outbound import reminders  # here, not in _recheck: deliver builds the check even when nothing is due
 
         if row.kind == "receipt":
             return check_receipt(row)
@@ -150,28 +149,21 @@ def _recheck(ctx: Context, store: Store, now: datetime):
         key = row.mail_key
         if key is None or key.kind != REMINDER:  # a key of a form this bot does not write
             return None
-        school, cycle, kind, deadline = key.school, key.cycle, key.slot, key.deadline
-        if cycle not in statuses:
-            statuses[cycle] = facts_and_status(store, rules, now, cycle)[1]
-        status = statuses[cycle]
-        reason = reminders.still_wanted(status, school, deadline)
-        if reason:
-            return Cancel(reason)
-        if not common.in_office_hours(now, campaign.reminders, campaign.tz):
-            return Defer(common.next_office_time(now, campaign.reminders, campaign.tz), "outside office hours")
-        s = next(x for x in status.schools if x.code == school)
-        school_obj = rules.school(school)
+        if key.cycle not in statuses:
+            statuses[key.cycle] = facts_and_status(store, rules, now, key.cycle)[1]
         if not bounced:
             bounced.append(suppressed_addresses(store, now))
-        to = common.reachable(school_obj.emails, bounced[0])
-        if not to:
-            return Cancel("every roster address bounced")
-        if reminders.reminder_current(s, campaign, row.meta) and set(row.recipients) == set(to):
+        decision = reminders.recheck_reminder(statuses[key.cycle], rules, key, row.meta, row.recipients, bounced[0],
+                                              now)
+        if decision.action == "cancel":
+            return Cancel(decision.reason)
+        if decision.action == "defer":
+            return Defer(decision.until, decision.reason)
+        if decision.action == "send":
             return None
-        # Something arrived (or the roster changed, or an address bounced) since it was queued: bring it up to date.
-        mail = reminders.reminder_mail(status, school_obj, s, kind, row.key, bounced[0])
         if not renderer:
             renderer.append(renderer_for(ctx))
+        mail = decision.mail
         _, subject, raw, _ = compose(store, renderer[0], mail, now, message_id=row.message_id, create_thread=False)
         return Replace(raw=raw, recipients=mail.to, subject=subject, meta=mail.meta)
 

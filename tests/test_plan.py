@@ -12,7 +12,7 @@ from bot.outbound.common import next_office_time, short_error, suppressed_addres
 from bot.outbound.digest import (DEFAULT_ENTRIES, Bounce, DigestInputs, OutboxProblem, digest_content, digest_due,
                                  digest_limits, todo_list)
 from bot.outbound.receipts import CountedItem, due_receipts, receipt_key, recheck_receipt
-from bot.outbound.reminders import due_reminders, reminder_key, reminder_slots, still_wanted
+from bot.outbound.reminders import due_reminders, recheck_reminder, reminder_key, reminder_slots, still_wanted
 from bot.outbound.review import ReviewGuess, batch_reply, review_guess, review_sections, suggested_replies
 from bot.rules import load_rules
 from bot.status import apply_corrections, compute_status, to_json
@@ -168,6 +168,36 @@ def test_a_school_without_address_is_reported_not_mailed():
 ])
 def test_a_queued_reminder_is_decided_again_before_sending(items, corrections, key_deadline, expected):
     assert still_wanted(status_of(items, corrections, at(5)), NH, key_deadline) == expected
+
+
+NH_ROSTER = ("thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example")
+
+
+@pytest.mark.parametrize("now, items, meta, recipients, suppressed, expected", [
+    # nothing changed since it was queued: it goes as it is
+    (at(5, 9), [], {"missing": list(ALL)}, NH_ROSTER, (), ("send", "", None, None)),
+    (at(5, 9), [], {"missing": list(ALL)}, NH_ROSTER[::-1], (), ("send", "", None, None)),   # order is no change
+    (at(5, 9), [item(1, at(4), ALL)], {"missing": list(ALL)}, NH_ROSTER, (), ("cancel", "complete", None, None)),
+    # queued at 16:55, the outbox reached it after hours: it waits for the office to open, Friday 7:30
+    (at(5, 17, 5), [], {"missing": list(ALL)}, NH_ROSTER, (), ("defer", "outside office hours", at(6, 7, 30), None)),
+    (at(5, 9), [], {"missing": list(ALL)}, NH_ROSTER, NH_ROSTER,
+     ("cancel", "every roster address bounced", None, None)),
+    # an address bounced since: the same reminder to the one left
+    (at(5, 9), [], {"missing": list(ALL)}, NH_ROSTER, NH_ROSTER[1:], ("replace", "", None, NH_ROSTER[:1])),
+    # a document arrived since: the reminder lists what is still missing
+    (at(5, 9), [item(1, at(4, 10), ("to_trinh",))], {"missing": list(ALL)}, NH_ROSTER, (),
+     ("replace", "", None, NH_ROSTER)),
+])
+def test_a_queued_reminder_is_sent_cancelled_held_or_brought_up_to_date(now, items, meta, recipients, suppressed,
+                                                                         expected):
+    k, status = key("before-7"), status_of(items, now=now)
+    decision = recheck_reminder(status, RULES, k, {"not_official": [], **meta}, recipients, suppressed, now)
+    action, reason, until, to = expected
+    assert (decision.action, decision.reason, decision.until) == (action, reason, until)
+    assert (decision.mail.to if decision.mail else None) == to
+    if decision.mail:  # the mail it is replaced by: the same key, what the school lacks now
+        nh = next(s for s in status.schools if s.code == NH)
+        assert decision.mail.key == k and decision.mail.meta["missing"] == nh.missing_required(CAMPAIGN.required)
 
 
 @pytest.mark.parametrize("now, expected", [

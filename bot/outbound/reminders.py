@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..mailkey import REMINDER, MailKey
 from ..rules import Campaign, Reminders, Rules, School
 from ..status import EXTENDED, MISSING, PENDING, RECEIVED, REVIEW, CampaignStatus, SchoolStatus
 from .common import (NOT_OFFICIAL, OfficialNote, PlannedMail, campaign_context, doc_line, in_office_hours,
-                     not_official, official_note, reachable, school_context)
+                     next_office_time, not_official, official_note, reachable, school_context)
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,46 @@ def still_wanted(status: CampaignStatus, school: str, key_deadline: str) -> str 
     return None
 
 
+@dataclass(frozen=True)
+class ReminderRecheck:
+    """What to do with a queued reminder just before it is sent (``recheck_reminder``).
+
+    ``action`` is ``"send"`` (as queued), ``"cancel"`` (``reason`` says why),
+    ``"defer"`` (outside office hours: until ``until``) or ``"replace"`` (by
+    ``mail``: what the school lacks, or who can be written to, changed since
+    it was queued).
+    """
+
+    action: str
+    reason: str = ""
+    until: datetime | None = None
+    mail: PlannedMail | None = None
+
+
+def recheck_reminder(status: CampaignStatus, rules: Rules, key: MailKey, meta: dict, recipients: Sequence[str],
+                     suppressed: Iterable[str], now: datetime) -> ReminderRecheck:
+    """Re-decide the queued reminder ``key`` (queued with ``meta``, to ``recipients``) at ``now``:
+    cancelled when the school no longer needs it (``still_wanted``) or every roster address is
+    ``suppressed``; held outside office hours; brought up to date when its list or its recipients
+    are no longer right."""
+    campaign = status.campaign
+    reason = still_wanted(status, key.school, key.deadline)
+    if reason:
+        return ReminderRecheck("cancel", reason)
+    if not in_office_hours(now, campaign.reminders, campaign.tz):
+        return ReminderRecheck("defer", "outside office hours",
+                               until=next_office_time(now, campaign.reminders, campaign.tz))
+    s = next(x for x in status.schools if x.code == key.school)
+    school = rules.school(key.school)
+    to = reachable(school.emails, suppressed)
+    if not to:
+        return ReminderRecheck("cancel", "every roster address bounced")
+    if reminder_current(s, campaign, meta) and set(recipients) == set(to):
+        return ReminderRecheck("send")
+    # Something arrived (or the roster changed, or an address bounced) since it was queued.
+    return ReminderRecheck("replace", mail=reminder_mail(status, school, s, key.slot, key, suppressed))
+
+
 def reminder_current(s: SchoolStatus, campaign: Campaign, meta: dict) -> bool:
     """Whether a queued reminder (its ``meta``) still names what ``s`` lacks:
     the same missing documents and the same documents without an official copy."""
@@ -148,7 +188,7 @@ def reminder_current(s: SchoolStatus, campaign: Campaign, meta: dict) -> bool:
             and not_official(s, campaign) == meta.get("not_official", []))
 
 
-def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind: str, key: str,
+def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind: str, key: MailKey,
                   suppressed: Iterable[str] = ()) -> PlannedMail:
     """The reminder to ``school``'s roster addresses, but the ``suppressed`` ones."""
     campaign = status.campaign
