@@ -164,8 +164,8 @@ def _recheck(ctx: Context, store: Store, now: datetime):
         if not renderer:
             renderer.append(renderer_for(ctx))
         mail = decision.mail
-        _, subject, raw, _ = compose(store, renderer[0], mail, now, message_id=row.message_id, create_thread=False)
-        return Replace(raw=raw, recipients=mail.to, subject=subject, meta=mail.meta)
+        made = compose(store, renderer[0], mail, now, message_id=row.message_id, create_thread=False)
+        return Replace(raw=made.raw, recipients=mail.to, subject=made.subject, meta=mail.meta)
 
     def check_receipt(row: OutboxRow):
         from .outbound import receipts  # not at the top: an idle poll plans no mail

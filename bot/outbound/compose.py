@@ -2,6 +2,7 @@
 templates, the outbox row (with what a receipt acknowledges)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,9 +21,19 @@ def renderer_for(ctx: Context) -> Renderer:
     return Renderer.for_config(ctx.config, ctx.rules.campaign)
 
 
+@dataclass(frozen=True)
+class Composed:
+    """A planned mail rendered: its Message-ID, subject, the whole message and its text body."""
+
+    message_id: str
+    subject: str
+    raw: bytes
+    text: str
+
+
 def compose(store: Store, renderer: Renderer, mail: PlannedMail, now: datetime, *, message_id: str | None = None,
-            attachments=(), create_thread: bool = True) -> tuple[str, str, bytes, str]:
-    """Render a planned mail: (message_id, subject, raw bytes, text body).
+            attachments=(), create_thread: bool = True) -> Composed:
+    """Render a planned mail.
 
     Mail to a school joins the school's thread of the cycle (same subject,
     In-Reply-To/References to the first mail); the first mail starts it.
@@ -42,7 +53,7 @@ def compose(store: Store, renderer: Renderer, mail: PlannedMail, now: datetime, 
     text, html = renderer.bodies(mail.template, mail.context)
     raw = renderer.message(mail, subject=subject, text=text, html=html, message_id=message_id, now=now,
                            thread_root=thread_root, attachments=attachments)
-    return message_id, subject, raw, text
+    return Composed(message_id, subject, raw, text)
 
 
 def queue(store: Store, renderer: Renderer, mail: PlannedMail, now: datetime, attachments=()) -> int | None:
@@ -50,18 +61,19 @@ def queue(store: Store, renderer: Renderer, mail: PlannedMail, now: datetime, at
     None when its key was already decided. Inside the caller's transaction."""
     if store.outbox_has_key(mail.key):
         return None
-    message_id, subject, raw, _ = compose(store, renderer, mail, now, attachments=attachments)
+    made = compose(store, renderer, mail, now, attachments=attachments)
     row_id = store.queue_mail(QueuedMail(key=mail.key, kind=mail.kind, cycle=mail.cycle,
-                                         from_addr=renderer.from_address, recipients=mail.to, subject=subject,
-                                         message_id=message_id, raw=raw, school=mail.school, meta=mail.meta), now)
+                                         from_addr=renderer.from_address, recipients=mail.to, subject=made.subject,
+                                         message_id=made.message_id, raw=made.raw, school=mail.school,
+                                         meta=mail.meta), now)
     store.acknowledge_items(row_id, mail.item_ids)
     return row_id
 
 
 def preview(store: Store, renderer: Renderer, mail: PlannedMail, now: datetime, attachments=()) -> tuple:
     """(recipients, subject, text body) of ``mail`` as it would be sent, for a dry run: nothing is stored."""
-    _, subject, _, text = compose(store, renderer, mail, now, attachments=attachments, create_thread=False)
-    return mail.to, subject, text
+    made = compose(store, renderer, mail, now, attachments=attachments, create_thread=False)
+    return mail.to, made.subject, made.text
 
 
-__all__ = ["renderer_for", "compose", "queue", "preview"]
+__all__ = ["renderer_for", "Composed", "compose", "queue", "preview"]
