@@ -198,7 +198,7 @@ def test_a_school_whose_only_gap_is_an_official_copy_is_reminded():
     assert ("Tờ trình đề nghị công nhận: còn thiếu bản chính thức (bản Word chưa ký); đề nghị gửi lại bản scan"
             in html_text(html))
     # the documents that are fine are still listed as received; the draft is not among them
-    assert [d["doc_id"] for d in mail.context["received"]] == ["bao_cao", "bien_ban"]
+    assert [d.doc_id for d in mail.context["received"]] == ["bao_cao", "bien_ban"]
 
 
 @pytest.mark.parametrize("official, ev, reminded", [

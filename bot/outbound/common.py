@@ -187,28 +187,82 @@ def short_error(error: str, limit: int = 160) -> str:
 
 # -- helpers ------------------------------------------------------------------
 
+# -- the template context every mail shares (the templates read these by attribute) ------------
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    """``campaign`` in a template."""
+
+    id: str
+    name: str
+    activity: str
+
+
+@dataclass(frozen=True)
+class OfficeContext:
+    """``office`` in a template: the office that writes (the rules' ``[office]``)."""
+
+    parent: str
+    name: str
+    short: str
+    place: str
+    signer_title: str
+    signer_name: str
+    name_in_text: str
+
+
+@dataclass(frozen=True)
+class DocTypeContext:
+    """One of ``doc_types`` in a template: a document type, the number codes that name it."""
+
+    id: str
+    name: str
+    codes: tuple[str, ...]
+    required: bool
+
+
+@dataclass(frozen=True)
+class SchoolContext:
+    """``school`` in a template: the school a mail is written to or about."""
+
+    code: str
+    name: str
+    level: str
+
+
+@dataclass(frozen=True)
+class DocLine:
+    """One document of a school as a mail lists it: its name, status, when and in which file it came."""
+
+    doc_id: str
+    doc_name: str
+    status: str
+    required: bool
+    received_at: datetime | None
+    filename: str | None
+    versions: int
+
+
 def campaign_context(status: CampaignStatus) -> dict:
     """What every mail's template is given about the campaign: its name, the
     cycle, the deadlines, the office and the document types."""
     c = status.campaign
-    return {"campaign": {"id": c.id, "name": c.name, "activity": c.activity}, "cycle": status.cycle, "now": status.now,
+    o = c.office
+    return {"campaign": CampaignInfo(c.id, c.name, c.activity), "cycle": status.cycle, "now": status.now,
             "campaign_deadline": c.deadline(status.cycle), "report_deadline": c.report_deadline(status.cycle),
-            "office": {"parent": c.office.parent, "name": c.office.name, "short": c.office.short,
-                       "place": c.office.place, "signer_title": c.office.signer_title,
-                       "signer_name": c.office.signer_name, "name_in_text": c.office.name_in_text},
+            "office": OfficeContext(o.parent, o.name, o.short, o.place, o.signer_title, o.signer_name,
+                                    o.name_in_text),
             "required_names": [d.name for d in c.doc_types if d.required],
-            "doc_types": [{"id": d.id, "name": d.name, "codes": list(d.number_codes), "required": d.required}
-                          for d in c.doc_types]}
+            "doc_types": [DocTypeContext(d.id, d.name, tuple(d.number_codes), d.required) for d in c.doc_types]}
 
 
-def school_context(school: School) -> dict:
+def school_context(school: School) -> SchoolContext:
     """What a mail's template is given about the school it is written to or about."""
-    return {"code": school.code, "name": school.name, "level": school.level}
+    return SchoolContext(school.code, school.name, school.level)
 
 
-def doc_line(campaign: Campaign, s: SchoolStatus, doc_id: str) -> dict:
-    """One document of a school as a mail lists it: its name, status, when and in which file it came."""
+def doc_line(campaign: Campaign, s: SchoolStatus, doc_id: str) -> DocLine:
+    """One document of a school as a mail lists it."""
     d = s.documents[doc_id]
-    return {"doc_id": doc_id, "doc_name": campaign.doc_name(doc_id), "status": d.status,
-            "required": campaign.doc_type(doc_id).required, "received_at": d.received_at,
-            "filename": d.filename, "versions": d.versions}
+    return DocLine(doc_id, campaign.doc_name(doc_id), d.status, campaign.doc_type(doc_id).required, d.received_at,
+                   d.filename, d.versions)

@@ -171,7 +171,7 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
                                 - s.deadline.astimezone(campaign.tz).date()).days) if overdue else 0,
         "missing": [campaign.doc_name(d) for d in missing],
         "not_official": [campaign.doc_name(d) for d in not_official(s, campaign)],
-        "in_review": [d for d in docs if d["status"] == REVIEW],
+        "in_review": [d for d in docs if d.status == REVIEW],
         **campaign_context(status),
     }
     ids = tuple(i.item_id for i in items)

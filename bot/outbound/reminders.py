@@ -212,8 +212,8 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
                                 "note": official_note(False, s.documents[d].evidence)
                                 or OfficialNote(NOT_OFFICIAL, asks=("signed_or_stamped",))}
                                for d in unofficial],
-        "received": [d for d in docs if d["status"] in RECEIVED and d["doc_id"] not in unofficial],
-        "in_review": [d for d in docs if d["status"] == REVIEW],
+        "received": [d for d in docs if d.status in RECEIVED and d.doc_id not in unofficial],
+        "in_review": [d for d in docs if d.status == REVIEW],
         "optional_missing": [campaign.doc_name(d) for d in campaign.optional
                              if s.documents[d].status in (PENDING, MISSING, EXTENDED)],
         **campaign_context(status),
