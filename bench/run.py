@@ -488,7 +488,7 @@ import json, sys
 from pathlib import Path
 from bot import app
 from bot.evaluate.classification import score
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.store import Store
 labels = json.loads(Path(sys.argv[1]).read_text("utf-8"))
 with Store.open(Path(sys.argv[2])) as store:

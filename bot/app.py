@@ -18,7 +18,8 @@ from .errors import ConfigError, MailboxError
 from .lock import StateLock
 from .official.policy import Requirement
 from .officialcopy import COLUMNS, json_columns
-from .rules import Rules, load_rules
+from .rules.load import load_rules
+from .rules.model import Rules
 from .status import item_evidence, settlements, status_for
 from .store import Store, StoredItem
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config
-from .rules import Rules
+from .rules.model import Rules
 
 
 @dataclass(frozen=True)

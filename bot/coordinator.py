@@ -49,7 +49,7 @@ from .notify import bursting_addresses
 from .outbox import QueuedMail
 from .plan import PlannedMail
 from .render import Renderer, set_header
-from .rules import Campaign, Rules
+from .rules.model import Campaign, Rules
 from .status import RECEIVED, REVIEW, status_for
 from .store import MessageSummary, PendingMessage, Store
 

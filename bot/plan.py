@@ -38,7 +38,7 @@ from typing import Iterable, Iterator, Sequence
 from .model import ReasonCode
 from .official.verdict import Evidence
 from .officialcopy import json_columns
-from .rules import Campaign, Reminders, Rules, School
+from .rules.model import Campaign, Reminders, Rules, School
 from .status import (EXTENDED, LATE, MISSING, OFFICIAL_DOUBT, ON_TIME, PENDING, RECEIVED, REVIEW, CampaignStatus,
                      SchoolStatus)
 

@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 from .model import Correction, ReasonCode, StoredItem
 from .official.verdict import Evidence
 from .officialcopy import best_copy, satisfies
-from .rules import Campaign, School
+from .rules.model import Campaign, School
 
 ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (
     "on_time", "late", "pending", "missing", "exempt", "extended", "review")

@@ -27,7 +27,8 @@ from bot.official.seal import PageSeal
 from bot.official.signature import DigitalSignature, SignatureReport
 from bot.official.verdict import Evidence, Medium
 from bot.officialcopy import best_copy, cycle_window, document_official, evidence_for, json_columns, satisfies
-from bot.rules import load_rules, parse_campaign
+from bot.rules.campaign import parse_campaign
+from bot.rules.load import load_rules
 from bot.schema import MIGRATIONS
 from bot.status import apply_corrections, compute_status, to_json
 from bot.store import Store

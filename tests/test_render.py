@@ -13,7 +13,7 @@ import pytest
 from bot import notify, plan
 from bot.errors import ConfigError
 from bot.render import Renderer, encode_address, lower_first, vn_duration, vn_number
-from bot.rules import School
+from bot.rules.model import School
 from bot.status import apply_corrections, compute_status
 from bot.store import StoredItem
 
@@ -401,7 +401,7 @@ def test_mail_names_the_office_from_the_rules(ctx, tmp_path):
     toml = (rules_dir / "campaign.toml").read_text(encoding="utf-8")
     (rules_dir / "campaign.toml").write_text(
         toml.replace('name = "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"', 'name = "PHÒNG VĂN HÓA - XÃ HỘI"'), encoding="utf-8")
-    from bot.rules import load_rules
+    from bot.rules.load import load_rules
     rules = load_rules(rules_dir)
     status = status_of(ctx, rules=rules)
     mail = next(m for m in plan.due_reminders(status, rules, set(), at(7, 9)).mails if m.school == NH)

@@ -19,7 +19,7 @@ from docx.shared import Cm
 from bot import notify, plan
 from bot.report import (annex_rows, build_report, level_order, report_docx_bytes, report_figures, write_report_xlsx,
                         write_reports)
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.status import LATE, ON_TIME, apply_corrections, compute_status
 from bot.store import Correction, Store, StoredItem
 

@@ -11,7 +11,7 @@ from bot.extract import Extractor
 from bot.ingest import PollReport
 from bot.model import DocumentPart, Extraction, ItemDecision, RawMessage
 from bot.pipeline import process_pending
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.schema import MIGRATIONS
 from bot.status import status_for
 from bot.store import DIED_ALONE, ItemRow, MessageSummary, Store

@@ -33,7 +33,7 @@ from bot.ingest import PollReport
 from bot.model import Attachment, RawMessage
 from bot.pipeline import process_pending
 from bot.progress import ProgressReporter
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.store import Store
 
 from . import docfactory as f

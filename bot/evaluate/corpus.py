@@ -17,7 +17,7 @@ from ..clock import parse_instant
 from ..config import MailboxConfig, load_config, parse_config
 from ..context import Context
 from ..errors import UsageError
-from ..rules import load_rules
+from ..rules.load import load_rules
 from ..status import status_for, to_json
 from ..store import Store
 from .classification import Metrics, format_report, score

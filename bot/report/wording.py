@@ -12,7 +12,7 @@ import jinja2
 
 from ..errors import ConfigError
 from ..render import Renderer, status_labels
-from ..rules import Rules
+from ..rules.model import Rules
 from ..status import CampaignStatus
 from .figures import OUTCOMES, ReportFigures
 
