@@ -12,7 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Config, load_config, sample_data
+from .config.load import load_config
+from .config.model import Config
+from .config.sample import sample_data
 from .context import Context
 from .errors import ConfigError, MailboxError
 from .lock import StateLock

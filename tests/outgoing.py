@@ -12,7 +12,7 @@ from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.config import parse_config
+from bot.config.load import parse_config
 from bot.context import Context
 from bot.model import ItemDecision, RawMessage
 from bot.parse import parse_message

@@ -16,7 +16,7 @@ import pytest
 
 from bot import app
 from bot.commands import parse_line
-from bot.config import parse_config
+from bot.config.load import parse_config
 from bot.errors import ConfigError, RulesError
 from bot.extract.official import medium_of
 from bot.model import Correction, DocumentPart, Extraction, StoredItem

@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 
 from bot import notify, plan
-from bot.config import parse_config
+from bot.config.load import parse_config
 from bot.errors import ConfigError
 from bot.model import ItemDecision, RawMessage
 from bot.outbox import Limits

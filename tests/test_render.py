@@ -446,7 +446,7 @@ def test_long_addresses_keep_their_domain(address, expected):
 
 
 def test_the_config_sets_the_entries_per_section_of_the_digest(tmp_path):
-    from bot.config import parse_config
+    from bot.config.load import parse_config
     from bot.errors import ConfigError as Error
 
     base = {"mailbox": {"source": "folder", "path": "inbox"}, "coordinator": {"emails": ["c@x.vn"]}}

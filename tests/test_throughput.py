@@ -26,7 +26,8 @@ import pytest
 
 from bot import app, parse
 from bot.archive import BlobStore, sha256
-from bot.config import ExtractionConfig, parse_config
+from bot.config.load import parse_config
+from bot.config.model import ExtractionConfig
 from bot.errors import ConfigError
 from bot.extract import NEEDS_OCR, Extractor, JobFailed, ocr_unavailable_reason
 from bot.ingest import PollReport

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .. import app
 from ..clock import parse_instant
-from ..config import MailboxConfig, load_config, parse_config
+from ..config.load import load_config, parse_config
+from ..config.model import MailboxConfig
 from ..context import Context
 from ..errors import UsageError
 from ..rules.load import load_rules
