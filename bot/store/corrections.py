@@ -21,10 +21,17 @@ class CorrectionsMixin:
                 (kind, item_id, school, doc_type, cycle, value, who, why, via, iso(now)))
         return cur.lastrowid
 
-    def corrections(self, cycle: int | None = None) -> list[Correction]:
-        sql = "SELECT * FROM corrections" + (" WHERE cycle = ?" if cycle is not None else "") + " ORDER BY id"
-        rows = self.conn.execute(sql, (cycle,) if cycle is not None else ())
-        return [row_to_correction(r) for r in rows]
+    def corrections(self, cycle: int | None = None, *, as_of: datetime | None = None) -> list[Correction]:
+        """The corrections (of ``cycle``) in the order they were made; with ``as_of``,
+        only those made by then (a ``--now`` simulation sees no later decision)."""
+        sql, args = "SELECT * FROM corrections WHERE 1=1", []
+        if cycle is not None:
+            sql += " AND cycle = ?"
+            args.append(cycle)
+        if as_of is not None:
+            sql += " AND at <= ?"
+            args.append(iso(as_of))
+        return [row_to_correction(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
 
     def correction(self, correction_id: int) -> Correction | None:
         r = self.conn.execute("SELECT * FROM corrections WHERE id = ?", (correction_id,)).fetchone()

@@ -46,7 +46,10 @@ class ItemRecord:
 class ItemsMixin:
     """Reading the ``items`` table (a part of ``Store``; ``ProcessingMixin.record_processed`` writes it)."""
 
-    def items(self, cycle: int | None = None, decision: str | None = None) -> list[StoredItem]:
+    def items(self, cycle: int | None = None, decision: str | None = None, *,
+              as_of: datetime | None = None) -> list[StoredItem]:
+        """The items (of ``cycle``, with ``decision``), in the order they were received; with
+        ``as_of``, only those received by then (a ``--now`` simulation sees no later mail)."""
         sql = ("SELECT i.*, m.message_id, m.from_addr, m.subject FROM items i JOIN messages m ON m.id = i.message_row"
                " WHERE 1=1")
         args: list = []
@@ -56,6 +59,9 @@ class ItemsMixin:
         if decision is not None:
             sql += " AND i.decision = ?"
             args.append(decision)
+        if as_of is not None:
+            sql += " AND i.received_at <= ?"
+            args.append(iso(as_of))
         sql += " ORDER BY i.received_at, i.id"
         return [stored_item(r) for r in self.conn.execute(sql, args)]
 

@@ -31,7 +31,7 @@ def parse_quarantine_ref(ref: str | int) -> int | None:
 class QuarantineMixin:
     """The quarantined rows of ``messages`` and the ``dismissals`` table (a part of ``Store``)."""
 
-    def quarantined(self, *, include_dismissed: bool = False, received_by: datetime | None = None) -> list[dict]:
+    def quarantined(self, *, include_dismissed: bool = False, as_of: datetime | None = None) -> list[dict]:
         """The quarantined messages waiting for a person, oldest first.
 
         Each is a dict with ``id``, ``ref`` (Q12), ``message_id``,
@@ -39,14 +39,14 @@ class QuarantineMixin:
         ``last_error``, ``from_addr``, ``subject``, ``size`` and the
         dismissal's ``dismissed_by``, ``dismissed_why``, ``dismissed_via``,
         ``dismissed_at`` (None unless dismissed). Dismissed messages are left
-        out unless ``include_dismissed``; with ``received_by``, so are those
+        out unless ``include_dismissed``; with ``as_of``, so are those
         received after it (as of ``--now``).
         """
         where = "" if include_dismissed else " AND d.message_row IS NULL"
         args: list = []
-        if received_by is not None:
+        if as_of is not None:
             where += " AND m.received_at <= ?"
-            args.append(iso(received_by))
+            args.append(iso(as_of))
         rows = self.conn.execute(
             "SELECT m.id, m.message_id, m.source_key, m.received_at, m.attempts, m.last_error, m.from_addr,"
             " m.subject, m.size, d.who AS dismissed_by, d.why AS dismissed_why, d.via AS dismissed_via,"
