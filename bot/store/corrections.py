@@ -5,7 +5,7 @@ import sqlite3
 from datetime import datetime
 
 from ..model import Correction
-from .db import iso
+from .db import conditions, iso
 
 
 class CorrectionsMixin:
@@ -24,14 +24,9 @@ class CorrectionsMixin:
     def corrections(self, cycle: int | None = None, *, as_of: datetime | None = None) -> list[Correction]:
         """The corrections (of ``cycle``) in the order they were made; with ``as_of``,
         only those made by then (a ``--now`` simulation sees no later decision)."""
-        sql, args = "SELECT * FROM corrections WHERE 1=1", []
-        if cycle is not None:
-            sql += " AND cycle = ?"
-            args.append(cycle)
-        if as_of is not None:
-            sql += " AND at <= ?"
-            args.append(iso(as_of))
-        return [row_to_correction(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
+        where, args = conditions(("cycle = ?", cycle), ("at <= ?", as_of))
+        return [row_to_correction(r) for r in self.conn.execute(f"SELECT * FROM corrections WHERE 1=1{where} ORDER BY id",
+                                                                 args)]
 
     def correction(self, correction_id: int) -> Correction | None:
         r = self.conn.execute("SELECT * FROM corrections WHERE id = ?", (correction_id,)).fetchone()

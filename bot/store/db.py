@@ -151,6 +151,14 @@ def statements(script: str) -> Iterator[str]:
             yield statement
 
 
+def conditions(*given: tuple[str, object]) -> tuple[str, list]:
+    """The optional filters of a query: each ``(sql, value)`` whose value is not
+    None becomes `` AND sql`` with its argument (a datetime as ``iso`` writes it),
+    e.g. ``conditions(("cycle = ?", cycle), ("at <= ?", as_of))`` for "as of" reads."""
+    kept = [(sql, iso(value) if isinstance(value, datetime) else value) for sql, value in given if value is not None]
+    return "".join(f" AND {sql}" for sql, _ in kept), [value for _, value in kept]
+
+
 def chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ..model import ReasonCode, StoredItem
 from ..official.record import evidence_from_dict
-from .db import iso
+from .db import conditions
 
 
 @dataclass(frozen=True)
@@ -50,20 +50,10 @@ class ItemsMixin:
               as_of: datetime | None = None) -> list[StoredItem]:
         """The items (of ``cycle``, with ``decision``), in the order they were received; with
         ``as_of``, only those received by then (a ``--now`` simulation sees no later mail)."""
-        sql = ("SELECT i.*, m.message_id, m.from_addr, m.subject FROM items i JOIN messages m ON m.id = i.message_row"
-               " WHERE 1=1")
-        args: list = []
-        if cycle is not None:
-            sql += " AND i.cycle = ?"
-            args.append(cycle)
-        if decision is not None:
-            sql += " AND i.decision = ?"
-            args.append(decision)
-        if as_of is not None:
-            sql += " AND i.received_at <= ?"
-            args.append(iso(as_of))
-        sql += " ORDER BY i.received_at, i.id"
-        return [stored_item(r) for r in self.conn.execute(sql, args)]
+        where, args = conditions(("i.cycle = ?", cycle), ("i.decision = ?", decision), ("i.received_at <= ?", as_of))
+        return [stored_item(r) for r in self.conn.execute(
+            "SELECT i.*, m.message_id, m.from_addr, m.subject FROM items i JOIN messages m ON m.id = i.message_row"
+            f" WHERE 1=1{where} ORDER BY i.received_at, i.id", args)]
 
     def item(self, item_id: int) -> StoredItem | None:
         r = self.conn.execute("SELECT i.*, m.message_id, m.from_addr, m.subject FROM items i"
@@ -98,11 +88,9 @@ class ItemsMixin:
 
     def item_times(self, cycle: int, after: datetime | None = None) -> list[datetime]:
         """When each item of ``cycle`` (received after ``after``) was received."""
-        sql, args = "SELECT received_at FROM items WHERE cycle = ?", [cycle]
-        if after is not None:
-            sql += " AND received_at > ?"
-            args.append(iso(after))
-        return [datetime.fromisoformat(r[0]) for r in self.conn.execute(sql, args)]
+        where, args = conditions(("received_at > ?", after))
+        return [datetime.fromisoformat(r[0])
+                for r in self.conn.execute(f"SELECT received_at FROM items WHERE cycle = ?{where}", [cycle, *args])]
 
 
 def stored_item(r: sqlite3.Row) -> StoredItem:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-from .db import iso
+from .db import conditions, iso
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,10 @@ class MessagesMixin:
     def mail_from(self, since: datetime | None = None, *, as_of: datetime | None = None) -> list[InboundMail]:
         """Every stored message with a sender (received at or after ``since``, and by ``as_of``),
         automatic ones too, in the order they were stored."""
-        sql = "SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''"
-        args: list = []
-        if since is not None:
-            sql += " AND received_at >= ?"
-            args.append(iso(since))
-        if as_of is not None:
-            sql += " AND received_at <= ?"
-            args.append(iso(as_of))
-        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(sql + " ORDER BY id", args)]
+        where, args = conditions(("received_at >= ?", since), ("received_at <= ?", as_of))
+        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(
+            f"SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''{where}"
+            " ORDER BY id", args)]
 
     def personal_mail_from(self, addresses: Sequence[str], *, as_of: datetime | None = None) -> list[InboundMail]:
         """The mail a person sent from one of ``addresses`` (lower case): not
@@ -95,13 +90,11 @@ class MessagesMixin:
         addresses = list(addresses)
         if not addresses:
             return []
-        sql = (f"SELECT from_addr, received_at FROM messages WHERE lower(from_addr) IN ({','.join('?' * len(addresses))})"
-               " AND automatic IS NULL AND (bounces IS NULL OR bounces IN ('', '[]')) AND COALESCE(auth, '') != 'fail'")
-        args: list = list(addresses)
-        if as_of is not None:
-            sql += " AND received_at <= ?"
-            args.append(iso(as_of))
-        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(sql, args)]
+        where, args = conditions(("received_at <= ?", as_of))
+        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(
+            f"SELECT from_addr, received_at FROM messages WHERE lower(from_addr) IN ({','.join('?' * len(addresses))})"
+            " AND automatic IS NULL AND (bounces IS NULL OR bounces IN ('', '[]')) AND COALESCE(auth, '') != 'fail'"
+            f"{where}", [*addresses, *args])]
 
     def personal_mail_done(self, since: datetime, until: datetime) -> list[InboundMail]:
         """The messages processed that are not automatic and have a sender, with

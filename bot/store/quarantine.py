@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 
 from ..errors import DismissError
-from .db import iso
+from .db import conditions, iso
 
 
 def quarantine_ref(row: int) -> str:
@@ -42,11 +42,9 @@ class QuarantineMixin:
         out unless ``include_dismissed``; with ``as_of``, so are those
         received after it (as of ``--now``).
         """
-        where = "" if include_dismissed else " AND d.message_row IS NULL"
-        args: list = []
-        if as_of is not None:
-            where += " AND m.received_at <= ?"
-            args.append(iso(as_of))
+        where, args = conditions(("m.received_at <= ?", as_of))
+        if not include_dismissed:
+            where += " AND d.message_row IS NULL"
         rows = self.conn.execute(
             "SELECT m.id, m.message_id, m.source_key, m.received_at, m.attempts, m.last_error, m.from_addr,"
             " m.subject, m.size, d.who AS dismissed_by, d.why AS dismissed_why, d.via AS dismissed_via,"
