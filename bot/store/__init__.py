@@ -8,7 +8,7 @@ schema.py), each run in a transaction together with the bump of
 This package is the storage layer: one module per aggregate, each a mixin
 of ``Store`` over its tables.
 
-- ``db``: the connection, migrations, transactions, ``iso``;
+- ``db``: the connection, migrations, transactions, the optional filters of a read;
 - ``processing``: ingestion, processing, blame (a message's life, and the items it writes);
 - ``quarantine``: quarantined messages waiting for a person, and their dismissal;
 - ``items``: reading the items (what each file or document part was found to be);
@@ -32,7 +32,7 @@ from .bounces import BelievedBounce, BounceReport, BouncesMixin
 from .checkpoints import CheckpointsMixin
 from .commands import CommandLine, CommandMail, CommandOutcome, CommandsMixin
 from .corrections import CorrectionsMixin
-from .db import DB_NAME, StoreBase, environment_fault, iso
+from .db import DB_NAME, StoreBase, environment_fault
 from .extractions import ExtractionsMixin
 from .headers import message_id_of as _message_id_of, sender_of as _sender_of
 from .marks import MarksMixin
@@ -54,7 +54,7 @@ class Store(ProcessingMixin, QuarantineMixin, ItemsMixin, MessagesMixin, Checkpo
 
 
 __all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "Recovery", "sha256",
-           "iso", "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE", "DB_NAME",
+           "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE", "DB_NAME",
            "_message_id_of", "_sender_of", "InboundMail", "ItemOrigin", "QueuedMail", "OutboxRow", "OutboxTrouble",
            "SentReply", "SENDER_RECEIPT", "Thread", "BounceReport", "BelievedBounce", "CommandMail", "CommandOutcome",
            "CommandLine", "MessageRecord", "ItemRecord"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from ..clock import utc
 from ..model import Correction
-from .db import conditions, iso
+from .db import conditions
 
 
 class CorrectionsMixin:
@@ -18,7 +19,7 @@ class CorrectionsMixin:
             cur = self.conn.execute(
                 "INSERT INTO corrections (kind, item_id, school, doc_type, cycle, value, who, why, via, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (kind, item_id, school, doc_type, cycle, value, who, why, via, iso(now)))
+                (kind, item_id, school, doc_type, cycle, value, who, why, via, utc(now)))
         return cur.lastrowid
 
     def corrections(self, cycle: int | None = None, *, as_of: datetime | None = None) -> list[Correction]:

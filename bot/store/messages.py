@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-from .db import conditions, iso
+from ..clock import utc
+from .db import conditions
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class MessagesMixin:
         return [dict(r) for r in self.conn.execute(
             "SELECT id, message_id, from_addr, subject, automatic, auth, bounces, received_at FROM messages"
             " WHERE status = 'done' AND received_at >= ? AND received_at < ? ORDER BY received_at",
-            (iso(start), iso(end)))]
+            (utc(start), utc(end)))]
 
     def message_records(self) -> list[MessageRecord]:
         """Every stored message, by row id."""
@@ -102,7 +103,7 @@ class MessagesMixin:
         return [InboundMail(r[0], datetime.fromisoformat(r[2]), r[1] or "") for r in self.conn.execute(
             "SELECT from_addr, subject, received_at FROM messages WHERE status = 'done'"
             " AND automatic IS NULL AND from_addr IS NOT NULL AND from_addr != ''"
-            " AND received_at >= ? AND received_at <= ? ORDER BY id", (iso(since), iso(until)))]
+            " AND received_at >= ? AND received_at <= ? ORDER BY id", (utc(since), utc(until)))]
 
 
 def message_record(r: sqlite3.Row) -> MessageRecord:

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, NamedTuple, Sequence
 
+from ..clock import utc
 from ..model import ItemDecision, ParsedMessage, RawMessage
 from ..official.record import evidence_to_dict
 from ..official.verdict import Evidence
-from .db import chunks, iso
+from .db import chunks
 from .headers import message_id_of, sender_of
 
 
@@ -131,8 +132,8 @@ class ProcessingMixin:
                     "INSERT OR IGNORE INTO messages (sha256, message_id, source_key, received_at, size, fetched_at,"
                     " last_error) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (digest, message_id_of(message.data) or f"<{digest[:32]}@no-message-id>",
-                     message.source_key, iso(message.received_at),
-                     message.full_size if message.headers_only else len(message.data), iso(now),
+                     message.source_key, utc(message.received_at),
+                     message.full_size if message.headers_only else len(message.data), utc(now),
                      (message.withheld or "message too large to download") if message.headers_only else None))
                 new += cur.rowcount
             if checkpoint:
@@ -211,7 +212,7 @@ class ProcessingMixin:
                 " automatic = ?, auth = ?, inflight = NULL,"
                 " last_error = COALESCE(last_error, 'message too large to download: open it in webmail')"
                 " WHERE id = ?",
-                (iso(now), summary.from_addr, summary.subject, summary.automatic, summary.auth, row))
+                (utc(now), summary.from_addr, summary.subject, summary.automatic, summary.auth, row))
 
     def begin_attempts(self, rows: Sequence[int]) -> None:
         """Count an attempt for each message (a failure proven to be its own).
@@ -247,13 +248,13 @@ class ProcessingMixin:
                     (row, container, decision.filename, occurrence, decision.part_index, decision.content_sha256,
                      decision.first_page, decision.last_page, decision.school, json.dumps(list(decision.doc_types)),
                      int(decision.campaign), decision.decision, decision.confidence,
-                     json.dumps(list(decision.reasons), ensure_ascii=False), iso(received_at), cycle, iso(now),
+                     json.dumps(list(decision.reasons), ensure_ascii=False), utc(received_at), cycle, utc(now),
                      None if evidence is None else json.dumps(evidence_to_dict(evidence), ensure_ascii=False),
                      decision.reason_code.value if decision.reason_code is not None else None))
             self.conn.execute(
                 "UPDATE messages SET status = 'done', processed_at = ?, last_error = NULL, inflight = NULL,"
                 " from_addr = ?, subject = ?, automatic = ?, auth = ?, bounces = ? WHERE id = ?",
-                (iso(now), summary.from_addr, summary.subject,
+                (utc(now), summary.from_addr, summary.subject,
                  summary.automatic, summary.auth, json.dumps(list(summary.bounces)), row))
 
     def record_failure(self, row: int, error: str, max_attempts: int, now: datetime, *,
@@ -268,7 +269,7 @@ class ProcessingMixin:
             attempts = self.conn.execute("SELECT attempts FROM messages WHERE id = ?", (row,)).fetchone()[0]
             status = "quarantined" if attempts >= max_attempts else "new"
             self.conn.execute("UPDATE messages SET last_error = ?, status = ?, processed_at = ?, inflight = NULL"
-                              " WHERE id = ?", (error, status, iso(now), row))
+                              " WHERE id = ?", (error, status, utc(now), row))
         return status == "quarantined"
 
     def quarantine_exhausted(self, max_attempts: int, now: datetime) -> list[PendingMessage]:
@@ -281,7 +282,7 @@ class ProcessingMixin:
             self.conn.executemany(
                 "UPDATE messages SET status = 'quarantined', processed_at = ?, inflight = NULL,"
                 " last_error = COALESCE(last_error, 'processing crashed ' || attempts || ' times') WHERE id = ?",
-                [(iso(now), m.row) for m in rows])
+                [(utc(now), m.row) for m in rows])
         return rows
 
     def note_sender(self, message: PendingMessage) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from ..clock import utc
 from ..errors import DismissError
-from .db import conditions, iso
+from .db import conditions
 
 
 def quarantine_ref(row: int) -> str:
@@ -83,5 +84,5 @@ class QuarantineMixin:
                 raise DismissError(f"{quarantine_ref(row)} was already dismissed by {r['who']} at {r['at']}",
                                    "already_dismissed", hint="nothing to do")
             self.conn.execute("INSERT INTO dismissals (message_row, who, why, via, at) VALUES (?, ?, ?, ?, ?)",
-                              (row, who, why, via, iso(now)))
+                              (row, who, why, via, utc(now)))
         return next(q for q in self.quarantined(include_dismissed=True) if q["id"] == row)
