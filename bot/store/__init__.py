@@ -34,7 +34,6 @@ from .commands import CommandLine, CommandMail, CommandOutcome, CommandsMixin
 from .corrections import CorrectionsMixin
 from .db import DB_NAME, StoreBase, environment_fault
 from .extractions import ExtractionsMixin
-from .headers import message_id_of as _message_id_of, sender_of as _sender_of
 from .marks import MarksMixin
 from .items import ItemOrigin, ItemRecord, ItemsMixin
 from .messages import InboundMail, MessageRecord, MessagesMixin
@@ -55,6 +54,6 @@ class Store(ProcessingMixin, QuarantineMixin, ItemsMixin, MessagesMixin, Checkpo
 
 __all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "Recovery", "sha256",
            "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE", "DB_NAME",
-           "_message_id_of", "_sender_of", "InboundMail", "ItemOrigin", "QueuedMail", "OutboxRow", "OutboxTrouble",
+           "InboundMail", "ItemOrigin", "QueuedMail", "OutboxRow", "OutboxTrouble",
            "SentReply", "SENDER_RECEIPT", "Thread", "BounceReport", "BelievedBounce", "CommandMail", "CommandOutcome",
            "CommandLine", "MessageRecord", "ItemRecord"]
