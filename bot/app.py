@@ -108,8 +108,8 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
     With a ``sender``, due mail is also delivered now (the one-shot ``poll``
     command); without one it waits for the worker's outbox job.
     """
-    from . import notify
     from .ingest import PollReport  # not at the top: status and health do not poll
+    from . import notify
 
     report = PollReport()
     with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \

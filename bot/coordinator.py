@@ -40,18 +40,18 @@ import logging
 import re
 from datetime import datetime
 
-from . import corrections, flood, plan
+from . import corrections, flood
 from .commands import Command, CommandError, deliberate, parse_commands
 from .context import Context
 from .errors import DismissError, EarlyExtensionError, UsageError
 from .model import ParsedMessage
-from .notify import bursting_addresses
-from .outbox import QueuedMail
-from .plan import PlannedMail
-from .render import Renderer, set_header
+from .outbound.common import PlannedMail, campaign_context
+from .outbound.facts import bursting_addresses
+from .outbound.headers import set_header
+from .outbound.render import Renderer
 from .rules.model import Campaign, Rules
 from .status import RECEIVED, REVIEW, status_for
-from .store import MessageSummary, PendingMessage, Store
+from .store import MessageSummary, PendingMessage, QueuedMail, Store
 
 log = logging.getLogger("bot.coordinator")
 
@@ -328,7 +328,7 @@ def reply_context(status, rules: Rules, message: ParsedMessage, received_at: dat
     total = len(status.schools)
     incomplete = [{"code": s.code, "name": s.name} for s in status.schools if not s.complete]
     return {
-        **plan.campaign_context(status),
+        **campaign_context(status),
         "original": {"subject": message.subject, "received_at": received_at, "from_addr": message.from_addr},
         "already_reply": bool(re.match(r"^\s*(re|tl|trả lời|aw|sv)\s*:", message.subject or "", re.IGNORECASE)),
         "results": results,

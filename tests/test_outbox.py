@@ -9,9 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot import notify, outbox
+from bot import notify
+from bot.outbound import outbox
+from bot.outbound.facts import allowed_addresses
 from bot.errors import ConfigError
-from bot.outbox import Limits
+from bot.outbound.outbox import Limits
 from bot.send import FileSender, SmtpSender
 from bot.store import Store
 
@@ -48,7 +50,7 @@ def statuses(store) -> Counter:
 
 def deliver(ctx, store, now, **limits):
     lim = Limits(**{"daily_cap": ctx.config.smtp.daily_cap, "per_minute": ctx.config.smtp.per_minute, **limits})
-    return outbox.deliver_due(store, SmtpSender(ctx.config.smtp), now, lim, notify.allowed_addresses(ctx),
+    return outbox.deliver_due(store, SmtpSender(ctx.config.smtp), now, lim, allowed_addresses(ctx),
                               notify._recheck(ctx, store, now))
 
 
@@ -160,7 +162,7 @@ def test_no_mail_to_an_address_outside_the_roster_and_coordinators(ctx, store, s
     rawdb.tamper(store.state_dir, "UPDATE outbox SET recipients = ? WHERE id = ?",
                  (json.dumps(["attacker@example.org"]), rows[1].id))
     # the roster did not change for rows[0]'s school check: use the digest-free path (no recheck)
-    report = outbox.deliver_due(store, SmtpSender(ctx.config.smtp), T0, Limits(), notify.allowed_addresses(ctx))
+    report = outbox.deliver_due(store, SmtpSender(ctx.config.smtp), T0, Limits(), allowed_addresses(ctx))
     assert report.cancelled == 1 and report.sent == 2
     everyone = [a for m in server.messages for a in m.rcpt_tos]
     assert "attacker@example.org" not in everyone
@@ -335,13 +337,13 @@ def test_without_smtp_mail_goes_to_state_outbox_as_eml_and_html(tmp_path, caplog
     with Store.open(ctx.config.paths.state) as store:
         queue_reminders(ctx, store)
         with caplog.at_level("INFO", logger="bot.outbox"):
-            report = outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
+            report = outbox.deliver_due(store, FileSender(outdir), T0, Limits(), allowed_addresses(ctx))
         assert report.sent == 1
         # the log must not make the person trying the demo think schools were mailed
         assert "written to state/outbox/ (SMTP is off)" in caplog.text and " sent to " not in caplog.text
         # sending again (e.g. after a crash before 'sent' was recorded) overwrites, never duplicates
         rawdb.tamper(store.state_dir, "UPDATE outbox SET status = 'queued'")
-        outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
+        outbox.deliver_due(store, FileSender(outdir), T0, Limits(), allowed_addresses(ctx))
     assert sorted(p.name for p in outdir.iterdir()) == ["000001-reminder-th-nguyen-du.eml",
                                                       "000001-reminder-th-nguyen-du.html"]
     html = (outdir / "000001-reminder-th-nguyen-du.html").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Sequence
 
-from ..render import vn_number
+from ..outbound.render import vn_number
 from ..rules.model import Rules
 from ..status import CampaignStatus
 from .content import Report, build_report, cell_text, levels_table

@@ -1,12 +1,12 @@
 """The outbox and the receipts: the mail queue's rows, and which items each
 receipt acknowledges (``receipt_items``, written here only).
 
-What to send and when is decided in bot/outbox.py and bot/notify.py; this
+What to send and when is decided in bot/outbound/ (outbox.py, notify.py); this
 module only reads and writes the rows. Times are stored as UTC ISO-8601
 text (``clock.utc``) so that they compare as text.
 
 Methods documented "inside the caller's transaction" open none: they are
-part of the decision that queues the mail (see bot/outbox.py).
+part of the decision that queues the mail (see bot/outbound/outbox.py).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from ..clock import utc
 
-# Key prefix of a receipt to a sender outside the roster (plan.sender_receipt_key).
+# Key prefix of a receipt to a sender outside the roster (outbound.receipts.sender_receipt_key).
 SENDER_RECEIPT = "receipt-to-sender:"
 # Order of a delivery pass: the coordinator's digest and reports, then reminders and command replies, then
 # receipts to the roster, then receipts to senders outside it (never ahead of anything else).

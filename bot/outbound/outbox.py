@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
-from .clock import utc
-from .errors import SmtpFailure
-from .store.bounces import BelievedBounce, BounceReport
-from .store.outbox import SENDER_RECEIPT, OutboxRow, QueuedMail
+from ..errors import SmtpFailure
+from ..store import SENDER_RECEIPT, OutboxRow
 
 log = logging.getLogger("bot.outbox")
 
@@ -257,10 +255,9 @@ def _verified_sender(store, row: OutboxRow) -> set[str]:
 
 def with_recipients(raw: bytes, recipients: Sequence[str]) -> bytes:
     """``raw`` with its To header naming ``recipients`` only."""
-    from .render import encode_header, set_header  # not at the top: a poll with nothing to send renders nothing
+    from .headers import encode_header, set_header  # not at the top: a poll with nothing to send writes no header
 
     return set_header(raw, "To", encode_header("To", ", ".join(recipients)))
 
 
-__all__ = ["Limits", "QueuedMail", "OutboxRow", "DeliveryReport", "Cancel", "Defer", "Replace", "SENDER_RECEIPT",
-           "retry", "deliver_due", "utc", "with_recipients", "BounceReport", "BelievedBounce"]
+__all__ = ["Limits", "DeliveryReport", "Cancel", "Defer", "Replace", "retry", "deliver_due", "with_recipients"]
