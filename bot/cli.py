@@ -343,7 +343,10 @@ def cmd_export(ctx: Context, args, now) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate_corpus, format_report, format_status_report  # not at the top: it loads the whole pipeline
+    # not at the top: the corpus run loads the whole pipeline
+    from .evaluate.classification import format_report
+    from .evaluate.corpus import evaluate_corpus
+    from .evaluate.statuses import format_status_report
 
     if not args.verbose:
         logging.getLogger("bot.pipeline").setLevel(logging.WARNING)  # one line per item otherwise
@@ -358,7 +361,7 @@ def cmd_eval(args) -> int:
     print(format_report(run.metrics, max_errors=args.errors))
     print(format_status_report(run.status, max_cells=args.errors))
     if run.official is not None:
-        from .evaluate import format_official_report
+        from .evaluate.official_copies import format_official_report
 
         print(format_official_report(run.official, max_errors=args.errors))
     print(f"{len(run.rows)} rows in {run.seconds:.1f} s" + (f"; state kept in {run.state}" if args.keep_state else ""))

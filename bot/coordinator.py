@@ -50,7 +50,7 @@ from .outbound.common import PlannedMail, campaign_context
 from .outbound.facts import bursting_addresses
 from .outbound.headers import set_header
 from .outbound.render import Renderer
-from .rules import Campaign, Rules
+from .rules.model import Campaign, Rules
 from .status import RECEIVED, REVIEW, status_for
 from .store import MessageSummary, PendingMessage, QueuedMail, Store
 

@@ -29,7 +29,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from .config import MailboxConfig
+from .config.model import MailboxConfig
 from .errors import AuthenticationError, MailboxError
 from .model import RawMessage
 from .outlookmsg import MsgUnreadable, to_rfc822

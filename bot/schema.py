@@ -309,7 +309,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE corrections_new RENAME TO corrections;
     """,
     # 8: one time format. Every
-    # time is kept as UTC ISO-8601 text (``store.iso``, ``clock.utc``); before,
+    # time is kept as UTC ISO-8601 text (``clock.utc``); before,
     # most kept the offset they were given (a mail's Date header, the
     # server's INTERNALDATE, ``--now``), so ``ORDER BY received_at`` sorted
     # text of mixed offsets. Each value with an offset is rewritten as the

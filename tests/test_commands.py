@@ -251,7 +251,7 @@ def test_the_digest_quoted_without_markers_holds_no_executable_example():
     syntax examples must not turn into commands (placeholders like R<số>)."""
     from bot.outbound.digest import DigestInputs, Quarantined, digest_mail
     from bot.outbound.render import Renderer
-    from bot.rules import load_rules
+    from bot.rules.load import load_rules
     from bot.status import apply_corrections, compute_status
 
     from .outgoing import FROM, ROOT, VN, at

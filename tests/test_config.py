@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import app
-from bot.config import load_config, parse_config
+from bot.config.load import load_config, parse_config
 from bot.errors import ConfigError
 from bot.extract import Extractor
 
@@ -310,7 +310,7 @@ def _read_as_nobody(read) -> str:
     ("a@testing.vn", False), ("a@gmail.com", False),
 ])
 def test_reserved_example_domains_are_recognised(address, reserved):
-    from bot.config import is_reserved_domain
+    from bot.config.sample import is_reserved_domain
 
     assert is_reserved_domain(address) is reserved
 

@@ -262,7 +262,7 @@ def test_unauthenticated_mail_is_obeyed_only_when_the_config_says_so(campaign):
 
 
 def test_config_option_is_named_and_defaults_to_false(tmp_path):
-    from bot.config import parse_config
+    from bot.config.load import parse_config
     from bot.errors import ConfigError
 
     base = {"mailbox": {"source": "folder", "path": "inbox"}, "coordinator": {"emails": [COORDINATOR]}}

@@ -77,7 +77,7 @@ def test_command_replies_are_rationed(kind, earlier, silenced, expected):
 
 def test_the_thresholds_are_campaign_rules_with_defaults(tmp_path):
     from bot.errors import RulesError
-    from bot.rules import load_rules
+    from bot.rules.load import load_rules
     from .outgoing import ROOT, small_rules
 
     rem = load_rules(ROOT / "rules").campaign.reminders

@@ -7,7 +7,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from bot.config import MailboxConfig, Secret
+from bot.config.model import MailboxConfig
+from bot.config.secret import Secret
 from bot.errors import AuthenticationError, MailboxError
 from bot.mailbox import ImapSource, connect_imap
 from bot.ingest import PollReport, ingest

@@ -14,7 +14,7 @@ from bot.outbound.digest import (DEFAULT_ENTRIES, Bounce, DigestInputs, OutboxPr
 from bot.outbound.receipts import CountedItem, due_receipts, receipt_key, recheck_receipt
 from bot.outbound.reminders import due_reminders, recheck_reminder, reminder_key, reminder_slots, still_wanted
 from bot.outbound.review import ReviewGuess, batch_reply, review_guess, review_sections, suggested_replies
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.status import apply_corrections, compute_status, to_json
 from bot.store import Correction, StoredItem
 

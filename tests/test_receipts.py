@@ -14,7 +14,7 @@ import pytest
 
 from bot import notify
 from bot.outbound.receipts import CountedItem, due_receipts
-from bot.config import parse_config
+from bot.config.load import parse_config
 from bot.errors import ConfigError
 from bot.model import ItemDecision, RawMessage
 from bot.outbound.delivery import Limits

@@ -18,7 +18,7 @@ from bot.outbound.headers import encode_address
 from bot.outbound.receipts import CountedItem, due_receipts
 from bot.outbound.reminders import due_reminders
 from bot.outbound.render import Renderer, lower_first, vn_duration, vn_number
-from bot.rules import School
+from bot.rules.model import School
 from bot.status import apply_corrections, compute_status
 from bot.store import StoredItem
 
@@ -414,7 +414,7 @@ def test_mail_names_the_office_from_the_rules(ctx, tmp_path):
     toml = (rules_dir / "campaign.toml").read_text(encoding="utf-8")
     (rules_dir / "campaign.toml").write_text(
         toml.replace('name = "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"', 'name = "PHÒNG VĂN HÓA - XÃ HỘI"'), encoding="utf-8")
-    from bot.rules import load_rules
+    from bot.rules.load import load_rules
     rules = load_rules(rules_dir)
     status = status_of(ctx, rules=rules)
     mail = next(m for m in due_reminders(status, rules, set(), at(7, 9)).mails if m.school == NH)
@@ -459,7 +459,7 @@ def test_long_addresses_keep_their_domain(address, expected):
 
 
 def test_the_config_sets_the_entries_per_section_of_the_digest(tmp_path):
-    from bot.config import parse_config
+    from bot.config.load import parse_config
     from bot.errors import ConfigError as Error
 
     base = {"mailbox": {"source": "folder", "path": "inbox"}, "coordinator": {"emails": ["c@x.vn"]}}

@@ -20,7 +20,7 @@ from bot import notify
 from bot.outbound.digest import report_draft_due
 from bot.report import (annex_rows, build_report, level_order, report_docx_bytes, report_figures, write_report_xlsx,
                         write_reports)
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.status import LATE, ON_TIME, apply_corrections, compute_status
 from bot.store import Correction, Store, StoredItem
 

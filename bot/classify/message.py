@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Sequence
 
 from ..model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage, ReasonCode, Skipped
-from ..rules import Rules
+from ..rules.model import Rules
 from .constants import CONCERN_CAP, MAX_TEXT, SUBMISSION_PHRASES, TINY_IMAGE_BYTES
 from .doctype import TypeVerdict, detect_doc_type, filename_types
 from .evidence import (SchoolEvidence, SchoolVerdict, filename_evidence, head_evidence, message_evidence,

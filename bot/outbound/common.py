@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from ..mailkey import MailKey
-from ..rules import Campaign, Reminders, School
+from ..rules.model import Campaign, Reminders, School
 from ..status import RECEIVED, CampaignStatus, SchoolStatus
 
 KINDS = ("receipt", "reminder", "digest", "report")

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 from ..mailkey import DIGEST, MailKey
 from ..officialcopy import json_columns
-from ..rules import Campaign, Rules
+from ..rules.model import Campaign, Rules
 from ..status import LATE, RECEIVED, REVIEW, CampaignStatus
 from .common import (KIND_NAMES, PlannedMail, campaign_context, not_official, reachable, short_doc_name,
                      short_error)

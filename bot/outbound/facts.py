@@ -34,7 +34,8 @@ def facts_and_status(store: Store, rules, now: datetime, cycle: int | None = Non
     """The facts of ``cycle`` (default: the cycle of ``now``) after the corrections, and the status they give at ``now``."""
     campaign = rules.campaign
     cycle = campaign.cycle_of(now) if cycle is None else cycle
-    facts = apply_corrections(store.items(cycle=cycle), store.corrections(cycle), campaign, cycle, now)
+    facts = apply_corrections(store.items(cycle=cycle, as_of=now), store.corrections(cycle, as_of=now), campaign,
+                              cycle, now)
     return facts, compute_status(facts, campaign, rules.schools, cycle, now)
 
 
@@ -77,11 +78,11 @@ def suppressed_addresses(store: Store, now: datetime) -> frozenset[str]:
     same addresses (automatic mail, and mail failing authentication, prove nothing)."""
     from . import common  # not at the top: an idle poll plans no mail
 
-    bounced = [(b.address, b.received_at) for b in store.believed_bounces()]
+    bounced = [(b.address, b.received_at) for b in store.believed_bounces(as_of=now)]
     addresses = sorted({a for a, _ in bounced})
     if not addresses:
         return frozenset()
-    wrote = [(m.from_addr, m.received_at) for m in store.personal_mail_from(addresses)]
+    wrote = [(m.from_addr, m.received_at) for m in store.personal_mail_from(addresses, as_of=now)]
     return common.suppressed_addresses(bounced, wrote, now)
 
 
@@ -130,7 +131,7 @@ def sender_bursts(ctx: Context, store: Store, now: datetime, extra=(), since: da
     horizon = now - timedelta(minutes=rem.burst_minutes + rem.burst_cooldown_minutes)
     if since is not None:
         horizon = min(horizon, since - timedelta(minutes=rem.burst_minutes))
-    mail = [(m.from_addr, m.received_at) for m in store.mail_from(since=horizon)]
+    mail = [(m.from_addr, m.received_at) for m in store.mail_from(since=horizon, as_of=now)]
     mail = [(a, at) for a, at in [*mail, *extra] if at >= horizon]
     found = flood.bursts(mail, now, messages=rem.burst_messages, minutes=rem.burst_minutes,
                          cooldown_minutes=rem.burst_cooldown_minutes)
@@ -198,8 +199,8 @@ def _complete_at(store: Store, rules, cycle: int, since: datetime | None, last_i
     items and corrections it covered; none before the first digest."""
     if since is None:
         return frozenset()
-    items = [i for i in store.items(cycle=cycle) if i.id <= last_item]
-    corrections = [c for c in store.corrections(cycle) if c.id <= last_corr]
+    items = [i for i in store.items(cycle=cycle, as_of=since) if i.id <= last_item]
+    corrections = [c for c in store.corrections(cycle, as_of=since) if c.id <= last_corr]
     facts = apply_corrections(items, corrections, rules.campaign, cycle, since)
     before = compute_status(facts, rules.campaign, rules.schools, cycle, since)
     return frozenset(s.code for s in before.schools if s.complete)
@@ -214,14 +215,12 @@ def digest_inputs(ctx: Context, store: Store, status, now: datetime) -> tuple[di
     since, last_item, last_corr = mark.at, mark.item, mark.correction
     # Only what had happened by ``now`` (a --now simulation sees no later mail): an item is new if the
     # previous digest did not cover it (a higher id), or if it arrived after that digest's instant.
-    all_items = store.items(cycle=cycle)
-    items = [i for i in all_items if (i.id > last_item or (since is not None and i.received_at > since))
-             and i.received_at <= now]
+    all_items = store.items(cycle=cycle, as_of=now)
+    items = [i for i in all_items if i.id > last_item or (since is not None and i.received_at > since)]
     changes = tuple(digest.Change(i.ref, i.school, i.doc_types, i.filename, i.from_addr, i.received_at, i.decision)
                     for i in items if i.decision in ("counted", "review"))
-    all_corrections = store.corrections(cycle)
-    corrections = tuple(c for c in all_corrections if (c.id > last_corr or (since is not None and c.at > since))
-                        and c.at <= now)
+    all_corrections = store.corrections(cycle, as_of=now)
+    corrections = tuple(c for c in all_corrections if c.id > last_corr or (since is not None and c.at > since))
     max_item = store.newest_item_id()
     max_corr = store.newest_correction_id()
 
@@ -255,7 +254,7 @@ def digest_inputs(ctx: Context, store: Store, status, now: datetime) -> tuple[di
     refused, _ = refused_commands(store, now)
     quarantined = tuple(digest.Quarantined(q["from_addr"] or "", q["subject"] or "", datetime.fromisoformat(q["received_at"]),
                                          q["last_error"] or "", q["message_id"], q["ref"])
-                        for q in store.quarantined(received_by=now))  # dismissed ones are left out
+                        for q in store.quarantined(as_of=now))  # dismissed ones are left out
     inputs = digest.DigestInputs(changes=changes, corrections=corrections, bounces=bounces,
                                unknown_senders=unknown_senders, outbox_problems=problems, outbox_waiting=waiting,
                                since=since, refused_commands=refused, quarantined=quarantined, suppressed=suppressed,
@@ -271,7 +270,7 @@ def _bounces_by(store: Store, now: datetime) -> list[digest.Bounce]:
     from . import digest  # not at the top: an idle poll plans no mail
 
     reports: dict[str, list] = {}  # address -> [first, last, count, detail]
-    for b in store.believed_bounces(received_by=now):
+    for b in store.believed_bounces(as_of=now):
         entry = reports.setdefault(b.address, [b.received_at, b.received_at, 0, ""])
         entry[0], entry[2] = min(entry[0], b.received_at), entry[2] + 1
         if b.received_at >= entry[1]:
@@ -279,9 +278,9 @@ def _bounces_by(store: Store, now: datetime) -> list[digest.Bounce]:
     if not reports:
         return []
     wrote: dict[str, datetime] = {}
-    for r in store.personal_mail_from(sorted(reports)):
+    for r in store.personal_mail_from(sorted(reports), as_of=now):
         address, at = r.from_addr.lower(), r.received_at
-        if reports[address][1] < at <= now and (address not in wrote or at < wrote[address]):
+        if reports[address][1] < at and (address not in wrote or at < wrote[address]):
             wrote[address] = at
     out = [digest.Bounce(a, first, last, n, detail, wrote.get(a)) for a, (first, last, n, detail) in reports.items()]
     return sorted(out, key=lambda b: b.last_at, reverse=True)

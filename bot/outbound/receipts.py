@@ -19,7 +19,7 @@ from typing import Iterable, Iterator, Sequence
 
 from ..mailkey import RECEIPT, SENDER_RECEIPT, MailKey
 from ..official.verdict import Evidence
-from ..rules import Rules, School
+from ..rules.model import Rules, School
 from ..status import LATE, ON_TIME, RECEIVED, REVIEW, CampaignStatus, SchoolStatus
 from .common import (PlannedMail, campaign_context, doc_line, not_official, official_note, reachable,
                      school_context)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from ..mailkey import REMINDER, MailKey
-from ..rules import Campaign, Reminders, Rules, School
+from ..rules.model import Campaign, Reminders, Rules, School
 from ..status import EXTENDED, MISSING, PENDING, RECEIVED, REVIEW, CampaignStatus, SchoolStatus
 from .common import (NOT_OFFICIAL, OfficialNote, PlannedMail, campaign_context, doc_line, in_office_hours,
                      next_office_time, not_official, official_note, reachable, school_context)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..model import ReasonCode
-from ..rules import Campaign
+from ..rules.model import Campaign
 from ..status import OFFICIAL_DOUBT
 from .common import short_doc_name
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO, Sequence
 
 from ..outbound.render import vn_number
-from ..rules import Rules
+from ..rules.model import Rules
 from ..status import CampaignStatus
 from .content import Report, build_report, cell_text, levels_table
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Sequence
 
 from ..outbound.xlsx import shown_status
-from ..rules import Campaign, Rules
+from ..rules.model import Campaign, Rules
 from ..status import LATE, ON_TIME, REVIEW, CampaignStatus, SchoolStatus
 
 OUTCOMES = ("on_time", "late", "incomplete", "exempt")

@@ -13,7 +13,7 @@ import jinja2
 from ..errors import ConfigError
 from ..outbound.render import Renderer
 from ..outbound.xlsx import status_labels
-from ..rules import Rules
+from ..rules.model import Rules
 from ..status import CampaignStatus
 from .figures import OUTCOMES, ReportFigures
 

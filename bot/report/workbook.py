@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..outbound.xlsx import STATUS_FILLS, text_cells_only
-from ..rules import Rules
+from ..rules.model import Rules
 from ..status import CampaignStatus
 from .content import Report, build_report, cell_text, levels_table
 
