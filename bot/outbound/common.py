@@ -7,7 +7,7 @@
 - the official-copy note of a receipt or reminder (``OfficialNote``,
   ``official_note``, ``not_official``);
 - the template context every mail gets (``campaign_context``,
-  ``school_context``, ``doc_line``) and short wording helpers
+  ``doc_line``) and short wording helpers
   (``short_doc_name``, ``short_error``, ``KIND_NAMES``).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from ..mailkey import MailKey
-from ..rules.model import Campaign, Reminders, School
+from ..rules.model import Campaign, Reminders
 from ..status import RECEIVED, CampaignStatus, SchoolStatus
 
 KINDS = ("receipt", "reminder", "digest", "report")
@@ -185,9 +185,8 @@ def short_error(error: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-# -- helpers ------------------------------------------------------------------
-
-# -- the template context every mail shares (the templates read these by attribute) ------------
+# -- the template context every mail shares (the templates read these by attribute; ``office`` and
+# ``school`` are the rules' own frozen Office and School) ------------------------------------------
 
 @dataclass(frozen=True)
 class CampaignInfo:
@@ -199,19 +198,6 @@ class CampaignInfo:
 
 
 @dataclass(frozen=True)
-class OfficeContext:
-    """``office`` in a template: the office that writes (the rules' ``[office]``)."""
-
-    parent: str
-    name: str
-    short: str
-    place: str
-    signer_title: str
-    signer_name: str
-    name_in_text: str
-
-
-@dataclass(frozen=True)
 class DocTypeContext:
     """One of ``doc_types`` in a template: a document type, the number codes that name it."""
 
@@ -219,15 +205,6 @@ class DocTypeContext:
     name: str
     codes: tuple[str, ...]
     required: bool
-
-
-@dataclass(frozen=True)
-class SchoolContext:
-    """``school`` in a template: the school a mail is written to or about."""
-
-    code: str
-    name: str
-    level: str
 
 
 @dataclass(frozen=True)
@@ -247,18 +224,11 @@ def campaign_context(status: CampaignStatus) -> dict:
     """What every mail's template is given about the campaign: its name, the
     cycle, the deadlines, the office and the document types."""
     c = status.campaign
-    o = c.office
     return {"campaign": CampaignInfo(c.id, c.name, c.activity), "cycle": status.cycle, "now": status.now,
             "campaign_deadline": c.deadline(status.cycle), "report_deadline": c.report_deadline(status.cycle),
-            "office": OfficeContext(o.parent, o.name, o.short, o.place, o.signer_title, o.signer_name,
-                                    o.name_in_text),
+            "office": c.office,  # the rules' frozen Office
             "required_names": [d.name for d in c.doc_types if d.required],
             "doc_types": [DocTypeContext(d.id, d.name, tuple(d.number_codes), d.required) for d in c.doc_types]}
-
-
-def school_context(school: School) -> SchoolContext:
-    """What a mail's template is given about the school it is written to or about."""
-    return SchoolContext(school.code, school.name, school.level)
 
 
 def doc_line(campaign: Campaign, s: SchoolStatus, doc_id: str) -> DocLine:

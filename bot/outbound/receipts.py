@@ -21,8 +21,7 @@ from ..mailkey import RECEIPT, SENDER_RECEIPT, MailKey
 from ..official.verdict import Evidence
 from ..rules.model import Rules, School
 from ..status import LATE, ON_TIME, RECEIVED, REVIEW, CampaignStatus, SchoolStatus
-from .common import (PlannedMail, campaign_context, doc_line, not_official, official_note, reachable,
-                     school_context)
+from .common import PlannedMail, campaign_context, doc_line, not_official, official_note, reachable
 
 
 # -- receipts ---------------------------------------------------------------
@@ -133,7 +132,7 @@ def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[
     its status or what it still misses."""
     lines = [line for _, _, line in _receipt_lines(status.campaign, items)]
     sender = items[0].from_addr.lower()
-    context = {"school": school_context(school), "lines": lines, "sender": sender, **campaign_context(status)}
+    context = {"school": school, "lines": lines, "sender": sender, **campaign_context(status)}
     # ``school`` is kept for the outbox's bookkeeping; meta "sender" keeps the mail out of the school's thread.
     return PlannedMail(key=key, kind="receipt", template="receipt_sender", cycle=status.cycle, to=(sender,),
                        context=context, school=school.code, senders=(sender,),
@@ -161,7 +160,7 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
     docs = [doc_line(campaign, s, d.id) for d in campaign.doc_types]
     overdue = status.now > s.deadline + campaign.grace
     context = {
-        "school": school_context(school),
+        "school": school,
         "lines": lines,
         "deadline": s.deadline,
         "extended": s.extended,

@@ -18,7 +18,7 @@ from ..mailkey import REMINDER, MailKey
 from ..rules.model import Campaign, Reminders, Rules, School
 from ..status import EXTENDED, MISSING, PENDING, RECEIVED, REVIEW, CampaignStatus, SchoolStatus
 from .common import (NOT_OFFICIAL, OfficialNote, PlannedMail, campaign_context, doc_line, in_office_hours,
-                     next_office_time, not_official, official_note, reachable, school_context)
+                     next_office_time, not_official, official_note, reachable)
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
     context = {
         "kind": kind,
         "after": kind.startswith("after-"),
-        "school": school_context(school),
+        "school": school,
         "deadline": s.deadline,
         "extended": s.extended,
         "days_left": (s.deadline.astimezone(tz).date() - now_local.date()).days,
