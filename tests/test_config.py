@@ -64,6 +64,8 @@ def test_relative_paths_resolve_against_the_config_file():
     (('[coordinator]', '[extra]\n[coordinator]'), "extra: unknown key"),
     (('host = "imap.example.org"', 'host = "imap.example.org"\nmax_message_mb = 0'),
      "mailbox.max_message_mb: must be 1..2048"),
+    (('host = "imap.example.org"', 'host = "imap.example.org"\nfetch_batch_mb = 0'),
+     "mailbox.fetch_batch_mb: must be 1..4096"),
     (('host = "imap.example.org"', 'host = "imap.example.org"\nmax_message_mb = "60 MB"'),
      "mailbox.max_message_mb: expected an integer"),
     (('trusted_authserv_ids = ["mx.example.org"]', 'trusted_authserv_ids = "mx.example.org"'),

@@ -104,6 +104,8 @@ def _mailbox(t: Table, base: Path) -> MailboxConfig:
         secret=_secret(t, base, auth), folder=t.get("folder", str, "INBOX"),
         path=None,
         fetch_batch=t.get("fetch_batch", int, 50, check=lambda v: None if 1 <= v <= 1000 else "must be 1..1000"),
+        fetch_batch_mb=t.get("fetch_batch_mb", int, 64,
+                             check=lambda v: None if 1 <= v <= 4096 else "must be 1..4096 (megabytes)"),
         timeout_seconds=float(t.get("timeout_seconds", (int, float), 60, check=lambda v: None if v > 0 else "must be > 0")),
         tls_cafile=cafile, tls_insecure_skip_verify=insecure,
         max_message_mb=_max_message_mb(t),

@@ -22,6 +22,10 @@ class MailboxConfig:
     folder: str = "INBOX"
     path: Path | None = None
     fetch_batch: int = 50
+    # A FETCH asks for at most this many megabytes of whole messages (by their
+    # RFC822.SIZE), so a run of large scans never sits in memory at once; a
+    # single message over it is fetched on its own.
+    fetch_batch_mb: int = 64
     timeout_seconds: float = 60.0
     tls_cafile: Path | None = None
     tls_insecure_skip_verify: bool = False
