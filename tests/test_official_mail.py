@@ -256,7 +256,7 @@ def test_the_digest_lists_a_school_whose_documents_are_received_but_not_official
     assert "- THCS Nguyễn Hiền: còn thiếu bản chính thức: Tờ trình đề nghị công nhận" in text
     assert "THCS Nguyễn Hiền (còn thiếu bản chính thức: Tờ trình)" in html_text(html)
     # the school must act (its receipt and reminders ask it): no decision for the coordinator today
-    assert all(t["kind"] != "review" for t in content["todo"])
+    assert all(t.kind != "review" for t in content["todo"])
 
 
 def test_a_copy_the_bot_cannot_judge_is_a_question_for_the_coordinator():
@@ -267,7 +267,7 @@ def test_a_copy_the_bot_cannot_judge_is_a_question_for_the_coordinator():
              dataclasses.replace(item(2, at(5, 9), ("bao_cao",), filename="bao cao.pdf"), evidence=evidence("faint"))]
     status = status_of(items, now=now, rules=OFFICIAL_RULES)
     content = digest_content(status, OFFICIAL_RULES, DigestInputs(), ["c@x.vn"])
-    assert [t["kind"] for t in content["todo"]] == ["official"] and content["todo"][0]["count"] == 2
+    assert [t.kind for t in content["todo"]] == ["official"] and content["todo"][0].count == 2
     assert content["review"]["total"] == 0 and content["headline"]["official_review"] == 2
     first = content["official_review"]["rows"][0]
     assert (first["ref"], first["doubts"], first["replies"]) == (

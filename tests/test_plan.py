@@ -596,9 +596,9 @@ def test_the_review_section_shows_likely_files_first_and_at_most_limit_entries(l
 
 def test_todays_decisions_come_with_their_counts_and_only_when_there_is_one():
     todo = todo_list(110, 74, [{"school": "MN Hoa Sen"}], 2, 1, 0, True, 4)
-    assert [(t["kind"], t["count"]) for t in todo] == [("review", 110), ("unreachable", 1), ("quarantined", 2),
-                                                        ("report", 4), ("outbox", 1)]
-    assert todo[0]["likely"] == 74 and todo[0]["unlikely"] == 36
+    assert [(t.kind, t.count) for t in todo] == [("review", 110), ("unreachable", 1), ("quarantined", 2),
+                                                  ("report", 4), ("outbox", 1)]
+    assert todo[0].likely == 74 and todo[0].unlikely == 36
     assert todo_list(0, 0, [], 0, 0, 0, False, 10) == []
 
 
@@ -609,5 +609,5 @@ def test_the_digest_shows_at_most_the_configured_entries_per_section():
                                   limits=digest_limits(6))
     assert len(content["review"]["rows"]) == 6 and content["review"]["more"] == 34
     assert sum(len(g["schools"]) for g in content["missing_groups"]) == 6 and content["missing_more"] == 21
-    assert [t["kind"] for t in content["todo"]] == ["review", "report"]
+    assert [t.kind for t in content["todo"]] == ["review", "report"]
     assert digest_limits()["review"] == DEFAULT_ENTRIES == 10

@@ -302,26 +302,37 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
     }
 
 
+@dataclass(frozen=True)
+class Todo:
+    """One line of "Việc cần làm hôm nay": a kind of decision waiting for the coordinator and how many;
+    for the review queue, how many files are probably of this campaign (``likely``) and how many not."""
+
+    kind: str
+    count: int
+    likely: int = 0
+    unlikely: int = 0
+
+
 def todo_list(review: int, review_likely: int, unreachable: list, quarantined: int, outbox_failed: int,
-              refused: int, report_due: bool, days_to_report: int, official: int = 0) -> list[dict]:
+              refused: int, report_due: bool, days_to_report: int, official: int = 0) -> list[Todo]:
     """"Việc cần làm hôm nay": the decisions waiting for the coordinator, in
     the order the digest shows them, each with its count (none: empty).
     ``official``: counted copies the bot could not judge (is it the official paper?)."""
     todo = []
     if review:
-        todo.append({"kind": "review", "count": review, "likely": review_likely, "unlikely": review - review_likely})
+        todo.append(Todo("review", review, review_likely, review - review_likely))
     if official:
-        todo.append({"kind": "official", "count": official})
+        todo.append(Todo("official", official))
     if unreachable:
-        todo.append({"kind": "unreachable", "count": len(unreachable)})
+        todo.append(Todo("unreachable", len(unreachable)))
     if quarantined:
-        todo.append({"kind": "quarantined", "count": quarantined})
+        todo.append(Todo("quarantined", quarantined))
     if report_due:
-        todo.append({"kind": "report", "count": max(0, days_to_report)})
+        todo.append(Todo("report", max(0, days_to_report)))
     if outbox_failed:
-        todo.append({"kind": "outbox", "count": outbox_failed})
+        todo.append(Todo("outbox", outbox_failed))
     if refused:
-        todo.append({"kind": "refused", "count": refused})
+        todo.append(Todo("refused", refused))
     return todo
 
 
