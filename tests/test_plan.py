@@ -368,8 +368,8 @@ def test_digest_names_the_schools_no_address_reaches_and_marks_stopped_addresses
     inputs = DigestInputs(bounces=bounces, suppressed=frozenset({"mnhoasen.q12@hcm-edu.example"}))
     content = digest_content(status_of(items, now=at(5, 7)), RULES, inputs, ["c@x.vn"])
     (row,) = content["unreachable"]["rows"]
-    assert (row["school"], row["emails"]) == ("MN Hoa Sen", ["mnhoasen.q12@hcm-edu.example"])
-    assert row["missing"] == ["Báo cáo kết quả xây dựng đơn vị điển hình", "Biên bản họp xét, đề nghị"]
+    assert (row.school, row.emails) == ("MN Hoa Sen", ("mnhoasen.q12@hcm-edu.example",))
+    assert row.missing == ("Báo cáo kết quả xây dựng đơn vị điển hình", "Biên bản họp xét, đề nghị")
     assert [(b["address"], b["suppressed"]) for b in content["bounces"]["rows"]] == [
         ("mnhoasen.q12@hcm-edu.example", True), (NH_SCHOOL, False)]
 

@@ -5,7 +5,7 @@ the status that the shell reads: changes, corrections, bounces, unknown
 senders, outbox problems...) into what the digest templates show, each list
 capped (``digest_limits``) so that the HTML stays under Gmail's clipping
 size. ``digest_due`` tells the scheduler when today's digest is due;
-``matrix_rows`` and ``official_rows`` are the rows of its spreadsheet.
+``official_rows`` are the rows of its spreadsheet's official-copy sheet.
 """
 from __future__ import annotations
 
@@ -343,18 +343,28 @@ def newly_complete(status: CampaignStatus, complete_before: Iterable[str]) -> li
     return [s.name for s in status.schools if s.complete and s.exempt is None and s.code not in before]
 
 
-def unreachable_schools(status: CampaignStatus, rules: Rules, suppressed: Iterable[str]) -> list[dict]:
+@dataclass(frozen=True)
+class Unreachable:
+    """A school no mail reaches (every roster address bounced): its name, code and addresses, and
+    whether it is complete or exempt, else the names of the documents it still lacks."""
+
+    school: str
+    code: str
+    emails: tuple[str, ...]
+    complete: bool
+    exempt: bool
+    missing: tuple[str, ...]
+
+
+def unreachable_schools(status: CampaignStatus, rules: Rules, suppressed: Iterable[str]) -> list[Unreachable]:
     """The schools whose every roster address is suppressed: no mail reaches
     them, the coordinator has to phone them. With what they still lack."""
     schools = {s.code: s for s in rules.schools}
-    rows = []
-    for s in status.schools:
-        emails = schools[s.code].emails
-        if emails and not reachable(emails, suppressed):
-            rows.append({"school": s.name, "code": s.code, "emails": list(emails), "complete": s.complete,
-                         "exempt": s.exempt is not None,
-                         "missing": [status.campaign.doc_name(d) for d in s.missing_required(status.campaign.required)]})
-    return rows
+    campaign = status.campaign
+    return [Unreachable(s.name, s.code, tuple(schools[s.code].emails), s.complete, s.exempt is not None,
+                        tuple(campaign.doc_name(d) for d in s.missing_required(campaign.required)))
+            for s in status.schools
+            if schools[s.code].emails and not reachable(schools[s.code].emails, suppressed)]
 
 
 def report_draft_due(campaign: Campaign, cycle: int, now: datetime) -> bool:
@@ -370,16 +380,6 @@ def digest_mail(status: CampaignStatus, rules: Rules, inputs: DigestInputs, coor
     context = digest_content(status, rules, inputs, coordinators, limits)
     return PlannedMail(key=digest_key(status.cycle, status.now, status.campaign.tz), kind="digest",
                        template="digest", cycle=status.cycle, to=tuple(coordinators), context=context)
-
-
-def matrix_rows(status: CampaignStatus) -> list[dict]:
-    """One row per school for the XLSX: code, name, level, deadline, complete, then each document."""
-    rows = []
-    for s in status.schools:
-        rows.append({"code": s.code, "name": s.name, "level": s.level, "deadline": s.deadline,
-                     "extended": s.extended, "exempt": s.exempt, "complete": s.complete,
-                     "documents": {doc_id: d for doc_id, d in s.documents.items()}})
-    return rows
 
 
 @dataclass(frozen=True)
