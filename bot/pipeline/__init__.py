@@ -71,7 +71,7 @@ from ..extract import NEEDS_OCR, Extractor, JobFailed, cache_version, worth_cach
 from ..ingest import PollReport, Progress
 from ..model import Extraction, ParsedMessage
 from ..parse import ParseLimits, parse_message
-from ..rules import Rules
+from ..rules.model import Rules
 from ..store import MessageSummary, PendingMessage, Store, environment_fault
 from .items import item_rows
 

@@ -12,7 +12,7 @@ from ..archive import sha256
 from ..model import Attachment, Extraction, ItemDecision
 from ..official.verdict import Evidence
 from ..officialcopy import evidence_for
-from ..rules import Rules
+from ..rules.model import Rules
 from ..store import ItemRow
 
 
