@@ -470,7 +470,7 @@ def test_the_config_sets_the_entries_per_section_of_the_digest(tmp_path):
     items = [item(n, at(3), ("bao_cao",), decision="review", filename=f"scan{n}.pdf", reasons=("tệp scan",))
              for n in range(1, 9)]
     mail, _ = notify.build_digest(ctx, renderer(ctx), status_of(ctx, items), DigestInputs())
-    assert len(mail.context["review"]["rows"]) == 3 and mail.context["review"]["more"] == 5
+    assert len(mail.context["review"].rows) == 3 and mail.context["review"].more == 5
     with pytest.raises(Error, match="digest_entries"):
         parse_config({**base, "coordinator": {"emails": ["c@x.vn"], "digest_entries": 0}}, tmp_path)
 
