@@ -29,7 +29,7 @@ from . import mailfactory as mf
 from .configs import imap_mailbox, smtp_loopback, write_config
 from .hostile import SCHOOLS, school_doc
 
-pytestmark = [pytest.mark.imap, pytest.mark.slow]
+pytestmark = [pytest.mark.imap, pytest.mark.slow, pytest.mark.starts_first]
 ROOT = Path(__file__).resolve().parents[1]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # Generous (a failed SMTP attempt is retried a minute later): met sooner, a wait ends sooner.
