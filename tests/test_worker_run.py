@@ -130,6 +130,19 @@ def second(cfg: Path, password: str, *command: str) -> subprocess.CompletedProce
                           timeout=60, stdin=subprocess.DEVNULL)
 
 
+def seconds(cfg: Path, password: str, *commands: str) -> dict[str, subprocess.CompletedProcess]:
+    """Each command (a string of arguments) run at the same time as the others, next to the worker."""
+    env = dict(os.environ, BOT_IMAP_PASSWORD=password)
+    started = {c: subprocess.Popen([sys.executable, "-m", "bot", "--config", str(cfg), *c.split()], cwd=ROOT, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+               for c in commands}
+    done = {}
+    for command, proc in started.items():
+        out, err = proc.communicate(timeout=60)
+        done[command] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return done
+
+
 def test_worker_processes_new_mail_sends_receipts_through_outages_and_stops_cleanly(tmp_path, dovecot_factory,
                                                                                     smtp_server):
     # A password no log line could contain by chance (the default "secret" is also an English word).
@@ -146,8 +159,7 @@ def test_worker_processes_new_mail_sends_receipts_through_outages_and_stops_clea
         assert wait(lambda: processed(state) >= 2), worker.log
 
         # a second worker, or a poll, on the same state directory is refused
-        for command in ("poll", "run"):
-            refused = second(cfg, dovecot.password, command)
+        for command, refused in seconds(cfg, dovecot.password, "poll", "run").items():
             assert refused.returncode == 5, (command, refused.stderr)
             assert "is in use by pid" in refused.stderr
         assert worker.proc.poll() is None  # and the first one runs on
@@ -187,49 +199,3 @@ def test_worker_processes_new_mail_sends_receipts_through_outages_and_stops_clea
     idle = [l for l in worker.lines if "IDLE connection lost" in l]
     assert 1 <= len(idle) <= 2, err  # "lost", then "cannot connect": once each, not per reconnection attempt
     assert "BOT_IMAP_PASSWORD" not in err and dovecot.password not in err  # no secret in the log
-
-
-def test_idle_brings_new_mail_long_before_the_next_poll_and_an_idle_worker_is_quiet(tmp_path, dovecot_factory,
-                                                                                   smtp_server):
-    dovecot = dovecot_factory(users={"office": "pw-3Rb8-wQ5z"}, tls=False)
-    cfg = write_config(tmp_path, imap_mailbox(dovecot, timeout_seconds=5), smtp_loopback(smtp_server))
-    state = tmp_path / "state"
-    dovecot.append("INBOX", mail(1), datetime.now(timezone.utc))
-    worker = Worker(cfg, dovecot.password, poll_seconds=300)  # the next regular poll is 5 minutes away
-    try:
-        assert wait(lambda: processed(state) >= 1), worker.log  # the poll at start-up
-        # the first poll is over and IDLE is listening (it polls once more when it connects)
-        worker.wait_for_line(r"worker started")
-        assert wait(lambda: "poll" in _marks(state)), worker.log
-        dovecot.append("INBOX", mail(2), datetime.now(timezone.utc))
-        assert wait(lambda: processed(state) >= 2, timeout=100), worker.log  # IDLE, not the 300 s poll
-        health = second(cfg, dovecot.password, "health")  # monitoring sees a healthy worker
-        assert health.returncode == 0 and "worker: running, pid" in health.stdout, health.stdout + health.stderr
-        # reading commands work while the worker runs; a sending one says to stop the service first
-        for command in ("status", "export", "outbox", "digest --dry-run"):
-            done = second(cfg, dovecot.password, *command.split())
-            assert done.returncode == 0, (command, done.stdout, done.stderr)
-        refused = second(cfg, dovecot.password, "remind")
-        assert refused.returncode == 5 and "stop the service first" in refused.stderr, refused.stderr
-    finally:
-        code = worker.stop()
-    err = worker.log
-    (tmp_path / "worker.log").write_text(err, encoding="utf-8")
-    assert code == 0, err
-    assert f"state database created in {state} (schema" in err  # migrations are reported at start
-    stopped = second(cfg, dovecot.password, "health")  # monitoring sees that nothing polls any more
-    assert stopped.returncode == 1, stopped.stdout
-    assert "PROBLEM: the worker is not running (stopped cleanly at" in stopped.stdout
-    # APScheduler's chatter, the IDLE wake-up during the first poll, idle jobs and idle fetches say nothing
-    for noise in ("Running job", "executed successfully", "maximum number of running instances",
-                  "0 queued", "fetch 0"):
-        assert noise not in err, (noise, err)
-    assert not re.search(r"(?<![\d.])0\.0 msg/s", err), err  # an idle rate ("30.0 msg/s" is real work)
-
-
-def _marks(state: Path) -> set[str]:
-    if not (state / "bot.sqlite3").exists():
-        return set()
-    with Store.open(state) as store:
-        return {name for name in ("poll", "digest", "receipts") if store.mark(name)}
-
