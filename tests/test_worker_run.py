@@ -1,8 +1,10 @@
 """`run` for real: Dovecot + a loopback SMTP server, mail appended while it runs,
-the IMAP and the SMTP server stopped and brought back, IMAP IDLE, SIGTERM, and
-a second worker (or poll) refused.
+the IMAP and the SMTP server stopped and brought back, SIGTERM, and a second
+worker (or poll) refused. IMAP IDLE: tests/test_worker_idle.py.
 
-Every wait polls a condition with a generous timeout; no duration is asserted."""
+Every wait polls a condition with a generous timeout; no duration is asserted,
+and none is slept: the worker runs with ``--poll-seconds 2``, so it looks at its
+outbox every 2 s and retries a failed poll within 8 s."""
 from __future__ import annotations
 
 import dataclasses
