@@ -60,8 +60,8 @@ def pytest_collection_modifyitems(config, items):
     """The lanes. A test that needs a real Dovecot (``imap``) is in the slow
     lane: the fast lane (``-m "not slow"``) runs without any mail server or
     browser. A ``stress`` test is slow too, and runs only when the marker
-    expression names it (``pytest -m stress``): a plain ``pytest`` or the slow
-    lane (``-m "slow and not stress"``) skips it."""
+    expression names it (``pytest -m stress``): a plain ``pytest`` skips it,
+    the slow lane (``-m "slow and not stress"``) deselects it."""
     stress_asked = "stress" in (config.getoption("markexpr") or "")
     for item in items:
         stress = item.get_closest_marker("stress") is not None
