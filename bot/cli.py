@@ -3,6 +3,12 @@
 Only argument parsing, logging set-up and output live here; the work is in
 ``bot.app`` and the stage modules. A ``BotError`` becomes one clear message
 with a hint and a non-zero exit code.
+
+Each command imports what it runs, after its arguments are parsed: the
+light commands (``status``, ``health``, ``check-config``, a ``poll`` with no
+new mail) are run by cron and monitoring probes, and ``check-config`` asks
+tesseract whether OCR works (``--list-langs``, tens of milliseconds of
+waiting) while the bot's modules load and the config is read.
 """
 from __future__ import annotations
 
@@ -10,19 +16,14 @@ import argparse
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
-from . import app, corrections
-from .backup import backup
-from .clock import FixedClock, parse_instant, system_clock
-from .context import Context
 from .errors import BotError, ConfigError, StateDirError, UsageError
-from .export_csv import export_csv
-from .lock import StateLock, holder
-from .progress import ProgressReporter
-from .status import status_for, to_json
-from .store import Store
-from .table import status_table
+
+if TYPE_CHECKING:  # annotations only: each command imports what it runs
+    from .context import Context
 
 log = logging.getLogger("bot")
 
@@ -162,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:  # "Running job ...", "executed successfully": two lines a minute; its warnings stay
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    from .official.signature import quiet_library_logs
+    from .official.signature import quiet_library_logs  # not at the top: after the OCR probe started
 
+    if args.command == "check-config":  # asked now, answered while the modules load and the config is read
+        args.ocr_reason = ocr_reason_in_background()
     quiet_library_logs()  # pyHanko logs each untrusted chain with a traceback; the evidence says it
     try:
         return _run(args)
@@ -179,7 +182,41 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def ocr_reason_in_background() -> Callable[[], str | None]:
+    """``extract.ocr_unavailable_reason()`` asked at once in a thread of its own;
+    the function returned waits for its answer (or raises what it raised).
+
+    Tesseract answers ``--list-langs`` in tens of milliseconds, nearly all of
+    it waiting for the process: ``check-config`` loads its modules and reads
+    the config meanwhile instead of after."""
+    answer: list[tuple[str | None, BaseException | None]] = []
+
+    def ask() -> None:
+        try:
+            from .extract import ocr_unavailable_reason  # not at the top: check-config asks, in this thread
+
+            answer.append((ocr_unavailable_reason(), None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
+            answer.append((None, exc))
+
+    thread = threading.Thread(target=ask, name="ocr-probe", daemon=True)
+    thread.start()
+
+    def reason() -> str | None:
+        thread.join()
+        found, error = answer[0]
+        if error is not None:
+            raise error
+        return found
+
+    return reason
+
+
 def _run(args) -> int:
+    # Not at the top: check-config's OCR probe runs while these load.
+    from . import app
+    from .clock import FixedClock, parse_instant, system_clock
+
     if args.command == "eval":  # needs no config.toml: falls back to the shipped rules
         return cmd_eval(args)
     ctx = app.load(args.config)
@@ -208,7 +245,7 @@ def cmd_check_config(ctx: Context, args, now) -> int:
     print(f"campaign {c.id}: {len(ctx.rules.schools)} schools, documents {', '.join(d.id for d in c.doc_types)}")
     print(f"cycle {cycle}: deadline {c.deadline(cycle).isoformat()}, office report {c.report_deadline(cycle).isoformat()}")
     ocr = ("turned off ([extraction] ocr = \"off\"): scans go to review" if ctx.config.extraction.ocr == "off"
-           else "available" if app.ocr_available() else "NOT installed: scans go to review")
+           else "available" if args.ocr_reason() is None else "NOT installed: scans go to review")
     print(f"OCR (tesseract + vie): {ocr}")
     for line in official_lines(ctx):
         print(line)
@@ -236,18 +273,18 @@ def _startup_checks(ctx: Context) -> None:
     if cfg.mailbox.source == "folder" and not cfg.mailbox.path.is_dir():
         raise ConfigError(f"mailbox.path: {cfg.mailbox.path} is not a directory",
                           hint="point it at a folder of .eml or .mbox files (relative paths start at config.toml)")
-    app.refuse_sample_recipients(ctx)
-    from .notify import renderer_for  # not at the top: status and health do not need it
+    from . import app  # not at the top: each command loads what it runs
 
-    renderer_for(ctx)  # outgoing mail has a sender (the templates are rendered by check-config --connect)
+    app.refuse_sample_recipients(ctx)
+    # Outgoing mail has a sender: the config refuses a from_address without "@" (the templates are
+    # rendered by check-config --connect).
 
 
 def _check_connect(ctx: Context, args, now) -> int:
     """``check-config --connect``: one line per check; exit 1 on any failure."""
     from .doctor import connect_checks  # not at the top (nor the others below): each command loads what it runs
-    from .extract import ocr_unavailable_reason
 
-    reason = None if ctx.config.extraction.ocr == "off" else ocr_unavailable_reason()
+    reason = None if ctx.config.extraction.ocr == "off" else args.ocr_reason()
     checks = connect_checks(ctx, now, ocr_reason=reason)
     for check in checks:
         print(check.line())
@@ -265,14 +302,44 @@ def _log_config_warnings(ctx: Context) -> None:
         log.warning("config: %s", warning)
 
 
+class SenderOnFirstMail:
+    """The sender of ``send.make_sender(config)``, made when the first mail is
+    handed to it: a poll with nothing to send loads no SMTP or MIME code
+    (``smtplib``, ``ssl``, ``email``). Sends and closes as that sender does."""
+
+    def __init__(self, config):
+        self._config = config
+        self._sender = None
+
+    def _real(self):
+        if self._sender is None:
+            from .send import make_sender  # not at the top: SMTP code loads when a mail goes
+
+            self._sender = make_sender(self._config)
+        return self._sender
+
+    @property
+    def delivered(self) -> str:
+        """How the log says what happened to a mail (the real sender's words)."""
+        return getattr(self._real(), "delivered", "sent to")
+
+    def send(self, raw: bytes, from_addr: str, recipients, *, name: str = "") -> dict:
+        return self._real().send(raw, from_addr, recipients, name=name)
+
+    def close(self) -> None:
+        if self._sender is not None:
+            self._sender.close()
+
+
 def cmd_poll(ctx: Context, args, now) -> int:
-    from .send import make_sender  # not at the top: SMTP code is for the commands that send
+    from . import app  # not at the top (nor in the commands below): each command loads what it runs
+    from .progress import ProgressReporter
 
     _log_config_warnings(ctx)
     app.refuse_sample_recipients(ctx)
     progress = ProgressReporter()
     try:
-        report = app.poll(ctx, now, progress=progress, sender=make_sender(ctx.config))
+        report = app.poll(ctx, now, progress=progress, sender=SenderOnFirstMail(ctx.config))
     finally:
         progress.close()
     print(report.summary())
@@ -280,7 +347,10 @@ def cmd_poll(ctx: Context, args, now) -> int:
 
 
 def cmd_run(ctx: Context, args, now) -> int:
-    from .service import run  # not at the top: the worker's modules are for run and health
+    from . import app  # not at the top: each command loads what it runs
+    from .clock import FixedClock, system_clock
+    from .progress import ProgressReporter
+    from .service import run  # the worker's modules are for run and health
 
     _log_config_warnings(ctx)
     _startup_checks(ctx)  # a wrong setting stops the service here (exit 2, no restart), not at the first job
@@ -296,8 +366,10 @@ def cmd_run(ctx: Context, args, now) -> int:
 
 def cmd_health(ctx: Context, args, now) -> int:
     from .doctor import check_state_dir  # not at the top: health's modules are for health
+    from .lock import holder
     from .notify import sender_bursts
     from .service import health
+    from .store import Store
 
     state = ctx.config.paths.state
     try:
@@ -314,6 +386,10 @@ def cmd_health(ctx: Context, args, now) -> int:
 
 
 def cmd_status(ctx: Context, args, now) -> int:
+    from .status import status_for, to_json  # not at the top: each command loads what it runs
+    from .store import Store
+    from .table import status_table
+
     with Store.open(ctx.config.paths.state) as store:
         status = status_for(store, ctx.rules, now, args.cycle)
     if args.json:
@@ -325,6 +401,10 @@ def cmd_status(ctx: Context, args, now) -> int:
 
 
 def cmd_export(ctx: Context, args, now) -> int:
+    from . import app  # not at the top: each command loads what it runs
+    from .export_csv import export_csv
+    from .store import Store
+
     with Store.open(ctx.config.paths.state) as store:
         rows = app.export_rows(store, ctx.rules)
     if args.format == "json" and not args.excel:
@@ -344,6 +424,7 @@ def cmd_export(ctx: Context, args, now) -> int:
 
 def cmd_eval(args) -> int:
     from .evaluate import evaluate_corpus, format_report, format_status_report  # not at the top: it loads the whole pipeline
+    from .progress import ProgressReporter
 
     if not args.verbose:
         logging.getLogger("bot.pipeline").setLevel(logging.WARNING)  # one line per item otherwise
@@ -367,6 +448,9 @@ def cmd_eval(args) -> int:
 
 def _correction(kind):
     def handler(ctx: Context, args, now) -> int:
+        from . import corrections  # not at the top: each command loads what it runs
+        from .store import Store
+
         what = kind
         if kind == "assign":
             what = "official" if args.official else "not_official" if args.not_official else "assign"
@@ -387,6 +471,9 @@ def _correction(kind):
 
 
 def cmd_dismiss(ctx: Context, args, now) -> int:
+    from . import corrections  # not at the top: each command loads what it runs
+    from .store import Store
+
     with Store.open(ctx.config.paths.state) as store:
         done = corrections.dismiss(store, args.ref, now, who=args.who or corrections.default_who(), why=args.why)
     print(done)
@@ -394,6 +481,8 @@ def cmd_dismiss(ctx: Context, args, now) -> int:
 
 
 def cmd_requeue(ctx: Context, args, now) -> int:
+    from .store import Store  # not at the top: each command loads what it runs
+
     with Store.open(ctx.config.paths.state) as store:
         n = store.requeue(all_messages=args.all)
     print(f"{n} message(s) will be processed again on the next poll")
@@ -403,8 +492,11 @@ def cmd_requeue(ctx: Context, args, now) -> int:
 def _notify(kind):
     """``remind`` and ``digest``: plan, queue, send; a dry run prints and records nothing."""
     def handler(ctx: Context, args, now) -> int:
-        from . import notify  # not at the top: outgoing mail's modules are for the commands that write mail
+        from . import app, notify  # not at the top: outgoing mail's modules are for the commands that write mail
+        from .clock import system_clock
+        from .lock import StateLock
         from .send import make_sender
+        from .store import Store
 
         operation = notify.remind if kind == "remind" else notify.digest
         if args.dry_run:
@@ -429,8 +521,11 @@ cmd_digest = _notify("digest")
 
 
 def cmd_outbox(ctx: Context, args, now) -> int:
-    from . import notify, outbox  # not at the top: outgoing mail's modules are for the commands that write mail
+    from . import app, notify, outbox  # not at the top: outgoing mail's modules are for the commands that write mail
+    from .clock import system_clock
+    from .lock import StateLock
     from .send import make_sender
+    from .store import Store
 
     tz = ctx.rules.campaign.tz
     with Store.open(ctx.config.paths.state) as store:
@@ -456,6 +551,9 @@ def cmd_outbox(ctx: Context, args, now) -> int:
 
 
 def cmd_report(ctx: Context, args, now) -> int:
+    from . import app  # not at the top: each command loads what it runs
+    from .store import Store
+
     with Store.open(ctx.config.paths.state) as store:
         paths = app.write_report(ctx, store, now, args.output, args.cycle)
     for path in paths:
@@ -464,6 +562,8 @@ def cmd_report(ctx: Context, args, now) -> int:
 
 
 def cmd_backup(ctx: Context, args, now) -> int:
+    from .backup import backup  # not at the top: tarfile is for backup only
+
     print(backup(ctx.config.paths.state, args.target.expanduser().absolute(), now).summary())
     return 0
 

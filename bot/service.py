@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from .backup import current_schema, schema_version
 from .clock import system_clock
 from .context import Context
 from .doctor import explain, network_cause
@@ -243,6 +242,8 @@ def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: floa
 def run(ctx: Context, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: float | None = None,
         install_signals: bool = True) -> int:
     """Run the worker in the foreground until SIGTERM/SIGINT. Returns an exit code."""
+    from .backup import current_schema, schema_version  # not at the top: health loads this module, not tarfile
+
     config = ctx.config
     with StateLock(config.paths.state, "run"):
         before = schema_version(config.paths.state)
