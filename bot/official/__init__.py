@@ -5,7 +5,8 @@ out): ``signature`` (PDF digital signatures, pyHanko), ``seal`` (red round
 seal on a page image), ``signblock`` (signer's title and name), ``numbering``
 (the document's number and date), ``minutes`` (the parts of a Biên bản),
 ``policy`` (what an office requires, from rules/campaign.toml) and
-``verdict`` (everything weighed into an ``Evidence``).
+``verdict`` (everything weighed into an ``Evidence``, the record ``evidence``
+defines).
 
 The names are loaded on first use (PEP 562), as in ``bot.extract``: the
 configuration reads ``TrustRoots`` and the rules ``policy``, and importing
@@ -26,8 +27,8 @@ _WHERE = {
     "DigitalSignature": "signature", "SignatureReport": "signature", "TrustRoots": "signature",
     "has_signature_data": "signature", "load_trust_roots": "signature", "read_signatures": "signature",
     "BlockFinding": "signblock", "SignatureBlock": "signblock", "find_blocks": "signblock",
-    "Cycle": "verdict", "Evidence": "verdict", "Medium": "verdict", "Observations": "verdict", "judge": "verdict",
-    "observe": "verdict",
+    "Evidence": "evidence", "Medium": "evidence",
+    "Cycle": "verdict", "Observations": "verdict", "judge": "verdict", "observe": "verdict",
 }
 
 __all__ = sorted(_WHERE)

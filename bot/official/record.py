@@ -14,7 +14,7 @@ from datetime import date, datetime
 from .policy import Requirement
 from .seal import PageSeal
 from .signature import DigitalSignature, SignatureReport
-from .verdict import Evidence, Medium
+from .evidence import Evidence, Medium
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from typing import Iterable, NamedTuple, Sequence
 from ..errors import DismissError
 from ..model import ItemDecision, ParsedMessage, RawMessage, ReasonCode, StoredItem
 from ..official.record import evidence_from_dict, evidence_to_dict
-from ..official.verdict import Evidence
+from ..official.evidence import Evidence
 from .db import chunks, iso
 from .headers import message_id_of, sender_of
 
