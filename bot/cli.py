@@ -18,7 +18,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .errors import BotError, ConfigError, StateDirError, UsageError
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # annotations only: each command imports what it runs
     from .context import Context
 
 log = logging.getLogger("bot")
+T = TypeVar("T")
 
 EPILOG = """examples (the config path is absolute: any directory works):
   hoso-bot --config /etc/hoso-bot/config.toml check-config --connect
@@ -48,39 +49,78 @@ CORRECTIONS = {
     "extend": ("extend the deadline of one school", ["school", "until"]),
 }
 
+# Every command, in the order of the help (build_parser adds each; tests/test_startup_imports.py checks both agree).
+COMMANDS = ("check-config", "poll", "status", "export", *CORRECTIONS, "dismiss", "run", "health", "requeue", "remind",
+            "digest", "report", "outbox", "backup", "eval")
 
-def build_parser() -> argparse.ArgumentParser:
+
+class _LeftOut:
+    """The parser ``build_parser(only=...)`` gives a command it leaves out: its arguments are not built."""
+
+    def add_argument(self, *args, **kwargs) -> None:
+        pass
+
+    def add_mutually_exclusive_group(self, *args, **kwargs) -> _LeftOut:
+        return self
+
+
+def command_in(argv: list[str]) -> str | None:
+    """The command ``argv`` runs when it can be told without parsing: the first word that is
+    neither a global option (``--config``, ``--now``, ``-v``, or an abbreviation argparse
+    accepts) nor its value, when it names a command. None when anything else comes first (help,
+    another option, an unknown word): the whole parser then answers."""
+    words = iter(argv)
+    for word in words:
+        if word == "-v" or (len(word) > 2 and "--verbose".startswith(word)):
+            continue
+        option = next((o for o in ("--config", "--now") if len(word) > 2 and o.startswith(word.split("=", 1)[0])), None)
+        if option is not None:
+            if "=" not in word:
+                next(words, None)  # its value
+            continue
+        return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. With ``only`` (a command), the other commands are left out:
+    argparse builds a parser per command (with gettext looking for translations of each of its
+    texts), which costs a light command more than its own work. ``only``'s arguments, its help
+    and its errors are those of the whole parser."""
     p = argparse.ArgumentParser(prog="hoso-bot", description="Mailbox bot for document-collection campaigns.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, default=Path("config.toml"), help="path to config.toml (default: %(default)s)")
     p.add_argument("--now", help="decide as if it were this instant (ISO 8601; local time of the campaign if no offset)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    cc = sub.add_parser("check-config", help="validate config.toml and rules/, print warnings; --connect: try it all",
-                        description="Validate config.toml and the rules; exit 2 on an error. With --connect, also "
-                                    "log in to IMAP and examine the folder, open an SMTP session (EHLO, TLS, AUTH; "
-                                    "nothing is sent), check the state directory is writable with free space, the "
-                                    "templates render, OCR and catdoc are installed, the coordinator and "
-                                    "trusted_authserv_ids are set and no sample data would receive mail; one line "
-                                    "per check, exit 1 on any FAIL. Run it as the service's user before enabling "
-                                    "the service. Example: check-config --connect")
+    def add_parser(name: str, **kwargs):
+        return commands.add_parser(name, **kwargs) if only in (None, name) else _LeftOut()
+
+    cc = add_parser("check-config", help="validate config.toml and rules/, print warnings; --connect: try it all",
+                    description="Validate config.toml and the rules; exit 2 on an error. With --connect, also "
+                                "log in to IMAP and examine the folder, open an SMTP session (EHLO, TLS, AUTH; "
+                                "nothing is sent), check the state directory is writable with free space, the "
+                                "templates render, OCR and catdoc are installed, the coordinator and "
+                                "trusted_authserv_ids are set and no sample data would receive mail; one line "
+                                "per check, exit 1 on any FAIL. Run it as the service's user before enabling "
+                                "the service. Example: check-config --connect")
     cc.add_argument("--connect", action="store_true",
                     help="also connect to the servers and check the installation (sends nothing)")
-    sub.add_parser("poll", help="fetch and process new mail once",
-                   description="Fetch new mail once, archive it, classify it. Example: poll")
-    s = sub.add_parser("status", help="per-school status of the current cycle",
-                       description="Per-school, per-document status. Example: --now 2023-10-11 status --json")
+    add_parser("poll", help="fetch and process new mail once",
+               description="Fetch new mail once, archive it, classify it. Example: poll")
+    s = add_parser("status", help="per-school status of the current cycle",
+                   description="Per-school, per-document status. Example: --now 2023-10-11 status --json")
     s.add_argument("--json", action="store_true", help="machine-readable output (documented shape)")
     s.add_argument("--cycle", type=int, help="another cycle than the one --now falls in")
-    e = sub.add_parser("export", help="every attachment the bot has seen, with its decision",
-                       description="List every attachment or document part. Example: export --format csv")
+    e = add_parser("export", help="every attachment the bot has seen, with its decision",
+                   description="List every attachment or document part. Example: export --format csv")
     e.add_argument("--format", choices=("json", "csv"), default="json")
     e.add_argument("--excel", action="store_true",
                    help="CSV as Excel opens it on Vietnamese Windows: UTF-8 with BOM, ';' between fields (implies --format csv)")
 
     for name, (text, args) in CORRECTIONS.items():
-        c = sub.add_parser(name, help=text, description=f"{text.capitalize()} (audited: who, when, why).")
+        c = add_parser(name, help=text, description=f"{text.capitalize()} (audited: who, when, why).")
         for arg in args:
             # assign R17 --official needs no school nor type: the copy keeps what it is counted as
             optional = name == "assign" and arg in ("school", "doc_type")
@@ -98,57 +138,57 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--why", required=True, help="the reason, kept in the audit log")
         c.add_argument("--who", default=None, help="who decided (default: the login name)")
         c.add_argument("--cycle", type=int, help="cycle (default: the one --now falls in)")
-    dm = sub.add_parser("dismiss", help="stop reporting a quarantined message dealt with by hand",
-                        description="Dismiss a quarantined message (audited: who, when, why) once it was dealt with "
-                                    "by hand: health no longer fails for it and the digest no longer lists it. The "
-                                    "message stays archived. Example: dismiss Q12 --why \"school phoned, file "
-                                    "received on paper\"")
+    dm = add_parser("dismiss", help="stop reporting a quarantined message dealt with by hand",
+                    description="Dismiss a quarantined message (audited: who, when, why) once it was dealt with "
+                                "by hand: health no longer fails for it and the digest no longer lists it. The "
+                                "message stays archived. Example: dismiss Q12 --why \"school phoned, file "
+                                "received on paper\"")
     dm.add_argument("ref", help="quarantined message reference, e.g. Q12 (shown by health and in the digest)")
     dm.add_argument("--why", required=True, help="the reason, kept in the audit log")
     dm.add_argument("--who", default=None, help="who decided (default: the login name)")
-    w = sub.add_parser("run", help="the worker: poll, remind and send the digest on schedule, until stopped",
-                       description="Run the scheduled worker in the foreground (what the systemd unit starts). "
-                                   "Example: run")
+    w = add_parser("run", help="the worker: poll, remind and send the digest on schedule, until stopped",
+                   description="Run the scheduled worker in the foreground (what the systemd unit starts). "
+                               "Example: run")
     w.add_argument("--poll-seconds", type=float, help=argparse.SUPPRESS)  # tests: poll faster than 1 min
-    sub.add_parser("health", help="last poll, last digest, backlogs; exit 1 when stale (for monitoring)",
-                   description="Print the worker's health; exit code 1 on a PROBLEM line: no recent poll, mail "
-                               "quarantined (until it is requeued or dismissed), outgoing mail failed in this "
-                               "cycle or stuck in the queue, no digest for over a day. Config warnings are "
-                               "shown, not failed. Example: health || mail -s 'bot unhealthy' it@example.org")
-    r = sub.add_parser("requeue", help="process stored messages again (after a rules change, or quarantined ones)",
-                       description="Mark the quarantined messages (not the dismissed ones) to be processed again on "
-                                   "the next poll; --all: every message. Example: requeue --all")
+    add_parser("health", help="last poll, last digest, backlogs; exit 1 when stale (for monitoring)",
+               description="Print the worker's health; exit code 1 on a PROBLEM line: no recent poll, mail "
+                           "quarantined (until it is requeued or dismissed), outgoing mail failed in this "
+                           "cycle or stuck in the queue, no digest for over a day. Config warnings are "
+                           "shown, not failed. Example: health || mail -s 'bot unhealthy' it@example.org")
+    r = add_parser("requeue", help="process stored messages again (after a rules change, or quarantined ones)",
+                   description="Mark the quarantined messages (not the dismissed ones) to be processed again on "
+                               "the next poll; --all: every message. Example: requeue --all")
     r.add_argument("--all", action="store_true",
                    help="every message, not only quarantined ones (dismissed ones included; they stay dismissed)")
-    m = sub.add_parser("remind", help="send the reminders due now to schools with missing documents",
-                       description="Queue and send the reminders due now (office hours only). "
-                                   "Example: --now 2023-10-07T08:00 remind --dry-run")
+    m = add_parser("remind", help="send the reminders due now to schools with missing documents",
+                   description="Queue and send the reminders due now (office hours only). "
+                               "Example: --now 2023-10-07T08:00 remind --dry-run")
     m.add_argument("--dry-run", action="store_true", help="show what would be sent; send and record nothing")
-    d = sub.add_parser("digest", help="send today's digest to the coordinator (once a day)",
-                       description="Queue and send today's digest with the XLSX matrix. Example: digest --dry-run")
+    d = add_parser("digest", help="send today's digest to the coordinator (once a day)",
+                   description="Queue and send today's digest with the XLSX matrix. Example: digest --dry-run")
     d.add_argument("--dry-run", action="store_true", help="print the digest; send and record nothing")
-    rp = sub.add_parser("report", help="write the office's report (DOCX, Nghị định 30 format) and its XLSX",
-                        description="Write the aggregated report of the cycle as DOCX and XLSX (default into "
-                                    "state/reports/) and print their paths. The number (Số) is left blank for the "
-                                    "clerk. Example: --now 2023-10-12T08:00 report --output ~/bao-cao")
+    rp = add_parser("report", help="write the office's report (DOCX, Nghị định 30 format) and its XLSX",
+                    description="Write the aggregated report of the cycle as DOCX and XLSX (default into "
+                                "state/reports/) and print their paths. The number (Số) is left blank for the "
+                                "clerk. Example: --now 2023-10-12T08:00 report --output ~/bao-cao")
     rp.add_argument("--output", type=Path, help="directory to write into (default: state/reports/)")
     rp.add_argument("--cycle", type=int, help="another cycle than the one --now falls in")
-    o = sub.add_parser("outbox", help="list outgoing mail; --retry sends failed and waiting mail now",
-                       description="List the outbox (newest first). Example: outbox --retry")
+    o = add_parser("outbox", help="list outgoing mail; --retry sends failed and waiting mail now",
+                   description="List the outbox (newest first). Example: outbox --retry")
     o.add_argument("--retry", action="store_true", help="queue failed mail again and send everything due now")
     o.add_argument("--all", action="store_true", help="list sent mail too, not only waiting and failed")
-    b = sub.add_parser("backup", help="copy the state (database and mail archive) while the worker runs",
-                       description="Copy the state directory: the database with SQLite's online backup API, and "
-                                   "the archive of mail, attachments, outbox and reports. TARGET is a new directory, "
-                                   "or an archive when it ends in .tar, .tar.gz or .tgz. Safe while the worker runs. "
-                                   "Restore: see docs/install.md. Example: backup /root/hoso-bot-2023-10-16.tar.gz")
+    b = add_parser("backup", help="copy the state (database and mail archive) while the worker runs",
+                   description="Copy the state directory: the database with SQLite's online backup API, and "
+                               "the archive of mail, attachments, outbox and reports. TARGET is a new directory, "
+                               "or an archive when it ends in .tar, .tar.gz or .tgz. Safe while the worker runs. "
+                               "Restore: see docs/install.md. Example: backup /root/hoso-bot-2023-10-16.tar.gz")
     b.add_argument("target", type=Path, help="new directory or .tar/.tar.gz/.tgz file (never overwritten)")
-    v = sub.add_parser("eval", help="run the bot on a labelled corpus and print precision and recall",
-                       description="Run poll on a generated corpus (a folder of .eml with labels.json) into a "
-                                   "temporary state, score it, print the report; exit 1 if a document of another "
-                                   "campaign or an earlier year was counted (or, on an official-copy corpus, a valid "
-                                   "signature was called invalid or a changed PDF valid). Uses --config's rules when the file "
-                                   "exists, else the shipped rules/. Example: eval --corpus /tmp/c11")
+    v = add_parser("eval", help="run the bot on a labelled corpus and print precision and recall",
+                   description="Run poll on a generated corpus (a folder of .eml with labels.json) into a "
+                               "temporary state, score it, print the report; exit 1 if a document of another "
+                               "campaign or an earlier year was counted (or, on an official-copy corpus, a valid "
+                               "signature was called invalid or a changed PDF valid). Uses --config's rules when the file "
+                               "exists, else the shipped rules/. Example: eval --corpus /tmp/c11")
     v.add_argument("--corpus", type=Path, required=True, help="directory written by tests.corpus.generate")
     v.add_argument("--labels", type=Path, help="labels.json (default: CORPUS/labels.json)")
     v.add_argument("--keep-state", type=Path, help="keep the bot's state here (a new or empty directory)")
@@ -158,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(only=command_in(argv)).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:  # "Running job ...", "executed successfully": two lines a minute; its warnings stay
@@ -166,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     from .official.signature import quiet_library_logs  # not at the top: after the OCR probe started
 
     if args.command == "check-config":  # asked now, answered while the modules load and the config is read
-        args.ocr_reason = ocr_reason_in_background()
+        args.ocr_reason = in_background(ocr_unavailable_reason)
     quiet_library_logs()  # pyHanko logs each untrusted chain with a traceback; the evidence says it
     try:
         return _run(args)
@@ -182,34 +223,40 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def ocr_reason_in_background() -> Callable[[], str | None]:
-    """``extract.ocr_unavailable_reason()`` asked at once in a thread of its own;
-    the function returned waits for its answer (or raises what it raised).
+def in_background(work: Callable[[], T]) -> Callable[[], T]:
+    """``work()`` started now in a daemon thread; the function returned waits
+    for its result (or raises what it raised).
 
-    Tesseract answers ``--list-langs`` in tens of milliseconds, nearly all of
-    it waiting for the process: ``check-config`` loads its modules and reads
-    the config meanwhile instead of after."""
-    answer: list[tuple[str | None, BaseException | None]] = []
+    For answers that are mostly waiting, asked before the work they do not
+    depend on instead of after it: tesseract's ``--list-langs`` (a process
+    to start: tens of milliseconds), the kernel's table of locks (Linux
+    answers ``/proc/locks`` after an RCU grace period: 10-20 ms)."""
+    answer: list[tuple[T | None, BaseException | None]] = []
 
-    def ask() -> None:
+    def run() -> None:
         try:
-            from .extract import ocr_unavailable_reason  # not at the top: check-config asks, in this thread
-
-            answer.append((ocr_unavailable_reason(), None))
+            answer.append((work(), None))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
             answer.append((None, exc))
 
-    thread = threading.Thread(target=ask, name="ocr-probe", daemon=True)
+    thread = threading.Thread(target=run, name="in-background", daemon=True)
     thread.start()
 
-    def reason() -> str | None:
+    def result() -> T:
         thread.join()
-        found, error = answer[0]
+        value, error = answer[0]
         if error is not None:
             raise error
-        return found
+        return value
 
-    return reason
+    return result
+
+
+def ocr_unavailable_reason() -> str | None:
+    """``extract.ocr_unavailable_reason()`` (None: OCR can run here)."""
+    from .extract import ocr_unavailable_reason as reason  # not at the top: check-config asks, in a thread
+
+    return reason()
 
 
 def _run(args) -> int:
@@ -365,13 +412,15 @@ def cmd_run(ctx: Context, args, now) -> int:
 
 
 def cmd_health(ctx: Context, args, now) -> int:
+    from .lock import holder  # not at the top: health's modules are for health
+
+    state = ctx.config.paths.state
+    worker = in_background(lambda: holder(state))  # the kernel's answer comes while the rest loads
     from .doctor import check_state_dir  # not at the top: health's modules are for health
-    from .lock import holder
     from .notify import sender_bursts
     from .service import health
     from .store import Store
 
-    state = ctx.config.paths.state
     try:
         check_state_dir(state, create=False)
     except StateDirError as exc:
@@ -380,7 +429,7 @@ def cmd_health(ctx: Context, args, now) -> int:
     with Store.open(state) as store:
         code, lines = health(store, ctx.config, now, cycle=ctx.rules.campaign.cycle_of(now),
                              warnings=ctx.config.warnings(), bursts=sender_bursts(ctx, store, now),
-                             check_worker=True, worker=holder(state))
+                             check_worker=True, worker=worker())
     print("\n".join(lines))
     return code
 

@@ -381,9 +381,9 @@ def _arrival_of(data: bytes, name: str) -> datetime | None:
     from email import policy
     from email.parser import BytesHeaderParser
 
-    from .outlookmsg import MsgUnreadable, to_rfc822
-
     if data[:8] == OLE_SIGNATURE:  # an Outlook .msg: its own headers, as the parser will read them
+        from .outlookmsg import MsgUnreadable, to_rfc822  # not at the top: for .msg files only
+
         try:
             data = to_rfc822(data, max_attachments=0)[0]
         except MsgUnreadable:
