@@ -70,10 +70,18 @@ def test_light_commands_load_no_reader_no_parser_no_pool_no_templates(config, co
     assert not unwanted, sorted(unwanted)
 
 
-@pytest.mark.parametrize("command", ["status", "health"])
+@pytest.mark.parametrize("command", ["status", "health", "check-config"])
 def test_light_commands_load_no_official_copy_checker_and_no_mime(config, command):
-    """check-config is left out: it asks OCR in a thread (bot.extract.ocr loads vietnamese)."""
     unwanted = (CHECKERS | {"email.parser", "email.policy", "bot.outlookmsg"}) & loaded_modules(config, command)
+    assert not unwanted, sorted(unwanted)
+
+
+def test_check_config_opens_no_state_and_loads_no_ocr_reader(config):
+    """It validates the config and rules and asks tesseract whether it runs (bot.extract.tesseract):
+    neither the state (SQLite, the store's records), the status, nor the OCR reader (ctypes)."""
+    loaded = loaded_modules(config, "check-config")
+    assert "bot.extract.tesseract" in loaded
+    unwanted = {"sqlite3", "bot.store", "bot.status", "bot.model", "bot.extract.ocr", "ctypes"} & loaded
     assert not unwanted, sorted(unwanted)
 
 
