@@ -36,7 +36,7 @@ POLLING = {"mailparser", "multiprocessing", "jinja2", "bot.pipeline", "bot.class
 # checkers), sending mail (SMTP, TLS: a quiet poll has nothing to send), the backup's tarfile, the
 # templates' renderer and planner.
 CHECKERS = {"bot.official.verdict", "bot.official.minutes", "bot.official.numbering", "bot.official.signblock",
-            "bot.vietnamese"}
+            "bot.official.seal", "bot.vietnamese"}
 SENDING = {"smtplib", "ssl", "bot.send", "bot.render", "bot.plan", "tarfile", "bot.backup"}
 
 RUN = """
