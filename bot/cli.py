@@ -417,7 +417,7 @@ def cmd_health(ctx: Context, args, now) -> int:
     state = ctx.config.paths.state
     worker = in_background(lambda: holder(state))  # the kernel's answer comes while the rest loads
     from .doctor import check_state_dir  # not at the top: health's modules are for health
-    from .notify import sender_bursts
+    from .outbound.facts import sender_bursts
     from .service import health
     from .store import Store
 
@@ -472,7 +472,10 @@ def cmd_export(ctx: Context, args, now) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate_corpus, format_report, format_status_report  # not at the top: it loads the whole pipeline
+    # not at the top: the corpus run loads the whole pipeline
+    from .evaluate.classification import format_report
+    from .evaluate.corpus import evaluate_corpus
+    from .evaluate.statuses import format_status_report
     from .progress import ProgressReporter
 
     if not args.verbose:
@@ -488,7 +491,7 @@ def cmd_eval(args) -> int:
     print(format_report(run.metrics, max_errors=args.errors))
     print(format_status_report(run.status, max_cells=args.errors))
     if run.official is not None:
-        from .evaluate import format_official_report
+        from .evaluate.official_copies import format_official_report
 
         print(format_official_report(run.official, max_errors=args.errors))
     print(f"{len(run.rows)} rows in {run.seconds:.1f} s" + (f"; state kept in {run.state}" if args.keep_state else ""))
@@ -570,9 +573,10 @@ cmd_digest = _notify("digest")
 
 
 def cmd_outbox(ctx: Context, args, now) -> int:
-    from . import app, notify, outbox  # not at the top: outgoing mail's modules are for the commands that write mail
+    from . import app, notify  # not at the top: outgoing mail's modules are for the commands that write mail
     from .clock import system_clock
     from .lock import StateLock
+    from .outbound import outbox
     from .send import make_sender
     from .store import Store
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Sequence, TypeVar
 from .model import DocumentPart
 from .official.evidence import Evidence
 from .official.policy import OfficialPolicy
-from .rules import Campaign, DocType
+from .rules.model import Campaign, DocType
 
 if TYPE_CHECKING:  # annotations only: the checkers load where a copy is judged (evidence_for)
     from .official.record import OfficialInputs
