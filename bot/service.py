@@ -422,8 +422,6 @@ def _digest_problems(store, config, now: datetime, last: datetime | None) -> lis
 
 
 def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[list[str], list[str]]:
-    from .outbound.delivery import Limits  # not at the top: the outgoing-mail modules load only when health asks
-
     trouble = store.outbox_trouble(now - STUCK_AFTER, cycle)
     lines, problems = [], []
     if trouble.failed:
@@ -432,6 +430,8 @@ def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[l
         problems.append(f"{trouble.failed} outgoing mail(s){'' if cycle is None else f' of cycle {cycle}'} failed "
                         f"for good; newest error: {error or '-'} (see: hoso-bot outbox; then hoso-bot outbox --retry)")
     if trouble.overdue:
+        from .outbound.delivery import Limits  # not at the top: only an overdue queue asks for the daily cap
+
         since = trouble.overdue_since
         capped = (config.smtp.enabled
                   and store.sent_since(now - timedelta(days=1)) >= Limits.from_smtp(config.smtp).daily_cap)

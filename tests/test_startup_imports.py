@@ -76,6 +76,11 @@ def test_light_commands_load_no_official_copy_checker_and_no_mime(config, comman
     assert not unwanted, sorted(unwanted)
 
 
+def test_health_of_a_quiet_outbox_loads_no_delivery_rules(config):
+    """The daily cap (``outbound.delivery.Limits``) is asked only when queued mail is overdue."""
+    assert "bot.outbound.delivery" not in loaded_modules(config, "health")
+
+
 def test_check_config_opens_no_state_and_loads_no_ocr_reader(config):
     """It validates the config and rules and asks tesseract whether it runs (bot.extract.tesseract):
     neither the state (SQLite, the store's records), the status, nor the OCR reader (ctypes)."""
