@@ -86,9 +86,11 @@ class NotifyReport:
 # -- delivery -------------------------------------------------------------------
 
 def deliver(ctx: Context, store: Store, sender, now: datetime, *, clock: Callable[[], datetime] | None = None,
-            sleep: Callable[[float], None] = _time.sleep) -> DeliveryReport:
+            sleep: Callable[[float], None] = _time.sleep, renderer: Renderer | None = None) -> DeliveryReport:
     """Send due mail. With a real ``clock``, wait out the per-minute rate
-    (at most ``MAX_PACING_WAIT``) instead of leaving the rest for the next run."""
+    (at most ``MAX_PACING_WAIT``) instead of leaving the rest for the next run.
+    ``renderer``: the templates a reminder brought up to date is rendered
+    with (by default one made for this pass, when one is needed)."""
     # Files in state/outbox/ need no rate limit; an SMTP server does.
     # Room for one reminder per school and the digest each day: receipts never hold them up.
     limits = (Limits.from_smtp(ctx.config.smtp, reserve=len(ctx.rules.schools) + 2) if ctx.config.smtp.enabled
@@ -96,14 +98,14 @@ def deliver(ctx: Context, store: Store, sender, now: datetime, *, clock: Callabl
     allowed = allowed_addresses(ctx)
     sync_bounces(store)  # the re-check leaves out addresses that bounced since the mail was queued
     return_path = _return_path if ctx.config.smtp.verp else None
-    report = outbox.deliver_due(store, sender, now, limits, allowed, _recheck(ctx, store, now), return_path)
+    report = outbox.deliver_due(store, sender, now, limits, allowed, _recheck(ctx, store, now, renderer), return_path)
     started = _time.monotonic()
     while clock is not None and report.waiting and _time.monotonic() - started < MAX_PACING_WAIT.total_seconds():
         if store.sent_since(clock() - timedelta(days=1)) >= limits.daily_cap:
             break
         sleep(60.0 / max(1, limits.per_minute) + 0.5)
         at = clock()
-        report = _merge(report, outbox.deliver_due(store, sender, at, limits, allowed, _recheck(ctx, store, at),
+        report = _merge(report, outbox.deliver_due(store, sender, at, limits, allowed, _recheck(ctx, store, at, renderer),
                                                    return_path))
     return report
 
@@ -120,7 +122,7 @@ def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
                           errors=a.errors + b.errors)
 
 
-def _recheck(ctx: Context, store: Store, now: datetime):
+def _recheck(ctx: Context, store: Store, now: datetime, given: Renderer | None = None):
     """Decide a queued mail again just before it is sent (at ``now``).
 
     A reminder: cancel it if the school sent everything, became exempt or
@@ -135,7 +137,7 @@ def _recheck(ctx: Context, store: Store, now: datetime):
     """
     rules = ctx.rules
     statuses: dict[int, object] = {}
-    renderer: list[Renderer] = []
+    renderer: list[Renderer] = [given] if given is not None else []
     bounced: list[frozenset[str]] = []
     bursts: list[list[flood.Burst]] = []
 
@@ -188,12 +190,14 @@ def _recheck(ctx: Context, store: Store, now: datetime):
     return check
 
 
-def send_receipts(ctx: Context, store: Store, sender, now: datetime) -> NotifyReport:
-    """Queue the receipts that are due, then deliver due mail (if ``sender``)."""
+def send_receipts(ctx: Context, store: Store, sender, now: datetime, renderer: Renderer | None = None) -> NotifyReport:
+    """Queue the receipts that are due, then deliver due mail (if ``sender``).
+    ``renderer``: the templates to render with (a long-lived one keeps them
+    compiled: ``notify.tasks``); by default one made for this call."""
     from .outbound import receipts  # not at the top: an idle poll plans no mail
 
     report = NotifyReport("receipts")
-    renderer = renderer_for(ctx)
+    renderer = renderer or renderer_for(ctx)
     sync_bounces(store)
     with store.transaction():
         facts, status = facts_and_status(store, ctx.rules, now)
@@ -208,11 +212,12 @@ def send_receipts(ctx: Context, store: Store, sender, now: datetime) -> NotifyRe
                 report.queued += 1
                 report.planned.append((mail.key, mail.to, ""))
     if sender is not None:
-        report.delivery = deliver(ctx, store, sender, now)
+        report.delivery = deliver(ctx, store, sender, now, renderer=renderer)
     return report
 
 
-def receipts_after_poll(ctx: Context, store: Store, sender, now: datetime, *, recorded: bool) -> bool:
+def receipts_after_poll(ctx: Context, store: Store, sender, now: datetime, *, recorded: bool,
+                        renderer: Renderer | None = None) -> bool:
     """After a poll: queue the receipts due (and, with a sender, deliver the
     mail due). Returns whether receipts were planned.
 
@@ -228,9 +233,9 @@ def receipts_after_poll(ctx: Context, store: Store, sender, now: datetime, *, re
     last = store.mark("receipts")
     if not recorded and last is not None and _still_valid(last, key, now):
         if sender is not None:
-            deliver(ctx, store, sender, now)
+            deliver(ctx, store, sender, now, renderer=renderer)
         return False
-    send_receipts(ctx, store, sender, now)
+    send_receipts(ctx, store, sender, now, renderer)
     batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
     young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now), after=now - batch)]
     young += [b.until for b in sender_bursts(ctx, store, now) if b.active(now)]  # receipts held by a burst
@@ -258,12 +263,13 @@ def _receipts_key(ctx: Context, store: Store, now: datetime) -> list:
 
 # -- reminders --------------------------------------------------------------------
 
-def remind(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
+def remind(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = False,
+           renderer: Renderer | None = None) -> NotifyReport:
     """Queue the reminders due at ``now`` (nothing outside office hours), then deliver."""
     from .outbound import common, reminders  # not at the top: an idle poll plans no mail
 
     report = NotifyReport("reminders", dry_run=dry_run)
-    renderer = renderer_for(ctx)
+    renderer = renderer or renderer_for(ctx)
     sync_bounces(store)  # bookkeeping of mail received (as the digest does), so that a dry run is right too
     campaign = ctx.rules.campaign
     if dry_run:
@@ -294,7 +300,7 @@ def remind(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = Fa
     if not common.in_office_hours(now, campaign.reminders, campaign.tz):
         report.note = "outside office hours: nothing is due now"
     if sender is not None:
-        report.delivery = deliver(ctx, store, sender, now)
+        report.delivery = deliver(ctx, store, sender, now, renderer=renderer)
     return report
 
 
@@ -324,12 +330,13 @@ def build_digest(ctx: Context, renderer: Renderer, status, inputs: DigestInputs)
     return mail, attachments
 
 
-def digest(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = False) -> NotifyReport:
+def digest(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = False,
+           renderer: Renderer | None = None) -> NotifyReport:
     """Queue today's digest to the coordinator (once per local day), then deliver."""
     from .outbound import digest as digest_plan  # not at the top: an idle poll plans no mail
 
     report = NotifyReport("digest", dry_run=dry_run)
-    renderer = renderer_for(ctx)
+    renderer = renderer or renderer_for(ctx)
     sync_bounces(store)  # bookkeeping of mail received, so that a dry run shows the bounces too
     if dry_run:
         _, status = facts_and_status(store, ctx.rules, now)
@@ -356,7 +363,7 @@ def digest(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = Fa
                 _, max_command = refused_commands(store, now)
                 store.set_mark("digest", now, DigestMark(now, max_item, max_corr, max_command).detail())
     if sender is not None:
-        report.delivery = deliver(ctx, store, sender, now)
+        report.delivery = deliver(ctx, store, sender, now, renderer=renderer)
     return report
 
 
@@ -369,10 +376,20 @@ def tasks(ctx: Context, sender_factory=None, environ: dict | None = None) -> dic
     - ``outbox`` (every minute): receipts that became due, then due mail;
     - ``remind`` (twice an hour): reminders decide themselves what is due;
     - ``digest`` (at schedule.digest_at): once per local day.
+
+    The jobs share one ``Renderer`` for the worker's life, made when the
+    first mail is rendered: each template is compiled once, and again
+    only when its file changes.
     """
     from .send import make_sender  # not at the top: SMTP code loads when the worker sends
 
     factory = sender_factory or (lambda: make_sender(ctx.config, environ))
+    shared: list[Renderer] = []
+
+    def renderer() -> Renderer:
+        if not shared:
+            shared.append(renderer_for(ctx))  # checks the sender; jinja2 loads at the first mail rendered
+        return shared[0]
 
     def job(fn):
         def run(now: datetime):
@@ -381,9 +398,9 @@ def tasks(ctx: Context, sender_factory=None, environ: dict | None = None) -> dic
         return run
 
     return {
-        "outbox": job(lambda store, sender, now: send_receipts(ctx, store, sender, now)),
-        "remind": job(lambda store, sender, now: remind(ctx, store, sender, now)),
-        "digest": job(lambda store, sender, now: digest(ctx, store, sender, now)),
+        "outbox": job(lambda store, sender, now: send_receipts(ctx, store, sender, now, renderer())),
+        "remind": job(lambda store, sender, now: remind(ctx, store, sender, now, renderer=renderer())),
+        "digest": job(lambda store, sender, now: digest(ctx, store, sender, now, renderer=renderer())),
     }
 
 

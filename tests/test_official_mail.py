@@ -250,8 +250,8 @@ def test_the_digest_lists_a_school_whose_documents_are_received_but_not_official
     status = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", False, evidence("word"),
                             complete=False)
     content = digest_content(status, OFFICIAL_RULES, DigestInputs(), ["c@x.vn"], limits={"missing": 400})
-    (row,) = [s for g in content["missing_groups"] for s in g["schools"] if s["code"] == NH]
-    assert (row["missing"], row["not_official"]) == ([], ["Tờ trình đề nghị công nhận"])
+    (row,) = [s for g in content["missing_groups"] for s in g.schools if s.code == NH]
+    assert (row.missing, row.not_official) == ((), ("Tờ trình đề nghị công nhận",))
     text, html = Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("digest", content)
     assert "- THCS Nguyễn Hiền: còn thiếu bản chính thức: Tờ trình đề nghị công nhận" in text
     assert "THCS Nguyễn Hiền (còn thiếu bản chính thức: Tờ trình)" in html_text(html)
@@ -268,11 +268,11 @@ def test_a_copy_the_bot_cannot_judge_is_a_question_for_the_coordinator():
     status = status_of(items, now=now, rules=OFFICIAL_RULES)
     content = digest_content(status, OFFICIAL_RULES, DigestInputs(), ["c@x.vn"])
     assert [t.kind for t in content["todo"]] == ["official"] and content["todo"][0].count == 2
-    assert content["review"]["total"] == 0 and content["headline"]["official_review"] == 2
-    first = content["official_review"]["rows"][0]
-    assert (first["ref"], first["doubts"], first["replies"]) == (
+    assert content["review"].total == 0 and content["headline"].official_review == 2
+    first = content["official_review"].rows[0]
+    assert (first.ref, first.doubts, first.replies) == (
         "R1", "trang 2: có vùng đỏ tròn nhưng quá mờ",
-        ["xác nhận R1 bản chính thức", "R1 không phải bản chính thức"])
+        ("xác nhận R1 bản chính thức", "R1 không phải bản chính thức"))
     text, html = Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("digest", content)
     assert ("[ ] 2 bản chưa chắc là bản chính thức (dấu mờ, ảnh tối...): mục 5; trả lời "
             "\"xác nhận R… bản chính thức\" hoặc \"R… không phải bản chính thức\".") in text

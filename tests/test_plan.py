@@ -13,6 +13,7 @@ from bot.outbound.digest import (DEFAULT_ENTRIES, Bounce, DigestInputs, OutboxPr
                                  digest_limits, todo_list)
 from bot.outbound.receipts import CountedItem, due_receipts, receipt_key, recheck_receipt
 from bot.outbound.reminders import due_reminders, recheck_reminder, reminder_key, reminder_slots, still_wanted
+from bot.outbound.sections import ReviewRow
 from bot.outbound.review import ReviewGuess, batch_reply, review_guess, review_sections, suggested_replies
 from bot.rules.load import load_rules
 from bot.status import apply_corrections, compute_status, to_json
@@ -229,7 +230,7 @@ def test_several_emails_within_minutes_give_one_receipt_after_the_batch_time():
     (mail,) = receipts_at(at(5, 9, 13), items)
     assert mail.key.text == f"receipt:{NH}:2023:1,2"
     assert mail.item_ids == (1, 2)
-    assert [(l["doc_name"], l["filename"], l["status"]) for l in mail.context["lines"]] == [
+    assert [(l.doc_name, l.filename, l.status) for l in mail.context["lines"]] == [
         ("Tờ trình đề nghị công nhận", "f1.pdf", "on_time"),
         ("Báo cáo kết quả xây dựng đơn vị điển hình", "f2.pdf", "on_time"),
         ("Biên bản họp xét, đề nghị", "f2.pdf", "on_time")]
@@ -239,7 +240,7 @@ def test_several_emails_within_minutes_give_one_receipt_after_the_batch_time():
 
 def test_receipt_lists_what_is_still_missing_and_says_late():
     (mail,) = receipts_at(at(12, 10), [counted(1, at(11, 9), ("bao_cao",))])
-    assert [l["status"] for l in mail.context["lines"]] == ["late"]
+    assert [l.status for l in mail.context["lines"]] == ["late"]
     assert mail.context["missing"] == ["Tờ trình đề nghị công nhận", "Biên bản họp xét, đề nghị"]
 
 
@@ -258,8 +259,8 @@ def test_a_later_version_keeps_the_first_copys_on_time_status():
     items = [counted(1, at(5, 9)), counted(2, at(12, 9))]
     (mail,) = receipts_at(at(12, 10), items, acknowledged={1})
     (line,) = mail.context["lines"]
-    assert line["status"] == "on_time" and line["later_version"]
-    assert line["first_received_at"] == at(5, 9)
+    assert line.status == "on_time" and line.later_version
+    assert line.first_received_at == at(5, 9)
 
 
 def test_receipt_key_of_many_items_stays_short():
@@ -277,31 +278,31 @@ def test_digest_headline_matches_status_json():
     content = digest_content(status, RULES, DigestInputs(), ["c@x.vn"], limits={"missing": 400})
     summary = to_json(status)["summary"]
     h = content["headline"]
-    assert (h["schools"], h["complete"], h["review"]) == (summary["schools"], summary["complete"], summary["review"])
-    assert h["percent"] == round(100 * 2 / 27, 1)
-    assert (h["days_to_deadline"], h["days_to_report"]) == (3, 8)
-    assert [r["reason"] for r in content["review"]["rows"]] == ["chữ ký không rõ"]
-    th = next(g for g in content["missing_groups"] if g["level"] == "TH")
-    du = next(s for s in th["schools"] if s["code"] == "th-nguyen-du")
-    assert du["missing"] == ["Báo cáo kết quả xây dựng đơn vị điển hình"]
-    assert du["in_review"] == ["Biên bản họp xét, đề nghị"]
-    assert [g["level"] for g in content["missing_groups"]] == ["MN", "MG", "NT", "TH", "THCS", "TH-THCS", "THPT",
+    assert (h.schools, h.complete, h.review) == (summary["schools"], summary["complete"], summary["review"])
+    assert h.percent == round(100 * 2 / 27, 1)
+    assert (h.days_to_deadline, h.days_to_report) == (3, 8)
+    assert [r.reason for r in content["review"].rows] == ["chữ ký không rõ"]
+    th = next(g for g in content["missing_groups"] if g.level == "TH")
+    du = next(s for s in th.schools if s.code == "th-nguyen-du")
+    assert du.missing == ("Báo cáo kết quả xây dựng đơn vị điển hình",)
+    assert du.in_review == ("Biên bản họp xét, đề nghị",)
+    assert [g.level for g in content["missing_groups"]] == ["MN", "MG", "NT", "TH", "THCS", "TH-THCS", "THPT",
                                                                 "TT GDNN-GDTX"]
-    assert h["missing_schools"] == 25
+    assert h.missing_schools == 25
 
 
 def test_digest_lists_late_submissions_and_counts_days_past_the_deadline():
     now = at(16, 7)
     status = status_of([item(1, at(12, 9, 30), ("bao_cao",))], now=now)
     content = digest_content(status, RULES, DigestInputs(), ["c@x.vn"])
-    assert [(r["code"], r["doc_name"]) for r in content["late"]["rows"]] == [(NH, "Báo cáo kết quả xây dựng đơn vị điển hình")]
-    assert (content["headline"]["days_to_deadline"], content["headline"]["days_to_report"]) == (-6, -1)
+    assert [(r.code, r.doc_name) for r in content["late"].rows] == [(NH, "Báo cáo kết quả xây dựng đơn vị điển hình")]
+    assert (content["headline"].days_to_deadline, content["headline"].days_to_report) == (-6, -1)
 
 
 def test_digest_lists_are_capped_and_the_rest_is_counted():
     status = status_of(now=at(20))
     content = digest_content(status, RULES, DigestInputs(), ["c@x.vn"], limits={"missing": 5})
-    assert sum(len(g["schools"]) for g in content["missing_groups"]) == 5
+    assert sum(len(g.schools) for g in content["missing_groups"]) == 5
     assert content["missing_more"] == 22
 
 
@@ -367,10 +368,10 @@ def test_digest_names_the_schools_no_address_reaches_and_marks_stopped_addresses
                Bounce(NH_SCHOOL, at(4), at(4), 1, "Undelivered Mail"))
     inputs = DigestInputs(bounces=bounces, suppressed=frozenset({"mnhoasen.q12@hcm-edu.example"}))
     content = digest_content(status_of(items, now=at(5, 7)), RULES, inputs, ["c@x.vn"])
-    (row,) = content["unreachable"]["rows"]
+    (row,) = content["unreachable"].rows
     assert (row.school, row.emails) == ("MN Hoa Sen", ("mnhoasen.q12@hcm-edu.example",))
     assert row.missing == ("Báo cáo kết quả xây dựng đơn vị điển hình", "Biên bản họp xét, đề nghị")
-    assert [(b["address"], b["suppressed"]) for b in content["bounces"]["rows"]] == [
+    assert [(b.address, b.suppressed) for b in content["bounces"].rows] == [
         ("mnhoasen.q12@hcm-edu.example", True), (NH_SCHOOL, False)]
 
 
@@ -384,7 +385,7 @@ def test_digest_names_the_schools_no_address_reaches_and_marks_stopped_addresses
 def test_digest_lists_schools_that_became_complete_since_the_previous_digest(items, corrections, before, expected):
     status = status_of(items, corrections, now=at(5, 7))
     content = digest_content(status, RULES, DigestInputs(complete_before=frozenset(before)), ["c@x.vn"])
-    assert content["completed"]["rows"] == expected
+    assert list(content["completed"].rows) == expected
 
 
 # -- a file in review without a document type ----------------------------------------------
@@ -415,10 +416,10 @@ def test_a_school_whose_file_waits_in_review_without_a_type_is_not_chased(items,
 def test_the_digest_says_the_reminder_waits_for_the_file_in_review():
     content = digest_content(status_of([SCAN], now=at(5, 9)), RULES, DigestInputs(), ["c@x.vn"],
                                   limits={"missing": 400})
-    (row,) = content["review"]["rows"]
-    assert row["reminder_held"] and row["filename"] == "scan0001.jpg"
-    (school_row,) = [s for g in content["missing_groups"] for s in g["schools"] if s["code"] == NH]
-    assert school_row["untyped_review"] == ["R9"] and school_row["reminder_held"]
+    (row,) = content["review"].rows
+    assert row.reminder_held and row.filename == "scan0001.jpg"
+    (school_row,) = [s for g in content["missing_groups"] for s in g.schools if s.code == NH]
+    assert school_row.untyped_review == ("R9",) and school_row.reminder_held
 
 
 # -- the digest's figures and wording --------------------------------------------------------
@@ -427,7 +428,7 @@ def test_digest_headline_counts_exempt_schools_as_complete_like_status_json_and_
     status = status_of([item(1, at(4), ALL)], [corr(1, "exempt", "th-le-van-tho")], now=at(5, 9))
     summary = to_json(status)["summary"]
     h = digest_content(status, RULES, DigestInputs(), ["c@x.vn"])["headline"]
-    assert (h["complete"], h["exempt"]) == (summary["complete"], summary["exempt"]) == (2, 1)
+    assert (h.complete, h.exempt) == (summary["complete"], summary["exempt"]) == (2, 1)
 
 
 @pytest.mark.parametrize("error, expected", [
@@ -445,7 +446,7 @@ def test_outbox_problems_name_the_kind_in_vietnamese():
     problems = tuple(OutboxProblem(n, kind, NH, "failed", "s", "550 no", 3)
                      for n, kind in enumerate(("receipt", "reminder", "digest", "reply"), 1))
     content = digest_content(status_of(now=at(5, 9)), RULES, DigestInputs(outbox_problems=problems), ["c@x"])
-    assert [o["kind_name"] for o in content["outbox"]["rows"]] == ["biên nhận", "thư nhắc", "thư tổng hợp", "trả lời"]
+    assert [o.kind_name for o in content["outbox"].rows] == ["biên nhận", "thư nhắc", "thư tổng hợp", "trả lời"]
 
 
 def test_a_receipt_knows_how_many_days_the_schools_deadline_has_passed():
@@ -465,7 +466,7 @@ def test_receipt_lines_of_a_combined_pdf_carry_their_pages():
                                  parts=3)
              for i, (d, a, b) in enumerate([("to_trinh", 1, 1), ("bao_cao", 2, 4), ("bien_ban", 5, 6)], start=1)]
     (mail,) = receipts_at(at(5, 10), parts + [counted(4, at(5, 9), ("ke_hoach",))])
-    assert [(l["filename"], l["pages"], l["first_page"], l["last_page"]) for l in mail.context["lines"]] == [
+    assert [(l.filename, l.pages, l.first_page, l.last_page) for l in mail.context["lines"]] == [
         ("document.pdf", True, 1, 1), ("document.pdf", True, 2, 4), ("document.pdf", True, 5, 6),
         ("f4.pdf", False, 1, 1)]
 
@@ -564,12 +565,13 @@ def test_one_line_for_several_files_names_exactly_those_files(refs, expected):
         assert sorted(parse_line(line).refs, key=lambda r: int(r[1:])) == sorted(set(refs), key=lambda r: int(r[1:]))
 
 
-def _review_rows(likely: int, unlikely: int) -> list[dict]:
+def _review_rows(likely: int, unlikely: int) -> list[ReviewRow]:
     rows = []
     for n in range(likely + unlikely):
         ok = n < likely
-        rows.append({"ref": f"R{n + 1}", "guess": ReviewGuess(ok, "Báo cáo", "low_confidence"),
-                     "replies": suggested_replies(f"R{n + 1}", NH, ("bao_cao",) if n % 2 else (), ok)})
+        rows.append(ReviewRow(f"R{n + 1}", "THCS Nguyễn Hiền", NH, (), "f.pdf", NH_SCHOOL, at(4), "",
+                              ReviewGuess(ok, "Báo cáo", "low_confidence"),
+                              tuple(suggested_replies(f"R{n + 1}", NH, ("bao_cao",) if n % 2 else (), ok)), False))
     return rows
 
 
@@ -581,17 +583,17 @@ def _review_rows(likely: int, unlikely: int) -> list[dict]:
 ])
 def test_the_review_section_shows_likely_files_first_and_at_most_limit_entries(likely, unlikely, limit, shown):
     section = review_sections(_review_rows(likely, unlikely), limit)
-    assert (len(section["likely"]["rows"]), len(section["unlikely"]["rows"])) == shown
-    assert section["rows"] == section["likely"]["rows"] + section["unlikely"]["rows"]
-    assert section["more"] == likely + unlikely - sum(shown)
-    assert all(r["guess"].likely for r in section["likely"]["rows"])
+    assert (len(section.likely.rows), len(section.unlikely.rows)) == shown
+    assert section.rows == section.likely.rows + section.unlikely.rows
+    assert section.more == likely + unlikely - sum(shown)
+    assert all(r.guess.likely for r in section.likely.rows)
     # one line settles the group: every shown file whose guess is complete, or every unlikely one
-    complete = [r["ref"] for r in section["likely"]["rows"] if r["replies"][0] == f"duyệt {r['ref']}"]
+    complete = [r.ref for r in section.likely.rows if r.replies[0] == f"duyệt {r.ref}"]
     if len(complete) > 1:
-        assert section["likely"]["batch"] == batch_reply("duyệt", complete)
-    assert section["likely"]["rows"][:len(complete)] == [r for r in section["likely"]["rows"] if r["ref"] in complete]
+        assert section.likely.batch == batch_reply("duyệt", complete)
+    assert section.likely.rows[:len(complete)] == tuple(r for r in section.likely.rows if r.ref in complete)
     if shown[1] > 1:
-        assert section["unlikely"]["batch"] == batch_reply("bỏ", [r["ref"] for r in section["unlikely"]["rows"]])
+        assert section.unlikely.batch == batch_reply("bỏ", [r.ref for r in section.unlikely.rows])
 
 
 def test_todays_decisions_come_with_their_counts_and_only_when_there_is_one():
@@ -607,7 +609,7 @@ def test_the_digest_shows_at_most_the_configured_entries_per_section():
                   reasons=("tệp scan nhưng OCR đang tắt",)) for n in range(40)]
     content = digest_content(status_of(items, now=at(11, 7)), RULES, DigestInputs(), ["c@x.vn"],
                                   limits=digest_limits(6))
-    assert len(content["review"]["rows"]) == 6 and content["review"]["more"] == 34
-    assert sum(len(g["schools"]) for g in content["missing_groups"]) == 6 and content["missing_more"] == 21
+    assert len(content["review"].rows) == 6 and content["review"].more == 34
+    assert sum(len(g.schools) for g in content["missing_groups"]) == 6 and content["missing_more"] == 21
     assert [t.kind for t in content["todo"]] == ["review", "report"]
     assert digest_limits()["review"] == DEFAULT_ENTRIES == 10

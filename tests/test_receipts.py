@@ -73,7 +73,7 @@ def test_a_receipt_to_an_outside_sender_lists_only_what_its_mail_brought():
         (f"receipt-to-sender:{NH}:2023:11", (STAFF,), ()),                            # one per mail, acknowledging
         (f"receipt-to-sender:{NH}:2023:12", (STAFF,), ())]                            # nothing for the school
     first = to_staff[0]
-    assert [line["filename"] for line in first.context["lines"]] == ["f2.pdf"]
+    assert [line.filename for line in first.context["lines"]] == ["f2.pdf"]
     assert not {"missing", "in_review", "complete", "overdue", "deadline"} & set(first.context)
     assert first.meta == {"sender": STAFF, "message_row": 11}
     # decided once: a later pass (the roster receipt still waiting, say) does not plan it again

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import io
+import os
 import shutil
 import unicodedata
 from email import policy
@@ -176,6 +177,35 @@ def test_the_office_can_reword_a_template_without_code(ctx, tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("trân trọng nhắc", "kính đề nghị"), encoding="utf-8")
     text = build(ctx, reminder_for(ctx, status_of(ctx)), renderer(ctx, templates)).get_body(("plain",)).get_content()
     assert "kính đề nghị Quý Trường" in text
+
+
+def test_a_renderer_compiles_a_template_once_and_again_only_after_the_office_edits_it(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    r = renderer(ctx, templates)
+    mail = reminder_for(ctx, status_of(ctx))
+    assert "trân trọng nhắc" in build(ctx, mail, r).get_body(("plain",)).get_content()
+    compiled = r.env.get_template("reminder.txt")
+    build(ctx, mail, r)
+    assert r.env.get_template("reminder.txt") is compiled  # the next mail reuses it
+    path = templates / "reminder.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("trân trọng nhắc", "kính đề nghị"), encoding="utf-8")
+    later = path.stat().st_mtime + 5  # a later mtime even where the clock of the file system is coarse
+    os.utime(path, (later, later))
+    text = build(ctx, mail, r).get_body(("plain",)).get_content()  # the same renderer: no restart
+    assert "kính đề nghị Quý Trường" in text and "trân trọng nhắc" not in text
+
+
+def test_two_renderers_of_two_template_folders_do_not_share_templates(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    path = templates / "reminder.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("trân trọng nhắc", "kính đề nghị"), encoding="utf-8")
+    mail = reminder_for(ctx, status_of(ctx))
+    ours, theirs = renderer(ctx, ROOT / "templates"), renderer(ctx, templates)
+    assert "trân trọng nhắc" in build(ctx, mail, ours).get_body(("plain",)).get_content()
+    assert "kính đề nghị" in build(ctx, mail, theirs).get_body(("plain",)).get_content()
+    assert ours.env is not theirs.env and renderer(ctx, templates).env is not theirs.env
 
 
 def test_older_templates_without_the_guess_wording_give_a_review_sheet_without_guesses(ctx, tmp_path):
@@ -470,7 +500,7 @@ def test_the_config_sets_the_entries_per_section_of_the_digest(tmp_path):
     items = [item(n, at(3), ("bao_cao",), decision="review", filename=f"scan{n}.pdf", reasons=("tệp scan",))
              for n in range(1, 9)]
     mail, _ = notify.build_digest(ctx, renderer(ctx), status_of(ctx, items), DigestInputs())
-    assert len(mail.context["review"]["rows"]) == 3 and mail.context["review"]["more"] == 5
+    assert len(mail.context["review"].rows) == 3 and mail.context["review"].more == 5
     with pytest.raises(Error, match="digest_entries"):
         parse_config({**base, "coordinator": {"emails": ["c@x.vn"], "digest_entries": 0}}, tmp_path)
 

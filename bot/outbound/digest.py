@@ -20,6 +20,8 @@ from ..status import LATE, RECEIVED, REVIEW, CampaignStatus
 from .common import (KIND_NAMES, PlannedMail, campaign_context, not_official, reachable, short_doc_name,
                      short_error)
 from .reminders import reason_not_to_remind
+from .sections import (BatchSection, BounceRow, BurstRow, ChangeRow, CorrectionRow, Headline, LateRow, MissingGroup,
+                       MissingSchool, OutboxRow, QuarantinedRow, RefusedRow, ReviewRow, Section, UnknownRow, cut)
 from .review import by_school, official_batch_reply, official_questions, review_guess, review_sections, suggested_replies
 
 
@@ -164,12 +166,11 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
     for s in status.schools:
         for doc_id, d in s.documents.items():
             if d.status == LATE:
-                late.append({"school": s.name, "code": s.code, "doc_name": campaign.doc_name(doc_id),
-                             "doc_short": short_doc_name(campaign, doc_id),
-                             "received_at": d.received_at, "late_by": d.late_by})
-    late.sort(key=lambda x: x["received_at"])
+                late.append(LateRow(s.name, s.code, campaign.doc_name(doc_id), short_doc_name(campaign, doc_id),
+                                    d.received_at, d.late_by))
+    late.sort(key=lambda x: x.received_at)
 
-    groups: dict[str, list] = {}
+    groups: dict[str, list[MissingSchool]] = {}
     missing_count = 0
     for s in status.schools:
         if s.complete:
@@ -180,16 +181,14 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         if not missing and not review and not unofficial:
             continue
         missing_count += 1
-        groups.setdefault(s.level, []).append({
-            "school": s.name, "code": s.code, "missing": [campaign.doc_name(d) for d in missing],
-            "missing_short": [short_doc_name(campaign, d) for d in missing],
+        groups.setdefault(s.level, []).append(MissingSchool(
+            s.name, s.code, tuple(campaign.doc_name(d) for d in missing),
+            tuple(short_doc_name(campaign, d) for d in missing),
             # received, but no copy is the official paper: the school was asked for it (receipt, reminders)
-            "not_official": [campaign.doc_name(d) for d in unofficial],
-            "not_official_short": [short_doc_name(campaign, d) for d in unofficial],
-            "in_review": [campaign.doc_name(d) for d in review], "extended": s.extended, "deadline": s.deadline,
-            "in_review_short": [short_doc_name(campaign, d) for d in review],
-            "untyped_review": list(s.untyped_review),
-            "reminder_held": bool(missing) and reason_not_to_remind(s, campaign) is not None})
+            tuple(campaign.doc_name(d) for d in unofficial), tuple(short_doc_name(campaign, d) for d in unofficial),
+            tuple(campaign.doc_name(d) for d in review), tuple(short_doc_name(campaign, d) for d in review),
+            s.extended, s.deadline, tuple(s.untyped_review),
+            bool(missing) and reason_not_to_remind(s, campaign) is not None))
     levels = _ordered_levels(rules, groups)
     missing_groups, shown = [], 0
     for level in levels:
@@ -197,7 +196,7 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         take = rows[:max(0, lim["missing"] - shown)]
         shown += len(take)
         if take:
-            missing_groups.append({"level": level, "schools": take, "total": len(rows)})
+            missing_groups.append(MissingGroup(level, tuple(take), len(rows)))
 
     by_code = {s.code: s for s in status.schools}
     # A counted copy the bot could not judge is a question of its own (is it the official paper?),
@@ -208,98 +207,95 @@ def digest_content(status: CampaignStatus, rules: Rules, inputs: DigestInputs, c
         if r.official_doubt:
             continue
         guess = review_guess(r.reason, r.filename, r.doc_types, campaign, r.reason_code)
-        review.append({
-            "ref": r.ref, "school": names.get(r.school, r.school) if r.school else None, "code": r.school,
-            "doc_names": [campaign.doc_name(t) for t in r.doc_types], "filename": r.filename,
-            "from_addr": r.from_addr,
-            "received_at": r.received_at, "reason": r.reason, "guess": guess,
-            "replies": suggested_replies(r.ref, r.school, r.doc_types, guess.likely),
-            # the school's reminders wait for this file (see _reason_not_to_remind)
-            "reminder_held": bool(r.school and not r.doc_types and r.school in by_code
-                                  and by_code[r.school].missing_required(campaign.required)
-                                  and reason_not_to_remind(by_code[r.school], campaign) is not None)})
+        review.append(ReviewRow(
+            r.ref, names.get(r.school, r.school) if r.school else None, r.school,
+            tuple(campaign.doc_name(t) for t in r.doc_types), r.filename, r.from_addr, r.received_at, r.reason,
+            guess, tuple(suggested_replies(r.ref, r.school, r.doc_types, guess.likely)),
+            # the school's reminders wait for this file (see reason_not_to_remind)
+            bool(r.school and not r.doc_types and r.school in by_code
+                 and by_code[r.school].missing_required(campaign.required)
+                 and reason_not_to_remind(by_code[r.school], campaign) is not None)))
 
-    changes = [{"ref": c.ref, "school": names.get(c.school, c.school) if c.school else None,
-                "doc_names": [campaign.doc_name(t) for t in c.doc_types], "filename": c.filename,
-                "doc_short": [short_doc_name(campaign, t) for t in c.doc_types],
-                "from_addr": c.from_addr, "received_at": c.received_at, "decision": c.decision}
+    changes = [ChangeRow(c.ref, names.get(c.school, c.school) if c.school else None,
+                         tuple(campaign.doc_name(t) for t in c.doc_types),
+                         tuple(short_doc_name(campaign, t) for t in c.doc_types), c.filename, c.from_addr,
+                         c.received_at, c.decision)
                for c in inputs.changes]
-    corrections = [{"kind": c.kind, "school": names.get(c.school, c.school) if c.school else None,
-                    "doc_name": campaign.doc_name(c.doc_type) if c.doc_type else None,
-                    "ref": f"R{c.item_id}" if c.item_id else None, "value": c.value, "who": c.who, "why": c.why,
-                    "at": c.at, "via": c.via} for c in inputs.corrections]
+    corrections = [CorrectionRow(c.kind, names.get(c.school, c.school) if c.school else None,
+                                 campaign.doc_name(c.doc_type) if c.doc_type else None,
+                                 f"R{c.item_id}" if c.item_id else None, c.value, c.who, c.why, c.at, c.via)
+                   for c in inputs.corrections]
     roster = {e: s.name for s in rules.schools for e in s.emails}
-    bounces = [{"address": b.address, "school": roster.get(b.address), "count": b.count, "first_at": b.first_at,
-                "last_at": b.last_at, "detail": b.detail, "suppressed": b.address in inputs.suppressed,
-                "written_since": b.written_since}
+    bounces = [BounceRow(b.address, roster.get(b.address), b.count, b.first_at, b.last_at, b.detail,
+                         b.address in inputs.suppressed, b.written_since)
                for b in inputs.bounces]
-    bounces.sort(key=lambda b: not b["suppressed"])  # stable: newest first within each
-    bursts = [{"address": b.address, "school": roster.get(b.address), "count": b.count, "first_at": b.first_at,
-               "last_at": b.last_at, "until": b.until, "active": b.active(status.now),
-               "same_day": b.first_at.astimezone(tz).date() == b.last_at.astimezone(tz).date()}
+    bounces.sort(key=lambda b: not b.suppressed)  # stable: newest first within each
+    bursts = [BurstRow(b.address, roster.get(b.address), b.count, b.first_at, b.last_at, b.until,
+                       b.active(status.now), b.first_at.astimezone(tz).date() == b.last_at.astimezone(tz).date())
               for b in inputs.bursts]
 
     unreachable = unreachable_schools(status, rules, inputs.suppressed)
+    days_to_report = (campaign.report_deadline(cycle).astimezone(tz).date() - today).days
 
-    def cut(name, rows):
-        return {"rows": rows[:lim[name]], "total": len(rows), "more": max(0, len(rows) - lim[name])}
+    def capped(name: str, rows: Sequence) -> Section:
+        return cut(rows, lim[name])
 
     return {
         **campaign_context(status),
         "today": today,
         "since": inputs.since,
-        "headline": {
-            "schools": total, "complete": complete, "incomplete": total - complete,
-            "exempt": status.exempt_count,  # counted in "complete", as status --json does
-            "percent": round(100 * complete / total, 1) if total else 0.0,
-            "target": 100,
-            "days_to_deadline": (campaign.deadline(cycle).astimezone(tz).date() - today).days,
-            "days_to_report": (campaign.report_deadline(cycle).astimezone(tz).date() - today).days,
-            "review": len(review),
-            "official_review": len(doubts),
-            "late": len(late),
-            "missing_schools": missing_count,
-        },
-        "changes": cut("changes", changes),
+        "headline": Headline(
+            schools=total, complete=complete, incomplete=total - complete,
+            exempt=status.exempt_count,  # counted in "complete", as status --json does
+            percent=round(100 * complete / total, 1) if total else 0.0,
+            target=100,
+            days_to_deadline=(campaign.deadline(cycle).astimezone(tz).date() - today).days,
+            days_to_report=days_to_report,
+            review=len(review),
+            official_review=len(doubts),
+            late=len(late),
+            missing_schools=missing_count),
+        "changes": capped("changes", changes),
         # the HTML lists only the counted ones: the files sent to review are in their own section
-        "changes_counted": by_school(cut("changes", [c for c in changes if c["decision"] == "counted"])),
-        "changes_review": sum(1 for c in changes if c["decision"] == "review"),
-        "completed": cut("completed", newly_complete(status, inputs.complete_before)),
-        "corrections": cut("corrections", corrections),
-        "late": cut("late", late),
-        "late_by_school": by_school(cut("late", late))["groups"],
-        "missing_groups": missing_groups,
+        "changes_counted": by_school(capped("changes", [c for c in changes if c.decision == "counted"])),
+        "changes_review": sum(1 for c in changes if c.decision == "review"),
+        "completed": capped("completed", newly_complete(status, inputs.complete_before)),
+        "corrections": capped("corrections", corrections),
+        "late": capped("late", late),
+        "late_by_school": by_school(capped("late", late)).groups,
+        "missing_groups": tuple(missing_groups),
         "missing_more": max(0, missing_count - shown),
         "review": review_sections(review, lim["review"]),
-        "official_review": {**cut("review", doubts),
-                            "batch": official_batch_reply([d["ref"] for d in doubts[:lim["review"]]])},
-        "todo": todo_list(len(review), sum(1 for r in review if r["guess"].likely), unreachable,
+        "official_review": _with_batch(capped("review", doubts),
+                                       official_batch_reply([d.ref for d in doubts[:lim["review"]]])),
+        "todo": todo_list(len(review), sum(1 for r in review if r.guess.likely), unreachable,
                           len(inputs.quarantined), len(inputs.outbox_problems), len(inputs.refused_commands),
-                          report_draft_due(campaign, cycle, status.now),
-                          (campaign.report_deadline(cycle).astimezone(tz).date() - today).days,
-                          official=len(doubts)),
-        "unknown": cut("unknown", [{"address": u.address, "count": u.count, "last_at": u.last_at,
-                                    "last_subject": u.last_subject,
-                                    "counted_for": [names.get(c, c) for c in u.counted_for]}
-                                   # whose mail was not counted for any school first: someone must look
-                                   for u in sorted(inputs.unknown_senders, key=lambda u: bool(u.counted_for))]),
-        "bounces": cut("bounces", bounces),
-        "bursts": cut("bursts", bursts),
-        "unreachable": cut("unreachable", unreachable),
-        "outbox": cut("outbox", [{"id": p.id, "kind": p.kind, "kind_name": KIND_NAMES.get(p.kind, p.kind),
-                                  "school": names.get(p.school, p.school), "status": p.status, "subject": p.subject,
-                                  "last_error": short_error(p.last_error), "attempts": p.attempts}
-                                 for p in inputs.outbox_problems]),
+                          report_draft_due(campaign, cycle, status.now), days_to_report, official=len(doubts)),
+        "unknown": capped("unknown", [UnknownRow(u.address, u.count, u.last_at, u.last_subject,
+                                                 tuple(names.get(c, c) for c in u.counted_for))
+                                      # whose mail was not counted for any school first: someone must look
+                                      for u in sorted(inputs.unknown_senders, key=lambda u: bool(u.counted_for))]),
+        "bounces": capped("bounces", bounces),
+        "bursts": capped("bursts", bursts),
+        "unreachable": capped("unreachable", unreachable),
+        "outbox": capped("outbox", [OutboxRow(p.id, p.kind, KIND_NAMES.get(p.kind, p.kind),
+                                              names.get(p.school, p.school), p.status, p.subject,
+                                              short_error(p.last_error), p.attempts)
+                                    for p in inputs.outbox_problems]),
         "outbox_waiting": inputs.outbox_waiting,
         "coordinators": list(coordinators),
-        "refused": cut("refused", [{"from_addr": r.from_addr, "received_at": r.received_at, "subject": r.subject,
-                                    "reason": r.reason, "detail": r.detail, "lines": list(r.lines[:10]),
-                                    "more_lines": max(0, len(r.lines) - 10)} for r in inputs.refused_commands]),
+        "refused": capped("refused", [RefusedRow(r.from_addr, r.received_at, r.subject, r.reason, r.detail,
+                                                 tuple(r.lines[:10]), max(0, len(r.lines) - 10))
+                                      for r in inputs.refused_commands]),
         "report_draft": report_draft_due(campaign, cycle, status.now),
-        "quarantined": cut("quarantined", [{"from_addr": q.from_addr or q.message_id, "subject": q.subject,
-                                            "received_at": q.received_at, "error": q.error, "ref": q.ref}
-                                           for q in inputs.quarantined]),
+        "quarantined": capped("quarantined", [QuarantinedRow(q.from_addr or q.message_id, q.subject, q.received_at,
+                                                             q.error, q.ref)
+                                              for q in inputs.quarantined]),
     }
+
+
+def _with_batch(section: Section, batch: str) -> BatchSection:
+    return BatchSection(section.rows, section.total, section.more, batch)
 
 
 @dataclass(frozen=True)

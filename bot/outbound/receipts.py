@@ -13,7 +13,7 @@ a burst, cancelled when every one bounced.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Iterable, Iterator, Sequence
 
@@ -21,7 +21,8 @@ from ..mailkey import RECEIPT, SENDER_RECEIPT, MailKey
 from ..official.verdict import Evidence
 from ..rules.model import Rules, School
 from ..status import LATE, ON_TIME, RECEIVED, REVIEW, CampaignStatus, SchoolStatus
-from .common import PlannedMail, campaign_context, doc_line, not_official, official_note, reachable
+from .common import (OfficialNote, PlannedMail, campaign_context, doc_line, not_official, official_note,
+                     reachable)
 
 
 # -- receipts ---------------------------------------------------------------
@@ -111,7 +112,27 @@ def due_receipts(status: CampaignStatus, rules: Rules, counted: Iterable[Counted
                 mails.append(sender_receipt_mail(status, school, brought, key))
     return tuple(mails)
 
-def _receipt_lines(campaign, items: Sequence[CountedItem]) -> Iterator[tuple[CountedItem, str, dict]]:
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One document a receipt acknowledges: its type, the file (and its pages, ``pages`` when the file held
+    several documents), when it came. In the school's receipt also: on time or late (``status``), whether
+    it is a ``later_version`` of a document first received at ``first_received_at``, and the ``official``
+    note (``OfficialNote``; None: not checked). A sender's receipt leaves these at their defaults."""
+
+    doc_id: str
+    doc_name: str
+    filename: str
+    pages: bool
+    first_page: int
+    last_page: int
+    received_at: datetime
+    status: str = ""
+    later_version: bool = False
+    first_received_at: datetime | None = None
+    official: OfficialNote | None = None
+
+
+def _receipt_lines(campaign, items: Sequence[CountedItem]) -> Iterator[tuple[CountedItem, str, ReceiptLine]]:
     """(item, document type, the receipt line of what the item brought) for
     every known document type of every item, in order."""
     for item in items:
@@ -120,9 +141,8 @@ def _receipt_lines(campaign, items: Sequence[CountedItem]) -> Iterator[tuple[Cou
                 name = campaign.doc_type(doc_id).name
             except KeyError:
                 continue
-            yield item, doc_id, {"doc_id": doc_id, "doc_name": name, "filename": item.filename,
-                                 "pages": item.parts > 1, "first_page": item.first_page,
-                                 "last_page": item.last_page, "received_at": item.received_at}
+            yield item, doc_id, ReceiptLine(doc_id, name, item.filename, item.parts > 1, item.first_page,
+                                            item.last_page, item.received_at)
 
 
 def sender_receipt_mail(status: CampaignStatus, school: School, items: Sequence[CountedItem],
@@ -149,13 +169,14 @@ def receipt_mail(status: CampaignStatus, school: School, s: SchoolStatus, items:
         doc = s.documents.get(doc_id)
         first = doc.received_at if doc is not None else None
         # The first counted copy decides on-time/late; a later version does not change it.
-        lines.append({**line,
-                      "status": doc.status if doc is not None and doc.status in RECEIVED else (
-                          LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
-                      "later_version": first is not None and first < item.received_at, "first_received_at": first,
-                      # what this copy shows, and whether the document has its official paper (any copy counts)
-                      "official": official_note(doc.official, item.evidence)
-                      if doc is not None and doc.status in RECEIVED else None})
+        lines.append(replace(
+            line,
+            status=doc.status if doc is not None and doc.status in RECEIVED else (
+                LATE if item.received_at > s.deadline + campaign.grace else ON_TIME),
+            later_version=first is not None and first < item.received_at, first_received_at=first,
+            # what this copy shows, and whether the document has its official paper (any copy counts)
+            official=official_note(doc.official, item.evidence) if doc is not None and doc.status in RECEIVED
+            else None))
     missing = s.missing_required(campaign.required)
     docs = [doc_line(campaign, s, d.id) for d in campaign.doc_types]
     overdue = status.now > s.deadline + campaign.grace

@@ -188,6 +188,14 @@ def reminder_current(s: SchoolStatus, campaign: Campaign, meta: dict) -> bool:
             and not_official(s, campaign) == meta.get("not_official", []))
 
 
+@dataclass(frozen=True)
+class NotOfficialLine:
+    """A document a reminder asks the official paper of: its name and what its copies lack (``note``)."""
+
+    doc_name: str
+    note: OfficialNote
+
+
 def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind: str, key: MailKey,
                   suppressed: Iterable[str] = ()) -> PlannedMail:
     """The reminder to ``school``'s roster addresses, but the ``suppressed`` ones."""
@@ -208,9 +216,8 @@ def reminder_mail(status: CampaignStatus, school: School, s: SchoolStatus, kind:
         "missing_ids": missing,
         # received, but no copy is the official paper yet: "còn thiếu bản chính thức: Tờ trình"
         "not_official": [campaign.doc_name(d) for d in unofficial],
-        "not_official_notes": [{"doc_name": campaign.doc_name(d),
-                                "note": official_note(False, s.documents[d].evidence)
-                                or OfficialNote(NOT_OFFICIAL, asks=("signed_or_stamped",))}
+        "not_official_notes": [NotOfficialLine(campaign.doc_name(d), official_note(False, s.documents[d].evidence)
+                                               or OfficialNote(NOT_OFFICIAL, asks=("signed_or_stamped",)))
                                for d in unofficial],
         "received": [d for d in docs if d.status in RECEIVED and d.doc_id not in unofficial],
         "in_review": [d for d in docs if d.status == REVIEW],

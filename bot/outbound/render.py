@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # annotations only: jinja2 is imported where templates are lo
 
 HCM = "Asia/Ho_Chi_Minh"
 AUTO_SUBMITTED = {"receipt": "auto-replied", "reply": "auto-replied"}  # everything else: auto-generated
-_ENVIRONMENTS: dict[tuple[str, str], jinja2.Environment] = {}
 
 
 @dataclass(frozen=True)
@@ -65,30 +64,30 @@ class Renderer:
 
     @property
     def env(self) -> jinja2.Environment:
-        """The Jinja environment of the templates, made on first use: one per
-        (directory, time zone) and process, so templates are compiled once and
-        again only when a file changes (auto_reload checks mtimes). Not in
-        ``__init__``: ``check-config`` and a quiet poll build a renderer (the
-        sender is checked) but render nothing, and need not load jinja2."""
+        """This renderer's Jinja environment, made on first use. It keeps each
+        template compiled (compiling the digest's costs a few hundred
+        milliseconds, rendering it about one) and compiles it again only when
+        its file changes on disk (``auto_reload`` compares mtimes at each
+        use): an office's edit of templates/ shows in the next mail, without
+        a restart. Keep one renderer for many mails (the worker keeps one for
+        its life, ``notify.tasks``). Not made in ``__init__``: ``check-config``
+        and a quiet poll build a renderer (the sender is checked) but render
+        nothing, and need not load jinja2."""
         if self._env is None:
-            cache_key = (str(self.dir.resolve()), getattr(self.tz, "key", str(self.tz)))
-            env = _ENVIRONMENTS.get(cache_key)
-            if env is None:
-                import jinja2
+            import jinja2
 
-                env = jinja2.Environment(
-                    loader=jinja2.FileSystemLoader(str(self.dir), encoding="utf-8"),
-                    autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False,
-                                                        default=False),
-                    undefined=jinja2.StrictUndefined,
-                    keep_trailing_newline=False,
-                    auto_reload=True,
-                )
-                env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
-                                   vn_deadline=self.vn_deadline, nd30_date=self.nd30_date, vn_duration=vn_duration,
-                                   vn_number=vn_number, middle=shorten_middle, address=shorten_address,
-                                   days_vi=days_vi, lower_first=lower_first)
-                _ENVIRONMENTS[cache_key] = env
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(str(self.dir), encoding="utf-8"),
+                autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False,
+                                                    default=False),
+                undefined=jinja2.StrictUndefined,
+                keep_trailing_newline=False,
+                auto_reload=True,
+            )
+            env.filters.update(vn_date=self.vn_date, vn_datetime=self.vn_datetime, vn_short=self.vn_short,
+                               vn_deadline=self.vn_deadline, nd30_date=self.nd30_date, vn_duration=vn_duration,
+                               vn_number=vn_number, middle=shorten_middle, address=shorten_address,
+                               days_vi=days_vi, lower_first=lower_first)
             self._env = env
         return self._env
 

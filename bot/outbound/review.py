@@ -9,37 +9,19 @@ give the reply lines that settle it; ``review_sections`` and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Sequence
 
 from ..model import ReasonCode
 from ..rules.model import Campaign
 from ..status import OFFICIAL_DOUBT
 from .common import short_doc_name
+from .sections import (BatchSection, GroupedSection, OfficialQuestion, ReviewGuess, ReviewRow, ReviewSection,
+                       SchoolGroup, Section)
 
 
 # -- the review queue as the coordinator decides it ------------------------------------------
 
 LIKELY, UNLIKELY = True, False
-
-
-@dataclass(frozen=True)
-class ReviewGuess:
-    """The bot's best guess about a file in review, in a few words.
-
-    ``likely``: probably a document of this campaign and year (False: its
-    text speaks of another topic or year). ``doc``: the short name of the
-    document type it probably is ("Báo cáo"), "" when unknown. ``cause``:
-    why a person must look, a key of ``CAUSE`` in
-    ``templates/_digest_wording.txt``; ``label``: the words that go with it
-    (the other topic, the date, a reason too rare to have a key).
-    """
-
-    likely: bool
-    doc: str
-    cause: str
-    label: str = ""
-    from_filename: bool = False  # the document type was read from the file's name only
 
 
 # (pattern of one reason of the classifier, cause) in order of precedence: the first
@@ -201,17 +183,17 @@ def official_batch_reply(refs: Sequence[str]) -> str:
     return f"xác nhận {' '.join(refs)} bản chính thức"
 
 
-def official_questions(entries: Sequence, names: dict, campaign: Campaign) -> list[dict]:
+def official_questions(entries: Sequence, names: dict, campaign: Campaign) -> list[OfficialQuestion]:
     """The digest's cards for counted copies the bot could not judge
     (``ReviewEntry.official_doubt``): school, document, file, the bot's
     doubts (the page and why) and the two replies."""
     rows = []
     for r in entries:
         doubts = r.reason.split(": ", 1)[1] if r.reason.startswith(OFFICIAL_DOUBT + ": ") else r.reason
-        rows.append({"ref": r.ref, "school": names.get(r.school, r.school) if r.school else None, "code": r.school,
-                     "doc_names": [campaign.doc_name(t) for t in r.doc_types],
-                     "doc_short": [short_doc_name(campaign, t) for t in r.doc_types], "filename": r.filename,
-                     "received_at": r.received_at, "doubts": doubts, "replies": official_replies(r.ref)})
+        rows.append(OfficialQuestion(r.ref, names.get(r.school, r.school) if r.school else None, r.school,
+                                     tuple(campaign.doc_name(t) for t in r.doc_types),
+                                     tuple(short_doc_name(campaign, t) for t in r.doc_types), r.filename,
+                                     r.received_at, doubts, tuple(official_replies(r.ref))))
     return rows
 
 
@@ -230,7 +212,7 @@ def batch_reply(verb: str, refs: Sequence[str]) -> str:
     return f"{verb} {' '.join(parts)}" if parts else ""
 
 
-def review_sections(rows: list[dict], limit: int) -> dict:
+def review_sections(rows: Sequence[ReviewRow], limit: int) -> ReviewSection:
     """The review queue for the digest: the files that are probably of this
     campaign first, then the others, at most ``limit`` entries in all (the
     second group keeps at least a third of them when both are long); the
@@ -238,28 +220,29 @@ def review_sections(rows: list[dict], limit: int) -> dict:
     shows: accept the guesses ("duyệt ...", only files with a full guess)
     or reject them all ("bỏ ...")."""
     # the files whose guess is complete first: one "duyệt" line settles them
-    likely = sorted((r for r in rows if r["guess"].likely), key=lambda r: r["replies"][0] != f"duyệt {r['ref']}")
-    unlikely = [r for r in rows if not r["guess"].likely]
+    likely = sorted((r for r in rows if r.guess.likely), key=lambda r: r.replies[0] != f"duyệt {r.ref}")
+    unlikely = [r for r in rows if not r.guess.likely]
     limit = max(1, limit)
     take_unlikely = min(len(unlikely), max(limit // 3, limit - len(likely)))
     take_likely = min(len(likely), limit - take_unlikely)
     groups = {}
     for name, group, take in (("likely", likely, take_likely), ("unlikely", unlikely, take_unlikely)):
-        shown = group[:take]
+        shown = tuple(group[:take])
         if name == "likely":
-            refs = [r["ref"] for r in shown if r["replies"][0] == f"duyệt {r['ref']}"]
+            refs = [r.ref for r in shown if r.replies[0] == f"duyệt {r.ref}"]
             batch = batch_reply("duyệt", refs) if len(refs) > 1 else ""
         else:
-            batch = batch_reply("bỏ", [r["ref"] for r in shown]) if len(shown) > 1 else ""
-        groups[name] = {"rows": shown, "total": len(group), "more": len(group) - len(shown), "batch": batch}
-    shown = groups["likely"]["rows"] + groups["unlikely"]["rows"]
-    return {"rows": shown, "total": len(rows), "more": len(rows) - len(shown), **groups}
+            batch = batch_reply("bỏ", [r.ref for r in shown]) if len(shown) > 1 else ""
+        groups[name] = BatchSection(shown, len(group), len(group) - len(shown), batch)
+    shown = groups["likely"].rows + groups["unlikely"].rows
+    return ReviewSection(shown, len(rows), len(rows) - len(shown), groups["likely"], groups["unlikely"])
 
 
-def by_school(section: dict) -> dict:
-    """``section`` (rows, total, more) with its rows also grouped by school in
-    the order they come (``groups``: school, the rows), for one line per school."""
+def by_school(section: Section) -> GroupedSection:
+    """``section`` with its rows also grouped by school in the order they
+    come (``groups``), for one line per school."""
     groups: dict[str, list] = {}
-    for row in section["rows"]:
-        groups.setdefault(row.get("school") or "", []).append(row)
-    return {**section, "groups": [{"school": k, "rows": v} for k, v in groups.items()]}
+    for row in section.rows:
+        groups.setdefault(row.school or "", []).append(row)
+    return GroupedSection(section.rows, section.total, section.more,
+                          tuple(SchoolGroup(k, tuple(v)) for k, v in groups.items()))
