@@ -19,16 +19,14 @@ from .context import Context
 from .errors import ConfigError, MailboxError
 from .lock import StateLock
 from .official.policy import Requirement
-from .officialcopy import COLUMNS, json_columns
 from .rules.load import load_rules
 from .rules.model import Rules
-from .status import item_evidence, settlements, status_for
-from .store import Store, StoredItem
 
 if TYPE_CHECKING:  # annotations only: each module is imported where it is used
     from .extract import Extractor
     from .ingest import PollReport
     from .parse import ParseLimits
+    from .store import Store, StoredItem
 
 log = logging.getLogger("bot")
 
@@ -110,6 +108,7 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
     """
     from .ingest import PollReport  # not at the top: status and health do not poll
     from . import notify
+    from .store import Store  # nor (here and below) does check-config open the state
 
     report = PollReport()
     with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \
@@ -222,6 +221,7 @@ def write_report(ctx: Context, store: Store, now: datetime, directory: Path | No
     """The office's report of the cycle (DOCX and XLSX) in ``directory``
     (default ``state/reports/``); returns both paths."""
     from .report import write_reports  # not at the top: the DOCX/XLSX writers are for the report command
+    from .status import status_for
 
     status = status_for(store, ctx.rules, now, cycle)
     return write_reports(status, ctx.rules, directory or ctx.config.paths.state / "reports", now,
@@ -242,6 +242,8 @@ def export_rows(store: Store, rules: Rules) -> list[dict]:
     its document's first page) names the first page's item: "trang tiếp
     theo của R17".
     """
+    from .status import item_evidence, settlements  # not at the top: check-config computes no status
+
     tz = rules.campaign.tz
     settled = settlements(store.corrections())
     return [_row(i, tz, item_evidence(i, settled)) for i in name_first_pages(store.items())]
@@ -250,6 +252,8 @@ def export_rows(store: Store, rules: Rules) -> list[dict]:
 def csv_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
     """Export rows for CSV: ``evidence`` flattened into the columns official, signed_by,
     seal, number, date, problems (pure); returns the rows and their column names."""
+    from .officialcopy import COLUMNS, json_columns  # not at the top: check-config exports nothing
+
     out = []
     for row in rows:
         flat = {k: v for k, v in row.items() if k != "evidence"}

@@ -13,22 +13,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence, TypeVar
+from typing import TYPE_CHECKING, Sequence, TypeVar
 
 from .model import DocumentPart
-from .official.minutes import check_minutes
-from .official.numbering import read_number_date
+from .official.evidence import Evidence
 from .official.policy import OfficialPolicy
-from .official.record import OfficialInputs
-from .official.signblock import find_blocks
-from .official.verdict import Cycle, Evidence, Observations, judge
 from .rules.model import Campaign, DocType
+
+if TYPE_CHECKING:  # annotations only: the checkers load where a copy is judged (evidence_for)
+    from .official.record import OfficialInputs
+    from .official.verdict import Cycle
 
 
 def cycle_window(campaign: Campaign, cycle: int, received_at: datetime) -> Cycle:
     """The dates a document of ``cycle`` may carry: from the cycle's opening to its
     deadline, or to the day it arrived when that is later (a late document is
     still this cycle's: timeliness is judged on its own)."""
+    from .official.verdict import Cycle  # not at the top: status and the store read evidence, judge none
+
     tz = campaign.tz
     end = max(campaign.deadline(cycle).astimezone(tz).date(), received_at.astimezone(tz).date())
     return Cycle(start=campaign.opens(cycle).date(), end=end)
@@ -41,6 +43,12 @@ def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType
     None when extraction gave no official-copy inputs (a result made before
     the check existed): "not checked", never "unofficial".
     """
+    # Not at the top: status and the store read evidence and judge none; the checkers are for the pipeline.
+    from .official.minutes import check_minutes
+    from .official.numbering import read_number_date
+    from .official.signblock import find_blocks
+    from .official.verdict import Observations, judge
+
     if inputs is None:
         return None
     lines = part.text.splitlines() or part.head.splitlines()

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from .backup import current_schema, schema_version
 from .clock import system_clock
 from .context import Context
 from .doctor import explain, network_cause
@@ -246,6 +245,8 @@ def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: floa
 def run(ctx: Context, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: float | None = None,
         install_signals: bool = True) -> int:
     """Run the worker in the foreground until SIGTERM/SIGINT. Returns an exit code."""
+    from .backup import current_schema, schema_version  # not at the top: health loads this module, not tarfile
+
     config = ctx.config
     with StateLock(config.paths.state, "run"):
         before = schema_version(config.paths.state)
@@ -429,8 +430,6 @@ def _digest_problems(store, config, now: datetime, last: datetime | None) -> lis
 
 
 def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[list[str], list[str]]:
-    from .outbound.delivery import Limits  # not at the top: the outgoing-mail modules load only when health asks
-
     trouble = store.outbox_trouble(now - STUCK_AFTER, cycle)
     lines, problems = [], []
     if trouble.failed:
@@ -439,6 +438,8 @@ def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[l
         problems.append(f"{trouble.failed} outgoing mail(s){'' if cycle is None else f' of cycle {cycle}'} failed "
                         f"for good; newest error: {error or '-'} (see: hoso-bot outbox; then hoso-bot outbox --retry)")
     if trouble.overdue:
+        from .outbound.delivery import Limits  # not at the top: only an overdue queue asks for the daily cap
+
         since = trouble.overdue_since
         capped = (config.smtp.enabled
                   and store.sent_since(now - timedelta(days=1)) >= Limits.from_smtp(config.smtp).daily_cap)

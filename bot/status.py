@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from .model import Correction, ReasonCode, StoredItem
-from .official.verdict import Evidence
+from .official.evidence import Evidence
 from .officialcopy import best_copy, satisfies
 from .rules.model import Campaign, School
 

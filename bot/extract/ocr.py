@@ -1,4 +1,4 @@
-"""OCR with tesseract: availability, reading a page image, and the layout of its header."""
+"""OCR with tesseract: reading a page image, and the layout of its header (availability: ``tesseract``)."""
 from __future__ import annotations
 
 import atexit
@@ -15,26 +15,13 @@ from dataclasses import dataclass
 
 from ..vietnamese import fold, fold_compact
 from .common import ExtractLimits
+from .tesseract import ocr_unavailable_reason
 from .text import starts_document
 
 
 # --------------------------------------------------------------------------
 # OCR (tesseract)
 # --------------------------------------------------------------------------
-
-def ocr_unavailable_reason(lang: str = "vie") -> str | None:
-    """None if tesseract with ``lang`` data can run here, else why not."""
-    exe = shutil.which("tesseract")
-    if exe is None:
-        return "máy chưa cài OCR"
-    try:
-        out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=15)
-    except (OSError, subprocess.SubprocessError):
-        return "máy đã cài OCR nhưng OCR không chạy được"
-    if lang not in (out.stdout + out.stderr).split():
-        return "OCR chưa có dữ liệu tiếng Việt (tesseract-ocr-vie)"
-    return None
-
 
 def ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
     """OCR one page image (PNG or any format Pillow reads) by need: its head,

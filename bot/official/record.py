@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
+from .evidence import Evidence, Medium
 from .policy import Requirement
-from .seal import PageSeal
 from .signature import DigitalSignature, SignatureReport
-from .verdict import Evidence, Medium
+
+if TYPE_CHECKING:  # annotations only: the seal finder's module loads where a page answer is read back
+    from .seal import PageSeal
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ def inputs_to_dict(i: OfficialInputs) -> dict:
 
 
 def inputs_from_dict(d: dict) -> OfficialInputs:
+    from .seal import PageSeal  # not at the top: the store imports this module for every command
+
     return OfficialInputs(
         medium=Medium(d["medium"]),
         signatures=SignatureReport(tuple(signature_from_dict(s) for s in d.get("signatures", ())),

@@ -25,27 +25,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
-from enum import Enum
 from typing import Sequence
 
+from .evidence import Evidence, Medium  # the records it judges into (also importable from here)
 from .minutes import MinutesCheck, check_minutes
 from .numbering import NumberDate, read_number_date
 from .policy import OfficialPolicy, Requirement
 from .seal import Box, PageSeal, find_seal
-from .signature import DigitalSignature, SignatureReport, TrustRoots, read_signatures
+from .signature import SignatureReport, TrustRoots, read_signatures
 from .signblock import BlockFinding, find_blocks
 
 ASK_OFFICIAL = "đề nghị gửi bản scan có chữ ký, đóng dấu hoặc bản ký số"
 UNVERIFIED_ISSUER = "chưa xác minh được nơi cấp chứng thư"
-
-
-class Medium(str, Enum):
-    """How the document reached us, which decides what can prove it official."""
-
-    WORD = "word"          # .docx/.doc/.odt/.rtf: a draft, whatever it says
-    TEXT = "text"          # plain text or HTML (a mail body)
-    TEXT_PDF = "text_pdf"  # a PDF with a text layer (printed from Word, or a searchable scan)
-    SCAN = "scan"          # a scanned PDF or a photo: judged on its page images
 
 
 @dataclass(frozen=True)
@@ -74,46 +65,6 @@ class Observations:
     minutes: MinutesCheck | None = None
     codes: tuple[str, ...] = ()
     cycle: Cycle | None = None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Evidence that a document is the official paper (issue 16's contract).
-
-    ``problems``: Vietnamese, for the school's receipt (what is wrong or
-    missing) and the coordinator. ``seen``: Vietnamese, what was found
-    ("đã ký số bởi ..."). ``doubts``: why the bot cannot tell, for a
-    coordinator question. ``missing``: the required evidence definitely not
-    there, so a receipt asks only for that.
-    """
-
-    official: bool | None
-    digital_signature: DigitalSignature | None = None
-    seal: bool | None = None
-    signature_block: bool | None = None
-    number: str | None = None
-    date: date | None = None
-    problems: tuple[str, ...] = ()
-    seen: tuple[str, ...] = ()
-    doubts: tuple[str, ...] = ()
-    missing: tuple[Requirement, ...] = ()
-    seal_page: int | None = None
-    tampered: bool = False
-
-    def to_json(self) -> dict:
-        """The ``evidence`` object of ``export --format json`` (keys of the contract first)."""
-        return {
-            "official": self.official,
-            "digital_signature": self.digital_signature.to_json() if self.digital_signature else None,
-            "seal": self.seal,
-            "signature_block": self.signature_block,
-            "number": self.number,
-            "date": self.date.isoformat() if self.date else None,
-            "problems": list(self.problems),
-            "seen": list(self.seen),
-            "doubts": list(self.doubts),
-            "missing": [r.value for r in self.missing],
-        }
 
 
 # --------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from typing import Iterable, NamedTuple, Sequence
 from ..clock import utc
 from ..model import ItemDecision, ParsedMessage, RawMessage
 from ..official.record import evidence_to_dict
-from ..official.verdict import Evidence
+from ..official.evidence import Evidence
 from .db import chunks
 from .headers import message_id_of, sender_of
 
