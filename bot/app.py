@@ -99,7 +99,8 @@ def parse_limits(ctx: Context) -> ParseLimits:
 
 
 def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extractor | None = None,
-         progress=None, should_stop=lambda: False, take_lock: bool = True, sender=None) -> PollReport:
+         progress=None, should_stop=lambda: False, take_lock: bool = True, sender=None,
+         renderer=None) -> PollReport:
     """Fetch new mail once, process everything pending, and queue the receipts due.
 
     Takes the state lock unless the caller (the worker) already holds it.
@@ -130,7 +131,8 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
         finally:
             for own in made:
                 own.close()
-        notify.receipts_after_poll(ctx, store, sender, now, recorded=bool(report.processed or report.failed))
+        notify.receipts_after_poll(ctx, store, sender, now, recorded=bool(report.processed or report.failed),
+                                   renderer=renderer)
         store.set_mark("poll", now, report.summary())
     return report
 
@@ -228,11 +230,20 @@ def write_report(ctx: Context, store: Store, now: datetime, directory: Path | No
                          templates=ctx.config.paths.templates)
 
 
-def scheduled_tasks(ctx: Context) -> dict:
-    """The worker's jobs besides polling: name -> callable(now) (outbox, remind, digest)."""
+def scheduled_tasks(ctx: Context, renderer=None) -> dict:
+    """The worker's jobs besides polling: name -> callable(now) (outbox, remind, digest),
+    rendering with ``renderer`` (the worker's, shared with its polls) if given."""
     from . import notify  # not at the top: only the worker schedules mail
 
-    return notify.tasks(ctx)
+    return notify.tasks(ctx, renderer=renderer)
+
+
+def worker_renderer(ctx: Context):
+    """One renderer for the worker's life: each template compiled once, and
+    again only when its file changes (jinja2 loads at the first mail)."""
+    from .outbound.compose import renderer_for  # not at the top: only commands that send mail render
+
+    return renderer_for(ctx)
 
 
 def export_rows(store: Store, rules: Rules) -> list[dict]:

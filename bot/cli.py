@@ -403,12 +403,14 @@ def cmd_run(ctx: Context, args, now) -> int:
     _startup_checks(ctx)  # a wrong setting stops the service here (exit 2, no restart), not at the first job
     clock = FixedClock(now) if args.now else system_clock
     progress = ProgressReporter()
+    renderer = app.worker_renderer(ctx)  # the receipts of a poll and the scheduled mail share its templates
     with app.new_extractor(ctx) as extractor:  # one pool of workers for the whole season
         def poll(at, should_stop):
             progress.begin()  # rates count from the start of this poll
-            return app.poll(ctx, at, extractor=extractor, progress=progress, should_stop=should_stop, take_lock=False)
+            return app.poll(ctx, at, extractor=extractor, progress=progress, should_stop=should_stop,
+                            take_lock=False, renderer=renderer)
 
-        return run(ctx, clock, poll=poll, tasks=app.scheduled_tasks(ctx), poll_seconds=args.poll_seconds)
+        return run(ctx, clock, poll=poll, tasks=app.scheduled_tasks(ctx, renderer), poll_seconds=args.poll_seconds)
 
 
 def cmd_health(ctx: Context, args, now) -> int:

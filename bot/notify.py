@@ -369,7 +369,8 @@ def digest(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = Fa
 
 # -- for the worker -----------------------------------------------------------------
 
-def tasks(ctx: Context, sender_factory=None, environ: dict | None = None) -> dict[str, Callable[[datetime], object]]:
+def tasks(ctx: Context, sender_factory=None, environ: dict | None = None,
+          renderer: Renderer | None = None) -> dict[str, Callable[[datetime], object]]:
     """Jobs for ``service.run(..., tasks=notify.tasks(ctx))``: each opens the
     state store, does its work at ``now`` and returns a report.
 
@@ -377,14 +378,15 @@ def tasks(ctx: Context, sender_factory=None, environ: dict | None = None) -> dic
     - ``remind`` (twice an hour): reminders decide themselves what is due;
     - ``digest`` (at schedule.digest_at): once per local day.
 
-    The jobs share one ``Renderer`` for the worker's life, made when the
-    first mail is rendered: each template is compiled once, and again
-    only when its file changes.
+    The jobs share one ``Renderer`` for the worker's life (``renderer``,
+    which the worker's polls use too, or one made when the first mail is
+    rendered): each template is compiled once, and again only when its
+    file changes.
     """
     from .send import make_sender  # not at the top: SMTP code loads when the worker sends
 
     factory = sender_factory or (lambda: make_sender(ctx.config, environ))
-    shared: list[Renderer] = []
+    shared: list[Renderer] = [renderer] if renderer is not None else []
 
     def renderer() -> Renderer:
         if not shared:
