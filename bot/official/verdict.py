@@ -233,8 +233,12 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
     )
 
 
-# Requirements that, unread on an OCR'd scan, do not keep a signed and stamped paper from being official.
-_NOTED_WHEN_PAPER_OK = frozenset({Requirement.NUMBER, Requirement.DATE, Requirement.DATE_IN_CYCLE})
+# Requirements that, unread on an OCR'd scan, would not keep a signed and stamped paper from being
+# official. Empty by decision (docs/official-copies.md, "A number or date not read"): the policy's
+# `number` and `date_in_cycle` are facts of the paper, and a seal and signature do not prove them
+# (schools stamp papers whose number is left blank, to be written by hand); a scan whose number or
+# date OCR could not read is a question for the coordinator, never official.
+_NOTED_WHEN_PAPER_OK: frozenset[Requirement] = frozenset()
 # A number as documents print it: digits, optionally a year, a type code, optionally the issuer.
 _CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[A-Za-zĐđ0-9][A-Za-zĐđ0-9.\-]*)?")
 
@@ -260,17 +264,19 @@ def _believed(obs: Observations) -> tuple[NumberDate, dict[Requirement, str]]:
         return nd, {}
     clean = nd.number is not None and bool(_CLEAN_NUMBER.fullmatch(nd.number))
     number_ok = clean and nd.code_matches is not False
-    date_ok = nd.date is not None and nd.in_cycle is not False
+    # a date found only below the title (a meeting's date, a citation) is not the document's own
+    own_date = not nd.date_below_title
+    date_ok = nd.date is not None and nd.in_cycle is not False and own_date
     contradicted: dict[Requirement, str] = {}
     if clean and nd.code_matches is False:
         contradicted[Requirement.NUMBER] = (f"số văn bản đọc được trên bản scan ({nd.number}) mang ký hiệu khác "
                                             f"{', '.join(obs.codes)}: cần xem bản scan")
     elif nd.number_blank:
         contradicted[Requirement.NUMBER] = "số văn bản trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
-    if nd.date is not None and nd.in_cycle is False:
+    if nd.date is not None and nd.in_cycle is False and own_date:
         why = f"ngày đọc được trên bản scan ({nd.date:%d/%m/%Y}) không thuộc đợt này: cần xem bản scan"
         contradicted[Requirement.DATE_IN_CYCLE] = why
-    elif nd.date_blank:
+    elif nd.date_blank and own_date:
         why = "ngày tháng trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
         contradicted[Requirement.DATE] = contradicted[Requirement.DATE_IN_CYCLE] = why
     believed = NumberDate(
