@@ -187,7 +187,6 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
     if nd.date:
         t.add(t.seen, f"ngày {nd.date:%d/%m/%Y}")
 
-    unread: list[str] = []  # OCR'd text: a number or date not read cleanly (a note, not an ask)
     for req in policy.requires:
         verdict, problem, doubt = _CHECKS[req](obs, seal, seal_page)
         if verdict is False:
@@ -196,18 +195,8 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
         elif verdict is None and req in contradicted:
             t.unknown = True  # a clean reading says it is wrong: the coordinator looks at the page
             t.add(t.doubts, contradicted[req])
-        elif verdict is None and req in _NOTED_WHEN_PAPER_OK and _from_ocr(obs):
-            unread.append(doubt)
-        elif verdict is None:
+        elif verdict is None:  # on a scan: not read (never asked of the school), so the coordinator decides
             t.unknown = True
-            t.add(t.doubts, doubt)
-    if unread:
-        # A signed and stamped paper whose number or date OCR did not read cleanly is official, with
-        # a note for the coordinator; without the paper proven, the copy stays undecided.
-        paper_ok = _CHECKS[Requirement.SIGNED_OR_STAMPED](obs, seal, seal_page)[0] is True
-        if not paper_ok:
-            t.unknown = True
-        for doubt in unread:
             t.add(t.doubts, doubt)
     if obs.blocks.typed_signed and not sigs.valid and not seal:
         t.add(t.problems, "bản đánh máy lại ghi “(Đã ký)”, không phải bản có chữ ký")
@@ -233,12 +222,6 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
     )
 
 
-# Requirements that, unread on an OCR'd scan, would not keep a signed and stamped paper from being
-# official. Empty by decision (docs/official-copies.md, "A number or date not read"): the policy's
-# `number` and `date_in_cycle` are facts of the paper, and a seal and signature do not prove them
-# (schools stamp papers whose number is left blank, to be written by hand); a scan whose number or
-# date OCR could not read is a question for the coordinator, never official.
-_NOTED_WHEN_PAPER_OK: frozenset[Requirement] = frozenset()
 # A number as documents print it: digits, optionally a year, a type code, optionally the issuer.
 _CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[A-Za-zĐđ0-9][A-Za-zĐđ0-9.\-]*)?")
 
@@ -257,7 +240,9 @@ def _believed(obs: Observations) -> tuple[NumberDate, dict[Requirement, str]]:
     number or day written by hand is not read by OCR) or a date outside the cycle (a misread
     digit) is "not read", never shown to the school. Of these, a clean number with another
     kind's code, a blank read cleanly and a clean date outside the cycle contradict the
-    requirement: the copy is undecided rather than official with a note.
+    requirement (the doubt says what was read). Whatever was not read leaves the copy undecided:
+    a seal and a signature do not prove a number or a date (docs/official-copies.md, "A number or
+    date not read").
     """
     nd = obs.numbering
     if not _from_ocr(obs):
