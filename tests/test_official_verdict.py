@@ -109,6 +109,9 @@ CASES = [
     ("stamped scan, number and date read cleanly", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate(
         number="12/TTr-THCSNH", code="TTr", code_matches=True, date=date(2023, 10, 5), in_cycle=True)),
      DEFAULT, True, [], []),
+    ("stamped scan, a letter of the issuer misread with a diacritic", obs(blocks=BLOCK, pages=SEAL,
+     numbering=NumberDate(number="19/BB-THTỢT", code="BB", code_matches=True, date=date(2023, 10, 5), in_cycle=True)),
+     DEFAULT, True, [], []),
     ("stamped scan, number not required and not read", obs(blocks=BLOCK, pages=SEAL, numbering=NumberDate(
         date=date(2023, 10, 5), in_cycle=True)), parse_policy(["signed_or_stamped", "date_in_cycle"], "t"),
      True, [], []),

@@ -119,15 +119,19 @@ def _number(head: list[str], codes: Sequence[str]) -> tuple[str | None, bool, st
     return None, False, "", None
 
 
-# "Số" as printed or as OCR reads it: a speck or two before it ("` Số:", "-„ Số", "vI Số"), "$ố"/"§ố"/"Sð" for "Số",
+# "Số" as printed or as OCR reads it: a speck or two before it ("` Số:", "-„ Số", "vI Số"), "$ố"/"§ố"/"&ố"/"Sð"/"SSốố" for "Số",
 # a stray letter after it ("Sốc 83/..."), any punctuation for its colon.
-_SO = re.compile(r"^(?:\w{1,2}\s+)?(?:[^\w$§]|[_\u02b0-\u02ff]){0,3}[Ss$§](\w)[^\W\d]?(?=[\s:;.,'`\"‘’“”(0-9/]|$)")
+_SO = re.compile(r"^(?:\w{1,2}\s+)?(?:[^\w$§]|[_\u02b0-\u02ff]){0,3}[Ss$§&]{1,2}(\w)[^\W\d]?(?=[\s:;.,'`\"‘’“”(0-9/]|$)")
 # the rest: digits (or a blank), the slash, an optional year, the type code, then the issuer after a
 # separator (OCR reads the hyphen as ' ` . : _ – — ~, or drops it)
 _SPECKS = " \t-_.,:;'`\"‘’“”~^ˆ„°¡|*"
 _NOISE = r"[\s:;.,\'`\"‘’“”_~^ˆ„-]*"
 _REST = re.compile(rf"^{_NOISE}(\d*){_NOISE}/\s*((?:\d{{4}}\s*/\s*)?)([^\W\d_][^\W_]*)"
                    rf"(?:\s*[-‐–—\'`‘’.:_~]+\s*([^\W_]+(?:-[^\W_]+)*))?")
+
+
+# ... the slash dropped: "Số:60BCMNSCS" (taken only when the letters start with the kind's code)
+_NO_SLASH = re.compile(rf"^{_NOISE}(\d{{1,4}})([^\W\d_][^\W_]*)")
 
 
 def _cells(line: str) -> list[str]:
@@ -148,10 +152,12 @@ def read_number_cell(cell: str, wanted: Sequence[str] = ()) -> tuple[str | None,
     rest = cell[so.end():]
     if so.group(0).lstrip(_SPECKS)[:1] == "s" and not rest.lstrip().startswith((":", ";")):
         return None  # "... số 887/KH-GDĐT": a citation wrapped onto a line of its own, not the document's "Số:"
-    m = _REST.match(rest)
+    m = _REST.match(rest) or (_NO_SLASH.match(rest) if wanted else None)
     if m is None or fold(rest[m.end():]).lstrip(" .,:;-").startswith("ngay"):
         return None  # "887/KH-GDĐT ngày 11/7/2023": a cited document's number and date
-    digits, year, code, issuer = m.groups()
+    digits, year, code, issuer = m.groups() if m.re is _REST else (m.group(1), "", m.group(2), None)
+    if m.re is _NO_SLASH and not any(fold(code).startswith(w) for w in wanted):
+        return None
     if issuer and (len(issuer) < 2 or not re.search(r"[^\W\d_]", issuer) or issuer.islower()):
         issuer = None  # a speck read as a letter after the code ("30/TTrTHCSNT.. l")
     year = re.sub(r"\s", "", year)

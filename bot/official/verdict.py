@@ -222,8 +222,10 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
     )
 
 
-# A number as documents print it: digits, optionally a year, a type code, optionally the issuer.
-_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[A-Za-zĐđ0-9][A-Za-zĐđ0-9.\-]*)?")
+# A number as documents print it: digits, optionally a year, a type code (ASCII letters, Đ), optionally
+# the issuer. OCR misreads a letter of the issuer's abbreviation as one with a diacritic ("THTỢT" for
+# THTQT): the number and its code are still read, so any letters are taken there.
+_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[^\W_][\w.\-]*)?")
 
 
 def _from_ocr(obs: Observations) -> bool:
