@@ -12,13 +12,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Config, load_config, sample_data
+from .config.load import load_config
+from .config.model import Config
+from .config.sample import sample_data
 from .context import Context
 from .errors import ConfigError, MailboxError
 from .lock import StateLock
 from .official.policy import Requirement
 from .officialcopy import COLUMNS, json_columns
-from .rules import Rules, load_rules
+from .rules.load import load_rules
+from .rules.model import Rules
 from .status import item_evidence, settlements, status_for
 from .store import Store, StoredItem
 
@@ -105,8 +108,8 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
     With a ``sender``, due mail is also delivered now (the one-shot ``poll``
     command); without one it waits for the worker's outbox job.
     """
-    from . import notify
     from .ingest import PollReport  # not at the top: status and health do not poll
+    from . import notify
 
     report = PollReport()
     with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \

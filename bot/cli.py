@@ -237,7 +237,7 @@ def _startup_checks(ctx: Context) -> None:
         raise ConfigError(f"mailbox.path: {cfg.mailbox.path} is not a directory",
                           hint="point it at a folder of .eml or .mbox files (relative paths start at config.toml)")
     app.refuse_sample_recipients(ctx)
-    from .notify import renderer_for  # not at the top: status and health do not need it
+    from .outbound.compose import renderer_for  # not at the top: status and health do not need it
 
     renderer_for(ctx)  # outgoing mail has a sender (the templates are rendered by check-config --connect)
 
@@ -296,7 +296,7 @@ def cmd_run(ctx: Context, args, now) -> int:
 
 def cmd_health(ctx: Context, args, now) -> int:
     from .doctor import check_state_dir  # not at the top: health's modules are for health
-    from .notify import sender_bursts
+    from .outbound.facts import sender_bursts
     from .service import health
 
     state = ctx.config.paths.state
@@ -343,7 +343,10 @@ def cmd_export(ctx: Context, args, now) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate_corpus, format_report, format_status_report  # not at the top: it loads the whole pipeline
+    # not at the top: the corpus run loads the whole pipeline
+    from .evaluate.classification import format_report
+    from .evaluate.corpus import evaluate_corpus
+    from .evaluate.statuses import format_status_report
 
     if not args.verbose:
         logging.getLogger("bot.pipeline").setLevel(logging.WARNING)  # one line per item otherwise
@@ -358,7 +361,7 @@ def cmd_eval(args) -> int:
     print(format_report(run.metrics, max_errors=args.errors))
     print(format_status_report(run.status, max_cells=args.errors))
     if run.official is not None:
-        from .evaluate import format_official_report
+        from .evaluate.official_copies import format_official_report
 
         print(format_official_report(run.official, max_errors=args.errors))
     print(f"{len(run.rows)} rows in {run.seconds:.1f} s" + (f"; state kept in {run.state}" if args.keep_state else ""))
@@ -429,7 +432,8 @@ cmd_digest = _notify("digest")
 
 
 def cmd_outbox(ctx: Context, args, now) -> int:
-    from . import notify, outbox  # not at the top: outgoing mail's modules are for the commands that write mail
+    from . import notify  # not at the top: outgoing mail's modules are for the commands that write mail
+    from .outbound import outbox
     from .send import make_sender
 
     tz = ctx.rules.campaign.tz

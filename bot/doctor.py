@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .config import sample_data
+from .config.sample import sample_data
 from .context import Context
 from .errors import AuthenticationError, BotError, ConfigError, StateDirError
 from .store import Store

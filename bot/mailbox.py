@@ -29,7 +29,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from .config import MailboxConfig
+from .config.model import MailboxConfig
 from .errors import AuthenticationError, MailboxError
 from .model import RawMessage
 from .outlookmsg import MsgUnreadable, to_rfc822
@@ -104,6 +104,31 @@ def connect_imap(cfg: MailboxConfig, environ: dict | None = None):
     return client
 
 
+def fetch_chunks(uids: list[int], whole_sizes: dict[int, int | None], max_count: int,
+                 max_bytes: int) -> list[list[int]]:
+    """``uids`` cut, in order, into FETCH batches of at most ``max_count``
+    messages and at most ``max_bytes`` of whole messages.
+
+    ``whole_sizes`` gives the size of each message that will be downloaded
+    whole; a UID missing from it (withheld as too large: only its headers
+    come) or of unknown size counts as nothing. A message larger than
+    ``max_bytes`` on its own makes a batch of one: it is never skipped.
+    """
+    chunks: list[list[int]] = []
+    chunk: list[int] = []
+    used = 0
+    for uid in uids:
+        size = whole_sizes.get(uid) or 0
+        if chunk and (len(chunk) >= max_count or used + size > max_bytes):
+            chunks.append(chunk)
+            chunk, used = [], 0
+        chunk.append(uid)
+        used += size
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
 class ImapSource:
     """Incremental reader of one IMAP folder, by UID and UIDVALIDITY."""
 
@@ -168,8 +193,8 @@ class ImapSource:
         if not uids:
             yield FetchedBatch([], (uidvalidity, max(last_uid, (uidnext or 1) - 1)))
             return
-        for start in range(0, len(uids), self._batch):
-            chunk = uids[start:start + self._batch]
+        whole = {u: s for u, s in sizes.items() if (s or 0) <= self.cfg.max_message_bytes}
+        for chunk in fetch_chunks(uids, whole, self._batch, self.cfg.fetch_batch_mb * 1024 * 1024):
             yield FetchedBatch(self._fetch(client, chunk, uidvalidity, sizes), (uidvalidity, chunk[-1]))
 
     @staticmethod

@@ -22,7 +22,7 @@ from .official.policy import OfficialPolicy
 from .official.record import OfficialInputs
 from .official.signblock import find_blocks
 from .official.verdict import Cycle, Evidence, Observations, judge
-from .rules import Campaign, DocType
+from .rules.model import Campaign, DocType
 
 
 def cycle_window(campaign: Campaign, cycle: int, received_at: datetime) -> Cycle:

@@ -67,7 +67,7 @@ from .model import Attachment, Extraction, ItemDecision, ParsedMessage
 from .official.verdict import Evidence
 from .officialcopy import evidence_for
 from .parse import ParseLimits, parse_message
-from .rules import Rules
+from .rules.model import Rules
 from .store import ItemRow, MessageSummary, PendingMessage, Store, environment_fault
 
 log = logging.getLogger("bot.pipeline")

@@ -6,7 +6,7 @@
   themselves what is due: a slot missed while the worker was down is sent by
   the next run in office hours) and the digest job at ``digest_at`` local
   time, at start-up and every ten minutes: it sends only when
-  ``plan.digest_due`` says today's digest is due and not made yet, so a
+  ``outbound.digest.digest_due`` says today's digest is due and not made yet, so a
   worker started (or woken) after ``digest_at`` still sends today's digest;
 - a job's result is logged only when it did something (an idle minute logs
   nothing);
@@ -175,7 +175,7 @@ class Worker:
     def digest_job(self, now: datetime):
         """The digest task, run only when today's digest is due and not made yet
         (the store's "digest" mark): at digest_at, after a restart or a sleep past it."""
-        from .plan import digest_due  # not at the top: health imports this module and plans nothing
+        from .outbound.digest import digest_due  # not at the top: health imports this module and plans nothing
 
         schedule = self.ctx.config.schedule
         if not digest_due(now, schedule.digest_at, schedule.timezone, self.last_mark("digest")):
@@ -333,7 +333,7 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
 
     ``warnings`` (``Config.warnings()``) are shown as "warning:" lines; they
     do not fail the check. So is each burst of ``bursts`` (``flood.Burst``,
-    from ``notify.sender_bursts`` with the campaign's thresholds) active at
+    from ``outbound.facts.sender_bursts`` with the campaign's thresholds) active at
     ``now``: a mail loop or flood, the address the bot is not answering
     (no receipts, no command replies) until the burst's cool-down ends.
     """
@@ -421,7 +421,7 @@ def _digest_problems(store, config, now: datetime, last: datetime | None) -> lis
 
 
 def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[list[str], list[str]]:
-    from .outbox import Limits  # not at the top: the outgoing-mail modules load only when health asks
+    from .outbound.delivery import Limits  # not at the top: the outgoing-mail modules load only when health asks
 
     trouble = store.outbox_trouble(now - STUCK_AFTER, cycle)
     lines, problems = [], []

@@ -27,7 +27,7 @@ from bot.extract import Extractor
 from bot.ingest import PollReport
 from bot.model import Attachment, RawMessage
 from bot.pipeline import MAX_ATTEMPTS, process_pending
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.service import health
 from bot.store import Store
 

@@ -16,7 +16,7 @@ import pytest
 
 from bot import app
 from bot.commands import parse_line
-from bot.config import parse_config
+from bot.config.load import parse_config
 from bot.errors import ConfigError, RulesError
 from bot.extract.official import medium_of
 from bot.model import Correction, DocumentPart, Extraction, StoredItem
@@ -27,7 +27,8 @@ from bot.official.seal import PageSeal
 from bot.official.signature import DigitalSignature, SignatureReport
 from bot.official.verdict import Evidence, Medium
 from bot.officialcopy import best_copy, cycle_window, document_official, evidence_for, json_columns, satisfies
-from bot.rules import load_rules, parse_campaign
+from bot.rules.campaign import parse_campaign
+from bot.rules.load import load_rules
 from bot.schema import MIGRATIONS
 from bot.status import apply_corrections, compute_status, to_json
 from bot.store import Store

@@ -26,14 +26,15 @@ import pytest
 
 from bot import app, parse
 from bot.archive import BlobStore, sha256
-from bot.config import ExtractionConfig, parse_config
+from bot.config.load import parse_config
+from bot.config.model import ExtractionConfig
 from bot.errors import ConfigError
 from bot.extract import NEEDS_OCR, Extractor, JobFailed, ocr_unavailable_reason
 from bot.ingest import PollReport
 from bot.model import Attachment, RawMessage
 from bot.pipeline import process_pending
 from bot.progress import ProgressReporter
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.store import Store
 
 from . import docfactory as f

@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import outbox
-from bot.store import Store
+from bot.store import OutboxRow, Store
 
 from . import docfactory as df
 from . import mailfactory as mf
@@ -113,7 +112,7 @@ def processed(state: Path) -> int:
         return store.message_counts().get("done", 0)
 
 
-def receipts(state: Path) -> list[outbox.OutboxRow]:
+def receipts(state: Path) -> list[OutboxRow]:
     if not (state / "bot.sqlite3").exists():
         return []
     with Store.open(state) as store:
