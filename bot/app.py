@@ -114,23 +114,38 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
     report = PollReport()
     with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \
             Store.open(ctx.config.paths.state) as store:
-        _ingest(ctx, store, now, report, client_factory, progress)
-        if store.message_counts().get("new"):  # else the pipeline, its readers and the pool are not even loaded
-            _process(ctx, store, now, report, client_factory, extractor, progress, should_stop)
+        made: list[Extractor] = []  # the pool this poll starts (none when nothing is new), closed at its end
+
+        def pool() -> Extractor:
+            if extractor is not None:
+                return extractor
+            if not made:
+                made.append(new_extractor(ctx))
+            return made[0]
+
+        needs_ocr: set[int] = set()
+        try:
+            _ingest_processing(ctx, store, now, report, client_factory, pool, progress, should_stop, needs_ocr)
+            if store.message_counts().get("new"):  # else the pipeline, its readers and the pool are not even loaded
+                _process(ctx, store, now, report, client_factory, pool(), progress, should_stop, needs_ocr)
+        finally:
+            for own in made:
+                own.close()
         notify.receipts_after_poll(ctx, store, sender, now, recorded=bool(report.processed or report.failed))
         store.set_mark("poll", now, report.summary())
     return report
 
 
 def _process(ctx: Context, store: Store, now: datetime, report: PollReport, client_factory,
-             extractor: Extractor | None, progress, should_stop) -> None:
+             extractor: Extractor | None, progress, should_stop, needs_ocr: set[int] | None = None) -> None:
     """Process every message waiting (new, in flight when the bot died, out of
-    attempts), with ``extractor`` or a pool of this call's own."""
+    attempts), with ``extractor`` or a pool of this call's own. ``needs_ocr``:
+    the rows already known to need OCR (see ``process_pending``)."""
     from .pipeline import process_pending  # not at the top: a poll that finds no new mail loads no pipeline
 
     own = extractor is None
     extractor = extractor or new_extractor(ctx)
-    needs_ocr: set[int] = set()
+    needs_ocr = set() if needs_ocr is None else needs_ocr
     try:
         # OCR runs in slices; between two, the mail that arrived meanwhile is
         # fetched and recorded first (OCR must not hold back the mailbox).
@@ -149,6 +164,34 @@ def _process(ctx: Context, store: Store, now: datetime, report: PollReport, clie
 
 
 OCR_SLICE_SECONDS = 60.0
+
+
+def _ingest_processing(ctx: Context, store: Store, now: datetime, report: PollReport, client_factory, pool,
+                       progress, should_stop, needs_ocr: set[int]) -> None:
+    """Fetch new mail; from an IMAP mailbox, in a thread (``ingest.BackgroundFetch``) while
+    each committed batch is processed here (its first pass: scans wait for
+    ``_process``). Not for a folder source: its files are read in name order,
+    not in order of receipt, and processing follows the order of receipt."""
+    if ctx.config.mailbox.source != "imap":
+        _ingest(ctx, store, now, report, client_factory, progress)
+        return
+    from .ingest import BackgroundFetch  # not at the top: status and health open no mailbox
+
+    fetch = BackgroundFetch(lambda own_store, hook: _ingest(ctx, own_store, now, report, client_factory, hook),
+                            ctx.config.paths.state, progress).start()
+    try:
+        seen, ended = 0, False
+        while not ended:
+            seen, ended = fetch.wait(seen)
+            if not ended and not should_stop() and store.message_counts().get("new"):
+                from .pipeline import process_pending  # not at the top: an idle poll loads no pipeline
+
+                process_pending(store, ctx.rules, pool(), now, report, ocr_available=lambda: ocr_enabled(ctx),
+                                progress=progress, should_stop=should_stop, commands=command_hook(ctx),
+                                ocr_seconds=0.0, needs_ocr=needs_ocr, parse_limits=parse_limits(ctx))
+    finally:
+        fetch.close()
+    fetch.finish()
 
 
 def _ingest(ctx: Context, store: Store, now: datetime, report: PollReport, client_factory, progress) -> None:

@@ -266,7 +266,7 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
     assert review[1][3:7] == ["MN Hoa Mai", "mn-hoa-mai", "Biên bản họp xét, đề nghị", "scan0001.pdf"]
 
 
-@pytest.mark.slow  # 2,000 schools: the digest's DOCX annex alone takes 10-15 s of CPU
+@pytest.mark.stress  # 2,000 schools: the digest's DOCX annex alone takes 10-15 s of CPU (the long runs' lane)
 def test_digest_of_a_huge_roster_stays_under_gmails_clipping_size(ctx):
     big = tuple(School(code=f"s{i:04d}", name=f"Trường Tiểu học Nguyễn Văn Trỗi số {i} phân hiệu Thạnh Lộc",
                        level=["MN", "TH", "THCS"][i % 3], emails=(f"s{i}@hcm-edu.example",)) for i in range(2000))

@@ -220,9 +220,10 @@ def _big_mail(size: int, junk: bytes = b"") -> bytes:
             + body + b"--XX--\r\n"), data
 
 
+@pytest.mark.parametrize("size", [5 * 1024 * 1024, 40 * 1024])  # a large mail, and an ordinary one
 @pytest.mark.parametrize("junk", [b"", b"!!\r\n", b"QQ=\r\n"])
-def test_the_lean_parse_of_a_large_mail_is_the_stdlib_parse(monkeypatch, junk):
-    raw, data = _big_mail(5 * 1024 * 1024, junk)
+def test_the_lean_parse_of_a_mail_is_the_stdlib_parse(monkeypatch, junk, size):
+    raw, data = _big_mail(size, junk)
     lean = parse.parse_message(raw)
     monkeypatch.setattr(parse.mime, "_ELIDE_FROM", 10**12)
     plain = parse.parse_message(raw)
