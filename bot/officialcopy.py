@@ -45,7 +45,7 @@ def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType
     """
     # Not at the top: status and the store read evidence and judge none; the checkers are for the pipeline.
     from .official.minutes import check_minutes
-    from .official.numbering import read_number_date
+    from .official.numbering import best_reading, read_number_date
     from .official.signblock import find_blocks
     from .official.verdict import Observations, judge
 
@@ -53,15 +53,18 @@ def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType
         return None
     lines = part.text.splitlines() or part.head.splitlines()
     signer = inputs.signer_lines(part.first_page, part.last_page)
+    head = inputs.head_lines(part.first_page, part.last_page)  # a scan's head read again (OCR)
+    body = inputs.body_lines(part.first_page, part.last_page)  # a Biên bản's pages read again whole
     window = cycle_window(campaign, cycle, received_at)
+    readings = [read_number_date(text, doc.number_codes, window.start, window.end) for text in (lines, head) if text]
     obs = Observations(
         medium=inputs.medium,
         text_read=any(ch.isalpha() for ch in part.text),
         signatures=inputs.signatures,
         pages=inputs.pages_of(part.first_page, part.last_page),
-        blocks=find_blocks(lines + signer),
-        numbering=read_number_date(lines, doc.number_codes, window.start, window.end),
-        minutes=check_minutes(part.text) if doc.minutes else None,
+        blocks=find_blocks(lines + body + signer),
+        numbering=best_reading(readings),
+        minutes=check_minutes("\n".join([part.text, *body])) if doc.minutes else None,
         codes=doc.number_codes,
         cycle=window,
     )

@@ -9,7 +9,8 @@ from .pool import TIMEOUT_ERROR
 # Bump when a change to extraction changes its results: the cache is keyed by
 # content and by this version (with the limits), so an upgrade re-reads files.
 # 3: official-copy inputs (medium, digital signatures, seals) in every result.
-EXTRACT_VERSION = 3
+# 4: scans' official-copy inputs hold their heads and Biên bản pages read again (head_text, body_text).
+EXTRACT_VERSION = 4
 
 
 def worth_caching(result: Extraction, ocr: bool | None) -> bool:

@@ -138,7 +138,6 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
     if nd.date:
         t.add(t.seen, f"ngày {nd.date:%d/%m/%Y}")
 
-    unread: list[str] = []  # OCR'd text: a number or date not read cleanly (a note, not an ask)
     for req in policy.requires:
         verdict, problem, doubt = _CHECKS[req](obs, seal, seal_page)
         if verdict is False:
@@ -147,18 +146,8 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
         elif verdict is None and req in contradicted:
             t.unknown = True  # a clean reading says it is wrong: the coordinator looks at the page
             t.add(t.doubts, contradicted[req])
-        elif verdict is None and req in _NOTED_WHEN_PAPER_OK and _from_ocr(obs):
-            unread.append(doubt)
-        elif verdict is None:
+        elif verdict is None:  # on a scan: not read (never asked of the school), so the coordinator decides
             t.unknown = True
-            t.add(t.doubts, doubt)
-    if unread:
-        # A signed and stamped paper whose number or date OCR did not read cleanly is official, with
-        # a note for the coordinator; without the paper proven, the copy stays undecided.
-        paper_ok = _CHECKS[Requirement.SIGNED_OR_STAMPED](obs, seal, seal_page)[0] is True
-        if not paper_ok:
-            t.unknown = True
-        for doubt in unread:
             t.add(t.doubts, doubt)
     if obs.blocks.typed_signed and not sigs.valid and not seal:
         t.add(t.problems, "bản đánh máy lại ghi “(Đã ký)”, không phải bản có chữ ký")
@@ -184,10 +173,10 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
     )
 
 
-# Requirements that, unread on an OCR'd scan, do not keep a signed and stamped paper from being official.
-_NOTED_WHEN_PAPER_OK = frozenset({Requirement.NUMBER, Requirement.DATE, Requirement.DATE_IN_CYCLE})
-# A number as documents print it: digits, optionally a year, a type code, optionally the issuer.
-_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[A-Za-zĐđ0-9][A-Za-zĐđ0-9.\-]*)?")
+# A number as documents print it: digits, optionally a year, a type code (ASCII letters, Đ), optionally
+# the issuer. OCR misreads a letter of the issuer's abbreviation as one with a diacritic ("THTỢT" for
+# THTQT): the number and its code are still read, so any letters are taken there.
+_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[^\W_][\w.\-]*)?")
 
 
 def _from_ocr(obs: Observations) -> bool:
@@ -204,24 +193,28 @@ def _believed(obs: Observations) -> tuple[NumberDate, dict[Requirement, str]]:
     number or day written by hand is not read by OCR) or a date outside the cycle (a misread
     digit) is "not read", never shown to the school. Of these, a clean number with another
     kind's code, a blank read cleanly and a clean date outside the cycle contradict the
-    requirement: the copy is undecided rather than official with a note.
+    requirement (the doubt says what was read). Whatever was not read leaves the copy undecided:
+    a seal and a signature do not prove a number or a date (docs/official-copies.md, "A number or
+    date not read").
     """
     nd = obs.numbering
     if not _from_ocr(obs):
         return nd, {}
     clean = nd.number is not None and bool(_CLEAN_NUMBER.fullmatch(nd.number))
     number_ok = clean and nd.code_matches is not False
-    date_ok = nd.date is not None and nd.in_cycle is not False
+    # a date found only below the title (a meeting's date, a citation) is not the document's own
+    own_date = not nd.date_below_title
+    date_ok = nd.date is not None and nd.in_cycle is not False and own_date
     contradicted: dict[Requirement, str] = {}
     if clean and nd.code_matches is False:
         contradicted[Requirement.NUMBER] = (f"số văn bản đọc được trên bản scan ({nd.number}) mang ký hiệu khác "
                                             f"{', '.join(obs.codes)}: cần xem bản scan")
     elif nd.number_blank:
         contradicted[Requirement.NUMBER] = "số văn bản trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
-    if nd.date is not None and nd.in_cycle is False:
+    if nd.date is not None and nd.in_cycle is False and own_date:
         why = f"ngày đọc được trên bản scan ({nd.date:%d/%m/%Y}) không thuộc đợt này: cần xem bản scan"
         contradicted[Requirement.DATE_IN_CYCLE] = why
-    elif nd.date_blank:
+    elif nd.date_blank and own_date:
         why = "ngày tháng trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
         contradicted[Requirement.DATE] = contradicted[Requirement.DATE_IN_CYCLE] = why
     believed = NumberDate(
