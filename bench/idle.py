@@ -9,11 +9,20 @@ Each tree gets a folder mailbox with nothing in it and its own state, rules and
 templates; ``poll`` then does what a quiet poll does (mailbox, state, receipts
 mark, outbox). Printed: CPU seconds (user + system: what the load disturbs
 least) and wall seconds, best run and median.
+
+Then, what the load does not change (``--no-counts`` skips it): the modules
+each command loads and the sum of their import self-times (``python3 -X
+importtime``, median of three runs: it still moves with the load), and the
+instructions the process executes (one run under ``valgrind --tool=callgrind``
+when valgrind is installed, hash seed 0: the same count on a busy machine as
+on a quiet one; threads included, a child process such as tesseract not).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,27 +57,61 @@ def once(tree: Path, argv: list[str]) -> tuple[float, float]:
     return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
 
 
+def imports(tree: Path, argv: list[str]) -> tuple[int, float]:
+    """(modules imported, sum of their import self-times in ms) of one run of ``argv[1:]`` under
+    ``python3 -X importtime`` (``argv[0]``: the interpreter)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], cwd=tree, env=env, capture_output=True, text=True)
+    selfs = [int(m.group(1)) for m in re.finditer(r"^import time:\s+(\d+) \|", done.stderr, re.MULTILINE)]
+    return len(selfs), sum(selfs) / 1000
+
+
+def instructions(tree: Path, argv: list[str]) -> int | None:
+    """Instructions the process of ``argv`` executes (valgrind's callgrind), None without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
+    done = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv], cwd=tree, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found else None
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("trees", nargs="+", type=Path, help="checkouts to compare (e.g. . and /tmp/base)")
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--no-counts", action="store_true", help="skip the modules, import times and instructions")
     args = ap.parse_args(argv)
     trees = [t.resolve() for t in args.trees]
     results: dict[tuple[Path, str], list[tuple[float, float]]] = {}
     load = os.getloadavg()[0]
+    counts: dict[tuple[Path, str], str] = {}
     with tempfile.TemporaryDirectory(prefix="hoso-idle-") as tmp:
         configs = {tree: config_for(tree, Path(tmp) / str(n)) for n, tree in enumerate(trees)}
+
+        def command_line(tree: Path, command: str) -> list[str]:
+            if command == "python3 -c pass":
+                return [sys.executable, "-c", "pass"]
+            return [sys.executable, "-m", "bot", "--config", str(configs[tree]), command]
+
         for _ in range(args.runs):
             for tree in trees:
-                results.setdefault((tree, "python3 -c pass"), []).append(once(tree, [sys.executable, "-c", "pass"]))
-                for command in COMMANDS:
-                    run = [sys.executable, "-m", "bot", "--config", str(configs[tree]), command]
-                    results.setdefault((tree, command), []).append(once(tree, run))
-    print(f"{args.runs} runs each, interleaved; load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
+                for command in ("python3 -c pass", *COMMANDS):
+                    results.setdefault((tree, command), []).append(once(tree, command_line(tree, command)))
+        end_load = os.getloadavg()[0]
+        for tree in trees if not args.no_counts else ():
+            for command in ("python3 -c pass", *COMMANDS):
+                seen = [imports(tree, command_line(tree, command)) for _ in range(3)]
+                ir = instructions(tree, command_line(tree, command))
+                counts[tree, command] = (f" | {seen[0][0]} modules, import self {statistics.median(s for _, s in seen):.0f} ms"
+                                         + (f", {ir / 1e6:.0f} M instructions" if ir else ""))
+    print(f"{args.runs} runs each, interleaved; load average {load:.2f} at the start, {end_load:.2f} at the end")
     for (tree, command), runs in results.items():
         wall, cpu = [w for w, _ in runs], [c for _, c in runs]
         print(f"{tree!s:30s} {command:16s} CPU best {min(cpu):.3f} median {statistics.median(cpu):.3f} s | "
-              f"wall best {min(wall):.3f} median {statistics.median(wall):.3f} s")
+              f"wall best {min(wall):.3f} median {statistics.median(wall):.3f} s" + counts.get((tree, command), ""))
     return 0
 
 

@@ -32,7 +32,7 @@ What it does, in one run (see README, "Performance"):
    the messages that need no OCR were recorded compared with the ones that
    did (the mailbox must keep flowing);
 9. accuracy: the labelled corpus scores the first poll (OCR off) and the
-   OCR poll (school and type right, review rate: ``bot.evaluate.score``),
+   OCR poll (school and type right, review rate: ``bot.evaluate.classification.score``),
    so that speed never buys errors;
 10. idle commands as whole processes (``status``, ``health``,
    ``check-config``, ``poll`` with no new mail): median wall time of
@@ -487,8 +487,8 @@ _SCORE = """
 import json, sys
 from pathlib import Path
 from bot import app
-from bot.evaluate import score
-from bot.rules import load_rules
+from bot.evaluate.classification import score
+from bot.rules.load import load_rules
 from bot.store import Store
 labels = json.loads(Path(sys.argv[1]).read_text("utf-8"))
 with Store.open(Path(sys.argv[2])) as store:

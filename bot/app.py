@@ -12,20 +12,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Config, load_config, sample_data
+from .config.load import load_config
+from .config.model import Config
+from .config.sample import sample_data
 from .context import Context
 from .errors import ConfigError, MailboxError
 from .lock import StateLock
 from .official.policy import Requirement
-from .officialcopy import COLUMNS, json_columns
-from .rules import Rules, load_rules
-from .status import item_evidence, settlements, status_for
-from .store import Store, StoredItem
+from .rules.load import load_rules
+from .rules.model import Rules
 
 if TYPE_CHECKING:  # annotations only: each module is imported where it is used
     from .extract import Extractor
     from .ingest import PollReport
     from .parse import ParseLimits
+    from .store import Store, StoredItem
 
 log = logging.getLogger("bot")
 
@@ -98,36 +99,54 @@ def parse_limits(ctx: Context) -> ParseLimits:
 
 
 def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extractor | None = None,
-         progress=None, should_stop=lambda: False, take_lock: bool = True, sender=None) -> PollReport:
+         progress=None, should_stop=lambda: False, take_lock: bool = True, sender=None,
+         renderer=None) -> PollReport:
     """Fetch new mail once, process everything pending, and queue the receipts due.
 
     Takes the state lock unless the caller (the worker) already holds it.
     With a ``sender``, due mail is also delivered now (the one-shot ``poll``
     command); without one it waits for the worker's outbox job.
     """
-    from . import notify
     from .ingest import PollReport  # not at the top: status and health do not poll
+    from . import notify
+    from .store import Store  # nor (here and below) does check-config open the state
 
     report = PollReport()
     with (StateLock(ctx.config.paths.state, "poll") if take_lock else _no_lock()), \
             Store.open(ctx.config.paths.state) as store:
-        _ingest(ctx, store, now, report, client_factory, progress)
-        if store.message_counts().get("new"):  # else the pipeline, its readers and the pool are not even loaded
-            _process(ctx, store, now, report, client_factory, extractor, progress, should_stop)
-        notify.receipts_after_poll(ctx, store, sender, now, recorded=bool(report.processed or report.failed))
+        made: list[Extractor] = []  # the pool this poll starts (none when nothing is new), closed at its end
+
+        def pool() -> Extractor:
+            if extractor is not None:
+                return extractor
+            if not made:
+                made.append(new_extractor(ctx))
+            return made[0]
+
+        needs_ocr: set[int] = set()
+        try:
+            _ingest_processing(ctx, store, now, report, client_factory, pool, progress, should_stop, needs_ocr)
+            if store.message_counts().get("new"):  # else the pipeline, its readers and the pool are not even loaded
+                _process(ctx, store, now, report, client_factory, pool(), progress, should_stop, needs_ocr)
+        finally:
+            for own in made:
+                own.close()
+        notify.receipts_after_poll(ctx, store, sender, now, recorded=bool(report.processed or report.failed),
+                                   renderer=renderer)
         store.set_mark("poll", now, report.summary())
     return report
 
 
 def _process(ctx: Context, store: Store, now: datetime, report: PollReport, client_factory,
-             extractor: Extractor | None, progress, should_stop) -> None:
+             extractor: Extractor | None, progress, should_stop, needs_ocr: set[int] | None = None) -> None:
     """Process every message waiting (new, in flight when the bot died, out of
-    attempts), with ``extractor`` or a pool of this call's own."""
+    attempts), with ``extractor`` or a pool of this call's own. ``needs_ocr``:
+    the rows already known to need OCR (see ``process_pending``)."""
     from .pipeline import process_pending  # not at the top: a poll that finds no new mail loads no pipeline
 
     own = extractor is None
     extractor = extractor or new_extractor(ctx)
-    needs_ocr: set[int] = set()
+    needs_ocr = set() if needs_ocr is None else needs_ocr
     try:
         # OCR runs in slices; between two, the mail that arrived meanwhile is
         # fetched and recorded first (OCR must not hold back the mailbox).
@@ -146,6 +165,34 @@ def _process(ctx: Context, store: Store, now: datetime, report: PollReport, clie
 
 
 OCR_SLICE_SECONDS = 60.0
+
+
+def _ingest_processing(ctx: Context, store: Store, now: datetime, report: PollReport, client_factory, pool,
+                       progress, should_stop, needs_ocr: set[int]) -> None:
+    """Fetch new mail; from an IMAP mailbox, in a thread (``ingest.BackgroundFetch``) while
+    each committed batch is processed here (its first pass: scans wait for
+    ``_process``). Not for a folder source: its files are read in name order,
+    not in order of receipt, and processing follows the order of receipt."""
+    if ctx.config.mailbox.source != "imap":
+        _ingest(ctx, store, now, report, client_factory, progress)
+        return
+    from .ingest import BackgroundFetch  # not at the top: status and health open no mailbox
+
+    fetch = BackgroundFetch(lambda own_store, hook: _ingest(ctx, own_store, now, report, client_factory, hook),
+                            ctx.config.paths.state, progress).start()
+    try:
+        seen, ended = 0, False
+        while not ended:
+            seen, ended = fetch.wait(seen)
+            if not ended and not should_stop() and store.message_counts().get("new"):
+                from .pipeline import process_pending  # not at the top: an idle poll loads no pipeline
+
+                process_pending(store, ctx.rules, pool(), now, report, ocr_available=lambda: ocr_enabled(ctx),
+                                progress=progress, should_stop=should_stop, commands=command_hook(ctx),
+                                ocr_seconds=0.0, needs_ocr=needs_ocr, parse_limits=parse_limits(ctx))
+    finally:
+        fetch.close()
+    fetch.finish()
 
 
 def _ingest(ctx: Context, store: Store, now: datetime, report: PollReport, client_factory, progress) -> None:
@@ -176,17 +223,27 @@ def write_report(ctx: Context, store: Store, now: datetime, directory: Path | No
     """The office's report of the cycle (DOCX and XLSX) in ``directory``
     (default ``state/reports/``); returns both paths."""
     from .report import write_reports  # not at the top: the DOCX/XLSX writers are for the report command
+    from .status import status_for
 
     status = status_for(store, ctx.rules, now, cycle)
     return write_reports(status, ctx.rules, directory or ctx.config.paths.state / "reports", now,
                          templates=ctx.config.paths.templates)
 
 
-def scheduled_tasks(ctx: Context) -> dict:
-    """The worker's jobs besides polling: name -> callable(now) (outbox, remind, digest)."""
+def scheduled_tasks(ctx: Context, renderer=None) -> dict:
+    """The worker's jobs besides polling: name -> callable(now) (outbox, remind, digest),
+    rendering with ``renderer`` (the worker's, shared with its polls) if given."""
     from . import notify  # not at the top: only the worker schedules mail
 
-    return notify.tasks(ctx)
+    return notify.tasks(ctx, renderer=renderer)
+
+
+def worker_renderer(ctx: Context):
+    """One renderer for the worker's life: each template compiled once, and
+    again only when its file changes (jinja2 loads at the first mail)."""
+    from .outbound.compose import renderer_for  # not at the top: only commands that send mail render
+
+    return renderer_for(ctx)
 
 
 def export_rows(store: Store, rules: Rules) -> list[dict]:
@@ -196,6 +253,8 @@ def export_rows(store: Store, rules: Rules) -> list[dict]:
     its document's first page) names the first page's item: "trang tiếp
     theo của R17".
     """
+    from .status import item_evidence, settlements  # not at the top: check-config computes no status
+
     tz = rules.campaign.tz
     settled = settlements(store.corrections())
     return [_row(i, tz, item_evidence(i, settled)) for i in name_first_pages(store.items())]
@@ -204,6 +263,8 @@ def export_rows(store: Store, rules: Rules) -> list[dict]:
 def csv_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
     """Export rows for CSV: ``evidence`` flattened into the columns official, signed_by,
     seal, number, date, problems (pure); returns the rows and their column names."""
+    from .officialcopy import COLUMNS, json_columns  # not at the top: check-config exports nothing
+
     out = []
     for row in rows:
         flat = {k: v for k, v in row.items() if k != "evidence"}

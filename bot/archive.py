@@ -7,12 +7,13 @@ a crash leaves either the whole file or nothing.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 
 def sha256(data: bytes) -> str:
+    import hashlib  # not at the top: loading OpenSSL costs 2 % of a light command, which hashes nothing
+
     return hashlib.sha256(data).hexdigest()
 
 

@@ -3,6 +3,12 @@
 Only argument parsing, logging set-up and output live here; the work is in
 ``bot.app`` and the stage modules. A ``BotError`` becomes one clear message
 with a hint and a non-zero exit code.
+
+Each command imports what it runs, after its arguments are parsed: the
+light commands (``status``, ``health``, ``check-config``, a ``poll`` with no
+new mail) are run by cron and monitoring probes, and ``check-config`` asks
+tesseract whether OCR works (``--list-langs``, tens of milliseconds of
+waiting) while the bot's modules load and the config is read.
 """
 from __future__ import annotations
 
@@ -10,21 +16,17 @@ import argparse
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, TypeVar
 
-from . import app, corrections
-from .backup import backup
-from .clock import FixedClock, parse_instant, system_clock
-from .context import Context
 from .errors import BotError, ConfigError, StateDirError, UsageError
-from .export_csv import export_csv
-from .lock import StateLock, holder
-from .progress import ProgressReporter
-from .status import status_for, to_json
-from .store import Store
-from .table import status_table
+
+if TYPE_CHECKING:  # annotations only: each command imports what it runs
+    from .context import Context
 
 log = logging.getLogger("bot")
+T = TypeVar("T")
 
 EPILOG = """examples (the config path is absolute: any directory works):
   hoso-bot --config /etc/hoso-bot/config.toml check-config --connect
@@ -47,39 +49,78 @@ CORRECTIONS = {
     "extend": ("extend the deadline of one school", ["school", "until"]),
 }
 
+# Every command, in the order of the help (build_parser adds each; tests/test_startup_imports.py checks both agree).
+COMMANDS = ("check-config", "poll", "status", "export", *CORRECTIONS, "dismiss", "run", "health", "requeue", "remind",
+            "digest", "report", "outbox", "backup", "eval")
 
-def build_parser() -> argparse.ArgumentParser:
+
+class _LeftOut:
+    """The parser ``build_parser(only=...)`` gives a command it leaves out: its arguments are not built."""
+
+    def add_argument(self, *args, **kwargs) -> None:
+        pass
+
+    def add_mutually_exclusive_group(self, *args, **kwargs) -> _LeftOut:
+        return self
+
+
+def command_in(argv: list[str]) -> str | None:
+    """The command ``argv`` runs when it can be told without parsing: the first word that is
+    neither a global option (``--config``, ``--now``, ``-v``, or an abbreviation argparse
+    accepts) nor its value, when it names a command. None when anything else comes first (help,
+    another option, an unknown word): the whole parser then answers."""
+    words = iter(argv)
+    for word in words:
+        if word == "-v" or (len(word) > 2 and "--verbose".startswith(word)):
+            continue
+        option = next((o for o in ("--config", "--now") if len(word) > 2 and o.startswith(word.split("=", 1)[0])), None)
+        if option is not None:
+            if "=" not in word:
+                next(words, None)  # its value
+            continue
+        return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. With ``only`` (a command), the other commands are left out:
+    argparse builds a parser per command (with gettext looking for translations of each of its
+    texts), which costs a light command more than its own work. ``only``'s arguments, its help
+    and its errors are those of the whole parser."""
     p = argparse.ArgumentParser(prog="hoso-bot", description="Mailbox bot for document-collection campaigns.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, default=Path("config.toml"), help="path to config.toml (default: %(default)s)")
     p.add_argument("--now", help="decide as if it were this instant (ISO 8601; local time of the campaign if no offset)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    cc = sub.add_parser("check-config", help="validate config.toml and rules/, print warnings; --connect: try it all",
-                        description="Validate config.toml and the rules; exit 2 on an error. With --connect, also "
-                                    "log in to IMAP and examine the folder, open an SMTP session (EHLO, TLS, AUTH; "
-                                    "nothing is sent), check the state directory is writable with free space, the "
-                                    "templates render, OCR and catdoc are installed, the coordinator and "
-                                    "trusted_authserv_ids are set and no sample data would receive mail; one line "
-                                    "per check, exit 1 on any FAIL. Run it as the service's user before enabling "
-                                    "the service. Example: check-config --connect")
+    def add_parser(name: str, **kwargs):
+        return commands.add_parser(name, **kwargs) if only in (None, name) else _LeftOut()
+
+    cc = add_parser("check-config", help="validate config.toml and rules/, print warnings; --connect: try it all",
+                    description="Validate config.toml and the rules; exit 2 on an error. With --connect, also "
+                                "log in to IMAP and examine the folder, open an SMTP session (EHLO, TLS, AUTH; "
+                                "nothing is sent), check the state directory is writable with free space, the "
+                                "templates render, OCR and catdoc are installed, the coordinator and "
+                                "trusted_authserv_ids are set and no sample data would receive mail; one line "
+                                "per check, exit 1 on any FAIL. Run it as the service's user before enabling "
+                                "the service. Example: check-config --connect")
     cc.add_argument("--connect", action="store_true",
                     help="also connect to the servers and check the installation (sends nothing)")
-    sub.add_parser("poll", help="fetch and process new mail once",
-                   description="Fetch new mail once, archive it, classify it. Example: poll")
-    s = sub.add_parser("status", help="per-school status of the current cycle",
-                       description="Per-school, per-document status. Example: --now 2023-10-11 status --json")
+    add_parser("poll", help="fetch and process new mail once",
+               description="Fetch new mail once, archive it, classify it. Example: poll")
+    s = add_parser("status", help="per-school status of the current cycle",
+                   description="Per-school, per-document status. Example: --now 2023-10-11 status --json")
     s.add_argument("--json", action="store_true", help="machine-readable output (documented shape)")
     s.add_argument("--cycle", type=int, help="another cycle than the one --now falls in")
-    e = sub.add_parser("export", help="every attachment the bot has seen, with its decision",
-                       description="List every attachment or document part. Example: export --format csv")
+    e = add_parser("export", help="every attachment the bot has seen, with its decision",
+                   description="List every attachment or document part. Example: export --format csv")
     e.add_argument("--format", choices=("json", "csv"), default="json")
     e.add_argument("--excel", action="store_true",
                    help="CSV as Excel opens it on Vietnamese Windows: UTF-8 with BOM, ';' between fields (implies --format csv)")
 
     for name, (text, args) in CORRECTIONS.items():
-        c = sub.add_parser(name, help=text, description=f"{text.capitalize()} (audited: who, when, why).")
+        c = add_parser(name, help=text, description=f"{text.capitalize()} (audited: who, when, why).")
         for arg in args:
             # assign R17 --official needs no school nor type: the copy keeps what it is counted as
             optional = name == "assign" and arg in ("school", "doc_type")
@@ -97,57 +138,57 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--why", required=True, help="the reason, kept in the audit log")
         c.add_argument("--who", default=None, help="who decided (default: the login name)")
         c.add_argument("--cycle", type=int, help="cycle (default: the one --now falls in)")
-    dm = sub.add_parser("dismiss", help="stop reporting a quarantined message dealt with by hand",
-                        description="Dismiss a quarantined message (audited: who, when, why) once it was dealt with "
-                                    "by hand: health no longer fails for it and the digest no longer lists it. The "
-                                    "message stays archived. Example: dismiss Q12 --why \"school phoned, file "
-                                    "received on paper\"")
+    dm = add_parser("dismiss", help="stop reporting a quarantined message dealt with by hand",
+                    description="Dismiss a quarantined message (audited: who, when, why) once it was dealt with "
+                                "by hand: health no longer fails for it and the digest no longer lists it. The "
+                                "message stays archived. Example: dismiss Q12 --why \"school phoned, file "
+                                "received on paper\"")
     dm.add_argument("ref", help="quarantined message reference, e.g. Q12 (shown by health and in the digest)")
     dm.add_argument("--why", required=True, help="the reason, kept in the audit log")
     dm.add_argument("--who", default=None, help="who decided (default: the login name)")
-    w = sub.add_parser("run", help="the worker: poll, remind and send the digest on schedule, until stopped",
-                       description="Run the scheduled worker in the foreground (what the systemd unit starts). "
-                                   "Example: run")
+    w = add_parser("run", help="the worker: poll, remind and send the digest on schedule, until stopped",
+                   description="Run the scheduled worker in the foreground (what the systemd unit starts). "
+                               "Example: run")
     w.add_argument("--poll-seconds", type=float, help=argparse.SUPPRESS)  # tests: poll faster than 1 min
-    sub.add_parser("health", help="last poll, last digest, backlogs; exit 1 when stale (for monitoring)",
-                   description="Print the worker's health; exit code 1 on a PROBLEM line: no recent poll, mail "
-                               "quarantined (until it is requeued or dismissed), outgoing mail failed in this "
-                               "cycle or stuck in the queue, no digest for over a day. Config warnings are "
-                               "shown, not failed. Example: health || mail -s 'bot unhealthy' it@example.org")
-    r = sub.add_parser("requeue", help="process stored messages again (after a rules change, or quarantined ones)",
-                       description="Mark the quarantined messages (not the dismissed ones) to be processed again on "
-                                   "the next poll; --all: every message. Example: requeue --all")
+    add_parser("health", help="last poll, last digest, backlogs; exit 1 when stale (for monitoring)",
+               description="Print the worker's health; exit code 1 on a PROBLEM line: no recent poll, mail "
+                           "quarantined (until it is requeued or dismissed), outgoing mail failed in this "
+                           "cycle or stuck in the queue, no digest for over a day. Config warnings are "
+                           "shown, not failed. Example: health || mail -s 'bot unhealthy' it@example.org")
+    r = add_parser("requeue", help="process stored messages again (after a rules change, or quarantined ones)",
+                   description="Mark the quarantined messages (not the dismissed ones) to be processed again on "
+                               "the next poll; --all: every message. Example: requeue --all")
     r.add_argument("--all", action="store_true",
                    help="every message, not only quarantined ones (dismissed ones included; they stay dismissed)")
-    m = sub.add_parser("remind", help="send the reminders due now to schools with missing documents",
-                       description="Queue and send the reminders due now (office hours only). "
-                                   "Example: --now 2023-10-07T08:00 remind --dry-run")
+    m = add_parser("remind", help="send the reminders due now to schools with missing documents",
+                   description="Queue and send the reminders due now (office hours only). "
+                               "Example: --now 2023-10-07T08:00 remind --dry-run")
     m.add_argument("--dry-run", action="store_true", help="show what would be sent; send and record nothing")
-    d = sub.add_parser("digest", help="send today's digest to the coordinator (once a day)",
-                       description="Queue and send today's digest with the XLSX matrix. Example: digest --dry-run")
+    d = add_parser("digest", help="send today's digest to the coordinator (once a day)",
+                   description="Queue and send today's digest with the XLSX matrix. Example: digest --dry-run")
     d.add_argument("--dry-run", action="store_true", help="print the digest; send and record nothing")
-    rp = sub.add_parser("report", help="write the office's report (DOCX, Nghị định 30 format) and its XLSX",
-                        description="Write the aggregated report of the cycle as DOCX and XLSX (default into "
-                                    "state/reports/) and print their paths. The number (Số) is left blank for the "
-                                    "clerk. Example: --now 2023-10-12T08:00 report --output ~/bao-cao")
+    rp = add_parser("report", help="write the office's report (DOCX, Nghị định 30 format) and its XLSX",
+                    description="Write the aggregated report of the cycle as DOCX and XLSX (default into "
+                                "state/reports/) and print their paths. The number (Số) is left blank for the "
+                                "clerk. Example: --now 2023-10-12T08:00 report --output ~/bao-cao")
     rp.add_argument("--output", type=Path, help="directory to write into (default: state/reports/)")
     rp.add_argument("--cycle", type=int, help="another cycle than the one --now falls in")
-    o = sub.add_parser("outbox", help="list outgoing mail; --retry sends failed and waiting mail now",
-                       description="List the outbox (newest first). Example: outbox --retry")
+    o = add_parser("outbox", help="list outgoing mail; --retry sends failed and waiting mail now",
+                   description="List the outbox (newest first). Example: outbox --retry")
     o.add_argument("--retry", action="store_true", help="queue failed mail again and send everything due now")
     o.add_argument("--all", action="store_true", help="list sent mail too, not only waiting and failed")
-    b = sub.add_parser("backup", help="copy the state (database and mail archive) while the worker runs",
-                       description="Copy the state directory: the database with SQLite's online backup API, and "
-                                   "the archive of mail, attachments, outbox and reports. TARGET is a new directory, "
-                                   "or an archive when it ends in .tar, .tar.gz or .tgz. Safe while the worker runs. "
-                                   "Restore: see docs/install.md. Example: backup /root/hoso-bot-2023-10-16.tar.gz")
+    b = add_parser("backup", help="copy the state (database and mail archive) while the worker runs",
+                   description="Copy the state directory: the database with SQLite's online backup API, and "
+                               "the archive of mail, attachments, outbox and reports. TARGET is a new directory, "
+                               "or an archive when it ends in .tar, .tar.gz or .tgz. Safe while the worker runs. "
+                               "Restore: see docs/install.md. Example: backup /root/hoso-bot-2023-10-16.tar.gz")
     b.add_argument("target", type=Path, help="new directory or .tar/.tar.gz/.tgz file (never overwritten)")
-    v = sub.add_parser("eval", help="run the bot on a labelled corpus and print precision and recall",
-                       description="Run poll on a generated corpus (a folder of .eml with labels.json) into a "
-                                   "temporary state, score it, print the report; exit 1 if a document of another "
-                                   "campaign or an earlier year was counted (or, on an official-copy corpus, a valid "
-                                   "signature was called invalid or a changed PDF valid). Uses --config's rules when the file "
-                                   "exists, else the shipped rules/. Example: eval --corpus /tmp/c11")
+    v = add_parser("eval", help="run the bot on a labelled corpus and print precision and recall",
+                   description="Run poll on a generated corpus (a folder of .eml with labels.json) into a "
+                               "temporary state, score it, print the report; exit 1 if a document of another "
+                               "campaign or an earlier year was counted (or, on an official-copy corpus, a valid "
+                               "signature was called invalid or a changed PDF valid). Uses --config's rules when the file "
+                               "exists, else the shipped rules/. Example: eval --corpus /tmp/c11")
     v.add_argument("--corpus", type=Path, required=True, help="directory written by tests.corpus.generate")
     v.add_argument("--labels", type=Path, help="labels.json (default: CORPUS/labels.json)")
     v.add_argument("--keep-state", type=Path, help="keep the bot's state here (a new or empty directory)")
@@ -157,13 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(only=command_in(argv)).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:  # "Running job ...", "executed successfully": two lines a minute; its warnings stay
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    from .official.signature import quiet_library_logs
+    from .official.signature import quiet_library_logs  # not at the top: after the OCR probe started
 
+    if args.command == "check-config":  # asked now, answered while the modules load and the config is read
+        args.ocr_reason = in_background(ocr_unavailable_reason)
     quiet_library_logs()  # pyHanko logs each untrusted chain with a traceback; the evidence says it
     try:
         return _run(args)
@@ -179,7 +223,47 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def in_background(work: Callable[[], T]) -> Callable[[], T]:
+    """``work()`` started now in a daemon thread; the function returned waits
+    for its result (or raises what it raised).
+
+    For answers that are mostly waiting, asked before the work they do not
+    depend on instead of after it: tesseract's ``--list-langs`` (a process
+    to start: tens of milliseconds), the kernel's table of locks (Linux
+    answers ``/proc/locks`` after an RCU grace period: 10-20 ms)."""
+    answer: list[tuple[T | None, BaseException | None]] = []
+
+    def run() -> None:
+        try:
+            answer.append((work(), None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
+            answer.append((None, exc))
+
+    thread = threading.Thread(target=run, name="in-background", daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        value, error = answer[0]
+        if error is not None:
+            raise error
+        return value
+
+    return result
+
+
+def ocr_unavailable_reason() -> str | None:
+    """``extract.ocr_unavailable_reason()`` (None: OCR can run here)."""
+    from .extract import ocr_unavailable_reason as reason  # not at the top: check-config asks, in a thread
+
+    return reason()
+
+
 def _run(args) -> int:
+    # Not at the top: check-config's OCR probe runs while these load.
+    from . import app
+    from .clock import FixedClock, parse_instant, system_clock
+
     if args.command == "eval":  # needs no config.toml: falls back to the shipped rules
         return cmd_eval(args)
     ctx = app.load(args.config)
@@ -208,7 +292,7 @@ def cmd_check_config(ctx: Context, args, now) -> int:
     print(f"campaign {c.id}: {len(ctx.rules.schools)} schools, documents {', '.join(d.id for d in c.doc_types)}")
     print(f"cycle {cycle}: deadline {c.deadline(cycle).isoformat()}, office report {c.report_deadline(cycle).isoformat()}")
     ocr = ("turned off ([extraction] ocr = \"off\"): scans go to review" if ctx.config.extraction.ocr == "off"
-           else "available" if app.ocr_available() else "NOT installed: scans go to review")
+           else "available" if args.ocr_reason() is None else "NOT installed: scans go to review")
     print(f"OCR (tesseract + vie): {ocr}")
     for line in official_lines(ctx):
         print(line)
@@ -236,18 +320,18 @@ def _startup_checks(ctx: Context) -> None:
     if cfg.mailbox.source == "folder" and not cfg.mailbox.path.is_dir():
         raise ConfigError(f"mailbox.path: {cfg.mailbox.path} is not a directory",
                           hint="point it at a folder of .eml or .mbox files (relative paths start at config.toml)")
-    app.refuse_sample_recipients(ctx)
-    from .notify import renderer_for  # not at the top: status and health do not need it
+    from . import app  # not at the top: each command loads what it runs
 
-    renderer_for(ctx)  # outgoing mail has a sender (the templates are rendered by check-config --connect)
+    app.refuse_sample_recipients(ctx)
+    # Outgoing mail has a sender: the config refuses a from_address without "@" (the templates are
+    # rendered by check-config --connect).
 
 
 def _check_connect(ctx: Context, args, now) -> int:
     """``check-config --connect``: one line per check; exit 1 on any failure."""
     from .doctor import connect_checks  # not at the top (nor the others below): each command loads what it runs
-    from .extract import ocr_unavailable_reason
 
-    reason = None if ctx.config.extraction.ocr == "off" else ocr_unavailable_reason()
+    reason = None if ctx.config.extraction.ocr == "off" else args.ocr_reason()
     checks = connect_checks(ctx, now, ocr_reason=reason)
     for check in checks:
         print(check.line())
@@ -265,14 +349,44 @@ def _log_config_warnings(ctx: Context) -> None:
         log.warning("config: %s", warning)
 
 
+class SenderOnFirstMail:
+    """The sender of ``send.make_sender(config)``, made when the first mail is
+    handed to it: a poll with nothing to send loads no SMTP or MIME code
+    (``smtplib``, ``ssl``, ``email``). Sends and closes as that sender does."""
+
+    def __init__(self, config):
+        self._config = config
+        self._sender = None
+
+    def _real(self):
+        if self._sender is None:
+            from .send import make_sender  # not at the top: SMTP code loads when a mail goes
+
+            self._sender = make_sender(self._config)
+        return self._sender
+
+    @property
+    def delivered(self) -> str:
+        """How the log says what happened to a mail (the real sender's words)."""
+        return getattr(self._real(), "delivered", "sent to")
+
+    def send(self, raw: bytes, from_addr: str, recipients, *, name: str = "") -> dict:
+        return self._real().send(raw, from_addr, recipients, name=name)
+
+    def close(self) -> None:
+        if self._sender is not None:
+            self._sender.close()
+
+
 def cmd_poll(ctx: Context, args, now) -> int:
-    from .send import make_sender  # not at the top: SMTP code is for the commands that send
+    from . import app  # not at the top (nor in the commands below): each command loads what it runs
+    from .progress import ProgressReporter
 
     _log_config_warnings(ctx)
     app.refuse_sample_recipients(ctx)
     progress = ProgressReporter()
     try:
-        report = app.poll(ctx, now, progress=progress, sender=make_sender(ctx.config))
+        report = app.poll(ctx, now, progress=progress, sender=SenderOnFirstMail(ctx.config))
     finally:
         progress.close()
     print(report.summary())
@@ -280,26 +394,35 @@ def cmd_poll(ctx: Context, args, now) -> int:
 
 
 def cmd_run(ctx: Context, args, now) -> int:
-    from .service import run  # not at the top: the worker's modules are for run and health
+    from . import app  # not at the top: each command loads what it runs
+    from .clock import FixedClock, system_clock
+    from .progress import ProgressReporter
+    from .service import run  # the worker's modules are for run and health
 
     _log_config_warnings(ctx)
     _startup_checks(ctx)  # a wrong setting stops the service here (exit 2, no restart), not at the first job
     clock = FixedClock(now) if args.now else system_clock
     progress = ProgressReporter()
+    renderer = app.worker_renderer(ctx)  # the receipts of a poll and the scheduled mail share its templates
     with app.new_extractor(ctx) as extractor:  # one pool of workers for the whole season
         def poll(at, should_stop):
             progress.begin()  # rates count from the start of this poll
-            return app.poll(ctx, at, extractor=extractor, progress=progress, should_stop=should_stop, take_lock=False)
+            return app.poll(ctx, at, extractor=extractor, progress=progress, should_stop=should_stop,
+                            take_lock=False, renderer=renderer)
 
-        return run(ctx, clock, poll=poll, tasks=app.scheduled_tasks(ctx), poll_seconds=args.poll_seconds)
+        return run(ctx, clock, poll=poll, tasks=app.scheduled_tasks(ctx, renderer), poll_seconds=args.poll_seconds)
 
 
 def cmd_health(ctx: Context, args, now) -> int:
-    from .doctor import check_state_dir  # not at the top: health's modules are for health
-    from .notify import sender_bursts
-    from .service import health
+    from .lock import holder  # not at the top: health's modules are for health
 
     state = ctx.config.paths.state
+    worker = in_background(lambda: holder(state))  # the kernel's answer comes while the rest loads
+    from .doctor import check_state_dir  # not at the top: health's modules are for health
+    from .outbound.facts import sender_bursts
+    from .service import health
+    from .store import Store
+
     try:
         check_state_dir(state, create=False)
     except StateDirError as exc:
@@ -308,12 +431,16 @@ def cmd_health(ctx: Context, args, now) -> int:
     with Store.open(state) as store:
         code, lines = health(store, ctx.config, now, cycle=ctx.rules.campaign.cycle_of(now),
                              warnings=ctx.config.warnings(), bursts=sender_bursts(ctx, store, now),
-                             check_worker=True, worker=holder(state))
+                             check_worker=True, worker=worker())
     print("\n".join(lines))
     return code
 
 
 def cmd_status(ctx: Context, args, now) -> int:
+    from .status import status_for, to_json  # not at the top: each command loads what it runs
+    from .store import Store
+    from .table import status_table
+
     with Store.open(ctx.config.paths.state) as store:
         status = status_for(store, ctx.rules, now, args.cycle)
     if args.json:
@@ -325,6 +452,10 @@ def cmd_status(ctx: Context, args, now) -> int:
 
 
 def cmd_export(ctx: Context, args, now) -> int:
+    from . import app  # not at the top: each command loads what it runs
+    from .export_csv import export_csv
+    from .store import Store
+
     with Store.open(ctx.config.paths.state) as store:
         rows = app.export_rows(store, ctx.rules)
     if args.format == "json" and not args.excel:
@@ -343,7 +474,11 @@ def cmd_export(ctx: Context, args, now) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate_corpus, format_report, format_status_report  # not at the top: it loads the whole pipeline
+    # not at the top: the corpus run loads the whole pipeline
+    from .evaluate.classification import format_report
+    from .evaluate.corpus import evaluate_corpus
+    from .evaluate.statuses import format_status_report
+    from .progress import ProgressReporter
 
     if not args.verbose:
         logging.getLogger("bot.pipeline").setLevel(logging.WARNING)  # one line per item otherwise
@@ -358,7 +493,7 @@ def cmd_eval(args) -> int:
     print(format_report(run.metrics, max_errors=args.errors))
     print(format_status_report(run.status, max_cells=args.errors))
     if run.official is not None:
-        from .evaluate import format_official_report
+        from .evaluate.official_copies import format_official_report
 
         print(format_official_report(run.official, max_errors=args.errors))
     print(f"{len(run.rows)} rows in {run.seconds:.1f} s" + (f"; state kept in {run.state}" if args.keep_state else ""))
@@ -367,6 +502,9 @@ def cmd_eval(args) -> int:
 
 def _correction(kind):
     def handler(ctx: Context, args, now) -> int:
+        from . import corrections  # not at the top: each command loads what it runs
+        from .store import Store
+
         what = kind
         if kind == "assign":
             what = "official" if args.official else "not_official" if args.not_official else "assign"
@@ -387,6 +525,9 @@ def _correction(kind):
 
 
 def cmd_dismiss(ctx: Context, args, now) -> int:
+    from . import corrections  # not at the top: each command loads what it runs
+    from .store import Store
+
     with Store.open(ctx.config.paths.state) as store:
         done = corrections.dismiss(store, args.ref, now, who=args.who or corrections.default_who(), why=args.why)
     print(done)
@@ -394,6 +535,8 @@ def cmd_dismiss(ctx: Context, args, now) -> int:
 
 
 def cmd_requeue(ctx: Context, args, now) -> int:
+    from .store import Store  # not at the top: each command loads what it runs
+
     with Store.open(ctx.config.paths.state) as store:
         n = store.requeue(all_messages=args.all)
     print(f"{n} message(s) will be processed again on the next poll")
@@ -403,8 +546,11 @@ def cmd_requeue(ctx: Context, args, now) -> int:
 def _notify(kind):
     """``remind`` and ``digest``: plan, queue, send; a dry run prints and records nothing."""
     def handler(ctx: Context, args, now) -> int:
-        from . import notify  # not at the top: outgoing mail's modules are for the commands that write mail
+        from . import app, notify  # not at the top: outgoing mail's modules are for the commands that write mail
+        from .clock import system_clock
+        from .lock import StateLock
         from .send import make_sender
+        from .store import Store
 
         operation = notify.remind if kind == "remind" else notify.digest
         if args.dry_run:
@@ -429,8 +575,12 @@ cmd_digest = _notify("digest")
 
 
 def cmd_outbox(ctx: Context, args, now) -> int:
-    from . import notify, outbox  # not at the top: outgoing mail's modules are for the commands that write mail
+    from . import app, notify  # not at the top: outgoing mail's modules are for the commands that write mail
+    from .clock import system_clock
+    from .lock import StateLock
+    from .outbound import outbox
     from .send import make_sender
+    from .store import Store
 
     tz = ctx.rules.campaign.tz
     with Store.open(ctx.config.paths.state) as store:
@@ -456,6 +606,9 @@ def cmd_outbox(ctx: Context, args, now) -> int:
 
 
 def cmd_report(ctx: Context, args, now) -> int:
+    from . import app  # not at the top: each command loads what it runs
+    from .store import Store
+
     with Store.open(ctx.config.paths.state) as store:
         paths = app.write_report(ctx, store, now, args.output, args.cycle)
     for path in paths:
@@ -464,6 +617,8 @@ def cmd_report(ctx: Context, args, now) -> int:
 
 
 def cmd_backup(ctx: Context, args, now) -> int:
+    from .backup import backup  # not at the top: tarfile is for backup only
+
     print(backup(ctx.config.paths.state, args.target.expanduser().absolute(), now).summary())
     return 0
 

@@ -31,7 +31,9 @@ def parse_instant(text: str, default_tz) -> datetime:
 
 
 def utc(moment: datetime) -> str:
-    """``moment`` as ISO-8601 text in UTC, for the database. Raises ValueError on a naive datetime."""
+    """``moment`` as the database keeps every time: ISO-8601 text in UTC
+    (``2023-10-05T02:00:00+00:00``), so that times compare and sort as text.
+    Raises ValueError on a naive datetime."""
     if moment.tzinfo is None:
-        raise ValueError("naive datetime given to the outbox")
+        raise ValueError("naive datetime given to the database")
     return moment.astimezone(timezone.utc).isoformat()

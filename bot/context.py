@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import Config
-from .rules import Rules
+from .config.model import Config
+from .rules.model import Rules
 
 
 @dataclass(frozen=True)

@@ -40,18 +40,19 @@ import logging
 import re
 from datetime import datetime
 
-from . import corrections, flood, plan
+from . import corrections, flood
 from .commands import Command, CommandError, deliberate, parse_commands
 from .context import Context
 from .errors import DismissError, EarlyExtensionError, UsageError
+from .mailkey import REPLY, MailKey
 from .model import ParsedMessage
-from .notify import bursting_addresses
-from .outbox import QueuedMail
-from .plan import PlannedMail
-from .render import Renderer, set_header
-from .rules import Campaign, Rules
+from .outbound.common import PlannedMail, campaign_context
+from .outbound.facts import bursting_addresses
+from .outbound.headers import set_header
+from .outbound.render import Renderer
+from .rules.model import Campaign, Rules
 from .status import RECEIVED, REVIEW, status_for
-from .store import MessageSummary, PendingMessage, Store
+from .store import MessageSummary, PendingMessage, QueuedMail, Store
 
 log = logging.getLogger("bot.coordinator")
 
@@ -132,7 +133,7 @@ def handle_command_mail(ctx: Context, store: Store, pending: PendingMessage, mes
         context = reply_context(status, ctx.rules, message, pending.received_at, results,
                                 None if obey else {"reason": reason, "detail": detail}, parsed)
         context["dropped"] = dropped
-        key = _reply_key(mid)
+        key = _reply_key(mid, cycle)
         reply = _reply_kind(obey, parsed)
         # processed again (requeue): answered already; refusals and "no command" replies are rationed
         if not store.outbox_has_key(key) and _may_reply(ctx, store, sender, reply, pending.received_at, now):
@@ -328,7 +329,7 @@ def reply_context(status, rules: Rules, message: ParsedMessage, received_at: dat
     total = len(status.schools)
     incomplete = [{"code": s.code, "name": s.name} for s in status.schools if not s.complete]
     return {
-        **plan.campaign_context(status),
+        **campaign_context(status),
         "original": {"subject": message.subject, "received_at": received_at, "from_addr": message.from_addr},
         "already_reply": bool(re.match(r"^\s*(re|tl|trả lời|aw|sv)\s*:", message.subject or "", re.IGNORECASE)),
         "results": results,
@@ -344,10 +345,10 @@ def reply_context(status, rules: Rules, message: ParsedMessage, received_at: dat
     }
 
 
-def _reply_key(message_id: str) -> str:
+def _reply_key(message_id: str, cycle: int) -> MailKey:
     if len(message_id) > 200:
         message_id = "sha1-" + hashlib.sha1(message_id.encode("utf-8", "replace")).hexdigest()
-    return f"reply:{message_id}"
+    return MailKey(REPLY, cycle, ref=message_id)
 
 
 def _reply_kind(obey: bool, parsed) -> str | None:
@@ -373,8 +374,8 @@ def _may_reply(ctx: Context, store: Store, sender: str, reply: str | None, recei
     return allowed
 
 
-def _queue_reply(store: Store, renderer: Renderer, key: str, cycle: int, to: str, message: ParsedMessage, context: dict,
-                 now: datetime, reply: str = flood.REPLY_RESULTS) -> None:
+def _queue_reply(store: Store, renderer: Renderer, key: MailKey, cycle: int, to: str, message: ParsedMessage,
+                 context: dict, now: datetime, reply: str = flood.REPLY_RESULTS) -> None:
     mail = PlannedMail(key=key, kind="reply", template="command_reply", cycle=cycle, to=(to,), context=context)
     subject = renderer.subject("command_reply", context)
     text, html = renderer.bodies("command_reply", context)

@@ -7,7 +7,7 @@ import os
 from datetime import datetime
 
 from .errors import EarlyExtensionError, UsageError
-from .rules import Rules
+from .rules.model import Rules
 from .store import Store, StoredItem
 
 

@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .config import sample_data
+from .config.sample import sample_data
 from .context import Context
 from .errors import AuthenticationError, BotError, ConfigError, StateDirError
-from .store import Store
 
 MIN_FREE_MB = 200  # below this the archive of one busy day may not fit
 CHECK_TIMEOUT_SECONDS = 15.0  # a port that never answers should not keep the admin waiting a minute
@@ -321,7 +320,8 @@ def settings_checks(ctx: Context) -> list[Check]:
 
 def template_check(ctx: Context, now: datetime) -> Check:
     """The digest renders with these templates (on an empty, temporary state)."""
-    from . import notify  # not at the top: the digest's modules load only for check-config
+    from . import notify  # not at the top: the digest's modules (and the store) load only for check-config --connect
+    from .store import Store
 
     try:
         with tempfile.TemporaryDirectory(prefix="hoso-check-") as tmp, Store.open(Path(tmp)) as store:

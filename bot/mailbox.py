@@ -19,20 +19,17 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import ssl
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email import policy
-from email.parser import BytesHeaderParser
-from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
-from .config import MailboxConfig
+from .config.model import MailboxConfig
 from .errors import AuthenticationError, MailboxError
 from .model import RawMessage
-from .outlookmsg import MsgUnreadable, to_rfc822
+
+if TYPE_CHECKING:  # annotations only: ssl loads with imapclient, when a mailbox is IMAP
+    import ssl
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +78,7 @@ def connect_imap(cfg: MailboxConfig, environ: dict | None = None):
                                        ssl_context=context, timeout=cfg.timeout_seconds)
         if cfg.security == "starttls":
             client.starttls(context)
-    except (OSError, ssl.SSLError, imapclient.exceptions.IMAPClientError) as exc:
+    except (OSError, imapclient.exceptions.IMAPClientError) as exc:  # ssl.SSLError is an OSError
         raise MailboxError(f"cannot connect to IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {_why(exc)}") from exc
     client.normalise_times = False  # keep INTERNALDATE's own offset: it is the receipt time
     if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG) and hasattr(client, "_imap"):
@@ -102,6 +99,31 @@ def connect_imap(cfg: MailboxConfig, environ: dict | None = None):
         _logout_quietly(client)
         raise MailboxError(f"IMAP login to {cfg.host} failed: {_why(exc)}") from exc
     return client
+
+
+def fetch_chunks(uids: list[int], whole_sizes: dict[int, int | None], max_count: int,
+                 max_bytes: int) -> list[list[int]]:
+    """``uids`` cut, in order, into FETCH batches of at most ``max_count``
+    messages and at most ``max_bytes`` of whole messages.
+
+    ``whole_sizes`` gives the size of each message that will be downloaded
+    whole; a UID missing from it (withheld as too large: only its headers
+    come) or of unknown size counts as nothing. A message larger than
+    ``max_bytes`` on its own makes a batch of one: it is never skipped.
+    """
+    chunks: list[list[int]] = []
+    chunk: list[int] = []
+    used = 0
+    for uid in uids:
+        size = whole_sizes.get(uid) or 0
+        if chunk and (len(chunk) >= max_count or used + size > max_bytes):
+            chunks.append(chunk)
+            chunk, used = [], 0
+        chunk.append(uid)
+        used += size
+    if chunk:
+        chunks.append(chunk)
+    return chunks
 
 
 class ImapSource:
@@ -138,7 +160,7 @@ class ImapSource:
         except MailboxError:
             self.close()
             raise
-        except (OSError, ssl.SSLError, socket.timeout) as exc:
+        except OSError as exc:  # ssl.SSLError and socket.timeout are OSErrors
             self.close()
             raise MailboxError(f"IMAP connection to {self.cfg.host} lost: {_why(exc)}") from exc
         except Exception as exc:
@@ -168,8 +190,8 @@ class ImapSource:
         if not uids:
             yield FetchedBatch([], (uidvalidity, max(last_uid, (uidnext or 1) - 1)))
             return
-        for start in range(0, len(uids), self._batch):
-            chunk = uids[start:start + self._batch]
+        whole = {u: s for u, s in sizes.items() if (s or 0) <= self.cfg.max_message_bytes}
+        for chunk in fetch_chunks(uids, whole, self._batch, self.cfg.fetch_batch_mb * 1024 * 1024):
             yield FetchedBatch(self._fetch(client, chunk, uidvalidity, sizes), (uidvalidity, chunk[-1]))
 
     @staticmethod
@@ -249,6 +271,8 @@ def header_block(data: bytes, limit: int = MAX_HEADER_BYTES) -> bytes:
 
 
 def _tls_context(cfg) -> ssl.SSLContext:
+    import ssl  # not at the top: a folder source needs no TLS (imapclient loads it for IMAP anyway)
+
     context = ssl.create_default_context(cafile=str(cfg.tls_cafile) if cfg.tls_cafile else None)
     if cfg.tls_insecure_skip_verify:
         context.check_hostname = False
@@ -378,7 +402,13 @@ def _arrival_of(data: bytes, name: str) -> datetime | None:
     """When a message in a file arrived: the receiving server's stamp in the
     newest ``Received:`` header, else (with a warning: the sender's clock
     may be wrong) its Date header, else None."""
+    # Not at the top: a poll of an empty folder (or of IMAP, which has INTERNALDATE) parses no header.
+    from email import policy
+    from email.parser import BytesHeaderParser
+
     if data[:8] == OLE_SIGNATURE:  # an Outlook .msg: its own headers, as the parser will read them
+        from .outlookmsg import MsgUnreadable, to_rfc822  # not at the top: for .msg files only
+
         try:
             data = to_rfc822(data, max_attachments=0)[0]
         except MsgUnreadable:
@@ -399,6 +429,8 @@ def _arrival_of(data: bytes, name: str) -> datetime | None:
 
 
 def _aware_date(text: str) -> datetime | None:
+    from email.utils import parsedate_to_datetime  # not at the top: see _arrival_of
+
     try:
         moment = parsedate_to_datetime(" ".join(text.split())) if text.strip() else None
     except (TypeError, ValueError, IndexError):

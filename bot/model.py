@@ -206,7 +206,7 @@ class ReasonCode(str, Enum):
     The classifier gives one with every "review" and "ignored" decision,
     next to the reasons it writes for people; it is stored with the item
     (``items.reason_code``) and the digest groups and words the review
-    queue by it (``bot.plan.review_guess``). For a review item it is the
+    queue by it (``bot.outbound.review.review_guess``). For a review item it is the
     cause the digest shows (the first of the item's concerns that has one).
     The value is what is stored: never rename one.
     """

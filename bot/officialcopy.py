@@ -13,22 +13,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence, TypeVar
+from typing import TYPE_CHECKING, Sequence, TypeVar
 
 from .model import DocumentPart
-from .official.minutes import check_minutes
-from .official.numbering import read_number_date
+from .official.evidence import Evidence
 from .official.policy import OfficialPolicy
-from .official.record import OfficialInputs
-from .official.signblock import find_blocks
-from .official.verdict import Cycle, Evidence, Observations, judge
-from .rules import Campaign, DocType
+from .rules.model import Campaign, DocType
+
+if TYPE_CHECKING:  # annotations only: the checkers load where a copy is judged (evidence_for)
+    from .official.record import OfficialInputs
+    from .official.verdict import Cycle
 
 
 def cycle_window(campaign: Campaign, cycle: int, received_at: datetime) -> Cycle:
     """The dates a document of ``cycle`` may carry: from the cycle's opening to its
     deadline, or to the day it arrived when that is later (a late document is
     still this cycle's: timeliness is judged on its own)."""
+    from .official.verdict import Cycle  # not at the top: status and the store read evidence, judge none
+
     tz = campaign.tz
     end = max(campaign.deadline(cycle).astimezone(tz).date(), received_at.astimezone(tz).date())
     return Cycle(start=campaign.opens(cycle).date(), end=end)
@@ -41,19 +43,28 @@ def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType
     None when extraction gave no official-copy inputs (a result made before
     the check existed): "not checked", never "unofficial".
     """
+    # Not at the top: status and the store read evidence and judge none; the checkers are for the pipeline.
+    from .official.minutes import check_minutes
+    from .official.numbering import best_reading, read_number_date
+    from .official.signblock import find_blocks
+    from .official.verdict import Observations, judge
+
     if inputs is None:
         return None
     lines = part.text.splitlines() or part.head.splitlines()
     signer = inputs.signer_lines(part.first_page, part.last_page)
+    head = inputs.head_lines(part.first_page, part.last_page)  # a scan's head read again (OCR)
+    body = inputs.body_lines(part.first_page, part.last_page)  # a Biên bản's pages read again whole
     window = cycle_window(campaign, cycle, received_at)
+    readings = [read_number_date(text, doc.number_codes, window.start, window.end) for text in (lines, head) if text]
     obs = Observations(
         medium=inputs.medium,
         text_read=any(ch.isalpha() for ch in part.text),
         signatures=inputs.signatures,
         pages=inputs.pages_of(part.first_page, part.last_page),
-        blocks=find_blocks(lines + signer),
-        numbering=read_number_date(lines, doc.number_codes, window.start, window.end),
-        minutes=check_minutes(part.text) if doc.minutes else None,
+        blocks=find_blocks(lines + body + signer),
+        numbering=best_reading(readings),
+        minutes=check_minutes("\n".join([part.text, *body])) if doc.minutes else None,
         codes=doc.number_codes,
         cycle=window,
     )

@@ -309,7 +309,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE corrections_new RENAME TO corrections;
     """,
     # 8: one time format. Every
-    # time is kept as UTC ISO-8601 text (``store.iso``, ``clock.utc``); before,
+    # time is kept as UTC ISO-8601 text (``clock.utc``); before,
     # most kept the offset they were given (a mail's Date header, the
     # server's INTERNALDATE, ``--now``), so ``ORDER BY received_at`` sorted
     # text of mixed offsets. Each value with an offset is rewritten as the
@@ -331,5 +331,33 @@ MIGRATIONS: tuple[str, ...] = (
     # then reads their reasons' wording.
     """
     ALTER TABLE items ADD COLUMN reason_code TEXT;
+    """,
+    # 10: the parts of each outbox key as columns (``bot.mailkey.MailKey``), so that no code takes
+    # the key's text apart. The text stays the UNIQUE key (a decision is still queued once). Rows
+    # before are filled from their key's text (the school and cycle too: the row's own columns are
+    # bookkeeping); a receipt given back (``#cancelled-N`` after its key) keeps its key's parts.
+    """
+    ALTER TABLE outbox ADD COLUMN key_kind TEXT;
+    ALTER TABLE outbox ADD COLUMN key_school TEXT;
+    ALTER TABLE outbox ADD COLUMN key_cycle INTEGER;
+    ALTER TABLE outbox ADD COLUMN key_slot TEXT;
+    ALTER TABLE outbox ADD COLUMN key_deadline TEXT;
+    ALTER TABLE outbox ADD COLUMN key_ref TEXT;
+    UPDATE outbox SET key_kind = substr(key, 1, instr(key, ':') - 1),
+                      key_ref = substr(key, instr(key, ':') + 1) WHERE instr(key, ':') > 0;
+    -- key_ref holds the text after the kind: take the school, then the cycle off it
+    UPDATE outbox SET key_school = substr(key_ref, 1, instr(key_ref, ':') - 1),
+                      key_ref = substr(key_ref, instr(key_ref, ':') + 1)
+        WHERE key_kind IN ('receipt', 'receipt-to-sender', 'reminder');
+    UPDATE outbox SET key_cycle = CAST(substr(key_ref, 1, instr(key_ref, ':') - 1) AS INTEGER),
+                      key_ref = substr(key_ref, instr(key_ref, ':') + 1)
+        WHERE key_kind IN ('receipt', 'receipt-to-sender', 'reminder', 'digest', 'report');
+    UPDATE outbox SET key_cycle = cycle WHERE key_kind = 'reply';
+    UPDATE outbox SET key_slot = substr(key_ref, 1, instr(key_ref, ':') - 1),
+                      key_deadline = substr(key_ref, instr(key_ref, ':') + 1), key_ref = NULL
+        WHERE key_kind = 'reminder';
+    UPDATE outbox SET key_slot = key_ref, key_ref = NULL WHERE key_kind IN ('digest', 'report');
+    UPDATE outbox SET key_ref = substr(key_ref, 1, instr(key_ref, '#cancelled-') - 1)
+        WHERE key_kind = 'receipt' AND instr(key_ref, '#cancelled-') > 0;
     """,
 )

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Protocol, Sequence
 
 from .archive import write_atomic
-from .config import Config, SmtpConfig
+from .config.model import Config, SmtpConfig
 from .errors import BotError, SmtpFailure
 
 TIMEOUT_SECONDS = 60

@@ -6,7 +6,7 @@
   themselves what is due: a slot missed while the worker was down is sent by
   the next run in office hours) and the digest job at ``digest_at`` local
   time, at start-up and every ten minutes: it sends only when
-  ``plan.digest_due`` says today's digest is due and not made yet, so a
+  ``outbound.digest.digest_due`` says today's digest is due and not made yet, so a
   worker started (or woken) after ``digest_at`` still sends today's digest;
 - a job's result is logged only when it did something (an idle minute logs
   nothing);
@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from .backup import current_schema, schema_version
 from .clock import system_clock
 from .context import Context
 from .doctor import explain, network_cause
@@ -88,6 +87,7 @@ class Worker:
     stop: threading.Event = field(default_factory=threading.Event)
     backoffs: dict = field(default_factory=dict)
     retry_base: float = 30.0  # seconds before the first retry of a failed job (doubling; see Backoff)
+    retry_cap: float = 1800.0  # the longest wait between two retries
     _poll_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _polling: bool = False
     _poll_again: bool = False
@@ -96,7 +96,7 @@ class Worker:
     def run_job(self, name: str, job: Callable[[datetime], object]) -> None:
         """Run one job with backoff and once-per-error logging."""
         now = self.clock()
-        backoff = self.backoffs.setdefault(name, Backoff(base=self.retry_base))
+        backoff = self.backoffs.setdefault(name, Backoff(base=self.retry_base, cap=self.retry_cap))
         if self.stop.is_set() or not backoff.ready(now):
             return
         try:
@@ -175,7 +175,7 @@ class Worker:
     def digest_job(self, now: datetime):
         """The digest task, run only when today's digest is due and not made yet
         (the store's "digest" mark): at digest_at, after a restart or a sleep past it."""
-        from .plan import digest_due  # not at the top: health imports this module and plans nothing
+        from .outbound.digest import digest_due  # not at the top: health imports this module and plans nothing
 
         schedule = self.ctx.config.schedule
         if not digest_due(now, schedule.digest_at, schedule.timezone, self.last_mark("digest")):
@@ -221,11 +221,13 @@ def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: floa
         timezone=tz, executors={"default": ThreadPoolExecutor(max_workers=1)},
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS})
     every = poll_seconds or config.schedule.poll_every_minutes * 60
+    # --poll-seconds (tests): the outbox too is looked at that often, not once a minute
+    outbox_every = min(60.0, poll_seconds) if poll_seconds else 60.0
     scheduler.add_job(worker.poll_job, IntervalTrigger(seconds=every, timezone=tz), id="poll", name="poll",
                       next_run_time=now)
     digest_at = config.schedule.digest_at
     schedules = {
-        "outbox": (IntervalTrigger(minutes=1, timezone=tz), None),
+        "outbox": (IntervalTrigger(seconds=outbox_every, timezone=tz), None),
         "remind": (CronTrigger(minute="5,35", timezone=tz), None),
         # on time when running; at start-up and every few minutes to catch up after a restart or a sleep
         "digest": (OrTrigger([CronTrigger(hour=digest_at.hour, minute=digest_at.minute, timezone=tz),
@@ -243,21 +245,26 @@ def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: floa
 def run(ctx: Context, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: float | None = None,
         install_signals: bool = True) -> int:
     """Run the worker in the foreground until SIGTERM/SIGINT. Returns an exit code."""
+    from .backup import current_schema, schema_version  # not at the top: health loads this module, not tarfile
+
     config = ctx.config
     with StateLock(config.paths.state, "run"):
         before = schema_version(config.paths.state)
         with Store.open(config.paths.state) as store:  # health expects a daily digest from a day after this
             store.set_mark("worker", clock(), f"pid {os.getpid()}")
         log.info("%s", migration_text(before, current_schema(), config.paths.state))
-        # --poll-seconds (tests): retry as fast as that too, not after 30 s
+        # --poll-seconds (tests): retry as fast as that too, not after 30 s, and wait at most
+        # four poll intervals between retries (and IDLE reconnections), not 30 (5) minutes
         worker = Worker(ctx=ctx, clock=clock, poll=poll, tasks=tasks,
-                        retry_base=min(30.0, poll_seconds) if poll_seconds else 30.0)
+                        retry_base=min(30.0, poll_seconds) if poll_seconds else 30.0,
+                        retry_cap=min(1800.0, 4 * poll_seconds) if poll_seconds else 1800.0)
         # APScheduler runs on the real clock, whatever clock the jobs decide by (``--now``)
         scheduler = build_scheduler(worker, config, system_clock(), poll_seconds=poll_seconds)
         if install_signals:
             _stop_on_signals(worker.stop)
         scheduler.start()
-        idle = _start_idle(config, worker, scheduler, client_factory)
+        idle = _start_idle(config, worker, scheduler, client_factory,
+                           max_backoff=min(300.0, 4 * poll_seconds) if poll_seconds else 300.0)
         log.info("worker started: polling every %s, digest at %s (%s)",
                  f"{poll_seconds:.0f} s" if poll_seconds else f"{config.schedule.poll_every_minutes} min",
                  config.schedule.digest_at.strftime("%H:%M"), config.schedule.timezone.key)
@@ -281,7 +288,8 @@ def migration_text(before: int | None, after: int, state) -> str:
     return f"state database in {state}: schema {after}, up to date"
 
 
-def _start_idle(config, worker: Worker, scheduler, client_factory) -> threading.Thread | None:
+def _start_idle(config, worker: Worker, scheduler, client_factory,
+                max_backoff: float = 300.0) -> threading.Thread | None:
     if config.mailbox.source != "imap":
         return None
     from .mailbox import IdleWatcher, connect_imap  # not at the top: health opens no mailbox
@@ -294,7 +302,8 @@ def _start_idle(config, worker: Worker, scheduler, client_factory) -> threading.
         except Exception as exc:  # the scheduler is shutting down
             log.debug("could not wake the poll job: %s", exc)
 
-    watcher = IdleWatcher(config.mailbox, wake_poll, worker.stop, client_factory or connect_imap, log=log)
+    watcher = IdleWatcher(config.mailbox, wake_poll, worker.stop, client_factory or connect_imap,
+                          max_backoff=max_backoff, log=log)
     thread = threading.Thread(target=watcher.run, name="imap-idle", daemon=True)
     thread.start()
     return thread
@@ -333,7 +342,7 @@ def health(store, config, now: datetime, *, cycle: int | None = None,
 
     ``warnings`` (``Config.warnings()``) are shown as "warning:" lines; they
     do not fail the check. So is each burst of ``bursts`` (``flood.Burst``,
-    from ``notify.sender_bursts`` with the campaign's thresholds) active at
+    from ``outbound.facts.sender_bursts`` with the campaign's thresholds) active at
     ``now``: a mail loop or flood, the address the bot is not answering
     (no receipts, no command replies) until the burst's cool-down ends.
     """
@@ -421,8 +430,6 @@ def _digest_problems(store, config, now: datetime, last: datetime | None) -> lis
 
 
 def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[list[str], list[str]]:
-    from .outbox import Limits  # not at the top: the outgoing-mail modules load only when health asks
-
     trouble = store.outbox_trouble(now - STUCK_AFTER, cycle)
     lines, problems = [], []
     if trouble.failed:
@@ -431,6 +438,8 @@ def _outbox_problems(store, config, now: datetime, cycle: int | None) -> tuple[l
         problems.append(f"{trouble.failed} outgoing mail(s){'' if cycle is None else f' of cycle {cycle}'} failed "
                         f"for good; newest error: {error or '-'} (see: hoso-bot outbox; then hoso-bot outbox --retry)")
     if trouble.overdue:
+        from .outbound.delivery import Limits  # not at the top: only an overdue queue asks for the daily cap
+
         since = trouble.overdue_since
         capped = (config.smtp.enabled
                   and store.sent_since(now - timedelta(days=1)) >= Limits.from_smtp(config.smtp).daily_cap)

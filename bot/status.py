@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from .model import Correction, ReasonCode, StoredItem
-from .official.verdict import Evidence
+from .official.evidence import Evidence
 from .officialcopy import best_copy, satisfies
-from .rules import Campaign, School
+from .rules.model import Campaign, School
 
 ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (
     "on_time", "late", "pending", "missing", "exempt", "extended", "review")
@@ -163,7 +163,9 @@ def apply_corrections(items: Iterable[StoredItem], corrections: Iterable[Correct
     Corrections are applied in the order they were made; the latest about an
     item wins. They refer to items by id, which survives re-classification.
     Mail received, and corrections made, after ``now`` do not exist yet
-    (this is what makes ``--now`` simulations truthful).
+    (this is what makes ``--now`` simulations truthful): the store selects
+    the facts as of ``now`` (``as_of``, in SQL); this function keeps the
+    same promise for any caller of its own.
     """
     items = [i for i in items if i.cycle == cycle and i.received_at <= now]
     corrections = [c for c in corrections if c.at <= now]
@@ -268,10 +270,11 @@ def doc_status(copies: Sequence[Receipt], deadline: datetime, now: datetime, exe
 
 
 def status_for(store, rules, now: datetime, cycle: int | None = None) -> CampaignStatus:
-    """Read the facts of a cycle from the store and compute the status (the shell's helper)."""
+    """Read the facts of a cycle as of ``now`` from the store and compute the status (the shell's helper)."""
     campaign = rules.campaign
     cycle = campaign.cycle_of(now) if cycle is None else cycle
-    facts = apply_corrections(store.items(cycle=cycle), store.corrections(cycle), campaign, cycle, now)
+    facts = apply_corrections(store.items(cycle=cycle, as_of=now), store.corrections(cycle, as_of=now), campaign,
+                              cycle, now)
     return compute_status(facts, campaign, rules.schools, cycle, now)
 
 

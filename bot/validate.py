@@ -5,7 +5,6 @@ person editing config.toml or rules/campaign.toml knows exactly what to fix.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import time
 from typing import Any, Callable, Iterable, TypeVar
@@ -105,12 +104,16 @@ class Table:
     def misspelling_of(self, name: str) -> str | None:
         """A key given here, not read, that looks like a misspelling of ``name``
         (``pasword_env`` for ``password_env``), or None."""
+        import difflib  # not at the top: only a config with a mistake needs it
+
         rest = sorted(set(self._data) - self._seen - {name})
         close = difflib.get_close_matches(name, rest, n=1, cutoff=0.8)
         return close[0] if close else None
 
     def _suggestion(self, name: str) -> str:
         """ "; did you mean 'password_env'?" for a misspelt key, else ""."""
+        import difflib  # not at the top: only a config with a mistake needs it
+
         close = difflib.get_close_matches(name, sorted(self._seen), n=1, cutoff=0.6)
         return f"; did you mean {self.key(close[0])!r}?" if close else ""
 

@@ -3,7 +3,7 @@ the outbox really sent (its raw bytes returned inside an RFC 3464 report, or
 named by In-Reply-To beside X-Failed-Recipients), and forged ones.
 
 ``record_bounce`` records the report through the store's API (as the
-pipeline does) and judges it at once with ``notify.sync_bounces``. Until the
+pipeline does) and judges it at once with ``sync_bounces``. Until the
 parser fills ``ParsedMessage.bounce_refs`` itself (branch ``trust``), the
 reader given to ``sync_bounces`` adds the Message-IDs the report names when
 the parser found none; once it does, the reader changes nothing.
@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from bot import notify, outbox
+from bot.outbound.facts import sync_bounces
 from bot.parse import parse_message
-from bot.store import Store
+from bot.store import OutboxRow, Store
 
 from . import mailfactory as mf
 from .outgoing import record
@@ -23,7 +23,7 @@ from .outgoing import record
 BOT = "hoso-bot@pgd-q12.example"
 
 
-def sent_to(store: Store, address: str, before: datetime | None = None) -> outbox.OutboxRow:
+def sent_to(store: Store, address: str, before: datetime | None = None) -> OutboxRow:
     """The newest mail the outbox sent to ``address`` (before ``before``)."""
     rows = [r for r in store.outbox_rows(("sent",)) if address in r.recipients
             and (before is None or r.sent_at <= before)]
@@ -49,7 +49,7 @@ def x_failed(failed: list[str], refers_to: str | None, to: str = BOT) -> bytes:
 
 
 def reader(refs):
-    """A ``read`` for ``notify.sync_bounces``: the real parser, with ``refs``
+    """A ``read`` for ``sync_bounces``: the real parser, with ``refs``
     as the Message-IDs the report names when the parser gave none."""
     def read(raw: bytes):
         message = parse_message(raw)
@@ -61,7 +61,7 @@ def record_bounce(store: Store, when: datetime, raw: bytes, refs=()) -> int:
     """Record the report ``raw`` received at ``when`` and judge it; returns its message row."""
     record(store, when, sender="", raw=raw)
     row = max(m.id for m in store.message_records())
-    notify.sync_bounces(store, read=reader(refs))
+    sync_bounces(store, read=reader(refs))
     return row
 
 

@@ -57,11 +57,21 @@ def pytest_configure(config):
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(config, items):
-    """A test that needs a real Dovecot (``imap``) is in the slow lane: the
-    fast lane (``-m "not slow"``) runs without any mail server or browser."""
+    """The lanes. A test that needs a real Dovecot (``imap``) is in the slow
+    lane: the fast lane (``-m "not slow"``) runs without any mail server or
+    browser. A ``stress`` test is slow too, and runs only when the marker
+    expression names it (``pytest -m stress``): a plain ``pytest`` skips it,
+    the slow lane (``-m "slow and not stress"``) deselects it."""
+    stress_asked = "stress" in (config.getoption("markexpr") or "")
     for item in items:
-        if item.get_closest_marker("imap") is not None and item.get_closest_marker("slow") is None:
+        stress = item.get_closest_marker("stress") is not None
+        if (item.get_closest_marker("imap") is not None or stress) and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.slow)
+        if stress and not stress_asked:
+            item.add_marker(pytest.mark.skip(reason="the stress lane: run it with pytest -m stress"))
+    # The longest tests first (a stable sort: the rest keep their order), so that a
+    # parallel run (-n) overlaps their waiting with the rest instead of ending on it.
+    items.sort(key=lambda item: item.get_closest_marker("starts_first") is None)
 
 
 @pytest.fixture(autouse=True)

@@ -12,11 +12,11 @@ from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.config import parse_config
+from bot.config.load import parse_config
 from bot.context import Context
 from bot.model import ItemDecision, RawMessage
 from bot.parse import parse_message
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.store import MessageSummary, Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,8 +8,11 @@ from datetime import date
 
 import pytest
 
-from bot import bounces, notify, outbox
+from bot import bounces, notify
 from bot.bounces import BounceVerdict, SentMail
+from bot.outbound import outbox
+from bot.outbound.delivery import Limits
+from bot.outbound.facts import allowed_addresses, suppressed_addresses, sync_bounces
 from bot.send import SmtpSender
 from bot.store import Store
 
@@ -136,7 +139,7 @@ def test_a_forged_bounce_changes_nothing_and_the_school_still_gets_its_reminders
             row = record_bounce(store, at(4, 11), raw, refs)
         (verdict,) = store.bounce_verdicts(row)
         assert verdict.address == HOA_SEN and not verdict.believed
-        assert notify.suppressed_addresses(store, at(8)) == frozenset()
+        assert suppressed_addresses(store, at(8)) == frozenset()
         run(ctx, store, at(7, 9))                                           # before-3
         run(ctx, store, at(8, 7), digest=True)
     assert f"ignored for {HOA_SEN}" in caplog.text
@@ -168,13 +171,13 @@ def test_a_report_is_judged_once_and_a_report_recorded_before_the_upgrade_is_jud
         run(ctx, store, at(3, 9))
         raw, refs = forged(store, "x-failed-recipients alone")
         row = record_bounce(store, at(4, 11), raw, refs)
-        assert notify.sync_bounces(store) == 0                              # nothing new: not read again
+        assert sync_bounces(store) == 0                              # nothing new: not read again
         # As a state written by the previous version: its reports were counted blindly, never judged.
         rawdb.tamper(store.state_dir, "DELETE FROM bounce_verdicts")
         rawdb.tamper(store.state_dir, "DELETE FROM bounce_messages")
-        assert notify.sync_bounces(store) == 1
+        assert sync_bounces(store) == 1
         assert [v.believed for v in store.bounce_verdicts(row)] == [False]
-        assert notify.suppressed_addresses(store, at(8)) == frozenset()
+        assert suppressed_addresses(store, at(8)) == frozenset()
 
 
 def test_a_bounce_for_an_address_the_allow_list_left_out_is_not_believed(ctx, server):
@@ -184,8 +187,8 @@ def test_a_bounce_for_an_address_the_allow_list_left_out_is_not_believed(ctx, se
         # as if the roster had changed since it was queued
         store.replace_mail(row.id, store.outbox_raw(row.id), (HOA_SEN, "old.address@hcm-edu.example"), row.subject,
                            row.meta)
-        outbox.deliver_due(store, SmtpSender(ctx.config.smtp), at(3, 9), outbox.Limits(),
-                           notify.allowed_addresses(ctx))
+        outbox.deliver_due(store, SmtpSender(ctx.config.smtp), at(3, 9), Limits(),
+                           allowed_addresses(ctx))
         sent = next(r for r in store.outbox_rows(("sent",)) if r.id == row.id)
         assert sent.recipients == (HOA_SEN,)                                 # who it really went to
         verdict_row = record_bounce(store, at(4, 11), dsn(store.outbox_raw(row.id),

@@ -17,7 +17,10 @@ import pytest
 from bot import classify as C
 from bot.classify import head as classify_head
 from bot.model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage
-from bot.rules import Rules, parse_campaign, parse_roster, with_programmes
+from bot.rules.campaign import parse_campaign
+from bot.rules.model import Rules
+from bot.rules.programmes import with_programmes
+from bot.rules.roster import parse_roster
 from bot.vietnamese import fold, fold_compact
 
 ROSTER = """code,name,level,emails,aliases

@@ -249,9 +249,9 @@ def test_line_numbers_refer_to_the_body_and_nfd_text_is_read():
 def test_the_digest_quoted_without_markers_holds_no_executable_example():
     """If a client quoted the digest without any marker the bot can see, its
     syntax examples must not turn into commands (placeholders like R<số>)."""
-    from bot import plan
-    from bot.render import Renderer
-    from bot.rules import load_rules
+    from bot.outbound.digest import DigestInputs, Quarantined, digest_mail
+    from bot.outbound.render import Renderer
+    from bot.rules.load import load_rules
     from bot.status import apply_corrections, compute_status
 
     from .outgoing import FROM, ROOT, VN, at
@@ -260,14 +260,14 @@ def test_the_digest_quoted_without_markers_holds_no_executable_example():
     now = at(12, 7)
     status = compute_status(apply_corrections([], [], rules.campaign, 2023, now), rules.campaign, rules.schools,
                             2023, now)
-    mail = plan.digest_mail(status, rules, plan.DigestInputs(), ["c@x.vn"])
+    mail = digest_mail(status, rules, DigestInputs(), ["c@x.vn"])
     text, _ = Renderer(ROOT / "templates", VN, FROM).bodies("digest", mail.context)
     assert "duyệt R<số>" in text
     assert not [c for c in parse_commands(text) if isinstance(c, Command) and c.kind != "status"]
     # nor when it lists quarantined mail: its references and the hint "bỏ Q<số> <lý do>" dismiss nothing
-    inputs = plan.DigestInputs(quarantined=(plan.Quarantined("thcsnguyenhien.q12@hcm-edu.example", "Hồ sơ", at(11, 9),
+    inputs = DigestInputs(quarantined=(Quarantined("thcsnguyenhien.q12@hcm-edu.example", "Hồ sơ", at(11, 9),
                                                              "message too large", "<m@x>", "Q12"),))
-    text, _ = Renderer(ROOT / "templates", VN, FROM).bodies("digest", plan.digest_mail(status, rules, inputs,
+    text, _ = Renderer(ROOT / "templates", VN, FROM).bodies("digest", digest_mail(status, rules, inputs,
                                                                                        ["c@x.vn"]).context)
     assert "- Q12  09:00 ngày 11/10/2023" in text and '"bỏ Q<số> <lý do>"' in text
     assert not [c for c in parse_commands(text) if isinstance(c, Command) and c.kind != "status"]

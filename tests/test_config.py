@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import app
-from bot.config import load_config, parse_config
+from bot.config.load import load_config, parse_config
 from bot.errors import ConfigError
 from bot.extract import Extractor
 
@@ -64,6 +64,8 @@ def test_relative_paths_resolve_against_the_config_file():
     (('[coordinator]', '[extra]\n[coordinator]'), "extra: unknown key"),
     (('host = "imap.example.org"', 'host = "imap.example.org"\nmax_message_mb = 0'),
      "mailbox.max_message_mb: must be 1..2048"),
+    (('host = "imap.example.org"', 'host = "imap.example.org"\nfetch_batch_mb = 0'),
+     "mailbox.fetch_batch_mb: must be 1..4096"),
     (('host = "imap.example.org"', 'host = "imap.example.org"\nmax_message_mb = "60 MB"'),
      "mailbox.max_message_mb: expected an integer"),
     (('trusted_authserv_ids = ["mx.example.org"]', 'trusted_authserv_ids = "mx.example.org"'),
@@ -310,7 +312,7 @@ def _read_as_nobody(read) -> str:
     ("a@testing.vn", False), ("a@gmail.com", False),
 ])
 def test_reserved_example_domains_are_recognised(address, reserved):
-    from bot.config import is_reserved_domain
+    from bot.config.sample import is_reserved_domain
 
     assert is_reserved_domain(address) is reserved
 

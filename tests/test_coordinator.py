@@ -14,6 +14,7 @@ import pytest
 from bot import app, coordinator, notify
 from bot.corrections import correct
 from bot.errors import EarlyExtensionError
+from bot.mailkey import RECEIPT, REPLY, MailKey
 from bot.schema import MIGRATIONS
 from bot.send import SmtpSender, make_sender
 from bot.status import status_for, to_json
@@ -261,7 +262,7 @@ def test_unauthenticated_mail_is_obeyed_only_when_the_config_says_so(campaign):
 
 
 def test_config_option_is_named_and_defaults_to_false(tmp_path):
-    from bot.config import parse_config
+    from bot.config.load import parse_config
     from bot.errors import ConfigError
 
     base = {"mailbox": {"source": "folder", "path": "inbox"}, "coordinator": {"emails": [COORDINATOR]}}
@@ -348,19 +349,23 @@ def test_schema_2_database_is_migrated_with_its_outbox(tmp_path):
         " VALUES (3, 'receipt:x:2023:7', 'receipt', 2023, 'a', 'a', 'a', 'sent')",
         "INSERT INTO receipt_items (item_id, outbox_id) VALUES (7, 3)")
 
-    def mail(key: str, kind: str) -> QueuedMail:
+    def mail(key: MailKey, kind: str) -> QueuedMail:
         return QueuedMail(key=key, kind=kind, cycle=2023, from_addr="a@b.c", recipients=("x@y.z",), subject="s",
-                          message_id=f"<{key}@b.c>", raw=b"x")
+                          message_id=f"<{key.ref}@b.c>", raw=b"x")
+
+    def keys(store: Store) -> set[str]:
+        return {k.text for kind in (RECEIPT, REPLY) for k in store.outbox_keys(kind)}
 
     with Store.open(state) as store:
         assert store.schema_version() == len(MIGRATIONS)
-        assert store.outbox_keys("") == {"receipt:x:2023:7"} and store.outbox_counts() == {"sent": 1}
+        assert store.outbox_keys(RECEIPT) == {MailKey(RECEIPT, 2023, "x", ref="7")}  # its parts, from its text
+        assert keys(store) == {"receipt:x:2023:7"} and store.outbox_counts() == {"sent": 1}
         assert store.receipt_item_ids(3) == [7]
         assert store.foreign_key_violations() == 0
         assert store.foreign_keys_enforced()                                  # on again after the migration
-        assert store.queue_mail(mail("reply:<a@b>", "reply"), at(12, 9)) is not None
-        assert store.queue_mail(mail("x", "spam"), at(12, 9)) is None                # no such kind of mail
-        assert store.outbox_keys("") == {"receipt:x:2023:7", "reply:<a@b>"}
+        assert store.queue_mail(mail(MailKey(REPLY, 2023, ref="<a@b>"), "reply"), at(12, 9)) is not None
+        assert store.queue_mail(mail(MailKey(REPLY, 2023, ref="x"), "spam"), at(12, 9)) is None  # no such kind
+        assert keys(store) == {"receipt:x:2023:7", "reply:<a@b>"}
 
 
 def test_an_extension_that_would_shorten_the_deadline_is_refused(campaign):

@@ -290,7 +290,7 @@ def test_bundled_example_inbox_is_small_and_labelled():
 def test_labels_turned_into_rows_score_perfectly(corpus):
     """The label format and bot.evaluate agree: a bot that answers exactly
     what the labels say scores 100% with nothing of another campaign counted."""
-    from bot.evaluate import score
+    from bot.evaluate.classification import score
 
     _, labels = corpus
     rows = []
@@ -374,7 +374,7 @@ def test_an_evidence_flood_has_more_files_than_the_cap(hard_corpus):
 
 
 def test_hard_labels_turned_into_rows_score_perfectly(hard_corpus):
-    from bot.evaluate import score
+    from bot.evaluate.classification import score
 
     _, labels = hard_corpus
     rows = [{"message_id": label["message_id"], "filename": e["filename"], "school": e["school"],

@@ -27,7 +27,7 @@ from bot.extract import Extractor
 from bot.ingest import PollReport
 from bot.model import Attachment, RawMessage
 from bot.pipeline import MAX_ATTEMPTS, process_pending
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.service import health
 from bot.store import Store
 
@@ -201,23 +201,16 @@ def kill_polls(tmp_path: Path, dovecot, *, messages: int, kills: int, seed: int,
 
 @pytest.mark.imap
 @pytest.mark.slow
+@pytest.mark.starts_first
 def test_a_few_sigkills_of_poll_change_nothing_in_the_outcome(tmp_path, dovecot):
     figures = kill_polls(tmp_path, dovecot, messages=60, kills=6, seed=20231013)
     print(f"\nFIGURES kill -9: {figures}")
     assert figures["kills"] >= 4 and figures["process"] >= 1
 
 
-@pytest.fixture
-def stress_lane(request):
-    """Runs only when asked for (``pytest -m stress``): a lane of its own, never
-    in a run that selects by other markers (``-m "not slow"``) or none."""
-    if "stress" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("the stress lane: run it with pytest -m stress")
-
-
 @pytest.mark.imap
 @pytest.mark.stress
-def test_200_sigkills_of_poll_over_300_messages_change_nothing_in_the_outcome(stress_lane, tmp_path, dovecot):
+def test_200_sigkills_of_poll_over_300_messages_change_nothing_in_the_outcome(tmp_path, dovecot):  # stress: tests/conftest.py
     figures = kill_polls(tmp_path, dovecot, messages=300, kills=200, seed=20231013, rounds=20)  # as many as 200 kills take: a fast machine finishes polls first
     print(f"\nFIGURES kill -9 stress: {figures}")
     assert figures["kills"] >= 200

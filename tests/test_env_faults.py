@@ -22,7 +22,7 @@ from bot.ingest import PollReport, ingest
 from bot.mailbox import open_source
 from bot.model import RawMessage
 from bot.pipeline import process_pending
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.store import Store
 
 from . import hostile as H

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import (StatusCell, first_receipts, format_report, format_status_report, normalise_filename,
-                          normalise_message_id, score, score_status, season_end, true_status)
+from bot.evaluate.classification import format_report, score
+from bot.evaluate.labels import normalise_filename, normalise_message_id
+from bot.evaluate.statuses import StatusCell, first_receipts, format_status_report, score_status, season_end, true_status
 
 # A small corpus: one complete dossier (a combined PDF split in two parts
 # plus a ZIP member), one other-campaign report, one earlier-year dossier.
@@ -295,14 +296,14 @@ def test_eval_command_runs_the_pipeline_on_a_corpus(tmp_path, capsys):
 
 
 def test_eval_exit_code_says_a_wrong_campaign_was_counted(tmp_path, monkeypatch, capsys):
-    from bot import evaluate
+    from bot.evaluate import corpus
     from bot.cli import main
 
     labels = {"0001.eml": {"message_id": "<b2@x>", "kind": "other_campaign", "attachments": [
         {"filename": "BC PCCC.pdf", "school": "th-kim-dong", "doc_types": ["bao_cao"], "campaign": False,
          "topic": "pccc", "year": 2023}]}}
     leaked = [row("<b2@x>", "BC PCCC.pdf", "th-kim-dong", ["bao_cao"])]
-    monkeypatch.setattr(evaluate, "evaluate_corpus", lambda *a, **k: evaluate.CorpusRun(
+    monkeypatch.setattr(corpus, "evaluate_corpus", lambda *a, **k: corpus.CorpusRun(
         score(labels, leaked), leaked, str(tmp_path), 0.1))
     assert main(["eval", "--corpus", str(tmp_path)]) == 1
     assert "other campaign counted         1" in capsys.readouterr().out

@@ -624,3 +624,49 @@ def test_extractor_memory_limit_turns_a_memory_hog_into_an_error():
         result = pool.extract(att("scan.pdf", scan))
     assert result.error in ("tệp cần nhiều bộ nhớ hơn mức cho phép để đọc",
                             "tệp scan nhưng máy chưa cài OCR") or "dừng đột ngột" in result.error
+
+
+def _mail_with(name: str, data: bytes) -> bytes:
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"], mail["Subject"], mail["Message-ID"] = "a@hcm-edu.example", "Hồ sơ", "<spool@x>"
+    mail.set_content("Kính gửi")
+    mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    return mail.as_bytes()
+
+
+def _one(pool: Extractor):
+    got = []
+    while not got:
+        got = pool.ready(None)
+    (result,) = got
+    return result
+
+
+def test_a_large_attachment_comes_back_from_its_parse_worker_as_a_private_file_not_bytes(tmp_path):
+    from bot.archive import sha256
+    from bot.extract.common import MappedFile
+
+    spool = tmp_path / "state" / "spool"
+    pdf = f.official_pdf([f.OfficialDoc()])
+    archived = tmp_path / "m.eml"
+    archived.write_bytes(_mail_with("a.pdf", pdf))
+    with Extractor(workers=0) as inline:
+        expected = inline.extract(att("a.pdf", pdf))
+    with Extractor(workers=1, timeout=30, spool=spool, spool_bytes=len(pdf) - 1) as pool:
+        pool.submit_parse("parse", str(archived))
+        key, (message, digests) = _one(pool)
+        (big,) = message.attachments
+        assert isinstance(big.data, MappedFile) and big.data[:] == pdf and digests == [sha256(pdf)]
+        (written,) = spool.iterdir()  # the parse worker's copy, readable by this user only
+        assert written.stat().st_mode & 0o777 == 0o600
+        pool.submit("read", big)  # its worker reads that very file: no second copy is written
+        assert list(spool.iterdir()) == [written]
+        assert _one(pool) == ("read", expected)
+        assert list(spool.iterdir()) == []  # deleted once read
+        pool.submit_parse("again", str(archived))
+        _, (message, _) = _one(pool)
+        assert len(list(spool.iterdir())) == 1
+        pool.release(message.attachments)  # not read again (the cache had it): deleted when the message is done
+        assert list(spool.iterdir()) == []

@@ -17,7 +17,9 @@ lost, nothing twice (but the one documented window of sending).
 (d) ``outbox --retry`` is SIGKILLed again and again while it sends: every
     mail arrives, at most one is repeated per kill (the documented window).
 
-The figures of (a) are printed (``-s`` shows them) and quoted in the README.
+(a) runs in the stress lane (``pytest -m stress``, run by .ci/run); the slow
+lane kills polls over fewer messages (test_crash_resume.py). The figures of
+(a) are printed (``-s`` shows them).
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ from bot.extract import Extractor
 from bot.ingest import PollReport
 from bot.mailbox import connect_imap
 from bot.model import RawMessage
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.service import health
 from bot.store import Store
 
@@ -72,7 +74,7 @@ def progress(db: Path) -> tuple[int, int, int]:
 
 
 @pytest.mark.imap
-@pytest.mark.slow
+@pytest.mark.stress  # 300 messages, 18 kills: about 70 s; the slow lane kills polls in test_crash_resume.py
 def test_sigkill_at_random_points_of_a_poll_loses_nothing_and_records_nothing_twice(tmp_path, dovecot):
     cfg = write_config(tmp_path, imap_mailbox(dovecot, fetch_batch=20, timeout_seconds=10))
     db = tmp_path / "state" / "bot.sqlite3"

@@ -14,6 +14,7 @@ from email import policy
 import pytest
 
 from bot import app, flood, notify
+from bot.outbound.facts import bursting_addresses
 from bot.send import make_sender
 from bot.store import Store
 
@@ -76,7 +77,7 @@ def test_command_replies_are_rationed(kind, earlier, silenced, expected):
 
 def test_the_thresholds_are_campaign_rules_with_defaults(tmp_path):
     from bot.errors import RulesError
-    from bot.rules import load_rules
+    from bot.rules.load import load_rules
     from .outgoing import ROOT, small_rules
 
     rem = load_rules(ROOT / "rules").campaign.reminders
@@ -111,8 +112,8 @@ def test_a_school_address_in_a_mail_loop_gets_no_receipt_until_the_cool_down_and
         notify.send_receipts(ctx, store, None, at(5, 9, 30))
         (receipt,) = outbox_rows(store, "receipt")                       # the school's other address only
         assert receipt.recipients == (hien_gmail,)
-        assert notify.bursting_addresses(ctx, store, at(5, 9, 30)) == {B}
-        assert notify.bursting_addresses(ctx, store, at(5, 10, 11)) == frozenset()   # 60 minutes after its last mail
+        assert bursting_addresses(ctx, store, at(5, 9, 30)) == {B}
+        assert bursting_addresses(ctx, store, at(5, 10, 11)) == frozenset()   # 60 minutes after its last mail
         text, html = digest_text(ctx, store, at(6, 7))
     section = text.split("ĐỊA CHỈ GỬI DỒN DẬP")[1].split("\n\n")[0]
     assert "bot tạm ngừng trả lời" in section

@@ -23,7 +23,7 @@ from bot.classify import classify_message
 from bot.extract import ExtractLimits, extract
 from bot.model import DECISIONS, Attachment, Extraction
 from bot.parse import parse_message
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 
 from . import docfactory as df
 from . import hostile as H

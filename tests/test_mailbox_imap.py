@@ -7,7 +7,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from bot.config import MailboxConfig, Secret
+from bot.config.model import MailboxConfig
+from bot.config.secret import Secret
 from bot.errors import AuthenticationError, MailboxError
 from bot.mailbox import ImapSource, connect_imap
 from bot.ingest import PollReport, ingest
@@ -226,3 +227,27 @@ def test_a_message_over_the_size_limit_is_not_downloaded_only_its_headers_are_re
                                  "downloaded: open it in webmail (folder INBOX)")
     assert store.checkpoint(source.key)[1] == 3  # the others are not held back
     assert poll_once(dovecot, store) == 0  # and nothing is fetched again
+
+
+def test_large_mail_is_fetched_a_few_at_a_time_and_every_message_arrives(dovecot, store):
+    # Six mails of ~0.6 MB with a 1 MB budget: no FETCH carries more than one
+    # of them, and the poll still records all six, in order.
+    for n in range(6):
+        msg = EmailMessage()
+        msg["From"] = f"school{n}@hcm-edu.example"
+        msg["Subject"] = f"Hồ sơ scan {n}"
+        msg["Message-ID"] = f"<scan{n}@hcm-edu.example>"
+        msg.set_content("Kính gửi phòng.")
+        msg.add_attachment(bytes(range(256)) * 2400, maintype="application", subtype="pdf", filename=f"scan{n}.pdf")
+        dovecot.append("INBOX", msg.as_bytes(), T0 + timedelta(minutes=n))
+    cfg = dataclasses.replace(mailbox_config(dovecot), fetch_batch_mb=1)
+    source = ImapSource(cfg, factory(dovecot.password))
+    try:
+        batches = [b for b in source.batches(None, lambda pairs: set()) if b.messages]
+    finally:
+        source.close()
+    assert [len(b.messages) for b in batches] == [1] * 6
+    got = [m for b in batches for m in b.messages]
+    assert [f"scan{n}.pdf".encode() in m.data for n, m in enumerate(got)] == [True] * 6
+    assert not any(m.headers_only for m in got)
+    assert batches[-1].checkpoint[1] == 6

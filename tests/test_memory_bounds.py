@@ -10,7 +10,8 @@ import pytest
 
 from bot.extract import ExtractLimits, Extractor, ocr_unavailable_reason
 from bot.model import Attachment, RawMessage
-from bot.store import Store, _message_id_of, _sender_of
+from bot.store import Store
+from bot.store.headers import message_id_of, sender_of
 
 NOW = datetime(2023, 10, 5, 8, tzinfo=timezone.utc)
 OCR_MISSING = ocr_unavailable_reason()
@@ -30,8 +31,8 @@ def test_reading_the_headers_of_a_mail_of_millions_of_header_lines_stays_small(w
     data = many_header_lines(2_000_000, **({"first": header} if where == "top" else {"last": header}))
     tracemalloc.start()
     try:
-        found = _message_id_of(data)
-        sender = _sender_of(data)
+        found = message_id_of(data)
+        sender = sender_of(data)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -37,8 +37,9 @@ import pytest
 
 from bot.cli import main
 from bot.errors import StoreError
+from bot.mailkey import DIGEST, RECEIPT, REMINDER, REPLY, SENDER_RECEIPT, MailKey
 from bot.schema import MIGRATIONS
-from bot.store import DB_NAME, Store
+from bot.store import DB_NAME, QueuedMail, Store
 
 from .configs import write_config
 from .rawdb import old_database, tamper, watch
@@ -162,9 +163,26 @@ _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 UTC_FROM = next(n for n, sql in enumerate(MIGRATIONS, 1) if "CREATE INDEX messages_received" in sql)
 
 
+# The migration from which the store keeps the parts of each outbox key as columns.
+KEY_COLUMNS_FROM = next(n for n, sql in enumerate(MIGRATIONS, 1) if "ADD COLUMN key_kind" in sql)
+# The parts of each key of OUTBOX_BY_KIND, as the bot writes them from KEY_COLUMNS_FROM on.
+KEY_PARTS = {
+    f"receipt:{NH}:2023:1,2,3": dict(key_kind="receipt", key_school=NH, key_cycle=2023, key_ref="1,2,3"),
+    f"reminder:{HS}:2023:after-1:2023-10-10T23:59:59+07:00": dict(
+        key_kind="reminder", key_school=HS, key_cycle=2023, key_slot="after-1",
+        key_deadline="2023-10-10T23:59:59+07:00"),
+    "digest:2023:2023-10-13": dict(key_kind="digest", key_cycle=2023, key_slot="2023-10-13"),
+    "report:2023:2023-10-15": dict(key_kind="report", key_cycle=2023, key_slot="2023-10-15"),
+    "reply:<cmd@tphcm-gov.example>": dict(key_kind="reply", key_cycle=2023, key_ref="<cmd@tphcm-gov.example>"),
+}
+
+
 def _as_written_by(version: int, row: dict) -> dict:
     """``row`` as the bot of ``version`` wrote it: before the one-time-format
-    migration, times carried the campaign's offset (+07:00); from it, UTC."""
+    migration, times carried the campaign's offset (+07:00); from it, UTC;
+    an outbox row with the parts of its key from KEY_COLUMNS_FROM on."""
+    if version >= KEY_COLUMNS_FROM and row.get("key") in KEY_PARTS:
+        row = {**row, **KEY_PARTS[row["key"]]}
     if version >= UTC_FROM:
         return row
     return {k: (datetime.fromisoformat(v).astimezone(VN).isoformat()
@@ -334,3 +352,37 @@ def test_a_database_from_a_newer_bot_is_refused_and_left_as_it_was(tmp_path, cap
     assert _user_version(state) == LATEST + 1  # nothing was migrated or lost
     for table, rows in facts.items():
         assert len(_keys(state, table)) == len(rows), table
+
+
+# Keys of every form the bot wrote before KEY_COLUMNS_FROM, with the parts the upgrade finds in them.
+OLD_KEYS = [
+    (f"receipt:{NH}:2023:1,2,3", MailKey(RECEIPT, 2023, NH, ref="1,2,3")),
+    (f"receipt:{NH}:2023:sha1-0a1b#cancelled-2", MailKey(RECEIPT, 2023, NH, ref="sha1-0a1b")),  # given back
+    (f"receipt-to-sender:{HM}:2023:12", MailKey(SENDER_RECEIPT, 2023, HM, ref="12")),
+    (f"reminder:{HS}:2023:before-7:2023-10-10T23:59:59+07:00",
+     MailKey(REMINDER, 2023, HS, slot="before-7", deadline="2023-10-10T23:59:59+07:00")),
+    ("digest:2023:2023-10-13", MailKey(DIGEST, 2023, slot="2023-10-13")),
+    ("reply:<a:b@tphcm-gov.example>", MailKey(REPLY, 2023, ref="<a:b@tphcm-gov.example>")),  # a colon in it
+]
+
+
+def test_the_upgrade_to_key_columns_reads_each_old_key_and_keeps_it_unique(tmp_path):
+    state = tmp_path / "state"
+    kinds = {RECEIPT: "receipt", SENDER_RECEIPT: "receipt", REMINDER: "reminder", DIGEST: "digest", REPLY: "reply"}
+    old_database(state, KEY_COLUMNS_FROM - 1, *[
+        ("INSERT INTO outbox (id, key, kind, cycle, status, created_at, queued_at, next_attempt_at)"
+         " VALUES (?, ?, ?, 2023, 'sent', ?, ?, ?)", (n, text, kinds[key.kind], *["2023-10-13T01:00:00+00:00"] * 3))
+        for n, (text, key) in enumerate(OLD_KEYS, start=1)])
+
+    with Store.open(state) as store:
+        rows = {r.key: r.mail_key for r in store.outbox_rows()}
+        assert rows == dict(OLD_KEYS)
+        assert all(key.text == text for text, key in OLD_KEYS if "#cancelled-" not in text)
+        assert store.outbox_keys(RECEIPT) == {OLD_KEYS[0][1]}  # the key given back is free again
+        assert store.outbox_keys(REMINDER) == {OLD_KEYS[3][1]}
+        for text, key in OLD_KEYS[:1] + OLD_KEYS[2:]:  # the same decision is still refused
+            assert store.outbox_has_key(key)
+            assert store.queue_mail(QueuedMail(key, key.mail_kind, 2023, "a@b.c", ("x@y.z",), "s", "<m@b.c>", b"x"),
+                                    datetime(2023, 10, 14, tzinfo=VN)) is None
+        assert store.queue_mail(QueuedMail(OLD_KEYS[1][1], "receipt", 2023, "a@b.c", ("x@y.z",), "s", "<m@b.c>",
+                                           b"x"), datetime(2023, 10, 14, tzinfo=VN)) is not None

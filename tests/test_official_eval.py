@@ -11,7 +11,7 @@ from email import policy
 
 import pytest
 
-from bot.evaluate import format_official_report, has_official_labels, score_official
+from bot.evaluate.official_copies import format_official_report, has_official_labels, score_official
 from bot.official import TrustRoots, read_signatures
 from tests.corpus.generate import generate
 

@@ -13,11 +13,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import plan
 from bot.official import (BlockFinding, DigitalSignature, Medium, NumberDate, Observations, OfficialPolicy,
                           PageSeal, Requirement, SignatureBlock, SignatureReport, judge)
 from bot.official.verdict import Cycle, Evidence
-from bot.render import Renderer
+from bot.outbound.common import NOT_OFFICIAL, OFFICIAL, UNDECIDED, OfficialNote, not_official, official_note
+from bot.outbound.digest import DigestInputs, digest_content
+from bot.outbound.receipts import CountedItem, receipt_mail
+from bot.outbound.reminders import due_reminders, reminder_current, still_wanted
+from bot.outbound.render import Renderer
 from bot.status import decided_evidence
 
 from .test_plan import RULES, at, item, status_of
@@ -67,42 +70,42 @@ def evidence(kind: str) -> Evidence:
 # -- the note of one document (pure) ----------------------------------------------------
 
 @pytest.mark.parametrize("kind, official, state, seen, problems, asks, by_coordinator", [
-    ("signed", True, plan.OFFICIAL,
+    ("signed", True, OFFICIAL,
      ("đã ký số bởi Nguyễn Văn A, Trường THCS Nguyễn Hiền, 05/10/2023", "số 12/TTr-THCSNH", "ngày 05/10/2023"),
      (), (), False),
-    ("stamped", True, plan.OFFICIAL,
+    ("stamped", True, OFFICIAL,
      ("có dấu đỏ và chữ ký của HIỆU TRƯỞNG Nguyễn Văn An (trang 2)", "số 12/TTr-THCSNH", "ngày 05/10/2023"),
      (), (), False),
     # the ask of each problem is said once, from ``missing``
-    ("word", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), ("bản Word chưa ký",),
+    ("word", False, NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), ("bản Word chưa ký",),
      ("signed_or_stamped",), False),
-    ("word_blank_number", False, plan.NOT_OFFICIAL, ("ngày 05/10/2023",),
+    ("word_blank_number", False, NOT_OFFICIAL, ("ngày 05/10/2023",),
      ("bản Word chưa ký", "số văn bản còn để trống"), ("signed_or_stamped", "number"), False),
-    ("modified", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"),
+    ("modified", False, NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"),
      ("tệp đã bị sửa hoặc thêm nội dung sau khi Nguyễn Văn A ký số", "chữ ký số không hợp lệ"),
      ("signed_or_stamped",), False),
     # on a scan, a date OCR read outside the cycle is not believed: neither shown nor asked; the seal is
-    ("unstamped", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH",), ("bản scan không thấy dấu đỏ",),
+    ("unstamped", False, NOT_OFFICIAL, ("số 12/TTr-THCSNH",), ("bản scan không thấy dấu đỏ",),
      ("signed_or_stamped",), False),
     # the bot cannot tell: the office looks, nothing is asked
-    ("faint", None, plan.UNDECIDED, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
+    ("faint", None, UNDECIDED, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
     # a draft, while the office looks at another copy of the document: nothing asked either
-    ("word", None, plan.UNDECIDED, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
+    ("word", None, UNDECIDED, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
     # the document has an official copy (this one, or another): nothing asked of this one
-    ("word", True, plan.OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
+    ("word", True, OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"), (), (), False),
     # the coordinator ruled the copy not official: the paper itself is asked for
-    ("denied", False, plan.NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"),
+    ("denied", False, NOT_OFFICIAL, ("số 12/TTr-THCSNH", "ngày 05/10/2023"),
      ("Phòng xác định đây không phải bản chính thức",), ("signed_or_stamped",), True),
 ])
 def test_official_note(kind, official, state, seen, problems, asks, by_coordinator):
-    note = plan.official_note(official, evidence(kind))
-    other = state == plan.UNDECIDED and evidence(kind).official is not None
-    assert note == plan.OfficialNote(state, seen, problems, asks, by_coordinator, other)
+    note = official_note(official, evidence(kind))
+    other = state == UNDECIDED and evidence(kind).official is not None
+    assert note == OfficialNote(state, seen, problems, asks, by_coordinator, other)
 
 
 @pytest.mark.parametrize("official", [True, False, None])
 def test_a_copy_not_checked_says_nothing(official):
-    assert plan.official_note(official, None) is None
+    assert official_note(official, None) is None
 
 
 # -- receipts and reminders as the school reads them -------------------------------------
@@ -121,8 +124,8 @@ def _with_official(status, doc_id: str, official, ev, complete=None):
 
 def _receipt_text(status, items):
     s = next(x for x in status.schools if x.code == NH)
-    mail = plan.receipt_mail(status, RULES.school(NH), s,
-                             [plan.CountedItem(i.id, NH, i.doc_types, i.filename, i.received_at, "a@b.c",
+    mail = receipt_mail(status, RULES.school(NH), s,
+                             [CountedItem(i.id, NH, i.doc_types, i.filename, i.received_at, "a@b.c",
                                                evidence=i.evidence) for i in items])
     return Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("receipt", mail.context)
 
@@ -178,7 +181,7 @@ def html_text(html: str) -> str:
 
 
 def _reminder(status, now):
-    return [m for m in plan.due_reminders(status, RULES, set(), now).mails if m.school == NH]
+    return [m for m in due_reminders(status, RULES, set(), now).mails if m.school == NH]
 
 
 def test_a_school_whose_only_gap_is_an_official_copy_is_reminded():
@@ -195,7 +198,7 @@ def test_a_school_whose_only_gap_is_an_official_copy_is_reminded():
     assert ("Tờ trình đề nghị công nhận: còn thiếu bản chính thức (bản Word chưa ký); đề nghị gửi lại bản scan"
             in html_text(html))
     # the documents that are fine are still listed as received; the draft is not among them
-    assert [d["doc_id"] for d in mail.context["received"]] == ["bao_cao", "bien_ban"]
+    assert [d.doc_id for d in mail.context["received"]] == ["bao_cao", "bien_ban"]
 
 
 @pytest.mark.parametrize("official, ev, reminded", [
@@ -218,11 +221,11 @@ def test_a_queued_reminder_is_brought_up_to_date_when_a_signed_copy_arrives():
     before = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", False, evidence("word"), complete=False)
     (mail,) = _reminder(before, now)
     s_before = next(s for s in before.schools if s.code == NH)
-    assert plan.reminder_current(s_before, OFFICIAL_RULES.campaign, mail.meta)
+    assert reminder_current(s_before, OFFICIAL_RULES.campaign, mail.meta)
     after = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", None, evidence("faint"), complete=False)
     s_after = next(s for s in after.schools if s.code == NH)
-    assert not plan.reminder_current(s_after, OFFICIAL_RULES.campaign, mail.meta)
-    assert plan.still_wanted(after, NH, mail.key.split(":", 4)[4]) is not None  # nothing left to chase
+    assert not reminder_current(s_after, OFFICIAL_RULES.campaign, mail.meta)
+    assert still_wanted(after, NH, mail.key.deadline) is not None  # nothing left to chase
 
 
 def test_an_office_that_takes_any_copy_does_not_chase_one():
@@ -235,8 +238,8 @@ def test_an_office_that_takes_any_copy_does_not_chase_one():
         dataclasses.replace(d, official=POLICY) for d in campaign.doc_types))
     lax = dataclasses.replace(campaign, doc_types=tuple(
         dataclasses.replace(d, official=OfficialPolicy()) for d in campaign.doc_types))
-    assert plan.not_official(s, requiring) == ["to_trinh"]
-    assert plan.not_official(s, lax) == []
+    assert not_official(s, requiring) == ["to_trinh"]
+    assert not_official(s, lax) == []
 
 
 # -- the coordinator's digest ---------------------------------------------------------------
@@ -246,14 +249,14 @@ def test_the_digest_lists_a_school_whose_documents_are_received_but_not_official
     items = [item(1, at(2), ("to_trinh", "bao_cao", "bien_ban"))]
     status = _with_official(status_of(items, now=now, rules=OFFICIAL_RULES), "to_trinh", False, evidence("word"),
                             complete=False)
-    content = plan.digest_content(status, OFFICIAL_RULES, plan.DigestInputs(), ["c@x.vn"], limits={"missing": 400})
-    (row,) = [s for g in content["missing_groups"] for s in g["schools"] if s["code"] == NH]
-    assert (row["missing"], row["not_official"]) == ([], ["Tờ trình đề nghị công nhận"])
+    content = digest_content(status, OFFICIAL_RULES, DigestInputs(), ["c@x.vn"], limits={"missing": 400})
+    (row,) = [s for g in content["missing_groups"] for s in g.schools if s.code == NH]
+    assert (row.missing, row.not_official) == ((), ("Tờ trình đề nghị công nhận",))
     text, html = Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("digest", content)
     assert "- THCS Nguyễn Hiền: còn thiếu bản chính thức: Tờ trình đề nghị công nhận" in text
     assert "THCS Nguyễn Hiền (còn thiếu bản chính thức: Tờ trình)" in html_text(html)
     # the school must act (its receipt and reminders ask it): no decision for the coordinator today
-    assert all(t["kind"] != "review" for t in content["todo"])
+    assert all(t.kind != "review" for t in content["todo"])
 
 
 def test_a_copy_the_bot_cannot_judge_is_a_question_for_the_coordinator():
@@ -263,13 +266,13 @@ def test_a_copy_the_bot_cannot_judge_is_a_question_for_the_coordinator():
                                  evidence=evidence("faint")),
              dataclasses.replace(item(2, at(5, 9), ("bao_cao",), filename="bao cao.pdf"), evidence=evidence("faint"))]
     status = status_of(items, now=now, rules=OFFICIAL_RULES)
-    content = plan.digest_content(status, OFFICIAL_RULES, plan.DigestInputs(), ["c@x.vn"])
-    assert [t["kind"] for t in content["todo"]] == ["official"] and content["todo"][0]["count"] == 2
-    assert content["review"]["total"] == 0 and content["headline"]["official_review"] == 2
-    first = content["official_review"]["rows"][0]
-    assert (first["ref"], first["doubts"], first["replies"]) == (
+    content = digest_content(status, OFFICIAL_RULES, DigestInputs(), ["c@x.vn"])
+    assert [t.kind for t in content["todo"]] == ["official"] and content["todo"][0].count == 2
+    assert content["review"].total == 0 and content["headline"].official_review == 2
+    first = content["official_review"].rows[0]
+    assert (first.ref, first.doubts, first.replies) == (
         "R1", "trang 2: có vùng đỏ tròn nhưng quá mờ",
-        ["xác nhận R1 bản chính thức", "R1 không phải bản chính thức"])
+        ("xác nhận R1 bản chính thức", "R1 không phải bản chính thức"))
     text, html = Renderer(ROOT / "templates", VN, "hoso-bot@pgd-q12.example").bodies("digest", content)
     assert ("[ ] 2 bản chưa chắc là bản chính thức (dấu mờ, ảnh tối...): mục 5; trả lời "
             "\"xác nhận R… bản chính thức\" hoặc \"R… không phải bản chính thức\".") in text
@@ -284,7 +287,7 @@ def test_a_copy_the_bot_cannot_judge_is_a_question_for_the_coordinator():
     assert "xác nhận R1 R2 bản chính thức" in shown
     # the school is not chased for it: the office is looking
     s = next(x for x in status.schools if x.code == NH)
-    assert s.documents["to_trinh"].official is None and plan.not_official(s, OFFICIAL_RULES.campaign) == []
+    assert s.documents["to_trinh"].official is None and not_official(s, OFFICIAL_RULES.campaign) == []
 
 
 # -- end to end: a real mail, the real pipeline, a real SMTP server ----------------------------

@@ -97,7 +97,7 @@ def test_evidence_precision_small_set():
     _check(evaluate(seed=1, n=32))
 
 
-@pytest.mark.slow
+@pytest.mark.stress  # 300 documents, about 30 s of CPU: the long runs' lane (the small set is in the fast lane)
 def test_evidence_precision_larger_set():
     _check(evaluate(seed=2, n=300))
 

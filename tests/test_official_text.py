@@ -7,7 +7,7 @@ import pytest
 
 from bot.errors import RulesError
 from bot.official.minutes import LABELS, check_minutes
-from bot.official.numbering import read_number_date
+from bot.official.numbering import NumberDate, best_reading, read_number_cell, read_number_date
 from bot.official.policy import OfficialPolicy, Requirement, parse_policy, policy_of
 from bot.official.signblock import find_blocks
 
@@ -171,3 +171,127 @@ def test_minutes_parts(text, missing):
     check = check_minutes(text)
     assert check.missing == tuple(missing)
     assert set(check.present) | set(check.missing) == set(LABELS)
+
+
+# --------------------------------------------------------------------------
+# OCR's confusions in the number and date lines (issue 16: scans)
+# --------------------------------------------------------------------------
+
+OCR_NUMBERS = [
+    # cell as OCR read it, codes, (number, blank, code, matches) or None (no number line)
+    ("specks around Số", "` Số: 45/BC-THCSLTV.", ["BC"], ("45/BC-THCSLTV", False, "BC", True)),
+    ("$ for S, hyphen dropped", "$ố:32/BCMNTT, `", ["BC"], ("32/BC-MNTT", False, "BC", True)),
+    ("ð for ố, code glued to the issuer", ". Sð68/BBTHGSTHĐ - ' - Quận 12", ["BB"], ("68/BB-THGSTHĐ", False, "BB", True)),
+    ("apostrophe for the hyphen", "Số: 10/BC'THKP - ” ˆ...... Quận 12, ngày 25 tháng 9 năm 2023", ["BC"],
+     ("10/BC-THKP", False, "BC", True)),
+    ("dot for the hyphen, stray letter after Số", "°¡ Sốc 83/TTr.THLVT \"`...", ["TTr"],
+     ("83/TTr-THLVT", False, "TTr", True)),
+    ("a speck read as a letter after the number", "Số: 30/TTrTHCSNT.. l", ["TTr"],
+     ("30/TTr-THCSNT", False, "TTr", True)),
+    ("a short word before Số", "vI Số: 47/TTr-THCSLTV", ["TTr"], ("47/TTr-THCSLTV", False, "TTr", True)),
+    ("trailing specks", "Số: 87/TTr-MNHM '", ["TTr"], ("87/TTr-MNHM", False, "TTr", True)),
+    ("glued code of another kind is not split", "Số: 57/TTrTHHHG", ["BC"], ("57/TTrTHHHG", False, "TTrTHHHG", False)),
+    ("blank number with specks", "Số:' /BC-THCSNH `", ["BC"], (None, True, "BC", True)),
+    ("the slash dropped", "Số:60BCMNSCS \"+ Quận 12, ngày 25", ["BC"], ("60/BC-MNSCS", False, "BC", True)),
+    ("Số read twice, slash dropped", ".SSốố:80BCMNHS `.", ["BC"], ("80/BC-MNHS", False, "BC", True)),
+    ("& for S", "_&ố:83/BCTHCSPBC - -, `. Quận 12", ["BC"], ("83/BC-THCSPBC", False, "BC", True)),
+    ("no slash and not the kind's code: no number", "Số:60BCMNSCS", ["TTr"], None),
+    ("blank number read as letters: no number line", '" số: (T8TRRĐ', ["TTr"], None),
+    ("a cited document's number", "Số: 887/KH-GDĐT ngày 11/7/2023", ["KH"], None),
+    ("a citation wrapped onto its own line", "số 887/KH-GDĐT của Phòng", ["KH"], None),
+    ("Sở is no number", "SỞ GIÁO DỤC VÀ ĐÀO TẠO", ["TTr"], None),
+]
+
+
+@pytest.mark.parametrize("cell,codes,expected", [c[1:] for c in OCR_NUMBERS], ids=[c[0] for c in OCR_NUMBERS])
+def test_number_as_ocr_reads_it(cell, codes, expected):
+    assert read_number_cell(cell, [c.lower() for c in codes]) == expected
+
+
+OCR_DATES = [
+    # lines, (date, blank, below the title)
+    ("specks between the words", ["Số: 1/BC-THTL", "Quận 12 ngày 21, tháng'9 năm 2023", "BÁO CÁO"],
+     (date(2023, 9, 21), False, False)),
+    ("O for 0 in the year", ["Quận 12, ngày 21 tháng 9 năm 2O23", "BÁO CÁO"], (date(2023, 9, 21), False, False)),
+    ("thông for tháng", ["Quận 12, ngày 16 thông 9 năm 2023", "BIÊN BẢN"], (date(2023, 9, 16), False, False)),
+    ("a misread day is no date", ["Quận 12, ngày 1ổ tháng 9 năm 2023", "BIÊN BẢN"], (None, False, False)),
+    ("a citation's date after a cited number",
+     ["Quận 12, ngày tháng năm", "9745/QĐ-BCA+ -V05.ngày 28/12/2022 của Bộ Công an"], (None, False, False)),
+    ("the meeting's date below the title", ["Quận 12, ngày 1ổ tháng 9 năm 2023", ".._ BIÊN BẲN :",
+                                            "Thời gian: 15 giờ, ngày: 16. tháng 9 năm 2023"],
+     (date(2023, 9, 16), False, True)),
+    ("the date above the title wins over the body's", ["Quận 12, ngày 20 tháng 9 năm 2023", "BIÊN BẢN",
+                                                       "Thời gian: ngày 16 tháng 9 năm 2023"],
+     (date(2023, 9, 20), False, False)),
+    ("no title: the first date line", ["Quận 12, ngày 20 tháng 9 năm 2023"], (date(2023, 9, 20), False, False)),
+]
+
+
+@pytest.mark.parametrize("lines,expected", [c[1:] for c in OCR_DATES], ids=[c[0] for c in OCR_DATES])
+def test_date_as_ocr_reads_it(lines, expected):
+    nd = read_number_date(lines, ["BC"], START, END)
+    assert (nd.date, nd.date_blank, nd.date_below_title) == expected
+
+
+_N = NumberDate(number="12/TTr-A", code="TTr", code_matches=True)
+_D = NumberDate(date=date(2023, 9, 20), in_cycle=True)
+READINGS = [
+    ("nothing", [], NumberDate()),
+    ("second reading fills in what the first missed", [NumberDate(), NumberDate(
+        number="12/TTr-A", code="TTr", code_matches=True, date=date(2023, 9, 20), in_cycle=True)],
+     ("12/TTr-A", date(2023, 9, 20))),
+    ("a good number wins over another kind's", [NumberDate(number="12/BC-A", code="BC", code_matches=False), _N],
+     ("12/TTr-A", None)),
+    ("blank in one reading, a number in another: neither", [NumberDate(number_blank=True), _N], (None, None)),
+    ("a date in the cycle wins over one outside", [NumberDate(date=date(2022, 12, 28), in_cycle=False), _D],
+     (None, date(2023, 9, 20))),
+    ("a date below the title is not the document's", [NumberDate(date=date(2023, 9, 16), in_cycle=True,
+                                                                 date_below_title=True)], (None, None)),
+    ("blank day in one reading, a date in another: neither", [NumberDate(date_blank=True), _D], (None, None)),
+]
+
+
+@pytest.mark.parametrize("readings,expected", [c[1:] for c in READINGS], ids=[c[0] for c in READINGS])
+def test_best_reading(readings, expected):
+    got = best_reading(readings)
+    if isinstance(expected, NumberDate):
+        assert got == expected
+    else:
+        assert (got.number, got.date if not got.date_below_title else None) == expected
+
+
+OCR_BLOCKS = [
+    ("specks before the title", ["› 0 CHÙTOA", "Trương Ngọc Loan"], [("CHÙTOA", "Trương Ngọc Loan")]),
+    ("a short word after the title", ["HIỆU TRƯỞNG Tin", "Phản Thị Ngọc Thảo"],
+     [("HIỆU TRƯỞNG", "Phản Thị Ngọc Thảo")]),
+    ("a long title with one letter misread", ["MIỆUTRƯỞNG", "Trần ĐứcBình"], [("MIỆUTRƯỞNG", "Trần Đức Bình")]),
+    ("a dropped letter", ["CÔ HIUTRƯỜNG", "TrươngThịPhương"], [("CÔ HIUTRƯỜNG", "Trương Thị Phương")]),
+    ("specks before the name", ["KT. HIỆU TRƯỜNG", "PHO HIỆU TRƯỞNG", "tr - Nguyễn Quốc Trí"],
+     [("KT. HIỆU TRƯỜNG / PHO HIỆU TRƯỞNG", "Nguyễn Quốc Trí")]),
+    ("a two-letter word in capitals", ["CHỦ TỌA", "Phan Thị KimHÀ"], [("CHỦ TỌA", "Phan Thị Kim HÀ")]),
+    ("a short title is matched exactly", ["CHỦ TOAN", "Phan Thị Kim"], []),
+    ("a sentence is still no title", ["Hiệu trưởng Tin", "Phan Thị Kim"], []),
+    ("a heading with a misread letter is no title", ["BẢO CÁO", "Phan Thị Kim"], []),
+]
+
+
+@pytest.mark.parametrize("lines,expected", [c[1:] for c in OCR_BLOCKS], ids=[c[0] for c in OCR_BLOCKS])
+def test_signature_blocks_as_ocr_reads_them(lines, expected):
+    assert [(b.title, b.name) for b in find_blocks(lines).blocks] == expected
+
+
+@pytest.mark.parametrize("line,blank", [
+    ("Quận 12, ngày     tháng 10 năm 2023", True),      # left blank in the template
+    ("Quận 12, ngày ..... tháng 10 năm 2023", True),
+    ("Quận 12, ngày 17 tháng Ø năm 2023", False),       # a 9 misread: not read, not blank
+    ("Quận 12, ngày ?? tháng 9 năm 2023", False),
+])
+def test_a_misread_day_or_month_is_not_a_blank(line, blank):
+    nd = read_number_date([line, "BIÊN BẢN"], ["BB"], START, END)
+    assert nd.date is None and nd.date_blank is blank
+
+
+def test_title_with_specks_around_it_bounds_the_date():
+    nd = read_number_date(["Quận 12, ngày 1ổ tháng 9 năm 2023", "HH. # BIÊN BẢN ú",
+                           "Thời gian: ngày 16 tháng 9 năm 2023"], ["BB"], START, END)
+    assert nd.date == date(2023, 9, 16) and nd.date_below_title

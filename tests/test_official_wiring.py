@@ -16,7 +16,7 @@ import pytest
 
 from bot import app
 from bot.commands import parse_line
-from bot.config import parse_config
+from bot.config.load import parse_config
 from bot.errors import ConfigError, RulesError
 from bot.extract.official import medium_of
 from bot.model import Correction, DocumentPart, Extraction, StoredItem
@@ -27,7 +27,8 @@ from bot.official.seal import PageSeal
 from bot.official.signature import DigitalSignature, SignatureReport
 from bot.official.verdict import Evidence, Medium
 from bot.officialcopy import best_copy, cycle_window, document_official, evidence_for, json_columns, satisfies
-from bot.rules import load_rules, parse_campaign
+from bot.rules.campaign import parse_campaign
+from bot.rules.load import load_rules
 from bot.schema import MIGRATIONS
 from bot.status import apply_corrections, compute_status, to_json
 from bot.store import Store
@@ -464,3 +465,25 @@ def test_signer_lines_read_around_a_seal_lose_their_specks(read, clean):
     from bot.extract.official import _clean_signer_line
 
     assert _clean_signer_line(read) == clean
+
+
+_BB_HEAD = "TRƯỜNG THCS NGUYỄN HIỀN\nSố: 3/BB-THCSNH\nQuận 12, ngày 20 tháng 9 năm 2023\nBIÊN BẢN\n"
+_BB_BODY = ("Thời gian: 14 giờ, ngày 20 tháng 9 năm 2023\nĐịa điểm: Phòng họp\nThành phần: 9/9 thành viên\n"
+            "Chủ trì: Bà Lê Thị Hoa\nThư ký: Bà Trần Thị Mai\nKết quả biểu quyết: 9/9 đồng ý\n"
+            "Hội đồng đề nghị Phòng Giáo dục xét công nhận.")
+
+
+@pytest.mark.parametrize("text,head,body", [
+    ("TRƯỜNG TH KIM ĐỒNG\nSố: 36/TTr-THKĐ\nQuận 12, ngày 22 tháng 9 năm 2023\nTỜ TRÌNH", False, False),
+    ("TRƯỜNG TH KIM ĐỒNG\nSố: 36/TTr-THKĐ\nQuận 12, ngày 2! tháng9 năm 2023\nTỜ TRÌNH", True, False),  # date unread
+    ("TRƯỜNG TH KIM ĐỒNG\nSố: (T8TRRĐ\nQuận 12, ngày 22 tháng 9 năm 2023\nTỜ TRÌNH", True, False),   # number unread
+    ("TRƯỜNG TH KIM ĐỒNG\nSố:   /TTr-THKĐ\nQuận 12, ngày   tháng 9 năm 2023\nTỜ TRÌNH", False, False),  # blanks: read
+    (_BB_HEAD + "Họp xét, đề nghị công nhận", False, True),       # a minutes read only to its head
+    (_BB_HEAD + _BB_BODY, False, False),                          # a minutes read whole with every part
+])
+def test_what_a_scan_has_read_again(text, head, body):
+    """OCR by need reads heads: the official check reads again only what its policy needs."""
+    from bot.extract.official import wants_body, wants_head
+
+    part = DocumentPart(head=text, text=text)
+    assert (wants_head(part), wants_body(part)) == (head, body)

@@ -1,5 +1,7 @@
-"""The outbox against a real SMTP server on loopback: retries, outages, limits,
-allow-list, TLS, restarts. Mail is read back from what the server received."""
+"""The outbox against a real SMTP server on loopback: what its replies lead to
+(retries, outages, refusals), allow-list, TLS, restarts. Mail is read back
+from what the server received. The rate, the caps and the backoff, which need
+no server, are in tests/test_delivery.py."""
 from __future__ import annotations
 
 import json
@@ -9,9 +11,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot import notify, outbox
+from bot import notify
 from bot.errors import ConfigError
-from bot.outbox import Limits
+from bot.outbound import outbox
+from bot.outbound.delivery import Limits
+from bot.outbound.facts import allowed_addresses
 from bot.send import FileSender, SmtpSender
 from bot.store import Store
 
@@ -48,7 +52,7 @@ def statuses(store) -> Counter:
 
 def deliver(ctx, store, now, **limits):
     lim = Limits(**{"daily_cap": ctx.config.smtp.daily_cap, "per_minute": ctx.config.smtp.per_minute, **limits})
-    return outbox.deliver_due(store, SmtpSender(ctx.config.smtp), now, lim, notify.allowed_addresses(ctx),
+    return outbox.deliver_due(store, SmtpSender(ctx.config.smtp), now, lim, allowed_addresses(ctx),
                               notify._recheck(ctx, store, now))
 
 
@@ -134,23 +138,6 @@ def test_permanent_refusal_fails_after_three_attempts_and_can_be_retried(ctx, st
     assert sorted(message_ids(server).values()) == [1, 1, 1]
 
 
-def test_per_minute_rate_and_daily_cap(ctx, store, server):
-    queue_reminders(ctx, store)
-    report = deliver(ctx, store, T0, per_minute=2)
-    assert (report.sent, report.waiting) == (2, 1)
-    assert deliver(ctx, store, T0 + timedelta(seconds=30), per_minute=2).sent == 0
-    assert deliver(ctx, store, T0 + timedelta(seconds=61), per_minute=2).sent == 1
-    assert len(server.messages) == 3
-
-
-def test_daily_cap_is_a_rolling_24_hours(ctx, store, server):
-    queue_reminders(ctx, store)
-    assert deliver(ctx, store, T0, daily_cap=2).sent == 2
-    assert deliver(ctx, store, T0 + timedelta(hours=5), daily_cap=2).sent == 0
-    assert deliver(ctx, store, T0 + timedelta(hours=23, minutes=59), daily_cap=2).sent == 0
-    assert deliver(ctx, store, T0 + timedelta(hours=24, seconds=1), daily_cap=2).sent == 1
-
-
 def test_no_mail_to_an_address_outside_the_roster_and_coordinators(ctx, store, server):
     queue_reminders(ctx, store)
     # recipients changed behind the bot's back (as by someone with access to the state disk)
@@ -160,7 +147,7 @@ def test_no_mail_to_an_address_outside_the_roster_and_coordinators(ctx, store, s
     rawdb.tamper(store.state_dir, "UPDATE outbox SET recipients = ? WHERE id = ?",
                  (json.dumps(["attacker@example.org"]), rows[1].id))
     # the roster did not change for rows[0]'s school check: use the digest-free path (no recheck)
-    report = outbox.deliver_due(store, SmtpSender(ctx.config.smtp), T0, Limits(), notify.allowed_addresses(ctx))
+    report = outbox.deliver_due(store, SmtpSender(ctx.config.smtp), T0, Limits(), allowed_addresses(ctx))
     assert report.cancelled == 1 and report.sent == 2
     everyone = [a for m in server.messages for a in m.rcpt_tos]
     assert "attacker@example.org" not in everyone
@@ -335,13 +322,13 @@ def test_without_smtp_mail_goes_to_state_outbox_as_eml_and_html(tmp_path, caplog
     with Store.open(ctx.config.paths.state) as store:
         queue_reminders(ctx, store)
         with caplog.at_level("INFO", logger="bot.outbox"):
-            report = outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
+            report = outbox.deliver_due(store, FileSender(outdir), T0, Limits(), allowed_addresses(ctx))
         assert report.sent == 1
         # the log must not make the person trying the demo think schools were mailed
         assert "written to state/outbox/ (SMTP is off)" in caplog.text and " sent to " not in caplog.text
         # sending again (e.g. after a crash before 'sent' was recorded) overwrites, never duplicates
         rawdb.tamper(store.state_dir, "UPDATE outbox SET status = 'queued'")
-        outbox.deliver_due(store, FileSender(outdir), T0, Limits(), notify.allowed_addresses(ctx))
+        outbox.deliver_due(store, FileSender(outdir), T0, Limits(), allowed_addresses(ctx))
     assert sorted(p.name for p in outdir.iterdir()) == ["000001-reminder-th-nguyen-du.eml",
                                                       "000001-reminder-th-nguyen-du.html"]
     html = (outdir / "000001-reminder-th-nguyen-du.html").read_text(encoding="utf-8")

@@ -8,8 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import plan
-from bot.rules import load_rules
+from bot.outbound.common import next_office_time, short_error, suppressed_addresses
+from bot.outbound.digest import (DEFAULT_ENTRIES, Bounce, DigestInputs, OutboxProblem, digest_content, digest_due,
+                                 digest_limits, todo_list)
+from bot.outbound.receipts import CountedItem, due_receipts, receipt_key, recheck_receipt
+from bot.outbound.reminders import due_reminders, recheck_reminder, reminder_key, reminder_slots, still_wanted
+from bot.outbound.sections import ReviewRow
+from bot.outbound.review import ReviewGuess, batch_reply, review_guess, review_sections, suggested_replies
+from bot.rules.load import load_rules
 from bot.status import apply_corrections, compute_status, to_json
 from bot.store import Correction, StoredItem
 
@@ -42,7 +48,7 @@ def status_of(items=(), corrections=(), now=at(7), rules=RULES):
 
 
 def key(kind, school=NH, deadline=DEADLINE):
-    return plan.reminder_key(school, 2023, kind, deadline, VN)
+    return reminder_key(school, 2023, kind, deadline, VN)
 
 
 def kinds_for(mails, school=NH):
@@ -52,7 +58,7 @@ def kinds_for(mails, school=NH):
 # -- slots ------------------------------------------------------------------------
 
 def test_default_slots_are_7_3_1_days_before_then_every_3_days_after_at_most_3():
-    slots = plan.reminder_slots(DEADLINE, CAMPAIGN.reminders, VN)
+    slots = reminder_slots(DEADLINE, CAMPAIGN.reminders, VN)
     assert [(s.kind, s.at) for s in slots] == [
         ("before-7", at(3, 7, 30)), ("before-3", at(7, 7, 30)), ("before-1", at(9, 7, 30)),
         ("after-1", at(13, 7, 30)), ("after-2", at(16, 7, 30)), ("after-3", at(19, 7, 30))]
@@ -61,7 +67,7 @@ def test_default_slots_are_7_3_1_days_before_then_every_3_days_after_at_most_3()
 def test_slots_follow_the_campaign_rules():
     rem = dataclasses.replace(CAMPAIGN.reminders, before_days=(2,), after_every_days=5, after_max=1,
                               office_start=time(8, 0))
-    assert [(s.kind, s.at) for s in plan.reminder_slots(DEADLINE, rem, VN)] == [
+    assert [(s.kind, s.at) for s in reminder_slots(DEADLINE, rem, VN)] == [
         ("before-2", at(8, 8)), ("after-1", at(15, 8))]
 
 
@@ -88,9 +94,9 @@ def test_slots_follow_the_campaign_rules():
 ])
 def test_due_reminder_for_a_school_that_sent_nothing(now, sent, expected, superseded):
     status = status_of(now=now)
-    result = plan.due_reminders(status, RULES, {key(k) for k in sent}, now)
+    result = due_reminders(status, RULES, {key(k) for k in sent}, now)
     assert kinds_for(result.mails) == expected
-    assert sorted(k for k, _ in result.superseded if f":{NH}:" in k) == sorted(key(k) for k in superseded)
+    assert sorted(k.text for k, _ in result.superseded if k.school == NH) == sorted(key(k).text for k in superseded)
     for mail in result.mails:
         assert mail.key == key(mail.context["kind"], mail.school)
 
@@ -109,7 +115,7 @@ def test_due_reminder_for_a_school_that_sent_nothing(now, sent, expected, supers
 ])
 def test_reminder_lists_exactly_what_is_missing(items, corrections, expected_missing):
     now = at(3, 9)
-    result = plan.due_reminders(status_of(items, corrections, now), RULES, set(), now)
+    result = due_reminders(status_of(items, corrections, now), RULES, set(), now)
     mine = [m for m in result.mails if m.school == NH]
     if expected_missing is None:
         assert mine == []
@@ -126,7 +132,7 @@ def test_complete_and_exempt_schools_get_nothing_all_campaign_long():
     sent: set[str] = set()
     for day in range(1, 32):
         now = at(day, 9)
-        result = plan.due_reminders(status_of(items, corrections, now), RULES, sent, now)
+        result = due_reminders(status_of(items, corrections, now), RULES, sent, now)
         assert NH not in {m.school for m in result.mails}
         assert "th-le-van-tho" not in {m.school for m in result.mails}
         sent |= {m.key for m in result.mails} | {k for k, _ in result.superseded}
@@ -137,7 +143,7 @@ def test_an_extension_gives_a_new_schedule_keyed_by_the_new_deadline():
     corrections = [corr(1, "extend", NH, until.isoformat())]
     now = at(13, 9)
     old = {key(k) for k in ("before-7", "before-3", "before-1")}
-    result = plan.due_reminders(status_of((), corrections, now), RULES, old, now)
+    result = due_reminders(status_of((), corrections, now), RULES, old, now)
     (mail,) = [m for m in result.mails if m.school == NH]
     assert mail.key == key("before-7", deadline=until)
     assert mail.context["extended"] and mail.context["deadline"] == until
@@ -148,7 +154,7 @@ def test_a_school_without_address_is_reported_not_mailed():
     schools = tuple(dataclasses.replace(s, emails=()) if s.code == NH else s for s in RULES.schools)
     rules = dataclasses.replace(RULES, schools=schools)
     now = at(3, 9)
-    result = plan.due_reminders(status_of(now=now, rules=rules), rules, set(), now)
+    result = due_reminders(status_of(now=now, rules=rules), rules, set(), now)
     assert NH not in {m.school for m in result.mails}
     assert (NH, "no address in the roster") in result.skipped
 
@@ -162,7 +168,37 @@ def test_a_school_without_address_is_reported_not_mailed():
      DEADLINE.isoformat(), "the rest waits for the coordinator's review"),
 ])
 def test_a_queued_reminder_is_decided_again_before_sending(items, corrections, key_deadline, expected):
-    assert plan.still_wanted(status_of(items, corrections, at(5)), NH, key_deadline) == expected
+    assert still_wanted(status_of(items, corrections, at(5)), NH, key_deadline) == expected
+
+
+NH_ROSTER = ("thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@gmail.example")
+
+
+@pytest.mark.parametrize("now, items, meta, recipients, suppressed, expected", [
+    # nothing changed since it was queued: it goes as it is
+    (at(5, 9), [], {"missing": list(ALL)}, NH_ROSTER, (), ("send", "", None, None)),
+    (at(5, 9), [], {"missing": list(ALL)}, NH_ROSTER[::-1], (), ("send", "", None, None)),   # order is no change
+    (at(5, 9), [item(1, at(4), ALL)], {"missing": list(ALL)}, NH_ROSTER, (), ("cancel", "complete", None, None)),
+    # queued at 16:55, the outbox reached it after hours: it waits for the office to open, Friday 7:30
+    (at(5, 17, 5), [], {"missing": list(ALL)}, NH_ROSTER, (), ("defer", "outside office hours", at(6, 7, 30), None)),
+    (at(5, 9), [], {"missing": list(ALL)}, NH_ROSTER, NH_ROSTER,
+     ("cancel", "every roster address bounced", None, None)),
+    # an address bounced since: the same reminder to the one left
+    (at(5, 9), [], {"missing": list(ALL)}, NH_ROSTER, NH_ROSTER[1:], ("replace", "", None, NH_ROSTER[:1])),
+    # a document arrived since: the reminder lists what is still missing
+    (at(5, 9), [item(1, at(4, 10), ("to_trinh",))], {"missing": list(ALL)}, NH_ROSTER, (),
+     ("replace", "", None, NH_ROSTER)),
+])
+def test_a_queued_reminder_is_sent_cancelled_held_or_brought_up_to_date(now, items, meta, recipients, suppressed,
+                                                                         expected):
+    k, status = key("before-7"), status_of(items, now=now)
+    decision = recheck_reminder(status, RULES, k, {"not_official": [], **meta}, recipients, suppressed, now)
+    action, reason, until, to = expected
+    assert (decision.action, decision.reason, decision.until) == (action, reason, until)
+    assert (decision.mail.to if decision.mail else None) == to
+    if decision.mail:  # the mail it is replaced by: the same key, what the school lacks now
+        nh = next(s for s in status.schools if s.code == NH)
+        assert decision.mail.key == k and decision.mail.meta["missing"] == nh.missing_required(CAMPAIGN.required)
 
 
 @pytest.mark.parametrize("now, expected", [
@@ -172,19 +208,19 @@ def test_a_queued_reminder_is_decided_again_before_sending(items, corrections, k
     (at(8, 6), at(9, 7, 30)),    # Sunday morning -> Monday
 ])
 def test_next_office_time(now, expected):
-    assert plan.next_office_time(now, CAMPAIGN.reminders, VN) == expected
+    assert next_office_time(now, CAMPAIGN.reminders, VN) == expected
 
 
 # -- receipts ---------------------------------------------------------------------
 
 def counted(id, when, doc_types=("to_trinh",), school=NH, from_addr="thcsnguyenhien.q12@hcm-edu.example",
             filename=None, automatic=False):
-    return plan.CountedItem(id, school, tuple(doc_types), filename or f"f{id}.pdf", when, from_addr, automatic)
+    return CountedItem(id, school, tuple(doc_types), filename or f"f{id}.pdf", when, from_addr, automatic)
 
 
 def receipts_at(now, counted_items, acknowledged=()):
     items = [item(c.item_id, c.received_at, c.doc_types, c.school, filename=c.filename) for c in counted_items]
-    return plan.due_receipts(status_of(items, now=now), RULES, counted_items, acknowledged, now)
+    return due_receipts(status_of(items, now=now), RULES, counted_items, acknowledged, now)
 
 
 def test_several_emails_within_minutes_give_one_receipt_after_the_batch_time():
@@ -192,9 +228,9 @@ def test_several_emails_within_minutes_give_one_receipt_after_the_batch_time():
     items = [counted(1, first, ("to_trinh",)), counted(2, second, ("bao_cao", "bien_ban"))]
     assert receipts_at(at(5, 9, 12), items) == ()           # newest is 9 minutes old
     (mail,) = receipts_at(at(5, 9, 13), items)
-    assert mail.key == f"receipt:{NH}:2023:1,2"
+    assert mail.key.text == f"receipt:{NH}:2023:1,2"
     assert mail.item_ids == (1, 2)
-    assert [(l["doc_name"], l["filename"], l["status"]) for l in mail.context["lines"]] == [
+    assert [(l.doc_name, l.filename, l.status) for l in mail.context["lines"]] == [
         ("Tờ trình đề nghị công nhận", "f1.pdf", "on_time"),
         ("Báo cáo kết quả xây dựng đơn vị điển hình", "f2.pdf", "on_time"),
         ("Biên bản họp xét, đề nghị", "f2.pdf", "on_time")]
@@ -204,7 +240,7 @@ def test_several_emails_within_minutes_give_one_receipt_after_the_batch_time():
 
 def test_receipt_lists_what_is_still_missing_and_says_late():
     (mail,) = receipts_at(at(12, 10), [counted(1, at(11, 9), ("bao_cao",))])
-    assert [l["status"] for l in mail.context["lines"]] == ["late"]
+    assert [l.status for l in mail.context["lines"]] == ["late"]
     assert mail.context["missing"] == ["Tờ trình đề nghị công nhận", "Biên bản họp xét, đề nghị"]
 
 
@@ -223,12 +259,12 @@ def test_a_later_version_keeps_the_first_copys_on_time_status():
     items = [counted(1, at(5, 9)), counted(2, at(12, 9))]
     (mail,) = receipts_at(at(12, 10), items, acknowledged={1})
     (line,) = mail.context["lines"]
-    assert line["status"] == "on_time" and line["later_version"]
-    assert line["first_received_at"] == at(5, 9)
+    assert line.status == "on_time" and line.later_version
+    assert line.first_received_at == at(5, 9)
 
 
 def test_receipt_key_of_many_items_stays_short():
-    k = plan.receipt_key(NH, 2023, range(1, 200))
+    k = receipt_key(NH, 2023, range(1, 200)).text
     assert k.startswith(f"receipt:{NH}:2023:sha1-") and len(k) < 100
 
 
@@ -239,34 +275,34 @@ def test_digest_headline_matches_status_json():
     items = [item(1, at(2), ALL), item(2, at(3), ALL, school="mn-hoa-mai"), item(3, at(4), ("to_trinh",), school="th-nguyen-du"),
              item(4, at(4), ("bien_ban",), school="th-nguyen-du", decision="review", reasons=("chữ ký không rõ",))]
     status = status_of(items, now=now)
-    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"], limits={"missing": 400})
+    content = digest_content(status, RULES, DigestInputs(), ["c@x.vn"], limits={"missing": 400})
     summary = to_json(status)["summary"]
     h = content["headline"]
-    assert (h["schools"], h["complete"], h["review"]) == (summary["schools"], summary["complete"], summary["review"])
-    assert h["percent"] == round(100 * 2 / 27, 1)
-    assert (h["days_to_deadline"], h["days_to_report"]) == (3, 8)
-    assert [r["reason"] for r in content["review"]["rows"]] == ["chữ ký không rõ"]
-    th = next(g for g in content["missing_groups"] if g["level"] == "TH")
-    du = next(s for s in th["schools"] if s["code"] == "th-nguyen-du")
-    assert du["missing"] == ["Báo cáo kết quả xây dựng đơn vị điển hình"]
-    assert du["in_review"] == ["Biên bản họp xét, đề nghị"]
-    assert [g["level"] for g in content["missing_groups"]] == ["MN", "MG", "NT", "TH", "THCS", "TH-THCS", "THPT",
+    assert (h.schools, h.complete, h.review) == (summary["schools"], summary["complete"], summary["review"])
+    assert h.percent == round(100 * 2 / 27, 1)
+    assert (h.days_to_deadline, h.days_to_report) == (3, 8)
+    assert [r.reason for r in content["review"].rows] == ["chữ ký không rõ"]
+    th = next(g for g in content["missing_groups"] if g.level == "TH")
+    du = next(s for s in th.schools if s.code == "th-nguyen-du")
+    assert du.missing == ("Báo cáo kết quả xây dựng đơn vị điển hình",)
+    assert du.in_review == ("Biên bản họp xét, đề nghị",)
+    assert [g.level for g in content["missing_groups"]] == ["MN", "MG", "NT", "TH", "THCS", "TH-THCS", "THPT",
                                                                 "TT GDNN-GDTX"]
-    assert h["missing_schools"] == 25
+    assert h.missing_schools == 25
 
 
 def test_digest_lists_late_submissions_and_counts_days_past_the_deadline():
     now = at(16, 7)
     status = status_of([item(1, at(12, 9, 30), ("bao_cao",))], now=now)
-    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"])
-    assert [(r["code"], r["doc_name"]) for r in content["late"]["rows"]] == [(NH, "Báo cáo kết quả xây dựng đơn vị điển hình")]
-    assert (content["headline"]["days_to_deadline"], content["headline"]["days_to_report"]) == (-6, -1)
+    content = digest_content(status, RULES, DigestInputs(), ["c@x.vn"])
+    assert [(r.code, r.doc_name) for r in content["late"].rows] == [(NH, "Báo cáo kết quả xây dựng đơn vị điển hình")]
+    assert (content["headline"].days_to_deadline, content["headline"].days_to_report) == (-6, -1)
 
 
 def test_digest_lists_are_capped_and_the_rest_is_counted():
     status = status_of(now=at(20))
-    content = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"], limits={"missing": 5})
-    assert sum(len(g["schools"]) for g in content["missing_groups"]) == 5
+    content = digest_content(status, RULES, DigestInputs(), ["c@x.vn"], limits={"missing": 5})
+    assert sum(len(g.schools) for g in content["missing_groups"]) == 5
     assert content["missing_more"] == 22
 
 
@@ -277,7 +313,7 @@ def test_digest_lists_are_capped_and_the_rest_is_counted():
     (at(5, 9, 0), at(5, 7, 0), False),
 ])
 def test_digest_due_once_a_day_after_digest_at(now, last, expected):
-    assert plan.digest_due(now, time(7, 0), VN, last) is expected
+    assert digest_due(now, time(7, 0), VN, last) is expected
 
 
 # -- bounced addresses ---------------------------------------------------------------
@@ -296,7 +332,7 @@ NH_SCHOOL, NH_GMAIL = "thcsnguyenhien.q12@hcm-edu.example", "vanthu.nguyenhien@g
     ([(NH_SCHOOL, at(4, 11))], [(NH_GMAIL, at(6, 9))], at(7), {NH_SCHOOL}),        # another address proves nothing
 ])
 def test_which_addresses_are_suppressed(bounced, wrote, now, expected):
-    assert plan.suppressed_addresses(bounced, wrote, now) == expected
+    assert suppressed_addresses(bounced, wrote, now) == expected
 
 
 @pytest.mark.parametrize("suppressed, to, skipped", [
@@ -307,7 +343,7 @@ def test_which_addresses_are_suppressed(bounced, wrote, now, expected):
 ])
 def test_a_reminder_leaves_out_suppressed_addresses(suppressed, to, skipped):
     now = at(3, 9)
-    result = plan.due_reminders(status_of(now=now), RULES, set(), now, suppressed)
+    result = due_reminders(status_of(now=now), RULES, set(), now, suppressed)
     mine = [m.to for m in result.mails if m.school == NH]
     assert mine == ([to] if to else [])
     assert dict(result.skipped).get(NH) == skipped
@@ -322,20 +358,20 @@ def test_a_reminder_leaves_out_suppressed_addresses(suppressed, to, skipped):
 def test_a_receipt_leaves_out_suppressed_addresses(suppressed, from_addr, to):
     items = [counted(1, at(5, 9), from_addr=from_addr)]
     status = status_of([item(1, at(5, 9))], now=at(5, 10))
-    mails = plan.due_receipts(status, RULES, items, (), at(5, 10), suppressed)
+    mails = due_receipts(status, RULES, items, (), at(5, 10), suppressed)
     assert [m.to for m in mails] == ([to] if to else [])
 
 
 def test_digest_names_the_schools_no_address_reaches_and_marks_stopped_addresses():
     items = [item(1, at(2), ("to_trinh",), school="mn-hoa-sen")]
-    bounces = (plan.Bounce("mnhoasen.q12@hcm-edu.example", at(4), at(4), 1, "Undelivered Mail"),
-               plan.Bounce(NH_SCHOOL, at(4), at(4), 1, "Undelivered Mail"))
-    inputs = plan.DigestInputs(bounces=bounces, suppressed=frozenset({"mnhoasen.q12@hcm-edu.example"}))
-    content = plan.digest_content(status_of(items, now=at(5, 7)), RULES, inputs, ["c@x.vn"])
-    (row,) = content["unreachable"]["rows"]
-    assert (row["school"], row["emails"]) == ("MN Hoa Sen", ["mnhoasen.q12@hcm-edu.example"])
-    assert row["missing"] == ["Báo cáo kết quả xây dựng đơn vị điển hình", "Biên bản họp xét, đề nghị"]
-    assert [(b["address"], b["suppressed"]) for b in content["bounces"]["rows"]] == [
+    bounces = (Bounce("mnhoasen.q12@hcm-edu.example", at(4), at(4), 1, "Undelivered Mail"),
+               Bounce(NH_SCHOOL, at(4), at(4), 1, "Undelivered Mail"))
+    inputs = DigestInputs(bounces=bounces, suppressed=frozenset({"mnhoasen.q12@hcm-edu.example"}))
+    content = digest_content(status_of(items, now=at(5, 7)), RULES, inputs, ["c@x.vn"])
+    (row,) = content["unreachable"].rows
+    assert (row.school, row.emails) == ("MN Hoa Sen", ("mnhoasen.q12@hcm-edu.example",))
+    assert row.missing == ("Báo cáo kết quả xây dựng đơn vị điển hình", "Biên bản họp xét, đề nghị")
+    assert [(b.address, b.suppressed) for b in content["bounces"].rows] == [
         ("mnhoasen.q12@hcm-edu.example", True), (NH_SCHOOL, False)]
 
 
@@ -348,8 +384,8 @@ def test_digest_names_the_schools_no_address_reaches_and_marks_stopped_addresses
 ])
 def test_digest_lists_schools_that_became_complete_since_the_previous_digest(items, corrections, before, expected):
     status = status_of(items, corrections, now=at(5, 7))
-    content = plan.digest_content(status, RULES, plan.DigestInputs(complete_before=frozenset(before)), ["c@x.vn"])
-    assert content["completed"]["rows"] == expected
+    content = digest_content(status, RULES, DigestInputs(complete_before=frozenset(before)), ["c@x.vn"])
+    assert list(content["completed"].rows) == expected
 
 
 # -- a file in review without a document type ----------------------------------------------
@@ -372,18 +408,18 @@ def reject(id, item_id):
 def test_a_school_whose_file_waits_in_review_without_a_type_is_not_chased(items, corrections, reminded):
     now = at(7, 9)                                               # the before-3 slot
     status = status_of(items, corrections, now)
-    result = plan.due_reminders(status, RULES, {key("before-7")}, now)
+    result = due_reminders(status, RULES, {key("before-7")}, now)
     assert (NH in {m.school for m in result.mails}) == reminded
-    assert (plan.still_wanted(status, NH, DEADLINE.isoformat()) is None) == reminded
+    assert (still_wanted(status, NH, DEADLINE.isoformat()) is None) == reminded
 
 
 def test_the_digest_says_the_reminder_waits_for_the_file_in_review():
-    content = plan.digest_content(status_of([SCAN], now=at(5, 9)), RULES, plan.DigestInputs(), ["c@x.vn"],
+    content = digest_content(status_of([SCAN], now=at(5, 9)), RULES, DigestInputs(), ["c@x.vn"],
                                   limits={"missing": 400})
-    (row,) = content["review"]["rows"]
-    assert row["reminder_held"] and row["filename"] == "scan0001.jpg"
-    (school_row,) = [s for g in content["missing_groups"] for s in g["schools"] if s["code"] == NH]
-    assert school_row["untyped_review"] == ["R9"] and school_row["reminder_held"]
+    (row,) = content["review"].rows
+    assert row.reminder_held and row.filename == "scan0001.jpg"
+    (school_row,) = [s for g in content["missing_groups"] for s in g.schools if s.code == NH]
+    assert school_row.untyped_review == ("R9",) and school_row.reminder_held
 
 
 # -- the digest's figures and wording --------------------------------------------------------
@@ -391,8 +427,8 @@ def test_the_digest_says_the_reminder_waits_for_the_file_in_review():
 def test_digest_headline_counts_exempt_schools_as_complete_like_status_json_and_says_how_many():
     status = status_of([item(1, at(4), ALL)], [corr(1, "exempt", "th-le-van-tho")], now=at(5, 9))
     summary = to_json(status)["summary"]
-    h = plan.digest_content(status, RULES, plan.DigestInputs(), ["c@x.vn"])["headline"]
-    assert (h["complete"], h["exempt"]) == (summary["complete"], summary["exempt"]) == (2, 1)
+    h = digest_content(status, RULES, DigestInputs(), ["c@x.vn"])["headline"]
+    assert (h.complete, h.exempt) == (summary["complete"], summary["exempt"]) == (2, 1)
 
 
 @pytest.mark.parametrize("error, expected", [
@@ -403,14 +439,14 @@ def test_digest_headline_counts_exempt_schools_as_complete_like_status_json_and_
     ("", ""),
 ])
 def test_a_sending_error_is_shown_short(error, expected):
-    assert plan.short_error(error) == expected
+    assert short_error(error) == expected
 
 
 def test_outbox_problems_name_the_kind_in_vietnamese():
-    problems = tuple(plan.OutboxProblem(n, kind, NH, "failed", "s", "550 no", 3)
+    problems = tuple(OutboxProblem(n, kind, NH, "failed", "s", "550 no", 3)
                      for n, kind in enumerate(("receipt", "reminder", "digest", "reply"), 1))
-    content = plan.digest_content(status_of(now=at(5, 9)), RULES, plan.DigestInputs(outbox_problems=problems), ["c@x"])
-    assert [o["kind_name"] for o in content["outbox"]["rows"]] == ["biên nhận", "thư nhắc", "thư tổng hợp", "trả lời"]
+    content = digest_content(status_of(now=at(5, 9)), RULES, DigestInputs(outbox_problems=problems), ["c@x"])
+    assert [o.kind_name for o in content["outbox"].rows] == ["biên nhận", "thư nhắc", "thư tổng hợp", "trả lời"]
 
 
 def test_a_receipt_knows_how_many_days_the_schools_deadline_has_passed():
@@ -421,7 +457,7 @@ def test_a_receipt_knows_how_many_days_the_schools_deadline_has_passed():
     # an extension moves the school's deadline: not overdue yet
     items = [item(1, at(14, 9), ("to_trinh",))]
     status = status_of(items, [corr(1, "extend", NH, "2023-10-20T23:59:59+07:00")], now=at(14, 10))
-    (extended,) = plan.due_receipts(status, RULES, [counted(1, at(14, 9))], (), at(14, 10))
+    (extended,) = due_receipts(status, RULES, [counted(1, at(14, 9))], (), at(14, 10))
     assert not extended.context["overdue"] and extended.context["extended"]
 
 
@@ -430,7 +466,7 @@ def test_receipt_lines_of_a_combined_pdf_carry_their_pages():
                                  parts=3)
              for i, (d, a, b) in enumerate([("to_trinh", 1, 1), ("bao_cao", 2, 4), ("bien_ban", 5, 6)], start=1)]
     (mail,) = receipts_at(at(5, 10), parts + [counted(4, at(5, 9), ("ke_hoach",))])
-    assert [(l["filename"], l["pages"], l["first_page"], l["last_page"]) for l in mail.context["lines"]] == [
+    assert [(l.filename, l.pages, l.first_page, l.last_page) for l in mail.context["lines"]] == [
         ("document.pdf", True, 1, 1), ("document.pdf", True, 2, 4), ("document.pdf", True, 5, 6),
         ("f4.pdf", False, 1, 1)]
 
@@ -454,7 +490,7 @@ def _burst(address, last, until):
     (("a@x", "b@y"), {"a@x", "b@y"}, [], ("cancel", (), None)),
 ])
 def test_a_queued_receipt_leaves_out_bounced_and_bursting_recipients(recipients, suppressed, bursts, expected):
-    decision = plan.recheck_receipt(recipients, suppressed, bursts, at(7, 9, 5))
+    decision = recheck_receipt(recipients, suppressed, bursts, at(7, 9, 5))
     assert (decision.action, decision.to, decision.until) == expected
     if decision.action == "cancel":
         assert decision.reason.startswith("every recipient bounced: a@x, b@y")
@@ -498,7 +534,7 @@ def test_a_queued_receipt_leaves_out_bounced_and_bursting_recipients(recipients,
      (False, "Báo cáo", "old_year", "năm học 2020-2021")),
 ])
 def test_the_bots_guess_about_a_file_in_review_in_a_few_words(reason, filename, doc_types, expected):
-    g = plan.review_guess(reason, filename, doc_types, CAMPAIGN)
+    g = review_guess(reason, filename, doc_types, CAMPAIGN)
     assert (g.likely, g.doc, g.cause, g.label) == expected
     assert g.from_filename == ("đoán loại văn bản từ tên tệp" in reason)   # said: "Báo cáo (theo tên tệp)"
 
@@ -511,7 +547,7 @@ def test_the_bots_guess_about_a_file_in_review_in_a_few_words(reason, filename, 
     (None, (), False, ["bỏ R17", "duyệt R17 <mã trường> <loại hồ sơ>"]),
 ])
 def test_each_file_in_review_has_the_reply_that_settles_it(school, doc_types, likely, expected):
-    assert plan.suggested_replies("R17", school, doc_types, likely) == expected
+    assert suggested_replies("R17", school, doc_types, likely) == expected
 
 
 @pytest.mark.parametrize("refs, expected", [
@@ -523,18 +559,19 @@ def test_each_file_in_review_has_the_reply_that_settles_it(school, doc_types, li
 def test_one_line_for_several_files_names_exactly_those_files(refs, expected):
     from bot.commands import parse_line
 
-    line = plan.batch_reply("bỏ", refs)
+    line = batch_reply("bỏ", refs)
     assert line == expected
     if refs:
         assert sorted(parse_line(line).refs, key=lambda r: int(r[1:])) == sorted(set(refs), key=lambda r: int(r[1:]))
 
 
-def _review_rows(likely: int, unlikely: int) -> list[dict]:
+def _review_rows(likely: int, unlikely: int) -> list[ReviewRow]:
     rows = []
     for n in range(likely + unlikely):
         ok = n < likely
-        rows.append({"ref": f"R{n + 1}", "guess": plan.ReviewGuess(ok, "Báo cáo", "low_confidence"),
-                     "replies": plan.suggested_replies(f"R{n + 1}", NH, ("bao_cao",) if n % 2 else (), ok)})
+        rows.append(ReviewRow(f"R{n + 1}", "THCS Nguyễn Hiền", NH, (), "f.pdf", NH_SCHOOL, at(4), "",
+                              ReviewGuess(ok, "Báo cáo", "low_confidence"),
+                              tuple(suggested_replies(f"R{n + 1}", NH, ("bao_cao",) if n % 2 else (), ok)), False))
     return rows
 
 
@@ -545,34 +582,34 @@ def _review_rows(likely: int, unlikely: int) -> list[dict]:
     (3, 2, 10, (3, 2)),
 ])
 def test_the_review_section_shows_likely_files_first_and_at_most_limit_entries(likely, unlikely, limit, shown):
-    section = plan.review_sections(_review_rows(likely, unlikely), limit)
-    assert (len(section["likely"]["rows"]), len(section["unlikely"]["rows"])) == shown
-    assert section["rows"] == section["likely"]["rows"] + section["unlikely"]["rows"]
-    assert section["more"] == likely + unlikely - sum(shown)
-    assert all(r["guess"].likely for r in section["likely"]["rows"])
+    section = review_sections(_review_rows(likely, unlikely), limit)
+    assert (len(section.likely.rows), len(section.unlikely.rows)) == shown
+    assert section.rows == section.likely.rows + section.unlikely.rows
+    assert section.more == likely + unlikely - sum(shown)
+    assert all(r.guess.likely for r in section.likely.rows)
     # one line settles the group: every shown file whose guess is complete, or every unlikely one
-    complete = [r["ref"] for r in section["likely"]["rows"] if r["replies"][0] == f"duyệt {r['ref']}"]
+    complete = [r.ref for r in section.likely.rows if r.replies[0] == f"duyệt {r.ref}"]
     if len(complete) > 1:
-        assert section["likely"]["batch"] == plan.batch_reply("duyệt", complete)
-    assert section["likely"]["rows"][:len(complete)] == [r for r in section["likely"]["rows"] if r["ref"] in complete]
+        assert section.likely.batch == batch_reply("duyệt", complete)
+    assert section.likely.rows[:len(complete)] == tuple(r for r in section.likely.rows if r.ref in complete)
     if shown[1] > 1:
-        assert section["unlikely"]["batch"] == plan.batch_reply("bỏ", [r["ref"] for r in section["unlikely"]["rows"]])
+        assert section.unlikely.batch == batch_reply("bỏ", [r.ref for r in section.unlikely.rows])
 
 
 def test_todays_decisions_come_with_their_counts_and_only_when_there_is_one():
-    todo = plan.todo_list(110, 74, [{"school": "MN Hoa Sen"}], 2, 1, 0, True, 4)
-    assert [(t["kind"], t["count"]) for t in todo] == [("review", 110), ("unreachable", 1), ("quarantined", 2),
-                                                        ("report", 4), ("outbox", 1)]
-    assert todo[0]["likely"] == 74 and todo[0]["unlikely"] == 36
-    assert plan.todo_list(0, 0, [], 0, 0, 0, False, 10) == []
+    todo = todo_list(110, 74, [{"school": "MN Hoa Sen"}], 2, 1, 0, True, 4)
+    assert [(t.kind, t.count) for t in todo] == [("review", 110), ("unreachable", 1), ("quarantined", 2),
+                                                  ("report", 4), ("outbox", 1)]
+    assert todo[0].likely == 74 and todo[0].unlikely == 36
+    assert todo_list(0, 0, [], 0, 0, 0, False, 10) == []
 
 
 def test_the_digest_shows_at_most_the_configured_entries_per_section():
     items = [item(100 + n, at(2 + n % 5), ("bao_cao",) if n % 3 else (), school=NH, decision="review",
                   reasons=("tệp scan nhưng OCR đang tắt",)) for n in range(40)]
-    content = plan.digest_content(status_of(items, now=at(11, 7)), RULES, plan.DigestInputs(), ["c@x.vn"],
-                                  limits=plan.digest_limits(6))
-    assert len(content["review"]["rows"]) == 6 and content["review"]["more"] == 34
-    assert sum(len(g["schools"]) for g in content["missing_groups"]) == 6 and content["missing_more"] == 21
-    assert [t["kind"] for t in content["todo"]] == ["review", "report"]
-    assert plan.digest_limits()["review"] == plan.DEFAULT_ENTRIES == 10
+    content = digest_content(status_of(items, now=at(11, 7)), RULES, DigestInputs(), ["c@x.vn"],
+                                  limits=digest_limits(6))
+    assert len(content["review"].rows) == 6 and content["review"].more == 34
+    assert sum(len(g.schools) for g in content["missing_groups"]) == 6 and content["missing_more"] == 21
+    assert [t.kind for t in content["todo"]] == ["review", "report"]
+    assert digest_limits()["review"] == DEFAULT_ENTRIES == 10

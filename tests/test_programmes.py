@@ -394,7 +394,7 @@ def test_the_export_names_the_first_pages_item():
 
 def test_programmes_file_errors_name_the_key():
     from bot.errors import RulesError
-    from bot.rules import with_programmes
+    from bot.rules.programmes import with_programmes
     with pytest.raises(RulesError, match=r"programme\[0\]\.phrases: list at least one phrase"):
         with_programmes(RULES.campaign, {"programme": [{"name": "X", "phrases": []}]})
     with pytest.raises(RulesError, match=r"issuer\[0\]\.colour: unknown key"):

@@ -10,7 +10,7 @@ import pytest
 
 from bot import classify as C
 from bot.model import Attachment, DocumentPart, Extraction, ItemDecision, ReasonCode, Skipped
-from bot.plan import review_guess
+from bot.outbound.review import review_guess
 from bot.store import Store
 from tests import rawdb
 from tests.test_classify import (RECEIVED, RULES, SCHOOL_MAIL, UNKNOWN_MAIL, VN, head, message, one, pdf)

@@ -12,11 +12,12 @@ from datetime import datetime
 
 import pytest
 
-from bot import notify, plan
-from bot.config import parse_config
+from bot import notify
+from bot.outbound.receipts import CountedItem, due_receipts
+from bot.config.load import parse_config
 from bot.errors import ConfigError
 from bot.model import ItemDecision, RawMessage
-from bot.outbox import Limits
+from bot.outbound.delivery import Limits
 from bot.parse import ParseLimits, parse_message
 from bot.send import SmtpSender
 from bot.store import MessageSummary, Store, StoredItem
@@ -37,13 +38,13 @@ def item(id, when, doc_types=("to_trinh",), school=NH):
 
 
 def counted(id, when, from_addr, *, row, verified=False, doc_types=("to_trinh",), automatic=False):
-    return plan.CountedItem(id, NH, tuple(doc_types), f"f{id}.pdf", when, from_addr, automatic,
+    return CountedItem(id, NH, tuple(doc_types), f"f{id}.pdf", when, from_addr, automatic,
                             message_row=row, sender_verified=verified)
 
 
 def plan_at(now, items, acknowledged=(), suppressed=(), known=()):
     status = status_of([item(c.item_id, c.received_at, c.doc_types) for c in items], now=now)
-    return plan.due_receipts(status, RULES, items, acknowledged, now, suppressed, known)
+    return due_receipts(status, RULES, items, acknowledged, now, suppressed, known)
 
 
 @pytest.mark.parametrize("sender, verified, automatic, suppressed, expected", [
@@ -68,11 +69,11 @@ def test_a_receipt_to_an_outside_sender_lists_only_what_its_mail_brought():
              counted(3, at(5, 9, 3), STAFF, row=12, verified=True, doc_types=("bien_ban",))]
     roster, *to_staff = plan_at(at(5, 10), items)
     assert roster.to == (NH_SCHOOL, NH_GMAIL) and roster.item_ids == (1, 2, 3)        # the school hears of everything
-    assert [(m.key, m.to, m.item_ids) for m in to_staff] == [
+    assert [(m.key.text, m.to, m.item_ids) for m in to_staff] == [
         (f"receipt-to-sender:{NH}:2023:11", (STAFF,), ()),                            # one per mail, acknowledging
         (f"receipt-to-sender:{NH}:2023:12", (STAFF,), ())]                            # nothing for the school
     first = to_staff[0]
-    assert [line["filename"] for line in first.context["lines"]] == ["f2.pdf"]
+    assert [line.filename for line in first.context["lines"]] == ["f2.pdf"]
     assert not {"missing", "in_review", "complete", "overdue", "deadline"} & set(first.context)
     assert first.meta == {"sender": STAFF, "message_row": 11}
     # decided once: a later pass (the roster receipt still waiting, say) does not plan it again

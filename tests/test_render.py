@@ -4,16 +4,22 @@ from __future__ import annotations
 import dataclasses
 import email
 import io
+import os
 import shutil
 import unicodedata
 from email import policy
 
 import pytest
 
-from bot import notify, plan
+from bot import notify
 from bot.errors import ConfigError
-from bot.render import Renderer, encode_address, lower_first, vn_duration, vn_number
-from bot.rules import School
+from bot.outbound.digest import DEFAULT_ENTRIES, Bounce, Change, DigestInputs, UnknownSender, digest_mail
+from bot.outbound.facts import counted_items
+from bot.outbound.headers import encode_address
+from bot.outbound.receipts import CountedItem, due_receipts
+from bot.outbound.reminders import due_reminders
+from bot.outbound.render import Renderer, lower_first, vn_duration, vn_number
+from bot.rules.model import School
 from bot.status import apply_corrections, compute_status
 from bot.store import StoredItem
 
@@ -57,7 +63,7 @@ def build(ctx, mail, r=None, now=at(7, 9), attachments=()):
 
 
 def reminder_for(ctx, status, school=NH, now=at(7, 9)):
-    due = plan.due_reminders(status, ctx.rules, set(), now)
+    due = due_reminders(status, ctx.rules, set(), now)
     return next(m for m in due.mails if m.school == school)
 
 
@@ -121,8 +127,8 @@ def test_receipt_is_auto_replied_and_shows_filenames_as_text(ctx):
     now = at(5, 10)
     items = [item(1, at(5, 9), ("to_trinh",), filename=EVIL)]
     status = status_of(ctx, items, now=now)
-    counted = [plan.CountedItem(1, NH, ("to_trinh",), EVIL, at(5, 9), "thcsnguyenhien.q12@hcm-edu.example")]
-    (mail,) = plan.due_receipts(status, ctx.rules, counted, set(), now)
+    counted = [CountedItem(1, NH, ("to_trinh",), EVIL, at(5, 9), "thcsnguyenhien.q12@hcm-edu.example")]
+    (mail,) = due_receipts(status, ctx.rules, counted, set(), now)
     msg = build(ctx, mail, now=now)
     assert msg["Auto-Submitted"] == "auto-replied"
     assert msg["X-Bot-Kind"] == "receipt"
@@ -140,7 +146,7 @@ def test_a_school_name_with_markup_and_a_newline_cannot_inject_headers(ctx):
                   emails=("thcsnguyenhien.q12@hcm-edu.example",))
     rules = dataclasses.replace(ctx.rules, schools=tuple(evil if s.code == NH else s for s in ctx.rules.schools))
     status = status_of(ctx, rules=rules)
-    mail = next(m for m in plan.due_reminders(status, rules, set(), at(7, 9)).mails if m.school == NH)
+    mail = next(m for m in due_reminders(status, rules, set(), at(7, 9)).mails if m.school == NH)
     msg = build(ctx, mail)
     assert msg["Bcc"] is None
     assert msg["Subject"].startswith("THCS <i>X</i> {{ 1+1 }} Bcc: evil@example.org - ")
@@ -173,6 +179,43 @@ def test_the_office_can_reword_a_template_without_code(ctx, tmp_path):
     assert "kính đề nghị Quý Trường" in text
 
 
+def test_a_renderer_compiles_a_template_once_and_again_only_after_the_office_edits_it(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    r = renderer(ctx, templates)
+    mail = reminder_for(ctx, status_of(ctx))
+    assert "trân trọng nhắc" in build(ctx, mail, r).get_body(("plain",)).get_content()
+    compiled = r.env.get_template("reminder.txt")
+    build(ctx, mail, r)
+    assert r.env.get_template("reminder.txt") is compiled  # the next mail reuses it
+    path = templates / "reminder.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("trân trọng nhắc", "kính đề nghị"), encoding="utf-8")
+    later = path.stat().st_mtime + 5  # a later mtime even where the clock of the file system is coarse
+    os.utime(path, (later, later))
+    text = build(ctx, mail, r).get_body(("plain",)).get_content()  # the same renderer: no restart
+    assert "kính đề nghị Quý Trường" in text and "trân trọng nhắc" not in text
+
+
+def test_two_renderers_of_two_template_folders_do_not_share_templates(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    path = templates / "reminder.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("trân trọng nhắc", "kính đề nghị"), encoding="utf-8")
+    mail = reminder_for(ctx, status_of(ctx))
+    ours, theirs = renderer(ctx, ROOT / "templates"), renderer(ctx, templates)
+    assert "trân trọng nhắc" in build(ctx, mail, ours).get_body(("plain",)).get_content()
+    assert "kính đề nghị" in build(ctx, mail, theirs).get_body(("plain",)).get_content()
+    assert ours.env is not theirs.env and renderer(ctx, templates).env is not theirs.env
+
+
+def test_older_templates_without_the_guess_wording_give_a_review_sheet_without_guesses(ctx, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    assert renderer(ctx, templates).review_wording()["GUESS_PREFIX"]
+    (templates / "_digest_wording.txt").unlink()  # an office's templates/ from before the guesses
+    assert renderer(ctx, templates).review_wording() == {}
+
+
 def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
     from openpyxl import load_workbook
 
@@ -182,8 +225,8 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
              item(3, at(3), ("bien_ban",), school="mn-hoa-mai", decision="review", filename="scan0001.pdf",
                   reasons=("không đọc được chữ (ảnh chụp)",))]
     status = status_of(ctx, items, now=now)
-    inputs = plan.DigestInputs(bounces=(plan.Bounce("mnhoasen.q12@hcm-edu.example", at(4), at(5), 2, "Undelivered Mail"),),
-                               unknown_senders=(plan.UnknownSender("la@example.com", 3, at(6), "Hồ sơ"),))
+    inputs = DigestInputs(bounces=(Bounce("mnhoasen.q12@hcm-edu.example", at(4), at(5), 2, "Undelivered Mail"),),
+                               unknown_senders=(UnknownSender("la@example.com", 3, at(6), "Hồ sơ"),))
     r = renderer(ctx)
     mail, attachments = notify.build_digest(ctx, r, status, inputs)
     msg = build(ctx, mail, r, now=now, attachments=attachments)
@@ -223,7 +266,7 @@ def test_digest_has_headline_sections_and_the_full_matrix_as_xlsx(ctx):
     assert review[1][3:7] == ["MN Hoa Mai", "mn-hoa-mai", "Biên bản họp xét, đề nghị", "scan0001.pdf"]
 
 
-@pytest.mark.slow  # 2,000 schools: the digest's DOCX annex alone takes 10-15 s of CPU
+@pytest.mark.stress  # 2,000 schools: the digest's DOCX annex alone takes 10-15 s of CPU (the long runs' lane)
 def test_digest_of_a_huge_roster_stays_under_gmails_clipping_size(ctx):
     big = tuple(School(code=f"s{i:04d}", name=f"Trường Tiểu học Nguyễn Văn Trỗi số {i} phân hiệu Thạnh Lộc",
                        level=["MN", "TH", "THCS"][i % 3], emails=(f"s{i}@hcm-edu.example",)) for i in range(2000))
@@ -231,7 +274,7 @@ def test_digest_of_a_huge_roster_stays_under_gmails_clipping_size(ctx):
     big_ctx = dataclasses.replace(ctx, rules=rules)
     status = status_of(ctx, now=at(12, 7), rules=rules)
     r = renderer(ctx)
-    mail, attachments = notify.build_digest(big_ctx, r, status, plan.DigestInputs())
+    mail, attachments = notify.build_digest(big_ctx, r, status, DigestInputs())
     _, html = r.bodies("digest", mail.context)
     assert len(html.encode("utf-8")) <= notify.HTML_BUDGET
     assert "xem tệp đính kèm" in html
@@ -274,7 +317,7 @@ def test_mail_derived_text_in_the_digest_xlsx_is_shown_as_written_never_a_formul
                   reasons=("\tTAB",))]
     status = status_of(ctx, items, now=now)
     r = renderer(ctx)
-    mail, attachments = notify.build_digest(ctx, r, status, plan.DigestInputs())
+    mail, attachments = notify.build_digest(ctx, r, status, DigestInputs())
     wb = load_workbook(io.BytesIO(attachments[0].data))
     assert not [c.coordinate for c in _all_cells(wb) if c.data_type == "f"]
     review = {row[0].value: row for row in wb["Chờ xem xét"].iter_rows(min_row=2)}
@@ -309,7 +352,7 @@ def test_an_optional_document_not_sent_is_neither_overdue_nor_red_in_the_digest_
 
     now = at(12, 7)
     status = status_of(ctx, [item(1, at(2), ("to_trinh", "bao_cao", "bien_ban"))], now=now)
-    mail, attachments = notify.build_digest(ctx, renderer(ctx), status, plan.DigestInputs())
+    mail, attachments = notify.build_digest(ctx, renderer(ctx), status, DigestInputs())
     ws = load_workbook(io.BytesIO(attachments[0].data))["Tổng hợp"]
     nh = next(row for row in ws.iter_rows(min_row=2) if row[0].value == NH)
     assert nh[4].value == "Đủ"
@@ -323,7 +366,7 @@ def test_an_optional_document_not_sent_is_neither_overdue_nor_red_in_the_digest_
 
 def _receipt(ctx, counted, items, now):
     status = status_of(ctx, items, now=now)
-    (mail,) = plan.due_receipts(status, ctx.rules, counted, set(), now)
+    (mail,) = due_receipts(status, ctx.rules, counted, set(), now)
     msg = build(ctx, mail, now=now)
     return msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
 
@@ -331,7 +374,7 @@ def _receipt(ctx, counted, items, now):
 def test_a_receipt_after_the_deadline_says_how_overdue_and_asks_for_the_rest(ctx):
     now = at(14, 10)
     items = [item(1, at(14, 9), ("to_trinh", "bao_cao"), filename="ho-so.pdf")]
-    counted = [plan.CountedItem(1, NH, ("to_trinh", "bao_cao"), "ho-so.pdf", at(14, 9), "thcsnguyenhien.q12@hcm-edu.example")]
+    counted = [CountedItem(1, NH, ("to_trinh", "bao_cao"), "ho-so.pdf", at(14, 9), "thcsnguyenhien.q12@hcm-edu.example")]
     text, html = _receipt(ctx, counted, items, now)
     assert "Biên bản họp xét, đề nghị" in text.split("Phòng chưa nhận được:")[1]
     assert ("Hạn nộp: 23:59 ngày 10/10/2023 (giờ Việt Nam), đã quá hạn 4 ngày; "
@@ -350,10 +393,10 @@ def test_a_receipt_for_a_combined_pdf_names_the_pages_of_each_document(ctx):
     docs = [("to_trinh", 1, 1), ("bao_cao", 2, 4), ("bien_ban", 5, 6)]
     items = [item(i, at(5, 9), (d,), filename="document.pdf") for i, (d, _, _) in enumerate(docs, start=1)]
     items.append(item(4, at(5, 9), ("ke_hoach",), filename="ke-hoach.pdf"))
-    counted = [plan.CountedItem(i, NH, (d,), "document.pdf", at(5, 9), "thcsnguyenhien.q12@hcm-edu.example",
+    counted = [CountedItem(i, NH, (d,), "document.pdf", at(5, 9), "thcsnguyenhien.q12@hcm-edu.example",
                                 first_page=first, last_page=last, parts=3)
                for i, (d, first, last) in enumerate(docs, start=1)]
-    counted.append(plan.CountedItem(4, NH, ("ke_hoach",), "ke-hoach.pdf", at(5, 9), "thcsnguyenhien.q12@hcm-edu.example",
+    counted.append(CountedItem(4, NH, ("ke_hoach",), "ke-hoach.pdf", at(5, 9), "thcsnguyenhien.q12@hcm-edu.example",
                                     first_page=1, last_page=5))
     text, html = _receipt(ctx, counted, items, now)
     for pages in ("document.pdf (trang 1)", "document.pdf (trang 2–4)", "document.pdf (trang 5–6)"):
@@ -372,7 +415,7 @@ def test_counted_items_carry_the_pages_and_the_number_of_documents_in_their_file
                      files=[("document.pdf", NH, ("to_trinh",), "counted"), ("document.pdf", NH, ("bao_cao",), "counted"),
                             ("bien-ban.pdf", NH, ("bien_ban",), "counted")], pages={1: (2, 4)})
         facts = apply_corrections(store.items(), [], ctx.rules.campaign, 2023, at(5, 10))
-        counted = {c.item_id: c for c in notify.counted_items(store, facts, 2023)}
+        counted = {c.item_id: c for c in counted_items(store, facts, 2023)}
     assert (counted[ids[1]].first_page, counted[ids[1]].last_page, counted[ids[1]].parts) == (2, 4, 2)
     assert counted[ids[0]].parts == 2 and counted[ids[2]].parts == 1
 
@@ -382,8 +425,8 @@ def test_a_centre_is_addressed_as_a_centre_not_a_school(ctx):
     status = status_of(ctx, [item(1, at(5, 9), ("to_trinh",), school=centre)])
     reminder = build(ctx, reminder_for(ctx, status, school=centre))
     now = at(5, 10)
-    counted = [plan.CountedItem(1, centre, ("to_trinh",), "f1.pdf", at(5, 9), "ttgdnngdtx.q12@hcm-edu.example")]
-    (receipt_mail,) = plan.due_receipts(status_of(ctx, [item(1, at(5, 9), ("to_trinh",), school=centre)], now=now),
+    counted = [CountedItem(1, centre, ("to_trinh",), "f1.pdf", at(5, 9), "ttgdnngdtx.q12@hcm-edu.example")]
+    (receipt_mail,) = due_receipts(status_of(ctx, [item(1, at(5, 9), ("to_trinh",), school=centre)], now=now),
                                         ctx.rules, counted, set(), now)
     receipt = build(ctx, receipt_mail, now=now)
     for msg in (reminder, receipt):
@@ -401,10 +444,10 @@ def test_mail_names_the_office_from_the_rules(ctx, tmp_path):
     toml = (rules_dir / "campaign.toml").read_text(encoding="utf-8")
     (rules_dir / "campaign.toml").write_text(
         toml.replace('name = "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"', 'name = "PHÒNG VĂN HÓA - XÃ HỘI"'), encoding="utf-8")
-    from bot.rules import load_rules
+    from bot.rules.load import load_rules
     rules = load_rules(rules_dir)
     status = status_of(ctx, rules=rules)
-    mail = next(m for m in plan.due_reminders(status, rules, set(), at(7, 9)).mails if m.school == NH)
+    mail = next(m for m in due_reminders(status, rules, set(), at(7, 9)).mails if m.school == NH)
     msg = build(ctx, mail)
     for body in (msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()):
         assert "Phòng Văn hóa - Xã hội Quận 12 trân trọng nhắc Quý Trường" in body
@@ -414,7 +457,7 @@ def test_mail_names_the_office_from_the_rules(ctx, tmp_path):
 def test_every_message_says_it_is_in_vietnamese(ctx):
     reminder = build(ctx, reminder_for(ctx, status_of(ctx)))
     r = renderer(ctx)
-    mail, attachments = notify.build_digest(ctx, r, status_of(ctx, now=at(7, 7)), plan.DigestInputs())
+    mail, attachments = notify.build_digest(ctx, r, status_of(ctx, now=at(7, 7)), DigestInputs())
     digest = build(ctx, mail, r, now=at(7, 7), attachments=attachments)
     assert reminder["Content-Language"] == "vi"
     assert digest["Content-Language"] == "vi" and digest.get_content_type() == "multipart/mixed"
@@ -429,7 +472,7 @@ def test_every_message_says_it_is_in_vietnamese(ctx):
     ("", 10, ""),
 ])
 def test_long_file_names_are_shortened_in_the_middle_keeping_the_extension(text, limit, expected):
-    from bot.render import shorten_middle
+    from bot.outbound.render import shorten_middle
 
     assert shorten_middle(text, limit) == expected and len(expected) <= limit
 
@@ -440,24 +483,24 @@ def test_long_file_names_are_shortened_in_the_middle_keeping_the_extension(text,
     ("giaovien.thnguyenvantroi.0@gmail.com", "giaovien.thnguyenvantro…@gmail.com"),
 ])
 def test_long_addresses_keep_their_domain(address, expected):
-    from bot.render import shorten_address
+    from bot.outbound.render import shorten_address
 
     assert shorten_address(address, 34) == expected
 
 
 def test_the_config_sets_the_entries_per_section_of_the_digest(tmp_path):
-    from bot.config import parse_config
+    from bot.config.load import parse_config
     from bot.errors import ConfigError as Error
 
     base = {"mailbox": {"source": "folder", "path": "inbox"}, "coordinator": {"emails": ["c@x.vn"]}}
-    assert parse_config(base, tmp_path).digest_entries == plan.DEFAULT_ENTRIES
+    assert parse_config(base, tmp_path).digest_entries == DEFAULT_ENTRIES
     few = parse_config({**base, "coordinator": {"emails": ["c@x.vn"], "digest_entries": 3}}, tmp_path)
     ctx = make_ctx(tmp_path)
     ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, digest_entries=few.digest_entries))
     items = [item(n, at(3), ("bao_cao",), decision="review", filename=f"scan{n}.pdf", reasons=("tệp scan",))
              for n in range(1, 9)]
-    mail, _ = notify.build_digest(ctx, renderer(ctx), status_of(ctx, items), plan.DigestInputs())
-    assert len(mail.context["review"]["rows"]) == 3 and mail.context["review"]["more"] == 5
+    mail, _ = notify.build_digest(ctx, renderer(ctx), status_of(ctx, items), DigestInputs())
+    assert len(mail.context["review"].rows) == 3 and mail.context["review"].more == 5
     with pytest.raises(Error, match="digest_entries"):
         parse_config({**base, "coordinator": {"emails": ["c@x.vn"], "digest_entries": 0}}, tmp_path)
 
@@ -478,7 +521,7 @@ def test_the_digest_of_a_flood_stays_small_with_its_attachments(ctx):
     now = at(11, 7)
     status = status_of(big, items, now=now, rules=rules)
     r = renderer(ctx)
-    mail, attachments = notify.build_digest(big, r, status, plan.DigestInputs())
+    mail, attachments = notify.build_digest(big, r, status, DigestInputs())
     msg = build(big, mail, r, now=now, attachments=attachments)
     html = msg.get_body(("html",)).get_content()
     assert [a.filename[-5:] for a in attachments] == [".xlsx", ".docx"]
@@ -488,12 +531,12 @@ def test_the_digest_of_a_flood_stays_small_with_its_attachments(ctx):
 
 
 def test_the_digest_lists_what_was_counted_one_school_at_a_time_even_without_a_school(ctx):
-    inputs = plan.DigestInputs(changes=(
-        plan.Change("R1", None, ("bao_cao",), "a.pdf", "x@y.example", at(3), "counted"),
-        plan.Change("R2", NH, ("bao_cao",), "b.pdf", "x@y.example", at(3), "counted"),
-        plan.Change("R3", NH, ("bien_ban",), "c.pdf", "x@y.example", at(3), "counted"),
-        plan.Change("R4", NH, (), "d.jpg", "x@y.example", at(3), "review")))
-    mail = plan.digest_mail(status_of(ctx, now=at(11, 7)), ctx.rules, inputs, ["c@x.vn"])
+    inputs = DigestInputs(changes=(
+        Change("R1", None, ("bao_cao",), "a.pdf", "x@y.example", at(3), "counted"),
+        Change("R2", NH, ("bao_cao",), "b.pdf", "x@y.example", at(3), "counted"),
+        Change("R3", NH, ("bien_ban",), "c.pdf", "x@y.example", at(3), "counted"),
+        Change("R4", NH, (), "d.jpg", "x@y.example", at(3), "review")))
+    mail = digest_mail(status_of(ctx, now=at(11, 7)), ctx.rules, inputs, ["c@x.vn"])
     text, html = renderer(ctx).bodies("digest", mail.context)
     assert "<b>Đã ghi nhận:</b> không rõ trường (Báo cáo); THCS Nguyễn Hiền (Báo cáo, Biên bản)." in html
     assert "1 tệp mới chờ xem xét (mục Tệp chờ xem xét ở trên)." in html

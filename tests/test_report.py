@@ -16,10 +16,11 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from bot import notify, plan
+from bot import notify
+from bot.outbound.digest import report_draft_due
 from bot.report import (annex_rows, build_report, level_order, report_docx_bytes, report_figures, write_report_xlsx,
                         write_reports)
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.status import LATE, ON_TIME, apply_corrections, compute_status
 from bot.store import Correction, Store, StoredItem
 
@@ -293,7 +294,7 @@ def test_the_name_in_running_text_and_the_activity_can_be_set_in_the_rules(tmp_p
 @pytest.mark.parametrize("day, month, expected", [(5, 2, "ngày 05 tháng 02 năm 2024"), (15, 3, "ngày 15 tháng 3 năm 2024"),
                                                   (1, 12, "ngày 01 tháng 12 năm 2024")])
 def test_date_line_follows_the_decree(day, month, expected):
-    from bot.render import Renderer
+    from bot.outbound.render import Renderer
     from .outgoing import FROM
     from datetime import date
     assert Renderer(ROOT / "templates", VN, FROM).nd30_date(date(2024, month, day)) == expected
@@ -363,7 +364,7 @@ def test_write_reports_names_files_by_campaign_cycle_and_day(tmp_path):
     (at(9, 7), False),
 ])
 def test_draft_window_runs_from_the_day_after_the_deadline_to_the_office_deadline(now, due):
-    assert plan.report_draft_due(CAMPAIGN, 2023, now) is due
+    assert report_draft_due(CAMPAIGN, 2023, now) is due
 
 
 def _digest_on(tmp_path, now):

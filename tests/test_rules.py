@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import RulesError
-from bot.rules import load_roster, load_rules, parse_campaign, parse_roster
+from bot.rules.campaign import parse_campaign
+from bot.rules.load import load_roster, load_rules
+from bot.rules.roster import parse_roster
 
 ROOT = Path(__file__).resolve().parents[1]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -324,12 +324,13 @@ def _health_setup(tmp_path):
 
 
 def _queue_mail(store, when, key, *, status="queued", error=None, next_attempt=None, cycle=2023):
-    from bot import outbox
+    from bot.mailkey import RECEIPT, MailKey
+    from bot.store import QueuedMail
 
     with store.transaction():
-        row = store.queue_mail(outbox.QueuedMail(key=key, kind="receipt", cycle=cycle, from_addr="a@b.c",
-                                                 recipients=("x@y.z",), subject="s", message_id=f"<{key}@b.c>",
-                                                 raw=b"x", school=None, meta={}), when)
+        row = store.queue_mail(QueuedMail(key=MailKey(RECEIPT, cycle, "x", ref=key), kind="receipt", cycle=cycle,
+                                          from_addr="a@b.c", recipients=("x@y.z",), subject="s",
+                                          message_id=f"<{key}@b.c>", raw=b"x", school=None, meta={}), when)
         store.schedule_retry(row, 0, next_attempt or when, error)
         if status != "queued":
             store.finish_mail(row, status, error, when)

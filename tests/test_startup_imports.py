@@ -11,6 +11,7 @@ modules it loaded.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from datetime import datetime
 
 import pytest
 
+from bot import cli
 from tests import mailfactory as mf
 from tests.configs import SMTP_OFF, imap_mailbox, write_config
 from tests.docfactory import OfficialDoc, official_pdf
@@ -30,6 +32,12 @@ FILE_READERS = {"PIL", "pypdfium2", "pdfplumber", "pdfminer", "docx", "openpyxl"
 # pool, the templates.
 POLLING = {"mailparser", "multiprocessing", "jinja2", "bot.pipeline", "bot.classify", "bot.parse",
            "bot.extract.pool", "bot.mailbox"}
+# What no idle command needs either: judging an official copy (a stored Evidence is read without its
+# checkers), sending mail (SMTP, TLS: a quiet poll has nothing to send), the backup's tarfile, the
+# templates' renderer and planner.
+CHECKERS = {"bot.official.verdict", "bot.official.minutes", "bot.official.numbering", "bot.official.signblock",
+            "bot.official.seal", "bot.vietnamese"}
+SENDING = {"smtplib", "ssl", "bot.send", "bot.render", "bot.plan", "tarfile", "bot.backup"}
 
 RUN = """
 import json, sys
@@ -58,7 +66,27 @@ def config(tmp_path_factory):
 
 @pytest.mark.parametrize("command", ["status", "health", "check-config"])
 def test_light_commands_load_no_reader_no_parser_no_pool_no_templates(config, command):
-    unwanted = (FILE_READERS | POLLING) & loaded_modules(config, command)
+    unwanted = (FILE_READERS | POLLING | SENDING) & loaded_modules(config, command)
+    assert not unwanted, sorted(unwanted)
+
+
+@pytest.mark.parametrize("command", ["status", "health", "check-config"])
+def test_light_commands_load_no_official_copy_checker_and_no_mime(config, command):
+    unwanted = (CHECKERS | {"email.parser", "email.policy", "bot.outlookmsg"}) & loaded_modules(config, command)
+    assert not unwanted, sorted(unwanted)
+
+
+def test_health_of_a_quiet_outbox_loads_no_delivery_rules(config):
+    """The daily cap (``outbound.delivery.Limits``) is asked only when queued mail is overdue."""
+    assert "bot.outbound.delivery" not in loaded_modules(config, "health")
+
+
+def test_check_config_opens_no_state_and_loads_no_ocr_reader(config):
+    """It validates the config and rules and asks tesseract whether it runs (bot.extract.tesseract):
+    neither the state (SQLite, the store's records), the status, nor the OCR reader (ctypes)."""
+    loaded = loaded_modules(config, "check-config")
+    assert "bot.extract.tesseract" in loaded
+    unwanted = {"sqlite3", "bot.store", "bot.status", "bot.model", "bot.extract.ocr", "ctypes"} & loaded
     assert not unwanted, sorted(unwanted)
 
 
@@ -77,7 +105,17 @@ def test_a_poll_without_new_mail_loads_no_reader_no_parser_no_pool_no_templates(
     assert {"bot.pipeline", "bot.classify", "bot.extract.pool", "jinja2"} <= first  # as the quiet poll must not
     assert list((tmp_path / "state" / "outbox").glob("*-receipt-thcs-nguyen-hien.eml"))
 
-    unwanted = (FILE_READERS | POLLING - {"bot.mailbox"}) & loaded_modules(cfg, "poll", "2023-10-05T11:00")
+    quiet = loaded_modules(cfg, "poll", "2023-10-05T11:00")
+    unwanted = (FILE_READERS | POLLING - {"bot.mailbox"} | CHECKERS | SENDING | {"bot.outlookmsg"}) & quiet
+    assert not unwanted, sorted(unwanted)
+
+
+def test_an_empty_folder_is_polled_without_the_mime_parser(config):
+    """Nothing in the folder: no header to read, nothing to send (the first poll of a state
+    plans the receipts once; the next ones know nothing changed)."""
+    loaded_modules(config, "poll")
+    unwanted = (FILE_READERS | CHECKERS | SENDING | {"email.parser", "email.policy", "bot.outlookmsg"}) \
+        & loaded_modules(config, "poll")
     assert not unwanted, sorted(unwanted)
 
 
@@ -91,5 +129,44 @@ def test_a_poll_of_an_imap_mailbox_without_new_mail_loads_no_reader_no_parser_no
     cfg = write_config(tmp_path, imap_mailbox(dovecot), SMTP_OFF)
     env = {**os.environ, "BOT_IMAP_PASSWORD": dovecot.password}
     assert "bot.pipeline" in loaded_modules(cfg, "poll", "2023-10-05T10:00", env)
-    unwanted = (FILE_READERS | POLLING - {"bot.mailbox"}) & loaded_modules(cfg, "poll", "2023-10-05T11:00", env)
+    unwanted = (FILE_READERS | POLLING - {"bot.mailbox"} | CHECKERS | {"smtplib", "bot.send", "bot.render"}) \
+        & loaded_modules(cfg, "poll", "2023-10-05T11:00", env)
     assert not unwanted, sorted(unwanted)
+
+
+# --- the command line builds the parser of the command it runs only ----------------------------------
+
+@pytest.mark.parametrize("argv, command", [
+    (["--config", "c.toml", "status"], "status"),
+    (["--config=c.toml", "--now", "2023-10-12T08:00", "poll"], "poll"),
+    (["-v", "--con", "status", "health"], "health"),          # an abbreviation's value is not the command
+    (["--verb", "--n=2023-10-12", "check-config", "--connect"], "check-config"),
+    (["--help"], None), (["-vh", "status"], None), (["--h", "status"], None),  # help: every command
+    (["--config", "c.toml", "stat"], None),                  # argparse names the choices
+    (["--config", "c.toml"], None), ([], None),
+])
+def test_the_command_is_told_from_the_arguments_when_it_can_be(argv, command):
+    assert cli.command_in(argv) == command
+
+
+def test_every_command_is_known_and_parses_alone_as_with_all_the_others():
+    """``COMMANDS`` lists what ``build_parser`` adds, and a command's arguments parse the same
+    whether the parser holds only it (what ``main`` builds) or every command."""
+    full = cli.build_parser()
+    commands = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    assert tuple(commands.choices) == cli.COMMANDS
+    samples = {"status": ["--json", "--cycle", "2023"], "assign": ["R17", "--official", "--why", "seal seen"],
+               "received": ["thcs-x", "bien_ban", "--at", "2023-10-09T10:00", "--why", "paper"],
+               "extend": ["thcs-x", "2023-10-20", "--why", "asked"], "backup": ["/tmp/b.tar.gz"],
+               "reject": ["R17", "--why", "not ours"], "exempt": ["thcs-x", "--why", "closed"],
+               "unexempt": ["thcs-x", "--why", "open"], "dismiss": ["Q12", "--why", "phoned"],
+               "eval": ["--corpus", "/tmp/c"], "check-config": ["--connect"], "outbox": ["--retry", "--all"]}
+    for command in cli.COMMANDS:
+        argv = ["--config", "c.toml", "-v", command, *samples.get(command, [])]
+        assert cli.build_parser(only=command).parse_args(argv) == full.parse_args(argv), command
+
+
+def test_a_command_left_out_cannot_be_run(capsys):
+    with pytest.raises(SystemExit):
+        cli.build_parser(only="status").parse_args(["--config", "c.toml", "health"])
+    assert "invalid choice: 'health'" in capsys.readouterr().err

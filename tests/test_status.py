@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.status import apply_corrections, compute_status, to_json
 from bot.store import Correction, StoredItem
 

@@ -11,7 +11,7 @@ from bot.extract import Extractor
 from bot.ingest import PollReport
 from bot.model import DocumentPart, Extraction, ItemDecision, RawMessage
 from bot.pipeline import process_pending
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.schema import MIGRATIONS
 from bot.status import status_for
 from bot.store import DIED_ALONE, ItemRow, MessageSummary, Store
@@ -369,9 +369,61 @@ def test_what_was_received_as_of_an_instant_is_chosen_by_instant_whatever_the_of
     for p in store.pending(10, 3):
         store.note_sender(p)
         store.record_failure(p.row, "boom", 1, NOW, charge=True)  # quarantined at once
-    assert [q["message_id"] for q in store.quarantined(received_by=as_of)] == expected
+    assert [q["message_id"] for q in store.quarantined(as_of=as_of)] == expected
     assert sorted(m.from_addr for m in store.mail_from(since=as_of)) == sorted(
         name for name, at in mail.items() if at >= as_of)
+
+
+# Two mails, each with one file and a correction made when it arrived: 09:00 +07:00 is 02:00 UTC,
+# so the mail stamped 03:00 UTC came second.
+ARRIVALS = {"vn@x": datetime(2023, 10, 5, 9, tzinfo=VN), "utc@x": datetime(2023, 10, 5, 3, tzinfo=timezone.utc)}
+
+
+def _mail_items_and_corrections(store) -> None:
+    for name, at in ARRIVALS.items():
+        store.record_fetched([RawMessage(name, f"From: {name}\r\nMessage-ID: <{name}>\r\n\r\nx".encode(), at)], NOW)
+    for p in store.pending(10, 3):
+        name = p.message_id.strip("<>")
+        store.record_processed(p.row, MessageSummary(p.message_id, name, "hồ sơ", None, "pass"),
+                               [ItemRow(decision(f"{name}.pdf"), "", p.received_at, 2023)], NOW)
+        store.add_correction(kind="reject", cycle=2023, who=name, why="không phải hồ sơ", via="cli",
+                             now=p.received_at, item_id=store.item_ids_of(p.row)[0])
+
+
+@pytest.mark.parametrize("as_of, expected", [
+    (datetime(2023, 10, 5, 8, 59, 59, tzinfo=VN), []),                     # before both
+    (datetime(2023, 10, 5, 9, 0, tzinfo=VN), ["vn@x"]),                    # the instant the first arrived
+    (datetime(2023, 10, 5, 2, 59, 59, 999999, tzinfo=timezone.utc), ["vn@x"]),
+    (datetime(2023, 10, 5, 3, 0, tzinfo=timezone.utc), ["vn@x", "utc@x"]),
+    (None, ["vn@x", "utc@x"]),                                             # no instant: everything
+])
+def test_reads_as_of_an_instant_leave_out_what_came_after_it(store, as_of, expected):
+    """Items, corrections and the mail of a sender received or made after
+    ``as_of`` are not read at all (the filter is in SQL, by instant)."""
+    _mail_items_and_corrections(store)
+    assert [i.filename for i in store.items(cycle=2023, as_of=as_of)] == [f"{n}.pdf" for n in expected]
+    assert [c.who for c in store.corrections(2023, as_of=as_of)] == expected
+    assert sorted(m.from_addr for m in store.mail_from(as_of=as_of)) == sorted(expected)
+    assert sorted(m.from_addr for m in store.personal_mail_from(list(ARRIVALS), as_of=as_of)) == sorted(expected)
+
+
+def test_the_status_as_of_an_instant_sees_neither_later_mail_nor_later_corrections(store):
+    rules = load_rules(ROOT / "rules")
+    arrived, rejected = datetime(2023, 10, 5, 9, tzinfo=VN), datetime(2023, 10, 6, 9, tzinfo=VN)
+    store.record_fetched([RawMessage("k", b"From: a@x\r\nMessage-ID: <a@x>\r\n\r\nx", arrived)], NOW)
+    (p,) = store.pending(10, 3)
+    store.record_processed(p.row, MessageSummary(p.message_id, "a@x", "hồ sơ", None, "pass"),
+                           [ItemRow(decision(), "", arrived, 2023)], NOW)
+    store.add_correction(kind="reject", cycle=2023, who="mai", why="không phải hồ sơ", via="cli", now=rejected,
+                         item_id=store.item_ids_of(p.row)[0])
+
+    def to_trinh(now):
+        return next(s for s in status_for(store, rules, now).schools
+                    if s.code == "thcs-nguyen-hien").documents["to_trinh"].status
+
+    second = timedelta(seconds=1)
+    assert [to_trinh(arrived - second), to_trinh(arrived), to_trinh(rejected - second), to_trinh(rejected)] == [
+        "pending", "on_time", "on_time", "pending"]
 
 
 def test_an_older_database_is_upgraded_keeping_item_ids_and_corrections(tmp_path):

@@ -26,14 +26,15 @@ import pytest
 
 from bot import app, parse
 from bot.archive import BlobStore, sha256
-from bot.config import ExtractionConfig, parse_config
+from bot.config.load import parse_config
+from bot.config.model import ExtractionConfig
 from bot.errors import ConfigError
 from bot.extract import NEEDS_OCR, Extractor, JobFailed, ocr_unavailable_reason
 from bot.ingest import PollReport
 from bot.model import Attachment, RawMessage
 from bot.pipeline import process_pending
 from bot.progress import ProgressReporter
-from bot.rules import load_rules
+from bot.rules.load import load_rules
 from bot.store import Store
 
 from . import docfactory as f
@@ -219,9 +220,10 @@ def _big_mail(size: int, junk: bytes = b"") -> bytes:
             + body + b"--XX--\r\n"), data
 
 
+@pytest.mark.parametrize("size", [5 * 1024 * 1024, 40 * 1024])  # a large mail, and an ordinary one
 @pytest.mark.parametrize("junk", [b"", b"!!\r\n", b"QQ=\r\n"])
-def test_the_lean_parse_of_a_large_mail_is_the_stdlib_parse(monkeypatch, junk):
-    raw, data = _big_mail(5 * 1024 * 1024, junk)
+def test_the_lean_parse_of_a_mail_is_the_stdlib_parse(monkeypatch, junk, size):
+    raw, data = _big_mail(size, junk)
     lean = parse.parse_message(raw)
     monkeypatch.setattr(parse.mime, "_ELIDE_FROM", 10**12)
     plain = parse.parse_message(raw)

@@ -1,8 +1,10 @@
 """`run` for real: Dovecot + a loopback SMTP server, mail appended while it runs,
-the IMAP and the SMTP server stopped and brought back, IMAP IDLE, SIGTERM, and
-a second worker (or poll) refused.
+the IMAP and the SMTP server stopped and brought back, SIGTERM, and a second
+worker (or poll) refused. IMAP IDLE: tests/test_worker_idle.py.
 
-Every wait polls a condition with a generous timeout; no duration is asserted."""
+Every wait polls a condition with a generous timeout; no duration is asserted,
+and none is slept: the worker runs with ``--poll-seconds 2``, so it looks at its
+outbox every 2 s and retries a failed poll within 8 s."""
 from __future__ import annotations
 
 import dataclasses
@@ -21,18 +23,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import outbox
-from bot.store import Store
+from bot.store import OutboxRow, Store
 
 from . import docfactory as df
 from . import mailfactory as mf
 from .configs import imap_mailbox, smtp_loopback, write_config
 from .hostile import SCHOOLS, school_doc
 
-pytestmark = [pytest.mark.imap, pytest.mark.slow]
+pytestmark = [pytest.mark.imap, pytest.mark.slow, pytest.mark.starts_first]
 ROOT = Path(__file__).resolve().parents[1]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-# Generous (a failed SMTP attempt is retried a minute later, at the next outbox minute): met sooner, a wait ends sooner.
+# Generous (a failed SMTP attempt is retried a minute later): met sooner, a wait ends sooner.
 TIMEOUT = 300.0
 
 
@@ -113,7 +114,7 @@ def processed(state: Path) -> int:
         return store.message_counts().get("done", 0)
 
 
-def receipts(state: Path) -> list[outbox.OutboxRow]:
+def receipts(state: Path) -> list[OutboxRow]:
     if not (state / "bot.sqlite3").exists():
         return []
     with Store.open(state) as store:
@@ -130,49 +131,60 @@ def second(cfg: Path, password: str, *command: str) -> subprocess.CompletedProce
                           timeout=60, stdin=subprocess.DEVNULL)
 
 
+def seconds(cfg: Path, password: str, *commands: str) -> dict[str, subprocess.CompletedProcess]:
+    """Each command (a string of arguments) run at the same time as the others, next to the worker."""
+    env = dict(os.environ, BOT_IMAP_PASSWORD=password)
+    started = {c: subprocess.Popen([sys.executable, "-m", "bot", "--config", str(cfg), *c.split()], cwd=ROOT, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+               for c in commands}
+    done = {}
+    for command, proc in started.items():
+        out, err = proc.communicate(timeout=60)
+        done[command] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return done
+
+
 def test_worker_processes_new_mail_sends_receipts_through_outages_and_stops_cleanly(tmp_path, dovecot_factory,
                                                                                     smtp_server):
     # A password no log line could contain by chance (the default "secret" is also an English word).
     dovecot = dovecot_factory(users={"office": "pw-7Qx9-kT2m"}, tls=False)
     cfg = write_config(tmp_path, imap_mailbox(dovecot, timeout_seconds=5), smtp_loopback(smtp_server))
     state = tmp_path / "state"
+    school_0, school_1 = SCHOOLS[0][0], SCHOOLS[1][0]
+    smtp_server.stop()  # the SMTP server is away when the worker starts
+    sent = a_while_ago()
+    dovecot.append("INBOX", mail(1), datetime.now(timezone.utc))
+    dovecot.append("INBOX", document_mail(1, sent), sent)
     worker = Worker(cfg, dovecot.password)
     try:
-        dovecot.append("INBOX", mail(1), datetime.now(timezone.utc))
-        assert wait(lambda: processed(state) >= 1), worker.log
+        assert wait(lambda: processed(state) >= 2), worker.log
 
         # a second worker, or a poll, on the same state directory is refused
-        for command in ("poll", "run"):
-            refused = second(cfg, dovecot.password, command)
+        for command, refused in seconds(cfg, dovecot.password, "poll", "run").items():
             assert refused.returncode == 5, (command, refused.stderr)
             assert "is in use by pid" in refused.stderr
         assert worker.proc.poll() is None  # and the first one runs on
 
-        # a real document: counted, and its receipt goes out through the SMTP server
-        sent = a_while_ago()
-        dovecot.append("INBOX", document_mail(0, sent), sent)
-        school_0 = SCHOOLS[0][0]
-        assert wait(lambda: any(school_0 in r for r in received_receipts(smtp_server))), worker.log
-
-        # the SMTP server goes away: the next receipt waits in the outbox, and goes out once it is back
-        smtp_server.stop()
-        sent = a_while_ago()
-        dovecot.append("INBOX", document_mail(1, sent), sent)
-        school_1 = SCHOOLS[1][0]
+        # a real document is counted; its receipt cannot go, and waits in the outbox
         assert wait(lambda: any(r.attempts >= 1 and r.status == "queued" and r.last_error
                                 for r in receipts(state))), worker.log
-        smtp_server.start()  # same port
-        assert wait(lambda: any(school_1 in r for r in received_receipts(smtp_server))), worker.log
-        assert [r.status for r in receipts(state)] == ["sent", "sent"]
+        smtp_server.start()  # back, same port: the receipt goes at its next attempt, a minute after the failure
 
-        # the IMAP server dies: the poll fails, again and again, and says so once
+        # meanwhile the IMAP server dies: the poll fails, again and again, and says so once
         dovecot.kill()
         worker.wait_for_line(r"poll failed")
-        time.sleep(15)  # the outage lasts: the poll retries after 2, 4 and 8 s, IDLE reconnects after 1, 2, 4, 8 s
+        # The outage lasts until the waiting receipt has gone out through the SMTP server (a minute after
+        # its failure): the poll retries after 2, 4, 8, 8... s, IDLE reconnects after 1, 2, 4, 8, 8... s.
+        assert wait(lambda: any(school_1 in r for r in received_receipts(smtp_server))), worker.log
         dovecot.restart()
+        sent = a_while_ago()
         dovecot.append("INBOX", mail(2), datetime.now(timezone.utc))
+        dovecot.append("INBOX", document_mail(0, sent), sent)
         assert wait(lambda: processed(state) >= 4), worker.log
         recovered = worker.wait_for_line(r"poll: working again, after \d+ unsuccessful attempt")
+        # with the SMTP server there, a receipt goes out at the next outbox run
+        assert wait(lambda: any(school_0 in r for r in received_receipts(smtp_server))), worker.log
+        assert [r.status for r in receipts(state)] == ["sent", "sent"]
     finally:
         code = worker.stop()
     err = worker.log
@@ -188,49 +200,3 @@ def test_worker_processes_new_mail_sends_receipts_through_outages_and_stops_clea
     idle = [l for l in worker.lines if "IDLE connection lost" in l]
     assert 1 <= len(idle) <= 2, err  # "lost", then "cannot connect": once each, not per reconnection attempt
     assert "BOT_IMAP_PASSWORD" not in err and dovecot.password not in err  # no secret in the log
-
-
-def test_idle_brings_new_mail_long_before_the_next_poll_and_an_idle_worker_is_quiet(tmp_path, dovecot_factory,
-                                                                                   smtp_server):
-    dovecot = dovecot_factory(users={"office": "pw-3Rb8-wQ5z"}, tls=False)
-    cfg = write_config(tmp_path, imap_mailbox(dovecot, timeout_seconds=5), smtp_loopback(smtp_server))
-    state = tmp_path / "state"
-    dovecot.append("INBOX", mail(1), datetime.now(timezone.utc))
-    worker = Worker(cfg, dovecot.password, poll_seconds=300)  # the next regular poll is 5 minutes away
-    try:
-        assert wait(lambda: processed(state) >= 1), worker.log  # the poll at start-up
-        # the first poll is over and IDLE is listening (it polls once more when it connects)
-        worker.wait_for_line(r"worker started")
-        assert wait(lambda: "poll" in _marks(state)), worker.log
-        dovecot.append("INBOX", mail(2), datetime.now(timezone.utc))
-        assert wait(lambda: processed(state) >= 2, timeout=100), worker.log  # IDLE, not the 300 s poll
-        health = second(cfg, dovecot.password, "health")  # monitoring sees a healthy worker
-        assert health.returncode == 0 and "worker: running, pid" in health.stdout, health.stdout + health.stderr
-        # reading commands work while the worker runs; a sending one says to stop the service first
-        for command in ("status", "export", "outbox", "digest --dry-run"):
-            done = second(cfg, dovecot.password, *command.split())
-            assert done.returncode == 0, (command, done.stdout, done.stderr)
-        refused = second(cfg, dovecot.password, "remind")
-        assert refused.returncode == 5 and "stop the service first" in refused.stderr, refused.stderr
-    finally:
-        code = worker.stop()
-    err = worker.log
-    (tmp_path / "worker.log").write_text(err, encoding="utf-8")
-    assert code == 0, err
-    assert f"state database created in {state} (schema" in err  # migrations are reported at start
-    stopped = second(cfg, dovecot.password, "health")  # monitoring sees that nothing polls any more
-    assert stopped.returncode == 1, stopped.stdout
-    assert "PROBLEM: the worker is not running (stopped cleanly at" in stopped.stdout
-    # APScheduler's chatter, the IDLE wake-up during the first poll, idle jobs and idle fetches say nothing
-    for noise in ("Running job", "executed successfully", "maximum number of running instances",
-                  "0 queued", "fetch 0"):
-        assert noise not in err, (noise, err)
-    assert not re.search(r"(?<![\d.])0\.0 msg/s", err), err  # an idle rate ("30.0 msg/s" is real work)
-
-
-def _marks(state: Path) -> set[str]:
-    if not (state / "bot.sqlite3").exists():
-        return set()
-    with Store.open(state) as store:
-        return {name for name in ("poll", "digest", "receipts") if store.mark(name)}
-

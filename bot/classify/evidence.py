@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..model import ParsedMessage, ReasonCode
-from ..rules import School
+from ..rules.model import School
 from ..vietnamese import fold, nfc
 from .constants import PASSING_WORDS, SOURCE_TIER, SOURCE_WEIGHT
 from .helpers import names_of, shortened

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from ..rules import School
+from ..rules.model import School
 from .index import ClassifierIndex
 
 

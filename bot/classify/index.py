@@ -6,7 +6,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from ..rules import Campaign, Rules, School
+from ..rules.model import Campaign, Rules, School
 from ..vietnamese import fold_compact, nfc
 from .constants import ADMIN_TYPES
 from .forms import match_phrase

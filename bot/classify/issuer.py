@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..rules import School
+from ..rules.model import School
 from .forms import match_form
 from .head import LEADING_JUNK, MOTTO, MOTTO_PIECE, NUMBER, SUPERVISOR, Head, mostly_caps
 from .index import ClassifierIndex

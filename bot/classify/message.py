@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Sequence
 
 from ..model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage, ReasonCode, Skipped
-from ..rules import Rules
+from ..rules.model import Rules
 from .constants import CONCERN_CAP, MAX_TEXT, SUBMISSION_PHRASES, TINY_IMAGE_BYTES
 from .doctype import TypeVerdict, detect_doc_type, filename_types
 from .evidence import (SchoolEvidence, SchoolVerdict, filename_evidence, head_evidence, message_evidence,
@@ -380,7 +380,7 @@ _READ_BY_OCR = re.compile(r"OCR|bản scan|ảnh chụp")
 
 def _review_code(coded: Sequence[tuple[ReasonCode, str]], school: SchoolVerdict, doc_type: TypeVerdict,
                  reasons: Sequence[str], auth_note: bool) -> ReasonCode:
-    """The code of a part in review: the cause the digest shows (``bot.plan.review_guess``).
+    """The code of a part in review: the cause the digest shows (``bot.outbound.review.review_guess``).
 
     A sign of another year first; then "no word of this campaign" when the
     text was read directly and has no type (it is likely not a document of

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..rules import School
+from ..rules.model import School
 from ..vietnamese import fold
 
 

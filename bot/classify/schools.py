@@ -4,7 +4,7 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from typing import Sequence
 
-from ..rules import School
+from ..rules.model import School
 from .index import ClassifierIndex
 from .school_names import LEVEL_TOKENS, STANDALONE_NUMBER, SchoolMention, canon_school_text
 

@@ -17,9 +17,9 @@ The package, one module per concern (import the public names from
 * ``pdf``: PDF via pypdfium2, OCR of scanned pages, the pdfplumber fallback
   (and why PDFium: see its docstring); ``pdf_layout``: character boxes
   (letter-spaced lines, two-column headers in reading order).
-* ``ocr``: tesseract (availability; reading a page by need: its head
-  first, the body only when the head does not decide; ``ocr_layout`` of
-  its TSV).
+* ``ocr``: tesseract (reading a page by need: its head first, the body
+  only when the head does not decide; ``ocr_layout`` of its TSV);
+  ``tesseract``: whether it can run here (no reader loaded).
 * ``office``: DOCX (tables, text boxes, legacy fonts, ZIP bombs) and
   .doc/RTF through catdoc or LibreOffice.
 * ``images``: photos and scans; ``plain``: plain text and HTML.
@@ -42,7 +42,7 @@ _WHERE = {
     "OCR_NOTE": "common", "ExtractLimits": "common", "MiB": "common",
     "extract": "dispatch",
     "sniff": "kinds",
-    "OcrNeeded": "ocr", "ocr_layout": "ocr", "ocr_unavailable_reason": "ocr",
+    "OcrNeeded": "ocr", "ocr_layout": "ocr", "ocr_unavailable_reason": "tesseract",
     "decode_text": "plain", "html_to_text": "plain",
     "NEEDS_OCR": "pool", "Extractor": "pool", "JobFailed": "pool",
     "clean_lines": "text", "make_parts": "text", "split_blocks": "text", "starts_document": "text",

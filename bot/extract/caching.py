@@ -9,8 +9,9 @@ from .pool import TIMEOUT_ERROR
 # Bump when a change to extraction changes its results: the cache is keyed by
 # content and by this version (with the limits), so an upgrade re-reads files.
 # 3: official-copy inputs (medium, digital signatures, seals) in every result.
-# 4: OCR'd date lines repaired ("ngày.12" -> "ngày 12"), fewer scanned pages read whole.
-EXTRACT_VERSION = 4
+# 4: scans' official-copy inputs hold their heads and Biên bản pages read again (head_text, body_text).
+# 5: OCR'd date lines repaired ("ngày.12" -> "ngày 12"), fewer scanned pages read whole.
+EXTRACT_VERSION = 5
 
 
 def worth_caching(result: Extraction, ocr: bool | None) -> bool:

@@ -48,7 +48,7 @@ class ExtractLimits:
 
 class MappedFile(mmap.mmap):
     """The bytes of a file, mapped read-only, as a worker gets a large PDF
-    (``pool._Spooled``): the readers see bytes-like data of which only the
+    (``spool.Spooled``): the readers see bytes-like data of which only the
     pages they touch are read, and PDFium opens ``path`` itself, so the
     worker never holds the whole file as a bytes object beside PDFium's own
     copy of what it loads."""

@@ -10,20 +10,22 @@ The work is split by concern:
 * ``ocr_tsv``: tesseract's TSV to text: the two-column header in reading
   order, the date line's misreadings repaired (``ocr_layout``).
 
-This module keeps availability (``want_ocr``, ``OcrNeeded``) and the names
+This module keeps whether to run it (``want_ocr``, ``OcrNeeded``; whether
+tesseract can run at all is ``tesseract.ocr_unavailable_reason``, apart so
+that a light command asks it without these imports) and the names
 the readers import (``ocr_png``, ``read_page``, ``tesseract``, ``ocr_layout``...).
 """
 from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 import time
 
 from .common import ExtractLimits
 from .ocr_engine import tesseract
 from .ocr_pages import ImagePage, PageRead, PdfPage, head_decides, read_page, text_rows
 from .ocr_tsv import ocr_layout, repair_date_line
+from .tesseract import ocr_unavailable_reason
 
 __all__ = ["ImagePage", "OcrNeeded", "PageRead", "PdfPage", "head_decides", "ocr_layout", "ocr_png",
            "ocr_unavailable_reason", "read_page", "repair_date_line", "tesseract", "text_rows", "want_ocr"]
@@ -32,20 +34,6 @@ __all__ = ["ImagePage", "OcrNeeded", "PageRead", "PdfPage", "head_decides", "ocr
 # --------------------------------------------------------------------------
 # OCR (tesseract)
 # --------------------------------------------------------------------------
-
-def ocr_unavailable_reason(lang: str = "vie") -> str | None:
-    """None if tesseract with ``lang`` data can run here, else why not."""
-    exe = shutil.which("tesseract")
-    if exe is None:
-        return "máy chưa cài OCR"
-    try:
-        out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=15)
-    except (OSError, subprocess.SubprocessError):
-        return "máy đã cài OCR nhưng OCR không chạy được"
-    if lang not in (out.stdout + out.stderr).split():
-        return "OCR chưa có dữ liệu tiếng Việt (tesseract-ocr-vie)"
-    return None
-
 
 def ocr_png(png: bytes, dpi: int, limits: ExtractLimits) -> str:
     """OCR one page image (PNG or any format Pillow reads) by need: its head,

@@ -15,6 +15,11 @@ with the text (issue 16; docs/official-copies.md).
   no signature block, the region around the seal is read (one tesseract
   run on a crop, in the red channel so that the seal's ink fades and the
   title and name under it stay).
+- What the policy needs and OCR by need did not read (scans only): a part
+  whose head gave no number or no date has its first page's head read
+  again at 300 dpi (tesseract's errors differ from one resolution to
+  another); a Biên bản whose text lacks some of its parts (the vote is in
+  its body, which OCR by need may skip) has its pages read whole again.
 
 Never raises for a bad file: a page that cannot be drawn or read is simply
 not looked at (the verdict then cannot tell, and says so).
@@ -24,10 +29,13 @@ from __future__ import annotations
 import io
 import logging
 import subprocess
-from datetime import datetime
+import re
+from datetime import date, datetime
 from pathlib import Path
 
 from ..model import DocumentPart, Extraction
+from ..official.minutes import check_minutes
+from ..official.numbering import read_number_date, title_line
 from ..official.record import OfficialInputs
 from ..official.seal import PageSeal, find_seal
 from ..official.signature import SignatureReport, has_signature_data, quiet_library_logs, read_signatures
@@ -35,7 +43,8 @@ from ..official.signblock import find_blocks
 from ..official.verdict import Medium
 from .common import ExtractLimits, MappedFile
 from .images import image_dpi
-from .ocr import ocr_layout, tesseract
+from ..vietnamese import fold
+from .ocr import ImagePage, PdfPage, ocr_layout, tesseract
 from .pdf_layout import has_big_image
 
 log = logging.getLogger(__name__)
@@ -45,7 +54,12 @@ _SEARCHABLE_SCAN_SHARE = 0.5  # a text PDF page at least this much covered by an
 _SIGNER_MARGIN = 0.1  # share of the page height read above and below the seal for the signer's title and name
 _SIGNER_DPI = 200  # a PDF page is drawn at this resolution for it
 _ONE_BLOCK = 6  # tesseract's page segmentation mode "a single uniform block of text"
+_SPARSE = 11  # ... "sparse text": finds the name between the signature's strokes and the scan's specks
 _INK_CUT = 175  # red-channel level above which a pixel is paper or seal ink, never print
+_REREAD_DPI = 300  # a head whose number or date was not read is read again at this resolution
+_HEAD_BAND = 0.3  # share of the page height that holds the number and date lines (A4, Nghị định 30/2020)
+_BODY_SCALE = 1.25  # a Biên bản's page read whole again: not at the resolution it was read at
+_BODY_PAGES = 2  # at most this many pages of a Biên bản read again
 _NOT_WORD = " -—–_.,:;'\"`~^|ˆ*¬„“”‘’()[]{}!?=+/\\<>"
 _SPECKS = " -_.,:;'\"`~^|ˆ*"
 
@@ -76,19 +90,22 @@ def official_inputs(data: bytes, result: Extraction, limits: ExtractLimits, now:
         signatures = read_signatures(data, limits.trust_roots, now)
     pages: tuple[PageSeal, ...] = ()
     signer: tuple[tuple[int, str], ...] = ()
+    heads: tuple[tuple[int, str], ...] = ()
+    bodies: tuple[tuple[int, str], ...] = ()
     try:
         # A text PDF is looked at only when it holds an image at all: an image is a stream, never inside an
         # object stream, so its "/Image" subtype is in the plain bytes (a byte search, not a second parse).
         if result.kind == "pdf" and (medium == Medium.SCAN or (medium == Medium.TEXT_PDF and b"/Image" in data)):
-            pages, signer = _pdf_seals(data, result.parts, scans_only=medium == Medium.TEXT_PDF, limits=limits,
-                                       ocr=result.ocr, page_of=page_of)
+            pages, signer, heads, bodies = _pdf_seals(data, result.parts, scans_only=medium == Medium.TEXT_PDF,
+                                                      limits=limits, ocr=result.ocr, page_of=page_of)
         elif result.kind == "image":
-            pages, signer = _image_seals(data, result.parts, limits)
+            pages, signer, heads, bodies = _image_seals(data, result.parts, limits)
     except MemoryError:
         raise  # the worker's memory limit: dispatch says so for the whole file
     except Exception as exc:  # a page that cannot be drawn: not looked at, the verdict says it cannot tell
         log.info("no page image for the seal check: %s: %s", type(exc).__name__, exc)
-    return OfficialInputs(medium=medium, signatures=signatures, pages=pages, signer_text=signer)
+    return OfficialInputs(medium=medium, signatures=signatures, pages=pages, signer_text=signer,
+                          head_text=heads, body_text=bodies)
 
 
 def _last_pages(parts: tuple[DocumentPart, ...]) -> dict[int, DocumentPart]:
@@ -100,7 +117,56 @@ def _wants_signer(seal: PageSeal, part: DocumentPart) -> bool:
     return seal.seal is True and seal.candidate is not None and not find_blocks(part.text.splitlines()).found
 
 
-def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits) -> str:
+def wants_head(part: DocumentPart) -> bool:
+    """The part's OCR'd text gave no number, or no date above its title: read its head again (pure)."""
+    nd = read_number_date(part.text.splitlines(), (), date.min, date.max)
+    return (nd.number is None and not nd.number_blank) or (nd.date is None and not nd.date_blank) \
+        or nd.date_below_title
+
+
+def wants_body(part: DocumentPart) -> bool:
+    """The part is a Biên bản whose OCR'd text lacks some of its parts: read its pages whole again (pure)."""
+    head = part.text.splitlines()[:25]
+    title = title_line(head)
+    if title is None or not re.sub(r"[^a-z]", "", fold(head[title])).startswith("bienban"):
+        return False
+    return not check_minutes(part.text).complete
+
+
+def _rereads(page_of, parts, limits: ExtractLimits):
+    """(heads, bodies) read again where the policy's checks need them (``wants_head``,
+    ``wants_body``); ``page_of(number)``: an ``ocr`` page (PdfPage, ImagePage) or None."""
+    heads, bodies = [], []
+    for part in parts:
+        try:
+            if wants_head(part) and (page := page_of(part.first_page)) is not None:
+                image, dpi = page.region(0.0, _HEAD_BAND, _REREAD_DPI / limits.ocr_dpi)
+                heads.append((part.first_page, ocr_layout(tesseract(image, dpi, limits), head_share=1.0)))
+            if wants_body(part):
+                for number in range(part.first_page, min(part.last_page, part.first_page + _BODY_PAGES - 1) + 1):
+                    if (page := page_of(number)) is not None:
+                        image, dpi = page.region(0.0, 1.0, _BODY_SCALE)
+                        bodies.append((number, ocr_layout(tesseract(image, dpi, limits), head_share=None)))
+        except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+            log.info("pages %s-%s: not read again: %s", part.first_page, part.last_page, exc)
+    return tuple(heads), tuple(bodies)
+
+
+def _signer_texts(image, seal: PageSeal, dpi: int, limits: ExtractLimits, part: DocumentPart) -> list[str]:
+    """What is read around the seal: as one block of text first; when that gives no signer's
+    title with a name under it, once more as sparse text (where one block loses the name
+    between the signature's strokes and the scan's specks)."""
+    texts = []
+    for psm in (_ONE_BLOCK, _SPARSE):
+        text = _signer_text(image, seal, dpi, limits, psm)
+        if text.strip():
+            texts.append(text)
+            if find_blocks(part.text.splitlines() + text.splitlines()).found:
+                break
+    return texts
+
+
+def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits, psm: int = _ONE_BLOCK) -> str:
     """OCR of the signature block around the seal on ``image`` (the page, in colour): the
     signer's title above the seal, the name below, a seal's width or so to each side. Read in
     the red channel, where the seal's ink turns pale and the black print under it stays."""
@@ -116,7 +182,7 @@ def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits) -> str:
     try:
         # one block of text (psm 6): the automatic layout takes the seal's ring for a picture and drops
         # the title above it
-        text = ocr_layout(tesseract(strip, dpi, limits, psm=_ONE_BLOCK), head_share=0.0)
+        text = ocr_layout(tesseract(strip, dpi, limits, psm=psm), head_share=0.0)
         # specks of the seal's ring read as punctuation at a line's ends ("-HIỆU TRƯỞNG")
         return "\n".join(_clean_signer_line(line) for line in text.splitlines())
     except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
@@ -175,10 +241,15 @@ def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, 
             dpi = _SIGNER_DPI
             if width * height * (dpi / 72) ** 2 > limits.max_image_pixels:  # a huge page: drawn smaller
                 dpi = max(1, int(72 * (limits.max_image_pixels / (width * height)) ** 0.5))
-            text = _signer_text(page.render(scale=dpi / 72).to_pil(), seal, dpi, limits)
-            if text.strip():
+            for text in _signer_texts(page.render(scale=dpi / 72).to_pil(), seal, dpi, limits, part):
                 signer.append((number, text))
-    return tuple(seals), tuple(signer)
+    heads, bodies = (), ()
+    if ocr and not scans_only:  # a scan: what OCR by need did not read and the checks need
+        def ocr_page(number):
+            page = page_of(number)
+            return PdfPage(page, limits.ocr_dpi, limits.max_image_pixels) if page is not None else None
+        heads, bodies = _rereads(ocr_page, parts, limits)
+    return tuple(seals), tuple(signer), heads, bodies
 
 
 def _image_seals(data: bytes, parts, limits: ExtractLimits):
@@ -197,7 +268,16 @@ def _image_seals(data: bytes, parts, limits: ExtractLimits):
         seal = find_seal(frame.convert("RGB"), number)
         seals.append(seal)
         if _wants_signer(seal, part):
-            text = _signer_text(frame, seal, image_dpi(image), limits)
-            if text.strip():
+            for text in _signer_texts(frame, seal, image_dpi(image), limits, part):
                 signer.append((number, text))
-    return tuple(seals), tuple(signer)
+
+    def ocr_page(number):
+        if not 1 <= number <= frames:
+            return None
+        image.seek(number - 1)
+        if image.width * image.height > limits.max_image_pixels:
+            return None
+        return ImagePage(ImageOps.exif_transpose(image).convert("L"), image_dpi(image))
+
+    heads, bodies = _rereads(ocr_page, parts, limits)
+    return tuple(seals), tuple(signer), heads, bodies

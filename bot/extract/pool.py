@@ -10,11 +10,21 @@ as pickled bytes: a pickled 50 MB file is one more copy in this process while
 it is sent and two in the worker while it is received. The file is deleted
 when the job is done; files left by a process that died are deleted when
 the next pool starts.
+
+The same way back: a parse worker writes each large attachment of the
+message it parsed to the spool and sends the message with that file in its
+place; here the attachment's data is the file mapped read-only
+(``MappedFile``: nothing is read unless touched), and its extraction job
+sends the worker that path. The file is deleted when its extraction is
+done, or when the message no longer needs it (``release``). The files
+themselves (writing, mapping, cleaning up after a dead process) are
+``spool``'s; this module stays one on purpose: the worker loop and the
+``Extractor`` speak one job protocol (what is sent, what comes back, whose
+fault a failure is), which is read best in one place.
 """
 from __future__ import annotations
 
 import importlib
-import mmap
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -23,17 +33,17 @@ import resource
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..archive import sha256
 from ..errors import EnvironmentFault, environmental
-from ..lock import pid_alive
 from ..model import Attachment, Extraction
 from .common import ExtractLimits, MappedFile, MiB
 from .dispatch import extract, extract_unguarded, public_kind
-from .kinds import EXTENSIONS, file_extension, sniff
+from .kinds import EXTENSIONS, file_extension
 from .ocr import OcrNeeded
+from .spool import SPOOL_BYTES, Spooled, spool_out, unspooled, clean_spool
 
 
 # --------------------------------------------------------------------------
@@ -50,14 +60,23 @@ def _limit_memory(limit: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _parse_file(path: str, limits=None):
+def _parse_file(path: str, limits=None, spool: tuple[str, int, int] | None = None):
     """A parse job: the message archived at ``path``, parsed with ``limits``
-    (a ``ParseLimits``; None: the defaults), with the SHA-256 of each attachment."""
+    (a ``ParseLimits``; None: the defaults), with the SHA-256 of each attachment.
+
+    ``spool``: (directory, owner's process id, bytes): each attachment larger
+    than that is written to a file of the directory named for the owner (the
+    bot, which deletes it) and sent back as that file (``SpoolRef``)."""
     from ..parse import ParseLimits, parse_message  # not at the top: only a worker that parses mail loads the parser
 
     with open(path, "rb") as fh:
         message = parse_message(fh.read(), ParseLimits() if limits is None else limits)
-    return message, [sha256(a.data) for a in message.attachments]
+    digests = [sha256(a.data) for a in message.attachments]
+    if spool is not None and any(len(a.data) > spool[2] for a in message.attachments):
+        message = replace(message, attachments=tuple(
+            replace(a, data=spool_out(a.data, *spool[:2])) if len(a.data) > spool[2] else a
+            for a in message.attachments))
+    return message, digests
 
 
 def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: int | None) -> None:
@@ -97,9 +116,9 @@ def _run_job(att, limits: ExtractLimits, mode):
     try:
         if mode == "parse":
             return _parse_file(*att)
-        if isinstance(att, _Spooled):
+        if isinstance(att, Spooled):
             try:
-                att = _unspooled(att)
+                att = unspooled(att)
             except OSError as exc:  # the parent wrote it just before: a lost spool is the machine's fault
                 return _Failure("environment", f"the spooled copy of {att.filename!r} cannot be read: {exc}")
         try:
@@ -123,54 +142,6 @@ def _reader_error(att: Attachment, error: str) -> Extraction:
 
 
 @dataclass(frozen=True)
-class _Spooled:
-    """An attachment sent to a worker by the path of its bytes (see the module docstring)."""
-
-    path: str
-    filename: str
-    content_type: str
-    container: str = ""
-
-
-def _unspooled(spooled: _Spooled) -> Attachment:
-    """The attachment whose bytes the parent wrote to ``spooled.path``: a PDF
-    mapped (``MappedFile``: PDFium reads the file itself), any other file read."""
-    with open(spooled.path, "rb") as fh:
-        if sniff(fh.read(1024)) == "pdf":
-            data = MappedFile(fh.fileno(), 0, access=mmap.ACCESS_READ)
-            data.path = spooled.path
-        else:
-            fh.seek(0)
-            data = fh.read()
-    return Attachment(spooled.filename, spooled.content_type, data, spooled.container)
-
-
-SPOOL_BYTES = 4 * MiB  # attachments larger than this go to workers by path
-
-
-
-def clean_spool(spool: Path) -> int:
-    """Delete the files a dead process left in ``spool`` (a bot killed while its
-    workers read large attachments); returns how many. A file is named after
-    the process that wrote it, so another live process's files stay."""
-    removed = 0
-    try:
-        names = os.listdir(spool)
-    except FileNotFoundError:
-        return 0
-    for name in names:
-        owner = name.split("-", 1)[0]
-        if owner.isdigit() and (int(owner) == os.getpid() or pid_alive(int(owner))):
-            continue
-        try:
-            os.unlink(spool / name)
-            removed += 1
-        except OSError:  # gone meanwhile, or not a file: the spool stays usable, only not tidied
-            pass
-    return removed
-
-
-@dataclass(frozen=True)
 class _Failure:
     """A job that failed inside a worker: ``cause`` as in ``JobFailed``."""
 
@@ -186,7 +157,7 @@ class _Job:
     cancelled: bool = False
     parse: bool = False
     parse_limits: object = None  # a parse job's ParseLimits (None: the defaults)
-    spooled: _Spooled | None = None  # what the worker is sent instead of ``att``'s bytes
+    spooled: Spooled | None = None  # what the worker is sent instead of ``att``'s bytes
 
 
 @dataclass(frozen=True)
@@ -358,17 +329,29 @@ class Extractor:
     def submit(self, key, att: Attachment, *, defer_ocr: bool = False) -> None:
         """Queue one attachment; ``ready()`` hands back ``(key, Extraction)``, or
         ``(key, JobFailed)`` when its worker timed out or crashed on it."""
-        if isinstance(att.data, bytes) and len(att.data) > self.limits.max_bytes:  # never copied to a worker
+        if isinstance(att.data, (bytes, MappedFile)) and len(att.data) > self.limits.max_bytes:  # never sent
             self._done.append((key, extract(att, self.limits, False)))
         else:
             self._queue.append(_Job(key, att, defer_ocr and self.ocr is not False, spooled=self._spool(att)))
+
+    def release(self, atts) -> None:
+        """The attachments of a message that is done (recorded, failed or set
+        aside): their spool files that no queued or running job reads are deleted."""
+        paths = {getattr(a.data, "path", None) for a in atts} & self._spooled
+        if paths:
+            jobs = [*self._queue, *(w.job for w in self._pool if w.job is not None)]
+            used = {job.spooled.path for job in jobs if job.spooled is not None}
+            for path in paths - used:
+                self._remove(path)
 
     def submit_parse(self, key, path: str, limits=None) -> None:
         """Queue the parse of the message archived at ``path`` with ``limits`` (a
         ``ParseLimits``, which also says which Authentication-Results to trust;
         None: the defaults); ``ready()`` hands back ``(key, (ParsedMessage,
         attachment digests))`` or ``(key, JobFailed)``. Parsing is as heavy as
-        reading the attachments: the pool shares it."""
+        reading the attachments: the pool shares it. With a spool, attachments
+        larger than ``spool_bytes`` come back as spool files (see the module
+        docstring): hand the message's attachments to ``release`` when done."""
         self._queue.append(_Job(key, path, parse=True, parse_limits=limits))
 
     def ready(self, timeout: float | None = 0.0) -> list[tuple[object, Extraction]]:
@@ -427,8 +410,11 @@ class Extractor:
 
     # -- internals ---------------------------------------------------------
 
-    def _spool(self, att: Attachment) -> _Spooled | None:
-        """Write a large attachment to a private file for its worker (None: send its bytes)."""
+    def _spool(self, att: Attachment) -> Spooled | None:
+        """Write a large attachment to a private file for its worker (None: send its bytes);
+        one a parse worker left in the spool is sent as it is."""
+        if getattr(att.data, "path", None) in self._spooled:
+            return Spooled(att.data.path, att.filename, att.content_type, att.container)
         if (self.spool is None or self.size == 0 or not isinstance(att.data, bytes)
                 or len(att.data) <= self.spool_bytes):
             return None
@@ -438,7 +424,14 @@ class Extractor:
         self._spooled.add(path)
         with os.fdopen(fd, "wb") as fh:
             fh.write(att.data)
-        return _Spooled(path, att.filename, att.content_type, att.container)
+        return Spooled(path, att.filename, att.content_type, att.container)
+
+    def _parse_spool(self) -> tuple[str, int, int] | None:
+        """Where a parse worker leaves large attachments (see ``_parse_file``)."""
+        if self.spool is None:
+            return None
+        self._prepare_spool()
+        return str(self.spool), os.getpid(), self.spool_bytes
 
     def _prepare_spool(self) -> None:
         """Once per pool: make the spool directory and delete what a dead process left there."""
@@ -457,7 +450,7 @@ class Extractor:
         self._spooled.discard(path)
         try:
             os.unlink(path)
-        except FileNotFoundError:
+        except OSError:  # gone already; or undeletable: clean_spool tries again when the next pool starts
             pass
 
     def _inline(self, job: _Job) -> Extraction:
@@ -515,8 +508,8 @@ class Extractor:
             job = self._queue.popleft()
             mode = "parse" if job.parse else "later" if job.defer_ocr else self.ocr
             try:
-                worker.pipe.send((job.key, (job.att, job.parse_limits) if job.parse else job.spooled or job.att,
-                                  mode))
+                worker.pipe.send((job.key, (job.att, job.parse_limits, self._parse_spool()) if job.parse
+                                  else job.spooled or job.att, mode))
             except (OSError, ValueError):  # died while idle: replace and retry later
                 self._queue.appendleft(job)
                 self._replace(worker)
@@ -548,6 +541,12 @@ class Extractor:
     def _finish(self, worker: _Worker, result) -> None:
         job, worker.job = worker.job, None
         self._unspool(job)
+        if job.parse and isinstance(result, tuple):  # its large attachments, left in the spool: ours to delete
+            paths = {a.data.path for a in result[0].attachments if isinstance(a.data, MappedFile)}
+            self._spooled.update(paths)
+            if job.cancelled:
+                for path in paths:
+                    self._remove(path)
         if job.cancelled:
             return
         if isinstance(result, _Failure):

@@ -5,20 +5,43 @@ out): ``signature`` (PDF digital signatures, pyHanko), ``seal`` (red round
 seal on a page image), ``signblock`` (signer's title and name), ``numbering``
 (the document's number and date), ``minutes`` (the parts of a Biên bản),
 ``policy`` (what an office requires, from rules/campaign.toml) and
-``verdict`` (everything weighed into an ``Evidence``).
-"""
-from .minutes import MinutesCheck, check_minutes
-from .numbering import NumberDate, read_number_date
-from .policy import KNOWN, OfficialPolicy, Requirement, parse_policy, policy_of
-from .seal import PageSeal, SealCandidate, find_seal
-from .signature import (DigitalSignature, SignatureReport, TrustRoots, has_signature_data, load_trust_roots,
-                        read_signatures)
-from .signblock import BlockFinding, SignatureBlock, find_blocks
-from .verdict import Cycle, Evidence, Medium, Observations, judge, observe
+``verdict`` (everything weighed into an ``Evidence``, the record ``evidence``
+defines).
 
-__all__ = [
-    "BlockFinding", "Cycle", "DigitalSignature", "Evidence", "KNOWN", "Medium", "MinutesCheck", "NumberDate",
-    "Observations", "OfficialPolicy", "PageSeal", "Requirement", "SealCandidate", "SignatureBlock",
-    "SignatureReport", "TrustRoots", "check_minutes", "find_blocks", "find_seal", "has_signature_data",
-    "judge", "load_trust_roots", "observe", "parse_policy", "policy_of", "read_number_date", "read_signatures",
-]
+The names are loaded on first use (PEP 562), as in ``bot.extract``: the
+configuration reads ``TrustRoots`` and the rules ``policy``, and importing
+either must not load the checks (their regular expressions and records) of
+the other modules.
+"""
+from __future__ import annotations
+
+import importlib
+
+# public name -> the module that defines it
+_WHERE = {
+    "MinutesCheck": "minutes", "check_minutes": "minutes",
+    "NumberDate": "numbering", "read_number_date": "numbering",
+    "KNOWN": "policy", "OfficialPolicy": "policy", "Requirement": "policy", "parse_policy": "policy",
+    "policy_of": "policy",
+    "PageSeal": "seal", "SealCandidate": "seal", "find_seal": "seal",
+    "DigitalSignature": "signature", "SignatureReport": "signature", "TrustRoots": "signature",
+    "has_signature_data": "signature", "load_trust_roots": "signature", "read_signatures": "signature",
+    "BlockFinding": "signblock", "SignatureBlock": "signblock", "find_blocks": "signblock",
+    "Evidence": "evidence", "Medium": "evidence",
+    "Cycle": "verdict", "Observations": "verdict", "judge": "verdict", "observe": "verdict",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

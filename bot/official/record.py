@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
+from .evidence import Evidence, Medium
 from .policy import Requirement
-from .seal import PageSeal
 from .signature import DigitalSignature, SignatureReport
-from .verdict import Evidence, Medium
+
+if TYPE_CHECKING:  # annotations only: the seal finder's module loads where a page answer is read back
+    from .seal import PageSeal
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,18 @@ class OfficialInputs:
     colour image, not the grayscale OCR render). ``signer_text``: (page,
     text) read by OCR around a seal found on a page whose part's text had no
     signature block (OCR by need reads a page's head, not its foot).
+    ``head_text``: (page, text) of a part's first page's head read again at
+    a higher resolution, when the first reading gave no number or no date;
+    ``body_text``: (page, text) of a Biên bản's pages read whole, when the
+    first reading lacked some of its parts (OCR by need reads heads).
     """
 
     medium: Medium
     signatures: SignatureReport = SignatureReport()
     pages: tuple[PageSeal, ...] = ()
     signer_text: tuple[tuple[int, str], ...] = ()
+    head_text: tuple[tuple[int, str], ...] = ()
+    body_text: tuple[tuple[int, str], ...] = ()
 
     def pages_of(self, first: int, last: int) -> tuple[PageSeal, ...]:
         """The page answers that belong to a part spanning pages ``first``..``last``."""
@@ -41,7 +50,19 @@ class OfficialInputs:
 
     def signer_lines(self, first: int, last: int) -> list[str]:
         """The lines read around the seal on the pages ``first``..``last``."""
-        return [line for page, text in self.signer_text if first <= page <= last for line in text.splitlines()]
+        return _lines_of(self.signer_text, first, last)
+
+    def head_lines(self, first: int, last: int) -> list[str]:
+        """The head of the part's first page as read again (empty when it was not)."""
+        return _lines_of(self.head_text, first, last)
+
+    def body_lines(self, first: int, last: int) -> list[str]:
+        """The part's pages read whole again (a Biên bản whose parts were not all read)."""
+        return _lines_of(self.body_text, first, last)
+
+
+def _lines_of(texts: tuple[tuple[int, str], ...], first: int, last: int) -> list[str]:
+    return [line for page, text in texts if first <= page <= last for line in text.splitlines()]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -75,17 +96,23 @@ def inputs_to_dict(i: OfficialInputs) -> dict:
             "signature_error": i.signatures.error,
             "pages": [{"page": p.page, "seal": p.seal, "reason": p.reason, "rejected": list(p.rejected)}
                       for p in i.pages],
-            "signer_text": [[page, text] for page, text in i.signer_text]}
+            "signer_text": [[page, text] for page, text in i.signer_text],
+            "head_text": [[page, text] for page, text in i.head_text],
+            "body_text": [[page, text] for page, text in i.body_text]}
 
 
 def inputs_from_dict(d: dict) -> OfficialInputs:
+    from .seal import PageSeal  # not at the top: the store imports this module for every command
+
     return OfficialInputs(
         medium=Medium(d["medium"]),
         signatures=SignatureReport(tuple(signature_from_dict(s) for s in d.get("signatures", ())),
                                    d.get("signature_error")),
         pages=tuple(PageSeal(p["page"], p["seal"], p["reason"], None, tuple(p.get("rejected", ())))
                     for p in d.get("pages", ())),
-        signer_text=tuple((page, text) for page, text in d.get("signer_text", ())))
+        signer_text=tuple((page, text) for page, text in d.get("signer_text", ())),
+        head_text=tuple((page, text) for page, text in d.get("head_text", ())),
+        body_text=tuple((page, text) for page, text in d.get("body_text", ())))
 
 
 def evidence_to_dict(e: Evidence) -> dict:

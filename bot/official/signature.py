@@ -29,7 +29,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..vietnamese import nfc
 
 # Hash algorithms refused as evidence of integrity. SHA-1 stays accepted:
 # older Vietnamese CA tokens still sign with it, and refusing it would call a
@@ -175,6 +174,8 @@ def _check(sig, roots: TrustRoots, now: datetime, last: bool) -> DigitalSignatur
     from pyhanko.sign.validation.settings import KeyUsageConstraints
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
+
+    from ..vietnamese import nfc  # not at the top: the config imports this module (TrustRoots) and reads no text
 
     claimed = sig.self_reported_timestamp
     moment = _aware(claimed) if claimed is not None else now

@@ -82,10 +82,10 @@ def find_blocks(lines: Sequence[str], titles: Sequence[str] = TITLES) -> BlockFi
         if title is None:
             i += 1
             continue
-        parts, j = [title], i + 1
+        parts, j = [_shown_title(title)], i + 1
         # "KT. HIỆU TRƯỞNG" is followed by the signer's own title "PHÓ HIỆU TRƯỞNG"
         while j < len(cells) and cells[j] and _is_title(cells[j][-1], known):
-            parts.append(cells[j][-1])
+            parts.append(_shown_title(cells[j][-1]))
             j += 1
         name, end = None, j
         for k in range(j, min(len(cells), j + 6)):
@@ -106,7 +106,13 @@ def find_blocks(lines: Sequence[str], titles: Sequence[str] = TITLES) -> BlockFi
 
 
 def _is_title(cell: str, known: frozenset[str]) -> bool:
-    """A cell that is only a signer's title, printed in capitals."""
+    """A cell that is only a signer's title, printed in capitals.
+
+    As OCR reads it around a seal: up to two specks read as short "words" at
+    either end ("› 0 CHÙTOA", "CÔ HIỆU TRƯỞNG TC", "HIỆU TRƯỞNG Tin") are
+    dropped, and a long title (8 letters or more, without spaces) may differ
+    by one letter ("HIUTRƯỜNG", "MIỆUTRƯỞNG")."""
+    cell = " ".join(_without_specks(cell.split(), _title_speck))
     letters = [ch for ch in cell if ch.isalpha()]
     if not letters or sum(ch.isupper() for ch in letters) < 0.9 * len(letters):
         return False
@@ -115,20 +121,92 @@ def _is_title(cell: str, known: frozenset[str]) -> bool:
         return True
     # OCR drops the space between words set close ("PHÓHIỆU TRƯỞNG") and misreads the "KT." before them
     squeezed = _OCR_PREFIX.sub("", folded).replace(" ", "")
-    return squeezed in {t.replace(" ", "") for t in known}
+    squeezed_known = {t.replace(" ", "") for t in known}
+    return squeezed in squeezed_known or any(len(t) >= 8 and _one_edit(squeezed, t) for t in squeezed_known)
+
+
+def _shown_title(cell: str) -> str:
+    """A title as shown to people: without the specks OCR read around it ("› 0 CHÙTOA" -> "CHÙTOA"),
+    keeping "KT." and the like."""
+    def speck(token: str) -> bool:
+        letters = sum(ch.isalpha() for ch in token)
+        return letters == 0 or (letters <= 3 and not token.isupper()) or (letters == 1 and "." not in token)
+
+    return " ".join(_without_specks(cell.split(), speck))
+
+
+def _title_speck(token: str) -> bool:
+    """A token around a title that OCR made of a speck: no letter, at most two letters, or
+    three letters not in capitals."""
+    letters = sum(ch.isalpha() for ch in token)
+    return letters <= 2 or (letters <= 3 and not token.isupper())
+
+
+def _name_speck(token: str) -> bool:
+    """A token around a name that OCR made of a speck or a stroke of the signature: no letter,
+    or at most two lower-case letters ("tr -", "củ")."""
+    letters = sum(ch.isalpha() for ch in token)
+    return letters == 0 or (letters <= 2 and token.islower())
+
+
+def _without_specks(tokens: list[str], speck, most: int = 2) -> list[str]:
+    """``tokens`` without up to ``most`` specks at each end (never all of them)."""
+    for _ in range(most):
+        if len(tokens) > 1 and speck(tokens[0]):
+            tokens = tokens[1:]
+        if len(tokens) > 1 and speck(tokens[-1]):
+            tokens = tokens[:-1]
+    return tokens
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by at most one inserted, deleted or replaced letter."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
 
 
 def _is_name(cell: str) -> bool:
-    """A cell that reads as a Vietnamese personal name: 2-6 words, each capitalised."""
-    text = _ACADEMIC.sub("", cell.strip(" .,;:"))
-    words = text.split()
+    """A cell that reads as a Vietnamese personal name: 2-6 words, each capitalised.
+
+    As OCR reads it under a seal: specks at its ends dropped ("tr - Nguyễn Quốc Trí"), words
+    glued together split at their capitals ("Trần ĐứcBình"), a two-letter word read in
+    capitals ("Phan Thị Kim HÀ") when the surname is known."""
+    words = _name_words(cell)
     if not 2 <= len(words) <= 6 or any(not w.isalpha() for w in words):
         return False
     if all(w[0].isupper() and (len(w) == 1 or w[1:].islower()) for w in words):
         return fold(words[0]) in _SURNAMES or len(words) >= 3
+    if (fold(words[0]) in _SURNAMES and not all(w.isupper() for w in words)
+            and all(w[0].isupper() and (w[1:].islower() or len(w) <= 2) for w in words)):
+        return True
     # "NGUYỄN VĂN AN" in capitals: only with a known surname (else it is a heading)
     return all(w.isupper() for w in words) and fold(words[0]) in _SURNAMES
 
 
+def _name_words(cell: str) -> list[str]:
+    tokens = _without_specks(cell.split(), _name_speck)
+    text = _ACADEMIC.sub("", " ".join(tokens).strip(" .,;:-"))
+    return [w for token in text.split() for w in _split_glued(token)]
+
+
+def _split_glued(word: str) -> list[str]:
+    """ "ĐứcBình" -> ["Đức", "Bình"]: a capital after a lower-case letter starts a new word."""
+    out, start = [], 0
+    for i in range(1, len(word)):
+        if word[i].isupper() and word[i - 1].islower():
+            out.append(word[start:i])
+            start = i
+    return out + [word[start:]]
+
+
 def _clean_name(cell: str) -> str:
-    return " ".join(cell.strip(" .,;:").split())
+    text = " ".join(_without_specks(cell.split(), _name_speck)).strip(" .,;:-")
+    prefix = _ACADEMIC.match(text)
+    head = prefix.group(0) if prefix else ""
+    return head + " ".join(w for token in text[len(head):].split() for w in _split_glued(token))

@@ -25,27 +25,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
-from enum import Enum
 from typing import Sequence
 
+from .evidence import Evidence, Medium  # the records it judges into (also importable from here)
 from .minutes import MinutesCheck, check_minutes
 from .numbering import NumberDate, read_number_date
 from .policy import OfficialPolicy, Requirement
 from .seal import Box, PageSeal, find_seal
-from .signature import DigitalSignature, SignatureReport, TrustRoots, read_signatures
+from .signature import SignatureReport, TrustRoots, read_signatures
 from .signblock import BlockFinding, find_blocks
 
 ASK_OFFICIAL = "đề nghị gửi bản scan có chữ ký, đóng dấu hoặc bản ký số"
 UNVERIFIED_ISSUER = "chưa xác minh được nơi cấp chứng thư"
-
-
-class Medium(str, Enum):
-    """How the document reached us, which decides what can prove it official."""
-
-    WORD = "word"          # .docx/.doc/.odt/.rtf: a draft, whatever it says
-    TEXT = "text"          # plain text or HTML (a mail body)
-    TEXT_PDF = "text_pdf"  # a PDF with a text layer (printed from Word, or a searchable scan)
-    SCAN = "scan"          # a scanned PDF or a photo: judged on its page images
 
 
 @dataclass(frozen=True)
@@ -74,46 +65,6 @@ class Observations:
     minutes: MinutesCheck | None = None
     codes: tuple[str, ...] = ()
     cycle: Cycle | None = None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Evidence that a document is the official paper (issue 16's contract).
-
-    ``problems``: Vietnamese, for the school's receipt (what is wrong or
-    missing) and the coordinator. ``seen``: Vietnamese, what was found
-    ("đã ký số bởi ..."). ``doubts``: why the bot cannot tell, for a
-    coordinator question. ``missing``: the required evidence definitely not
-    there, so a receipt asks only for that.
-    """
-
-    official: bool | None
-    digital_signature: DigitalSignature | None = None
-    seal: bool | None = None
-    signature_block: bool | None = None
-    number: str | None = None
-    date: date | None = None
-    problems: tuple[str, ...] = ()
-    seen: tuple[str, ...] = ()
-    doubts: tuple[str, ...] = ()
-    missing: tuple[Requirement, ...] = ()
-    seal_page: int | None = None
-    tampered: bool = False
-
-    def to_json(self) -> dict:
-        """The ``evidence`` object of ``export --format json`` (keys of the contract first)."""
-        return {
-            "official": self.official,
-            "digital_signature": self.digital_signature.to_json() if self.digital_signature else None,
-            "seal": self.seal,
-            "signature_block": self.signature_block,
-            "number": self.number,
-            "date": self.date.isoformat() if self.date else None,
-            "problems": list(self.problems),
-            "seen": list(self.seen),
-            "doubts": list(self.doubts),
-            "missing": [r.value for r in self.missing],
-        }
 
 
 # --------------------------------------------------------------------------
@@ -187,7 +138,6 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
     if nd.date:
         t.add(t.seen, f"ngày {nd.date:%d/%m/%Y}")
 
-    unread: list[str] = []  # OCR'd text: a number or date not read cleanly (a note, not an ask)
     for req in policy.requires:
         verdict, problem, doubt = _CHECKS[req](obs, seal, seal_page)
         if verdict is False:
@@ -196,18 +146,8 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
         elif verdict is None and req in contradicted:
             t.unknown = True  # a clean reading says it is wrong: the coordinator looks at the page
             t.add(t.doubts, contradicted[req])
-        elif verdict is None and req in _NOTED_WHEN_PAPER_OK and _from_ocr(obs):
-            unread.append(doubt)
-        elif verdict is None:
+        elif verdict is None:  # on a scan: not read (never asked of the school), so the coordinator decides
             t.unknown = True
-            t.add(t.doubts, doubt)
-    if unread:
-        # A signed and stamped paper whose number or date OCR did not read cleanly is official, with
-        # a note for the coordinator; without the paper proven, the copy stays undecided.
-        paper_ok = _CHECKS[Requirement.SIGNED_OR_STAMPED](obs, seal, seal_page)[0] is True
-        if not paper_ok:
-            t.unknown = True
-        for doubt in unread:
             t.add(t.doubts, doubt)
     if obs.blocks.typed_signed and not sigs.valid and not seal:
         t.add(t.problems, "bản đánh máy lại ghi “(Đã ký)”, không phải bản có chữ ký")
@@ -233,10 +173,10 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
     )
 
 
-# Requirements that, unread on an OCR'd scan, do not keep a signed and stamped paper from being official.
-_NOTED_WHEN_PAPER_OK = frozenset({Requirement.NUMBER, Requirement.DATE, Requirement.DATE_IN_CYCLE})
-# A number as documents print it: digits, optionally a year, a type code, optionally the issuer.
-_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[A-Za-zĐđ0-9][A-Za-zĐđ0-9.\-]*)?")
+# A number as documents print it: digits, optionally a year, a type code (ASCII letters, Đ), optionally
+# the issuer. OCR misreads a letter of the issuer's abbreviation as one with a diacritic ("THTỢT" for
+# THTQT): the number and its code are still read, so any letters are taken there.
+_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[^\W_][\w.\-]*)?")
 
 
 def _from_ocr(obs: Observations) -> bool:
@@ -253,24 +193,28 @@ def _believed(obs: Observations) -> tuple[NumberDate, dict[Requirement, str]]:
     number or day written by hand is not read by OCR) or a date outside the cycle (a misread
     digit) is "not read", never shown to the school. Of these, a clean number with another
     kind's code, a blank read cleanly and a clean date outside the cycle contradict the
-    requirement: the copy is undecided rather than official with a note.
+    requirement (the doubt says what was read). Whatever was not read leaves the copy undecided:
+    a seal and a signature do not prove a number or a date (docs/official-copies.md, "A number or
+    date not read").
     """
     nd = obs.numbering
     if not _from_ocr(obs):
         return nd, {}
     clean = nd.number is not None and bool(_CLEAN_NUMBER.fullmatch(nd.number))
     number_ok = clean and nd.code_matches is not False
-    date_ok = nd.date is not None and nd.in_cycle is not False
+    # a date found only below the title (a meeting's date, a citation) is not the document's own
+    own_date = not nd.date_below_title
+    date_ok = nd.date is not None and nd.in_cycle is not False and own_date
     contradicted: dict[Requirement, str] = {}
     if clean and nd.code_matches is False:
         contradicted[Requirement.NUMBER] = (f"số văn bản đọc được trên bản scan ({nd.number}) mang ký hiệu khác "
                                             f"{', '.join(obs.codes)}: cần xem bản scan")
     elif nd.number_blank:
         contradicted[Requirement.NUMBER] = "số văn bản trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
-    if nd.date is not None and nd.in_cycle is False:
+    if nd.date is not None and nd.in_cycle is False and own_date:
         why = f"ngày đọc được trên bản scan ({nd.date:%d/%m/%Y}) không thuộc đợt này: cần xem bản scan"
         contradicted[Requirement.DATE_IN_CYCLE] = why
-    elif nd.date_blank:
+    elif nd.date_blank and own_date:
         why = "ngày tháng trên bản scan có vẻ để trống (hoặc viết tay): cần xem bản scan"
         contradicted[Requirement.DATE] = contradicted[Requirement.DATE_IN_CYCLE] = why
     believed = NumberDate(

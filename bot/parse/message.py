@@ -1,4 +1,10 @@
-"""The walk over one message: ``parse_message`` and the parser state it lives in."""
+"""The walk over one message: ``parse_message`` and the parser state it lives in.
+
+One class on purpose: the walk's state (attachments kept, parts skipped,
+problems, the ZIP budget, the text of each nested message, the HTML's cid:
+list) is shared by every step, and the limits it enforces are counted across
+them. What needs no state is in the sibling modules (see the package head).
+"""
 from __future__ import annotations
 
 import re
@@ -15,8 +21,8 @@ from .forwards import EMAIL, Original, inline_forward
 from .headers import MAX_HEADER_BYTES, Headers, MSG_ID, message_id_of, read_headers, returned_message_ids
 from .htmltext import html_to_text, tidy_body
 from .limits import ParseLimits, log
-from .mime import (OUTLOOK_MSG, ARCHIVES, ARCHIVE_TYPES, CONTAINER_TYPES, ENCRYPTED_TYPES, OLE_SIGNATURE, REPORT_PARTS,
-                   SIGNATURE_TYPES, TNEF_TYPES, ZIP_BASED, ZIP_TYPES, content_id, decoded_size, file_extension, part_filename,
+from .mime import (OUTLOOK_MSG, ARCHIVES, ARCHIVE_TYPES, ENCRYPTED_TYPES, OLE_SIGNATURE, REPORT_PARTS,
+                   SIGNATURE_TYPES, TNEF_TYPES, ZIP_BASED, ZIP_TYPES, container_count, content_id, decoded_size, file_extension, part_filename,
                    human_size, image_size, mime_view, header_param, payload_bytes, raw_payload, stdlib_parse, type_for)
 from .text import clean_filename, codec_for, decode_bytes, lenient_b64, one_line, strip_controls, unescape
 
@@ -166,7 +172,7 @@ class _MessageParser:
         The stdlib parser resumes one generator per nesting level for every
         line, so its cost is (containers x lines); count both first.
         """
-        containers = len(CONTAINER_TYPES.findall(data))  # not data.lower(): a copy of the whole mail
+        containers = container_count(data)
         if containers * (data.count(b"\n") + 1) > self.limits.max_parse_cost:
             self._damaged(f"thư lồng quá nhiều lớp để đọc an toàn ({containers} lớp MIME); "
                           "chỉ đọc được phần đầu thư")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..rules import Campaign, Rules
+from ..rules.model import Campaign, Rules
 from ..status import LATE, ON_TIME, CampaignStatus
 from .figures import AnnexCell, AnnexRow, ReportFigures, annex_rows, level_order, report_figures
 from .wording import Wording, level_labels, load_wording

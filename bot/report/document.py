@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Sequence
 
-from ..render import vn_number
-from ..rules import Rules
+from ..outbound.render import vn_number
+from ..rules.model import Rules
 from ..status import CampaignStatus
 from .content import Report, build_report, cell_text, levels_table
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-from ..render import shown_status
-from ..rules import Campaign, Rules
+from ..outbound.xlsx import shown_status
+from ..rules.model import Campaign, Rules
 from ..status import LATE, ON_TIME, REVIEW, CampaignStatus, SchoolStatus
 
 OUTCOMES = ("on_time", "late", "incomplete", "exempt")

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..archive import write_atomic
-from ..rules import Rules
+from ..rules.model import Rules
 from ..status import CampaignStatus
 from .document import report_docx_bytes
 from .workbook import write_report_xlsx

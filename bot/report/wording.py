@@ -11,8 +11,9 @@ from pathlib import Path
 import jinja2
 
 from ..errors import ConfigError
-from ..render import Renderer, status_labels
-from ..rules import Rules
+from ..outbound.render import Renderer
+from ..outbound.xlsx import status_labels
+from ..rules.model import Rules
 from ..status import CampaignStatus
 from .figures import OUTCOMES, ReportFigures
 

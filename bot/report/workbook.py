@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from ..render import STATUS_FILLS, text_cells_only
-from ..rules import Rules
+from ..outbound.xlsx import STATUS_FILLS, text_cells_only
+from ..rules.model import Rules
 from ..status import CampaignStatus
 from .content import Report, build_report, cell_text, levels_table
 

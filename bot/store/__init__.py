@@ -8,8 +8,11 @@ schema.py), each run in a transaction together with the bump of
 This package is the storage layer: one module per aggregate, each a mixin
 of ``Store`` over its tables.
 
-- ``db``: the connection, migrations, transactions, ``iso``;
-- ``messages``: ingestion, processing, blame, quarantine, items;
+- ``db``: the connection, migrations, transactions, the optional filters of a read;
+- ``processing``: ingestion, processing, blame (a message's life, and the items it writes);
+- ``quarantine``: quarantined messages waiting for a person, and their dismissal;
+- ``items``: reading the items (what each file or document part was found to be);
+- ``messages``: reading the stored messages (who sent what, when);
 - ``checkpoints``: how far each mailbox source was fetched;
 - ``extractions``: the cache of what was read from each file;
 - ``corrections``: what people decided (the audit trail);
@@ -29,18 +32,19 @@ from .bounces import BelievedBounce, BounceReport, BouncesMixin
 from .checkpoints import CheckpointsMixin
 from .commands import CommandLine, CommandMail, CommandOutcome, CommandsMixin
 from .corrections import CorrectionsMixin
-from .db import DB_NAME, StoreBase, environment_fault, iso
+from .db import DB_NAME, StoreBase, environment_fault
 from .extractions import ExtractionsMixin
-from .headers import message_id_of as _message_id_of, sender_of as _sender_of
 from .marks import MarksMixin
-from .messages import (DIED_ALONE, InboundMail, ItemOrigin, ItemRecord, ItemRow, MessageRecord, MessageSummary,
-                       MessagesMixin, PendingMessage, Recovery, parse_quarantine_ref, quarantine_ref)
-from .outbox import SENDER_RECEIPT, OutboxMixin, OutboxRow, OutboxTrouble, QueuedMail, SentReply
+from .items import ItemOrigin, ItemRecord, ItemsMixin
+from .messages import InboundMail, MessageRecord, MessagesMixin
+from .outbox import OutboxMixin, OutboxRow, OutboxTrouble, QueuedMail, SentReply
+from .processing import DIED_ALONE, ItemRow, MessageSummary, PendingMessage, ProcessingMixin, Recovery
+from .quarantine import QuarantineMixin, parse_quarantine_ref, quarantine_ref
 from .threads import Thread, ThreadsMixin
 
 
-class Store(MessagesMixin, CheckpointsMixin, ExtractionsMixin, CorrectionsMixin, MarksMixin, OutboxMixin,
-            ThreadsMixin, BouncesMixin, CommandsMixin, StoreBase):
+class Store(ProcessingMixin, QuarantineMixin, ItemsMixin, MessagesMixin, CheckpointsMixin, ExtractionsMixin,
+            CorrectionsMixin, MarksMixin, OutboxMixin, ThreadsMixin, BouncesMixin, CommandsMixin, StoreBase):
     """The state directory: ``bot.sqlite3``, ``archive/`` (raw mail), ``blobs/`` (attachments).
 
     ``Store.open(state_dir)`` opens (creating if needed) and migrates it; the
@@ -49,7 +53,7 @@ class Store(MessagesMixin, CheckpointsMixin, ExtractionsMixin, CorrectionsMixin,
 
 
 __all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "Recovery", "sha256",
-           "iso", "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE", "DB_NAME",
-           "_message_id_of", "_sender_of", "InboundMail", "ItemOrigin", "QueuedMail", "OutboxRow", "OutboxTrouble",
-           "SentReply", "SENDER_RECEIPT", "Thread", "BounceReport", "BelievedBounce", "CommandMail", "CommandOutcome",
+           "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE", "DB_NAME",
+           "InboundMail", "ItemOrigin", "QueuedMail", "OutboxRow", "OutboxTrouble",
+           "SentReply", "Thread", "BounceReport", "BelievedBounce", "CommandMail", "CommandOutcome",
            "CommandLine", "MessageRecord", "ItemRecord"]

@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 
 from ..bounces import BounceVerdict, SentMail, normalise_id
 from ..clock import utc
+from .db import conditions
 
 
 @dataclass(frozen=True)
@@ -88,16 +89,14 @@ class BouncesMixin:
                         (v.address, at, at, report.subject[:200]))
             conn.execute("INSERT OR IGNORE INTO bounce_messages (message_row) VALUES (?)", (report.row,))
 
-    def believed_bounces(self, received_by: datetime | None = None) -> list[BelievedBounce]:
+    def believed_bounces(self, *, as_of: datetime | None = None) -> list[BelievedBounce]:
         """Every permanent failure believed (a report about the bot's own mail),
-        oldest first; with ``received_by``, only the reports received by then."""
-        sql, args = ("SELECT v.address, m.received_at, m.subject FROM bounce_verdicts v JOIN messages m"
-                     " ON m.id = v.message_row WHERE v.believed = 1"), []
-        if received_by is not None:
-            sql += " AND m.received_at <= ?"
-            args.append(utc(received_by))
+        oldest first; with ``as_of``, only the reports received by then."""
+        where, args = conditions(("m.received_at <= ?", as_of))
         return [BelievedBounce(r["address"], datetime.fromisoformat(r["received_at"]), r["subject"] or "")
-                for r in self.conn.execute(sql + " ORDER BY m.received_at, m.id", args)]
+                for r in self.conn.execute("SELECT v.address, m.received_at, m.subject FROM bounce_verdicts v"
+                                           f" JOIN messages m ON m.id = v.message_row WHERE v.believed = 1{where}"
+                                           " ORDER BY m.received_at, m.id", args)]
 
     def bounce_verdicts(self, message_row: int) -> list[BounceVerdict]:
         """The verdicts kept for one report (for the log, ``health`` and tests)."""

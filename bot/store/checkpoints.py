@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .db import iso
+from ..clock import utc
 
 
 class CheckpointsMixin:
@@ -20,4 +20,4 @@ class CheckpointsMixin:
             "INSERT INTO checkpoints (source, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(source) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
             " last_uid = excluded.last_uid, updated_at = excluded.updated_at",
-            (source, uidvalidity, last_uid, iso(now)))
+            (source, uidvalidity, last_uid, utc(now)))

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from .db import iso
+from ..clock import utc
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class CommandsMixin:
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO command_mails (message_id, message_row, from_addr, subject, received_at, cycle,"
             " verdict, reason, handled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (message_id, message_row, from_addr, subject, iso(received_at), cycle, verdict, reason, iso(now)))
+            (message_id, message_row, from_addr, subject, utc(received_at), cycle, verdict, reason, utc(now)))
         return cur.rowcount == 1
 
     def note_command_line(self, message_id: str, line: int, text: str, kind: str, outcome: str,
@@ -61,7 +61,7 @@ class CommandsMixin:
         """Keep a line not carried out (refused), unless that line was kept already."""
         self.conn.execute(
             "INSERT OR IGNORE INTO commands (message_id, line, text, kind, outcome, detail, at)"
-            " VALUES (?, ?, ?, ?, ?, '', ?)", (message_id, line, text, kind, outcome, iso(now)))
+            " VALUES (?, ?, ?, ?, ?, '', ?)", (message_id, line, text, kind, outcome, utc(now)))
 
     def record_command_result(self, message_id: str, line: int, text: str, kind: str, outcome: str, detail: str,
                               correction_id: int | None, now: datetime) -> None:
@@ -69,7 +69,7 @@ class CommandsMixin:
         self.conn.execute(
             "INSERT INTO commands (message_id, line, text, kind, outcome, detail, correction_id, at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (message_id, line, text, kind, outcome, detail, correction_id, iso(now)))
+            (message_id, line, text, kind, outcome, detail, correction_id, utc(now)))
 
     def command_outcome(self, message_id: str, line: int) -> CommandOutcome | None:
         """What became of this line of this mail, if it was handled before."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from ..clock import utc
 from ..model import Correction
-from .db import iso
+from .db import conditions
 
 
 class CorrectionsMixin:
@@ -18,13 +19,15 @@ class CorrectionsMixin:
             cur = self.conn.execute(
                 "INSERT INTO corrections (kind, item_id, school, doc_type, cycle, value, who, why, via, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (kind, item_id, school, doc_type, cycle, value, who, why, via, iso(now)))
+                (kind, item_id, school, doc_type, cycle, value, who, why, via, utc(now)))
         return cur.lastrowid
 
-    def corrections(self, cycle: int | None = None) -> list[Correction]:
-        sql = "SELECT * FROM corrections" + (" WHERE cycle = ?" if cycle is not None else "") + " ORDER BY id"
-        rows = self.conn.execute(sql, (cycle,) if cycle is not None else ())
-        return [row_to_correction(r) for r in rows]
+    def corrections(self, cycle: int | None = None, *, as_of: datetime | None = None) -> list[Correction]:
+        """The corrections (of ``cycle``) in the order they were made; with ``as_of``,
+        only those made by then (a ``--now`` simulation sees no later decision)."""
+        where, args = conditions(("cycle = ?", cycle), ("at <= ?", as_of))
+        return [row_to_correction(r) for r in self.conn.execute(f"SELECT * FROM corrections WHERE 1=1{where} ORDER BY id",
+                                                                 args)]
 
     def correction(self, correction_id: int) -> Correction | None:
         r = self.conn.execute("SELECT * FROM corrections WHERE id = ?", (correction_id,)).fetchone()

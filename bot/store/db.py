@@ -1,8 +1,8 @@
 """The database connection, its schema migrations and its transactions.
 
-Every time written to the database goes through ``iso`` (timezone-aware
+Every time written to the database goes through ``clock.utc`` (timezone-aware
 datetimes only, kept as UTC ISO-8601 text: one format, so that ``ORDER BY``
-and comparisons with a time given as ``iso(now)`` are right as text).
+and comparisons with a time given as ``utc(now)`` are right as text).
 Every aggregate module of the package (messages, items, corrections,
 marks, outbox...) is a mixin of ``Store`` and writes with ``self.conn``
 inside ``self.transaction()``.
@@ -10,25 +10,16 @@ inside ``self.transaction()``.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Self
 
 from ..archive import BlobStore
+from ..clock import utc
 from ..errors import StoreError, environmental
 from ..schema import MIGRATIONS
 
 DB_NAME = "bot.sqlite3"
-
-
-def iso(moment: datetime) -> str:
-    """``moment`` as the database keeps every time: ISO-8601 text in UTC
-    (``2023-10-05T02:00:00+00:00``), so that times compare and sort as text.
-    Raises ValueError on a naive datetime."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given to the store")
-    return moment.astimezone(timezone.utc).isoformat()
-
 
 
 class StoreBase:
@@ -149,6 +140,14 @@ def statements(script: str) -> Iterator[str]:
     for statement in script.split(";"):
         if statement.strip():
             yield statement
+
+
+def conditions(*given: tuple[str, object]) -> tuple[str, list]:
+    """The optional filters of a query: each ``(sql, value)`` whose value is not
+    None becomes `` AND sql`` with its argument (a datetime as ``clock.utc`` writes it),
+    e.g. ``conditions(("cycle = ?", cycle), ("at <= ?", as_of))`` for "as of" reads."""
+    kept = [(sql, utc(value) if isinstance(value, datetime) else value) for sql, value in given if value is not None]
+    return "".join(f" AND {sql}" for sql, _ in kept), [value for _, value in kept]
 
 
 def chunks(items: list, size: int) -> Iterator[list]:

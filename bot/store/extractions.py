@@ -5,9 +5,10 @@ import json
 from datetime import datetime
 from typing import Iterable
 
+from ..clock import utc
 from ..model import DocumentPart, Extraction
 from ..official.record import inputs_from_dict, inputs_to_dict
-from .db import chunks, iso
+from .db import chunks
 
 
 class ExtractionsMixin:
@@ -27,7 +28,7 @@ class ExtractionsMixin:
     def cache_extractions(self, results: dict[str, Extraction], version: str, now: datetime) -> None:
         """Remember extractions by content hash: a file re-sent is never read
         twice. The caller leaves out results worth making again (timeouts)."""
-        rows = [(d, e.kind, extraction_to_json(e), version, iso(now)) for d, e in results.items()]
+        rows = [(d, e.kind, extraction_to_json(e), version, utc(now)) for d, e in results.items()]
         with self.transaction():
             self.conn.executemany("INSERT OR REPLACE INTO extractions (sha256, kind, result, version, created_at)"
                                   " VALUES (?, ?, ?, ?, ?)", rows)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .db import iso
+from ..clock import utc
 
 
 class MarksMixin:
@@ -11,7 +11,7 @@ class MarksMixin:
 
     def set_mark(self, name: str, now: datetime, detail: str = "") -> None:
         with self.transaction():
-            self.conn.execute("INSERT OR REPLACE INTO marks (name, at, detail) VALUES (?, ?, ?)", (name, iso(now), detail))
+            self.conn.execute("INSERT OR REPLACE INTO marks (name, at, detail) VALUES (?, ?, ?)", (name, utc(now), detail))
 
     def mark(self, name: str) -> tuple[datetime, str] | None:
         r = self.conn.execute("SELECT at, detail FROM marks WHERE name = ?", (name,)).fetchone()

@@ -1,12 +1,12 @@
 """The outbox and the receipts: the mail queue's rows, and which items each
 receipt acknowledges (``receipt_items``, written here only).
 
-What to send and when is decided in bot/outbox.py and bot/notify.py; this
+What to send and when is decided in bot/outbound/ (outbox.py, notify.py); this
 module only reads and writes the rows. Times are stored as UTC ISO-8601
 text (``clock.utc``) so that they compare as text.
 
 Methods documented "inside the caller's transaction" open none: they are
-part of the decision that queues the mail (see bot/outbox.py).
+part of the decision that queues the mail (see bot/outbound/outbox.py).
 """
 from __future__ import annotations
 
@@ -17,20 +17,21 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from ..clock import utc
+from ..mailkey import SENDER_RECEIPT, MailKey
 
-# Key prefix of a receipt to a sender outside the roster (plan.sender_receipt_key).
-SENDER_RECEIPT = "receipt-to-sender:"
 # Order of a delivery pass: the coordinator's digest and reports, then reminders and command replies, then
 # receipts to the roster, then receipts to senders outside it (never ahead of anything else).
 _PRIORITY = ("CASE kind WHEN 'digest' THEN 0 WHEN 'report' THEN 0 WHEN 'reminder' THEN 1 WHEN 'reply' THEN 1"
-             f" ELSE 2 END, CASE WHEN key LIKE '{SENDER_RECEIPT}%' THEN 1 ELSE 0 END")
+             f" ELSE 2 END, CASE WHEN key_kind = '{SENDER_RECEIPT}' THEN 1 ELSE 0 END")
+# The suffix a receipt given back takes after its key (``cancel_and_reopen``): its key is free again.
+_CANCELLED = "#cancelled-"
 
 
 @dataclass(frozen=True)
 class QueuedMail:
     """A mail to put in the outbox (``Store.queue_mail``)."""
 
-    key: str
+    key: MailKey
     kind: str
     cycle: int
     from_addr: str
@@ -44,7 +45,11 @@ class QueuedMail:
 
 @dataclass(frozen=True)
 class OutboxRow:
-    """One row of the outbox, without its raw bytes (``Store.outbox_raw``)."""
+    """One row of the outbox, without its raw bytes (``Store.outbox_raw``).
+
+    ``key``: the unique text (with a suffix once a receipt was given back);
+    ``mail_key``: its parts (None for a key of a form this bot does not write).
+    """
 
     id: int
     key: str
@@ -63,6 +68,7 @@ class OutboxRow:
     from_addr: str
     recipients: tuple[str, ...]
     meta: dict
+    mail_key: MailKey | None = None
 
     @property
     def name(self) -> str:
@@ -96,23 +102,25 @@ class OutboxMixin:
     def queue_mail(self, mail: QueuedMail, now: datetime) -> int | None:
         """Insert a mail, due at ``now``; returns its row id, or None if its key was
         already decided. Inside the caller's transaction."""
+        k = mail.key
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO outbox (key, kind, school, cycle, status, created_at, queued_at, next_attempt_at,"
-            " message_id, subject, from_addr, recipients, raw, meta)"
-            " VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (mail.key, mail.kind, mail.school, mail.cycle, utc(now), utc(now), utc(now), mail.message_id,
-             mail.subject, mail.from_addr, json.dumps(list(mail.recipients)), mail.raw,
+            "INSERT OR IGNORE INTO outbox (key, key_kind, key_school, key_cycle, key_slot, key_deadline, key_ref, kind,"
+            " school, cycle, status, created_at, queued_at, next_attempt_at, message_id, subject, from_addr,"
+            " recipients, raw, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (k.text, k.kind, k.school, k.cycle, k.slot, k.deadline, k.ref, mail.kind, mail.school, mail.cycle, utc(now), utc(now),
+             utc(now), mail.message_id, mail.subject, mail.from_addr, json.dumps(list(mail.recipients)), mail.raw,
              json.dumps(mail.meta, ensure_ascii=False)))
         return cur.lastrowid if cur.rowcount else None
 
-    def record_superseded(self, key: str, by: str, kind: str, cycle: int, school: str | None,
-                          now: datetime) -> None:
+    def record_superseded(self, key: MailKey, by: MailKey, now: datetime) -> None:
         """Remember a slot that will not be sent because a later one (``by``) replaces it.
         Inside the caller's transaction."""
         self.conn.execute(
-            "INSERT OR IGNORE INTO outbox (key, kind, school, cycle, status, created_at, queued_at, next_attempt_at,"
-            " last_error) VALUES (?, ?, ?, ?, 'superseded', ?, ?, ?, ?)",
-            (key, kind, school, cycle, utc(now), utc(now), utc(now), f"superseded by {by}"))
+            "INSERT OR IGNORE INTO outbox (key, key_kind, key_school, key_cycle, key_slot, key_deadline, key_ref, kind,"
+            " school, cycle, status, created_at, queued_at, next_attempt_at, last_error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'superseded', ?, ?, ?, ?)",
+            (key.text, key.kind, key.school, key.cycle, key.slot, key.deadline, key.ref, key.mail_kind, key.school,
+             key.cycle, utc(now), utc(now), utc(now), f"superseded by {by.text}"))
 
     def acknowledge_items(self, outbox_id: int, item_ids: Iterable[int]) -> None:
         """Record that the receipt ``outbox_id`` acknowledges these items.
@@ -131,14 +139,16 @@ class OutboxMixin:
                                                 " ORDER BY item_id", (outbox_id,))]
 
     # -- reading -------------------------------------------------------------------
-    def outbox_keys(self, prefix: str) -> set[str]:
-        """Every key starting with ``prefix``, whatever its status (each is decided once)."""
-        return {r[0] for r in self.conn.execute("SELECT key FROM outbox WHERE key >= ? AND key < ?",
-                                                (prefix, prefix + "\U0010ffff"))}
+    def outbox_keys(self, kind: str) -> set[MailKey]:
+        """Every key of this kind (``MailKey.kind``), whatever its status (each is decided once),
+        but those of receipts given back (their key is free again)."""
+        return {mail_key(r) for r in self.conn.execute(
+            "SELECT key_kind, key_school, key_cycle, key_slot, key_deadline, key_ref FROM outbox"
+            " WHERE key_kind = ? AND instr(key, ?) = 0", (kind, _CANCELLED))}
 
-    def outbox_has_key(self, key: str) -> bool:
+    def outbox_has_key(self, key: MailKey) -> bool:
         """Whether a mail with this key was ever queued (or superseded)."""
-        return self.conn.execute("SELECT 1 FROM outbox WHERE key = ?", (key,)).fetchone() is not None
+        return self.conn.execute("SELECT 1 FROM outbox WHERE key = ?", (key.text,)).fetchone() is not None
 
     def outbox_rows(self, statuses: Sequence[str] | None = None, limit: int | None = None,
                     newest_first: bool = True) -> list[OutboxRow]:
@@ -177,7 +187,7 @@ class OutboxMixin:
         if not receipts:
             sql += " AND kind != 'receipt'"
         if sender_receipts:
-            sql += f" AND key LIKE '{SENDER_RECEIPT}%'"
+            sql += f" AND key_kind = '{SENDER_RECEIPT}'"
         return self.conn.execute(sql, (utc(since),)).fetchone()[0]
 
     def due_mail(self, now: datetime) -> list[OutboxRow]:
@@ -276,7 +286,7 @@ class OutboxMixin:
         with self.transaction():
             self.conn.execute("DELETE FROM receipt_items WHERE outbox_id = ?", (row_id,))
             self.conn.execute("UPDATE outbox SET status = 'cancelled', last_error = ?, key = key || ? WHERE id = ?",
-                              (reason, f"#cancelled-{row_id}", row_id))
+                              (reason, f"{_CANCELLED}{row_id}", row_id))
 
 
 def outbox_row(r: sqlite3.Row) -> OutboxRow:
@@ -287,4 +297,9 @@ def outbox_row(r: sqlite3.Row) -> OutboxRow:
                      attempts=r["attempts"], next_attempt_at=t(r["next_attempt_at"]), last_error=r["last_error"],
                      sent_at=t(r["sent_at"]), message_id=r["message_id"], subject=r["subject"],
                      from_addr=r["from_addr"], recipients=tuple(json.loads(r["recipients"])),
-                     meta=json.loads(r["meta"] or "{}"))
+                     meta=json.loads(r["meta"] or "{}"), mail_key=mail_key(r) if r["key_kind"] else None)
+
+
+def mail_key(r: sqlite3.Row) -> MailKey:
+    """The ``MailKey`` of an outbox row, from its ``key_*`` columns."""
+    return MailKey(r["key_kind"], r["key_cycle"], r["key_school"], r["key_slot"], r["key_deadline"], r["key_ref"])

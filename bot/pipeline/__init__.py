@@ -48,27 +48,32 @@ second pass then reads the set-aside messages with OCR, the whole pool on
 it, each recorded as soon as its scans are read; ``ocr_seconds`` bounds it,
 so that a poll can fetch and record the mail that arrived meanwhile before
 going on.
+
+The package: this module drives the work (the window, the pool, the batched
+writes, who is charged); ``items`` turns a message's decisions into the rows
+recorded (pure). The driver stays one module on purpose: its parts share one
+state (what is parsed, read, ready, in flight) whose invariants make the
+exactly-once and blame rules above; split, they would be read apart.
 """
 from __future__ import annotations
 
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
-from .archive import sha256
-from .classify import classify_message
-from .errors import BotError, EnvironmentFault
-from .extract import NEEDS_OCR, Extractor, JobFailed, cache_version, worth_caching
-from .ingest import PollReport, Progress
-from .model import Attachment, Extraction, ItemDecision, ParsedMessage
-from .official.verdict import Evidence
-from .officialcopy import evidence_for
-from .parse import ParseLimits, parse_message
-from .rules import Rules
-from .store import ItemRow, MessageSummary, PendingMessage, Store, environment_fault
+from ..archive import sha256
+from ..classify import classify_message
+from ..errors import BotError, EnvironmentFault
+from ..extract import NEEDS_OCR, Extractor, JobFailed, cache_version, worth_caching
+from ..ingest import PollReport, Progress
+from ..model import Extraction, ParsedMessage
+from ..parse import ParseLimits, parse_message
+from ..rules.model import Rules
+from ..store import MessageSummary, PendingMessage, Store, environment_fault
+from .items import item_rows
 
 log = logging.getLogger("bot.pipeline")
 
@@ -360,6 +365,7 @@ class _Run:
             name = next((a.filename for a, d in zip(job.message.attachments, job.digests) if d == digest), "?")
             _fail(self.store, self.report, job.pending, f"cannot read {name!r}: {failure.reason}",
                   self.max_attempts, self.now)
+            self.extractor.release(job.message.attachments)
 
     def _ready(self, job: _Job) -> None:
         self.inflight.discard(job)
@@ -375,16 +381,19 @@ class _Run:
         self.needs_ocr.add(job.pending.row)
         self.deferred.append(job.pending)
         self.releases.append(job.pending.row)
+        self.extractor.release(job.message.attachments)  # parsed again for its OCR pass
 
     def _stop_now(self) -> None:
         """A stop request: record what is ready; the rest is no longer in flight."""
         self.stopped = True
         self.releases.extend(job.pending.row for job in self.inflight)
         self.releases.extend(pending.row for pending in self.parsing.values())
+        self.extractor.cancel()
+        for job in self.inflight:
+            self.extractor.release(job.message.attachments)
         self.inflight.clear()
         self.parsing.clear()
         self.waiting.clear()
-        self.extractor.cancel()
         self._record()
 
     def release_all(self) -> None:
@@ -392,6 +401,8 @@ class _Run:
         nobody is charged for it. Best effort: the database may be the fault."""
         rows = [*self.releases, *(p.row for p in self.parsing.values()), *(j.pending.row for j in self.inflight),
                 *(j.pending.row for j in self.ready), *([self.alone] if self.alone is not None else [])]
+        for job in [*self.inflight, *self.ready]:  # their spooled attachments (after the pool's cancel)
+            self.extractor.release(job.message.attachments)
         try:
             self.store.release_inflight(rows)
         except Exception as exc:  # the state disk is full or gone: the next run resumes them, uncharged
@@ -421,6 +432,8 @@ class _Run:
         self.releases, self.fresh = [], {}
         self.held -= sum(job.pending.size for job in batch)
         still = {d for job in self.inflight for d in job.digests}
+        for job in batch:
+            self.extractor.release(job.message.attachments)
         for job in batch:  # forget the extractions no message in flight needs (the cache has them)
             for digest in job.digests:
                 if digest not in still:
@@ -438,7 +451,7 @@ class _Run:
             docs = [(a, self.results[d]) for a, d in zip(job.message.attachments, job.digests)]
             decisions = classify_message(job.message, docs, self.rules, job.pending.received_at,
                                          self.ocr_available)
-            return _items(decisions, docs, job.pending.received_at, self.rules, job.digests)
+            return item_rows(decisions, docs, job.pending.received_at, self.rules, job.digests)
         except Exception as exc:
             return exc
 
@@ -463,68 +476,6 @@ class _Run:
             log.info("message=%s file=%r school=%s types=%s decision=%s confidence=%.2f",
                      pending.message_id, decision.filename, decision.school or "-",
                      ",".join(decision.doc_types) or "-", decision.decision, decision.confidence)
-
-
-def _items(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extraction]], received_at: datetime,
-           rules: Rules, digests: Sequence[str] | None = None) -> list[ItemRow]:
-    """Attach container, occurrence, content hash, cycle and official-copy evidence to each decision.
-
-    Decisions come in the order of ``docs``; walking both together pairs
-    each decision with its attachment even when two files share a name (the
-    second of them is occurrence 1, so both are kept).
-    ``digests``: the SHA-256 of each doc's bytes, when already known.
-    """
-    cycle = rules.campaign.cycle_of(received_at)
-    occurrences = _occurrences([att for att, _ in docs])
-    out = []
-    cursor, last_part = 0, None  # the doc matched last, and the part index it had
-    for decision in decisions:
-        if decision.part_index < 0:  # about the mail, or a part that was not read: no file
-            out.append(ItemRow(decision, "", received_at, cycle))
-            continue
-        container, digest, occurrence, extraction = "", "", 0, None
-        # a part index that does not grow means the next attachment has begun
-        start = cursor if last_part is None or decision.part_index > last_part else cursor + 1
-        for index in range(start, len(docs)):
-            if docs[index][0].filename == decision.filename:
-                container, occurrence, extraction = docs[index][0].container, occurrences[index], docs[index][1]
-                digest = digests[index] if digests is not None else sha256(docs[index][0].data)
-                cursor, last_part = index, decision.part_index
-                break
-        if digest and not decision.content_sha256:
-            decision = replace(decision, content_sha256=digest)
-        evidence = _evidence(decision, extraction, rules, cycle, received_at) if extraction is not None else None
-        out.append(ItemRow(decision, container, received_at, cycle, occurrence, evidence))
-    return out
-
-
-def _evidence(decision: ItemDecision, extraction: Extraction, rules: Rules, cycle: int,
-              received_at: datetime) -> Evidence | None:
-    """Whether the part is the official paper, judged once its one document type is
-    known (a campaign document, counted or in review); None otherwise, or when the
-    extraction carries no official-copy inputs (made before the check existed)."""
-    if not decision.campaign or len(decision.doc_types) != 1 or decision.decision == "ignored":
-        return None
-    if not 0 <= decision.part_index < len(extraction.parts):
-        return None
-    try:
-        doc = rules.campaign.doc_type(decision.doc_types[0])
-    except KeyError:
-        return None
-    return evidence_for(extraction.official, extraction.parts[decision.part_index], doc, rules.campaign, cycle,
-                        received_at)
-
-
-def _occurrences(attachments: Sequence[Attachment]) -> list[int]:
-    """For each attachment, how many before it in the mail have the same
-    container and file name (0 for the first of a name)."""
-    seen: dict[tuple[str, str], int] = {}
-    out = []
-    for att in attachments:
-        key = (att.container, att.filename)
-        out.append(seen.get(key, 0))
-        seen[key] = out[-1] + 1
-    return out
 
 
 def _withhold(store: Store, report: PollReport, pending: PendingMessage, now: datetime,

@@ -14,8 +14,10 @@ Everything else (a crash before sending, an SMTP outage, a 4xx reply)
 leaves the mail queued: it is neither lost nor duplicated. Only one worker
 delivers per state directory (``StateLock``).
 
-The rows are read and written through the store (bot/store/outbox.py);
-this module decides what to send, when, and what to do with the answer.
+A pass is select -> decide -> apply: the due mail and the counts of mail
+sent are read from the store (bot/store/outbox.py), the pure functions of
+``delivery`` decide (rate, caps, recipients, retries), and this module
+carries out what they decide: the store and the sender.
 """
 from __future__ import annotations
 
@@ -25,79 +27,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
-from .clock import utc
-from .errors import SmtpFailure
-from .store.bounces import BelievedBounce, BounceReport
-from .store.outbox import SENDER_RECEIPT, OutboxRow, QueuedMail
+from ..errors import SmtpFailure
+from ..mailkey import SENDER_RECEIPT
+from ..store import OutboxRow
+from .delivery import HOLD, WAIT, Cancel, Counts, Defer, Limits, Replace, admit, after_failure, split_recipients
 
 log = logging.getLogger("bot.outbox")
 
 STATUSES = ("queued", "sent", "failed", "cancelled", "superseded")
 # The order of a delivery pass is the store's (``Store.due_mail``): the coordinator's mail first,
-# receipts to senders outside the roster (keys starting with SENDER_RECEIPT) last.
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much mail may leave, and when to give up on a mail.
-
-    Receipts never hold up the digest, reports, reminders or command replies:
-    they may use the daily cap only down to ``reserve`` sends kept for that
-    mail (less what of it was already sent in the last 24 hours). Receipts
-    to senders outside the roster have their own cap on top,
-    ``sender_receipts_per_day``, so a crowd of strangers cannot use up the day.
-    """
-
-    daily_cap: int = 500  # mails per rolling 24 hours
-    per_minute: int = 20
-    retry_for: timedelta = timedelta(days=3)  # temporary failures: keep trying this long
-    permanent_attempts: int = 3  # 5xx replies: give up after this many
-    backoff_cap: timedelta = timedelta(minutes=60)
-    sender_receipts_per_day: int = 20  # receipts to senders outside the roster, per rolling 24 hours
-    reserve: int = 0  # sends of the rolling 24 hours receipts leave to the digest, reminders and replies
-
-    @classmethod
-    def from_smtp(cls, smtp, reserve: int = 0) -> "Limits":
-        """The configured limits; ``reserve`` is at most half the daily cap (receipts keep the other half)."""
-        return cls(daily_cap=smtp.daily_cap, per_minute=smtp.per_minute,
-                   sender_receipts_per_day=smtp.sender_receipts_per_day,
-                   reserve=max(0, min(reserve, smtp.daily_cap // 2)))
-
-    def receipt_room(self, sent_in_day: int, priority_in_day: int) -> int:
-        """How many more receipts may go in the rolling 24 hours."""
-        kept = max(0, self.reserve - priority_in_day)
-        return max(0, self.daily_cap - kept - sent_in_day)
-
-    def backoff(self, attempts: int) -> timedelta:
-        """1, 2, 4, 8, ... minutes, at most ``backoff_cap``."""
-        return min(timedelta(minutes=2 ** max(0, min(attempts - 1, 20))), self.backoff_cap)
-
-
-# Verdicts of a re-check just before sending.
-@dataclass(frozen=True)
-class Cancel:
-    """Do not send it. With ``reopen`` (receipts), the items it acknowledges
-    become unacknowledged again and its key is freed, in the same
-    transaction, so that a later receipt can cover them."""
-
-    reason: str
-    reopen: bool = False
-
-
-@dataclass(frozen=True)
-class Defer:
-    until: datetime
-    reason: str
-
-
-@dataclass(frozen=True)
-class Replace:
-    """Send this instead (same key and Message-ID; content brought up to date)."""
-
-    raw: bytes
-    recipients: tuple[str, ...]
-    subject: str
-    meta: dict
+# receipts to senders outside the roster (keys of kind SENDER_RECEIPT) last.
 
 
 @dataclass
@@ -150,27 +89,23 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
     """
     allowed_set = {a.strip().lower() for a in allowed}
     report = DeliveryReport()
-    in_minute = store.sent_since(now - timedelta(minutes=1))
-    in_day = store.sent_since(now - timedelta(days=1))
-    priority_in_day = store.sent_since(now - timedelta(days=1), receipts=False)
-    sender_receipts_in_day = store.sent_since(now - timedelta(days=1), sender_receipts=True)
+    counts = Counts(in_minute=store.sent_since(now - timedelta(minutes=1)),
+                    in_day=store.sent_since(now - timedelta(days=1)),
+                    priority_in_day=store.sent_since(now - timedelta(days=1), receipts=False),
+                    sender_receipts_in_day=store.sent_since(now - timedelta(days=1), sender_receipts=True))
     held: Counter[str] = Counter()  # receipts left queued, by why
     due = store.due_mail(now)
     try:
         for index, row in enumerate(due):
-            if in_day >= limits.daily_cap or in_minute >= limits.per_minute:
+            to_sender = row.mail_key is not None and row.mail_key.kind == SENDER_RECEIPT
+            admission = admit(row.kind, to_sender, counts, limits)
+            if admission.action == WAIT:
                 report.waiting += len(due) - index
-                why = "daily cap" if in_day >= limits.daily_cap else "per-minute rate"
-                log.info("outbox: %d mail(s) wait for the %s", len(due) - index, why)
+                log.info("outbox: %d mail(s) wait for the %s", len(due) - index, admission.reason)
                 break
-            to_sender = row.key.startswith(SENDER_RECEIPT)
-            if row.kind == "receipt":
-                if limits.receipt_room(in_day, priority_in_day) <= 0:
-                    held["the rest of the daily cap is kept for the digest and reminders"] += 1
-                    continue
-                if to_sender and sender_receipts_in_day >= limits.sender_receipts_per_day:
-                    held["the daily cap of receipts to senders outside the roster"] += 1
-                    continue
+            if admission.action == HOLD:
+                held[admission.reason] += 1
+                continue
             verdict = recheck(row) if recheck else None
             if isinstance(verdict, Cancel):
                 if verdict.reopen:
@@ -187,9 +122,8 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
             if isinstance(verdict, Replace):
                 row = store.replace_mail(row.id, verdict.raw, verdict.recipients, verdict.subject, verdict.meta)
             raw = store.outbox_raw(row.id)
-            ok = allowed_set | (_verified_sender(store, row) if to_sender else set())
-            recipients = [a for a in row.recipients if a.lower() in ok]
-            dropped = [a for a in row.recipients if a.lower() not in ok]
+            recipients, dropped = split_recipients(
+                row.recipients, allowed_set | (_verified_sender(store, row) if to_sender else set()))
             if dropped:
                 log.warning("outbox #%d: not sending to %s (not in the roster or coordinator list)",
                             row.id, ", ".join(dropped))
@@ -201,39 +135,34 @@ def deliver_due(store, sender, now: datetime, limits: Limits, allowed: Iterable[
                 raw = with_recipients(raw, recipients)
             try:
                 envelope = return_path(row) if return_path else row.from_addr
-                refused = sender.send(raw, envelope, recipients, name=row.name)
+                refused = sender.send(raw, envelope, list(recipients), name=row.name)
             except SmtpFailure as exc:
                 error = exc.args[0] if exc.args else str(exc)
                 report.errors.append(error)
-                attempts = row.attempts + 1
-                expired = now - row.queued_at > limits.retry_for
-                give_up = (not exc.temporary and attempts >= limits.permanent_attempts) or (exc.temporary and expired)
-                if give_up:
-                    store.finish_mail(row.id, "failed", error, now, attempts=attempts)
+                decision = after_failure(row.attempts, row.queued_at, temporary=exc.temporary,
+                                         connection=exc.connection, now=now, limits=limits)
+                if decision.give_up:
+                    store.finish_mail(row.id, "failed", error, now, attempts=decision.attempts)
                     report.failed += 1
-                    log.error("outbox #%d %s failed for good after %d attempt(s): %s", row.id, row.key, attempts, error)
-                else:
-                    retry_at = now + limits.backoff(attempts)
-                    store.schedule_retry(row.id, attempts, retry_at, error)
-                    report.retrying += 1
-                    log.warning("outbox #%d %s: %s; retrying at %s", row.id, row.key, error, retry_at.isoformat())
-                    if exc.connection:
-                        # The server cannot be used now: the rest waits as long, without an attempt counted.
-                        rest = [r.id for r in due[index + 1:]]
-                        store.postpone_queued(rest, retry_at)
-                        report.deferred += len(rest)
-                        break
+                    log.error("outbox #%d %s failed for good after %d attempt(s): %s", row.id, row.key,
+                              decision.attempts, error)
+                    continue
+                store.schedule_retry(row.id, decision.attempts, decision.retry_at, error)
+                report.retrying += 1
+                log.warning("outbox #%d %s: %s; retrying at %s", row.id, row.key, error, decision.retry_at.isoformat())
+                if decision.postpone_rest:
+                    rest = [r.id for r in due[index + 1:]]
+                    store.postpone_queued(rest, decision.retry_at)
+                    report.deferred += len(rest)
+                    break
                 continue
             # Accepted by the server: record it at once (see the module docstring).
             note = ("refused by the server for " + "; ".join(f"{a}: {c} {m}" for a, (c, m) in refused.items())
                     ) if refused else None
             store.finish_mail(row.id, "sent", note, now, attempts=row.attempts + 1, sent=True,
-                              recipients=recipients if dropped else None)
+                              recipients=list(recipients) if dropped else None)
             report.sent += 1
-            in_minute += 1
-            in_day += 1
-            priority_in_day += row.kind != "receipt"
-            sender_receipts_in_day += to_sender
+            counts = counts.after_sent(row.kind, to_sender)
             log.info("outbox #%d %s %s %s", row.id, row.key, getattr(sender, "delivered", "sent to"),
                      ", ".join(recipients))
     finally:
@@ -257,10 +186,9 @@ def _verified_sender(store, row: OutboxRow) -> set[str]:
 
 def with_recipients(raw: bytes, recipients: Sequence[str]) -> bytes:
     """``raw`` with its To header naming ``recipients`` only."""
-    from .render import encode_header, set_header  # not at the top: a poll with nothing to send renders nothing
+    from .headers import encode_header, set_header  # not at the top: a poll with nothing to send writes no header
 
     return set_header(raw, "To", encode_header("To", ", ".join(recipients)))
 
 
-__all__ = ["Limits", "QueuedMail", "OutboxRow", "DeliveryReport", "Cancel", "Defer", "Replace", "SENDER_RECEIPT",
-           "retry", "deliver_due", "utc", "with_recipients", "BounceReport", "BelievedBounce"]
+__all__ = ["DeliveryReport", "retry", "deliver_due", "with_recipients"]

@@ -1,0 +1,78 @@
+"""A message's decisions as the rows recorded for it: which attachment each is
+about (two files of one name stay two items), its content hash, the cycle,
+and whether the part is the official paper. Pure: decisions, documents and
+rules in, ``ItemRow``s out."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Sequence
+
+from ..archive import sha256
+from ..model import Attachment, Extraction, ItemDecision
+from ..official.verdict import Evidence
+from ..officialcopy import evidence_for
+from ..rules.model import Rules
+from ..store import ItemRow
+
+
+def item_rows(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extraction]], received_at: datetime,
+           rules: Rules, digests: Sequence[str] | None = None) -> list[ItemRow]:
+    """Attach container, occurrence, content hash, cycle and official-copy evidence to each decision.
+
+    Decisions come in the order of ``docs``; walking both together pairs
+    each decision with its attachment even when two files share a name (the
+    second of them is occurrence 1, so both are kept).
+    ``digests``: the SHA-256 of each doc's bytes, when already known.
+    """
+    cycle = rules.campaign.cycle_of(received_at)
+    occurrences = _occurrences([att for att, _ in docs])
+    out = []
+    cursor, last_part = 0, None  # the doc matched last, and the part index it had
+    for decision in decisions:
+        if decision.part_index < 0:  # about the mail, or a part that was not read: no file
+            out.append(ItemRow(decision, "", received_at, cycle))
+            continue
+        container, digest, occurrence, extraction = "", "", 0, None
+        # a part index that does not grow means the next attachment has begun
+        start = cursor if last_part is None or decision.part_index > last_part else cursor + 1
+        for index in range(start, len(docs)):
+            if docs[index][0].filename == decision.filename:
+                container, occurrence, extraction = docs[index][0].container, occurrences[index], docs[index][1]
+                digest = digests[index] if digests is not None else sha256(docs[index][0].data)
+                cursor, last_part = index, decision.part_index
+                break
+        if digest and not decision.content_sha256:
+            decision = replace(decision, content_sha256=digest)
+        evidence = _evidence(decision, extraction, rules, cycle, received_at) if extraction is not None else None
+        out.append(ItemRow(decision, container, received_at, cycle, occurrence, evidence))
+    return out
+
+
+def _evidence(decision: ItemDecision, extraction: Extraction, rules: Rules, cycle: int,
+              received_at: datetime) -> Evidence | None:
+    """Whether the part is the official paper, judged once its one document type is
+    known (a campaign document, counted or in review); None otherwise, or when the
+    extraction carries no official-copy inputs (made before the check existed)."""
+    if not decision.campaign or len(decision.doc_types) != 1 or decision.decision == "ignored":
+        return None
+    if not 0 <= decision.part_index < len(extraction.parts):
+        return None
+    try:
+        doc = rules.campaign.doc_type(decision.doc_types[0])
+    except KeyError:
+        return None
+    return evidence_for(extraction.official, extraction.parts[decision.part_index], doc, rules.campaign, cycle,
+                        received_at)
+
+
+def _occurrences(attachments: Sequence[Attachment]) -> list[int]:
+    """For each attachment, how many before it in the mail have the same
+    container and file name (0 for the first of a name)."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for att in attachments:
+        key = (att.container, att.filename)
+        out.append(seen.get(key, 0))
+        seen[key] = out[-1] + 1
+    return out
