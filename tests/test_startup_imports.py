@@ -20,7 +20,7 @@ from datetime import datetime
 
 import pytest
 
-from bot import cli
+from bot import arguments
 from tests import mailfactory as mf
 from tests.configs import SMTP_OFF, imap_mailbox, write_config
 from tests.docfactory import OfficialDoc, official_pdf
@@ -37,7 +37,7 @@ POLLING = {"mailparser", "multiprocessing", "jinja2", "bot.pipeline", "bot.class
 # templates' renderer and planner.
 CHECKERS = {"bot.official.verdict", "bot.official.minutes", "bot.official.numbering", "bot.official.signblock",
             "bot.official.seal", "bot.vietnamese"}
-SENDING = {"smtplib", "ssl", "bot.send", "bot.render", "bot.plan", "tarfile", "bot.backup"}
+SENDING = {"smtplib", "ssl", "bot.send", "bot.outbound.render", "tarfile", "bot.backup"}
 
 RUN = """
 import json, sys
@@ -146,27 +146,27 @@ def test_a_poll_of_an_imap_mailbox_without_new_mail_loads_no_reader_no_parser_no
     (["--config", "c.toml"], None), ([], None),
 ])
 def test_the_command_is_told_from_the_arguments_when_it_can_be(argv, command):
-    assert cli.command_in(argv) == command
+    assert arguments.command_in(argv) == command
 
 
 def test_every_command_is_known_and_parses_alone_as_with_all_the_others():
     """``COMMANDS`` lists what ``build_parser`` adds, and a command's arguments parse the same
     whether the parser holds only it (what ``main`` builds) or every command."""
-    full = cli.build_parser()
+    full = arguments.build_parser()
     commands = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
-    assert tuple(commands.choices) == cli.COMMANDS
+    assert tuple(commands.choices) == arguments.COMMANDS
     samples = {"status": ["--json", "--cycle", "2023"], "assign": ["R17", "--official", "--why", "seal seen"],
                "received": ["thcs-x", "bien_ban", "--at", "2023-10-09T10:00", "--why", "paper"],
                "extend": ["thcs-x", "2023-10-20", "--why", "asked"], "backup": ["/tmp/b.tar.gz"],
                "reject": ["R17", "--why", "not ours"], "exempt": ["thcs-x", "--why", "closed"],
                "unexempt": ["thcs-x", "--why", "open"], "dismiss": ["Q12", "--why", "phoned"],
                "eval": ["--corpus", "/tmp/c"], "check-config": ["--connect"], "outbox": ["--retry", "--all"]}
-    for command in cli.COMMANDS:
+    for command in arguments.COMMANDS:
         argv = ["--config", "c.toml", "-v", command, *samples.get(command, [])]
-        assert cli.build_parser(only=command).parse_args(argv) == full.parse_args(argv), command
+        assert arguments.build_parser(only=command).parse_args(argv) == full.parse_args(argv), command
 
 
 def test_a_command_left_out_cannot_be_run(capsys):
     with pytest.raises(SystemExit):
-        cli.build_parser(only="status").parse_args(["--config", "c.toml", "health"])
+        arguments.build_parser(only="status").parse_args(["--config", "c.toml", "health"])
     assert "invalid choice: 'health'" in capsys.readouterr().err
