@@ -204,7 +204,7 @@ def _is_login_refusal(exc: BaseException) -> bool:
 
 def imap_check(mailbox, environ=None) -> Check:
     """Log in and EXAMINE the folder (read-only: nothing is marked or moved)."""
-    from .mailbox import connect_imap  # not at the top: health checks the state directory without IMAP
+    from .mailbox.imap import connect_imap  # not at the top: health checks the state directory without IMAP
 
     cfg = dataclasses.replace(mailbox, timeout_seconds=min(mailbox.timeout_seconds, CHECK_TIMEOUT_SECONDS))
     name = "IMAP"

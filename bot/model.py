@@ -24,7 +24,7 @@ class RawMessage:
     ``source_key`` identifies the message in its source, e.g.
     ``imap:INBOX:1700000000:42`` or ``folder:sub/file.eml#3``.
     ``received_at`` is the server's INTERNALDATE (timezone-aware); for the
-    folder source it is the Date header or the file's mtime (see mailbox.py).
+    folder source it is the Date header or the file's mtime (see bot/mailbox/folder.py).
     """
 
     source_key: str

@@ -292,7 +292,7 @@ def _start_idle(config, worker: Worker, scheduler, client_factory,
                 max_backoff: float = 300.0) -> threading.Thread | None:
     if config.mailbox.source != "imap":
         return None
-    from .mailbox import IdleWatcher, connect_imap  # not at the top: health opens no mailbox
+    from .mailbox.imap import IdleWatcher, connect_imap  # not at the top: health opens no mailbox
 
     def wake_poll() -> None:
         if not worker.wake_poll():

@@ -39,7 +39,7 @@ from bot import app, notify, pipeline
 from bot.errors import MailboxError
 from bot.extract import Extractor
 from bot.ingest import PollReport
-from bot.mailbox import connect_imap
+from bot.mailbox.imap import connect_imap
 from bot.model import RawMessage
 from bot.rules.load import load_rules
 from bot.service import health

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.mailbox import fetch_chunks
+from bot.mailbox.imap import fetch_chunks
 
 MB = 1024 * 1024
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.mailbox import FolderSource
+from bot.mailbox.folder import FolderSource
 
 VN = timezone(timedelta(hours=7))
 SENT = "Mon, 09 Oct 2023 16:00:00 +0700"               # the sender's clock: before the deadline

@@ -10,7 +10,7 @@ import pytest
 from bot.config.model import MailboxConfig
 from bot.config.secret import Secret
 from bot.errors import AuthenticationError, MailboxError
-from bot.mailbox import ImapSource, connect_imap
+from bot.mailbox.imap import ImapSource, connect_imap
 from bot.ingest import PollReport, ingest
 from bot.store import Store
 

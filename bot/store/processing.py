@@ -7,7 +7,7 @@ Exactly-once ingestion rests on three rules:
 3. processing a message writes its items and marks it done in one
    transaction, so a crash leaves it either untouched or fully recorded.
 
-A message too large to download (see mailbox.py) is recorded like any other,
+A message too large to download (see bot/mailbox/imap.py) is recorded like any other,
 with its header block as its archived bytes and its real size in ``size``:
 a row whose archive file is smaller than ``size`` is "withheld", and
 processing quarantines it with the reason instead of reading it.

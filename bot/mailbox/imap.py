@@ -1,62 +1,19 @@
-"""Where mail comes from: an IMAP folder, or a directory of .eml/.msg/.mbox files.
-
-This is the only module that talks IMAP. A source yields batches of raw
-messages together with the checkpoint that is valid once the batch is
-recorded; the caller (pipeline.ingest) records batch and checkpoint in one
-transaction, so a crash never skips or repeats a message.
-
-IMAP is read-only here: the folder is EXAMINEd and bodies are fetched with
-BODY.PEEK[], so no flag changes and nothing is deleted.
-
-Size limit: after the SEARCH for new UIDs, one light FETCH of their
-RFC822.SIZE (per thousand) says which are too large. A message larger
-than ``mailbox.max_message_mb`` is never downloaded whole: only its header
-block is fetched and recorded, marked as withheld with the reason, so it is
-quarantined (shown by ``health``) and never blocks the others. The mailbox
-still holds it; its record says which mail it is.
-"""
+"""IMAP: the incremental, read-only reader of one folder and the IDLE watcher."""
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol
+from datetime import timezone
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from .config.model import MailboxConfig
-from .errors import AuthenticationError, MailboxError
-from .model import RawMessage
+from ..config.model import MailboxConfig
+from ..errors import AuthenticationError, MailboxError
+from ..model import RawMessage
+from . import MAX_HEADER_BYTES, FetchedBatch, KnownFilter, too_large_reason
 
-if TYPE_CHECKING:  # annotations only: ssl loads with imapclient, when a mailbox is IMAP
+if TYPE_CHECKING:  # annotations only: ssl loads with imapclient
     import ssl
 
 log = logging.getLogger(__name__)
-
-# (message_id, size) pairs -> the subset already stored
-KnownFilter = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]
-
-MiB = 1024 * 1024
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg (an OLE compound file)
-# The header block of a withheld message is fetched up to this many bytes.
-MAX_HEADER_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True)
-class FetchedBatch:
-    messages: list[RawMessage]
-    checkpoint: tuple[int, int] | None  # (uidvalidity, last_uid) once this batch is recorded
-    # Files the folder source did not read (not .eml/.mbox), relative paths: in the log and the poll report.
-    skipped: tuple[str, ...] = ()
-
-
-class Source(Protocol):
-    key: str
-
-    def batches(self, checkpoint: tuple[int, int] | None, known: KnownFilter) -> Iterator[FetchedBatch]: ...
-
-    def close(self) -> None: ...
-
 
 # --------------------------------------------------------------------------
 # IMAP
@@ -256,20 +213,6 @@ class ImapSource:
         return out
 
 
-def too_large_reason(size: int, limit_mb: int, where: str) -> str:
-    """The quarantine reason of a message that was not downloaded."""
-    shown = f"{size / MiB:.0f}" if size >= 10 * MiB else f"{size / MiB:.2f}"
-    return (f"message too large: {shown} MB > {limit_mb} MB; only its headers were downloaded: "
-            f"open it in webmail ({where})")
-
-
-def header_block(data: bytes, limit: int = MAX_HEADER_BYTES) -> bytes:
-    """The header block of a raw message (up to and including the blank line), bounded."""
-    data = data[:limit]
-    ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := data.find(sep)) >= 0]
-    return data[:min(ends)] if ends else data
-
-
 def _tls_context(cfg) -> ssl.SSLContext:
     import ssl  # not at the top: a folder source needs no TLS (imapclient loads it for IMAP anyway)
 
@@ -295,158 +238,6 @@ def _why(exc: BaseException) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     return text.replace("b'", "'")
-
-
-# --------------------------------------------------------------------------
-# A directory of .eml / .mbox files
-
-
-class FolderSource:
-    """Reads every .eml, .msg (Outlook) and .mbox file under a directory
-    (recursively, sorted). Any other file is listed as not read, in the log
-    and in the poll report (the last batch's ``skipped``): nothing in the
-    folder is ignored silently.
-
-    The receipt time of a file comes from ``internaldates.json`` beside it
-    (name -> ISO 8601), as exported with the mail; failing that from the
-    newest ``Received:`` header (the time the receiving server stamped,
-    the nearest thing to INTERNALDATE in a file); failing that, with a
-    warning, from the sender's Date header; failing that from the file's
-    modification time. Duplicates are dropped by the store (hash of the
-    exact bytes).
-    """
-
-    SIDE_CAR = "internaldates.json"
-
-    def __init__(self, path: Path, batch: int = 50, max_message_mb: int | None = None):
-        self.path = path
-        self.key = f"folder:{path}"
-        self._batch = batch
-        self._max_mb = max_message_mb
-
-    def close(self) -> None:
-        pass
-
-    def batches(self, checkpoint, known) -> Iterator[FetchedBatch]:
-        if not self.path.is_dir():
-            raise MailboxError(f"mail folder {self.path} does not exist",
-                               hint="set mailbox.path in config.toml to a directory of .eml or .mbox files")
-        dates = self._sidecar()
-        batch: list[RawMessage] = []
-        skipped: list[str] = []
-        for raw in self._messages(dates, skipped):
-            batch.append(raw)
-            if len(batch) >= self._batch:
-                yield FetchedBatch(batch, None)
-                batch = []
-        if skipped:
-            shown = ", ".join(skipped[:20]) + (f", ... ({len(skipped) - 20} more)" if len(skipped) > 20 else "")
-            log.warning("mail folder %s: %d file(s) not read (only .eml, .msg and .mbox files are mail): %s",
-                        self.path, len(skipped), shown)
-        if batch or skipped:
-            yield FetchedBatch(batch, None, tuple(skipped))
-
-    def _sidecar(self) -> dict[str, datetime]:
-        file = self.path / self.SIDE_CAR
-        if not file.exists():
-            return {}
-        try:
-            return {name: datetime.fromisoformat(value) for name, value in json.loads(file.read_text("utf-8")).items()}
-        except (ValueError, AttributeError) as exc:
-            raise MailboxError(f"{file}: not a JSON object of file name -> ISO 8601 time ({exc})") from exc
-
-    def _messages(self, dates: dict[str, datetime], skipped: list[str]) -> Iterator[RawMessage]:
-        """The messages of every .eml, .msg and .mbox file; the other files' names go to ``skipped``."""
-        for file in sorted(self.path.rglob("*")):
-            rel = file.relative_to(self.path).as_posix()
-            suffix = file.suffix.lower()
-            if file.is_dir() or rel == self.SIDE_CAR:
-                continue
-            if suffix not in (".eml", ".msg", ".mbox"):
-                skipped.append(rel)
-            elif suffix in (".eml", ".msg"):  # an Outlook .msg is read by the parser (bot/outlookmsg.py)
-                size = file.stat().st_size
-                if self._too_large(size):
-                    with open(file, "rb") as fh:
-                        head = header_block(fh.read(MAX_HEADER_BYTES))
-                    yield self._withheld(f"folder:{rel}", head, size, dates.get(rel), file, rel)
-                    continue
-                data = file.read_bytes()
-                yield RawMessage(f"folder:{rel}", data, dates.get(rel) or _arrival_of(data, rel) or _mtime(file))
-            elif suffix == ".mbox":
-                import mailbox as stdlib_mailbox  # here: the other sources and files do not need it
-
-                box = stdlib_mailbox.mbox(file, create=False)
-                try:
-                    for index, key in enumerate(box.keys()):
-                        data = box.get_bytes(key)
-                        name = f"{rel}#{index}"
-                        if self._too_large(len(data)):
-                            yield self._withheld(f"folder:{name}", header_block(data), len(data), dates.get(name),
-                                                 file, name)
-                            continue
-                        yield RawMessage(f"folder:{name}", data, dates.get(name) or _arrival_of(data, name) or _mtime(file))
-                finally:
-                    box.close()
-
-    def _too_large(self, size: int) -> bool:
-        return self._max_mb is not None and size > self._max_mb * MiB
-
-    def _withheld(self, key: str, head: bytes, size: int, date: datetime | None, file: Path,
-                  name: str) -> RawMessage:
-        return RawMessage(key, head, date or _arrival_of(head, name) or _mtime(file), full_size=size,
-                          withheld=too_large_reason(size, self._max_mb, f"file {name}"))
-
-
-def _arrival_of(data: bytes, name: str) -> datetime | None:
-    """When a message in a file arrived: the receiving server's stamp in the
-    newest ``Received:`` header, else (with a warning: the sender's clock
-    may be wrong) its Date header, else None."""
-    # Not at the top: a poll of an empty folder (or of IMAP, which has INTERNALDATE) parses no header.
-    from email import policy
-    from email.parser import BytesHeaderParser
-
-    if data[:8] == OLE_SIGNATURE:  # an Outlook .msg: its own headers, as the parser will read them
-        from .outlookmsg import MsgUnreadable, to_rfc822  # not at the top: for .msg files only
-
-        try:
-            data = to_rfc822(data, max_attachments=0)[0]
-        except MsgUnreadable:
-            return None
-    try:
-        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(header_block(data))
-    except Exception:  # malformed headers: the parse stage reports them; the file's time is used
-        return None
-    for received in headers.get_all("Received") or []:  # newest first: the office's own server
-        moment = _aware_date(str(received).rpartition(";")[2])
-        if moment is not None:
-            return moment
-    moment = _aware_date(str(headers.get("Date") or ""))
-    if moment is not None:
-        log.warning("%s: no Received header and no internaldates.json entry: the receipt time is the "
-                    "sender's Date header (%s), which the sender's clock decides", name, moment.isoformat())
-    return moment
-
-
-def _aware_date(text: str) -> datetime | None:
-    from email.utils import parsedate_to_datetime  # not at the top: see _arrival_of
-
-    try:
-        moment = parsedate_to_datetime(" ".join(text.split())) if text.strip() else None
-    except (TypeError, ValueError, IndexError):
-        return None
-    return moment if moment and moment.tzinfo else None
-
-
-def _mtime(file: Path) -> datetime:
-    return datetime.fromtimestamp(file.stat().st_mtime, tz=timezone.utc)
-
-
-def open_source(cfg: MailboxConfig, client_factory=None) -> Source:
-    """The configured source; ``client_factory`` overrides how IMAP connects."""
-    if cfg.source == "folder":
-        return FolderSource(cfg.path, max_message_mb=cfg.max_message_mb)
-    return ImapSource(cfg, client_factory or connect_imap)
 
 
 # --------------------------------------------------------------------------
