@@ -192,7 +192,10 @@ class Tree:
 
     def __init__(self, root: Path, workdir: Path):
         self.root = root
-        config_py = (root / "bot" / "config.py").read_text("utf-8")
+        # bot/config.py, or the bot/config/ package it became (commit e83c0d5)
+        sources = [root / "bot" / "config.py"] if (root / "bot" / "config.py").exists() \
+            else sorted((root / "bot" / "config").glob("*.py"))
+        config_py = "".join(p.read_text("utf-8") for p in sources)
         self.has_ocr_key = '"extraction"' in config_py
         self.has_max_mb = "max_message_mb" in config_py
         self.shim = workdir / "no-tesseract"
@@ -487,8 +490,12 @@ _SCORE = """
 import json, sys
 from pathlib import Path
 from bot import app
-from bot.evaluate.classification import score
-from bot.rules.load import load_rules
+try:
+    from bot.evaluate.classification import score
+    from bot.rules.load import load_rules
+except ImportError:  # a checkout before commit e83c0d5 (single-module evaluate and rules)
+    from bot.evaluate import score
+    from bot.rules import load_rules
 from bot.store import Store
 labels = json.loads(Path(sys.argv[1]).read_text("utf-8"))
 with Store.open(Path(sys.argv[2])) as store:
