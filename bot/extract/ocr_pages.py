@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..vietnamese import fold, fold_compact
 from .common import ExtractLimits
 from .ocr_engine import tesseract
-from .ocr_tsv import DATE_LONG, DATE_SHORT, ocr_layout, repair_text
+from .ocr_tsv import DATE_LONG, DATE_SHORT, OcrLine, ocr_lines, repair_date_line, repair_text
 from .text import starts_document
 
 # --------------------------------------------------------------------------
@@ -50,6 +50,7 @@ _FALLBACK_HEAD = 0.35    # ... shares of the page (measured: the top 35 % reads 
 _ANALYSIS_WIDTH = 600    # pixels: an A4 page at 72 dpi tells text rows apart, in ~2 ms
 _INK = 160               # gray level below which a pixel is ink (anti-aliased at low resolution)
 _WHOLE_HEAD_LINES = 16  # lines of a page read whole in which its head is looked for
+_SURE = 60.0            # tesseract's word confidence (0-100) above which a head with a repaired date decides
 _SMALL = 150             # analysis pixels: an image this low (a logo, a stamp) is read whole at once
 
 
@@ -186,42 +187,45 @@ def read_page(page, limits: ExtractLimits, *, continued: bool = False, follow: b
     small = 1.0 if height < _SMALL else None  # nothing to save by cutting it
     start_cut = small or _cut_after(rows, _START_ROWS, height, _FALLBACK_START)
     head_cut = max(start_cut, small or _cut_after(rows, _HEAD_ROWS, height, _FALLBACK_HEAD))
-    pieces, top = [], 0.0
+    lines: list[OcrLine] = []
+    top, regions = 0.0, 0
     if continued:
-        pieces.append(_read_region(page, 0.0, start_cut, 1.0, limits, head_share=1.0))
-        top = start_cut
-        if not starts_document(_lines(pieces[0])):
+        lines += _read_region(page, 0.0, start_cut, 1.0, limits, head_share=1.0)
+        top, regions = start_cut, 1
+        if not starts_document(_texts(lines)):
             if follow and body_allowed and start_cut < 1.0:
                 return _read_whole(page, limits, regions=2)
-            return PageRead(repair_text(pieces[0]), False, False, start_cut >= 1.0, 1)
+            return PageRead(repair_text("\n".join(_texts(lines))), False, False, start_cut >= 1.0, 1)
     if head_cut > top:
-        pieces.append(_read_region(page, top, head_cut, 1.0, limits, head_share=1.0 if top == 0.0 else 0.0))
-    head_lines = _lines("\n".join(pieces))
-    decided = head_decides(head_lines)
+        lines += _read_region(page, top, head_cut, 1.0, limits, head_share=1.0 if top == 0.0 else 0.0)
+        regions += 1
+    decided = head_decides_sure(lines)
     if head_cut < 1.0 and not decided and body_allowed:
         # The whole page again, as one image: what tesseract reads of a band may
         # differ from what it reads of the page, and an undecided head may be a misread one.
-        return _read_whole(page, limits, regions=len(pieces) + 1)
-    return PageRead(repair_text("\n".join(pieces)), starts_document(head_lines), decided, head_cut >= 1.0,
-                    len(pieces))
+        return _read_whole(page, limits, regions=regions + 1)
+    return PageRead(repair_text("\n".join(_texts(lines))), starts_document(_texts(lines)), decided,
+                    head_cut >= 1.0, regions)
 
 
 def _read_whole(page, limits: ExtractLimits, regions: int) -> PageRead:
     """The page read as one image; it decides when its own head does (its top read whole may
     hold what the band alone misread: then the pages that continue its document need not be)."""
-    text = _read_region(page, 0.0, 1.0, 1.0, limits, head_share=None)
-    lines = _lines(text)
-    return PageRead(repair_text(text), starts_document(lines), head_decides(lines[:_WHOLE_HEAD_LINES]), True, regions)
+    lines = _read_region(page, 0.0, 1.0, 1.0, limits, head_share=None)
+    texts = _texts(lines)
+    return PageRead(repair_text("\n".join(texts)), starts_document(texts),
+                    head_decides_sure(lines[:_WHOLE_HEAD_LINES]), True, regions)
 
 
-def _lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.strip()]
+def _texts(lines: list[OcrLine]) -> list[str]:
+    return [line.text for line in lines]
 
 
 def _read_region(page, top: float, bottom: float, scale: float, limits: ExtractLimits, *,
-                 head_share: float | None) -> str:
+                 head_share: float | None) -> list[OcrLine]:
+    """The band [top, bottom) of the page read: its lines (blank ones left out)."""
     image, dpi = page.region(top, bottom, scale)
-    return ocr_layout(tesseract(image, dpi, limits), head_share, repair=False)
+    return [line for line in ocr_lines(tesseract(image, dpi, limits), head_share) if line.text.strip()]
 
 
 # A title: a short line in capitals ("TỜ TRÌNH", "BIÊN B Ả N"), not the motto
@@ -242,9 +246,29 @@ def head_decides(lines: list[str]) -> bool:
     a photo of a table), a misread date ("naày 17 tháng 9", "năm 2033"), an
     issuer read as specks.
     """
-    lines = [line.strip() for line in lines if line.strip()]
+    return _deciding_lines([line.strip() for line in lines if line.strip()]) is not None
+
+
+def head_decides_sure(lines: list[OcrLine], level: float | None = None) -> bool:
+    """``head_decides`` on what OCR read; or, on the head with its date line repaired
+    (``repair_date_line``), when tesseract was sure (``level``) of every word of the
+    lines it decides by: the issuer's, the title and the two subject lines after it.
+    A misread date often comes with a misread issuer or subject; a head read surely but
+    for its date line is as good as one read whole."""
+    level = _SURE if level is None else level
+    lines = [line for line in lines if line.text.strip()]
+    texts = [line.text.strip() for line in lines]
+    if _deciding_lines(texts) is not None:
+        return True
+    used = _deciding_lines([repair_date_line(text) for text in texts])
+    return used is not None and all(lines[i].sure(level) for i in used)
+
+
+def _deciding_lines(lines: list[str]) -> list[int] | None:
+    """The indexes of the lines ``head_decides`` decides by (issuer lines, title, two subject
+    lines), or None when the head does not decide."""
     if not starts_document(lines):
-        return False
+        return None
     folded = [fold(line) for line in lines]
     for i, line in enumerate(lines):
         if not (_is_title(line) and len(lines) - i - 1 >= 2):
@@ -253,10 +277,10 @@ def head_decides(lines: list[str]) -> bool:
         # the years of the subject, however OCR broke "năm học 2022-2023" ("năm ˆ / học 2022:2023")
         years = {int(y) for f in folded[i + 1:] for y in _YEAR.findall(DATE_LONG.sub(" ", f))}
         dates = [m for f in above for m in [DATE_LONG.search(f) or DATE_SHORT.search(f)] if m]
-        issuer = any("truong" in f or "trung tam" in f for f in above)
-        if dates and issuer and any(abs(int(dates[0].group(3)) - y) <= 1 for y in years):
-            return True
-    return False
+        issuers = [j for j, f in enumerate(above) if "truong" in f or "trung tam" in f]
+        if dates and issuers and any(abs(int(dates[0].group(3)) - y) <= 1 for y in years):
+            return issuers + [i, i + 1, i + 2]
+    return None
 
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")

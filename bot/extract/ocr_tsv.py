@@ -37,16 +37,34 @@ _HEAD_BAND_LINES = 10     # the two-column header is in the first lines of a pag
 _HEAD_BAND_SHARE = 0.45   # ... and in the top of the page
 
 
+@dataclass(frozen=True)
+class OcrLine:
+    """One line of a page as OCR read it: its text and how sure tesseract was of each word
+    (0-100; specks and stamps read as text are below ``_MIN_WORD_CONF``)."""
+
+    text: str
+    confidences: tuple[float, ...]
+
+    def sure(self, level: float) -> bool:
+        """Every word of two letters or more was read with at least ``level`` confidence."""
+        return all(conf >= level for word, conf in zip(self.text.split(" "), self.confidences)
+                   if sum(ch.isalpha() for ch in word) >= 2)
+
+
 def ocr_layout(tsv: str, head_share: float | None = None, repair: bool = True) -> str:
     """Tesseract TSV -> page text, with a two-column header in reading order and, with
     ``repair``, misread date lines repaired (``repair_date_line``)."""
+    text = "\n".join(line.text for line in ocr_lines(tsv, head_share))
+    return repair_text(text) if repair else text
+
+
+def ocr_lines(tsv: str, head_share: float | None = None) -> list[OcrLine]:
+    """Tesseract TSV -> the page's lines (``ocr_layout``'s, not repaired), each with its words' confidences."""
     width, height, lines = _tsv_lines(tsv)
     band, rest = _header_band(lines, width, height, _HEAD_BAND_SHARE if head_share is None else head_share)
     left = [seg for seg, side, _ in band if side == "left"]
     right = [seg for seg, side, _ in band if side == "right"]
-    head = [_words_text(seg) for seg in left] + [_words_text(seg) for seg in right]
-    text = "\n".join(head + [_words_text(line) for line in rest])
-    return repair_text(text) if repair else text
+    return [OcrLine(_words_text(words), tuple(w.conf for w in words)) for words in left + right + rest]
 
 
 def repair_text(text: str) -> str:
@@ -55,7 +73,7 @@ def repair_text(text: str) -> str:
 
 
 def _words_text(words: list[_Word]) -> str:
-    return _SECTION_SO.sub("Số", " ".join(_capital_lookalikes(w.text) for w in words))
+    return _SECTION_SO.sub("S", " ".join(_capital_lookalikes(w.text) for w in words))
 
 
 # OCR reads the "S" of "Số" as a section sign: "§ố: 04/BB-...".

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import subprocess
 import re
 from datetime import date, datetime
@@ -152,13 +153,26 @@ def _rereads(page_of, parts, limits: ExtractLimits):
     return tuple(heads), tuple(bodies)
 
 
-def _signer_texts(image, seal: PageSeal, dpi: int, limits: ExtractLimits, part: DocumentPart) -> list[str]:
+def _signer_texts(crop, size: tuple[int, int], seal: PageSeal, dpi: int, limits: ExtractLimits,
+                  part: DocumentPart) -> list[str]:
     """What is read around the seal: as one block of text first; when that gives no signer's
     title with a name under it, once more as sparse text (where one block loses the name
-    between the signature's strokes and the scan's specks)."""
+    between the signature's strokes and the scan's specks).
+
+    ``crop(box)``: the page, in colour, cut to ``box`` (pixels of the page of ``size`` at
+    ``dpi``): a PDF page draws only that part of itself."""
+    box = _signer_box(seal, size)
+    if box is None:
+        return []
+    try:
+        # the seal's ink is light in the red channel (R ~ 200+ even where dense) and the black print dark
+        strip = crop(box).convert("RGB").getchannel("R").point(lambda v: 255 if v >= _INK_CUT else v)
+    except (OSError, ValueError) as exc:
+        log.info("page %s: signer not drawn around the seal: %s", seal.page, exc)
+        return []
     texts = []
     for psm in (_ONE_BLOCK, _SPARSE):
-        text = _signer_text(image, seal, dpi, limits, psm)
+        text = _signer_text(strip, seal, dpi, limits, psm)
         if text.strip():
             texts.append(text)
             if find_blocks(part.text.splitlines() + text.splitlines()).found:
@@ -166,19 +180,20 @@ def _signer_texts(image, seal: PageSeal, dpi: int, limits: ExtractLimits, part: 
     return texts
 
 
-def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits, psm: int = _ONE_BLOCK) -> str:
-    """OCR of the signature block around the seal on ``image`` (the page, in colour): the
-    signer's title above the seal, the name below, a seal's width or so to each side. Read in
-    the red channel, where the seal's ink turns pale and the black print under it stays."""
+def _signer_box(seal: PageSeal, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The signature block around the seal on a page of ``size`` pixels: the signer's title
+    above the seal, the name below, a seal's width or so to each side; None when too small."""
     x0, y0, x1, y1 = seal.candidate.box
     across = x1 - x0
-    width, height = image.size
+    width, height = size
     box = (int(max(0.0, x0 - across) * width), int(max(0.0, y0 - _SIGNER_MARGIN) * height),
            int(min(1.0, x1 + 1.5 * across) * width), int(min(1.0, y1 + _SIGNER_MARGIN) * height))
-    if box[2] - box[0] < 8 or box[3] - box[1] < 8:
-        return ""
-    # the seal's ink is light in the red channel (R ~ 200+ even where dense) and the black print dark: cut between
-    strip = image.crop(box).convert("RGB").getchannel("R").point(lambda v: 255 if v >= _INK_CUT else v)
+    return None if box[2] - box[0] < 8 or box[3] - box[1] < 8 else box
+
+
+def _signer_text(strip, seal: PageSeal, dpi: int, limits: ExtractLimits, psm: int = _ONE_BLOCK) -> str:
+    """OCR of the signature block cut out around the seal, in the red channel, where the seal's
+    ink turns pale and the black print under it stays."""
     try:
         # one block of text (psm 6): the automatic layout takes the seal's ring for a picture and drops
         # the title above it
@@ -241,7 +256,8 @@ def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, 
             dpi = _SIGNER_DPI
             if width * height * (dpi / 72) ** 2 > limits.max_image_pixels:  # a huge page: drawn smaller
                 dpi = max(1, int(72 * (limits.max_image_pixels / (width * height)) ** 0.5))
-            for text in _signer_texts(page.render(scale=dpi / 72).to_pil(), seal, dpi, limits, part):
+            for text in _signer_texts(_page_cropper(page, dpi / 72), _drawn_size(page, dpi / 72), seal, dpi,
+                                      limits, part):
                 signer.append((number, text))
     heads, bodies = (), ()
     if ocr and not scans_only:  # a scan: what OCR by need did not read and the checks need
@@ -250,6 +266,28 @@ def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, 
             return PdfPage(page, limits.ocr_dpi, limits.max_image_pixels) if page is not None else None
         heads, bodies = _rereads(ocr_page, parts, limits)
     return tuple(seals), tuple(signer), heads, bodies
+
+
+def _drawn_size(page, scale: float) -> tuple[int, int]:
+    """The size in pixels of ``page`` drawn whole at ``scale`` (as PDFium sizes it)."""
+    width, height = page.get_size()
+    if page.get_rotation() in (90, 270):
+        width, height = height, width
+    return math.ceil(width * scale), math.ceil(height * scale)
+
+
+def _page_cropper(page, scale: float):
+    """``crop(box)``: the part ``box`` (pixels) of ``page`` drawn at ``scale``, the same pixels as
+    that part of the page drawn whole (PDFium draws the page shifted by whole pixels), without
+    drawing the rest (a colour A4 page at 200 dpi is 12 MB)."""
+    def crop(box):
+        width, height = _drawn_size(page, scale)
+        left, top, right, bottom = box
+        # pypdfium2 takes the margins in points and rounds them up to pixels: a hair under each
+        points = [(max(0, px) - 0.01) / scale if px > 0 else 0.0
+                  for px in (left, height - bottom, width - right, top)]
+        return page.render(scale=scale, crop=tuple(points)).to_pil()
+    return crop
 
 
 def _image_seals(data: bytes, parts, limits: ExtractLimits):
@@ -268,7 +306,7 @@ def _image_seals(data: bytes, parts, limits: ExtractLimits):
         seal = find_seal(frame.convert("RGB"), number)
         seals.append(seal)
         if _wants_signer(seal, part):
-            for text in _signer_texts(frame, seal, image_dpi(image), limits, part):
+            for text in _signer_texts(frame.crop, frame.size, seal, image_dpi(image), limits, part):
                 signer.append((number, text))
 
     def ocr_page(number):

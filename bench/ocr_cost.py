@@ -1,0 +1,119 @@
+"""Where the OCR of a corpus spends tesseract's CPU, in one process: ``python3 -m bench.ocr_cost CORPUS [OUT.json]``.
+
+Every distinct PDF and image attached in the corpus's messages is extracted
+with OCR on (``extract(..., ocr=True)``, the official-copy inputs included,
+as an extraction worker does) and each tesseract run is timed with the
+thread's CPU clock and put in the region it read: a page's head (or the
+first rows of a page that may continue a document), a page read whole, the
+signer around a seal, a head or a body read again for the official-copy
+check. Prints one JSON line (CPU seconds and runs per region, total CPU of
+the extractions); with OUT, also writes each file's text and official inputs,
+so that two versions of the readers can be compared file by file.
+Set ``OMP_THREAD_LIMIT=1`` as the workers do (done here before tesseract loads).
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from bot.extract import ocr_engine, ocr_pages, ocr_tsv  # noqa: E402
+from bot.extract.common import ExtractLimits  # noqa: E402
+from bot.extract.dispatch import extract  # noqa: E402
+from bot.model import Attachment  # noqa: E402
+
+_CALLERS = {"_read_whole": "whole", "read_page": "head", "_signer_text": "signer", "_rereads": "reread"}
+
+
+def _region() -> str:
+    """The region being read, from the call stack (the reader's function names)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name in _CALLERS:
+            return _CALLERS[frame.f_code.co_name]
+        frame = frame.f_back
+    return "other"
+
+
+def scanned_files(corpus: Path):
+    """(name, bytes) of each distinct PDF or image attached in the corpus, in message order."""
+    seen = set()
+    for path in sorted(corpus.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for part in message.iter_attachments():
+            data = part.get_payload(decode=True) or b""
+            if not (data[:5] == b"%PDF-" or data[:3] == b"\xff\xd8\xff" or data[:4] in (b"\x89PNG", b"II*\x00", b"MM\x00*")):
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if digest not in seen:
+                seen.add(digest)
+                yield f"{path.name}/{part.get_filename()}", data
+
+
+def main(argv: list[str]) -> int:
+    corpus = Path(argv[0])
+    costs: dict[str, list[float]] = {}
+    tsv = ocr_engine._ENGINE.tsv
+
+    def timed(*args, **kwargs):
+        start = time.thread_time()
+        try:
+            return tsv(*args, **kwargs)
+        finally:
+            entry = costs.setdefault(_region(), [0.0, 0])
+            entry[0] += time.thread_time() - start
+            entry[1] += 1
+
+    ocr_engine._ENGINE.tsv = timed
+    heads: list[dict] = []
+    current = [""]
+    decides = ocr_pages.head_decides_sure
+
+    def logged(lines, level=None):
+        decided = decides(lines, level)
+        lines = [line for line in lines if line.text.strip()]
+        texts = [line.text.strip() for line in lines]
+        used = ocr_pages._deciding_lines([ocr_tsv.repair_date_line(t) for t in texts])
+        confs = [min([c for w, c in zip(lines[i].text.split(" "), lines[i].confidences)
+                      if sum(ch.isalpha() for ch in w) >= 2] or [100.0]) for i in (used or [])]
+        heads.append({"file": current[0], "whole": sys._getframe(1).f_code.co_name == "_read_whole",
+                      "decided": decided, "raw": ocr_pages._deciding_lines(texts) is not None,
+                      "repaired": used is not None, "min_conf": min(confs) if confs else None,
+                      "texts": texts, "confs": [list(line.confidences) for line in lines]})
+        return decided
+
+    ocr_pages.head_decides_sure = logged
+    results, total, files = {}, 0.0, 0
+    for name, data in scanned_files(corpus):
+        current[0] = name
+        before = sum(c[1] for c in costs.values())
+        start = time.process_time()
+        result = extract(Attachment(name.split("/", 1)[1], "application/octet-stream", data), ExtractLimits(), ocr=True)
+        spent = time.process_time() - start
+        if sum(c[1] for c in costs.values()) == before:
+            continue  # no OCR: a text PDF
+        files += 1
+        total += spent
+        official = result.official
+        results[name] = {"text": [p.text for p in result.parts], "error": result.error,
+                         "signer": official and [list(t) for t in official.signer_text],
+                         "heads": official and [list(t) for t in official.head_text],
+                         "bodies": official and [list(t) for t in official.body_text],
+                         "seals": official and [repr(p) for p in official.pages]}
+    figures = {"files": files, "extract_cpu_s": round(total, 1),
+               "tesseract": {k: {"cpu_s": round(v[0], 1), "runs": v[1]} for k, v in sorted(costs.items())}}
+    print(json.dumps(figures))
+    if len(argv) > 1:
+        Path(argv[1]).write_text(json.dumps({"figures": figures, "files": results, "heads": heads}, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
