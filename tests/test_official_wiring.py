@@ -487,3 +487,26 @@ def test_what_a_scan_has_read_again(text, head, body):
 
     part = DocumentPart(head=text, text=text)
     assert (wants_head(part), wants_body(part)) == (head, body)
+
+
+@pytest.mark.parametrize("box", [(100, 1500, 900, 2100), (0, 0, 60, 40), (13, 1777, None, None)])
+def test_the_signer_is_read_from_the_same_pixels_as_the_page_drawn_whole(box):
+    # the part of a scanned page around the seal is drawn alone (not the whole page in colour)
+    import pypdfium2 as pdfium
+    from PIL import ImageChops
+
+    from bot.extract.official import _drawn_size, _page_cropper
+    from tests import docfactory as df
+
+    from . import officialfactory as of
+
+    pdf = pdfium.PdfDocument(df.image_pdf([of.png(of.page_image(of.Page()))]))
+    page, scale = pdf[0], 200 / 72
+    whole = page.render(scale=scale).to_pil()
+    assert whole.size == _drawn_size(page, scale)
+    box = tuple(whole.size[i % 2] if v is None else v for i, v in enumerate(box))
+    part = _page_cropper(page, scale)(box)
+    assert part.size == (box[2] - box[0], box[3] - box[1])
+    difference = ImageChops.difference(whole.crop(box).convert("L"), part.convert("L"))
+    assert max(difference.getextrema()) <= 1  # PDFium's resampling may differ by a level
+    pdf.close()
