@@ -6,7 +6,8 @@ as an extraction worker does) and each tesseract run is timed with the
 thread's CPU clock and put in the region it read: a page's head (or the
 first rows of a page that may continue a document), a page read whole, the
 signer around a seal, a head or a body read again for the official-copy
-check. Prints one JSON line (CPU seconds and runs per region, total CPU of
+check; and each head's decision (as read, and with its date line repaired).
+Prints one JSON line (CPU seconds and runs per region, total CPU of
 the extractions); with OUT, also writes each file's text and official inputs,
 so that two versions of the readers can be compared file by file.
 Set ``OMP_THREAD_LIMIT=1`` as the workers do (done here before tesseract loads).
@@ -74,22 +75,18 @@ def main(argv: list[str]) -> int:
     ocr_engine._ENGINE.tsv = timed
     heads: list[dict] = []
     current = [""]
-    decides = ocr_pages.head_decides_sure
+    decides = ocr_pages.head_decides
 
-    def logged(lines, level=None):
-        decided = decides(lines, level)
-        lines = [line for line in lines if line.text.strip()]
-        texts = [line.text.strip() for line in lines]
-        used = ocr_pages._deciding_lines([ocr_tsv.repair_date_line(t) for t in texts])
-        confs = [min([c for w, c in zip(lines[i].text.split(" "), lines[i].confidences)
-                      if sum(ch.isalpha() for ch in w) >= 2] or [100.0]) for i in (used or [])]
+    def logged(lines):
+        decided = decides(lines)
+        texts = [line.strip() for line in lines if line.strip()]
         heads.append({"file": current[0], "whole": sys._getframe(1).f_code.co_name == "_read_whole",
-                      "decided": decided, "raw": ocr_pages._deciding_lines(texts) is not None,
-                      "repaired": used is not None, "min_conf": min(confs) if confs else None,
-                      "texts": texts, "confs": [list(line.confidences) for line in lines]})
+                      "decided": decided,
+                      "repaired": ocr_pages._deciding_lines([ocr_tsv.repair_date_line(t) for t in texts]) is not None,
+                      "texts": texts})
         return decided
 
-    ocr_pages.head_decides_sure = logged
+    ocr_pages.head_decides = logged
     results, total, files = {}, 0.0, 0
     for name, data in scanned_files(corpus):
         current[0] = name

@@ -316,51 +316,14 @@ def test_head_decides(lines, decides):
     assert extract_ocr.head_decides(lines) is decides
 
 
-def _read(lines: list[str], unsure: dict[int, float] | None = None) -> list:
-    """``lines`` as OCR lines, every word read at confidence 95 but those of the lines in ``unsure``."""
-    from bot.extract.ocr_tsv import OcrLine
-
-    unsure = unsure or {}
-    return [OcrLine(line, tuple(unsure.get(i, 95.0) for _ in line.split(" "))) for i, line in enumerate(lines)]
-
-
-_MISREAD_DATE = HEAD[:4] + ["Quận 12, naày 05 tháng 10 năm 2023"] + HEAD[5:]
-
-
-@pytest.mark.parametrize("lines, unsure, decides", [
-    # read whole: decides whatever the confidence
-    (HEAD, {1: 20.0}, True),
-    # the date misread, everything else read surely: the repaired head decides (no page read whole)
-    (_MISREAD_DATE, {}, True),
-    # ... but not when tesseract was unsure of the issuer, the title or a subject line
-    (_MISREAD_DATE, {1: 40.0}, False),
-    (_MISREAD_DATE, {5: 40.0}, False),
-    (_MISREAD_DATE, {7: 40.0}, False),
-    # the motto and the number line are not what decides: unsure there is no matter
-    (_MISREAD_DATE, {2: 30.0, 3: 30.0}, True),
-    # a date half read is not repaired: the page is read whole
-    (HEAD[:4] + ["Quận 12, ngày 2 25 tháng 10 năm 2023"] + HEAD[5:], {}, False),
-    # a misread year has nothing in the subject to agree with, however sure
-    (HEAD[:4] + ["Quận 12, naày 05 tháng 10 năm 2033"] + HEAD[5:], {}, False),
-])
-def test_a_head_with_a_misread_date_decides_only_when_read_surely(lines, unsure, decides):
-    from bot.extract.ocr_pages import head_decides_sure
-
-    assert head_decides_sure(_read(lines, unsure)) is decides
-
-
-def test_ocr_lines_keep_each_words_confidence_and_specks_do_not_count():
+def test_ocr_lines_keep_each_words_confidence():
     from bot.extract.ocr_tsv import ocr_lines
 
     page = tsv(1650, 2340, [row("TRƯỜNG THCS NGUYỄN HUỆ", 100, 100, 91.0) + [("ˆ", 700, 100, 3.0)],
                             row("Về việc đề nghị", 100, 200, 40.0)])
     first, second = ocr_lines(page)
-    assert first.text == "TRƯỜNG THCS NGUYỄN HUỆ ˆ" and first.sure(60) and not first.sure(95)
-    assert second.text == "Về việc đề nghị" and not second.sure(60)
-
-
-def test_a_section_sign_read_for_the_s_of_so_becomes_so_once():
-    assert extract_module.ocr_layout(tsv(1650, 2340, [row("§ố: 12/TTr-THCSNH", 100, 100)])) == "Số: 12/TTr-THCSNH"
+    assert first.text == "TRƯỜNG THCS NGUYỄN HUỆ ˆ" and first.confidences == (91.0, 91.0, 91.0, 91.0, 3.0)
+    assert second.text == "Về việc đề nghị" and second.confidences == (40.0,) * 4
 
 
 @pytest.mark.parametrize("line, repaired", [

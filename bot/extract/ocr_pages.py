@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..vietnamese import fold, fold_compact
 from .common import ExtractLimits
 from .ocr_engine import tesseract
-from .ocr_tsv import DATE_LONG, DATE_SHORT, OcrLine, ocr_lines, repair_date_line, repair_text
+from .ocr_tsv import DATE_LONG, DATE_SHORT, OcrLine, ocr_lines, repair_text
 from .text import starts_document
 
 # --------------------------------------------------------------------------
@@ -50,7 +50,6 @@ _FALLBACK_HEAD = 0.35    # ... shares of the page (measured: the top 35 % reads 
 _ANALYSIS_WIDTH = 600    # pixels: an A4 page at 72 dpi tells text rows apart, in ~2 ms
 _INK = 160               # gray level below which a pixel is ink (anti-aliased at low resolution)
 _WHOLE_HEAD_LINES = 16  # lines of a page read whole in which its head is looked for
-_SURE = 60.0            # tesseract's word confidence (0-100) above which a head with a repaired date decides
 _SMALL = 150             # analysis pixels: an image this low (a logo, a stamp) is read whole at once
 
 
@@ -199,7 +198,7 @@ def read_page(page, limits: ExtractLimits, *, continued: bool = False, follow: b
     if head_cut > top:
         lines += _read_region(page, top, head_cut, 1.0, limits, head_share=1.0 if top == 0.0 else 0.0)
         regions += 1
-    decided = head_decides_sure(lines)
+    decided = head_decides(_texts(lines))
     if head_cut < 1.0 and not decided and body_allowed:
         # The whole page again, as one image: what tesseract reads of a band may
         # differ from what it reads of the page, and an undecided head may be a misread one.
@@ -214,7 +213,7 @@ def _read_whole(page, limits: ExtractLimits, regions: int) -> PageRead:
     lines = _read_region(page, 0.0, 1.0, 1.0, limits, head_share=None)
     texts = _texts(lines)
     return PageRead(repair_text("\n".join(texts)), starts_document(texts),
-                    head_decides_sure(lines[:_WHOLE_HEAD_LINES]), True, regions)
+                    head_decides(texts[:_WHOLE_HEAD_LINES]), True, regions)
 
 
 def _texts(lines: list[OcrLine]) -> list[str]:
@@ -247,21 +246,6 @@ def head_decides(lines: list[str]) -> bool:
     issuer read as specks.
     """
     return _deciding_lines([line.strip() for line in lines if line.strip()]) is not None
-
-
-def head_decides_sure(lines: list[OcrLine], level: float | None = None) -> bool:
-    """``head_decides`` on what OCR read; or, on the head with its date line repaired
-    (``repair_date_line``), when tesseract was sure (``level``) of every word of the
-    lines it decides by: the issuer's, the title and the two subject lines after it.
-    A misread date often comes with a misread issuer or subject; a head read surely but
-    for its date line is as good as one read whole."""
-    level = _SURE if level is None else level
-    lines = [line for line in lines if line.text.strip()]
-    texts = [line.text.strip() for line in lines]
-    if _deciding_lines(texts) is not None:
-        return True
-    used = _deciding_lines([repair_date_line(text) for text in texts])
-    return used is not None and all(lines[i].sure(level) for i in used)
 
 
 def _deciding_lines(lines: list[str]) -> list[int] | None:

@@ -45,11 +45,6 @@ class OcrLine:
     text: str
     confidences: tuple[float, ...]
 
-    def sure(self, level: float) -> bool:
-        """Every word of two letters or more was read with at least ``level`` confidence."""
-        return all(conf >= level for word, conf in zip(self.text.split(" "), self.confidences)
-                   if sum(ch.isalpha() for ch in word) >= 2)
-
 
 def ocr_layout(tsv: str, head_share: float | None = None, repair: bool = True) -> str:
     """Tesseract TSV -> page text, with a two-column header in reading order and, with
@@ -73,7 +68,7 @@ def repair_text(text: str) -> str:
 
 
 def _words_text(words: list[_Word]) -> str:
-    return _SECTION_SO.sub("S", " ".join(_capital_lookalikes(w.text) for w in words))
+    return _SECTION_SO.sub("Số", " ".join(_capital_lookalikes(w.text) for w in words))
 
 
 # OCR reads the "S" of "Số" as a section sign: "§ố: 04/BB-...".
