@@ -22,12 +22,13 @@ from bot.extract.dispatch import extract
 from bot.model import Attachment
 
 
-def scan_attachments(corpus: Path):
-    """(message name, file name, bytes) of the labelled scans and photos of ``corpus``."""
+def scan_attachments(corpus: Path, variants: tuple[str, ...] = ("scan_", "photo_")):
+    """(message name, file name, bytes) of the labelled scans and photos of ``corpus``
+    (``variants``: the label variants, or their beginnings, taken)."""
     labels = json.loads((corpus / "labels.json").read_text())
     for name, label in sorted(labels.items()):
         wanted = {e["filename"] for e in label.get("attachments", [])
-                  if e.get("variant", "").startswith(("scan_", "photo_"))}
+                  if e.get("variant", "").startswith(variants)}
         if not wanted:
             continue
         message = email.message_from_bytes((corpus / name).read_bytes(), policy=email.policy.default)

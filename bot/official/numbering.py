@@ -24,6 +24,9 @@ _HEAD_LINES = 25
 _GAP = r"[\s.…_/'`\",:;-]*"
 _DATE_LONG = re.compile(rf"ngay{_GAP}(\d{{1,2}})?{_GAP}th[a-z]{{1,2}}n[gq]{_GAP}(\d{{1,2}})?{_GAP}"
                         rf"n[a-z]m{_GAP}([0-9oil]{{4}})(?![0-9a-z])")
+# ... "tháng" itself misread ("ngày 23 tưng 9 năm 2023"): any short word, only between a day and a month both read
+_DATE_WORD = re.compile(rf"ngay{_GAP}(\d{{1,2}}){_GAP}[a-z]{{1,6}}{_GAP}(\d{{1,2}}){_GAP}"
+                        rf"n[a-z]m{_GAP}([0-9oil]{{4}})(?![0-9a-z])")
 _DATE_SHORT = re.compile(r"ngay[\s:.,'`]*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*([0-9oil]{4})(?![0-9a-z])")
 _YEAR_LOOKALIKES = str.maketrans("oil", "011")
 # a cited document's number just before its date: "... số 887/KH-GDĐT ngày 11/7/2023" (folded)
@@ -107,6 +110,18 @@ def best_reading(readings: Sequence[NumberDate]) -> NumberDate:
                       date_below_title=d.date_below_title)
 
 
+# A number as documents print it: digits, optionally a year, a type code (ASCII letters, Đ), optionally
+# the issuer. OCR misreads a letter of the issuer's abbreviation as one with a diacritic ("THTỢT" for
+# THTQT): the number and its code are still read, so any letters are taken there.
+_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[^\W_][\w.\-]*)?")
+
+
+def clean_number(number: str | None) -> bool:
+    """Whether a number as read (``NumberDate.number``) is well formed: no stray characters in its
+    digits and type code ("06/äC-NTBB" is not) (pure)."""
+    return number is not None and bool(_CLEAN_NUMBER.fullmatch(number))
+
+
 def _number(head: list[str], codes: Sequence[str]) -> tuple[str | None, bool, str, bool | None]:
     """(number as printed, blank?, code as printed, code of this kind?) of the first number line."""
     wanted = sorted({fold(c).replace(" ", "") for c in codes}, key=len, reverse=True)
@@ -147,7 +162,7 @@ def read_number_cell(cell: str, wanted: Sequence[str] = ()) -> tuple[str | None,
     """
     cell = nfc(cell).strip()
     so = _SO.match(cell)
-    if so is None or (fold(so.group(1)) != "o" and so.group(1) not in "0ð"):
+    if so is None or (fold(so.group(1)) != "o" and so.group(1) not in "0ð6"):  # "S6:": the ố read as a 6
         return None
     rest = cell[so.end():]
     if so.group(0).lstrip(_SPECKS)[:1] == "s" and not rest.lstrip().startswith((":", ";")):
@@ -170,7 +185,11 @@ def read_number_cell(cell: str, wanted: Sequence[str] = ()) -> tuple[str | None,
                 folded = w
                 break
     printed = f"{digits}/{year}{code}" + (f"-{issuer}" if issuer else "")
-    matches = (folded in wanted) if wanted else None
+    # a letter of a code of three letters or more misread ("TTT" for TTr): no code of two letters is
+    # that close to it, so it is the kind's code, not another kind's
+    misread = any(len(w) >= 3 and len(folded) == len(w) and sum(a != b for a, b in zip(folded, w)) == 1
+                  for w in wanted)
+    matches = (folded in wanted or misread) if wanted else None
     return (printed if digits else None), not digits, code, matches
 
 
@@ -195,7 +214,7 @@ def title_line(head: list[str]) -> int | None:
     return None
 
 
-_BLANK_GAPS = re.compile(r"ng[aàá]y(.*?)th\w{1,2}n[gq](.*?)n\w{1,2}m", re.I)
+_BLANK_GAPS = re.compile(r"ng[^\W\d_]y(.*?)th\w{1,2}n[gq](.*?)n\w{1,2}m", re.I)  # "ngãy": OCR's accents
 
 
 def _misread_gap(line: str) -> bool:
@@ -213,7 +232,7 @@ def _find_date(lines: list[str]) -> tuple[date | None, str, bool] | None:
         folded = fold(line)
         if folded.startswith(_CITATION):
             continue
-        m = _DATE_SHORT.search(folded) or _DATE_LONG.search(folded)
+        m = _DATE_SHORT.search(folded) or _DATE_LONG.search(folded) or _DATE_WORD.search(folded)
         if m is None or _CITED_NUMBER.search(folded[:m.start()]):
             continue
         d, mo = (int(g) if g else None for g in m.groups()[:2])
@@ -227,5 +246,5 @@ def _find_date(lines: list[str]) -> tuple[date | None, str, bool] | None:
         try:
             return date(y, mo, d), line, False
         except ValueError:
-            return None, line, True
+            return None  # "ngày 34 tháng 8": a misread digit, not a blank left in the template
     return None
