@@ -161,6 +161,11 @@ MINUTES = [
     ("proposal only in the title", _without("Hội nghị thống nhất"), ("nội dung đề nghị",)),
     ("vote in words", _without("Kết quả biểu quyết") + "\nHội nghị biểu quyết, 100% thành viên nhất trí.", ()),
     ("show of hands", _without("Kết quả biểu quyết") + "\nĐồng ý: 24/25 phiếu; không đồng ý: 1 phiếu.", ()),
+    ("agreed by all, with its share", _without("Kết quả biểu quyết")
+     + "\nBiên bản đã được thông qua trước toàn thể thành viên dự họp và được thống nhất 100%./.", ()),
+    ("agreed, with no share, is no vote", _without("Kết quả biểu quyết")
+     + "\nCác thành viên thống nhất đánh giá nhà trường thực hiện tốt; trước ngày 10/10/2023.",
+     ("kết quả biểu quyết",)),
     ("folded OCR text", FULL_MINUTES.upper(), ()),
     ("only a title", "BIÊN BẢN HỌP XÉT, ĐỀ NGHỊ", LABELS),
 ]
