@@ -1,6 +1,6 @@
 """CPU to extract (OCR on) the scans and photos of an ``official`` corpus, one process.
 
-    PYTHONPATH=$PWD python3 -m bench.official_scan_cost /tmp/os17
+    PYTHONPATH=$PWD python3 -m bench.official_scan_cost /tmp/os17 [--distinct]
 
 Reads each attachment labelled ``scan_*``/``photo_*`` in ``CORPUS/labels.json``
 out of its message and times ``extract(..., ocr=True)`` with
@@ -39,7 +39,13 @@ def scan_attachments(corpus: Path, variants: tuple[str, ...] = ("scan_", "photo_
 
 def main(argv: list[str]) -> int:
     times = []
+    distinct = "--distinct" in argv  # each file once (the preset's scans repeat: the same paper sent again)
+    argv = [a for a in argv if a != "--distinct"]
+    seen = set()
     for _, filename, data in scan_attachments(Path(argv[0])):
+        if distinct and data in seen:
+            continue
+        seen.add(data)
         start = time.process_time()
         extract(Attachment(filename, "application/octet-stream", data), ExtractLimits(), ocr=True)
         times.append(time.process_time() - start)

@@ -238,6 +238,16 @@ OCR_DATES = [
     ("the date above the title wins over the body's", ["Quận 12, ngày 20 tháng 9 năm 2023", "BIÊN BẢN",
                                                        "Thời gian: ngày 16 tháng 9 năm 2023"],
      (date(2023, 9, 20), False, False)),
+    ("a Biên bản's month misread, the meeting's date agrees",
+     ["Quận 12, ngày 17 thẳng ÿ'năm 2023", "BIÊN BẢN", "Thời gian: 15 giờ, ngày 17 tháng 9 năm 2023"],
+     (date(2023, 9, 17), False, False)),
+    ("... its day misread", ["Quận 12, ngày ¡g tháng 9 năm 2023", "BIÊN BẢN", "Thời gian: ngày 19 tháng 9 năm 2023"],
+     (date(2023, 9, 19), False, False)),
+    ("... the meeting's date disagrees: only the meeting's", ["Quận 12, ngày 18 tháng Ø năm 2023", "BIÊN BẢN",
+                                                            "Thời gian: ngày 17 tháng 9 năm 2023"],
+     (date(2023, 9, 17), False, True)),
+    ("a blank day is not filled from the meeting", ["Quận 12, ngày    tháng 9 năm 2023", "BIÊN BẢN",
+                                                    "Thời gian: ngày 17 tháng 9 năm 2023"], (None, True, False)),
     ("no title: the first date line", ["Quận 12, ngày 20 tháng 9 năm 2023"], (date(2023, 9, 20), False, False)),
 ]
 

@@ -201,7 +201,33 @@ def _date(head: list[str]) -> tuple[date | None, str, bool, bool]:
     if found is not None or title is None:
         return (*(found or (None, "", False)), False)
     below = _find_date(head[title:])
+    if below is not None and below[0] is not None:
+        for line, day, month, year in _partial_dates(head[:title]):
+            if (year == below[0].year and (day is None or day == below[0].day)
+                    and (month is None or month == below[0].month)):
+                # the own date, one of its day or month misread, agrees with the meeting's date in
+                # every part read (a Biên bản is dated the day of its meeting): that date
+                return below[0], line, False, False
     return (*(below or (None, "", False)), below is not None)
+
+
+# a date line whose day or month OCR misread into something that is neither digits nor a blank
+_PARTIAL = re.compile(rf"ngay{_GAP}(\d{{1,2}}|[^\s\d]{{1,2}})?{_GAP}th[a-z]{{1,2}}n[gq]{_GAP}"
+                      rf"(\d{{1,2}}|[^\s\d]{{1,2}})?{_GAP}n[a-z]m{_GAP}([0-9oil]{{4}})(?![0-9a-z])")
+
+
+def _partial_dates(lines: list[str]):
+    """(line, day, month, year) of the date lines whose day or month (one of them) was misread:
+    the other and the year are read (``None`` for the misread one)."""
+    for line in lines:
+        if not _misread_gap(line):
+            continue
+        m = _PARTIAL.search(fold(line))
+        if m is None:
+            continue
+        day, month = (int(g) if g and g.isdigit() else None for g in m.groups()[:2])
+        if (day is None) != (month is None):
+            yield line, day, month, int(m.group(3).translate(_YEAR_LOOKALIKES))
 
 
 def title_line(head: list[str]) -> int | None:
