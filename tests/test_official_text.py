@@ -207,6 +207,10 @@ OCR_NUMBERS = [
     ("Sở is no number", "SỞ GIÁO DỤC VÀ ĐÀO TẠO", ["TTr"], None),
     ("6 for ố", ". S6: 50/BC-THNT", ["BC"], ("50/BC-THNT", False, "BC", True)),
     ("a letter of a long code misread", "Số: 10/TTT-THTL ` :", ["TTr"], ("10/TTT-THTL", False, "TTT", True)),
+    ("a letter of a long code misread, glued to the issuer", "Số: 43/TTETHNT", ["TTr"],
+     ("43/TTE-THNT", False, "TTE", True)),
+    ("glued code, the place beside it taken for an issuer", "Số: 10/TTrTHTL-Quận", ["TTr"],
+     ("10/TTr-THTL", False, "TTr", True)),
     ("a letter of a short code misread is another code", "Số: 10/BB-THTL", ["BC"], ("10/BB-THTL", False, "BB", False)),
 ]
 

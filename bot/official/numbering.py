@@ -149,6 +149,13 @@ _REST = re.compile(rf"^{_NOISE}(\d*){_NOISE}/\s*((?:\d{{4}}\s*/\s*)?)([^\W\d_][^
 _NO_SLASH = re.compile(rf"^{_NOISE}(\d{{1,4}})([^\W\d_][^\W_]*)")
 
 
+def _close_code(folded: str, wanted: str) -> bool:
+    """A type code as read (folded) is ``wanted``: the same, or for a code of three letters or more
+    one letter misread ("ttt" for ttr: no code of two letters is that close to it)."""
+    return folded == wanted or (len(wanted) >= 3 and len(folded) == len(wanted)
+                                and sum(a != b for a, b in zip(folded, wanted)) == 1)
+
+
 def _cells(line: str) -> list[str]:
     """The columns of a line, split at wide gaps (OCR and text layers keep them)."""
     return [c.strip() for c in re.split(r"\s{3,}|\t+", line) if c.strip()]
@@ -178,18 +185,19 @@ def read_number_cell(cell: str, wanted: Sequence[str] = ()) -> tuple[str | None,
     year = re.sub(r"\s", "", year)
     folded = fold(code).replace(" ", "")
     if wanted and folded not in wanted:
-        # a hyphen dropped: the code glued to the issuer's capitals
+        # a hyphen dropped: the code glued to the issuer's capitals (a letter of a long code may be
+        # misread too: "TTETHNT"); what follows it then is no issuer when it is a word in lower case
+        # ("10/TTrTHTL-Quận": the place of the date line beside it)
         for w in wanted:
-            if folded.startswith(w) and len(folded) - len(w) >= 2 and code[len(w):].isupper() and not issuer:
+            if (_close_code(folded[:len(w)], w) and len(folded) - len(w) >= 2 and code[len(w):].isupper()
+                    and (not issuer or not issuer[1:].isupper())):
                 code, issuer = code[:len(w)], code[len(w):]
-                folded = w
+                folded = fold(code)
                 break
     printed = f"{digits}/{year}{code}" + (f"-{issuer}" if issuer else "")
     # a letter of a code of three letters or more misread ("TTT" for TTr): no code of two letters is
     # that close to it, so it is the kind's code, not another kind's
-    misread = any(len(w) >= 3 and len(folded) == len(w) and sum(a != b for a, b in zip(folded, w)) == 1
-                  for w in wanted)
-    matches = (folded in wanted or misread) if wanted else None
+    matches = any(_close_code(folded, w) for w in wanted) if wanted else None
     return (printed if digits else None), not digits, code, matches
 
 
