@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Callable
 
 from .. import bounces, flood
 from ..context import Context
-from ..model import ParsedMessage
 from ..status import apply_corrections, compute_status
 from ..store import PendingMessage, Store
 
 # The planning modules are imported by the functions that plan: a poll that finds nothing to do loads none.
 if TYPE_CHECKING:  # annotations only
+    from ..mail_model import ParsedMessage
     from . import digest
     from .receipts import CountedItem
 

@@ -24,14 +24,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
 from ..clock import utc
-from ..model import ItemDecision, ParsedMessage, RawMessage
 from ..official.record import evidence_to_dict
 from ..official.evidence import Evidence
 from .db import chunks
 from .headers import message_id_of, sender_of
+
+if TYPE_CHECKING:  # annotations only: the pipeline's records are made by the pipeline
+    from ..mail_model import ItemDecision, ParsedMessage, RawMessage
 
 
 @dataclass(frozen=True)
