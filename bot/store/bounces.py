@@ -20,14 +20,17 @@ class BouncesMixin:
 
     def unjudged_bounces(self) -> list[BounceReport]:
         """The delivery reports recorded (status 'done') and not judged yet, oldest first."""
+        rows = self.conn.execute(
+            # The partial index messages_bounce_reports holds only reports: a poll costs the same at any size.
+            "SELECT id, sha256, message_id, received_at, subject, bounces FROM messages"
+            " WHERE bounces NOT IN ('', '[]') AND +status = 'done'"
+            " AND id NOT IN (SELECT message_row FROM bounce_messages) ORDER BY received_at, id").fetchall()
+        if not rows:
+            return []
         from .bounces_records import BounceReport  # not at the top: records load with the reads that make them
 
         out = []
-        for r in self.conn.execute(
-                # The partial index messages_bounce_reports holds only reports: a poll costs the same at any size.
-                "SELECT id, sha256, message_id, received_at, subject, bounces FROM messages"
-                " WHERE bounces NOT IN ('', '[]') AND +status = 'done'"
-                " AND id NOT IN (SELECT message_row FROM bounce_messages) ORDER BY received_at, id"):
+        for r in rows:
             try:
                 addresses = tuple(dict.fromkeys(a.strip().lower() for a in json.loads(r["bounces"])
                                                 if a and a.strip()))

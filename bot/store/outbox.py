@@ -124,6 +124,11 @@ class OutboxMixin:
             sql += f" AND key_kind = '{SENDER_RECEIPT}'"
         return self.conn.execute(sql, (utc(since),)).fetchone()[0]
 
+    def has_due_mail(self, now: datetime) -> bool:
+        """Whether any queued mail is due at ``now`` (what ``due_mail`` would return is not empty)."""
+        return self.conn.execute("SELECT 1 FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? LIMIT 1",
+                                 (utc(now),)).fetchone() is not None
+
     def due_mail(self, now: datetime) -> list[OutboxRow]:
         """The queued mail due at ``now``, in the order of a delivery pass: the
         coordinator's mail first, receipts to senders outside the roster last."""
