@@ -228,7 +228,7 @@ def cmd_run(ctx: Context, args, now) -> int:
     from . import app  # not at the top: each command loads what it runs
     from .clock import FixedClock, system_clock
     from .progress import ProgressReporter
-    from .service import run  # the worker's modules are for run and health
+    from .service import run  # the worker's modules are for run
 
     _log_config_warnings(ctx)
     _startup_checks(ctx)  # a wrong setting stops the service here (exit 2, no restart), not at the first job
@@ -251,7 +251,7 @@ def cmd_health(ctx: Context, args, now) -> int:
     worker = in_background(lambda: holder(state))  # the kernel's answer comes while the rest loads
     from .doctor import check_state_dir  # not at the top: health's modules are for health
     from .outbound.facts import sender_bursts
-    from .service import health
+    from .health import health
     from .store import Store
 
     try:

@@ -23,7 +23,8 @@ of ``Store`` over its tables.
 - ``commands``: command mail from the coordinators, line by line;
 - ``snapshot``: the database file as a whole (its version, a consistent copy);
 - ``headers``: bounded reading of raw header blocks;
-- ``*_records``: the frozen records each aggregate reads and writes, loaded with the methods that make them.
+- ``*_records`` (and ``outbox_health``): the frozen records each aggregate reads and writes, loaded with
+  the methods that make them.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ RECORDS = {
     "CommandLine": "commands_records", "CommandMail": "commands_records", "CommandOutcome": "commands_records",
     "ItemOrigin": "items_records", "ItemRecord": "items_records",
     "InboundMail": "messages_records", "MessageRecord": "messages_records",
-    "OutboxRow": "outbox_records", "OutboxTrouble": "outbox_records", "QueuedMail": "outbox_records",
+    "OutboxRow": "outbox_records", "OutboxTrouble": "outbox_health", "QueuedMail": "outbox_records",
     "SentReply": "outbox_records",
     "ItemRow": "processing_records", "MessageSummary": "processing_records", "PendingMessage": "processing_records",
     "Recovery": "processing_records",

@@ -48,12 +48,15 @@ class MessagesMixin:
     def mail_from(self, since: datetime | None = None, *, as_of: datetime | None = None) -> list[InboundMail]:
         """Every stored message with a sender (received at or after ``since``, and by ``as_of``),
         automatic ones too, in the order they were stored."""
+        where, args = conditions(("received_at >= ?", since), ("received_at <= ?", as_of))
+        rows = self.conn.execute(
+            f"SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''{where}"
+            " ORDER BY id", args).fetchall()
+        if not rows:  # health's recent mail, mostly: no record to make
+            return []
         from .messages_records import InboundMail  # not at the top: records load with the reads that make them
 
-        where, args = conditions(("received_at >= ?", since), ("received_at <= ?", as_of))
-        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(
-            f"SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''{where}"
-            " ORDER BY id", args)]
+        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in rows]
 
     def personal_mail_from(self, addresses: Sequence[str], *, as_of: datetime | None = None) -> list[InboundMail]:
         """The mail a person sent from one of ``addresses`` (lower case): not

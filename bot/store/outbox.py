@@ -19,7 +19,8 @@ from ..clock import utc
 from ..mailkey import SENDER_RECEIPT, MailKey
 
 if TYPE_CHECKING:  # annotations only: the records load with the reads that make them
-    from .outbox_records import OutboxRow, OutboxTrouble, QueuedMail, SentReply
+    from .outbox_health import OutboxTrouble
+    from .outbox_records import OutboxRow, QueuedMail, SentReply
 
 # Order of a delivery pass: the coordinator's digest and reports, then reminders and command replies, then
 # receipts to the roster, then receipts to senders outside it (never ahead of anything else).
@@ -154,7 +155,7 @@ class OutboxMixin:
     def outbox_trouble(self, overdue_before: datetime, cycle: int | None = None) -> OutboxTrouble:
         """For health: mail that failed for good (of ``cycle``, or all) with the newest
         error, and queued mail whose next attempt is before ``overdue_before``."""
-        from .outbox_records import OutboxTrouble  # not at the top: records load with the reads that make them
+        from .outbox_health import OutboxTrouble  # not at the top: records load with the reads that make them
 
         where, args = ("status = 'failed'", []) if cycle is None else ("status = 'failed' AND cycle = ?", [cycle])
         failed = self.conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {where}", args).fetchone()[0]

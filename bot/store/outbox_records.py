@@ -63,16 +63,6 @@ class OutboxRow:
 
 
 @dataclass(frozen=True)
-class OutboxTrouble:
-    """For ``health``: mail failed for good, and queued mail overdue."""
-
-    failed: int
-    failed_error: str  # the newest failure's error ("" when none)
-    overdue: int
-    overdue_since: datetime | None  # the oldest overdue attempt
-
-
-@dataclass(frozen=True)
 class SentReply:
     """A command reply in the outbox: whom it went to, what kind of reply it was, when it was queued."""
 
