@@ -101,7 +101,7 @@ def _run(args) -> int:
     clock = FixedClock(parse_instant(args.now, ctx.rules.campaign.tz)) if args.now else system_clock
     now = clock()
     if args.command not in ("check-config", "health"):  # they report it themselves
-        from .doctor import check_state_dir
+        from .statedir import check_state_dir
 
         check_state_dir(ctx.config.paths.state)  # a wrong owner: one plain line, exit 78, no traceback
     return _handlers()[args.command](ctx, args, now)
@@ -249,7 +249,7 @@ def cmd_health(ctx: Context, args, now) -> int:
 
     state = ctx.config.paths.state
     worker = in_background(lambda: holder(state))  # the kernel's answer comes while the rest loads
-    from .doctor import check_state_dir  # not at the top: health's modules are for health
+    from .statedir import check_state_dir  # not at the top: health's modules are for health
     from .outbound.facts import sender_bursts
     from .health import health
     from .store import Store
