@@ -173,7 +173,7 @@ class Worker:
     def digest_job(self, now: datetime):
         """The digest task, run only when today's digest is due and not made yet
         (the store's "digest" mark): at digest_at, after a restart or a sleep past it."""
-        from .outbound.digest import digest_due  # not at the top: health imports this module and plans nothing
+        from .outbound.digest import digest_due  # not at the top: only the digest job plans mail
 
         schedule = self.ctx.config.schedule
         if not digest_due(now, schedule.digest_at, schedule.timezone, self.last_mark("digest")):
@@ -243,7 +243,7 @@ def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: floa
 def run(ctx: Context, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: float | None = None,
         install_signals: bool = True) -> int:
     """Run the worker in the foreground until SIGTERM/SIGINT. Returns an exit code."""
-    from .backup import current_schema, schema_version  # not at the top: health loads this module, not tarfile
+    from .backup import current_schema, schema_version  # not at the top: tarfile is for backups (the worker reads the schema only)
 
     config = ctx.config
     with StateLock(config.paths.state, "run"):
