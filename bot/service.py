@@ -243,7 +243,7 @@ def build_scheduler(worker: Worker, config, now: datetime, *, poll_seconds: floa
 def run(ctx: Context, clock, *, poll, tasks: dict, client_factory=None, poll_seconds: float | None = None,
         install_signals: bool = True) -> int:
     """Run the worker in the foreground until SIGTERM/SIGINT. Returns an exit code."""
-    from .backup import current_schema, schema_version  # not at the top: tarfile is for backups (the worker reads the schema only)
+    from .backup import current_schema, schema_version  # not at the top: tarfile is for the backup command
 
     config = ctx.config
     with StateLock(config.paths.state, "run"):
