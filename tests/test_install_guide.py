@@ -95,7 +95,7 @@ def test_the_vietnamese_guide_has_the_same_commands_so_it_is_tested_too():
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the guide is for root (useradd, runuser)")
-@pytest.mark.starts_first  # a venv and a pip install: about a minute from PyPI, 15 s from a wheelhouse
+@pytest.mark.starts_first  # a venv and a pip install: about a minute from PyPI, less from HOSO_WHEELHOUSE
 def test_the_install_guide_runs_verbatim_against_test_servers(dovecot_factory, smtp_server_factory):
     dovecot = dovecot_factory(users={"office": "imap-pw-8Tq4"}, tls=True)
     smtp = smtp_server_factory(auth=SMTP_AUTH, starttls=True)
