@@ -53,7 +53,10 @@ def test_the_page_number_is_read_at_the_top(text, number):
     (GARBLED_HEAD, "` _'ƯBND QUẬN1}> `"),
     ("Số; 79/KH-MNSC8\n" + BODY, "Số; 79/KH-MNSC8"),              # a number line OCR damaged
     ("CỘNG HOÀ XÃ HỘI CHỦ NGHĨA. VIỆT NAM\n" + BODY, "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA. VIỆT NAM"),
+    ("Quận 12, ngày 05 tháng 10 năm 2023\n" + BODY, "Quận 12, ngày 05 tháng 10 năm 2023"),
+    ("Quận 12, ngàv 05 tháng 10 năm 2023.\n" + BODY, "Quận 12, ngàv 05 tháng 10 năm 2023."),
     # not a head: a signer's title (HIỆU TRƯỞNG folds like TRƯỜNG), a numbered section, a body line
+    ("Cuộc họp diễn ra ngày 28 tháng 9 năm 2023 tại phòng họp của trường.\n" + BODY, ""),
     ("Nơi nhận:\n- Như trên;\n- Lưu: VT.\nHIỆU TRƯỞNG\nNguyễn Thị Lan", ""),
     ("II. NỘI DUNG THỰC HIỆN\n" + BODY, ""),
     ("Số liệu cụ thể:\nSố học sinh được tư vấn tâm lý: 9 em.\n" + BODY, ""),

@@ -12,7 +12,7 @@ missing; so a page is joined only on evidence, in this order:
 1. its page number, at the top, follows the pages joined so far: joined;
    another number: not (a page of another document, or pages out of order);
 2. its top looks like a head (a capitals line with a head word, a ``Số:``
-   line) or opens a document's body ("Kính gửi", "Căn cứ", "Thời gian:"...):
+   line, the place and date line) or opens a document's body ("Kính gửi", "Căn cứ", "Thời gian:"...):
    a new document, judged on its own;
 3. its top is the document's end ("Nơi nhận", "Trên đây là"): joined;
 4. its top reads well (most words are Vietnamese syllables) and is body
@@ -84,6 +84,8 @@ _PAGE_NUMBER = re.compile(r"^[^\w]*(?:trang\s*)?(\d{1,2})(?:\s*/\s*\d{1,2})?[^\w
 # A number line whatever OCR made of the number: "Số: S3KH'TTGDNN", "Số; 79/KH-X", "Sốố: /BC".
 _NUMBER_LINE = re.compile(r"^[^\w]*soo?\s*[:;]")
 _WORD = re.compile(r"[^\W\d_]+")
+# The place and date line of a head: "Quận 12, ngày 05 tháng 10 năm 2023" (folded), ending with the year.
+_DATE_LINE = re.compile(r"^.{0,40}?\bnga[yv]\W*\d{1,2}\W*thang\W*\d{1,2}\W*nam\W*\d{4}\W{0,4}$")
 
 
 def page_signs(text: str, forms: PageForms) -> PageSigns:
@@ -103,10 +105,10 @@ def page_signs(text: str, forms: PageForms) -> PageSigns:
 
 
 def _head_like(line: str, forms: PageForms) -> bool:
-    """A line of a document's head: a ``Số:`` line, or a capitals line that begins with a head word
-    ("UBND QUẬN 12", "TRƯỜNG THCS ...")."""
+    """A line of a document's head: a ``Số:`` line, the place and date line, or a capitals line that
+    begins with a head word ("UBND QUẬN 12", "TRƯỜNG THCS ...")."""
     folded = fold(line)
-    if _NUMBER_LINE.match(folded):
+    if _NUMBER_LINE.match(folded) or _DATE_LINE.match(folded):
         return True
     if not mostly_caps(line) or re.match(r"^[^\w]*[ivx]{1,4}\s*[.)]", folded):  # "II. NỘI DUNG": a section
         return False
