@@ -11,9 +11,9 @@ missing; so a page is joined only on evidence, in this order:
 
 1. its page number, at the top, follows the pages joined so far: joined;
    another number: not (a page of another document, or pages out of order);
-2. its top looks like a head (a capitals line with a head word, a ``Số:``
-   line, the place and date line) or opens a document's body ("Kính gửi", "Căn cứ", "Thời gian:"...):
-   a new document, judged on its own;
+2. its top opens a document's body ("Kính gửi", "Căn cứ", "Thời gian:"...)
+   or looks like a head (a capitals line with a head word, a ``Số:`` line,
+   the place and date line): a new document, judged on its own;
 3. its top is the document's end ("Nơi nhận", "Trên đây là"): joined;
 4. its top reads well (most words are Vietnamese syllables) and is body
    text, with no head: a later page, joined;
@@ -142,10 +142,10 @@ def joins(signs: PageSigns, pages_before: int) -> Joining:
         if signs.number == expected:
             return Joining(True, f"số trang {signs.number} ở đầu trang")
         return Joining(False, f"số trang {signs.number} ở đầu trang không nối tiếp {pages_before} trang trước")
-    if signs.head:
-        return Joining(False, f"đầu trang giống phần đầu một văn bản ('{_short(signs.head)}')")
     if signs.opening:
         return Joining(False, f"trang mở đầu một văn bản ('{_short(signs.opening)}')")
+    if signs.head:
+        return Joining(False, f"đầu trang giống phần đầu một văn bản ('{_short(signs.head)}')")
     if signs.closing:
         return Joining(True, f"phần cuối văn bản ('{_short(signs.closing)}') ở đầu trang")
     if signs.legible:
