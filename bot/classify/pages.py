@@ -10,9 +10,10 @@ counts one document as another and leaves the school's own document
 missing; so a page is joined only on evidence, in this order:
 
 1. its page number, at the top, follows the pages joined so far: joined;
-   another number: not (a page of another document, or pages out of order);
-2. its top opens a document's body ("Kính gửi", "Căn cứ", "Thời gian:"...)
-   or looks like a head (a capitals line with a head word, a ``Số:`` line,
+   a smaller one: not (a later page of another document); a larger one (a
+   page missing, a digit misread) proves nothing either way;
+2. its top opens a document's body ("Kính gửi", "Căn cứ", "Thời gian:"...,
+   the first section "I. ĐẶC ĐIỂM ...") or looks like a head (a capitals line with a head word, a ``Số:`` line,
    the place and date line): a new document, judged on its own;
 3. its top is the document's end ("Nơi nhận", "Trên đây là"): joined;
 4. its top reads well (most words are Vietnamese syllables) and is body
@@ -84,6 +85,8 @@ _PAGE_NUMBER = re.compile(r"^[^\w]*(?:trang\s*)?(\d{1,2})(?:\s*/\s*\d{1,2})?[^\w
 # A number line whatever OCR made of the number: "Số: S3KH'TTGDNN", "Số; 79/KH-X", "Sốố: /BC".
 _NUMBER_LINE = re.compile(r"^[^\w]*soo?\s*[:;]")
 _WORD = re.compile(r"[^\W\d_]+")
+# The first section of a body, a heading in capitals: "I. ĐẶC ĐIỂM TÌNH HÌNH" (OCR: "1.", "l.").
+_FIRST_SECTION = re.compile(r"^[\W_]*[I1l]\s*[.)]\s+\w+\W+\w+")
 # The place and date line of a head: "Quận 12, ngày 05 tháng 10 năm 2023" (folded), ending with the year.
 _DATE_LINE = re.compile(r"^.{0,40}?\bnga[yv]\W*\d{1,2}\W*thang\W*\d{1,2}\W*nam\W*\d{4}\W{0,4}$")
 
@@ -97,7 +100,8 @@ def page_signs(text: str, forms: PageForms) -> PageSigns:
     number = next((int(m.group(1)) for line in lines[:forms.number_lines]
                    for m in [_PAGE_NUMBER.match(fold(line))] if m and 1 <= int(m.group(1)) <= 99), None)
     head = next((line for line in top if _head_like(line, forms)), "")
-    opening = next((line for line in top[:3] if _starts_with(line, forms.opening)), "")
+    opening = next((line for line in top[:3] if _starts_with(line, forms.opening)), "") or \
+        next((line for line in top if _FIRST_SECTION.match(line) and mostly_caps(line)), "")
     closing = next((line for line in top[:3] if _starts_with(line, forms.closing)), "")
     words = [w for line in top[:3] for w in _WORD.findall(line)]
     legible = len(words) >= 6 and sum(is_syllable(w) for w in words) >= forms.legible_share * len(words)
@@ -141,7 +145,9 @@ def joins(signs: PageSigns, pages_before: int) -> Joining:
     if signs.number is not None and signs.number >= 2:
         if signs.number == expected:
             return Joining(True, f"số trang {signs.number} ở đầu trang")
-        return Joining(False, f"số trang {signs.number} ở đầu trang không nối tiếp {pages_before} trang trước")
+        if signs.number < expected:  # a page 2 after two pages: another document's
+            return Joining(False, f"số trang {signs.number} ở đầu trang không nối tiếp {pages_before} trang trước")
+        # a larger number: a page missing, or a digit misread ("3" for "2"): the rest of the top decides
     if signs.opening:
         return Joining(False, f"trang mở đầu một văn bản ('{_short(signs.opening)}')")
     if signs.head:
