@@ -237,7 +237,7 @@ def receipts_after_poll(ctx: Context, store: Store, sender, now: datetime, *, re
         return False
     send_receipts(ctx, store, sender, now, renderer)
     batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
-    young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now), after=now - batch)]
+    young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now), after=now - batch, as_of=now)]
     young += [b.until for b in sender_bursts(ctx, store, now) if b.active(now)]  # receipts held by a burst
     store.set_mark("receipts", now, json.dumps({"key": key, "until": min(young).isoformat() if young else None}))
     return True

@@ -86,9 +86,10 @@ class ItemsMixin:
                     " COUNT(*) OVER (PARTITION BY i.message_row, i.container, i.filename, i.occurrence) AS parts"
                     " FROM items i JOIN messages m ON m.id = i.message_row WHERE i.cycle = ?", (cycle,))}
 
-    def item_times(self, cycle: int, after: datetime | None = None) -> list[datetime]:
-        """When each item of ``cycle`` (received after ``after``) was received."""
-        where, args = conditions(("received_at > ?", after))
+    def item_times(self, cycle: int, after: datetime | None = None,
+                   as_of: datetime | None = None) -> list[datetime]:
+        """When each item of ``cycle`` (received after ``after`` and, given ``as_of``, by then) was received."""
+        where, args = conditions(("received_at > ?", after), ("received_at <= ?", as_of))
         return [datetime.fromisoformat(r[0])
                 for r in self.conn.execute(f"SELECT received_at FROM items WHERE cycle = ?{where}", [cycle, *args])]
 
