@@ -489,24 +489,31 @@ def test_what_a_scan_has_read_again(text, head, body):
     assert (wants_head(part), wants_body(part)) == (head, body)
 
 
-@pytest.mark.parametrize("box", [(100, 1500, 900, 2100), (0, 0, 60, 40), (13, 1777, None, None)])
-def test_the_signer_is_read_from_the_same_pixels_as_the_page_drawn_whole(box):
-    # the part of a scanned page around the seal is drawn alone (not the whole page in colour)
-    import pypdfium2 as pdfium
-    from PIL import ImageChops
+def test_the_crop_read_around_a_seal_keeps_the_print_and_drops_seal_and_signature():
+    """The signer's name under the seal and the blue signature is read from black print only:
+    the seal's red and the signature's blue ink turn to paper (a drawn page, 1240 px wide)."""
+    from bot.extract.official import _print_only
 
-    from bot.extract.official import _drawn_size, _page_cropper
-    from tests import docfactory as df
+    image = of.page_image(of.Page(width=1240))
+    s = 1240 / 620
+    signature_band = (int(390 * s), int(700 * s), int(490 * s), int(740 * s))  # the scribble, inside the seal
+    name_band = (int(380 * s), int(765 * s), int(520 * s), int(790 * s))
+    red_only = image.crop(signature_band).getchannel("R")
 
-    from . import officialfactory as of
+    def dark(img):  # pixels darker than 100 in the crop
+        return img.point(lambda v: 255 if v < 100 else 0).histogram()[255]
 
-    pdf = pdfium.PdfDocument(df.image_pdf([of.png(of.page_image(of.Page()))]))
-    page, scale = pdf[0], 200 / 72
-    whole = page.render(scale=scale).to_pil()
-    assert whole.size == _drawn_size(page, scale)
-    box = tuple(whole.size[i % 2] if v is None else v for i, v in enumerate(box))
-    part = _page_cropper(page, scale)(box)
-    assert part.size == (box[2] - box[0], box[3] - box[1])
-    difference = ImageChops.difference(whole.crop(box).convert("L"), part.convert("L"))
-    assert max(difference.getextrema()) <= 1  # PDFium's resampling may differ by a level
-    pdf.close()
+    assert dark(red_only) > 50  # in the red channel alone the blue strokes stay dark, across the seal
+    assert dark(_print_only(image.crop(signature_band))) == 0
+    assert dark(_print_only(image.crop(name_band))) > 200  # the printed name stays
+
+
+@pytest.mark.parametrize("number,head", [
+    ("Số: 06/äC-NTBB", True),    # a letter of the code garbled: the head is read again
+    ("Số: 06/BC-NTBB", False),
+])
+def test_a_garbled_number_has_its_head_read_again(number, head):
+    from bot.extract.official import wants_head
+
+    text = f"TRƯỜNG NT BÚP BÊ\n{number}\nQuận 12, ngày 23 tháng 9 năm 2023\nBÁO CÁO"
+    assert wants_head(DocumentPart(head=text, text=text)) is head

@@ -11,8 +11,7 @@ from .pool import TIMEOUT_ERROR
 # 3: official-copy inputs (medium, digital signatures, seals) in every result.
 # 4: scans' official-copy inputs hold their heads and Biên bản pages read again (head_text, body_text).
 # 5: OCR'd date lines repaired ("ngày.12" -> "ngày 12"), fewer scanned pages read whole.
-# 6: the signer around a seal is drawn as a crop of the page (its pixels may differ by a grey level).
-EXTRACT_VERSION = 6
+EXTRACT_VERSION = 5
 
 
 def worth_caching(result: Extraction, ocr: bool | None) -> bool:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import subprocess
 import re
 from datetime import date, datetime
@@ -36,7 +35,7 @@ from pathlib import Path
 
 from ..model import DocumentPart, Extraction
 from ..official.minutes import check_minutes
-from ..official.numbering import read_number_date, title_line
+from ..official.numbering import clean_number, read_number_date, title_line
 from ..official.record import OfficialInputs
 from ..official.seal import PageSeal, find_seal
 from ..official.signature import SignatureReport, has_signature_data, quiet_library_logs, read_signatures
@@ -53,10 +52,11 @@ log = logging.getLogger(__name__)
 SEAL_DPI = 50  # enough for a 36 mm seal (~70 px across); find_seal works on ~400 px anyway
 _SEARCHABLE_SCAN_SHARE = 0.5  # a text PDF page at least this much covered by an image: a scan with a text layer
 _SIGNER_MARGIN = 0.1  # share of the page height read above and below the seal for the signer's title and name
-_SIGNER_DPI = 200  # a PDF page is drawn at this resolution for it
+SIGNER_DPI = 200  # a PDF page is drawn at this resolution for it
 _ONE_BLOCK = 6  # tesseract's page segmentation mode "a single uniform block of text"
 _SPARSE = 11  # ... "sparse text": finds the name between the signature's strokes and the scan's specks
 _INK_CUT = 175  # red-channel level above which a pixel is paper or seal ink, never print
+_BLUE_INK = 40  # blue above red by this much: the signature's blue ink, never the black print
 _REREAD_DPI = 300  # a head whose number or date was not read is read again at this resolution
 _HEAD_BAND = 0.3  # share of the page height that holds the number and date lines (A4, Nghị định 30/2020)
 _BODY_SCALE = 1.25  # a Biên bản's page read whole again: not at the resolution it was read at
@@ -119,10 +119,11 @@ def _wants_signer(seal: PageSeal, part: DocumentPart) -> bool:
 
 
 def wants_head(part: DocumentPart) -> bool:
-    """The part's OCR'd text gave no number, or no date above its title: read its head again (pure)."""
+    """The part's OCR'd text gave no number, or one with stray characters ("06/äC-NTBB"), or no date
+    above its title: read its head again (pure)."""
     nd = read_number_date(part.text.splitlines(), (), date.min, date.max)
-    return (nd.number is None and not nd.number_blank) or (nd.date is None and not nd.date_blank) \
-        or nd.date_below_title
+    return (nd.number is None and not nd.number_blank) or (nd.number is not None and not clean_number(nd.number)) \
+        or (nd.date is None and not nd.date_blank) or nd.date_below_title
 
 
 def wants_body(part: DocumentPart) -> bool:
@@ -153,26 +154,13 @@ def _rereads(page_of, parts, limits: ExtractLimits):
     return tuple(heads), tuple(bodies)
 
 
-def _signer_texts(crop, size: tuple[int, int], seal: PageSeal, dpi: int, limits: ExtractLimits,
-                  part: DocumentPart) -> list[str]:
+def signer_texts(image, seal: PageSeal, dpi: int, limits: ExtractLimits, part: DocumentPart) -> list[str]:
     """What is read around the seal: as one block of text first; when that gives no signer's
     title with a name under it, once more as sparse text (where one block loses the name
-    between the signature's strokes and the scan's specks).
-
-    ``crop(box)``: the page, in colour, cut to ``box`` (pixels of the page of ``size`` at
-    ``dpi``): a PDF page draws only that part of itself."""
-    box = _signer_box(seal, size)
-    if box is None:
-        return []
-    try:
-        # the seal's ink is light in the red channel (R ~ 200+ even where dense) and the black print dark
-        strip = crop(box).convert("RGB").getchannel("R").point(lambda v: 255 if v >= _INK_CUT else v)
-    except (OSError, ValueError) as exc:
-        log.info("page %s: signer not drawn around the seal: %s", seal.page, exc)
-        return []
+    between the signature's strokes and the scan's specks)."""
     texts = []
     for psm in (_ONE_BLOCK, _SPARSE):
-        text = _signer_text(strip, seal, dpi, limits, psm)
+        text = _signer_text(image, seal, dpi, limits, psm)
         if text.strip():
             texts.append(text)
             if find_blocks(part.text.splitlines() + text.splitlines()).found:
@@ -180,20 +168,18 @@ def _signer_texts(crop, size: tuple[int, int], seal: PageSeal, dpi: int, limits:
     return texts
 
 
-def _signer_box(seal: PageSeal, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
-    """The signature block around the seal on a page of ``size`` pixels: the signer's title
-    above the seal, the name below, a seal's width or so to each side; None when too small."""
+def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits, psm: int = _ONE_BLOCK) -> str:
+    """OCR of the signature block around the seal on ``image`` (the page, in colour): the
+    signer's title above the seal, the name below, a seal's width or so to each side. Read in
+    the red channel, where the seal's ink turns pale and the black print under it stays."""
     x0, y0, x1, y1 = seal.candidate.box
     across = x1 - x0
-    width, height = size
+    width, height = image.size
     box = (int(max(0.0, x0 - across) * width), int(max(0.0, y0 - _SIGNER_MARGIN) * height),
            int(min(1.0, x1 + 1.5 * across) * width), int(min(1.0, y1 + _SIGNER_MARGIN) * height))
-    return None if box[2] - box[0] < 8 or box[3] - box[1] < 8 else box
-
-
-def _signer_text(strip, seal: PageSeal, dpi: int, limits: ExtractLimits, psm: int = _ONE_BLOCK) -> str:
-    """OCR of the signature block cut out around the seal, in the red channel, where the seal's
-    ink turns pale and the black print under it stays."""
+    if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+        return ""
+    strip = _print_only(image.crop(box).convert("RGB"))
     try:
         # one block of text (psm 6): the automatic layout takes the seal's ring for a picture and drops
         # the title above it
@@ -203,6 +189,20 @@ def _signer_text(strip, seal: PageSeal, dpi: int, limits: ExtractLimits, psm: in
     except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
         log.info("page %s: signer not read around the seal: %s", seal.page, exc)
         return ""
+
+
+def _print_only(rgb):
+    """The black print of a colour crop, the seal and the signature turned to paper (a grey image).
+
+    The seal's ink is light in the red channel (R ~ 200+ even where dense) and the black print
+    dark: cut between. The handwritten signature is in blue ink (Nghị định 30/2020 asks for it),
+    dark in the red channel: its strokes cross the name under it, so a pixel much bluer than red
+    is paper too."""
+    from PIL import ImageChops
+
+    red, _, blue = rgb.split()
+    signature = ImageChops.subtract(blue, red).point(lambda v: 255 if v >= _BLUE_INK else 0)
+    return ImageChops.lighter(red.point(lambda v: 255 if v >= _INK_CUT else v), signature)
 
 
 def _clean_signer_line(line: str) -> str:
@@ -253,11 +253,10 @@ def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, 
         seal = find_seal(page.render(scale=scale).to_pil(), number)
         seals.append(seal)
         if ocr and _wants_signer(seal, part):
-            dpi = _SIGNER_DPI
+            dpi = SIGNER_DPI
             if width * height * (dpi / 72) ** 2 > limits.max_image_pixels:  # a huge page: drawn smaller
                 dpi = max(1, int(72 * (limits.max_image_pixels / (width * height)) ** 0.5))
-            for text in _signer_texts(_page_cropper(page, dpi / 72), _drawn_size(page, dpi / 72), seal, dpi,
-                                      limits, part):
+            for text in signer_texts(page.render(scale=dpi / 72).to_pil(), seal, dpi, limits, part):
                 signer.append((number, text))
     heads, bodies = (), ()
     if ocr and not scans_only:  # a scan: what OCR by need did not read and the checks need
@@ -266,28 +265,6 @@ def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, 
             return PdfPage(page, limits.ocr_dpi, limits.max_image_pixels) if page is not None else None
         heads, bodies = _rereads(ocr_page, parts, limits)
     return tuple(seals), tuple(signer), heads, bodies
-
-
-def _drawn_size(page, scale: float) -> tuple[int, int]:
-    """The size in pixels of ``page`` drawn whole at ``scale`` (as PDFium sizes it)."""
-    width, height = page.get_size()
-    if page.get_rotation() in (90, 270):
-        width, height = height, width
-    return math.ceil(width * scale), math.ceil(height * scale)
-
-
-def _page_cropper(page, scale: float):
-    """``crop(box)``: the part ``box`` (pixels) of ``page`` drawn at ``scale``, the same pixels as
-    that part of the page drawn whole (PDFium draws the page shifted by whole pixels), without
-    drawing the rest (a colour A4 page at 200 dpi is 12 MB)."""
-    def crop(box):
-        width, height = _drawn_size(page, scale)
-        left, top, right, bottom = box
-        # pypdfium2 takes the margins in points and rounds them up to pixels: a hair under each
-        points = [(max(0, px) - 0.01) / scale if px > 0 else 0.0
-                  for px in (left, height - bottom, width - right, top)]
-        return page.render(scale=scale, crop=tuple(points)).to_pil()
-    return crop
 
 
 def _image_seals(data: bytes, parts, limits: ExtractLimits):
@@ -306,7 +283,7 @@ def _image_seals(data: bytes, parts, limits: ExtractLimits):
         seal = find_seal(frame.convert("RGB"), number)
         seals.append(seal)
         if _wants_signer(seal, part):
-            for text in _signer_texts(frame.crop, frame.size, seal, image_dpi(image), limits, part):
+            for text in signer_texts(frame, seal, image_dpi(image), limits, part):
                 signer.append((number, text))
 
     def ocr_page(number):
