@@ -11,7 +11,9 @@ from .pool import TIMEOUT_ERROR
 # 3: official-copy inputs (medium, digital signatures, seals) in every result.
 # 4: scans' official-copy inputs hold their heads and Biên bản pages read again (head_text, body_text).
 # 5: OCR'd date lines repaired ("ngày.12" -> "ngày 12"), fewer scanned pages read whole.
-EXTRACT_VERSION = 5
+# 6: the signer read around a seal with the signature's blue ink whitened too; heads whose number
+#    was read with stray characters read again at 300 dpi.
+EXTRACT_VERSION = 6
 
 
 def worth_caching(result: Extraction, ocr: bool | None) -> bool:
