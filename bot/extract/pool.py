@@ -81,7 +81,8 @@ def _parse_file(path: str, limits=None, spool: tuple[str, int, int] | None = Non
 
 def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: int | None) -> None:
     """Worker loop: receive (key, attachment, OCR mode), send back (key, Extraction or "ocr");
-    or (key, (path, ParseLimits), "parse"), send back (key, (ParsedMessage, digests)).
+    or (key, (path, ParseLimits), "parse"), send back (key, (ParsedMessage, digests));
+    or (key, (function, args), "call"), send back (key, function(*args)).
     A job that fails sends back (key, ``_Failure``): whose fault it was, and why."""
     os.setpgrp()  # own process group: a timeout kill takes tesseract/catdoc with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -116,6 +117,9 @@ def _run_job(att, limits: ExtractLimits, mode):
     try:
         if mode == "parse":
             return _parse_file(*att)
+        if mode == "call":
+            function, args = att
+            return function(*args)
         if isinstance(att, Spooled):
             try:
                 att = unspooled(att)
@@ -126,13 +130,13 @@ def _run_job(att, limits: ExtractLimits, mode):
         except OcrNeeded:
             return "ocr"
     except MemoryError:
-        if mode == "parse":
+        if mode in ("parse", "call"):
             return _Failure("memory", "the message needs more memory than a worker may use")
         return _reader_error(att, "tệp cần nhiều bộ nhớ hơn mức cho phép để đọc")  # as extract()
     except Exception as exc:
         if environmental(exc):  # the machine's fault: never blamed on the file
             return _Failure("environment", f"{type(exc).__name__}: {exc}")
-        if mode == "parse":  # parse_message is total: a bug or a lost archive file, shown on this message
+        if mode in ("parse", "call"):  # parse_message is total: a bug or a lost archive file, shown on this message
             return _Failure("raised", f"{type(exc).__name__}: {str(exc)[:200]}")
         return _reader_error(att, f"không đọc được tệp ({type(exc).__name__}: {str(exc)[:120]})")
 
@@ -157,6 +161,7 @@ class _Job:
     cancelled: bool = False
     parse: bool = False
     parse_limits: object = None  # a parse job's ParseLimits (None: the defaults)
+    call: tuple | None = None  # a call job's (function, args)
     spooled: Spooled | None = None  # what the worker is sent instead of ``att``'s bytes
 
 
@@ -354,6 +359,16 @@ class Extractor:
         docstring): hand the message's attachments to ``release`` when done."""
         self._queue.append(_Job(key, path, parse=True, parse_limits=limits))
 
+    def submit_call(self, key, function, *args) -> None:
+        """Queue ``function(*args)`` for a worker, ahead of the files and parses
+        waiting (it finishes work already started); ``ready()`` hands back
+        ``(key, result)`` or ``(key, JobFailed)`` (cause "raised" when it raised,
+        "timeout", "crash" or "memory" as for a file). ``function`` must be
+        importable by name (a module's top-level function) and, with its
+        arguments and result, picklable. Inline (``workers=0``) it runs at the
+        next ``ready()`` and what it raises is raised there."""
+        self._queue.appendleft(_Job(key, "", call=(function, args)))
+
     def ready(self, timeout: float | None = 0.0) -> list[tuple[object, Extraction]]:
         """The results finished since the last call, as ``(key, Extraction)``
         (or ``JobFailed``, see ``submit``).
@@ -454,6 +469,9 @@ class Extractor:
             pass
 
     def _inline(self, job: _Job) -> Extraction:
+        if job.call is not None:
+            function, args = job.call
+            return function(*args)
         if job.parse:
             return _parse_file(job.att, job.parse_limits)  # raises here: the caller decides whose fault it is
         try:
@@ -506,17 +524,18 @@ class Extractor:
             if worker.job is not None:
                 continue
             job = self._queue.popleft()
-            mode = "parse" if job.parse else "later" if job.defer_ocr else self.ocr
+            mode = "call" if job.call is not None else "parse" if job.parse else "later" if job.defer_ocr else self.ocr
+            payload = (job.call if job.call is not None else (job.att, job.parse_limits, self._parse_spool())
+                       if job.parse else job.spooled or job.att)
             try:
-                worker.pipe.send((job.key, (job.att, job.parse_limits, self._parse_spool()) if job.parse
-                                  else job.spooled or job.att, mode))
+                worker.pipe.send((job.key, payload, mode))
             except (OSError, ValueError):  # died while idle: replace and retry later
                 self._queue.appendleft(job)
                 self._replace(worker)
                 continue
             worker.job = job
             worker.deadline = time.monotonic() + self.timeout + (0 if worker.started else _STARTUP_SECONDS)
-            worker.kind = "message" if job.parse else public_kind(EXTENSIONS.get(file_extension(job.att.filename),
+            worker.kind = "message" if job.parse or job.call is not None else public_kind(EXTENSIONS.get(file_extension(job.att.filename),
                                                                                  "unknown"))
 
     def _collect(self, timeout: float | None) -> None:

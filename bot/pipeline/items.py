@@ -1,15 +1,19 @@
 """A message's decisions as the rows recorded for it: which attachment each is
 about (two files of one name stay two items), its content hash, the cycle,
 and whether the part is the official paper. Pure: decisions, documents and
-rules in, ``ItemRow``s out."""
+rules in, ``ItemRow``s out. ``classified`` is the whole step, from the parsed
+message and its extractions, as a worker process runs it."""
 from __future__ import annotations
 
+import functools
+import pickle
 from dataclasses import replace
 from datetime import datetime
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 from ..archive import sha256
-from ..model import Attachment, Extraction, ItemDecision
+from ..classify import classify_message
+from ..model import Attachment, Extraction, ItemDecision, ParsedMessage
 from ..official.verdict import Evidence
 from ..officialcopy import evidence_for
 from ..rules.model import Rules
@@ -76,3 +80,50 @@ def _occurrences(attachments: Sequence[Attachment]) -> list[int]:
         out.append(seen.get(key, 0))
         seen[key] = out[-1] + 1
     return out
+
+
+def classified(message: ParsedMessage, docs: list[tuple[Attachment, Extraction]], digests: Sequence[str],
+               received_at: datetime, ocr_available: bool, rules: bytes) -> list[ItemRow]:
+    """The rows of one message: ``classify_message`` then ``item_rows``.
+
+    ``rules``: the ``Rules`` pickled (each worker unpickles them, and builds
+    the classifier's index, once). What classifying raises is raised."""
+    rules_ = _unpickled(rules)
+    decisions = classify_message(message, docs, rules_, received_at, ocr_available)
+    return item_rows(decisions, docs, received_at, rules_, digests)
+
+
+@functools.lru_cache(maxsize=2)
+def _unpickled(blob: bytes):
+    return pickle.loads(blob)
+
+
+class Hollow:
+    """Stands for an attachment's bytes where only their length is read:
+    classifying asks whether an image is tiny and says a file's size, and
+    nothing else of the bytes (``digests`` give the content hash). A message
+    sent to be classified carries this instead of its files."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getstate__(self):
+        return self.size
+
+    def __setstate__(self, size: int) -> None:
+        self.size = size
+
+
+T = TypeVar("T", Attachment, ParsedMessage)
+
+
+def hollow(value: T) -> T:
+    """An attachment with ``Hollow`` bytes, or a message whose attachments are so."""
+    if isinstance(value, ParsedMessage):
+        return replace(value, attachments=tuple(hollow(a) for a in value.attachments))
+    return replace(value, data=Hollow(len(value.data)))
