@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING
 
 from .config.load import load_config
 from .config.model import Config
-from .config.sample import sample_data
 from .context import Context
 from .errors import ConfigError, MailboxError
-from .lock import StateLock
 from .official.policy import Requirement
 from .rules.load import load_rules
 from .rules.model import Rules
@@ -57,6 +55,8 @@ def refuse_sample_recipients(ctx: Context) -> None:
     cfg = ctx.config
     if not cfg.smtp.enabled or cfg.smtp.allow_reserved_domains:
         return
+    from .config.sample import sample_data  # not at the top: only a config that sends mail is checked
+
     problems = sample_data(cfg, [e for school in ctx.rules.schools for e in school.emails]).problems(cfg)
     if problems:
         raise ConfigError("refusing to send mail to sample data: " + "; and ".join(problems),
@@ -108,6 +108,7 @@ def poll(ctx: Context, now: datetime, *, client_factory=None, extractor: Extract
     command); without one it waits for the worker's outbox job.
     """
     from .ingest import PollReport  # not at the top: status and health do not poll
+    from .lock import StateLock
     from . import notify
     from .store import Store  # nor (here and below) does check-config open the state
 

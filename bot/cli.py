@@ -101,7 +101,7 @@ def _run(args) -> int:
     clock = FixedClock(parse_instant(args.now, ctx.rules.campaign.tz)) if args.now else system_clock
     now = clock()
     if args.command not in ("check-config", "health"):  # they report it themselves
-        from .doctor import check_state_dir
+        from .statedir import check_state_dir
 
         check_state_dir(ctx.config.paths.state)  # a wrong owner: one plain line, exit 78, no traceback
     return _handlers()[args.command](ctx, args, now)
@@ -228,7 +228,7 @@ def cmd_run(ctx: Context, args, now) -> int:
     from . import app  # not at the top: each command loads what it runs
     from .clock import FixedClock, system_clock
     from .progress import ProgressReporter
-    from .service import run  # the worker's modules are for run and health
+    from .service import run  # the worker's modules are for run
 
     _log_config_warnings(ctx)
     _startup_checks(ctx)  # a wrong setting stops the service here (exit 2, no restart), not at the first job
@@ -249,9 +249,9 @@ def cmd_health(ctx: Context, args, now) -> int:
 
     state = ctx.config.paths.state
     worker = in_background(lambda: holder(state))  # the kernel's answer comes while the rest loads
-    from .doctor import check_state_dir  # not at the top: health's modules are for health
+    from .statedir import check_state_dir  # not at the top: health's modules are for health
     from .outbound.facts import sender_bursts
-    from .service import health
+    from .health import health
     from .store import Store
 
     try:

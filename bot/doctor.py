@@ -15,11 +15,7 @@
 from __future__ import annotations
 
 import dataclasses
-import grp
-import os
-import pwd
 import shutil
-import stat
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +24,7 @@ from pathlib import Path
 from .config.sample import sample_data
 from .context import Context
 from .errors import AuthenticationError, BotError, ConfigError, StateDirError
+from .statedir import check_state_dir, user_name
 
 MIN_FREE_MB = 200  # below this the archive of one busy day may not fit
 CHECK_TIMEOUT_SECONDS = 15.0  # a port that never answers should not keep the admin waiting a minute
@@ -46,77 +43,7 @@ class Check:
         return f"{'FAIL' if not self.ok else 'warn' if self.warning else 'ok'}: {self.name}: {self.text}"
 
 
-# -- the state directory ---------------------------------------------------
-
-STATE_FILES = ("bot.sqlite3", "bot.sqlite3-wal", "bot.sqlite3-shm", "worker.lock", "archive", "blobs", "outbox",
-               "spool")
-
-
-def check_state_dir(path: Path, *, create: bool = True) -> None:
-    """Make sure ``path`` is a directory the running user can write in
-    (creating it when ``create`` and its parent allows); else raise
-    ``StateDirError`` saying who owns what and the command that fixes it."""
-    user = _user()
-    fix_owner = f"chown -R {user}:{_group()} {path}"
-    closed = next((p for p in reversed(path.parents) if p.is_dir() and not os.access(p, os.X_OK)), None)
-    if closed is not None:
-        raise StateDirError(f"{user} cannot reach the state directory {path}: {closed} is {_describe(closed)}",
-                            hint=f"let it through (chmod o+x {closed}), or choose a state directory outside it")
-    if path.exists() and not path.is_dir():
-        raise StateDirError(f"the state directory {path} is not a directory ({_describe(path)})",
-                            hint="move that file away, or set [paths] state in config.toml to a directory")
-    if not path.exists():
-        make = f"install -d -o {user} -g {_group()} -m 0750 {path}"
-        if not create:
-            raise StateDirError(f"the state directory {path} does not exist", hint=f"create it: {make}")
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            parent = _existing_parent(path)
-            raise StateDirError(f"the state directory {path} does not exist and {user} cannot create it "
-                                f"({exc.strerror}; {parent} is {_describe(parent)})",
-                                hint=f"create it as root: {make}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise StateDirError(f"the state directory {path} is {_describe(path)}: {user} cannot write to it",
-                            hint=f"as root: {fix_owner}")
-    for name in STATE_FILES:
-        item = path / name
-        if item.exists() and not os.access(item, os.W_OK | (os.X_OK if item.is_dir() else 0)):
-            raise StateDirError(f"{item} is {_describe(item)}: {user} cannot write to it",
-                                hint=f"as root: {fix_owner}")
-
-
-def _describe(path: Path) -> str:
-    """'owned by root:root, mode drwxr-xr-x' (or 'a regular file ...')."""
-    try:
-        st = path.stat()
-    except OSError as exc:
-        return f"unreadable ({exc.strerror})"
-    kind = "" if stat.S_ISDIR(st.st_mode) else "a file " if stat.S_ISREG(st.st_mode) else "not a directory, "
-    return f"{kind}owned by {_name(st.st_uid, True)}:{_name(st.st_gid, False)}, mode {stat.filemode(st.st_mode)}"
-
-
-def _existing_parent(path: Path) -> Path:
-    for parent in path.parents:
-        if parent.exists():
-            return parent
-    return Path("/")
-
-
-def _name(ident: int, user: bool) -> str:
-    try:
-        return pwd.getpwuid(ident).pw_name if user else grp.getgrgid(ident).gr_name
-    except KeyError:
-        return str(ident)
-
-
-def _user() -> str:
-    return _name(os.geteuid(), True)
-
-
-def _group() -> str:
-    return _name(os.getegid(), False)
-
+# -- the state directory (the checks every command runs: bot/statedir.py) ---------------
 
 def state_write_check(path: Path) -> Check:
     """The state directory takes a file (a real write, as this user) and has room."""
@@ -132,7 +59,7 @@ def state_write_check(path: Path) -> Check:
     if free_mb < MIN_FREE_MB:
         return Check("state directory", False, f"{path} is writable but only {free_mb} MB are free; the archive of "
                      f"mail needs more (at least {MIN_FREE_MB} MB): free space or move [paths] state")
-    return Check("state directory", True, f"{path} is writable by {_user()}, {free_mb} MB free")
+    return Check("state directory", True, f"{path} is writable by {user_name()}, {free_mb} MB free")
 
 
 # -- network failures as sentences --------------------------------------------

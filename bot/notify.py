@@ -31,20 +31,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from . import bounces, flood
 from .context import Context
-from .outbound import outbox
-from .outbound.compose import compose, preview, queue, renderer_for
-from .outbound.delivery import Cancel, Defer, Limits, Replace
-from .outbound.facts import (DigestMark, allowed_addresses, bursting_addresses, counted_items, digest_inputs,
-                             facts_and_status, refused_commands, sender_bursts, suppressed_addresses, sync_bounces)
-from .outbound.outbox import DeliveryReport
 from .mailkey import REMINDER, SENDER_RECEIPT
-from .store import OutboxRow, Store
+from .store import Store
 
 # Planning, templates and SMTP are imported by the functions that plan, write or
 # send mail: a poll that finds nothing to do loads none of them (issue 15).
 if TYPE_CHECKING:  # annotations only
+    from . import flood
+    from .outbound.outbox import DeliveryReport
+    from .store import OutboxRow
     from .outbound.common import PlannedMail
     from .outbound.digest import DigestInputs
     from .outbound.render import Attachment, Renderer
@@ -93,6 +89,11 @@ def deliver(ctx: Context, store: Store, sender, now: datetime, *, clock: Callabl
     with (by default one made for this pass, when one is needed)."""
     # Files in state/outbox/ need no rate limit; an SMTP server does.
     # Room for one reminder per school and the digest each day: receipts never hold them up.
+    # not at the top (issue 15): a poll with nothing due loads no outgoing mail's module
+    from .outbound import outbox
+    from .outbound.delivery import Limits
+    from .outbound.facts import allowed_addresses, sync_bounces
+
     limits = (Limits.from_smtp(ctx.config.smtp, reserve=len(ctx.rules.schools) + 2) if ctx.config.smtp.enabled
               else Limits(10**9, 10**9, sender_receipts_per_day=10**9))
     allowed = allowed_addresses(ctx)
@@ -112,10 +113,15 @@ def deliver(ctx: Context, store: Store, sender, now: datetime, *, clock: Callabl
 
 def _return_path(row: OutboxRow) -> str:
     """VERP (``[smtp] verp``): a report of a failure comes back to an address naming the mail."""
+    from . import bounces  # not at the top: a poll with nothing due loads no outgoing mail's module
+
     return bounces.verp_address(row.from_addr, row.message_id or "")
 
 
 def _merge(a: DeliveryReport, b: DeliveryReport) -> DeliveryReport:
+    # not at the top (issue 15): a poll with nothing due loads no outgoing mail's module
+    from .outbound.outbox import DeliveryReport
+
     return DeliveryReport(sent=a.sent + b.sent, retrying=a.retrying + b.retrying, failed=a.failed + b.failed,
                           cancelled=a.cancelled + b.cancelled, deferred=a.deferred + b.deferred, waiting=b.waiting,
                           held=b.held,
@@ -135,6 +141,12 @@ def _recheck(ctx: Context, store: Store, now: datetime, given: Renderer | None =
     when every recipient bounced, cancel it and give its items back (they
     are acknowledged again by the receipt planned once an address works).
     """
+    # not at the top (issue 15): a poll with nothing due loads no outgoing mail's module
+    from .outbound import outbox
+    from .outbound.compose import compose, renderer_for
+    from .outbound.delivery import Cancel, Defer, Replace
+    from .outbound.facts import facts_and_status, sender_bursts, suppressed_addresses
+
     rules = ctx.rules
     statuses: dict[int, object] = {}
     renderer: list[Renderer] = [given] if given is not None else []
@@ -195,6 +207,9 @@ def send_receipts(ctx: Context, store: Store, sender, now: datetime, renderer: R
     ``renderer``: the templates to render with (a long-lived one keeps them
     compiled: ``notify.tasks``); by default one made for this call."""
     from .outbound import receipts  # not at the top: an idle poll plans no mail
+    from .outbound.compose import queue, renderer_for
+    from .outbound.facts import (bursting_addresses, counted_items, facts_and_status, suppressed_addresses,
+                                 sync_bounces)
 
     report = NotifyReport("receipts")
     renderer = renderer or renderer_for(ctx)
@@ -232,12 +247,15 @@ def receipts_after_poll(ctx: Context, store: Store, sender, now: datetime, *, re
     key = _receipts_key(ctx, store, now)
     last = store.mark("receipts")
     if not recorded and last is not None and _still_valid(last, key, now):
-        if sender is not None:
+        # A delivery pass with no mail due and no delivery report to judge does nothing: not even its modules load.
+        if sender is not None and (store.has_due_mail(now) or store.unjudged_bounces()):
             deliver(ctx, store, sender, now, renderer=renderer)
         return False
+    from .outbound.facts import sender_bursts  # not at the top: a poll with nothing to plan loads no planning
+
     send_receipts(ctx, store, sender, now, renderer)
     batch = timedelta(minutes=ctx.rules.campaign.reminders.receipt_batch_minutes)
-    young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now), after=now - batch)]
+    young = [at + batch for at in store.item_times(ctx.rules.campaign.cycle_of(now), after=now - batch, as_of=now)]
     young += [b.until for b in sender_bursts(ctx, store, now) if b.active(now)]  # receipts held by a burst
     store.set_mark("receipts", now, json.dumps({"key": key, "until": min(young).isoformat() if young else None}))
     return True
@@ -267,6 +285,8 @@ def remind(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = Fa
            renderer: Renderer | None = None) -> NotifyReport:
     """Queue the reminders due at ``now`` (nothing outside office hours), then deliver."""
     from .outbound import common, reminders  # not at the top: an idle poll plans no mail
+    from .outbound.compose import preview, queue, renderer_for
+    from .outbound.facts import facts_and_status, suppressed_addresses, sync_bounces
 
     report = NotifyReport("reminders", dry_run=dry_run)
     renderer = renderer or renderer_for(ctx)
@@ -334,6 +354,8 @@ def digest(ctx: Context, store: Store, sender, now: datetime, dry_run: bool = Fa
            renderer: Renderer | None = None) -> NotifyReport:
     """Queue today's digest to the coordinator (once per local day), then deliver."""
     from .outbound import digest as digest_plan  # not at the top: an idle poll plans no mail
+    from .outbound.compose import preview, queue, renderer_for
+    from .outbound.facts import DigestMark, digest_inputs, facts_and_status, refused_commands, sync_bounces
 
     report = NotifyReport("digest", dry_run=dry_run)
     renderer = renderer or renderer_for(ctx)
@@ -384,6 +406,7 @@ def tasks(ctx: Context, sender_factory=None, environ: dict | None = None,
     file changes.
     """
     from .send import make_sender  # not at the top: SMTP code loads when the worker sends
+    from .outbound.compose import renderer_for
 
     factory = sender_factory or (lambda: make_sender(ctx.config, environ))
     shared: list[Renderer] = [renderer] if renderer is not None else []

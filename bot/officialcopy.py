@@ -15,12 +15,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Sequence, TypeVar
 
-from .model import DocumentPart
 from .official.evidence import Evidence
 from .official.policy import OfficialPolicy
 from .rules.model import Campaign, DocType
 
 if TYPE_CHECKING:  # annotations only: the checkers load where a copy is judged (evidence_for)
+    from .mail_model import DocumentPart
     from .official.record import OfficialInputs
     from .official.verdict import Cycle
 

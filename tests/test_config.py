@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -319,6 +320,24 @@ def test_reserved_example_domains_are_recognised(address, reserved):
 
 SMTP_ON = ('[smtp]\nenabled = true\nhost = "127.0.0.1"\nport = 2525\nsecurity = "none"\n'
            'from_address = "hoso@pgd-q12.vn"')
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("", 60),                                   # by default a failed mail is tried again a minute later
+    ("first_retry_seconds = 10", 10),
+    ("first_retry_seconds = 3600", 3600),
+    ("first_retry_seconds = 0", "smtp.first_retry_seconds: must be 1..3600 (seconds)"),
+    ("first_retry_seconds = 3601", "smtp.first_retry_seconds: must be 1..3600 (seconds)"),
+    ('first_retry_seconds = "1 min"', "smtp.first_retry_seconds: expected an integer"),
+    ("first_retry_second = 10", "smtp.first_retry_second: unknown key"),
+])
+def test_the_first_retry_of_a_failed_mail_is_configurable_and_checked(line, expected):
+    text = IMAP + "\n" + SMTP_ON + "\n" + line
+    if isinstance(expected, str):
+        with pytest.raises(ConfigError, match=re.escape(expected)):
+            parse(text)
+    else:
+        assert parse(text).smtp.first_retry_seconds == expected
 
 
 def _cli(*argv):

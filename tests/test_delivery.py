@@ -59,6 +59,16 @@ def test_backoff_doubles_up_to_an_hour(attempts, minutes):
     assert Limits().backoff(attempts) == timedelta(minutes=minutes)
 
 
+@pytest.mark.parametrize("first_retry_seconds, attempts, seconds", [
+    (60, 1, 60), (60, 2, 120),                      # the default: as above
+    (10, 1, 10), (10, 2, 20), (10, 4, 80),           # [smtp] first_retry_seconds = 10
+    (10, 9, 2560), (10, 10, 3600), (3600, 1, 3600),  # still at most an hour
+])
+def test_the_configured_first_retry_doubles_up_to_an_hour(first_retry_seconds, attempts, seconds):
+    limits = Limits(first_retry=timedelta(seconds=first_retry_seconds))
+    assert limits.backoff(attempts) == timedelta(seconds=seconds)
+
+
 @pytest.mark.parametrize("before, queued_ago, temporary, connection, expected", [
     (0, timedelta(0), True, False, AfterFailure(1, False, T0 + timedelta(minutes=1))),              # 451: retry
     (3, timedelta(hours=2), True, False, AfterFailure(4, False, T0 + timedelta(minutes=8))),

@@ -7,6 +7,12 @@ lists is changed: the install directories (moved under a temporary prefix),
 the ``# CHANGE`` lines of the config, the ``CHANGE-ME`` passwords and the
 roster. The ``<!-- ci: packages -->`` block is checked, not run (no network):
 every package it installs must be installed here.
+
+The guide's ``pip install`` gets the pinned wheels from PyPI, or from the
+office's mirror: with ``HOSO_WHEELHOUSE`` set to a directory of wheels (made by
+``.ci/run`` with ``pip wheel -c constraints.txt``, the same pins from PyPI), that
+directory is the mirror (``PIP_NO_INDEX``, ``PIP_FIND_LINKS``: pip's own
+environment, the command stays as written), and the test waits on no network.
 """
 from __future__ import annotations
 
@@ -89,7 +95,7 @@ def test_the_vietnamese_guide_has_the_same_commands_so_it_is_tested_too():
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the guide is for root (useradd, runuser)")
-@pytest.mark.starts_first  # a venv and a pip install: about a minute
+@pytest.mark.starts_first  # a venv and a pip install: about a minute from PyPI, less from HOSO_WHEELHOUSE
 def test_the_install_guide_runs_verbatim_against_test_servers(dovecot_factory, smtp_server_factory):
     dovecot = dovecot_factory(users={"office": "imap-pw-8Tq4"}, tls=True)
     smtp = smtp_server_factory(auth=SMTP_AUTH, starttls=True)
@@ -122,6 +128,8 @@ def test_the_install_guide_runs_verbatim_against_test_servers(dovecot_factory, s
         passwords = {"BOT_IMAP_PASSWORD": dovecot.password, "BOT_SMTP_PASSWORD": SMTP_AUTH[1]}
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}  # the installed code, not ours
         env.update(PATH=f"{prefix / 'usr/local/bin'}:{env['PATH']}", SSL_CERT_FILE=str(ca), LC_ALL="C.UTF-8")
+        if wheelhouse := os.environ.get("HOSO_WHEELHOUSE"):  # the office's mirror, see above
+            env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=wheelhouse)
         (prefix / "usr/local/bin").mkdir(parents=True)
         (prefix / "var/backups").mkdir(parents=True)
         text = GUIDE.read_text(encoding="utf-8")

@@ -1,7 +1,9 @@
 """A simulated campaign, 1 October to 1 November, through a real SMTP server.
 
 Every run is a "restart": a fresh Store and a fresh SmtpSender, as the worker
-or a cron job would have. What is checked is what the schools and the
+or a cron job would have. The templates are loaded once for the month, as the
+worker keeps one Renderer for its life (``notify.tasks``): compiling them again
+for each of the 75 runs would render the same mail and cost most of the time. What is checked is what the schools and the
 coordinator would see: who got which reminder on which day, receipts, one
 thread per school, no duplicates, digests whose numbers match ``status --json``.
 """
@@ -15,6 +17,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from bot import corrections, notify
+from bot.outbound.compose import renderer_for
 from bot.send import SmtpSender, make_sender
 from bot.status import status_for, to_json
 from bot.store import Store
@@ -100,6 +103,7 @@ def campaign(tmp_path_factory, smtp_for_campaign):
     ctx = make_ctx(tmp_path_factory.mktemp("campaign"), server, per_minute=60)
     events = sorted(schedule(ctx), key=lambda e: e[0])
     digests: list[tuple[datetime, dict]] = []
+    renderer = renderer_for(ctx)
     for now in runs():
         with Store.open(ctx.config.paths.state) as store:       # a restart before every run
             while events and events[0][0] <= now:
@@ -110,15 +114,15 @@ def campaign(tmp_path_factory, smtp_for_campaign):
             if now == at(9, 9):
                 server.accept_all()
             sender = SmtpSender(ctx.config.smtp)
-            notify.send_receipts(ctx, store, sender, now)
-            notify.remind(ctx, store, sender, now)
+            notify.send_receipts(ctx, store, sender, now, renderer)
+            notify.remind(ctx, store, sender, now, renderer=renderer)
             if now.hour == 8 and now.minute == 0:
-                report = notify.digest(ctx, store, sender, now)
+                report = notify.digest(ctx, store, sender, now, renderer=renderer)
                 if report.queued:
                     digests.append((now, to_json(status_for(store, ctx.rules, now))))
             # a second run at the same instant changes nothing
-            notify.remind(ctx, store, SmtpSender(ctx.config.smtp), now)
-            notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), now)
+            notify.remind(ctx, store, SmtpSender(ctx.config.smtp), now, renderer=renderer)
+            notify.send_receipts(ctx, store, SmtpSender(ctx.config.smtp), now, renderer)
     return ctx, server, digests
 
 

@@ -405,6 +405,7 @@ def test_reads_as_of_an_instant_leave_out_what_came_after_it(store, as_of, expec
     assert [c.who for c in store.corrections(2023, as_of=as_of)] == expected
     assert sorted(m.from_addr for m in store.mail_from(as_of=as_of)) == sorted(expected)
     assert sorted(m.from_addr for m in store.personal_mail_from(list(ARRIVALS), as_of=as_of)) == sorted(expected)
+    assert sorted(store.item_times(2023, as_of=as_of)) == sorted(ARRIVALS[n] for n in expected)
 
 
 def test_the_status_as_of_an_instant_sees_neither_later_mail_nor_later_corrections(store):

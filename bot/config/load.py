@@ -139,7 +139,7 @@ def _trusted_authserv_ids(t: Table) -> tuple[str, ...]:
 DEFAULT_FILE_FROM = "hoso-bot@localhost"
 SMTP_KEYS = ("enabled", "host", "port", "security", "username", "auth", "password_env", "password_file",
              "token_command", "token_file", "from_address", "from_name", "daily_cap", "per_minute",
-             "sender_receipts_per_day", "verp", "tls_cafile",
+             "sender_receipts_per_day", "first_retry_seconds", "verp", "tls_cafile",
              "tls_insecure_skip_verify", "allow_reserved_domains")
 
 
@@ -172,6 +172,8 @@ def _smtp(t: Table, base: Path) -> SmtpConfig:
         per_minute=t.get("per_minute", int, 20, check=lambda v: None if v > 0 else "must be > 0"),
         sender_receipts_per_day=t.get("sender_receipts_per_day", int, 20, check=lambda v: None if 0 <= v <= daily_cap
                                       else f"must be between 0 and daily_cap ({daily_cap})"),
+        first_retry_seconds=t.get("first_retry_seconds", int, 60,
+                                  check=lambda v: None if 1 <= v <= 3600 else "must be 1..3600 (seconds)"),
         verp=t.get("verp", bool, False),
         tls_cafile=cafile, tls_insecure_skip_verify=insecure,
         allow_reserved_domains=t.get("allow_reserved_domains", bool, False),

@@ -60,6 +60,9 @@ class SmtpConfig:
     # Receipts to senders outside the roster (their own mail vouched for by the
     # trusted Authentication-Results), per rolling 24 hours; the rest wait.
     sender_receipts_per_day: int = 20
+    # A mail that could not be sent is tried again this many seconds later, then after twice
+    # as long each time, up to an hour (bot/outbound/delivery.py, Limits.backoff).
+    first_retry_seconds: int = 60
     # VERP: each mail's envelope sender names it (from_address local+b.<token>@domain), so a
     # delivery report quoting nothing is still tied to it. Off: many submission servers refuse it.
     verp: bool = False

@@ -19,10 +19,12 @@ still holds it; its record says which mail it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 from ..config.model import MailboxConfig
-from ..model import RawMessage
+
+if TYPE_CHECKING:  # annotations only: the sources make them when there is mail (an idle poll has none)
+    from ..mail_model import RawMessage
 
 # (message_id, size) pairs -> the subset already stored
 KnownFilter = Callable[[list[tuple[str, int]]], set[tuple[str, int]]]

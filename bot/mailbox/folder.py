@@ -5,11 +5,13 @@ import json
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..errors import MailboxError
-from ..model import RawMessage
 from . import MAX_HEADER_BYTES, MiB, OLE_SIGNATURE, FetchedBatch, header_block, too_large_reason
+
+if TYPE_CHECKING:  # annotations only
+    from ..mail_model import RawMessage
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +90,13 @@ class FolderSource:
                     yield self._withheld(f"folder:{rel}", head, size, dates.get(rel), file, rel)
                     continue
                 data = file.read_bytes()
+                from ..mail_model import RawMessage  # not at the top: an empty folder makes no record (an idle poll)
+
                 yield RawMessage(f"folder:{rel}", data, dates.get(rel) or _arrival_of(data, rel) or _mtime(file))
             elif suffix == ".mbox":
                 import mailbox as stdlib_mailbox  # here: the other sources and files do not need it
+
+                from ..mail_model import RawMessage  # not at the top: an empty folder makes no record (an idle poll)
 
                 box = stdlib_mailbox.mbox(file, create=False)
                 try:
@@ -110,6 +116,8 @@ class FolderSource:
 
     def _withheld(self, key: str, head: bytes, size: int, date: datetime | None, file: Path,
                   name: str) -> RawMessage:
+        from ..mail_model import RawMessage  # not at the top: an empty folder makes no record (an idle poll)
+
         return RawMessage(key, head, date or _arrival_of(head, name) or _mtime(file), full_size=size,
                           withheld=too_large_reason(size, self._max_mb, f"file {name}"))
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..config.model import MailboxConfig
 from ..errors import AuthenticationError, MailboxError
-from ..model import RawMessage
 from . import MAX_HEADER_BYTES, FetchedBatch, KnownFilter, too_large_reason
 
 if TYPE_CHECKING:  # annotations only: ssl loads with imapclient
+    from ..mail_model import RawMessage
     import ssl
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,8 @@ class ImapSource:
 
     def _fetch(self, client, uids: list[int], uidvalidity: int, sizes: dict[int, int | None]) -> list[RawMessage]:
         """The messages of ``uids``: whole, or only their headers when too large."""
+        from ..mail_model import RawMessage  # not at the top: a poll that finds no new mail makes no record
+
         limit = self.cfg.max_message_bytes
         big = {u for u in uids if (sizes.get(u) or 0) > limit}
         small = [u for u in uids if u not in big]

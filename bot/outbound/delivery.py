@@ -34,6 +34,7 @@ class Limits:
     retry_for: timedelta = timedelta(days=3)  # temporary failures: keep trying this long
     permanent_attempts: int = 3  # 5xx replies: give up after this many
     backoff_cap: timedelta = timedelta(minutes=60)
+    first_retry: timedelta = timedelta(minutes=1)  # after the first failed attempt; doubling after each next one
     sender_receipts_per_day: int = 20  # receipts to senders outside the roster, per rolling 24 hours
     reserve: int = 0  # sends of the rolling 24 hours receipts leave to the digest, reminders and replies
 
@@ -42,6 +43,7 @@ class Limits:
         """The configured limits; ``reserve`` is at most half the daily cap (receipts keep the other half)."""
         return cls(daily_cap=smtp.daily_cap, per_minute=smtp.per_minute,
                    sender_receipts_per_day=smtp.sender_receipts_per_day,
+                   first_retry=timedelta(seconds=smtp.first_retry_seconds),
                    reserve=max(0, min(reserve, smtp.daily_cap // 2)))
 
     def receipt_room(self, sent_in_day: int, priority_in_day: int) -> int:
@@ -50,8 +52,9 @@ class Limits:
         return max(0, self.daily_cap - kept - sent_in_day)
 
     def backoff(self, attempts: int) -> timedelta:
-        """1, 2, 4, 8, ... minutes, at most ``backoff_cap``."""
-        return min(timedelta(minutes=2 ** max(0, min(attempts - 1, 20))), self.backoff_cap)
+        """``first_retry`` after the first failed attempt, then twice as long after each
+        next one (by default 1, 2, 4, 8, ... minutes), at most ``backoff_cap``."""
+        return min(self.first_retry * 2 ** max(0, min(attempts - 1, 20)), self.backoff_cap)
 
 
 # Verdicts of a re-check just before sending.

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
-from .. import bounces, flood
+from .. import flood
 from ..context import Context
-from ..model import ParsedMessage
-from ..status import apply_corrections, compute_status
-from ..store import PendingMessage, Store
+from ..store import Store
 
 # The planning modules are imported by the functions that plan: a poll that finds nothing to do loads none.
 if TYPE_CHECKING:  # annotations only
+    from ..mail_model import ParsedMessage
     from . import digest
     from .receipts import CountedItem
 
@@ -32,6 +31,8 @@ def allowed_addresses(ctx: Context) -> set[str]:
 
 def facts_and_status(store: Store, rules, now: datetime, cycle: int | None = None):
     """The facts of ``cycle`` (default: the cycle of ``now``) after the corrections, and the status they give at ``now``."""
+    from ..status import apply_corrections, compute_status  # not at the top: health reads the bursts only (no status, no bounce judging)
+
     campaign = rules.campaign
     cycle = campaign.cycle_of(now) if cycle is None else cycle
     facts = apply_corrections(store.items(cycle=cycle, as_of=now), store.corrections(cycle, as_of=now), campaign,
@@ -92,6 +93,9 @@ def sync_bounces(store: Store, read: Callable[[bytes], ParsedMessage] | None = N
     outbox sent to it; any other report is logged and changes nothing.
     ``read`` parses a report again from the archive (for the Message-IDs it
     names, ``ParsedMessage.bounce_refs``; default: the real parser). Returns the number of reports judged."""
+    from .. import bounces  # not at the top: health reads the bursts only (no status, no bounce judging)
+    from ..store import PendingMessage
+
     todo = store.unjudged_bounces()
     if todo and read is None:
         from ..parse import parse_message  # not at the top: health and status must not load the parser
@@ -197,6 +201,8 @@ def _complete_at(store: Store, rules, cycle: int, since: datetime | None, last_i
                  last_corr: int) -> frozenset[str]:
     """The schools complete at the previous digest (``since``), from the
     items and corrections it covered; none before the first digest."""
+    from ..status import apply_corrections, compute_status  # not at the top: health reads the bursts only (no status, no bounce judging)
+
     if since is None:
         return frozenset()
     items = [i for i in store.items(cycle=cycle, as_of=since) if i.id <= last_item]
@@ -209,6 +215,7 @@ def _complete_at(store: Store, rules, cycle: int, since: datetime | None, last_i
 def digest_inputs(ctx: Context, store: Store, status, now: datetime) -> tuple[digest.DigestInputs, int, int]:
     """What the digest shows beyond the status, and the newest item/correction ids it covers."""
     from . import digest  # not at the top: an idle poll plans no mail
+    from ..status import apply_corrections
 
     cycle = status.cycle
     mark = digest_mark(store)

@@ -22,25 +22,28 @@ of ``Store`` over its tables.
 - ``bounces``: delivery reports about the bot's mail, as judged;
 - ``commands``: command mail from the coordinators, line by line;
 - ``snapshot``: the database file as a whole (its version, a consistent copy);
-- ``headers``: bounded reading of raw header blocks.
+- ``headers``: bounded reading of raw header blocks;
+- ``*_records`` (and ``outbox_health``): the frozen records each aggregate reads and writes, loaded with
+  the methods that make them.
 """
 from __future__ import annotations
 
 from ..archive import sha256
+from ..lazy import lazy_exports
 from ..model import Correction, StoredItem
-from .bounces import BelievedBounce, BounceReport, BouncesMixin
+from .bounces import BouncesMixin
 from .checkpoints import CheckpointsMixin
-from .commands import CommandLine, CommandMail, CommandOutcome, CommandsMixin
+from .commands import CommandsMixin
 from .corrections import CorrectionsMixin
 from .db import DB_NAME, StoreBase, environment_fault
 from .extractions import ExtractionsMixin
+from .items import ItemsMixin
 from .marks import MarksMixin
-from .items import ItemOrigin, ItemRecord, ItemsMixin
-from .messages import InboundMail, MessageRecord, MessagesMixin
-from .outbox import OutboxMixin, OutboxRow, OutboxTrouble, QueuedMail, SentReply
-from .processing import DIED_ALONE, ItemRow, MessageSummary, PendingMessage, ProcessingMixin, Recovery
+from .messages import MessagesMixin
+from .outbox import OutboxMixin
+from .processing import DIED_ALONE, ProcessingMixin
 from .quarantine import QuarantineMixin, parse_quarantine_ref, quarantine_ref
-from .threads import Thread, ThreadsMixin
+from .threads import ThreadsMixin
 
 
 class Store(ProcessingMixin, QuarantineMixin, ItemsMixin, MessagesMixin, CheckpointsMixin, ExtractionsMixin,
@@ -52,8 +55,21 @@ class Store(ProcessingMixin, QuarantineMixin, ItemsMixin, MessagesMixin, Checkpo
     """
 
 
-__all__ = ["Store", "ItemRow", "StoredItem", "Correction", "PendingMessage", "MessageSummary", "Recovery", "sha256",
-           "quarantine_ref", "parse_quarantine_ref", "environment_fault", "DIED_ALONE", "DB_NAME",
-           "InboundMail", "ItemOrigin", "QueuedMail", "OutboxRow", "OutboxTrouble",
-           "SentReply", "Thread", "BounceReport", "BelievedBounce", "CommandMail", "CommandOutcome",
-           "CommandLine", "MessageRecord", "ItemRecord"]
+# Each aggregate's records (frozen dataclasses) live in ``<aggregate>_records`` and load with the first
+# method that makes one, or here on first use of the name (PEP 562): ``status`` reads none of them, and
+# Python compiles several methods for each frozen dataclass when its module loads.
+RECORDS = {
+    "BounceReport": "bounces_records", "BelievedBounce": "bounces_records",
+    "CommandLine": "commands_records", "CommandMail": "commands_records", "CommandOutcome": "commands_records",
+    "ItemOrigin": "items_records", "ItemRecord": "items_records",
+    "InboundMail": "messages_records", "MessageRecord": "messages_records",
+    "OutboxRow": "outbox_records", "OutboxTrouble": "outbox_health", "QueuedMail": "outbox_records",
+    "SentReply": "outbox_records",
+    "ItemRow": "processing_records", "MessageSummary": "processing_records", "PendingMessage": "processing_records",
+    "Recovery": "processing_records",
+    "Thread": "threads_records",
+}
+__getattr__, __dir__ = lazy_exports(__name__, RECORDS)
+
+__all__ = ["Store", "StoredItem", "Correction", "sha256", "quarantine_ref", "parse_quarantine_ref",
+           "environment_fault", "DIED_ALONE", "DB_NAME", *RECORDS]

@@ -4,33 +4,15 @@ written here only."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from ..bounces import BounceVerdict, SentMail, normalise_id
 from ..clock import utc
 from .db import conditions
 
-
-@dataclass(frozen=True)
-class BounceReport:
-    """A stored delivery report not judged yet: its message row (to read it
-    again from the archive) and the addresses it says failed for good."""
-
-    row: int
-    sha256: str
-    message_id: str
-    received_at: datetime
-    subject: str
-    addresses: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class BelievedBounce:
-    address: str
-    received_at: datetime
-    subject: str
+if TYPE_CHECKING:  # annotations only: the records load with the reads that make them
+    from ..bounces import BounceVerdict, SentMail
+    from .bounces_records import BelievedBounce, BounceReport
 
 
 class BouncesMixin:
@@ -38,12 +20,17 @@ class BouncesMixin:
 
     def unjudged_bounces(self) -> list[BounceReport]:
         """The delivery reports recorded (status 'done') and not judged yet, oldest first."""
+        rows = self.conn.execute(
+            # The partial index messages_bounce_reports holds only reports: a poll costs the same at any size.
+            "SELECT id, sha256, message_id, received_at, subject, bounces FROM messages"
+            " WHERE bounces NOT IN ('', '[]') AND +status = 'done'"
+            " AND id NOT IN (SELECT message_row FROM bounce_messages) ORDER BY received_at, id").fetchall()
+        if not rows:
+            return []
+        from .bounces_records import BounceReport  # not at the top: records load with the reads that make them
+
         out = []
-        for r in self.conn.execute(
-                # The partial index messages_bounce_reports holds only reports: a poll costs the same at any size.
-                "SELECT id, sha256, message_id, received_at, subject, bounces FROM messages"
-                " WHERE bounces NOT IN ('', '[]') AND +status = 'done'"
-                " AND id NOT IN (SELECT message_row FROM bounce_messages) ORDER BY received_at, id"):
+        for r in rows:
             try:
                 addresses = tuple(dict.fromkeys(a.strip().lower() for a in json.loads(r["bounces"])
                                                 if a and a.strip()))
@@ -57,6 +44,8 @@ class BouncesMixin:
         """The mail the outbox handed to the server with one of ``message_ids``
         (compared exactly, in lower case), or whose Message-ID has one of the
         VERP ``tokens`` (hexadecimal) as its random part, with the addresses it went to."""
+        from ..bounces import SentMail, normalise_id  # not at the top: records load with the reads that make them
+
         ids = sorted({normalise_id(m) for m in message_ids if m and m.strip()})[:100]  # a report names a few
         patterns = sorted({f"<{t}.%" for t in tokens if t and all(c in "0123456789abcdef" for c in t)})[:10]
         if not ids and not patterns:
@@ -92,6 +81,8 @@ class BouncesMixin:
     def believed_bounces(self, *, as_of: datetime | None = None) -> list[BelievedBounce]:
         """Every permanent failure believed (a report about the bot's own mail),
         oldest first; with ``as_of``, only the reports received by then."""
+        from .bounces_records import BelievedBounce  # not at the top: records load with the reads that make them
+
         where, args = conditions(("m.received_at <= ?", as_of))
         return [BelievedBounce(r["address"], datetime.fromisoformat(r["received_at"]), r["subject"] or "")
                 for r in self.conn.execute("SELECT v.address, m.received_at, m.subject FROM bounce_verdicts v"
@@ -100,6 +91,8 @@ class BouncesMixin:
 
     def bounce_verdicts(self, message_row: int) -> list[BounceVerdict]:
         """The verdicts kept for one report (for the log, ``health`` and tests)."""
+        from ..bounces import BounceVerdict  # not at the top: records load with the reads that make them
+
         return [BounceVerdict(r["address"], bool(r["believed"]), r["reason"], r["outbox_id"])
                 for r in self.conn.execute(
                     "SELECT address, believed, outbox_id, reason FROM bounce_verdicts WHERE message_row = ?"

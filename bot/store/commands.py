@@ -3,45 +3,13 @@ of its lines (``commands``), so that a line is carried out at most once."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..clock import utc
 
-
-@dataclass(frozen=True)
-class CommandOutcome:
-    """What became of one line already handled: "done", "error" or "refused", and its detail."""
-
-    outcome: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class CommandMail:
-    """A command mail as recorded; ``reason`` is "code" or "code: detail"."""
-
-    id: int
-    message_id: str
-    from_addr: str
-    subject: str
-    received_at: datetime
-    verdict: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class CommandLine:
-    """One line of a command mail as kept."""
-
-    message_id: str
-    line: int
-    text: str
-    kind: str | None
-    outcome: str  # 'done', 'error' or 'refused'
-    detail: str
-    correction_id: int | None
-    at: datetime
+if TYPE_CHECKING:  # annotations only: the records load with the reads that make them
+    from .commands_records import CommandLine, CommandMail, CommandOutcome
 
 
 class CommandsMixin:
@@ -73,6 +41,8 @@ class CommandsMixin:
 
     def command_outcome(self, message_id: str, line: int) -> CommandOutcome | None:
         """What became of this line of this mail, if it was handled before."""
+        from .commands_records import CommandOutcome  # not at the top: records load with the reads that make them
+
         r = self.conn.execute("SELECT outcome, detail FROM commands WHERE message_id = ? AND line = ?",
                               (message_id, line)).fetchone()
         return CommandOutcome(r[0], r[1]) if r else None
@@ -93,11 +63,15 @@ class CommandsMixin:
 
     def command_lines(self) -> list[CommandLine]:
         """Every command line kept, by mail and line."""
+        from .commands_records import CommandLine  # not at the top: records load with the reads that make them
+
         return [CommandLine(r["message_id"], r["line"], r["text"], r["kind"], r["outcome"], r["detail"],
                             r["correction_id"], datetime.fromisoformat(r["at"]))
                 for r in self.conn.execute("SELECT * FROM commands ORDER BY message_id, line")]
 
 
 def command_mail(r: sqlite3.Row) -> CommandMail:
+    from .commands_records import CommandMail  # not at the top: records load with the reads that make them
+
     return CommandMail(r["id"], r["message_id"], r["from_addr"], r["subject"], datetime.fromisoformat(r["received_at"]),
                        r["verdict"], r["reason"] or "")

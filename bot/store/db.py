@@ -60,7 +60,11 @@ class StoreBase:
     def migrate(self) -> None:
         """Bring the schema up to date. Each step re-reads the version inside
         its own write transaction, so two processes starting at once cannot
-        apply the same migration twice."""
+        apply the same migration twice. A database already up to date is
+        left alone (one read: no write transaction, no wait for a writer)."""
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == len(MIGRATIONS):
+            return
         # Foreign keys are off while migrating (the documented way to rebuild a
         # table in SQLite) and checked before each step commits.
         self.conn.execute("PRAGMA foreign_keys=OFF")

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ..clock import utc
-from ..model import DocumentPart, Extraction
 from ..official.record import inputs_from_dict, inputs_to_dict
 from .db import chunks
+
+if TYPE_CHECKING:  # annotations only: the records load with the first cached extraction read
+    from ..mail_model import Extraction
 
 
 class ExtractionsMixin:
@@ -43,6 +45,8 @@ def extraction_to_json(e: Extraction) -> str:
 
 
 def extraction_from_json(text: str) -> Extraction:
+    from ..mail_model import DocumentPart, Extraction  # not at the top: only the pipeline reads the cache
+
     d = json.loads(text)
     official = d.get("official")
     return Extraction(kind=d["kind"], pages=d["pages"], ocr=d["ocr"], error=d["error"], notes=tuple(d["notes"]),

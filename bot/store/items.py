@@ -3,44 +3,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..model import ReasonCode, StoredItem
 from ..official.record import evidence_from_dict
 from .db import conditions
 
-
-@dataclass(frozen=True)
-class ItemOrigin:
-    """Where an item came from, for its receipt: its file, its message and
-    how many documents its file held (``parts``)."""
-
-    item_id: int
-    filename: str
-    received_at: datetime
-    first_page: int
-    last_page: int
-    parts: int
-    message_row: int
-    from_addr: str | None
-    automatic: str | None
-    auth: str | None
-
-
-@dataclass(frozen=True)
-class ItemRecord:
-    """A stored item with its bookkeeping (``StoredItem`` is what the plans read)."""
-
-    id: int
-    message_row: int
-    container: str
-    filename: str
-    occurrence: int
-    part_index: int
-    decision: str
-    reasons: tuple[str, ...]
-    classified_at: datetime
+if TYPE_CHECKING:  # annotations only: the records load with the reads that make them
+    from .items_records import ItemOrigin, ItemRecord
 
 
 class ItemsMixin:
@@ -67,6 +38,8 @@ class ItemsMixin:
 
     def item_records(self) -> list[ItemRecord]:
         """Every stored item with its bookkeeping, by id."""
+        from .items_records import ItemRecord  # not at the top: records load with the reads that make them
+
         return [ItemRecord(r["id"], r["message_row"], r["container"], r["filename"], r["occurrence"], r["part_index"],
                            r["decision"], tuple(json.loads(r["reasons"])), datetime.fromisoformat(r["classified_at"]))
                 for r in self.conn.execute("SELECT * FROM items ORDER BY id")]
@@ -77,6 +50,8 @@ class ItemsMixin:
 
     def item_origins(self, cycle: int) -> dict[int, ItemOrigin]:
         """Where each item of ``cycle`` came from, by item id."""
+        from .items_records import ItemOrigin  # not at the top: records load with the reads that make them
+
         return {r["id"]: ItemOrigin(r["id"], r["filename"], datetime.fromisoformat(r["received_at"]),
                                     r["first_page"], r["last_page"], r["parts"], r["message_row"], r["from_addr"],
                                     r["automatic"], r["auth"])
@@ -86,9 +61,10 @@ class ItemsMixin:
                     " COUNT(*) OVER (PARTITION BY i.message_row, i.container, i.filename, i.occurrence) AS parts"
                     " FROM items i JOIN messages m ON m.id = i.message_row WHERE i.cycle = ?", (cycle,))}
 
-    def item_times(self, cycle: int, after: datetime | None = None) -> list[datetime]:
-        """When each item of ``cycle`` (received after ``after``) was received."""
-        where, args = conditions(("received_at > ?", after))
+    def item_times(self, cycle: int, after: datetime | None = None,
+                   as_of: datetime | None = None) -> list[datetime]:
+        """When each item of ``cycle`` (received after ``after`` and, given ``as_of``, by then) was received."""
+        where, args = conditions(("received_at > ?", after), ("received_at <= ?", as_of))
         return [datetime.fromisoformat(r[0])
                 for r in self.conn.execute(f"SELECT received_at FROM items WHERE cycle = ?{where}", [cycle, *args])]
 

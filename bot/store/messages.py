@@ -3,45 +3,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ..clock import utc
 from .db import conditions
 
-
-@dataclass(frozen=True)
-class InboundMail:
-    """Who sent a stored message and when (``subject`` where the caller asked for it)."""
-
-    from_addr: str
-    received_at: datetime
-    subject: str = ""
-
-
-@dataclass(frozen=True)
-class MessageRecord:
-    """A stored message as its row holds it (what ``health``, audits and tests look at)."""
-
-    id: int
-    sha256: str
-    message_id: str
-    source_key: str
-    received_at: datetime
-    size: int
-    status: str  # 'new', 'done' or 'quarantined'
-    attempts: int
-    last_error: str | None
-    from_addr: str | None
-    subject: str | None
-    automatic: str | None
-    auth: str | None
-    bounces: tuple[str, ...]
-    fetched_at: datetime
-    processed_at: datetime | None
-    inflight: str | None  # None, 'batch', 'alone' or 'resumed'
-    resumed: int
+if TYPE_CHECKING:  # annotations only: the records load with the reads that make them
+    from .messages_records import InboundMail, MessageRecord
 
 
 class MessagesMixin:
@@ -80,14 +49,21 @@ class MessagesMixin:
         """Every stored message with a sender (received at or after ``since``, and by ``as_of``),
         automatic ones too, in the order they were stored."""
         where, args = conditions(("received_at >= ?", since), ("received_at <= ?", as_of))
-        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in self.conn.execute(
+        rows = self.conn.execute(
             f"SELECT from_addr, received_at FROM messages WHERE from_addr IS NOT NULL AND from_addr != ''{where}"
-            " ORDER BY id", args)]
+            " ORDER BY id", args).fetchall()
+        if not rows:  # health's recent mail, mostly: no record to make
+            return []
+        from .messages_records import InboundMail  # not at the top: records load with the reads that make them
+
+        return [InboundMail(r[0], datetime.fromisoformat(r[1])) for r in rows]
 
     def personal_mail_from(self, addresses: Sequence[str], *, as_of: datetime | None = None) -> list[InboundMail]:
         """The mail a person sent from one of ``addresses`` (lower case): not
         automatic, not a delivery report, not failing authentication; with
         ``as_of``, only what was received by then."""
+        from .messages_records import InboundMail  # not at the top: records load with the reads that make them
+
         addresses = list(addresses)
         if not addresses:
             return []
@@ -100,6 +76,8 @@ class MessagesMixin:
     def personal_mail_done(self, since: datetime, until: datetime) -> list[InboundMail]:
         """The messages processed that are not automatic and have a sender, with
         their subject, received from ``since`` to ``until`` (both included), in the order they were stored."""
+        from .messages_records import InboundMail  # not at the top: records load with the reads that make them
+
         return [InboundMail(r[0], datetime.fromisoformat(r[2]), r[1] or "") for r in self.conn.execute(
             "SELECT from_addr, subject, received_at FROM messages WHERE status = 'done'"
             " AND automatic IS NULL AND from_addr IS NOT NULL AND from_addr != ''"
@@ -107,6 +85,8 @@ class MessagesMixin:
 
 
 def message_record(r: sqlite3.Row) -> MessageRecord:
+    from .messages_records import MessageRecord  # not at the top: records load with the reads that make them
+
     try:
         bounces = tuple(json.loads(r["bounces"] or "[]"))
     except ValueError:

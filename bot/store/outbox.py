@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ..clock import utc
 from ..mailkey import SENDER_RECEIPT, MailKey
+
+if TYPE_CHECKING:  # annotations only: the records load with the reads that make them
+    from .outbox_health import OutboxTrouble
+    from .outbox_records import OutboxRow, QueuedMail, SentReply
 
 # Order of a delivery pass: the coordinator's digest and reports, then reminders and command replies, then
 # receipts to the roster, then receipts to senders outside it (never ahead of anything else).
@@ -25,74 +28,6 @@ _PRIORITY = ("CASE kind WHEN 'digest' THEN 0 WHEN 'report' THEN 0 WHEN 'reminder
              f" ELSE 2 END, CASE WHEN key_kind = '{SENDER_RECEIPT}' THEN 1 ELSE 0 END")
 # The suffix a receipt given back takes after its key (``cancel_and_reopen``): its key is free again.
 _CANCELLED = "#cancelled-"
-
-
-@dataclass(frozen=True)
-class QueuedMail:
-    """A mail to put in the outbox (``Store.queue_mail``)."""
-
-    key: MailKey
-    kind: str
-    cycle: int
-    from_addr: str
-    recipients: tuple[str, ...]
-    subject: str
-    message_id: str
-    raw: bytes
-    school: str | None = None
-    meta: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    """One row of the outbox, without its raw bytes (``Store.outbox_raw``).
-
-    ``key``: the unique text (with a suffix once a receipt was given back);
-    ``mail_key``: its parts (None for a key of a form this bot does not write).
-    """
-
-    id: int
-    key: str
-    kind: str
-    school: str | None
-    cycle: int
-    status: str
-    created_at: datetime
-    queued_at: datetime
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    sent_at: datetime | None
-    message_id: str | None
-    subject: str
-    from_addr: str
-    recipients: tuple[str, ...]
-    meta: dict
-    mail_key: MailKey | None = None
-
-    @property
-    def name(self) -> str:
-        """The file name of this mail in state/outbox/ (never from the mail itself)."""
-        return f"{self.id:06d}-{self.kind}" + (f"-{self.school}" if self.school else "")
-
-
-@dataclass(frozen=True)
-class OutboxTrouble:
-    """For ``health``: mail failed for good, and queued mail overdue."""
-
-    failed: int
-    failed_error: str  # the newest failure's error ("" when none)
-    overdue: int
-    overdue_since: datetime | None  # the oldest overdue attempt
-
-
-@dataclass(frozen=True)
-class SentReply:
-    """A command reply in the outbox: whom it went to, what kind of reply it was, when it was queued."""
-
-    recipients: tuple[str, ...]
-    reply: str
-    created_at: datetime
 
 
 class OutboxMixin:
@@ -190,6 +125,11 @@ class OutboxMixin:
             sql += f" AND key_kind = '{SENDER_RECEIPT}'"
         return self.conn.execute(sql, (utc(since),)).fetchone()[0]
 
+    def has_due_mail(self, now: datetime) -> bool:
+        """Whether any queued mail is due at ``now`` (what ``due_mail`` would return is not empty)."""
+        return self.conn.execute("SELECT 1 FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? LIMIT 1",
+                                 (utc(now),)).fetchone() is not None
+
     def due_mail(self, now: datetime) -> list[OutboxRow]:
         """The queued mail due at ``now``, in the order of a delivery pass: the
         coordinator's mail first, receipts to senders outside the roster last."""
@@ -200,6 +140,8 @@ class OutboxMixin:
     def sent_replies(self) -> list[SentReply]:
         """Every command reply queued, with the kind of reply its meta names (replies
         without one, or with unreadable meta, are left out), in no particular order."""
+        from .outbox_records import SentReply  # not at the top: records load with the reads that make them
+
         out = []
         for r in self.conn.execute("SELECT recipients, meta, created_at FROM outbox WHERE kind = 'reply'"):
             try:
@@ -213,6 +155,8 @@ class OutboxMixin:
     def outbox_trouble(self, overdue_before: datetime, cycle: int | None = None) -> OutboxTrouble:
         """For health: mail that failed for good (of ``cycle``, or all) with the newest
         error, and queued mail whose next attempt is before ``overdue_before``."""
+        from .outbox_health import OutboxTrouble  # not at the top: records load with the reads that make them
+
         where, args = ("status = 'failed'", []) if cycle is None else ("status = 'failed' AND cycle = ?", [cycle])
         failed = self.conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {where}", args).fetchone()[0]
         newest = self.conn.execute(f"SELECT last_error FROM outbox WHERE {where} ORDER BY id DESC LIMIT 1",
@@ -290,6 +234,8 @@ class OutboxMixin:
 
 
 def outbox_row(r: sqlite3.Row) -> OutboxRow:
+    from .outbox_records import OutboxRow  # not at the top: records load with the reads that make them
+
     def t(v):
         return datetime.fromisoformat(v) if v else None
     return OutboxRow(id=r["id"], key=r["key"], kind=r["kind"], school=r["school"], cycle=r["cycle"],

@@ -22,73 +22,21 @@ without charging them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ..clock import utc
-from ..model import ItemDecision, ParsedMessage, RawMessage
 from ..official.record import evidence_to_dict
-from ..official.evidence import Evidence
 from .db import chunks
 from .headers import message_id_of, sender_of
 
-
-@dataclass(frozen=True)
-class PendingMessage:
-    row: int
-    sha256: str
-    message_id: str
-    received_at: datetime
-    attempts: int
-    size: int = 0  # of the whole message (more than the archived bytes when withheld)
-    suspect: bool = False  # failed before, or in flight when the bot last died: handled alone
-
-
-@dataclass(frozen=True)
-class Recovery:
-    """What ``recover_inflight`` found: messages in flight when the bot last
-    stopped uncleanly. ``resumed``: handled with others, so not charged;
-    ``charged``: handled alone, so the death counts as their attempt."""
-
-    resumed: int
-    charged: int
+if TYPE_CHECKING:  # annotations only: the pipeline's records are made by the pipeline
+    from .processing_records import ItemRow, MessageSummary, PendingMessage, Recovery
+    from ..mail_model import RawMessage
 
 
 # The reason kept for a message whose handling, alone, ended with the bot's death.
 DIED_ALONE = "processing crashed: the bot's process died while it handled this message alone"
-
-
-@dataclass(frozen=True)
-class MessageSummary:
-    """What the store keeps of a parsed message, for the digest and export."""
-
-    message_id: str
-    from_addr: str
-    subject: str
-    automatic: str | None
-    auth: str
-    bounces: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, message: ParsedMessage) -> "MessageSummary":
-        """What is kept of ``message``: its sender, subject, automatic kind, the
-        stored form of its authentication verdict and the bounced addresses."""
-        return cls(message_id=message.message_id, from_addr=message.from_addr, subject=message.subject,
-                   automatic=message.automatic, auth=message.auth_verdict.stored, bounces=message.bounce_recipients)
-
-
-class ItemRow(NamedTuple):
-    """One decision as it is recorded: where in the mail its file was and
-    when the mail arrived. ``occurrence`` tells apart files of the same name
-    in one mail (0 for the first, 1 for the second...)."""
-
-    decision: ItemDecision
-    container: str
-    received_at: datetime
-    cycle: int
-    occurrence: int = 0
-    evidence: Evidence | None = None  # whether the part is the official paper (None: not judged)
 
 
 class ProcessingMixin:
@@ -144,6 +92,8 @@ class ProcessingMixin:
     def pending(self, limit: int, max_attempts: int) -> list[PendingMessage]:
         """The messages to process: first those in flight when the bot last
         stopped uncleanly, then the others, each group oldest first."""
+        from .processing_records import PendingMessage  # not at the top: records load with the reads that make them
+
         rows = self.conn.execute(
             "SELECT id, sha256, message_id, received_at, attempts, size, inflight FROM messages"
             " WHERE status = 'new' AND attempts < ? ORDER BY inflight IS NULL, received_at, id LIMIT ?",
@@ -158,6 +108,8 @@ class ProcessingMixin:
         handled ALONE are charged an attempt (nothing else was in flight:
         the death is theirs); those handled with others are not charged.
         All become 'resumed': handled first, one at a time."""
+        from .processing_records import Recovery  # not at the top: records load with the reads that make them
+
         with self.transaction():
             charged = self.conn.execute(
                 "UPDATE messages SET attempts = attempts + 1, inflight = 'resumed', resumed = resumed + 1,"
@@ -229,6 +181,8 @@ class ProcessingMixin:
         so their ids (the coordinator's R-numbers) and the corrections pointing
         at them survive a re-classification.
         """
+        from .processing_records import ItemRow  # not at the top: records load with the reads that make them
+
         with self.transaction():
             for decision, container, received_at, cycle, occurrence, evidence in (ItemRow(*i) for i in items):
                 self.conn.execute(
@@ -275,6 +229,8 @@ class ProcessingMixin:
     def quarantine_exhausted(self, max_attempts: int, now: datetime) -> list[PendingMessage]:
         """Quarantine messages whose attempts ran out without a recorded result
         (the process died while handling them alone); returns them."""
+        from .processing_records import PendingMessage  # not at the top: records load with the reads that make them
+
         with self.transaction():
             rows = [PendingMessage(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4], r[5]) for r in self.conn.execute(
                 "SELECT id, sha256, message_id, received_at, attempts, size FROM messages"

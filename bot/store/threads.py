@@ -2,16 +2,13 @@
 the later ones join (same subject, In-Reply-To/References)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..clock import utc
 
-
-@dataclass(frozen=True)
-class Thread:
-    first_message_id: str
-    subject: str
+if TYPE_CHECKING:  # annotations only: the records load with the reads that make them
+    from .threads_records import Thread
 
 
 class ThreadsMixin:
@@ -19,6 +16,8 @@ class ThreadsMixin:
 
     def thread(self, school: str, cycle: int) -> Thread | None:
         """The thread of mail to ``school`` in ``cycle``, if one was started."""
+        from .threads_records import Thread  # not at the top: records load with the reads that make them
+
         r = self.conn.execute("SELECT first_message_id, subject FROM threads WHERE school = ? AND cycle = ?",
                               (school, cycle)).fetchone()
         return Thread(r[0], r[1]) if r else None
