@@ -31,18 +31,16 @@ Writes are grouped, and each message still has exactly one outcome:
 Blame only a proven cause. An attempt is charged to a message only when the
 failure is its own: its worker crashed, timed out or ran out of memory on
 its attachment or on parsing or classifying it, or its parsing or
-classifying raised. A
-failure of the machine (a worker that cannot start, the state disk full:
+classifying raised. A failure of the machine (a worker that cannot start, the state disk full:
 ``EnvironmentFault``) stops the poll and charges nobody. The death of this
 process (SIGKILL, OOM, reboot) charges nobody either: the next run finds
 the messages still marked in flight and resumes them first, ONE at a time
-(a "suspect", like a message that failed before, is handled alone). Only
-while a suspect is handled alone is it marked 'alone' around the work this
-process does on its content (classifying it; parsing and reading it too
-when the Extractor runs inline; in the pool, its worker's death is its
-own): dying then is its own death, charged as an
-attempt, so a message that kills the process every time is still
-quarantined after ``max_attempts``, alone.
+(a "suspect", like a message that failed before, is handled alone). When
+the Extractor runs inline, a suspect handled alone is marked 'alone' while
+this process parses, reads and classifies it: dying then is its own death,
+charged as an attempt, so a message that kills the process every time is
+still quarantined after ``max_attempts``, alone. In the pool, parsing,
+reading and classifying happen in the workers: a worker's death is the proof.
 Work done is kept across a crash loop: the archive, and the extraction
 cache (written at once while a suspect is handled alone).
 
@@ -406,7 +404,7 @@ class _Run:
             if result.environment:
                 raise EnvironmentFault(f"an extraction worker failed for a reason outside the message "
                                        f"{job.pending.message_id}: {result.reason}")
-            result = _Raised(result.reason)
+            result = _Raised(f"cannot classify: {result.reason}")
         job.outcome = result
         job.ready_at = time.monotonic()
         self.ready.append(job)
