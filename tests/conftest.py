@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -41,6 +42,20 @@ def _roomy_tmpfs(path: str = "/dev/shm", need: int = 4 << 30) -> bool:
 
 if _roomy_tmpfs():
     os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", "/dev/shm")
+
+# Bytecode cached outside the source tree when the environment forbids writing it
+# (.ci/run sets PYTHONDONTWRITEBYTECODE=1 to keep the checkout clean): otherwise
+# every test process, every `python -m bot` a test starts and every extraction
+# forkserver compiles the bot's modules and pytest rewrites the test modules again,
+# about 5 s of CPU per xdist worker before the first test. An installed bot has
+# its bytecode, so this is also the realistic set-up. Set here, in the process
+# that starts the xdist workers, so that they and every subprocess inherit it.
+if sys.dont_write_bytecode and not sys.pycache_prefix:
+    _PYCACHE = os.path.join(tempfile.gettempdir(), f"hoso-bot-pycache-{os.getuid()}")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = _PYCACHE
+    sys.pycache_prefix = _PYCACHE
+    sys.dont_write_bytecode = False
 
 # The extraction pool forks its workers from multiprocessing's forkserver, one
 # per test process. Loaded there once, the modules every worker loads at start

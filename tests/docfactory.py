@@ -44,8 +44,9 @@ def _canvas(buf: io.BytesIO, encrypt: str | None = None):
     from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
 
-    pdfmetrics.registerFont(TTFont("DejaVuSerif", SERIF))
-    pdfmetrics.registerFont(TTFont("DejaVuSerif-Bold", SERIF_BOLD))
+    for name, path in (("DejaVuSerif", SERIF), ("DejaVuSerif-Bold", SERIF_BOLD)):
+        if name not in pdfmetrics.getRegisteredFontNames():  # parsed once a process: the same bytes come out
+            pdfmetrics.registerFont(TTFont(name, path))
     # invariant: no creation date or random ID, so a document built twice is the same bytes
     return canvas.Canvas(buf, pagesize=A4, encrypt=encrypt, invariant=1)
 

@@ -3,10 +3,13 @@ SMTP server (or at state/outbox/), facts recorded through the real store
 API, and readers for what the SMTP server received."""
 from __future__ import annotations
 
+import atexit
 import email
 import functools
 import io
 import itertools
+import shutil
+import tempfile
 from datetime import datetime
 from email import policy
 from pathlib import Path
@@ -17,7 +20,7 @@ from bot.context import Context
 from bot.model import ItemDecision, RawMessage
 from bot.parse import parse_message
 from bot.rules.load import load_rules
-from bot.store import MessageSummary, Store
+from bot.store import DB_NAME, MessageSummary, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -50,7 +53,29 @@ def make_ctx(tmp_path: Path, smtp_server=None, *, templates: Path | None = None,
         "schedule": {"timezone": "Asia/Ho_Chi_Minh", "digest_at": "07:00"},
     }
     config = parse_config(data, tmp_path)
+    _new_state(config.paths.state)
     return Ctx(config=config, rules=load_rules(config.paths.rules))
+
+
+def _new_state(state: Path) -> None:
+    """A state directory whose database is a copy of one the bot created and
+    migrated (a real SQLite file): the bot opens it as it opens any state of
+    the current schema, without running every migration again for each test
+    (about 13 ms of CPU each). An existing database is left alone."""
+    if (state / DB_NAME).exists():
+        return
+    state.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_migrated_database(), state / DB_NAME)
+
+
+@functools.cache
+def _migrated_database() -> Path:
+    """A database created by ``Store.open`` in this process (never written again: tests get copies)."""
+    where = Path(tempfile.mkdtemp(prefix="hoso-migrated-"))
+    atexit.register(shutil.rmtree, where, ignore_errors=True)
+    with Store.open(where / "state") as store:
+        assert store.journal_mode() == "wal"
+    return where / "state" / DB_NAME
 
 
 def at(day, hour=8, minute=0, month=10, year=2023) -> datetime:

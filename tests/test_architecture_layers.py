@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import os
 import subprocess
@@ -59,6 +60,19 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _source(path: Path) -> tuple[str, ast.Module]:
+    """The text of ``path`` and its syntax tree (read-only), parsed once for the
+    checks below while the file is unchanged."""
+    stat = path.stat()
+    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path: Path, mtime_ns: int, size: int) -> tuple[str, ast.Module]:
+    source = path.read_text(encoding="utf-8")
+    return source, ast.parse(source)
+
+
 def _imported_from(module: str, path: Path, node: ast.ImportFrom) -> str:
     """The absolute name of the module an ``ImportFrom`` reads from."""
     if not node.level:
@@ -77,7 +91,7 @@ def private_imports() -> list[str]:
     modules = _modules()
     found = []
     for module, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        _, tree = _source(path)
         aliases = {}  # local name -> bot module it stands for
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
@@ -110,10 +124,10 @@ def unexplained_function_imports() -> list[tuple[str, str, str]]:
     its import lines."""
     found = []
     for path in _modules().values():
-        source = path.read_text(encoding="utf-8")
+        source, tree = _source(path)
         comments = {tok.start[0] for tok in tokenize.generate_tokens(io.StringIO(source).readline)
                     if tok.type == tokenize.COMMENT}
-        for fn in ast.walk(ast.parse(source)):
+        for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             imports = [n for n in _own_statements(fn) if isinstance(n, (ast.Import, ast.ImportFrom))]

@@ -367,6 +367,27 @@ def test_photographed_pages_continue_their_first_page(hard_corpus):
     assert seen >= 1
 
 
+def test_a_later_documents_first_page_photo_may_have_its_head_cut_off(hard_corpus):
+    """``photos_mixed``: the mail real offices get and the bot once merged (seed 2032): page photos of
+    several documents, a later document's first page photographed with the top of the sheet cut off."""
+    from PIL import Image
+
+    out, labels = hard_corpus
+    mixed = [(name, label) for name, label in labels.items() if "photos_mixed" in label["tags"]]
+    assert mixed
+    for message_file, label in mixed:
+        entries_ = label["attachments"]
+        cut = [k for k, e in enumerate(entries_) if "head_unreadable" in e["tags"]]
+        assert len(cut) == 1
+        entry = entries_[cut[0]]
+        # a first page (not a continuation), after another document's pages, of a genuine document
+        assert "page:1" in entry["tags"] and not entry.get("continues") and entry["campaign"]
+        assert any(e["doc_types"] != entry["doc_types"] for e in entries_[:cut[0]])
+        # the photo shows less of the sheet than its neighbours: the head is not in it
+        sizes = [Image.open(io.BytesIO(attachment_bytes(out, message_file, e))).size for e in entries_]
+        assert sizes[cut[0]][1] < 0.9 * min(h for k, (_, h) in enumerate(sizes) if k != cut[0])
+
+
 def test_an_evidence_flood_has_more_files_than_the_cap(hard_corpus):
     out, labels = hard_corpus
     floods = [name for name, label in labels.items() if label["kind"] == "attachment_flood"]

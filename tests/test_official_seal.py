@@ -38,12 +38,26 @@ PAGES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def drawn():
+    """``page_image(spec)``, each page drawn once for its four encodings (read-only:
+    the tests encode it, never change it)."""
+    pages = {}
+
+    def draw(spec: Page):
+        if spec not in pages:
+            pages[spec] = f.page_image(spec)
+        return pages[spec]
+
+    return draw
+
+
 # JPEG at the qualities schools' scanners and phones save (chroma subsampled, rings around strokes):
 # a seal found on the page must still be found after compression, and nothing else become one
 @pytest.mark.parametrize("encoding", ["png", "jpeg40", "jpeg55", "jpeg70"])
 @pytest.mark.parametrize("spec,expected", [p[1:] for p in PAGES], ids=[p[0] for p in PAGES])
-def test_seal_on_page_images(spec, expected, encoding):
-    img = f.page_image(spec)
+def test_seal_on_page_images(spec, expected, encoding, drawn):
+    img = drawn(spec)
     data = f.png(img) if encoding == "png" else f.jpeg(img, int(encoding[4:]))
     found = find_seal(Image.open(io.BytesIO(data)), page=3)
     assert found.seal is expected, found.reason

@@ -145,6 +145,18 @@ def test_a_ward_police_plan_read_by_ocr_is_ignored():
     assert not has(d, "TT GDNN-GDTX")
 
 
+def test_a_ward_plan_whose_number_line_starts_with_a_speck_is_ignored():
+    # seed 3 (hard, scans): "_ Số: 63/H-UBND" (an underscore before it, KH read as H) was taken for the
+    # issuer's name line, under the ward's; the plan was counted as the school's Kế hoạch
+    text = ("ỦY BAN NHÂN DÂN\n: PHƯỜNG TÂN THỚI HIỆP\n_ Số: 63/H-UBND\n"
+            "© ˆ ˆ CÔNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM _ -\n& Độc lập - Tư do - Hạnh phúc ^\n"
+            "Phường Tân Thới Hiệb- ngày 24 tháng 9 năm 2023\n: . KẾ HOẠCH\n"
+            "\" Xây đựng mô hình điền hình vế phong rào toàn đận bảo vệ an\n: ninh Tổ quốc năm 2023 -")
+    d = one(text, ocr=True)
+    assert (d.decision, d.campaign) == ("ignored", False)
+    assert d.reasons[0].startswith("văn bản do Ủy ban nhân dân phường, xã ban hành (': PHƯỜNG TÂN THỚI HIỆP")
+
+
 @pytest.mark.parametrize("head_kw, signature, decision, reason", [
     # the head faded: who signed says who issued it
     (dict(parent="", issuer="", number=""), "TRƯỞNG CÔNG AN PHƯỜNG\nNguyễn Văn A", "ignored",

@@ -541,3 +541,24 @@ def test_the_digest_lists_what_was_counted_one_school_at_a_time_even_without_a_s
     assert "<b>Đã ghi nhận:</b> không rõ trường (Báo cáo); THCS Nguyễn Hiền (Báo cáo, Biên bản)." in html
     assert "1 tệp mới chờ xem xét (mục Tệp chờ xem xét ở trên)." in html
     assert "R4  THCS Nguyễn Hiền: (chưa rõ loại) - d.jpg [Chờ xem xét]" in text        # the text lists each file
+
+
+def test_an_edited_template_shows_in_the_next_mail_though_renderers_share_compiled_templates(tmp_path):
+    """Renderers share the templates compiled in the process: an office's edit of a
+    template (even one that keeps its size and time stamp) shows in the mail of the
+    next renderer and, once its time stamp moves, in the mail of a renderer already
+    made; a template of the same name in another directory stays its own."""
+    office, other = tmp_path / "office", tmp_path / "other"
+    for folder, wording in ((office, "Kính gửi {{ name }}"), (other, "Chào {{ name }}!")):
+        shutil.copytree(ROOT / "templates", folder)
+        (folder / "probe.txt").write_text(wording, encoding="utf-8")
+    first = Renderer(office, VN, FROM)
+    assert first.render_template("probe.txt", {"name": "trường"}) == "Kính gửi trường"
+    assert Renderer(other, VN, FROM).render_template("probe.txt", {"name": "trường"}) == "Chào trường!"
+
+    stamp = os.stat(office / "probe.txt")
+    (office / "probe.txt").write_text("Kính chào {{ name }}", encoding="utf-8")  # as many bytes as before
+    os.utime(office / "probe.txt", ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert Renderer(office, VN, FROM).render_template("probe.txt", {"name": "trường"}) == "Kính chào trường"
+    os.utime(office / "probe.txt", ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 2_000_000_000))
+    assert first.render_template("probe.txt", {"name": "trường"}) == "Kính chào trường"

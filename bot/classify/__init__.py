@@ -29,8 +29,10 @@ How evidence is weighed (details in the functions below):
   a date in its text, the mail's words) or review.
 - Mail. Spam and mail naming no roster school and no campaign word are
   ignored; a mail with more attachments than ``attachment_cap`` is one review
-  item; consecutive page photos without a title continue the document whose
-  first page came before them (``_page_runs``).
+  item; a page photo without a title continues the document photographed
+  before it only when its top shows it (its page number follows, the
+  document's end, body text read well without a head: ``pages``); a head it
+  could not read never joins it to another document (``_page_runs``).
 
 Every decision carries short reasons in Vietnamese, with diacritics: they
 are shown to the coordinator in the digest and the review queue. Every
@@ -57,7 +59,8 @@ The package, one module per concern (import the public names from
   and how it is weighed (``resolve_school``).
 * ``doctype``: the document type; ``topic``: this campaign or another;
   ``year``: the date and school year against the cycle; ``office``: the
-  office's own documents, by their content.
+  office's own documents, by their content; ``pages``: whether a page photo
+  continues the document before it.
 * ``helpers``: small helpers for the wording of reasons.
 """
 from __future__ import annotations

@@ -24,8 +24,8 @@ MOTTO_PIECE = re.compile(r"(?<![a-z])(?:cong\s*hoa\s*xa|xa\s*hoi\s*chu|doc\s*la[
 # OCR: "Số-36/TTr-.X", "Số:-87/TTr:X", "Sốố: 12/BC-X", "48/BB THCSNVN" (the dash lost).
 NUMBER = re.compile(r"^soo?\s*[:./-]*\s*[\d._ ]*(?:/\s*\d{4}\s*)?/\s*([a-z0-9]+)"
                     r"(?:\s*[-.:]*\s*([a-z0-9][a-z0-9.-]*))?")
-# Leading specks of an OCR'd line: ". Số: ...", "` Số: ...".
-LEADING_JUNK = re.compile(r"^[^\w]+")
+# Leading specks of an OCR'd line: ". Số: ...", "` Số: ...", "_ Số: ..." (an underscore is a word character).
+LEADING_JUNK = re.compile(r"^[\W_]+")
 # Letters OCR reads as digits in a type abbreviation ("8C" for "BC").
 _DIGIT_LOOKALIKES = str.maketrans("8051", "bosl")
 _SUBJECT_START = ("ve viec", "v/v", "v v ")

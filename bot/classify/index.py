@@ -6,10 +6,11 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from ..rules.model import Campaign, Rules, School
+from ..rules.model import Campaign, Pages, Rules, School
 from ..vietnamese import fold_compact, nfc
 from .constants import ADMIN_TYPES
 from .forms import match_phrase
+from .pages import PageForms, page_forms
 from .school_names import NAME_END, STANDALONE_NUMBER, TRAILING_NUMBER, canon_school_text
 
 
@@ -86,6 +87,8 @@ class ClassifierIndex:
     office_docs: OfficeSigns | None = None
     # Issuers that are not schools, by the titles they sign with: (name, signer titles in match form).
     issuer_signers: tuple[tuple[str, frozenset[str]], ...] = ()
+    # Whether a page photo continues the document before it ([pages] of campaign.toml).
+    pages: PageForms = page_forms(Pages())
 
 
 
@@ -135,6 +138,7 @@ def build_index(rules: Rules) -> ClassifierIndex:
         office_docs=_office_signs(campaign),
         issuer_signers=tuple((i.name, frozenset(match_phrase(t) for t in i.signers)) for i in campaign.issuers
                              if i.signers),
+        pages=page_forms(campaign.pages),
     )
 
 

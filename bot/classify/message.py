@@ -21,6 +21,7 @@ from .index import ClassifierIndex, index_for
 from .head import MOTTO, mostly_caps
 from .issuer import HeadSchool, OtherIssuer, find_school_in_head, other_issuer
 from .office import OfficeVerdict, office_document, signed_by_other_issuer
+from .pages import PageSigns, joins, page_signs
 from .topic import TopicVerdict, campaign_words, topic_score
 from .year import YearVerdict, check_year, document_year, mail_years
 
@@ -51,6 +52,7 @@ class _PartFacts:
     starts: bool        # its head opens a document (title, number line, motto or issuer)
     school: bool        # some source named a roster school
     words: bool         # it has words of this campaign's topic
+    signs: PageSigns | None = None  # of a page photo: what its top shows (page number, head, body text)
 
 
 def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extraction]], rules: Rules,
@@ -156,40 +158,56 @@ def _is_page_image(att: Attachment, ext: Extraction) -> bool:
 
 def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None],
                docs: Sequence[tuple[Attachment, Extraction]]) -> list[ItemDecision]:
-    """Consecutive page images of one mail form documents.
+    """Consecutive page images of one mail form documents, on evidence only.
 
     A page whose head opens a document (a title, a ``Số:`` line, the motto
-    or an issuer line) starts one; a page without (page numbers, continued
-    text, the signature block) right after another page image continues it
-    and takes its decision, school and type, with a reason naming the first
-    page's file (the export turns it into the item's reference, R17). When
-    the document waits for review, its continuation pages are not review
-    items of their own: they follow the first page's fate.
+    or an issuer line) starts one. A page without, right after another page
+    image of the same container, continues that document only when its top
+    shows it (``bot.classify.pages.joins``: its page number follows, it is
+    the document's end, or it reads as body text without a head); it then
+    takes the document's decision, school and type, with a reason naming the
+    first page's file (the export turns it into the item's reference, R17)
+    and what showed it. When the document waits for review, its continuation
+    pages are not review items of their own: they follow the first page's
+    fate. A page that does not show it (its top looks like another head,
+    opens a body, or could not be read) is never merged: it keeps its own
+    decision (usually review) with a reason saying why, and opens a run of
+    its own.
     """
     images = [_is_page_image(att, ext) for att, ext in docs for _ in (ext.parts or (None,))]
     # decisions hold one entry per part (or per file without text), in the order of docs
     containers = [att.container for att, ext in docs for _ in (ext.parts or (None,))]
     out = list(decisions)
     first: int | None = None  # index of the page that opened the current document
+    pages = 0                 # pages of the current document so far
     for k, decision in enumerate(decisions):
         fact = facts[k] if k < len(facts) else None
         if not images[k] or fact is None:
             first = None
             continue
-        if fact.starts or first is None or containers[first] != containers[k]:
-            first = k
+        if fact.starts or first is None or containers[first] != containers[k] or fact.signs is None:
+            first, pages = k, 1
             continue
         lead = out[first]
+        joining = joins(fact.signs, pages)
+        if not joining.continues:
+            out[k] = replace(decision, reasons=unique_nonempty((
+                f"không ghép vào tệp '{lead.filename}' như trang tiếp theo: {joining.reason}; trang được xét riêng",
+                *decision.reasons)))
+            first, pages = k, 1
+            continue
+        pages += 1
         reason = continuation_reason(lead.filename)
         if lead.decision == "review":
             out[k] = replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=False,
                              decision="ignored", confidence=lead.confidence,
-                             reasons=(reason + " (trang đầu đang chờ kiểm tra; trang này đi theo trang đầu)",),
+                             reasons=(reason + " (trang đầu đang chờ kiểm tra; trang này đi theo trang đầu)",
+                                      joining.reason),
                              reason_code=ReasonCode.PAGE_CONTINUATION)
         else:
             out[k] = replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=lead.campaign,
                              decision=lead.decision, confidence=lead.confidence,
-                             reasons=(reason, *lead.reasons[:3]),
+                             reasons=(reason, joining.reason, *lead.reasons[:3]),
                              reason_code=None if lead.decision == "counted" else ReasonCode.PAGE_CONTINUATION)
     return out
 
@@ -322,7 +340,8 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     starts = (head.title is not None or head.number is not None or issuer is not None
               or (head_school.mention is not None and mostly_caps(head_school.line))
               or mostly_caps(head_school.unknown_line) or any(MOTTO.search(f) for f in head.folded[:8]))
-    return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words)
+    signs = page_signs(part.text, index.pages) if _is_page_image(att, ext) and not starts else None
+    return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words, signs=signs)
 
 
 def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: TopicVerdict,

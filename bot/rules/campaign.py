@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import RulesError
 from ..official.policy import OfficialPolicy, parse_policy, policy_of
 from ..validate import Table, parse_hhmm
-from .model import Campaign, DocType, Office, Reminders, Topic
+from .model import Campaign, DocType, Office, Pages, Reminders, Topic
 from .roster import SCHOOL_CODE
 
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -66,6 +66,7 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
     if not topic.strong:
         raise err("topic.strong: list at least one phrase")
 
+    pages = _pages(top.sub("pages"))
     reminders = _reminders(top.sub("reminders"))
     office = _office(top.sub("office", required=True))
 
@@ -86,7 +87,8 @@ def parse_campaign(data: dict, school_codes: set[str], where: str = "campaign.to
     return Campaign(id=cid, name=name, tz=tz, cycle_opens=opens, deadline_at=deadline_at,
                     report_deadline_at=report_at, grace=grace, review_threshold=threshold,
                     doc_types=doc_types, topic=topic, reminders=reminders, office=office,
-                    extensions=extensions, exemptions=exemptions, activity=activity, attachment_cap=cap)
+                    extensions=extensions, exemptions=exemptions, activity=activity, attachment_cap=cap,
+                    pages=pages)
 
 
 def _doc_type(t: Table, default_policy: OfficialPolicy = OfficialPolicy(), where: str = "campaign.toml") -> DocType:
@@ -114,6 +116,25 @@ def _fold_title(text: str) -> str:
     """Upper-case, without diacritics (đ -> D): a title compared with a fixed word."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).upper().split())
+
+
+def _pages(t: Table) -> Pages:
+    """``[pages]``: every key optional (the defaults of ``Pages``)."""
+    default = Pages()
+
+    def lines(v):
+        return None if 1 <= v <= 20 else "must be 1 to 20"
+    pages = Pages(
+        number_lines=t.get("number_lines", int, default.number_lines, check=lines),
+        top_lines=t.get("top_lines", int, default.top_lines, check=lines),
+        head_words=t.str_list("head_words", default.head_words),
+        opening=t.str_list("opening", default.opening),
+        closing=t.str_list("closing", default.closing),
+        legible_share=float(t.get("legible_share", (int, float), default.legible_share,
+                                  check=lambda v: None if 0 < v <= 1 else "must be in (0, 1]")),
+    )
+    t.done()
+    return pages
 
 
 def _reminders(t: Table) -> Reminders:

@@ -135,6 +135,31 @@ class Office:
 
 
 @dataclass(frozen=True)
+class Pages:
+    """How a photo of one page is told to continue the document photographed before it
+    (``[pages]`` of campaign.toml; see ``bot.classify.pages``).
+
+    ``number_lines``: how many lines at the top of a page may hold its page
+    number (printed from page 2 on); ``top_lines``: how many lines make the
+    top of a page; ``head_words``: words of a head line printed in capitals
+    (supervising body, issuer, motto); ``opening``: words that open the body
+    of a document's first page; ``closing``: words of a document's end;
+    ``legible_share``: the share of the words at the top that must read as
+    Vietnamese syllables for the top to count as read.
+    """
+
+    number_lines: int = 3
+    top_lines: int = 5
+    head_words: tuple[str, ...] = ("UBND", "ỦY BAN NHÂN DÂN", "PHÒNG GIÁO DỤC", "SỞ GIÁO DỤC", "TRƯỜNG",
+                                   "TRUNG TÂM", "CỘNG HÒA", "ĐỘC LẬP")
+    opening: tuple[str, ...] = ("Kính gửi", "Căn cứ", "Về việc", "V/v", "Thực hiện Kế hoạch",
+                                "Thực hiện Công văn", "Thực hiện Quyết định", "Thực hiện Hướng dẫn",
+                                "Thời gian:", "Hôm nay")
+    closing: tuple[str, ...] = ("Nơi nhận", "Trên đây là")
+    legible_share: float = 0.75
+
+
+@dataclass(frozen=True)
 class Campaign:
     """A yearly campaign. A cycle is named by the year its deadline falls in.
 
@@ -168,6 +193,8 @@ class Campaign:
     attachment_cap: int = 30
     # The office's own documents, known by their content (rules/programmes.toml).
     office_documents: OfficeDocuments | None = None
+    # Whether a page photo continues the document photographed before it ([pages]).
+    pages: Pages = Pages()
 
     @property
     def required(self) -> tuple[str, ...]:

@@ -7,6 +7,9 @@
 - ``docx_tcvn3`` Word typed in TCVN3 (``.VnTime`` runs, legacy bytes)
 - ``scan_pdf``   image-only PDF (no text layer); several specs allowed
 - ``scan_jpg``   a phone photo of page 1, as JPEG
+- ``scan_jpg@N``  a phone photo of page N alone; ``scan_jpg@N~cut``: the same
+  framed too low, so that the top of the sheet (issuer, motto, number, date,
+  title and trích yếu) is not in the picture
 
 Renders depend only on their arguments, so the factory caches them: a
 2,000-message corpus re-sends the same school's report many times, and a
@@ -15,15 +18,17 @@ scan costs ~0.1 s a page.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, time as dtime
 
 from .content import Context, DocContent, DocSpec, compose, school_facts
-from .layout import Layout, layout_documents
+from .layout import BODY, LEFT, PAGE_W, RIGHT, TITLE_SIZE, Layout, Text, layout_documents, wrap
 from .render_docx import DocxRenderer
 from .render_pdf import Measurer, render_pdf
 from .render_scan import ScanRenderer, phone_photo, to_jpeg, to_pdf
 
+_PAGE_PHOTO = re.compile(r"^scan_jpg@\d+(~cut)?$")
 FORMATS = ("pdf", "docx", "docx_tcvn3", "scan_pdf", "scan_jpg")
 EXTENSIONS = {"pdf": ".pdf", "docx": ".docx", "docx_tcvn3": ".docx", "scan_pdf": ".pdf", "scan_jpg": ".jpg"}
 CONTENT_TYPES = {
@@ -95,8 +100,9 @@ class DocumentFactory:
         return len(self.layout((spec,)).pages)
 
     def render(self, specs: tuple[DocSpec, ...], fmt: str) -> Rendered:
-        """``fmt`` "scan_jpg@N" is a phone photo of page N alone (photographed page by page)."""
-        if fmt not in FORMATS and not (fmt.startswith("scan_jpg@") and fmt[9:].isdigit()):
+        """``fmt`` "scan_jpg@N" is a phone photo of page N alone (photographed page by page);
+        "scan_jpg@N~cut" the same with the top of the sheet down to the trích yếu outside the picture."""
+        if fmt not in FORMATS and not _PAGE_PHOTO.match(fmt):
             raise ValueError(f"unknown format {fmt!r}")
         if len(specs) > 1 and fmt not in ("pdf", "scan_pdf"):
             raise ValueError("only PDFs combine several documents")
@@ -105,6 +111,15 @@ class DocumentFactory:
             self.requested.append(key)
             self._files[key] = self._placeholder(specs, fmt) if self.dry else self._render(specs, fmt)
         return self._files[key]
+
+    def _below_subject(self, ops: tuple, doc: DocContent) -> float:
+        """Where (points from the top) the first page's title block ends: a little under the
+        last line of the trích yếu, as ``layout._title`` wrapped it."""
+        texts = [op for op in ops if isinstance(op, Text)]
+        title = next(i for i, op in enumerate(texts) if op.font == "bold" and op.size == TITLE_SIZE)
+        width = PAGE_W - RIGHT - LEFT - 60
+        lines = sum(len(wrap(line, "bold", BODY, width, self._measure)) for line in doc.subject)
+        return texts[title + lines].y + 7
 
     def _placeholder(self, specs: tuple[DocSpec, ...], fmt: str) -> Rendered:
         if fmt.startswith("docx"):
@@ -128,8 +143,12 @@ class DocumentFactory:
         issuer = first.issuer if first.spec.topic.startswith("issuer_") else school.issuer()
         seal = f"{issuer} * {self.ctx.place.upper()} * "
         if fmt.startswith("scan_jpg@"):
-            k = int(fmt[9:])
+            number, _, damage = fmt[9:].partition("~")
+            k = int(number)
             page = self._scan.pages(Layout(layout.pages[k - 1:k], ((1, 1),)), rng, seal)[0]
+            if damage == "cut":
+                below = self._below_subject(layout.pages[k - 1], first)
+                page = page.crop((0, round(below * self._scan.scale), page.width, page.height))
             return Rendered(to_jpeg(phone_photo(page, rng)), 1, ((1, 1),))
         if fmt == "scan_jpg":
             page = self._scan.pages(Layout(layout.pages[:1], ((1, 1),)), rng, seal)[0]

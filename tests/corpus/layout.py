@@ -21,6 +21,7 @@ FONTS = {"regular": "DejaVuSerif.ttf", "bold": "DejaVuSerif-Bold.ttf", "italic":
 PAGE_W, PAGE_H = 595.28, 841.89
 LEFT, RIGHT, TOP, BOTTOM = 70.0, 45.0, 50.0, 55.0
 BODY, LEADING, HEAD = 11.5, 15.5, 10.0
+TITLE_SIZE = 13.5
 LEFT_COL = (LEFT - 30, 285.0)            # issuer block
 RIGHT_COL = (265.0, PAGE_W - RIGHT + 15)  # national motto block
 
@@ -148,7 +149,7 @@ def _header(p: _Pager, doc: DocContent, measure: Measure, tx: Callable[[str], st
 def _title(p: _Pager, doc: DocContent, measure: Measure, tx: Callable[[str], str]) -> None:
     title = letter_space(doc.title) if doc.style.letter_spaced else doc.title
     body_col = (LEFT, PAGE_W - RIGHT)
-    _centred(p, tx(title), "bold", 13.5, body_col, measure, 18)
+    _centred(p, tx(title), "bold", TITLE_SIZE, body_col, measure, 18)
     for line in doc.subject:
         _centred(p, tx(line), "bold", BODY, (LEFT + 30, PAGE_W - RIGHT - 30), measure, LEADING)
     p.y += 6

@@ -139,7 +139,8 @@ def hard(roster: tuple[School, ...], scans: bool) -> list[tuple[Recipe, str]]:
     from .hard import NEIGHBOURS, OTHER_ISSUERS
     out = [(Recipe("neighbour", topic=t), "") for t in sorted(NEIGHBOURS)]
     out += [(Recipe("other_issuer", topic=k), "") for k in sorted(OTHER_ISSUERS)]
-    out += [(Recipe("earlier_photo"), ""), (Recipe("photo_pages"), "on_time"), (Recipe("photo_pages"), "on_time"),
+    out += [(Recipe("earlier_photo"), ""), (Recipe("photo_pages"), "on_time"),
+            (Recipe("photo_pages", topic="photos_mixed"), "on_time"),
             (Recipe("spam2"), ""), (Recipe("flood"), "")]
     return out + coverage(roster, scans)[:12]
 

@@ -1,0 +1,234 @@
+"""Page photos sent one per file: a page joins the document photographed before it only on evidence.
+
+The held-out seed 2032 showed two phone photos of a school's Kế hoạch, whose heads OCR could not
+read, counted as pages of the Biên bản photographed before them: the Kế hoạch went missing. These
+tables pin the rule (``bot.classify.pages``) and what the coordinator sees (decision and reason).
+"""
+from __future__ import annotations
+
+import pytest
+
+from bot import classify as C
+from bot.classify.pages import PageSigns, joins, page_forms, page_signs
+from bot.errors import RulesError
+from bot.model import Attachment, DocumentPart, Extraction
+from bot.rules.campaign import parse_campaign
+from bot.rules.model import Pages
+from tests.test_classify import RECEIVED, RULES, has, head, message
+
+FORMS = page_forms(Pages())
+
+BODY = ("phối hợp với Công an phường tổ chức tuyên truyền cho học sinh về phòng ngừa tội phạm,\n"
+        "100% cán bộ, giáo viên tham gia đầy đủ các buổi sinh hoạt chuyên đề về an ninh trật tự.")
+PLAN_BODY_TOP = ("Căn cứ Kế hoạch số 887/KH-GDĐT ngày 11/7/2023 của Phòng Giáo dục và Đào tạo Quận 12;\n"
+                 "Căn cứ tình hình thực tế của đơn vị, Trường THCS Nguyễn Hiền xây dựng Kế hoạch triển khai "
+                 "xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc như sau:\n"
+                 "I. MỤC ĐÍCH, YÊU CẦU\nNâng cao nhận thức, trách nhiệm của cán bộ, giáo viên, nhân viên.")
+# What OCR made of a head it could not read (seed 11: the TT GDNN-GDTX's Kế hoạch).
+GARBLED_HEAD = "` _'ƯBND QUẬN1}> `\nTRUNG TÂM\nSố: S3KH'TTGDNNóDx\năn cứ Kế hoạch số"
+SPECKS = "` .. ˆ\nS Ằ_ XS mướn ng T”NI HE KIÌNH 0S\nN2: x5)001/26c)5 NA g0 077\nqưz ñkk Ẵx bb"
+
+
+# --------------------------------------------------------------------------
+# What the top of a page shows
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, number", [
+    ("2\n" + BODY, 2),
+    ("- 3 -\n" + BODY, 3),
+    ("Trang 2\n" + BODY, 2),
+    ("2/3\n" + BODY, 2),
+    ("ˆ_ + Nơi nhận;\n2\nTrên đây là Kế hoạch", 2),   # OCR put a line of the page's end first
+    ("“ 2 3\n" + BODY, None),                         # specks, not a number
+    ("Số liệu cụ thể:\n" + BODY, None),
+    (BODY + "\n" + BODY + "\n4", None),                  # a number deep in the page is no page number
+])
+def test_the_page_number_is_read_at_the_top(text, number):
+    assert page_signs(text, FORMS).number == number
+
+
+@pytest.mark.parametrize("text, head", [
+    ("UBND QUẬN 12\nTRƯỜNG THCS NGUYỄN HIỀN\n" + BODY, "UBND QUẬN 12"),
+    ("Ễ TRƯỜNG TH KIM ĐỒNG\n" + BODY, "Ễ TRƯỜNG TH KIM ĐỒNG"),      # a speck read as a letter before it
+    (GARBLED_HEAD, "` _'ƯBND QUẬN1}> `"),
+    ("Số; 79/KH-MNSC8\n" + BODY, "Số; 79/KH-MNSC8"),              # a number line OCR damaged
+    ("CỘNG HOÀ XÃ HỘI CHỦ NGHĨA. VIỆT NAM\n" + BODY, "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA. VIỆT NAM"),
+    ("Quận 12, ngày 05 tháng 10 năm 2023\n" + BODY, "Quận 12, ngày 05 tháng 10 năm 2023"),
+    ("Quận 12, ngàv 05 tháng 10 năm 2023.\n" + BODY, "Quận 12, ngàv 05 tháng 10 năm 2023."),
+    # not a head: a signer's title (HIỆU TRƯỞNG folds like TRƯỜNG), a numbered section, a body line
+    ("Cuộc họp diễn ra ngày 28 tháng 9 năm 2023 tại phòng họp của trường.\n" + BODY, ""),
+    ("Nơi nhận:\n- Như trên;\n- Lưu: VT.\nHIỆU TRƯỞNG\nNguyễn Thị Lan", ""),
+    ("II. NỘI DUNG THỰC HIỆN\n" + BODY, ""),
+    ("Số liệu cụ thể:\nSố học sinh được tư vấn tâm lý: 9 em.\n" + BODY, ""),
+])
+def test_a_head_at_the_top_is_recognised_even_damaged(text, head):
+    assert page_signs(text, FORMS).head == head
+
+
+@pytest.mark.parametrize("text, opening, closing", [
+    (PLAN_BODY_TOP, "Căn cứ Kế hoạch số 887/KH-GDĐT ngày 11/7/2023 của Phòng Giáo dục và Đào tạo Quận 12;", ""),
+    (".__ Căn cứ Kế hoạch số 887\n" + BODY, ".__ Căn cứ Kế hoạch số 887", ""),
+    ("Kính gửi: Phòng Giáo dục và Đào tạo Quận 12.\n" + BODY, "Kính gửi: Phòng Giáo dục và Đào tạo Quận 12.", ""),
+    ("Thời gian: Vào lúc 8 giờ 00 phút, ngày 28 tháng 9 năm 2023.\nĐịa điểm: Phòng họp Hội đồng.",
+     "Thời gian: Vào lúc 8 giờ 00 phút, ngày 28 tháng 9 năm 2023.", ""),
+    ("Nơi nhận:\n- Phòng GD&ĐT Quận 12;\n- Lưu: VT.", "", "Nơi nhận:"),
+    ("` Trên đây là Kế hoạch xây dựng cơ sở giáo dục điển hình\n" + BODY, "",
+     "` Trên đây là Kế hoạch xây dựng cơ sở giáo dục điển hình"),
+    (BODY, "", ""),
+    # the first section of the body, OCR reading I as 1, under lines of the opening paragraph (seed 13)
+    ("quan, doanh nghiệp, cơ sở giáo dục\nANTQ, Trường MN Tuổi Thơ báo cá.\n1. ĐẶC ĐIỂM TÌNH HÌNH\n" + BODY,
+     "1. ĐẶC ĐIỂM TÌNH HÌNH", ""),
+    ("I. MỤC ĐÍCH, YÊU CẦU\n" + BODY, "I. MỤC ĐÍCH, YÊU CẦU", ""),
+    # later sections, or an item numbered 1 in a list, are no opening
+    ("II. NỘI DUNG THỰC HIỆN\n" + BODY, "", ""),
+    ("1. Tiêu chí 1: Tuyên truyền, giáo dục pháp luật\n" + BODY, "", ""),
+])
+def test_the_opening_and_the_end_of_a_document(text, opening, closing):
+    signs = page_signs(text, FORMS)
+    assert (signs.opening, signs.closing) == (opening, closing)
+
+
+@pytest.mark.parametrize("text, legible", [
+    (BODY, True),
+    ("Ban đại diện cha mẹ học sinh phối hợp tốt với nhà trường trong việc đưa đón\nhọc sinh.", True),
+    (SPECKS, False),
+    ("2", False),            # too little to read
+])
+def test_the_top_reads_as_vietnamese_text_or_not(text, legible):
+    assert page_signs(text, FORMS).legible is legible
+
+
+# --------------------------------------------------------------------------
+# Whether it joins the document before it
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("signs, before, continues, reason", [
+    (PageSigns(number=2, legible=True), 1, True, "số trang 2 ở đầu trang"),
+    (PageSigns(number=3), 2, True, "số trang 3 ở đầu trang"),
+    # the number follows: it wins over words that would open a document
+    (PageSigns(number=2, opening="Căn cứ Quyết định số 9745"), 1, True, "số trang 2"),
+    # a number that does not follow: a page of another document, or pages out of order
+    (PageSigns(number=2, legible=True), 3, False, "số trang 2 ở đầu trang không nối tiếp 3 trang trước"),
+    # a larger number (a page missing, "3" misread for "2"): the rest of the top decides
+    (PageSigns(number=3, legible=True), 1, True, "đầu trang là chữ của thân văn bản"),
+    (PageSigns(number=3), 1, False, "không đọc được đầu trang"),
+    (PageSigns(head="UBND QUẬN 12", legible=True), 2, False, "đầu trang giống phần đầu một văn bản ('UBND QUẬN 12')"),
+    (PageSigns(opening="Căn cứ Kế hoạch số 887", legible=True), 2, False,
+     "trang mở đầu một văn bản ('Căn cứ Kế hoạch số 887')"),
+    (PageSigns(opening="Kính gửi: Phòng GD&ĐT", closing="Nơi nhận:"), 1, False, "trang mở đầu"),  # a whole page
+    (PageSigns(closing="Nơi nhận:"), 2, True, "phần cuối văn bản ('Nơi nhận:') ở đầu trang"),
+    (PageSigns(legible=True), 1, True, "đầu trang là chữ của thân văn bản, không có phần đầu văn bản"),
+    (PageSigns(), 1, False, "không đọc được đầu trang"),
+    (PageSigns(number=1), 1, False, "không đọc được đầu trang"),   # "1" is never printed: no evidence
+])
+def test_a_page_joins_only_on_evidence(signs, before, continues, reason):
+    joining = joins(signs, before)
+    assert joining.continues is continues
+    assert reason in joining.reason
+
+
+# --------------------------------------------------------------------------
+# In a mail: what the coordinator sees
+# --------------------------------------------------------------------------
+
+def _photo(name: str, text: str) -> tuple[Attachment, Extraction]:
+    lines = text.splitlines()
+    return (Attachment(filename=name, content_type="image/jpeg", data=b"\xff" * 150_000),
+            Extraction(kind="image", parts=(DocumentPart(head="\n".join(lines[:20]), text=text),), ocr=True))
+
+
+def _decide(files):
+    return C.classify_message(message(), files, RULES, RECEIVED, True)
+
+
+MINUTES_END = "2\nbiểu quyết thống nhất 100% đề nghị công nhận đơn vị điển hình.\nNơi nhận:\n- Lưu: VT.\nTHƯ KÝ"
+
+
+@pytest.mark.parametrize("plan_first_page", [
+    PLAN_BODY_TOP,          # photographed with the top of the sheet cut off
+    GARBLED_HEAD + "\n" + PLAN_BODY_TOP,   # a head OCR could not read
+    SPECKS + "\n" + PLAN_BODY_TOP,         # glare: specks where the head was
+], ids=["top cut off", "head garbled", "head in specks"])
+def test_a_plan_whose_head_is_unreadable_is_not_counted_as_the_minutes_before_it(plan_first_page):
+    """Seed 2032: Biên bản p1, p2, then Kế hoạch p1 (head unreadable), p2: never the Biên bản's pages."""
+    files = [_photo("IMG_1.jpg", head("BIÊN BẢN")), _photo("IMG_2.jpg", MINUTES_END),
+             _photo("IMG_3.jpg", plan_first_page), _photo("IMG_4.jpg", "2\n" + BODY)]
+    d = _decide(files)
+    assert [x.doc_types for x in d[:2]] == [("bien_ban",), ("bien_ban",)]
+    assert [x.decision for x in d[:2]] == ["counted", "counted"]
+    plan = d[2]
+    assert plan.decision == "review" and plan.doc_types != ("bien_ban",)
+    # the document is named by its first page's file, as a continuation page names it
+    assert plan.reasons[0].startswith("không ghép vào tệp 'IMG_1.jpg' như trang tiếp theo: ")
+    assert plan.reasons[0].endswith("; trang được xét riêng")
+    # its own page 2 follows it (into review), not the minutes
+    assert (d[3].decision, d[3].doc_types) == ("ignored", plan.doc_types)
+    assert d[3].reasons[0].startswith("trang tiếp theo của tệp 'IMG_3.jpg' (trang đầu đang chờ kiểm tra")
+
+
+def test_a_page_whose_top_cannot_be_read_is_reviewed_on_its_own():
+    files = [_photo("IMG_1.jpg", head("BÁO CÁO")), _photo("IMG_2.jpg", SPECKS)]
+    d = _decide(files)
+    assert d[0].decision == "counted"
+    assert d[1].decision == "review" and d[1].doc_types != ("bao_cao",)
+    assert d[1].reasons[0] == ("không ghép vào tệp 'IMG_1.jpg' như trang tiếp theo: không đọc được đầu trang; "
+                               "trang được xét riêng")
+
+
+@pytest.mark.parametrize("page", [
+    "2\n" + BODY,                                            # its page number
+    BODY,                                                    # body text at the top, no head
+    "Nơi nhận:\n- Phòng GD&ĐT Quận 12;\n- Lưu: VT.\nHIỆU TRƯỞNG\n(đã ký)\nNguyễn Thị Lan",   # the end
+], ids=["page number", "body text", "the end"])
+def test_a_later_page_is_still_joined_and_says_why(page):
+    d = _decide([_photo("IMG_1.jpg", head("TỜ TRÌNH")), _photo("IMG_2.jpg", page)])
+    assert [(x.decision, x.doc_types) for x in d] == [("counted", ("to_trinh",))] * 2
+    assert d[1].reasons[0] == "trang tiếp theo của tệp 'IMG_1.jpg'"
+    assert d[1].reasons[1] in ("số trang 2 ở đầu trang", "đầu trang là chữ của thân văn bản, không có phần đầu "
+                               "văn bản", "phần cuối văn bản ('Nơi nhận:') ở đầu trang")
+
+
+def test_page_numbers_must_follow_the_pages_joined_so_far():
+    """Two pages numbered 2: the second is not the third page of the first document."""
+    files = [_photo("IMG_1.jpg", head("TỜ TRÌNH")), _photo("IMG_2.jpg", "2\n" + BODY),
+             _photo("IMG_3.jpg", "2\n" + BODY)]
+    d = _decide(files)
+    assert [x.decision for x in d[:2]] == ["counted", "counted"]
+    assert d[2].decision == "review"
+    assert has(d[2], "số trang 2 ở đầu trang không nối tiếp 2 trang trước")
+
+
+# --------------------------------------------------------------------------
+# The rules: [pages] of campaign.toml
+# --------------------------------------------------------------------------
+
+def _campaign(pages: dict | None) -> dict:
+    data = {"campaign": {"id": "c", "name": "C"},
+            "document": [{"id": "to_trinh", "name": "Tờ trình", "required": True, "titles": ["TỜ TRÌNH"]}],
+            "topic": {"strong": ["điển hình"]},
+            "office": {"parent": "UBND", "name": "PHÒNG GD", "short": "GD", "place": "Quận 12",
+                       "signer_title": "TRƯỞNG PHÒNG", "recipients": ["Sở"], "report_subject": "Kết quả"}}
+    if pages is not None:
+        data["pages"] = pages
+    return data
+
+
+def test_pages_default_when_the_table_is_absent():
+    assert parse_campaign(_campaign(None), set()).pages == Pages()
+
+
+def test_pages_words_are_read_from_the_rules():
+    pages = parse_campaign(_campaign({"opening": ["Kính gửi"], "closing": ["Nơi nhận"], "number_lines": 2}),
+                           set()).pages
+    assert (pages.opening, pages.closing, pages.number_lines) == (("Kính gửi",), ("Nơi nhận",), 2)
+
+
+@pytest.mark.parametrize("pages, named", [
+    ({"legible_share": 1.5}, "pages.legible_share"),
+    ({"number_lines": 0}, "pages.number_lines"),
+    ({"opening": "Kính gửi"}, "pages.opening"),
+    ({"openings": ["Kính gửi"]}, "openings"),
+])
+def test_a_bad_pages_rule_is_an_error_naming_it(pages, named):
+    with pytest.raises(RulesError, match=named.replace(".", r"\.")):
+        parse_campaign(_campaign(pages), set())
