@@ -1,6 +1,6 @@
 """CPU to extract (OCR on) the scans and photos of an ``official`` corpus, one process.
 
-    PYTHONPATH=$PWD python3 -m bench.official_scan_cost /tmp/os17
+    PYTHONPATH=$PWD python3 -m bench.official_scan_cost /tmp/os17 [--distinct]
 
 Reads each attachment labelled ``scan_*``/``photo_*`` in ``CORPUS/labels.json``
 out of its message and times ``extract(..., ocr=True)`` with
@@ -22,12 +22,13 @@ from bot.extract.dispatch import extract
 from bot.model import Attachment
 
 
-def scan_attachments(corpus: Path):
-    """(message name, file name, bytes) of the labelled scans and photos of ``corpus``."""
+def scan_attachments(corpus: Path, variants: tuple[str, ...] = ("scan_", "photo_")):
+    """(message name, file name, bytes) of the labelled scans and photos of ``corpus``
+    (``variants``: the label variants, or their beginnings, taken)."""
     labels = json.loads((corpus / "labels.json").read_text())
     for name, label in sorted(labels.items()):
         wanted = {e["filename"] for e in label.get("attachments", [])
-                  if e.get("variant", "").startswith(("scan_", "photo_"))}
+                  if e.get("variant", "").startswith(variants)}
         if not wanted:
             continue
         message = email.message_from_bytes((corpus / name).read_bytes(), policy=email.policy.default)
@@ -38,7 +39,13 @@ def scan_attachments(corpus: Path):
 
 def main(argv: list[str]) -> int:
     times = []
+    distinct = "--distinct" in argv  # each file once (the preset's scans repeat: the same paper sent again)
+    argv = [a for a in argv if a != "--distinct"]
+    seen = set()
     for _, filename, data in scan_attachments(Path(argv[0])):
+        if distinct and data in seen:
+            continue
+        seen.add(data)
         start = time.process_time()
         extract(Attachment(filename, "application/octet-stream", data), ExtractLimits(), ocr=True)
         times.append(time.process_time() - start)

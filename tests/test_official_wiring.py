@@ -487,3 +487,33 @@ def test_what_a_scan_has_read_again(text, head, body):
 
     part = DocumentPart(head=text, text=text)
     assert (wants_head(part), wants_body(part)) == (head, body)
+
+
+def test_the_crop_read_around_a_seal_keeps_the_print_and_drops_seal_and_signature():
+    """The signer's name under the seal and the blue signature is read from black print only:
+    the seal's red and the signature's blue ink turn to paper (a drawn page, 1240 px wide)."""
+    from bot.extract.official import _print_only
+
+    image = of.page_image(of.Page(width=1240))
+    s = 1240 / 620
+    signature_band = (int(390 * s), int(700 * s), int(490 * s), int(740 * s))  # the scribble, inside the seal
+    name_band = (int(380 * s), int(765 * s), int(520 * s), int(790 * s))
+    red_only = image.crop(signature_band).getchannel("R")
+
+    def dark(img):  # pixels darker than 100 in the crop
+        return img.point(lambda v: 255 if v < 100 else 0).histogram()[255]
+
+    assert dark(red_only) > 50  # in the red channel alone the blue strokes stay dark, across the seal
+    assert dark(_print_only(image.crop(signature_band))) == 0
+    assert dark(_print_only(image.crop(name_band))) > 200  # the printed name stays
+
+
+@pytest.mark.parametrize("number,head", [
+    ("Số: 06/äC-NTBB", True),    # a letter of the code garbled: the head is read again
+    ("Số: 06/BC-NTBB", False),
+])
+def test_a_garbled_number_has_its_head_read_again(number, head):
+    from bot.extract.official import wants_head
+
+    text = f"TRƯỜNG NT BÚP BÊ\n{number}\nQuận 12, ngày 23 tháng 9 năm 2023\nBÁO CÁO"
+    assert wants_head(DocumentPart(head=text, text=text)) is head

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from ..model import DocumentPart, Extraction
 from ..official.minutes import check_minutes
-from ..official.numbering import read_number_date, title_line
+from ..official.numbering import clean_number, read_number_date, title_line
 from ..official.record import OfficialInputs
 from ..official.seal import PageSeal, find_seal
 from ..official.signature import SignatureReport, has_signature_data, quiet_library_logs, read_signatures
@@ -52,10 +52,11 @@ log = logging.getLogger(__name__)
 SEAL_DPI = 50  # enough for a 36 mm seal (~70 px across); find_seal works on ~400 px anyway
 _SEARCHABLE_SCAN_SHARE = 0.5  # a text PDF page at least this much covered by an image: a scan with a text layer
 _SIGNER_MARGIN = 0.1  # share of the page height read above and below the seal for the signer's title and name
-_SIGNER_DPI = 200  # a PDF page is drawn at this resolution for it
+SIGNER_DPI = 200  # a PDF page is drawn at this resolution for it
 _ONE_BLOCK = 6  # tesseract's page segmentation mode "a single uniform block of text"
 _SPARSE = 11  # ... "sparse text": finds the name between the signature's strokes and the scan's specks
 _INK_CUT = 175  # red-channel level above which a pixel is paper or seal ink, never print
+_BLUE_INK = 40  # blue above red by this much: the signature's blue ink, never the black print
 _REREAD_DPI = 300  # a head whose number or date was not read is read again at this resolution
 _HEAD_BAND = 0.3  # share of the page height that holds the number and date lines (A4, Nghị định 30/2020)
 _BODY_SCALE = 1.25  # a Biên bản's page read whole again: not at the resolution it was read at
@@ -118,10 +119,11 @@ def _wants_signer(seal: PageSeal, part: DocumentPart) -> bool:
 
 
 def wants_head(part: DocumentPart) -> bool:
-    """The part's OCR'd text gave no number, or no date above its title: read its head again (pure)."""
+    """The part's OCR'd text gave no number, or one with stray characters ("06/äC-NTBB"), or no date
+    above its title: read its head again (pure)."""
     nd = read_number_date(part.text.splitlines(), (), date.min, date.max)
-    return (nd.number is None and not nd.number_blank) or (nd.date is None and not nd.date_blank) \
-        or nd.date_below_title
+    return (nd.number is None and not nd.number_blank) or (nd.number is not None and not clean_number(nd.number)) \
+        or (nd.date is None and not nd.date_blank) or nd.date_below_title
 
 
 def wants_body(part: DocumentPart) -> bool:
@@ -152,7 +154,7 @@ def _rereads(page_of, parts, limits: ExtractLimits):
     return tuple(heads), tuple(bodies)
 
 
-def _signer_texts(image, seal: PageSeal, dpi: int, limits: ExtractLimits, part: DocumentPart) -> list[str]:
+def signer_texts(image, seal: PageSeal, dpi: int, limits: ExtractLimits, part: DocumentPart) -> list[str]:
     """What is read around the seal: as one block of text first; when that gives no signer's
     title with a name under it, once more as sparse text (where one block loses the name
     between the signature's strokes and the scan's specks)."""
@@ -177,8 +179,7 @@ def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits, psm: in
            int(min(1.0, x1 + 1.5 * across) * width), int(min(1.0, y1 + _SIGNER_MARGIN) * height))
     if box[2] - box[0] < 8 or box[3] - box[1] < 8:
         return ""
-    # the seal's ink is light in the red channel (R ~ 200+ even where dense) and the black print dark: cut between
-    strip = image.crop(box).convert("RGB").getchannel("R").point(lambda v: 255 if v >= _INK_CUT else v)
+    strip = _print_only(image.crop(box).convert("RGB"))
     try:
         # one block of text (psm 6): the automatic layout takes the seal's ring for a picture and drops
         # the title above it
@@ -188,6 +189,20 @@ def _signer_text(image, seal: PageSeal, dpi: int, limits: ExtractLimits, psm: in
     except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
         log.info("page %s: signer not read around the seal: %s", seal.page, exc)
         return ""
+
+
+def _print_only(rgb):
+    """The black print of a colour crop, the seal and the signature turned to paper (a grey image).
+
+    The seal's ink is light in the red channel (R ~ 200+ even where dense) and the black print
+    dark: cut between. The handwritten signature is in blue ink (Nghị định 30/2020 asks for it),
+    dark in the red channel: its strokes cross the name under it, so a pixel much bluer than red
+    is paper too."""
+    from PIL import ImageChops
+
+    red, _, blue = rgb.split()
+    signature = ImageChops.subtract(blue, red).point(lambda v: 255 if v >= _BLUE_INK else 0)
+    return ImageChops.lighter(red.point(lambda v: 255 if v >= _INK_CUT else v), signature)
 
 
 def _clean_signer_line(line: str) -> str:
@@ -238,10 +253,10 @@ def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, 
         seal = find_seal(page.render(scale=scale).to_pil(), number)
         seals.append(seal)
         if ocr and _wants_signer(seal, part):
-            dpi = _SIGNER_DPI
+            dpi = SIGNER_DPI
             if width * height * (dpi / 72) ** 2 > limits.max_image_pixels:  # a huge page: drawn smaller
                 dpi = max(1, int(72 * (limits.max_image_pixels / (width * height)) ** 0.5))
-            for text in _signer_texts(page.render(scale=dpi / 72).to_pil(), seal, dpi, limits, part):
+            for text in signer_texts(page.render(scale=dpi / 72).to_pil(), seal, dpi, limits, part):
                 signer.append((number, text))
     heads, bodies = (), ()
     if ocr and not scans_only:  # a scan: what OCR by need did not read and the checks need
@@ -268,7 +283,7 @@ def _image_seals(data: bytes, parts, limits: ExtractLimits):
         seal = find_seal(frame.convert("RGB"), number)
         seals.append(seal)
         if _wants_signer(seal, part):
-            for text in _signer_texts(frame, seal, image_dpi(image), limits, part):
+            for text in signer_texts(frame, seal, image_dpi(image), limits, part):
                 signer.append((number, text))
 
     def ocr_page(number):

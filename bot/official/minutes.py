@@ -27,7 +27,9 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("thư ký", (r"\bthu ky\b",)),
     ("kết quả biểu quyết", (
         rf"{_VOTE_WORD}.{{0,200}}?{_AGREE}", rf"{_VOTE_WORD}.{{0,200}}?{_COUNT}",
-        rf"{_AGREE}.{{0,80}}?{_COUNT}", rf"{_COUNT}.{{0,80}}?{_AGREE}")),
+        rf"{_AGREE}.{{0,80}}?{_COUNT}", rf"{_COUNT}.{{0,80}}?{_AGREE}",
+        # "được thống nhất 100%": agreed by all, said with a share right after it
+        r"\bthong nhat\s*(?:\d+(?:[.,]\d+)?\s*%|100 phan tram)")),
     ("nội dung đề nghị", (
         r"\bnoi dung de nghi\b", r"\bkien nghi\b",
         r"\bde nghi\s*(?::|cap tren|uy ban|phong giao duc|so giao duc|xet|cong nhan|khen thuong)")),

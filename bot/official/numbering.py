@@ -24,6 +24,9 @@ _HEAD_LINES = 25
 _GAP = r"[\s.…_/'`\",:;-]*"
 _DATE_LONG = re.compile(rf"ngay{_GAP}(\d{{1,2}})?{_GAP}th[a-z]{{1,2}}n[gq]{_GAP}(\d{{1,2}})?{_GAP}"
                         rf"n[a-z]m{_GAP}([0-9oil]{{4}})(?![0-9a-z])")
+# ... "tháng" itself misread ("ngày 23 tưng 9 năm 2023"): any short word, only between a day and a month both read
+_DATE_WORD = re.compile(rf"ngay{_GAP}(\d{{1,2}}){_GAP}[a-z]{{1,6}}{_GAP}(\d{{1,2}}){_GAP}"
+                        rf"n[a-z]m{_GAP}([0-9oil]{{4}})(?![0-9a-z])")
 _DATE_SHORT = re.compile(r"ngay[\s:.,'`]*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*([0-9oil]{4})(?![0-9a-z])")
 _YEAR_LOOKALIKES = str.maketrans("oil", "011")
 # a cited document's number just before its date: "... số 887/KH-GDĐT ngày 11/7/2023" (folded)
@@ -107,6 +110,18 @@ def best_reading(readings: Sequence[NumberDate]) -> NumberDate:
                       date_below_title=d.date_below_title)
 
 
+# A number as documents print it: digits, optionally a year, a type code (ASCII letters, Đ), optionally
+# the issuer. OCR misreads a letter of the issuer's abbreviation as one with a diacritic ("THTỢT" for
+# THTQT): the number and its code are still read, so any letters are taken there.
+_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[^\W_][\w.\-]*)?")
+
+
+def clean_number(number: str | None) -> bool:
+    """Whether a number as read (``NumberDate.number``) is well formed: no stray characters in its
+    digits and type code ("06/äC-NTBB" is not) (pure)."""
+    return number is not None and bool(_CLEAN_NUMBER.fullmatch(number))
+
+
 def _number(head: list[str], codes: Sequence[str]) -> tuple[str | None, bool, str, bool | None]:
     """(number as printed, blank?, code as printed, code of this kind?) of the first number line."""
     wanted = sorted({fold(c).replace(" ", "") for c in codes}, key=len, reverse=True)
@@ -134,6 +149,13 @@ _REST = re.compile(rf"^{_NOISE}(\d*){_NOISE}/\s*((?:\d{{4}}\s*/\s*)?)([^\W\d_][^
 _NO_SLASH = re.compile(rf"^{_NOISE}(\d{{1,4}})([^\W\d_][^\W_]*)")
 
 
+def _close_code(folded: str, wanted: str) -> bool:
+    """A type code as read (folded) is ``wanted``: the same, or for a code of three letters or more
+    one letter misread ("ttt" for ttr: no code of two letters is that close to it)."""
+    return folded == wanted or (len(wanted) >= 3 and len(folded) == len(wanted)
+                                and sum(a != b for a, b in zip(folded, wanted)) == 1)
+
+
 def _cells(line: str) -> list[str]:
     """The columns of a line, split at wide gaps (OCR and text layers keep them)."""
     return [c.strip() for c in re.split(r"\s{3,}|\t+", line) if c.strip()]
@@ -147,7 +169,7 @@ def read_number_cell(cell: str, wanted: Sequence[str] = ()) -> tuple[str | None,
     """
     cell = nfc(cell).strip()
     so = _SO.match(cell)
-    if so is None or (fold(so.group(1)) != "o" and so.group(1) not in "0ð"):
+    if so is None or (fold(so.group(1)) != "o" and so.group(1) not in "0ð6"):  # "S6:": the ố read as a 6
         return None
     rest = cell[so.end():]
     if so.group(0).lstrip(_SPECKS)[:1] == "s" and not rest.lstrip().startswith((":", ";")):
@@ -163,14 +185,19 @@ def read_number_cell(cell: str, wanted: Sequence[str] = ()) -> tuple[str | None,
     year = re.sub(r"\s", "", year)
     folded = fold(code).replace(" ", "")
     if wanted and folded not in wanted:
-        # a hyphen dropped: the code glued to the issuer's capitals
+        # a hyphen dropped: the code glued to the issuer's capitals (a letter of a long code may be
+        # misread too: "TTETHNT"); what follows it then is no issuer when it is a word in lower case
+        # ("10/TTrTHTL-Quận": the place of the date line beside it)
         for w in wanted:
-            if folded.startswith(w) and len(folded) - len(w) >= 2 and code[len(w):].isupper() and not issuer:
+            if (_close_code(folded[:len(w)], w) and len(folded) - len(w) >= 2 and code[len(w):].isupper()
+                    and (not issuer or not issuer[1:].isupper())):
                 code, issuer = code[:len(w)], code[len(w):]
-                folded = w
+                folded = fold(code)
                 break
     printed = f"{digits}/{year}{code}" + (f"-{issuer}" if issuer else "")
-    matches = (folded in wanted) if wanted else None
+    # a letter of a code of three letters or more misread ("TTT" for TTr): no code of two letters is
+    # that close to it, so it is the kind's code, not another kind's
+    matches = any(_close_code(folded, w) for w in wanted) if wanted else None
     return (printed if digits else None), not digits, code, matches
 
 
@@ -182,7 +209,33 @@ def _date(head: list[str]) -> tuple[date | None, str, bool, bool]:
     if found is not None or title is None:
         return (*(found or (None, "", False)), False)
     below = _find_date(head[title:])
+    if below is not None and below[0] is not None:
+        for line, day, month, year in _partial_dates(head[:title]):
+            if (year == below[0].year and (day is None or day == below[0].day)
+                    and (month is None or month == below[0].month)):
+                # the own date, one of its day or month misread, agrees with the meeting's date in
+                # every part read (a Biên bản is dated the day of its meeting): that date
+                return below[0], line, False, False
     return (*(below or (None, "", False)), below is not None)
+
+
+# a date line whose day or month OCR misread into something that is neither digits nor a blank
+_PARTIAL = re.compile(rf"ngay{_GAP}(\d{{1,2}}|[^\s\d]{{1,2}})?{_GAP}th[a-z]{{1,2}}n[gq]{_GAP}"
+                      rf"(\d{{1,2}}|[^\s\d]{{1,2}})?{_GAP}n[a-z]m{_GAP}([0-9oil]{{4}})(?![0-9a-z])")
+
+
+def _partial_dates(lines: list[str]):
+    """(line, day, month, year) of the date lines whose day or month (one of them) was misread:
+    the other and the year are read (``None`` for the misread one)."""
+    for line in lines:
+        if not _misread_gap(line):
+            continue
+        m = _PARTIAL.search(fold(line))
+        if m is None:
+            continue
+        day, month = (int(g) if g and g.isdigit() else None for g in m.groups()[:2])
+        if (day is None) != (month is None):
+            yield line, day, month, int(m.group(3).translate(_YEAR_LOOKALIKES))
 
 
 def title_line(head: list[str]) -> int | None:
@@ -195,7 +248,7 @@ def title_line(head: list[str]) -> int | None:
     return None
 
 
-_BLANK_GAPS = re.compile(r"ng[aàá]y(.*?)th\w{1,2}n[gq](.*?)n\w{1,2}m", re.I)
+_BLANK_GAPS = re.compile(r"ng[^\W\d_]y(.*?)th\w{1,2}n[gq](.*?)n\w{1,2}m", re.I)  # "ngãy": OCR's accents
 
 
 def _misread_gap(line: str) -> bool:
@@ -213,7 +266,7 @@ def _find_date(lines: list[str]) -> tuple[date | None, str, bool] | None:
         folded = fold(line)
         if folded.startswith(_CITATION):
             continue
-        m = _DATE_SHORT.search(folded) or _DATE_LONG.search(folded)
+        m = _DATE_SHORT.search(folded) or _DATE_LONG.search(folded) or _DATE_WORD.search(folded)
         if m is None or _CITED_NUMBER.search(folded[:m.start()]):
             continue
         d, mo = (int(g) if g else None for g in m.groups()[:2])
@@ -227,5 +280,5 @@ def _find_date(lines: list[str]) -> tuple[date | None, str, bool] | None:
         try:
             return date(y, mo, d), line, False
         except ValueError:
-            return None, line, True
+            return None  # "ngày 34 tháng 8": a misread digit, not a blank left in the template
     return None

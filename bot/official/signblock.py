@@ -120,9 +120,19 @@ def _is_title(cell: str, known: frozenset[str]) -> bool:
     if folded in known:
         return True
     # OCR drops the space between words set close ("PHÓHIỆU TRƯỞNG") and misreads the "KT." before them
-    squeezed = _OCR_PREFIX.sub("", folded).replace(" ", "")
+    # ... and reads an accent as a mark of its own between letters ("HIỆˆUTRƯỞNG")
+    squeezed = re.sub(r"[^a-z]", "", _OCR_PREFIX.sub("", folded))
     squeezed_known = {t.replace(" ", "") for t in known}
-    return squeezed in squeezed_known or any(len(t) >= 8 and _one_edit(squeezed, t) for t in squeezed_known)
+    if squeezed in squeezed_known or any(len(t) >= 8 and _one_edit(squeezed, t) for t in squeezed_known):
+        return True
+    # a letter read twice ("HEUTRƯỞỜNG": the Ở's hook read as a second letter) besides one misread
+    single = _single_letters(squeezed)
+    return any(len(t) >= 8 and _one_edit(single, _single_letters(t)) for t in squeezed_known)
+
+
+def _single_letters(text: str) -> str:
+    """``text`` with each run of one letter written once ("truoong" -> "truong")."""
+    return re.sub(r"(.)\1+", r"\1", text)
 
 
 def _shown_title(cell: str) -> str:
@@ -180,8 +190,11 @@ def _is_name(cell: str) -> bool:
     words = _name_words(cell)
     if not 2 <= len(words) <= 6 or any(not w.isalpha() for w in words):
         return False
-    if all(w[0].isupper() and (len(w) == 1 or w[1:].islower()) for w in words):
+    if all(_capitalised(w) for w in words):
         return fold(words[0]) in _SURNAMES or len(words) >= 3
+    # the surname's capital read as a lower-case letter ("bàng Thị Trang" for Đặng Thị Trang)
+    if len(words) >= 3 and words[0].islower() and len(words[0]) >= 2 and all(_capitalised(w) for w in words[1:]):
+        return True
     if (fold(words[0]) in _SURNAMES and not all(w.isupper() for w in words)
             and all(w[0].isupper() and (w[1:].islower() or len(w) <= 2) for w in words)):
         return True
@@ -189,24 +202,35 @@ def _is_name(cell: str) -> bool:
     return all(w.isupper() for w in words) and fold(words[0]) in _SURNAMES
 
 
+def _capitalised(word: str) -> bool:
+    """A name's word: a capital, then lower-case letters; one more capital read in a word of four
+    letters or more ("PHương") is OCR's."""
+    rest = word[1:]
+    return word[0].isupper() and (not rest or rest.islower() or (
+        len(word) >= 4 and sum(ch.isupper() for ch in rest) == 1 and rest[0].isupper()))
+
+
 def _name_words(cell: str) -> list[str]:
-    tokens = _without_specks(cell.split(), _name_speck)
+    tokens = [t for t in _without_specks(cell.split(), _name_speck) if any(ch.isalnum() for ch in t)]
     text = _ACADEMIC.sub("", " ".join(tokens).strip(" .,;:-"))
     return [w for token in text.split() for w in _split_glued(token)]
 
 
 def _split_glued(word: str) -> list[str]:
-    """ "ĐứcBình" -> ["Đức", "Bình"]: a capital after a lower-case letter starts a new word."""
+    """ "ĐứcBình" -> ["Đức", "Bình"]: a capital after a lower-case letter starts a new word, and
+    so does a capital followed by a lower-case letter after capitals ("LỄThị" -> ["LỄ", "Thị"])."""
     out, start = [], 0
     for i in range(1, len(word)):
-        if word[i].isupper() and word[i - 1].islower():
+        if word[i].isupper() and (word[i - 1].islower() or (
+                i - start >= 2 and word[i - 1].isupper() and i + 1 < len(word) and word[i + 1].islower())):
             out.append(word[start:i])
             start = i
     return out + [word[start:]]
 
 
 def _clean_name(cell: str) -> str:
-    text = " ".join(_without_specks(cell.split(), _name_speck)).strip(" .,;:-")
+    tokens = [t for t in _without_specks(cell.split(), _name_speck) if any(ch.isalnum() for ch in t)]
+    text = " ".join(tokens).strip(" .,;:-")
     prefix = _ACADEMIC.match(text)
     head = prefix.group(0) if prefix else ""
     return head + " ".join(w for token in text[len(head):].split() for w in _split_glued(token))

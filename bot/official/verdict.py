@@ -22,14 +22,13 @@ Rules (docs/official-copies.md says them for people):
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 from typing import Sequence
 
 from .evidence import Evidence, Medium  # the records it judges into (also importable from here)
 from .minutes import MinutesCheck, check_minutes
-from .numbering import NumberDate, read_number_date
+from .numbering import NumberDate, clean_number, read_number_date
 from .policy import OfficialPolicy, Requirement
 from .seal import Box, PageSeal, find_seal
 from .signature import SignatureReport, TrustRoots, read_signatures
@@ -173,10 +172,6 @@ def judge(obs: Observations, policy: OfficialPolicy, tz: tzinfo) -> Evidence:
     )
 
 
-# A number as documents print it: digits, optionally a year, a type code (ASCII letters, Đ), optionally
-# the issuer. OCR misreads a letter of the issuer's abbreviation as one with a diacritic ("THTỢT" for
-# THTQT): the number and its code are still read, so any letters are taken there.
-_CLEAN_NUMBER = re.compile(r"\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9]*(?:-[^\W_][\w.\-]*)?")
 
 
 def _from_ocr(obs: Observations) -> bool:
@@ -200,7 +195,7 @@ def _believed(obs: Observations) -> tuple[NumberDate, dict[Requirement, str]]:
     nd = obs.numbering
     if not _from_ocr(obs):
         return nd, {}
-    clean = nd.number is not None and bool(_CLEAN_NUMBER.fullmatch(nd.number))
+    clean = clean_number(nd.number)
     number_ok = clean and nd.code_matches is not False
     # a date found only below the title (a meeting's date, a citation) is not the document's own
     own_date = not nd.date_below_title
