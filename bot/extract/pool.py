@@ -81,7 +81,8 @@ def _parse_file(path: str, limits=None, spool: tuple[str, int, int] | None = Non
 
 def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: int | None) -> None:
     """Worker loop: receive (key, attachment, OCR mode), send back (key, Extraction or "ocr");
-    or (key, (path, ParseLimits), "parse"), send back (key, (ParsedMessage, digests)).
+    or (key, (path, ParseLimits), "parse"), send back (key, (ParsedMessage, digests));
+    or (key, (function, args), "call"), send back (key, function(*args)).
     A job that fails sends back (key, ``_Failure``): whose fault it was, and why."""
     os.setpgrp()  # own process group: a timeout kill takes tesseract/catdoc with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -116,6 +117,9 @@ def _run_job(att, limits: ExtractLimits, mode):
     try:
         if mode == "parse":
             return _parse_file(*att)
+        if mode == "call":
+            function, args = att
+            return function(*args)
         if isinstance(att, Spooled):
             try:
                 att = unspooled(att)
@@ -126,13 +130,13 @@ def _run_job(att, limits: ExtractLimits, mode):
         except OcrNeeded:
             return "ocr"
     except MemoryError:
-        if mode == "parse":
+        if mode in ("parse", "call"):
             return _Failure("memory", "the message needs more memory than a worker may use")
         return _reader_error(att, "tệp cần nhiều bộ nhớ hơn mức cho phép để đọc")  # as extract()
     except Exception as exc:
         if environmental(exc):  # the machine's fault: never blamed on the file
             return _Failure("environment", f"{type(exc).__name__}: {exc}")
-        if mode == "parse":  # parse_message is total: a bug or a lost archive file, shown on this message
+        if mode in ("parse", "call"):  # parse_message is total: a bug or a lost archive file, shown on this message
             return _Failure("raised", f"{type(exc).__name__}: {str(exc)[:200]}")
         return _reader_error(att, f"không đọc được tệp ({type(exc).__name__}: {str(exc)[:120]})")
 
@@ -157,7 +161,9 @@ class _Job:
     cancelled: bool = False
     parse: bool = False
     parse_limits: object = None  # a parse job's ParseLimits (None: the defaults)
+    call: tuple | None = None  # a call job's (function, args)
     spooled: Spooled | None = None  # what the worker is sent instead of ``att``'s bytes
+    kind: str = "unknown"  # what a failure names: the file's kind, or "message"
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,19 @@ def _check_cwd() -> None:
                                     "again; no mail was charged for it")
 
 
+# A parse worker leaves every attachment larger than this in the spool (when
+# there is one), not only the large ones: each file then crosses no pipe at
+# all (parse worker -> bot -> extraction worker was two pickled copies, and
+# the bot's process, the first poll's critical path, paid for both).
+PARSE_SPOOL_BYTES = 32 * 1024
+
+# Jobs sent to a worker at once: the one it works on and the next, waiting in
+# its pipe, so that it goes on while this process is busy (recording a batch,
+# waiting for a commit to reach the disk, or holding the GIL in the fetch
+# thread) instead of waiting for it. Only the first is charged when a worker
+# dies or times out; the others go back to the queue.
+DEPTH = 2
+
 _READY = "extract-worker-ready"  # a new worker's first message: the clock of its first file starts then
 _STARTUP_SECONDS = 60.0  # a worker that is not ready by then is killed
 
@@ -215,14 +234,21 @@ _STARTUP_SECONDS = 60.0  # a worker that is not ready by then is killed
 class _Worker:
     process: multiprocessing.process.BaseProcess
     pipe: multiprocessing.connection.Connection  # to the worker process
-    job: _Job | None = None
+    job: _Job | None = None  # the job it is working on (its clock: ``deadline``)
+    next: deque = field(default_factory=deque)  # sent after ``job``, waiting in its pipe (see DEPTH)
     deadline: float = 0.0
-    kind: str = "unknown"
     started: bool = False  # its _READY arrived
 
     @property
     def task(self):
         return self.job.key if self.job is not None else None
+
+    @property
+    def kind(self) -> str:
+        return self.job.kind if self.job is not None else "unknown"
+
+    def jobs(self) -> list[_Job]:
+        return [self.job, *self.next] if self.job is not None else []
 
     def kill(self) -> None:
         try:
@@ -277,6 +303,7 @@ class Extractor:
     ocr: bool | None = None
     spool: Path | None = None
     spool_bytes: int = SPOOL_BYTES
+    parse_spool_bytes: int = PARSE_SPOOL_BYTES
     _spooled: set = field(default_factory=set, init=False, repr=False)  # paths written and not deleted yet
     _spool_ready: bool = field(default=False, init=False, repr=False)
     _pool: list[_Worker] = field(default_factory=list, init=False, repr=False)
@@ -298,7 +325,7 @@ class Extractor:
     @property
     def pending(self) -> int:
         """Files submitted whose result ``ready()`` has not handed back yet."""
-        running = sum(1 for w in self._pool if w.job is not None and not w.job.cancelled)
+        running = sum(1 for w in self._pool for job in w.jobs() if not job.cancelled)
         return len(self._queue) + running + len(self._done)
 
     def extract(self, att: Attachment) -> Extraction:
@@ -339,7 +366,7 @@ class Extractor:
         aside): their spool files that no queued or running job reads are deleted."""
         paths = {getattr(a.data, "path", None) for a in atts} & self._spooled
         if paths:
-            jobs = [*self._queue, *(w.job for w in self._pool if w.job is not None)]
+            jobs = [*self._queue, *(job for w in self._pool for job in w.jobs())]
             used = {job.spooled.path for job in jobs if job.spooled is not None}
             for path in paths - used:
                 self._remove(path)
@@ -353,6 +380,16 @@ class Extractor:
         larger than ``spool_bytes`` come back as spool files (see the module
         docstring): hand the message's attachments to ``release`` when done."""
         self._queue.append(_Job(key, path, parse=True, parse_limits=limits))
+
+    def submit_call(self, key, function, *args) -> None:
+        """Queue ``function(*args)`` for a worker, ahead of the files and parses
+        waiting (it finishes work already started); ``ready()`` hands back
+        ``(key, result)`` or ``(key, JobFailed)`` (cause "raised" when it raised,
+        "timeout", "crash" or "memory" as for a file). ``function`` must be
+        importable by name (a module's top-level function) and, with its
+        arguments and result, picklable. Inline (``workers=0``) it runs at the
+        next ``ready()`` and what it raises is raised there."""
+        self._queue.appendleft(_Job(key, "", call=(function, args)))
 
     def ready(self, timeout: float | None = 0.0) -> list[tuple[object, Extraction]]:
         """The results finished since the last call, as ``(key, Extraction)``
@@ -386,8 +423,8 @@ class Extractor:
         self._queue.clear()
         self._done.clear()
         for worker in self._pool:
-            if worker.job is not None:
-                worker.job.cancelled = True
+            for job in worker.jobs():
+                job.cancelled = True
 
     def close(self) -> None:
         """Stop the workers (idempotent)."""
@@ -431,7 +468,7 @@ class Extractor:
         if self.spool is None:
             return None
         self._prepare_spool()
-        return str(self.spool), os.getpid(), self.spool_bytes
+        return str(self.spool), os.getpid(), min(self.spool_bytes, self.parse_spool_bytes)
 
     def _prepare_spool(self) -> None:
         """Once per pool: make the spool directory and delete what a dead process left there."""
@@ -454,6 +491,9 @@ class Extractor:
             pass
 
     def _inline(self, job: _Job) -> Extraction:
+        if job.call is not None:
+            function, args = job.call
+            return function(*args)
         if job.parse:
             return _parse_file(job.att, job.parse_limits)  # raises here: the caller decides whose fault it is
         try:
@@ -489,35 +529,49 @@ class Extractor:
         a later use of the pool starts a new one."""
         worker.kill()
         self._pool.remove(worker)
-        if worker.job is not None and not worker.job.cancelled:
-            self._queue.appendleft(worker.job)
-        worker.job = None
+        self._requeue(worker)
 
     def _replace(self, worker: _Worker) -> None:
+        """A worker killed (timeout) or dead (crash), its failed job finished:
+        the jobs it had not started go back to the queue, uncharged."""
         worker.kill()
+        self._requeue(worker)
         self._pool[self._pool.index(worker)] = self._start_worker()
+
+    def _requeue(self, worker: _Worker) -> None:
+        self._queue.extendleft(reversed([job for job in worker.jobs() if not job.cancelled]))
+        worker.job = None
+        worker.next.clear()
 
     def _dispatch(self) -> None:
         if self._queue:
             self._ensure_pool(sum(1 for w in self._pool if w.job is not None) + len(self._queue))
-        for worker in self._pool:
-            if not self._queue:
-                return
-            if worker.job is not None:
-                continue
-            job = self._queue.popleft()
-            mode = "parse" if job.parse else "later" if job.defer_ocr else self.ocr
-            try:
-                worker.pipe.send((job.key, (job.att, job.parse_limits, self._parse_spool()) if job.parse
-                                  else job.spooled or job.att, mode))
-            except (OSError, ValueError):  # died while idle: replace and retry later
-                self._queue.appendleft(job)
-                self._replace(worker)
-                continue
-            worker.job = job
-            worker.deadline = time.monotonic() + self.timeout + (0 if worker.started else _STARTUP_SECONDS)
-            worker.kind = "message" if job.parse else public_kind(EXTENSIONS.get(file_extension(job.att.filename),
-                                                                                 "unknown"))
+        for depth in range(DEPTH):  # each worker one job first, then one more each...
+            for worker in list(self._pool):
+                if not self._queue:
+                    return
+                if len(worker.jobs()) != depth or (depth and not worker.started):
+                    continue
+                job = self._queue.popleft()
+                mode = ("call" if job.call is not None else "parse" if job.parse else "later" if job.defer_ocr
+                        else self.ocr)
+                payload = (job.call if job.call is not None else (job.att, job.parse_limits, self._parse_spool())
+                           if job.parse else job.spooled or job.att)
+                try:
+                    worker.pipe.send((job.key, payload, mode))
+                except (OSError, ValueError):
+                    self._queue.appendleft(job)
+                    if worker.job is None:  # died while idle: replace and retry later
+                        self._replace(worker)
+                    # else it died on its job: ``_collect`` sees it and charges that job
+                    continue
+                job.kind = "message" if job.parse or job.call is not None else public_kind(
+                    EXTENSIONS.get(file_extension(job.att.filename), "unknown"))
+                if worker.job is None:
+                    worker.job = job
+                    worker.deadline = time.monotonic() + self.timeout + (0 if worker.started else _STARTUP_SECONDS)
+                else:
+                    worker.next.append(job)
 
     def _collect(self, timeout: float | None) -> None:
         busy = [w for w in self._pool if w.job is not None]
@@ -539,7 +593,11 @@ class Extractor:
                 self._replace(worker)
 
     def _finish(self, worker: _Worker, result) -> None:
-        job, worker.job = worker.job, None
+        """The worker's current job is done (or failed): the next one it was sent, if any, starts its clock."""
+        job = worker.job
+        worker.job = worker.next.popleft() if worker.next else None
+        if worker.job is not None:
+            worker.deadline = time.monotonic() + self.timeout
         self._unspool(job)
         if job.parse and isinstance(result, tuple):  # its large attachments, left in the spool: ours to delete
             paths = {a.data.path for a in result[0].attachments if isinstance(a.data, MappedFile)}
@@ -550,7 +608,7 @@ class Extractor:
         if job.cancelled:
             return
         if isinstance(result, _Failure):
-            result = JobFailed(result.reason, result.cause, worker.kind)
+            result = JobFailed(result.reason, result.cause, job.kind)
         self._done.append((job.key, NEEDS_OCR if result == "ocr" else result))
 
     def _receive(self, worker: _Worker) -> None:

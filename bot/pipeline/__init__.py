@@ -9,12 +9,15 @@ The two halves are separate on purpose:
 
 How ``process_pending`` keeps the cores busy (measured: README, Performance)
 -------------------------------------------------------------------------
-The Extractor's worker processes parse the messages and read their
-attachments; this process classifies and records. Nothing waits for a whole
-batch: messages are sent ahead (up to ``WINDOW`` messages, ``WINDOW_BYTES``
-of mail), every attachment not in the extraction cache goes to the pool as
-soon as its message is parsed (each distinct file once), and a message is
-recorded as soon as all its attachments are read.
+The Extractor's worker processes parse the messages, read their
+attachments and classify them; this process fetches, hands out the work and
+records. Nothing waits for a whole batch: messages are sent ahead (up to
+``WINDOW`` messages, ``WINDOW_BYTES`` of mail), every attachment not in the
+extraction cache goes to the pool as soon as its message is parsed (each
+distinct file once), a message is classified (``items.classified``, ahead
+of the files waiting) as soon as all its attachments are read, and recorded
+when its rows come back. (Measured: classifying here made this process the
+bottleneck of a first poll, half of its CPU, while the workers waited.)
 
 Writes are grouped, and each message still has exactly one outcome:
 - up to ``CHARGE_BATCH`` messages are marked in flight in one transaction,
@@ -27,17 +30,17 @@ Writes are grouped, and each message still has exactly one outcome:
 
 Blame only a proven cause. An attempt is charged to a message only when the
 failure is its own: its worker crashed, timed out or ran out of memory on
-its attachment or on parsing it, or its parsing or classifying raised. A
-failure of the machine (a worker that cannot start, the state disk full:
+its attachment or on parsing or classifying it, or its parsing or
+classifying raised. A failure of the machine (a worker that cannot start, the state disk full:
 ``EnvironmentFault``) stops the poll and charges nobody. The death of this
 process (SIGKILL, OOM, reboot) charges nobody either: the next run finds
 the messages still marked in flight and resumes them first, ONE at a time
-(a "suspect", like a message that failed before, is handled alone). Only
-while a suspect is handled alone is it marked 'alone' around the work this
-process does on its content (classifying it; parsing and reading it too
-when the Extractor runs inline): dying then is its own death, charged as an
-attempt, so a message that kills the process every time is still
-quarantined after ``max_attempts``, alone.
+(a "suspect", like a message that failed before, is handled alone). When
+the Extractor runs inline, a suspect handled alone is marked 'alone' while
+this process parses, reads and classifies it: dying then is its own death,
+charged as an attempt, so a message that kills the process every time is
+still quarantined after ``max_attempts``, alone. In the pool, parsing,
+reading and classifying happen in the workers: a worker's death is the proof.
 Work done is kept across a crash loop: the archive, and the extraction
 cache (written at once while a suspect is handled alone).
 
@@ -58,6 +61,7 @@ exactly-once and blame rules above; split, they would be read apart.
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -73,7 +77,7 @@ from ..model import Extraction, ParsedMessage
 from ..parse import ParseLimits, parse_message
 from ..rules.model import Rules
 from ..store import MessageSummary, PendingMessage, Store, environment_fault
-from .items import item_rows
+from .items import classified, hollow, item_rows
 
 log = logging.getLogger("bot.pipeline")
 
@@ -148,6 +152,7 @@ class _Job:
     ready_at: float = 0.0
     deferred: bool = False
     failed: bool = False
+    outcome: object = None  # its rows (or the exception), when a worker classified it
 
 
 class _Run:
@@ -164,6 +169,8 @@ class _Run:
         self.parse_limits = parse_limits
         self.parsing: dict[tuple, PendingMessage] = {}  # being parsed by a worker
         self.inflight: set[_Job] = set()  # parsed, attachments being read
+        self.classifying: dict[tuple, _Job] = {}  # read, being classified by a worker
+        self._rules_blob: bytes | None = None  # the rules as a classify job carries them
         self.ready: list[_Job] = []  # to record in the next batch
         self.waiting: dict[str, list[_Job]] = {}  # digest being read -> jobs that need it
         self.results: dict[str, Extraction] = {}  # digest -> extraction, while some job may need it
@@ -223,7 +230,8 @@ class _Run:
                 continue
             group = []
             while (queue and not queue[0].suspect and len(group) < CHARGE_BATCH
-                   and len(self.parsing) + len(self.inflight) + len(self.ready) + len(group) < window
+                   and len(self.parsing) + len(self.inflight) + len(self.classifying) + len(self.ready)
+                   + len(group) < window
                    and (self.held == 0 or self.held + queue[0].size <= WINDOW_BYTES)):
                 self.held += queue[0].size
                 group.append(queue.popleft())
@@ -238,7 +246,7 @@ class _Run:
 
     @property
     def busy(self) -> bool:
-        return bool(self.parsing or self.inflight or self.ready)
+        return bool(self.parsing or self.inflight or self.classifying or self.ready)
 
     # -- stages ----------------------------------------------------------------
 
@@ -298,7 +306,9 @@ class _Run:
 
     def _take(self, results) -> None:
         for key, result in results:
-            if isinstance(key, tuple):  # a parse job
+            if isinstance(key, tuple) and key[0] == "classify":
+                self._classified(key, result)
+            elif isinstance(key, tuple):  # a parse job
                 pending = self.parsing.pop(key, None)
                 if pending is None:  # asked for by a run that was stopped
                     continue
@@ -324,7 +334,8 @@ class _Run:
             elif not self.extractor.pending:
                 timeout = 0.0
         self._take(self.extractor.ready(timeout))
-        if self.ready and (len(self.ready) >= RECORD_BATCH or (not more and not self.inflight and not self.parsing)
+        if self.ready and (len(self.ready) >= RECORD_BATCH
+                           or (not more and not self.inflight and not self.parsing and not self.classifying)
                            or time.monotonic() - self.ready[0].ready_at >= RECORD_SECONDS):
             self._record()
 
@@ -368,7 +379,33 @@ class _Run:
             self.extractor.release(job.message.attachments)
 
     def _ready(self, job: _Job) -> None:
+        """Every attachment is read: classified by a worker (its rows come back
+        to ``_classified``), or at recording time when the Extractor runs inline."""
         self.inflight.discard(job)
+        if self.extractor.size:
+            if self._rules_blob is None:
+                self._rules_blob = pickle.dumps(self.rules, pickle.HIGHEST_PROTOCOL)
+            key = ("classify", job.pending.row)
+            self.classifying[key] = job
+            docs = [(hollow(a), self.results[d]) for a, d in zip(job.message.attachments, job.digests)]
+            self.extractor.submit_call(key, classified, hollow(job.message), docs, job.digests,
+                                       job.pending.received_at, self.ocr_available, self._rules_blob)
+            return
+        job.ready_at = time.monotonic()
+        self.ready.append(job)
+
+    def _classified(self, key: tuple, result) -> None:
+        """A worker's rows for a message (or the failure of classifying it,
+        charged to the message: a crash, timeout or lack of memory on its own content)."""
+        job = self.classifying.pop(key, None)
+        if job is None:  # asked for by a run that was stopped
+            return
+        if isinstance(result, JobFailed):
+            if result.environment:
+                raise EnvironmentFault(f"an extraction worker failed for a reason outside the message "
+                                       f"{job.pending.message_id}: {result.reason}")
+            result = _Raised(f"cannot classify: {result.reason}")
+        job.outcome = result
         job.ready_at = time.monotonic()
         self.ready.append(job)
 
@@ -388,10 +425,12 @@ class _Run:
         self.stopped = True
         self.releases.extend(job.pending.row for job in self.inflight)
         self.releases.extend(pending.row for pending in self.parsing.values())
+        self.releases.extend(job.pending.row for job in self.classifying.values())
         self.extractor.cancel()
-        for job in self.inflight:
+        for job in [*self.inflight, *self.classifying.values()]:
             self.extractor.release(job.message.attachments)
         self.inflight.clear()
+        self.classifying.clear()
         self.parsing.clear()
         self.waiting.clear()
         self._record()
@@ -400,8 +439,9 @@ class _Run:
         """After an exception (not a death): nothing in flight stays marked, so
         nobody is charged for it. Best effort: the database may be the fault."""
         rows = [*self.releases, *(p.row for p in self.parsing.values()), *(j.pending.row for j in self.inflight),
-                *(j.pending.row for j in self.ready), *([self.alone] if self.alone is not None else [])]
-        for job in [*self.inflight, *self.ready]:  # their spooled attachments (after the pool's cancel)
+                *(j.pending.row for j in self.classifying.values()), *(j.pending.row for j in self.ready),
+                *([self.alone] if self.alone is not None else [])]
+        for job in [*self.inflight, *self.classifying.values(), *self.ready]:  # their spooled attachments
             self.extractor.release(job.message.attachments)
         try:
             self.store.release_inflight(rows)
@@ -411,17 +451,17 @@ class _Run:
     def _record(self) -> None:
         """One transaction: the extraction cache, the in-flight marks released,
         and each ready message's items and "done" mark (a savepoint each).
-        A suspect handled alone is marked 'alone' (committed) while this
-        process classifies it: the work on its content, where its own death
-        is proof. The window is kept that narrow on purpose: a kill that
-        lands in it by chance charges an innocent message."""
+        Inline, this process classifies the batch here; a suspect handled
+        alone was marked 'alone' (committed) before this process parsed it,
+        so that its own death while this process works on its content is
+        proof. In the pool, workers classified the batch already."""
         batch, self.ready = self.ready, []
-        alone = self.alone is not None and any(j.pending.row == self.alone for j in batch)
-        if alone and self.extractor.size:  # inline, it was marked before this process parsed it
-            self.store.mark_inflight([self.alone], "alone")
-        decided = [self._classify(job) for job in batch]
-        if alone:
-            self.store.release_inflight([self.alone])  # still resumed until recorded, not 'alone' any more
+        if self.extractor.size:
+            decided = [job.outcome for job in batch]
+        else:
+            decided = [self._classify(job) for job in batch]
+            if self.alone is not None and any(j.pending.row == self.alone for j in batch):
+                self.store.release_inflight([self.alone])  # still resumed until recorded, not 'alone' any more
         with self.store.transaction():
             if self.releases:
                 self.store.release_inflight(self.releases)
@@ -461,6 +501,10 @@ class _Run:
             if self.commands is not None and self.commands(store, pending, message, self.now):
                 report.processed += 1  # a command mail: applied, answered and marked done in its savepoint
                 return
+            if isinstance(outcome, _Raised):  # what classifying it raised, in a worker
+                log.error("message %s: classifying failed: %s", pending.message_id, outcome.reason)
+                _fail(store, report, pending, outcome.reason, self.max_attempts, self.now)
+                return
             if isinstance(outcome, Exception):
                 raise outcome
             store.record_processed(pending.row, MessageSummary.of(message), outcome, self.now)
@@ -476,6 +520,13 @@ class _Run:
             log.info("message=%s file=%r school=%s types=%s decision=%s confidence=%.2f",
                      pending.message_id, decision.filename, decision.school or "-",
                      ",".join(decision.doc_types) or "-", decision.decision, decision.confidence)
+
+
+@dataclass(frozen=True)
+class _Raised:
+    """Classifying a message failed in a worker: ``reason`` as ``JobFailed`` says it."""
+
+    reason: str
 
 
 def _withhold(store: Store, report: PollReport, pending: PendingMessage, now: datetime,

@@ -1,29 +1,37 @@
 """A message's decisions as the rows recorded for it: which attachment each is
 about (two files of one name stay two items), its content hash, the cycle,
 and whether the part is the official paper. Pure: decisions, documents and
-rules in, ``ItemRow``s out."""
+rules in, ``ItemRow``s out. ``classified`` is the whole step, from the parsed
+message and its extractions, as a worker process runs it."""
 from __future__ import annotations
 
+import functools
+import pickle
 from dataclasses import replace
 from datetime import datetime
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 from ..archive import sha256
-from ..model import Attachment, Extraction, ItemDecision
+from ..classify import classify_message
+from ..model import Attachment, Extraction, ItemDecision, ParsedMessage
 from ..official.verdict import Evidence
-from ..officialcopy import evidence_for
+from ..officialcopy import cycle_window, evidence_for
 from ..rules.model import Rules
 from ..store import ItemRow
 
 
 def item_rows(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extraction]], received_at: datetime,
-           rules: Rules, digests: Sequence[str] | None = None) -> list[ItemRow]:
+           rules: Rules, digests: Sequence[str] | None = None, *,
+           memo: dict | None = None) -> list[ItemRow]:
     """Attach container, occurrence, content hash, cycle and official-copy evidence to each decision.
 
     Decisions come in the order of ``docs``; walking both together pairs
     each decision with its attachment even when two files share a name (the
     second of them is occurrence 1, so both are kept).
     ``digests``: the SHA-256 of each doc's bytes, when already known.
+    ``memo``: evidence already judged, by file, part, type and cycle (the
+    same file comes in several mails: a season's re-sends and forwards), kept
+    by the caller across messages of the same ``rules``.
     """
     cycle = rules.campaign.cycle_of(received_at)
     occurrences = _occurrences([att for att, _ in docs])
@@ -44,13 +52,14 @@ def item_rows(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extrac
                 break
         if digest and not decision.content_sha256:
             decision = replace(decision, content_sha256=digest)
-        evidence = _evidence(decision, extraction, rules, cycle, received_at) if extraction is not None else None
+        evidence = (_evidence(decision, extraction, rules, cycle, received_at, digest, memo)
+                    if extraction is not None else None)
         out.append(ItemRow(decision, container, received_at, cycle, occurrence, evidence))
     return out
 
 
 def _evidence(decision: ItemDecision, extraction: Extraction, rules: Rules, cycle: int,
-              received_at: datetime) -> Evidence | None:
+              received_at: datetime, digest: str = "", memo: dict | None = None) -> Evidence | None:
     """Whether the part is the official paper, judged once its one document type is
     known (a campaign document, counted or in review); None otherwise, or when the
     extraction carries no official-copy inputs (made before the check existed)."""
@@ -62,8 +71,22 @@ def _evidence(decision: ItemDecision, extraction: Extraction, rules: Rules, cycl
         doc = rules.campaign.doc_type(decision.doc_types[0])
     except KeyError:
         return None
-    return evidence_for(extraction.official, extraction.parts[decision.part_index], doc, rules.campaign, cycle,
-                        received_at)
+    if memo is None or not digest:
+        return evidence_for(extraction.official, extraction.parts[decision.part_index], doc, rules.campaign, cycle,
+                            received_at)
+    # What evidence_for reads (the arrival only through the cycle's window); the part and the
+    # inputs themselves too, so that a file read again otherwise (with OCR) is judged again.
+    part = extraction.parts[decision.part_index]
+    key = (digest, decision.part_index, decision.doc_types[0], cycle, cycle_window(rules.campaign, cycle, received_at),
+           part, extraction.official)
+    if key not in memo:
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = evidence_for(extraction.official, part, doc, rules.campaign, cycle, received_at)
+    return memo[key]
+
+
+_MEMO_SIZE = 512  # entries hold a part's text: a few MB at most
 
 
 def _occurrences(attachments: Sequence[Attachment]) -> list[int]:
@@ -76,3 +99,51 @@ def _occurrences(attachments: Sequence[Attachment]) -> list[int]:
         out.append(seen.get(key, 0))
         seen[key] = out[-1] + 1
     return out
+
+
+def classified(message: ParsedMessage, docs: list[tuple[Attachment, Extraction]], digests: Sequence[str],
+               received_at: datetime, ocr_available: bool, rules: bytes) -> list[ItemRow]:
+    """The rows of one message: ``classify_message`` then ``item_rows``.
+
+    ``rules``: the ``Rules`` pickled (each worker unpickles them, and builds
+    the classifier's index, once). What classifying raises is raised."""
+    rules_, memo = _unpickled(rules)
+    decisions = classify_message(message, docs, rules_, received_at, ocr_available)
+    return item_rows(decisions, docs, received_at, rules_, digests, memo=memo)
+
+
+@functools.lru_cache(maxsize=2)
+def _unpickled(blob: bytes) -> tuple[Rules, dict]:
+    """The rules, and the evidence judged under them (``item_rows``'s memo)."""
+    return pickle.loads(blob), {}
+
+
+class Hollow:
+    """Stands for an attachment's bytes where only their length is read:
+    classifying asks whether an image is tiny and says a file's size, and
+    nothing else of the bytes (``digests`` give the content hash). A message
+    sent to be classified carries this instead of its files."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getstate__(self):
+        return self.size
+
+    def __setstate__(self, size: int) -> None:
+        self.size = size
+
+
+T = TypeVar("T", Attachment, ParsedMessage)
+
+
+def hollow(value: T) -> T:
+    """An attachment with ``Hollow`` bytes, or a message whose attachments are so."""
+    if isinstance(value, ParsedMessage):
+        return replace(value, attachments=tuple(hollow(a) for a in value.attachments))
+    return replace(value, data=Hollow(len(value.data)))
