@@ -19,7 +19,7 @@ from bot.config.load import parse_config
 from bot.config.model import MailboxConfig
 from bot.context import Context
 from bot.evaluate.labels import LabelIndex
-from bot.evaluate.official_copies import _evidence_row, format_official_report, score_official
+from bot.evaluate.official_copies import evidence_row, format_official_report, score_official
 from bot.rules.load import load_rules
 from bot.store import Store
 from bot.clock import parse_instant
@@ -56,17 +56,13 @@ def main() -> None:
 def paper_copies(labels: dict, rows: list[dict]) -> str:
     """Stamped scans and photos by their truth: called official / not / undecided / not checked."""
     index = LabelIndex(labels)
-    rows_of: dict[int, list[dict]] = {}
-    for row in rows:
-        doc = index.find(row)
-        if doc is not None:
-            rows_of.setdefault(id(doc), []).append(row)
+    rows_of = index.rows_by_doc(rows)
     tally: dict[tuple[str, bool], list[int]] = {}
     for doc in index.docs:
         e = doc.entry
         if "official" not in e or not doc.genuine or not e.get("variant", "").endswith("_stamped"):
             continue
-        row = _evidence_row(rows_of.get(id(doc), []))
+        row = evidence_row(rows_of.get(id(doc), []))
         got = None if row is None else row["evidence"].get("official")
         slot = 3 if row is None else {True: 0, False: 1, None: 2}[got]
         tally.setdefault((e["variant"], bool(e["official"])), [0, 0, 0, 0])[slot] += 1

@@ -98,6 +98,16 @@ class LabelIndex:
                 return _pick_part(candidates, page, label_types(row.get("doc_types")))
         return None
 
+    def rows_by_doc(self, rows: list[dict]) -> dict[int, list[dict]]:
+        """The rows that speak of each labelled document, keyed by ``id(doc)``
+        (a row no label matches is left out)."""
+        rows_of: dict[int, list[dict]] = {}
+        for row in rows:
+            doc = self.find(row)
+            if doc is not None:
+                rows_of.setdefault(id(doc), []).append(row)
+        return rows_of
+
 
 def _pick_part(candidates: list[LabelledDoc], page: int, types: frozenset[str] = frozenset()) -> LabelledDoc:
     """The labelled part a row's first page points at. Two files of one mail

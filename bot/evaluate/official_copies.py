@@ -80,7 +80,8 @@ def has_official_labels(labels: dict) -> bool:
     return any("official" in e for lab in labels.values() for e in lab.get("attachments", []))
 
 
-def _evidence_row(rows: list[dict]) -> dict | None:
+def evidence_row(rows: list[dict]) -> dict | None:
+    """The row whose evidence speaks for a document: its counted row, else any with evidence."""
     with_evidence = [r for r in rows if isinstance(r.get("evidence"), dict)]
     counted = [r for r in with_evidence if r.get("decision") == COUNTED]
     return (counted or with_evidence or [None])[0]
@@ -106,11 +107,7 @@ def _requirements_met(entry: dict) -> set[str]:
 def score_official(labels: dict, rows: list[dict]) -> OfficialMetrics:
     """Score the ``evidence`` of the bot's export rows against the labels (pure)."""
     index = LabelIndex(labels)
-    rows_of: dict[int, list[dict]] = {}
-    for row in rows:
-        doc = index.find(row)
-        if doc is not None:
-            rows_of.setdefault(id(doc), []).append(row)
+    rows_of = index.rows_by_doc(rows)
     c: Counter = Counter()
     variants: dict[str, Counter] = {}
     errors: list[OfficialError] = []
@@ -122,7 +119,7 @@ def score_official(labels: dict, rows: list[dict]) -> OfficialMetrics:
         c["labelled"] += 1
         tally = variants.setdefault(variant, Counter())
         tally["n"] += 1
-        row = _evidence_row(rows_of.get(id(doc), []))
+        row = evidence_row(rows_of.get(id(doc), []))
 
         def err(kind: str, got: bool | None) -> None:
             ev = (row or {}).get("evidence", {})
