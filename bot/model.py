@@ -11,26 +11,20 @@ commands that only read the state (``status``, ``health``, a quiet
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING
+
+from .lazy import lazy_exports
 
 if TYPE_CHECKING:  # the official-copy types load with the modules that make them
     from .official.verdict import Evidence
 
 MAIL_RECORDS = frozenset({"RawMessage", "Attachment", "Skipped", "AuthVerdict", "ParsedMessage", "DocumentPart",
                           "Extraction", "ItemDecision"})
-
-
-def __getattr__(name: str) -> object:
-    """``bot.model.ParsedMessage`` and the other records of ``bot.mail_model``, loaded on first use."""
-    if name in MAIL_RECORDS:
-        value = getattr(importlib.import_module("bot.mail_model"), name)
-        globals()[name] = value  # the next lookup is a plain attribute
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ``bot.model.ParsedMessage`` and the other records of ``bot.mail_model``, loaded on first use
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(MAIL_RECORDS, "mail_model"), home="bot")
 
 
 DECISIONS = ("counted", "review", "ignored")
