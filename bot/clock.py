@@ -5,8 +5,9 @@ command line builds one of these and passes ``clock()`` down.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
+
+from .record import frozen
 
 
 def system_clock() -> datetime:
@@ -14,7 +15,7 @@ def system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@dataclass(frozen=True)
+@frozen
 class FixedClock:
     """A clock stopped at one instant (``--now``, simulations, tests)."""
 

@@ -6,13 +6,12 @@ without importing the shell module that builds it (``bot.app.load``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .config.model import Config
+from .record import frozen
 from .rules.model import Rules
 
 
-@dataclass(frozen=True)
+@frozen
 class Context:
     """config.toml and the rules it points to, both validated at start-up."""
 

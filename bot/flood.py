@@ -19,15 +19,16 @@ day, so forged "From: coordinator" mail cannot eat the outbox's daily cap.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
+
+from .record import frozen
 
 # Kinds of command-mail reply (recorded in the outbox row's meta as "reply").
 REPLY_RESULTS, REPLY_REFUSED, REPLY_NO_COMMANDS = "results", "refused", "no_commands"
 
 
-@dataclass(frozen=True)
+@frozen
 class Burst:
     """One burst of mail from one address: ``count`` messages from
     ``first_at`` to ``last_at``; the bot stays silent to it until ``until``."""

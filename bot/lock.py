@@ -9,15 +9,15 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LockedError
+from .record import frozen
 
 LOCK_NAME = "worker.lock"
 
 
-@dataclass(frozen=True)
+@frozen
 class Holder:
     """The live process holding a state directory's lock."""
 

@@ -6,14 +6,14 @@ columns (schema 10), so that no code has to take the text apart again.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import frozen
 
 # The kinds of key; a receipt to a sender outside the roster has its own (a mail of kind "receipt").
 RECEIPT, SENDER_RECEIPT, REMINDER, DIGEST, REPORT, REPLY = (
     "receipt", "receipt-to-sender", "reminder", "digest", "report", "reply")
 
 
-@dataclass(frozen=True)
+@frozen
 class MailKey:
     """What one outgoing mail is about, as the outbox keeps it.
 

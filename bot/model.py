@@ -11,12 +11,12 @@ commands that only read the state (``status``, ``health``, a quiet
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from .lazy import lazy_exports
+from .record import frozen
 
 if TYPE_CHECKING:  # the official-copy types load with the modules that make them
     from .official.verdict import Evidence
@@ -81,7 +81,7 @@ class ReasonCode(str, Enum):
     PAGE_CONTINUATION = "page_continuation"  # a page photo that continues a document
 
 
-@dataclass(frozen=True)
+@frozen
 class StoredItem:
     """One classified document part, joined with its message."""
 
@@ -114,7 +114,7 @@ class StoredItem:
         return f"R{self.id}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Correction:
     """One decision of a person, as recorded (the audit trail): ``kind`` (assign, received, extend, exempt...),
     the item, school, document type and cycle it is about, its ``value``, who took it, why, how (``via``) and when."""

@@ -17,13 +17,14 @@ judge stays counted and is a question in the review queue.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from .model import Correction, ReasonCode, StoredItem
 from .official.evidence import Evidence
 from .officialcopy import best_copy, satisfies
+from .record import frozen
 from .rules.model import Campaign, School
 
 ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (
@@ -31,7 +32,7 @@ ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (
 RECEIVED = (ON_TIME, LATE)
 
 
-@dataclass(frozen=True)
+@frozen
 class Receipt:
     """One counted copy of a document for a school (a fact)."""
 
@@ -46,7 +47,7 @@ class Receipt:
     evidence: Evidence | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class ReviewEntry:
     ref: str
     message_id: str
@@ -62,7 +63,7 @@ class ReviewEntry:
     official_doubt: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class DocStatus:
     status: str
     received_at: datetime | None = None
@@ -77,7 +78,7 @@ class DocStatus:
     evidence: Evidence | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class SchoolStatus:
     code: str
     name: str
@@ -96,7 +97,7 @@ class SchoolStatus:
         return [d for d in required if self.documents[d].status in (PENDING, MISSING, EXTENDED)]
 
 
-@dataclass(frozen=True)
+@frozen
 class CampaignStatus:
     campaign: Campaign
     cycle: int
@@ -115,7 +116,7 @@ class CampaignStatus:
         return sum(1 for s in self.schools if s.exempt is not None)
 
 
-@dataclass(frozen=True)
+@frozen
 class Facts:
     """Everything status needs, after corrections are applied."""
 

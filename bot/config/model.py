@@ -1,16 +1,16 @@
 """The settings of config.toml as frozen objects (built by ``bot.config.load``)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..official.signature import TrustRoots
+from ..record import frozen
 from .secret import Secret
 
 
-@dataclass(frozen=True)
+@frozen
 class MailboxConfig:
     source: str  # "imap" | "folder"
     host: str = ""
@@ -44,7 +44,7 @@ class MailboxConfig:
         return self.max_message_mb * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class SmtpConfig:
     enabled: bool
     host: str = ""
@@ -74,21 +74,21 @@ class SmtpConfig:
     allow_reserved_domains: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Paths:
     rules: Path
     templates: Path
     state: Path
 
 
-@dataclass(frozen=True)
+@frozen
 class Schedule:
     timezone: ZoneInfo
     poll_every_minutes: int
     digest_at: time
 
 
-@dataclass(frozen=True)
+@frozen
 class ExtractionConfig:
     # "auto": OCR scans when tesseract with Vietnamese data is installed;
     # "off": never OCR (scans go to review), e.g. on a machine too small for it.
@@ -100,7 +100,7 @@ class ExtractionConfig:
         return None if self.ocr == "auto" else False
 
 
-@dataclass(frozen=True)
+@frozen
 class OfficialConfig:
     """``[official]``: how copies are checked for being the official paper (issue 16).
 
@@ -114,7 +114,7 @@ class OfficialConfig:
     roots: TrustRoots = TrustRoots()
 
 
-@dataclass(frozen=True)
+@frozen
 class Config:
     mailbox: MailboxConfig
     smtp: SmtpConfig

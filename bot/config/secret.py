@@ -7,13 +7,13 @@ import grp
 import os
 import pwd
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..record import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Secret:
     """Where a secret comes from; ``read()`` fetches it when it is needed."""
 

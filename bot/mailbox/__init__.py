@@ -18,10 +18,10 @@ still holds it; its record says which mail it is.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 from ..config.model import MailboxConfig
+from ..record import frozen
 
 if TYPE_CHECKING:  # annotations only: the sources make them when there is mail (an idle poll has none)
     from ..mail_model import RawMessage
@@ -35,7 +35,7 @@ OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg (an OLE c
 MAX_HEADER_BYTES = 256 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class FetchedBatch:
     messages: list[RawMessage]
     checkpoint: tuple[int, int] | None  # (uidvalidity, last_uid) once this batch is recorded

@@ -7,10 +7,10 @@ the commands that print it) loads none of the checkers.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+from ..record import frozen
 from .policy import Requirement
 from .signature import DigitalSignature
 
@@ -24,7 +24,7 @@ class Medium(str, Enum):
     SCAN = "scan"          # a scanned PDF or a photo: judged on its page images
 
 
-@dataclass(frozen=True)
+@frozen
 class Evidence:
     """Evidence that a document is the official paper (issue 16's contract).
 

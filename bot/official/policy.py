@@ -6,9 +6,9 @@ ones), so a typo cannot silently switch a check off.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from ..errors import RulesError
+from ..record import frozen
 
 
 class Requirement(str, Enum):
@@ -28,7 +28,7 @@ class Requirement(str, Enum):
 KNOWN = tuple(r.value for r in Requirement)
 
 
-@dataclass(frozen=True)
+@frozen
 class OfficialPolicy:
     """The requirements for one document kind, in the order the rules give them.
 

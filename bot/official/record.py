@@ -8,10 +8,10 @@ matching dumper wrote; an unknown requirement name in a stored ``missing``
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from ..record import frozen
 from .evidence import Evidence, Medium
 from .policy import Requirement
 from .signature import DigitalSignature, SignatureReport
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # annotations only: the seal finder's module loads where a pa
     from .seal import PageSeal
 
 
-@dataclass(frozen=True)
+@frozen
 class OfficialInputs:
     """What extraction saw of one attachment that the official-copy check needs.
 

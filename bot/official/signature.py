@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..record import frozen
 
 # Hash algorithms refused as evidence of integrity. SHA-1 stays accepted:
 # older Vietnamese CA tokens still sign with it, and refusing it would call a
@@ -39,7 +39,7 @@ _CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@frozen
 class TrustRoots:
     """CA certificates (DER) that a signature must chain to; empty = none configured."""
 
@@ -50,7 +50,7 @@ class TrustRoots:
         return bool(self.certificates)
 
 
-@dataclass(frozen=True)
+@frozen
 class DigitalSignature:
     """One signature field of a PDF, as the office needs to know it."""
 
@@ -84,7 +84,7 @@ class DigitalSignature:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class SignatureReport:
     """Every signature of one PDF, in signing order.
 

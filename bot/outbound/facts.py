@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
 from .. import flood
 from ..context import Context
+from ..record import frozen
 from ..store import Store
 
 # The planning modules are imported by the functions that plan: a poll that finds nothing to do loads none.
@@ -150,7 +150,7 @@ def bursting_addresses(ctx: Context, store: Store, now: datetime, extra=()) -> f
 
 # -- digest -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class DigestMark:
     """What the "digest" mark remembers of the last digest: when it was made (None: never), and the
     newest item, correction and command mail it covered (0: none, or a mark that cannot be read)."""

@@ -4,14 +4,15 @@ Built from the files by ``bot.rules.load``; what every other module reads.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..official.policy import OfficialPolicy
+from ..record import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class School:
     """One school of the roster. ``emails`` are lower-case."""
 
@@ -22,7 +23,7 @@ class School:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class DocType:
     """A document type of the dossier and the signals that recognise it.
 
@@ -44,7 +45,7 @@ class DocType:
     minutes: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Topic:
     """Vocabulary of THIS campaign and of its neighbours.
 
@@ -65,7 +66,7 @@ class Topic:
     object: tuple[tuple[str, ...], ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Issuer:
     """A body that issues documents and is not a school (Công an phường, UBND phường, Đoàn...).
 
@@ -82,7 +83,7 @@ class Issuer:
     signers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class OfficeDocuments:
     """How the office's own documents are known by their content (``[office_documents]``
     of programmes.toml), for when their head (issuer line, number) cannot be read.
@@ -100,7 +101,7 @@ class OfficeDocuments:
     filenames: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Reminders:
     before_days: tuple[int, ...] = (7, 3, 1)
     after_every_days: int = 3
@@ -117,7 +118,7 @@ class Reminders:
     burst_cooldown_minutes: int = 60
 
 
-@dataclass(frozen=True)
+@frozen
 class Office:
     """Who the office is, for its own report and the mail it sends."""
 
@@ -134,7 +135,7 @@ class Office:
     name_in_text: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Pages:
     """How a photo of one page is told to continue the document photographed before it
     (``[pages]`` of campaign.toml; see ``bot.classify.pages``).
@@ -159,7 +160,7 @@ class Pages:
     legible_share: float = 0.75
 
 
-@dataclass(frozen=True)
+@frozen
 class Campaign:
     """A yearly campaign. A cycle is named by the year its deadline falls in.
 
@@ -238,7 +239,7 @@ class Campaign:
         return datetime.combine(date(cycle, month, day), at, tzinfo=self.tz)
 
 
-@dataclass(frozen=True)
+@frozen
 class Rules:
     campaign: Campaign
     schools: tuple[School, ...]

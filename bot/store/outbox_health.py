@@ -3,11 +3,12 @@ the probe does not define the outbox's other records.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from ..record import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class OutboxTrouble:
     """For ``health``: mail failed for good, and queued mail overdue."""
 
