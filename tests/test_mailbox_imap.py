@@ -4,13 +4,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
 from bot.config.model import MailboxConfig
 from bot.config.secret import Secret
 from bot.errors import AuthenticationError, MailboxError
-from bot.mailbox.imap import ImapSource, connect_imap
+from bot.mailbox.imap import ImapSource, connect_imap, examine_imap
 from bot.ingest import PollReport, ingest
 from bot.store import Store
 
@@ -251,3 +252,87 @@ def test_large_mail_is_fetched_a_few_at_a_time_and_every_message_arrives(dovecot
     assert [f"scan{n}.pdf".encode() in m.data for n, m in enumerate(got)] == [True] * 6
     assert not any(m.headers_only for m in got)
     assert batches[-1].checkpoint[1] == 6
+
+
+# --- a poll that finds nothing new asks with the standard library's imaplib (examine_imap) -------------
+
+def examine(password):
+    return lambda cfg: examine_imap(cfg, {"P": password})
+
+
+def secure(dovecot, security: str) -> MailboxConfig:
+    port = dovecot.imaps_port if security == "ssl" else dovecot.port
+    return dataclasses.replace(mailbox_config(dovecot), security=security, port=port, tls_cafile=Path(dovecot.cafile))
+
+
+@pytest.mark.parametrize("security", ["none", "starttls", "ssl"])
+def test_the_quick_examine_reads_what_imapclient_reads(dovecot, security):
+    dovecot.append_many("INBOX", [(message(n), T0) for n in range(3)])
+    cfg = secure(dovecot, security)
+    client = connect_imap(cfg, {"P": dovecot.password})
+    try:
+        info = client.select_folder("INBOX", readonly=True)
+    finally:
+        client.logout()
+    assert examine_imap(cfg, {"P": dovecot.password}) == (int(info[b"UIDVALIDITY"]), int(info[b"UIDNEXT"]))
+
+
+def test_a_quiet_poll_makes_no_imapclient_and_a_poll_with_new_mail_gets_every_message(dovecot, store):
+    dovecot.append_many("INBOX", [(message(n), T0) for n in range(3)])
+    made = []
+
+    def counted(cfg):
+        made.append(connect_imap(cfg, {"P": dovecot.password}))
+        return made[-1]
+
+    def poll() -> int:
+        report = PollReport()
+        source = ImapSource(mailbox_config(dovecot), counted, examine=examine(dovecot.password))
+        try:
+            ingest(source, store, T0, report)
+        finally:
+            source.close()
+        return report.new
+
+    assert (poll(), len(made)) == (3, 1)  # no checkpoint yet: imapclient at once
+    assert (poll(), len(made)) == (0, 1)  # nothing new: examine_imap alone
+    dovecot.append("INBOX", message(3), T0)
+    assert (poll(), len(made)) == (1, 2)
+    assert (poll(), len(made)) == (0, 2)
+
+
+def test_the_quick_examine_words_refusals_and_outages_as_connect_imap_does(dovecot):
+    cfg = mailbox_config(dovecot)
+    errors = []
+    for call in (lambda: connect_imap(cfg, {"P": "wrong"}), lambda: examine_imap(cfg, {"P": "wrong"})):
+        with pytest.raises(AuthenticationError) as info:
+            call()
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] and "refused the login of 'office'" in errors[0]
+    dovecot.stop()
+    errors = []
+    for call in (lambda: connect_imap(cfg, {"P": dovecot.password}), lambda: examine_imap(cfg, {"P": dovecot.password})):
+        with pytest.raises(MailboxError) as info:
+            call()
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] and errors[0].startswith("cannot connect to IMAP server 127.0.0.1")
+
+
+def test_a_missing_folder_is_reported_by_imapclient_with_the_folders_there_are(dovecot, store):
+    cfg = mailbox_config(dovecot, folder="Archive 2023")
+    assert examine_imap(cfg, {"P": dovecot.password}) is None
+    source = ImapSource(cfg, factory(dovecot.password), examine=examine(dovecot.password))
+    with pytest.raises(MailboxError, match="cannot open IMAP folder 'Archive 2023'") as info:
+        list(source.batches((1, 1), lambda pairs: set()))
+    assert "INBOX" in info.value.hint
+
+
+@pytest.mark.parametrize("folder, secret", [
+    ("Hồ sơ 2023", Secret(env="P", key="mailbox.password_env")),   # imapclient encodes it (modified UTF-7)
+    ('a "quoted" name', Secret(env="P", key="mailbox.password_env")),
+    ("INBOX", Secret(command="false", key="mailbox.token_command")),  # a token command runs once a poll
+])
+def test_the_quick_examine_leaves_to_imapclient_what_it_would_do_differently(folder, secret):
+    cfg = MailboxConfig(source="imap", host="127.0.0.1", port=1, security="none", username="office",
+                        secret=secret, folder=folder)
+    assert examine_imap(cfg, {"P": "x"}) is None  # before any connection (port 1 would refuse it)

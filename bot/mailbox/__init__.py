@@ -71,6 +71,8 @@ def open_source(cfg: MailboxConfig, client_factory=None) -> Source:
         from .folder import FolderSource  # not at the top: a folder source loads no IMAP code
 
         return FolderSource(cfg.path, max_message_mb=cfg.max_message_mb)
-    from .imap import ImapSource, connect_imap  # not at the top: and an IMAP one no folder reader
+    from .imap import ImapSource, connect_imap, examine_imap  # not at the top: and an IMAP one no folder reader
 
-    return ImapSource(cfg, client_factory or connect_imap)
+    if client_factory is None:  # the real server: a poll that finds nothing new asks it without imapclient
+        return ImapSource(cfg, connect_imap, examine=examine_imap)
+    return ImapSource(cfg, client_factory)

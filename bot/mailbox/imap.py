@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timezone
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -58,6 +59,60 @@ def connect_imap(cfg: MailboxConfig, environ: dict | None = None):
     return client
 
 
+# A folder name EXAMINEd by the standard library's imaplib as it is, quoted (imapclient also encodes non-ASCII
+# names in IMAP's modified UTF-7: such a folder is always opened through it).
+_PLAIN_FOLDER = re.compile(r"[A-Za-z0-9 ._/-]+")
+
+
+def examine_imap(cfg: MailboxConfig, environ: dict | None = None) -> tuple[int, int] | None:
+    """``(UIDVALIDITY, UIDNEXT)`` of ``cfg.folder``, asked with the standard library's imaplib (connect,
+    log in, EXAMINE, log out), or None when they cannot be had that way (a folder name imaplib would
+    need encoded, a secret from a token command, which must run once per poll, a server that does not
+    say UIDNEXT, an EXAMINE refused): the caller then asks through imapclient.
+
+    Why: importing imapclient costs about as much as the rest of a poll that finds no new mail (it reads
+    its own version from the package metadata when it loads), and this question is all such a poll asks.
+    imapclient drives the same imaplib with the same TLS set-up (``_tls_context``), so a server that
+    cannot be reached or refuses the login gets the same error, worded as ``connect_imap`` words it.
+    """
+    if not _PLAIN_FOLDER.fullmatch(cfg.folder) or (cfg.secret is not None and cfg.secret.command):
+        return None
+    import imaplib  # not at the top: a folder source needs no IMAP code
+
+    context = _tls_context(cfg) if cfg.security != "none" else None
+    try:
+        if cfg.security == "ssl":
+            imap = imaplib.IMAP4_SSL(cfg.host, cfg.port, ssl_context=context, timeout=cfg.timeout_seconds)
+        else:
+            imap = imaplib.IMAP4(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
+            if cfg.security == "starttls":
+                imap.starttls(context)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise MailboxError(f"cannot connect to IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {_why(exc)}") from exc
+    try:
+        secret = cfg.secret.read(environ) if cfg.secret else ""
+        try:
+            if cfg.auth == "xoauth2":
+                imap.authenticate("XOAUTH2", lambda _: f"user={cfg.username}\1auth=Bearer {secret}\1\1")
+            else:
+                imap.login(cfg.username, secret)
+        except imaplib.IMAP4.error as exc:  # not .abort: a dropped connection is no refusal
+            if isinstance(exc, imaplib.IMAP4.abort):
+                raise
+            raise AuthenticationError(f"IMAP server {cfg.host} refused the login of {cfg.username!r}: {_why(exc)}") from exc
+        kind, _ = imap.select(f'"{cfg.folder}"', readonly=True)
+        if kind != "OK":
+            return None  # imapclient says why, naming the folders there are
+        validity, uidnext = imap.response("UIDVALIDITY")[1], imap.response("UIDNEXT")[1]
+        if not (validity and validity[-1] and uidnext and uidnext[-1]):
+            return None
+        return int(validity[-1]), int(uidnext[-1])
+    except (OSError, imaplib.IMAP4.abort) as exc:
+        raise MailboxError(f"IMAP connection to {cfg.host} lost: {_why(exc)}") from exc
+    finally:
+        _logout_quietly(imap)
+
+
 def fetch_chunks(uids: list[int], whole_sizes: dict[int, int | None], max_count: int,
                  max_bytes: int) -> list[list[int]]:
     """``uids`` cut, in order, into FETCH batches of at most ``max_count``
@@ -87,10 +142,15 @@ class ImapSource:
     """Incremental reader of one IMAP folder, by UID and UIDVALIDITY."""
 
     def __init__(self, cfg: MailboxConfig, client_factory: Callable[[MailboxConfig], object] = connect_imap,
-                 fetch_batch: int | None = None):
+                 fetch_batch: int | None = None,
+                 examine: Callable[[MailboxConfig], tuple[int, int] | None] | None = None):
+        """``examine``: asked first, when a checkpoint is known, for the folder's ``(UIDVALIDITY,
+        UIDNEXT)`` (``examine_imap``; None: it cannot tell); when they say nothing arrived, no
+        client is made at all."""
         self.cfg = cfg
         self.key = f"imap:{cfg.username}@{cfg.host}:{cfg.port}/{cfg.folder}"
         self._factory = client_factory
+        self._examine_first = examine
         self._client = None
         self._batch = fetch_batch or cfg.fetch_batch
 
@@ -132,6 +192,10 @@ class ImapSource:
             raise
 
     def _batches(self, checkpoint, known):
+        if checkpoint is not None and self._client is None and self._examine_first is not None:
+            seen = self._examine_first(self.cfg)
+            if seen is not None and _nothing_new(checkpoint, *seen):
+                return  # nothing new, and imapclient not even loaded
         client = self._connected()
         info = self._examine(client)
         uidvalidity = int(info[b"UIDVALIDITY"])
@@ -213,6 +277,11 @@ class ImapSource:
             else:
                 out.append(RawMessage(key, bytes(item[b"BODY[]"]), received))
         return out
+
+
+def _nothing_new(checkpoint: tuple[int, int], uidvalidity: int, uidnext: int) -> bool:
+    """Whether a folder whose UIDs are still valid (same UIDVALIDITY) has no UID after the checkpoint's."""
+    return checkpoint[0] == uidvalidity and uidnext <= checkpoint[1] + 1
 
 
 def _tls_context(cfg) -> ssl.SSLContext:
