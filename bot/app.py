@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from .config.model import Config
 from .context import Context
 from .errors import ConfigError, MailboxError
 from .official.policy import Requirement
+from .record import replace
 from .rules.load import load_rules
 from .rules.model import Rules
 

@@ -6,19 +6,19 @@ happens later (a parser bug, a pathological PDF, a crash) can lose it.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from .errors import EnvironmentFault
 from .mailbox import Source
+from .record import field, mutable
 from .store import Store, environment_fault
 
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
 
 
-@dataclass
+@mutable
 class PollReport:
     fetched: int = 0
     new: int = 0

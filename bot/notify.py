@@ -26,13 +26,13 @@ from __future__ import annotations
 import json
 import logging
 import time as _time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .context import Context
 from .mailkey import REMINDER, SENDER_RECEIPT
+from .record import field, mutable
 from .store import Store
 
 # Planning, templates and SMTP are imported by the functions that plan, write or
@@ -51,7 +51,7 @@ HTML_BUDGET = 95_000  # bytes of HTML; Gmail clips a message body at about 102 K
 MAX_PACING_WAIT = timedelta(minutes=10)
 
 
-@dataclass
+@mutable
 class NotifyReport:
     kind: str
     planned: list = field(default_factory=list)  # [(key, recipients, subject)]

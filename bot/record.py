@@ -1,65 +1,193 @@
-"""``@frozen``: a frozen dataclass that costs little to define.
+"""``@frozen`` (and ``@mutable``): dataclasses that cost little to define.
 
 ``@dataclass(frozen=True)`` writes the source of six methods for each class
 (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``,
 ``__delattr__``) and compiles each with ``exec`` when the module loads: about
-5 M instructions for a class of eight fields, most of what ``status`` or a
-quiet ``poll`` spent beyond Python's own start-up (issue 15). The records
-that every command defines (the config, the rules, the status...) use
-``@frozen`` instead: the class is the same dataclass (``dataclasses.fields``,
-``replace``, ``asdict`` and ``is_dataclass`` see it as one, its
-``__dataclass_params__`` say frozen, eq, init, repr), and its methods behave as
-the generated ones do (construction by position or keyword with defaults and
-default factories, ``__post_init__``, ``==`` and ``hash`` over the fields,
-``repr``, assignment and deletion refused with ``FrozenInstanceError``), but
-they are shared functions closed over the class's fields: nothing is compiled.
-A class that defines one of these methods itself, inherits from a dataclass,
-or has ``InitVar`` or keyword-only fields is left to ``dataclass(frozen=True)``.
+4 M instructions for a class of eight fields; and the ``dataclasses`` module
+itself loads ``inspect`` (with ``ast``, ``dis``, ``tokenize``): 28 M more.
+Together most of what ``status`` or a quiet ``poll`` spent beyond Python's own
+start-up (issue 15). The records that every command defines (the config, the
+rules, the status...) use ``@frozen`` instead; it behaves as
+``@dataclass(frozen=True)`` (tests/test_record.py compares the two on one class
+body): construction by position or keyword with defaults and default factories
+(``field(default_factory=...)`` from this module), ``__post_init__``, ``==``
+and ``hash`` over the compared fields, ``repr``, assignment and deletion
+refused with ``FrozenInstanceError``, ``__match_args__``. Its methods are
+shared functions closed over the class's fields: nothing is compiled. The
+class is a dataclass for ``dataclasses.fields``, ``replace``, ``asdict`` and
+``is_dataclass``: its ``__dataclass_fields__`` and ``__dataclass_params__`` are
+made (and ``dataclasses`` imported) the first time someone asks for them.
+``replace`` here does what ``dataclasses.replace`` does without that.
+
+A class that defines one of the generated methods itself, inherits from a
+dataclass, or has ``ClassVar``/``InitVar`` annotations or a
+``dataclasses.field`` is handed to ``dataclasses.dataclass`` as it is.
 """
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import MISSING, FrozenInstanceError
+import threading
 from operator import attrgetter
 from reprlib import recursive_repr
 
 # A class defining one of these is handed to dataclass() itself: it keeps, refuses or replaces them by rules
 # of its own that are not worth copying here.
 _GENERATED = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
+_SPECS = "__record_fields__"  # the class's own fields, in order (Field below)
+_MADE = threading.Lock()  # the dataclass view of a class is made once, whichever thread asks first
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()  # no default (dataclasses has its own, which this module does not import)
+
+
+class Field:
+    """What ``field()`` says of one field (as ``dataclasses.field``: a default or a default factory,
+    and whether the field is in ``__init__``, ``repr``, ``==`` and ``hash``)."""
+
+    __slots__ = ("name", "type", "default", "default_factory", "init", "repr", "hash", "compare")
+
+    def __init__(self, default=MISSING, default_factory=MISSING, init=True, repr=True, hash=None, compare=True):
+        if default is not MISSING and default_factory is not MISSING:
+            raise ValueError("cannot specify both default and default_factory")
+        self.name, self.type = None, None
+        self.default, self.default_factory = default, default_factory
+        self.init, self.repr, self.hash, self.compare = init, repr, hash, compare
+
+
+def field(*, default=MISSING, default_factory=MISSING, init=True, repr=True, hash=None, compare=True):
+    """A field of a ``@frozen``/``@mutable`` record with more than a plain default (as ``dataclasses.field``)."""
+    return Field(default, default_factory, init, repr, hash, compare)
 
 
 def frozen(cls: type) -> type:
     """``cls`` as ``@dataclass(frozen=True)`` would make it, with the same behaviour, defined without
-    compiling code."""
-    if (any(name in cls.__dict__ for name in _GENERATED)
-            or any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:])):
-        return dataclasses.dataclass(frozen=True)(cls)
-    undocumented = cls.__doc__ is None
-    if undocumented:
-        cls.__doc__ = "-"  # dataclass() would otherwise ask inspect for a signature of the __init__ not there yet
-    cls = dataclasses.dataclass(init=False, repr=False, eq=False)(cls)  # fields only: no method written
-    fields = dataclasses.fields(cls)
-    if len(fields) != len(cls.__dataclass_fields__) or any(f.kw_only for f in fields):
-        raise TypeError(f"@frozen does not take InitVar, ClassVar or keyword-only fields ({cls.__qualname__})")
-    params = cls.__dataclass_params__
-    params.init = params.repr = params.eq = params.frozen = True
+    compiling code or loading ``dataclasses``."""
+    return _record(cls, frozen=True)
+
+
+def mutable(cls: type) -> type:
+    """``cls`` as ``@dataclass`` would make it (fields may be assigned; ``==`` over the fields; not
+    hashable), defined without compiling code or loading ``dataclasses``."""
+    return _record(cls, frozen=False)
+
+
+def replace(obj, /, **changes):
+    """A copy of the record ``obj`` with ``changes`` (as ``dataclasses.replace``, whose errors it gives)."""
+    specs = type(obj).__dict__.get(_SPECS)
+    if specs is None or any(name not in specs or not specs[name].init for name in changes):
+        import dataclasses  # any other dataclass, and the errors worded as dataclasses words them
+
+        return dataclasses.replace(obj, **changes)
+    values = {name: getattr(obj, name) for name, spec in specs.items() if spec.init}
+    values.update(changes)
+    return type(obj)(**values)
+
+
+def _record(cls: type, frozen: bool) -> type:
+    own = cls.__dict__
+    annotations = own.get("__annotations__", {})
+    if (any(name in own for name in _GENERATED) or any(_is_dataclass(base) for base in cls.__mro__[1:])
+            or any(_special(kind) for kind in annotations.values())
+            or any(type(value).__module__ == "dataclasses" for value in own.values())):
+        import dataclasses  # not at the top: loaded only for the classes left to it
+
+        return dataclasses.dataclass(frozen=frozen)(cls)
+    specs: dict[str, Field] = {}
+    for name, kind in annotations.items():
+        value = own.get(name, MISSING)
+        spec = value if isinstance(value, Field) else Field(default=value)
+        spec.name, spec.type = name, kind
+        if spec.default is not MISSING and type(spec.default).__hash__ is None:  # as dataclasses refuses it
+            raise ValueError(f"mutable default {type(spec.default)} for field {name} is not allowed: "
+                             "use default_factory")
+        if isinstance(value, Field):  # the class keeps a plain default, as a dataclass does
+            if spec.default is MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, spec.default)
+        specs[name] = spec
+    fields = list(specs.values())
+    init = [f for f in fields if f.init]
+    seen_default = None
+    for f in init:  # a dataclass's __init__ could not be written either
+        if f.default is MISSING and f.default_factory is MISSING:
+            if seen_default:
+                raise TypeError(f"non-default argument {f.name!r} follows default argument")
+        else:
+            seen_default = f.name
+    setattr(cls, _SPECS, specs)
+    cls.__match_args__ = tuple(f.name for f in init)
+    cls.__dataclass_fields__ = _DataclassView(cls, "__dataclass_fields__", frozen)
+    cls.__dataclass_params__ = _DataclassView(cls, "__dataclass_params__", frozen)
+    if cls.__doc__ is None:
+        cls.__doc__ = f"{cls.__name__}({', '.join(_described(f) for f in init)})"
     _add_init(cls, fields)
     _add_comparison(cls, [f.name for f in fields if f.compare],
-                    [f.name for f in fields if (f.compare if f.hash is None else f.hash)])
+                    [f.name for f in fields if (f.compare if f.hash is None else f.hash)], frozen)
     _add_repr(cls, [f.name for f in fields if f.repr])
-    _add_frozen(cls, {f.name for f in fields})
-    if undocumented:
-        cls.__doc__ = f"{cls.__name__}({', '.join(_described(f) for f in fields if f.init)})"
+    if frozen:
+        _add_frozen(cls, set(specs))
     return cls
 
 
-def _described(field: dataclasses.Field) -> str:
+def _is_dataclass(klass: type) -> bool:
+    return "__dataclass_fields__" in klass.__dict__ or any(
+        "__dataclass_fields__" in vars(k) for k in klass.__mro__[1:])
+
+
+def _special(kind) -> bool:
+    """Whether an annotation names ClassVar or InitVar (a string under ``from __future__ import annotations``)."""
+    text = kind if isinstance(kind, str) else repr(kind)
+    return any(word in text for word in ("ClassVar", "InitVar"))
+
+
+class _DataclassView:
+    """``__dataclass_fields__`` or ``__dataclass_params__`` of a record, made on first use: the
+    ``dataclasses`` module loads only for a caller of ``fields``, ``asdict``, ``is_dataclass``..."""
+
+    def __init__(self, owner: type, name: str, frozen: bool):
+        self.owner, self.name, self.frozen = owner, name, frozen
+
+    def __get__(self, obj, klass=None):
+        with _MADE:
+            if isinstance(self.owner.__dict__.get(self.name), _DataclassView):
+                _make_dataclass(self.owner, self.frozen)
+        return self.owner.__dict__[self.name]
+
+
+def _make_dataclass(cls: type, frozen: bool) -> None:
+    """Give ``cls`` what ``dataclasses.dataclass`` gives a class, besides the methods it has."""
+    import dataclasses  # not at the top: the reason for this module
+
+    specs = cls.__dict__[_SPECS]
+    kept = {}
+    for name, spec in specs.items():
+        kept[name] = cls.__dict__.get(name, MISSING)
+        setattr(cls, name, dataclasses.field(
+            default=dataclasses.MISSING if spec.default is MISSING else spec.default,
+            default_factory=dataclasses.MISSING if spec.default_factory is MISSING else spec.default_factory,
+            init=spec.init, repr=spec.repr, hash=spec.hash, compare=spec.compare))
+    del cls.__dataclass_fields__, cls.__dataclass_params__
+    dataclasses.dataclass(init=False, repr=False, eq=False)(cls)  # fields and params only: no method written
+    params = cls.__dataclass_params__
+    params.init = params.repr = params.eq = True
+    params.frozen = frozen
+    for name, value in kept.items():  # dataclass() already put back the plain defaults; nothing else
+        if value is MISSING and name in cls.__dict__:
+            delattr(cls, name)
+
+
+def _described(field: Field) -> str:
     default = ("" if field.default is MISSING and field.default_factory is MISSING
                else " = <factory>" if field.default is MISSING else f" = {field.default!r}")
     return f"{field.name}: {field.type!r}{default}"
 
 
-def _add_init(cls: type, fields: tuple[dataclasses.Field, ...]) -> None:
+def _add_init(cls: type, fields: list[Field]) -> None:
     names = tuple(f.name for f in fields if f.init)
     known = frozenset(names)
     defaults = {f.name: f.default for f in fields if f.init and f.default is not MISSING}
@@ -103,7 +231,7 @@ def _add_init(cls: type, fields: tuple[dataclasses.Field, ...]) -> None:
             values.update(fixed)
             for name, factory in made.items():
                 values[name] = factory()
-        self.__dict__.update(values)  # past the refusing __setattr__, as the generated code does
+        self.__dict__.update(values)  # past a frozen record's refusing __setattr__, as the generated code goes
         if post_init:
             self.__post_init__()
 
@@ -121,7 +249,7 @@ def _tuple_of(names: list[str]):
     return lambda record: ()
 
 
-def _add_comparison(cls: type, compared: list[str], hashed: list[str]) -> None:
+def _add_comparison(cls: type, compared: list[str], hashed: list[str], frozen: bool) -> None:
     key, hash_key = _tuple_of(compared), _tuple_of(hashed)
 
     def __eq__(self, other):
@@ -132,7 +260,8 @@ def _add_comparison(cls: type, compared: list[str], hashed: list[str]) -> None:
     def __hash__(self):
         return hash(hash_key(self))
 
-    cls.__eq__, cls.__hash__ = __eq__, __hash__
+    cls.__eq__ = __eq__
+    cls.__hash__ = __hash__ if frozen else None  # a dataclass that can change is not hashable
 
 
 def _add_repr(cls: type, names: list[str]) -> None:
@@ -147,12 +276,18 @@ def _add_repr(cls: type, names: list[str]) -> None:
 def _add_frozen(cls: type, names: set[str]) -> None:
     def __setattr__(self, name, value):
         if type(self) is cls or name in names:
-            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+            raise _frozen_error(f"cannot assign to field {name!r}")
         super(cls, self).__setattr__(name, value)
 
     def __delattr__(self, name):
         if type(self) is cls or name in names:
-            raise FrozenInstanceError(f"cannot delete field {name!r}")
+            raise _frozen_error(f"cannot delete field {name!r}")
         super(cls, self).__delattr__(name)
 
     cls.__setattr__, cls.__delattr__ = __setattr__, __delattr__
+
+
+def _frozen_error(message: str) -> Exception:
+    from dataclasses import FrozenInstanceError  # what callers catch; loaded only when someone tries
+
+    return FrozenInstanceError(message)

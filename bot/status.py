@@ -17,14 +17,13 @@ judge stays counted and is a question in the review queue.
 """
 from __future__ import annotations
 
-from dataclasses import field, replace
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 from .model import Correction, ReasonCode, StoredItem
 from .official.evidence import Evidence
 from .officialcopy import best_copy, satisfies
-from .record import frozen
+from .record import field, frozen, replace
 from .rules.model import Campaign, School
 
 ON_TIME, LATE, PENDING, MISSING, EXEMPT, EXTENDED, REVIEW = (

@@ -1,19 +1,23 @@
-"""``@frozen`` records behave as ``@dataclass(frozen=True)`` ones: the same class body under both
-decorators gives the same construction, errors, equality, hash, repr, immutability and dataclass
-helpers (the config, rules and status records the commands read are ``@frozen``)."""
+"""``@frozen`` records behave as ``@dataclass(frozen=True)`` ones, ``@mutable`` ones as ``@dataclass``:
+the same class body under both decorators gives the same construction, errors, equality, hash, repr,
+immutability and dataclass helpers (the config, rules and status records the commands read are
+``@frozen``), without loading ``dataclasses`` until a caller asks for the dataclass view."""
 from __future__ import annotations
 
 import copy
 import dataclasses
 import pickle
-from dataclasses import dataclass, field
+import subprocess
+import sys
+from dataclasses import dataclass
 
 import pytest
 
-from bot.record import frozen
+from bot import record
+from bot.record import frozen, mutable
 
 
-def body(decorate):
+def body(decorate, field):
     """Three classes, as the bot's records use dataclasses: plain fields, defaults, default factories,
     fields out of ``compare``/``repr``/``init``, a property, a ``__post_init__``, one field, none."""
 
@@ -46,8 +50,10 @@ def body(decorate):
     return Point, Checked, Empty
 
 
-REAL = body(dataclass(frozen=True))
-CHEAP = body(frozen)
+REAL = body(dataclass(frozen=True), dataclasses.field)
+CHEAP = body(frozen, record.field)
+REAL_MUTABLE = body(dataclass, dataclasses.field)
+CHEAP_MUTABLE = body(mutable, record.field)
 
 
 def outcome(make):
@@ -83,6 +89,10 @@ CALLS = [
     lambda P, C, E: hash(P(1, tags=("a",))),
     lambda P, C, E: dataclasses.replace(P(1, 2), y=9),
     lambda P, C, E: dataclasses.replace(C(1), value=-2),
+    lambda P, C, E: record.replace(P(1, 2), y=9, tags=("r",)),
+    lambda P, C, E: record.replace(C(1), value=-2),
+    lambda P, C, E: record.replace(P(1), made=[1]),
+    lambda P, C, E: record.replace(P(1), colour="red"),
     lambda P, C, E: dataclasses.asdict(P(1, tags=("t",))),
     lambda P, C, E: dataclasses.astuple(C(3)),
     lambda P, C, E: [(f.name, f.init, f.compare) for f in dataclasses.fields(P)],
@@ -96,6 +106,61 @@ CALLS = [
 @pytest.mark.parametrize("call", range(len(CALLS)))
 def test_a_frozen_record_behaves_as_a_frozen_dataclass(call):
     assert outcome(lambda: CALLS[call](*CHEAP)) == outcome(lambda: CALLS[call](*REAL))
+
+
+@pytest.mark.parametrize("call", range(len(CALLS)))
+def test_a_mutable_record_behaves_as_a_dataclass(call):
+    assert outcome(lambda: CALLS[call](*CHEAP_MUTABLE)) == outcome(lambda: CALLS[call](*REAL_MUTABLE))
+
+
+@pytest.mark.parametrize("change", [lambda p: setattr(p, "x", 2) or p, lambda p: delattr(p, "y") or p.y,
+                                    lambda p: hash(p), lambda p: setattr(p, "other", 1) or p.other])
+def test_a_mutable_record_can_be_changed_and_is_not_hashable(change):
+    assert outcome(lambda: change(CHEAP_MUTABLE[0](1))) == outcome(lambda: change(REAL_MUTABLE[0](1)))
+
+
+@pytest.mark.parametrize("decorate", [frozen, dataclass(frozen=True)])
+@pytest.mark.parametrize("make", ["default_after", "mutable_default"])
+def test_a_class_a_dataclass_refuses_is_refused_alike(decorate, make):
+    def define():
+        if make == "default_after":
+            class Bad:
+                a: int = 1
+                b: int
+        else:
+            class Bad:
+                a: list = []
+        return decorate(Bad)
+
+    expected = {"default_after": (TypeError, "non-default argument 'b' follows default argument"),
+                "mutable_default": (ValueError, "mutable default <class 'list'> for field a is not allowed: "
+                                                "use default_factory")}[make]
+    with pytest.raises(expected[0], match=expected[1].replace("(", r"\(").replace(")", r"\)")):
+        define()
+
+
+def test_defining_and_using_records_loads_no_dataclasses_until_asked():
+    code = """
+import sys
+from bot.record import frozen, field, replace
+@frozen
+class Paths:
+    rules: str
+    extra: tuple = field(default_factory=tuple)
+a = Paths("r")
+assert a == Paths("r") and hash(a) == hash(Paths("r")) and repr(a) == "Paths(rules='r', extra=())"
+assert replace(a, rules="s").rules == "s"
+before = "dataclasses" in sys.modules
+import dataclasses
+assert [f.name for f in dataclasses.fields(a)] == ["rules", "extra"] and dataclasses.is_dataclass(Paths)
+assert dataclasses.asdict(a) == {"rules": "r", "extra": ()}
+try:
+    a.rules = "x"
+except dataclasses.FrozenInstanceError as error:
+    print(before, error)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False cannot assign to field 'rules'", done.stderr
 
 
 @pytest.mark.parametrize("change", [

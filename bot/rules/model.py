@@ -4,12 +4,11 @@ Built from the files by ``bot.rules.load``; what every other module reads.
 """
 from __future__ import annotations
 
-from dataclasses import field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..official.policy import OfficialPolicy
-from ..record import frozen
+from ..record import field, frozen
 
 
 @frozen

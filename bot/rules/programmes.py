@@ -3,9 +3,8 @@ the issuers that are not schools and the office's own documents, added to
 the campaign."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..errors import RulesError
+from ..record import replace
 from ..validate import Table
 from .campaign import one_line
 from .model import Campaign, Issuer, OfficeDocuments
