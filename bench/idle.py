@@ -10,6 +10,12 @@ templates; ``poll`` then does what a quiet poll does (mailbox, state, receipts
 mark, outbox). Printed: CPU seconds (user + system: what the load disturbs
 least) and wall seconds, best run and median.
 
+``--imap`` adds two quiet polls of an IMAP folder on a private Dovecot
+(tests/servers.py): ``poll-imap`` (plain IMAP) and ``poll-imaps`` (TLS with the
+server's own CA file; a real server's TLS also loads the system's CA bundle:
+see docs/performance.md). Each tree polls the folder once first (that poll
+reads the one message there), so the measured ones find nothing new.
+
 Then, what the load does not change (``--no-counts`` skips it): the modules
 each command loads and the sum of their import self-times (``python3 -X
 importtime``, median of three runs: it still moves with the load), and the
@@ -20,6 +26,7 @@ on a quiet one; threads included, a child process such as tesseract not).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -33,6 +40,8 @@ from pathlib import Path
 from bench.run import offline_sections
 
 COMMANDS = ("poll", "status", "health", "check-config")
+IMAP_COMMANDS = ("poll-imap", "poll-imaps")
+PASSWORD_ENV = "BENCH_IMAP_PASSWORD"
 
 
 def config_for(tree: Path, workdir: Path) -> Path:
@@ -44,6 +53,44 @@ source = "folder"
 path = "{workdir / 'inbox'}"
 ''' + offline_sections(tree, workdir / "state"), encoding="utf-8")
     return cfg
+
+
+def imap_configs(tree: Path, workdir: Path, dovecot) -> dict[str, Path]:
+    """``poll-imap`` and ``poll-imaps`` configs: the Dovecot's INBOX, plain and TLS, each with its own state."""
+    made = {}
+    workdir.mkdir(parents=True)
+    for command, security in (("poll-imap", f'security = "none"\nport = {dovecot.port}'),
+                              ("poll-imaps", f'security = "ssl"\nport = {dovecot.imaps_port}\n'
+                                             f'tls_cafile = "{dovecot.cafile}"')):
+        cfg = workdir / f"{command}.toml"
+        cfg.write_text(f'''[mailbox]
+source = "imap"
+host = "{dovecot.host}"
+{security}
+username = "{dovecot.user}"
+password_env = "{PASSWORD_ENV}"
+''' + offline_sections(tree, workdir / f"state-{command}"), encoding="utf-8")
+        made[command] = cfg
+    return made
+
+
+def start_dovecot(stack: contextlib.ExitStack):
+    """A private Dovecot (tests/servers.py) with one message in its INBOX, stopped with ``stack``."""
+    from datetime import datetime
+
+    from tests import mailfactory as mf
+    from tests.servers import Dovecot
+
+    reason = Dovecot.unavailable_reason()
+    if reason:
+        raise SystemExit(f"--imap: {reason}")
+    workdir = Path(tempfile.mkdtemp(prefix="hoso-idle-dovecot-"))
+    workdir.chmod(0o755)  # Dovecot's unprivileged processes must enter it
+    stack.callback(shutil.rmtree, workdir, True)
+    dovecot = stack.enter_context(Dovecot(workdir, tls=True))
+    dovecot.append("INBOX", mf.gmail(sender="thcsnguyenhien.q12@hcm-edu.example", files=[]),
+                   datetime.fromisoformat("2023-10-05T09:32:00+07:00"))
+    return dovecot
 
 
 def once(tree: Path, argv: list[str]) -> tuple[float, float]:
@@ -83,26 +130,40 @@ def main(argv=None) -> int:
     ap.add_argument("trees", nargs="+", type=Path, help="checkouts to compare (e.g. . and /tmp/base)")
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--no-counts", action="store_true", help="skip the modules, import times and instructions")
+    ap.add_argument("--imap", action="store_true",
+                    help="also a quiet poll of an IMAP folder (plain and TLS) on a private Dovecot")
     args = ap.parse_args(argv)
     trees = [t.resolve() for t in args.trees]
     results: dict[tuple[Path, str], list[tuple[float, float]]] = {}
     load = os.getloadavg()[0]
     counts: dict[tuple[Path, str], str] = {}
-    with tempfile.TemporaryDirectory(prefix="hoso-idle-") as tmp:
+    commands = ("python3 -c pass", *COMMANDS, *(IMAP_COMMANDS if args.imap else ()))
+    with tempfile.TemporaryDirectory(prefix="hoso-idle-") as tmp, contextlib.ExitStack() as stack:
         configs = {tree: config_for(tree, Path(tmp) / str(n)) for n, tree in enumerate(trees)}
+        imap: dict[Path, dict[str, Path]] = {}
+        if args.imap:
+            dovecot = start_dovecot(stack)
+            os.environ[PASSWORD_ENV] = dovecot.password  # the children read it (password_env)
+            for n, tree in enumerate(trees):
+                imap[tree] = imap_configs(tree, Path(tmp) / f"imap-{n}", dovecot)
+                for cfg in imap[tree].values():  # the first poll reads the message: the measured ones find none
+                    subprocess.run([sys.executable, "-m", "bot", "--config", str(cfg), "poll"], cwd=tree, check=True,
+                                   env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True)
 
         def command_line(tree: Path, command: str) -> list[str]:
             if command == "python3 -c pass":
                 return [sys.executable, "-c", "pass"]
+            if command in IMAP_COMMANDS:
+                return [sys.executable, "-m", "bot", "--config", str(imap[tree][command]), "poll"]
             return [sys.executable, "-m", "bot", "--config", str(configs[tree]), command]
 
         for _ in range(args.runs):
             for tree in trees:
-                for command in ("python3 -c pass", *COMMANDS):
+                for command in commands:
                     results.setdefault((tree, command), []).append(once(tree, command_line(tree, command)))
         end_load = os.getloadavg()[0]
         for tree in trees if not args.no_counts else ():
-            for command in ("python3 -c pass", *COMMANDS):
+            for command in commands:
                 seen = [imports(tree, command_line(tree, command)) for _ in range(3)]
                 ir = instructions(tree, command_line(tree, command))
                 counts[tree, command] = (f" | {seen[0][0]} modules, import self {statistics.median(s for _, s in seen):.0f} ms"
