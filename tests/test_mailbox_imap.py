@@ -330,11 +330,11 @@ def test_a_missing_folder_is_reported_by_imapclient_with_the_folders_there_are(d
 @pytest.mark.parametrize("folder, secret", [
     ("Hồ sơ 2023", Secret(env="P", key="mailbox.password_env")),   # imapclient encodes it (modified UTF-7)
     ('a "quoted" name', Secret(env="P", key="mailbox.password_env")),
-    ("INBOX", Secret(command="false", key="mailbox.token_command")),  # a token command runs once a poll
+    ("INBOX", Secret(command="false", key="mailbox.token_command")),  # XOAUTH2 (its token runs once a poll)
 ])
 def test_the_quick_examine_leaves_to_imapclient_what_it_would_do_differently(folder, secret):
     cfg = MailboxConfig(source="imap", host="127.0.0.1", port=1, security="none", username="office",
-                        secret=secret, folder=folder)
+                        secret=secret, folder=folder, auth="xoauth2" if secret.command else "password")
     assert examine_imap(cfg, {"P": "x"}) is None  # before any connection (port 1 would refuse it)
 
 

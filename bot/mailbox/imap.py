@@ -66,8 +66,8 @@ _PLAIN_FOLDER = re.compile(r"[A-Za-z0-9 ._/-]+")
 
 def examine_imap(cfg: MailboxConfig, environ: dict | None = None) -> tuple[int, int] | None:
     """``(UIDVALIDITY, UIDNEXT)`` of ``cfg.folder``, asked with the standard library's imaplib (connect,
-    log in, EXAMINE, log out), or None when they cannot be had that way (a folder name imaplib would
-    need encoded, a secret from a token command, which must run once per poll, a server that does not
+    log in with the password, EXAMINE, log out), or None when they cannot be had that way (a folder name
+    imaplib would need encoded, XOAUTH2, which the test server cannot check here, a server that does not
     say UIDNEXT, an EXAMINE refused): the caller then asks through imapclient.
 
     Why: importing imapclient costs about as much as the rest of a poll that finds no new mail (it reads
@@ -75,7 +75,8 @@ def examine_imap(cfg: MailboxConfig, environ: dict | None = None) -> tuple[int, 
     imapclient drives the same imaplib with the same TLS set-up (``_tls_context``), so a server that
     cannot be reached or refuses the login gets the same error, worded as ``connect_imap`` words it.
     """
-    if not _PLAIN_FOLDER.fullmatch(cfg.folder) or (cfg.secret is not None and cfg.secret.command):
+    if (not _PLAIN_FOLDER.fullmatch(cfg.folder) or cfg.auth != "password"
+            or (cfg.secret is not None and cfg.secret.command)):  # a command's secret is read once a poll
         return None
     import imaplib  # not at the top: a folder source needs no IMAP code
 
@@ -91,23 +92,23 @@ def examine_imap(cfg: MailboxConfig, environ: dict | None = None) -> tuple[int, 
         raise MailboxError(f"cannot connect to IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {_why(exc)}") from exc
     try:
         secret = cfg.secret.read(environ) if cfg.secret else ""
-        try:
-            if cfg.auth == "xoauth2":
-                imap.authenticate("XOAUTH2", lambda _: f"user={cfg.username}\1auth=Bearer {secret}\1\1")
-            else:
-                imap.login(cfg.username, secret)
-        except imaplib.IMAP4.error as exc:  # not .abort: a dropped connection is no refusal
-            if isinstance(exc, imaplib.IMAP4.abort):
-                raise
+        try:  # as connect_imap: imapclient's login raises LoginError for any imaplib error, abort included
+            imap.login(cfg.username, secret)
+        except imaplib.IMAP4.error as exc:
             raise AuthenticationError(f"IMAP server {cfg.host} refused the login of {cfg.username!r}: {_why(exc)}") from exc
-        kind, _ = imap.select(f'"{cfg.folder}"', readonly=True)
+        except OSError as exc:
+            raise MailboxError(f"IMAP login to {cfg.host} failed: {_why(exc)}") from exc
+        try:
+            kind, _ = imap.select(f'"{cfg.folder}"', readonly=True)
+        except imaplib.IMAP4.error:  # a BAD, or the connection dropped: imapclient asks again and says why
+            return None
         if kind != "OK":
             return None  # imapclient says why, naming the folders there are
         validity, uidnext = imap.response("UIDVALIDITY")[1], imap.response("UIDNEXT")[1]
         if not (validity and validity[-1] and uidnext and uidnext[-1]):
             return None
         return int(validity[-1]), int(uidnext[-1])
-    except (OSError, imaplib.IMAP4.abort) as exc:
+    except OSError as exc:  # ssl.SSLError and socket.timeout are OSErrors
         raise MailboxError(f"IMAP connection to {cfg.host} lost: {_why(exc)}") from exc
     finally:
         _logout_quietly(imap)
