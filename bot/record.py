@@ -131,6 +131,8 @@ def _record(cls: type, frozen: bool) -> type:
     _add_repr(cls, [f.name for f in fields if f.repr])
     if frozen:
         _add_frozen(cls, set(specs))
+    if "__replace__" not in own:  # copy.replace (Python 3.13), as dataclasses gives it
+        cls.__replace__ = replace
     return cls
 
 
@@ -202,38 +204,47 @@ def _add_init(cls: type, fields: list[Field]) -> None:
     takes = f"from {required + 1} to {whole + 1}" if required < whole else str(whole + 1)  # as Python words it
 
     def __init__(self, *args, **kwargs):
-        if len(args) == whole and not kwargs and not fixed and not made:
-            values = dict(zip(names, args))  # every field by position, the common case
+        if fixed or made:
+            values = bound(args, kwargs)
+        elif not args and len(kwargs) == whole and kwargs.keys() == known:
+            values = kwargs  # every field by keyword (a row of the store)
+        elif len(args) == whole and not kwargs:
+            values = zip(names, args)  # every field by position
         else:
-            if len(args) > whole:
-                raise TypeError(f"{qualname} takes {takes} positional argument{'s' if whole else ''} "
-                                f"but {len(args) + 1} were given")
-            values = dict(zip(names, args))
-            if kwargs:
-                unknown = kwargs.keys() - known
-                if unknown:
-                    raise TypeError(f"{qualname} got an unexpected keyword argument {min(unknown)!r}")
-                twice = kwargs.keys() & values.keys()
-                if twice:
-                    raise TypeError(f"{qualname} got multiple values for argument {min(twice)!r}")
-                values.update(kwargs)
-            if len(values) < whole:
-                missing = [name for name in names if name not in values and name not in defaults
-                           and name not in factories]
-                if missing:
-                    quoted = [repr(name) for name in missing]
-                    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
-                    raise TypeError(f"{qualname} missing {len(missing)} required positional argument"
-                                    f"{'s' if len(missing) > 1 else ''}: {listed}")
-                for name in names:
-                    if name not in values:
-                        values[name] = defaults[name] if name in defaults else factories[name]()
-            values.update(fixed)
-            for name, factory in made.items():
-                values[name] = factory()
+            values = bound(args, kwargs)
         self.__dict__.update(values)  # past a frozen record's refusing __setattr__, as the generated code goes
         if post_init:
             self.__post_init__()
+
+    def bound(args: tuple, kwargs: dict) -> dict:
+        """Each field's value from the arguments, defaults and factories; Python's errors for the others."""
+        if len(args) > whole:
+            raise TypeError(f"{qualname} takes {takes} positional argument{'s' if whole else ''} "
+                            f"but {len(args) + 1} were given")
+        values = dict(zip(names, args))
+        if kwargs:
+            unknown = kwargs.keys() - known
+            if unknown:
+                raise TypeError(f"{qualname} got an unexpected keyword argument {min(unknown)!r}")
+            twice = kwargs.keys() & values.keys()
+            if twice:
+                raise TypeError(f"{qualname} got multiple values for argument {min(twice)!r}")
+            values.update(kwargs)
+        if len(values) < whole:
+            missing = [name for name in names if name not in values and name not in defaults
+                       and name not in factories]
+            if missing:
+                quoted = [repr(name) for name in missing]
+                listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+                raise TypeError(f"{qualname} missing {len(missing)} required positional argument"
+                                f"{'s' if len(missing) > 1 else ''}: {listed}")
+            for name in names:
+                if name not in values:
+                    values[name] = defaults[name] if name in defaults else factories[name]()
+        values.update(fixed)
+        for name, factory in made.items():
+            values[name] = factory()
+        return values
 
     __init__.__qualname__ = qualname[:-2]
     cls.__init__ = __init__
