@@ -318,6 +318,28 @@ def test_check_year(signals, kind, reason):
     assert verdict.kind == kind and reason in verdict.reason
 
 
+FUTURE = dict(date=RECEIVED_DAY.replace(year=2033, day=22, month=9), date_text="22/09/2033", year=2033)
+
+
+@pytest.mark.parametrize("signals, ocr, kind, reason", [
+    # read by OCR, a year one digit off the cycle's: misread; the rest of the document decides
+    (C.YearSignals(**FUTURE, subject_years=(2023,)), True, "ok",
+     "ngày văn bản đọc được là 22/09/2033, sau ngày nhận: có thể OCR đọc sai năm; trích yếu ghi năm 2023"),
+    (C.YearSignals(**FUTURE, head_school_years=(2022,)), True, "ok", "văn bản nói về năm học 2022-2023"),
+    (C.YearSignals(**FUTURE), True, "unsure", "không thấy dấu hiệu nào cho biết là hồ sơ năm 2023"),
+    # an earlier year's dossier whose date OCR misread is still an earlier year's
+    (C.YearSignals(**FUTURE, head_school_years=(2021,)), True, "earlier",
+     "ngày văn bản đọc được là 22/09/2033, sau ngày nhận: có thể OCR đọc sai năm; hồ sơ của năm trước"),
+    # typed text says what the school wrote; a year far off is no single misread digit
+    (C.YearSignals(**FUTURE, subject_years=(2023,)), False, "future", "văn bản ghi ngày 22/09/2033"),
+    (C.YearSignals(date=RECEIVED_DAY.replace(year=2045), date_text="06/10/2045", year=2045, subject_years=(2023,)),
+     True, "future", "văn bản ghi ngày 06/10/2045"),
+])
+def test_a_future_year_read_by_ocr_is_taken_as_misread(signals, ocr, kind, reason):
+    verdict = C.check_year(signals, CYCLE, RECEIVED_DAY, ocr=ocr)
+    assert verdict.kind == kind and reason in verdict.reason
+
+
 @pytest.mark.parametrize("subject, body, kind, label", [
     (SUBJECTS["TỜ TRÌNH"], "", "this", ""),
     # Topic words alone never count: the object (điển hình + the movement) must be named.

@@ -305,7 +305,7 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     school = resolve_school(ctx.evidence + head_evidence(head_school) + filename_evidence(att.filename, index),
                             ctx.sender)
     topic = topic_score(head, part.text, index)
-    year = check_year(document_year(head, part.text), ctx.cycle, ctx.received, ctx.mail_years)
+    year = check_year(document_year(head, part.text), ctx.cycle, ctx.received, ctx.mail_years, ocr=ext.ocr)
     confidence = min(school.confidence, doc_type.confidence)
     threshold = index.campaign.review_threshold
 
