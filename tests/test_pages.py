@@ -310,6 +310,49 @@ def test_a_trich_yeu_of_another_type_leaves_the_body_a_guess():
                      "hình) nhưng nội dung có các phần của Biên bản họp xét, đề nghị ('Chủ trì', ")
 
 
+# A later page of the minutes: its number, the end of the meeting, the signatures.
+MINUTES_PAGE_2 = """2
+Ý kiến thảo luận: các thành viên thống nhất đánh giá nhà trường thực hiện tốt công tác tuyên truyền.
+Kết quả biểu quyết: 15/15 thành viên (đạt 100%) đồng ý đề nghị công nhận.
+Cuộc họp kết thúc vào lúc 15 giờ 30 phút cùng ngày.
+THƯ KÝ                  CHỦ TỌA"""
+
+
+@pytest.mark.parametrize("order", [
+    ("BB1", "BC1", "BB2"),   # the minutes' page 2 among the report's pages
+    ("BB2", "BC1", "BB1"),   # out of order: page 2 before its first page
+    ("BB1", "BC1", "BB2 unnumbered"),   # no page number: its top reads as body text after the report's
+], ids=["among another document", "before its first page", "no page number"])
+def test_a_later_page_joins_the_one_document_of_its_type(order):
+    pages = {"BB1": head("BIÊN BẢN"), "BC1": head("BÁO CÁO"), "BB2": MINUTES_PAGE_2,
+             "BB2 unnumbered": MINUTES_PAGE_2[2:]}
+    files = [_photo(f"IMG_{i}.jpg", pages[p]) for i, p in enumerate(order, start=1)]
+    d = _decide_shipped(files)
+    page = next(i for i, p in enumerate(order) if p.startswith("BB2"))
+    first = f"IMG_{order.index('BB1') + 1}.jpg"
+    assert (d[page].decision, d[page].doc_types) == ("counted", ("bien_ban",))
+    assert d[page].reasons[:2] == (f"trang tiếp theo của tệp '{first}'",
+                                   f"trang không có phần đầu văn bản, nội dung cùng loại với tệp '{first}' "
+                                   "('Ý kiến thảo luận', 'Kết quả biểu quyết', 'Cuộc họp kết thúc', 'Thư ký')")
+    assert sum(x.decision == "counted" and x.doc_types == ("bien_ban",) and not x.reasons[0].startswith(
+        "trang tiếp theo") for x in d) == 1   # one Biên bản, not two
+
+
+def test_a_later_page_without_its_first_page_is_no_document_of_its_own():
+    d = _decide_shipped([_photo("IMG_1.jpg", head("BÁO CÁO")), _photo("IMG_2.jpg", "3\n" + MINUTES_PAGE_2[2:])])
+    assert d[1].decision == "review" and d[1].doc_types == ("bien_ban",)
+    assert d[1].reasons[0] == ("trang số 3, không có phần đầu văn bản; nội dung có các phần của Biên bản họp xét, "
+                               "đề nghị ('Ý kiến thảo luận', 'Kết quả biểu quyết', 'Cuộc họp kết thúc', 'Thư ký') "
+                               "nhưng trong thư không có trang đầu của loại văn bản này: không tính là một văn bản "
+                               "riêng")
+
+
+def test_a_page_that_opens_a_document_is_not_joined_by_its_type():
+    """The minutes' first page cut below its title, after another Biên bản: a document of its own."""
+    d = _decide_shipped([_photo("IMG_1.jpg", head("BIÊN BẢN")), _photo("IMG_2.jpg", MINUTES_CUT)])
+    assert not d[1].reasons[0].startswith("trang tiếp theo")
+
+
 # --------------------------------------------------------------------------
 # The rules: [pages] of campaign.toml
 # --------------------------------------------------------------------------

@@ -139,9 +139,10 @@ class BodyType:
 
 # Numbering and bullets before a heading or a label, as match form leaves them
 # ("4. Kết quả" -> "4 ket qua", "II." -> "ii", OCR's "1V." -> "1v", "a)" -> "a").
-_NUMBERING = re.compile(r"^(?: (?:\d{1,2}|[ivxl1]{1,4}|[a-z]))+(?= )")
-# The first word of a line (two letters or more: "II", "1V" and specks are not words).
-_FIRST_WORD = re.compile(r"[^\W\d_]{2,}")
+_NUMBERING = re.compile(r"^(?: (?:\d{1,2}|[ivxl1]{1,4}|[a-e]))+(?= )")  # not "y": "Ý kiến" is a word
+# What comes before the first word of a heading or a label: specks, bullets, numbering
+# ("',4. ", "II. ", OCR's "1V. ", "a) ").
+_LEAD = re.compile(r"^[\W\d_]*(?:(?:[IVXLivxl1]{1,4}|[a-eA-E])[.)][\W\d_]*)*")
 
 
 def body_type(text: str, types: Sequence[TypeSig], min_lines: int = 3, margin: int = 2) -> BodyType:
@@ -155,8 +156,8 @@ def body_type(text: str, types: Sequence[TypeSig], min_lines: int = 3, margin: i
     marked = [t for t in types if t.dossier and t.body]
     found: dict[str, list[str]] = {}
     for line in text[:MAX_TEXT].splitlines() if marked else ():
-        word = _FIRST_WORD.search(line)
-        if word is None or not word.group(0)[0].isupper():
+        first = line[_LEAD.match(line).end():][:1]
+        if not first.isupper():
             continue
         form = _NUMBERING.sub("", match_form(line))
         for sig in marked:
