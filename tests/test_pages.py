@@ -347,6 +347,17 @@ def test_a_later_page_without_its_first_page_is_no_document_of_its_own():
                                "riêng")
 
 
+def test_its_body_refuses_a_join_its_page_number_would_make():
+    """A Biên bản's page 2 right after a one-page Báo cáo: the number follows, the body says otherwise."""
+    d = _decide_shipped([_photo("IMG_1.jpg", head("BÁO CÁO")), _photo("IMG_2.jpg", MINUTES_PAGE_2)])
+    assert d[1].decision == "review" and d[1].doc_types == ("bien_ban",)
+    assert d[1].reasons[0].startswith("trang số 2, không có phần đầu văn bản; nội dung có các phần của Biên bản")
+    assert d[1].reasons[1] == ("không ghép vào tệp 'IMG_1.jpg' như trang tiếp theo: số trang 2 ở đầu trang nhưng "
+                               "nội dung có các phần của Biên bản họp xét, đề nghị ('Ý kiến thảo luận', 'Kết quả "
+                               "biểu quyết', 'Cuộc họp kết thúc', 'Thư ký'), không phải Báo cáo kết quả xây dựng "
+                               "đơn vị điển hình; trang được xét riêng")
+
+
 def test_a_page_that_opens_a_document_is_not_joined_by_its_type():
     """The minutes' first page cut below its title, after another Biên bản: a document of its own."""
     d = _decide_shipped([_photo("IMG_1.jpg", head("BIÊN BẢN")), _photo("IMG_2.jpg", MINUTES_CUT)])

@@ -193,7 +193,7 @@ def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None]
             first, pages = k, 1
             continue
         joining = joins(fact.signs, pages)
-        other = _other_body(fact, out[first], index)
+        other = _other_body(fact, out[first], index) if joining.continues else ""
         if not joining.continues or other:
             why = f"{joining.reason} {other}" if other else joining.reason
             out[k] = replace(decision, reasons=unique_nonempty((
