@@ -16,6 +16,7 @@ import pytest
 
 from bot import classify as C
 from bot.classify import head as classify_head
+from bot.classify.issuer import ocr_level_repair
 from bot.model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage
 from bot.rules.campaign import parse_campaign
 from bot.rules.model import Rules
@@ -628,6 +629,33 @@ def test_ocr_name_cut_short_is_consistent_not_unknown():
     assert (d.decision, d.school) == ("counted", "thcs-nguyen-hien"), d.reasons
     d = one(text, msg=message("thnguyendu.q12@hcm-edu.example"), ocr=True)   # from TH Nguyễn Du: a conflict
     assert d.decision == "review" and has(d, "mâu thuẫn")
+
+
+@pytest.mark.parametrize("issuer, sender, decision", [
+    # a level word misread (seeds 11, 12: "HỌC" read "Huệ", the name's end on the next line lost)
+    ("'_ TRƯỜNG TRUNG Huệ CƠ SỞ NGUYỆN", SCHOOL_MAIL, "counted"),
+    # a speck after the level (seed 13): any THPT fits
+    ("TRƯỜNG TRUNG HỌC. PHỔ THÔNG 3Ỷ", "thpttruongchinh@hcm-edu.example", "counted"),
+    ("TRƯỜNG MẦM NO! T", "mnhoamai.q12@hcm-edu.example", "counted"),
+    # what is left does not fit the sender: a conflict, not a guess
+    ("'_ TRƯỜNG TRUNG Huệ CƠ SỞ NGUYỆN", "thnguyendu.q12@hcm-edu.example", "review"),
+    # a whole name that is not on the roster stays unknown
+    ("TRƯỜNG THPT LÊ LỢI 3Ỷ", "thpttruongchinh@hcm-edu.example", "review"),
+])
+def test_ocr_damaged_level_words_are_read_as_a_name_cut_short(issuer, sender, decision):
+    d = one(head("BÁO CÁO", issuer=issuer), msg=message(sender), ocr=True)
+    assert d.decision == decision, d.reasons
+
+
+@pytest.mark.parametrize("canon, repaired", [
+    ("truong trung hue co so nguyen", "truong thcs nguyen"),
+    ("truong trung hoc pho thong 3y", "truong thpt"),
+    ("truong mam no t", "truong mn"),
+    ("truong mn son ca 8", "truong mn son ca 8"),       # a school's number is no speck
+    ("truong thcs nguyen hien", "truong thcs nguyen hien"),
+])
+def test_ocr_level_repair(canon, repaired):
+    assert ocr_level_repair(canon) == repaired
 
 
 @pytest.mark.parametrize("line, type_id, approximate", [
