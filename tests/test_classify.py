@@ -382,6 +382,31 @@ def test_topic_score(subject, body, kind, label):
     assert (verdict.kind, verdict.label) == (kind, label)
 
 
+# A plan photographed below its trích yếu (seed 13): its body opens with the sentence that says what it
+# is, then lists its tasks, one of which names a neighbouring programme.
+PLAN_DECLARED = ("Căn cứ Kế hoạch số 887/KH-GDĐT ngày 11/7/2023 của Phòng Giáo dục và\nĐào tạo Quận 12;\n"
+                 "Căn cứ tình hình thực tế của đơn vị, Trường TH Lê Văn Thọ xây dựng Kế -\n"
+                 "hoạch triển khai xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ\n"
+                 "an ninh Tổ quốc như sảu: ` 5 #\nI. MỤC ĐÍCH, YÊU CẦU\nNâng cao nhận thức của học sinh.\n"
+                 "II. NỘI DUNG THỰC HIỆN\n- Phòng chống bạo lực học đường: tổ chức 3 buổi tuyên truyền.")
+
+
+@pytest.mark.parametrize("body, kind, reason", [
+    (PLAN_DECLARED, "this", "câu mở đầu văn bản ('... an ninh Tổ quốc như sảu: ` 5 #') nêu đối tượng của đợt này"),
+    # the declaration of a neighbour's plan names it, not this campaign's object
+    (PLAN_DECLARED.replace("xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ\nan ninh Tổ quốc",
+                           "công tác phòng chống bạo lực học đường, xây dựng điển hình\nvề an ninh Tổ quốc"),
+     "unknown", "chưa chắc thuộc đợt này"),
+    # a declaration that cites the office's plan is not the document's own words
+    ("Thực hiện Kế hoạch số 887/KH-GDĐT về xây dựng cơ sở giáo dục điển hình về phong trào toàn dân\n"
+     "bảo vệ an ninh Tổ quốc, nhà trường báo cáo như sau:\nPhòng chống bạo lực học đường: 3 buổi.", "unknown",
+     "chưa chắc thuộc đợt này"),
+])
+def test_the_sentence_that_says_what_a_document_is_weighs_as_its_trich_yeu(body, kind, reason):
+    verdict = C.topic_score(C.parse_head(body, INDEX, ocr=True), body, INDEX)
+    assert verdict.kind == kind and reason in verdict.reason, verdict.reason
+
+
 def test_topic_in_body_does_not_override_another_campaigns_subject():
     text = head("BÁO CÁO", subject="Công tác phòng cháy chữa cháy")
     verdict = C.topic_score(C.parse_head(text, INDEX), "trường thực hiện tốt phong trào toàn dân bảo vệ an ninh Tổ quốc"
