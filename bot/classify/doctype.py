@@ -140,9 +140,21 @@ class BodyType:
 # Numbering and bullets before a heading or a label, as match form leaves them
 # ("4. Kết quả" -> "4 ket qua", "II." -> "ii", OCR's "1V." -> "1v", "a)" -> "a").
 _NUMBERING = re.compile(r"^(?: (?:\d{1,2}|[ivxl1]{1,4}|[a-e]))+(?= )")  # not "y": "Ý kiến" is a word
-# What comes before the first word of a heading or a label: specks, bullets, numbering
-# ("',4. ", "II. ", OCR's "1V. ", "a) ").
-_LEAD = re.compile(r"^[\W\d_]*(?:(?:[IVXLivxl1]{1,4}|[a-eA-E])[.)][\W\d_]*)*")
+# Numbering before a heading or a label ("II. ", OCR's "1V. ", "a) "), specks stripped before it.
+_LEAD = re.compile(r"^(?:(?:[IVXLivxl1]{1,4}|[a-eA-E])[.)][\W\d_]*)*")
+
+
+def _opens_with_capital(line: str) -> bool:
+    """Whether a line's first word, past specks ("ˆ", "',4.") and numbering, begins with a capital."""
+    k = 0
+    while k < len(line) and not (line[k].isalpha() and line[k].lower() != line[k].upper()) \
+            and not line[k].isdigit():
+        k += 1
+    while k < len(line) and (line[k].isdigit() or not line[k].isalpha()):
+        k += 1  # "4. ", "1, "
+    rest = line[k:]
+    rest = rest[_LEAD.match(rest).end():]
+    return rest[:1].isupper()
 
 
 def body_type(text: str, types: Sequence[TypeSig], min_lines: int = 3, margin: int = 2) -> BodyType:
@@ -152,24 +164,39 @@ def body_type(text: str, types: Sequence[TypeSig], min_lines: int = 3, margin: i
     once. Only a line that begins with one counts, after its numbering and
     with a capital letter: a heading or a label, not a sentence wrapped onto
     the line, nor one that cites another document ("thông qua Báo cáo kết quả...").
+
+    The sentence that closes a document naming it ("Trên đây là báo cáo ...":
+    ``end`` of each type), at the start of a line, types it on its own, unless
+    the body's lines show another type, or another type's closing is there too.
     """
-    marked = [t for t in types if t.dossier and t.body]
+    marked = [t for t in types if t.dossier and (t.body or t.end)]
     found: dict[str, list[str]] = {}
+    ends: dict[str, str] = {}
     for line in text[:MAX_TEXT].splitlines() if marked else ():
-        first = line[_LEAD.match(line).end():][:1]
-        if not first.isupper():
+        if not _opens_with_capital(line):
             continue
         form = _NUMBERING.sub("", match_form(line))
         for sig in marked:
             written = next((w for phrase, w in sig.body if form.startswith(f" {phrase} ")), None)
             if written is not None and written not in found.get(sig.id, ()):
                 found.setdefault(sig.id, []).append(written)
+            closing = next((w for phrase, w in sig.end if form.startswith(f" {phrase} ")), None)
+            if closing is not None:
+                ends.setdefault(sig.id, closing)
+                if closing not in found.get(sig.id, ()):
+                    found.setdefault(sig.id, []).append(closing)
     ranked = sorted(found.items(), key=lambda kv: -len(kv[1]))
     seen = tuple((t, tuple(lines)) for t, lines in ranked)
-    if not ranked or len(ranked[0][1]) < min_lines:
-        return BodyType(None, seen)
     runner_up = len(ranked[1][1]) if len(ranked) > 1 else 0
-    return BodyType(ranked[0][0] if len(ranked[0][1]) - runner_up >= margin else None, seen)
+    by_lines = ranked[0][0] if ranked and len(ranked[0][1]) >= min_lines and \
+        len(ranked[0][1]) - runner_up >= margin else None
+    if len(ends) == 1:
+        named = next(iter(ends))
+        others = max((len(lines) for t, lines in found.items() if t != named), default=0)
+        # its own closing, unless the body's lines show another type as clearly as they type a page
+        if by_lines in (None, named) and not (others >= min_lines and others - len(found[named]) >= margin):
+            return BodyType(named, seen)
+    return BodyType(by_lines if not ends or by_lines in ends else None, seen)
 
 
 def _guess_type(head: Head, text: str, filename: str,

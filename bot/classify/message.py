@@ -54,6 +54,7 @@ class _PartFacts:
     words: bool         # it has words of this campaign's topic
     signs: PageSigns | None = None  # of a page photo: what its top shows (page number, head, body text)
     body: BodyType | None = None    # of a page photo without a head: the type its body's lines show
+    type_sure: bool = False         # its type was read (head or body structure), not guessed
 
 
 def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extraction]], rules: Rules,
@@ -193,7 +194,7 @@ def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None]
             first, pages = k, 1
             continue
         joining = joins(fact.signs, pages)
-        other = _other_body(fact, out[first], index) if joining.continues else ""
+        other = _other_body(fact, out[first], index) if joining.continues and _sure(facts[first]) else ""
         if not joining.continues or other:
             why = f"{joining.reason} {other}" if other else joining.reason
             out[k] = replace(decision, reasons=unique_nonempty((
@@ -205,6 +206,10 @@ def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None]
         out[k] = _continuation(decision, out[first], joining.reason)
         lead_of[k] = first
     return _join_by_type(out, decisions, facts, containers, lead_of, index)
+
+
+def _sure(fact: _PartFacts | None) -> bool:
+    return fact is not None and fact.type_sure
 
 
 def _other_body(fact: _PartFacts, lead: ItemDecision, index: ClassifierIndex) -> str:
@@ -239,10 +244,11 @@ def _join_by_type(out: list[ItemDecision], decisions: Sequence[ItemDecision], fa
     Only a page without a head whose top does not open a document (no head,
     no opening words: those are first pages, judged on their own) and whose
     body's lines show one type (``body_type``); the document is the only
-    page of that container opening a document of that type. Its own
-    continuation pages follow it. Such a page without a document to join,
-    numbered 2 or more, is never a document of its own: review, saying what
-    was seen.
+    page of that container opening a document (its head, or the opening of
+    a body) whose type was read, not guessed, as that type. Its own
+    continuation pages follow it. Such a page without a document to join is
+    never counted as a document of its own (nothing shows it is a first
+    page): review, saying what was seen.
     """
     for k, fact in enumerate(facts):
         if fact is None or fact.body is None or fact.body.type_id is None or k in lead_of \
@@ -252,7 +258,8 @@ def _join_by_type(out: list[ItemDecision], decisions: Sequence[ItemDecision], fa
         if signs is None or signs.head or signs.opening:
             continue
         kind = fact.body.type_id
-        leads = [j for j, f in enumerate(facts) if j != k and f is not None and f.starts and j not in lead_of
+        leads = [j for j, f in enumerate(facts) if j != k and f is not None and j not in lead_of and _sure(f)
+                 and (f.starts or (f.signs is not None and (f.signs.head or f.signs.opening)))
                  and containers[j] == containers[k] and out[j].doc_types == (kind,)]
         shown = ", ".join(f"'{w}'" for w in fact.body.lines_of(kind))
         if len(leads) == 1:
@@ -261,10 +268,11 @@ def _join_by_type(out: list[ItemDecision], decisions: Sequence[ItemDecision], fa
             for page in (k, *(p for p, lead in lead_of.items() if lead == k)):
                 out[page] = _continuation(decisions[page], out[j], why)
                 lead_of[page] = j
-        elif signs.number is not None and signs.number >= 2:
+        else:
             missing = ("trong thư không có trang đầu của loại văn bản này" if not leads
                        else f"trong thư có {len(leads)} văn bản loại này")
-            seen = (f"trang số {signs.number}, không có phần đầu văn bản; nội dung có các phần của "
+            page = f"trang số {signs.number}" if signs.number is not None and signs.number >= 2 else "trang"
+            seen = (f"{page}, không có phần đầu văn bản; nội dung có các phần của "
                     f"{type_name(kind, index)} ({shown}) nhưng {missing}: không tính là một văn bản riêng")
             out[k] = replace(out[k], reasons=unique_nonempty((seen, *out[k].reasons)))
             if out[k].decision == "counted":
@@ -405,7 +413,11 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     signs = page_signs(part.text, index.pages) if _is_page_image(att, ext) and not starts else None
     body = body_type(part.text, index.types, index.pages.body_min, index.pages.body_margin) if signs else None
     return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words, signs=signs,
-                            body=body)
+                            body=body, type_sure=bool(doc_type.doc_types) and doc_type.confidence >= _SURE_TYPE)
+
+
+# A type read from the head (title, number code) or the body's structure, not a guess from words.
+_SURE_TYPE = 0.7
 
 
 def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: TopicVerdict,

@@ -104,6 +104,7 @@ def _doc_type(t: Table, default_policy: OfficialPolicy = OfficialPolicy(), where
         keywords=t.str_list("keywords", ()),
         official=policy,
         body=t.str_list("body", ()),
+        end=t.str_list("end", ()),
         # A Biên bản has its parts checked (``minutes_parts``): by default the document titled so.
         minutes=t.get("minutes", bool, any(_fold_title(x).startswith("BIEN BAN") for x in t.str_list("titles"))),
     )

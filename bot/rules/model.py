@@ -31,7 +31,8 @@ class DocType:
     ``keywords``: phrases of the subject line that confirm the type.
     ``body``: headings and labels that open a line of its body ("Thời gian:",
     "Chủ trì:" of a Biên bản): a page whose head is lost is typed by them
-    (``bot.classify.pages.body_type``).
+    (``bot.classify.doctype.body_type``). ``end``: the sentence that closes
+    it naming it ("Trên đây là báo cáo"): one types a page on its own.
     ``official``: what the office requires of a copy to count it as the
     official paper (issue 16; empty: any copy). ``minutes``: the document is
     a Biên bản, whose parts are checked.
@@ -45,6 +46,7 @@ class DocType:
     keywords: tuple[str, ...] = ()
     official: OfficialPolicy = OfficialPolicy()
     body: tuple[str, ...] = ()
+    end: tuple[str, ...] = ()
     minutes: bool = False
 
 
