@@ -267,6 +267,14 @@ III. ĐÁNH GIÁ CHUNG
     # a Tờ trình has no body lines in the rules: a letter's body never types a page
     ("Kính gửi: Phòng Giáo dục và Đào tạo Quận 12.\nCăn cứ Kế hoạch số 887/KH-GDĐT;\n"
      "Trường kính đề nghị Phòng xem xét, công nhận.\nTrân trọng./.", None, ()),
+    # the closing sentence naming the document types its page on its own, OCR specks before it (seed 11)
+    ("3\nhường và gia đình học sinh, nâng cao chất lượng\nˆ Trên đây là báo cáo kết quả xây\n"
+     "dựng đơn vị điển hình về phong trào toàn dân\nNơi nhận:", "bao_cao", ("Trên đây là báo cáo",)),
+    ("Ề ' Trên đây là Kế hoạch xây dựng cơ sở giáo dục\nNơi nhận:", "ke_hoach", ("Trên đây là kế hoạch",)),
+    # ... and when the page's lines show another type clearly, the two disagree: no type
+    (MINUTES_CUT + "\nTrên đây là báo cáo của Hội đồng.", None, None),
+    # ... nor inside a sentence
+    ("Hội đồng thống nhất: trên đây là báo cáo trung thực.", None, ()),
 ])
 def test_a_body_shows_its_type_by_its_headings_and_labels(text, type_id, seen):
     found = body_type(text, SHIPPED_TYPES, 3, 2)
@@ -356,6 +364,34 @@ def test_its_body_refuses_a_join_its_page_number_would_make():
                                "nội dung có các phần của Biên bản họp xét, đề nghị ('Ý kiến thảo luận', 'Kết quả "
                                "biểu quyết', 'Cuộc họp kết thúc', 'Thư ký'), không phải Báo cáo kết quả xây dựng "
                                "đơn vị điển hình; trang được xét riêng")
+
+
+REPORT_END = ("3\nhường và gia đình học sinh, nâng cao chất lượng tuyên truyền.\n"
+              "ˆ Trên đây là báo cáo kết quả xây dựng đơn vị điển hình về phong trào toàn dân\nNơi nhận:\n- Lưu: VT.")
+
+
+def test_a_later_page_joins_a_first_page_framed_below_its_head():
+    """The report's first page cut below its head, the Tờ trình, then the report's last page."""
+    report_first = (REPORT_PAGE.replace("trường có", "Trường THCS Nguyễn Hiền có") + "\nTrường xây dựng đơn vị "
+                    "điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc.")
+    files = [_photo("IMG_1.jpg", report_first), _photo("IMG_2.jpg", head("TỜ TRÌNH")), _photo("IMG_3.jpg", REPORT_END)]
+    d = _decide_shipped(files)
+    assert [(x.decision, x.doc_types) for x in d] == [("counted", ("bao_cao",)), ("counted", ("to_trinh",)),
+                                                      ("counted", ("bao_cao",))]
+    assert d[2].reasons[0] == "trang tiếp theo của tệp 'IMG_1.jpg'"
+    assert "không ghép vào tệp 'IMG_2.jpg'" not in " ".join(d[2].reasons)
+
+
+def test_a_type_guessed_from_words_does_not_refuse_a_page():
+    """Seed 11: a plan's first page whose head OCR garbled, its type guessed from a word of its body
+    (wrongly: Báo cáo), then its last page, numbered, closing "Trên đây là Kế hoạch": the page follows
+    its first page; a guess is no evidence against it."""
+    guessed = "Kính gửi: Phòng GD&ĐT.\nNhà trường đạt đơn vị điển hình trong năm học.\n" + BODY
+    plan_end = "2\nBan Giám hiệu chỉ đạo chung.\nTrên đây là Kế hoạch xây dựng cơ sở giáo dục\nNơi nhận:"
+    d = _decide_shipped([_photo("IMG_1.jpg", head("TỜ TRÌNH")), _photo("IMG_2.jpg", guessed),
+                         _photo("IMG_3.jpg", plan_end)])
+    assert (d[1].decision, d[1].doc_types) == ("review", ("bao_cao",))
+    assert d[2].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg'")
 
 
 def test_a_page_that_opens_a_document_is_not_joined_by_its_type():

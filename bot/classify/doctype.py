@@ -166,8 +166,9 @@ def body_type(text: str, types: Sequence[TypeSig], min_lines: int = 3, margin: i
     the line, nor one that cites another document ("thông qua Báo cáo kết quả...").
 
     The sentence that closes a document naming it ("Trên đây là báo cáo ...":
-    ``end`` of each type), at the start of a line, types it on its own, unless
-    the body's lines show another type, or another type's closing is there too.
+    ``end`` of each type), at the start of a line, types it on its own; when
+    the body's lines show another type, or another type's closing is there
+    too, the two disagree: no type.
     """
     marked = [t for t in types if t.dossier and (t.body or t.end)]
     found: dict[str, list[str]] = {}
