@@ -394,6 +394,18 @@ def test_a_type_guessed_from_words_does_not_refuse_a_page():
     assert d[2].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg'")
 
 
+def test_the_pages_after_a_page_without_its_document_follow_it_into_review():
+    """The report's page 2 (its first page missing), then its page 3: one review item, page 3 follows it."""
+    d = _decide_shipped([_photo("IMG_1.jpg", head("TỜ TRÌNH")),
+                         _photo("IMG_2.jpg", "2\nIII. ĐÁNH GIÁ CHUNG\nƯu điểm: đoàn kết.\nHạn chế: còn hình thức."
+                                             "\nIV. TỰ ĐÁNH GIÁ VÀ ĐỀ NGHỊ\n" + BODY),
+                         _photo("IMG_3.jpg", "3\n" + BODY)])
+    assert d[1].decision == "review" and d[1].reasons[0].startswith("trang số 2, không có phần đầu văn bản")
+    assert d[2].decision == "ignored" and d[2].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg' (trang đầu "
+                                                                     "đang chờ kiểm tra")
+    assert d[2].reasons[1] == "đầu trang là chữ của thân văn bản, không có phần đầu văn bản"
+
+
 def test_a_page_that_opens_a_document_is_not_joined_by_its_type():
     """The minutes' first page cut below its title, after another Biên bản: a document of its own."""
     d = _decide_shipped([_photo("IMG_1.jpg", head("BIÊN BẢN")), _photo("IMG_2.jpg", MINUTES_CUT)])

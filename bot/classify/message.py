@@ -57,6 +57,10 @@ class _PartFacts:
     type_sure: bool = False         # its type was read (head or body structure), not guessed
 
 
+# A type read from the head (title, number code) or the body's structure, not a guess from words.
+_SURE_TYPE = 0.7
+
+
 def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extraction]], rules: Rules,
                      received_at: datetime, ocr_available: bool, *,
                      index: ClassifierIndex | None = None) -> list[ItemDecision]:
@@ -265,8 +269,11 @@ def _join_by_type(out: list[ItemDecision], decisions: Sequence[ItemDecision], fa
         if len(leads) == 1:
             j = leads[0]
             why = f"trang không có phần đầu văn bản, nội dung cùng loại với tệp '{out[j].filename}' ({shown})"
-            for page in (k, *(p for p, lead in lead_of.items() if lead == k)):
-                out[page] = _continuation(decisions[page], out[j], why)
+            followers = [p for p, lead in lead_of.items() if lead == k]
+            out[k] = _continuation(decisions[k], out[j], why)
+            lead_of[k] = j
+            for page in followers:  # the pages that followed it follow it there, for what showed it before
+                out[page] = _continuation(decisions[page], out[j], out[page].reasons[1])
                 lead_of[page] = j
         else:
             missing = ("trong thư không có trang đầu của loại văn bản này" if not leads
@@ -279,6 +286,8 @@ def _join_by_type(out: list[ItemDecision], decisions: Sequence[ItemDecision], fa
                 out[k] = replace(out[k], decision="review", campaign=False,
                                  confidence=min(out[k].confidence, CONCERN_CAP),
                                  reason_code=ReasonCode.UNREADABLE_TITLE)
+                for page in (p for p, lead in lead_of.items() if lead == k):  # they follow it into review
+                    out[page] = _continuation(decisions[page], out[k], out[page].reasons[1])
     return out
 
 
@@ -414,10 +423,6 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     body = body_type(part.text, index.types, index.pages.body_min, index.pages.body_margin) if signs else None
     return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words, signs=signs,
                             body=body, type_sure=bool(doc_type.doc_types) and doc_type.confidence >= _SURE_TYPE)
-
-
-# A type read from the head (title, number code) or the body's structure, not a guess from words.
-_SURE_TYPE = 0.7
 
 
 def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: TopicVerdict,
