@@ -144,6 +144,10 @@ _NUMBERING = re.compile(r"^(?: (?:\d{1,2}|[ivxl1]{1,4}|[a-e]))+(?= )")  # not "y
 _LEAD = re.compile(r"^(?:(?:[IVXLivxl1]{1,4}|[a-eA-E])[.)][\W\d_]*)*")
 
 
+# How much of a line its start is: the longest heading or label of the rules and numbering before it.
+_LINE_START = 80
+
+
 def _opens_with_capital(line: str) -> bool:
     """Whether a line's first word, past specks ("ˆ", "',4.") and numbering, begins with a capital."""
     k = 0
@@ -176,7 +180,7 @@ def body_type(text: str, types: Sequence[TypeSig], min_lines: int = 3, margin: i
     for line in text[:MAX_TEXT].splitlines() if marked else ():
         if not _opens_with_capital(line):
             continue
-        form = _NUMBERING.sub("", match_form(line))
+        form = _NUMBERING.sub("", match_form(line[:_LINE_START]))
         for sig in marked:
             written = next((w for phrase, w in sig.body if form.startswith(f" {phrase} ")), None)
             if written is not None and written not in found.get(sig.id, ()):
