@@ -18,6 +18,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -221,7 +222,8 @@ def _big_mail(size: int, junk: bytes = b"") -> bytes:
 
 
 @pytest.mark.parametrize("size", [5 * 1024 * 1024, 40 * 1024])  # a large mail, and an ordinary one
-@pytest.mark.parametrize("junk", [b"", b"!!\r\n", b"QQ=\r\n"])
+@pytest.mark.parametrize("junk", [b"", b"!!\r\n", b"QQ=\r\n", b"QQ==\r\n", b"Q=\r\n=\r\n", b"QUJD\r\n\r\n",
+                                  b"\x00elided-0123456789abcdef-0\x00\r\n"])
 def test_the_lean_parse_of_a_mail_is_the_stdlib_parse(monkeypatch, junk, size):
     raw, data = _big_mail(size, junk)
     lean = parse.parse_message(raw)
@@ -230,6 +232,17 @@ def test_the_lean_parse_of_a_mail_is_the_stdlib_parse(monkeypatch, junk, size):
     assert lean == plain
     if not junk:
         assert lean.attachments[0].data == data and not lean.problems
+
+
+_CLEAN_BASE64 = re.compile(rb"[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*")
+
+
+@pytest.mark.parametrize("data", [b"", b"QUJD", b"QUJD\r\nQUI=\r\n", b"QQ==", b"QQ==\n\n", b"\nQQ==", b"QQ=\n=",
+                                  b"QQ===", b"Q=Q=", b"QU JD", b"QUJD!", b"QUJD\x00", b"==", b"=\r\n", b"QUJ\xc3"])
+def test_base64_chars_is_the_clean_base64_pattern_counted(data):
+    """What the lean parse decodes in one step: clean, padded base64 lines (else the stdlib's path)."""
+    expected = len(data) - data.count(b"\r") - data.count(b"\n") if _CLEAN_BASE64.fullmatch(data) else None
+    assert parse.mime.base64_chars(memoryview(data)) == expected
 
 
 def test_the_lean_parse_leaves_text_that_only_looks_like_base64_alone(monkeypatch):
