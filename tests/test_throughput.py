@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import errno
 import io
 import json
 import os
@@ -255,6 +256,49 @@ def test_the_lean_parse_leaves_text_that_only_looks_like_base64_alone(monkeypatc
     monkeypatch.setattr(parse.mime, "_ELIDE_FROM", 10**12)
     assert lean == parse.parse_message(raw)
     assert lean.attachments[0].data == words[:-2]  # the line break before the boundary belongs to it
+
+
+def test_archive_batch_makes_each_file_durable_before_its_name_and_its_names_before_returning(tmp_path):
+    """A crash (power cut) at any point leaves each archived message whole or absent: every file is
+    fsync'ed before it is renamed into place, every directory after, all before the caller's commit."""
+    blobs = [os.urandom(100 + n) for n in range(40)]
+    targets = {sha256(b): tmp_path / "a" / sha256(b)[:2] / f"{sha256(b)}.eml" for b in blobs}
+    synced_files, synced_dirs = set(), set()
+
+    def watching_fsync(fd: int) -> None:
+        path = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        if path.is_dir():  # its names: every file of the batch in it is in place by now
+            assert all(t.exists() for t in targets.values() if t.parent == path)
+            synced_dirs.add(path)
+        else:  # a file's data: not yet under its final name
+            digest = path.name.split(".")[1]
+            assert not targets[digest].exists()
+            synced_files.add(digest)
+        os.fsync(fd)
+
+    store = BlobStore(tmp_path / "a", ".eml", fsync=watching_fsync)
+    digests = store.put_many(blobs)
+    store.sync_dirs(digests)
+    assert synced_files == set(targets) and synced_dirs == {t.parent for t in targets.values()}
+    assert [store.get(d) for d in digests] == blobs
+
+
+def test_archive_batch_with_a_failed_fsync_renames_nothing(tmp_path):
+    """The state disk fails (EIO, full): the error reaches the fetch, which records nothing; no file
+    of the batch is under its name, and a later batch writes them all."""
+    blobs = [os.urandom(100 + n) for n in range(20)]
+
+    def failing_fsync(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(f"{sha256(blobs[7])}.eml.{os.getpid()}.tmp"):
+            raise OSError(errno.EIO, "Input/output error")
+        os.fsync(fd)
+
+    with pytest.raises(OSError):
+        BlobStore(tmp_path / "a", ".eml", fsync=failing_fsync).put_many(blobs)
+    assert not [p for p in (tmp_path / "a").rglob("*.eml")]
+    store = BlobStore(tmp_path / "a", ".eml")
+    assert [store.get(d) for d in store.put_many(blobs)] == blobs
+    assert not [p for p in (tmp_path / "a").rglob("*.tmp")]
 
 
 def test_archive_batch_write_matches_one_at_a_time(tmp_path):
