@@ -153,6 +153,30 @@ def test_the_progress_bar_of_a_poll_read_in_ocr_slices_counts_the_whole_poll(tmp
     assert all(line.startswith("process ") for line in shown)
 
 
+def test_mail_recorded_while_a_run_is_processing_joins_that_run(tmp_path):
+    """The fetch thread records batch after batch while the pool works: the run takes them as its
+    queue empties instead of ending (the pool drained and idle) and leaving them to the next one."""
+    t0 = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
+    text = f.official_pdf([f.OfficialDoc()])
+    mails = [RawMessage(f"t:{n}", mf.build(message_id=f"<text-{n}@x>", files=[mf.File(f"to-trinh-{n}.pdf", text)]),
+                        t0 + timedelta(minutes=n)) for n in range(5)]
+    shown = []
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        shown.append((done, total))
+        if len(shown) == 1:  # the first batch is recorded: the fetch thread commits the next one
+            with Store.open(tmp_path / "state") as fetch_store:
+                fetch_store.record_fetched(mails[3:], t0)
+
+    report = PollReport()
+    with Store.open(tmp_path / "state") as store, Extractor(workers=0) as extractor:
+        store.record_fetched(mails[:3], t0)
+        assert process_pending(store, load_rules(ROOT / "rules"), extractor, t0, report, ocr_available=False,
+                               progress=progress)
+        assert store.message_counts() == {"done": 5}
+    assert report.processed == 5 and shown[-1] == (5, 5)
+
+
 def test_the_progress_bar_counts_a_mail_too_large_to_download_as_handled(tmp_path):
     t0 = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
     text = f.official_pdf([f.OfficialDoc()])
