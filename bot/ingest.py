@@ -5,7 +5,6 @@ happens later (a parser bug, a pathological PDF, a crash) can lose it.
 """
 from __future__ import annotations
 
-import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,9 +73,6 @@ def ingest(source: Source, store: Store, now: datetime, report: PollReport, prog
 # of the processing ends the poll as before, without fetching the rest.
 
 
-FETCH_SWITCH_INTERVAL = 0.0005  # seconds: the interpreter's switch interval while the fetch thread runs
-
-
 class _Stopped(Exception):
     """Raised inside the fetch thread (from its progress hook) to end it after a batch."""
 
@@ -99,10 +95,6 @@ class BackgroundFetch:
         self._thread = threading.Thread(target=self._run, name="fetch", daemon=True)
 
     def start(self) -> "BackgroundFetch":
-        # While two threads want the GIL, the main thread, woken by a worker's result, waits up to the
-        # switch interval (5 ms) for it after each read of the pipe: the workers wait on their sends.
-        self._interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._interval, FETCH_SWITCH_INTERVAL))
         self._thread.start()
         return self
 
@@ -115,7 +107,6 @@ class BackgroundFetch:
         except BaseException as exc:  # handed to the main thread by finish()
             self._error = exc
         finally:
-            sys.setswitchinterval(self._interval)
             with self._changed:
                 self._done = True
                 self._changed.notify_all()
