@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Sequence, TypeVar
+from typing import TYPE_CHECKING, Collection, Sequence, TypeVar
 
 from .official.evidence import Evidence
 from .official.policy import OfficialPolicy
@@ -53,34 +53,44 @@ def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType
 
 
 def rereading_may_decide(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType, campaign: Campaign,
-                         cycle: int, received_at: datetime) -> bool:
+                         cycle: int, received_at: datetime, reads: Collection[str] | None = None) -> bool:
     """Whether the reads left for later on ``part`` (``inputs.deferred``: the signer around the
     seal, the head and a Biên bản's pages read again) may make it official.
 
-    They can only add a signature block, a number, a date and minutes parts; so they are worth
-    their OCR only when the part is not official now and would be with all of these read well.
-    A scan without a seal, with a faint seal or a tampered signature stays what it is whatever
-    they read; one already official needs nothing more.
+    ``reads``: those still to do (``official.record.SIGNER``, ``HEAD``, ``BODY``; None: all).
+    They can only add a signature block (the signer, the pages), a number and a date (the
+    head) and minutes parts (the pages); so they are worth their OCR only when the part is not
+    official now and would be with what they may add read well. A scan without a seal, with a
+    faint seal or a tampered signature stays what it is whatever they read; one already
+    official needs nothing more. (On a scan nothing they read can make a requirement fail: a
+    number or date not believed is "not read", so the answer moves only between undecided and
+    official.)
     """
     from dataclasses import replace
 
     from .official.minutes import LABELS, MinutesCheck
     from .official.numbering import NumberDate
+    from .official.record import BODY, HEAD, READS, SIGNER
     from .official.signblock import BlockFinding, SignatureBlock
     from .official.verdict import judge
 
-    if inputs is None or part.first_page not in inputs.deferred:
+    reads = READS if reads is None else frozenset(reads)
+    if inputs is None or part.first_page not in inputs.deferred or not reads:
         return False
     obs = _observations(inputs, part, doc, campaign, cycle, received_at)
     if judge(obs, doc.official, campaign.tz).official is True:
         return False
-    code = doc.number_codes[0] if doc.number_codes else "X"
-    hoped = replace(
-        obs,
-        blocks=BlockFinding(obs.blocks.blocks + (SignatureBlock("HIỆU TRƯỞNG", "Nguyễn Văn An", 0),)),
-        numbering=NumberDate(number=f"1/{code}", code=code, code_matches=True if doc.number_codes else None,
-                             date=obs.cycle.start, date_text="-", in_cycle=True),
-        minutes=MinutesCheck(present=LABELS, missing=()) if obs.minutes is not None else None)
+    hoped = obs
+    if reads & {SIGNER, BODY}:
+        signer = SignatureBlock("HIỆU TRƯỞNG", "Nguyễn Văn An", 0)
+        hoped = replace(hoped, blocks=BlockFinding(obs.blocks.blocks + (signer,)))
+    if HEAD in reads:
+        code = doc.number_codes[0] if doc.number_codes else "X"
+        hoped = replace(hoped, numbering=NumberDate(number=f"1/{code}", code=code,
+                                                    code_matches=True if doc.number_codes else None,
+                                                    date=obs.cycle.start, date_text="-", in_cycle=True))
+    if BODY in reads and obs.minutes is not None:
+        hoped = replace(hoped, minutes=MinutesCheck(present=LABELS, missing=()))
     return judge(hoped, doc.official, campaign.tz).official is True
 
 

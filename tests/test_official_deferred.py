@@ -18,7 +18,7 @@ import pytest
 from bot.cli import main
 from bot.model import Attachment, DocumentPart
 from bot.official.evidence import Medium
-from bot.official.record import OfficialInputs, inputs_from_dict, inputs_to_dict
+from bot.official.record import BODY, HEAD, SIGNER, OfficialInputs, inputs_from_dict, inputs_to_dict
 from bot.official.seal import PageSeal
 from bot.officialcopy import evidence_for, rereading_may_decide
 from bot.rules.load import load_rules
@@ -46,7 +46,7 @@ def _part(number="Số: 15/BC-THCSNH", day="06", block=False) -> DocumentPart:
 @pytest.mark.parametrize("seal, part, deferred, reads", [
     (SEAL, _part(), (1,), True),                            # stamped, signer not read: the crop may decide
     (SEAL, _part(block=True), (1,), False),                 # stamped and signed, number and date read: official
-    (SEAL, _part(number="Số: (T8TRRĐ", block=True), (1,), True),  # number garbled: the head read again may decide
+    (SEAL, _part(number="Số: (T8TRRĐ", block=True), (1,), True),  # number garbled: the head again may decide
     (SEAL, _part(day="2!", block=True), (1,), True),        # date garbled: likewise
     (NO_SEAL, _part(number="Số: (T8TRRĐ"), (1,), False),    # no seal: not official whatever is read
     (FAINT, _part(number="Số: (T8TRRĐ"), (1,), False),      # a faint seal: the coordinator decides anyway
@@ -58,7 +58,8 @@ def test_reads_left_for_later_are_done_only_where_they_may_decide(seal, part, de
     doc = CAMPAIGN.doc_type("bao_cao")
     assert rereading_may_decide(inputs, part, doc, CAMPAIGN, 2023, RECEIVED) is reads
     if not reads and part.first_page in deferred:  # what is not read would not have changed the answer
-        full = OfficialInputs(medium=Medium.SCAN, pages=(seal,), signer_text=((1, "HIỆU TRƯỞNG\nNguyễn Văn An"),),
+        full = OfficialInputs(medium=Medium.SCAN, pages=(seal,),
+                              signer_text=((1, "HIỆU TRƯỞNG\nNguyễn Văn An"),),
                               head_text=((1, _HEAD.format(number="Số: 15/BC-THCSNH", day="06")),))
         assert (evidence_for(inputs, part, doc, CAMPAIGN, 2023, RECEIVED).official
                 == evidence_for(full, part, doc, CAMPAIGN, 2023, RECEIVED).official)
@@ -68,6 +69,20 @@ def test_the_parts_left_for_later_survive_the_cache():
     inputs = OfficialInputs(medium=Medium.SCAN, pages=(SEAL,), deferred=(1, 4))
     assert inputs_from_dict(json.loads(json.dumps(inputs_to_dict(inputs)))).deferred == (1, 4)
     assert inputs_from_dict({"medium": "scan"}).deferred == ()  # written before: nothing left for later
+
+
+@pytest.mark.parametrize("part, reads, decides", [
+    (_part(number="Số: (T8TRRĐ"), {SIGNER, HEAD}, True),   # both may still come: worth the signer's crop
+    (_part(number="Số: (T8TRRĐ"), {HEAD}, False),          # the signer was read and not found: stop
+    (_part(), {HEAD}, False),                              # number and date read: the head adds nothing
+    (_part(number="Số: (T8TRRĐ", block=True), {HEAD}, True),
+    (_part(), {BODY}, True),                               # a page read whole may show the signer
+])
+def test_each_read_is_done_only_while_what_is_left_may_decide(part, reads, decides):
+    """The reads go cheapest first; before each, what is still to read must be able to make the copy official."""
+    inputs = OfficialInputs(medium=Medium.SCAN, pages=(SEAL,), deferred=(1,))
+    doc = CAMPAIGN.doc_type("bao_cao")
+    assert rereading_may_decide(inputs, part, doc, CAMPAIGN, 2023, RECEIVED, reads) is decides
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +157,7 @@ def _evidence(db: Path) -> list:
 
 @pytest.mark.slow
 def test_inline_the_counted_scan_is_read_around_its_seal(tmp_path, stamped_scan):
-    """The Extractor without workers (tests, debugging) completes the reads in the bot's process."""
+    """The Extractor without workers (tests, debugging) does the reads in the bot's process."""
     from bot.extract import Extractor
     from bot.ingest import PollReport
     from bot.model import RawMessage

@@ -37,7 +37,7 @@ from pathlib import Path
 from ..model import DocumentPart, Extraction
 from ..official.minutes import check_minutes
 from ..official.numbering import clean_number, read_number_date, title_line
-from ..official.record import OfficialInputs
+from ..official.record import BODY, HEAD, SIGNER, OfficialInputs
 from ..official.seal import PageSeal, find_seal
 from ..official.signature import SignatureReport, has_signature_data, quiet_library_logs, read_signatures
 from ..official.signblock import find_blocks
@@ -145,18 +145,35 @@ def _rereads(page_of, parts, limits: ExtractLimits):
     ``wants_body``); ``page_of(number)``: an ``ocr`` page (PdfPage, ImagePage) or None."""
     heads, bodies = [], []
     for part in parts:
-        try:
-            if wants_head(part) and (page := page_of(part.first_page)) is not None:
-                image, dpi = page.region(0.0, _HEAD_BAND, _REREAD_DPI / limits.ocr_dpi)
-                heads.append((part.first_page, ocr_layout(tesseract(image, dpi, limits), head_share=1.0)))
-            if wants_body(part):
-                for number in range(part.first_page, min(part.last_page, part.first_page + _BODY_PAGES - 1) + 1):
-                    if (page := page_of(number)) is not None:
-                        image, dpi = page.region(0.0, 1.0, _BODY_SCALE)
-                        bodies.append((number, ocr_layout(tesseract(image, dpi, limits), head_share=None)))
-        except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
-            log.info("pages %s-%s: not read again: %s", part.first_page, part.last_page, exc)
+        if wants_head(part):
+            heads.extend(_reread_head(page_of, part, limits))
+        if wants_body(part):
+            bodies.extend(_reread_body(page_of, part, limits))
     return tuple(heads), tuple(bodies)
+
+
+def _reread_head(page_of, part: DocumentPart, limits: ExtractLimits) -> list[tuple[int, str]]:
+    """The head of the part's first page read again at 300 dpi: [(page, text)], or [] (not drawn or read)."""
+    try:
+        if (page := page_of(part.first_page)) is not None:
+            image, dpi = page.region(0.0, _HEAD_BAND, _REREAD_DPI / limits.ocr_dpi)
+            return [(part.first_page, ocr_layout(tesseract(image, dpi, limits), head_share=1.0))]
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        log.info("page %s: head not read again: %s", part.first_page, exc)
+    return []
+
+
+def _reread_body(page_of, part: DocumentPart, limits: ExtractLimits) -> list[tuple[int, str]]:
+    """The part's first pages (a Biên bản's) read whole again: [(page, text)]."""
+    out = []
+    try:
+        for number in range(part.first_page, min(part.last_page, part.first_page + _BODY_PAGES - 1) + 1):
+            if (page := page_of(number)) is not None:
+                image, dpi = page.region(0.0, 1.0, _BODY_SCALE)
+                out.append((number, ocr_layout(tesseract(image, dpi, limits), head_share=None)))
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        log.info("pages %s-%s: not read again: %s", part.first_page, part.last_page, exc)
+    return out
 
 
 def signer_texts(image, seal: PageSeal, dpi: int, limits: ExtractLimits, part: DocumentPart) -> list[str]:
@@ -365,51 +382,73 @@ def _image_seals(data: bytes, parts, limits: ExtractLimits, defer: bool = False)
     return _look(_image_scan(Image.open(io.BytesIO(data)), limits), parts, limits, ocr=True, defer=defer)
 
 
-def complete_official(data, result: Extraction, first_pages, limits: ExtractLimits) -> Extraction:
+def reads_of(part: DocumentPart, inputs: OfficialInputs) -> tuple[str, ...]:
+    """The reads left for later that ``part`` would want, cheapest first (pure): the signer when its
+    last page shows a seal and its text no signer; the head (``wants_head``); the pages (``wants_body``)."""
+    stored = next((p for p in inputs.pages if p.page == part.last_page), None)
+    signer = stored is not None and stored.seal is True and not find_blocks(part.text.splitlines()).found
+    return tuple(read for read, wanted in ((SIGNER, signer), (HEAD, wants_head(part)), (BODY, wants_body(part)))
+                 if wanted)
+
+
+def complete_official(data, result: Extraction, first_pages, limits: ExtractLimits, may_decide=None) -> Extraction:
     """``result`` with the official-copy reads left for later (``OfficialInputs.deferred``) done for
     the parts starting on ``first_pages``: the signer around the seal, the head and the Biên
-    bản's pages read again, as ``official_inputs(..., defer=False)`` reads them. ``data``: the
-    file's bytes. A page that cannot be drawn or read is not looked at (never raises for a bad
-    file); the parts done leave ``deferred`` either way, so that they are not tried again."""
+    bản's pages read again, as ``official_inputs(..., defer=False)`` reads them, cheapest first.
+    ``may_decide(inputs, part, reads)``: whether the reads still to do (a set of ``SIGNER``,
+    ``HEAD``, ``BODY``) may still change the part's verdict, given what ``inputs`` hold now;
+    asked before each read (None: every read is done). ``data``: the file's bytes. A page that
+    cannot be drawn or read is not looked at (never raises for a bad file); the parts done
+    leave ``deferred`` either way, so that they are not tried again."""
     inputs = result.official
     if inputs is None or not inputs.deferred:
         return result
-    todo = [p for p in result.parts if p.first_page in inputs.deferred and p.first_page in set(first_pages)]
+    wanted = set(first_pages)
+    todo = [p for p in result.parts if p.first_page in inputs.deferred and p.first_page in wanted]
     if not todo:
         return result
-    signer, heads, bodies = [], (), ()
     try:
         if result.kind == "pdf":
             with _open_pdf(data, limits) as page_of:
-                signer, heads, bodies = _reread(_pdf_scan(page_of, limits), todo, inputs, limits)
+                inputs = _complete(_pdf_scan(page_of, limits), todo, inputs, limits, may_decide)
         elif result.kind == "image":
             from PIL import Image
 
-            signer, heads, bodies = _reread(_image_scan(Image.open(io.BytesIO(data)), limits), todo, inputs,
-                                            limits)
+            inputs = _complete(_image_scan(Image.open(io.BytesIO(data)), limits), todo, inputs, limits, may_decide)
     except MemoryError:
         raise  # the worker's memory limit: the job's failure says so
     except Exception as exc:  # a page that cannot be drawn: not looked at, the verdict says it cannot tell
         log.info("official-copy reads not done: %s: %s", type(exc).__name__, exc)
     done = {p.first_page for p in todo}
-    official = replace(inputs, signer_text=inputs.signer_text + tuple(signer),
-                       head_text=inputs.head_text + tuple(heads), body_text=inputs.body_text + tuple(bodies),
-                       deferred=tuple(n for n in inputs.deferred if n not in done))
-    return replace(result, official=official)
+    return replace(result, official=replace(inputs, deferred=tuple(n for n in result.official.deferred
+                                                                   if n not in done)))
 
 
-def _reread(scan: _Scan, parts, inputs: OfficialInputs, limits: ExtractLimits):
-    """The deferred reads of ``parts``: the signer around a seal (found again on the page: a seal
-    read back from the cache has lost its box), the rereads."""
-    signer = []
+def _complete(scan: _Scan, parts, inputs: OfficialInputs, limits: ExtractLimits, may_decide) -> OfficialInputs:
+    """``inputs`` with the deferred reads of ``parts`` added, each only while it may still decide."""
     for part in parts:
-        stored = next((p for p in inputs.pages if p.page == part.last_page), None)
-        if stored is None or stored.seal is not True or find_blocks(part.text.splitlines()).found:
-            continue
-        seal = stored
-        if seal.candidate is None and (image := scan.seal_image(part.last_page)) is not None:
-            seal = find_seal(image, part.last_page)
-        if _wants_signer(seal, part):
-            signer.extend(_read_signer(scan, seal, part, limits))
-    heads, bodies = _rereads(scan.ocr_page, parts, limits)
-    return signer, heads, bodies
+        reads = reads_of(part, inputs)
+        for index, read in enumerate(reads):
+            if may_decide is not None and not may_decide(inputs, part, frozenset(reads[index:])):
+                break
+            if read == SIGNER:
+                inputs = replace(inputs, signer_text=inputs.signer_text + tuple(_signer_again(scan, part, inputs,
+                                                                                              limits)))
+            elif read == HEAD:
+                inputs = replace(inputs, head_text=inputs.head_text + tuple(_reread_head(scan.ocr_page, part,
+                                                                                         limits)))
+            else:
+                inputs = replace(inputs, body_text=inputs.body_text + tuple(_reread_body(scan.ocr_page, part,
+                                                                                         limits)))
+    return inputs
+
+
+def _signer_again(scan: _Scan, part: DocumentPart, inputs: OfficialInputs, limits: ExtractLimits):
+    """The signer around the seal on the part's last page (the seal found again when it was read
+    back from the cache, which keeps no box)."""
+    seal = next((p for p in inputs.pages if p.page == part.last_page), None)
+    if seal is None:
+        return []
+    if seal.candidate is None and (image := scan.seal_image(part.last_page)) is not None:
+        seal = find_seal(image, part.last_page)
+    return _read_signer(scan, seal, part, limits) if _wants_signer(seal, part) else []

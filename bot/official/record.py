@@ -20,6 +20,12 @@ if TYPE_CHECKING:  # annotations only: the seal finder's module loads where a pa
     from .seal import PageSeal
 
 
+# The reads of a scan that may be left for later (``OfficialInputs.deferred``), cheapest first:
+# the signer around the seal (a crop), the head again (a band at 300 dpi), a Biên bản's pages whole.
+SIGNER, HEAD, BODY = "signer", "head", "body"
+READS = frozenset((SIGNER, HEAD, BODY))
+
+
 @dataclass(frozen=True)
 class OfficialInputs:
     """What extraction saw of one attachment that the official-copy check needs.

@@ -125,12 +125,12 @@ class Completed:
 
 
 def pending_reads(rows: Sequence[ItemRow], docs: Sequence[tuple[Attachment, Extraction]], digests: Sequence[str],
-                  rules: Rules) -> dict[str, set[int]]:
-    """digest -> the first pages of its parts whose official-copy reads, left for later, are
-    worth doing: parts judged (a campaign document of one type, not ignored), not official
-    now, that the reads may make official (``rereading_may_decide``). Pure."""
+                  rules: Rules) -> dict[str, list]:
+    """digest -> the judgements its official-copy reads left for later may change: (part's first
+    page, doc type, cycle, arrival) of each part judged (a campaign document of one type, not
+    ignored), not official now, that the reads may make official (``rereading_may_decide``). Pure."""
     by_digest = {digest: extraction for (_, extraction), digest in zip(docs, digests)}
-    wanted: dict[str, set[int]] = {}
+    wanted: dict[str, list] = {}
     for row in rows:
         decision = row.decision
         extraction = by_digest.get(decision.content_sha256)
@@ -140,15 +140,16 @@ def pending_reads(rows: Sequence[ItemRow], docs: Sequence[tuple[Attachment, Extr
         part = extraction.parts[decision.part_index]
         doc = rules.campaign.doc_type(decision.doc_types[0])
         if rereading_may_decide(extraction.official, part, doc, rules.campaign, row.cycle, row.received_at):
-            wanted.setdefault(decision.content_sha256, set()).add(part.first_page)
+            wanted.setdefault(decision.content_sha256, []).append((part.first_page, doc, row.cycle, row.received_at))
     return wanted
 
 
 def completing(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extraction]], digests: Sequence[str],
                received_at: datetime, rules: Rules, limits, data_of, memo: dict | None = None) -> Completed:
     """``item_rows``, with the official-copy reads that may decide (``pending_reads``) done first
-    (OCR: ``complete_official``). ``data_of(index)``: the bytes of ``docs[index]``'s file, or
-    None when they cannot be had (its parts are judged as they are)."""
+    (OCR: ``complete_official``, each read only while it may still change a verdict).
+    ``data_of(index)``: the bytes of ``docs[index]``'s file, or None when they cannot be had
+    (its parts are judged as they are)."""
     from ..extract.official import complete_official  # OCR: loaded by the worker that needs it
 
     rows = item_rows(decisions, docs, received_at, rules, digests, memo=memo)
@@ -156,7 +157,14 @@ def completing(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extra
     done: dict[str, Extraction] = {}
     for index, digest in enumerate(digests):
         if digest in wanted and digest not in done and (data := data_of(index)) is not None:
-            done[digest] = complete_official(data, docs[index][1], wanted[digest], limits)
+            judged = wanted[digest]
+
+            def may_decide(inputs, part, reads, judged=judged):
+                return any(rereading_may_decide(inputs, part, doc, rules.campaign, cycle, at, reads)
+                           for first, doc, cycle, at in judged if first == part.first_page)
+
+            done[digest] = complete_official(data, docs[index][1], {first for first, *_ in judged}, limits,
+                                             may_decide)
     if not done:
         return Completed(rows, {})
     docs = [(att, done.get(digest, extraction)) for (att, extraction), digest in zip(docs, digests)]
