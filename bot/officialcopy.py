@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Collection, Sequence, TypeVar
 
@@ -45,7 +46,7 @@ def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType
     None when extraction gave no official-copy inputs (a result made before
     the check existed): "not checked", never "unofficial".
     """
-    from .official.verdict import judge
+    from .official.verdict import judge  # the checkers load where a copy is judged, not for status
 
     if inputs is None:
         return None
@@ -66,8 +67,7 @@ def rereading_may_decide(inputs: OfficialInputs | None, part: DocumentPart, doc:
     number or date not believed is "not read", so the answer moves only between undecided and
     official.)
     """
-    from dataclasses import replace
-
+    # the checkers load where a copy is judged (the pipeline), not for status and the store
     from .official.minutes import LABELS, MinutesCheck
     from .official.numbering import NumberDate
     from .official.record import BODY, HEAD, READS, SIGNER

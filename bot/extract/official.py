@@ -20,6 +20,10 @@ with the text (issue 16; docs/official-copies.md).
   again at 300 dpi (tesseract's errors differ from one resolution to
   another); a Biên bản whose text lacks some of its parts (the vote is in
   its body, which OCR by need may skip) has its pages read whole again.
+- These three OCR reads are left for later by default (``defer``): the
+  parts that would want them are named in ``OfficialInputs.deferred``, and
+  ``complete_official`` does them once the pipeline knows which parts count
+  and whose verdict they may change (``officialcopy.rereading_may_decide``).
 
 Never raises for a bad file: a page that cannot be drawn or read is simply
 not looked at (the verdict then cannot tell, and says so).

@@ -183,7 +183,7 @@ def classified_completing(message: ParsedMessage, docs: list[tuple[Attachment, E
 
     def data_of(index: int):
         if not parsed:
-            from ..parse import parse_message
+            from ..parse import parse_message  # a worker that classifies only never loads the parser
 
             with open(archive, "rb") as fh:
                 parsed.append(parse_message(fh.read(), parse_limits).attachments)
