@@ -9,7 +9,6 @@ mailbox and real SQLite."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -106,35 +105,41 @@ def test_a_stamped_scan_is_read_around_its_seal_only_when_asked(stamped_scan):
     assert complete_official(stamped_scan, result, {2}, ExtractLimits()) == result  # no such part
 
 
-def _poll(tmp_path: Path, files: list[mf.File], subject: str) -> tuple[dict, sqlite3.Connection]:
+def _poll(tmp_path: Path, data: bytes, name: str, subject: str):
+    """One mail with one photo, polled; (the photo's cached official-copy inputs, the items)."""
+    from bot import app
+    from bot.archive import sha256
+    from bot.extract import cache_version
+    from bot.store import Store
+
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "1.eml").write_bytes(mf.build("gmail", sender=SENDER, sender_name="Trường THCS Nguyễn Hiền",
-                                           subject=subject, date="Thu, 05 Oct 2023 09:30:00 +0700", files=files,
-                                           message_id="<deferred-1@hcm-edu.example>"))
+                                           subject=subject, date="Thu, 05 Oct 2023 09:30:00 +0700",
+                                           files=[mf.File(name, data)], message_id="<deferred-1@hcm-edu.example>"))
     config = write_config(tmp_path, f'source = "folder"\npath = "{inbox}"')
     assert main(["--config", str(config), "--now", "2023-10-06T08:00", "poll"]) == 0
-    db = next(tmp_path.rglob("bot.sqlite3"))
-    conn = sqlite3.connect(db)
-    row = conn.execute("SELECT result FROM extractions WHERE kind = 'image'").fetchone()
-    return json.loads(row[0])["official"], conn
+    ctx = app.load(config)
+    with Store.open(ctx.config.paths.state) as store, app.new_extractor(ctx) as pool:
+        cached = store.cached_extractions([sha256(data)], cache_version(pool.limits))
+        return cached[sha256(data)].official, store.items()
 
 
 @pytest.mark.slow
-def test_a_counted_stamped_scan_has_its_signer_read_and_cached(tmp_path, stamped_scan, capsys):
-    official, conn = _poll(tmp_path, [mf.File("bao-cao.jpg", stamped_scan)],
-                           "Hồ sơ đề nghị công nhận điển hình ANTQ")
-    assert official["deferred"] == [] and official["signer_text"]  # read after classifying, and cached so
-    evidence = json.loads(conn.execute("SELECT evidence FROM items WHERE evidence IS NOT NULL").fetchone()[0])
-    assert evidence["official"] is True and any("chữ ký của HIỆU TRƯỞNG" in s for s in evidence["seen"])
+def test_a_counted_stamped_scan_has_its_signer_read_and_cached(tmp_path, stamped_scan):
+    official, items = _poll(tmp_path, stamped_scan, "bao-cao.jpg", "Hồ sơ đề nghị công nhận điển hình ANTQ")
+    assert official.deferred == () and official.signer_text  # read after classifying, and cached so
+    (evidence,) = [i.evidence for i in items if i.evidence is not None]
+    assert evidence.official is True and any("chữ ký của HIỆU TRƯỞNG" in s for s in evidence.seen)
 
 
 @pytest.mark.slow
-def test_a_scan_that_does_not_count_is_not_read_again(tmp_path, stamped_scan):
+def test_a_scan_that_does_not_count_is_not_read_again(tmp_path):
     """A photo sent for nothing of the campaign (no document type): its seal's signer is never read."""
     holiday = scan(("Ảnh chụp buổi dã ngoại của lớp 9A", "Chúc mọi người cuối tuần vui vẻ"))
-    official, conn = _poll(tmp_path, [mf.File("anh.jpg", holiday)], "Ảnh dã ngoại")
-    assert official["signer_text"] == [] and official["deferred"] == [1]
+    official, items = _poll(tmp_path, holiday, "anh.jpg", "Ảnh dã ngoại")
+    assert official.signer_text == () and official.deferred == (1,)
+    assert all(i.evidence is None for i in items)
 
 
 VN = CAMPAIGN.tz
@@ -148,11 +153,9 @@ def _stamped_mail(n: int, data: bytes) -> bytes:
                     files=[mf.File(f"bao-cao-{n}.jpg", data)], message_id=f"<deferred-{n}@hcm-edu.example>")
 
 
-def _evidence(db: Path) -> list:
+def _evidence(store) -> list:
     """``official`` of the stamped scans' items."""
-    conn = sqlite3.connect(db)
-    return [json.loads(e)["official"] for (e,) in conn.execute(
-        "SELECT evidence FROM items WHERE evidence IS NOT NULL AND filename LIKE 'bao-cao-%'")]
+    return [i.evidence.official for i in store.items() if i.filename.startswith("bao-cao-") and i.evidence]
 
 
 @pytest.mark.slow
@@ -170,7 +173,7 @@ def test_inline_the_counted_scan_is_read_around_its_seal(tmp_path, stamped_scan)
         report = PollReport()
         assert process_pending(store, rules, inline, NOW, report, ocr_available=True)
         assert report.processed == 1
-    assert _evidence(next(tmp_path.rglob("bot.sqlite3"))) == [True]
+        assert _evidence(store) == [True]
 
 
 def _die(*args):
@@ -218,4 +221,4 @@ def test_a_worker_dying_on_the_reads_charges_only_that_message(tmp_path, stamped
         assert (first.processed, first.failed, first.quarantined) == (4, 1, 0)
         process_pending(store, rules, pool, NOW, second, ocr_available=True)
         assert (second.processed, second.failed) == (1, 0)
-    assert _evidence(next(tmp_path.rglob("bot.sqlite3"))) == [True]
+        assert _evidence(store) == [True]
