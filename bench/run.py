@@ -397,6 +397,8 @@ def run_measured(cmd: list[str], *, db: Path | None = None, log: Path | None = N
             "peak_largest_child_mb": round(sampler.peak_child / MiB, 1),
             "cpu_seconds": round(max(sum(sampler.cpu_ticks.values()) / TICK,
                                      usage.ru_utime + usage.ru_stime), 2),
+            # the bot's own process (its workers are not its children: the tree's figure has them)
+            "bot_cpu_seconds": round(sampler.cpu_ticks.get(proc.pid, 0) / TICK, 2),
             "load_before": round(load, 2),
             "processes": sampler.max_processes, "stdout": out.decode("utf-8", "replace").strip(),
             "done_at": sampler.done_at}
@@ -636,7 +638,8 @@ def main(argv=None) -> int:
         first["state"] = state_counts(workdir / "state-big")
         first["accuracy"] = accuracy(tree, corpus, names, workdir / "state-big", workdir)
         results["first_poll"] = first
-        print(f"bot first poll: {first['seconds']:.1f} s, {first['messages_per_second']} msg/s, "
+        print(f"bot first poll: {first['seconds']:.1f} s, {first['messages_per_second']} msg/s, CPU of the tree "
+              f"{first['cpu_seconds']} s (of the bot's process {first['bot_cpu_seconds']} s), load {first['load_before']}; "
               f"peak tree {first['peak_tree_mb']} MB (bot {first['peak_parent_mb']} MB, largest worker "
               f"{first['peak_largest_child_mb']} MB); {first['stdout']}", flush=True)
         print(f"  accuracy (OCR off): {_accuracy_line(first['accuracy'])}", flush=True)

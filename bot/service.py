@@ -25,6 +25,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -41,6 +42,8 @@ log = logging.getLogger("bot.service")
 
 MISFIRE_GRACE_SECONDS = 3600
 DIGEST_CHECK_MINUTES = 10  # how often the digest job asks whether today's digest is still due
+NEWS_LOST_SECONDS = 15.0  # IDLE's news with no poll after this long: a wake-up was lost (see Worker.news_unpolled)
+NEWS_LOST_QUEUED_SECONDS = 120.0  # the same while a poll is believed queued behind another job
 
 
 
@@ -90,6 +93,7 @@ class Worker:
     _polling: bool = False
     _poll_again: bool = False
     _poll_submitted: int = 0  # runs of the poll job handed to the executor and not started yet
+    _news_at: float | None = None  # when (monotonic s) IDLE brought news that no poll has started since
 
     def run_job(self, name: str, job: Callable[[datetime], object]) -> None:
         """Run one job with backoff and once-per-error logging."""
@@ -139,13 +143,16 @@ class Worker:
         with self._poll_lock:
             self._poll_submitted -= 1  # may run before the scheduler's "submitted" event: a count, not a flag
         while True:
-            with self._poll_lock:
-                self._polling, self._poll_again = True, False
+            with self._poll_lock:  # this poll sees everything announced so far
+                self._polling, self._poll_again, self._news_at = True, False, None
+            finished = False
             try:
                 self.run_job("poll", lambda now: self.poll(now, should_stop=self.stop.is_set))
+                finished = True
             finally:
                 with self._poll_lock:
-                    again = self._poll_again and not self.stop.is_set()
+                    # after an exception nothing loops here: the news stays pending (``news_unpolled``)
+                    again = finished and self._poll_again and not self.stop.is_set()
                     self._polling = again
             if not again:
                 return
@@ -155,8 +162,9 @@ class Worker:
         with self._poll_lock:
             self._poll_submitted += 1
 
-    def wake_poll(self) -> bool:
-        """News from the server: True if the caller should schedule a poll now.
+    def wake_poll(self, at: float) -> bool:
+        """News from the server at ``at`` (monotonic seconds): True if the caller
+        should schedule a poll now.
 
         False while a poll runs (it then polls once more when it ends) or waits
         to start (it will see the news): scheduling one then is what made
@@ -165,10 +173,30 @@ class Worker:
         """
         self.news()
         with self._poll_lock:
+            if self._news_at is None:
+                self._news_at = at
             if self._polling:
                 self._poll_again = True
                 return False
             return self._poll_submitted <= 0
+
+    def news_unpolled(self, at: float) -> float | None:
+        """How long (s) IDLE's news has waited at ``at`` with no poll running or
+        started since, once that is longer than a poll waiting its turn can
+        explain; else None. A wake-up was lost: the caller polls (``rearm``)
+        and says so, so that new mail never waits for the regular poll."""
+        with self._poll_lock:
+            if self._news_at is None or self._polling:
+                return None
+            waited = at - self._news_at
+            # a run handed to the executor may wait behind a long job (reminders being sent)
+            limit = NEWS_LOST_SECONDS if self._poll_submitted <= 0 else NEWS_LOST_QUEUED_SECONDS
+            return waited if waited >= limit else None
+
+    def rearm(self, at: float) -> None:
+        """Forget the runs believed queued (none came) and date the news ``at``: the caller schedules a poll."""
+        with self._poll_lock:
+            self._poll_submitted, self._news_at = 0, at
 
     def digest_job(self, now: datetime):
         """The digest task, run only when today's digest is due and not made yet
@@ -292,16 +320,27 @@ def _start_idle(config, worker: Worker, scheduler, client_factory,
         return None
     from .mailbox.imap import IdleWatcher, connect_imap  # not at the top: health opens no mailbox
 
-    def wake_poll() -> None:
-        if not worker.wake_poll():
-            return
+    def schedule_poll() -> None:
         try:
             scheduler.modify_job("poll", next_run_time=system_clock())
-        except Exception as exc:  # the scheduler is shutting down
-            log.debug("could not wake the poll job: %s", exc)
+        except Exception as exc:
+            if not worker.stop.is_set():  # while shutting down the scheduler refuses, as it should
+                log.warning("could not wake the poll job: %s", exc)
+
+    def wake_poll() -> None:
+        if worker.wake_poll(time.monotonic()):
+            schedule_poll()
+
+    def check_news() -> None:
+        at = time.monotonic()
+        waited = worker.news_unpolled(at)
+        if waited is not None:
+            log.warning("IDLE announced new mail %.0f s ago and no poll has started since; polling now", waited)
+            worker.rearm(at)
+            schedule_poll()
 
     watcher = IdleWatcher(config.mailbox, wake_poll, worker.stop, client_factory or connect_imap,
-                          max_backoff=max_backoff, log=log)
+                          max_backoff=max_backoff, log=log, on_tick=check_news)
     thread = threading.Thread(target=watcher.run, name="imap-idle", daemon=True)
     thread.start()
     return thread

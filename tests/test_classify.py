@@ -16,6 +16,7 @@ import pytest
 
 from bot import classify as C
 from bot.classify import head as classify_head
+from bot.classify.issuer import ocr_level_repair
 from bot.model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage
 from bot.rules.campaign import parse_campaign
 from bot.rules.model import Rules
@@ -318,6 +319,28 @@ def test_check_year(signals, kind, reason):
     assert verdict.kind == kind and reason in verdict.reason
 
 
+FUTURE = dict(date=RECEIVED_DAY.replace(year=2033, day=22, month=9), date_text="22/09/2033", year=2033)
+
+
+@pytest.mark.parametrize("signals, ocr, kind, reason", [
+    # read by OCR, a year one digit off the cycle's: misread; the rest of the document decides
+    (C.YearSignals(**FUTURE, subject_years=(2023,)), True, "ok",
+     "ngày văn bản đọc được là 22/09/2033, sau ngày nhận: có thể OCR đọc sai năm; trích yếu ghi năm 2023"),
+    (C.YearSignals(**FUTURE, head_school_years=(2022,)), True, "ok", "văn bản nói về năm học 2022-2023"),
+    (C.YearSignals(**FUTURE), True, "unsure", "không thấy dấu hiệu nào cho biết là hồ sơ năm 2023"),
+    # an earlier year's dossier whose date OCR misread is still an earlier year's
+    (C.YearSignals(**FUTURE, head_school_years=(2021,)), True, "earlier",
+     "ngày văn bản đọc được là 22/09/2033, sau ngày nhận: có thể OCR đọc sai năm; hồ sơ của năm trước"),
+    # typed text says what the school wrote; a year far off is no single misread digit
+    (C.YearSignals(**FUTURE, subject_years=(2023,)), False, "future", "văn bản ghi ngày 22/09/2033"),
+    (C.YearSignals(date=RECEIVED_DAY.replace(year=2045), date_text="06/10/2045", year=2045, subject_years=(2023,)),
+     True, "future", "văn bản ghi ngày 06/10/2045"),
+])
+def test_a_future_year_read_by_ocr_is_taken_as_misread(signals, ocr, kind, reason):
+    verdict = C.check_year(signals, CYCLE, RECEIVED_DAY, ocr=ocr)
+    assert verdict.kind == kind and reason in verdict.reason
+
+
 @pytest.mark.parametrize("subject, body, kind, label", [
     (SUBJECTS["TỜ TRÌNH"], "", "this", ""),
     # Topic words alone never count: the object (điển hình + the movement) must be named.
@@ -357,6 +380,31 @@ def test_topic_score(subject, body, kind, label):
     text = head("BÁO CÁO", subject=subject)
     verdict = C.topic_score(C.parse_head(text, INDEX), body, INDEX)
     assert (verdict.kind, verdict.label) == (kind, label)
+
+
+# A plan photographed below its trích yếu (seed 13): its body opens with the sentence that says what it
+# is, then lists its tasks, one of which names a neighbouring programme.
+PLAN_DECLARED = ("Căn cứ Kế hoạch số 887/KH-GDĐT ngày 11/7/2023 của Phòng Giáo dục và\nĐào tạo Quận 12;\n"
+                 "Căn cứ tình hình thực tế của đơn vị, Trường TH Lê Văn Thọ xây dựng Kế -\n"
+                 "hoạch triển khai xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ\n"
+                 "an ninh Tổ quốc như sảu: ` 5 #\nI. MỤC ĐÍCH, YÊU CẦU\nNâng cao nhận thức của học sinh.\n"
+                 "II. NỘI DUNG THỰC HIỆN\n- Phòng chống bạo lực học đường: tổ chức 3 buổi tuyên truyền.")
+
+
+@pytest.mark.parametrize("body, kind, reason", [
+    (PLAN_DECLARED, "this", "câu mở đầu văn bản ('... an ninh Tổ quốc như sảu: ` 5 #') nêu đối tượng của đợt này"),
+    # the declaration of a neighbour's plan names it, not this campaign's object
+    (PLAN_DECLARED.replace("xây dựng cơ sở giáo dục điển hình về phong trào toàn dân bảo vệ\nan ninh Tổ quốc",
+                           "công tác phòng chống bạo lực học đường, xây dựng điển hình\nvề an ninh Tổ quốc"),
+     "unknown", "chưa chắc thuộc đợt này"),
+    # a declaration that cites the office's plan is not the document's own words
+    ("Thực hiện Kế hoạch số 887/KH-GDĐT về xây dựng cơ sở giáo dục điển hình về phong trào toàn dân\n"
+     "bảo vệ an ninh Tổ quốc, nhà trường báo cáo như sau:\nPhòng chống bạo lực học đường: 3 buổi.", "unknown",
+     "chưa chắc thuộc đợt này"),
+])
+def test_the_sentence_that_says_what_a_document_is_weighs_as_its_trich_yeu(body, kind, reason):
+    verdict = C.topic_score(C.parse_head(body, INDEX, ocr=True), body, INDEX)
+    assert verdict.kind == kind and reason in verdict.reason, verdict.reason
 
 
 def test_topic_in_body_does_not_override_another_campaigns_subject():
@@ -606,6 +654,33 @@ def test_ocr_name_cut_short_is_consistent_not_unknown():
     assert (d.decision, d.school) == ("counted", "thcs-nguyen-hien"), d.reasons
     d = one(text, msg=message("thnguyendu.q12@hcm-edu.example"), ocr=True)   # from TH Nguyễn Du: a conflict
     assert d.decision == "review" and has(d, "mâu thuẫn")
+
+
+@pytest.mark.parametrize("issuer, sender, decision", [
+    # a level word misread (seeds 11, 12: "HỌC" read "Huệ", the name's end on the next line lost)
+    ("'_ TRƯỜNG TRUNG Huệ CƠ SỞ NGUYỆN", SCHOOL_MAIL, "counted"),
+    # a speck after the level (seed 13): any THPT fits
+    ("TRƯỜNG TRUNG HỌC. PHỔ THÔNG 3Ỷ", "thpttruongchinh@hcm-edu.example", "counted"),
+    ("TRƯỜNG MẦM NO! T", "mnhoamai.q12@hcm-edu.example", "counted"),
+    # what is left does not fit the sender: a conflict, not a guess
+    ("'_ TRƯỜNG TRUNG Huệ CƠ SỞ NGUYỆN", "thnguyendu.q12@hcm-edu.example", "review"),
+    # a whole name that is not on the roster stays unknown
+    ("TRƯỜNG THPT LÊ LỢI 3Ỷ", "thpttruongchinh@hcm-edu.example", "review"),
+])
+def test_ocr_damaged_level_words_are_read_as_a_name_cut_short(issuer, sender, decision):
+    d = one(head("BÁO CÁO", issuer=issuer), msg=message(sender), ocr=True)
+    assert d.decision == decision, d.reasons
+
+
+@pytest.mark.parametrize("canon, repaired", [
+    ("truong trung hue co so nguyen", "truong thcs nguyen"),
+    ("truong trung hoc pho thong 3y", "truong thpt"),
+    ("truong mam no t", "truong mn"),
+    ("truong mn son ca 8", "truong mn son ca 8"),       # a school's number is no speck
+    ("truong thcs nguyen hien", "truong thcs nguyen hien"),
+])
+def test_ocr_level_repair(canon, repaired):
+    assert ocr_level_repair(canon) == repaired
 
 
 @pytest.mark.parametrize("line, type_id, approximate", [

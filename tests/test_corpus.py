@@ -407,3 +407,42 @@ def test_hard_labels_turned_into_rows_score_perfectly(hard_corpus):
     assert m.continuation_pages >= 1 and m.genuine > 10
     assert (m.school_precision, m.type_precision, m.recall, m.review_rate) == (1.0, 1.0, 1.0, 0.0)
     assert m.wrong_campaign_counted == 0 and not m.errors
+
+
+# --------------------------------------------------------------------------- the photos preset
+
+def _page_files(pages: dict[str, int]):
+    """Page photos of documents in order: {"BB": 2} gives BB1.jpg, BB2.jpg (BB2 continues BB1)."""
+    from tests.corpus.corpus import _File
+    from tests.corpus.messages import FileAttachment
+    files = []
+    for doc, count in pages.items():
+        for k in range(1, count + 1):
+            entry = {"filename": f"{doc}{k}.jpg", **({"continues": f"{doc}1.jpg"} if k > 1 else {})}
+            files.append(_File(FileAttachment(f"{doc}{k}.jpg", b"", "image/jpeg"), (entry,)))
+    return files
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_photos_preset_moves_later_pages_out_of_order(seed):
+    """A later page arrives before its first page or among the next document's pages; nothing is lost."""
+    import random
+
+    from tests.corpus.hard_builder import _shuffle_pages
+    files = _page_files({"TTr": 1, "BC": 3, "BB": 2})
+    shuffled, tags = _shuffle_pages(files, random.Random(seed))
+    names = [f.attachment.filename for f in shuffled]
+    assert sorted(names) == sorted(f.attachment.filename for f in files) and names != [f.attachment.filename
+                                                                                         for f in files]
+    assert tags[0] == "photos_shuffled" and set(tags[1:]) <= {"page_before_first", "page_among_other"}
+    out_of_place = [n for n in names if n[-5] != "1" and (names.index(n) < names.index(n[:-5] + "1.jpg") or any(
+        names.index(other) < names.index(n) for other in ("BB1.jpg",) if n.startswith("BC")))]
+    assert out_of_place   # some later page is before its first page, or after the next document's first page
+
+
+def test_photos_preset_leaves_single_pages_alone():
+    import random
+
+    from tests.corpus.hard_builder import _shuffle_pages
+    files = _page_files({"TTr": 1, "BC": 1})
+    assert _shuffle_pages(files, random.Random(1)) == (files, [])

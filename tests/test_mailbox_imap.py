@@ -251,3 +251,85 @@ def test_large_mail_is_fetched_a_few_at_a_time_and_every_message_arrives(dovecot
     assert [f"scan{n}.pdf".encode() in m.data for n, m in enumerate(got)] == [True] * 6
     assert not any(m.headers_only for m in got)
     assert batches[-1].checkpoint[1] == 6
+
+
+# -- IDLE ------------------------------------------------------------------------------------
+
+
+def test_idle_announces_new_mail_and_ticks_while_it_waits(dovecot):
+    import threading
+    from bot.mailbox.imap import IdleWatcher
+
+    dovecot.append("INBOX", message(1), T0)
+    stop, heard, ticks = threading.Event(), threading.Event(), []
+    watcher = IdleWatcher(mailbox_config(dovecot), heard.set, stop, factory(dovecot.password),
+                          on_tick=lambda: ticks.append(1))
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        assert heard.wait(10)  # on connecting: whatever arrived while nobody listened
+        heard.clear()
+        assert _until(lambda: len(ticks) >= 2)  # idling, and the worker's check runs each second
+        dovecot.append("INBOX", message(2), T0)
+        assert heard.wait(10)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive() and watcher.supported is True
+
+
+class ScriptedIdleClient:
+    """An IMAP client whose IDLE says what the script says: the moment a response
+    arrives between the last check and DONE cannot be timed with a real server."""
+
+    def __init__(self, checks: list[list], done: list[list], stop):
+        self.checks, self.done, self.stop = checks, done, stop
+
+    def capabilities(self):
+        return (b"IMAP4REV1", b"IDLE")
+
+    def select_folder(self, folder, readonly=False):
+        return {}
+
+    def idle(self):
+        pass
+
+    def idle_check(self, timeout=None):
+        return self.checks.pop(0) if self.checks else []
+
+    def idle_done(self):
+        responses = self.done.pop(0)
+        if not self.done:
+            self.stop.set()
+        return b"Idle completed", responses
+
+    def logout(self):
+        pass
+
+
+@pytest.mark.parametrize("checked, late, announced", [
+    ([(2, b"EXISTS")], [], True),
+    ([(b"OK", b"Still here")], [(3, b"EXISTS"), (1, b"RECENT")], True),  # came just before DONE
+    ([(b"OK", b"Still here")], [], False),
+    ([(1, b"FETCH", (b"FLAGS", (b"\\Seen",)))], [(1, b"EXPUNGE")], False),
+])
+def test_idle_hears_new_mail_whenever_the_server_says_it(checked, late, announced):
+    import threading
+    from bot.mailbox.imap import IdleWatcher
+
+    stop, calls = threading.Event(), []
+    client = ScriptedIdleClient([checked], [late], stop)
+    IdleWatcher(MailboxConfig(source="imap", host="h", username="u"), lambda: calls.append(1), stop,
+                lambda cfg: client).run()
+    assert calls == [1, 1] if announced else calls == [1]  # the first: on connecting
+
+
+def _until(condition, timeout: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False

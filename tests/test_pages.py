@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import pytest
 
+import tomllib
+from pathlib import Path
+
 from bot import classify as C
+from bot.classify.doctype import body_type
 from bot.classify.pages import PageSigns, joins, page_forms, page_signs
 from bot.errors import RulesError
 from bot.model import Attachment, DocumentPart, Extraction
 from bot.rules.campaign import parse_campaign
-from bot.rules.model import Pages
-from tests.test_classify import RECEIVED, RULES, has, head, message
+from bot.rules.model import Pages, Rules
+from bot.rules.programmes import with_programmes
+from tests.test_classify import PROGRAMMES, RECEIVED, ROSTER, RULES, has, head, message
+from bot.rules.roster import parse_roster
 
 FORMS = page_forms(Pages())
 
@@ -199,6 +205,214 @@ def test_page_numbers_must_follow_the_pages_joined_so_far():
 
 
 # --------------------------------------------------------------------------
+# A page without a head is typed by its body's headings and labels
+# (`body` of each [[document]] in the shipped rules/campaign.toml)
+# --------------------------------------------------------------------------
+
+def _shipped_rules() -> Rules:
+    schools = parse_roster(ROSTER)
+    data = tomllib.loads((Path(__file__).resolve().parents[1] / "rules" / "campaign.toml").read_text("utf-8"))
+    return Rules(campaign=with_programmes(parse_campaign(data, {s.code for s in schools}), PROGRAMMES),
+                 schools=schools)
+
+
+SHIPPED = _shipped_rules()
+SHIPPED_TYPES = C.index_for(SHIPPED).types
+
+# The first page of a Biên bản photographed below its title (seed 11, OCR as read, the school's name
+# changed): the labels of
+# the meeting, and a sentence that names the Báo cáo and the Tờ trình it approved.
+MINUTES_CUT = """Thời gian: Vào lúc 14 giờ 00 phút, ngày 20 tháng 9 năm 2023:
+Địa điểm: Phòng họp Hội đồng Trường THCS Nguyễn Hiền...
+- Thành phần: Hội đóng thi đua - khen thưởng của nhà trường gốm 15 thành ˆ
+Viên, có mặt 15/15.
+Chủ trì: Bà Huỳnh Thị Thanh Loan - Hiệu trưởng,
+“Thư ký: Ông Phan Minh Thẳng - Giáo viên.
+NỘI DUNG CUỘC HỌP.
+` __ 1, Bà Huỳnh Thị Thanh Loan thông qua Báo cáo kết quả xây dựng đơn vị
+điển hình về phong trào toàn đân bảo vệ ANTQ năm học 2022-2023 và dự thảo Tờ
+trình đề nghị công nhận.
+',4. Kết quả biểu quyết: 15/15.thành viên (đạt 100%) đồng ý đế nghị công
+nhận Trường THCS Nguyễn Hiền đạt đơn vị điển hình về phong trào toàn dân bảo vệ an -
+ninh Tổ quốc năm 2023. - . . ,
+Cuộc họp. kết thúc vào lúc 15 giờ 30 phút cùng ngày."""
+# A Kế hoạch's first page cut below its trích yếu (seed 11), OCR reading "IV." as "1V."
+PLAN_CUT = PLAN_BODY_TOP + """
+Việc triển khai phải thiết thực, phù hợp với điều kiện của đơn vị.
+II. NỘI DUNG 'THỤC HIỆN
+- Công tác tuyên truyền, giáo dục, vận động: tổ chức 3 buổi tuyên truyền.
+II. CHỈ TIÊU :
+100% cán bộ, giáo viên, nhân viên và học sinh được tuyên truyền.
+1V. TỔ CHỨC THỰC HIỆN"""
+REPORT_PAGE = """I. ĐẶC ĐIỂM TÌNH HÌNH
+Năm học 2022-2023, trường có 29 cán bộ, giáo viên, nhân viên; 180 học sinh.
+II. KẾT QUẢ THỰC HIỆN THEO BỘ TIÊU CHÍ
+1. Tiêu chí 1: Công tác lãnh đạo, chỉ đạo của chi bộ, thủ trưởng đơn vị
+III. ĐÁNH GIÁ CHUNG
+Ưu điểm: tập thể sư phạm đoàn kết."""
+
+
+@pytest.mark.parametrize("text, type_id, seen", [
+    (MINUTES_CUT, "bien_ban", ("Chủ trì", "Thư ký", "Nội dung cuộc họp", "Kết quả biểu quyết", "Cuộc họp kết thúc")),
+    (PLAN_CUT, "ke_hoach", ("Mục đích", "Nội dung thực hiện", "Chỉ tiêu", "Tổ chức thực hiện")),
+    (REPORT_PAGE, "bao_cao", ("Đặc điểm tình hình", "Kết quả thực hiện", "Tiêu chí", "Đánh giá chung", "Ưu điểm")),
+    # two of a type are not enough
+    ("Chủ trì: Bà Lan - Hiệu trưởng.\nThư ký: Ông Thắng - Giáo viên.\n" + BODY, None, ("Chủ trì", "Thư ký")),
+    # the words inside sentences, wrapped onto a line, or cited: no heading, no label
+    ("Hội đồng thông qua Báo cáo kết quả thực hiện, đánh giá chung và phương hướng;\n"
+     "tổ chức thực hiện, chỉ tiêu và mục đích của kế hoạch\nđặc điểm tình hình, kết quả thực hiện, tiêu chí",
+     None, ()),
+    # a page showing two types as much: no type (a page of each, glued by OCR; or a plan of a meeting)
+    (PLAN_CUT + "\n" + MINUTES_CUT, None, None),
+    # a Tờ trình has no body lines in the rules: a letter's body never types a page
+    ("Kính gửi: Phòng Giáo dục và Đào tạo Quận 12.\nCăn cứ Kế hoạch số 887/KH-GDĐT;\n"
+     "Trường kính đề nghị Phòng xem xét, công nhận.\nTrân trọng./.", None, ()),
+    # the closing sentence naming the document types its page on its own, OCR specks before it (seed 11)
+    ("3\nhường và gia đình học sinh, nâng cao chất lượng\nˆ Trên đây là báo cáo kết quả xây\n"
+     "dựng đơn vị điển hình về phong trào toàn dân\nNơi nhận:", "bao_cao", ("Trên đây là báo cáo",)),
+    ("Ề ' Trên đây là Kế hoạch xây dựng cơ sở giáo dục\nNơi nhận:", "ke_hoach", ("Trên đây là kế hoạch",)),
+    # ... and when the page's lines show another type clearly, the two disagree: no type
+    (MINUTES_CUT + "\nTrên đây là báo cáo của Hội đồng.", None, None),
+    # ... nor inside a sentence
+    ("Hội đồng thống nhất: trên đây là báo cáo trung thực.", None, ()),
+])
+def test_a_body_shows_its_type_by_its_headings_and_labels(text, type_id, seen):
+    found = body_type(text, SHIPPED_TYPES, 3, 2)
+    assert found.type_id == type_id
+    if seen is not None:
+        assert found.lines_of(type_id or (found.seen[0][0] if found.seen else "")) == seen
+
+
+def _decide_shipped(files):
+    return C.classify_message(message(), files, SHIPPED, RECEIVED, True)
+
+
+def test_a_first_page_photographed_below_its_head_is_counted_by_its_body():
+    """Seed 11 (photos_mixed): Báo cáo p1, p2, then the Biên bản's first page cut below its title."""
+    files = [_photo("IMG_1.jpg", head("BÁO CÁO")), _photo("IMG_2.jpg", "2\n" + BODY),
+             _photo("IMG_3.jpg", MINUTES_CUT)]
+    d = _decide_shipped(files)
+    assert [(x.decision, x.doc_types) for x in d] == [("counted", ("bao_cao",)), ("counted", ("bao_cao",)),
+                                                      ("counted", ("bien_ban",))]
+    assert d[2].reasons[0].startswith("không ghép vào tệp 'IMG_1.jpg' như trang tiếp theo: trang mở đầu")
+    assert has(d[2], "không có tiêu đề hay số ký hiệu; nội dung có các phần của Biên bản họp xét, đề nghị "
+                     "('Chủ trì', 'Thư ký', 'Nội dung cuộc họp', 'Kết quả biểu quyết', 'Cuộc họp kết thúc')")
+
+
+def test_a_body_of_another_programme_is_typed_but_not_counted():
+    """The labels of a meeting say Biên bản, not whose: a neighbour's minutes stay out."""
+    other = MINUTES_CUT.replace("xây dựng đơn vị\nđiển hình về phong trào toàn đân bảo vệ ANTQ",
+                                "phong trào thi đua\nXanh - Sạch - Đẹp").replace(
+        "đạt đơn vị điển hình về phong trào toàn dân bảo vệ an -\nninh Tổ quốc năm 2023",
+        "đạt danh hiệu trường học Xanh - Sạch - Đẹp - An toàn năm 2023")
+    d = _decide_shipped([_photo("IMG_1.jpg", head("BÁO CÁO")), _photo("IMG_2.jpg", other)])
+    assert d[1].decision != "counted"
+
+
+def test_a_trich_yeu_of_another_type_leaves_the_body_a_guess():
+    """The trích yếu read (no title, no number) names a Báo cáo; the body shows a Biên bản: review."""
+    text = "Về việc báo cáo kết quả xây dựng đơn vị điển hình về phong trào toàn dân bảo vệ ANTQ\n" + MINUTES_CUT
+    d = _decide_shipped([_photo("IMG_1.jpg", text)])
+    assert d[0].decision == "review"
+    assert has(d[0], "trích yếu giống Báo cáo kết quả xây dựng đơn vị điển hình (kết quả xây dựng, đơn vị điển "
+                     "hình) nhưng nội dung có các phần của Biên bản họp xét, đề nghị ('Chủ trì', ")
+
+
+# A later page of the minutes: its number, the end of the meeting, the signatures.
+MINUTES_PAGE_2 = """2
+Ý kiến thảo luận: các thành viên thống nhất đánh giá nhà trường thực hiện tốt công tác tuyên truyền.
+Kết quả biểu quyết: 15/15 thành viên (đạt 100%) đồng ý đề nghị công nhận.
+Cuộc họp kết thúc vào lúc 15 giờ 30 phút cùng ngày.
+THƯ KÝ                  CHỦ TỌA"""
+
+
+@pytest.mark.parametrize("order", [
+    ("BB1", "BC1", "BB2"),   # the minutes' page 2 among the report's pages
+    ("BB2", "BC1", "BB1"),   # out of order: page 2 before its first page
+    ("BB1", "BC1", "BB2 unnumbered"),   # no page number: its top reads as body text after the report's
+], ids=["among another document", "before its first page", "no page number"])
+def test_a_later_page_joins_the_one_document_of_its_type(order):
+    pages = {"BB1": head("BIÊN BẢN"), "BC1": head("BÁO CÁO"), "BB2": MINUTES_PAGE_2,
+             "BB2 unnumbered": MINUTES_PAGE_2[2:]}
+    files = [_photo(f"IMG_{i}.jpg", pages[p]) for i, p in enumerate(order, start=1)]
+    d = _decide_shipped(files)
+    page = next(i for i, p in enumerate(order) if p.startswith("BB2"))
+    first = f"IMG_{order.index('BB1') + 1}.jpg"
+    assert (d[page].decision, d[page].doc_types) == ("counted", ("bien_ban",))
+    assert d[page].reasons[:2] == (f"trang tiếp theo của tệp '{first}'",
+                                   f"trang không có phần đầu văn bản, nội dung cùng loại với tệp '{first}' "
+                                   "('Ý kiến thảo luận', 'Kết quả biểu quyết', 'Cuộc họp kết thúc', 'Thư ký')")
+    assert sum(x.decision == "counted" and x.doc_types == ("bien_ban",) and not x.reasons[0].startswith(
+        "trang tiếp theo") for x in d) == 1   # one Biên bản, not two
+
+
+def test_a_later_page_without_its_first_page_is_no_document_of_its_own():
+    d = _decide_shipped([_photo("IMG_1.jpg", head("BÁO CÁO")), _photo("IMG_2.jpg", "3\n" + MINUTES_PAGE_2[2:])])
+    assert d[1].decision == "review" and d[1].doc_types == ("bien_ban",)
+    assert d[1].reasons[0] == ("trang số 3, không có phần đầu văn bản; nội dung có các phần của Biên bản họp xét, "
+                               "đề nghị ('Ý kiến thảo luận', 'Kết quả biểu quyết', 'Cuộc họp kết thúc', 'Thư ký') "
+                               "nhưng trong thư không có trang đầu của loại văn bản này: không tính là một văn bản "
+                               "riêng")
+
+
+def test_its_body_refuses_a_join_its_page_number_would_make():
+    """A Biên bản's page 2 right after a one-page Báo cáo: the number follows, the body says otherwise."""
+    d = _decide_shipped([_photo("IMG_1.jpg", head("BÁO CÁO")), _photo("IMG_2.jpg", MINUTES_PAGE_2)])
+    assert d[1].decision == "review" and d[1].doc_types == ("bien_ban",)
+    assert d[1].reasons[0].startswith("trang số 2, không có phần đầu văn bản; nội dung có các phần của Biên bản")
+    assert d[1].reasons[1] == ("không ghép vào tệp 'IMG_1.jpg' như trang tiếp theo: số trang 2 ở đầu trang nhưng "
+                               "nội dung có các phần của Biên bản họp xét, đề nghị ('Ý kiến thảo luận', 'Kết quả "
+                               "biểu quyết', 'Cuộc họp kết thúc', 'Thư ký'), không phải Báo cáo kết quả xây dựng "
+                               "đơn vị điển hình; trang được xét riêng")
+
+
+REPORT_END = ("3\nhường và gia đình học sinh, nâng cao chất lượng tuyên truyền.\n"
+              "ˆ Trên đây là báo cáo kết quả xây dựng đơn vị điển hình về phong trào toàn dân\nNơi nhận:\n- Lưu: VT.")
+
+
+def test_a_later_page_joins_a_first_page_framed_below_its_head():
+    """The report's first page cut below its head, the Tờ trình, then the report's last page."""
+    report_first = (REPORT_PAGE.replace("trường có", "Trường THCS Nguyễn Hiền có") + "\nTrường xây dựng đơn vị "
+                    "điển hình về phong trào toàn dân bảo vệ an ninh Tổ quốc.")
+    files = [_photo("IMG_1.jpg", report_first), _photo("IMG_2.jpg", head("TỜ TRÌNH")), _photo("IMG_3.jpg", REPORT_END)]
+    d = _decide_shipped(files)
+    assert [(x.decision, x.doc_types) for x in d] == [("counted", ("bao_cao",)), ("counted", ("to_trinh",)),
+                                                      ("counted", ("bao_cao",))]
+    assert d[2].reasons[0] == "trang tiếp theo của tệp 'IMG_1.jpg'"
+    assert "không ghép vào tệp 'IMG_2.jpg'" not in " ".join(d[2].reasons)
+
+
+def test_a_type_guessed_from_words_does_not_refuse_a_page():
+    """Seed 11: a plan's first page whose head OCR garbled, its type guessed from a word of its body
+    (wrongly: Báo cáo), then its last page, numbered, closing "Trên đây là Kế hoạch": the page follows
+    its first page; a guess is no evidence against it."""
+    guessed = "Kính gửi: Phòng GD&ĐT.\nNhà trường đạt đơn vị điển hình trong năm học.\n" + BODY
+    plan_end = "2\nBan Giám hiệu chỉ đạo chung.\nTrên đây là Kế hoạch xây dựng cơ sở giáo dục\nNơi nhận:"
+    d = _decide_shipped([_photo("IMG_1.jpg", head("TỜ TRÌNH")), _photo("IMG_2.jpg", guessed),
+                         _photo("IMG_3.jpg", plan_end)])
+    assert (d[1].decision, d[1].doc_types) == ("review", ("bao_cao",))
+    assert d[2].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg'")
+
+
+def test_the_pages_after_a_page_without_its_document_follow_it_into_review():
+    """The report's page 2 (its first page missing), then its page 3: one review item, page 3 follows it."""
+    d = _decide_shipped([_photo("IMG_1.jpg", head("TỜ TRÌNH")),
+                         _photo("IMG_2.jpg", "2\nIII. ĐÁNH GIÁ CHUNG\nƯu điểm: đoàn kết.\nHạn chế: còn hình thức."
+                                             "\nIV. TỰ ĐÁNH GIÁ VÀ ĐỀ NGHỊ\n" + BODY),
+                         _photo("IMG_3.jpg", "3\n" + BODY)])
+    assert d[1].decision == "review" and d[1].reasons[0].startswith("trang số 2, không có phần đầu văn bản")
+    assert d[2].decision == "ignored" and d[2].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg' (trang đầu "
+                                                                     "đang chờ kiểm tra")
+    assert d[2].reasons[1] == "đầu trang là chữ của thân văn bản, không có phần đầu văn bản"
+
+
+def test_a_page_that_opens_a_document_is_not_joined_by_its_type():
+    """The minutes' first page cut below its title, after another Biên bản: a document of its own."""
+    d = _decide_shipped([_photo("IMG_1.jpg", head("BIÊN BẢN")), _photo("IMG_2.jpg", MINUTES_CUT)])
+    assert not d[1].reasons[0].startswith("trang tiếp theo")
+
+
+# --------------------------------------------------------------------------
 # The rules: [pages] of campaign.toml
 # --------------------------------------------------------------------------
 
@@ -217,6 +431,14 @@ def test_pages_default_when_the_table_is_absent():
     assert parse_campaign(_campaign(None), set()).pages == Pages()
 
 
+def test_body_lines_and_their_thresholds_are_read_from_the_rules():
+    data = _campaign({"body_min": 4, "body_margin": 1})
+    data["document"][0]["body"] = ["Kính trình"]
+    campaign = parse_campaign(data, set())
+    assert (campaign.pages.body_min, campaign.pages.body_margin) == (4, 1)
+    assert campaign.doc_types[0].body == ("Kính trình",)
+
+
 def test_pages_words_are_read_from_the_rules():
     pages = parse_campaign(_campaign({"opening": ["Kính gửi"], "closing": ["Nơi nhận"], "number_lines": 2}),
                            set()).pages
@@ -228,6 +450,8 @@ def test_pages_words_are_read_from_the_rules():
     ({"number_lines": 0}, "pages.number_lines"),
     ({"opening": "Kính gửi"}, "pages.opening"),
     ({"openings": ["Kính gửi"]}, "openings"),
+    ({"body_min": 0}, "pages.body_min"),
+    ({"body_margin": 0}, "pages.body_margin"),
 ])
 def test_a_bad_pages_rule_is_an_error_naming_it(pages, named):
     with pytest.raises(RulesError, match=named.replace(".", r"\.")):

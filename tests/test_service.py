@@ -305,12 +305,57 @@ def test_a_news_while_polling_polls_again_after_instead_of_scheduling_a_second_i
     def poll(now, should_stop):
         calls.append(now)
         if len(calls) == 1:
-            assert worker.wake_poll() is False  # IDLE heard news while this poll runs
+            assert worker.wake_poll(0.0) is False  # IDLE heard news while this poll runs
     worker.poll = poll
-    assert worker.wake_poll() is True  # idle: the caller schedules a poll
+    assert worker.wake_poll(0.0) is True  # idle: the caller schedules a poll
     worker.poll_job()
     assert len(calls) == 2  # the news was polled for right after, within the same job
-    assert worker.wake_poll() is True
+    assert worker.wake_poll(0.0) is True
+
+
+@pytest.mark.parametrize("polling, queued, waited, lost", [
+    (False, 0, 14.0, None),   # a poll is being scheduled: give it time
+    (False, 0, 15.0, 15.0),   # no poll started 15 s after the news: the wake-up was lost
+    (True, 0, 600.0, None),   # a long poll runs: it polls again when it ends
+    (False, 1, 100.0, None),  # a poll waits behind a long job (reminders being sent)
+    (False, 1, 120.0, 120.0), # ... but not for ever
+])
+def test_news_that_no_poll_answers_is_noticed(polling, queued, waited, lost):
+    seen = []
+
+    def news_arrives(now=None, should_stop=None):
+        if not seen:  # once: news during a poll makes the job poll again
+            worker.wake_poll(100.0)
+            seen.append(worker.news_unpolled(100.0 + waited))
+
+    worker = Worker(ctx=None, clock=StepClock(T0), poll=news_arrives)
+    for _ in range(queued):
+        worker.poll_submitted()
+    if polling:
+        worker.poll_submitted()
+        worker.poll_job()
+    else:
+        news_arrives()
+    assert seen == [lost]
+
+
+def test_a_poll_answers_the_news_and_one_that_crashed_leaves_it_pending():
+    worker = Worker(ctx=None, clock=StepClock(T0), poll=lambda now, should_stop: None)
+    assert worker.wake_poll(0.0) is True
+    worker.poll_submitted()
+    worker.poll_job()
+    assert worker.news_unpolled(60.0) is None  # the poll started after the news: answered
+
+    def crash(now, should_stop):
+        assert worker.wake_poll(1.0) is False  # news while polling: "poll again when done"
+        raise RuntimeError("a bug")
+    worker.poll = crash
+    worker.poll_submitted()
+    with pytest.raises(RuntimeError):
+        worker.poll_job()
+    assert worker.news_unpolled(16.0) == 15.0  # not lost: the IDLE thread's check polls for it
+    worker.rearm(16.0)
+    assert worker.news_unpolled(30.0) is None and worker.wake_poll(30.0) is True
 
 
 # -- health through the command line ---------------------------------------------
@@ -452,9 +497,9 @@ def test_news_while_a_poll_waits_in_the_executor_schedules_nothing_more():
     calls = []
     worker = Worker(ctx=None, clock=StepClock(T0), poll=lambda now, should_stop: calls.append(now))
     worker.poll_submitted()  # the start-up poll waits behind the digest job in the one worker thread
-    assert worker.wake_poll() is False  # it will see the news: scheduling another would be skipped with a warning
+    assert worker.wake_poll(0.0) is False  # it will see the news: scheduling another would be skipped with a warning
     worker.poll_job()
-    assert len(calls) == 1 and worker.wake_poll() is True
+    assert len(calls) == 1 and worker.wake_poll(0.0) is True
 
 
 def test_health_warns_of_a_mail_loop_while_it_lasts_and_still_exits_0(tmp_path):

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import errno
 import io
 import json
 import os
+import re
 import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -151,6 +153,30 @@ def test_the_progress_bar_of_a_poll_read_in_ocr_slices_counts_the_whole_poll(tmp
     assert all(line.startswith("process ") for line in shown)
 
 
+def test_mail_recorded_while_a_run_is_processing_joins_that_run(tmp_path):
+    """The fetch thread records batch after batch while the pool works: the run takes them as its
+    queue empties instead of ending (the pool drained and idle) and leaving them to the next one."""
+    t0 = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
+    text = f.official_pdf([f.OfficialDoc()])
+    mails = [RawMessage(f"t:{n}", mf.build(message_id=f"<text-{n}@x>", files=[mf.File(f"to-trinh-{n}.pdf", text)]),
+                        t0 + timedelta(minutes=n)) for n in range(5)]
+    shown = []
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        shown.append((done, total))
+        if len(shown) == 1:  # the first batch is recorded: the fetch thread commits the next one
+            with Store.open(tmp_path / "state") as fetch_store:
+                fetch_store.record_fetched(mails[3:], t0)
+
+    report = PollReport()
+    with Store.open(tmp_path / "state") as store, Extractor(workers=0) as extractor:
+        store.record_fetched(mails[:3], t0)
+        assert process_pending(store, load_rules(ROOT / "rules"), extractor, t0, report, ocr_available=False,
+                               progress=progress)
+        assert store.message_counts() == {"done": 5}
+    assert report.processed == 5 and shown[-1] == (5, 5)
+
+
 def test_the_progress_bar_counts_a_mail_too_large_to_download_as_handled(tmp_path):
     t0 = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
     text = f.official_pdf([f.OfficialDoc()])
@@ -221,7 +247,8 @@ def _big_mail(size: int, junk: bytes = b"") -> bytes:
 
 
 @pytest.mark.parametrize("size", [5 * 1024 * 1024, 40 * 1024])  # a large mail, and an ordinary one
-@pytest.mark.parametrize("junk", [b"", b"!!\r\n", b"QQ=\r\n"])
+@pytest.mark.parametrize("junk", [b"", b"!!\r\n", b"QQ=\r\n", b"QQ==\r\n", b"Q=\r\n=\r\n", b"QUJD\r\n\r\n",
+                                  b"\x00elided-0123456789abcdef-0\x00\r\n"])
 def test_the_lean_parse_of_a_mail_is_the_stdlib_parse(monkeypatch, junk, size):
     raw, data = _big_mail(size, junk)
     lean = parse.parse_message(raw)
@@ -230,6 +257,17 @@ def test_the_lean_parse_of_a_mail_is_the_stdlib_parse(monkeypatch, junk, size):
     assert lean == plain
     if not junk:
         assert lean.attachments[0].data == data and not lean.problems
+
+
+_CLEAN_BASE64 = re.compile(rb"[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*")
+
+
+@pytest.mark.parametrize("data", [b"", b"QUJD", b"QUJD\r\nQUI=\r\n", b"QQ==", b"QQ==\n\n", b"\nQQ==", b"QQ=\n=",
+                                  b"QQ===", b"Q=Q=", b"QU JD", b"QUJD!", b"QUJD\x00", b"==", b"=\r\n", b"QUJ\xc3"])
+def test_base64_chars_is_the_clean_base64_pattern_counted(data):
+    """What the lean parse decodes in one step: clean, padded base64 lines (else the stdlib's path)."""
+    expected = len(data) - data.count(b"\r") - data.count(b"\n") if _CLEAN_BASE64.fullmatch(data) else None
+    assert parse.mime.base64_chars(memoryview(data)) == expected
 
 
 def test_the_lean_parse_leaves_text_that_only_looks_like_base64_alone(monkeypatch):
@@ -242,6 +280,49 @@ def test_the_lean_parse_leaves_text_that_only_looks_like_base64_alone(monkeypatc
     monkeypatch.setattr(parse.mime, "_ELIDE_FROM", 10**12)
     assert lean == parse.parse_message(raw)
     assert lean.attachments[0].data == words[:-2]  # the line break before the boundary belongs to it
+
+
+def test_archive_batch_makes_each_file_durable_before_its_name_and_its_names_before_returning(tmp_path):
+    """A crash (power cut) at any point leaves each archived message whole or absent: every file is
+    fsync'ed before it is renamed into place, every directory after, all before the caller's commit."""
+    blobs = [os.urandom(100 + n) for n in range(40)]
+    targets = {sha256(b): tmp_path / "a" / sha256(b)[:2] / f"{sha256(b)}.eml" for b in blobs}
+    synced_files, synced_dirs = set(), set()
+
+    def watching_fsync(fd: int) -> None:
+        path = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        if path.is_dir():  # its names: every file of the batch in it is in place by now
+            assert all(t.exists() for t in targets.values() if t.parent == path)
+            synced_dirs.add(path)
+        else:  # a file's data: not yet under its final name
+            digest = path.name.split(".")[1]
+            assert not targets[digest].exists()
+            synced_files.add(digest)
+        os.fsync(fd)
+
+    store = BlobStore(tmp_path / "a", ".eml", fsync=watching_fsync)
+    digests = store.put_many(blobs)
+    store.sync_dirs(digests)
+    assert synced_files == set(targets) and synced_dirs == {t.parent for t in targets.values()}
+    assert [store.get(d) for d in digests] == blobs
+
+
+def test_archive_batch_with_a_failed_fsync_renames_nothing(tmp_path):
+    """The state disk fails (EIO, full): the error reaches the fetch, which records nothing; no file
+    of the batch is under its name, and a later batch writes them all."""
+    blobs = [os.urandom(100 + n) for n in range(20)]
+
+    def failing_fsync(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(f"{sha256(blobs[7])}.eml.{os.getpid()}.tmp"):
+            raise OSError(errno.EIO, "Input/output error")
+        os.fsync(fd)
+
+    with pytest.raises(OSError):
+        BlobStore(tmp_path / "a", ".eml", fsync=failing_fsync).put_many(blobs)
+    assert not [p for p in (tmp_path / "a").rglob("*.eml")]
+    store = BlobStore(tmp_path / "a", ".eml")
+    assert [store.get(d) for d in store.put_many(blobs)] == blobs
+    assert not [p for p in (tmp_path / "a").rglob("*.tmp")]
 
 
 def test_archive_batch_write_matches_one_at_a_time(tmp_path):

@@ -31,7 +31,7 @@ def test_idle_brings_new_mail_long_before_the_next_poll_and_an_idle_worker_is_qu
         worker.wait_for_line(r"worker started")
         assert wait(lambda: "poll" in _marks(state)), worker.log
         dovecot.append("INBOX", mail(2), datetime.now(timezone.utc))
-        assert wait(lambda: processed(state) >= 2, timeout=100), worker.log  # IDLE, not the 300 s poll
+        assert wait(lambda: processed(state) >= 2, timeout=40), worker.log  # IDLE, not the 300 s poll
         # side by side: monitoring sees a healthy worker; reading commands work while the worker runs;
         # a sending one says to stop the service first
         done = seconds(cfg, dovecot.password, "health", "status", "export", "outbox", "digest --dry-run", "remind")

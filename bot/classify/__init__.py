@@ -13,8 +13,11 @@ How evidence is weighed (details in the functions below):
   incomplete header match. Weak: the filename. A school mentioned in passing
   in a body never counts. Two strong sources that disagree mean review.
 - Document type. The title line and the type abbreviation of the ``Số:`` line
-  in the head weigh most; the subject line ("Về việc", "V/v") confirms; body
-  words and the filename only ever produce a guess that goes to review.
+  in the head weigh most; the subject line ("Về việc", "V/v") confirms.
+  Without either, the body's own headings and labels (``body`` of each
+  document in the rules: "Chủ trì:", "Thư ký:" of a Biên bản) type a part
+  when they show one type clearly (``doctype.body_type``); body words and the
+  filename only ever produce a guess that goes to review.
 - Campaign and issuer. A document counts only when its own words (title,
   trích yếu, the body's own sentences when the trích yếu is lost) name the
   campaign's object (``[topic] object``); topic words alone never do. One
@@ -31,8 +34,11 @@ How evidence is weighed (details in the functions below):
   ignored; a mail with more attachments than ``attachment_cap`` is one review
   item; a page photo without a title continues the document photographed
   before it only when its top shows it (its page number follows, the
-  document's end, body text read well without a head: ``pages``); a head it
-  could not read never joins it to another document (``_page_runs``).
+  document's end, body text read well without a head: ``pages``) and its
+  body does not show another type; a later page that joined nothing joins
+  the one document of its body's type in the mail, and one numbered 2 or
+  more without such a document is reviewed, never counted on its own; a
+  head it could not read never joins it to another document (``_page_runs``).
 
 Every decision carries short reasons in Vietnamese, with diacritics: they
 are shown to the coordinator in the digest and the review queue. Every

@@ -39,13 +39,19 @@ class TypeVerdict:
     concern_codes: tuple[ReasonCode, ...] = ()  # one per concern
 
 
+# A type shown by the body's own headings and labels (``body_type``): above the
+# review threshold of the shipped rules (0.75), below a title read in the head.
+BODY_CONFIDENCE = 0.8
+
+
 def detect_doc_type(head: Head, text: str, filename: str, index: ClassifierIndex) -> TypeVerdict:
     """The document type from title, number code, subject line, body and filename.
 
     Title exact 0.9, approximate 0.8; number code 0.8; both agreeing 1.0
     (0.95 when approximate); the subject line's keywords add 0.05. Without
-    title or code, subject keywords give a 0.5 guess, body words or a
-    meaningful filename a 0.3 guess: review. Title and code of different
+    title or code, the body's headings and labels give 0.8 when they show one
+    type (``body_type``); else subject keywords give a 0.5 guess, body words
+    or a meaningful filename a 0.3 guess: review. Title and code of different
     types: review. Bodies cite other types ("căn cứ Kế hoạch số ...") and are
     never read for the title.
     """
@@ -114,10 +120,108 @@ def _written_code(number: NumberLine) -> str:
     return m.group(1) if m and fold_compact(m.group(1)) == number.type_code else number.type_code.upper()
 
 
+@dataclass(frozen=True)
+class BodyType:
+    """What the lines of a text show of its type, read at the start of its lines.
+
+    ``seen``: for each type with any of its ``body`` lines, the lines seen
+    (as the rules write them), most first; ``type_id``: the type when they
+    decide (``body_min`` different lines of it, ``body_margin`` more than of
+    any other type), else None.
+    """
+
+    type_id: str | None
+    seen: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def lines_of(self, type_id: str) -> tuple[str, ...]:
+        return next((lines for t, lines in self.seen if t == type_id), ())
+
+
+# Numbering and bullets before a heading or a label, as match form leaves them
+# ("4. Kết quả" -> "4 ket qua", "II." -> "ii", OCR's "1V." -> "1v", "a)" -> "a").
+_NUMBERING = re.compile(r"^(?: (?:\d{1,2}|[ivxl1]{1,4}|[a-e]))+(?= )")  # not "y": "Ý kiến" is a word
+# Numbering before a heading or a label ("II. ", OCR's "1V. ", "a) "), specks stripped before it.
+_LEAD = re.compile(r"^(?:(?:[IVXLivxl1]{1,4}|[a-eA-E])[.)][\W\d_]*)*")
+
+
+# How much of a line its start is: the longest heading or label of the rules and numbering before it.
+_LINE_START = 80
+
+
+def _opens_with_capital(line: str) -> bool:
+    """Whether a line's first word, past specks ("ˆ", "',4.") and numbering, begins with a capital."""
+    k = 0
+    while k < len(line) and not (line[k].isalpha() and line[k].lower() != line[k].upper()) \
+            and not line[k].isdigit():
+        k += 1
+    while k < len(line) and (line[k].isdigit() or not line[k].isalpha()):
+        k += 1  # "4. ", "1, "
+    rest = line[k:]
+    rest = rest[_LEAD.match(rest).end():]
+    return rest[:1].isupper()
+
+
+def body_type(text: str, types: Sequence[TypeSig], min_lines: int = 3, margin: int = 2) -> BodyType:
+    """The type a body's own structure shows: its headings and labels ("Chủ trì:",
+    "Thư ký:", "Kết quả biểu quyết" of a Biên bản; "MỤC ĐÍCH, YÊU CẦU", "TỔ CHỨC
+    THỰC HIỆN" of a Kế hoạch: ``body`` of each type in the rules), each counted
+    once. Only a line that begins with one counts, after its numbering and
+    with a capital letter: a heading or a label, not a sentence wrapped onto
+    the line, nor one that cites another document ("thông qua Báo cáo kết quả...").
+
+    The sentence that closes a document naming it ("Trên đây là báo cáo ...":
+    ``end`` of each type), at the start of a line, types it on its own; when
+    the body's lines show another type, or another type's closing is there
+    too, the two disagree: no type.
+    """
+    marked = [t for t in types if t.dossier and (t.body or t.end)]
+    found: dict[str, list[str]] = {}
+    ends: dict[str, str] = {}
+    for line in text[:MAX_TEXT].splitlines() if marked else ():
+        if not _opens_with_capital(line):
+            continue
+        form = _NUMBERING.sub("", match_form(line[:_LINE_START]))
+        for sig in marked:
+            written = next((w for phrase, w in sig.body if form.startswith(f" {phrase} ")), None)
+            if written is not None and written not in found.get(sig.id, ()):
+                found.setdefault(sig.id, []).append(written)
+            closing = next((w for phrase, w in sig.end if form.startswith(f" {phrase} ")), None)
+            if closing is not None:
+                ends.setdefault(sig.id, closing)
+                if closing not in found.get(sig.id, ()):
+                    found.setdefault(sig.id, []).append(closing)
+    ranked = sorted(found.items(), key=lambda kv: -len(kv[1]))
+    seen = tuple((t, tuple(lines)) for t, lines in ranked)
+    runner_up = len(ranked[1][1]) if len(ranked) > 1 else 0
+    by_lines = ranked[0][0] if ranked and len(ranked[0][1]) >= min_lines and \
+        len(ranked[0][1]) - runner_up >= margin else None
+    if len(ends) == 1:
+        named = next(iter(ends))
+        others = max((len(lines) for t, lines in found.items() if t != named), default=0)
+        # its own closing, unless the body's lines show another type as clearly as they type a page
+        if by_lines in (None, named) and not (others >= min_lines and others - len(found[named]) >= margin):
+            return BodyType(named, seen)
+    return BodyType(by_lines if not ends or by_lines in ends else None, seen)
+
+
 def _guess_type(head: Head, text: str, filename: str,
                 index: ClassifierIndex) -> tuple[TypeSig | None, float, list[str]]:
-    """Weak guesses for a head without title or code: subject words, body words, filename."""
+    """Guesses for a head without title or code: the body's structure (its headings and
+    labels, ``body_type``: a type, 0.8), else weak ones: subject words, body words, filename."""
     dossier = [t for t in index.types if t.dossier]
+    structure = body_type(text, dossier, index.pages.body_min, index.pages.body_margin)
+    if structure.type_id is not None:
+        sig = next(t for t in dossier if t.id == structure.type_id)
+        subject = {t.id: _keyword_hits(t, head.subject_text()) for t in dossier} if head.subject_text() else {}
+        said = _unique_best(subject) if subject else None
+        shown = ", ".join(f"'{w}'" for w in structure.lines_of(sig.id))
+        if said is None or said == sig.id:
+            return sig, BODY_CONFIDENCE, [f"không có tiêu đề hay số ký hiệu; nội dung có các phần của {sig.name} "
+                                          f"({shown})"]
+        # a trích yếu of another type leaves it a guess, saying both
+        other = next(t for t in dossier if t.id == said)
+        return other, 0.5, [f"không có tiêu đề hay số ký hiệu; trích yếu giống {other.name} "
+                            f"({', '.join(subject[said])}) nhưng nội dung có các phần của {sig.name} ({shown})"]
     for where, haystack, confidence in (("trích yếu", head.subject_text(), 0.5),
                                         ("từ ngữ trong nội dung", text, 0.3)):
         if not haystack:

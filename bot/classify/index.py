@@ -35,6 +35,8 @@ class TypeSig:
     codes: frozenset[str]
     keywords: tuple[tuple[str, str], ...] = ()  # (match form, as written)
     written: frozenset[str] = frozenset()       # titles casefolded with their marks, no spaces (tiếng Việt)
+    body: tuple[tuple[str, str], ...] = ()      # lines that open a line of its body (match form, as written)
+    end: tuple[tuple[str, str], ...] = ()       # its closing sentence naming it ("Trên đây là báo cáo")
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,8 @@ def _type_sigs(campaign: Campaign) -> tuple[TypeSig, ...]:
     sigs = [TypeSig(d.id, d.name, True,
                     titles=tuple(fold_compact(t) for t in d.titles),
                     codes=frozenset(match_phrase(c).replace(" ", "") for c in d.number_codes),
-                    keywords=_phrases(d.keywords))
+                    keywords=_phrases(d.keywords), body=_phrases(d.body),
+                    end=_phrases(d.end))
             for d in campaign.doc_types]
     taken_titles = {t for s in sigs for t in s.titles}
     taken_codes = {c for s in sigs for c in s.codes}

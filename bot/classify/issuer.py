@@ -85,14 +85,36 @@ def find_school_in_head(head: Head, index: ClassifierIndex) -> HeadSchool:
         if found is not None:
             return found
     for i in head.issuer:
-        canon = canon_school_text(_printed_name(_left_column(head.lines[i], head.folded[i])))
+        left = _left_column(head.lines[i], head.folded[i])
+        canon = canon_school_text(_printed_name(left))
         words = canon.split()
         if words and (words[0] == "truong" or words[0] in LEVEL_TOKENS) and len(words) >= 2:
             cut_short = _schools_named_by_start(canon, index)
+            if not cut_short and head.ocr:
+                canon = ocr_level_repair(canon_school_text(left))
+                cut_short = _schools_named_by_start(canon, index)
             if cut_short:  # "TRƯỜNG THCS NGUYỄN" and the rest lost: consistent, not unknown
                 return HeadSchool(SchoolMention(cut_short, canon, exact=False), head.lines[i], cut_short=True)
             return HeadSchool(None, unknown_line=head.lines[i])
     return HeadSchool(None)
+
+
+# A level phrase with one word OCR misread ("TRUNG Huệ CƠ SỞ"): the words around it say which.
+_DAMAGED_LEVEL = ((re.compile(r"^truong trung \w{1,4} co so\b"), "truong thcs"),
+                  (re.compile(r"^truong trung \w{1,4} pho thong\b"), "truong thpt"),
+                  (re.compile(r"^truong mam n\w{0,2}\b"), "truong mn"))
+# What OCR leaves at the end of a line: one character, or letters and digits mixed ("t", "3y");
+# not a school's number ("8" of "mn son ca 8": a digit alone is kept).
+_TRAILING_SPECK = re.compile(r"(?:\s+(?:[a-z]|[a-z]+\d\w*|\d+[a-z]\w*))+$")
+
+
+def ocr_level_repair(canon: str) -> str:
+    """An issuer line as OCR read it, in ``canon_school_text`` form, with a damaged level phrase
+    repaired and the specks at its end dropped: "truong trung hue co so nguyen" -> "truong thcs
+    nguyen", "truong thpt 3y" -> "truong thpt". Only its start is then matched (a cut-short name)."""
+    for pattern, level in _DAMAGED_LEVEL:
+        canon = pattern.sub(level, canon)
+    return _TRAILING_SPECK.sub("", canon)
 
 
 def _ocr_name_over_lines(head: Head, index: ClassifierIndex) -> HeadSchool | None:

@@ -11,12 +11,12 @@ from typing import Sequence
 from ..model import Attachment, DocumentPart, Extraction, ItemDecision, ParsedMessage, ReasonCode, Skipped
 from ..rules.model import Rules
 from .constants import CONCERN_CAP, MAX_TEXT, SUBMISSION_PHRASES, TINY_IMAGE_BYTES
-from .doctype import TypeVerdict, detect_doc_type, filename_types
+from .doctype import BodyType, TypeVerdict, body_type, detect_doc_type, filename_types
 from .evidence import (SchoolEvidence, SchoolVerdict, filename_evidence, head_evidence, message_evidence,
                        resolve_school)
 from .forms import match_phrase, match_form
 from .head import Head, parse_head
-from .helpers import school_code, vn_decimal, shortened, unique_nonempty
+from .helpers import school_code, vn_decimal, shortened, type_name, unique_nonempty
 from .index import ClassifierIndex, index_for
 from .head import MOTTO, mostly_caps
 from .issuer import HeadSchool, OtherIssuer, find_school_in_head, other_issuer
@@ -53,6 +53,12 @@ class _PartFacts:
     school: bool        # some source named a roster school
     words: bool         # it has words of this campaign's topic
     signs: PageSigns | None = None  # of a page photo: what its top shows (page number, head, body text)
+    body: BodyType | None = None    # of a page photo without a head: the type its body's lines show
+    type_sure: bool = False         # its type was read (head or body structure), not guessed
+
+
+# A type read from the head (title, number code) or the body's structure, not a guess from words.
+_SURE_TYPE = 0.7
 
 
 def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extraction]], rules: Rules,
@@ -94,7 +100,7 @@ def classify_message(msg: ParsedMessage, docs: Sequence[tuple[Attachment, Extrac
             decision, fact = _classify_part(att, ext, part, i, ctx)
             decisions.append(decision)
             facts.append(fact)
-    decisions = _page_runs(decisions, facts, docs)
+    decisions = _page_runs(decisions, facts, docs, ctx.index)
     unread = [_unread_part(skip, -2 - k, ctx) for k, skip in enumerate(unread_skips)]
     decisions += unread
     if not unread and all(not_a_document(att) for att, _ in docs):
@@ -157,7 +163,7 @@ def _is_page_image(att: Attachment, ext: Extraction) -> bool:
 
 
 def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None],
-               docs: Sequence[tuple[Attachment, Extraction]]) -> list[ItemDecision]:
+               docs: Sequence[tuple[Attachment, Extraction]], index: ClassifierIndex) -> list[ItemDecision]:
     """Consecutive page images of one mail form documents, on evidence only.
 
     A page whose head opens a document (a title, a ``Số:`` line, the motto
@@ -172,12 +178,15 @@ def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None]
     fate. A page that does not show it (its top looks like another head,
     opens a body, or could not be read) is never merged: it keeps its own
     decision (usually review) with a reason saying why, and opens a run of
-    its own.
+    its own. Then a later page that joined nothing may join the one
+    document of its type in the mail, as its body's lines show it
+    (``_join_by_type``).
     """
     images = [_is_page_image(att, ext) for att, ext in docs for _ in (ext.parts or (None,))]
     # decisions hold one entry per part (or per file without text), in the order of docs
     containers = [att.container for att, ext in docs for _ in (ext.parts or (None,))]
     out = list(decisions)
+    lead_of: dict[int, int] = {}  # a page joined -> the first page of its document
     first: int | None = None  # index of the page that opened the current document
     pages = 0                 # pages of the current document so far
     for k, decision in enumerate(decisions):
@@ -188,27 +197,97 @@ def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None]
         if fact.starts or first is None or containers[first] != containers[k] or fact.signs is None:
             first, pages = k, 1
             continue
-        lead = out[first]
         joining = joins(fact.signs, pages)
-        if not joining.continues:
+        other = _other_body(fact, out[first], index) if joining.continues and _sure(facts[first]) else ""
+        if not joining.continues or other:
+            why = f"{joining.reason} {other}" if other else joining.reason
             out[k] = replace(decision, reasons=unique_nonempty((
-                f"không ghép vào tệp '{lead.filename}' như trang tiếp theo: {joining.reason}; trang được xét riêng",
-                *decision.reasons)))
+                f"không ghép vào tệp '{out[first].filename}' như trang tiếp theo: {why}; "
+                "trang được xét riêng", *decision.reasons)))
             first, pages = k, 1
             continue
         pages += 1
-        reason = continuation_reason(lead.filename)
-        if lead.decision == "review":
-            out[k] = replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=False,
-                             decision="ignored", confidence=lead.confidence,
-                             reasons=(reason + " (trang đầu đang chờ kiểm tra; trang này đi theo trang đầu)",
-                                      joining.reason),
-                             reason_code=ReasonCode.PAGE_CONTINUATION)
+        out[k] = _continuation(decision, out[first], joining.reason)
+        lead_of[k] = first
+    return _join_by_type(out, decisions, facts, containers, lead_of, index)
+
+
+def _sure(fact: _PartFacts | None) -> bool:
+    return fact is not None and fact.type_sure
+
+
+def _other_body(fact: _PartFacts, lead: ItemDecision, index: ClassifierIndex) -> str:
+    """Why a page's body says it is not of the type of the document before it ("" when it agrees or says nothing)."""
+    kind = fact.body.type_id if fact.body is not None else None
+    if kind is None or not lead.doc_types or kind in lead.doc_types:
+        return ""
+    shown = ", ".join(f"'{w}'" for w in fact.body.lines_of(kind))
+    return (f"nhưng nội dung có các phần của {type_name(kind, index)} ({shown}), "
+            f"không phải {type_name(lead.doc_types[0], index)}")
+
+
+def _continuation(decision: ItemDecision, lead: ItemDecision, why: str) -> ItemDecision:
+    """A page of the document that ``lead`` (its first page) opened: it follows the first page's fate."""
+    reason = continuation_reason(lead.filename)
+    if lead.decision == "review":
+        return replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=False,
+                       decision="ignored", confidence=lead.confidence,
+                       reasons=(reason + " (trang đầu đang chờ kiểm tra; trang này đi theo trang đầu)", why),
+                       reason_code=ReasonCode.PAGE_CONTINUATION)
+    return replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=lead.campaign,
+                   decision=lead.decision, confidence=lead.confidence,
+                   reasons=(reason, why, *lead.reasons[:3]),
+                   reason_code=None if lead.decision == "counted" else ReasonCode.PAGE_CONTINUATION)
+
+
+def _join_by_type(out: list[ItemDecision], decisions: Sequence[ItemDecision], facts: Sequence[_PartFacts | None],
+                  containers: Sequence[str], lead_of: dict[int, int], index: ClassifierIndex) -> list[ItemDecision]:
+    """A later page that did not join the page before it (out of order, among another document's
+    pages, its top unread) joins the one document of its type in the same container of the mail.
+
+    Only a page without a head whose top does not open a document (no head,
+    no opening words: those are first pages, judged on their own) and whose
+    body's lines show one type (``body_type``); the document is the only
+    page of that container opening a document (its head, or the opening of
+    a body) whose type was read, not guessed, as that type. Its own
+    continuation pages follow it. Such a page without a document to join is
+    never counted as a document of its own (nothing shows it is a first
+    page): review, saying what was seen.
+    """
+    for k, fact in enumerate(facts):
+        if fact is None or fact.body is None or fact.body.type_id is None or k in lead_of \
+                or decisions[k].decision == "ignored":  # another programme's, year's, issuer's page stays so
+            continue
+        signs = fact.signs
+        if signs is None or signs.head or signs.opening:
+            continue
+        kind = fact.body.type_id
+        leads = [j for j, f in enumerate(facts) if j != k and f is not None and j not in lead_of and _sure(f)
+                 and (f.starts or (f.signs is not None and (f.signs.head or f.signs.opening)))
+                 and containers[j] == containers[k] and out[j].doc_types == (kind,)]
+        shown = ", ".join(f"'{w}'" for w in fact.body.lines_of(kind))
+        if len(leads) == 1:
+            j = leads[0]
+            why = f"trang không có phần đầu văn bản, nội dung cùng loại với tệp '{out[j].filename}' ({shown})"
+            followers = [p for p, lead in lead_of.items() if lead == k]
+            out[k] = _continuation(decisions[k], out[j], why)
+            lead_of[k] = j
+            for page in followers:  # the pages that followed it follow it there, for what showed it before
+                out[page] = _continuation(decisions[page], out[j], out[page].reasons[1])
+                lead_of[page] = j
         else:
-            out[k] = replace(decision, school=lead.school, doc_types=lead.doc_types, campaign=lead.campaign,
-                             decision=lead.decision, confidence=lead.confidence,
-                             reasons=(reason, joining.reason, *lead.reasons[:3]),
-                             reason_code=None if lead.decision == "counted" else ReasonCode.PAGE_CONTINUATION)
+            missing = ("trong thư không có trang đầu của loại văn bản này" if not leads
+                       else f"trong thư có {len(leads)} văn bản loại này")
+            page = f"trang số {signs.number}" if signs.number is not None and signs.number >= 2 else "trang"
+            seen = (f"{page}, không có phần đầu văn bản; nội dung có các phần của "
+                    f"{type_name(kind, index)} ({shown}) nhưng {missing}: không tính là một văn bản riêng")
+            out[k] = replace(out[k], reasons=unique_nonempty((seen, *out[k].reasons)))
+            if out[k].decision == "counted":
+                out[k] = replace(out[k], decision="review", campaign=False,
+                                 confidence=min(out[k].confidence, CONCERN_CAP),
+                                 reason_code=ReasonCode.UNREADABLE_TITLE)
+                for page in (p for p, lead in lead_of.items() if lead == k):  # they follow it into review
+                    out[page] = _continuation(decisions[page], out[k], out[page].reasons[1])
     return out
 
 
@@ -305,7 +384,7 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
     school = resolve_school(ctx.evidence + head_evidence(head_school) + filename_evidence(att.filename, index),
                             ctx.sender)
     topic = topic_score(head, part.text, index)
-    year = check_year(document_year(head, part.text), ctx.cycle, ctx.received, ctx.mail_years)
+    year = check_year(document_year(head, part.text), ctx.cycle, ctx.received, ctx.mail_years, ocr=ext.ocr)
     confidence = min(school.confidence, doc_type.confidence)
     threshold = index.campaign.review_threshold
 
@@ -341,7 +420,9 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
               or (head_school.mention is not None and mostly_caps(head_school.line))
               or mostly_caps(head_school.unknown_line) or any(MOTTO.search(f) for f in head.folded[:8]))
     signs = page_signs(part.text, index.pages) if _is_page_image(att, ext) and not starts else None
-    return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words, signs=signs)
+    body = body_type(part.text, index.types, index.pages.body_min, index.pages.body_margin) if signs else None
+    return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words, signs=signs,
+                            body=body, type_sure=bool(doc_type.doc_types) and doc_type.confidence >= _SURE_TYPE)
 
 
 def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: TopicVerdict,

@@ -143,6 +143,9 @@ def signature_titles(text: str) -> list[tuple[str, str]]:
         text = text[:MAX_TEXT] + "\n" + text[-MAX_TEXT:]
     found = []
     for line in text.splitlines():
+        last = line.rsplit(None, 1)[-1:]  # (speed) a line whose last word is not in capitals has no title
+        if not last or not (word := _EDGE_JUNK.sub("", last[0])).isalpha() or not word.isupper():
+            continue
         words = [_EDGE_JUNK.sub("", w) for w in line.split()]
         tail: list[str] = []
         for word in reversed(words):

@@ -44,13 +44,16 @@ class PageForms:
     opening: tuple[tuple[str, str], ...]   # (match form, as written)
     closing: tuple[tuple[str, str], ...]
     legible_share: float
+    body_min: int = 3      # different body lines of one type that type a page without a head
+    body_margin: int = 2   # ... and by how many more than of any other type
 
 
 def page_forms(pages: Pages) -> PageForms:
     """The match forms of ``[pages]``."""
     return PageForms(pages.number_lines, pages.top_lines, tuple(match_phrase(w) for w in pages.head_words),
                      tuple((match_phrase(p), p) for p in pages.opening),
-                     tuple((match_phrase(p), p) for p in pages.closing), pages.legible_share)
+                     tuple((match_phrase(p), p) for p in pages.closing), pages.legible_share,
+                     pages.body_min, pages.body_margin)
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,12 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     1. The title and trích yếu: the campaign's object there makes it this
        campaign's (unless they name another programme too: unclear); another
        programme there (and not the object) makes it that programme's.
-    2. Otherwise (the trích yếu lost or silent) the body's own sentences,
-       citations left out: the object and no other programme -> this
-       campaign; another programme and not the object -> that one.
+    2. Otherwise (the trích yếu lost or silent) the sentence by which the
+       body says what the document is ("... xây dựng Kế hoạch triển khai ...
+       như sau:"), weighed as a trích yếu: the object and no other programme
+       -> this campaign. Then the body's own sentences, citations left out:
+       the object and no other programme -> this campaign; another programme
+       and not the object -> that one.
     3. Topic words alone: unclear (review), saying which words were seen.
     """
     own = match_form(" ".join((head.subject_text(), head.title_line, _line_under_title(head))))
@@ -96,6 +99,11 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     obj = _object_hits(index, first)
     if obj and not _other_topics(index, _without(first, index.own_terms)):
         return TopicVerdict("this", f"đầu văn bản nêu đối tượng của đợt này: {quoted(obj)}")
+    said, last_line = _declaration(text)
+    obj = _object_hits(index, match_form(said))
+    if obj and not _other_topics(index, _without(match_form(said), index.own_terms)):
+        return TopicVerdict("this", f"câu mở đầu văn bản ('... {shortened(last_line, 60)}') nêu đối tượng của "
+                                    f"đợt này: {quoted(obj)}")
     body = match_form(" ".join(_own_lines(head, text)))
     ours = _object_count(index, body)
     obj = _object_hits(index, body) if ours else []
@@ -130,6 +138,33 @@ def topic_score(head: Head, text: str, index: ClassifierIndex) -> TopicVerdict:
     if others:
         return TopicVerdict("unknown", f"chưa chắc thuộc đợt này: nội dung nhắc đến {others[0]}, trích yếu không nêu")
     return TopicVerdict("unknown", "không thấy từ ngữ nào của đợt này", words=False)
+
+
+# The sentence by which a document says what it is, before its first section:
+# "Căn cứ tình hình thực tế của đơn vị, Trường X xây dựng Kế hoạch triển khai ... như sau:".
+_DECLARATION_LINES = 15
+_AS_FOLLOWS = re.compile(r"\bnhu\s*sau\b\W{0,3}:")
+_SENTENCE_END = re.compile(r"[.;](?=\s)")
+# A declaration that is a citation of another document ("Thực hiện Kế hoạch số 887 ... như sau:").
+_CITED = re.compile(r"^\W*(?:can cu|thuc hien|theo) (?:ke hoach|quyet dinh|thong tu|cong van|huong dan|chi thi|"
+                    r"nghi quyet|van ban|bo tieu chi)\b")
+
+
+def _declaration(text: str) -> tuple[str, str]:
+    """The document's own sentence ending "như sau:" in its first lines (its trích yếu in running
+    text, as documents open their body), folded, with the line that ends it as written; ("", "")
+    when there is none or it cites another document."""
+    raw = text.splitlines()[:_DECLARATION_LINES]
+    folded = [fold(line) for line in raw]
+    for k, line in enumerate(folded):
+        m = _AS_FOLLOWS.search(line)
+        if m is None:
+            continue
+        top = " ".join(folded[:k] + [line[:m.end()]])
+        ends = [e.end() for e in _SENTENCE_END.finditer(top)]
+        sentence = top[ends[-1] if ends else 0:].strip()
+        return ("", "") if _CITED.match(sentence) else (sentence, raw[k].strip())
+    return "", ""
 
 
 def _line_under_title(head: Head) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Sequence
 
@@ -140,7 +140,8 @@ class YearVerdict:
     code: ReasonCode | None = None  # why it is not "ok"
 
 
-def check_year(signals: YearSignals, cycle: int, received: date, mail: Sequence[int] = ()) -> YearVerdict:
+def check_year(signals: YearSignals, cycle: int, received: date, mail: Sequence[int] = (),
+               ocr: bool = False) -> YearVerdict:
     """Whether a document belongs to the cycle it was received in.
 
     Dated in a year before the cycle's, or speaking only of a school year
@@ -154,7 +155,18 @@ def check_year(signals: YearSignals, cycle: int, received: date, mail: Sequence[
     or the cycle's year in its head or text, a date of the cycle's year in
     its text, or the cycle's year in the mail's own words (``mail``: years of
     its subject and body); without any it goes to review.
+
+    Read by OCR (``ocr``), a date line whose year is after the year received
+    and one digit away from the cycle's ("2033", "2083" for 2023) is taken
+    as misread: the document is judged as one without a readable date, and
+    the reason says what was read.
     """
+    if ocr and signals.year is not None and signals.year > received.year and _one_digit_off(signals.year, cycle):
+        undated = check_year(replace(signals, date=None, date_text="", year=None), cycle, received, mail)
+        read = f"ngày văn bản đọc được là {signals.date_text}, sau ngày nhận: có thể OCR đọc sai năm"
+        reason = undated.reason
+        reason = read + reason[len(_LOST):] if reason.startswith(_LOST) else "; ".join(filter(None, (read, reason)))
+        return replace(undated, reason=reason)
     dated = f"ngày văn bản {signals.date_text}" if signals.date_text else ""
     if signals.date is not None and signals.date > received:
         ahead = (signals.date - received).days
@@ -193,10 +205,19 @@ def check_year(signals: YearSignals, cycle: int, received: date, mail: Sequence[
     return _undated(signals, cycle, received, newest, mail)
 
 
+_LOST = "không đọc được ngày văn bản"
+
+
+def _one_digit_off(year: int, cycle: int) -> bool:
+    """Whether two years differ in one digit only (OCR reads a "2" of "2023" as "3" or "8")."""
+    a, b = str(year), str(cycle)
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
+
+
 def _undated(signals: YearSignals, cycle: int, received: date, newest: int | None,
              mail: Sequence[int]) -> YearVerdict:
     """A document whose date line could not be read: other evidence of this cycle, or review."""
-    lost = "không đọc được ngày văn bản"
+    lost = _LOST
     this_year = [d for d in signals.text_dates if d.year == cycle and d <= received]
     if signals.text_dates and not this_year and max(signals.text_dates).year < cycle:
         newest_date = max(signals.text_dates)

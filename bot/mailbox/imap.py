@@ -258,9 +258,11 @@ class IdleWatcher:
 
     def __init__(self, cfg: MailboxConfig, on_new_mail: Callable[[], None], stop_event,
                  client_factory: Callable[[MailboxConfig], object] = connect_imap,
-                 renew_seconds: float = 600.0, max_backoff: float = 300.0, log=None):
+                 renew_seconds: float = 600.0, max_backoff: float = 300.0, log=None,
+                 on_tick: Callable[[], None] | None = None):
         self.cfg = cfg
         self._notify = on_new_mail
+        self._tick = on_tick  # called about once a second while idling (the worker checks its news was polled)
         self._stop = stop_event
         self._factory = client_factory
         self._renew = renew_seconds
@@ -303,8 +305,8 @@ class IdleWatcher:
             while not self._stop.is_set():
                 client.idle()
                 responses = self._wait(client)
-                client.idle_done()
-                if any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                _text, late = client.idle_done()  # what came between the last check and DONE counts too
+                if _announces_mail([*responses, *late]):
                     self._notify()
         finally:
             _logout_quietly(client)
@@ -317,4 +319,11 @@ class IdleWatcher:
             if responses:
                 return responses
             waited += 1
+            if self._tick is not None:
+                self._tick()
         return []
+
+
+def _announces_mail(responses: list) -> bool:
+    """Whether IDLE's untagged responses say the folder has new messages."""
+    return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)

@@ -113,6 +113,8 @@ def _is_title(cell: str, known: frozenset[str]) -> bool:
     dropped, and a long title (8 letters or more, without spaces) may differ
     by one letter ("HIUTRƯỜNG", "MIỆUTRƯỞNG")."""
     cell = " ".join(_without_specks(cell.split(), _title_speck))
+    if len(cell) - len(_LOWER_LETTERS.sub("", cell)) > 0.1 * len(cell):  # (speed) too many small letters: the
+        return False  # test below, at the speed of a regex (each of them is a letter, not a capital)
     letters = [ch for ch in cell if ch.isalpha()]
     if not letters or sum(ch.isupper() for ch in letters) < 0.9 * len(letters):
         return False
@@ -128,6 +130,11 @@ def _is_title(cell: str, known: frozenset[str]) -> bool:
     # a letter read twice ("HEUTRƯỞỜNG": the Ở's hook read as a second letter) besides one misread
     single = _single_letters(squeezed)
     return any(len(t) >= 8 and _one_edit(single, _single_letters(t)) for t in squeezed_known)
+
+
+# Lower-case letters (Latin, Vietnamese): each is ``isalpha()`` and not ``isupper()``.
+_LOWER_LETTERS = re.compile("[a-z" + "".join(ch for ch in map(chr, [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)])
+                                             if ch.isalpha() and ch.islower() and not ch.isupper()) + "]")
 
 
 def _single_letters(text: str) -> str:

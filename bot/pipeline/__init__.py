@@ -44,6 +44,13 @@ reading and classifying happen in the workers: a worker's death is the proof.
 Work done is kept across a crash loop: the archive, and the extraction
 cache (written at once while a suspect is handled alone).
 
+Mail fetched meanwhile joins the run. While a fetch thread records new
+batches (``ingest.BackgroundFetch``), a run whose queue is empty takes the
+new messages recorded since it began (rows above the newest it knew, not
+suspects), marked and handled like the others: the pool does not drain and
+stop between two fetched batches. (Measured: a first poll of 2,000 messages
+was four or five runs, each ending with its workers idle.)
+
 OCR must not hold back the others. With OCR on, a first pass reads every
 message with OCR deferred: a message with a scanned attachment is set aside
 (no longer in flight, nothing charged) while the rest are recorded. A
@@ -87,6 +94,7 @@ WINDOW_BYTES = 64 * 1024 * 1024  # of raw mail in flight (one message always fit
 CHARGE_BATCH = 16  # messages marked in flight in one transaction
 RECORD_BATCH = 32  # messages recorded in one transaction...
 RECORD_SECONDS = 1.0  # ... or fewer, when the first of them has waited this long
+FOLLOW_SECONDS = 0.1  # how often a run with an empty queue looks for newly fetched mail
 CommandHook = Callable[[Store, PendingMessage, ParsedMessage, datetime], bool]
 
 
@@ -181,6 +189,8 @@ class _Run:
         self.held = 0  # bytes of mail in flight
         self.stopped = False
         self.defer_ocr = False
+        self.newest = 0  # the newest message row this run knows: newer ones were fetched meanwhile
+        self.looked = 0.0  # when it last looked for them
 
     @property
     def ocr_available(self) -> bool:
@@ -192,7 +202,8 @@ class _Run:
         defer = self.extractor.ocr is not False
         first = [p for p in todo if not (defer and p.row in self.needs_ocr)]
         later = [p for p in todo if defer and p.row in self.needs_ocr]
-        left = self.run(first, should_stop, defer_ocr=defer, window=WINDOW)
+        self.newest = max(p.row for p in todo)
+        left = self.run(first, should_stop, defer_ocr=defer, window=WINDOW, follow=True)
         later += self.deferred
         if later and not self.stopped:
             later.sort(key=lambda p: (p.received_at, p.row))
@@ -202,15 +213,18 @@ class _Run:
         return not left and not self.stopped
 
     def run(self, todo: Iterable[PendingMessage], should_stop, *, defer_ocr: bool, window: int,
-            deadline: float | None = None) -> list[PendingMessage]:
-        """One pass over ``todo``; returns the messages it did not start."""
+            deadline: float | None = None, follow: bool = False) -> list[PendingMessage]:
+        """One pass over ``todo`` (and, with ``follow``, the mail fetched meanwhile);
+        returns the messages it did not start."""
         queue, left = deque(todo), []
         self.defer_ocr = defer_ocr
-        while queue or self.busy:
+        while queue or self.busy or (follow and self._follow(queue, now=True)):
             if should_stop():
                 self._stop_now()
                 left.extend(queue)
                 break
+            if follow and not queue:
+                self._follow(queue)
             if queue and deadline is not None and time.monotonic() >= deadline:
                 left.extend(queue)  # the OCR budget is spent: finish what is running
                 queue.clear()
@@ -243,6 +257,22 @@ class _Run:
         if self.releases or self.fresh:
             self._record()
         return left
+
+    def _follow(self, queue: deque, now: bool = False) -> bool:
+        """Add to ``queue`` the messages recorded since this run last looked (at most
+        every ``FOLLOW_SECONDS`` unless ``now``): new rows, oldest first; a suspect is
+        left to the next run. Returns whether it added any."""
+        if not now and time.monotonic() - self.looked < FOLLOW_SECONDS:
+            return False
+        self.looked = time.monotonic()
+        newest = self.store.newest_row()
+        if newest <= self.newest:
+            return False
+        fresh = [p for p in self.store.pending(10**9, self.max_attempts) if p.row > self.newest and not p.suspect]
+        self.newest = newest
+        queue.extend(fresh)
+        self.total += len(fresh)
+        return bool(fresh)
 
     @property
     def busy(self) -> bool:

@@ -103,6 +103,8 @@ def _doc_type(t: Table, default_policy: OfficialPolicy = OfficialPolicy(), where
         number_codes=t.str_list("number_codes", ()),
         keywords=t.str_list("keywords", ()),
         official=policy,
+        body=t.str_list("body", ()),
+        end=t.str_list("end", ()),
         # A Biên bản has its parts checked (``minutes_parts``): by default the document titled so.
         minutes=t.get("minutes", bool, any(_fold_title(x).startswith("BIEN BAN") for x in t.str_list("titles"))),
     )
@@ -132,6 +134,9 @@ def _pages(t: Table) -> Pages:
         closing=t.str_list("closing", default.closing),
         legible_share=float(t.get("legible_share", (int, float), default.legible_share,
                                   check=lambda v: None if 0 < v <= 1 else "must be in (0, 1]")),
+        body_min=t.get("body_min", int, default.body_min, check=lambda v: None if 1 <= v <= 20 else "must be 1 to 20"),
+        body_margin=t.get("body_margin", int, default.body_margin,
+                          check=lambda v: None if 1 <= v <= 20 else "must be 1 to 20"),
     )
     t.done()
     return pages

@@ -29,6 +29,10 @@ class DocType:
     ``titles``: the title line as printed (``TỜ TRÌNH``), matched folded.
     ``number_codes``: the type abbreviation in ``Số: 15/TTr-THCSNH``.
     ``keywords``: phrases of the subject line that confirm the type.
+    ``body``: headings and labels that open a line of its body ("Thời gian:",
+    "Chủ trì:" of a Biên bản): a page whose head is lost is typed by them
+    (``bot.classify.doctype.body_type``). ``end``: the sentence that closes
+    it naming it ("Trên đây là báo cáo"): one types a page on its own.
     ``official``: what the office requires of a copy to count it as the
     official paper (issue 16; empty: any copy). ``minutes``: the document is
     a Biên bản, whose parts are checked.
@@ -41,6 +45,8 @@ class DocType:
     number_codes: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     official: OfficialPolicy = OfficialPolicy()
+    body: tuple[str, ...] = ()
+    end: tuple[str, ...] = ()
     minutes: bool = False
 
 
@@ -145,7 +151,9 @@ class Pages:
     (supervising body, issuer, motto); ``opening``: words that open the body
     of a document's first page; ``closing``: words of a document's end;
     ``legible_share``: the share of the words at the top that must read as
-    Vietnamese syllables for the top to count as read.
+    Vietnamese syllables for the top to count as read. ``body_min``: how many
+    different ``body`` lines of one type type a page without a head, and
+    ``body_margin`` by how many more than of any other type.
     """
 
     number_lines: int = 3
@@ -157,6 +165,8 @@ class Pages:
                                 "Thời gian:", "Hôm nay")
     closing: tuple[str, ...] = ("Nơi nhận", "Trên đây là")
     legible_share: float = 0.75
+    body_min: int = 3
+    body_margin: int = 2
 
 
 @dataclass(frozen=True)

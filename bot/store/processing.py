@@ -89,6 +89,10 @@ class ProcessingMixin:
                 self.save_checkpoint(source, uidvalidity, last_uid, now)
         return new
 
+    def newest_row(self) -> int:
+        """The row of the message recorded last (0 when none): a cheap way to notice new mail."""
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]
+
     def pending(self, limit: int, max_attempts: int) -> list[PendingMessage]:
         """The messages to process: first those in flight when the bot last
         stopped uncleanly, then the others, each group oldest first."""

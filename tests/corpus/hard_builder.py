@@ -134,9 +134,12 @@ class HardBuilder(CorpusBuilder):
                 if k > 1:
                     entry = {**entry, "continues": names[0], "tags": sorted(set(entry["tags"]) | {"continuation"})}
                 files.append(_File(mail.FileAttachment(name, out.data, ctype), (entry,)))
+        shuffled = []
+        if r.topic == "photos_shuffled":
+            files, shuffled = _shuffle_pages(files, random.Random(f"photos_order:{r.received_at}:{school.code}"))
         self.sent.append(school.code)
         client = "iphone" if style == "ios" else "gmail"
-        mixed = ["photos_mixed"] if cut is not None else []
+        mixed = (["photos_mixed"] if cut is not None else []) + shuffled
         return self._send(r, rng, school, files, submission_subject(school, self.s.year, rng),
                           submission_body(school, self.s.year, types, rng, True),
                           ["photo_pages", f"photos:{style}", *mixed], client=client)
@@ -185,6 +188,32 @@ class HardBuilder(CorpusBuilder):
         built = self._send(r, rng, school, files, f"Minh chứng hồ sơ ANTQ - {school.name}", body, ["flood"])
         built.label["kind"] = "attachment_flood"
         return built
+
+
+def _shuffle_pages(files: list[_File], rng: random.Random) -> tuple[list[_File], list[str]]:
+    """The page photos of a mail out of order, as a school's phone gallery sends them (``photos``
+    preset): a later page moved before its document's first page, or among the next document's
+    pages. Drawn from a generator of its own; the labels do not change (a later page still
+    ``continues`` its first page). Returns the files and the message tags saying what was done."""
+    later = [i for i, f in enumerate(files) if f.entries[0].get("continues")]
+    if not later:
+        return files, []
+    files, tags = list(files), []
+    for _ in range(rng.choice((1, 1, 2))):
+        later = [i for i, f in enumerate(files) if f.entries[0].get("continues")]
+        i = rng.choice(later)
+        page = files.pop(i)
+        first = next(k for k, f in enumerate(files) if f.attachment.filename == page.entries[0]["continues"])
+        ends = [k for k, f in enumerate(files) if k > first and not f.entries[0].get("continues")]
+        if ends and rng.random() < 0.5:   # among the next document's pages
+            nxt = ends[0]
+            stop = next((k for k in ends[1:]), len(files))
+            files.insert(rng.randint(nxt + 1, stop), page)
+            tags.append("page_among_other")
+        else:                              # before its first page
+            files.insert(first, page)
+            tags.append("page_before_first")
+    return files, ["photos_shuffled", *sorted(set(tags))]
 
 
 __all__ = ["HARD_KINDS", "HardBuilder", "text_pdf"]

@@ -26,6 +26,12 @@ MIX_HARD = {"submission": 34, "forwarded": 5, "unknown_sender": 3, "resubmission
             "neighbour": 15, "other_issuer": 7, "earlier_photo": 4, "photo_pages": 8, "spam2": 4, "flood": 1}
 
 
+# The photos preset: page photos sent out of order or among another document's
+# pages (hard_builder._shuffle_pages), the first page of a later document
+# sometimes framed below its head (photos_mixed).
+MIX_PHOTOS = {"photo_pages": 1}
+
+
 def coverage(roster: tuple[School, ...], scans: bool) -> list[tuple[Recipe, str]]:
     """One recipe per case worth testing, with its timing ("on_time",
     "late", "deadline", "deadline+1s" or "" for the kind's usual spread)."""
@@ -154,11 +160,14 @@ def plan(n: int, rng: random.Random, year: int, deadline: datetime, roster: tupl
     else:
         base = examples(roster) if preset == "examples" else hard(roster, scans) if preset == "hard" \
             else coverage(roster, scans)
+    if preset == "photos":  # every mail a dossier photographed page by page, its pages out of order
+        base = [(Recipe("photo_pages", topic="photos_shuffled"), "on_time")]
     chosen = base[:n]
-    mix = MIX_HARD if preset == "hard" else MIX
+    mix = MIX_HARD if preset == "hard" else MIX_PHOTOS if preset == "photos" else MIX
     kinds, weights = list(mix), list(mix.values())
     while len(chosen) < n:
-        chosen.append((Recipe(rng.choices(kinds, weights)[0]), ""))
+        chosen.append((Recipe(rng.choices(kinds, weights)[0], topic="photos_shuffled" if preset == "photos" else None),
+                       ""))
     recipes = []
     for recipe, timing in chosen:
         recipe.received_at = receipt_time(recipe.kind, timing, rng, year, deadline)
