@@ -1,8 +1,12 @@
-"""Where the OCR of a corpus spends tesseract's CPU, in one process: ``python3 -m bench.ocr_cost CORPUS [OUT.json]``.
+"""Where the OCR of a corpus spends tesseract's CPU, in one process:
+``python3 -m bench.ocr_cost CORPUS [OUT.json] [--all-reads]``.
 
 Every distinct PDF and image attached in the corpus's messages is extracted
 with OCR on (``extract(..., ocr=True)``, the official-copy inputs included,
-as an extraction worker does) and each tesseract run is timed with the
+as an extraction worker does: a scan's signer crop and rereads are left for
+after classification, where the pipeline does them only for the parts that
+count and whose verdict they may change; ``--all-reads`` does them all, for
+every part, as extraction did before) and each tesseract run is timed with the
 thread's CPU clock and put in the region it read: a page's head (or the
 first rows of a page that may continue a document), a page read whole, the
 signer around a seal, a head or a body read again for the official-copy
@@ -28,9 +32,11 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 from bot.extract import ocr_engine, ocr_pages, ocr_tsv  # noqa: E402
 from bot.extract.common import ExtractLimits  # noqa: E402
 from bot.extract.dispatch import extract  # noqa: E402
+from bot.extract.official import complete_official  # noqa: E402
 from bot.model import Attachment  # noqa: E402
 
-_CALLERS = {"_read_whole": "whole", "read_page": "head", "_signer_text": "signer", "_rereads": "reread"}
+_CALLERS = {"_read_whole": "whole", "read_page": "head", "_signer_text": "signer", "_reread_head": "reread",
+            "_reread_body": "reread"}
 
 
 def _region() -> str:
@@ -59,6 +65,8 @@ def scanned_files(corpus: Path):
 
 
 def main(argv: list[str]) -> int:
+    all_reads = "--all-reads" in argv
+    argv = [a for a in argv if a != "--all-reads"]
     corpus = Path(argv[0])
     costs: dict[str, list[float]] = {}
     tsv = ocr_engine._ENGINE.tsv
@@ -93,6 +101,8 @@ def main(argv: list[str]) -> int:
         before = sum(c[1] for c in costs.values())
         start = time.process_time()
         result = extract(Attachment(name.split("/", 1)[1], "application/octet-stream", data), ExtractLimits(), ocr=True)
+        if all_reads and result.official is not None:
+            result = complete_official(data, result, result.official.deferred, ExtractLimits())
         spent = time.process_time() - start
         if sum(c[1] for c in costs.values()) == before:
             continue  # no OCR: a text PDF

@@ -3,6 +3,8 @@
 
 - ``evidence_for``: one document part, once its type is known, judged
   against that type's policy from what extraction saw.
+- ``rereading_may_decide``: whether a scan's official-copy reads left for
+  after classification (OCR) may change that judgement.
 - ``best_copy``: of all the copies of one document a school sent, the one
   that decides: any official copy wins, else an undecided one, else the
   last unofficial one; copies never checked (recorded before the check
@@ -12,8 +14,9 @@
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Sequence, TypeVar
+from typing import TYPE_CHECKING, Collection, Sequence, TypeVar
 
 from .official.evidence import Evidence
 from .official.policy import OfficialPolicy
@@ -43,21 +46,70 @@ def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType
     None when extraction gave no official-copy inputs (a result made before
     the check existed): "not checked", never "unofficial".
     """
+    from .official.verdict import judge  # the checkers load where a copy is judged, not for status
+
+    if inputs is None:
+        return None
+    return judge(_observations(inputs, part, doc, campaign, cycle, received_at), doc.official, campaign.tz)
+
+
+def rereading_may_decide(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType, campaign: Campaign,
+                         cycle: int, received_at: datetime, reads: Collection[str] | None = None) -> bool:
+    """Whether the reads left for later on ``part`` (``inputs.deferred``: the signer around the
+    seal, the head and a Biên bản's pages read again) may make it official.
+
+    ``reads``: those still to do (``official.record.SIGNER``, ``HEAD``, ``BODY``; None: all).
+    They can only add a signature block (the signer, the pages), a number and a date (the
+    head) and minutes parts (the pages); so they are worth their OCR only when the part is not
+    official now and would be with what they may add read well. A scan without a seal, with a
+    faint seal or a tampered signature stays what it is whatever they read; one already
+    official needs nothing more. (On a scan nothing they read can make a requirement fail: a
+    number or date not believed is "not read", so the answer moves only between undecided and
+    official.)
+    """
+    # the checkers load where a copy is judged (the pipeline), not for status and the store
+    from .official.minutes import LABELS, MinutesCheck
+    from .official.numbering import NumberDate
+    from .official.record import BODY, HEAD, READS, SIGNER
+    from .official.signblock import BlockFinding, SignatureBlock
+    from .official.verdict import judge
+
+    reads = READS if reads is None else frozenset(reads)
+    if inputs is None or part.first_page not in inputs.deferred or not reads:
+        return False
+    obs = _observations(inputs, part, doc, campaign, cycle, received_at)
+    if judge(obs, doc.official, campaign.tz).official is True:
+        return False
+    hoped = obs
+    if reads & {SIGNER, BODY}:
+        signer = SignatureBlock("HIỆU TRƯỞNG", "Nguyễn Văn An", 0)
+        hoped = replace(hoped, blocks=BlockFinding(obs.blocks.blocks + (signer,)))
+    if HEAD in reads:
+        code = doc.number_codes[0] if doc.number_codes else "X"
+        hoped = replace(hoped, numbering=NumberDate(number=f"1/{code}", code=code,
+                                                    code_matches=True if doc.number_codes else None,
+                                                    date=obs.cycle.start, date_text="-", in_cycle=True))
+    if BODY in reads and obs.minutes is not None:
+        hoped = replace(hoped, minutes=MinutesCheck(present=LABELS, missing=()))
+    return judge(hoped, doc.official, campaign.tz).official is True
+
+
+def _observations(inputs: OfficialInputs, part: DocumentPart, doc: DocType, campaign: Campaign, cycle: int,
+                  received_at: datetime):
+    """What the checks see of ``part`` (``verdict.Observations``)."""
     # Not at the top: status and the store read evidence and judge none; the checkers are for the pipeline.
     from .official.minutes import check_minutes
     from .official.numbering import best_reading, read_number_date
     from .official.signblock import find_blocks
-    from .official.verdict import Observations, judge
+    from .official.verdict import Observations
 
-    if inputs is None:
-        return None
     lines = part.text.splitlines() or part.head.splitlines()
     signer = inputs.signer_lines(part.first_page, part.last_page)
     head = inputs.head_lines(part.first_page, part.last_page)  # a scan's head read again (OCR)
     body = inputs.body_lines(part.first_page, part.last_page)  # a Biên bản's pages read again whole
     window = cycle_window(campaign, cycle, received_at)
     readings = [read_number_date(text, doc.number_codes, window.start, window.end) for text in (lines, head) if text]
-    obs = Observations(
+    return Observations(
         medium=inputs.medium,
         text_read=any(ch.isalpha() for ch in part.text),
         signatures=inputs.signatures,
@@ -68,7 +120,6 @@ def evidence_for(inputs: OfficialInputs | None, part: DocumentPart, doc: DocType
         codes=doc.number_codes,
         cycle=window,
     )
-    return judge(obs, doc.official, campaign.tz)
 
 
 T = TypeVar("T")

@@ -13,7 +13,9 @@ from .pool import TIMEOUT_ERROR
 # 5: OCR'd date lines repaired ("ngày.12" -> "ngày 12"), fewer scanned pages read whole.
 # 6: the signer read around a seal with the signature's blue ink whitened too; heads whose number
 #    was read with stray characters read again at 300 dpi.
-EXTRACT_VERSION = 6
+# 7: a scan's signer crop and rereads are left for after classification (OfficialInputs.deferred),
+#    done only for the parts that count and whose verdict depends on them.
+EXTRACT_VERSION = 7
 
 
 def worth_caching(result: Extraction, ocr: bool | None) -> bool:

@@ -20,6 +20,10 @@ with the text (issue 16; docs/official-copies.md).
   again at 300 dpi (tesseract's errors differ from one resolution to
   another); a Biên bản whose text lacks some of its parts (the vote is in
   its body, which OCR by need may skip) has its pages read whole again.
+- These three OCR reads are left for later by default (``defer``): the
+  parts that would want them are named in ``OfficialInputs.deferred``, and
+  ``complete_official`` does them once the pipeline knows which parts count
+  and whose verdict they may change (``officialcopy.rereading_may_decide``).
 
 Never raises for a bad file: a page that cannot be drawn or read is simply
 not looked at (the verdict then cannot tell, and says so).
@@ -30,13 +34,14 @@ import io
 import logging
 import subprocess
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 from ..model import DocumentPart, Extraction
 from ..official.minutes import check_minutes
 from ..official.numbering import clean_number, read_number_date, title_line
-from ..official.record import OfficialInputs
+from ..official.record import BODY, HEAD, SIGNER, OfficialInputs
 from ..official.seal import PageSeal, find_seal
 from ..official.signature import SignatureReport, has_signature_data, quiet_library_logs, read_signatures
 from ..official.signblock import find_blocks
@@ -76,11 +81,13 @@ def medium_of(result: Extraction) -> Medium:
 
 
 def official_inputs(data: bytes, result: Extraction, limits: ExtractLimits, now: datetime,
-                    page_of=None) -> OfficialInputs | None:
+                    page_of=None, *, defer: bool = True) -> OfficialInputs | None:
     """The official-copy inputs of one extracted attachment; None when it has no document part.
 
     ``page_of(number)``: for a PDF the reader has open, its loaded page (or None), so that no
-    page is parsed twice; without it the PDF is opened again.
+    page is parsed twice; without it the PDF is opened again. ``defer``: a scan's signer crop
+    and rereads (OCR) are left for ``complete_official`` (their parts named in ``deferred``),
+    which the pipeline runs after classification, only where the verdict depends on them.
     """
     if not result.parts:
         return None
@@ -93,20 +100,22 @@ def official_inputs(data: bytes, result: Extraction, limits: ExtractLimits, now:
     signer: tuple[tuple[int, str], ...] = ()
     heads: tuple[tuple[int, str], ...] = ()
     bodies: tuple[tuple[int, str], ...] = ()
+    deferred: tuple[int, ...] = ()
     try:
         # A text PDF is looked at only when it holds an image at all: an image is a stream, never inside an
         # object stream, so its "/Image" subtype is in the plain bytes (a byte search, not a second parse).
         if result.kind == "pdf" and (medium == Medium.SCAN or (medium == Medium.TEXT_PDF and b"/Image" in data)):
-            pages, signer, heads, bodies = _pdf_seals(data, result.parts, scans_only=medium == Medium.TEXT_PDF,
-                                                      limits=limits, ocr=result.ocr, page_of=page_of)
+            pages, signer, heads, bodies, deferred = _pdf_seals(
+                data, result.parts, scans_only=medium == Medium.TEXT_PDF, limits=limits, ocr=result.ocr,
+                page_of=page_of, defer=defer)
         elif result.kind == "image":
-            pages, signer, heads, bodies = _image_seals(data, result.parts, limits)
+            pages, signer, heads, bodies, deferred = _image_seals(data, result.parts, limits, defer=defer)
     except MemoryError:
         raise  # the worker's memory limit: dispatch says so for the whole file
     except Exception as exc:  # a page that cannot be drawn: not looked at, the verdict says it cannot tell
         log.info("no page image for the seal check: %s: %s", type(exc).__name__, exc)
     return OfficialInputs(medium=medium, signatures=signatures, pages=pages, signer_text=signer,
-                          head_text=heads, body_text=bodies)
+                          head_text=heads, body_text=bodies, deferred=deferred)
 
 
 def _last_pages(parts: tuple[DocumentPart, ...]) -> dict[int, DocumentPart]:
@@ -140,18 +149,35 @@ def _rereads(page_of, parts, limits: ExtractLimits):
     ``wants_body``); ``page_of(number)``: an ``ocr`` page (PdfPage, ImagePage) or None."""
     heads, bodies = [], []
     for part in parts:
-        try:
-            if wants_head(part) and (page := page_of(part.first_page)) is not None:
-                image, dpi = page.region(0.0, _HEAD_BAND, _REREAD_DPI / limits.ocr_dpi)
-                heads.append((part.first_page, ocr_layout(tesseract(image, dpi, limits), head_share=1.0)))
-            if wants_body(part):
-                for number in range(part.first_page, min(part.last_page, part.first_page + _BODY_PAGES - 1) + 1):
-                    if (page := page_of(number)) is not None:
-                        image, dpi = page.region(0.0, 1.0, _BODY_SCALE)
-                        bodies.append((number, ocr_layout(tesseract(image, dpi, limits), head_share=None)))
-        except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
-            log.info("pages %s-%s: not read again: %s", part.first_page, part.last_page, exc)
+        if wants_head(part):
+            heads.extend(_reread_head(page_of, part, limits))
+        if wants_body(part):
+            bodies.extend(_reread_body(page_of, part, limits))
     return tuple(heads), tuple(bodies)
+
+
+def _reread_head(page_of, part: DocumentPart, limits: ExtractLimits) -> list[tuple[int, str]]:
+    """The head of the part's first page read again at 300 dpi: [(page, text)], or [] (not drawn or read)."""
+    try:
+        if (page := page_of(part.first_page)) is not None:
+            image, dpi = page.region(0.0, _HEAD_BAND, _REREAD_DPI / limits.ocr_dpi)
+            return [(part.first_page, ocr_layout(tesseract(image, dpi, limits), head_share=1.0))]
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        log.info("page %s: head not read again: %s", part.first_page, exc)
+    return []
+
+
+def _reread_body(page_of, part: DocumentPart, limits: ExtractLimits) -> list[tuple[int, str]]:
+    """The part's first pages (a Biên bản's) read whole again: [(page, text)]."""
+    out = []
+    try:
+        for number in range(part.first_page, min(part.last_page, part.first_page + _BODY_PAGES - 1) + 1):
+            if (page := page_of(number)) is not None:
+                image, dpi = page.region(0.0, 1.0, _BODY_SCALE)
+                out.append((number, ocr_layout(tesseract(image, dpi, limits), head_share=None)))
+    except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+        log.info("pages %s-%s: not read again: %s", part.first_page, part.last_page, exc)
+    return out
 
 
 def signer_texts(image, seal: PageSeal, dpi: int, limits: ExtractLimits, part: DocumentPart) -> list[str]:
@@ -224,75 +250,209 @@ def _clean_signer_line(line: str) -> str:
     return " ".join(tokens).strip(_NOT_WORD.replace(",", "").replace(".", "") + _SPECKS) if tokens else ""
 
 
-def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool, page_of=None):
-    if page_of is not None:
-        return _pdf_page_seals(page_of, parts, scans_only=scans_only, limits=limits, ocr=ocr)
-    import pypdfium2 as pdfium
+class _Scan:
+    """How to look at the pages of one scan or photo: ``seal_image(n)``, the page in colour for
+    the seal finder (None: not looked at); ``signer_image(n)``, (the page in colour at the
+    signer's resolution, its dpi); ``ocr_page(n)``, an ``ocr`` page for the rereads (None: none)."""
 
-    pdf = pdfium.PdfDocument(Path(data.path) if isinstance(data, MappedFile) else data)
-    try:
-        count = min(len(pdf), limits.max_pages)
-        return _pdf_page_seals(lambda n: pdf[n - 1] if 1 <= n <= count else None, parts, scans_only=scans_only,
-                               limits=limits, ocr=ocr)
-    finally:
-        pdf.close()
+    def __init__(self, seal_image, signer_image, ocr_page):
+        self.seal_image, self.signer_image, self.ocr_page = seal_image, signer_image, ocr_page
 
 
-def _pdf_page_seals(page_of, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool):
-    seals, signer = [], []
+def _look(scan: _Scan, parts, limits: ExtractLimits, *, ocr: bool, defer: bool):
+    """(seals, signer, heads, bodies, deferred) of a scan: the seal on the last page of each part;
+    the signer around it and the rereads now, or, with ``defer``, the first page of each part
+    that would want them (``deferred``: read later by ``complete_official``)."""
+    seals, signer, deferred = [], [], []
+    seal_of = {}
     for number, part in sorted(_last_pages(parts).items()):
+        image = scan.seal_image(number)
+        if image is None:
+            continue
+        seal = find_seal(image, number)
+        seals.append(seal)
+        seal_of[number] = seal
+        if ocr and not defer and _wants_signer(seal, part):
+            signer.extend(_read_signer(scan, seal, part, limits))
+    heads, bodies = (), ()
+    if ocr and defer:
+        deferred = [p.first_page for p in parts if _pending(p, seal_of.get(p.last_page))]
+    elif ocr:  # a scan: what OCR by need did not read and the checks need
+        heads, bodies = _rereads(scan.ocr_page, parts, limits)
+    return tuple(seals), tuple(signer), heads, bodies, tuple(deferred)
+
+
+def _pending(part: DocumentPart, seal: PageSeal | None) -> bool:
+    """Whether the part would want its signer read around the seal, or its head or pages read again."""
+    return (seal is not None and _wants_signer(seal, part)) or wants_head(part) or wants_body(part)
+
+
+def _read_signer(scan: _Scan, seal: PageSeal, part: DocumentPart, limits: ExtractLimits) -> list[tuple[int, str]]:
+    drawn = scan.signer_image(seal.page)
+    if drawn is None:
+        return []
+    image, dpi = drawn
+    return [(seal.page, text) for text in signer_texts(image, seal, dpi, limits, part)]
+
+
+def _pdf_scan(page_of, limits: ExtractLimits, scans_only: bool = False) -> _Scan:
+    """The pages of a PDF (``page_of(n)``: its loaded page, or None)."""
+    def seal_image(number):
         page = page_of(number)
-        if page is None:
-            continue
-        if scans_only and not has_big_image(page, _SEARCHABLE_SCAN_SHARE):
-            continue
+        if page is None or (scans_only and not has_big_image(page, _SEARCHABLE_SCAN_SHARE)):
+            return None
         width, height = page.get_size()
         scale = SEAL_DPI / 72
         if width * height * scale * scale > limits.max_image_pixels:  # a huge page: drawn smaller
             scale = (limits.max_image_pixels / (width * height)) ** 0.5
-        seal = find_seal(page.render(scale=scale).to_pil(), number)
-        seals.append(seal)
-        if ocr and _wants_signer(seal, part):
-            dpi = SIGNER_DPI
-            if width * height * (dpi / 72) ** 2 > limits.max_image_pixels:  # a huge page: drawn smaller
-                dpi = max(1, int(72 * (limits.max_image_pixels / (width * height)) ** 0.5))
-            for text in signer_texts(page.render(scale=dpi / 72).to_pil(), seal, dpi, limits, part):
-                signer.append((number, text))
-    heads, bodies = (), ()
-    if ocr and not scans_only:  # a scan: what OCR by need did not read and the checks need
-        def ocr_page(number):
-            page = page_of(number)
-            return PdfPage(page, limits.ocr_dpi, limits.max_image_pixels) if page is not None else None
-        heads, bodies = _rereads(ocr_page, parts, limits)
-    return tuple(seals), tuple(signer), heads, bodies
+        return page.render(scale=scale).to_pil()
 
-
-def _image_seals(data: bytes, parts, limits: ExtractLimits):
-    from PIL import Image, ImageOps
-
-    image = Image.open(io.BytesIO(data))
-    frames = getattr(image, "n_frames", 1)
-    seals, signer = [], []
-    for number, part in sorted(_last_pages(parts).items()):
-        if not 1 <= number <= frames:
-            continue
-        image.seek(number - 1)
-        if image.width * image.height > limits.max_image_pixels:
-            continue
-        frame = ImageOps.exif_transpose(image)  # a phone photo stood upright, as the seal finder expects
-        seal = find_seal(frame.convert("RGB"), number)
-        seals.append(seal)
-        if _wants_signer(seal, part):
-            for text in signer_texts(frame, seal, image_dpi(image), limits, part):
-                signer.append((number, text))
+    def signer_image(number):
+        page = page_of(number)
+        if page is None:
+            return None
+        width, height = page.get_size()
+        dpi = SIGNER_DPI
+        if width * height * (dpi / 72) ** 2 > limits.max_image_pixels:  # a huge page: drawn smaller
+            dpi = max(1, int(72 * (limits.max_image_pixels / (width * height)) ** 0.5))
+        return page.render(scale=dpi / 72).to_pil(), dpi
 
     def ocr_page(number):
+        page = page_of(number)
+        return PdfPage(page, limits.ocr_dpi, limits.max_image_pixels) if page is not None else None
+
+    return _Scan(seal_image, signer_image, ocr_page)
+
+
+def _image_scan(image, limits: ExtractLimits) -> _Scan:
+    """The frames of an image file (a photo, a TIFF's pages), stood upright."""
+    from PIL import ImageOps
+
+    frames = getattr(image, "n_frames", 1)
+
+    def frame(number):
         if not 1 <= number <= frames:
             return None
         image.seek(number - 1)
         if image.width * image.height > limits.max_image_pixels:
             return None
-        return ImagePage(ImageOps.exif_transpose(image).convert("L"), image_dpi(image))
+        return ImageOps.exif_transpose(image)  # a phone photo stood upright, as the seal finder expects
 
-    heads, bodies = _rereads(ocr_page, parts, limits)
-    return tuple(seals), tuple(signer), heads, bodies
+    def seal_image(number):
+        page = frame(number)
+        return page.convert("RGB") if page is not None else None
+
+    def signer_image(number):
+        page = frame(number)
+        return (page, image_dpi(image)) if page is not None else None
+
+    def ocr_page(number):
+        page = frame(number)
+        return ImagePage(page.convert("L"), image_dpi(image)) if page is not None else None
+
+    return _Scan(seal_image, signer_image, ocr_page)
+
+
+def _pdf_seals(data: bytes, parts, *, scans_only: bool, limits: ExtractLimits, ocr: bool, page_of=None,
+               defer: bool = False):
+    if page_of is not None:
+        return _look(_pdf_scan(page_of, limits, scans_only), parts, limits, ocr=ocr and not scans_only,
+                     defer=defer)
+    with _open_pdf(data, limits) as page_of:
+        return _look(_pdf_scan(page_of, limits, scans_only), parts, limits, ocr=ocr and not scans_only,
+                     defer=defer)
+
+
+class _open_pdf:
+    """A PDF opened with PDFium for its pages: ``with _open_pdf(data, limits) as page_of``."""
+
+    def __init__(self, data, limits: ExtractLimits):
+        self.data, self.limits, self.pdf = data, limits, None
+
+    def __enter__(self):
+        import pypdfium2 as pdfium
+
+        self.pdf = pdfium.PdfDocument(Path(self.data.path) if isinstance(self.data, MappedFile) else self.data)
+        count = min(len(self.pdf), self.limits.max_pages)
+        return lambda n: self.pdf[n - 1] if 1 <= n <= count else None
+
+    def __exit__(self, *exc):
+        self.pdf.close()
+
+
+def _image_seals(data: bytes, parts, limits: ExtractLimits, defer: bool = False):
+    from PIL import Image
+
+    return _look(_image_scan(Image.open(io.BytesIO(data)), limits), parts, limits, ocr=True, defer=defer)
+
+
+def reads_of(part: DocumentPart, inputs: OfficialInputs) -> tuple[str, ...]:
+    """The reads left for later that ``part`` would want, cheapest first (pure): the signer when its
+    last page shows a seal and its text no signer; the head (``wants_head``); the pages (``wants_body``)."""
+    stored = next((p for p in inputs.pages if p.page == part.last_page), None)
+    signer = stored is not None and stored.seal is True and not find_blocks(part.text.splitlines()).found
+    return tuple(read for read, wanted in ((SIGNER, signer), (HEAD, wants_head(part)), (BODY, wants_body(part)))
+                 if wanted)
+
+
+def complete_official(data, result: Extraction, first_pages, limits: ExtractLimits, may_decide=None) -> Extraction:
+    """``result`` with the official-copy reads left for later (``OfficialInputs.deferred``) done for
+    the parts starting on ``first_pages``: the signer around the seal, the head and the Biên
+    bản's pages read again, as ``official_inputs(..., defer=False)`` reads them, cheapest first.
+    ``may_decide(inputs, part, reads)``: whether the reads still to do (a set of ``SIGNER``,
+    ``HEAD``, ``BODY``) may still change the part's verdict, given what ``inputs`` hold now;
+    asked before each read (None: every read is done). ``data``: the file's bytes. A page that
+    cannot be drawn or read is not looked at (never raises for a bad file); the parts done
+    leave ``deferred`` either way, so that they are not tried again."""
+    inputs = result.official
+    if inputs is None or not inputs.deferred:
+        return result
+    wanted = set(first_pages)
+    todo = [p for p in result.parts if p.first_page in inputs.deferred and p.first_page in wanted]
+    if not todo:
+        return result
+    try:
+        if result.kind == "pdf":
+            with _open_pdf(data, limits) as page_of:
+                inputs = _complete(_pdf_scan(page_of, limits), todo, inputs, limits, may_decide)
+        elif result.kind == "image":
+            from PIL import Image
+
+            inputs = _complete(_image_scan(Image.open(io.BytesIO(data)), limits), todo, inputs, limits, may_decide)
+    except MemoryError:
+        raise  # the worker's memory limit: the job's failure says so
+    except Exception as exc:  # a page that cannot be drawn: not looked at, the verdict says it cannot tell
+        log.info("official-copy reads not done: %s: %s", type(exc).__name__, exc)
+    done = {p.first_page for p in todo}
+    return replace(result, official=replace(inputs, deferred=tuple(n for n in result.official.deferred
+                                                                   if n not in done)))
+
+
+def _complete(scan: _Scan, parts, inputs: OfficialInputs, limits: ExtractLimits, may_decide) -> OfficialInputs:
+    """``inputs`` with the deferred reads of ``parts`` added, each only while it may still decide."""
+    for part in parts:
+        reads = reads_of(part, inputs)
+        for index, read in enumerate(reads):
+            if may_decide is not None and not may_decide(inputs, part, frozenset(reads[index:])):
+                break
+            if read == SIGNER:
+                inputs = replace(inputs, signer_text=inputs.signer_text + tuple(_signer_again(scan, part, inputs,
+                                                                                              limits)))
+            elif read == HEAD:
+                inputs = replace(inputs, head_text=inputs.head_text + tuple(_reread_head(scan.ocr_page, part,
+                                                                                         limits)))
+            else:
+                inputs = replace(inputs, body_text=inputs.body_text + tuple(_reread_body(scan.ocr_page, part,
+                                                                                         limits)))
+    return inputs
+
+
+def _signer_again(scan: _Scan, part: DocumentPart, inputs: OfficialInputs, limits: ExtractLimits):
+    """The signer around the seal on the part's last page (the seal found again when it was read
+    back from the cache, which keeps no box)."""
+    seal = next((p for p in inputs.pages if p.page == part.last_page), None)
+    if seal is None:
+        return []
+    if seal.candidate is None and (image := scan.seal_image(part.last_page)) is not None:
+        seal = find_seal(image, part.last_page)
+    return _read_signer(scan, seal, part, limits) if _wants_signer(seal, part) else []

@@ -20,6 +20,12 @@ if TYPE_CHECKING:  # annotations only: the seal finder's module loads where a pa
     from .seal import PageSeal
 
 
+# The reads of a scan that may be left for later (``OfficialInputs.deferred``), cheapest first:
+# the signer around the seal (a crop), the head again (a band at 300 dpi), a Biên bản's pages whole.
+SIGNER, HEAD, BODY = "signer", "head", "body"
+READS = frozenset((SIGNER, HEAD, BODY))
+
+
 @frozen
 class OfficialInputs:
     """What extraction saw of one attachment that the official-copy check needs.
@@ -35,6 +41,11 @@ class OfficialInputs:
     a higher resolution, when the first reading gave no number or no date;
     ``body_text``: (page, text) of a Biên bản's pages read whole, when the
     first reading lacked some of its parts (OCR by need reads heads).
+    ``deferred``: the first page of each part of a scan whose signer crop or
+    rereads (the three above) were left for after classification: they are
+    done (``bot.extract.official.complete_official``) only for a part that
+    counts and whose verdict still depends on them (docs/official-copies.md,
+    "When it is checked").
     """
 
     medium: Medium
@@ -43,6 +54,7 @@ class OfficialInputs:
     signer_text: tuple[tuple[int, str], ...] = ()
     head_text: tuple[tuple[int, str], ...] = ()
     body_text: tuple[tuple[int, str], ...] = ()
+    deferred: tuple[int, ...] = ()
 
     def pages_of(self, first: int, last: int) -> tuple[PageSeal, ...]:
         """The page answers that belong to a part spanning pages ``first``..``last``."""
@@ -98,7 +110,8 @@ def inputs_to_dict(i: OfficialInputs) -> dict:
                       for p in i.pages],
             "signer_text": [[page, text] for page, text in i.signer_text],
             "head_text": [[page, text] for page, text in i.head_text],
-            "body_text": [[page, text] for page, text in i.body_text]}
+            "body_text": [[page, text] for page, text in i.body_text],
+            "deferred": list(i.deferred)}
 
 
 def inputs_from_dict(d: dict) -> OfficialInputs:
@@ -112,7 +125,8 @@ def inputs_from_dict(d: dict) -> OfficialInputs:
                     for p in d.get("pages", ())),
         signer_text=tuple((page, text) for page, text in d.get("signer_text", ())),
         head_text=tuple((page, text) for page, text in d.get("head_text", ())),
-        body_text=tuple((page, text) for page, text in d.get("body_text", ())))
+        body_text=tuple((page, text) for page, text in d.get("body_text", ())),
+        deferred=tuple(d.get("deferred", ())))
 
 
 def evidence_to_dict(e: Evidence) -> dict:

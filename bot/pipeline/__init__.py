@@ -84,7 +84,7 @@ from ..model import Extraction, ParsedMessage
 from ..parse import ParseLimits, parse_message
 from ..rules.model import Rules
 from ..store import MessageSummary, PendingMessage, Store, environment_fault
-from .items import classified, hollow, item_rows
+from .items import Completed, classified, classified_completing, completing, has_pending_reads, hollow
 
 log = logging.getLogger("bot.pipeline")
 
@@ -418,6 +418,12 @@ class _Run:
             key = ("classify", job.pending.row)
             self.classifying[key] = job
             docs = [(hollow(a), self.results[d]) for a, d in zip(job.message.attachments, job.digests)]
+            if has_pending_reads(docs):  # a scan's official-copy reads, done after classifying where they count
+                self.extractor.submit_call(key, classified_completing, hollow(job.message), docs, job.digests,
+                                           job.pending.received_at, self.ocr_available, self._rules_blob,
+                                           str(self.store.archive.path_for(job.pending.sha256)), self.parse_limits,
+                                           self.extractor.limits)
+                return
             self.extractor.submit_call(key, classified, hollow(job.message), docs, job.digests,
                                        job.pending.received_at, self.ocr_available, self._rules_blob)
             return
@@ -435,9 +441,20 @@ class _Run:
                 raise EnvironmentFault(f"an extraction worker failed for a reason outside the message "
                                        f"{job.pending.message_id}: {result.reason}")
             result = _Raised(f"cannot classify: {result.reason}")
+        elif isinstance(result, Completed):
+            result = self._completed(result)
         job.outcome = result
         job.ready_at = time.monotonic()
         self.ready.append(job)
+
+    def _completed(self, done: Completed) -> list:
+        """A message's rows after its scans' official-copy reads: the extractions they completed
+        are kept for the messages still to come and cached with the next batch."""
+        for digest, extraction in done.extractions.items():
+            self.results[digest] = extraction
+            if worth_caching(extraction, self.extractor.ocr):
+                self.fresh[digest] = extraction
+        return done.rows
 
     def _defer(self, job: _Job) -> None:
         if job.deferred:
@@ -521,7 +538,8 @@ class _Run:
             docs = [(a, self.results[d]) for a, d in zip(job.message.attachments, job.digests)]
             decisions = classify_message(job.message, docs, self.rules, job.pending.received_at,
                                          self.ocr_available)
-            return item_rows(decisions, docs, job.pending.received_at, self.rules, job.digests)
+            return self._completed(completing(decisions, docs, job.digests, job.pending.received_at, self.rules,
+                                              self.extractor.limits, lambda i: job.message.attachments[i].data))
         except Exception as exc:
             return exc
 

@@ -2,12 +2,15 @@
 about (two files of one name stay two items), its content hash, the cycle,
 and whether the part is the official paper. Pure: decisions, documents and
 rules in, ``ItemRow``s out. ``classified`` is the whole step, from the parsed
-message and its extractions, as a worker process runs it."""
+message and its extractions, as a worker process runs it; ``classified_completing``
+the same for a message with a scan whose official-copy reads were left for
+after classification (``completing``: done only for the parts that count and
+whose verdict depends on them)."""
 from __future__ import annotations
 
 import functools
 import pickle
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Sequence, TypeVar
 
@@ -15,7 +18,7 @@ from ..archive import sha256
 from ..classify import classify_message
 from ..model import Attachment, Extraction, ItemDecision, ParsedMessage
 from ..official.verdict import Evidence
-from ..officialcopy import cycle_window, evidence_for
+from ..officialcopy import cycle_window, evidence_for, rereading_may_decide
 from ..rules.model import Rules
 from ..store import ItemRow
 
@@ -110,6 +113,91 @@ def classified(message: ParsedMessage, docs: list[tuple[Attachment, Extraction]]
     rules_, memo = _unpickled(rules)
     decisions = classify_message(message, docs, rules_, received_at, ocr_available)
     return item_rows(decisions, docs, received_at, rules_, digests, memo=memo)
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A message's rows judged after the official-copy reads left for later were done, and the
+    extractions those reads completed (digest -> Extraction: the cache keeps them)."""
+
+    rows: list[ItemRow]
+    extractions: dict[str, Extraction]
+
+
+def pending_reads(rows: Sequence[ItemRow], docs: Sequence[tuple[Attachment, Extraction]], digests: Sequence[str],
+                  rules: Rules) -> dict[str, list]:
+    """digest -> the judgements its official-copy reads left for later may change: (part's first
+    page, doc type, cycle, arrival) of each part judged (a campaign document of one type, not
+    ignored), not official now, that the reads may make official (``rereading_may_decide``). Pure."""
+    by_digest = {digest: extraction for (_, extraction), digest in zip(docs, digests)}
+    wanted: dict[str, list] = {}
+    for row in rows:
+        decision = row.decision
+        extraction = by_digest.get(decision.content_sha256)
+        if (row.evidence is None or row.evidence.official is True or extraction is None
+                or extraction.official is None or not extraction.official.deferred):
+            continue
+        part = extraction.parts[decision.part_index]
+        doc = rules.campaign.doc_type(decision.doc_types[0])
+        if rereading_may_decide(extraction.official, part, doc, rules.campaign, row.cycle, row.received_at):
+            wanted.setdefault(decision.content_sha256, []).append((part.first_page, doc, row.cycle, row.received_at))
+    return wanted
+
+
+def completing(decisions: list[ItemDecision], docs: list[tuple[Attachment, Extraction]], digests: Sequence[str],
+               received_at: datetime, rules: Rules, limits, data_of, memo: dict | None = None) -> Completed:
+    """``item_rows``, with the official-copy reads that may decide (``pending_reads``) done first
+    (OCR: ``complete_official``, each read only while it may still change a verdict).
+    ``data_of(index)``: the bytes of ``docs[index]``'s file, or None when they cannot be had
+    (its parts are judged as they are)."""
+    from ..extract.official import complete_official  # OCR: loaded by the worker that needs it
+
+    rows = item_rows(decisions, docs, received_at, rules, digests, memo=memo)
+    wanted = pending_reads(rows, docs, digests, rules)
+    done: dict[str, Extraction] = {}
+    for index, digest in enumerate(digests):
+        if digest in wanted and digest not in done and (data := data_of(index)) is not None:
+            judged = wanted[digest]
+
+            def may_decide(inputs, part, reads, judged=judged):
+                return any(rereading_may_decide(inputs, part, doc, rules.campaign, cycle, at, reads)
+                           for first, doc, cycle, at in judged if first == part.first_page)
+
+            done[digest] = complete_official(data, docs[index][1], {first for first, *_ in judged}, limits,
+                                             may_decide)
+    if not done:
+        return Completed(rows, {})
+    docs = [(att, done.get(digest, extraction)) for (att, extraction), digest in zip(docs, digests)]
+    return Completed(item_rows(decisions, docs, received_at, rules, digests, memo=memo), done)
+
+
+def classified_completing(message: ParsedMessage, docs: list[tuple[Attachment, Extraction]],
+                          digests: Sequence[str], received_at: datetime, ocr_available: bool, rules: bytes,
+                          archive: str, parse_limits, limits) -> Completed:
+    """``classified`` for a message with official-copy reads left for later (see ``completing``):
+    the files' bytes, when some are needed, are those of the message archived at ``archive``
+    parsed again with ``parse_limits`` (each checked against its digest)."""
+    rules_, memo = _unpickled(rules)
+    decisions = classify_message(message, docs, rules_, received_at, ocr_available)
+    parsed: list = []
+
+    def data_of(index: int):
+        if not parsed:
+            from ..parse import parse_message  # a worker that classifies only never loads the parser
+
+            with open(archive, "rb") as fh:
+                parsed.append(parse_message(fh.read(), parse_limits).attachments)
+        atts = parsed[0]
+        if index < len(atts) and sha256(atts[index].data) == digests[index]:
+            return atts[index].data
+        return None
+
+    return completing(decisions, docs, digests, received_at, rules_, limits, data_of, memo)
+
+
+def has_pending_reads(docs: Sequence[tuple[Attachment, Extraction]]) -> bool:
+    """Whether some extraction has official-copy reads left for later (``classified_completing``)."""
+    return any(extraction.official is not None and extraction.official.deferred for _, extraction in docs)
 
 
 @functools.lru_cache(maxsize=2)
