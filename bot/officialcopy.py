@@ -14,12 +14,12 @@
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Collection, Sequence, TypeVar
 
 from .official.evidence import Evidence
 from .official.policy import OfficialPolicy
+from .record import replace  # not dataclasses': status loads this module, and dataclasses loads inspect
 from .rules.model import Campaign, DocType
 
 if TYPE_CHECKING:  # annotations only: the checkers load where a copy is judged (evidence_for)
