@@ -37,7 +37,7 @@ def connect_imap(cfg: MailboxConfig, environ: dict | None = None):
         if cfg.security == "starttls":
             client.starttls(context)
     except (OSError, imapclient.exceptions.IMAPClientError) as exc:  # ssl.SSLError is an OSError
-        raise MailboxError(f"cannot connect to IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {_why(exc)}") from exc
+        raise _cannot_connect(cfg, exc) from exc
     client.normalise_times = False  # keep INTERNALDATE's own offset: it is the receipt time
     if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG) and hasattr(client, "_imap"):
         # imapclient turns imaplib's debug output on (level 5) to log the protocol;
@@ -52,10 +52,10 @@ def connect_imap(cfg: MailboxConfig, environ: dict | None = None):
             client.login(cfg.username, secret)
     except LoginError as exc:
         _logout_quietly(client)
-        raise AuthenticationError(f"IMAP server {cfg.host} refused the login of {cfg.username!r}: {_why(exc)}") from exc
+        raise _login_refused(cfg, exc) from exc
     except (OSError, imapclient.exceptions.IMAPClientError) as exc:
         _logout_quietly(client)
-        raise MailboxError(f"IMAP login to {cfg.host} failed: {_why(exc)}") from exc
+        raise _login_failed(cfg, exc) from exc
     return client
 
 
@@ -89,15 +89,15 @@ def examine_imap(cfg: MailboxConfig, environ: dict | None = None) -> tuple[int, 
             if cfg.security == "starttls":
                 imap.starttls(context)
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise MailboxError(f"cannot connect to IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {_why(exc)}") from exc
+        raise _cannot_connect(cfg, exc) from exc
     try:
         secret = cfg.secret.read(environ) if cfg.secret else ""
         try:  # as connect_imap: imapclient's login raises LoginError for any imaplib error, abort included
             imap.login(cfg.username, secret)
         except imaplib.IMAP4.error as exc:
-            raise AuthenticationError(f"IMAP server {cfg.host} refused the login of {cfg.username!r}: {_why(exc)}") from exc
+            raise _login_refused(cfg, exc) from exc
         except OSError as exc:
-            raise MailboxError(f"IMAP login to {cfg.host} failed: {_why(exc)}") from exc
+            raise _login_failed(cfg, exc) from exc
         try:
             kind, _ = imap.select(f'"{cfg.folder}"', readonly=True)
         except imaplib.IMAP4.error:  # a BAD, or the connection dropped: imapclient asks again and says why
@@ -109,7 +109,7 @@ def examine_imap(cfg: MailboxConfig, environ: dict | None = None) -> tuple[int, 
             return None
         return int(validity[-1]), int(uidnext[-1])
     except OSError as exc:  # ssl.SSLError and socket.timeout are OSErrors
-        raise MailboxError(f"IMAP connection to {cfg.host} lost: {_why(exc)}") from exc
+        raise _connection_lost(cfg, exc) from exc
     finally:
         _logout_quietly(imap)
 
@@ -180,13 +180,13 @@ class ImapSource:
             raise
         except OSError as exc:  # ssl.SSLError and socket.timeout are OSErrors
             self.close()
-            raise MailboxError(f"IMAP connection to {self.cfg.host} lost: {_why(exc)}") from exc
+            raise _connection_lost(self.cfg, exc) from exc
         except Exception as exc:
             import imapclient  # loaded by connect_imap already: this only names its errors
 
             if isinstance(exc, imapclient.exceptions.IMAPClientAbortError):  # the socket died
                 self.close()
-                raise MailboxError(f"IMAP connection to {self.cfg.host} lost: {_why(exc)}") from exc
+                raise _connection_lost(self.cfg, exc) from exc
             if isinstance(exc, imapclient.exceptions.IMAPClientError):
                 self.close()
                 raise MailboxError(f"IMAP server {self.cfg.host} answered an error: {_why(exc)}") from exc
@@ -303,6 +303,23 @@ def _logout_quietly(client) -> None:
             client.shutdown()
         except Exception:
             pass
+
+
+# The errors of connecting and logging in, worded once for imapclient's path and imaplib's quick EXAMINE.
+def _cannot_connect(cfg: MailboxConfig, exc: BaseException) -> MailboxError:
+    return MailboxError(f"cannot connect to IMAP server {cfg.host}:{cfg.port} ({cfg.security}): {_why(exc)}")
+
+
+def _login_refused(cfg: MailboxConfig, exc: BaseException) -> AuthenticationError:
+    return AuthenticationError(f"IMAP server {cfg.host} refused the login of {cfg.username!r}: {_why(exc)}")
+
+
+def _login_failed(cfg: MailboxConfig, exc: BaseException) -> MailboxError:
+    return MailboxError(f"IMAP login to {cfg.host} failed: {_why(exc)}")
+
+
+def _connection_lost(cfg: MailboxConfig, exc: BaseException) -> MailboxError:
+    return MailboxError(f"IMAP connection to {cfg.host} lost: {_why(exc)}")
 
 
 def _why(exc: BaseException) -> str:
