@@ -694,6 +694,11 @@ protocol imap {{
         self._signal_group(signal.SIGKILL)
         self._proc = None
         _running.discard(self)
+        # A login process that outlived the master still holds the listening
+        # socket for a moment: a client connecting then is reset, not refused.
+        # "Stopped" means refused, so wait for the kernel to release the ports.
+        with contextlib.suppress(RuntimeError):
+            _wait_ports_free([p for p in (self.port, self.imaps_port) if p], timeout=5)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Graceful shutdown: SIGTERM to the master, like ``dovecot stop``.

@@ -175,6 +175,18 @@ def test_restart_keeps_mail_ports_and_uids(dovecot, imap_client_factory, kill):
 
 
 @pytest.mark.imap
+@pytest.mark.parametrize("kill", [True, False], ids=["sigkill", "graceful"])
+def test_a_stopped_server_refuses_connections_at_once(dovecot, kill):
+    ports = [p for p in (dovecot.port, dovecot.imaps_port) if p]
+    for _ in range(5):  # leave login processes behind to outlive the master
+        socket.create_connection(("127.0.0.1", ports[0]), timeout=5).close()
+    dovecot.kill() if kill else dovecot.stop()
+    for port in ports:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+@pytest.mark.imap
 def test_tls_verifies_with_cafile(dovecot, imap_client_factory):
     assert dovecot.cafile is not None and dovecot.cafile.exists()
     over_imaps = imap_client_factory(ssl=True)
