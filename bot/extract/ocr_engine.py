@@ -108,6 +108,7 @@ class _Engine:
         lib.TessBaseAPISetPageSegMode(api, psm)
         data = image.tobytes()
         lib.TessBaseAPISetImage(api, data, image.width, image.height, 1, image.width)
+        del data  # tesseract copied the pixels: not kept through the recognition (4 MB for a whole page)
         lib.TessBaseAPISetSourceResolution(api, dpi)
         monitor = lib.TessMonitorCreate()
         lib.TessMonitorSetDeadlineMSecs(monitor, int(timeout * 1000))

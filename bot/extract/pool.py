@@ -60,6 +60,28 @@ def _limit_memory(limit: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+# glibc's malloc in a worker (``mallopt`` parameters): a block of 256 KB or more (a page drawn
+# for OCR, tesseract's copies of it, a decoded attachment) is mapped on its own and given back
+# to the system when freed, and the heap's free top is given back beyond 1 MB. By default glibc
+# raises both thresholds as large blocks are freed (up to 32 MB and twice that), so a worker
+# that had read some scans kept 20-35 MB it no longer used, and the two workers' leftovers
+# added up in the process tree (docs/performance.md, "Memory of the OCR-on poll").
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+MALLOC_SETTINGS = ((_M_MMAP_THRESHOLD, 256 * 1024), (_M_TRIM_THRESHOLD, 1024 * 1024))
+
+
+def tune_malloc(settings=MALLOC_SETTINGS) -> bool:
+    """Apply ``settings`` ((parameter, value), as glibc's ``mallopt``) to this process's
+    malloc; False where there is no glibc (another C library: its own defaults stay)."""
+    import ctypes  # a worker only
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return all(mallopt(parameter, value) == 1 for parameter, value in settings)
+
+
 def _parse_file(path: str, limits=None, spool: tuple[str, int, int] | None = None):
     """A parse job: the message archived at ``path``, parsed with ``limits``
     (a ``ParseLimits``; None: the defaults), with the SHA-256 of each attachment.
@@ -87,6 +109,7 @@ def _worker_main(conn, limits: ExtractLimits, ocr: bool | None, memory_limit: in
     os.setpgrp()  # own process group: a timeout kill takes tesseract/catdoc with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory(memory_limit)
+    tune_malloc()  # before the modules load: their memory is held the same way
     for module in ("bot.archive", "bot.parse"):  # what every parse job needs: failing here is the machine's fault
         importlib.import_module(module)
     for module in ("pypdfium2", "docx", "PIL.Image"):  # used by nearly every poll: loaded before the clock runs
