@@ -24,6 +24,7 @@ fault a failure is), which is read best in one place.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import multiprocessing
 import multiprocessing.connection
@@ -80,6 +81,24 @@ def tune_malloc(settings=MALLOC_SETTINGS) -> bool:
     except (OSError, AttributeError):
         return False
     return all(mallopt(parameter, value) == 1 for parameter, value in settings)
+
+
+def trim_heap() -> None:
+    """Give what this process's malloc holds freed back to the system (glibc's ``malloc_trim``:
+    also the free holes inside its heaps, which the thresholds above do not reach); elsewhere nothing."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _parse_file(path: str, limits=None, spool: tuple[str, int, int] | None = None):
@@ -311,6 +330,13 @@ class Extractor:
     if it has scanned pages, so that slow OCR can wait until the plain files
     are done (see pipeline.py).
 
+    While it waits for its workers, this process gives what it freed back to
+    the system (``trim_heap``), at most every ``trim_every`` seconds: a trim
+    costs well under a millisecond, and the fetched and parsed messages the
+    bot let go of were about 5 MB of holes in its heap during the OCR pass,
+    when the workers' pages make the process tree's peak. From the pool's
+    start, its large blocks go back when freed too (``tune_malloc``).
+
     ``spool``: a private directory for attachments larger than
     ``spool_bytes``, which workers get by path (None: every file is sent as
     bytes). Made (mode 0700) when the pool starts or a file is first
@@ -327,12 +353,14 @@ class Extractor:
     spool: Path | None = None
     spool_bytes: int = SPOOL_BYTES
     parse_spool_bytes: int = PARSE_SPOOL_BYTES
+    trim_every: float = 1.0
     _spooled: set = field(default_factory=set, init=False, repr=False)  # paths written and not deleted yet
     _spool_ready: bool = field(default=False, init=False, repr=False)
     _pool: list[_Worker] = field(default_factory=list, init=False, repr=False)
     _context: object = field(default=None, init=False, repr=False)
     _queue: deque = field(default_factory=deque, init=False, repr=False)
     _done: list = field(default_factory=list, init=False, repr=False)
+    _trimmed: float = field(default=0.0, init=False, repr=False)  # when this process's heap was last trimmed
 
     def __enter__(self) -> "Extractor":
         return self
@@ -431,6 +459,9 @@ class Extractor:
             self._dispatch()
             deadline = None if timeout is None else time.monotonic() + timeout
             while not self._done and any(w.job is not None for w in self._pool):
+                if timeout != 0.0 and time.monotonic() - self._trimmed >= self.trim_every:  # about to wait
+                    trim_heap()
+                    self._trimmed = time.monotonic()
                 self._collect(None if deadline is None else deadline - time.monotonic())
                 self._dispatch()
                 if deadline is not None and time.monotonic() >= deadline:
@@ -531,9 +562,7 @@ class Extractor:
         if self._context is None:
             methods = multiprocessing.get_all_start_methods()
             self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            # this process too: while the workers read, it fetches and parses messages and hands them
-            # out; the large blocks it frees then go back (about 5 MB of the bot's process kept, else)
-            tune_malloc()
+            tune_malloc()  # this process too (see the class docstring)
         while len(self._pool) < min(self.size, max(1, wanted)):
             self._pool.append(self._start_worker())
 
