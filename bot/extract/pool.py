@@ -74,7 +74,7 @@ MALLOC_SETTINGS = ((_M_MMAP_THRESHOLD, 256 * 1024), (_M_TRIM_THRESHOLD, 1024 * 1
 def tune_malloc(settings=MALLOC_SETTINGS) -> bool:
     """Apply ``settings`` ((parameter, value), as glibc's ``mallopt``) to this process's
     malloc; False where there is no glibc (another C library: its own defaults stay)."""
-    import ctypes  # a worker only
+    import ctypes  # not at the top: only the pool's processes, which tune or trim their malloc, need it
 
     try:
         mallopt = ctypes.CDLL(None).mallopt
@@ -93,7 +93,7 @@ def trim_heap() -> None:
 
 @functools.lru_cache(maxsize=1)
 def _malloc_trim():
-    import ctypes
+    import ctypes  # not at the top: only the pool's processes, which tune or trim their malloc, need it
 
     try:
         return ctypes.CDLL(None).malloc_trim
