@@ -315,7 +315,7 @@ def _plain_package(zf: zipfile.ZipFile, blobs: dict[str, bytes]):
 
 
 def _read_plain_package(zf: zipfile.ZipFile, blobs: dict[str, bytes]):
-    from lxml import etree
+    from lxml import etree  # not at the top: loaded by the worker that reads a DOCX, as python-docx was
 
     parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)  # python-docx's settings
 
