@@ -403,7 +403,7 @@ def test_the_pages_after_a_page_without_its_document_follow_it_into_review():
     assert d[1].decision == "review" and d[1].reasons[0].startswith("trang số 2, không có phần đầu văn bản")
     assert d[2].decision == "ignored" and d[2].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg' (trang đầu "
                                                                      "đang chờ kiểm tra")
-    assert d[2].reasons[1] == "đầu trang là chữ của thân văn bản, không có phần đầu văn bản"
+    assert d[2].reasons[1] == "số trang 3 ở đầu trang"   # it follows page 2 by its number
 
 
 def test_a_page_that_opens_a_document_is_not_joined_by_its_type():
