@@ -94,6 +94,8 @@ class ClassifierIndex:
     pages: PageForms = page_forms(Pages())
     # The closing-block lines of each dossier type ("Nơi nhận", signers' titles): (type id, phrases).
     signers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # The words of a document's closing sentence ("Trên đây là"): [pages] closing that close no block.
+    end_words: tuple[tuple[str, str], ...] = ()
 
 
 
@@ -145,6 +147,8 @@ def build_index(rules: Rules) -> ClassifierIndex:
                              if i.signers),
         pages=page_forms(campaign.pages),
         signers=tuple((t.id, t.signers) for t in types if t.dossier and t.signers),
+        end_words=tuple((p, w) for p, w in _phrases(campaign.pages.closing)
+                        if not any(p == q for t in types for q, _ in t.signers)),
     )
 
 

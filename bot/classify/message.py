@@ -58,8 +58,6 @@ class _PartFacts:
     closing: Closing = Closing()    # of a page photo: the closing block it shows (a last page)
 
 
-# The closing sentence of a document: its last page is the one with the closing block, or the next one.
-_END_SENTENCE = ((match_phrase("Trên đây là"), "Trên đây là"),)
 # A type read from the head (title, number code) or the body's structure, not a guess from words.
 _SURE_TYPE = 0.7
 
@@ -508,7 +506,7 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
               or mostly_caps(head_school.unknown_line) or any(MOTTO.search(f) for f in head.folded[:8]))
     signs = page_signs(part.text, index.pages) if _is_page_image(att, ext) and not starts else None
     body = body_type(part.text, index.types, index.pages.body_min, index.pages.body_margin) if signs else None
-    closing = closing_block(part.text, index.signers, _END_SENTENCE) if _is_page_image(att, ext) else Closing()
+    closing = closing_block(part.text, index.signers, index.end_words) if _is_page_image(att, ext) else Closing()
     return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words, signs=signs,
                             body=body, type_sure=bool(doc_type.doc_types) and doc_type.confidence >= _SURE_TYPE,
                             closing=closing)
