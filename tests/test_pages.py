@@ -258,6 +258,9 @@ III. ĐÁNH GIÁ CHUNG
     (MINUTES_CUT, "bien_ban", ("Chủ trì", "Thư ký", "Nội dung cuộc họp", "Kết quả biểu quyết", "Cuộc họp kết thúc")),
     (PLAN_CUT, "ke_hoach", ("Mục đích", "Nội dung thực hiện", "Chỉ tiêu", "Tổ chức thực hiện")),
     (REPORT_PAGE, "bao_cao", ("Đặc điểm tình hình", "Kết quả thực hiện", "Tiêu chí", "Đánh giá chung", "Ưu điểm")),
+    # OCR's "1H." for III (seed 11: a report's page 2 placed by its type, not by the plan next to it)
+    ("- 3: Tiêu chí 3: Xây dựng lực lượng nòng cốt\n1H. ĐÁNH GIÁ CHUNG\nƯu điểm: tập thể đoàn kết.", "bao_cao",
+     ("Tiêu chí", "Đánh giá chung", "Ưu điểm")),
     # two of a type are not enough
     ("Chủ trì: Bà Lan - Hiệu trưởng.\nThư ký: Ông Thắng - Giáo viên.\n" + BODY, None, ("Chủ trì", "Thư ký")),
     # the words inside sentences, wrapped onto a line, or cited: no heading, no label
