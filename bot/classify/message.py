@@ -286,8 +286,8 @@ def _place_later_pages(out: list[ItemDecision], decisions: Sequence[ItemDecision
     several, the one next to it in the mail. Pages placed without doubt go first (a last page
     placed closes its document for the others); then those placed by their neighbours.
 
-    The documents are the pages of the container that open one (a head, or a body's opening)
-    whose type was read, not guessed. A page placed takes its document's fate, and the pages
+    The documents are the pages of the container that open one (a head, or a body's opening);
+    only a type that was read, not guessed, rules a page out. A page placed takes its document's fate, and the pages
     that followed it by their numbers come with it. A page placed nowhere is never counted as
     a document of its own (nothing shows it is a first page): review, saying what was seen and
     which files it may belong to. A page ignored on its own (another programme's, year's or
@@ -310,7 +310,6 @@ def _place_later_pages(out: list[ItemDecision], decisions: Sequence[ItemDecision
                 continue
             j = placement.key
             followers = [p for p, lead in lead_of.items() if lead == k]
-            why = out[k].reasons[1] if out[k].reasons and out[k].reasons[0].startswith(CONTINUATION) else ""
             reason = placement.reason
             if j == _before(k, lead_of, images, containers) and not placement.near and facts[k].body is not None \
                     and facts[k].body.type_id is None:
@@ -322,7 +321,6 @@ def _place_later_pages(out: list[ItemDecision], decisions: Sequence[ItemDecision
                 lead_of[page] = j
             waiting.remove(k)
             placed = True
-            del why
         if not placed:
             if allow_near:
                 break
