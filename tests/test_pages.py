@@ -446,6 +446,7 @@ def test_the_closing_block_of_a_page_says_which_types_close_so(text, lines, type
 @pytest.mark.parametrize("text, said_end, sections", [
     ("IV. TỰ ĐÁNH GIÁ VÀ ĐỀ NGHỊ\nTrên đây là báo cáo kết quả\nNơi nhận:", True, (4,)),
     ("1V. TỔ CHỨC THỰC HIỆN\nII: CHỈ TIÊU", False, (4, 2)),      # OCR's 1 for I
+    (". IV TỰ ĐÁNH GIÁ VÀ ĐỀ NGHỊ l -\n" + BODY, False, (4,)),     # its dot lost (seed 11)
     ("1H. ĐÁNH GIÁ CHUNG\nIII. Tiêu chí nêu trong câu\n" + BODY, False, ()),   # unreadable; not capitals
 ])
 def test_a_page_shows_its_closing_sentence_and_its_sections(text, said_end, sections):
@@ -493,6 +494,10 @@ TT, BC, BB, KH = (Candidate(0, "TT.jpg", ("to_trinh",)), Candidate(1, "BC.jpg", 
     # a closing block after the one document stopped at its closing sentence
     (LAST, (TT, replace(BC, awaiting=True), KH), 1,
      "phần cuối ('Nơi nhận', 'HIỆU TRƯỞNG') tiếp theo câu kết thúc của tệp 'BC.jpg'"),
+    # its first section follows the sections of one first page (the Tờ trình has none)
+    (LaterPage(closing=Closing(("Nơi nhận",), frozenset({"bao_cao", "to_trinh"}), True, (4,))),
+     (TT, replace(BC, top_section=2)), 1,
+     "trang không có phần đầu văn bản, bắt đầu ở mục IV, tiếp theo các mục I-II của tệp 'BC.jpg'"),
     # several fit: the one next to it in the mail
     (LaterPage(), (TT, replace(KH, near=True)), 5, "nằm cạnh trang của tệp 'KH.jpg' trong thư (2 văn bản"),
     # several fit, none or both next to it: nobody can tell; review names them

@@ -195,7 +195,7 @@ class Closing:
 
 
 # A heading numbered in Roman numerals as OCR reads it: "III.", "1V.", "II:" (1 and l for I).
-_ROMAN_HEAD = re.compile(r"^[\W_]{0,3}([IVX1l]{1,4})\s*[.:]\s*\w")
+_ROMAN_HEAD = re.compile(r"^[\W_]{0,3}([IVX1l]{1,4})(?:\s*[.:]\s*|\s+)\w")
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 
 
@@ -325,7 +325,11 @@ def place(page: LaterPage, candidates: Sequence[Candidate], names: Mapping[str, 
     """The one document of ``candidates`` a later page can belong to.
 
     A candidate is out when ``misfit`` says why. One left: that one. Several:
-    the one next to the page in the mail, when only one is (``near``).
+    the one whose type the page's body shows; the one whose first page's
+    Roman-numbered sections the page's first section follows; for a page of
+    only a closing block, the one stopped at its closing sentence without
+    its closing block; the one next to the page in the mail (``near``); each
+    when only one is.
     None, or several and none or more than one next to it: no placement, its
     reason says which files it may belong to (``left``).
     """
@@ -347,6 +351,12 @@ def place(page: LaterPage, candidates: Sequence[Candidate], names: Mapping[str, 
         c = typed[0]
         return Placement(c.key, f"trang không có phần đầu văn bản, nội dung cùng loại với tệp '{c.name}' "
                                 f"({_quoted(page.body_lines)})")
+    first = page.closing.sections[0] if page.closing.sections else 0
+    sections = [c for c in fit if 1 <= c.top_section < first]
+    if first >= 2 and len(sections) == 1:
+        c = sections[0]
+        return Placement(c.key, f"trang không có phần đầu văn bản, bắt đầu ở mục {_roman(first)}, tiếp theo các mục "
+                                f"{_roman(1)}-{_roman(c.top_section)} của tệp '{c.name}'")
     awaiting = [c for c in fit if c.awaiting]
     if page.closing.lines and not page.closing.said_end and len(awaiting) == 1:
         c = awaiting[0]
