@@ -286,8 +286,10 @@ def _place_later_pages(out: list[ItemDecision], decisions: Sequence[ItemDecision
     several, the one next to it in the mail. Pages placed without doubt go first (a last page
     placed closes its document for the others); then those placed by their neighbours.
 
-    The documents are the pages of the container that open one (a head, or a body's opening);
-    only a type that was read, not guessed, rules a page out. A page placed takes its document's fate, and the pages
+    The documents are the pages of the container that open one (a head, or a body's opening),
+    and a later page waiting whose body shows a type no such page has (its first page was not
+    recognised: the pages placed with it follow it into review); only a type that was read, not
+    guessed, rules a page out. A page placed takes its document's fate, and the pages
     that followed it by their numbers come with it. A page placed nowhere is never counted as
     a document of its own (nothing shows it is a first page): review, saying what was seen and
     which files it may belong to. A page ignored on its own (another programme's, year's or
@@ -304,6 +306,12 @@ def _place_later_pages(out: list[ItemDecision], decisions: Sequence[ItemDecision
         for k in list(waiting):
             cands = [_candidate(j, out, facts, lead_of, k, images, containers) for j in leads
                      if j != k and j not in lead_of and containers[j] == containers[k]]
+            # a document whose first page is not recognised, known by a later page of a type no first
+            # page shows: the page may be its, so no other document is its only fit
+            shown = {t for c in cands for t in c.types}
+            cands += [replace(_candidate(j, out, facts, lead_of, k, images, containers), single=False)
+                      for j in waiting if j != k and containers[j] == containers[k] and facts[j].body is not None
+                      and facts[j].body.type_id is not None and facts[j].body.type_id not in shown]
             placement = place(_later(facts[k]), cands, names)
             tried[k] = placement
             if placement.key is None or (placement.near and not allow_near):
