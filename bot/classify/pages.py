@@ -25,10 +25,12 @@ Pages are often out of order, so the document photographed just before a
 page is only one candidate. ``place`` chooses among the documents of the
 mail the one a later page can only belong to: of its body's type, of a type
 whose closing block (``Nơi nhận``, the signers' titles: ``signers`` of each
-``[[document]]``) it shows, not a one-page document, and, for a last page,
-not a document whose last page is already there; next to one of its pages
-in the mail when several remain; else none (review, saying which files it
-may belong to).
+``[[document]]``) it shows, not a one-page document, not one that has a page
+of its number, or Roman-numbered sections past its first one, and, for a
+last page, not a document whose last page is already there; among several,
+the one of its body's type, the one whose sections it continues, the one
+stopped at its closing sentence, or the one next to it in the mail; else
+none (review, saying which files it may belong to).
 
 The words are data: ``[pages]`` of campaign.toml (``bot.rules.model.Pages``).
 """
@@ -182,10 +184,13 @@ def _short(line: str, limit: int = 50) -> str:
 
 @dataclass(frozen=True)
 class Closing:
-    """The closing block a page shows (the list of recipients, the signers' titles): it is a last page.
+    """What a page's text shows of where it stands in its document, read anywhere on the page.
 
-    ``lines``: the phrases seen, as written in the rules ("Nơi nhận",
-    "THƯ KÝ"); ``types``: the document types that close with one of them.
+    ``lines``: the lines of a closing block seen (the list of recipients,
+    the signers' titles), as written in the rules ("Nơi nhận", "THƯ KÝ"): it
+    is a last page; ``types``: the document types that close with one of
+    them; ``said_end``: a line opens with the closing sentence ("Trên đây
+    là ..."); ``sections``: its Roman-numbered headings, in order.
     """
 
     lines: tuple[str, ...] = ()
