@@ -540,6 +540,24 @@ def test_a_page_that_could_be_either_document_is_reviewed_naming_both():
     assert [x.decision for x in (d[0], d[2])] == ["counted", "counted"]
 
 
+def test_a_report_whose_first_page_was_not_recognised_keeps_its_last_page_from_the_to_trinh():
+    """Seed 13: the Tờ trình (its closing block unread), the report's page 2 (its first page not recognised),
+    then its last page: "Nơi nhận" fits the Tờ trình and the report alike; never counted as the Tờ trình's."""
+    files = [_photo("IMG_1.jpg", head("TỜ TRÌNH")),
+             _photo("IMG_2.jpg", "2\nIII. ĐÁNH GIÁ CHUNG\nƯu điểm: đoàn kết.\nHạn chế: còn hình thức.\n"
+                                 "IV. TỰ ĐÁNH GIÁ VÀ ĐỀ NGHỊ\n" + BODY),
+             _photo("IMG_3.jpg", head("BIÊN BẢN")), _photo("IMG_4.jpg", REPORT_LAST)]
+    d = _decide_shipped(files)
+    assert [x.decision for x in d] == ["counted", "review", "counted", "review"]
+    assert d[3].reasons[0] == ("trang, không có phần đầu văn bản; có thể là trang tiếp theo của một trong các tệp "
+                               "'IMG_1.jpg', 'IMG_2.jpg': cần xem trang này thuộc văn bản nào: không tính là một "
+                               "văn bản riêng")
+    # next to the report's page, it goes with it, into review
+    d = _decide_shipped([files[0], files[2], files[1], files[3]])
+    assert (d[3].decision, d[3].doc_types) == ("ignored", ("bao_cao",))
+    assert d[3].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg' (trang đầu đang chờ kiểm tra")
+
+
 def test_a_numbered_page_does_not_join_a_one_page_document():
     """Page 2 of the report right after a Tờ trình whose one page ends with its signature: not the Tờ trình's."""
     files = [_photo("IMG_1.jpg", head("TỜ TRÌNH") + "\n" + BODY + "\nNơi nhận:\n- Như trên;\nHIỆU TRƯỞNG"),
