@@ -558,6 +558,19 @@ def test_a_report_whose_first_page_was_not_recognised_keeps_its_last_page_from_t
     assert d[3].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg' (trang đầu đang chờ kiểm tra")
 
 
+def test_a_page_numbered_2_after_a_last_page_does_not_continue_it():
+    """photos_order (seed 11): the report photographed from its last page to its first, after the Tờ trình:
+    its page 2 follows its page 3 ("Nơi nhận") in the mail, which closed a document: not its page 2."""
+    files = [_photo("IMG_1.jpg", head("TỜ TRÌNH")), _photo("IMG_2.jpg", REPORT_LAST),
+             _photo("IMG_3.jpg", "2\n" + REPORT_PAGE.replace("I. ĐẶC ĐIỂM TÌNH HÌNH\n", "")),
+             _photo("IMG_4.jpg", head("BÁO CÁO") + "\nI. ĐẶC ĐIỂM TÌNH HÌNH\n" + BODY)]
+    d = _decide_shipped(files)
+    assert (d[2].decision, d[2].doc_types) == ("counted", ("bao_cao",))
+    assert d[2].reasons[0] == "trang tiếp theo của tệp 'IMG_4.jpg'"
+    # its last page, between the Tờ trình and the report's page 2: either could close with it
+    assert d[1].decision == "review" and "một trong các tệp 'IMG_1.jpg', 'IMG_4.jpg'" in d[1].reasons[0]
+
+
 def test_a_numbered_page_does_not_join_a_one_page_document():
     """Page 2 of the report right after a Tờ trình whose one page ends with its signature: not the Tờ trình's."""
     files = [_photo("IMG_1.jpg", head("TỜ TRÌNH") + "\n" + BODY + "\nNơi nhận:\n- Như trên;\nHIỆU TRƯỞNG"),

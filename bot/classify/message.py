@@ -200,7 +200,8 @@ def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None]
             first, pages = k, 1
             continue
         joining = joins(fact.signs, pages)
-        numbered = joining.continues and fact.signs.number == pages + 1
+        # a number that follows the page before it, unless that page closed its document (its closing block)
+        numbered = joining.continues and fact.signs.number == pages + 1 and not _closes(facts[k - 1])
         if joining.continues and not numbered:
             # a later page, of which document its place in the mail does not show; a page numbered
             # after it follows it
@@ -222,6 +223,11 @@ def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None]
         out[k] = _continuation(decision, out[first], joining.reason)
         lead_of[k] = first
     return _place_later_pages(out, decisions, facts, images, containers, lead_of, index)
+
+
+def _closes(fact: _PartFacts | None) -> bool:
+    """A page showing a closing block (the list of recipients, the signers' titles): its document's last."""
+    return fact is not None and bool(fact.closing.lines)
 
 
 def _number(signs: PageSigns) -> int:
