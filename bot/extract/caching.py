@@ -15,7 +15,9 @@ from .pool import TIMEOUT_ERROR
 #    was read with stray characters read again at 300 dpi.
 # 7: a scan's signer crop and rereads are left for after classification (OfficialInputs.deferred),
 #    done only for the parts that count and whose verdict depends on them.
-EXTRACT_VERSION = 7
+# 8: an undecided head read again at 160 dpi before its page is read whole (the page is not, when
+#    that reading decides); a Biên bản's second page read again only while it may decide.
+EXTRACT_VERSION = 8
 
 
 def worth_caching(result: Extraction, ocr: bool | None) -> bool:

@@ -167,11 +167,16 @@ def _reread_head(page_of, part: DocumentPart, limits: ExtractLimits) -> list[tup
     return []
 
 
-def _reread_body(page_of, part: DocumentPart, limits: ExtractLimits) -> list[tuple[int, str]]:
-    """The part's first pages (a Biên bản's) read whole again: [(page, text)]."""
+def _body_pages(part: DocumentPart) -> range:
+    """The pages of a Biên bản read again: its first ``_BODY_PAGES``."""
+    return range(part.first_page, min(part.last_page, part.first_page + _BODY_PAGES - 1) + 1)
+
+
+def _reread_body(page_of, part: DocumentPart, limits: ExtractLimits, pages=None) -> list[tuple[int, str]]:
+    """The part's first pages (a Biên bản's; ``pages``: these only) read whole again: [(page, text)]."""
     out = []
     try:
-        for number in range(part.first_page, min(part.last_page, part.first_page + _BODY_PAGES - 1) + 1):
+        for number in _body_pages(part) if pages is None else pages:
             if (page := page_of(number)) is not None:
                 image, dpi = page.region(0.0, 1.0, _BODY_SCALE)
                 out.append((number, ocr_layout(tesseract(image, dpi, limits), head_share=None)))
@@ -442,8 +447,13 @@ def _complete(scan: _Scan, parts, inputs: OfficialInputs, limits: ExtractLimits,
                 inputs = replace(inputs, head_text=inputs.head_text + tuple(_reread_head(scan.ocr_page, part,
                                                                                          limits)))
             else:
-                inputs = replace(inputs, body_text=inputs.body_text + tuple(_reread_body(scan.ocr_page, part,
-                                                                                         limits)))
+                for number in _body_pages(part):
+                    # page by page: the minutes' first page may already hold every part and the signer
+                    if number > part.first_page and may_decide is not None \
+                            and not may_decide(inputs, part, frozenset({BODY})):
+                        break
+                    inputs = replace(inputs, body_text=inputs.body_text + tuple(
+                        _reread_body(scan.ocr_page, part, limits, pages=(number,))))
     return inputs
 
 
