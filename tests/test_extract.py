@@ -307,6 +307,19 @@ def test_a_head_undecided_at_every_resolution_has_its_page_read_whole():
     assert page.scales[-1] == (0.0, 1.0, 1.0)
 
 
+@pytest.mark.parametrize("lines, below_head", [
+    (14, True),   # a Biên bản's page: its body starts below the head's eight rows
+    (6, False),   # a page of a few rows: all of it is the body
+])
+def test_the_body_of_a_page_starts_below_the_rows_its_head_is_read_in(lines, below_head):
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(f.text_image([f"Dòng {i} của biên bản họp" for i in range(1, lines + 1)])))
+    top = extract_ocr.body_top(extract_ocr.ImagePage(image.convert("L"), 150))
+    row = 44 * 1.8 / 1754  # one line's share of the page (text_image's spacing)
+    assert (120 / 1754 + 7.5 * row < top < 120 / 1754 + 8.5 * row) if below_head else top == 0.0
+
+
 @needs_ocr
 def test_a_page_image_seen_twice_is_read_once(monkeypatch):
     monkeypatch.setattr(ocr_engine, "_MEMO", ocr_engine._Memo())

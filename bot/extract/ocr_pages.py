@@ -169,6 +169,17 @@ def _cut_after(rows: list[tuple[int, int]] | None, count: int, height: int, fall
     return (rows[count - 1][1] + rows[count][0]) / 2 / height
 
 
+def body_top(page) -> float:
+    """Where (a share of the height) the body of a page starts: below the rows its head is read
+    in (``read_page``); 0.0 when its rows cannot be told apart (a tilted photo: the whole page)."""
+    analysis = page.analysis()
+    rows = text_rows(analysis)
+    if rows is None or analysis.height < _SMALL:
+        return 0.0
+    cut = _cut_after(rows, _HEAD_ROWS, analysis.height, 0.0)
+    return cut if cut < 1.0 else 0.0  # a page of a few rows: all of it
+
+
 def read_page(page, limits: ExtractLimits, *, continued: bool = False, follow: bool = False,
               body_allowed: bool = True) -> PageRead:
     """Read one page image by need (see the section comment above).
