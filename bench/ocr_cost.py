@@ -136,7 +136,8 @@ def main(argv: list[str]) -> int:
     if poll:
         start = time.process_time()
         extractions, verdicts = _poll(corpus, ExtractLimits(), current)
-        figures = {"files": sum(1 for e in extractions.values() if e.ocr), "poll_cpu_s": round(time.process_time() - start, 1),
+        figures = {"files": sum(1 for e in extractions.values() if e.ocr),
+                   "poll_cpu_s": round(time.process_time() - start, 1),
                    "tesseract": {k: {"cpu_s": round(v[0], 1), "runs": v[1]} for k, v in sorted(costs.items())}}
         print(json.dumps(figures))
         if len(argv) > 1:

@@ -1,7 +1,6 @@
 """Extraction from real files built on the fly (tests/docfactory.py)."""
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 import time
@@ -264,60 +263,6 @@ def test_a_scan_whose_head_does_not_decide_is_read_whole():
     text = fold_compact(result.parts[0].text)
     assert "totrinh" in text and "ketthucvanban" in text and "hettrang" in text
     assert not any("phần đầu" in note for note in result.notes)
-
-
-class _MisreadAtFullResolution:
-    """A scanned page (an ``ocr`` page: ``analysis``, ``region``) whose head tesseract misreads at
-    the OCR resolution (its date line lost) and reads whole at any other: what a second reading of
-    an undecided head is for."""
-
-    def __init__(self):
-        from PIL import Image
-
-        self.good = Image.open(io.BytesIO(scan_first_page("TỜ TRÌNH", "TTr"))).convert("L")
-        self.misread = Image.open(io.BytesIO(scan_first_page("TỜ TRÌNH", "TTr", dated=False))).convert("L")
-        self.scales = []
-
-    def analysis(self):
-        return self.good.reduce(2)
-
-    def region(self, top, bottom, scale):
-        self.scales.append((top, bottom, scale))
-        image = self.misread if scale == 1.0 else self.good
-        w, h = image.size
-        band = image.crop((0, round(top * h), w, max(round(top * h) + 1, round(bottom * h))))
-        return band.resize((round(band.width * scale), round(band.height * scale))), round(150 * scale)
-
-
-@needs_ocr
-def test_an_undecided_head_read_well_at_another_resolution_spares_the_whole_page():
-    page = _MisreadAtFullResolution()
-    read = extract_ocr.read_page(page, ExtractLimits())
-    assert read.decided and not read.whole and read.regions == 2
-    assert "ngày 05 tháng 10 năm 2023" in read.text and "KẾT THÚC" not in read.text
-    assert all(bottom < 1.0 for _, bottom, _ in page.scales)  # the page was never read whole
-
-
-@needs_ocr
-def test_a_head_undecided_at_every_resolution_has_its_page_read_whole():
-    page = _MisreadAtFullResolution()
-    page.good = page.misread  # no date line at all
-    read = extract_ocr.read_page(page, ExtractLimits())
-    assert read.whole and not read.decided and "KẾT THÚC VĂN BẢN" in read.text
-    assert page.scales[-1] == (0.0, 1.0, 1.0)
-
-
-@pytest.mark.parametrize("lines, below_head", [
-    (14, True),   # a Biên bản's page: its body starts below the head's eight rows
-    (6, False),   # a page of a few rows: all of it is the body
-])
-def test_the_body_of_a_page_starts_below_the_rows_its_head_is_read_in(lines, below_head):
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(f.text_image([f"Dòng {i} của biên bản họp" for i in range(1, lines + 1)])))
-    top = extract_ocr.body_top(extract_ocr.ImagePage(image.convert("L"), 150))
-    row = 44 * 1.8 / 1754  # one line's share of the page (text_image's spacing)
-    assert (120 / 1754 + 7.5 * row < top < 120 / 1754 + 8.5 * row) if below_head else top == 0.0
 
 
 @needs_ocr

@@ -23,11 +23,11 @@ import time
 
 from .common import ExtractLimits
 from .ocr_engine import tesseract
-from .ocr_pages import ImagePage, PageRead, PdfPage, body_top, head_decides, read_page, text_rows
+from .ocr_pages import ImagePage, PageRead, PdfPage, head_decides, read_page, text_rows
 from .ocr_tsv import ocr_layout, repair_date_line
 from .tesseract import ocr_unavailable_reason
 
-__all__ = ["ImagePage", "OcrNeeded", "PageRead", "PdfPage", "body_top", "head_decides", "ocr_layout", "ocr_png",
+__all__ = ["ImagePage", "OcrNeeded", "PageRead", "PdfPage", "head_decides", "ocr_layout", "ocr_png",
            "ocr_unavailable_reason", "read_page", "repair_date_line", "tesseract", "text_rows", "want_ocr"]
 
 

@@ -50,7 +50,6 @@ _FALLBACK_HEAD = 0.35    # ... shares of the page (measured: the top 35 % reads 
 _ANALYSIS_WIDTH = 600    # pixels: an A4 page at 72 dpi tells text rows apart, in ~2 ms
 _INK = 160               # gray level below which a pixel is ink (anti-aliased at low resolution)
 _WHOLE_HEAD_LINES = 16  # lines of a page read whole in which its head is looked for
-_AGAIN_SCALES = (0.8,)   # an undecided head read again at these shares of the OCR resolution
 _SMALL = 150             # analysis pixels: an image this low (a logo, a stamp) is read whole at once
 
 
@@ -169,17 +168,6 @@ def _cut_after(rows: list[tuple[int, int]] | None, count: int, height: int, fall
     return (rows[count - 1][1] + rows[count][0]) / 2 / height
 
 
-def body_top(page) -> float:
-    """Where (a share of the height) the body of a page starts: below the rows its head is read
-    in (``read_page``); 0.0 when its rows cannot be told apart (a tilted photo: the whole page)."""
-    analysis = page.analysis()
-    rows = text_rows(analysis)
-    if rows is None or analysis.height < _SMALL:
-        return 0.0
-    cut = _cut_after(rows, _HEAD_ROWS, analysis.height, 0.0)
-    return cut if cut < 1.0 else 0.0  # a page of a few rows: all of it
-
-
 def read_page(page, limits: ExtractLimits, *, continued: bool = False, follow: bool = False,
               body_allowed: bool = True) -> PageRead:
     """Read one page image by need (see the section comment above).
@@ -212,14 +200,6 @@ def read_page(page, limits: ExtractLimits, *, continued: bool = False, follow: b
         regions += 1
     decided = head_decides(_texts(lines))
     if head_cut < 1.0 and not decided and body_allowed:
-        # An undecided head is most often a misread one: read again at another resolution
-        # (tesseract's errors differ from one to another), it decides for a quarter of the
-        # cost of the whole page.
-        for scale in _AGAIN_SCALES:
-            again = _read_region(page, 0.0, head_cut, scale, limits, head_share=1.0)
-            regions += 1
-            if head_decides(_texts(again)):
-                return PageRead(repair_text("\n".join(_texts(again))), True, True, False, regions)
         # The whole page again, as one image: what tesseract reads of a band may
         # differ from what it reads of the page, and an undecided head may be a misread one.
         return _read_whole(page, limits, regions=regions + 1)

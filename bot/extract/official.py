@@ -49,7 +49,7 @@ from ..official.verdict import Medium
 from .common import ExtractLimits, MappedFile
 from .images import image_dpi
 from ..vietnamese import fold
-from .ocr import ImagePage, PdfPage, body_top, ocr_layout, tesseract
+from .ocr import ImagePage, PdfPage, ocr_layout, tesseract
 from .pdf_layout import has_big_image
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ _INK_CUT = 175  # red-channel level above which a pixel is paper or seal ink, ne
 _BLUE_INK = 40  # blue above red by this much: the signature's blue ink, never the black print
 _REREAD_DPI = 300  # a head whose number or date was not read is read again at this resolution
 _HEAD_BAND = 0.3  # share of the page height that holds the number and date lines (A4, Nghị định 30/2020)
-_BODY_SCALE = 1.0  # a Biên bản's page below its head read again at the OCR resolution
+_BODY_SCALE = 1.25  # a Biên bản's page read whole again: not at the resolution it was read at
 _BODY_PAGES = 2  # at most this many pages of a Biên bản read again
 _NOT_WORD = " -—–_.,:;'\"`~^|ˆ*¬„“”‘’()[]{}!?=+/\\<>"
 _SPECKS = " -_.,:;'\"`~^|ˆ*"
@@ -167,22 +167,14 @@ def _reread_head(page_of, part: DocumentPart, limits: ExtractLimits) -> list[tup
     return []
 
 
-def _body_pages(part: DocumentPart) -> range:
-    """The pages of a Biên bản read again: its first ``_BODY_PAGES``."""
-    return range(part.first_page, min(part.last_page, part.first_page + _BODY_PAGES - 1) + 1)
-
-
-def _reread_body(page_of, part: DocumentPart, limits: ExtractLimits, pages=None) -> list[tuple[int, str]]:
-    """The part's first pages (a Biên bản's; ``pages``: these only) read whole again: [(page, text)]."""
+def _reread_body(page_of, part: DocumentPart, limits: ExtractLimits) -> list[tuple[int, str]]:
+    """The part's first pages (a Biên bản's) read whole again: [(page, text)]."""
     out = []
     try:
-        for number in _body_pages(part) if pages is None else pages:
+        for number in range(part.first_page, min(part.last_page, part.first_page + _BODY_PAGES - 1) + 1):
             if (page := page_of(number)) is not None:
-                # the minutes' parts and its signers are below its head (issuer, motto, title), which
-                # OCR by need read already: the band below it only, at the OCR resolution
-                top = body_top(page)
-                image, dpi = page.region(top, 1.0, _BODY_SCALE)
-                out.append((number, ocr_layout(tesseract(image, dpi, limits), head_share=None if top == 0.0 else 0.0)))
+                image, dpi = page.region(0.0, 1.0, _BODY_SCALE)
+                out.append((number, ocr_layout(tesseract(image, dpi, limits), head_share=None)))
     except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
         log.info("pages %s-%s: not read again: %s", part.first_page, part.last_page, exc)
     return out
@@ -450,13 +442,8 @@ def _complete(scan: _Scan, parts, inputs: OfficialInputs, limits: ExtractLimits,
                 inputs = replace(inputs, head_text=inputs.head_text + tuple(_reread_head(scan.ocr_page, part,
                                                                                          limits)))
             else:
-                for number in _body_pages(part):
-                    # page by page: the minutes' first page may already hold every part and the signer
-                    if number > part.first_page and may_decide is not None \
-                            and not may_decide(inputs, part, frozenset({BODY})):
-                        break
-                    inputs = replace(inputs, body_text=inputs.body_text + tuple(
-                        _reread_body(scan.ocr_page, part, limits, pages=(number,))))
+                inputs = replace(inputs, body_text=inputs.body_text + tuple(_reread_body(scan.ocr_page, part,
+                                                                                         limits)))
     return inputs
 
 
