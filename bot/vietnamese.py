@@ -35,7 +35,7 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def fold(text: str) -> str:
+def _fold(text: str) -> str:
     """Lower-case ASCII for matching: diacritics removed, đ->d, spaces collapsed.
 
     ``fold("Tờ  TRÌNH đề nghị")`` == ``"to trinh de nghi"``. Old and new tone
@@ -55,6 +55,22 @@ def fold(text: str) -> str:
             text = _RARE.sub(_fold_rare, text)
         text = text.encode("ascii", "ignore").decode("ascii")
     return " ".join(text.lower().split())
+
+
+# Classifying folds the same lines again and again (a document's head by several rules, the same
+# files re-sent all season): the bench corpus's 433,000 calls fold 9,200 distinct strings, 97 % of
+# the calls a line (at most 256 characters). A whole text is folded by several rules in a row.
+# Both are bounded: 16,384 lines (at most about 16 MB, typically 4), 64 texts of up to 20,000 characters.
+_fold_line = functools.lru_cache(maxsize=16384)(_fold)
+_fold_text = functools.lru_cache(maxsize=64)(_fold)
+
+
+def fold(text: str) -> str:
+    n = len(text)
+    return _fold_line(text) if n <= 256 else _fold_text(text) if n <= 20_000 else _fold(text)
+
+
+fold.__doc__ = _fold.__doc__
 
 
 def _fold_rare(match: re.Match) -> str:

@@ -446,3 +446,25 @@ def test_photos_preset_leaves_single_pages_alone():
     from tests.corpus.hard_builder import _shuffle_pages
     files = _page_files({"TTr": 1, "BC": 1})
     assert _shuffle_pages(files, random.Random(1)) == (files, [])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_photos_order_preset_turns_a_document_over_drops_a_page_or_shuffles(seed):
+    """``photos_order``: one document's pages last to first, a later page not sent, or the photos preset's
+    shuffle; first pages are never lost, and every page left still continues a first page in the mail."""
+    import random
+
+    from tests.corpus.hard_builder import _vary_pages
+    files = _page_files({"TTr": 1, "BC": 3, "BB": 2})
+    varied, tags = _vary_pages(files, random.Random(seed))
+    names = [f.attachment.filename for f in varied]
+    assert tags[0] == "photos_order" and len(tags) >= 2
+    assert {"TTr1.jpg", "BC1.jpg", "BB1.jpg"} <= set(names)
+    assert all(f.entries[0].get("continues", f.attachment.filename) in names for f in varied)
+    if "pages_reversed" in tags:
+        assert names in (["TTr1.jpg", "BC3.jpg", "BC2.jpg", "BC1.jpg", "BB1.jpg", "BB2.jpg"],
+                         ["TTr1.jpg", "BC1.jpg", "BC2.jpg", "BC3.jpg", "BB2.jpg", "BB1.jpg"])
+    elif "page_missing" in tags:
+        assert len(names) == 5 and names == [n for n in (f.attachment.filename for f in files) if n in names]
+    else:
+        assert sorted(names) == sorted(f.attachment.filename for f in files)

@@ -7,13 +7,15 @@ tables pin the rule (``bot.classify.pages``) and what the coordinator sees (deci
 from __future__ import annotations
 
 import pytest
+from dataclasses import replace
 
 import tomllib
 from pathlib import Path
 
 from bot import classify as C
 from bot.classify.doctype import body_type
-from bot.classify.pages import PageSigns, joins, page_forms, page_signs
+from bot.classify.pages import (Candidate, Closing, LaterPage, PageSigns, closing_block, joins, misfit, page_forms,
+                                page_signs, place)
 from bot.errors import RulesError
 from bot.model import Attachment, DocumentPart, Extraction
 from bot.rules.campaign import parse_campaign
@@ -256,6 +258,9 @@ III. ĐÁNH GIÁ CHUNG
     (MINUTES_CUT, "bien_ban", ("Chủ trì", "Thư ký", "Nội dung cuộc họp", "Kết quả biểu quyết", "Cuộc họp kết thúc")),
     (PLAN_CUT, "ke_hoach", ("Mục đích", "Nội dung thực hiện", "Chỉ tiêu", "Tổ chức thực hiện")),
     (REPORT_PAGE, "bao_cao", ("Đặc điểm tình hình", "Kết quả thực hiện", "Tiêu chí", "Đánh giá chung", "Ưu điểm")),
+    # OCR's "1H." for III (seed 11: a report's page 2 placed by its type, not by the plan next to it)
+    ("- 3: Tiêu chí 3: Xây dựng lực lượng nòng cốt\n1H. ĐÁNH GIÁ CHUNG\nƯu điểm: tập thể đoàn kết.", "bao_cao",
+     ("Tiêu chí", "Đánh giá chung", "Ưu điểm")),
     # two of a type are not enough
     ("Chủ trì: Bà Lan - Hiệu trưởng.\nThư ký: Ông Thắng - Giáo viên.\n" + BODY, None, ("Chủ trì", "Thư ký")),
     # the words inside sentences, wrapped onto a line, or cited: no heading, no label
@@ -403,13 +408,178 @@ def test_the_pages_after_a_page_without_its_document_follow_it_into_review():
     assert d[1].decision == "review" and d[1].reasons[0].startswith("trang số 2, không có phần đầu văn bản")
     assert d[2].decision == "ignored" and d[2].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg' (trang đầu "
                                                                      "đang chờ kiểm tra")
-    assert d[2].reasons[1] == "đầu trang là chữ của thân văn bản, không có phần đầu văn bản"
+    assert d[2].reasons[1] == "số trang 3 ở đầu trang"   # it follows page 2 by its number
 
 
 def test_a_page_that_opens_a_document_is_not_joined_by_its_type():
     """The minutes' first page cut below its title, after another Biên bản: a document of its own."""
     d = _decide_shipped([_photo("IMG_1.jpg", head("BIÊN BẢN")), _photo("IMG_2.jpg", MINUTES_CUT)])
     assert not d[1].reasons[0].startswith("trang tiếp theo")
+
+
+# --------------------------------------------------------------------------
+# Pages out of order: which document of the mail a later page belongs to
+# (held-out seed 2034, photos preset: a last page holding only "Nơi nhận" and the
+# signatures, or a body page, joined to the document photographed before it)
+# --------------------------------------------------------------------------
+
+SIGNERS = C.index_for(SHIPPED).signers
+END = C.index_for(SHIPPED).end_words   # "Trên đây là": [pages] closing words that are no closing-block line
+REPORT_LAST = "Nơi nhận:\n- Phòng GD&ĐT Quận 12;\n- Công an phường Trung Mỹ Tây;\n- Lưu: VT.\n.KT. HIỆU TRƯỞNG\nPHÓ HIỆU TRƯỞNG"
+MINUTES_LAST = "Cuộc họp kết thúc vào lúc 15 giờ 30 phút cùng ngày.\nTHƯ KÝ          CHỦ TỌA\nPhan Thanh Hải"
+
+
+@pytest.mark.parametrize("text, lines, types", [
+    (REPORT_LAST, ("Nơi nhận", "HIỆU TRƯỞNG", "PHÓ HIỆU TRƯỞNG"), {"to_trinh", "bao_cao", "ke_hoach"}),
+    (MINUTES_LAST, ("THƯ KÝ",), {"bien_ban"}),
+    ("Nơi nhận: ` So, TRƯỞNG -'\nPhòng GD&ĐT Quận 12", ("Nơi nhận",), {"to_trinh", "bao_cao", "ke_hoach"}),
+    # the labels of a Biên bản's body are no signers' titles; nor is a school's name in the head
+    ("Chủ trì: Bà Lan - Hiệu trưởng.\nThư ký: Ông Thắng - Giáo viên.", (), set()),
+    ("TRƯỜNG THCS NGUYỄN HIỀN\nHIỆU TRƯỞNG NHÀ TRƯỜNG chỉ đạo", ("HIỆU TRƯỞNG",), {"to_trinh", "bao_cao", "ke_hoach"}),
+    (BODY, (), set()),
+])
+def test_the_closing_block_of_a_page_says_which_types_close_so(text, lines, types):
+    closing = closing_block(text, SIGNERS, END)
+    assert (closing.lines, set(closing.types)) == (lines, types)
+
+
+@pytest.mark.parametrize("text, said_end, sections", [
+    ("IV. TỰ ĐÁNH GIÁ VÀ ĐỀ NGHỊ\nTrên đây là báo cáo kết quả\nNơi nhận:", True, (4,)),
+    ("1V. TỔ CHỨC THỰC HIỆN\nII: CHỈ TIÊU", False, (4, 2)),      # OCR's 1 for I
+    (". IV TỰ ĐÁNH GIÁ VÀ ĐỀ NGHỊ l -\n" + BODY, False, (4,)),     # its dot lost (seed 11)
+    ("1H. ĐÁNH GIÁ CHUNG\nIII. Tiêu chí nêu trong câu\n" + BODY, False, ()),   # unreadable; not capitals
+])
+def test_a_page_shows_its_closing_sentence_and_its_sections(text, said_end, sections):
+    closing = closing_block(text, SIGNERS, END)
+    assert (closing.said_end, closing.sections) == (said_end, sections)
+
+
+LAST = LaterPage(closing=Closing(("Nơi nhận", "HIỆU TRƯỞNG"), frozenset({"to_trinh", "bao_cao", "ke_hoach"})))
+NAMES = {"bao_cao": "Báo cáo", "bien_ban": "Biên bản", "to_trinh": "Tờ trình", "ke_hoach": "Kế hoạch"}
+
+
+@pytest.mark.parametrize("page, cand, why", [
+    (LAST, Candidate(1, "BC.jpg", ("bao_cao",)), ""),
+    (LAST, Candidate(1, "BB.jpg", ("bien_ban",)), "phần cuối ('Nơi nhận', 'HIỆU TRƯỞNG') không phải của Biên bản"),
+    (LAST, Candidate(1, "BC.jpg", ("bao_cao",), ended=True), "tệp 'BC.jpg' đã có trang cuối"),
+    (LaterPage(), Candidate(1, "TT.jpg", ("to_trinh",), single=True), "tệp 'TT.jpg' là văn bản một trang"),
+    (LaterPage("bien_ban", ("Thư ký",)), Candidate(1, "BC.jpg", ("bao_cao",)),
+     "nội dung có các phần của Biên bản ('Thư ký'), không phải Báo cáo"),
+    (LaterPage(number=2), Candidate(1, "BC.jpg", ("bao_cao",), numbers=frozenset({2})), "đã có trang số 2"),
+    (LaterPage(closing=Closing(sections=(2, 3))), Candidate(1, "KH.jpg", ("ke_hoach",), top_section=4),
+     "trang bắt đầu ở mục II, trước mục IV đã có ở trang đầu tệp 'KH.jpg'"),
+    (LaterPage(closing=Closing(sections=(2,))), Candidate(1, "BC.jpg", ("bao_cao",), top_section=2), ""),  # III read as II
+    # a first page whose type was not read: no type to disagree with
+    (LAST, Candidate(1, "IMG.jpg", ()), ""),
+    # a last page of a document whose last page is there already; a middle page may still join it
+    (LaterPage(), Candidate(1, "BC.jpg", ("bao_cao",), ended=True), ""),
+])
+def test_what_rules_a_document_out_for_a_later_page(page, cand, why):
+    got = misfit(page, cand, NAMES)
+    assert (why in got) if why else got == ""
+
+
+TT, BC, BB, KH = (Candidate(0, "TT.jpg", ("to_trinh",)), Candidate(1, "BC.jpg", ("bao_cao",)),
+                  Candidate(3, "BB.jpg", ("bien_ban",)), Candidate(5, "KH.jpg", ("ke_hoach",)))
+
+
+@pytest.mark.parametrize("page, cands, key, reason", [
+    # seed 2034's case: the report's last page after the minutes' first page; the plan has its end already
+    (LAST, (replace(TT, single=True), BC, BB, replace(KH, ended=True)), 1,
+     "trang không có phần đầu văn bản, phần cuối ('Nơi nhận', 'HIỆU TRƯỞNG') chỉ hợp với tệp 'BC.jpg': các văn bản "
+     "khác trong thư khác loại hoặc đã đủ trang cuối"),
+    # its type, shown by its body, among several that could take it
+    (LaterPage("bao_cao", ("Tiêu chí", "Ưu điểm", "Hạn chế")), (TT, BC, replace(KH, types=())), 1,
+     "trang không có phần đầu văn bản, nội dung cùng loại với tệp 'BC.jpg' ('Tiêu chí', 'Ưu điểm', 'Hạn chế')"),
+    # a closing block after the one document stopped at its closing sentence
+    (LAST, (TT, replace(BC, awaiting=True), KH), 1,
+     "phần cuối ('Nơi nhận', 'HIỆU TRƯỞNG') tiếp theo câu kết thúc của tệp 'BC.jpg'"),
+    # its first section follows the sections of one first page (the Tờ trình has none)
+    (LaterPage(closing=Closing(("Nơi nhận",), frozenset({"bao_cao", "to_trinh"}), True, (4,))),
+     (TT, replace(BC, top_section=2)), 1,
+     "trang không có phần đầu văn bản, bắt đầu ở mục IV, tiếp theo các mục I-II của tệp 'BC.jpg'"),
+    # several fit: the one next to it in the mail
+    (LaterPage(), (TT, replace(KH, near=True)), 5, "nằm cạnh trang của tệp 'KH.jpg' trong thư (2 văn bản"),
+    # several fit, none or both next to it: nobody can tell; review names them
+    (LAST, (TT, BC), None, "có thể là trang tiếp theo của một trong các tệp 'TT.jpg', 'BC.jpg': cần xem trang này "
+                           "thuộc văn bản nào"),
+    (LAST, (replace(TT, near=True), replace(BC, near=True)), None, "một trong các tệp 'TT.jpg', 'BC.jpg'"),
+    (LAST, (BB,), None, "không văn bản nào trong thư hợp với trang này"),
+    (LAST, (), None, "không văn bản nào trong thư hợp với trang này"),
+])
+def test_a_later_page_is_placed_in_the_one_document_it_can_belong_to(page, cands, key, reason):
+    placement = place(page, cands, NAMES)
+    assert placement.key == key
+    assert reason in placement.reason
+
+
+def test_the_last_page_of_a_report_is_not_joined_to_the_minutes_photographed_before_it():
+    """Seed 2034 / seed 11 mail 5: the Tờ trình (one page), the report's pages 1-2, the minutes (one page),
+    then the report's last page, only "Nơi nhận" and the signature: it joins the report."""
+    files = [_photo("IMG_1.jpg", head("TỜ TRÌNH") + "\n" + BODY + "\nNơi nhận:\n- Như trên;\n- Lưu: VT.\nHIỆU TRƯỞNG"),
+             _photo("IMG_2.jpg", head("BÁO CÁO") + "\n" + REPORT_PAGE),
+             _photo("IMG_3.jpg", "2\n" + BODY + "\nTrên đây là báo cáo kết quả xây dựng đơn vị điển hình."),
+             _photo("IMG_4.jpg", head("BIÊN BẢN") + "\n" + MINUTES_PAGE_2[2:] + "\nNguyễn Thị Lan"),
+             _photo("IMG_5.jpg", REPORT_LAST)]
+    d = _decide_shipped(files)
+    assert (d[4].decision, d[4].doc_types) == ("counted", ("bao_cao",))
+    assert d[4].reasons[0] == "trang tiếp theo của tệp 'IMG_2.jpg'"
+    assert d[4].reasons[1].startswith("trang không có phần đầu văn bản, phần cuối ('Nơi nhận', 'HIỆU TRƯỞNG', "
+                                      "'PHÓ HIỆU TRƯỞNG') chỉ hợp với tệp 'IMG_2.jpg'")
+
+
+def test_a_page_that_could_be_either_document_is_reviewed_naming_both():
+    """A body page, no number, between two documents that may both have more pages: nobody can tell."""
+    files = [_photo("IMG_1.jpg", head("TỜ TRÌNH")), _photo("IMG_2.jpg", BODY),
+             _photo("IMG_3.jpg", head("BÁO CÁO"))]
+    d = _decide_shipped(files)
+    assert d[1].decision == "review"
+    assert d[1].reasons[0] == ("trang, không có phần đầu văn bản; có thể là trang tiếp theo của một trong các tệp "
+                               "'IMG_1.jpg', 'IMG_3.jpg': cần xem trang này thuộc văn bản nào: không tính là một "
+                               "văn bản riêng")
+    assert [x.decision for x in (d[0], d[2])] == ["counted", "counted"]
+
+
+def test_a_report_whose_first_page_was_not_recognised_keeps_its_last_page_from_the_to_trinh():
+    """Seed 13: the Tờ trình (its closing block unread), the report's page 2 (its first page not recognised),
+    then its last page: "Nơi nhận" fits the Tờ trình and the report alike; never counted as the Tờ trình's."""
+    files = [_photo("IMG_1.jpg", head("TỜ TRÌNH")),
+             _photo("IMG_2.jpg", "2\nIII. ĐÁNH GIÁ CHUNG\nƯu điểm: đoàn kết.\nHạn chế: còn hình thức.\n"
+                                 "IV. TỰ ĐÁNH GIÁ VÀ ĐỀ NGHỊ\n" + BODY),
+             _photo("IMG_3.jpg", head("BIÊN BẢN")), _photo("IMG_4.jpg", REPORT_LAST)]
+    d = _decide_shipped(files)
+    assert [x.decision for x in d] == ["counted", "review", "counted", "review"]
+    assert d[3].reasons[0] == ("trang, không có phần đầu văn bản; có thể là trang tiếp theo của một trong các tệp "
+                               "'IMG_1.jpg', 'IMG_2.jpg': cần xem trang này thuộc văn bản nào: không tính là một "
+                               "văn bản riêng")
+    # next to the report's page, it goes with it, into review
+    d = _decide_shipped([files[0], files[2], files[1], files[3]])
+    assert (d[3].decision, d[3].doc_types) == ("ignored", ("bao_cao",))
+    assert d[3].reasons[0].startswith("trang tiếp theo của tệp 'IMG_2.jpg' (trang đầu đang chờ kiểm tra")
+
+
+def test_a_page_numbered_2_after_a_last_page_does_not_continue_it():
+    """photos_order (seed 11): the report photographed from its last page to its first, after the Tờ trình:
+    its page 2 follows its page 3 ("Nơi nhận") in the mail, which closed a document: not its page 2."""
+    files = [_photo("IMG_1.jpg", head("TỜ TRÌNH")), _photo("IMG_2.jpg", REPORT_LAST),
+             _photo("IMG_3.jpg", "2\n" + REPORT_PAGE.replace("I. ĐẶC ĐIỂM TÌNH HÌNH\n", "")),
+             _photo("IMG_4.jpg", head("BÁO CÁO") + "\nI. ĐẶC ĐIỂM TÌNH HÌNH\n" + BODY)]
+    d = _decide_shipped(files)
+    assert (d[2].decision, d[2].doc_types) == ("counted", ("bao_cao",))
+    assert d[2].reasons[0] == "trang tiếp theo của tệp 'IMG_4.jpg'"
+    # its last page, between the Tờ trình and the report's page 2: either could close with it
+    assert d[1].decision == "review" and "một trong các tệp 'IMG_1.jpg', 'IMG_4.jpg'" in d[1].reasons[0]
+
+
+def test_a_numbered_page_does_not_join_a_one_page_document():
+    """Page 2 of the report right after a Tờ trình whose one page ends with its signature: not the Tờ trình's."""
+    files = [_photo("IMG_1.jpg", head("TỜ TRÌNH") + "\n" + BODY + "\nNơi nhận:\n- Như trên;\nHIỆU TRƯỞNG"),
+             _photo("IMG_2.jpg", "2\n" + BODY), _photo("IMG_3.jpg", head("BÁO CÁO"))]
+    d = _decide_shipped(files)
+    assert d[1].reasons[0].startswith("trang tiếp theo của tệp 'IMG_3.jpg'")
+    assert d[1].reasons[1] == ("trang không có phần đầu văn bản, chỉ hợp với tệp 'IMG_3.jpg': các văn bản khác trong "
+                               "thư khác loại hoặc đã đủ trang cuối")
+    assert (d[1].decision, d[1].doc_types) == ("counted", ("bao_cao",))
 
 
 # --------------------------------------------------------------------------
@@ -437,6 +607,15 @@ def test_body_lines_and_their_thresholds_are_read_from_the_rules():
     campaign = parse_campaign(data, set())
     assert (campaign.pages.body_min, campaign.pages.body_margin) == (4, 1)
     assert campaign.doc_types[0].body == ("Kính trình",)
+
+
+def test_the_closing_block_of_each_type_is_read_from_the_rules():
+    data = _campaign(None)
+    data["document"][0]["signers"] = ["Nơi nhận", "HIỆU TRƯỞNG"]
+    assert parse_campaign(data, set()).doc_types[0].signers == ("Nơi nhận", "HIỆU TRƯỞNG")
+    data["document"][0]["signer"] = ["HIỆU TRƯỞNG"]
+    with pytest.raises(RulesError, match="signer"):
+        parse_campaign(data, set())
 
 
 def test_pages_words_are_read_from_the_rules():

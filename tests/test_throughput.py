@@ -31,7 +31,7 @@ from bot.archive import BlobStore, sha256
 from bot.config.load import parse_config
 from bot.config.model import ExtractionConfig
 from bot.errors import ConfigError
-from bot.extract import NEEDS_OCR, Extractor, JobFailed, ocr_unavailable_reason
+from bot.extract import NEEDS_OCR, Extractor, JobFailed, cache_version, ocr_unavailable_reason
 from bot.ingest import PollReport
 from bot.model import Attachment, RawMessage
 from bot.pipeline import process_pending
@@ -175,6 +175,51 @@ def test_mail_recorded_while_a_run_is_processing_joins_that_run(tmp_path):
                                progress=progress)
         assert store.message_counts() == {"done": 5}
     assert report.processed == 5 and shown[-1] == (5, 5)
+
+
+class _CountingExtractor(Extractor):
+    """An Extractor that remembers which files it was asked to read."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.asked: list[str] = []
+
+    def submit(self, key, att, **kwargs):
+        self.asked.append(att.filename)
+        super().submit(key, att, **kwargs)
+
+
+def test_a_pdf_sent_again_later_in_the_same_poll_is_read_once_with_ocr_off(tmp_path):
+    """With OCR off a PDF is not cached (it may be a scan, read again once OCR is on), but the same
+    bytes arriving again later in the same poll are not read again: the school's re-send gets
+    the same items as the first copy."""
+    t0 = datetime(2023, 10, 5, 9, 0, tzinfo=VN)
+    text = f.official_pdf([f.OfficialDoc()])
+    first = [RawMessage("t:0", mf.build(message_id="<first@x>", files=[mf.File("to-trinh.pdf", text)]), t0)]
+    again = [RawMessage("t:1", mf.build(message_id="<again@x>", files=[mf.File("to-trinh.pdf", text)]),
+                        t0 + timedelta(minutes=5))]
+    shown = []
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        shown.append(done)
+        if len(shown) == 1:  # the first mail is recorded (its reading forgotten): the re-send arrives
+            with Store.open(tmp_path / "state") as fetch_store:
+                fetch_store.record_fetched(again, t0)
+
+    report = PollReport()
+    with Store.open(tmp_path / "state") as store, _CountingExtractor(workers=0, ocr=False) as extractor:
+        store.record_fetched(first, t0)
+        assert process_pending(store, load_rules(ROOT / "rules"), extractor, t0, report, ocr_available=False,
+                               progress=progress)
+        items = {}
+        ids = {m.id: m.message_id for m in store.message_records()}
+        for item in store.item_records():
+            items.setdefault(ids[item.message_row], []).append((item.filename, item.decision, item.reasons))
+        cached = store.cached_extractions([sha256(text)], cache_version(extractor.limits))
+    assert report.processed == 2 and shown[-1] == 2
+    assert extractor.asked == ["to-trinh.pdf"]  # read for the first mail only
+    assert items["<first@x>"] == items["<again@x>"] and items["<first@x>"][0][1] == "counted"
+    assert not cached  # and still not cached: a later poll with OCR on reads it again
 
 
 def test_the_progress_bar_counts_a_mail_too_large_to_download_as_handled(tmp_path):

@@ -139,7 +139,8 @@ class BodyType:
 
 # Numbering and bullets before a heading or a label, as match form leaves them
 # ("4. Kết quả" -> "4 ket qua", "II." -> "ii", OCR's "1V." -> "1v", "a)" -> "a").
-_NUMBERING = re.compile(r"^(?: (?:\d{1,2}|[ivxl1]{1,4}|[a-e]))+(?= )")  # not "y": "Ý kiến" is a word
+# not "y": "Ý kiến" is a word; "1h": OCR's III ("1H. ĐÁNH GIÁ CHUNG")
+_NUMBERING = re.compile(r"^(?: (?:\d{1,2}|[ivxl1]{1,4}|1h|[a-e]))+(?= )")
 # Numbering before a heading or a label ("II. ", OCR's "1V. ", "a) "), specks stripped before it.
 _LEAD = re.compile(r"^(?:(?:[IVXLivxl1]{1,4}|[a-eA-E])[.)][\W\d_]*)*")
 

@@ -37,6 +37,7 @@ class TypeSig:
     written: frozenset[str] = frozenset()       # titles casefolded with their marks, no spaces (tiếng Việt)
     body: tuple[tuple[str, str], ...] = ()      # lines that open a line of its body (match form, as written)
     end: tuple[tuple[str, str], ...] = ()       # its closing sentence naming it ("Trên đây là báo cáo")
+    signers: tuple[tuple[str, str], ...] = ()   # lines of its closing block ("Nơi nhận", "HIỆU TRƯỞNG")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ class ClassifierIndex:
     issuer_signers: tuple[tuple[str, frozenset[str]], ...] = ()
     # Whether a page photo continues the document before it ([pages] of campaign.toml).
     pages: PageForms = page_forms(Pages())
+    # The closing-block lines of each dossier type ("Nơi nhận", signers' titles): (type id, phrases).
+    signers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # The words of a document's closing sentence ("Trên đây là"): [pages] closing that close no block.
+    end_words: tuple[tuple[str, str], ...] = ()
 
 
 
@@ -141,6 +146,9 @@ def build_index(rules: Rules) -> ClassifierIndex:
         issuer_signers=tuple((i.name, frozenset(match_phrase(t) for t in i.signers)) for i in campaign.issuers
                              if i.signers),
         pages=page_forms(campaign.pages),
+        signers=tuple((t.id, t.signers) for t in types if t.dossier and t.signers),
+        end_words=tuple((p, w) for p, w in _phrases(campaign.pages.closing)
+                        if not any(p == q for t in types for q, _ in t.signers)),
     )
 
 
@@ -245,7 +253,7 @@ def _type_sigs(campaign: Campaign) -> tuple[TypeSig, ...]:
                     titles=tuple(fold_compact(t) for t in d.titles),
                     codes=frozenset(match_phrase(c).replace(" ", "") for c in d.number_codes),
                     keywords=_phrases(d.keywords), body=_phrases(d.body),
-                    end=_phrases(d.end))
+                    end=_phrases(d.end), signers=_phrases(d.signers))
             for d in campaign.doc_types]
     taken_titles = {t for s in sigs for t in s.titles}
     taken_codes = {c for s in sigs for c in s.codes}

@@ -21,7 +21,7 @@ from .index import ClassifierIndex, index_for
 from .head import MOTTO, mostly_caps
 from .issuer import HeadSchool, OtherIssuer, find_school_in_head, other_issuer
 from .office import OfficeVerdict, office_document, signed_by_other_issuer
-from .pages import PageSigns, joins, page_signs
+from .pages import Candidate, Closing, LaterPage, PageSigns, Placement, closing_block, joins, misfit, page_signs, place
 from .topic import TopicVerdict, campaign_words, topic_score
 from .year import YearVerdict, check_year, document_year, mail_years
 
@@ -55,6 +55,7 @@ class _PartFacts:
     signs: PageSigns | None = None  # of a page photo: what its top shows (page number, head, body text)
     body: BodyType | None = None    # of a page photo without a head: the type its body's lines show
     type_sure: bool = False         # its type was read (head or body structure), not guessed
+    closing: Closing = Closing()    # of a page photo: the closing block it shows (a last page)
 
 
 # A type read from the head (title, number code) or the body's structure, not a guess from words.
@@ -164,23 +165,24 @@ def _is_page_image(att: Attachment, ext: Extraction) -> bool:
 
 def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None],
                docs: Sequence[tuple[Attachment, Extraction]], index: ClassifierIndex) -> list[ItemDecision]:
-    """Consecutive page images of one mail form documents, on evidence only.
+    """Page images of one mail form documents, on evidence only.
 
     A page whose head opens a document (a title, a ``Số:`` line, the motto
     or an issuer line) starts one. A page without, right after another page
-    image of the same container, continues that document only when its top
-    shows it (``bot.classify.pages.joins``: its page number follows, it is
-    the document's end, or it reads as body text without a head); it then
-    takes the document's decision, school and type, with a reason naming the
-    first page's file (the export turns it into the item's reference, R17)
-    and what showed it. When the document waits for review, its continuation
-    pages are not review items of their own: they follow the first page's
-    fate. A page that does not show it (its top looks like another head,
-    opens a body, or could not be read) is never merged: it keeps its own
-    decision (usually review) with a reason saying why, and opens a run of
-    its own. Then a later page that joined nothing may join the one
-    document of its type in the mail, as its body's lines show it
-    (``_join_by_type``).
+    image of the same container, continues that document when its page
+    number follows the pages joined so far (``bot.classify.pages.joins``)
+    and nothing on it says otherwise (its body's type, its closing block:
+    ``bot.classify.pages.misfit``); it then takes the document's decision,
+    school and type, with a reason naming the first page's file (the export
+    turns it into the item's reference, R17) and what showed it. When the
+    document waits for review, its continuation pages are not review items
+    of their own: they follow the first page's fate. A page whose top only
+    reads as body text or as a document's end proves no more than that it is
+    a later page: which document it belongs to is decided among all the
+    documents of the container (``_place_later_pages``). A page that does not
+    show it is a later page (its top looks like another head, opens a body,
+    or could not be read) is never merged: it keeps its own decision (usually
+    review) with a reason saying why.
     """
     images = [_is_page_image(att, ext) for att, ext in docs for _ in (ext.parts or (None,))]
     # decisions hold one entry per part (or per file without text), in the order of docs
@@ -198,32 +200,170 @@ def _page_runs(decisions: list[ItemDecision], facts: Sequence[_PartFacts | None]
             first, pages = k, 1
             continue
         joining = joins(fact.signs, pages)
-        other = _other_body(fact, out[first], index) if joining.continues and _sure(facts[first]) else ""
+        # a number that follows the page before it, unless that page closed its document (its closing block)
+        numbered = joining.continues and fact.signs.number == pages + 1 and not _closes(facts[k - 1])
+        if joining.continues and not numbered:
+            # a later page, of which document its place in the mail does not show; a page numbered
+            # after it follows it
+            first, pages = k, _number(fact.signs)
+            continue
+        other = ""
+        if joining.continues and _sure(facts[first]):
+            lead = _candidate(first, out, facts, lead_of, k, images, containers)
+            other = misfit(_later(fact), lead, _type_names(index))
+            other = f"nhưng {other}" if other else ""  # "số trang 2 ở đầu trang nhưng ..."
         if not joining.continues or other:
             why = f"{joining.reason} {other}" if other else joining.reason
             out[k] = replace(decision, reasons=unique_nonempty((
                 f"không ghép vào tệp '{out[first].filename}' như trang tiếp theo: {why}; "
                 "trang được xét riêng", *decision.reasons)))
-            first, pages = k, 1
+            first, pages = k, _number(fact.signs)
             continue
         pages += 1
         out[k] = _continuation(decision, out[first], joining.reason)
         lead_of[k] = first
-    return _join_by_type(out, decisions, facts, containers, lead_of, index)
+    return _place_later_pages(out, decisions, facts, images, containers, lead_of, index)
+
+
+def _closes(fact: _PartFacts | None) -> bool:
+    """A page showing a closing block (the list of recipients, the signers' titles): its document's last."""
+    return fact is not None and bool(fact.closing.lines)
+
+
+def _number(signs: PageSigns) -> int:
+    """The pages a page stands for in a run it opens: its own number when printed ("3"), else 1."""
+    return signs.number if signs.number is not None and signs.number >= 2 else 1
 
 
 def _sure(fact: _PartFacts | None) -> bool:
     return fact is not None and fact.type_sure
 
 
-def _other_body(fact: _PartFacts, lead: ItemDecision, index: ClassifierIndex) -> str:
-    """Why a page's body says it is not of the type of the document before it ("" when it agrees or says nothing)."""
+def _type_names(index: ClassifierIndex) -> dict[str, str]:
+    return {t.id: t.name for t in index.types}
+
+
+def _later(fact: _PartFacts) -> LaterPage:
+    """What a page without a head shows about the document it belongs to."""
     kind = fact.body.type_id if fact.body is not None else None
-    if kind is None or not lead.doc_types or kind in lead.doc_types:
-        return ""
-    shown = ", ".join(f"'{w}'" for w in fact.body.lines_of(kind))
-    return (f"nhưng nội dung có các phần của {type_name(kind, index)} ({shown}), "
-            f"không phải {type_name(lead.doc_types[0], index)}")
+    number = fact.signs.number if fact.signs is not None and (fact.signs.number or 0) >= 2 else None
+    return LaterPage(kind, fact.body.lines_of(kind) if kind is not None else (), fact.closing, number)
+
+
+def _opens(fact: _PartFacts | None) -> bool:
+    """A page that opens a document: its head, or the opening of its body."""
+    return fact is not None and (
+        fact.starts or (fact.signs is not None and bool(fact.signs.head or fact.signs.opening)))
+
+
+def _candidate(j: int, out: Sequence[ItemDecision], facts: Sequence[_PartFacts | None], lead_of: dict[int, int],
+               k: int, images: Sequence[bool], containers: Sequence[str]) -> Candidate:
+    """The document whose first page is ``j``, as a candidate for page ``k``."""
+    own = [j, *(p for p, lead in lead_of.items() if lead == j)]
+    near = any(abs(p - k) == 1 and images[p] and containers[p] == containers[k] for p in own)
+    ended = any(facts[p] is not None and facts[p].closing.lines for p in own)
+    single = facts[j] is not None and bool(facts[j].closing.lines)
+    numbers = frozenset(n for p in own[1:] if facts[p] is not None and facts[p].signs is not None
+                        for n in (facts[p].signs.number,) if n is not None and n >= 2)
+    awaiting = not ended and any(facts[p] is not None and facts[p].closing.said_end for p in own)
+    top_section = max(facts[j].closing.sections, default=0) if facts[j] is not None else 0
+    types = out[j].doc_types if _sure(facts[j]) else ()
+    return Candidate(j, out[j].filename, types, ended=ended, single=single, near=near, numbers=numbers,
+                     awaiting=awaiting, top_section=top_section)
+
+
+def _later_page(fact: _PartFacts | None) -> bool:
+    """A page without a head whose top shows it is a later page (its number, its end, body text)
+    or whose body's lines show its type; not a first page whose head was lost (a top that opens
+    a body or looks like a head)."""
+    signs = fact.signs if fact is not None else None
+    if signs is None or signs.head or signs.opening:
+        return False
+    typed = fact.body is not None and fact.body.type_id is not None
+    return typed or (signs.number is not None and signs.number >= 2) or bool(signs.closing) or signs.legible
+
+
+def _place_later_pages(out: list[ItemDecision], decisions: Sequence[ItemDecision],
+                       facts: Sequence[_PartFacts | None], images: Sequence[bool], containers: Sequence[str],
+                       lead_of: dict[int, int], index: ClassifierIndex) -> list[ItemDecision]:
+    """Each later page not joined by its number joins the one document of its container it can
+    belong to (``bot.classify.pages.place``): of its body's type, of a type that closes as its
+    closing block shows, not a one-page document, not one that has its last page already; among
+    several, the one next to it in the mail. Pages placed without doubt go first (a last page
+    placed closes its document for the others); then those placed by their neighbours.
+
+    The documents are the pages of the container that open one (a head, or a body's opening),
+    and a later page waiting whose body shows a type no such page has (its first page was not
+    recognised: the pages placed with it follow it into review); only a type that was read, not
+    guessed, rules a page out. A page placed takes its document's fate, and the pages
+    that followed it by their numbers come with it. A page placed nowhere is never counted as
+    a document of its own (nothing shows it is a first page): review, saying what was seen and
+    which files it may belong to. A page ignored on its own (another programme's, year's or
+    issuer's) stays ignored.
+    """
+    names = _type_names(index)
+    waiting = [k for k, fact in enumerate(facts) if images[k] and k not in lead_of and _later_page(fact)
+               and decisions[k].decision != "ignored"]
+    leads = [j for j, fact in enumerate(facts) if images[j] and _opens(fact)]
+    tried: dict[int, Placement] = {}
+    allow_near = False
+    while waiting:
+        placed = False
+        for k in list(waiting):
+            cands = [_candidate(j, out, facts, lead_of, k, images, containers) for j in leads
+                     if j != k and j not in lead_of and containers[j] == containers[k]]
+            # a document whose first page is not recognised, known by a later page of a type no first
+            # page shows: the page may be its, so no other document is its only fit
+            shown = {t for c in cands for t in c.types}
+            cands += [replace(_candidate(j, out, facts, lead_of, k, images, containers), single=False)
+                      for j in waiting if j != k and containers[j] == containers[k] and facts[j].body is not None
+                      and facts[j].body.type_id is not None and facts[j].body.type_id not in shown]
+            placement = place(_later(facts[k]), cands, names)
+            tried[k] = placement
+            if placement.key is None or (placement.near and not allow_near):
+                continue
+            j = placement.key
+            followers = [p for p, lead in lead_of.items() if lead == k]
+            reason = placement.reason
+            if j == _before(k, lead_of, images, containers) and not placement.near and facts[k].body is not None \
+                    and facts[k].body.type_id is None:
+                reason = joins(facts[k].signs, 1).reason   # the page it followed: what showed it is a later page
+            out[k] = _continuation(decisions[k], out[j], reason)
+            lead_of[k] = j
+            for page in followers:  # the pages that followed it follow it there, for what showed it before
+                out[page] = _continuation(decisions[page], out[j], out[page].reasons[1])
+                lead_of[page] = j
+            waiting.remove(k)
+            placed = True
+        if not placed:
+            if allow_near:
+                break
+            allow_near = True
+    for k in waiting:
+        fact = facts[k]
+        placement = tried.get(k) or Placement(None, "")
+        signs = fact.signs
+        page = f"trang số {signs.number}" if signs.number is not None and signs.number >= 2 else "trang"
+        kind = fact.body.type_id if fact.body is not None else None
+        if kind is not None:
+            shown = ", ".join(f"'{w}'" for w in fact.body.lines_of(kind))
+            same = [c for c in leads if out[c].doc_types == (kind,) and containers[c] == containers[k]]
+            missing = ("trong thư không có trang đầu của loại văn bản này" if not same
+                       else f"trong thư có {len(same)} văn bản loại này" if len(same) > 1
+                       else placement.reason)
+            seen = (f"{page}, không có phần đầu văn bản; nội dung có các phần của "
+                    f"{type_name(kind, index)} ({shown}) nhưng {missing}: không tính là một văn bản riêng")
+        else:
+            seen = (f"{page}, không có phần đầu văn bản; {placement.reason}: không tính là một văn bản riêng"
+                    if placement.reason else "")
+        out[k] = replace(out[k], reasons=unique_nonempty((seen, *out[k].reasons)))
+        if out[k].decision == "counted":
+            out[k] = replace(out[k], decision="review", campaign=False,
+                             confidence=min(out[k].confidence, CONCERN_CAP),
+                             reason_code=ReasonCode.UNREADABLE_TITLE)
+            for page in (p for p, lead in lead_of.items() if lead == k):  # they follow it into review
+                out[page] = _continuation(decisions[page], out[k], out[page].reasons[1])
+    return out
 
 
 def _continuation(decision: ItemDecision, lead: ItemDecision, why: str) -> ItemDecision:
@@ -240,55 +380,12 @@ def _continuation(decision: ItemDecision, lead: ItemDecision, why: str) -> ItemD
                    reason_code=None if lead.decision == "counted" else ReasonCode.PAGE_CONTINUATION)
 
 
-def _join_by_type(out: list[ItemDecision], decisions: Sequence[ItemDecision], facts: Sequence[_PartFacts | None],
-                  containers: Sequence[str], lead_of: dict[int, int], index: ClassifierIndex) -> list[ItemDecision]:
-    """A later page that did not join the page before it (out of order, among another document's
-    pages, its top unread) joins the one document of its type in the same container of the mail.
-
-    Only a page without a head whose top does not open a document (no head,
-    no opening words: those are first pages, judged on their own) and whose
-    body's lines show one type (``body_type``); the document is the only
-    page of that container opening a document (its head, or the opening of
-    a body) whose type was read, not guessed, as that type. Its own
-    continuation pages follow it. Such a page without a document to join is
-    never counted as a document of its own (nothing shows it is a first
-    page): review, saying what was seen.
-    """
-    for k, fact in enumerate(facts):
-        if fact is None or fact.body is None or fact.body.type_id is None or k in lead_of \
-                or decisions[k].decision == "ignored":  # another programme's, year's, issuer's page stays so
-            continue
-        signs = fact.signs
-        if signs is None or signs.head or signs.opening:
-            continue
-        kind = fact.body.type_id
-        leads = [j for j, f in enumerate(facts) if j != k and f is not None and j not in lead_of and _sure(f)
-                 and (f.starts or (f.signs is not None and (f.signs.head or f.signs.opening)))
-                 and containers[j] == containers[k] and out[j].doc_types == (kind,)]
-        shown = ", ".join(f"'{w}'" for w in fact.body.lines_of(kind))
-        if len(leads) == 1:
-            j = leads[0]
-            why = f"trang không có phần đầu văn bản, nội dung cùng loại với tệp '{out[j].filename}' ({shown})"
-            followers = [p for p, lead in lead_of.items() if lead == k]
-            out[k] = _continuation(decisions[k], out[j], why)
-            lead_of[k] = j
-            for page in followers:  # the pages that followed it follow it there, for what showed it before
-                out[page] = _continuation(decisions[page], out[j], out[page].reasons[1])
-                lead_of[page] = j
-        else:
-            missing = ("trong thư không có trang đầu của loại văn bản này" if not leads
-                       else f"trong thư có {len(leads)} văn bản loại này")
-            page = f"trang số {signs.number}" if signs.number is not None and signs.number >= 2 else "trang"
-            seen = (f"{page}, không có phần đầu văn bản; nội dung có các phần của "
-                    f"{type_name(kind, index)} ({shown}) nhưng {missing}: không tính là một văn bản riêng")
-            out[k] = replace(out[k], reasons=unique_nonempty((seen, *out[k].reasons)))
-            if out[k].decision == "counted":
-                out[k] = replace(out[k], decision="review", campaign=False,
-                                 confidence=min(out[k].confidence, CONCERN_CAP),
-                                 reason_code=ReasonCode.UNREADABLE_TITLE)
-                for page in (p for p, lead in lead_of.items() if lead == k):  # they follow it into review
-                    out[page] = _continuation(decisions[page], out[k], out[page].reasons[1])
-    return out
+def _before(k: int, lead_of: dict[int, int], images: Sequence[bool], containers: Sequence[str]) -> int | None:
+    """The document of the page image just before page ``k`` in the mail (its first page), if any."""
+    p = k - 1
+    if p < 0 or not images[p] or containers[p] != containers[k]:
+        return None
+    return lead_of.get(p, p)
 
 
 CONTINUATION = "trang tiếp theo của tệp"
@@ -421,8 +518,10 @@ def _classify_part(att: Attachment, ext: Extraction, part: DocumentPart, part_in
               or mostly_caps(head_school.unknown_line) or any(MOTTO.search(f) for f in head.folded[:8]))
     signs = page_signs(part.text, index.pages) if _is_page_image(att, ext) and not starts else None
     body = body_type(part.text, index.types, index.pages.body_min, index.pages.body_margin) if signs else None
+    closing = closing_block(part.text, index.signers, index.end_words) if _is_page_image(att, ext) else Closing()
     return item, _PartFacts(starts=starts, school=school.school is not None, words=topic.words, signs=signs,
-                            body=body, type_sure=bool(doc_type.doc_types) and doc_type.confidence >= _SURE_TYPE)
+                            body=body, type_sure=bool(doc_type.doc_types) and doc_type.confidence >= _SURE_TYPE,
+                            closing=closing)
 
 
 def _ignore_reason(att: Attachment, head: Head, doc_type: TypeVerdict, topic: TopicVerdict,

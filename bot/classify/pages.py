@@ -21,13 +21,24 @@ missing; so a page is joined only on evidence, in this order:
 5. otherwise (its top could not be read): not joined; judged on its own,
    with a reason saying so.
 
+Pages are often out of order, so the document photographed just before a
+page is only one candidate. ``place`` chooses among the documents of the
+mail the one a later page can only belong to: of its body's type, of a type
+whose closing block (``Nơi nhận``, the signers' titles: ``signers`` of each
+``[[document]]``) it shows, not a one-page document, not one that has a page
+of its number, or Roman-numbered sections past its first one, and, for a
+last page, not a document whose last page is already there; among several,
+the one of its body's type, the one whose sections it continues, the one
+stopped at its closing sentence, or the one next to it in the mail; else
+none (review, saying which files it may belong to).
+
 The words are data: ``[pages]`` of campaign.toml (``bot.rules.model.Pages``).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..rules.model import Pages
 from ..vietnamese import fold, is_syllable
@@ -165,3 +176,208 @@ def joins(signs: PageSigns, pages_before: int) -> Joining:
 def _short(line: str, limit: int = 50) -> str:
     line = re.sub(r"^[\W_]+|[^\w.:;)]+$", "", line)  # OCR specks around it
     return line if len(line) <= limit else line[:limit - 1].rstrip() + "…"
+
+
+# --------------------------------------------------------------------------
+# The closing block of a page, and which document a later page belongs to
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Closing:
+    """What a page's text shows of where it stands in its document, read anywhere on the page.
+
+    ``lines``: the lines of a closing block seen (the list of recipients,
+    the signers' titles), as written in the rules ("Nơi nhận", "THƯ KÝ"): it
+    is a last page; ``types``: the document types that close with one of
+    them; ``said_end``: a line opens with the closing sentence ("Trên đây
+    là ..."); ``sections``: its Roman-numbered headings, in order.
+    """
+
+    lines: tuple[str, ...] = ()
+    types: frozenset[str] = frozenset()
+    said_end: bool = False              # a line opens with the closing sentence ("Trên đây là")
+    sections: tuple[int, ...] = ()      # its headings numbered in Roman numerals ("III. ĐÁNH GIÁ CHUNG"), in order
+
+
+# A heading numbered in Roman numerals as OCR reads it: "III.", "1V.", "II:" (1 and l for I).
+_ROMAN_HEAD = re.compile(r"^[\W_]{0,3}([IVX1l]{1,4})(?:\s*[.:]\s*|\s+)\w")
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
+
+
+def _roman(number: int) -> str:
+    return next(k for k, v in _ROMAN.items() if v == number)
+
+
+def _section(line: str) -> int | None:
+    m = _ROMAN_HEAD.match(line)
+    if not m or not mostly_caps(line):
+        return None
+    return _ROMAN.get(m.group(1).replace("1", "I").replace("l", "I"))
+
+
+# Before a signer's title: "KT." (ký thay), "TM.", "TL.", "Q."; OCR specks read as one letter.
+_SIGN_PREFIX = frozenset({"kt", "tm", "tl", "q"})
+
+
+def closing_block(text: str, signers: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+                  end_words: Sequence[tuple[str, str]] = ()) -> Closing:
+    """The closing-block lines of a page's text: a line that begins with one of a type's
+    ``signers`` (after specks and "KT."), in capitals when the rules write it in capitals
+    (a signer's title, not the label "Chủ trì:" of a Biên bản's body). ``signers``: (type id,
+    (match form, as written) pairs) of each dossier type."""
+    seen: list[str] = []
+    types: set[str] = set()
+    said_end = False
+    sections: list[int] = []
+    for line in text.splitlines():
+        number = _section(line.strip())
+        if number is not None:
+            sections.append(number)
+        words = match_form(line).split()
+        while words and (len(words[0]) == 1 or words[0] in _SIGN_PREFIX):
+            words = words[1:]
+        if not words:
+            continue
+        form = f" {' '.join(words)} "
+        said_end = said_end or any(form.startswith(f" {phrase} ") for phrase, _ in end_words)
+        caps = None
+        for type_id, phrases in signers:
+            for phrase, written in phrases:
+                if not form.startswith(f" {phrase} "):
+                    continue
+                if written.isupper():
+                    caps = mostly_caps(line) if caps is None else caps
+                    if not caps:
+                        continue
+                types.add(type_id)
+                if written not in seen:
+                    seen.append(written)
+    return Closing(tuple(seen), frozenset(types), said_end, tuple(sections))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A document of the mail a later page may belong to (its first page's head or body was read).
+
+    ``key``: its first page's place among the mail's parts; ``name``: that
+    file; ``types``: its type(s), read not guessed; ``ended``: a page of it
+    (joined so far) shows its closing block; ``single``: its first page
+    does (a one-page document); ``near``: one of its pages is next to this
+    page in the mail.
+    """
+
+    key: int
+    name: str
+    types: tuple[str, ...]
+    ended: bool = False
+    single: bool = False
+    near: bool = False
+    numbers: frozenset[int] = frozenset()   # the page numbers of its pages joined so far
+    awaiting: bool = False   # its closing sentence ("Trên đây là") is there, its closing block is not
+    top_section: int = 0     # the last Roman-numbered heading of its first page (0: none)
+
+
+@dataclass(frozen=True)
+class LaterPage:
+    """What a later page (no head, no opening) shows about its document.
+
+    ``body_type``: the type its body's lines show (None: none);
+    ``body_lines``: those lines; ``closing``: its closing block; ``number``:
+    the page number at its top.
+    """
+
+    body_type: str | None = None
+    body_lines: tuple[str, ...] = ()
+    closing: Closing = Closing()
+    number: int | None = None   # its page number (from 2)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The document a later page belongs to (``key`` of a ``Candidate``; None: none shown), and why.
+
+    ``near``: chosen among several for being next to it in the mail (weaker);
+    ``left``: the candidates that fit when none was chosen.
+    """
+
+    key: int | None
+    reason: str
+    near: bool = False
+    left: tuple[int, ...] = ()
+
+
+def misfit(page: LaterPage, cand: Candidate, names: Mapping[str, str]) -> str:
+    """Why a later page cannot belong to ``cand`` ("" when it may), in Vietnamese."""
+    if cand.single:
+        return f"tệp '{cand.name}' là văn bản một trang (trang đầu đã có phần nơi nhận, chữ ký)"
+    if page.body_type is not None and cand.types and page.body_type not in cand.types:
+        return f"nội dung có các phần của {names.get(page.body_type, page.body_type)} ({_quoted(page.body_lines)}), " \
+               f"không phải {names.get(cand.types[0], cand.types[0])}"
+    first = page.closing.sections[0] if page.closing.sections else None
+    if first is not None and first < cand.top_section:
+        return (f"trang bắt đầu ở mục {_roman(first)}, trước mục {_roman(cand.top_section)} đã có ở trang đầu "
+                f"tệp '{cand.name}'")
+    if page.number is not None and page.number in cand.numbers:
+        return f"tệp '{cand.name}' đã có trang số {page.number}"
+    if page.closing.types and cand.types and not page.closing.types & set(cand.types):
+        return f"phần cuối ({_quoted(page.closing.lines)}) không phải của {names.get(cand.types[0], cand.types[0])}"
+    if page.closing.lines and cand.ended:
+        return f"tệp '{cand.name}' đã có trang cuối (phần nơi nhận, chữ ký)"
+    return ""
+
+
+def place(page: LaterPage, candidates: Sequence[Candidate], names: Mapping[str, str]) -> Placement:
+    """The one document of ``candidates`` a later page can belong to.
+
+    A candidate is out when ``misfit`` says why. One left: that one. Several:
+    the one whose type the page's body shows; the one whose first page's
+    Roman-numbered sections the page's first section follows; for a page of
+    only a closing block, the one stopped at its closing sentence without
+    its closing block; the one next to the page in the mail (``near``); each
+    when only one is.
+    None, or several and none or more than one next to it: no placement, its
+    reason says which files it may belong to (``left``).
+    """
+    fit = [c for c in candidates if not misfit(page, c, names)]
+    if len(fit) == 1:
+        c = fit[0]
+        others = len(candidates) - 1
+        if page.body_type is not None:
+            why = f"nội dung cùng loại với tệp '{c.name}' ({_quoted(page.body_lines)})"
+        elif page.closing.lines:
+            why = f"phần cuối ({_quoted(page.closing.lines)}) chỉ hợp với tệp '{c.name}'"
+        else:
+            why = f"chỉ hợp với tệp '{c.name}'"
+        if others and page.body_type is None:
+            why += ": các văn bản khác trong thư khác loại hoặc đã đủ trang cuối"
+        return Placement(c.key, f"trang không có phần đầu văn bản, {why}")
+    typed = [c for c in fit if page.body_type is not None and page.body_type in c.types]
+    if len(typed) == 1:
+        c = typed[0]
+        return Placement(c.key, f"trang không có phần đầu văn bản, nội dung cùng loại với tệp '{c.name}' "
+                                f"({_quoted(page.body_lines)})")
+    first = page.closing.sections[0] if page.closing.sections else 0
+    sections = [c for c in fit if 1 <= c.top_section < first]
+    if first >= 2 and len(sections) == 1:
+        c = sections[0]
+        return Placement(c.key, f"trang không có phần đầu văn bản, bắt đầu ở mục {_roman(first)}, tiếp theo các mục "
+                                f"{_roman(1)}-{_roman(c.top_section)} của tệp '{c.name}'")
+    awaiting = [c for c in fit if c.awaiting]
+    if page.closing.lines and not page.closing.said_end and len(awaiting) == 1:
+        c = awaiting[0]
+        return Placement(c.key, f"trang không có phần đầu văn bản, phần cuối ({_quoted(page.closing.lines)}) "
+                                f"tiếp theo câu kết thúc của tệp '{c.name}' (tệp này chưa có phần nơi nhận, chữ ký)")
+    near = [c for c in fit if c.near]
+    if len(fit) > 1 and len(near) == 1:
+        c = near[0]
+        return Placement(c.key, f"trang không có phần đầu văn bản, nằm cạnh trang của tệp '{c.name}' trong thư "
+                                f"({len(fit)} văn bản trong thư có thể có trang này)", near=True)
+    if not fit:
+        return Placement(None, "không văn bản nào trong thư hợp với trang này")
+    files = ", ".join(f"'{c.name}'" for c in fit)
+    return Placement(None, f"có thể là trang tiếp theo của một trong các tệp {files}: cần xem trang này thuộc văn "
+                           "bản nào", left=tuple(c.key for c in fit))
+
+
+def _quoted(lines: Sequence[str]) -> str:
+    return ", ".join(f"'{w}'" for w in lines)

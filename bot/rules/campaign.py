@@ -105,6 +105,7 @@ def _doc_type(t: Table, default_policy: OfficialPolicy = OfficialPolicy(), where
         official=policy,
         body=t.str_list("body", ()),
         end=t.str_list("end", ()),
+        signers=t.str_list("signers", ()),
         # A Biên bản has its parts checked (``minutes_parts``): by default the document titled so.
         minutes=t.get("minutes", bool, any(_fold_title(x).startswith("BIEN BAN") for x in t.str_list("titles"))),
     )

@@ -33,6 +33,10 @@ class DocType:
     "Chủ trì:" of a Biên bản): a page whose head is lost is typed by them
     (``bot.classify.doctype.body_type``). ``end``: the sentence that closes
     it naming it ("Trên đây là báo cáo"): one types a page on its own.
+    ``signers``: the lines of its closing block ("Nơi nhận", the signers'
+    titles "HIỆU TRƯỞNG", "THƯ KÝ"): a page photo showing them is its last
+    page, and only a document of a type that closes so can take it
+    (``bot.classify.pages``).
     ``official``: what the office requires of a copy to count it as the
     official paper (issue 16; empty: any copy). ``minutes``: the document is
     a Biên bản, whose parts are checked.
@@ -48,6 +52,7 @@ class DocType:
     body: tuple[str, ...] = ()
     end: tuple[str, ...] = ()
     minutes: bool = False
+    signers: tuple[str, ...] = ()
 
 
 @frozen

@@ -2,7 +2,7 @@
 
     python -m tests.corpus.generate --out DIR --seed 1 --messages 200 \\
         [--year 2023] [--roster rules/schools.csv] [--campaign rules/campaign.toml] \\
-        [--scans/--no-scans] [--preset mix|examples|hard|official|photos] [--labels PATH] [--jobs N]
+        [--scans/--no-scans] [--preset mix|examples|hard|official|photos|photos_order] [--labels PATH] [--jobs N]
 
 writes ``DIR/0001.eml ...``, ``DIR/internaldates.json`` (file -> ISO 8601
 receipt time with +07:00, to be used as IMAP INTERNALDATE when appending)
@@ -105,7 +105,7 @@ def _builder(preset: str):
     if preset in ("official", "examples"):  # the examples hold a few signed dossiers too
         from .official import OfficialBuilder
         return OfficialBuilder
-    if preset in ("hard", "photos"):
+    if preset in ("hard", "photos", "photos_order"):
         from .hard_builder import HardBuilder
         return HardBuilder
     return CorpusBuilder
@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--roster", type=Path, default=ROOT / "rules" / "schools.csv")
     p.add_argument("--campaign", type=Path, default=ROOT / "rules" / "campaign.toml")
     p.add_argument("--scans", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--preset", choices=("mix", "examples", "hard", "official", "photos"), default="mix")
+    p.add_argument("--preset", choices=("mix", "examples", "hard", "official", "photos", "photos_order"),
+                   default="mix")
     p.add_argument("--labels", type=Path, default=None, help="where to write labels.json (default: OUT/labels.json)")
     p.add_argument("--jobs", type=int, default=None, help="render processes (default: 2 when N > 100)")
     args = p.parse_args(argv)

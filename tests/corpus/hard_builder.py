@@ -137,6 +137,8 @@ class HardBuilder(CorpusBuilder):
         shuffled = []
         if r.topic == "photos_shuffled":
             files, shuffled = _shuffle_pages(files, random.Random(f"photos_order:{r.received_at}:{school.code}"))
+        elif r.topic == "photos_order":
+            files, shuffled = _vary_pages(files, random.Random(f"photos_variant:{r.received_at}:{school.code}"))
         self.sent.append(school.code)
         client = "iphone" if style == "ios" else "gmail"
         mixed = (["photos_mixed"] if cut is not None else []) + shuffled
@@ -214,6 +216,32 @@ def _shuffle_pages(files: list[_File], rng: random.Random) -> tuple[list[_File],
             files.insert(first, page)
             tags.append("page_before_first")
     return files, ["photos_shuffled", *sorted(set(tags))]
+
+
+def _vary_pages(files: list[_File], rng: random.Random) -> tuple[list[_File], list[str]]:
+    """What else a school's phone does to page photos (``photos_order`` preset), one per mail:
+    a document's pages photographed from the last to the first (``pages_reversed``: the stack
+    turned over), a later page not sent (``page_missing``: its document is still one document,
+    its other pages still ``continue`` its first page), or the pages shuffled as in the
+    ``photos`` preset. Drawn from a generator of its own. Returns the files and the tags."""
+    docs: dict[str, list[int]] = {}
+    for i, f in enumerate(files):
+        docs.setdefault(f.entries[0].get("continues") or f.attachment.filename, []).append(i)
+    long = [pages for pages in docs.values() if len(pages) > 1]
+    if not long:
+        return files, []
+    variant = rng.choice(("pages_reversed", "page_missing", "shuffled"))
+    if variant == "shuffled":
+        files, tags = _shuffle_pages(files, rng)
+        return files, ["photos_order", *tags[1:]]
+    pages = rng.choice(long)
+    files = list(files)
+    if variant == "pages_reversed":
+        for i, f in zip(pages, [files[p] for p in reversed(pages)]):
+            files[i] = f
+    else:
+        files.pop(rng.choice(pages[1:]))
+    return files, ["photos_order", variant]
 
 
 __all__ = ["HARD_KINDS", "HardBuilder", "text_pdf"]

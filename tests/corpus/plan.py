@@ -160,14 +160,14 @@ def plan(n: int, rng: random.Random, year: int, deadline: datetime, roster: tupl
     else:
         base = examples(roster) if preset == "examples" else hard(roster, scans) if preset == "hard" \
             else coverage(roster, scans)
-    if preset == "photos":  # every mail a dossier photographed page by page, its pages out of order
-        base = [(Recipe("photo_pages", topic="photos_shuffled"), "on_time")]
+    photos = {"photos": "photos_shuffled", "photos_order": "photos_order"}.get(preset)
+    if photos:  # every mail a dossier photographed page by page, its pages out of order
+        base = [(Recipe("photo_pages", topic=photos), "on_time")]
     chosen = base[:n]
-    mix = MIX_HARD if preset == "hard" else MIX_PHOTOS if preset == "photos" else MIX
+    mix = MIX_HARD if preset == "hard" else MIX_PHOTOS if photos else MIX
     kinds, weights = list(mix), list(mix.values())
     while len(chosen) < n:
-        chosen.append((Recipe(rng.choices(kinds, weights)[0], topic="photos_shuffled" if preset == "photos" else None),
-                       ""))
+        chosen.append((Recipe(rng.choices(kinds, weights)[0], topic=photos), ""))
     recipes = []
     for recipe, timing in chosen:
         recipe.received_at = receipt_time(recipe.kind, timing, rng, year, deadline)
