@@ -44,7 +44,7 @@ def held_after_churn(count: int = 20, size: int = 2 * MiB) -> tuple[float, float
     pages and keeps what it read between them), after one larger block was freed first (as
     the first page drawn is). What "after" exceeds "before" by is what malloc kept of the freed
     blocks: glibc's default keeps them all (its thresholds rose with the first block); an
-    extraction worker (``pool.tune_malloc``) gives them back."""
+    extraction worker (``heap.tune_malloc``) gives them back."""
     first = b"x" * (4 * size)
     del first
     before = rss_mb()

@@ -15,6 +15,7 @@ import os
 import subprocess
 
 from .common import ExtractLimits
+from .heap import trim_heap
 
 
 class _Memo:
@@ -54,7 +55,6 @@ class _Engine:
     def __init__(self):
         self._api = None
         self._lib = None
-        self._trim = None
         self._failed = False
 
     def _load(self) -> bool:
@@ -95,7 +95,6 @@ class _Engine:
         except (OSError, AttributeError):
             pass
         self._lib, self._api = lib, api
-        self._trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # glibc only
         atexit.register(self.close)  # frees the language data before exit (else tesseract warns of leaks)
         return True
 
@@ -124,10 +123,9 @@ class _Engine:
             if text:
                 lib.TessDeleteText(text)
             lib.TessBaseAPIClear(api)  # the page's image and results: not kept until the next one
-            if self._trim is not None:
-                # glibc keeps what tesseract freed (tens of MB after a whole page) for the next
-                # allocation; given back, two workers' peaks do not add up in the process tree
-                self._trim(0)
+            # glibc keeps what tesseract freed (tens of MB after a whole page) for the next
+            # allocation; given back, two workers' peaks do not add up in the process tree
+            trim_heap()
             if psm != _PSM_AUTO:
                 lib.TessBaseAPISetPageSegMode(api, _PSM_AUTO)
 
